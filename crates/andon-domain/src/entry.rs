@@ -1,0 +1,96 @@
+//! Ledger entry documents: the exact bytes each Merkle leaf commits to.
+//!
+//! An entry is JSON written once by the sequencer and stored verbatim; verification hashes
+//! the stored bytes, so no canonicalisation is needed.
+
+use serde::{Deserialize, Serialize};
+
+use crate::{AppName, KeyId, Sha256Digest};
+
+/// What kind of fact an entry records.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum EntryKind {
+    /// Signed evidence accepted at intake.
+    #[serde(rename = "evidence")]
+    Evidence,
+    /// An application was created.
+    #[serde(rename = "application.created")]
+    ApplicationCreated,
+    /// An identity was created with a role.
+    #[serde(rename = "identity.created")]
+    IdentityCreated,
+    /// An API token was issued to an identity (its hash, never the token).
+    #[serde(rename = "token.issued")]
+    TokenIssued,
+    /// An Ed25519 public key was registered to an identity.
+    #[serde(rename = "key.registered")]
+    KeyRegistered,
+    /// A key was revoked: evidence signed by it is refused from then on.
+    #[serde(rename = "key.revoked")]
+    KeyRevoked,
+}
+
+impl EntryKind {
+    /// The kind's wire name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            EntryKind::Evidence => "evidence",
+            EntryKind::ApplicationCreated => "application.created",
+            EntryKind::IdentityCreated => "identity.created",
+            EntryKind::TokenIssued => "token.issued",
+            EntryKind::KeyRegistered => "key.registered",
+            EntryKind::KeyRevoked => "key.revoked",
+        }
+    }
+}
+
+/// One ledger entry.
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+pub struct LedgerEntry {
+    /// The entry format version (1).
+    pub v: u32,
+    /// What is recorded.
+    pub kind: EntryKind,
+    /// When the server accepted it, RFC 3339 UTC.
+    pub time: String,
+    /// Who caused it (an identity name).
+    pub actor: String,
+    /// The fact itself; for evidence an [`EvidenceFact`].
+    pub body: serde_json::Value,
+}
+
+impl LedgerEntry {
+    /// Serialises the entry to the bytes that become the Merkle leaf.
+    pub fn to_bytes(&self) -> Vec<u8> {
+        serde_json::to_vec(self).unwrap_or_default()
+    }
+}
+
+/// A subject as recorded in the ledger.
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+pub struct SubjectRef {
+    /// The artifact name.
+    pub name: String,
+    /// Its digest.
+    pub digest: Sha256Digest,
+}
+
+/// The body of an evidence entry: what was accepted and on whose signature. The document
+/// itself is stored content-addressed; `document` binds the entry to its exact bytes.
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+pub struct EvidenceFact {
+    /// SHA-256 of the raw DSSE envelope as received.
+    pub document: Sha256Digest,
+    /// The application the evidence belongs to.
+    pub application: AppName,
+    /// The pipeline run that produced it, when given.
+    pub run: Option<String>,
+    /// The statement's predicate type.
+    pub predicate_type: String,
+    /// The statement's subjects.
+    pub subjects: Vec<SubjectRef>,
+    /// The key that signed it.
+    pub keyid: KeyId,
+    /// The identity that key is registered to.
+    pub signer: String,
+}

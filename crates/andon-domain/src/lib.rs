@@ -1,0 +1,20 @@
+//! Andon's domain: the vocabulary every other crate speaks.
+//!
+//! This crate owns identifiers (digests, key ids, application and identity names), roles,
+//! DSSE envelopes, in-toto Statement v1 and the ledger entry documents. It is pure: no I/O,
+//! no async, no SQL, no HTTP. Everything here is validated at construction, so the rest of
+//! the program never re-checks it.
+
+mod digest;
+mod dsse;
+mod entry;
+mod error;
+mod names;
+mod statement;
+
+pub use digest::{ArtifactRef, Sha256Digest};
+pub use dsse::{Envelope, EnvelopeSignature, SigningKey, VerifiedEnvelope, VerifyingKey, pae};
+pub use entry::{EntryKind, EvidenceFact, LedgerEntry, SubjectRef};
+pub use error::DomainError;
+pub use names::{AppName, IdentityName, KeyId, Role};
+pub use statement::{STATEMENT_V1_TYPE, Statement, Subject};
