@@ -1,1 +1,24 @@
-//! placeholder
+//! Andon's storage: everything it keeps, on SQLite (the embedded default) or PostgreSQL.
+//!
+//! One sqlx code path serves both backends through sqlx's `Any` driver: the SQL is written
+//! once with `$n` placeholders, values crossing it are integers, text and bytes only (times
+//! as Unix milliseconds, JSON as text). Each backend has its own migration tree, because
+//! their DDL differs (BLOB vs BYTEA, trigger syntax). The backend is chosen by the URL scheme.
+//!
+//! This crate owns rows and transactions. It does not decide what is valid (that is the
+//! domain's and the server's job) and it does not compute Merkle hashes (the ledger's).
+
+mod batch;
+mod error;
+mod migrate;
+mod read;
+mod rows;
+mod store;
+
+pub use batch::{Append, Batch, Effect};
+pub use error::StoreError;
+pub use rows::{
+    ApplicationRow, Counts, EvidenceFilter, EvidenceRow, IdentityRow, KeyRow, StoredCheckpoint,
+    StoredEntry,
+};
+pub use store::{Backend, Store};

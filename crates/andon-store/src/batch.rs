@@ -1,0 +1,344 @@
+//! Group commit: a batch of ledger appends, the rows they imply, and the checkpoint that
+//! covers them, written in one transaction.
+
+use sqlx::any::AnyArguments;
+use sqlx::{Any, Arguments, Transaction};
+
+use crate::error::Op;
+use crate::{Store, StoreError};
+
+/// One ledger append and the rows it implies.
+#[derive(Clone, Debug)]
+pub struct Append {
+    /// The leaf index assigned by the sequencer.
+    pub index: u64,
+    /// The entry kind's wire name.
+    pub kind: &'static str,
+    /// The leaf bytes.
+    pub entry: Vec<u8>,
+    /// RFC 6962 leaf hash of `entry`.
+    pub leaf_hash: [u8; 32],
+    /// Acceptance time, Unix milliseconds.
+    pub time_ms: i64,
+    /// The rows this fact adds to the indexes.
+    pub effect: Effect,
+}
+
+/// Index rows implied by an append.
+#[derive(Clone, Debug)]
+pub enum Effect {
+    /// Evidence: its index row, its subjects and its raw document.
+    Evidence {
+        /// The evidence id (sha256 hex of the document).
+        id: String,
+        /// Application.
+        application: String,
+        /// Pipeline run.
+        run: Option<String>,
+        /// Predicate type.
+        predicate_type: String,
+        /// Identity whose key signed it.
+        signer: String,
+        /// The signing key.
+        keyid: String,
+        /// (name, sha256 hex) per subject.
+        subjects: Vec<(String, String)>,
+        /// The raw envelope.
+        document: Vec<u8>,
+    },
+    /// A new application.
+    Application {
+        /// Its name.
+        name: String,
+        /// Its owning team.
+        team: String,
+    },
+    /// A new identity.
+    Identity {
+        /// Its name.
+        name: String,
+        /// Its role's wire name.
+        role: String,
+        /// The applications it is scoped to, as a JSON array.
+        applications: String,
+    },
+    /// A token issued to an identity (its SHA-256, never the token).
+    Token {
+        /// sha256 hex of the token.
+        hash: String,
+        /// The identity.
+        identity: String,
+    },
+    /// A public key registered to an identity.
+    Key {
+        /// Its key id.
+        keyid: String,
+        /// The identity.
+        identity: String,
+        /// The 32 raw bytes.
+        public_key: Vec<u8>,
+    },
+    /// A key revoked.
+    KeyRevoked {
+        /// Its key id.
+        keyid: String,
+    },
+}
+
+/// What the sequencer commits at once.
+#[derive(Clone, Debug, Default)]
+pub struct Batch {
+    /// The appends, in index order, contiguous from the current ledger size.
+    pub appends: Vec<Append>,
+    /// The checkpoint after the batch: (size, root, signed note).
+    pub checkpoint: Option<(u64, [u8; 32], String)>,
+}
+
+/// A value bound into a multi-row insert.
+enum Val {
+    I(i64),
+    T(String),
+    OptT(Option<String>),
+    B(Vec<u8>),
+}
+
+/// Rows for one table, inserted with as few statements as the parameter limits allow.
+struct Rows {
+    head: &'static str,
+    width: usize,
+    vals: Vec<Val>,
+    tail: &'static str,
+}
+
+impl Rows {
+    fn new(head: &'static str, width: usize, tail: &'static str) -> Self {
+        Self {
+            head,
+            width,
+            vals: Vec::new(),
+            tail,
+        }
+    }
+
+    fn row(&mut self, vals: impl IntoIterator<Item = Val>) {
+        self.vals.extend(vals);
+    }
+
+    async fn insert(
+        self,
+        tx: &mut Transaction<'_, Any>,
+        op: &'static str,
+    ) -> Result<(), StoreError> {
+        const MAX_PARAMS: usize = 30_000;
+        let rows_per_stmt = (MAX_PARAMS / self.width).max(1);
+        let mut vals = self.vals.into_iter().peekable();
+        while vals.peek().is_some() {
+            let mut sql = String::from(self.head);
+            sql.push_str(" VALUES ");
+            let mut args = AnyArguments::default();
+            let mut n = 0;
+            for r in 0..rows_per_stmt {
+                if vals.peek().is_none() {
+                    break;
+                }
+                if r > 0 {
+                    sql.push(',');
+                }
+                sql.push('(');
+                for c in 0..self.width {
+                    let v = vals.next().ok_or_else(|| StoreError::Corrupt {
+                        what: op.into(),
+                        detail: "row width mismatch".into(),
+                    })?;
+                    n += 1;
+                    if c > 0 {
+                        sql.push(',');
+                    }
+                    sql.push('$');
+                    sql.push_str(&n.to_string());
+                    let bound = match v {
+                        Val::I(i) => args.add(i),
+                        Val::T(t) => args.add(t),
+                        Val::OptT(t) => args.add(t),
+                        Val::B(b) => args.add(b),
+                    };
+                    bound.map_err(|e| StoreError::Query {
+                        op,
+                        source: sqlx::Error::Encode(e),
+                    })?;
+                }
+                sql.push(')');
+            }
+            sql.push(' ');
+            sql.push_str(self.tail);
+            sqlx::query_with(sqlx::AssertSqlSafe(sql), args)
+                .execute(&mut **tx)
+                .await
+                .op(op)?;
+        }
+        Ok(())
+    }
+}
+
+impl Store {
+    /// Commits a batch in one transaction: the ledger rows, their index rows, and the
+    /// checkpoint. Either all of it is durable when this returns `Ok`, or none of it is.
+    pub async fn commit_batch(&self, batch: &Batch) -> Result<(), StoreError> {
+        let mut ledger = Rows::new(
+            "INSERT INTO ledger_entries (idx, kind, leaf_hash, entry, created_at)",
+            5,
+            "",
+        );
+        let mut evidence = Rows::new(
+            "INSERT INTO evidence (id, ledger_idx, application, run, predicate_type, signer, keyid, created_at)",
+            8,
+            "",
+        );
+        let mut subjects = Rows::new(
+            "INSERT INTO evidence_subjects (evidence_id, name, digest)",
+            3,
+            "ON CONFLICT DO NOTHING",
+        );
+        let mut blobs = Rows::new(
+            "INSERT INTO blobs (digest, content)",
+            2,
+            "ON CONFLICT DO NOTHING",
+        );
+        let mut apps = Rows::new(
+            "INSERT INTO applications (name, team, ledger_idx, created_at)",
+            4,
+            "",
+        );
+        let mut identities = Rows::new(
+            "INSERT INTO identities (name, role, applications, ledger_idx, created_at)",
+            5,
+            "",
+        );
+        let mut tokens = Rows::new(
+            "INSERT INTO tokens (hash, identity, ledger_idx, created_at)",
+            4,
+            "",
+        );
+        let mut keys = Rows::new(
+            "INSERT INTO signing_keys (keyid, identity, public_key, ledger_idx, created_at)",
+            5,
+            "",
+        );
+        let mut revoked = Vec::new();
+
+        for a in &batch.appends {
+            let idx = a.index as i64;
+            ledger.row([
+                Val::I(idx),
+                Val::T(a.kind.to_owned()),
+                Val::B(a.leaf_hash.to_vec()),
+                Val::B(a.entry.clone()),
+                Val::I(a.time_ms),
+            ]);
+            match &a.effect {
+                Effect::Evidence {
+                    id,
+                    application,
+                    run,
+                    predicate_type,
+                    signer,
+                    keyid,
+                    subjects: subs,
+                    document,
+                } => {
+                    evidence.row([
+                        Val::T(id.clone()),
+                        Val::I(idx),
+                        Val::T(application.clone()),
+                        Val::OptT(run.clone()),
+                        Val::T(predicate_type.clone()),
+                        Val::T(signer.clone()),
+                        Val::T(keyid.clone()),
+                        Val::I(a.time_ms),
+                    ]);
+                    for (name, digest) in subs {
+                        subjects.row([
+                            Val::T(id.clone()),
+                            Val::T(name.clone()),
+                            Val::T(digest.clone()),
+                        ]);
+                    }
+                    blobs.row([Val::T(id.clone()), Val::B(document.clone())]);
+                }
+                Effect::Application { name, team } => {
+                    apps.row([
+                        Val::T(name.clone()),
+                        Val::T(team.clone()),
+                        Val::I(idx),
+                        Val::I(a.time_ms),
+                    ]);
+                }
+                Effect::Identity {
+                    name,
+                    role,
+                    applications,
+                } => identities.row([
+                    Val::T(name.clone()),
+                    Val::T(role.clone()),
+                    Val::T(applications.clone()),
+                    Val::I(idx),
+                    Val::I(a.time_ms),
+                ]),
+                Effect::Token { hash, identity } => {
+                    tokens.row([
+                        Val::T(hash.clone()),
+                        Val::T(identity.clone()),
+                        Val::I(idx),
+                        Val::I(a.time_ms),
+                    ]);
+                }
+                Effect::Key {
+                    keyid,
+                    identity,
+                    public_key,
+                } => keys.row([
+                    Val::T(keyid.clone()),
+                    Val::T(identity.clone()),
+                    Val::B(public_key.clone()),
+                    Val::I(idx),
+                    Val::I(a.time_ms),
+                ]),
+                Effect::KeyRevoked { keyid } => revoked.push((keyid.clone(), a.time_ms)),
+            }
+        }
+
+        let mut tx = self.pool.begin().await.op("beginning a ledger batch")?;
+        ledger.insert(&mut tx, "appending ledger entries").await?;
+        blobs.insert(&mut tx, "storing documents").await?;
+        evidence.insert(&mut tx, "indexing evidence").await?;
+        subjects
+            .insert(&mut tx, "indexing evidence subjects")
+            .await?;
+        apps.insert(&mut tx, "creating applications").await?;
+        identities.insert(&mut tx, "creating identities").await?;
+        tokens.insert(&mut tx, "issuing tokens").await?;
+        keys.insert(&mut tx, "registering keys").await?;
+        for (keyid, at) in revoked {
+            sqlx::query(
+                "UPDATE signing_keys SET revoked_at = $1 WHERE keyid = $2 AND revoked_at IS NULL",
+            )
+            .bind(at)
+            .bind(keyid)
+            .execute(&mut *tx)
+            .await
+            .op("revoking a key")?;
+        }
+        if let Some((size, root, note)) = &batch.checkpoint {
+            let now = batch.appends.last().map_or(0, |a| a.time_ms);
+            sqlx::query("INSERT INTO checkpoints (size, root, note, created_at) VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING")
+                .bind(*size as i64)
+                .bind(root.to_vec())
+                .bind(note.clone())
+                .bind(now)
+                .execute(&mut *tx)
+                .await
+                .op("storing the checkpoint")?;
+        }
+        tx.commit().await.op("committing a ledger batch")
+    }
+}

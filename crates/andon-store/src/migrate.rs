@@ -1,0 +1,50 @@
+//! A small migration runner: numbered SQL files per backend, applied once each, in order.
+
+use sqlx::AnyPool;
+
+use crate::{Backend, StoreError};
+
+const SQLITE: &[(i64, &str)] = &[(1, include_str!("../migrations/sqlite/0001_foundation.sql"))];
+const POSTGRES: &[(i64, &str)] = &[(
+    1,
+    include_str!("../migrations/postgres/0001_foundation.sql"),
+)];
+
+pub(crate) async fn run(pool: &AnyPool, backend: Backend) -> Result<(), StoreError> {
+    let fail = |version| move |source| StoreError::Migration { version, source };
+    sqlx::raw_sql(
+        "CREATE TABLE IF NOT EXISTS schema_migrations (version BIGINT PRIMARY KEY, applied_at BIGINT NOT NULL)",
+    )
+    .execute(pool)
+    .await
+    .map_err(fail(0))?;
+    let steps = match backend {
+        Backend::Sqlite => SQLITE,
+        Backend::Postgres => POSTGRES,
+    };
+    for &(version, sql) in steps {
+        let done: Option<i64> =
+            sqlx::query_scalar("SELECT version FROM schema_migrations WHERE version = $1")
+                .bind(version)
+                .fetch_optional(pool)
+                .await
+                .map_err(fail(version))?;
+        if done.is_some() {
+            continue;
+        }
+        let mut tx = pool.begin().await.map_err(fail(version))?;
+        sqlx::raw_sql(sql)
+            .execute(&mut *tx)
+            .await
+            .map_err(fail(version))?;
+        sqlx::query("INSERT INTO schema_migrations (version, applied_at) VALUES ($1, $2)")
+            .bind(version)
+            .bind(0i64)
+            .execute(&mut *tx)
+            .await
+            .map_err(fail(version))?;
+        tx.commit().await.map_err(fail(version))?;
+        tracing::info!(version, "applied migration");
+    }
+    Ok(())
+}

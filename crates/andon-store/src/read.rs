@@ -1,0 +1,377 @@
+//! Read queries.
+
+use sqlx::any::AnyRow;
+use sqlx::{AnyPool, Row};
+
+use crate::error::Op;
+use crate::{
+    ApplicationRow, Counts, EvidenceFilter, EvidenceRow, IdentityRow, KeyRow, Store, StoreError,
+    StoredCheckpoint, StoredEntry,
+};
+
+fn hash32(v: Vec<u8>, what: impl FnOnce() -> String) -> Result<[u8; 32], StoreError> {
+    v.try_into().map_err(|_| StoreError::Corrupt {
+        what: what(),
+        detail: "not 32 bytes".into(),
+    })
+}
+
+fn get<'r, T>(row: &'r AnyRow, col: &str) -> Result<T, StoreError>
+where
+    T: sqlx::Decode<'r, sqlx::Any> + sqlx::Type<sqlx::Any>,
+{
+    row.try_get(col).op("decoding a row")
+}
+
+impl Store {
+    /// The number of ledger entries.
+    pub async fn ledger_size(&self) -> Result<u64, StoreError> {
+        let n: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM ledger_entries")
+            .fetch_one(&self.pool)
+            .await
+            .op("counting ledger entries")?;
+        Ok(n as u64)
+    }
+
+    /// The stored leaf hashes of entries `[start, end)`, in order.
+    pub async fn leaf_hashes(&self, start: u64, end: u64) -> Result<Vec<[u8; 32]>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT idx, leaf_hash FROM ledger_entries WHERE idx >= $1 AND idx < $2 ORDER BY idx",
+        )
+        .bind(start as i64)
+        .bind(end as i64)
+        .fetch_all(&self.pool)
+        .await
+        .op("reading leaf hashes")?;
+        let mut out = Vec::with_capacity(rows.len());
+        for (i, r) in rows.iter().enumerate() {
+            let idx: i64 = get(r, "idx")?;
+            if idx as u64 != start + i as u64 {
+                return Err(StoreError::Corrupt {
+                    what: format!("ledger entry {}", start + i as u64),
+                    detail: format!("missing; the next stored entry is {idx}"),
+                });
+            }
+            out.push(hash32(get(r, "leaf_hash")?, || {
+                format!("leaf hash of entry {idx}")
+            })?);
+        }
+        Ok(out)
+    }
+
+    /// Entries `[start, start + limit)` with their documents, in order.
+    pub async fn entries(&self, start: u64, limit: u32) -> Result<Vec<StoredEntry>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT l.idx, l.kind, l.leaf_hash, l.entry, b.content FROM ledger_entries l \
+             LEFT JOIN evidence e ON e.ledger_idx = l.idx \
+             LEFT JOIN blobs b ON b.digest = e.id \
+             WHERE l.idx >= $1 ORDER BY l.idx LIMIT $2",
+        )
+        .bind(start as i64)
+        .bind(limit as i64)
+        .fetch_all(&self.pool)
+        .await
+        .op("reading ledger entries")?;
+        rows.iter()
+            .map(|r| {
+                let idx: i64 = get(r, "idx")?;
+                Ok(StoredEntry {
+                    index: idx as u64,
+                    kind: get(r, "kind")?,
+                    leaf_hash: hash32(get(r, "leaf_hash")?, || {
+                        format!("leaf hash of entry {idx}")
+                    })?,
+                    entry: get(r, "entry")?,
+                    document: get(r, "content")?,
+                })
+            })
+            .collect()
+    }
+
+    /// The newest stored checkpoint.
+    pub async fn latest_checkpoint(&self) -> Result<Option<StoredCheckpoint>, StoreError> {
+        let row =
+            sqlx::query("SELECT size, root, note FROM checkpoints ORDER BY size DESC LIMIT 1")
+                .fetch_optional(&self.pool)
+                .await
+                .op("reading the latest checkpoint")?;
+        row.map(|r| checkpoint_row(&r)).transpose()
+    }
+
+    /// Every stored checkpoint with `from <= size <= to`, oldest first.
+    pub async fn checkpoints(
+        &self,
+        from: u64,
+        to: u64,
+    ) -> Result<Vec<StoredCheckpoint>, StoreError> {
+        let rows = sqlx::query("SELECT size, root, note FROM checkpoints WHERE size >= $1 AND size <= $2 ORDER BY size")
+            .bind(from as i64)
+            .bind(to as i64)
+            .fetch_all(&self.pool)
+            .await
+            .op("reading checkpoints")?;
+        rows.iter().map(checkpoint_row).collect()
+    }
+
+    /// The evidence ids among `ids` that exist, with their ledger index.
+    pub async fn existing_evidence(
+        &self,
+        ids: &[String],
+    ) -> Result<Vec<(String, u64)>, StoreError> {
+        let mut out = Vec::new();
+        for chunk in ids.chunks(500) {
+            let placeholders: Vec<String> = (1..=chunk.len()).map(|i| format!("${i}")).collect();
+            let sql = format!(
+                "SELECT id, ledger_idx FROM evidence WHERE id IN ({})",
+                placeholders.join(",")
+            );
+            let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
+            for id in chunk {
+                q = q.bind(id);
+            }
+            for r in q.fetch_all(&self.pool).await.op("looking up evidence")? {
+                let idx: i64 = get(&r, "ledger_idx")?;
+                out.push((get(&r, "id")?, idx as u64));
+            }
+        }
+        Ok(out)
+    }
+
+    /// One evidence record.
+    pub async fn evidence(&self, id: &str) -> Result<Option<EvidenceRow>, StoreError> {
+        let row = sqlx::query(sqlx::AssertSqlSafe(format!(
+            "{EVIDENCE_SELECT} WHERE id = $1"
+        )))
+        .bind(id)
+        .fetch_optional(&self.pool)
+        .await
+        .op("reading evidence")?;
+        match row {
+            Some(r) => {
+                let mut e = evidence_row(&r)?;
+                e.subjects = subjects_of(&self.pool, &e.id).await?;
+                Ok(Some(e))
+            }
+            None => Ok(None),
+        }
+    }
+
+    /// Evidence matching `filter`, newest first.
+    pub async fn list_evidence(&self, f: &EvidenceFilter) -> Result<Vec<EvidenceRow>, StoreError> {
+        let mut sql = format!("{EVIDENCE_SELECT} WHERE 1 = 1");
+        let mut texts: Vec<String> = Vec::new();
+        let mut ints: Vec<(usize, i64)> = Vec::new();
+        let mut n = 0;
+        let mut text = |sql: &mut String, clause: &str, v: &Option<String>| {
+            if let Some(v) = v {
+                n += 1;
+                sql.push_str(&clause.replace("$?", &format!("${n}")));
+                texts.push(v.clone());
+            }
+        };
+        text(&mut sql, " AND application = $?", &f.application);
+        text(&mut sql, " AND predicate_type = $?", &f.predicate_type);
+        text(&mut sql, " AND run = $?", &f.run);
+        text(&mut sql, " AND signer = $?", &f.signer);
+        text(
+            &mut sql,
+            " AND id IN (SELECT evidence_id FROM evidence_subjects WHERE digest = $?)",
+            &f.subject_digest,
+        );
+        let mut n = texts.len();
+        for (clause, v) in [
+            (" AND created_at >= $?", f.since_ms),
+            (" AND created_at < $?", f.until_ms),
+            (" AND ledger_idx < $?", f.before_index.map(|i| i as i64)),
+        ] {
+            if let Some(v) = v {
+                n += 1;
+                sql.push_str(&clause.replace("$?", &format!("${n}")));
+                ints.push((n, v));
+            }
+        }
+        sql.push_str(&format!(
+            " ORDER BY ledger_idx DESC LIMIT {}",
+            f.limit.clamp(1, 1000)
+        ));
+        let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
+        for t in &texts {
+            q = q.bind(t);
+        }
+        for (_, i) in &ints {
+            q = q.bind(*i);
+        }
+        let rows = q.fetch_all(&self.pool).await.op("listing evidence")?;
+        let mut out = Vec::with_capacity(rows.len());
+        for r in &rows {
+            let mut e = evidence_row(r)?;
+            e.subjects = subjects_of(&self.pool, &e.id).await?;
+            out.push(e);
+        }
+        Ok(out)
+    }
+
+    /// A stored document by sha256 hex.
+    pub async fn blob(&self, digest: &str) -> Result<Option<Vec<u8>>, StoreError> {
+        sqlx::query_scalar("SELECT content FROM blobs WHERE digest = $1")
+            .bind(digest)
+            .fetch_optional(&self.pool)
+            .await
+            .op("reading a document")
+    }
+
+    /// The identity a token hash belongs to.
+    pub async fn identity_by_token(
+        &self,
+        token_hash: &str,
+    ) -> Result<Option<IdentityRow>, StoreError> {
+        let row = sqlx::query(
+            "SELECT i.name, i.role, i.applications, i.ledger_idx FROM tokens t \
+             JOIN identities i ON i.name = t.identity WHERE t.hash = $1",
+        )
+        .bind(token_hash)
+        .fetch_optional(&self.pool)
+        .await
+        .op("authenticating a token")?;
+        row.map(|r| identity_row(&r)).transpose()
+    }
+
+    /// One identity.
+    pub async fn identity(&self, name: &str) -> Result<Option<IdentityRow>, StoreError> {
+        let row = sqlx::query(
+            "SELECT name, role, applications, ledger_idx FROM identities WHERE name = $1",
+        )
+        .bind(name)
+        .fetch_optional(&self.pool)
+        .await
+        .op("reading an identity")?;
+        row.map(|r| identity_row(&r)).transpose()
+    }
+
+    /// All identities, by name.
+    pub async fn identities(&self) -> Result<Vec<IdentityRow>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT name, role, applications, ledger_idx FROM identities ORDER BY name",
+        )
+        .fetch_all(&self.pool)
+        .await
+        .op("listing identities")?;
+        rows.iter().map(identity_row).collect()
+    }
+
+    /// All applications, by name.
+    pub async fn applications(&self) -> Result<Vec<ApplicationRow>, StoreError> {
+        let rows = sqlx::query("SELECT name, team, ledger_idx FROM applications ORDER BY name")
+            .fetch_all(&self.pool)
+            .await
+            .op("listing applications")?;
+        rows.iter()
+            .map(|r| {
+                let idx: i64 = get(r, "ledger_idx")?;
+                Ok(ApplicationRow {
+                    name: get(r, "name")?,
+                    team: get(r, "team")?,
+                    ledger_index: idx as u64,
+                })
+            })
+            .collect()
+    }
+
+    /// A signing key by id.
+    pub async fn key(&self, keyid: &str) -> Result<Option<KeyRow>, StoreError> {
+        let row = sqlx::query(
+            "SELECT keyid, identity, public_key, revoked_at FROM signing_keys WHERE keyid = $1",
+        )
+        .bind(keyid)
+        .fetch_optional(&self.pool)
+        .await
+        .op("reading a key")?;
+        row.map(|r| {
+            let keyid: String = get(&r, "keyid")?;
+            Ok(KeyRow {
+                public_key: hash32(get(&r, "public_key")?, || format!("public key {keyid}"))?,
+                identity: get(&r, "identity")?,
+                revoked_at: get(&r, "revoked_at")?,
+                keyid,
+            })
+        })
+        .transpose()
+    }
+
+    /// Row counts of the tables that intake writes.
+    pub async fn counts(&self) -> Result<Counts, StoreError> {
+        let row = sqlx::query(
+            "SELECT (SELECT COUNT(*) FROM ledger_entries) AS l, (SELECT COUNT(*) FROM evidence) AS e, \
+             (SELECT COUNT(*) FROM evidence_subjects) AS s, (SELECT COUNT(*) FROM blobs) AS b, \
+             (SELECT COUNT(*) FROM identities) AS i, (SELECT COUNT(*) FROM signing_keys) AS k, \
+             (SELECT COUNT(*) FROM checkpoints) AS c",
+        )
+        .fetch_one(&self.pool)
+        .await
+        .op("counting rows")?;
+        let n = |c: &str| get::<i64>(&row, c).map(|v| v as u64);
+        Ok(Counts {
+            ledger_entries: n("l")?,
+            evidence: n("e")?,
+            evidence_subjects: n("s")?,
+            blobs: n("b")?,
+            identities: n("i")?,
+            keys: n("k")?,
+            checkpoints: n("c")?,
+        })
+    }
+}
+
+const EVIDENCE_SELECT: &str = "SELECT id, ledger_idx, application, run, predicate_type, signer, keyid, created_at FROM evidence";
+
+fn evidence_row(r: &AnyRow) -> Result<EvidenceRow, StoreError> {
+    let idx: i64 = get(r, "ledger_idx")?;
+    Ok(EvidenceRow {
+        id: get(r, "id")?,
+        ledger_index: idx as u64,
+        application: get(r, "application")?,
+        run: get(r, "run")?,
+        predicate_type: get(r, "predicate_type")?,
+        signer: get(r, "signer")?,
+        keyid: get(r, "keyid")?,
+        created_at: get(r, "created_at")?,
+        subjects: Vec::new(),
+    })
+}
+
+async fn subjects_of(pool: &AnyPool, id: &str) -> Result<Vec<(String, String)>, StoreError> {
+    let rows = sqlx::query(
+        "SELECT name, digest FROM evidence_subjects WHERE evidence_id = $1 ORDER BY name, digest",
+    )
+    .bind(id)
+    .fetch_all(pool)
+    .await
+    .op("reading subjects")?;
+    rows.iter()
+        .map(|r| Ok((get(r, "name")?, get(r, "digest")?)))
+        .collect()
+}
+
+fn identity_row(r: &AnyRow) -> Result<IdentityRow, StoreError> {
+    let name: String = get(r, "name")?;
+    let apps: String = get(r, "applications")?;
+    let idx: i64 = get(r, "ledger_idx")?;
+    Ok(IdentityRow {
+        applications: serde_json::from_str(&apps).map_err(|e| StoreError::Corrupt {
+            what: format!("applications of identity {name}"),
+            detail: e.to_string(),
+        })?,
+        role: get(r, "role")?,
+        ledger_index: idx as u64,
+        name,
+    })
+}
+
+fn checkpoint_row(r: &AnyRow) -> Result<StoredCheckpoint, StoreError> {
+    let size: i64 = get(r, "size")?;
+    Ok(StoredCheckpoint {
+        size: size as u64,
+        root: hash32(get(r, "root")?, || format!("root of checkpoint {size}"))?,
+        note: get(r, "note")?,
+    })
+}
