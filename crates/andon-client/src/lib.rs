@@ -1,1 +1,307 @@
-//! placeholder
+//! Andon's HTTP client, used by the CLI, the demo, the benchmark and the tests, so that
+//! everything exercises the API the way pipelines do.
+
+use andon_domain::api::{
+    ConsistencyProof, EntriesPage, ErrorBody, EvidencePage, EvidenceView, InclusionProof,
+    IssuedToken, KeyView, LogInfo, NewApplication, NewIdentity, NewKey, Receipt, WhoAmI,
+};
+use serde::de::DeserializeOwned;
+
+/// A failed call.
+#[derive(Debug, thiserror::Error)]
+pub enum ClientError {
+    /// The server answered with an error body.
+    #[error("{status} {code}: {message}")]
+    Api {
+        /// HTTP status.
+        status: u16,
+        /// The error code.
+        code: String,
+        /// The server's message.
+        message: String,
+    },
+    /// The server could not be reached or answered something unreadable.
+    #[error("cannot talk to the server: {0}")]
+    Transport(String),
+}
+
+impl ClientError {
+    /// The HTTP status, for API errors.
+    pub fn status(&self) -> Option<u16> {
+        match self {
+            ClientError::Api { status, .. } => Some(*status),
+            ClientError::Transport(_) => None,
+        }
+    }
+}
+
+/// Evidence search filters (all optional).
+#[derive(Clone, Debug, Default)]
+pub struct EvidenceQuery {
+    /// Application.
+    pub app: Option<String>,
+    /// Subject digest, `sha256:<hex>`.
+    pub subject: Option<String>,
+    /// Predicate type.
+    pub predicate_type: Option<String>,
+    /// Pipeline run.
+    pub run: Option<String>,
+    /// Signing identity.
+    pub signer: Option<String>,
+    /// RFC 3339 lower bound.
+    pub since: Option<String>,
+    /// RFC 3339 upper bound.
+    pub until: Option<String>,
+    /// Page cursor.
+    pub before: Option<u64>,
+    /// Page size.
+    pub limit: Option<u32>,
+}
+
+/// A client bound to one server and one token.
+#[derive(Clone)]
+pub struct Client {
+    base: String,
+    token: Option<String>,
+    agent: ureq::Agent,
+}
+
+impl Client {
+    /// A client for `base` (e.g. `http://127.0.0.1:8420`).
+    pub fn new(base: &str, token: Option<String>) -> Self {
+        let agent: ureq::Agent = ureq::Agent::config_builder()
+            .http_status_as_error(false)
+            .timeout_global(Some(std::time::Duration::from_secs(60)))
+            .build()
+            .into();
+        Self {
+            base: base.trim_end_matches('/').to_owned(),
+            token,
+            agent,
+        }
+    }
+
+    /// The server URL.
+    pub fn base(&self) -> &str {
+        &self.base
+    }
+
+    fn url(&self, path: &str) -> String {
+        format!("{}{}", self.base, path)
+    }
+
+    fn read<T: DeserializeOwned>(
+        resp: Result<ureq::http::Response<ureq::Body>, ureq::Error>,
+    ) -> Result<T, ClientError> {
+        let mut resp = resp.map_err(|e| ClientError::Transport(e.to_string()))?;
+        let status = resp.status().as_u16();
+        let body = resp
+            .body_mut()
+            .with_config()
+            .limit(1 << 30)
+            .read_to_vec()
+            .map_err(|e| ClientError::Transport(e.to_string()))?;
+        if status >= 400 {
+            return Err(match serde_json::from_slice::<ErrorBody>(&body) {
+                Ok(b) => ClientError::Api {
+                    status,
+                    code: b.error.code,
+                    message: b.error.message,
+                },
+                Err(_) => ClientError::Api {
+                    status,
+                    code: "http_error".into(),
+                    message: String::from_utf8_lossy(&body).into_owned(),
+                },
+            });
+        }
+        serde_json::from_slice(&body)
+            .map_err(|e| ClientError::Transport(format!("unreadable answer: {e}")))
+    }
+
+    fn auth(&self) -> String {
+        format!("Bearer {}", self.token.as_deref().unwrap_or(""))
+    }
+
+    fn get<T: DeserializeOwned>(
+        &self,
+        path: &str,
+        query: &[(&str, String)],
+    ) -> Result<T, ClientError> {
+        let mut req = self.agent.get(&self.url(path));
+        if self.token.is_some() {
+            req = req.header("Authorization", &self.auth());
+        }
+        for (k, v) in query {
+            req = req.query(*k, v);
+        }
+        Self::read(req.call())
+    }
+
+    fn post<T: DeserializeOwned>(
+        &self,
+        path: &str,
+        query: &[(&str, String)],
+        body: &[u8],
+    ) -> Result<T, ClientError> {
+        let mut req = self
+            .agent
+            .post(&self.url(path))
+            .header("Content-Type", "application/json");
+        if self.token.is_some() {
+            req = req.header("Authorization", &self.auth());
+        }
+        for (k, v) in query {
+            req = req.query(*k, v);
+        }
+        Self::read(req.send(body))
+    }
+
+    fn post_json<T: DeserializeOwned>(
+        &self,
+        path: &str,
+        body: &impl serde::Serialize,
+    ) -> Result<T, ClientError> {
+        let bytes = serde_json::to_vec(body).map_err(|e| ClientError::Transport(e.to_string()))?;
+        self.post(path, &[], &bytes)
+    }
+
+    /// Who the token belongs to.
+    pub fn whoami(&self) -> Result<WhoAmI, ClientError> {
+        self.get("/v1/whoami", &[])
+    }
+
+    /// Creates an application.
+    pub fn create_application(&self, name: &str, team: &str) -> Result<Receipt, ClientError> {
+        self.post_json(
+            "/v1/applications",
+            &NewApplication {
+                name: name.into(),
+                team: team.into(),
+            },
+        )
+    }
+
+    /// Lists applications.
+    pub fn list_applications(&self) -> Result<Vec<serde_json::Value>, ClientError> {
+        self.get("/v1/applications", &[])
+    }
+
+    /// Creates an identity; the answer carries its first token.
+    pub fn create_identity(
+        &self,
+        name: &str,
+        role: &str,
+        applications: &[String],
+    ) -> Result<IssuedToken, ClientError> {
+        self.post_json(
+            "/v1/identities",
+            &NewIdentity {
+                name: name.into(),
+                role: role.into(),
+                applications: applications.to_vec(),
+            },
+        )
+    }
+
+    /// Registers a public key (PEM or base64) to an identity.
+    pub fn register_key(&self, identity: &str, public_key: &str) -> Result<KeyView, ClientError> {
+        self.post_json(
+            &format!("/v1/identities/{identity}/keys"),
+            &NewKey {
+                public_key: public_key.into(),
+            },
+        )
+    }
+
+    /// Revokes a key.
+    pub fn revoke_key(&self, keyid: &str) -> Result<Receipt, ClientError> {
+        self.post(&format!("/v1/keys/{keyid}/revoke"), &[], b"")
+    }
+
+    /// Submits a raw DSSE envelope for `app`.
+    pub fn submit_evidence(
+        &self,
+        app: &str,
+        run: Option<&str>,
+        kind: Option<&str>,
+        envelope: &[u8],
+    ) -> Result<Receipt, ClientError> {
+        let mut q = vec![("app", app.to_owned())];
+        if let Some(r) = run {
+            q.push(("run", r.to_owned()));
+        }
+        if let Some(k) = kind {
+            q.push(("type", k.to_owned()));
+        }
+        self.post("/v1/evidence", &q, envelope)
+    }
+
+    /// Searches evidence.
+    pub fn list_evidence(&self, f: &EvidenceQuery) -> Result<EvidencePage, ClientError> {
+        let mut q = Vec::new();
+        let mut add = |k: &'static str, v: &Option<String>| {
+            if let Some(v) = v {
+                q.push((k, v.clone()));
+            }
+        };
+        add("app", &f.app);
+        add("subject", &f.subject);
+        add("predicate_type", &f.predicate_type);
+        add("run", &f.run);
+        add("signer", &f.signer);
+        add("since", &f.since);
+        add("until", &f.until);
+        if let Some(b) = f.before {
+            q.push(("before", b.to_string()));
+        }
+        if let Some(l) = f.limit {
+            q.push(("limit", l.to_string()));
+        }
+        self.get("/v1/evidence", &q)
+    }
+
+    /// One evidence record with its statement.
+    pub fn show_evidence(&self, id: &str) -> Result<EvidenceView, ClientError> {
+        self.get(&format!("/v1/evidence/{id}"), &[])
+    }
+
+    /// The log's origin, key and latest checkpoint.
+    pub fn ledger_info(&self) -> Result<LogInfo, ClientError> {
+        self.get("/v1/ledger", &[])
+    }
+
+    /// A page of entries.
+    pub fn entries(&self, start: u64, limit: u32) -> Result<EntriesPage, ClientError> {
+        self.get(
+            "/v1/ledger/entries",
+            &[("start", start.to_string()), ("limit", limit.to_string())],
+        )
+    }
+
+    /// An inclusion proof.
+    pub fn inclusion_proof(
+        &self,
+        index: u64,
+        size: Option<u64>,
+    ) -> Result<InclusionProof, ClientError> {
+        let mut q = vec![("index", index.to_string())];
+        if let Some(s) = size {
+            q.push(("size", s.to_string()));
+        }
+        self.get("/v1/ledger/proof/inclusion", &q)
+    }
+
+    /// A consistency proof.
+    pub fn consistency_proof(
+        &self,
+        from: u64,
+        to: Option<u64>,
+    ) -> Result<ConsistencyProof, ClientError> {
+        let mut q = vec![("from", from.to_string())];
+        if let Some(t) = to {
+            q.push(("to", t.to_string()));
+        }
+        self.get("/v1/ledger/proof/consistency", &q)
+    }
+}

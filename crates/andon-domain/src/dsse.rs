@@ -161,6 +161,11 @@ impl SigningKey {
         self.verifying_key().key_id()
     }
 
+    /// The 32-byte seed (for handing the log key to the ledger signer).
+    pub fn seed(&self) -> [u8; 32] {
+        self.0.to_bytes()
+    }
+
     /// Signs raw bytes (used for checkpoints and decisions, not only envelopes).
     pub fn sign_raw(&self, msg: &[u8]) -> [u8; 64] {
         self.0.sign(msg).to_bytes()

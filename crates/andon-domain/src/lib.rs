@@ -5,6 +5,7 @@
 //! no async, no SQL, no HTTP. Everything here is validated at construction, so the rest of
 //! the program never re-checks it.
 
+pub mod api;
 mod digest;
 mod dsse;
 mod entry;
@@ -17,4 +18,4 @@ pub use dsse::{Envelope, EnvelopeSignature, SigningKey, VerifiedEnvelope, Verify
 pub use entry::{EntryKind, EvidenceFact, LedgerEntry, SubjectRef};
 pub use error::DomainError;
 pub use names::{AppName, IdentityName, KeyId, Role};
-pub use statement::{STATEMENT_V1_TYPE, Statement, Subject};
+pub use statement::{IN_TOTO_PAYLOAD_TYPE, STATEMENT_V1_TYPE, Statement, Subject};

@@ -1,1 +1,23 @@
-fn main() {}
+//! `andon`: the one binary. `serve` runs the server; every other verb is a client of it.
+
+mod attest;
+mod bench;
+mod cli;
+mod demo;
+mod keys;
+mod output;
+mod serve;
+mod verify;
+
+use clap::Parser;
+
+fn main() -> std::process::ExitCode {
+    let args = cli::Args::parse();
+    match cli::run(args) {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            std::process::ExitCode::from(2)
+        }
+    }
+}

@@ -1,0 +1,235 @@
+//! The application state: store, log signer, in-memory tree, caches, the sequencer handle.
+
+use std::collections::HashMap;
+use std::sync::{Arc, RwLock};
+
+use andon_domain::api::Receipt;
+use andon_domain::{EntryKind, IdentityName, Role};
+use andon_ledger::{Checkpoint, LogSigner, MerkleTree, SignedCheckpoint};
+use andon_store::{Batch, Effect, IdentityRow, KeyRow, Store};
+use sha2::{Digest as _, Sha256};
+use tokio::sync::mpsc;
+
+use crate::ApiError;
+use crate::sequencer::{self, Fact, Job};
+
+/// How the server is set up.
+#[derive(Clone, Debug)]
+pub struct Config {
+    /// `sqlite://...` or `postgres://...`.
+    pub database_url: String,
+    /// The log signing key's Ed25519 seed.
+    pub log_seed: [u8; 32],
+    /// The checkpoint origin used when the database has none yet.
+    pub origin: String,
+    /// The largest accepted request body, in bytes.
+    pub max_body_bytes: usize,
+    /// The most entries group-committed at once.
+    pub max_batch: usize,
+}
+
+impl Config {
+    /// Defaults for a database URL and a log key.
+    pub fn new(database_url: impl Into<String>, log_seed: [u8; 32]) -> Self {
+        Self {
+            database_url: database_url.into(),
+            log_seed,
+            origin: String::new(),
+            max_body_bytes: 4 << 20,
+            max_batch: 1024,
+        }
+    }
+}
+
+/// The running application, cheap to clone.
+#[derive(Clone)]
+pub struct App(pub(crate) Arc<Inner>);
+
+pub(crate) struct Inner {
+    pub store: Store,
+    pub signer: LogSigner,
+    pub origin: String,
+    pub tree: RwLock<MerkleTree>,
+    pub latest: RwLock<Arc<SignedCheckpoint>>,
+    pub jobs: mpsc::Sender<Job>,
+    pub tokens: RwLock<HashMap<String, IdentityRow>>,
+    pub keys: RwLock<HashMap<String, KeyRow>>,
+    pub config: Config,
+}
+
+/// What `App::open` reports about a start.
+pub struct Started {
+    /// The application.
+    pub app: App,
+    /// On the very first start: the admin token, to be shown once.
+    pub admin_token: Option<String>,
+}
+
+/// A new random API token.
+pub(crate) fn new_token() -> Result<String, ApiError> {
+    let mut raw = [0u8; 32];
+    getrandom::fill(&mut raw).map_err(|e| ApiError::unavailable(format!("no randomness: {e}")))?;
+    Ok(format!("andon_{}", hex::encode(raw)))
+}
+
+/// How tokens are stored: SHA-256 hex. Tokens carry 256 random bits, so a fast hash is
+/// enough; a leaked table does not reveal them.
+pub(crate) fn token_hash(token: &str) -> String {
+    hex::encode(Sha256::digest(token.as_bytes()))
+}
+
+impl App {
+    /// Connects, migrates, rebuilds the tree from the stored leaves, starts the sequencer,
+    /// and on an empty database creates the first admin.
+    pub async fn open(config: Config) -> Result<Started, String> {
+        let store = Store::connect(&config.database_url)
+            .await
+            .map_err(|e| e.to_string())?;
+        let default_origin = if config.origin.is_empty() {
+            let probe = LogSigner::new("x", config.log_seed).verifier().to_string();
+            format!("andon.local/{}", &probe.split('+').nth(1).unwrap_or("log"))
+        } else {
+            config.origin.clone()
+        };
+        let origin = store
+            .meta_init("log_origin", &default_origin)
+            .await
+            .map_err(|e| e.to_string())?;
+        let signer = LogSigner::new(origin.clone(), config.log_seed);
+        let verifier = signer.verifier().to_string();
+        let recorded = store
+            .meta_init("log_verifier_key", &verifier)
+            .await
+            .map_err(|e| e.to_string())?;
+        if recorded != verifier {
+            return Err(format!(
+                "the log key does not match this database: it was signed by {recorded}, the configured key is {verifier}"
+            ));
+        }
+        let size = store.ledger_size().await.map_err(|e| e.to_string())?;
+        let leaves = store
+            .leaf_hashes(0, size)
+            .await
+            .map_err(|e| e.to_string())?;
+        let tree = MerkleTree::from_leaf_hashes(leaves);
+        let cp = signer.sign(&Checkpoint {
+            origin: origin.clone(),
+            size,
+            root: tree.root(),
+        });
+        let stored = store.latest_checkpoint().await.map_err(|e| e.to_string())?;
+        if stored.as_ref().map(|c| c.size) != Some(size) {
+            store
+                .commit_batch(&Batch {
+                    appends: vec![],
+                    checkpoint: Some((size, cp.checkpoint.root, cp.note.clone())),
+                })
+                .await
+                .map_err(|e| e.to_string())?;
+        }
+        let (tx, rx) = mpsc::channel(config.max_batch * 8);
+        let app = App(Arc::new(Inner {
+            store,
+            signer,
+            origin,
+            tree: RwLock::new(tree),
+            latest: RwLock::new(Arc::new(cp)),
+            jobs: tx,
+            tokens: RwLock::new(HashMap::new()),
+            keys: RwLock::new(HashMap::new()),
+            config,
+        }));
+        tokio::spawn(sequencer::run(app.clone(), rx));
+        let admin_token = if app
+            .0
+            .store
+            .identities()
+            .await
+            .map_err(|e| e.to_string())?
+            .is_empty()
+        {
+            let name: IdentityName = "admin"
+                .parse()
+                .map_err(|e: andon_domain::DomainError| e.to_string())?;
+            let issued = app
+                .create_identity("andon", &name, Role::Admin, vec![])
+                .await
+                .map_err(|e| e.message)?;
+            Some(issued.0)
+        } else {
+            None
+        };
+        Ok(Started { app, admin_token })
+    }
+
+    /// The store (read access for handlers).
+    pub(crate) fn store(&self) -> &Store {
+        &self.0.store
+    }
+
+    /// The latest committed, signed checkpoint.
+    pub(crate) fn latest(&self) -> Arc<SignedCheckpoint> {
+        self.0
+            .latest
+            .read()
+            .map(|c| c.clone())
+            .unwrap_or_else(|p| p.into_inner().clone())
+    }
+
+    /// Hands a fact to the sequencer and waits for its receipt.
+    pub(crate) async fn append(&self, fact: Fact) -> Result<Receipt, ApiError> {
+        let (reply, rx) = tokio::sync::oneshot::channel();
+        self.0
+            .jobs
+            .send(Job { fact, reply })
+            .await
+            .map_err(|_| ApiError::unavailable("the ledger sequencer has stopped"))?;
+        rx.await
+            .map_err(|_| ApiError::unavailable("the ledger sequencer dropped the request"))?
+    }
+
+    /// Creates an identity and its first token; returns (token, receipt of the token).
+    pub(crate) async fn create_identity(
+        &self,
+        actor: &str,
+        name: &IdentityName,
+        role: Role,
+        applications: Vec<String>,
+    ) -> Result<(String, Receipt), ApiError> {
+        let apps_json = serde_json::to_string(&applications).unwrap_or_else(|_| "[]".into());
+        self.append(Fact::admin(
+            EntryKind::IdentityCreated,
+            actor,
+            serde_json::json!({ "name": name, "role": role, "applications": applications }),
+            Effect::Identity {
+                name: name.to_string(),
+                role: role.as_str().into(),
+                applications: apps_json,
+            },
+        ))
+        .await?;
+        self.issue_token(actor, name).await
+    }
+
+    /// Issues a new token to an existing identity.
+    pub(crate) async fn issue_token(
+        &self,
+        actor: &str,
+        name: &IdentityName,
+    ) -> Result<(String, Receipt), ApiError> {
+        let token = new_token()?;
+        let hash = token_hash(&token);
+        let receipt = self
+            .append(Fact::admin(
+                EntryKind::TokenIssued,
+                actor,
+                serde_json::json!({ "identity": name, "token_sha256": hash }),
+                Effect::Token {
+                    hash,
+                    identity: name.to_string(),
+                },
+            ))
+            .await?;
+        Ok((token, receipt))
+    }
+}

@@ -1,0 +1,92 @@
+//! One mapping from every error to an HTTP status and a JSON body.
+
+use andon_domain::DomainError;
+use andon_domain::api::{ErrorBody, ErrorDetail};
+use andon_store::StoreError;
+use axum::Json;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+
+/// An error as the API reports it.
+#[derive(Debug, Clone)]
+pub struct ApiError {
+    /// HTTP status.
+    pub status: StatusCode,
+    /// Stable machine code.
+    pub code: &'static str,
+    /// Sentence for people.
+    pub message: String,
+}
+
+impl ApiError {
+    /// A new error.
+    pub fn new(status: StatusCode, code: &'static str, message: impl Into<String>) -> Self {
+        Self {
+            status,
+            code,
+            message: message.into(),
+        }
+    }
+    pub(crate) fn bad_request(code: &'static str, m: impl Into<String>) -> Self {
+        Self::new(StatusCode::BAD_REQUEST, code, m)
+    }
+    pub(crate) fn forbidden(code: &'static str, m: impl Into<String>) -> Self {
+        Self::new(StatusCode::FORBIDDEN, code, m)
+    }
+    pub(crate) fn not_found(m: impl Into<String>) -> Self {
+        Self::new(StatusCode::NOT_FOUND, "not_found", m)
+    }
+    pub(crate) fn conflict(m: impl Into<String>) -> Self {
+        Self::new(StatusCode::CONFLICT, "conflict", m)
+    }
+    pub(crate) fn unavailable(m: impl Into<String>) -> Self {
+        Self::new(StatusCode::SERVICE_UNAVAILABLE, "unavailable", m)
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let body = ErrorBody {
+            error: ErrorDetail {
+                code: self.code.to_owned(),
+                message: self.message,
+            },
+        };
+        (self.status, Json(body)).into_response()
+    }
+}
+
+impl From<StoreError> for ApiError {
+    fn from(e: StoreError) -> Self {
+        tracing::error!(error = %e, "storage failure");
+        match e {
+            StoreError::Connect { .. } => {
+                ApiError::unavailable("the database is unavailable; retry later")
+            }
+            _ => ApiError::new(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "storage_error",
+                "the database failed; nothing was recorded",
+            ),
+        }
+    }
+}
+
+impl From<DomainError> for ApiError {
+    fn from(e: DomainError) -> Self {
+        let code = match &e {
+            DomainError::MalformedDigest(_) | DomainError::MalformedArtifact(_) => {
+                "malformed_digest"
+            }
+            DomainError::InvalidName { .. } => "invalid_name",
+            DomainError::UnknownRole(_) => "unknown_role",
+            DomainError::MalformedEnvelope(_) => "malformed_envelope",
+            DomainError::Unsigned => "unsigned",
+            DomainError::BadSignature(_) => "bad_signature",
+            DomainError::MalformedStatement(m) if m.contains("sha256") => "malformed_digest",
+            DomainError::MalformedStatement(_) => "malformed_statement",
+            DomainError::MalformedKey(_) => "malformed_key",
+        };
+        ApiError::bad_request(code, e.to_string())
+    }
+}

@@ -1,0 +1,330 @@
+//! Evidence intake and search.
+//!
+//! Intake checks everything before anything is written: the body size, the envelope, the
+//! statement and its subject digests, the signing key (known, not revoked, registered to an
+//! identity allowed for the application) and the signature. Only then does the fact go to
+//! the sequencer. A rejected request therefore leaves no row, document or ledger entry.
+
+use andon_domain::api::{EvidencePage, EvidenceView, Receipt};
+use andon_domain::{
+    AppName, Envelope, EvidenceFact, KeyId, Role, Sha256Digest, Statement, SubjectRef, VerifyingKey,
+};
+use andon_store::{EvidenceFilter, EvidenceRow, KeyRow};
+use axum::Json;
+use axum::body::Bytes;
+use axum::extract::rejection::{BytesRejection, QueryRejection};
+use axum::extract::{Path, Query, State};
+use axum::http::{StatusCode, header};
+use axum::response::IntoResponse;
+use serde::Deserialize;
+
+use crate::ApiError;
+use crate::app::App;
+use crate::auth::Caller;
+use crate::routes::query_error;
+use crate::sequencer::Fact;
+
+/// The predicate types a typed submission (`?type=`) accepts. `generic` takes any.
+fn typed_predicates(kind: &str) -> Option<&'static [&'static str]> {
+    Some(match kind {
+        "generic" => &[],
+        "provenance" => &[
+            "https://slsa.dev/provenance/v1",
+            "https://slsa.dev/provenance/v0.2",
+        ],
+        _ => return None,
+    })
+}
+
+#[derive(Deserialize)]
+pub(crate) struct SubmitQuery {
+    app: String,
+    run: Option<String>,
+    #[serde(rename = "type")]
+    kind: Option<String>,
+}
+
+pub(crate) async fn submit(
+    State(app): State<App>,
+    caller: Caller,
+    query: Result<Query<SubmitQuery>, QueryRejection>,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<(StatusCode, Json<Receipt>), ApiError> {
+    caller.require(&[Role::Pipeline])?;
+    let Query(q) = query.map_err(query_error)?;
+    let body = body.map_err(|e| {
+        if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
+            ApiError::new(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "payload_too_large",
+                format!(
+                    "the body exceeds the limit of {} bytes",
+                    app.0.config.max_body_bytes
+                ),
+            )
+        } else {
+            ApiError::bad_request("unreadable_body", e.body_text())
+        }
+    })?;
+    let application: AppName = q.app.parse()?;
+    if !caller
+        .applications
+        .iter()
+        .any(|a| a == application.as_str())
+    {
+        return Err(ApiError::forbidden(
+            "application_not_allowed",
+            format!(
+                "{} may not submit evidence for application {application}",
+                caller.name
+            ),
+        ));
+    }
+    if let Some(run) = &q.run {
+        if run.is_empty() || run.len() > 256 {
+            return Err(ApiError::bad_request(
+                "invalid_run",
+                "a run id is 1 to 256 characters",
+            ));
+        }
+    }
+    let wanted = match &q.kind {
+        None => None,
+        Some(k) => Some(typed_predicates(k).ok_or_else(|| {
+            ApiError::bad_request(
+                "unknown_type",
+                format!("unknown evidence type {k:?}; known: generic, provenance"),
+            )
+        })?),
+    };
+
+    let envelope = Envelope::parse(&body)?;
+    let statement = Statement::parse(&envelope.payload_type, &envelope.payload)?;
+    if let (Some(kind), Some(types)) = (&q.kind, wanted) {
+        if !types.is_empty() && !types.contains(&statement.predicate_type.as_str()) {
+            return Err(ApiError::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "unknown_predicate_type",
+                format!(
+                    "predicate type {:?} is not one of the {kind} types: {}",
+                    statement.predicate_type,
+                    types.join(", ")
+                ),
+            ));
+        }
+    }
+
+    let key = signing_key(&app, &envelope).await?;
+    let owner = app.store().identity(&key.identity).await?.ok_or_else(|| {
+        ApiError::forbidden("unknown_key", format!("key {} has no identity", key.keyid))
+    })?;
+    if owner.role != "pipeline" || !owner.applications.iter().any(|a| a == application.as_str()) {
+        return Err(ApiError::forbidden(
+            "key_not_allowed",
+            format!(
+                "key {} belongs to {}, which is not allowed for application {application}",
+                key.keyid, owner.name
+            ),
+        ));
+    }
+    let verifying = VerifyingKey::from_bytes(&key.public_key)?;
+    envelope.verify(&verifying)?;
+
+    let document = Sha256Digest::of(&body);
+    let fact = EvidenceFact {
+        document,
+        application,
+        run: q.run,
+        predicate_type: statement.predicate_type.clone(),
+        subjects: statement
+            .subject_digests()
+            .into_iter()
+            .map(|(name, digest)| SubjectRef { name, digest })
+            .collect(),
+        keyid: key.keyid.parse::<KeyId>()?,
+        signer: owner.name,
+    };
+    let receipt = app
+        .append(Fact::Evidence {
+            id: document.hex(),
+            fact,
+            document: body.to_vec(),
+            actor: caller.name,
+        })
+        .await?;
+    let status = if receipt.existing {
+        StatusCode::OK
+    } else {
+        StatusCode::CREATED
+    };
+    Ok((status, Json(receipt)))
+}
+
+/// Finds the registered, unrevoked key named by one of the envelope's signatures.
+async fn signing_key(app: &App, env: &andon_domain::VerifiedEnvelope) -> Result<KeyRow, ApiError> {
+    let mut named = Vec::new();
+    for keyid in env.key_ids() {
+        if keyid.is_empty() {
+            continue;
+        }
+        named.push(keyid.to_owned());
+        let cached = app.0.keys.read().ok().and_then(|m| m.get(keyid).cloned());
+        let row = match cached {
+            Some(r) => Some(r),
+            None => {
+                let r = app.store().key(keyid).await?;
+                if let (Some(r), Ok(mut m)) = (&r, app.0.keys.write()) {
+                    if r.revoked_at.is_none() {
+                        m.insert(keyid.to_owned(), r.clone());
+                    }
+                }
+                r
+            }
+        };
+        match row {
+            Some(r) if r.revoked_at.is_some() => {
+                return Err(ApiError::forbidden(
+                    "key_revoked",
+                    format!("key {keyid} was revoked"),
+                ));
+            }
+            Some(r) => return Ok(r),
+            None => {}
+        }
+    }
+    if named.is_empty() {
+        return Err(ApiError::bad_request(
+            "missing_keyid",
+            "every signature must name its key in keyid",
+        ));
+    }
+    Err(ApiError::forbidden(
+        "unknown_key",
+        format!("no registered key {}", named.join(", ")),
+    ))
+}
+
+#[derive(Deserialize)]
+pub(crate) struct ListQuery {
+    app: Option<String>,
+    subject: Option<String>,
+    predicate_type: Option<String>,
+    run: Option<String>,
+    signer: Option<String>,
+    since: Option<String>,
+    until: Option<String>,
+    before: Option<u64>,
+    limit: Option<u32>,
+}
+
+fn parse_time(field: &str, v: &Option<String>) -> Result<Option<i64>, ApiError> {
+    v.as_deref()
+        .map(|s| {
+            s.parse::<jiff::Timestamp>()
+                .map(|t| t.as_millisecond())
+                .map_err(|e| {
+                    ApiError::bad_request(
+                        "bad_query",
+                        format!("{field} is not an RFC 3339 time: {e}"),
+                    )
+                })
+        })
+        .transpose()
+}
+
+pub(crate) async fn list(
+    State(app): State<App>,
+    _caller: Caller,
+    query: Result<Query<ListQuery>, QueryRejection>,
+) -> Result<Json<EvidencePage>, ApiError> {
+    let Query(q) = query.map_err(query_error)?;
+    let subject = q
+        .subject
+        .as_deref()
+        .map(|s| s.parse::<Sha256Digest>().map(|d| d.hex()))
+        .transpose()?;
+    let limit = q.limit.unwrap_or(50).clamp(1, 1000);
+    let filter = EvidenceFilter {
+        application: q.app,
+        subject_digest: subject,
+        predicate_type: q.predicate_type,
+        run: q.run,
+        signer: q.signer,
+        since_ms: parse_time("since", &q.since)?,
+        until_ms: parse_time("until", &q.until)?,
+        before_index: q.before,
+        limit,
+    };
+    let rows = app.store().list_evidence(&filter).await?;
+    let next_before = (rows.len() == limit as usize)
+        .then(|| rows.last().map(|r| r.ledger_index))
+        .flatten();
+    Ok(Json(EvidencePage {
+        evidence: rows.into_iter().map(view).collect(),
+        next_before,
+    }))
+}
+
+fn view(r: EvidenceRow) -> EvidenceView {
+    EvidenceView {
+        accepted_at: jiff::Timestamp::from_millisecond(r.created_at)
+            .map(|t| t.to_string())
+            .unwrap_or_default(),
+        subjects: r
+            .subjects
+            .iter()
+            .map(|(n, d)| format!("{n}@sha256:{d}"))
+            .collect(),
+        id: r.id,
+        ledger_index: r.ledger_index,
+        application: r.application,
+        run: r.run,
+        predicate_type: r.predicate_type,
+        signer: r.signer,
+        keyid: r.keyid,
+        statement: None,
+    }
+}
+
+fn evidence_id(id: &str) -> Result<String, ApiError> {
+    let hex = id.strip_prefix("sha256:").unwrap_or(id);
+    Ok(Sha256Digest::from_hex(hex)?.hex())
+}
+
+pub(crate) async fn show(
+    State(app): State<App>,
+    _caller: Caller,
+    Path(id): Path<String>,
+) -> Result<Json<EvidenceView>, ApiError> {
+    let id = evidence_id(&id)?;
+    let row = app
+        .store()
+        .evidence(&id)
+        .await?
+        .ok_or_else(|| ApiError::not_found(format!("no evidence {id}")))?;
+    let doc = app
+        .store()
+        .blob(&id)
+        .await?
+        .ok_or_else(|| ApiError::not_found(format!("the document of {id} is missing")))?;
+    let statement = Envelope::parse(&doc)
+        .ok()
+        .and_then(|e| serde_json::from_slice::<serde_json::Value>(&e.payload).ok());
+    let mut v = view(row);
+    v.statement = statement;
+    Ok(Json(v))
+}
+
+pub(crate) async fn document(
+    State(app): State<App>,
+    _caller: Caller,
+    Path(id): Path<String>,
+) -> Result<impl IntoResponse, ApiError> {
+    let id = evidence_id(&id)?;
+    let doc = app
+        .store()
+        .blob(&id)
+        .await?
+        .ok_or_else(|| ApiError::not_found(format!("no document {id}")))?;
+    Ok(([(header::CONTENT_TYPE, "application/json")], doc))
+}

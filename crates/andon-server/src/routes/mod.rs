@@ -1,0 +1,45 @@
+//! The router: one module per route family.
+
+mod admin;
+mod evidence;
+mod ledger;
+
+use axum::Router;
+use axum::extract::DefaultBodyLimit;
+use axum::routing::{get, post};
+
+use crate::app::App;
+
+pub(crate) fn router(app: App) -> Router {
+    let limit = app.0.config.max_body_bytes;
+    Router::new()
+        .route("/healthz", get(|| async { "ok" }))
+        .route("/v1/whoami", get(admin::whoami))
+        .route(
+            "/v1/applications",
+            post(admin::create_application).get(admin::list_applications),
+        )
+        .route(
+            "/v1/identities",
+            post(admin::create_identity).get(admin::list_identities),
+        )
+        .route("/v1/identities/{name}/tokens", post(admin::issue_token))
+        .route("/v1/identities/{name}/keys", post(admin::register_key))
+        .route("/v1/keys/{keyid}/revoke", post(admin::revoke_key))
+        .route("/v1/evidence", post(evidence::submit).get(evidence::list))
+        .route("/v1/evidence/{id}", get(evidence::show))
+        .route("/v1/evidence/{id}/document", get(evidence::document))
+        .route("/v1/ledger", get(ledger::info))
+        .route("/v1/ledger/checkpoint", get(ledger::checkpoint))
+        .route("/v1/ledger/entries", get(ledger::entries))
+        .route("/v1/ledger/proof/inclusion", get(ledger::inclusion))
+        .route("/v1/ledger/proof/consistency", get(ledger::consistency))
+        .fallback(|| async { crate::ApiError::not_found("no such route") })
+        .layer(DefaultBodyLimit::max(limit))
+        .with_state(app)
+}
+
+/// Query-string rejections become our JSON errors.
+pub(crate) fn query_error(e: axum::extract::rejection::QueryRejection) -> crate::ApiError {
+    crate::ApiError::bad_request("bad_query", e.body_text())
+}

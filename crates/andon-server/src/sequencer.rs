@@ -1,0 +1,340 @@
+//! The sequencer: the one task that assigns ledger indexes.
+//!
+//! Handlers send validated facts through a channel. The sequencer takes whatever has queued
+//! up (up to `max_batch`), drops duplicates, assigns indexes, extends the in-memory tree,
+//! signs one checkpoint for the batch and commits everything in one transaction: one fsync
+//! for the whole batch. Only after the commit does it publish the checkpoint and answer each
+//! waiting request with its inclusion proof. If the commit fails, the tree is rolled back and
+//! every request in the batch gets an error: nothing half-written is ever acknowledged.
+
+use std::collections::{HashMap, HashSet};
+use std::sync::Arc;
+
+use andon_domain::api::Receipt;
+use andon_domain::{EntryKind, EvidenceFact, LedgerEntry};
+use andon_ledger::{Checkpoint, leaf_hash};
+use andon_store::{Append, Batch, Effect};
+use tokio::sync::{mpsc, oneshot};
+
+use crate::ApiError;
+use crate::app::App;
+
+/// A fact waiting for its ledger index.
+pub(crate) enum Fact {
+    /// Signed evidence.
+    Evidence {
+        /// Evidence id (document sha256 hex).
+        id: String,
+        /// The ledger body.
+        fact: EvidenceFact,
+        /// The raw envelope.
+        document: Vec<u8>,
+        /// The submitting identity.
+        actor: String,
+    },
+    /// An administrative fact (application, identity, token, key).
+    Admin {
+        kind: EntryKind,
+        actor: String,
+        body: serde_json::Value,
+        effect: Effect,
+    },
+}
+
+impl Fact {
+    pub(crate) fn admin(
+        kind: EntryKind,
+        actor: &str,
+        body: serde_json::Value,
+        effect: Effect,
+    ) -> Self {
+        Fact::Admin {
+            kind,
+            actor: actor.to_owned(),
+            body,
+            effect,
+        }
+    }
+}
+
+pub(crate) struct Job {
+    pub fact: Fact,
+    pub reply: oneshot::Sender<Result<Receipt, ApiError>>,
+}
+
+/// What each job will be answered with once the batch is durable.
+enum Outcome {
+    New { index: u64, id: Option<String> },
+    Existing { index: u64, id: String },
+    Refused(ApiError),
+}
+
+pub(crate) async fn run(app: App, mut rx: mpsc::Receiver<Job>) {
+    let max = app.0.config.max_batch.max(1);
+    while let Some(first) = rx.recv().await {
+        let mut jobs = vec![first];
+        while jobs.len() < max {
+            match rx.try_recv() {
+                Ok(j) => jobs.push(j),
+                Err(_) => break,
+            }
+        }
+        process(&app, jobs).await;
+    }
+}
+
+async fn process(app: &App, jobs: Vec<Job>) {
+    let now = jiff::Timestamp::now();
+    let time = now.to_string();
+    let time_ms = now.as_millisecond();
+
+    // Evidence already in the database answers with its existing entry.
+    let ids: Vec<String> = jobs
+        .iter()
+        .filter_map(|j| match &j.fact {
+            Fact::Evidence { id, .. } => Some(id.clone()),
+            Fact::Admin { .. } => None,
+        })
+        .collect();
+    let known: HashMap<String, u64> = match app.store().existing_evidence(&ids).await {
+        Ok(v) => v.into_iter().collect(),
+        Err(e) => return fail_all(jobs, e.into()),
+    };
+
+    let start = app.0.tree.read().map(|t| t.size()).unwrap_or(0);
+    let mut next = start;
+    let mut appends = Vec::new();
+    let mut outcomes = Vec::with_capacity(jobs.len());
+    let mut in_batch: HashMap<String, u64> = HashMap::new();
+    let mut claimed: HashSet<String> = HashSet::new();
+    let mut revoked_keys = Vec::new();
+
+    for job in &jobs {
+        let outcome = match &job.fact {
+            Fact::Evidence {
+                id,
+                fact,
+                document,
+                actor,
+            } => {
+                if let Some(&index) = known.get(id).or_else(|| in_batch.get(id)) {
+                    Outcome::Existing {
+                        index,
+                        id: id.clone(),
+                    }
+                } else {
+                    let entry = LedgerEntry {
+                        v: 1,
+                        kind: EntryKind::Evidence,
+                        time: time.clone(),
+                        actor: actor.clone(),
+                        body: serde_json::to_value(fact).unwrap_or_default(),
+                    };
+                    let bytes = entry.to_bytes();
+                    appends.push(Append {
+                        index: next,
+                        kind: EntryKind::Evidence.as_str(),
+                        leaf_hash: leaf_hash(&bytes),
+                        entry: bytes,
+                        time_ms,
+                        effect: Effect::Evidence {
+                            id: id.clone(),
+                            application: fact.application.to_string(),
+                            run: fact.run.clone(),
+                            predicate_type: fact.predicate_type.clone(),
+                            signer: fact.signer.clone(),
+                            keyid: fact.keyid.to_string(),
+                            subjects: fact
+                                .subjects
+                                .iter()
+                                .map(|s| (s.name.clone(), s.digest.hex()))
+                                .collect(),
+                            document: document.clone(),
+                        },
+                    });
+                    in_batch.insert(id.clone(), next);
+                    next += 1;
+                    Outcome::New {
+                        index: next - 1,
+                        id: Some(id.clone()),
+                    }
+                }
+            }
+            Fact::Admin {
+                kind,
+                actor,
+                body,
+                effect,
+            } => match check_admin(app, effect, &mut claimed).await {
+                Err(e) => Outcome::Refused(e),
+                Ok(()) => {
+                    if let Effect::KeyRevoked { keyid } = effect {
+                        revoked_keys.push(keyid.clone());
+                    }
+                    let entry = LedgerEntry {
+                        v: 1,
+                        kind: *kind,
+                        time: time.clone(),
+                        actor: actor.clone(),
+                        body: body.clone(),
+                    };
+                    let bytes = entry.to_bytes();
+                    appends.push(Append {
+                        index: next,
+                        kind: kind.as_str(),
+                        leaf_hash: leaf_hash(&bytes),
+                        entry: bytes,
+                        time_ms,
+                        effect: effect.clone(),
+                    });
+                    next += 1;
+                    Outcome::New {
+                        index: next - 1,
+                        id: None,
+                    }
+                }
+            },
+        };
+        outcomes.push(outcome);
+    }
+
+    let latest = if appends.is_empty() {
+        app.latest()
+    } else {
+        let signed = {
+            let Ok(mut tree) = app.0.tree.write() else {
+                return fail_all(
+                    jobs,
+                    ApiError::unavailable("the ledger tree lock is poisoned"),
+                );
+            };
+            for a in &appends {
+                tree.push(a.leaf_hash);
+            }
+            app.0.signer.sign(&Checkpoint {
+                origin: app.0.origin.clone(),
+                size: tree.size(),
+                root: tree.root(),
+            })
+        };
+        let batch = Batch {
+            appends,
+            checkpoint: Some((
+                signed.checkpoint.size,
+                signed.checkpoint.root,
+                signed.note.clone(),
+            )),
+        };
+        if let Err(e) = app.store().commit_batch(&batch).await {
+            if let Ok(mut tree) = app.0.tree.write() {
+                tree.truncate(start);
+            }
+            return fail_all(jobs, e.into());
+        }
+        let signed = Arc::new(signed);
+        if let Ok(mut l) = app.0.latest.write() {
+            *l = signed.clone();
+        }
+        if !revoked_keys.is_empty() {
+            if let Ok(mut keys) = app.0.keys.write() {
+                for k in &revoked_keys {
+                    keys.remove(k);
+                }
+            }
+        }
+        signed
+    };
+
+    let Ok(tree) = app.0.tree.read() else {
+        return fail_all(
+            jobs,
+            ApiError::unavailable("the ledger tree lock is poisoned"),
+        );
+    };
+    let size = latest.checkpoint.size;
+    for (job, outcome) in jobs.into_iter().zip(outcomes) {
+        let answer = match outcome {
+            Outcome::Refused(e) => Err(e),
+            Outcome::New { index, id } => receipt(&tree, index, size, &latest.note, id, false),
+            Outcome::Existing { index, id } => {
+                receipt(&tree, index, size, &latest.note, Some(id), true)
+            }
+        };
+        let _ = job.reply.send(answer);
+    }
+}
+
+fn receipt(
+    tree: &andon_ledger::MerkleTree,
+    index: u64,
+    size: u64,
+    note: &str,
+    id: Option<String>,
+    existing: bool,
+) -> Result<Receipt, ApiError> {
+    let proof = tree
+        .inclusion_proof(index, size)
+        .map_err(|e| ApiError::unavailable(format!("no proof for entry {index}: {e}")))?;
+    Ok(Receipt {
+        id,
+        ledger_index: index,
+        leaf_hash: hex::encode(tree.leaf(index).unwrap_or_default()),
+        existing,
+        tree_size: size,
+        inclusion_proof: proof.iter().map(hex::encode).collect(),
+        checkpoint: note.to_owned(),
+    })
+}
+
+fn fail_all(jobs: Vec<Job>, e: ApiError) {
+    for j in jobs {
+        let _ = j.reply.send(Err(e.clone()));
+    }
+}
+
+/// Refuses administrative facts that would collide with what exists (the sequencer is the
+/// only writer, so checking here is free of races on one server).
+async fn check_admin(
+    app: &App,
+    effect: &Effect,
+    claimed: &mut HashSet<String>,
+) -> Result<(), ApiError> {
+    let store = app.store();
+    match effect {
+        Effect::Application { name, .. } => {
+            if !claimed.insert(format!("app:{name}"))
+                || store.applications().await?.iter().any(|a| &a.name == name)
+            {
+                return Err(ApiError::conflict(format!(
+                    "application {name} already exists"
+                )));
+            }
+        }
+        Effect::Identity { name, .. } => {
+            if !claimed.insert(format!("identity:{name}")) || store.identity(name).await?.is_some()
+            {
+                return Err(ApiError::conflict(format!(
+                    "identity {name} already exists"
+                )));
+            }
+        }
+        Effect::Key { keyid, .. } => {
+            if !claimed.insert(format!("key:{keyid}")) || store.key(keyid).await?.is_some() {
+                return Err(ApiError::conflict(format!(
+                    "key {keyid} is already registered"
+                )));
+            }
+        }
+        Effect::KeyRevoked { keyid } => match store.key(keyid).await? {
+            None => return Err(ApiError::not_found(format!("no key {keyid}"))),
+            Some(k) if k.revoked_at.is_some() => {
+                return Err(ApiError::conflict(format!(
+                    "key {keyid} is already revoked"
+                )));
+            }
+            Some(_) => {}
+        },
+        Effect::Token { .. } | Effect::Evidence { .. } => {}
+    }
+    Ok(())
+}

@@ -1,0 +1,326 @@
+//! The command line: verbs, flags, and dispatch.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use andon_client::{Client, EvidenceQuery};
+use clap::{Parser, Subcommand};
+
+use crate::output::{Output, emit};
+
+/// Andon: automated governance for software delivery.
+#[derive(Parser, Debug)]
+#[command(name = "andon", version, about)]
+pub struct Args {
+    /// The Andon server.
+    #[arg(
+        long,
+        global = true,
+        env = "ANDON_SERVER",
+        default_value = "http://127.0.0.1:8420"
+    )]
+    pub server: String,
+    /// API token (admin, pipeline, approver or auditor).
+    #[arg(long, global = true, env = "ANDON_TOKEN", hide_env_values = true)]
+    pub token: Option<String>,
+    /// Output format of read verbs.
+    #[arg(long, global = true, value_enum, default_value = "text")]
+    pub output: Output,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    /// Run the server (SQLite under --data-dir unless --database says otherwise).
+    Serve(crate::serve::ServeArgs),
+    /// Create an Ed25519 key pair for a pipeline identity.
+    Keygen {
+        /// Where to write the private key (PKCS#8 PEM, mode 0600).
+        #[arg(long, default_value = "andon.key")]
+        out: PathBuf,
+    },
+    /// Applications.
+    #[command(subcommand)]
+    App(AppCmd),
+    /// Identities, tokens and keys.
+    #[command(subcommand)]
+    Identity(IdentityCmd),
+    /// Sign and send evidence.
+    #[command(subcommand)]
+    Attest(crate::attest::AttestCmd),
+    /// Search and read evidence.
+    #[command(subcommand)]
+    Evidence(EvidenceCmd),
+    /// The ledger: checkpoints and proofs.
+    #[command(subcommand)]
+    Ledger(LedgerCmd),
+    /// Recompute and check the whole ledger (an auditor's command).
+    Verify(crate::verify::VerifyArgs),
+    /// Drive a realistic history against a live server.
+    Demo(crate::demo::DemoArgs),
+    /// Load benchmarks.
+    #[command(subcommand)]
+    Bench(crate::bench::BenchCmd),
+}
+
+#[derive(Subcommand, Debug)]
+pub enum AppCmd {
+    /// Create an application.
+    Create {
+        /// Name.
+        name: String,
+        /// Owning team.
+        #[arg(long)]
+        team: String,
+    },
+    /// List applications.
+    List,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum IdentityCmd {
+    /// Create an identity and print its first token (shown once).
+    Create {
+        /// Name.
+        name: String,
+        /// admin, pipeline, approver or auditor.
+        #[arg(long)]
+        role: String,
+        /// Applications a pipeline may submit evidence for (repeatable).
+        #[arg(long = "app")]
+        apps: Vec<String>,
+    },
+    /// Register a public key (PEM file or base64) to an identity.
+    AddKey {
+        /// Identity.
+        name: String,
+        /// A private key file (its public half is sent) or a public key PEM file.
+        #[arg(long)]
+        key: PathBuf,
+    },
+    /// Revoke a key by id.
+    RevokeKey {
+        /// Key id.
+        keyid: String,
+    },
+    /// Who am I.
+    Whoami,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum EvidenceCmd {
+    /// List evidence, newest first.
+    List {
+        /// Application.
+        #[arg(long)]
+        app: Option<String>,
+        /// Subject digest, sha256:<hex>.
+        #[arg(long)]
+        subject: Option<String>,
+        /// Predicate type.
+        #[arg(long)]
+        predicate_type: Option<String>,
+        /// Pipeline run.
+        #[arg(long)]
+        run: Option<String>,
+        /// Signing identity.
+        #[arg(long)]
+        signer: Option<String>,
+        /// Accepted at or after (RFC 3339).
+        #[arg(long)]
+        since: Option<String>,
+        /// Accepted before (RFC 3339).
+        #[arg(long)]
+        until: Option<String>,
+        /// Page cursor (from the previous page).
+        #[arg(long)]
+        before: Option<u64>,
+        /// Page size.
+        #[arg(long, default_value_t = 50)]
+        limit: u32,
+    },
+    /// Show one evidence record with its statement.
+    Show {
+        /// Evidence id (sha256 of the envelope).
+        id: String,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+pub enum LedgerCmd {
+    /// Print the latest signed checkpoint.
+    Checkpoint,
+    /// Print and check the inclusion proof of an entry.
+    Proof {
+        /// Ledger index.
+        #[arg(long)]
+        index: u64,
+        /// Tree size (default: latest).
+        #[arg(long)]
+        size: Option<u64>,
+    },
+}
+
+pub fn client(args: &Args) -> Client {
+    Client::new(&args.server, args.token.clone())
+}
+
+pub fn run(args: Args) -> anyhow::Result<ExitCode> {
+    let out = args.output;
+    match &args.command {
+        Command::Serve(s) => crate::serve::run(s),
+        Command::Keygen { out: path } => {
+            let key = crate::keys::generate()?;
+            crate::keys::save(path, &key)?;
+            let public = key.verifying_key();
+            let value = serde_json::json!({
+                "private_key_file": path, "keyid": public.key_id(), "public_key": public.to_base64()
+            });
+            emit(out, &value, |_| {
+                println!("wrote {}", path.display());
+                println!("key id:     {}", public.key_id());
+                println!("public key: {}", public.to_base64());
+            })?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::App(AppCmd::Create { name, team }) => {
+            let r = client(&args).create_application(name, team)?;
+            emit(out, &r, |r| {
+                println!(
+                    "created application {name} (ledger entry {})",
+                    r.ledger_index
+                )
+            })?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::App(AppCmd::List) => {
+            let apps = client(&args).list_applications()?;
+            emit(out, &apps, |apps| {
+                for a in apps {
+                    println!(
+                        "{}\tteam {}",
+                        a["name"].as_str().unwrap_or(""),
+                        a["team"].as_str().unwrap_or("")
+                    );
+                }
+            })?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Identity(cmd) => identity(&args, cmd, out),
+        Command::Attest(cmd) => crate::attest::run(&args, cmd, out),
+        Command::Evidence(EvidenceCmd::List {
+            app,
+            subject,
+            predicate_type,
+            run,
+            signer,
+            since,
+            until,
+            before,
+            limit,
+        }) => {
+            let page = client(&args).list_evidence(&EvidenceQuery {
+                app: app.clone(),
+                subject: subject.clone(),
+                predicate_type: predicate_type.clone(),
+                run: run.clone(),
+                signer: signer.clone(),
+                since: since.clone(),
+                until: until.clone(),
+                before: *before,
+                limit: Some(*limit),
+            })?;
+            emit(out, &page, |p| {
+                for e in &p.evidence {
+                    println!(
+                        "#{}\t{}\t{}\t{}\t{}\t{}",
+                        e.ledger_index,
+                        e.accepted_at,
+                        e.application,
+                        e.predicate_type,
+                        e.subjects.join(","),
+                        e.id
+                    );
+                }
+                if let Some(b) = p.next_before {
+                    println!("(more: --before {b})");
+                }
+            })?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Evidence(EvidenceCmd::Show { id }) => {
+            let e = client(&args).show_evidence(id)?;
+            emit(out, &e, |e| {
+                println!("evidence     {}", e.id);
+                println!("ledger index {}", e.ledger_index);
+                println!("application  {}", e.application);
+                println!("run          {}", e.run.as_deref().unwrap_or("-"));
+                println!("predicate    {}", e.predicate_type);
+                println!("signer       {} (key {})", e.signer, e.keyid);
+                println!("accepted     {}", e.accepted_at);
+                for s in &e.subjects {
+                    println!("subject      {s}");
+                }
+                if let Some(st) = &e.statement {
+                    println!(
+                        "{}",
+                        serde_json::to_string_pretty(&st["predicate"]).unwrap_or_default()
+                    );
+                }
+            })?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Ledger(LedgerCmd::Checkpoint) => {
+            let info = client(&args).ledger_info()?;
+            emit(out, &info, |i| print!("{}", i.checkpoint))?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Ledger(LedgerCmd::Proof { index, size }) => {
+            crate::verify::proof(&args, *index, *size, out)
+        }
+        Command::Verify(v) => crate::verify::run(&args, v, out),
+        Command::Demo(d) => crate::demo::run(&args, d),
+        Command::Bench(b) => crate::bench::run(&args, b),
+    }
+}
+
+fn identity(args: &Args, cmd: &IdentityCmd, out: Output) -> anyhow::Result<ExitCode> {
+    let c = client(args);
+    match cmd {
+        IdentityCmd::Create { name, role, apps } => {
+            let issued = c.create_identity(name, role, apps)?;
+            emit(out, &issued, |i| {
+                println!("created {} ({role}); its token, shown once:", i.identity);
+                println!("{}", i.token);
+            })?;
+        }
+        IdentityCmd::AddKey { name, key } => {
+            let text = std::fs::read_to_string(key)?;
+            let public = if text.contains("PRIVATE KEY") {
+                andon_domain::SigningKey::from_pem(&text)?
+                    .verifying_key()
+                    .to_pem()
+            } else {
+                text
+            };
+            let k = c.register_key(name, &public)?;
+            emit(out, &k, |k| {
+                println!("registered key {} to {}", k.keyid, k.identity)
+            })?;
+        }
+        IdentityCmd::RevokeKey { keyid } => {
+            let r = c.revoke_key(keyid)?;
+            emit(out, &r, |r| {
+                println!("revoked key {keyid} (ledger entry {})", r.ledger_index)
+            })?;
+        }
+        IdentityCmd::Whoami => {
+            let w = c.whoami()?;
+            emit(out, &w, |w| {
+                println!("{} ({}) {}", w.name, w.role, w.applications.join(","))
+            })?;
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}

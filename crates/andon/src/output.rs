@@ -1,0 +1,21 @@
+//! Text or JSON output for read verbs.
+
+use serde::Serialize;
+
+/// How a verb prints its result.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum Output {
+    /// Lines for people.
+    Text,
+    /// One JSON document for machines.
+    Json,
+}
+
+/// Prints `value` as JSON, or calls `text` to print it for people.
+pub fn emit<T: Serialize>(out: Output, value: &T, text: impl FnOnce(&T)) -> anyhow::Result<()> {
+    match out {
+        Output::Json => println!("{}", serde_json::to_string_pretty(value)?),
+        Output::Text => text(value),
+    }
+    Ok(())
+}
