@@ -1,0 +1,379 @@
+//! Evidence intake through the real HTTP path, on both backends: what is accepted comes back
+//! with a verifying proof; what is rejected gets a clear 4xx and leaves nothing behind.
+
+use andon_client::{Client, ClientError};
+use andon_domain::{Envelope, IN_TOTO_PAYLOAD_TYPE, Sha256Digest, SigningKey, Statement};
+use andon_ledger::{NoteVerifier, verify_inclusion};
+use andon_store::{Counts, Store};
+use andon_testkit::{Backend, TestDb, both_backends};
+
+struct Harness {
+    url: String,
+    admin: Client,
+    rt: tokio::runtime::Runtime,
+    db: TestDb,
+}
+
+impl Harness {
+    fn start(backend: Backend, max_body: usize) -> Self {
+        let db = TestDb::new(backend);
+        let rt = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .enable_all()
+            .build()
+            .expect("rt");
+        let mut config = andon_server::Config::new(db.url.clone(), [1; 32]);
+        config.max_body_bytes = max_body;
+        let (addr, token) = rt.block_on(async {
+            let started = andon_server::App::open(config).await.expect("open");
+            let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+                .await
+                .expect("bind");
+            let addr = listener.local_addr().expect("addr");
+            tokio::spawn(andon_server::serve(
+                listener,
+                started.app,
+                std::future::pending(),
+            ));
+            (
+                addr,
+                started
+                    .admin_token
+                    .expect("first start mints an admin token"),
+            )
+        });
+        let url = format!("http://{addr}");
+        Self {
+            admin: Client::new(&url, Some(token)),
+            url,
+            rt,
+            db,
+        }
+    }
+
+    fn counts(&self) -> Counts {
+        self.rt.block_on(async {
+            Store::connect(&self.db.url)
+                .await
+                .expect("store")
+                .counts()
+                .await
+                .expect("counts")
+        })
+    }
+
+    /// An application, a pipeline identity scoped to it, and its registered key.
+    fn pipeline(&self, app: &str) -> (Client, SigningKey) {
+        self.admin.create_application(app, "team").expect("app");
+        let issued = self
+            .admin
+            .create_identity(&format!("ci-{app}"), "pipeline", &[app.to_owned()])
+            .expect("identity");
+        let key = SigningKey::from_seed(Sha256Digest::of(app.as_bytes()).as_bytes().to_owned());
+        self.admin
+            .register_key(&issued.identity, &key.verifying_key().to_base64())
+            .expect("key");
+        (Client::new(&self.url, Some(issued.token)), key)
+    }
+}
+
+fn envelope(key: &SigningKey, n: u32) -> Vec<u8> {
+    let st = Statement::new(
+        vec![("app.tar".into(), Sha256Digest::of(&n.to_be_bytes()))],
+        "https://example.com/test/v1".into(),
+        serde_json::json!({ "n": n }),
+    );
+    serde_json::to_vec(&Envelope::sign(
+        IN_TOTO_PAYLOAD_TYPE,
+        &serde_json::to_vec(&st).expect("json"),
+        key,
+    ))
+    .expect("json")
+}
+
+fn code(r: Result<andon_domain::api::Receipt, ClientError>) -> (u16, String) {
+    match r {
+        Err(ClientError::Api { status, code, .. }) => (status, code),
+        other => panic!("expected an API error, got {other:?}"),
+    }
+}
+
+fn accepted_evidence_carries_a_verifying_proof_and_is_idempotent(b: Backend) {
+    let h = Harness::start(b, 1 << 20);
+    let (ci, key) = h.pipeline("pay");
+    let env = envelope(&key, 1);
+    let r = ci
+        .submit_evidence("pay", Some("run-1"), None, &env)
+        .expect("accepted");
+    assert!(!r.existing);
+    let info = h.admin.ledger_info().expect("info");
+    let cp = NoteVerifier::parse(&info.verifier_key)
+        .expect("key")
+        .verify(&r.checkpoint)
+        .expect("signed");
+    let proof: Vec<[u8; 32]> = r
+        .inclusion_proof
+        .iter()
+        .map(|p| hex::decode(p).expect("hex").try_into().expect("32"))
+        .collect();
+    let leaf: [u8; 32] = hex::decode(&r.leaf_hash)
+        .expect("hex")
+        .try_into()
+        .expect("32");
+    assert_eq!(
+        verify_inclusion(&leaf, r.ledger_index, cp.size, &proof, &cp.root),
+        Ok(())
+    );
+    assert_eq!(r.id.as_deref(), Some(Sha256Digest::of(&env).hex().as_str()));
+
+    let before = h.counts();
+    let again = ci
+        .submit_evidence("pay", Some("run-1"), None, &env)
+        .expect("re-sent");
+    assert!(again.existing);
+    assert_eq!(
+        (again.ledger_index, again.id.clone()),
+        (r.ledger_index, r.id.clone())
+    );
+    assert_eq!(h.counts(), before, "a re-sent envelope writes nothing new");
+
+    let shown = h
+        .admin
+        .show_evidence(r.id.as_deref().expect("id"))
+        .expect("show");
+    assert_eq!(
+        (
+            shown.application.as_str(),
+            shown.run.as_deref(),
+            shown.signer.as_str()
+        ),
+        ("pay", Some("run-1"), "ci-pay")
+    );
+    assert_eq!(shown.statement.expect("statement")["predicate"]["n"], 1);
+}
+
+fn each_kind_of_bad_input_is_refused_and_writes_nothing(b: Backend) {
+    let h = Harness::start(b, 4096);
+    let (ci, key) = h.pipeline("pay");
+    let (other_ci, other_key) = h.pipeline("web");
+    let stranger = SigningKey::from_seed([99; 32]);
+    let good = envelope(&key, 7);
+    let mut wrong_sig: serde_json::Value = serde_json::from_slice(&good).expect("json");
+    wrong_sig["signatures"][0]["sig"] = serde_json::Value::String(
+        serde_json::from_slice::<serde_json::Value>(&envelope(&key, 8)).expect("json")["signatures"][0]["sig"].as_str().expect("sig").into(),
+    );
+    let mut unsigned: serde_json::Value = serde_json::from_slice(&good).expect("json");
+    unsigned["signatures"] = serde_json::json!([]);
+    let bad_digest = {
+        let payload = br#"{"_type":"https://in-toto.io/Statement/v1","subject":[{"name":"a","digest":{"sha256":"XYZ"}}],"predicateType":"p","predicate":{}}"#;
+        serde_json::to_vec(&Envelope::sign(IN_TOTO_PAYLOAD_TYPE, payload, &key)).expect("json")
+    };
+    let before = h.counts();
+    let cases: Vec<(
+        &str,
+        Result<andon_domain::api::Receipt, ClientError>,
+        u16,
+        &str,
+    )> = vec![
+        (
+            "malformed JSON",
+            ci.submit_evidence("pay", None, None, b"{not json"),
+            400,
+            "malformed_envelope",
+        ),
+        (
+            "wrong signature",
+            ci.submit_evidence(
+                "pay",
+                None,
+                None,
+                &serde_json::to_vec(&wrong_sig).expect("json"),
+            ),
+            400,
+            "bad_signature",
+        ),
+        (
+            "missing signature",
+            ci.submit_evidence(
+                "pay",
+                None,
+                None,
+                &serde_json::to_vec(&unsigned).expect("json"),
+            ),
+            400,
+            "unsigned",
+        ),
+        (
+            "unknown key",
+            ci.submit_evidence("pay", None, None, &envelope(&stranger, 1)),
+            403,
+            "unknown_key",
+        ),
+        (
+            "key of another application",
+            ci.submit_evidence("pay", None, None, &envelope(&other_key, 1)),
+            403,
+            "key_not_allowed",
+        ),
+        (
+            "token not scoped to the application",
+            other_ci.submit_evidence("pay", None, None, &good),
+            403,
+            "application_not_allowed",
+        ),
+        (
+            "malformed digest",
+            ci.submit_evidence("pay", None, None, &bad_digest),
+            400,
+            "malformed_digest",
+        ),
+        (
+            "body over the limit",
+            ci.submit_evidence("pay", None, None, &vec![b' '; 8192]),
+            413,
+            "payload_too_large",
+        ),
+        (
+            "unknown predicate type for a typed submission",
+            ci.submit_evidence("pay", None, Some("provenance"), &good),
+            422,
+            "unknown_predicate_type",
+        ),
+        (
+            "unknown evidence type",
+            ci.submit_evidence("pay", None, Some("horoscope"), &good),
+            400,
+            "unknown_type",
+        ),
+        (
+            "admin may not submit evidence",
+            h.admin.submit_evidence("pay", None, None, &good),
+            403,
+            "forbidden",
+        ),
+        (
+            "no token",
+            Client::new(&h.url, None).submit_evidence("pay", None, None, &good),
+            401,
+            "unauthorized",
+        ),
+    ];
+    for (what, result, status, want) in cases {
+        assert_eq!(code(result), (status, want.to_owned()), "{what}");
+    }
+    assert_eq!(h.counts(), before, "a rejected request wrote something");
+    // The same good envelope is then accepted: the refusals were about the requests.
+    ci.submit_evidence("pay", None, None, &good)
+        .expect("accepted");
+}
+
+fn a_revoked_key_is_refused_from_then_on(b: Backend) {
+    let h = Harness::start(b, 1 << 20);
+    let (ci, key) = h.pipeline("pay");
+    ci.submit_evidence("pay", None, None, &envelope(&key, 1))
+        .expect("accepted");
+    h.admin.revoke_key(key.key_id().as_str()).expect("revoked");
+    assert_eq!(
+        code(ci.submit_evidence("pay", None, None, &envelope(&key, 2))),
+        (403, "key_revoked".into())
+    );
+}
+
+fn identity_changes_are_admin_only_and_ledgered(b: Backend) {
+    let h = Harness::start(b, 1 << 20);
+    let size0 = h.admin.ledger_info().expect("info").size;
+    h.admin.create_application("pay", "payments").expect("app");
+    let auditor = h
+        .admin
+        .create_identity("audit", "auditor", &[])
+        .expect("auditor");
+    let auditor = Client::new(&h.url, Some(auditor.token));
+    assert_eq!(
+        auditor
+            .create_application("x", "t")
+            .map(|_| ())
+            .map_err(|e| e.status()),
+        Err(Some(403))
+    );
+    assert_eq!(
+        auditor
+            .create_identity("y", "admin", &[])
+            .map(|_| ())
+            .map_err(|e| e.status()),
+        Err(Some(403))
+    );
+    assert_eq!(
+        h.admin
+            .create_application("pay", "again")
+            .map(|_| ())
+            .map_err(|e| e.status()),
+        Err(Some(409))
+    );
+    assert_eq!(
+        h.admin
+            .create_identity("ci", "pipeline", &["nope".into()])
+            .map(|_| ())
+            .map_err(|e| e.status()),
+        Err(Some(400))
+    );
+    // application + identity + token: three entries, all readable by the auditor.
+    let info = auditor.ledger_info().expect("auditor reads the ledger");
+    assert_eq!(info.size, size0 + 3);
+    let kinds: Vec<String> = auditor
+        .entries(size0, 10)
+        .expect("entries")
+        .entries
+        .into_iter()
+        .map(|e| e.kind)
+        .collect();
+    assert_eq!(
+        kinds,
+        vec!["application.created", "identity.created", "token.issued"]
+    );
+}
+
+fn concurrent_submissions_are_group_committed_into_one_consistent_log(b: Backend) {
+    let h = Harness::start(b, 1 << 20);
+    let (ci, key) = h.pipeline("pay");
+    let envs: Vec<Vec<u8>> = (0..200).map(|n| envelope(&key, n)).collect();
+    let receipts: Vec<_> = std::thread::scope(|s| {
+        let hs: Vec<_> = envs
+            .chunks(25)
+            .map(|chunk| {
+                let ci = ci.clone();
+                s.spawn(move || {
+                    chunk
+                        .iter()
+                        .map(|e| ci.submit_evidence("pay", None, None, e).expect("accepted"))
+                        .collect::<Vec<_>>()
+                })
+            })
+            .collect();
+        hs.into_iter()
+            .flat_map(|h| h.join().expect("thread"))
+            .collect()
+    });
+    let mut idx: Vec<u64> = receipts.iter().map(|r| r.ledger_index).collect();
+    idx.sort();
+    idx.dedup();
+    assert_eq!(idx.len(), 200, "every submission got its own entry");
+    let counts = h.counts();
+    assert!(
+        counts.checkpoints < 200 + 5,
+        "batches share checkpoints: {counts:?}"
+    );
+    let info = h.admin.ledger_info().expect("info");
+    let first = h
+        .admin
+        .consistency_proof(receipts[0].tree_size, Some(info.size))
+        .expect("consistency");
+    assert_eq!(first.to, info.size);
+}
+
+both_backends!(
+    accepted_evidence_carries_a_verifying_proof_and_is_idempotent,
+    each_kind_of_bad_input_is_refused_and_writes_nothing,
+    a_revoked_key_is_refused_from_then_on,
+    identity_changes_are_admin_only_and_ledgered,
+    concurrent_submissions_are_group_committed_into_one_consistent_log,
+);
