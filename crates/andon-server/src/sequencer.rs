@@ -235,13 +235,12 @@ async fn process(app: &App, jobs: Vec<Job>) {
         if let Ok(mut l) = app.0.latest.write() {
             *l = signed.clone();
         }
-        if !revoked_keys.is_empty() {
-            if let Ok(mut keys) = app.0.keys.write() {
+        if !revoked_keys.is_empty()
+            && let Ok(mut keys) = app.0.keys.write() {
                 for k in &revoked_keys {
                     keys.remove(k);
                 }
             }
-        }
         signed
     };
 

@@ -207,8 +207,8 @@ pub fn run(args: &Args, v: &VerifyArgs, out: Output) -> anyhow::Result<ExitCode>
     if problem.is_none() && tree.root_at(cp.size)? != cp.root {
         problem = Some((first_bad_by_checkpoints(&source, &verifier, &tree, cp.size), "the recomputed tree does not match the signed checkpoint: entries were rewritten together with their leaf hashes".into()));
     }
-    if problem.is_none() {
-        if let Some(prev) = &previous {
+    if problem.is_none()
+        && let Some(prev) = &previous {
             if prev.size > cp.size {
                 problem = Some((
                     cp.size,
@@ -241,12 +241,10 @@ pub fn run(args: &Args, v: &VerifyArgs, out: Output) -> anyhow::Result<ExitCode>
                 }
             }
         }
-    }
-    if problem.is_none() {
-        if let Some(path) = &v.save_checkpoint {
+    if problem.is_none()
+        && let Some(path) = &v.save_checkpoint {
             std::fs::write(path, &note).with_context(|| format!("writing {}", path.display()))?;
         }
-    }
     let report = Report {
         ok: problem.is_none(),
         origin: cp.origin.clone(),

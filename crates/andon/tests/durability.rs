@@ -43,14 +43,13 @@ fn start(db: &TestDb, first: bool) -> Server {
     let mut token = None;
     if first {
         // On a first start the next two lines carry the admin token.
-        if let Some(Ok(l)) = lines.next() {
-            if l.starts_with("first start") {
+        if let Some(Ok(l)) = lines.next()
+            && l.starts_with("first start") {
                 token = lines
                     .next()
                     .and_then(|l| l.ok())
                     .and_then(|l| l.strip_prefix("ANDON_TOKEN=").map(str::to_owned));
             }
-        }
     }
     std::thread::spawn(move || for _ in lines {});
     Server { child, url, token }

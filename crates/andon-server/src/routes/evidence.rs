@@ -80,14 +80,13 @@ pub(crate) async fn submit(
             ),
         ));
     }
-    if let Some(run) = &q.run {
-        if run.is_empty() || run.len() > 256 {
+    if let Some(run) = &q.run
+        && (run.is_empty() || run.len() > 256) {
             return Err(ApiError::bad_request(
                 "invalid_run",
                 "a run id is 1 to 256 characters",
             ));
         }
-    }
     let wanted = match &q.kind {
         None => None,
         Some(k) => Some(typed_predicates(k).ok_or_else(|| {
@@ -100,8 +99,8 @@ pub(crate) async fn submit(
 
     let envelope = Envelope::parse(&body)?;
     let statement = Statement::parse(&envelope.payload_type, &envelope.payload)?;
-    if let (Some(kind), Some(types)) = (&q.kind, wanted) {
-        if !types.is_empty() && !types.contains(&statement.predicate_type.as_str()) {
+    if let (Some(kind), Some(types)) = (&q.kind, wanted)
+        && !types.is_empty() && !types.contains(&statement.predicate_type.as_str()) {
             return Err(ApiError::new(
                 StatusCode::UNPROCESSABLE_ENTITY,
                 "unknown_predicate_type",
@@ -112,7 +111,6 @@ pub(crate) async fn submit(
                 ),
             ));
         }
-    }
 
     let key = signing_key(&app, &envelope).await?;
     let owner = app.store().identity(&key.identity).await?.ok_or_else(|| {
@@ -173,11 +171,10 @@ async fn signing_key(app: &App, env: &andon_domain::VerifiedEnvelope) -> Result<
             Some(r) => Some(r),
             None => {
                 let r = app.store().key(keyid).await?;
-                if let (Some(r), Ok(mut m)) = (&r, app.0.keys.write()) {
-                    if r.revoked_at.is_none() {
+                if let (Some(r), Ok(mut m)) = (&r, app.0.keys.write())
+                    && r.revoked_at.is_none() {
                         m.insert(keyid.to_owned(), r.clone());
                     }
-                }
                 r
             }
         };
