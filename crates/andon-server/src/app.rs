@@ -53,7 +53,8 @@ pub(crate) struct Inner {
     pub latest: RwLock<Arc<SignedCheckpoint>>,
     pub jobs: mpsc::Sender<Job>,
     pub tokens: RwLock<HashMap<String, IdentityRow>>,
-    pub keys: RwLock<HashMap<String, KeyRow>>,
+    /// Registered, unrevoked keys with their owners, by key id.
+    pub keys: RwLock<HashMap<String, (KeyRow, IdentityRow)>>,
     pub config: Config,
 }
 

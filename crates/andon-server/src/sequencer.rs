@@ -236,11 +236,12 @@ async fn process(app: &App, jobs: Vec<Job>) {
             *l = signed.clone();
         }
         if !revoked_keys.is_empty()
-            && let Ok(mut keys) = app.0.keys.write() {
-                for k in &revoked_keys {
-                    keys.remove(k);
-                }
+            && let Ok(mut keys) = app.0.keys.write()
+        {
+            for k in &revoked_keys {
+                keys.remove(k);
             }
+        }
         signed
     };
 

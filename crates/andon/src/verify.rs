@@ -208,43 +208,43 @@ pub fn run(args: &Args, v: &VerifyArgs, out: Output) -> anyhow::Result<ExitCode>
         problem = Some((first_bad_by_checkpoints(&source, &verifier, &tree, cp.size), "the recomputed tree does not match the signed checkpoint: entries were rewritten together with their leaf hashes".into()));
     }
     if problem.is_none()
-        && let Some(prev) = &previous {
-            if prev.size > cp.size {
-                problem = Some((
-                    cp.size,
-                    format!(
-                        "the log shrank: the saved checkpoint has {} entries, the log {}",
-                        prev.size, cp.size
-                    ),
-                ));
-            } else if tree.root_at(prev.size)? != prev.root {
+        && let Some(prev) = &previous
+    {
+        if prev.size > cp.size {
+            problem = Some((
+                cp.size,
+                format!(
+                    "the log shrank: the saved checkpoint has {} entries, the log {}",
+                    prev.size, cp.size
+                ),
+            ));
+        } else if tree.root_at(prev.size)? != prev.root {
+            problem = Some((
+                prev.size,
+                "the log is not an extension of the saved checkpoint (history was rewritten)"
+                    .into(),
+            ));
+        } else if let (Source::Server(c), true) = (&source, prev.size > 0 && prev.size < cp.size) {
+            // Also check the server's own consistency proof, as a witness would.
+            let p = c.consistency_proof(prev.size, Some(cp.size))?;
+            let hashes: Vec<Hash> = p
+                .proof
+                .iter()
+                .map(|h| hex_hash(h))
+                .collect::<anyhow::Result<_>>()?;
+            if verify_consistency(prev.size, cp.size, &hashes, &prev.root, &cp.root).is_err() {
                 problem = Some((
                     prev.size,
-                    "the log is not an extension of the saved checkpoint (history was rewritten)"
-                        .into(),
+                    "the server's consistency proof does not verify".into(),
                 ));
-            } else if let (Source::Server(c), true) =
-                (&source, prev.size > 0 && prev.size < cp.size)
-            {
-                // Also check the server's own consistency proof, as a witness would.
-                let p = c.consistency_proof(prev.size, Some(cp.size))?;
-                let hashes: Vec<Hash> = p
-                    .proof
-                    .iter()
-                    .map(|h| hex_hash(h))
-                    .collect::<anyhow::Result<_>>()?;
-                if verify_consistency(prev.size, cp.size, &hashes, &prev.root, &cp.root).is_err() {
-                    problem = Some((
-                        prev.size,
-                        "the server's consistency proof does not verify".into(),
-                    ));
-                }
             }
         }
+    }
     if problem.is_none()
-        && let Some(path) = &v.save_checkpoint {
-            std::fs::write(path, &note).with_context(|| format!("writing {}", path.display()))?;
-        }
+        && let Some(path) = &v.save_checkpoint
+    {
+        std::fs::write(path, &note).with_context(|| format!("writing {}", path.display()))?;
+    }
     let report = Report {
         ok: problem.is_none(),
         origin: cp.origin.clone(),

@@ -44,12 +44,13 @@ fn start(db: &TestDb, first: bool) -> Server {
     if first {
         // On a first start the next two lines carry the admin token.
         if let Some(Ok(l)) = lines.next()
-            && l.starts_with("first start") {
-                token = lines
-                    .next()
-                    .and_then(|l| l.ok())
-                    .and_then(|l| l.strip_prefix("ANDON_TOKEN=").map(str::to_owned));
-            }
+            && l.starts_with("first start")
+        {
+            token = lines
+                .next()
+                .and_then(|l| l.ok())
+                .and_then(|l| l.strip_prefix("ANDON_TOKEN=").map(str::to_owned));
+        }
     }
     std::thread::spawn(move || for _ in lines {});
     Server { child, url, token }

@@ -9,7 +9,7 @@ use andon_domain::api::{EvidencePage, EvidenceView, Receipt};
 use andon_domain::{
     AppName, Envelope, EvidenceFact, KeyId, Role, Sha256Digest, Statement, SubjectRef, VerifyingKey,
 };
-use andon_store::{EvidenceFilter, EvidenceRow, KeyRow};
+use andon_store::{EvidenceFilter, EvidenceRow, IdentityRow, KeyRow};
 use axum::Json;
 use axum::body::Bytes;
 use axum::extract::rejection::{BytesRejection, QueryRejection};
@@ -81,12 +81,13 @@ pub(crate) async fn submit(
         ));
     }
     if let Some(run) = &q.run
-        && (run.is_empty() || run.len() > 256) {
-            return Err(ApiError::bad_request(
-                "invalid_run",
-                "a run id is 1 to 256 characters",
-            ));
-        }
+        && (run.is_empty() || run.len() > 256)
+    {
+        return Err(ApiError::bad_request(
+            "invalid_run",
+            "a run id is 1 to 256 characters",
+        ));
+    }
     let wanted = match &q.kind {
         None => None,
         Some(k) => Some(typed_predicates(k).ok_or_else(|| {
@@ -100,22 +101,21 @@ pub(crate) async fn submit(
     let envelope = Envelope::parse(&body)?;
     let statement = Statement::parse(&envelope.payload_type, &envelope.payload)?;
     if let (Some(kind), Some(types)) = (&q.kind, wanted)
-        && !types.is_empty() && !types.contains(&statement.predicate_type.as_str()) {
-            return Err(ApiError::new(
-                StatusCode::UNPROCESSABLE_ENTITY,
-                "unknown_predicate_type",
-                format!(
-                    "predicate type {:?} is not one of the {kind} types: {}",
-                    statement.predicate_type,
-                    types.join(", ")
-                ),
-            ));
-        }
+        && !types.is_empty()
+        && !types.contains(&statement.predicate_type.as_str())
+    {
+        return Err(ApiError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "unknown_predicate_type",
+            format!(
+                "predicate type {:?} is not one of the {kind} types: {}",
+                statement.predicate_type,
+                types.join(", ")
+            ),
+        ));
+    }
 
-    let key = signing_key(&app, &envelope).await?;
-    let owner = app.store().identity(&key.identity).await?.ok_or_else(|| {
-        ApiError::forbidden("unknown_key", format!("key {} has no identity", key.keyid))
-    })?;
+    let (key, owner) = signing_key(&app, &envelope).await?;
     if owner.role != "pipeline" || !owner.applications.iter().any(|a| a == application.as_str()) {
         return Err(ApiError::forbidden(
             "key_not_allowed",
@@ -158,34 +158,37 @@ pub(crate) async fn submit(
     Ok((status, Json(receipt)))
 }
 
-/// Finds the registered, unrevoked key named by one of the envelope's signatures.
-async fn signing_key(app: &App, env: &andon_domain::VerifiedEnvelope) -> Result<KeyRow, ApiError> {
+/// Finds the registered, unrevoked key named by one of the envelope's signatures, and the
+/// identity that owns it. Both are cached: intake is the hot path.
+async fn signing_key(
+    app: &App,
+    env: &andon_domain::VerifiedEnvelope,
+) -> Result<(KeyRow, IdentityRow), ApiError> {
     let mut named = Vec::new();
     for keyid in env.key_ids() {
         if keyid.is_empty() {
             continue;
         }
         named.push(keyid.to_owned());
-        let cached = app.0.keys.read().ok().and_then(|m| m.get(keyid).cloned());
-        let row = match cached {
-            Some(r) => Some(r),
-            None => {
-                let r = app.store().key(keyid).await?;
-                if let (Some(r), Ok(mut m)) = (&r, app.0.keys.write())
-                    && r.revoked_at.is_none() {
-                        m.insert(keyid.to_owned(), r.clone());
-                    }
-                r
-            }
-        };
-        match row {
+        if let Some(hit) = app.0.keys.read().ok().and_then(|m| m.get(keyid).cloned()) {
+            return Ok(hit);
+        }
+        match app.store().key(keyid).await? {
             Some(r) if r.revoked_at.is_some() => {
                 return Err(ApiError::forbidden(
                     "key_revoked",
                     format!("key {keyid} was revoked"),
                 ));
             }
-            Some(r) => return Ok(r),
+            Some(r) => {
+                let owner = app.store().identity(&r.identity).await?.ok_or_else(|| {
+                    ApiError::forbidden("unknown_key", format!("key {keyid} has no identity"))
+                })?;
+                if let Ok(mut m) = app.0.keys.write() {
+                    m.insert(keyid.to_owned(), (r.clone(), owner.clone()));
+                }
+                return Ok((r, owner));
+            }
             None => {}
         }
     }
