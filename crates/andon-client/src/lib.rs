@@ -71,6 +71,10 @@ impl Client {
     pub fn new(base: &str, token: Option<String>) -> Self {
         let agent: ureq::Agent = ureq::Agent::config_builder()
             .http_status_as_error(false)
+            // ureq keeps 3 idle connections per host by default; a busy CI fleet (or the
+            // load benchmark) sharing one client would reconnect on nearly every request.
+            .max_idle_connections(1024)
+            .max_idle_connections_per_host(1024)
             .timeout_global(Some(std::time::Duration::from_secs(60)))
             .build()
             .into();

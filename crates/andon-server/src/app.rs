@@ -54,7 +54,7 @@ pub(crate) struct Inner {
     pub jobs: mpsc::Sender<Job>,
     pub tokens: RwLock<HashMap<String, IdentityRow>>,
     /// Registered, unrevoked keys with their owners, by key id.
-    pub keys: RwLock<HashMap<String, (KeyRow, IdentityRow)>>,
+    pub keys: RwLock<HashMap<String, (KeyRow, IdentityRow, andon_domain::VerifyingKey)>>,
     pub config: Config,
 }
 
@@ -140,7 +140,17 @@ impl App {
             keys: RwLock::new(HashMap::new()),
             config,
         }));
-        tokio::spawn(sequencer::run(app.clone(), rx));
+        sequencer::spawn(app.clone(), rx, app.0.config.database_url.clone()).await?;
+        let wal = app.0.store.clone();
+        tokio::spawn(async move {
+            let mut tick = tokio::time::interval(std::time::Duration::from_millis(500));
+            loop {
+                tick.tick().await;
+                if let Err(e) = wal.checkpoint_wal().await {
+                    tracing::warn!(error = %e, "WAL checkpoint failed");
+                }
+            }
+        });
         let admin_token = if app
             .0
             .store

@@ -13,7 +13,7 @@ use std::sync::Arc;
 use andon_domain::api::Receipt;
 use andon_domain::{EntryKind, EvidenceFact, LedgerEntry};
 use andon_ledger::{Checkpoint, leaf_hash};
-use andon_store::{Append, Batch, Effect};
+use andon_store::{Append, Batch, Effect, Store};
 use tokio::sync::{mpsc, oneshot};
 
 use crate::ApiError;
@@ -69,7 +69,39 @@ enum Outcome {
     Refused(ApiError),
 }
 
-pub(crate) async fn run(app: App, mut rx: mpsc::Receiver<Job>) {
+/// Starts the sequencer on a thread of its own with its own runtime and its own database
+/// connection. On the server's runtime it would queue behind every request handler at each
+/// of the dozen statements of a batch (measured: a 50-entry commit took 20 ms under load
+/// against 4 ms alone); on its own thread it only competes with the operating system.
+pub(crate) async fn spawn(app: App, rx: mpsc::Receiver<Job>, url: String) -> Result<(), String> {
+    let (ready_tx, ready_rx) = oneshot::channel();
+    std::thread::Builder::new()
+        .name("andon-sequencer".into())
+        .spawn(move || {
+            let rt = match tokio::runtime::Builder::new_current_thread().enable_all().build() {
+                Ok(rt) => rt,
+                Err(e) => {
+                    let _ = ready_tx.send(Err(e.to_string()));
+                    return;
+                }
+            };
+            rt.block_on(async move {
+                match Store::connect(&url).await {
+                    Ok(store) => {
+                        let _ = ready_tx.send(Ok(()));
+                        run(app, store, rx).await;
+                    }
+                    Err(e) => {
+                        let _ = ready_tx.send(Err(e.to_string()));
+                    }
+                }
+            });
+        })
+        .map_err(|e| format!("cannot start the sequencer thread: {e}"))?;
+    ready_rx.await.map_err(|_| "the sequencer thread died at start".to_owned())?
+}
+
+async fn run(app: App, store: Store, mut rx: mpsc::Receiver<Job>) {
     let max = app.0.config.max_batch.max(1);
     while let Some(first) = rx.recv().await {
         let mut jobs = vec![first];
@@ -79,11 +111,12 @@ pub(crate) async fn run(app: App, mut rx: mpsc::Receiver<Job>) {
                 Err(_) => break,
             }
         }
-        process(&app, jobs).await;
+        process(&app, &store, jobs).await;
     }
 }
 
-async fn process(app: &App, jobs: Vec<Job>) {
+async fn process(app: &App, store: &Store, jobs: Vec<Job>) {
+    let began = std::time::Instant::now();
     let now = jiff::Timestamp::now();
     let time = now.to_string();
     let time_ms = now.as_millisecond();
@@ -96,11 +129,12 @@ async fn process(app: &App, jobs: Vec<Job>) {
             Fact::Admin { .. } => None,
         })
         .collect();
-    let known: HashMap<String, u64> = match app.store().existing_evidence(&ids).await {
+    let known: HashMap<String, u64> = match store.existing_evidence(&ids).await {
         Ok(v) => v.into_iter().collect(),
         Err(e) => return fail_all(jobs, e.into()),
     };
 
+    tracing::debug!(jobs = jobs.len(), lookup_ms = began.elapsed().as_secs_f64() * 1e3, "batch deduplicated");
     let start = app.0.tree.read().map(|t| t.size()).unwrap_or(0);
     let mut next = start;
     let mut appends = Vec::new();
@@ -165,7 +199,7 @@ async fn process(app: &App, jobs: Vec<Job>) {
                 actor,
                 body,
                 effect,
-            } => match check_admin(app, effect, &mut claimed).await {
+            } => match check_admin(store, effect, &mut claimed).await {
                 Err(e) => Outcome::Refused(e),
                 Ok(()) => {
                     if let Effect::KeyRevoked { keyid } = effect {
@@ -225,7 +259,10 @@ async fn process(app: &App, jobs: Vec<Job>) {
                 signed.note.clone(),
             )),
         };
-        if let Err(e) = app.store().commit_batch(&batch).await {
+        let began = std::time::Instant::now();
+        let committed = store.commit_batch(&batch).await;
+        tracing::debug!(entries = batch.appends.len(), commit_ms = began.elapsed().as_secs_f64() * 1e3, "batch committed");
+        if let Err(e) = committed {
             if let Ok(mut tree) = app.0.tree.write() {
                 tree.truncate(start);
             }
@@ -295,11 +332,10 @@ fn fail_all(jobs: Vec<Job>, e: ApiError) {
 /// Refuses administrative facts that would collide with what exists (the sequencer is the
 /// only writer, so checking here is free of races on one server).
 async fn check_admin(
-    app: &App,
+    store: &Store,
     effect: &Effect,
     claimed: &mut HashSet<String>,
 ) -> Result<(), ApiError> {
-    let store = app.store();
     match effect {
         Effect::Application { name, .. } => {
             if !claimed.insert(format!("app:{name}"))

@@ -149,7 +149,7 @@ impl Store {
         match row {
             Some(r) => {
                 let mut e = evidence_row(&r)?;
-                e.subjects = subjects_of(&self.pool, &e.id).await?;
+                e.subjects = subjects_of(&self.pool, e.ledger_index).await?;
                 Ok(Some(e))
             }
             None => Ok(None),
@@ -175,7 +175,7 @@ impl Store {
         text(&mut sql, " AND signer = $?", &f.signer);
         text(
             &mut sql,
-            " AND id IN (SELECT evidence_id FROM evidence_subjects WHERE digest = $?)",
+            " AND ledger_idx IN (SELECT evidence_idx FROM evidence_subjects WHERE digest = $?)",
             &f.subject_digest,
         );
         let mut n = texts.len();
@@ -205,7 +205,7 @@ impl Store {
         let mut out = Vec::with_capacity(rows.len());
         for r in &rows {
             let mut e = evidence_row(r)?;
-            e.subjects = subjects_of(&self.pool, &e.id).await?;
+            e.subjects = subjects_of(&self.pool, e.ledger_index).await?;
             out.push(e);
         }
         Ok(out)
@@ -339,11 +339,11 @@ fn evidence_row(r: &AnyRow) -> Result<EvidenceRow, StoreError> {
     })
 }
 
-async fn subjects_of(pool: &AnyPool, id: &str) -> Result<Vec<(String, String)>, StoreError> {
+async fn subjects_of(pool: &AnyPool, ledger_index: u64) -> Result<Vec<(String, String)>, StoreError> {
     let rows = sqlx::query(
-        "SELECT name, digest FROM evidence_subjects WHERE evidence_id = $1 ORDER BY name, digest",
+        "SELECT name, digest FROM evidence_subjects WHERE evidence_idx = $1 ORDER BY name, digest",
     )
-    .bind(id)
+    .bind(ledger_index as i64)
     .fetch_all(pool)
     .await
     .op("reading subjects")?;

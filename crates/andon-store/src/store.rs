@@ -70,7 +70,8 @@ impl Store {
                         // WAL lets readers run beside the one writer; synchronous=FULL makes
                         // every commit durable (one fsync per group-committed batch).
                         conn.execute(sqlx::raw_sql(
-                            "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA busy_timeout=10000;",
+                            "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA busy_timeout=10000; \
+                             PRAGMA wal_autocheckpoint=0; PRAGMA cache_size=-65536;",
                         ))
                         .await?;
                     }
@@ -96,6 +97,19 @@ impl Store {
     /// Closes the pool, waiting for connections to be returned.
     pub async fn close(&self) {
         self.pool.close().await;
+    }
+
+    /// Copies committed WAL frames back into the SQLite database file (a no-op on
+    /// PostgreSQL). Automatic checkpoints are off because they would run inside the
+    /// sequencer's commit; the server calls this from a background task instead.
+    pub async fn checkpoint_wal(&self) -> Result<(), StoreError> {
+        if self.backend == Backend::Sqlite {
+            sqlx::raw_sql("PRAGMA wal_checkpoint(PASSIVE)")
+                .execute(&self.pool)
+                .await
+                .op("checkpointing the write-ahead log")?;
+        }
+        Ok(())
     }
 
     /// Reads a setting.

@@ -132,6 +132,12 @@ fn raw_verify_rate() -> f64 {
 
 pub fn run(args: &Args, cmd: &BenchCmd) -> anyhow::Result<ExitCode> {
     let BenchCmd::Ingest(b) = cmd;
+    if std::env::var_os("RUST_LOG").is_some() {
+        tracing_subscriber::fmt()
+            .with_env_filter(tracing_subscriber::EnvFilter::from_default_env())
+            .with_writer(std::io::stderr)
+            .init();
+    }
     let server = b.embedded.as_deref().map(embedded).transpose()?;
     let (url, token) = match &server {
         Some(s) => (s.url.clone(), Some(s.admin_token.clone())),
@@ -183,7 +189,12 @@ pub fn run(args: &Args, cmd: &BenchCmd) -> anyhow::Result<ExitCode> {
                     let t = Instant::now();
                     match c.submit_evidence(&app, Some("bench"), None, &env) {
                         Ok(_) => lat.push(t.elapsed()),
-                        Err(_) => errors += 1,
+                        Err(e) => {
+                            if errors == 0 {
+                                eprintln!("first error: {e}");
+                            }
+                            errors += 1;
+                        }
                     }
                 }
                 (lat, errors)

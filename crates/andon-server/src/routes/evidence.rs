@@ -115,7 +115,7 @@ pub(crate) async fn submit(
         ));
     }
 
-    let (key, owner) = signing_key(&app, &envelope).await?;
+    let (key, owner, verifying) = signing_key(&app, &envelope).await?;
     if owner.role != "pipeline" || !owner.applications.iter().any(|a| a == application.as_str()) {
         return Err(ApiError::forbidden(
             "key_not_allowed",
@@ -125,7 +125,6 @@ pub(crate) async fn submit(
             ),
         ));
     }
-    let verifying = VerifyingKey::from_bytes(&key.public_key)?;
     envelope.verify(&verifying)?;
 
     let document = Sha256Digest::of(&body);
@@ -163,7 +162,7 @@ pub(crate) async fn submit(
 async fn signing_key(
     app: &App,
     env: &andon_domain::VerifiedEnvelope,
-) -> Result<(KeyRow, IdentityRow), ApiError> {
+) -> Result<(KeyRow, IdentityRow, VerifyingKey), ApiError> {
     let mut named = Vec::new();
     for keyid in env.key_ids() {
         if keyid.is_empty() {
@@ -184,10 +183,11 @@ async fn signing_key(
                 let owner = app.store().identity(&r.identity).await?.ok_or_else(|| {
                     ApiError::forbidden("unknown_key", format!("key {keyid} has no identity"))
                 })?;
+                let verifying = VerifyingKey::from_bytes(&r.public_key)?;
                 if let Ok(mut m) = app.0.keys.write() {
-                    m.insert(keyid.to_owned(), (r.clone(), owner.clone()));
+                    m.insert(keyid.to_owned(), (r.clone(), owner.clone(), verifying));
                 }
-                return Ok((r, owner));
+                return Ok((r, owner, verifying));
             }
             None => {}
         }
