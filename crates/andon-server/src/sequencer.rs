@@ -78,7 +78,10 @@ pub(crate) async fn spawn(app: App, rx: mpsc::Receiver<Job>, url: String) -> Res
     std::thread::Builder::new()
         .name("andon-sequencer".into())
         .spawn(move || {
-            let rt = match tokio::runtime::Builder::new_current_thread().enable_all().build() {
+            let rt = match tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+            {
                 Ok(rt) => rt,
                 Err(e) => {
                     let _ = ready_tx.send(Err(e.to_string()));
@@ -98,7 +101,9 @@ pub(crate) async fn spawn(app: App, rx: mpsc::Receiver<Job>, url: String) -> Res
             });
         })
         .map_err(|e| format!("cannot start the sequencer thread: {e}"))?;
-    ready_rx.await.map_err(|_| "the sequencer thread died at start".to_owned())?
+    ready_rx
+        .await
+        .map_err(|_| "the sequencer thread died at start".to_owned())?
 }
 
 async fn run(app: App, store: Store, mut rx: mpsc::Receiver<Job>) {
@@ -134,7 +139,11 @@ async fn process(app: &App, store: &Store, jobs: Vec<Job>) {
         Err(e) => return fail_all(jobs, e.into()),
     };
 
-    tracing::debug!(jobs = jobs.len(), lookup_ms = began.elapsed().as_secs_f64() * 1e3, "batch deduplicated");
+    tracing::debug!(
+        jobs = jobs.len(),
+        lookup_ms = began.elapsed().as_secs_f64() * 1e3,
+        "batch deduplicated"
+    );
     let start = app.0.tree.read().map(|t| t.size()).unwrap_or(0);
     let mut next = start;
     let mut appends = Vec::new();
@@ -261,7 +270,11 @@ async fn process(app: &App, store: &Store, jobs: Vec<Job>) {
         };
         let began = std::time::Instant::now();
         let committed = store.commit_batch(&batch).await;
-        tracing::debug!(entries = batch.appends.len(), commit_ms = began.elapsed().as_secs_f64() * 1e3, "batch committed");
+        tracing::debug!(
+            entries = batch.appends.len(),
+            commit_ms = began.elapsed().as_secs_f64() * 1e3,
+            "batch committed"
+        );
         if let Err(e) = committed {
             if let Ok(mut tree) = app.0.tree.write() {
                 tree.truncate(start);

@@ -5,9 +5,14 @@ use andon_store::{Append, Batch, Effect, Store};
 async fn main() {
     let dir = std::env::temp_dir().join(format!("andon-probe-{}", std::process::id()));
     std::fs::create_dir_all(&dir).expect("dir");
-    let url = std::env::args().nth(1).unwrap_or_else(|| format!("sqlite://{}/p.db", dir.display()));
+    let url = std::env::args()
+        .nth(1)
+        .unwrap_or_else(|| format!("sqlite://{}/p.db", dir.display()));
     let s = Store::connect(&url).await.expect("connect");
-    let per: u64 = std::env::var("PER").ok().and_then(|v| v.parse().ok()).unwrap_or(50);
+    let per: u64 = std::env::var("PER")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(50);
     let t = std::time::Instant::now();
     let mut next = s.ledger_size().await.expect("size");
     for _ in 0..100 {
@@ -34,9 +39,20 @@ async fn main() {
             })
             .collect();
         next += per;
-        s.commit_batch(&Batch { appends, checkpoint: Some((next, [0; 32], "n".into())) }).await.expect("commit");
+        s.commit_batch(&Batch {
+            appends,
+            checkpoint: Some((next, [0; 32], "n".into())),
+        })
+        .await
+        .expect("commit");
     }
     let el = t.elapsed().as_secs_f64();
-    println!("{} entries in {:.3}s: {:.0}/s, {:.2} ms per batch of {per}", 100 * per, el, (100 * per) as f64 / el, el * 10.0);
+    println!(
+        "{} entries in {:.3}s: {:.0}/s, {:.2} ms per batch of {per}",
+        100 * per,
+        el,
+        (100 * per) as f64 / el,
+        el * 10.0
+    );
     let _ = std::fs::remove_dir_all(&dir);
 }

@@ -265,11 +265,7 @@ impl Store {
                         Val::I(a.time_ms),
                     ]);
                     for (name, digest) in subs {
-                        subjects.row([
-                            Val::I(idx),
-                            Val::T(name.clone()),
-                            Val::T(digest.clone()),
-                        ]);
+                        subjects.row([Val::I(idx), Val::T(name.clone()), Val::T(digest.clone())]);
                     }
                     blobs.row([Val::T(id.clone()), Val::B(document.clone())]);
                 }
@@ -317,14 +313,21 @@ impl Store {
 
         let backend = self.backend();
         let mut tx = self.pool.begin().await.op("beginning a ledger batch")?;
-        ledger.insert(&mut tx, backend, "appending ledger entries").await?;
+        ledger
+            .insert(&mut tx, backend, "appending ledger entries")
+            .await?;
         blobs.insert(&mut tx, backend, "storing documents").await?;
-        evidence.insert(&mut tx, backend, "indexing evidence").await?;
+        evidence
+            .insert(&mut tx, backend, "indexing evidence")
+            .await?;
         subjects
             .insert(&mut tx, backend, "indexing evidence subjects")
             .await?;
-        apps.insert(&mut tx, backend, "creating applications").await?;
-        identities.insert(&mut tx, backend, "creating identities").await?;
+        apps.insert(&mut tx, backend, "creating applications")
+            .await?;
+        identities
+            .insert(&mut tx, backend, "creating identities")
+            .await?;
         tokens.insert(&mut tx, backend, "issuing tokens").await?;
         keys.insert(&mut tx, backend, "registering keys").await?;
         for (keyid, at) in revoked {

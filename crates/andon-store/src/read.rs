@@ -339,7 +339,10 @@ fn evidence_row(r: &AnyRow) -> Result<EvidenceRow, StoreError> {
     })
 }
 
-async fn subjects_of(pool: &AnyPool, ledger_index: u64) -> Result<Vec<(String, String)>, StoreError> {
+async fn subjects_of(
+    pool: &AnyPool,
+    ledger_index: u64,
+) -> Result<Vec<(String, String)>, StoreError> {
     let rows = sqlx::query(
         "SELECT name, digest FROM evidence_subjects WHERE evidence_idx = $1 ORDER BY name, digest",
     )
