@@ -2,17 +2,20 @@
 //!
 //! Handlers send validated facts through a channel. The sequencer takes whatever has queued
 //! up (up to `max_batch`), drops duplicates, assigns indexes, extends the in-memory tree,
-//! signs one checkpoint for the batch and commits everything in one transaction: one fsync
-//! for the whole batch. Only after the commit does it publish the checkpoint and answer each
-//! waiting request with its inclusion proof. If the commit fails, the tree is rolled back and
-//! every request in the batch gets an error: nothing half-written is ever acknowledged.
+//! signs one checkpoint for the batch and commits everything in one transaction. The commit
+//! does not wait for the disk: a second task flushes everything committed so far with one
+//! fsync (see `Store::make_durable`) while the sequencer writes the next batch, and only then
+//! publishes the checkpoint and answers each waiting request with its inclusion proof. If the
+//! commit fails, the tree is rolled back and every request in the batch gets an error; if
+//! the flush fails, nobody is told their entry was recorded. Nothing is acknowledged before
+//! it is durable.
 
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 
 use andon_domain::api::Receipt;
 use andon_domain::{EntryKind, EvidenceFact, LedgerEntry};
-use andon_ledger::{Checkpoint, leaf_hash};
+use andon_ledger::{Checkpoint, SignedCheckpoint, leaf_hash};
 use andon_store::{Append, Batch, Effect, Store};
 use tokio::sync::{mpsc, oneshot};
 
@@ -89,7 +92,7 @@ pub(crate) async fn spawn(app: App, rx: mpsc::Receiver<Job>, url: String) -> Res
                 }
             };
             rt.block_on(async move {
-                match Store::connect(&url).await {
+                match Store::connect_deferred_durability(&url).await {
                     Ok(store) => {
                         let _ = ready_tx.send(Ok(()));
                         run(app, store, rx).await;
@@ -108,6 +111,9 @@ pub(crate) async fn spawn(app: App, rx: mpsc::Receiver<Job>, url: String) -> Res
 
 async fn run(app: App, store: Store, mut rx: mpsc::Receiver<Job>) {
     let max = app.0.config.max_batch.max(1);
+    let (synced, to_sync) = mpsc::unbounded_channel();
+    tokio::spawn(make_durable(app.clone(), store.clone(), to_sync));
+    let mut last_signed = app.latest();
     while let Some(first) = rx.recv().await {
         let mut jobs = vec![first];
         while jobs.len() < max {
@@ -116,11 +122,17 @@ async fn run(app: App, store: Store, mut rx: mpsc::Receiver<Job>) {
                 Err(_) => break,
             }
         }
-        process(&app, &store, jobs).await;
+        process(&app, &store, jobs, &mut last_signed, &synced).await;
     }
 }
 
-async fn process(app: &App, store: &Store, jobs: Vec<Job>) {
+async fn process(
+    app: &App,
+    store: &Store,
+    jobs: Vec<Job>,
+    last_signed: &mut Arc<SignedCheckpoint>,
+    synced: &mpsc::UnboundedSender<Committed>,
+) {
     let began = std::time::Instant::now();
     let now = jiff::Timestamp::now();
     let time = now.to_string();
@@ -241,8 +253,8 @@ async fn process(app: &App, store: &Store, jobs: Vec<Job>) {
         outcomes.push(outcome);
     }
 
-    let latest = if appends.is_empty() {
-        app.latest()
+    let signed = if appends.is_empty() {
+        last_signed.clone()
     } else {
         let signed = {
             let Ok(mut tree) = app.0.tree.write() else {
@@ -282,35 +294,94 @@ async fn process(app: &App, store: &Store, jobs: Vec<Job>) {
             return fail_all(jobs, e.into());
         }
         let signed = Arc::new(signed);
-        if let Ok(mut l) = app.0.latest.write() {
-            *l = signed.clone();
-        }
-        if !revoked_keys.is_empty()
-            && let Ok(mut keys) = app.0.keys.write()
-        {
-            for k in &revoked_keys {
-                keys.remove(k);
-            }
-        }
+        *last_signed = signed.clone();
         signed
     };
+    if synced
+        .send(Committed {
+            signed,
+            replies: jobs.into_iter().zip(outcomes).collect(),
+            revoked_keys,
+        })
+        .is_err()
+    {
+        tracing::error!("the durability task has stopped; batch left unanswered");
+    }
+}
 
-    let Ok(tree) = app.0.tree.read() else {
-        return fail_all(
-            jobs,
-            ApiError::unavailable("the ledger tree lock is poisoned"),
+/// A committed batch waiting to be made durable before anyone hears of it.
+struct Committed {
+    signed: Arc<SignedCheckpoint>,
+    replies: Vec<(Job, Outcome)>,
+    revoked_keys: Vec<String>,
+}
+
+/// Makes committed batches durable, then publishes their checkpoint and answers their
+/// requests. One flush covers every batch committed before it, so while it waits for the
+/// disk the sequencer is already writing the next batch.
+async fn make_durable(app: App, store: Store, mut rx: mpsc::UnboundedReceiver<Committed>) {
+    while let Some(first) = rx.recv().await {
+        let mut done = vec![first];
+        while let Ok(more) = rx.try_recv() {
+            done.push(more);
+        }
+        let began = std::time::Instant::now();
+        let flushed = store.make_durable().await;
+        tracing::debug!(
+            batches = done.len(),
+            flush_ms = began.elapsed().as_secs_f64() * 1e3,
+            "batches made durable"
         );
-    };
-    let size = latest.checkpoint.size;
-    for (job, outcome) in jobs.into_iter().zip(outcomes) {
-        let answer = match outcome {
-            Outcome::Refused(e) => Err(e),
-            Outcome::New { index, id } => receipt(&tree, index, size, &latest.note, id, false),
-            Outcome::Existing { index, id } => {
-                receipt(&tree, index, size, &latest.note, Some(id), true)
+        if let Err(e) = flushed {
+            let e: ApiError = e.into();
+            for c in done {
+                fail_all(c.replies.into_iter().map(|(j, _)| j).collect(), e.clone());
             }
+            continue;
+        }
+        let Some(newest) = done
+            .iter()
+            .map(|c| c.signed.clone())
+            .max_by_key(|s| s.checkpoint.size)
+        else {
+            continue;
         };
-        let _ = job.reply.send(answer);
+        if let Ok(mut l) = app.0.latest.write()
+            && l.checkpoint.size <= newest.checkpoint.size
+        {
+            *l = newest;
+        }
+        let Ok(tree) = app.0.tree.read() else {
+            for c in done {
+                fail_all(
+                    c.replies.into_iter().map(|(j, _)| j).collect(),
+                    ApiError::unavailable("the ledger tree lock is poisoned"),
+                );
+            }
+            continue;
+        };
+        for c in done {
+            if !c.revoked_keys.is_empty()
+                && let Ok(mut keys) = app.0.keys.write()
+            {
+                for k in &c.revoked_keys {
+                    keys.remove(k);
+                }
+            }
+            let size = c.signed.checkpoint.size;
+            for (job, outcome) in c.replies {
+                let answer = match outcome {
+                    Outcome::Refused(e) => Err(e),
+                    Outcome::New { index, id } => {
+                        receipt(&tree, index, size, &c.signed.note, id, false)
+                    }
+                    Outcome::Existing { index, id } => {
+                        receipt(&tree, index, size, &c.signed.note, Some(id), true)
+                    }
+                };
+                let _ = job.reply.send(answer);
+            }
+        }
     }
 }
 

@@ -198,19 +198,14 @@ impl Store {
             "",
         );
         let mut evidence = Rows::new(
-            "INSERT INTO evidence (id, ledger_idx, application, run, predicate_type, signer, keyid, created_at)",
-            8,
+            "INSERT INTO evidence (id, ledger_idx, application, run, predicate_type, signer, keyid, created_at, document)",
+            9,
             "",
         );
         let mut subjects = Rows::new(
             "INSERT INTO evidence_subjects (evidence_idx, name, digest)",
             3,
             "",
-        );
-        let mut blobs = Rows::new(
-            "INSERT INTO blobs (digest, content)",
-            2,
-            "ON CONFLICT DO NOTHING",
         );
         let mut apps = Rows::new(
             "INSERT INTO applications (name, team, ledger_idx, created_at)",
@@ -263,11 +258,11 @@ impl Store {
                         Val::T(signer.clone()),
                         Val::T(keyid.clone()),
                         Val::I(a.time_ms),
+                        Val::B(document.clone()),
                     ]);
                     for (name, digest) in subs {
                         subjects.row([Val::I(idx), Val::T(name.clone()), Val::T(digest.clone())]);
                     }
-                    blobs.row([Val::T(id.clone()), Val::B(document.clone())]);
                 }
                 Effect::Application { name, team } => {
                     apps.row([
@@ -316,7 +311,6 @@ impl Store {
         ledger
             .insert(&mut tx, backend, "appending ledger entries")
             .await?;
-        blobs.insert(&mut tx, backend, "storing documents").await?;
         evidence
             .insert(&mut tx, backend, "indexing evidence")
             .await?;

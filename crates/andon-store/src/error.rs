@@ -34,6 +34,15 @@ pub enum StoreError {
         #[source]
         source: sqlx::Error,
     },
+    /// The operating system refused a file operation the store needs (an fsync).
+    #[error("{what}: {source}")]
+    Io {
+        /// What the store was doing.
+        what: &'static str,
+        /// The error.
+        #[source]
+        source: std::io::Error,
+    },
     /// A stored value could not be decoded.
     #[error("corrupt stored value in {what}: {detail}")]
     Corrupt {

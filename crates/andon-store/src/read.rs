@@ -62,9 +62,8 @@ impl Store {
     /// Entries `[start, start + limit)` with their documents, in order.
     pub async fn entries(&self, start: u64, limit: u32) -> Result<Vec<StoredEntry>, StoreError> {
         let rows = sqlx::query(
-            "SELECT l.idx, l.kind, l.leaf_hash, l.entry, b.content FROM ledger_entries l \
+            "SELECT l.idx, l.kind, l.leaf_hash, l.entry, e.document FROM ledger_entries l \
              LEFT JOIN evidence e ON e.ledger_idx = l.idx \
-             LEFT JOIN blobs b ON b.digest = e.id \
              WHERE l.idx >= $1 ORDER BY l.idx LIMIT $2",
         )
         .bind(start as i64)
@@ -82,7 +81,7 @@ impl Store {
                         format!("leaf hash of entry {idx}")
                     })?,
                     entry: get(r, "entry")?,
-                    document: get(r, "content")?,
+                    document: get(r, "document")?,
                 })
             })
             .collect()
@@ -211,10 +210,10 @@ impl Store {
         Ok(out)
     }
 
-    /// A stored document by sha256 hex.
-    pub async fn blob(&self, digest: &str) -> Result<Option<Vec<u8>>, StoreError> {
-        sqlx::query_scalar("SELECT content FROM blobs WHERE digest = $1")
-            .bind(digest)
+    /// The raw document of an evidence record, by its id (sha256 hex).
+    pub async fn document(&self, id: &str) -> Result<Option<Vec<u8>>, StoreError> {
+        sqlx::query_scalar("SELECT document FROM evidence WHERE id = $1")
+            .bind(id)
             .fetch_optional(&self.pool)
             .await
             .op("reading a document")
@@ -302,7 +301,7 @@ impl Store {
     pub async fn counts(&self) -> Result<Counts, StoreError> {
         let row = sqlx::query(
             "SELECT (SELECT COUNT(*) FROM ledger_entries) AS l, (SELECT COUNT(*) FROM evidence) AS e, \
-             (SELECT COUNT(*) FROM evidence_subjects) AS s, (SELECT COUNT(*) FROM blobs) AS b, \
+             (SELECT COUNT(*) FROM evidence_subjects) AS s, \
              (SELECT COUNT(*) FROM identities) AS i, (SELECT COUNT(*) FROM signing_keys) AS k, \
              (SELECT COUNT(*) FROM checkpoints) AS c",
         )
@@ -314,7 +313,6 @@ impl Store {
             ledger_entries: n("l")?,
             evidence: n("e")?,
             evidence_subjects: n("s")?,
-            blobs: n("b")?,
             identities: n("i")?,
             keys: n("k")?,
             checkpoints: n("c")?,

@@ -124,8 +124,6 @@ pub struct Counts {
     pub evidence: u64,
     /// Subject rows.
     pub evidence_subjects: u64,
-    /// Stored documents.
-    pub blobs: u64,
     /// Identities.
     pub identities: u64,
     /// Keys.

@@ -43,12 +43,34 @@ impl Backend {
 pub struct Store {
     pub(crate) pool: AnyPool,
     backend: Backend,
+    wal_path: Option<std::path::PathBuf>,
+}
+
+/// The `-wal` file beside a SQLite database named by a `sqlite://` URL.
+fn sqlite_wal_path(url: &str) -> std::path::PathBuf {
+    let path = url
+        .trim_start_matches("sqlite://")
+        .trim_start_matches("sqlite:");
+    let path = path.split('?').next().unwrap_or(path);
+    std::path::PathBuf::from(format!("{path}-wal"))
 }
 
 impl Store {
     /// Connects to `url` (`sqlite://path` creates the file; `postgres://...`) and applies
     /// the migrations the database lacks.
     pub async fn connect(url: &str) -> Result<Self, StoreError> {
+        Self::open(url, false).await
+    }
+
+    /// Connects for the ledger sequencer, whose commits do not wait for the disk: a
+    /// separate step, [`Store::make_durable`], then flushes everything committed so far at
+    /// once, so the sequencer can write the next batch while the previous one is flushed.
+    /// Nothing committed this way may be acknowledged before `make_durable` returns.
+    pub async fn connect_deferred_durability(url: &str) -> Result<Self, StoreError> {
+        Self::open(url, true).await
+    }
+
+    async fn open(url: &str, deferred: bool) -> Result<Self, StoreError> {
         let backend = Backend::of_url(url)?;
         install_default_drivers();
         let url = match backend {
@@ -59,21 +81,32 @@ impl Store {
             _ => url.to_owned(),
         };
         let opts = AnyPoolOptions::new()
-            .max_connections(match backend {
-                Backend::Sqlite => 8,
-                Backend::Postgres => 16,
+            .max_connections(match (backend, deferred) {
+                (_, true) => 2,
+                (Backend::Sqlite, false) => 8,
+                (Backend::Postgres, false) => 16,
             })
             .acquire_timeout(Duration::from_secs(10))
             .after_connect(move |conn, _| {
                 Box::pin(async move {
-                    if backend == Backend::Sqlite {
-                        // WAL lets readers run beside the one writer; synchronous=FULL makes
-                        // every commit durable (one fsync per group-committed batch).
-                        conn.execute(sqlx::raw_sql(
-                            "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA busy_timeout=10000; \
-                             PRAGMA wal_autocheckpoint=0; PRAGMA cache_size=-65536;",
-                        ))
-                        .await?;
+                    match (backend, deferred) {
+                        // WAL lets readers run beside the one writer. synchronous=FULL makes
+                        // every commit durable; NORMAL (the sequencer's) leaves the WAL fsync
+                        // to make_durable but still syncs around checkpoints.
+                        (Backend::Sqlite, _) => {
+                            conn.execute(sqlx::raw_sql(sqlx::AssertSqlSafe(format!(
+                                "PRAGMA journal_mode=WAL; PRAGMA synchronous={}; PRAGMA busy_timeout=10000; \
+                                 PRAGMA wal_autocheckpoint=0; PRAGMA cache_size=-65536; PRAGMA temp_store=MEMORY;",
+                                if deferred { "NORMAL" } else { "FULL" }
+                            ))))
+                            .await?;
+                        }
+                        // Commits return once their WAL is written; make_durable waits for
+                        // the flush.
+                        (Backend::Postgres, true) => {
+                            conn.execute(sqlx::raw_sql("SET synchronous_commit = off")).await?;
+                        }
+                        (Backend::Postgres, false) => {}
                     }
                     Ok(())
                 })
@@ -86,7 +119,15 @@ impl Store {
                 source,
             })?;
         migrate::run(&pool, backend).await?;
-        Ok(Self { pool, backend })
+        let wal_path = match backend {
+            Backend::Sqlite => Some(sqlite_wal_path(&url)),
+            Backend::Postgres => None,
+        };
+        Ok(Self {
+            pool,
+            backend,
+            wal_path,
+        })
     }
 
     /// The backend in use.
@@ -110,6 +151,56 @@ impl Store {
                 .op("checkpointing the write-ahead log")?;
         }
         Ok(())
+    }
+
+    /// Makes every transaction committed so far durable. SQLite: fsync of the write-ahead
+    /// log (and of its directory, so the file itself survives). PostgreSQL: a tiny
+    /// transaction committed with `synchronous_commit = on`, whose commit waits until the
+    /// WAL is flushed up to its own record, which covers every earlier commit.
+    pub async fn make_durable(&self) -> Result<(), StoreError> {
+        match (&self.wal_path, self.backend) {
+            (Some(wal), Backend::Sqlite) => {
+                let wal = wal.clone();
+                let synced = tokio::task::spawn_blocking(move || -> std::io::Result<()> {
+                    match std::fs::File::open(&wal) {
+                        Ok(f) => f.sync_data()?,
+                        // No WAL yet: nothing was committed through it.
+                        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(()),
+                        Err(e) => return Err(e),
+                    }
+                    if let Some(dir) = wal.parent().filter(|d| !d.as_os_str().is_empty()) {
+                        std::fs::File::open(dir)?.sync_all()?;
+                    }
+                    Ok(())
+                })
+                .await
+                .map_err(|e| std::io::Error::other(e.to_string()))
+                .and_then(|r| r);
+                synced.map_err(|source| StoreError::Io {
+                    what: "syncing the write-ahead log",
+                    source,
+                })
+            }
+            _ => {
+                let mut tx = self
+                    .pool
+                    .begin()
+                    .await
+                    .op("beginning a durability barrier")?;
+                sqlx::query("SET LOCAL synchronous_commit = on")
+                    .execute(&mut *tx)
+                    .await
+                    .op("requesting a synchronous commit")?;
+                sqlx::query(
+                    "INSERT INTO meta (key, value) VALUES ('durability_barrier', '') \
+                     ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+                )
+                .execute(&mut *tx)
+                .await
+                .op("writing a durability barrier")?;
+                tx.commit().await.op("waiting for the WAL flush")
+            }
+        }
     }
 
     /// Reads a setting.

@@ -97,7 +97,7 @@ fn a_committed_batch_reads_back_in_order_with_its_documents(b: Backend) {
         assert_eq!(e.ledger_index, 3);
         assert_eq!(e.subjects, vec![("app.tar".to_owned(), d.clone())]);
         assert_eq!(
-            s.blob(&e.id).await.expect("blob").as_deref(),
+            s.document(&e.id).await.expect("document").as_deref(),
             Some(&b"document 3"[..])
         );
     });

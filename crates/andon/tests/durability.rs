@@ -218,13 +218,13 @@ fn one_changed_byte_in_the_database_is_named_by_verify(b: Backend) {
     rt.block_on(async {
         let store = andon_store::Store::connect(&db.url).await.expect("store");
         let drop_trigger = match b {
-            Backend::Sqlite => "DROP TRIGGER blobs_no_update",
-            Backend::Postgres => "DROP TRIGGER blobs_immutable ON blobs",
+            Backend::Sqlite => "DROP TRIGGER evidence_no_update",
+            Backend::Postgres => "DROP TRIGGER evidence_immutable ON evidence",
         };
         store.raw_execute_for_tests(drop_trigger).await.expect("drop trigger");
         let flip = match b {
-            Backend::Sqlite => format!("UPDATE blobs SET content = CAST(replace(CAST(content AS TEXT), 'payload', 'pAyload') AS BLOB) WHERE digest = '{id}'"),
-            Backend::Postgres => format!("UPDATE blobs SET content = set_byte(content, 3, get_byte(content, 3) # 1) WHERE digest = '{id}'"),
+            Backend::Sqlite => format!("UPDATE evidence SET document = CAST(replace(CAST(document AS TEXT), 'payload', 'pAyload') AS BLOB) WHERE id = '{id}'"),
+            Backend::Postgres => format!("UPDATE evidence SET document = set_byte(document, 3, get_byte(document, 3) # 1) WHERE id = '{id}'"),
         };
         assert_eq!(store.raw_execute_for_tests(&flip).await.expect("tamper"), 1);
     });

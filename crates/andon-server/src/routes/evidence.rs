@@ -304,7 +304,7 @@ pub(crate) async fn show(
         .ok_or_else(|| ApiError::not_found(format!("no evidence {id}")))?;
     let doc = app
         .store()
-        .blob(&id)
+        .document(&id)
         .await?
         .ok_or_else(|| ApiError::not_found(format!("the document of {id} is missing")))?;
     let statement = Envelope::parse(&doc)
@@ -323,7 +323,7 @@ pub(crate) async fn document(
     let id = evidence_id(&id)?;
     let doc = app
         .store()
-        .blob(&id)
+        .document(&id)
         .await?
         .ok_or_else(|| ApiError::not_found(format!("no document {id}")))?;
     Ok(([(header::CONTENT_TYPE, "application/json")], doc))

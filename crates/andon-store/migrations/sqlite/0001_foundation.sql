@@ -22,26 +22,26 @@ CREATE TABLE checkpoints (
     created_at BIGINT NOT NULL
 );
 
--- Raw documents, content-addressed by sha256 hex. Rows are appended in arrival order; only
--- the small digest index is keyed randomly (a random-keyed table of 1 KiB rows rewrote many
--- more pages per commit).
-CREATE TABLE blobs (id INTEGER PRIMARY KEY, digest TEXT NOT NULL UNIQUE, content BLOB NOT NULL);
-CREATE TRIGGER blobs_no_update BEFORE UPDATE ON blobs
-BEGIN SELECT RAISE(ABORT, 'documents are immutable'); END;
 
+-- Evidence, keyed by its ledger index (rows are appended in order); `id` is the sha256 of
+-- the raw envelope kept in `document`: the content address, unique, so a document is stored
+-- once. Only the id and subject-digest indexes are keyed randomly: each costs a B-tree page
+-- per entry in every commit, so there are no more of them than searching needs.
 CREATE TABLE evidence (
-    id             TEXT   PRIMARY KEY,
-    ledger_idx     BIGINT NOT NULL,
+    ledger_idx     INTEGER PRIMARY KEY,
+    id             TEXT   NOT NULL UNIQUE,
     application    TEXT   NOT NULL,
     run            TEXT,
     predicate_type TEXT   NOT NULL,
     signer         TEXT   NOT NULL,
     keyid          TEXT   NOT NULL,
-    created_at     BIGINT NOT NULL
+    created_at     BIGINT NOT NULL,
+    document       BLOB   NOT NULL
 );
+CREATE TRIGGER evidence_no_update BEFORE UPDATE ON evidence
+BEGIN SELECT RAISE(ABORT, 'evidence is immutable'); END;
 CREATE INDEX evidence_by_app ON evidence (application, created_at);
 CREATE INDEX evidence_by_type ON evidence (predicate_type, created_at);
-CREATE INDEX evidence_by_idx ON evidence (ledger_idx);
 
 CREATE TABLE evidence_subjects (
     evidence_idx BIGINT NOT NULL,
