@@ -59,6 +59,15 @@ impl Statement {
         }
     }
 
+    /// Signs the statement into a DSSE envelope and returns the envelope's JSON, exactly as a
+    /// pipeline sends it.
+    pub fn sign(&self, key: &crate::SigningKey) -> Vec<u8> {
+        // Serialising these plain structs and JSON values cannot fail.
+        let payload = serde_json::to_vec(self).unwrap_or_default();
+        serde_json::to_vec(&crate::Envelope::sign(IN_TOTO_PAYLOAD_TYPE, &payload, key))
+            .unwrap_or_default()
+    }
+
     /// Parses and validates the payload of an envelope of type `payload_type`.
     pub fn parse(payload_type: &str, payload: &[u8]) -> Result<Self, DomainError> {
         if payload_type != IN_TOTO_PAYLOAD_TYPE {

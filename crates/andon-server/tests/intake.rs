@@ -83,12 +83,7 @@ fn envelope(key: &SigningKey, n: u32) -> Vec<u8> {
         "https://example.com/test/v1".into(),
         serde_json::json!({ "n": n }),
     );
-    serde_json::to_vec(&Envelope::sign(
-        IN_TOTO_PAYLOAD_TYPE,
-        &serde_json::to_vec(&st).expect("json"),
-        key,
-    ))
-    .expect("json")
+    st.sign(key)
 }
 
 fn code(r: Result<andon_domain::api::Receipt, ClientError>) -> (u16, String) {

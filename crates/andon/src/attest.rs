@@ -3,7 +3,7 @@
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use andon_domain::{ArtifactRef, Envelope, IN_TOTO_PAYLOAD_TYPE, Statement};
+use andon_domain::{ArtifactRef, Statement};
 use anyhow::Context as _;
 
 use crate::cli::{Args, client};
@@ -56,12 +56,12 @@ pub fn run(args: &Args, cmd: &AttestCmd, out: Output) -> anyhow::Result<ExitCode
     let predicate: serde_json::Value = serde_json::from_str(&raw)
         .with_context(|| format!("{} is not JSON", g.predicate.display()))?;
     let statement = Statement::new(subjects, g.predicate_type.clone(), predicate);
-    let envelope = Envelope::sign(IN_TOTO_PAYLOAD_TYPE, &serde_json::to_vec(&statement)?, &key);
+
     let receipt = client(args).submit_evidence(
         &g.app,
         g.run.as_deref(),
         Some("generic"),
-        &serde_json::to_vec(&envelope)?,
+        &statement.sign(&key),
     )?;
     emit(out, &receipt, |r| {
         println!(

@@ -6,7 +6,7 @@ use std::process::ExitCode;
 use std::time::{Duration, Instant};
 
 use andon_client::Client;
-use andon_domain::{Envelope, IN_TOTO_PAYLOAD_TYPE, Sha256Digest, Statement};
+use andon_domain::{Sha256Digest, Statement};
 
 use crate::cli::Args;
 
@@ -158,12 +158,7 @@ pub fn run(args: &Args, cmd: &BenchCmd) -> anyhow::Result<ExitCode> {
                 "https://andon.dev/bench/v1".into(),
                 serde_json::json!({ "build": i, "status": "passed", "tests": 412, "failures": 0 }),
             );
-            serde_json::to_vec(&Envelope::sign(
-                IN_TOTO_PAYLOAD_TYPE,
-                &serde_json::to_vec(&st).unwrap_or_default(),
-                &key,
-            ))
-            .unwrap_or_default()
+            st.sign(&key)
         })
         .collect();
     let verify_rate = raw_verify_rate();

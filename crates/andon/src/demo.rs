@@ -4,7 +4,7 @@
 use std::process::ExitCode;
 
 use andon_client::{Client, EvidenceQuery};
-use andon_domain::{Envelope, IN_TOTO_PAYLOAD_TYPE, Sha256Digest, Statement};
+use andon_domain::{Sha256Digest, Statement};
 use andon_ledger::{NoteVerifier, verify_inclusion};
 
 use crate::cli::Args;
@@ -83,8 +83,7 @@ pub fn run(args: &Args, d: &DemoArgs) -> anyhow::Result<ExitCode> {
                 ),
             ];
             for st in statements {
-                let env = Envelope::sign(IN_TOTO_PAYLOAD_TYPE, &serde_json::to_vec(&st)?, &key);
-                ci.submit_evidence(&name, Some(&run), None, &serde_json::to_vec(&env)?)?;
+                ci.submit_evidence(&name, Some(&run), None, &st.sign(&key))?;
                 sent += 1;
             }
         }

@@ -6,7 +6,7 @@ use std::io::{BufRead, BufReader};
 use std::process::{Child, Command, Stdio};
 
 use andon_client::Client;
-use andon_domain::{Envelope, IN_TOTO_PAYLOAD_TYPE, Sha256Digest, SigningKey, Statement};
+use andon_domain::{Sha256Digest, SigningKey, Statement};
 use andon_ledger::{NoteVerifier, verify_inclusion};
 use andon_testkit::{Backend, TestDb, both_backends};
 
@@ -62,12 +62,7 @@ fn envelope(key: &SigningKey, n: u32) -> Vec<u8> {
         "https://example.com/build/v1".into(),
         serde_json::json!({ "build": n }),
     );
-    serde_json::to_vec(&Envelope::sign(
-        IN_TOTO_PAYLOAD_TYPE,
-        &serde_json::to_vec(&st).expect("json"),
-        key,
-    ))
-    .expect("json")
+    st.sign(key)
 }
 
 fn verify(args: &[&str], url: &str, token: &str) -> (bool, serde_json::Value) {
