@@ -241,6 +241,35 @@ impl Client {
         self.post("/v1/evidence", &q, envelope)
     }
 
+    /// Submits several raw DSSE envelopes for `app` in one request; one receipt each, in
+    /// order. One bad envelope refuses the whole request.
+    pub fn submit_evidence_batch(
+        &self,
+        app: &str,
+        run: Option<&str>,
+        envelopes: &[Vec<u8>],
+    ) -> Result<Vec<Receipt>, ClientError> {
+        let mut body = Vec::with_capacity(envelopes.iter().map(|e| e.len() + 1).sum::<usize>() + 2);
+        body.push(b'[');
+        for (i, e) in envelopes.iter().enumerate() {
+            if i > 0 {
+                body.push(b',');
+            }
+            body.extend_from_slice(e);
+        }
+        body.push(b']');
+        let mut q = vec![("app", app.to_owned())];
+        if let Some(r) = run {
+            q.push(("run", r.to_owned()));
+        }
+        #[derive(serde::Deserialize)]
+        struct Receipts {
+            receipts: Vec<Receipt>,
+        }
+        self.post::<Receipts>("/v1/evidence/batch", &q, &body)
+            .map(|r| r.receipts)
+    }
+
     /// Searches evidence.
     pub fn list_evidence(&self, f: &EvidenceQuery) -> Result<EvidencePage, ClientError> {
         let mut q = Vec::new();

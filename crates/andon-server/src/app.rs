@@ -199,6 +199,28 @@ impl App {
             .map_err(|_| ApiError::unavailable("the ledger sequencer dropped the request"))?
     }
 
+    /// Hands several facts to the sequencer at once (so they can share a commit) and waits
+    /// for all their receipts; the first failure is returned.
+    pub(crate) async fn append_all(&self, facts: Vec<Fact>) -> Result<Vec<Receipt>, ApiError> {
+        let mut waiting = Vec::with_capacity(facts.len());
+        for fact in facts {
+            let (reply, rx) = tokio::sync::oneshot::channel();
+            self.0
+                .jobs
+                .send(Job { fact, reply })
+                .await
+                .map_err(|_| ApiError::unavailable("the ledger sequencer has stopped"))?;
+            waiting.push(rx);
+        }
+        let mut receipts = Vec::with_capacity(waiting.len());
+        for rx in waiting {
+            receipts.push(rx.await.map_err(|_| {
+                ApiError::unavailable("the ledger sequencer dropped the request")
+            })??);
+        }
+        Ok(receipts)
+    }
+
     /// Creates an identity and its first token; returns (token, receipt of the token).
     pub(crate) async fn create_identity(
         &self,

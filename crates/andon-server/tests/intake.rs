@@ -367,7 +367,75 @@ fn concurrent_submissions_are_group_committed_into_one_consistent_log(b: Backend
     assert_eq!(first.to, info.size);
 }
 
+fn a_batch_is_checked_whole_and_recorded_per_envelope(b: Backend) {
+    let h = Harness::start(b, 1 << 20);
+    let (ci, key) = h.pipeline("pay");
+    let stranger = SigningKey::from_seed([98; 32]);
+    let envs: Vec<Vec<u8>> = (0..5).map(|n| envelope(&key, 100 + n)).collect();
+
+    // One bad envelope refuses the whole request, naming its position; nothing is written.
+    let before = h.counts();
+    let mut with_bad = envs.clone();
+    with_bad[2] = envelope(&stranger, 7);
+    match ci.submit_evidence_batch("pay", Some("run-9"), &with_bad) {
+        Err(ClientError::Api {
+            status,
+            code,
+            message,
+        }) => {
+            assert_eq!((status, code.as_str()), (403, "unknown_key"));
+            assert!(message.starts_with("envelope 2:"), "{message}");
+        }
+        other => panic!("expected a refusal, got {other:?}"),
+    }
+    match ci.submit_evidence_batch("pay", None, &[]) {
+        Err(ClientError::Api { status, code, .. }) => {
+            assert_eq!((status, code.as_str()), (400, "bad_batch_size"))
+        }
+        other => panic!("expected a refusal, got {other:?}"),
+    }
+    assert_eq!(h.counts(), before, "a refused batch wrote something");
+
+    // A good batch: one entry per envelope, each with its own verifying proof.
+    let receipts = ci
+        .submit_evidence_batch("pay", Some("run-9"), &envs)
+        .expect("accepted");
+    assert_eq!(receipts.len(), 5);
+    let info = h.admin.ledger_info().expect("info");
+    let verifier = NoteVerifier::parse(&info.verifier_key).expect("key");
+    for (r, env) in receipts.iter().zip(&envs) {
+        assert_eq!(r.id.as_deref(), Some(Sha256Digest::of(env).hex().as_str()));
+        let cp = verifier.verify(&r.checkpoint).expect("signed");
+        let proof: Vec<[u8; 32]> = r
+            .inclusion_proof
+            .iter()
+            .map(|p| hex::decode(p).expect("hex").try_into().expect("32"))
+            .collect();
+        let leaf: [u8; 32] = hex::decode(&r.leaf_hash)
+            .expect("hex")
+            .try_into()
+            .expect("32");
+        assert_eq!(
+            verify_inclusion(&leaf, r.ledger_index, cp.size, &proof, &cp.root),
+            Ok(())
+        );
+    }
+    // The same envelopes sent one by one, or as a batch again, are the same entries.
+    let single = ci
+        .submit_evidence("pay", Some("run-9"), None, &envs[3])
+        .expect("re-sent");
+    assert!(single.existing);
+    assert_eq!(single.ledger_index, receipts[3].ledger_index);
+    let after = h.counts();
+    let again = ci
+        .submit_evidence_batch("pay", Some("run-9"), &envs)
+        .expect("re-sent");
+    assert!(again.iter().all(|r| r.existing));
+    assert_eq!(h.counts(), after);
+}
+
 both_backends!(
+    a_batch_is_checked_whole_and_recorded_per_envelope,
     accepted_evidence_carries_a_verifying_proof_and_is_idempotent,
     each_kind_of_bad_input_is_refused_and_writes_nothing,
     a_revoked_key_is_refused_from_then_on,

@@ -44,28 +44,30 @@ pub(crate) struct SubmitQuery {
     kind: Option<String>,
 }
 
-pub(crate) async fn submit(
-    State(app): State<App>,
-    caller: Caller,
-    query: Result<Query<SubmitQuery>, QueryRejection>,
-    body: Result<Bytes, BytesRejection>,
-) -> Result<(StatusCode, Json<Receipt>), ApiError> {
+/// What a submission request says about all its envelopes, checked once.
+struct Intake {
+    application: AppName,
+    run: Option<String>,
+    kind: Option<(String, &'static [&'static str])>,
+}
+
+fn body_error(app: &App, e: BytesRejection) -> ApiError {
+    if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
+        ApiError::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "payload_too_large",
+            format!(
+                "the body exceeds the limit of {} bytes",
+                app.0.config.max_body_bytes
+            ),
+        )
+    } else {
+        ApiError::bad_request("unreadable_body", e.body_text())
+    }
+}
+
+fn check_request(caller: &Caller, q: SubmitQuery) -> Result<Intake, ApiError> {
     caller.require(&[Role::Pipeline])?;
-    let Query(q) = query.map_err(query_error)?;
-    let body = body.map_err(|e| {
-        if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
-            ApiError::new(
-                StatusCode::PAYLOAD_TOO_LARGE,
-                "payload_too_large",
-                format!(
-                    "the body exceeds the limit of {} bytes",
-                    app.0.config.max_body_bytes
-                ),
-            )
-        } else {
-            ApiError::bad_request("unreadable_body", e.body_text())
-        }
-    })?;
     let application: AppName = q.app.parse()?;
     if !caller
         .applications
@@ -88,19 +90,36 @@ pub(crate) async fn submit(
             "a run id is 1 to 256 characters",
         ));
     }
-    let wanted = match &q.kind {
+    let kind = match q.kind {
         None => None,
-        Some(k) => Some(typed_predicates(k).ok_or_else(|| {
-            ApiError::bad_request(
-                "unknown_type",
-                format!("unknown evidence type {k:?}; known: generic, provenance"),
-            )
-        })?),
+        Some(k) => {
+            let types = typed_predicates(&k).ok_or_else(|| {
+                ApiError::bad_request(
+                    "unknown_type",
+                    format!("unknown evidence type {k:?}; known: generic, provenance"),
+                )
+            })?;
+            Some((k, types))
+        }
     };
+    Ok(Intake {
+        application,
+        run: q.run,
+        kind,
+    })
+}
 
-    let envelope = Envelope::parse(&body)?;
+/// Checks one envelope completely (statement, predicate type, key, scope, signature) and
+/// returns the fact to append. Writes nothing.
+async fn check_envelope(
+    app: &App,
+    caller: &Caller,
+    intake: &Intake,
+    body: &[u8],
+) -> Result<Fact, ApiError> {
+    let envelope = Envelope::parse(body)?;
     let statement = Statement::parse(&envelope.payload_type, &envelope.payload)?;
-    if let (Some(kind), Some(types)) = (&q.kind, wanted)
+    if let Some((kind, types)) = &intake.kind
         && !types.is_empty()
         && !types.contains(&statement.predicate_type.as_str())
     {
@@ -114,8 +133,8 @@ pub(crate) async fn submit(
             ),
         ));
     }
-
-    let (key, owner, verifying) = signing_key(&app, &envelope).await?;
+    let application = &intake.application;
+    let (key, owner, verifying) = signing_key(app, &envelope).await?;
     if owner.role != "pipeline" || !owner.applications.iter().any(|a| a == application.as_str()) {
         return Err(ApiError::forbidden(
             "key_not_allowed",
@@ -126,12 +145,11 @@ pub(crate) async fn submit(
         ));
     }
     envelope.verify(&verifying)?;
-
-    let document = Sha256Digest::of(&body);
+    let document = Sha256Digest::of(body);
     let fact = EvidenceFact {
         document,
-        application,
-        run: q.run,
+        application: application.clone(),
+        run: intake.run.clone(),
         predicate_type: statement.predicate_type.clone(),
         subjects: statement
             .subject_digests()
@@ -141,20 +159,88 @@ pub(crate) async fn submit(
         keyid: key.keyid.parse::<KeyId>()?,
         signer: owner.name,
     };
-    let receipt = app
-        .append(Fact::Evidence {
-            id: document.hex(),
-            fact,
-            document: body.to_vec(),
-            actor: caller.name,
-        })
-        .await?;
+    Ok(Fact::Evidence {
+        id: document.hex(),
+        fact,
+        document: body.to_vec(),
+        actor: caller.name.clone(),
+    })
+}
+
+/// `POST /v1/evidence`: one DSSE envelope as the body.
+pub(crate) async fn submit(
+    State(app): State<App>,
+    caller: Caller,
+    query: Result<Query<SubmitQuery>, QueryRejection>,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<(StatusCode, Json<Receipt>), ApiError> {
+    let Query(q) = query.map_err(query_error)?;
+    let intake = check_request(&caller, q)?;
+    let body = body.map_err(|e| body_error(&app, e))?;
+    let fact = check_envelope(&app, &caller, &intake, &body).await?;
+    let receipt = app.append(fact).await?;
     let status = if receipt.existing {
         StatusCode::OK
     } else {
         StatusCode::CREATED
     };
     Ok((status, Json(receipt)))
+}
+
+/// The most envelopes one batch request may carry.
+const MAX_BATCH_ENVELOPES: usize = 1000;
+
+/// `POST /v1/evidence/batch`: a JSON array of DSSE envelopes, as a CI job sends the
+/// attestations of one run together. Every envelope is checked before any is written; one
+/// bad envelope refuses the whole request, naming its position. Each envelope keeps its own
+/// identity (the sha256 of its exact JSON text), so re-sending is idempotent per envelope.
+pub(crate) async fn submit_batch(
+    State(app): State<App>,
+    caller: Caller,
+    query: Result<Query<SubmitQuery>, QueryRejection>,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<(StatusCode, Json<BatchReceipts>), ApiError> {
+    let Query(q) = query.map_err(query_error)?;
+    let intake = check_request(&caller, q)?;
+    let body = body.map_err(|e| body_error(&app, e))?;
+    let items: Vec<&serde_json::value::RawValue> = serde_json::from_slice(&body).map_err(|e| {
+        ApiError::bad_request(
+            "malformed_envelope",
+            format!("the body is not a JSON array of envelopes: {e}"),
+        )
+    })?;
+    if items.is_empty() || items.len() > MAX_BATCH_ENVELOPES {
+        return Err(ApiError::bad_request(
+            "bad_batch_size",
+            format!(
+                "a batch holds 1 to {MAX_BATCH_ENVELOPES} envelopes, not {}",
+                items.len()
+            ),
+        ));
+    }
+    let mut facts = Vec::with_capacity(items.len());
+    for (i, raw) in items.iter().enumerate() {
+        let fact = check_envelope(&app, &caller, &intake, raw.get().as_bytes())
+            .await
+            .map_err(|e| ApiError {
+                message: format!("envelope {i}: {}", e.message),
+                ..e
+            })?;
+        facts.push(fact);
+    }
+    let receipts = app.append_all(facts).await?;
+    let status = if receipts.iter().all(|r| r.existing) {
+        StatusCode::OK
+    } else {
+        StatusCode::CREATED
+    };
+    Ok((status, Json(BatchReceipts { receipts })))
+}
+
+/// The answer to a batch: one receipt per envelope, in order.
+#[derive(serde::Serialize)]
+pub(crate) struct BatchReceipts {
+    receipts: Vec<Receipt>,
 }
 
 /// Finds the registered, unrevoked key named by one of the envelope's signatures, and the

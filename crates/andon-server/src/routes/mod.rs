@@ -27,6 +27,7 @@ pub(crate) fn router(app: App) -> Router {
         .route("/v1/identities/{name}/keys", post(admin::register_key))
         .route("/v1/keys/{keyid}/revoke", post(admin::revoke_key))
         .route("/v1/evidence", post(evidence::submit).get(evidence::list))
+        .route("/v1/evidence/batch", post(evidence::submit_batch))
         .route("/v1/evidence/{id}", get(evidence::show))
         .route("/v1/evidence/{id}/document", get(evidence::document))
         .route("/v1/ledger", get(ledger::info))
