@@ -1,0 +1,37 @@
+//! Parsers for the reports pipelines attest, into the normalized summaries that policies and
+//! reports read.
+//!
+//! Every document is hostile until proven otherwise: no DTDs (so no entity expansion and no
+//! external entities), bounded nesting depth and element counts, and errors that name the
+//! line. This crate is pure: bytes in, a summary or an error out.
+
+pub mod junit;
+
+/// Why a report was refused.
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+pub enum ParseError {
+    /// The document is not well-formed, or not the format claimed.
+    #[error("{format}, line {line}: {message}")]
+    Malformed {
+        /// The format being parsed.
+        format: &'static str,
+        /// 1-based line of the problem.
+        line: u64,
+        /// What was wrong.
+        message: String,
+    },
+    /// The document uses a feature refused for safety (DTDs, entities), or exceeds a bound.
+    #[error("{format}: refused: {message}")]
+    Refused {
+        /// The format being parsed.
+        format: &'static str,
+        /// What was refused.
+        message: String,
+    },
+}
+
+/// The 1-based line of byte `pos` in `doc`.
+pub(crate) fn line_of(doc: &[u8], pos: u64) -> u64 {
+    let end = (pos as usize).min(doc.len());
+    doc[..end].iter().filter(|&&b| b == b'\n').count() as u64 + 1
+}
