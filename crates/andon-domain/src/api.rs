@@ -122,6 +122,9 @@ pub struct EvidenceView {
     pub accepted_at: String,
     /// Subjects as `name@sha256:hex`.
     pub subjects: Vec<String>,
+    /// For typed evidence: the summary derived from the report.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub summary: Option<serde_json::Value>,
     /// The in-toto statement, on `show` only.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub statement: Option<serde_json::Value>,

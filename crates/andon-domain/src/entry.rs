@@ -93,4 +93,7 @@ pub struct EvidenceFact {
     pub keyid: KeyId,
     /// The identity that key is registered to.
     pub signer: String,
+    /// For typed evidence: the summary Andon derived from the report itself.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub summary: Option<serde_json::Value>,
 }

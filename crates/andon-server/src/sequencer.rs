@@ -205,6 +205,7 @@ async fn process(
                                 .map(|s| (s.name.clone(), s.digest.hex()))
                                 .collect(),
                             document: document.clone(),
+                            summary: fact.summary.as_ref().map(|v| v.to_string()),
                         },
                     });
                     in_batch.insert(id.clone(), next);

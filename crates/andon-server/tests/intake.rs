@@ -434,7 +434,92 @@ fn a_batch_is_checked_whole_and_recorded_per_envelope(b: Backend) {
     assert_eq!(h.counts(), after);
 }
 
+fn junit_statement(xml: &[u8]) -> Statement {
+    Statement::new(
+        vec![("app.tar".into(), Sha256Digest::of(xml))],
+        andon_domain::JUNIT_PREDICATE_V1.into(),
+        serde_json::to_value(andon_domain::ReportPredicate::new(
+            "application/xml",
+            None,
+            xml,
+        ))
+        .expect("json"),
+    )
+}
+
+fn a_junit_report_is_summarized_by_the_server_from_the_report_itself(b: Backend) {
+    let h = Harness::start(b, 1 << 20);
+    let (ci, key) = h.pipeline("pay");
+    let xml = include_bytes!("../../andon-evidence/tests/fixtures/junit/pytest-9.2.0.xml");
+    let r = ci
+        .submit_evidence(
+            "pay",
+            Some("run-3"),
+            Some("junit"),
+            &junit_statement(xml).sign(&key),
+        )
+        .expect("accepted");
+    let shown = h
+        .admin
+        .show_evidence(r.id.as_deref().expect("id"))
+        .expect("show");
+    let s = shown.summary.expect("a typed record has a summary");
+    assert_eq!(s["kind"], "junit");
+    assert_eq!(
+        (
+            s["tests"].as_u64(),
+            s["passed"].as_u64(),
+            s["failures"].as_u64(),
+            s["errors"].as_u64(),
+            s["skipped"].as_u64()
+        ),
+        (Some(5), Some(2), Some(1), Some(1), Some(1))
+    );
+    // The summary is part of the ledger entry, so it is as tamper-evident as the report.
+    let entry = h
+        .admin
+        .entries(r.ledger_index, 1)
+        .expect("entry")
+        .entries
+        .remove(0);
+    use base64::Engine as _;
+    let bytes = base64::engine::general_purpose::STANDARD
+        .decode(entry.entry)
+        .expect("b64");
+    let entry: serde_json::Value = serde_json::from_slice(&bytes).expect("json");
+    assert_eq!(entry["body"]["summary"]["failures"], 1);
+
+    // Reports that do not parse are refused with the parser's reason, and nothing is written.
+    let before = h.counts();
+    let bomb = br#"<?xml version="1.0"?><!DOCTYPE t [<!ENTITY a "aaaa">]><testsuite name="&a;"/>"#;
+    assert_eq!(
+        code(ci.submit_evidence(
+            "pay",
+            None,
+            Some("junit"),
+            &junit_statement(bomb).sign(&key)
+        )),
+        (422, "unparseable_report".into())
+    );
+    let broken = b"<testsuites>\n<testsuite>\n<testcase name='a'>\n</testsuites>";
+    match ci.submit_evidence(
+        "pay",
+        None,
+        Some("junit"),
+        &junit_statement(broken).sign(&key),
+    ) {
+        Err(ClientError::Api {
+            status: 422,
+            message,
+            ..
+        }) => assert!(message.contains("line 4"), "{message}"),
+        other => panic!("expected 422, got {other:?}"),
+    }
+    assert_eq!(h.counts(), before, "a refused report wrote something");
+}
+
 both_backends!(
+    a_junit_report_is_summarized_by_the_server_from_the_report_itself,
     a_batch_is_checked_whole_and_recorded_per_envelope,
     accepted_evidence_carries_a_verifying_proof_and_is_idempotent,
     each_kind_of_bad_input_is_refused_and_writes_nothing,

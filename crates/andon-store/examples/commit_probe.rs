@@ -34,6 +34,7 @@ async fn main() {
                         keyid: "k".into(),
                         subjects: vec![("n".into(), format!("{idx:064x}"))],
                         document: vec![b'd'; 900],
+                        summary: None,
                     },
                 }
             })

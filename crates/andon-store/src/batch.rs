@@ -45,6 +45,8 @@ pub enum Effect {
         subjects: Vec<(String, String)>,
         /// The raw envelope.
         document: Vec<u8>,
+        /// For typed evidence: the derived summary, JSON.
+        summary: Option<String>,
     },
     /// A new application.
     Application {
@@ -198,8 +200,8 @@ impl Store {
             "",
         );
         let mut evidence = Rows::new(
-            "INSERT INTO evidence (id, ledger_idx, application, run, predicate_type, signer, keyid, created_at, document)",
-            9,
+            "INSERT INTO evidence (id, ledger_idx, application, run, predicate_type, signer, keyid, created_at, document, summary)",
+            10,
             "",
         );
         let mut subjects = Rows::new(
@@ -248,6 +250,7 @@ impl Store {
                     keyid,
                     subjects: subs,
                     document,
+                    summary,
                 } => {
                     evidence.row([
                         Val::T(id.clone()),
@@ -259,6 +262,7 @@ impl Store {
                         Val::T(keyid.clone()),
                         Val::I(a.time_ms),
                         Val::B(document.clone()),
+                        Val::OptT(summary.clone()),
                     ]);
                     for (name, digest) in subs {
                         subjects.row([Val::I(idx), Val::T(name.clone()), Val::T(digest.clone())]);

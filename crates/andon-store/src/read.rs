@@ -320,7 +320,7 @@ impl Store {
     }
 }
 
-const EVIDENCE_SELECT: &str = "SELECT id, ledger_idx, application, run, predicate_type, signer, keyid, created_at FROM evidence";
+const EVIDENCE_SELECT: &str = "SELECT id, ledger_idx, application, run, predicate_type, signer, keyid, created_at, summary FROM evidence";
 
 fn evidence_row(r: &AnyRow) -> Result<EvidenceRow, StoreError> {
     let idx: i64 = get(r, "ledger_idx")?;
@@ -333,6 +333,7 @@ fn evidence_row(r: &AnyRow) -> Result<EvidenceRow, StoreError> {
         signer: get(r, "signer")?,
         keyid: get(r, "keyid")?,
         created_at: get(r, "created_at")?,
+        summary: get(r, "summary")?,
         subjects: Vec::new(),
     })
 }

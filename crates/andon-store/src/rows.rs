@@ -52,6 +52,8 @@ pub struct EvidenceRow {
     pub created_at: i64,
     /// Subjects: (name, sha256 hex).
     pub subjects: Vec<(String, String)>,
+    /// For typed evidence: the derived summary, JSON text.
+    pub summary: Option<String>,
 }
 
 /// Filters for listing evidence; all optional, combined with AND.

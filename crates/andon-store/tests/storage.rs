@@ -34,6 +34,7 @@ fn evidence(index: u64, app: &str, run: &str, digest: &str, ptype: &str) -> Appe
             keyid: "k".repeat(64),
             subjects: vec![("app.tar".into(), digest.into())],
             document: format!("document {index}").into_bytes(),
+            summary: None,
         },
     }
 }

@@ -3,7 +3,7 @@
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use andon_domain::{ArtifactRef, Statement};
+use andon_domain::{ArtifactRef, JUNIT_PREDICATE_V1, ReportPredicate, Statement};
 use anyhow::Context as _;
 
 use crate::cli::{Args, client};
@@ -14,23 +14,20 @@ use crate::output::{Output, emit};
 pub enum AttestCmd {
     /// Any predicate type, sent as-is.
     Generic(GenericArgs),
+    /// A JUnit XML test report (pytest, cargo-nextest, Surefire, jest-junit, go-junit-report);
+    /// Andon derives the summary from the report itself.
+    Junit(ReportArgs),
 }
 
-/// Flags of `andon attest generic`.
+/// What every attestation needs.
 #[derive(clap::Args, Debug)]
-pub struct GenericArgs {
+pub struct Common {
     /// Application the evidence belongs to.
     #[arg(long, env = "ANDON_APP")]
     pub app: String,
     /// Subject, <name>@sha256:<hex> (repeatable).
     #[arg(long = "subject", required = true)]
     pub subjects: Vec<String>,
-    /// Predicate type URI.
-    #[arg(long)]
-    pub predicate_type: String,
-    /// Predicate JSON file ('-' for standard input).
-    #[arg(long)]
-    pub predicate: PathBuf,
     /// Pipeline run id.
     #[arg(long, env = "ANDON_RUN")]
     pub run: Option<String>,
@@ -39,33 +36,78 @@ pub struct GenericArgs {
     pub key: PathBuf,
 }
 
+/// Flags of `andon attest generic`.
+#[derive(clap::Args, Debug)]
+pub struct GenericArgs {
+    #[command(flatten)]
+    common: Common,
+    /// Predicate type URI.
+    #[arg(long)]
+    pub predicate_type: String,
+    /// Predicate JSON file ('-' for standard input).
+    #[arg(long)]
+    pub predicate: PathBuf,
+}
+
+/// Flags of a report attestation.
+#[derive(clap::Args, Debug)]
+pub struct ReportArgs {
+    #[command(flatten)]
+    common: Common,
+    /// The report file.
+    #[arg(long)]
+    pub file: PathBuf,
+}
+
+fn read(path: &PathBuf) -> anyhow::Result<Vec<u8>> {
+    if path.as_os_str() == "-" {
+        let mut buf = Vec::new();
+        std::io::Read::read_to_end(&mut std::io::stdin(), &mut buf)?;
+        Ok(buf)
+    } else {
+        std::fs::read(path).with_context(|| format!("reading {}", path.display()))
+    }
+}
+
 pub fn run(args: &Args, cmd: &AttestCmd, out: Output) -> anyhow::Result<ExitCode> {
-    let AttestCmd::Generic(g) = cmd;
-    let key = crate::keys::load(&g.key)?;
+    let (common, kind, predicate_type, predicate) = match cmd {
+        AttestCmd::Generic(g) => {
+            let raw = read(&g.predicate)?;
+            let predicate: serde_json::Value = serde_json::from_slice(&raw)
+                .with_context(|| format!("{} is not JSON", g.predicate.display()))?;
+            (&g.common, "generic", g.predicate_type.clone(), predicate)
+        }
+        AttestCmd::Junit(r) => {
+            let bytes = read(&r.file)?;
+            let p = ReportPredicate::new(
+                "application/xml",
+                Some(r.file.display().to_string()),
+                &bytes,
+            );
+            (
+                &r.common,
+                "junit",
+                JUNIT_PREDICATE_V1.to_owned(),
+                serde_json::to_value(p)?,
+            )
+        }
+    };
+    let key = crate::keys::load(&common.key)?;
     let mut subjects = Vec::new();
-    for s in &g.subjects {
+    for s in &common.subjects {
         let a: ArtifactRef = s.parse()?;
         subjects.push((a.name, a.digest));
     }
-    let raw = if g.predicate.as_os_str() == "-" {
-        std::io::read_to_string(std::io::stdin())?
-    } else {
-        std::fs::read_to_string(&g.predicate)
-            .with_context(|| format!("reading {}", g.predicate.display()))?
-    };
-    let predicate: serde_json::Value = serde_json::from_str(&raw)
-        .with_context(|| format!("{} is not JSON", g.predicate.display()))?;
-    let statement = Statement::new(subjects, g.predicate_type.clone(), predicate);
-
+    let statement = Statement::new(subjects, predicate_type, predicate);
     let receipt = client(args).submit_evidence(
-        &g.app,
-        g.run.as_deref(),
-        Some("generic"),
+        &common.app,
+        common.run.as_deref(),
+        Some(kind),
         &statement.sign(&key),
     )?;
     emit(out, &receipt, |r| {
         println!(
-            "{} evidence {} at ledger index {} (tree size {})",
+            "{} {kind} evidence {} at ledger index {} (tree size {})",
             if r.existing {
                 "already had"
             } else {

@@ -4,7 +4,7 @@
 use std::process::ExitCode;
 
 use andon_client::{Client, EvidenceQuery};
-use andon_domain::{Sha256Digest, Statement};
+use andon_domain::{JUNIT_PREDICATE_V1, ReportPredicate, Sha256Digest, Statement};
 use andon_ledger::{NoteVerifier, verify_inclusion};
 
 use crate::cli::Args;
@@ -32,6 +32,25 @@ fn provenance(repo: &str, commit: &str, run: &str) -> serde_json::Value {
             "metadata": { "invocationId": format!("{repo}/actions/runs/{run}/attempts/1") }
         }
     })
+}
+
+/// A JUnit report as cargo-nextest writes it: every seventh build has a failing test.
+fn junit_report(app: &str, build: u32) -> String {
+    let mut cases = String::new();
+    for i in 0..(12 + build % 5) {
+        cases.push_str(&format!(
+            "        <testcase name=\"tests::case_{i}\" classname=\"{app}\" time=\"0.0{}\"/>\n",
+            i % 9 + 1
+        ));
+    }
+    if build.is_multiple_of(7) {
+        cases.push_str(&format!(
+            "        <testcase name=\"tests::refund_rounding\" classname=\"{app}\" time=\"0.140\">\n            <failure message=\"assertion `left == right` failed\" type=\"test failure with exit code 101\">left: 2.67\n right: 2.68</failure>\n        </testcase>\n"
+        ));
+    }
+    format!(
+        "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<testsuites name=\"nextest-run\">\n    <testsuite name=\"{app}\">\n{cases}    </testsuite>\n</testsuites>\n"
+    )
 }
 
 pub fn run(args: &Args, d: &DemoArgs) -> anyhow::Result<ExitCode> {
@@ -78,12 +97,17 @@ pub fn run(args: &Args, d: &DemoArgs) -> anyhow::Result<ExitCode> {
                 ),
                 Statement::new(
                     vec![(image.clone(), digest)],
-                    "https://andon.dev/attestations/test-summary/v1".into(),
-                    serde_json::json!({ "runner": "cargo-nextest", "tests": 380 + build, "failures": u32::from(build % 7 == 0), "skipped": 2 }),
+                    JUNIT_PREDICATE_V1.into(),
+                    serde_json::to_value(ReportPredicate::new(
+                        "application/xml",
+                        Some("target/nextest/ci/junit.xml".into()),
+                        junit_report(app, build).as_bytes(),
+                    ))?,
                 ),
             ];
             // A run's attestations go together, as a CI job sends them.
             let envelopes: Vec<Vec<u8>> = statements.iter().map(|st| st.sign(&key)).collect();
+            // The JUnit report is typed: Andon parses it and keeps the summary.
             sent += ci
                 .submit_evidence_batch(&name, Some(&run), &envelopes)?
                 .len();
@@ -95,11 +119,30 @@ pub fn run(args: &Args, d: &DemoArgs) -> anyhow::Result<ExitCode> {
             ..Default::default()
         })?;
         println!(
-            "    {} builds, {} signed attestations; newest: #{} {}",
+            "    {} builds, {} signed attestations (SLSA provenance + JUnit); newest: #{} {}",
             d.builds,
             d.builds * 2,
             page.evidence[0].ledger_index,
             page.evidence[0].predicate_type
+        );
+        let junit = admin.list_evidence(&EvidenceQuery {
+            app: Some(name.clone()),
+            predicate_type: Some(JUNIT_PREDICATE_V1.into()),
+            limit: Some(1000),
+            ..Default::default()
+        })?;
+        let red = junit
+            .evidence
+            .iter()
+            .filter(|e| {
+                e.summary
+                    .as_ref()
+                    .is_some_and(|s| s["failures"].as_u64() > Some(0))
+            })
+            .count();
+        println!(
+            "    JUnit summaries derived by Andon from the reports: {red} of {} builds had failing tests",
+            junit.evidence.len()
         );
     }
     let info = admin.ledger_info()?;

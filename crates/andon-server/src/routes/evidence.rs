@@ -7,7 +7,8 @@
 
 use andon_domain::api::{EvidencePage, EvidenceView, Receipt};
 use andon_domain::{
-    AppName, Envelope, EvidenceFact, KeyId, Role, Sha256Digest, Statement, SubjectRef, VerifyingKey,
+    AppName, Envelope, EvidenceFact, JUNIT_PREDICATE_V1, KeyId, ReportPredicate, Role,
+    Sha256Digest, Statement, SubjectRef, VerifyingKey,
 };
 use andon_store::{EvidenceFilter, EvidenceRow, IdentityRow, KeyRow};
 use axum::Json;
@@ -28,6 +29,7 @@ use crate::sequencer::Fact;
 fn typed_predicates(kind: &str) -> Option<&'static [&'static str]> {
     Some(match kind {
         "generic" => &[],
+        "junit" => &[JUNIT_PREDICATE_V1],
         "provenance" => &[
             "https://slsa.dev/provenance/v1",
             "https://slsa.dev/provenance/v0.2",
@@ -96,7 +98,7 @@ fn check_request(caller: &Caller, q: SubmitQuery) -> Result<Intake, ApiError> {
             let types = typed_predicates(&k).ok_or_else(|| {
                 ApiError::bad_request(
                     "unknown_type",
-                    format!("unknown evidence type {k:?}; known: generic, provenance"),
+                    format!("unknown evidence type {k:?}; known: generic, junit, provenance"),
                 )
             })?;
             Some((k, types))
@@ -133,6 +135,7 @@ async fn check_envelope(
             ),
         ));
     }
+    let summary = summarize(&statement)?;
     let application = &intake.application;
     let (key, owner, verifying) = signing_key(app, &envelope).await?;
     if owner.role != "pipeline" || !owner.applications.iter().any(|a| a == application.as_str()) {
@@ -158,6 +161,7 @@ async fn check_envelope(
             .collect(),
         keyid: key.keyid.parse::<KeyId>()?,
         signer: owner.name,
+        summary,
     };
     Ok(Fact::Evidence {
         id: document.hex(),
@@ -165,6 +169,24 @@ async fn check_envelope(
         document: body.to_vec(),
         actor: caller.name.clone(),
     })
+}
+
+/// Derives the summary of a typed report from the report itself. A typed predicate whose
+/// report does not parse is refused (422), naming the line where the parser can.
+fn summarize(statement: &Statement) -> Result<Option<serde_json::Value>, ApiError> {
+    let unparseable =
+        |m: String| ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "unparseable_report", m);
+    match statement.predicate_type.as_str() {
+        JUNIT_PREDICATE_V1 => {
+            let bytes = ReportPredicate::decode(&statement.predicate)
+                .map_err(|e| unparseable(e.to_string()))?;
+            let s = andon_evidence::junit::parse(&bytes).map_err(|e| unparseable(e.to_string()))?;
+            let mut v = serde_json::to_value(s).map_err(|e| unparseable(e.to_string()))?;
+            v["kind"] = "junit".into();
+            Ok(Some(v))
+        }
+        _ => Ok(None),
+    }
 }
 
 /// `POST /v1/evidence`: one DSSE envelope as the body.
@@ -368,6 +390,10 @@ fn view(r: EvidenceRow) -> EvidenceView {
         predicate_type: r.predicate_type,
         signer: r.signer,
         keyid: r.keyid,
+        summary: r
+            .summary
+            .as_deref()
+            .and_then(|s| serde_json::from_str(s).ok()),
         statement: None,
     }
 }

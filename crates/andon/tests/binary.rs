@@ -1,4 +1,4 @@
-//! The binary as operators and auditors run it, on both backends: a server killed with
+//! The binary as operators, pipelines and auditors run it, on both backends: a server killed with
 //! SIGKILL mid-stream loses nothing it acknowledged, and `andon verify` catches a byte
 //! changed directly in the database and names the entry.
 
@@ -273,6 +273,99 @@ fn the_demo_runs_against_a_live_server(b: Backend) {
     drop(server_guard(server));
 }
 
+fn a_pipeline_attests_a_junit_report_with_the_cli(b: Backend) {
+    let db = TestDb::new(b);
+    let server = start(&db, true);
+    let token = server.token.clone().expect("admin token");
+    let andon = |tok: &str, args: &[&str]| {
+        let out = Command::new(BIN)
+            .args(["--server", &server.url, "--token", tok])
+            .args(args)
+            .output()
+            .expect("run andon");
+        assert!(
+            out.status.success(),
+            "andon {args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    };
+    andon(&token, &["app", "create", "pay", "--team", "payments"]);
+    let created = andon(
+        &token,
+        &[
+            "--output", "json", "identity", "create", "ci-pay", "--role", "pipeline", "--app",
+            "pay",
+        ],
+    );
+    let ci_token = serde_json::from_str::<serde_json::Value>(&created).expect("json")["token"]
+        .as_str()
+        .expect("token")
+        .to_owned();
+    let key = db.dir().join("ci.key");
+    let key = key.to_str().expect("path");
+    andon(&token, &["keygen", "--out", key]);
+    andon(&token, &["identity", "add-key", "ci-pay", "--key", key]);
+    let report = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../andon-evidence/tests/fixtures/junit/cargo-nextest-0.9.143.xml"
+    );
+    let subject = format!("registry.example.com/pay@{}", Sha256Digest::of(b"image"));
+    let receipt = andon(
+        &ci_token,
+        &[
+            "--output",
+            "json",
+            "attest",
+            "junit",
+            "--app",
+            "pay",
+            "--run",
+            "77",
+            "--subject",
+            &subject,
+            "--key",
+            key,
+            "--file",
+            report,
+        ],
+    );
+    let id = serde_json::from_str::<serde_json::Value>(&receipt).expect("json")["id"]
+        .as_str()
+        .expect("id")
+        .to_owned();
+    let shown: serde_json::Value = serde_json::from_str(&andon(
+        &token,
+        &["--output", "json", "evidence", "show", &id],
+    ))
+    .expect("json");
+    assert_eq!(shown["summary"]["kind"], "junit");
+    assert_eq!(
+        (
+            shown["summary"]["tests"].as_u64(),
+            shown["summary"]["failures"].as_u64()
+        ),
+        (Some(3), Some(1))
+    );
+    assert_eq!(
+        shown["summary"]["failing"][0],
+        "nxsample::tests::overflow_is_reported"
+    );
+    let listed = andon(
+        &token,
+        &[
+            "evidence",
+            "list",
+            "--app",
+            "pay",
+            "--predicate-type",
+            "https://andon.dev/attestations/junit/v1",
+        ],
+    );
+    assert!(listed.contains(&id), "{listed}");
+    drop(server_guard(server));
+}
+
 struct Guard(Server);
 impl Drop for Guard {
     fn drop(&mut self) {
@@ -285,6 +378,7 @@ fn server_guard(s: Server) -> Guard {
 }
 
 both_backends!(
+    a_pipeline_attests_a_junit_report_with_the_cli,
     acknowledged_submissions_survive_sigkill_and_the_ledger_verifies,
     one_changed_byte_in_the_database_is_named_by_verify,
     the_demo_runs_against_a_live_server,

@@ -1,0 +1,59 @@
+//! Reports carried inside attestations.
+//!
+//! Pipelines attest the raw report a tool wrote, not a summary of it: the report travels
+//! base64-encoded inside the predicate, the whole statement is signed, and Andon derives the
+//! summary itself, so a summary can never be forged apart from its report.
+
+use base64::Engine as _;
+use base64::engine::general_purpose::STANDARD;
+use serde::{Deserialize, Serialize};
+
+use crate::DomainError;
+
+/// Predicate type of a JUnit XML test report.
+pub const JUNIT_PREDICATE_V1: &str = "https://andon.dev/attestations/junit/v1";
+
+/// The predicate of a report attestation: `{"report": {...}}`.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct ReportPredicate {
+    /// The embedded report.
+    pub report: EmbeddedReport,
+}
+
+/// A report file embedded in a predicate.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct EmbeddedReport {
+    /// Its media type, e.g. `application/xml`.
+    #[serde(rename = "mediaType")]
+    pub media_type: String,
+    /// Where the pipeline found it (informational).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub path: Option<String>,
+    /// The file's bytes, standard base64.
+    pub content: String,
+}
+
+impl ReportPredicate {
+    /// Wraps a report file.
+    pub fn new(media_type: &str, path: Option<String>, bytes: &[u8]) -> Self {
+        Self {
+            report: EmbeddedReport {
+                media_type: media_type.to_owned(),
+                path,
+                content: STANDARD.encode(bytes),
+            },
+        }
+    }
+
+    /// Reads the predicate of a statement and decodes the report's bytes.
+    pub fn decode(predicate: &serde_json::Value) -> Result<Vec<u8>, DomainError> {
+        let p: ReportPredicate = serde_json::from_value(predicate.clone()).map_err(|e| {
+            DomainError::MalformedStatement(format!(
+                "the predicate is not {{\"report\": {{\"mediaType\", \"content\"}}}}: {e}"
+            ))
+        })?;
+        STANDARD.decode(p.report.content.as_bytes()).map_err(|e| {
+            DomainError::MalformedStatement(format!("report.content is not base64: {e}"))
+        })
+    }
+}
