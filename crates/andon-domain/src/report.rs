@@ -12,6 +12,8 @@ use crate::DomainError;
 
 /// Predicate type of a JUnit XML test report.
 pub const JUNIT_PREDICATE_V1: &str = "https://andon.dev/attestations/junit/v1";
+/// Predicate type of a code coverage report (LCOV or Cobertura XML).
+pub const COVERAGE_PREDICATE_V1: &str = "https://andon.dev/attestations/coverage/v1";
 
 /// The predicate of a report attestation: `{"report": {...}}`.
 #[derive(Clone, Debug, Serialize, Deserialize)]

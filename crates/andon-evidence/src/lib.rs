@@ -5,6 +5,7 @@
 //! external entities), bounded nesting depth and element counts, and errors that name the
 //! line. This crate is pure: bytes in, a summary or an error out.
 
+pub mod coverage;
 pub mod junit;
 
 /// Why a report was refused.

@@ -26,6 +26,10 @@ pub struct Config {
     pub max_body_bytes: usize,
     /// The most entries group-committed at once.
     pub max_batch: usize,
+    /// How long the sequencer waits after the first queued fact for more to join its batch
+    /// (like PostgreSQL's `commit_delay`). Zero by default: under load, facts queue up during
+    /// each commit anyway.
+    pub batch_linger: std::time::Duration,
 }
 
 impl Config {
@@ -37,6 +41,7 @@ impl Config {
             origin: String::new(),
             max_body_bytes: 4 << 20,
             max_batch: 1024,
+            batch_linger: std::time::Duration::ZERO,
         }
     }
 }

@@ -114,12 +114,18 @@ async fn run(app: App, store: Store, mut rx: mpsc::Receiver<Job>) {
     let (synced, to_sync) = mpsc::unbounded_channel();
     tokio::spawn(make_durable(app.clone(), store.clone(), to_sync));
     let mut last_signed = app.latest();
+    let linger = app.0.config.batch_linger;
     while let Some(first) = rx.recv().await {
         let mut jobs = vec![first];
+        let deadline = tokio::time::Instant::now() + linger;
         while jobs.len() < max {
             match rx.try_recv() {
                 Ok(j) => jobs.push(j),
-                Err(_) => break,
+                Err(_) if linger.is_zero() => break,
+                Err(_) => match tokio::time::timeout_at(deadline, rx.recv()).await {
+                    Ok(Some(j)) => jobs.push(j),
+                    _ => break,
+                },
             }
         }
         process(&app, &store, jobs, &mut last_signed, &synced).await;

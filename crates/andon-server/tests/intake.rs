@@ -16,6 +16,10 @@ struct Harness {
 
 impl Harness {
     fn start(backend: Backend, max_body: usize) -> Self {
+        Self::start_with(backend, max_body, std::time::Duration::ZERO)
+    }
+
+    fn start_with(backend: Backend, max_body: usize, linger: std::time::Duration) -> Self {
         let db = TestDb::new(backend);
         let rt = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(2)
@@ -24,6 +28,7 @@ impl Harness {
             .expect("rt");
         let mut config = andon_server::Config::new(db.url.clone(), [1; 32]);
         config.max_body_bytes = max_body;
+        config.batch_linger = linger;
         let (addr, token) = rt.block_on(async {
             let started = andon_server::App::open(config).await.expect("open");
             let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
@@ -328,7 +333,9 @@ fn identity_changes_are_admin_only_and_ledgered(b: Backend) {
 }
 
 fn concurrent_submissions_are_group_committed_into_one_consistent_log(b: Backend) {
-    let h = Harness::start(b, 1 << 20);
+    // A linger makes the grouping deterministic enough to assert: without it, how many
+    // requests share a commit depends on how busy the machine is.
+    let h = Harness::start_with(b, 1 << 20, std::time::Duration::from_millis(100));
     let (ci, key) = h.pipeline("pay");
     let envs: Vec<Vec<u8>> = (0..200).map(|n| envelope(&key, n)).collect();
     let receipts: Vec<_> = std::thread::scope(|s| {
@@ -356,8 +363,8 @@ fn concurrent_submissions_are_group_committed_into_one_consistent_log(b: Backend
     // One checkpoint per committed batch: fewer checkpoints than entries means requests
     // that arrived together were committed together.
     assert!(
-        counts.checkpoints < counts.ledger_entries,
-        "no two submissions shared a commit: {counts:?}"
+        counts.checkpoints < 60,
+        "200 submissions from 17 clients should share commits: {counts:?}"
     );
     let info = h.admin.ledger_info().expect("info");
     let first = h
@@ -435,9 +442,13 @@ fn a_batch_is_checked_whole_and_recorded_per_envelope(b: Backend) {
 }
 
 fn junit_statement(xml: &[u8]) -> Statement {
+    report_statement(andon_domain::JUNIT_PREDICATE_V1, xml)
+}
+
+fn report_statement(predicate_type: &str, xml: &[u8]) -> Statement {
     Statement::new(
         vec![("app.tar".into(), Sha256Digest::of(xml))],
-        andon_domain::JUNIT_PREDICATE_V1.into(),
+        predicate_type.into(),
         serde_json::to_value(andon_domain::ReportPredicate::new(
             "application/xml",
             None,
@@ -518,7 +529,43 @@ fn a_junit_report_is_summarized_by_the_server_from_the_report_itself(b: Backend)
     assert_eq!(h.counts(), before, "a refused report wrote something");
 }
 
+fn a_coverage_report_is_summarized_from_its_records(b: Backend) {
+    let h = Harness::start(b, 1 << 20);
+    let (ci, key) = h.pipeline("pay");
+    let lcov =
+        include_bytes!("../../andon-evidence/tests/fixtures/coverage/coveragepy-7.17.3.lcov");
+    let st = report_statement(andon_domain::COVERAGE_PREDICATE_V1, lcov);
+    let r = ci
+        .submit_evidence("pay", None, Some("coverage"), &st.sign(&key))
+        .expect("accepted");
+    let s = h
+        .admin
+        .show_evidence(r.id.as_deref().expect("id"))
+        .expect("show")
+        .summary
+        .expect("summary");
+    assert_eq!(
+        (s["kind"].as_str(), s["format"].as_str()),
+        (Some("coverage"), Some("lcov"))
+    );
+    assert_eq!(
+        (s["lines_total"].as_u64(), s["lines_covered"].as_u64()),
+        (Some(15), Some(9))
+    );
+    assert_eq!(s["line_rate"].as_f64(), Some(0.6));
+    // A JUnit report sent as coverage is refused: the type decides the parser.
+    let before = h.counts();
+    let junit = include_bytes!("../../andon-evidence/tests/fixtures/junit/pytest-9.2.0.xml");
+    let wrong = report_statement(andon_domain::COVERAGE_PREDICATE_V1, junit);
+    assert_eq!(
+        code(ci.submit_evidence("pay", None, Some("coverage"), &wrong.sign(&key))),
+        (422, "unparseable_report".into())
+    );
+    assert_eq!(h.counts(), before);
+}
+
 both_backends!(
+    a_coverage_report_is_summarized_from_its_records,
     a_junit_report_is_summarized_by_the_server_from_the_report_itself,
     a_batch_is_checked_whole_and_recorded_per_envelope,
     accepted_evidence_carries_a_verifying_proof_and_is_idempotent,

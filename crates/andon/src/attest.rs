@@ -3,7 +3,9 @@
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use andon_domain::{ArtifactRef, JUNIT_PREDICATE_V1, ReportPredicate, Statement};
+use andon_domain::{
+    ArtifactRef, COVERAGE_PREDICATE_V1, JUNIT_PREDICATE_V1, ReportPredicate, Statement,
+};
 use anyhow::Context as _;
 
 use crate::cli::{Args, client};
@@ -17,6 +19,8 @@ pub enum AttestCmd {
     /// A JUnit XML test report (pytest, cargo-nextest, Surefire, jest-junit, go-junit-report);
     /// Andon derives the summary from the report itself.
     Junit(ReportArgs),
+    /// A coverage report: LCOV tracefile or Cobertura XML.
+    Coverage(ReportArgs),
 }
 
 /// What every attestation needs.
@@ -69,6 +73,27 @@ fn read(path: &PathBuf) -> anyhow::Result<Vec<u8>> {
     }
 }
 
+/// Wraps a report file in its predicate.
+fn report<'a>(
+    r: &'a ReportArgs,
+    kind: &'static str,
+    predicate_type: &str,
+) -> anyhow::Result<(&'a Common, &'static str, String, serde_json::Value)> {
+    let bytes = read(&r.file)?;
+    let media_type = if bytes.iter().find(|b| !b.is_ascii_whitespace()) == Some(&b'<') {
+        "application/xml"
+    } else {
+        "text/plain"
+    };
+    let p = ReportPredicate::new(media_type, Some(r.file.display().to_string()), &bytes);
+    Ok((
+        &r.common,
+        kind,
+        predicate_type.to_owned(),
+        serde_json::to_value(p)?,
+    ))
+}
+
 pub fn run(args: &Args, cmd: &AttestCmd, out: Output) -> anyhow::Result<ExitCode> {
     let (common, kind, predicate_type, predicate) = match cmd {
         AttestCmd::Generic(g) => {
@@ -77,20 +102,8 @@ pub fn run(args: &Args, cmd: &AttestCmd, out: Output) -> anyhow::Result<ExitCode
                 .with_context(|| format!("{} is not JSON", g.predicate.display()))?;
             (&g.common, "generic", g.predicate_type.clone(), predicate)
         }
-        AttestCmd::Junit(r) => {
-            let bytes = read(&r.file)?;
-            let p = ReportPredicate::new(
-                "application/xml",
-                Some(r.file.display().to_string()),
-                &bytes,
-            );
-            (
-                &r.common,
-                "junit",
-                JUNIT_PREDICATE_V1.to_owned(),
-                serde_json::to_value(p)?,
-            )
-        }
+        AttestCmd::Junit(r) => report(r, "junit", JUNIT_PREDICATE_V1)?,
+        AttestCmd::Coverage(r) => report(r, "coverage", COVERAGE_PREDICATE_V1)?,
     };
     let key = crate::keys::load(&common.key)?;
     let mut subjects = Vec::new();

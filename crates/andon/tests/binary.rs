@@ -273,7 +273,7 @@ fn the_demo_runs_against_a_live_server(b: Backend) {
     drop(server_guard(server));
 }
 
-fn a_pipeline_attests_a_junit_report_with_the_cli(b: Backend) {
+fn a_pipeline_attests_test_and_coverage_reports_with_the_cli(b: Backend) {
     let db = TestDb::new(b);
     let server = start(&db, true);
     let token = server.token.clone().expect("admin token");
@@ -378,7 +378,7 @@ fn server_guard(s: Server) -> Guard {
 }
 
 both_backends!(
-    a_pipeline_attests_a_junit_report_with_the_cli,
+    a_pipeline_attests_test_and_coverage_reports_with_the_cli,
     acknowledged_submissions_survive_sigkill_and_the_ledger_verifies,
     one_changed_byte_in_the_database_is_named_by_verify,
     the_demo_runs_against_a_live_server,

@@ -7,8 +7,8 @@
 
 use andon_domain::api::{EvidencePage, EvidenceView, Receipt};
 use andon_domain::{
-    AppName, Envelope, EvidenceFact, JUNIT_PREDICATE_V1, KeyId, ReportPredicate, Role,
-    Sha256Digest, Statement, SubjectRef, VerifyingKey,
+    AppName, COVERAGE_PREDICATE_V1, Envelope, EvidenceFact, JUNIT_PREDICATE_V1, KeyId,
+    ReportPredicate, Role, Sha256Digest, Statement, SubjectRef, VerifyingKey,
 };
 use andon_store::{EvidenceFilter, EvidenceRow, IdentityRow, KeyRow};
 use axum::Json;
@@ -30,6 +30,7 @@ fn typed_predicates(kind: &str) -> Option<&'static [&'static str]> {
     Some(match kind {
         "generic" => &[],
         "junit" => &[JUNIT_PREDICATE_V1],
+        "coverage" => &[COVERAGE_PREDICATE_V1],
         "provenance" => &[
             "https://slsa.dev/provenance/v1",
             "https://slsa.dev/provenance/v0.2",
@@ -98,7 +99,9 @@ fn check_request(caller: &Caller, q: SubmitQuery) -> Result<Intake, ApiError> {
             let types = typed_predicates(&k).ok_or_else(|| {
                 ApiError::bad_request(
                     "unknown_type",
-                    format!("unknown evidence type {k:?}; known: generic, junit, provenance"),
+                    format!(
+                        "unknown evidence type {k:?}; known: generic, junit, coverage, provenance"
+                    ),
                 )
             })?;
             Some((k, types))
@@ -176,17 +179,22 @@ async fn check_envelope(
 fn summarize(statement: &Statement) -> Result<Option<serde_json::Value>, ApiError> {
     let unparseable =
         |m: String| ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "unparseable_report", m);
-    match statement.predicate_type.as_str() {
-        JUNIT_PREDICATE_V1 => {
-            let bytes = ReportPredicate::decode(&statement.predicate)
-                .map_err(|e| unparseable(e.to_string()))?;
-            let s = andon_evidence::junit::parse(&bytes).map_err(|e| unparseable(e.to_string()))?;
-            let mut v = serde_json::to_value(s).map_err(|e| unparseable(e.to_string()))?;
-            v["kind"] = "junit".into();
-            Ok(Some(v))
-        }
-        _ => Ok(None),
-    }
+    let kind = match statement.predicate_type.as_str() {
+        JUNIT_PREDICATE_V1 => "junit",
+        COVERAGE_PREDICATE_V1 => "coverage",
+        _ => return Ok(None),
+    };
+    let bytes =
+        ReportPredicate::decode(&statement.predicate).map_err(|e| unparseable(e.to_string()))?;
+    let summary = match kind {
+        "junit" => andon_evidence::junit::parse(&bytes).map(serde_json::to_value),
+        _ => andon_evidence::coverage::parse(&bytes).map(serde_json::to_value),
+    };
+    let mut v = summary
+        .map_err(|e| unparseable(e.to_string()))?
+        .map_err(|e| unparseable(e.to_string()))?;
+    v["kind"] = kind.into();
+    Ok(Some(v))
 }
 
 /// `POST /v1/evidence`: one DSSE envelope as the body.
