@@ -14,6 +14,23 @@ use crate::DomainError;
 pub const JUNIT_PREDICATE_V1: &str = "https://andon.dev/attestations/junit/v1";
 /// Predicate type of a code coverage report (LCOV or Cobertura XML).
 pub const COVERAGE_PREDICATE_V1: &str = "https://andon.dev/attestations/coverage/v1";
+/// Predicate type of a static analysis log (SARIF 2.1.0).
+pub const SARIF_PREDICATE_V1: &str = "https://andon.dev/attestations/sarif/v1";
+
+/// The report kinds and their predicate types.
+pub const REPORT_PREDICATES: &[(&str, &str)] = &[
+    ("junit", JUNIT_PREDICATE_V1),
+    ("coverage", COVERAGE_PREDICATE_V1),
+    ("sarif", SARIF_PREDICATE_V1),
+];
+
+/// The report kind of a predicate type, if it is one.
+pub fn report_kind(predicate_type: &str) -> Option<&'static str> {
+    REPORT_PREDICATES
+        .iter()
+        .find(|(_, p)| *p == predicate_type)
+        .map(|(k, _)| *k)
+}
 
 /// The predicate of a report attestation: `{"report": {...}}`.
 #[derive(Clone, Debug, Serialize, Deserialize)]

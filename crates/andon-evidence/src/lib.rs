@@ -7,6 +7,32 @@
 
 pub mod coverage;
 pub mod junit;
+pub mod sarif;
+
+/// Parses a report of `kind` into its summary as JSON, with `"kind"` set; `None` for a kind
+/// this crate does not parse.
+pub fn summarize(kind: &str, doc: &[u8]) -> Option<Result<serde_json::Value, ParseError>> {
+    fn json<T: serde::Serialize>(
+        r: Result<T, ParseError>,
+    ) -> Result<serde_json::Value, ParseError> {
+        r.and_then(|s| {
+            serde_json::to_value(s).map_err(|e| ParseError::Refused {
+                format: "summary",
+                message: e.to_string(),
+            })
+        })
+    }
+    let mut v = match kind {
+        "junit" => json(junit::parse(doc)),
+        "coverage" => json(coverage::parse(doc)),
+        "sarif" => json(sarif::parse(doc)),
+        _ => return None,
+    };
+    if let Ok(v) = v.as_mut() {
+        v["kind"] = kind.into();
+    }
+    Some(v)
+}
 
 /// Why a report was refused.
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]

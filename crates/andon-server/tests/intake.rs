@@ -564,7 +564,40 @@ fn a_coverage_report_is_summarized_from_its_records(b: Backend) {
     assert_eq!(h.counts(), before);
 }
 
+fn a_sarif_log_is_summarized_by_level_and_rule(b: Backend) {
+    let h = Harness::start(b, 1 << 20);
+    let (ci, key) = h.pipeline("pay");
+    let log = include_bytes!("../../andon-evidence/tests/fixtures/sarif/bandit-1.9.4.sarif");
+    let st = report_statement(andon_domain::SARIF_PREDICATE_V1, log);
+    let r = ci
+        .submit_evidence("pay", None, Some("sarif"), &st.sign(&key))
+        .expect("accepted");
+    let s = h
+        .admin
+        .show_evidence(r.id.as_deref().expect("id"))
+        .expect("show")
+        .summary
+        .expect("summary");
+    assert_eq!(
+        (
+            s["kind"].as_str(),
+            s["findings"].as_u64(),
+            s["by_level"]["error"].as_u64()
+        ),
+        (Some("sarif"), Some(5), Some(1))
+    );
+    assert_eq!(s["tools"][0]["name"], "Bandit");
+    let before = h.counts();
+    let truncated = report_statement(andon_domain::SARIF_PREDICATE_V1, &log[..log.len() / 2]);
+    assert_eq!(
+        code(ci.submit_evidence("pay", None, Some("sarif"), &truncated.sign(&key))),
+        (422, "unparseable_report".into())
+    );
+    assert_eq!(h.counts(), before);
+}
+
 both_backends!(
+    a_sarif_log_is_summarized_by_level_and_rule,
     a_coverage_report_is_summarized_from_its_records,
     a_junit_report_is_summarized_by_the_server_from_the_report_itself,
     a_batch_is_checked_whole_and_recorded_per_envelope,

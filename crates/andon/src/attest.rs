@@ -4,7 +4,8 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use andon_domain::{
-    ArtifactRef, COVERAGE_PREDICATE_V1, JUNIT_PREDICATE_V1, ReportPredicate, Statement,
+    ArtifactRef, COVERAGE_PREDICATE_V1, JUNIT_PREDICATE_V1, ReportPredicate, SARIF_PREDICATE_V1,
+    Statement,
 };
 use anyhow::Context as _;
 
@@ -21,6 +22,8 @@ pub enum AttestCmd {
     Junit(ReportArgs),
     /// A coverage report: LCOV tracefile or Cobertura XML.
     Coverage(ReportArgs),
+    /// A static analysis log: SARIF 2.1.0 from any tool.
+    Sarif(ReportArgs),
 }
 
 /// What every attestation needs.
@@ -80,10 +83,10 @@ fn report<'a>(
     predicate_type: &str,
 ) -> anyhow::Result<(&'a Common, &'static str, String, serde_json::Value)> {
     let bytes = read(&r.file)?;
-    let media_type = if bytes.iter().find(|b| !b.is_ascii_whitespace()) == Some(&b'<') {
-        "application/xml"
-    } else {
-        "text/plain"
+    let media_type = match bytes.iter().find(|b| !b.is_ascii_whitespace()) {
+        Some(b'<') => "application/xml",
+        Some(b'{') => "application/json",
+        _ => "text/plain",
     };
     let p = ReportPredicate::new(media_type, Some(r.file.display().to_string()), &bytes);
     Ok((
@@ -104,6 +107,7 @@ pub fn run(args: &Args, cmd: &AttestCmd, out: Output) -> anyhow::Result<ExitCode
         }
         AttestCmd::Junit(r) => report(r, "junit", JUNIT_PREDICATE_V1)?,
         AttestCmd::Coverage(r) => report(r, "coverage", COVERAGE_PREDICATE_V1)?,
+        AttestCmd::Sarif(r) => report(r, "sarif", SARIF_PREDICATE_V1)?,
     };
     let key = crate::keys::load(&common.key)?;
     let mut subjects = Vec::new();

@@ -7,8 +7,8 @@
 
 use andon_domain::api::{EvidencePage, EvidenceView, Receipt};
 use andon_domain::{
-    AppName, COVERAGE_PREDICATE_V1, Envelope, EvidenceFact, JUNIT_PREDICATE_V1, KeyId,
-    ReportPredicate, Role, Sha256Digest, Statement, SubjectRef, VerifyingKey,
+    AppName, Envelope, EvidenceFact, KeyId, REPORT_PREDICATES, ReportPredicate, Role, Sha256Digest,
+    Statement, SubjectRef, VerifyingKey, report_kind,
 };
 use andon_store::{EvidenceFilter, EvidenceRow, IdentityRow, KeyRow};
 use axum::Json;
@@ -26,12 +26,13 @@ use crate::routes::query_error;
 use crate::sequencer::Fact;
 
 /// The predicate types a typed submission (`?type=`) accepts. `generic` takes any.
-fn typed_predicates(kind: &str) -> Option<&'static [&'static str]> {
+fn typed_predicates(kind: &str) -> Option<Vec<&'static str>> {
+    if let Some((_, p)) = REPORT_PREDICATES.iter().find(|(k, _)| *k == kind) {
+        return Some(vec![*p]);
+    }
     Some(match kind {
-        "generic" => &[],
-        "junit" => &[JUNIT_PREDICATE_V1],
-        "coverage" => &[COVERAGE_PREDICATE_V1],
-        "provenance" => &[
+        "generic" => vec![],
+        "provenance" => vec![
             "https://slsa.dev/provenance/v1",
             "https://slsa.dev/provenance/v0.2",
         ],
@@ -51,7 +52,7 @@ pub(crate) struct SubmitQuery {
 struct Intake {
     application: AppName,
     run: Option<String>,
-    kind: Option<(String, &'static [&'static str])>,
+    kind: Option<(String, Vec<&'static str>)>,
 }
 
 fn body_error(app: &App, e: BytesRejection) -> ApiError {
@@ -100,7 +101,7 @@ fn check_request(caller: &Caller, q: SubmitQuery) -> Result<Intake, ApiError> {
                 ApiError::bad_request(
                     "unknown_type",
                     format!(
-                        "unknown evidence type {k:?}; known: generic, junit, coverage, provenance"
+                        "unknown evidence type {k:?}; known: generic, junit, coverage, sarif, provenance"
                     ),
                 )
             })?;
@@ -177,24 +178,18 @@ async fn check_envelope(
 /// Derives the summary of a typed report from the report itself. A typed predicate whose
 /// report does not parse is refused (422), naming the line where the parser can.
 fn summarize(statement: &Statement) -> Result<Option<serde_json::Value>, ApiError> {
+    let Some(kind) = report_kind(&statement.predicate_type) else {
+        return Ok(None);
+    };
     let unparseable =
         |m: String| ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "unparseable_report", m);
-    let kind = match statement.predicate_type.as_str() {
-        JUNIT_PREDICATE_V1 => "junit",
-        COVERAGE_PREDICATE_V1 => "coverage",
-        _ => return Ok(None),
-    };
     let bytes =
         ReportPredicate::decode(&statement.predicate).map_err(|e| unparseable(e.to_string()))?;
-    let summary = match kind {
-        "junit" => andon_evidence::junit::parse(&bytes).map(serde_json::to_value),
-        _ => andon_evidence::coverage::parse(&bytes).map(serde_json::to_value),
-    };
-    let mut v = summary
-        .map_err(|e| unparseable(e.to_string()))?
-        .map_err(|e| unparseable(e.to_string()))?;
-    v["kind"] = kind.into();
-    Ok(Some(v))
+    match andon_evidence::summarize(kind, &bytes) {
+        Some(Ok(v)) => Ok(Some(v)),
+        Some(Err(e)) => Err(unparseable(e.to_string())),
+        None => Ok(None),
+    }
 }
 
 /// `POST /v1/evidence`: one DSSE envelope as the body.
