@@ -7,6 +7,7 @@
 
 pub mod coverage;
 pub mod junit;
+pub mod provenance;
 pub mod sarif;
 
 /// Parses a report of `kind` into its summary as JSON, with `"kind"` set; `None` for a kind

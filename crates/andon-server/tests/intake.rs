@@ -596,7 +596,60 @@ fn a_sarif_log_is_summarized_by_level_and_rule(b: Backend) {
     assert_eq!(h.counts(), before);
 }
 
+fn provenance_is_summarized_with_its_source_commit(b: Backend) {
+    let h = Harness::start(b, 1 << 20);
+    let (ci, key) = h.pipeline("pay");
+    let generated: serde_json::Value = serde_json::from_slice(include_bytes!(
+        "../../andon-evidence/tests/fixtures/provenance/npmcli-provenance-cli-0.0.3.json"
+    ))
+    .expect("json");
+    let digest: Sha256Digest = format!(
+        "sha256:{}",
+        generated["subject"]["digest"]["sha256"]
+            .as_str()
+            .expect("digest")
+    )
+    .parse()
+    .expect("digest");
+    let st = Statement::new(
+        vec![("pkg.tgz".into(), digest)],
+        "https://slsa.dev/provenance/v1".into(),
+        generated["predicate"].clone(),
+    );
+    let r = ci
+        .submit_evidence("pay", None, Some("provenance"), &st.sign(&key))
+        .expect("accepted");
+    let s = h
+        .admin
+        .show_evidence(r.id.as_deref().expect("id"))
+        .expect("show")
+        .summary
+        .expect("summary");
+    assert_eq!(s["kind"], "provenance");
+    assert_eq!(
+        s["source_commit"],
+        "4a1c2f9e0b7d3c5a8e6f1b2d9c0a7e3f5b8d1c2e"
+    );
+    assert_eq!(
+        s["builder_id"],
+        "https://github.com/actions/runner/github-hosted"
+    );
+    // A provenance predicate without a builder is refused.
+    let before = h.counts();
+    let bad = Statement::new(
+        vec![("pkg.tgz".into(), digest)],
+        "https://slsa.dev/provenance/v1".into(),
+        serde_json::json!({"buildDefinition": {}}),
+    );
+    assert_eq!(
+        code(ci.submit_evidence("pay", None, Some("provenance"), &bad.sign(&key))),
+        (422, "unparseable_report".into())
+    );
+    assert_eq!(h.counts(), before);
+}
+
 both_backends!(
+    provenance_is_summarized_with_its_source_commit,
     a_sarif_log_is_summarized_by_level_and_rule,
     a_coverage_report_is_summarized_from_its_records,
     a_junit_report_is_summarized_by_the_server_from_the_report_itself,

@@ -24,6 +24,9 @@ pub enum AttestCmd {
     Coverage(ReportArgs),
     /// A static analysis log: SARIF 2.1.0 from any tool.
     Sarif(ReportArgs),
+    /// SLSA provenance: a file holding the statement a provenance generator wrote (its
+    /// predicate and predicate type are taken) or a bare SLSA v1 predicate.
+    Provenance(ReportArgs),
 }
 
 /// What every attestation needs.
@@ -108,6 +111,22 @@ pub fn run(args: &Args, cmd: &AttestCmd, out: Output) -> anyhow::Result<ExitCode
         AttestCmd::Junit(r) => report(r, "junit", JUNIT_PREDICATE_V1)?,
         AttestCmd::Coverage(r) => report(r, "coverage", COVERAGE_PREDICATE_V1)?,
         AttestCmd::Sarif(r) => report(r, "sarif", SARIF_PREDICATE_V1)?,
+        AttestCmd::Provenance(r) => {
+            let doc: serde_json::Value = serde_json::from_slice(&read(&r.file)?)
+                .with_context(|| format!("{} is not JSON", r.file.display()))?;
+            match (
+                doc.get("predicateType").and_then(|t| t.as_str()),
+                doc.get("predicate"),
+            ) {
+                (Some(t), Some(p)) => (&r.common, "provenance", t.to_owned(), p.clone()),
+                _ => (
+                    &r.common,
+                    "provenance",
+                    "https://slsa.dev/provenance/v1".to_owned(),
+                    doc,
+                ),
+            }
+        }
     };
     let key = crate::keys::load(&common.key)?;
     let mut subjects = Vec::new();

@@ -10,6 +10,7 @@ use andon_domain::{
     AppName, Envelope, EvidenceFact, KeyId, REPORT_PREDICATES, ReportPredicate, Role, Sha256Digest,
     Statement, SubjectRef, VerifyingKey, report_kind,
 };
+use andon_evidence::provenance;
 use andon_store::{EvidenceFilter, EvidenceRow, IdentityRow, KeyRow};
 use axum::Json;
 use axum::body::Bytes;
@@ -178,11 +179,19 @@ async fn check_envelope(
 /// Derives the summary of a typed report from the report itself. A typed predicate whose
 /// report does not parse is refused (422), naming the line where the parser can.
 fn summarize(statement: &Statement) -> Result<Option<serde_json::Value>, ApiError> {
-    let Some(kind) = report_kind(&statement.predicate_type) else {
-        return Ok(None);
-    };
     let unparseable =
         |m: String| ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "unparseable_report", m);
+    let pt = statement.predicate_type.as_str();
+    if pt == provenance::SLSA_V1 || pt == provenance::SLSA_V02 {
+        let s =
+            provenance::parse(pt, &statement.predicate).map_err(|e| unparseable(e.to_string()))?;
+        let mut v = serde_json::to_value(s).map_err(|e| unparseable(e.to_string()))?;
+        v["kind"] = "provenance".into();
+        return Ok(Some(v));
+    }
+    let Some(kind) = report_kind(pt) else {
+        return Ok(None);
+    };
     let bytes =
         ReportPredicate::decode(&statement.predicate).map_err(|e| unparseable(e.to_string()))?;
     match andon_evidence::summarize(kind, &bytes) {
