@@ -21,6 +21,6 @@ pub use error::DomainError;
 pub use names::{AppName, IdentityName, KeyId, Role};
 pub use report::{
     COVERAGE_PREDICATE_V1, EmbeddedReport, JUNIT_PREDICATE_V1, REPORT_PREDICATES, ReportPredicate,
-    SARIF_PREDICATE_V1, report_kind,
+    SARIF_PREDICATE_V1, SBOM_PREDICATE_V1, report_kind,
 };
 pub use statement::{IN_TOTO_PAYLOAD_TYPE, STATEMENT_V1_TYPE, Statement, Subject};

@@ -17,11 +17,15 @@ pub const COVERAGE_PREDICATE_V1: &str = "https://andon.dev/attestations/coverage
 /// Predicate type of a static analysis log (SARIF 2.1.0).
 pub const SARIF_PREDICATE_V1: &str = "https://andon.dev/attestations/sarif/v1";
 
+/// Predicate type of a software bill of materials (CycloneDX JSON or XML, SPDX 2.3 JSON).
+pub const SBOM_PREDICATE_V1: &str = "https://andon.dev/attestations/sbom/v1";
+
 /// The report kinds and their predicate types.
 pub const REPORT_PREDICATES: &[(&str, &str)] = &[
     ("junit", JUNIT_PREDICATE_V1),
     ("coverage", COVERAGE_PREDICATE_V1),
     ("sarif", SARIF_PREDICATE_V1),
+    ("sbom", SBOM_PREDICATE_V1),
 ];
 
 /// The report kind of a predicate type, if it is one.

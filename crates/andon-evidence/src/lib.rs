@@ -9,6 +9,7 @@ pub mod coverage;
 pub mod junit;
 pub mod provenance;
 pub mod sarif;
+pub mod sbom;
 
 /// Parses a report of `kind` into its summary as JSON, with `"kind"` set; `None` for a kind
 /// this crate does not parse.
@@ -27,6 +28,7 @@ pub fn summarize(kind: &str, doc: &[u8]) -> Option<Result<serde_json::Value, Par
         "junit" => json(junit::parse(doc)),
         "coverage" => json(coverage::parse(doc)),
         "sarif" => json(sarif::parse(doc)),
+        "sbom" => json(sbom::parse(doc)),
         _ => return None,
     };
     if let Ok(v) = v.as_mut() {

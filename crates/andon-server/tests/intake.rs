@@ -648,7 +648,70 @@ fn provenance_is_summarized_with_its_source_commit(b: Backend) {
     assert_eq!(h.counts(), before);
 }
 
+fn sboms_are_summarized_embedded_or_as_the_predicate_itself(b: Backend) {
+    let h = Harness::start(b, 1 << 20);
+    let (ci, key) = h.pipeline("pay");
+    let spdx = include_bytes!("../../andon-evidence/tests/fixtures/sbom/npm-11.19.1-spdx-2.3.json");
+    let embedded = report_statement(andon_domain::SBOM_PREDICATE_V1, spdx);
+    let r = ci
+        .submit_evidence("pay", None, Some("sbom"), &embedded.sign(&key))
+        .expect("accepted");
+    let s = h
+        .admin
+        .show_evidence(r.id.as_deref().expect("id"))
+        .expect("show")
+        .summary
+        .expect("summary");
+    assert_eq!(
+        (
+            s["kind"].as_str(),
+            s["format"].as_str(),
+            s["components"].as_u64()
+        ),
+        (Some("sbom"), Some("spdx"), Some(1))
+    );
+    // cosign's way: predicateType https://cyclonedx.org/bom, the BOM as the predicate.
+    let cdx: serde_json::Value = serde_json::from_slice(include_bytes!(
+        "../../andon-evidence/tests/fixtures/sbom/cyclonedx-py-7.5.0-1.6.json"
+    ))
+    .expect("json");
+    let st = Statement::new(
+        vec![("app.tar".into(), Sha256Digest::of(b"app"))],
+        "https://cyclonedx.org/bom".into(),
+        cdx,
+    );
+    let r = ci
+        .submit_evidence("pay", None, Some("sbom"), &st.sign(&key))
+        .expect("accepted");
+    let s = h
+        .admin
+        .show_evidence(r.id.as_deref().expect("id"))
+        .expect("show")
+        .summary
+        .expect("summary");
+    assert_eq!(
+        (
+            s["format"].as_str(),
+            s["spec_version"].as_str(),
+            s["components"].as_u64()
+        ),
+        (Some("cyclonedx"), Some("1.6"), Some(4))
+    );
+    let before = h.counts();
+    let not_a_bom = Statement::new(
+        vec![("app.tar".into(), Sha256Digest::of(b"app"))],
+        "https://cyclonedx.org/bom".into(),
+        serde_json::json!({"hello": 1}),
+    );
+    assert_eq!(
+        code(ci.submit_evidence("pay", None, Some("sbom"), &not_a_bom.sign(&key))),
+        (422, "unparseable_report".into())
+    );
+    assert_eq!(h.counts(), before);
+}
+
 both_backends!(
+    sboms_are_summarized_embedded_or_as_the_predicate_itself,
     provenance_is_summarized_with_its_source_commit,
     a_sarif_log_is_summarized_by_level_and_rule,
     a_coverage_report_is_summarized_from_its_records,

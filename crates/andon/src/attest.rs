@@ -5,7 +5,7 @@ use std::process::ExitCode;
 
 use andon_domain::{
     ArtifactRef, COVERAGE_PREDICATE_V1, JUNIT_PREDICATE_V1, ReportPredicate, SARIF_PREDICATE_V1,
-    Statement,
+    SBOM_PREDICATE_V1, Statement,
 };
 use anyhow::Context as _;
 
@@ -24,6 +24,8 @@ pub enum AttestCmd {
     Coverage(ReportArgs),
     /// A static analysis log: SARIF 2.1.0 from any tool.
     Sarif(ReportArgs),
+    /// A software bill of materials: CycloneDX (JSON or XML) or SPDX 2.3 JSON.
+    Sbom(ReportArgs),
     /// SLSA provenance: a file holding the statement a provenance generator wrote (its
     /// predicate and predicate type are taken) or a bare SLSA v1 predicate.
     Provenance(ReportArgs),
@@ -111,6 +113,7 @@ pub fn run(args: &Args, cmd: &AttestCmd, out: Output) -> anyhow::Result<ExitCode
         AttestCmd::Junit(r) => report(r, "junit", JUNIT_PREDICATE_V1)?,
         AttestCmd::Coverage(r) => report(r, "coverage", COVERAGE_PREDICATE_V1)?,
         AttestCmd::Sarif(r) => report(r, "sarif", SARIF_PREDICATE_V1)?,
+        AttestCmd::Sbom(r) => report(r, "sbom", SBOM_PREDICATE_V1)?,
         AttestCmd::Provenance(r) => {
             let doc: serde_json::Value = serde_json::from_slice(&read(&r.file)?)
                 .with_context(|| format!("{} is not JSON", r.file.display()))?;

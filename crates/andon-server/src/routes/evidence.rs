@@ -27,7 +27,19 @@ use crate::routes::query_error;
 use crate::sequencer::Fact;
 
 /// The predicate types a typed submission (`?type=`) accepts. `generic` takes any.
+/// The predicate type cosign and others use for a CycloneDX document as the predicate.
+const CYCLONEDX_PREDICATE: &str = "https://cyclonedx.org/bom";
+/// The predicate type for an SPDX document as the predicate.
+const SPDX_PREDICATE: &str = "https://spdx.dev/Document";
+
 fn typed_predicates(kind: &str) -> Option<Vec<&'static str>> {
+    if kind == "sbom" {
+        return Some(vec![
+            andon_domain::SBOM_PREDICATE_V1,
+            CYCLONEDX_PREDICATE,
+            SPDX_PREDICATE,
+        ]);
+    }
     if let Some((_, p)) = REPORT_PREDICATES.iter().find(|(k, _)| *k == kind) {
         return Some(vec![*p]);
     }
@@ -102,7 +114,7 @@ fn check_request(caller: &Caller, q: SubmitQuery) -> Result<Intake, ApiError> {
                 ApiError::bad_request(
                     "unknown_type",
                     format!(
-                        "unknown evidence type {k:?}; known: generic, junit, coverage, sarif, provenance"
+                        "unknown evidence type {k:?}; known: generic, junit, coverage, sarif, sbom, provenance"
                     ),
                 )
             })?;
@@ -187,6 +199,18 @@ fn summarize(statement: &Statement) -> Result<Option<serde_json::Value>, ApiErro
             provenance::parse(pt, &statement.predicate).map_err(|e| unparseable(e.to_string()))?;
         let mut v = serde_json::to_value(s).map_err(|e| unparseable(e.to_string()))?;
         v["kind"] = "provenance".into();
+        return Ok(Some(v));
+    }
+    // SBOMs attested the way cosign does it: the predicate is the document itself.
+    if pt == CYCLONEDX_PREDICATE || pt == SPDX_PREDICATE {
+        let s = if pt == CYCLONEDX_PREDICATE {
+            andon_evidence::sbom::parse_cyclonedx_json(&statement.predicate)
+        } else {
+            andon_evidence::sbom::parse_spdx_json(&statement.predicate)
+        }
+        .map_err(|e| unparseable(e.to_string()))?;
+        let mut v = serde_json::to_value(s).map_err(|e| unparseable(e.to_string()))?;
+        v["kind"] = "sbom".into();
         return Ok(Some(v));
     }
     let Some(kind) = report_kind(pt) else {
