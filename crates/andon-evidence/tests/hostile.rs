@@ -1,0 +1,83 @@
+//! Every parser treats its input as hostile: whatever the bytes, it returns a summary or an
+//! error, never a panic. Arbitrary bytes, and real reports with bytes flipped, cut or
+//! spliced, which reach much deeper into each parser than noise does.
+
+use proptest::prelude::*;
+
+const SAMPLES: &[(&str, &[u8])] = &[
+    ("junit", include_bytes!("fixtures/junit/pytest-9.2.0.xml")),
+    (
+        "junit",
+        include_bytes!("fixtures/junit/cargo-nextest-0.9.143.xml"),
+    ),
+    (
+        "coverage",
+        include_bytes!("fixtures/coverage/coveragepy-7.17.3.lcov"),
+    ),
+    (
+        "coverage",
+        include_bytes!("fixtures/coverage/coveragepy-7.17.3-cobertura.xml"),
+    ),
+    ("sarif", include_bytes!("fixtures/sarif/ruff-0.17.6.sarif")),
+    ("sarif", include_bytes!("fixtures/sarif/bandit-1.9.4.sarif")),
+    (
+        "sbom",
+        include_bytes!("fixtures/sbom/cyclonedx-py-7.5.0-1.6.json"),
+    ),
+    (
+        "sbom",
+        include_bytes!("fixtures/sbom/cyclonedx-py-7.5.0-1.4.xml"),
+    ),
+    (
+        "sbom",
+        include_bytes!("fixtures/sbom/npm-11.19.1-spdx-2.3.json"),
+    ),
+];
+
+fn all_parsers(doc: &[u8]) {
+    for kind in ["junit", "coverage", "sarif", "sbom"] {
+        let _ = andon_evidence::summarize(kind, doc);
+    }
+    if let Ok(v) = serde_json::from_slice::<serde_json::Value>(doc) {
+        let _ = andon_evidence::provenance::parse(andon_evidence::provenance::SLSA_V1, &v);
+        let _ = andon_evidence::provenance::parse(andon_evidence::provenance::SLSA_V02, &v);
+    }
+}
+
+#[test]
+fn every_real_sample_parses_with_its_own_parser() {
+    for (kind, doc) in SAMPLES {
+        let r = andon_evidence::summarize(kind, doc).expect("a known kind");
+        assert!(r.is_ok(), "{kind}: {r:?}");
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(512))]
+
+    #[test]
+    fn arbitrary_bytes_never_panic(doc in proptest::collection::vec(any::<u8>(), 0..2048)) {
+        all_parsers(&doc);
+    }
+
+    #[test]
+    fn mutated_real_reports_never_panic(
+        sample in 0..SAMPLES.len(),
+        flips in proptest::collection::vec((any::<prop::sample::Index>(), any::<u8>()), 1..8),
+        cut in any::<prop::sample::Index>(),
+        splice in any::<prop::sample::Index>(),
+    ) {
+        let mut doc = SAMPLES[sample].1.to_vec();
+        for (at, byte) in &flips {
+            let i = at.index(doc.len());
+            doc[i] = *byte;
+        }
+        all_parsers(&doc);
+        let c = cut.index(doc.len());
+        all_parsers(&doc[..c]);
+        let other = SAMPLES[splice.index(SAMPLES.len())].1;
+        let mut spliced = doc[..c].to_vec();
+        spliced.extend_from_slice(&other[other.len() / 2..]);
+        all_parsers(&spliced);
+    }
+}
