@@ -1,0 +1,31 @@
+#!/usr/bin/env bash
+# Builds every cargo-fuzz target and runs each for a short while from the real samples.
+# cargo-fuzz needs a nightly toolchain; where there is none, this says so loudly and stops
+# (the parsers' property tests still run in the stable suite).
+set -euo pipefail
+cd "$(dirname "$0")/../fuzz"
+
+if ! cargo +nightly --version >/dev/null 2>&1; then
+  echo "!! NO NIGHTLY TOOLCHAIN: fuzz targets NOT built or run on this machine"
+  exit 0
+fi
+if ! command -v cargo-fuzz >/dev/null 2>&1; then
+  cargo install cargo-fuzz --locked --quiet
+fi
+export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-/var/tmp/andon-target}/fuzz"
+cargo +nightly fuzz build -O
+seconds="${ANDON_FUZZ_SECONDS:-15}"
+fixtures=../crates/andon-evidence/tests/fixtures
+for target in $(cargo +nightly fuzz list); do
+  corpus=$(mktemp -d)
+  case "$target" in
+    junit|coverage|sarif|sbom|provenance) cp "$fixtures/$target"/* "$corpus"/ ;;
+  esac
+  cargo +nightly fuzz run -O "$target" "$corpus" -- -max_total_time="$seconds" >"$corpus.log" 2>&1 || {
+    tail -n 40 "$corpus.log"
+    echo "fuzz target $target failed"
+    exit 1
+  }
+  echo "fuzz $target: $(grep -Eo 'stat::number_of_executed_units: [0-9]+' "$corpus.log" || echo 'ran') in ${seconds}s, no crash"
+  rm -rf "$corpus" "$corpus.log"
+done
