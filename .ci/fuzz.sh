@@ -21,7 +21,7 @@ for target in $(cargo +nightly fuzz list); do
   case "$target" in
     junit|coverage|sarif|sbom|provenance) cp "$fixtures/$target"/* "$corpus"/ ;;
   esac
-  cargo +nightly fuzz run -O "$target" "$corpus" -- -max_total_time="$seconds" >"$corpus.log" 2>&1 || {
+  cargo +nightly fuzz run -O "$target" "$corpus" -- -max_total_time="$seconds" -print_final_stats=1 >"$corpus.log" 2>&1 || {
     tail -n 40 "$corpus.log"
     echo "fuzz target $target failed"
     exit 1

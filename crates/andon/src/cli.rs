@@ -262,6 +262,13 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
                 for s in &e.subjects {
                     println!("subject      {s}");
                 }
+                if let Some(summary) = &e.summary {
+                    println!("summary (derived by Andon from the report):");
+                    println!(
+                        "{}",
+                        serde_json::to_string_pretty(summary).unwrap_or_default()
+                    );
+                }
                 if let Some(st) = &e.statement {
                     println!(
                         "{}",
