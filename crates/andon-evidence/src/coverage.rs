@@ -5,14 +5,15 @@
 
 use std::collections::BTreeMap;
 
-use quick_xml::Reader;
-use quick_xml::events::{BytesStart, Event};
+use quick_xml::events::Event;
 use serde::{Deserialize, Serialize};
 
+use crate::xml::{Xml, attr};
 use crate::{ParseError, line_of};
 
-/// Deeper nesting than this is refused.
-const MAX_DEPTH: usize = 32;
+/// Branches counted per line at most (a hostile `condition-coverage="(1/4000000000)"` must not
+/// allocate billions of entries).
+const MAX_BRANCHES_PER_LINE: u64 = 1024;
 /// How many files the summary lists, worst covered first.
 const MAX_FILES: usize = 200;
 
@@ -199,17 +200,6 @@ pub fn parse_lcov(doc: &[u8]) -> Result<CoverageSummary, ParseError> {
     Ok(summarize("lcov", files))
 }
 
-fn attr(e: &BytesStart<'_>, name: &str) -> Option<String> {
-    e.attributes()
-        .flatten()
-        .find(|a| a.key.as_ref() == name)
-        .and_then(|a| {
-            a.normalized_value(quick_xml::XmlVersion::Implicit1_0)
-                .ok()
-                .map(|v| v.into_owned())
-        })
-}
-
 /// `condition-coverage="50% (1/2)"` -> (1, 2).
 fn condition(v: &str) -> Option<(u64, u64)> {
     let inner = v.split_once('(')?.1.split_once(')')?.0;
@@ -219,52 +209,29 @@ fn condition(v: &str) -> Option<(u64, u64)> {
 
 /// Parses a Cobertura XML report.
 pub fn parse_cobertura(doc: &[u8]) -> Result<CoverageSummary, ParseError> {
-    const FORMAT: &str = "Cobertura XML";
-    let text = std::str::from_utf8(doc).map_err(|e| ParseError::Malformed {
-        format: FORMAT,
-        line: line_of(doc, e.valid_up_to() as u64),
-        message: "not UTF-8".into(),
-    })?;
-    let mut reader = Reader::from_str(text);
+    let mut xml = Xml::new(doc, "Cobertura XML")?;
     let mut files: BTreeMap<String, Acc> = BTreeMap::new();
     let mut file: Option<String> = None;
-    let mut depth = 0usize;
     let mut root = false;
     loop {
-        let pos = reader.buffer_position();
-        let event = reader.read_event().map_err(|e| ParseError::Malformed {
-            format: FORMAT,
-            line: line_of(doc, reader.error_position()),
-            message: e.to_string(),
-        })?;
-        let malformed = |m: String| ParseError::Malformed {
-            format: FORMAT,
-            line: line_of(doc, pos),
-            message: m,
-        };
+        let event = xml.next()?;
         match event {
-            Event::DocType(_) => {
-                return Err(ParseError::Refused {
-                    format: FORMAT,
-                    message: "a DOCTYPE (DTDs and entities are not accepted)".into(),
-                });
-            }
             Event::Start(ref e) | Event::Empty(ref e) => {
                 let empty = matches!(event, Event::Empty(_));
                 let name = e.local_name();
                 let name = name.as_ref();
                 if !root {
                     if name != "coverage" {
-                        return Err(malformed(format!(
-                            "the root element is <{name}>, not <coverage>"
-                        )));
+                        return Err(
+                            xml.malformed(format!("the root element is <{name}>, not <coverage>"))
+                        );
                     }
                     root = true;
                 }
                 match name {
                     "class" => {
                         let f = attr(e, "filename")
-                            .ok_or_else(|| malformed("a <class> without filename".into()))?;
+                            .ok_or_else(|| xml.malformed("a <class> without filename"))?;
                         files.entry(f.clone()).or_default();
                         if !empty {
                             file = Some(f);
@@ -274,7 +241,7 @@ pub fn parse_cobertura(doc: &[u8]) -> Result<CoverageSummary, ParseError> {
                         if let Some(f) = &file {
                             let number: u64 =
                                 attr(e, "number").and_then(|n| n.parse().ok()).ok_or_else(
-                                    || malformed("a <line> without a numeric number".into()),
+                                    || xml.malformed("a <line> without a numeric number"),
                                 )?;
                             let hits: u64 =
                                 attr(e, "hits").and_then(|h| h.parse().ok()).unwrap_or(0);
@@ -284,7 +251,7 @@ pub fn parse_cobertura(doc: &[u8]) -> Result<CoverageSummary, ParseError> {
                                 && let Some((taken, total)) =
                                     attr(e, "condition-coverage").as_deref().and_then(condition)
                             {
-                                for b in 0..total {
+                                for b in 0..total.min(MAX_BRANCHES_PER_LINE) {
                                     *acc.branches
                                         .entry((number, b.to_string()))
                                         .or_insert(false) |= b < taken;
@@ -294,29 +261,15 @@ pub fn parse_cobertura(doc: &[u8]) -> Result<CoverageSummary, ParseError> {
                     }
                     _ => {}
                 }
-                if !empty {
-                    depth += 1;
-                    if depth > MAX_DEPTH {
-                        return Err(ParseError::Refused {
-                            format: FORMAT,
-                            message: format!("elements nested deeper than {MAX_DEPTH}"),
-                        });
-                    }
-                }
             }
-            Event::End(ref e) => {
-                depth = depth.saturating_sub(1);
-                if e.local_name().as_ref() == "class" {
-                    file = None;
-                }
-            }
+            Event::End(ref e) if e.local_name().as_ref() == "class" => file = None,
             Event::Eof => break,
             _ => {}
         }
     }
     if !root {
         return Err(ParseError::Malformed {
-            format: FORMAT,
+            format: "Cobertura XML",
             line: 1,
             message: "the document has no root element".into(),
         });

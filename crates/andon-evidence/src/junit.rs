@@ -3,15 +3,13 @@
 //! may nest. Counts come from the `<testcase>` elements themselves, never from the totals in
 //! attributes, so a report cannot claim fewer failures than it lists.
 
-use quick_xml::Reader;
-use quick_xml::events::{BytesStart, Event};
+use quick_xml::events::Event;
 use serde::{Deserialize, Serialize};
 
-use crate::{ParseError, line_of};
+use crate::ParseError;
+use crate::xml::{Xml, attr};
 
 const FORMAT: &str = "JUnit XML";
-/// Deeper nesting than this is refused (real reports use three or four levels).
-const MAX_DEPTH: usize = 32;
 /// More test cases than this are refused.
 const MAX_TESTS: u64 = 1_000_000;
 /// How many failing test names the summary lists.
@@ -51,57 +49,23 @@ struct Case {
     outcome: Outcome,
 }
 
-fn attr(e: &BytesStart<'_>, name: &str) -> Option<String> {
-    e.attributes()
-        .flatten()
-        .find(|a| a.key.as_ref() == name)
-        .and_then(|a| {
-            a.normalized_value(quick_xml::XmlVersion::Implicit1_0)
-                .ok()
-                .map(|v| v.into_owned())
-        })
-}
-
 /// Parses a JUnit XML report.
 pub fn parse(doc: &[u8]) -> Result<JunitSummary, ParseError> {
-    let text = std::str::from_utf8(doc).map_err(|e| ParseError::Malformed {
-        format: FORMAT,
-        line: line_of(doc, e.valid_up_to() as u64),
-        message: "not UTF-8".into(),
-    })?;
-    let mut reader = Reader::from_str(text);
+    let mut xml = Xml::new(doc, FORMAT)?;
     let mut summary = JunitSummary::default();
-    let mut depth = 0usize;
     let mut case: Option<Case> = None;
     let mut seen_root = false;
     loop {
-        let pos = reader.buffer_position();
-        let event = reader.read_event().map_err(|e| ParseError::Malformed {
-            format: FORMAT,
-            line: line_of(doc, reader.error_position()),
-            message: e.to_string(),
-        })?;
-        let malformed = |message: String| ParseError::Malformed {
-            format: FORMAT,
-            line: line_of(doc, pos),
-            message,
-        };
+        let event = xml.next()?;
         match event {
-            Event::DocType(_) => {
-                return Err(ParseError::Refused {
-                    format: FORMAT,
-                    message: "a DOCTYPE (DTDs and entities are not accepted)".into(),
-                });
-            }
             Event::Start(ref e) | Event::Empty(ref e) => {
                 let empty = matches!(event, Event::Empty(_));
                 let name = e.local_name();
                 let name = name.as_ref();
                 if !seen_root {
                     if name != "testsuites" && name != "testsuite" {
-                        return Err(malformed(format!(
-                            "the root element is <{}>, not <testsuites> or <testsuite>",
-                            name
+                        return Err(xml.malformed(format!(
+                            "the root element is <{name}>, not <testsuites> or <testsuite>"
                         )));
                     }
                     seen_root = true;
@@ -110,14 +74,11 @@ pub fn parse(doc: &[u8]) -> Result<JunitSummary, ParseError> {
                     "testsuite" => summary.suites += 1,
                     "testcase" => {
                         if case.is_some() {
-                            return Err(malformed("a <testcase> inside a <testcase>".into()));
+                            return Err(xml.malformed("a <testcase> inside a <testcase>"));
                         }
                         summary.tests += 1;
                         if summary.tests > MAX_TESTS {
-                            return Err(ParseError::Refused {
-                                format: FORMAT,
-                                message: format!("more than {MAX_TESTS} test cases"),
-                            });
+                            return Err(xml.refused(format!("more than {MAX_TESTS} test cases")));
                         }
                         if let Some(t) = attr(e, "time").and_then(|t| t.trim().parse::<f64>().ok())
                             && t.is_finite()
@@ -128,7 +89,7 @@ pub fn parse(doc: &[u8]) -> Result<JunitSummary, ParseError> {
                         let id = match (attr(e, "classname"), attr(e, "name")) {
                             (Some(c), Some(n)) if !c.is_empty() => format!("{c}::{n}"),
                             (_, Some(n)) => n,
-                            _ => return Err(malformed("a <testcase> without a name".into())),
+                            _ => return Err(xml.malformed("a <testcase> without a name")),
                         };
                         let c = Case {
                             id,
@@ -149,8 +110,7 @@ pub fn parse(doc: &[u8]) -> Result<JunitSummary, ParseError> {
                                 _ => Outcome::Skipped,
                             };
                             c.outcome = match (&c.outcome, o) {
-                                (Outcome::Errored, _) => Outcome::Errored,
-                                (_, Outcome::Errored) => Outcome::Errored,
+                                (Outcome::Errored, _) | (_, Outcome::Errored) => Outcome::Errored,
                                 (Outcome::Failed, _) | (_, Outcome::Failed) => Outcome::Failed,
                                 _ => Outcome::Skipped,
                             };
@@ -158,18 +118,8 @@ pub fn parse(doc: &[u8]) -> Result<JunitSummary, ParseError> {
                     }
                     _ => {}
                 }
-                if !empty {
-                    depth += 1;
-                    if depth > MAX_DEPTH {
-                        return Err(ParseError::Refused {
-                            format: FORMAT,
-                            message: format!("elements nested deeper than {MAX_DEPTH}"),
-                        });
-                    }
-                }
             }
             Event::End(ref e) => {
-                depth = depth.saturating_sub(1);
                 if e.local_name().as_ref() == "testcase"
                     && let Some(c) = case.take()
                 {

@@ -10,6 +10,7 @@ pub mod junit;
 pub mod provenance;
 pub mod sarif;
 pub mod sbom;
+mod xml;
 
 /// Parses a report of `kind` into its summary as JSON, with `"kind"` set; `None` for a kind
 /// this crate does not parse.

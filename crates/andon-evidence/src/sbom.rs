@@ -5,18 +5,18 @@
 
 use std::collections::BTreeMap;
 
-use quick_xml::Reader;
 use quick_xml::events::Event;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-use crate::{ParseError, line_of};
+use crate::ParseError;
+use crate::xml::{Xml, attr};
 
 /// Components listed in full at most; the counts always cover them all.
 const MAX_LISTED: usize = 1000;
 /// Components read at most.
 const MAX_COMPONENTS: usize = 200_000;
-/// XML nesting bound.
+/// Nesting bound of JSON components.
 const MAX_DEPTH: usize = 64;
 
 /// What an SBOM says.
@@ -246,12 +246,7 @@ pub fn parse_spdx_json(v: &Value) -> Result<SbomSummary, ParseError> {
 /// CycloneDX XML.
 pub fn parse_cyclonedx_xml(doc: &[u8]) -> Result<SbomSummary, ParseError> {
     const F: &str = "CycloneDX XML";
-    let text = std::str::from_utf8(doc).map_err(|e| ParseError::Malformed {
-        format: F,
-        line: line_of(doc, e.valid_up_to() as u64),
-        message: "not UTF-8".into(),
-    })?;
-    let mut reader = Reader::from_str(text);
+    let mut xml = Xml::new(doc, F)?;
     let mut path: Vec<String> = Vec::new();
     let mut spec = String::new();
     let mut subject = None;
@@ -261,39 +256,16 @@ pub fn parse_cyclonedx_xml(doc: &[u8]) -> Result<SbomSummary, ParseError> {
     let mut open: Vec<usize> = Vec::new();
     let mut meta: Option<Component> = None;
     loop {
-        let pos = reader.buffer_position();
-        let event = reader.read_event().map_err(|e| ParseError::Malformed {
-            format: F,
-            line: line_of(doc, reader.error_position()),
-            message: e.to_string(),
-        })?;
-        match event {
-            Event::DocType(_) => {
-                return Err(ParseError::Refused {
-                    format: F,
-                    message: "a DOCTYPE (DTDs and entities are not accepted)".into(),
-                });
-            }
+        match xml.next()? {
             Event::Start(ref e) => {
                 let name = e.local_name().as_ref().to_owned();
                 if path.is_empty() {
                     if name != "bom" {
-                        return Err(ParseError::Malformed {
-                            format: F,
-                            line: line_of(doc, pos),
-                            message: format!("the root element is <{name}>, not <bom>"),
-                        });
+                        return Err(
+                            xml.malformed(format!("the root element is <{name}>, not <bom>"))
+                        );
                     }
-                    let ns = e
-                        .attributes()
-                        .flatten()
-                        .find(|a| a.key.as_ref() == "xmlns")
-                        .and_then(|a| {
-                            a.normalized_value(quick_xml::XmlVersion::Implicit1_0)
-                                .ok()
-                                .map(|v| v.into_owned())
-                        })
-                        .unwrap_or_default();
+                    let ns = attr(e, "xmlns").unwrap_or_default();
                     spec = ns.rsplit('/').next().unwrap_or_default().to_owned();
                 }
                 if name == "component" {
@@ -303,34 +275,23 @@ pub fn parse_cyclonedx_xml(doc: &[u8]) -> Result<SbomSummary, ParseError> {
                         comps.push(Component::default());
                         open.push(comps.len() - 1);
                         if comps.len() > MAX_COMPONENTS {
-                            return Err(ParseError::Refused {
-                                format: F,
-                                message: format!("more than {MAX_COMPONENTS} components"),
-                            });
+                            return Err(
+                                xml.refused(format!("more than {MAX_COMPONENTS} components"))
+                            );
                         }
                     }
                 }
                 path.push(name);
-                if path.len() > MAX_DEPTH {
-                    return Err(ParseError::Refused {
-                        format: F,
-                        message: format!("elements nested deeper than {MAX_DEPTH}"),
-                    });
-                }
             }
             Event::Text(t) => {
                 let value = t.xml10_content().trim().to_owned();
-                if value.is_empty() {
+                let n = path.len();
+                if value.is_empty() || n < 2 {
                     continue;
                 }
-                let n = path.len();
-                let (parent, leaf) = match n {
-                    0 | 1 => continue,
-                    _ => (path[n - 2].as_str(), path[n - 1].as_str()),
-                };
-                let target = if parent == "component"
-                    && path.get(n.wrapping_sub(3)).map(String::as_str) == Some("metadata")
-                {
+                let (parent, leaf) = (path[n - 2].as_str(), path[n - 1].as_str());
+                let in_metadata = n >= 3 && parent == "component" && path[n - 3] == "metadata";
+                let target = if in_metadata {
                     meta.as_mut()
                 } else {
                     open.last().map(|&i| &mut comps[i])

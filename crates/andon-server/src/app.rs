@@ -194,14 +194,10 @@ impl App {
 
     /// Hands a fact to the sequencer and waits for its receipt.
     pub(crate) async fn append(&self, fact: Fact) -> Result<Receipt, ApiError> {
-        let (reply, rx) = tokio::sync::oneshot::channel();
-        self.0
-            .jobs
-            .send(Job { fact, reply })
-            .await
-            .map_err(|_| ApiError::unavailable("the ledger sequencer has stopped"))?;
-        rx.await
-            .map_err(|_| ApiError::unavailable("the ledger sequencer dropped the request"))?
+        let mut receipts = self.append_all(vec![fact]).await?;
+        receipts
+            .pop()
+            .ok_or_else(|| ApiError::unavailable("the ledger sequencer gave no receipt"))
     }
 
     /// Hands several facts to the sequencer at once (so they can share a commit) and waits

@@ -1,0 +1,93 @@
+//! How this crate reads XML, the same way for every format: UTF-8 only, any DOCTYPE refused
+//! (so no entity expansion and no external entities), nesting bounded, errors with a line.
+
+use quick_xml::Reader;
+use quick_xml::events::{BytesStart, Event};
+
+use crate::{ParseError, line_of};
+
+/// Deeper nesting than this is refused.
+const MAX_DEPTH: usize = 64;
+
+/// A hostile-input-safe XML event reader.
+pub(crate) struct Xml<'a> {
+    reader: Reader<&'a [u8]>,
+    doc: &'a [u8],
+    format: &'static str,
+    depth: usize,
+    pos: u64,
+}
+
+impl<'a> Xml<'a> {
+    /// A reader over `doc`, which must be UTF-8.
+    pub(crate) fn new(doc: &'a [u8], format: &'static str) -> Result<Self, ParseError> {
+        let text = std::str::from_utf8(doc).map_err(|e| ParseError::Malformed {
+            format,
+            line: line_of(doc, e.valid_up_to() as u64),
+            message: "not UTF-8".into(),
+        })?;
+        Ok(Self {
+            reader: Reader::from_str(text),
+            doc,
+            format,
+            depth: 0,
+            pos: 0,
+        })
+    }
+
+    /// The next event. A DOCTYPE is refused; so is nesting deeper than 64.
+    pub(crate) fn next(&mut self) -> Result<Event<'a>, ParseError> {
+        self.pos = self.reader.buffer_position();
+        let event = self
+            .reader
+            .read_event()
+            .map_err(|e| ParseError::Malformed {
+                format: self.format,
+                line: line_of(self.doc, self.reader.error_position()),
+                message: e.to_string(),
+            })?;
+        match &event {
+            Event::DocType(_) => {
+                return Err(self.refused("a DOCTYPE (DTDs and entities are not accepted)"));
+            }
+            Event::Start(_) => {
+                self.depth += 1;
+                if self.depth > MAX_DEPTH {
+                    return Err(self.refused(format!("elements nested deeper than {MAX_DEPTH}")));
+                }
+            }
+            Event::End(_) => self.depth = self.depth.saturating_sub(1),
+            _ => {}
+        }
+        Ok(event)
+    }
+
+    /// A malformed-document error at the last event's line.
+    pub(crate) fn malformed(&self, message: impl Into<String>) -> ParseError {
+        ParseError::Malformed {
+            format: self.format,
+            line: line_of(self.doc, self.pos),
+            message: message.into(),
+        }
+    }
+
+    /// A refusal (a bound or a forbidden feature).
+    pub(crate) fn refused(&self, message: impl Into<String>) -> ParseError {
+        ParseError::Refused {
+            format: self.format,
+            message: message.into(),
+        }
+    }
+}
+
+/// An attribute's value, entity references resolved.
+pub(crate) fn attr(e: &BytesStart<'_>, name: &str) -> Option<String> {
+    e.attributes()
+        .flatten()
+        .find(|a| a.key.as_ref() == name)
+        .and_then(|a| {
+            a.normalized_value(quick_xml::XmlVersion::Implicit1_0)
+                .ok()
+                .map(|v| v.into_owned())
+        })
+}
