@@ -157,55 +157,70 @@ impl Store {
 
     /// Evidence matching `filter`, newest first.
     pub async fn list_evidence(&self, f: &EvidenceFilter) -> Result<Vec<EvidenceRow>, StoreError> {
+        enum Bind {
+            T(String),
+            I(i64),
+        }
         let mut sql = format!("{EVIDENCE_SELECT} WHERE 1 = 1");
-        let mut texts: Vec<String> = Vec::new();
-        let mut ints: Vec<(usize, i64)> = Vec::new();
-        let mut n = 0;
-        let mut text = |sql: &mut String, clause: &str, v: &Option<String>| {
-            if let Some(v) = v {
-                n += 1;
-                sql.push_str(&clause.replace("$?", &format!("${n}")));
-                texts.push(v.clone());
+        let mut binds: Vec<Bind> = Vec::new();
+        let mut and = |clause: &str, value: Option<Bind>| {
+            if let Some(v) = value {
+                binds.push(v);
+                sql.push_str(&clause.replace("$?", &format!("${}", binds.len())));
             }
         };
-        text(&mut sql, " AND application = $?", &f.application);
-        text(&mut sql, " AND predicate_type = $?", &f.predicate_type);
-        text(&mut sql, " AND run = $?", &f.run);
-        text(&mut sql, " AND signer = $?", &f.signer);
-        text(
-            &mut sql,
+        let text = |v: &Option<String>| v.clone().map(Bind::T);
+        and(" AND application = $?", text(&f.application));
+        and(" AND predicate_type = $?", text(&f.predicate_type));
+        and(" AND run = $?", text(&f.run));
+        and(" AND signer = $?", text(&f.signer));
+        and(
             " AND ledger_idx IN (SELECT evidence_idx FROM evidence_subjects WHERE digest = $?)",
-            &f.subject_digest,
+            text(&f.subject_digest),
         );
-        let mut n = texts.len();
-        for (clause, v) in [
-            (" AND created_at >= $?", f.since_ms),
-            (" AND created_at < $?", f.until_ms),
-            (" AND ledger_idx < $?", f.before_index.map(|i| i as i64)),
-        ] {
-            if let Some(v) = v {
-                n += 1;
-                sql.push_str(&clause.replace("$?", &format!("${n}")));
-                ints.push((n, v));
-            }
-        }
+        and(" AND created_at >= $?", f.since_ms.map(Bind::I));
+        and(" AND created_at < $?", f.until_ms.map(Bind::I));
+        and(
+            " AND ledger_idx < $?",
+            f.before_index.map(|i| Bind::I(i as i64)),
+        );
         sql.push_str(&format!(
             " ORDER BY ledger_idx DESC LIMIT {}",
             f.limit.clamp(1, 1000)
         ));
         let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
-        for t in &texts {
-            q = q.bind(t);
-        }
-        for (_, i) in &ints {
-            q = q.bind(*i);
+        for b in binds {
+            q = match b {
+                Bind::T(t) => q.bind(t),
+                Bind::I(i) => q.bind(i),
+            };
         }
         let rows = q.fetch_all(&self.pool).await.op("listing evidence")?;
-        let mut out = Vec::with_capacity(rows.len());
-        for r in &rows {
-            let mut e = evidence_row(r)?;
-            e.subjects = subjects_of(&self.pool, e.ledger_index).await?;
-            out.push(e);
+        let mut out: Vec<EvidenceRow> = rows.iter().map(evidence_row).collect::<Result<_, _>>()?;
+        // The subjects of the whole page in one query, not one per row.
+        if !out.is_empty() {
+            let placeholders: Vec<String> = (1..=out.len()).map(|i| format!("${i}")).collect();
+            let sql = format!(
+                "SELECT evidence_idx, name, digest FROM evidence_subjects WHERE evidence_idx IN ({}) \
+                 ORDER BY evidence_idx, name, digest",
+                placeholders.join(",")
+            );
+            let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
+            for e in &out {
+                q = q.bind(e.ledger_index as i64);
+            }
+            let mut by_idx: std::collections::HashMap<u64, Vec<(String, String)>> =
+                std::collections::HashMap::new();
+            for r in q.fetch_all(&self.pool).await.op("reading subjects")? {
+                let idx: i64 = get(&r, "evidence_idx")?;
+                by_idx
+                    .entry(idx as u64)
+                    .or_default()
+                    .push((get(&r, "name")?, get(&r, "digest")?));
+            }
+            for e in &mut out {
+                e.subjects = by_idx.remove(&e.ledger_index).unwrap_or_default();
+            }
         }
         Ok(out)
     }
