@@ -56,6 +56,35 @@ impl Harness {
         }
     }
 
+    /// Submits a typed statement and returns the summary the server derived from it.
+    fn typed_summary(
+        &self,
+        ci: &Client,
+        key: &SigningKey,
+        kind: &str,
+        st: &Statement,
+    ) -> serde_json::Value {
+        let r = ci
+            .submit_evidence("pay", None, Some(kind), &st.sign(key))
+            .expect("accepted");
+        self.admin
+            .show_evidence(r.id.as_deref().expect("id"))
+            .expect("show")
+            .summary
+            .expect("summary")
+    }
+
+    /// Submits a typed statement whose report must be refused as unparseable, and checks
+    /// that nothing was written.
+    fn assert_unparseable(&self, ci: &Client, key: &SigningKey, kind: &str, st: &Statement) {
+        let before = self.counts();
+        assert_eq!(
+            code(ci.submit_evidence("pay", None, Some(kind), &st.sign(key))),
+            (422, "unparseable_report".into())
+        );
+        assert_eq!(self.counts(), before, "a refused report wrote something");
+    }
+
     fn counts(&self) -> Counts {
         self.rt.block_on(async {
             Store::connect(&self.db.url)
@@ -535,15 +564,7 @@ fn a_coverage_report_is_summarized_from_its_records(b: Backend) {
     let lcov =
         include_bytes!("../../andon-evidence/tests/fixtures/coverage/coveragepy-7.17.3.lcov");
     let st = report_statement(andon_domain::COVERAGE_PREDICATE_V1, lcov);
-    let r = ci
-        .submit_evidence("pay", None, Some("coverage"), &st.sign(&key))
-        .expect("accepted");
-    let s = h
-        .admin
-        .show_evidence(r.id.as_deref().expect("id"))
-        .expect("show")
-        .summary
-        .expect("summary");
+    let s = h.typed_summary(&ci, &key, "coverage", &st);
     assert_eq!(
         (s["kind"].as_str(), s["format"].as_str()),
         (Some("coverage"), Some("lcov"))
@@ -554,14 +575,9 @@ fn a_coverage_report_is_summarized_from_its_records(b: Backend) {
     );
     assert_eq!(s["line_rate"].as_f64(), Some(0.6));
     // A JUnit report sent as coverage is refused: the type decides the parser.
-    let before = h.counts();
     let junit = include_bytes!("../../andon-evidence/tests/fixtures/junit/pytest-9.2.0.xml");
     let wrong = report_statement(andon_domain::COVERAGE_PREDICATE_V1, junit);
-    assert_eq!(
-        code(ci.submit_evidence("pay", None, Some("coverage"), &wrong.sign(&key))),
-        (422, "unparseable_report".into())
-    );
-    assert_eq!(h.counts(), before);
+    h.assert_unparseable(&ci, &key, "coverage", &wrong);
 }
 
 fn a_sarif_log_is_summarized_by_level_and_rule(b: Backend) {
@@ -569,15 +585,7 @@ fn a_sarif_log_is_summarized_by_level_and_rule(b: Backend) {
     let (ci, key) = h.pipeline("pay");
     let log = include_bytes!("../../andon-evidence/tests/fixtures/sarif/bandit-1.9.4.sarif");
     let st = report_statement(andon_domain::SARIF_PREDICATE_V1, log);
-    let r = ci
-        .submit_evidence("pay", None, Some("sarif"), &st.sign(&key))
-        .expect("accepted");
-    let s = h
-        .admin
-        .show_evidence(r.id.as_deref().expect("id"))
-        .expect("show")
-        .summary
-        .expect("summary");
+    let s = h.typed_summary(&ci, &key, "sarif", &st);
     assert_eq!(
         (
             s["kind"].as_str(),
@@ -587,13 +595,8 @@ fn a_sarif_log_is_summarized_by_level_and_rule(b: Backend) {
         (Some("sarif"), Some(5), Some(1))
     );
     assert_eq!(s["tools"][0]["name"], "Bandit");
-    let before = h.counts();
     let truncated = report_statement(andon_domain::SARIF_PREDICATE_V1, &log[..log.len() / 2]);
-    assert_eq!(
-        code(ci.submit_evidence("pay", None, Some("sarif"), &truncated.sign(&key))),
-        (422, "unparseable_report".into())
-    );
-    assert_eq!(h.counts(), before);
+    h.assert_unparseable(&ci, &key, "sarif", &truncated);
 }
 
 fn provenance_is_summarized_with_its_source_commit(b: Backend) {
@@ -616,15 +619,7 @@ fn provenance_is_summarized_with_its_source_commit(b: Backend) {
         "https://slsa.dev/provenance/v1".into(),
         generated["predicate"].clone(),
     );
-    let r = ci
-        .submit_evidence("pay", None, Some("provenance"), &st.sign(&key))
-        .expect("accepted");
-    let s = h
-        .admin
-        .show_evidence(r.id.as_deref().expect("id"))
-        .expect("show")
-        .summary
-        .expect("summary");
+    let s = h.typed_summary(&ci, &key, "provenance", &st);
     assert_eq!(s["kind"], "provenance");
     assert_eq!(
         s["source_commit"],
@@ -635,17 +630,12 @@ fn provenance_is_summarized_with_its_source_commit(b: Backend) {
         "https://github.com/actions/runner/github-hosted"
     );
     // A provenance predicate without a builder is refused.
-    let before = h.counts();
     let bad = Statement::new(
         vec![("pkg.tgz".into(), digest)],
         "https://slsa.dev/provenance/v1".into(),
         serde_json::json!({"buildDefinition": {}}),
     );
-    assert_eq!(
-        code(ci.submit_evidence("pay", None, Some("provenance"), &bad.sign(&key))),
-        (422, "unparseable_report".into())
-    );
-    assert_eq!(h.counts(), before);
+    h.assert_unparseable(&ci, &key, "provenance", &bad);
 }
 
 fn sboms_are_summarized_embedded_or_as_the_predicate_itself(b: Backend) {
@@ -653,15 +643,7 @@ fn sboms_are_summarized_embedded_or_as_the_predicate_itself(b: Backend) {
     let (ci, key) = h.pipeline("pay");
     let spdx = include_bytes!("../../andon-evidence/tests/fixtures/sbom/npm-11.19.1-spdx-2.3.json");
     let embedded = report_statement(andon_domain::SBOM_PREDICATE_V1, spdx);
-    let r = ci
-        .submit_evidence("pay", None, Some("sbom"), &embedded.sign(&key))
-        .expect("accepted");
-    let s = h
-        .admin
-        .show_evidence(r.id.as_deref().expect("id"))
-        .expect("show")
-        .summary
-        .expect("summary");
+    let s = h.typed_summary(&ci, &key, "sbom", &embedded);
     assert_eq!(
         (
             s["kind"].as_str(),
@@ -680,15 +662,7 @@ fn sboms_are_summarized_embedded_or_as_the_predicate_itself(b: Backend) {
         "https://cyclonedx.org/bom".into(),
         cdx,
     );
-    let r = ci
-        .submit_evidence("pay", None, Some("sbom"), &st.sign(&key))
-        .expect("accepted");
-    let s = h
-        .admin
-        .show_evidence(r.id.as_deref().expect("id"))
-        .expect("show")
-        .summary
-        .expect("summary");
+    let s = h.typed_summary(&ci, &key, "sbom", &st);
     assert_eq!(
         (
             s["format"].as_str(),
@@ -697,17 +671,12 @@ fn sboms_are_summarized_embedded_or_as_the_predicate_itself(b: Backend) {
         ),
         (Some("cyclonedx"), Some("1.6"), Some(4))
     );
-    let before = h.counts();
     let not_a_bom = Statement::new(
         vec![("app.tar".into(), Sha256Digest::of(b"app"))],
         "https://cyclonedx.org/bom".into(),
         serde_json::json!({"hello": 1}),
     );
-    assert_eq!(
-        code(ci.submit_evidence("pay", None, Some("sbom"), &not_a_bom.sign(&key))),
-        (422, "unparseable_report".into())
-    );
-    assert_eq!(h.counts(), before);
+    h.assert_unparseable(&ci, &key, "sbom", &not_a_bom);
 }
 
 both_backends!(
