@@ -5,6 +5,7 @@ use andon_domain::api::{
     ConsistencyProof, EntriesPage, ErrorBody, EvidencePage, EvidenceView, InclusionProof,
     IssuedToken, KeyView, LogInfo, NewApplication, NewIdentity, NewKey, Receipt, WhoAmI,
 };
+use andon_ledger::{Checkpoint, Hash, NoteVerifier, verify_inclusion};
 use serde::de::DeserializeOwned;
 
 /// A failed call.
@@ -23,6 +24,9 @@ pub enum ClientError {
     /// The server could not be reached or answered something unreadable.
     #[error("cannot talk to the server: {0}")]
     Transport(String),
+    /// A proof or signed checkpoint the server sent does not verify.
+    #[error("does not verify: {0}")]
+    Unverified(String),
 }
 
 impl ClientError {
@@ -30,9 +34,61 @@ impl ClientError {
     pub fn status(&self) -> Option<u16> {
         match self {
             ClientError::Api { status, .. } => Some(*status),
-            ClientError::Transport(_) => None,
+            ClientError::Transport(_) | ClientError::Unverified(_) => None,
         }
     }
+}
+
+fn hash(hex_text: &str) -> Result<Hash, ClientError> {
+    hex::decode(hex_text)
+        .ok()
+        .and_then(|v| v.try_into().ok())
+        .ok_or_else(|| ClientError::Unverified(format!("{hex_text:?} is not a hex SHA-256 hash")))
+}
+
+fn hashes(hex_texts: &[String]) -> Result<Vec<Hash>, ClientError> {
+    hex_texts.iter().map(|h| hash(h)).collect()
+}
+
+/// Checks a receipt as a pipeline should: its checkpoint is signed by the log's key, and its
+/// inclusion proof leads from its leaf to that checkpoint's root. Returns the checkpoint.
+pub fn check_receipt(r: &Receipt, log: &NoteVerifier) -> Result<Checkpoint, ClientError> {
+    let cp = log
+        .verify(&r.checkpoint)
+        .map_err(|e| ClientError::Unverified(e.to_string()))?;
+    if cp.size != r.tree_size {
+        return Err(ClientError::Unverified(format!(
+            "the receipt claims tree size {} but its checkpoint has {}",
+            r.tree_size, cp.size
+        )));
+    }
+    verify_inclusion(
+        &hash(&r.leaf_hash)?,
+        r.ledger_index,
+        cp.size,
+        &hashes(&r.inclusion_proof)?,
+        &cp.root,
+    )
+    .map_err(|e| ClientError::Unverified(e.to_string()))?;
+    Ok(cp)
+}
+
+/// Checks an inclusion proof against a verified checkpoint of the same tree size.
+pub fn check_inclusion(p: &InclusionProof, cp: &Checkpoint) -> Result<(), ClientError> {
+    if p.tree_size != cp.size {
+        return Err(ClientError::Unverified(format!(
+            "the proof is for tree size {}, the checkpoint for {}",
+            p.tree_size, cp.size
+        )));
+    }
+    verify_inclusion(
+        &hash(&p.leaf_hash)?,
+        p.index,
+        cp.size,
+        &hashes(&p.proof)?,
+        &cp.root,
+    )
+    .map_err(|e| ClientError::Unverified(e.to_string()))
 }
 
 /// Evidence search filters (all optional).

@@ -3,7 +3,7 @@
 
 use andon_client::{Client, ClientError};
 use andon_domain::{Envelope, IN_TOTO_PAYLOAD_TYPE, Sha256Digest, SigningKey, Statement};
-use andon_ledger::{NoteVerifier, verify_inclusion};
+use andon_ledger::NoteVerifier;
 use andon_store::{Counts, Store};
 use andon_testkit::{Backend, TestDb, both_backends};
 
@@ -136,23 +136,8 @@ fn accepted_evidence_carries_a_verifying_proof_and_is_idempotent(b: Backend) {
         .expect("accepted");
     assert!(!r.existing);
     let info = h.admin.ledger_info().expect("info");
-    let cp = NoteVerifier::parse(&info.verifier_key)
-        .expect("key")
-        .verify(&r.checkpoint)
-        .expect("signed");
-    let proof: Vec<[u8; 32]> = r
-        .inclusion_proof
-        .iter()
-        .map(|p| hex::decode(p).expect("hex").try_into().expect("32"))
-        .collect();
-    let leaf: [u8; 32] = hex::decode(&r.leaf_hash)
-        .expect("hex")
-        .try_into()
-        .expect("32");
-    assert_eq!(
-        verify_inclusion(&leaf, r.ledger_index, cp.size, &proof, &cp.root),
-        Ok(())
-    );
+    let log = NoteVerifier::parse(&info.verifier_key).expect("key");
+    andon_client::check_receipt(&r, &log).expect("the receipt's proof verifies");
     assert_eq!(r.id.as_deref(), Some(Sha256Digest::of(&env).hex().as_str()));
 
     let before = h.counts();
@@ -441,20 +426,7 @@ fn a_batch_is_checked_whole_and_recorded_per_envelope(b: Backend) {
     let verifier = NoteVerifier::parse(&info.verifier_key).expect("key");
     for (r, env) in receipts.iter().zip(&envs) {
         assert_eq!(r.id.as_deref(), Some(Sha256Digest::of(env).hex().as_str()));
-        let cp = verifier.verify(&r.checkpoint).expect("signed");
-        let proof: Vec<[u8; 32]> = r
-            .inclusion_proof
-            .iter()
-            .map(|p| hex::decode(p).expect("hex").try_into().expect("32"))
-            .collect();
-        let leaf: [u8; 32] = hex::decode(&r.leaf_hash)
-            .expect("hex")
-            .try_into()
-            .expect("32");
-        assert_eq!(
-            verify_inclusion(&leaf, r.ledger_index, cp.size, &proof, &cp.root),
-            Ok(())
-        );
+        andon_client::check_receipt(r, &verifier).expect("each receipt's proof verifies");
     }
     // The same envelopes sent one by one, or as a batch again, are the same entries.
     let single = ci

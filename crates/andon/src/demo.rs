@@ -5,7 +5,7 @@ use std::process::ExitCode;
 
 use andon_client::{Client, EvidenceQuery};
 use andon_domain::{JUNIT_PREDICATE_V1, ReportPredicate, Sha256Digest, Statement};
-use andon_ledger::{NoteVerifier, verify_inclusion};
+use andon_ledger::NoteVerifier;
 
 use crate::cli::Args;
 
@@ -150,22 +150,14 @@ pub fn run(args: &Args, d: &DemoArgs) -> anyhow::Result<ExitCode> {
     let cp = verifier.verify(&info.checkpoint)?;
     let newest = cp.size - 1;
     let p = admin.inclusion_proof(newest, Some(cp.size))?;
-    let proof: Vec<[u8; 32]> = p
-        .proof
-        .iter()
-        .filter_map(|h| hex::decode(h).ok()?.try_into().ok())
-        .collect();
-    let leaf: [u8; 32] = hex::decode(&p.leaf_hash)?
-        .try_into()
-        .map_err(|_| anyhow::anyhow!("bad leaf"))?;
-    verify_inclusion(&leaf, newest, cp.size, &proof, &cp.root)?;
+    andon_client::check_inclusion(&p, &cp)?;
     println!(
         "  sent {sent} attestations; the ledger holds {} entries",
         cp.size
     );
     println!(
         "  entry {newest} is included in the signed checkpoint (proof of {} hashes verified)",
-        proof.len()
+        p.proof.len()
     );
     println!("\nSigned checkpoint:\n{}", info.checkpoint);
     println!("Verifier key: {}", info.verifier_key);

@@ -9,9 +9,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use andon_domain::{EntryKind, EvidenceFact, LedgerEntry, Sha256Digest};
-use andon_ledger::{
-    Hash, MerkleTree, NoteVerifier, leaf_hash, verify_consistency, verify_inclusion,
-};
+use andon_ledger::{Hash, MerkleTree, NoteVerifier, leaf_hash, verify_consistency};
 use anyhow::{Context as _, bail};
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
@@ -324,18 +322,10 @@ pub fn proof(args: &Args, index: u64, size: Option<u64>, out: Output) -> anyhow:
     let verifier = NoteVerifier::parse(&info.verifier_key)?;
     let cp = verifier.verify(&info.checkpoint)?;
     let p = c.inclusion_proof(index, size.or(Some(cp.size)))?;
-    let hashes: Vec<Hash> = p
-        .proof
-        .iter()
-        .map(|h| hex_hash(h))
-        .collect::<anyhow::Result<_>>()?;
-    let leaf = hex_hash(&p.leaf_hash)?;
-    let root = if p.tree_size == cp.size {
-        cp.root
-    } else {
-        bail!("proofs against older sizes need that size's checkpoint")
-    };
-    let ok = verify_inclusion(&leaf, index, p.tree_size, &hashes, &root).is_ok();
+    if p.tree_size != cp.size {
+        bail!("proofs against older sizes need that size's checkpoint");
+    }
+    let ok = andon_client::check_inclusion(&p, &cp).is_ok();
     emit(out, &p, |p| {
         println!(
             "entry {} in tree of size {}: {}",

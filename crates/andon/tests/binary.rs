@@ -7,7 +7,7 @@ use std::process::{Child, Command, Stdio};
 
 use andon_client::Client;
 use andon_domain::{Sha256Digest, SigningKey, Statement};
-use andon_ledger::{NoteVerifier, verify_inclusion};
+use andon_ledger::NoteVerifier;
 use andon_testkit::{Backend, TestDb, both_backends};
 
 const BIN: &str = env!("CARGO_BIN_EXE_andon");
@@ -148,19 +148,7 @@ fn acknowledged_submissions_survive_sigkill_and_the_ledger_verifies(b: Backend) 
             .inclusion_proof(r.ledger_index, Some(cp.size))
             .expect("proof");
         assert_eq!(p.leaf_hash, r.leaf_hash, "entry {} changed", r.ledger_index);
-        let proof: Vec<[u8; 32]> = p
-            .proof
-            .iter()
-            .map(|h| hex::decode(h).expect("hex").try_into().expect("32"))
-            .collect();
-        let leaf: [u8; 32] = hex::decode(&p.leaf_hash)
-            .expect("hex")
-            .try_into()
-            .expect("32");
-        assert_eq!(
-            verify_inclusion(&leaf, r.ledger_index, cp.size, &proof, &cp.root),
-            Ok(())
-        );
+        andon_client::check_inclusion(&p, &cp).expect("the proof verifies");
     }
     let (ok, report) = verify(
         &[
