@@ -28,6 +28,9 @@ pub enum EntryKind {
     /// A key was revoked: evidence signed by it is refused from then on.
     #[serde(rename = "key.revoked")]
     KeyRevoked,
+    /// A source-control webhook delivery (GitHub, GitLab) and the facts read from it.
+    #[serde(rename = "scm.event")]
+    SourceEvent,
 }
 
 impl EntryKind {
@@ -40,6 +43,7 @@ impl EntryKind {
             EntryKind::TokenIssued => "token.issued",
             EntryKind::KeyRegistered => "key.registered",
             EntryKind::KeyRevoked => "key.revoked",
+            EntryKind::SourceEvent => "scm.event",
         }
     }
 }
@@ -96,4 +100,20 @@ pub struct EvidenceFact {
     /// For typed evidence: the summary Andon derived from the report itself.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub summary: Option<serde_json::Value>,
+}
+
+/// The body of a source-control event entry: which delivery, a digest binding the entry to
+/// the exact payload bytes (stored beside it), and the facts Andon read from it.
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+pub struct SourceEventFact {
+    /// `github` or `gitlab`.
+    pub provider: String,
+    /// The delivery id (`X-GitHub-Delivery`, GitLab `Idempotency-Key` or `X-Gitlab-Event-UUID`).
+    pub delivery: String,
+    /// The event name (`pull_request`, `Merge Request Hook`, ...).
+    pub event: String,
+    /// SHA-256 of the payload as received.
+    pub payload: Sha256Digest,
+    /// The normalized facts.
+    pub facts: crate::scm::SourceFacts,
 }

@@ -12,15 +12,16 @@ mod entry;
 mod error;
 mod names;
 mod report;
+pub mod scm;
 mod statement;
 
 pub use digest::{ArtifactRef, Sha256Digest};
 pub use dsse::{Envelope, EnvelopeSignature, SigningKey, VerifiedEnvelope, VerifyingKey, pae};
-pub use entry::{EntryKind, EvidenceFact, LedgerEntry, SubjectRef};
+pub use entry::{EntryKind, EvidenceFact, LedgerEntry, SourceEventFact, SubjectRef};
 pub use error::DomainError;
 pub use names::{AppName, IdentityName, KeyId, Role};
 pub use report::{
     COVERAGE_PREDICATE_V1, EmbeddedReport, JUNIT_PREDICATE_V1, REPORT_PREDICATES, ReportPredicate,
-    SARIF_PREDICATE_V1, SBOM_PREDICATE_V1, report_kind,
+    SARIF_PREDICATE_V1, SBOM_PREDICATE_V1, VULNERABILITIES_PREDICATE_V1, report_kind,
 };
 pub use statement::{IN_TOTO_PAYLOAD_TYPE, STATEMENT_V1_TYPE, Statement, Subject};

@@ -20,12 +20,17 @@ pub const SARIF_PREDICATE_V1: &str = "https://andon.dev/attestations/sarif/v1";
 /// Predicate type of a software bill of materials (CycloneDX JSON or XML, SPDX 2.3 JSON).
 pub const SBOM_PREDICATE_V1: &str = "https://andon.dev/attestations/sbom/v1";
 
+/// Predicate type of a vulnerability scan (CycloneDX with vulnerabilities, or a scanner's
+/// SARIF).
+pub const VULNERABILITIES_PREDICATE_V1: &str = "https://andon.dev/attestations/vulnerabilities/v1";
+
 /// The report kinds and their predicate types.
 pub const REPORT_PREDICATES: &[(&str, &str)] = &[
     ("junit", JUNIT_PREDICATE_V1),
     ("coverage", COVERAGE_PREDICATE_V1),
     ("sarif", SARIF_PREDICATE_V1),
     ("sbom", SBOM_PREDICATE_V1),
+    ("vulnerabilities", VULNERABILITIES_PREDICATE_V1),
 ];
 
 /// The report kind of a predicate type, if it is one.

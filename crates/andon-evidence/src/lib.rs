@@ -3,13 +3,19 @@
 //!
 //! Every document is hostile until proven otherwise: no DTDs (so no entity expansion and no
 //! external entities), bounded nesting depth and element counts, and errors that name the
-//! line. This crate is pure: bytes in, a summary or an error out.
+//! line. This crate is pure: bytes in, a summary or an error out. It also reads GitHub and
+//! GitLab webhook payloads into source-control facts, and finds ticket ids in them.
 
 pub mod coverage;
+pub mod github;
+pub mod gitlab;
 pub mod junit;
 pub mod provenance;
+pub mod review;
 pub mod sarif;
 pub mod sbom;
+pub mod tickets;
+pub mod vulnerabilities;
 mod xml;
 
 /// Parses a report of `kind` into its summary as JSON, with `"kind"` set; `None` for a kind
@@ -30,6 +36,7 @@ pub fn summarize(kind: &str, doc: &[u8]) -> Option<Result<serde_json::Value, Par
         "coverage" => json(coverage::parse(doc)),
         "sarif" => json(sarif::parse(doc)),
         "sbom" => json(sbom::parse(doc)),
+        "vulnerabilities" => json(vulnerabilities::parse(doc)),
         _ => return None,
     };
     if let Ok(v) = v.as_mut() {

@@ -1,0 +1,409 @@
+//! Vulnerability findings from a scanner, normalized to id, severity, component and fixed
+//! version, from either of the two forms scanners publish:
+//!
+//! - a CycloneDX document (1.4 to 1.6 JSON) with a `vulnerabilities` section, which is also
+//!   the form of a CycloneDX VEX: the `analysis.state` of each vulnerability says whether the
+//!   product is affected. `not_affected`, `false_positive` and `resolved` findings are
+//!   counted apart from the open ones, as suppressed SARIF findings are;
+//! - SARIF 2.1.0 from a scanner (Trivy, Grype, ...): each result is a finding of its rule (the
+//!   vulnerability id); the severity comes from `security-severity`, else a severity tag on
+//!   the rule (Trivy tags rules `CRITICAL`, `HIGH`, ...), else the level; the package and the
+//!   fixed version come from the message lines Trivy and Grype write (`Package:`,
+//!   `Installed Version:`, `Fixed Version:`).
+//!
+//! Severities are `critical`, `high`, `medium`, `low`, `none` or `unknown`; a CVSS score
+//! maps to the CVSS v3 bands (critical >= 9.0, high >= 7.0, medium >= 4.0, low > 0).
+
+use std::collections::{BTreeMap, HashMap};
+
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+use crate::ParseError;
+
+/// Findings listed in full at most; the counts always cover them all.
+const MAX_LISTED: usize = 1000;
+/// Findings read at most.
+const MAX_FINDINGS: usize = 200_000;
+
+/// The severities, most severe first.
+pub const SEVERITIES: [&str; 6] = ["critical", "high", "medium", "low", "none", "unknown"];
+
+/// What a vulnerability report says.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct VulnerabilitySummary {
+    /// `cyclonedx` or `sarif`.
+    pub format: String,
+    /// The scanners named by the report.
+    pub tools: Vec<String>,
+    /// Open findings (a vulnerability in a component), all of them.
+    pub findings: u64,
+    /// Open findings by severity.
+    pub by_severity: BTreeMap<String, u64>,
+    /// The most severe open finding's severity, if any.
+    pub max_severity: Option<String>,
+    /// Open findings with a known fixed version.
+    pub fixable: u64,
+    /// Findings a VEX analysis marks `not_affected`, `false_positive` or `resolved`.
+    pub not_affected: u64,
+    /// Distinct vulnerability ids among open findings.
+    pub ids: u64,
+    /// The findings, most severe first (at most 1000; `findings` counts all open ones).
+    pub listed: Vec<Finding>,
+}
+
+/// One vulnerability in one component.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct Finding {
+    /// CVE, GHSA, OSV ... id.
+    pub id: String,
+    /// Normalized severity.
+    pub severity: String,
+    /// The highest score given, when one is.
+    pub score: Option<f64>,
+    /// The component: a purl, or a package name.
+    pub component: Option<String>,
+    /// The installed version, when known.
+    pub version: Option<String>,
+    /// The first version without it, when known.
+    pub fixed_version: Option<String>,
+    /// The VEX analysis state, when given.
+    pub state: Option<String>,
+}
+
+fn malformed(format: &'static str, message: impl Into<String>) -> ParseError {
+    ParseError::Malformed {
+        format,
+        line: 0,
+        message: message.into(),
+    }
+}
+
+fn rank(sev: &str) -> usize {
+    SEVERITIES
+        .iter()
+        .position(|s| *s == sev)
+        .unwrap_or(SEVERITIES.len())
+}
+
+/// The severity band of a CVSS score.
+pub fn band(score: f64) -> &'static str {
+    match score {
+        s if s >= 9.0 => "critical",
+        s if s >= 7.0 => "high",
+        s if s >= 4.0 => "medium",
+        s if s > 0.0 => "low",
+        _ => "none",
+    }
+}
+
+fn normalize_severity(s: &str) -> Option<&'static str> {
+    match s.trim().to_ascii_lowercase().as_str() {
+        "critical" => Some("critical"),
+        "high" => Some("high"),
+        "medium" | "moderate" => Some("medium"),
+        "low" => Some("low"),
+        "none" | "info" | "informational" | "negligible" => Some("none"),
+        "unknown" => Some("unknown"),
+        _ => None,
+    }
+}
+
+fn score_of(v: Option<&Value>) -> Option<f64> {
+    let s = match v? {
+        Value::String(s) => s.trim().parse().ok()?,
+        Value::Number(n) => n.as_f64()?,
+        _ => return None,
+    };
+    (s.is_finite() && (0.0..=10.0).contains(&s)).then_some(s)
+}
+
+/// Parses a vulnerability report: CycloneDX JSON or SARIF, told apart by their markers.
+pub fn parse(doc: &[u8]) -> Result<VulnerabilitySummary, ParseError> {
+    let v: Value = serde_json::from_slice(doc).map_err(|e| ParseError::Malformed {
+        format: "vulnerability report",
+        line: e.line() as u64,
+        message: e.to_string(),
+    })?;
+    if v.get("bomFormat").and_then(Value::as_str) == Some("CycloneDX") {
+        parse_cyclonedx(&v)
+    } else if v.get("runs").is_some() {
+        parse_sarif(&v)
+    } else {
+        Err(malformed(
+            "vulnerability report",
+            "neither a CycloneDX document (bomFormat) nor a SARIF log (runs)",
+        ))
+    }
+}
+
+fn finish(format: &str, tools: Vec<String>, all: Vec<Finding>) -> VulnerabilitySummary {
+    let mut s = VulnerabilitySummary {
+        format: format.into(),
+        tools,
+        ..Default::default()
+    };
+    let mut open: Vec<Finding> = Vec::new();
+    for f in all {
+        let suppressed = matches!(
+            f.state.as_deref(),
+            Some("not_affected" | "false_positive" | "resolved" | "resolved_with_pedigree")
+        );
+        if suppressed {
+            s.not_affected += 1;
+        } else {
+            open.push(f);
+        }
+    }
+    let mut ids = std::collections::BTreeSet::new();
+    for f in &open {
+        *s.by_severity.entry(f.severity.clone()).or_default() += 1;
+        s.fixable += u64::from(f.fixed_version.is_some());
+        ids.insert(f.id.clone());
+    }
+    s.findings = open.len() as u64;
+    s.ids = ids.len() as u64;
+    open.sort_by(|a, b| {
+        rank(&a.severity)
+            .cmp(&rank(&b.severity))
+            .then_with(|| a.id.cmp(&b.id))
+            .then_with(|| a.component.cmp(&b.component))
+    });
+    s.max_severity = open
+        .iter()
+        .map(|f| f.severity.clone())
+        .find(|sev| sev != "unknown" && sev != "none");
+    s.listed = open.into_iter().take(MAX_LISTED).collect();
+    s
+}
+
+fn parse_cyclonedx(v: &Value) -> Result<VulnerabilitySummary, ParseError> {
+    const F: &str = "CycloneDX";
+    let vulns = match v.get("vulnerabilities") {
+        None | Some(Value::Null) => &[][..],
+        Some(Value::Array(a)) => a.as_slice(),
+        Some(_) => return Err(malformed(F, "\"vulnerabilities\" is not an array")),
+    };
+    // bom-ref -> (display name, version), for components anywhere in the tree.
+    let mut refs: HashMap<String, (String, Option<String>)> = HashMap::new();
+    let mut stack: Vec<(&Value, usize)> = Vec::new();
+    if let Some(c) = v.pointer("/metadata/component") {
+        stack.push((c, 0));
+    }
+    if let Some(Value::Array(cs)) = v.get("components") {
+        stack.extend(cs.iter().map(|c| (c, 0)));
+    }
+    while let Some((c, depth)) = stack.pop() {
+        if depth > 64 || refs.len() > MAX_FINDINGS {
+            return Err(ParseError::Refused {
+                format: F,
+                message: "components nest too deep or are too many".into(),
+            });
+        }
+        let name = c
+            .get("purl")
+            .and_then(Value::as_str)
+            .or_else(|| c.get("name").and_then(Value::as_str));
+        if let (Some(r), Some(name)) = (c.get("bom-ref").and_then(Value::as_str), name) {
+            let version = c.get("version").and_then(Value::as_str).map(str::to_owned);
+            refs.insert(r.to_owned(), (name.to_owned(), version));
+        }
+        if let Some(Value::Array(cs)) = c.get("components") {
+            stack.extend(cs.iter().map(|c| (c, depth + 1)));
+        }
+    }
+    let mut tools = Vec::new();
+    let mut out = Vec::new();
+    for (i, vuln) in vulns.iter().enumerate() {
+        let id = vuln
+            .get("id")
+            .and_then(Value::as_str)
+            .ok_or_else(|| malformed(F, format!("vulnerability {i} has no id")))?;
+        let mut severity: Option<&'static str> = None;
+        let mut score: Option<f64> = None;
+        for r in vuln
+            .get("ratings")
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+        {
+            let s = score_of(r.get("score"));
+            if let Some(s) = s {
+                score = Some(score.map_or(s, |m: f64| m.max(s)));
+            }
+            let sev = r
+                .get("severity")
+                .and_then(Value::as_str)
+                .and_then(normalize_severity)
+                .or_else(|| s.map(band));
+            if let Some(sev) = sev
+                && severity.is_none_or(|cur| rank(sev) < rank(cur))
+            {
+                severity = Some(sev);
+            }
+        }
+        for t in vuln
+            .get("tools")
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+        {
+            if let Some(n) = t.get("name").and_then(Value::as_str)
+                && !tools.iter().any(|x| x == n)
+            {
+                tools.push(n.to_owned());
+            }
+        }
+        let state = vuln
+            .pointer("/analysis/state")
+            .and_then(Value::as_str)
+            .map(str::to_owned);
+        let affects = vuln
+            .get("affects")
+            .and_then(Value::as_array)
+            .map(Vec::as_slice)
+            .unwrap_or_default();
+        let targets: Vec<&Value> = if affects.is_empty() {
+            vec![&Value::Null]
+        } else {
+            affects.iter().collect()
+        };
+        for a in targets {
+            let r = a.get("ref").and_then(Value::as_str);
+            let (component, version) = match r.and_then(|r| refs.get(r)) {
+                Some((n, v)) => (Some(n.clone()), v.clone()),
+                None => (r.map(str::to_owned), None),
+            };
+            // CycloneDX 1.5+: versions listed `unaffected` after an affected range are
+            // the fixes.
+            let fixed_version = a
+                .get("versions")
+                .and_then(Value::as_array)
+                .into_iter()
+                .flatten()
+                .filter(|v| v.get("status").and_then(Value::as_str) == Some("unaffected"))
+                .find_map(|v| v.get("version").and_then(Value::as_str))
+                .map(str::to_owned);
+            out.push(Finding {
+                id: id.to_owned(),
+                severity: severity.unwrap_or("unknown").to_owned(),
+                score,
+                component,
+                version,
+                fixed_version,
+                state: state.clone(),
+            });
+            if out.len() > MAX_FINDINGS {
+                return Err(ParseError::Refused {
+                    format: F,
+                    message: format!("more than {MAX_FINDINGS} findings"),
+                });
+            }
+        }
+    }
+    Ok(finish("cyclonedx", tools, out))
+}
+
+/// `Key: value` lines of a scanner's message.
+fn message_field<'a>(text: &'a str, key: &str) -> Option<&'a str> {
+    text.lines().find_map(|l| {
+        let (k, v) = l.split_once(':')?;
+        (k.trim().eq_ignore_ascii_case(key) && !v.trim().is_empty()).then(|| v.trim())
+    })
+}
+
+fn parse_sarif(v: &Value) -> Result<VulnerabilitySummary, ParseError> {
+    const F: &str = "SARIF";
+    let runs = v
+        .get("runs")
+        .and_then(Value::as_array)
+        .ok_or_else(|| malformed(F, "\"runs\" is not an array"))?;
+    let mut tools = Vec::new();
+    let mut out = Vec::new();
+    for (r, run) in runs.iter().enumerate() {
+        let driver = run
+            .pointer("/tool/driver")
+            .ok_or_else(|| malformed(F, format!("run {r} has no tool.driver")))?;
+        if let Some(n) = driver.get("name").and_then(Value::as_str) {
+            tools.push(n.to_owned());
+        }
+        let rules: Vec<&Value> = driver
+            .get("rules")
+            .and_then(Value::as_array)
+            .map(|v| v.iter().collect())
+            .unwrap_or_default();
+        let by_id: HashMap<&str, &Value> = rules
+            .iter()
+            .filter_map(|r| Some((r.get("id")?.as_str()?, *r)))
+            .collect();
+        let results = match run.get("results") {
+            None | Some(Value::Null) => continue,
+            Some(Value::Array(a)) => a,
+            Some(_) => return Err(malformed(F, format!("run {r}: results is not an array"))),
+        };
+        for result in results {
+            let suppressed = result
+                .get("suppressions")
+                .and_then(Value::as_array)
+                .is_some_and(|s| !s.is_empty());
+            let rule_id = result.get("ruleId").and_then(Value::as_str);
+            let rule = rule_id.and_then(|id| by_id.get(id).copied()).or_else(|| {
+                result
+                    .get("ruleIndex")
+                    .and_then(Value::as_u64)
+                    .and_then(|i| rules.get(i as usize).copied())
+            });
+            let id = rule_id
+                .or_else(|| rule.and_then(|r| r.get("id")).and_then(Value::as_str))
+                .unwrap_or("(no rule)");
+            let text = result
+                .pointer("/message/text")
+                .and_then(Value::as_str)
+                .unwrap_or("");
+            let score = score_of(result.pointer("/properties/security-severity")).or_else(|| {
+                score_of(rule.and_then(|r| r.pointer("/properties/security-severity")))
+            });
+            let tagged = rule
+                .and_then(|r| r.pointer("/properties/tags"))
+                .and_then(Value::as_array)
+                .into_iter()
+                .flatten()
+                .filter_map(Value::as_str)
+                .find_map(normalize_severity);
+            let level = result
+                .get("level")
+                .and_then(Value::as_str)
+                .or_else(|| {
+                    rule.and_then(|r| r.pointer("/defaultConfiguration/level"))
+                        .and_then(Value::as_str)
+                })
+                .unwrap_or("warning");
+            let severity = score
+                .map(band)
+                .or(tagged)
+                .or_else(|| message_field(text, "Severity").and_then(normalize_severity))
+                .unwrap_or(match level {
+                    "error" => "high",
+                    "warning" => "medium",
+                    "note" => "low",
+                    _ => "unknown",
+                });
+            out.push(Finding {
+                id: id.to_owned(),
+                severity: severity.to_owned(),
+                score,
+                component: message_field(text, "Package").map(str::to_owned),
+                version: message_field(text, "Installed Version").map(str::to_owned),
+                fixed_version: message_field(text, "Fixed Version").map(str::to_owned),
+                state: suppressed.then(|| "not_affected".to_owned()),
+            });
+            if out.len() > MAX_FINDINGS {
+                return Err(ParseError::Refused {
+                    format: F,
+                    message: format!("more than {MAX_FINDINGS} findings"),
+                });
+            }
+        }
+    }
+    Ok(finish("sarif", tools, out))
+}
