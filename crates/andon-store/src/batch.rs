@@ -1,6 +1,7 @@
 //! Group commit: a batch of ledger appends, the rows they imply, and the checkpoint that
 //! covers them, written in one transaction.
 
+use andon_domain::scm::SourceFacts;
 use sqlx::any::AnyArguments;
 use sqlx::{Any, Arguments, Transaction};
 
@@ -47,6 +48,23 @@ pub enum Effect {
         document: Vec<u8>,
         /// For typed evidence: the derived summary, JSON.
         summary: Option<String>,
+        /// Commits the evidence names (a provenance's source commit).
+        commits: Vec<String>,
+        /// Source-control facts it carries (a review attestation).
+        scm: Option<SourceFacts>,
+    },
+    /// A source-control webhook delivery and its facts.
+    SourceEvent {
+        /// `github` or `gitlab`.
+        provider: String,
+        /// The delivery id.
+        delivery: String,
+        /// The event name.
+        event: String,
+        /// The payload as received.
+        payload: Vec<u8>,
+        /// The facts read from it.
+        facts: SourceFacts,
     },
     /// A new application.
     Application {
@@ -230,6 +248,14 @@ impl Store {
             "",
         );
         let mut revoked = Vec::new();
+        let mut scm = ScmRows::new();
+        let mut evidence_commits =
+            Rows::new("INSERT INTO evidence_commits (evidence_idx, sha)", 2, "");
+        let mut deliveries = Rows::new(
+            "INSERT INTO scm_deliveries (provider, delivery, event, ledger_idx, payload)",
+            5,
+            "",
+        );
 
         for a in &batch.appends {
             let idx = a.index as i64;
@@ -251,7 +277,15 @@ impl Store {
                     subjects: subs,
                     document,
                     summary,
+                    commits,
+                    scm: facts,
                 } => {
+                    for sha in commits {
+                        evidence_commits.row([Val::I(idx), Val::T(sha.clone())]);
+                    }
+                    if let Some(f) = facts {
+                        scm.add(idx, f);
+                    }
                     evidence.row([
                         Val::T(id.clone()),
                         Val::I(idx),
@@ -307,6 +341,22 @@ impl Store {
                     Val::I(a.time_ms),
                 ]),
                 Effect::KeyRevoked { keyid } => revoked.push((keyid.clone(), a.time_ms)),
+                Effect::SourceEvent {
+                    provider,
+                    delivery,
+                    event,
+                    payload,
+                    facts,
+                } => {
+                    deliveries.row([
+                        Val::T(provider.clone()),
+                        Val::T(delivery.clone()),
+                        Val::T(event.clone()),
+                        Val::I(idx),
+                        Val::B(payload.clone()),
+                    ]);
+                    scm.add(idx, facts);
+                }
             }
         }
 
@@ -328,6 +378,13 @@ impl Store {
             .await?;
         tokens.insert(&mut tx, backend, "issuing tokens").await?;
         keys.insert(&mut tx, backend, "registering keys").await?;
+        evidence_commits
+            .insert(&mut tx, backend, "indexing evidence commits")
+            .await?;
+        deliveries
+            .insert(&mut tx, backend, "recording webhook deliveries")
+            .await?;
+        scm.insert(&mut tx, backend).await?;
         for (keyid, at) in revoked {
             sqlx::query(
                 "UPDATE signing_keys SET revoked_at = $1 WHERE keyid = $2 AND revoked_at IS NULL",
@@ -350,5 +407,128 @@ impl Store {
                 .op("storing the checkpoint")?;
         }
         tx.commit().await.op("committing a ledger batch")
+    }
+}
+
+/// The index rows of source-control facts.
+struct ScmRows {
+    commits: Rows,
+    changes: Rows,
+    reviews: Rows,
+    deployments: Rows,
+    tickets: Rows,
+}
+
+impl ScmRows {
+    fn new() -> Self {
+        Self {
+            commits: Rows::new(
+                "INSERT INTO scm_commits (repository, sha, author, author_email, message, committed_at, git_ref, ledger_idx)",
+                8,
+                "ON CONFLICT DO NOTHING",
+            ),
+            changes: Rows::new(
+                "INSERT INTO scm_changes (ledger_idx, repository, number, action, title, author, author_id, source_branch, target_branch, head_sha, merge_sha, state, actor, at)",
+                14,
+                "",
+            ),
+            reviews: Rows::new(
+                "INSERT INTO scm_reviews (ledger_idx, repository, number, reviewer, reviewer_id, state, commit_sha, at)",
+                8,
+                "",
+            ),
+            deployments: Rows::new(
+                "INSERT INTO scm_deployments (ledger_idx, repository, sha, environment, state, deployment_id, actor, at)",
+                8,
+                "",
+            ),
+            tickets: Rows::new(
+                "INSERT INTO scm_tickets (ledger_idx, repository, ticket, source, reference)",
+                5,
+                "",
+            ),
+        }
+    }
+
+    fn add(&mut self, idx: i64, f: &SourceFacts) {
+        for c in &f.commits {
+            self.commits.row([
+                Val::T(c.repository.clone()),
+                Val::T(c.sha.clone()),
+                Val::OptT(c.author.clone()),
+                Val::OptT(c.author_email.clone()),
+                Val::T(c.message.clone()),
+                Val::OptT(c.timestamp.clone()),
+                Val::OptT(c.git_ref.clone()),
+                Val::I(idx),
+            ]);
+        }
+        for e in &f.changes {
+            self.changes.row([
+                Val::I(idx),
+                Val::T(e.repository.clone()),
+                Val::I(e.number.min(i64::MAX as u64) as i64),
+                Val::T(e.action.clone()),
+                Val::T(e.title.clone()),
+                Val::OptT(e.author.clone()),
+                Val::OptT(e.author_id.clone()),
+                Val::T(e.source_branch.clone()),
+                Val::T(e.target_branch.clone()),
+                Val::OptT(e.head_sha.clone()),
+                Val::OptT(e.merge_sha.clone()),
+                Val::T(e.state.clone()),
+                Val::OptT(e.actor.clone()),
+                Val::OptT(e.at.clone()),
+            ]);
+        }
+        for r in &f.reviews {
+            self.reviews.row([
+                Val::I(idx),
+                Val::T(r.repository.clone()),
+                Val::I(r.number.min(i64::MAX as u64) as i64),
+                Val::T(r.reviewer.clone()),
+                Val::OptT(r.reviewer_id.clone()),
+                Val::T(r.state.clone()),
+                Val::OptT(r.commit.clone()),
+                Val::OptT(r.at.clone()),
+            ]);
+        }
+        for d in &f.deployments {
+            self.deployments.row([
+                Val::I(idx),
+                Val::T(d.repository.clone()),
+                Val::T(d.sha.clone()),
+                Val::T(d.environment.clone()),
+                Val::T(d.state.clone()),
+                Val::OptT(d.deployment_id.clone()),
+                Val::OptT(d.actor.clone()),
+                Val::OptT(d.at.clone()),
+            ]);
+        }
+        for t in &f.tickets {
+            self.tickets.row([
+                Val::I(idx),
+                Val::T(t.repository.clone()),
+                Val::T(t.ticket.clone()),
+                Val::T(t.source.clone()),
+                Val::T(t.reference.clone()),
+            ]);
+        }
+    }
+
+    async fn insert(
+        self,
+        tx: &mut Transaction<'_, Any>,
+        backend: Backend,
+    ) -> Result<(), StoreError> {
+        self.commits.insert(tx, backend, "indexing commits").await?;
+        self.changes
+            .insert(tx, backend, "indexing pull request events")
+            .await?;
+        self.reviews.insert(tx, backend, "indexing reviews").await?;
+        self.deployments
+            .insert(tx, backend, "indexing source-control deployments")
+            .await?;
+        self.tickets.insert(tx, backend, "indexing tickets").await
     }
 }

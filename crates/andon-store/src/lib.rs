@@ -13,6 +13,7 @@ mod error;
 mod migrate;
 mod read;
 mod rows;
+mod scm;
 mod store;
 
 pub use batch::{Append, Batch, Effect};
@@ -21,4 +22,5 @@ pub use rows::{
     ApplicationRow, Counts, EvidenceFilter, EvidenceRow, IdentityRow, KeyRow, StoredCheckpoint,
     StoredEntry,
 };
+pub use scm::Recorded;
 pub use store::{Backend, Store};

@@ -10,6 +10,10 @@ const SQLITE: &[(i64, &str)] = &[
         2,
         include_str!("../migrations/sqlite/0002_evidence_summary.sql"),
     ),
+    (
+        3,
+        include_str!("../migrations/sqlite/0003_source_control.sql"),
+    ),
 ];
 const POSTGRES: &[(i64, &str)] = &[
     (
@@ -19,6 +23,10 @@ const POSTGRES: &[(i64, &str)] = &[
     (
         2,
         include_str!("../migrations/postgres/0002_evidence_summary.sql"),
+    ),
+    (
+        3,
+        include_str!("../migrations/postgres/0003_source_control.sql"),
     ),
 ];
 

@@ -1,5 +1,6 @@
 //! The storage behaviours, written once and run on SQLite and on PostgreSQL.
 
+use andon_domain::scm::{ChangeEvent, Commit, Review, ScmDeployment, SourceFacts, TicketLink};
 use andon_store::{Append, Batch, Effect, EvidenceFilter, Store};
 use andon_testkit::{Backend, TestDb, both_backends};
 
@@ -35,6 +36,8 @@ fn evidence(index: u64, app: &str, run: &str, digest: &str, ptype: &str) -> Appe
             subjects: vec![("app.tar".into(), digest.into())],
             document: format!("document {index}").into_bytes(),
             summary: None,
+            commits: vec![],
+            scm: None,
         },
     }
 }
@@ -307,7 +310,163 @@ fn identities_tokens_and_keys_are_recorded_and_revocable(b: Backend) {
     });
 }
 
+fn push(repo: &str, sha: &str, message: &str) -> Commit {
+    Commit {
+        repository: repo.into(),
+        sha: sha.into(),
+        author: Some("alice".into()),
+        message: message.into(),
+        git_ref: Some("refs/heads/main".into()),
+        ..Default::default()
+    }
+}
+
+fn change(number: u64, action: &str, head: &str, merge: Option<&str>) -> ChangeEvent {
+    ChangeEvent {
+        repository: "acme/payments".into(),
+        number,
+        action: action.into(),
+        title: "PAY-1 refunds".into(),
+        author: Some("alice".into()),
+        source_branch: "feature/PAY-1".into(),
+        target_branch: "main".into(),
+        head_sha: Some(head.into()),
+        merge_sha: merge.map(Into::into),
+        state: if merge.is_some() { "merged" } else { "open" }.into(),
+        ..Default::default()
+    }
+}
+
+fn delivery(index: u64, id: &str, facts: SourceFacts) -> Append {
+    Append {
+        index,
+        kind: "scm.event",
+        entry: format!("entry {index}").into_bytes(),
+        leaf_hash: leaf(index),
+        time_ms: 1_000 + index as i64,
+        effect: Effect::SourceEvent {
+            provider: "github".into(),
+            delivery: id.into(),
+            event: "push".into(),
+            payload: format!("payload {index}").into_bytes(),
+            facts,
+        },
+    }
+}
+
+fn source_control_facts_are_indexed_for_tracing(b: Backend) {
+    let db = TestDb::new(b);
+    block_on(async {
+        let s = Store::connect(&db.url).await.expect("connect");
+        let (a, c, m) = ("a".repeat(40), "c".repeat(40), "e".repeat(40));
+        let first = SourceFacts {
+            commits: vec![push("acme/payments", &a, "PAY-1 cap refunds")],
+            changes: vec![change(7, "opened", &a, None)],
+            tickets: vec![TicketLink {
+                repository: "acme/payments".into(),
+                ticket: "PAY-1".into(),
+                source: "commit_message".into(),
+                reference: a.clone(),
+            }],
+            ..Default::default()
+        };
+        let second = SourceFacts {
+            // The same commit delivered again (a later push of the branch) is kept once.
+            commits: vec![
+                push("acme/payments", &a, "PAY-1 cap refunds"),
+                push("acme/payments", &c, "fix"),
+            ],
+            changes: vec![
+                change(7, "synchronize", &c, None),
+                change(7, "merged", &c, Some(&m)),
+            ],
+            reviews: vec![Review {
+                repository: "acme/payments".into(),
+                number: 7,
+                reviewer: "bob".into(),
+                state: "approved".into(),
+                commit: Some(a.clone()),
+                ..Default::default()
+            }],
+            deployments: vec![ScmDeployment {
+                repository: "acme/payments".into(),
+                sha: m.clone(),
+                environment: "production".into(),
+                state: "success".into(),
+                ..Default::default()
+            }],
+            ..Default::default()
+        };
+        s.commit_batch(&batch(vec![
+            delivery(0, "d-1", first),
+            delivery(1, "d-2", second),
+        ]))
+        .await
+        .expect("commit");
+        assert!(s.delivery_seen("github", "d-1").await.expect("seen"));
+        assert!(!s.delivery_seen("gitlab", "d-1").await.expect("seen"));
+        assert_eq!(
+            s.delivery_payload(1).await.expect("payload"),
+            Some(b"payload 1".to_vec())
+        );
+        let commits = s.commits(&a).await.expect("commits");
+        assert_eq!(commits.len(), 1);
+        assert_eq!(
+            (commits[0].ledger_index, commits[0].fact.message.as_str()),
+            (0, "PAY-1 cap refunds")
+        );
+        assert_eq!(
+            s.pull_requests_of(&m).await.expect("prs"),
+            vec![("acme/payments".to_owned(), 7)]
+        );
+        assert_eq!(s.pull_requests_of(&a).await.expect("prs").len(), 1);
+        let history: Vec<String> = s
+            .pull_request_history("acme/payments", 7)
+            .await
+            .expect("history")
+            .into_iter()
+            .map(|e| e.fact.action)
+            .collect();
+        assert_eq!(history, vec!["opened", "synchronize", "merged"]);
+        let reviews = s.reviews("acme/payments", 7).await.expect("reviews");
+        assert_eq!(
+            (
+                reviews[0].fact.reviewer.as_str(),
+                reviews[0].fact.commit.as_deref()
+            ),
+            ("bob", Some(a.as_str()))
+        );
+        assert_eq!(
+            s.tickets("acme/payments", &a).await.expect("tickets")[0].ticket,
+            "PAY-1"
+        );
+        assert_eq!(
+            s.scm_deployments(&m).await.expect("deployments")[0]
+                .fact
+                .environment,
+            "production"
+        );
+        assert_eq!(
+            s.resolve_commit("eeeeeee").await.expect("resolve"),
+            vec![m.clone()]
+        );
+        assert!(
+            s.resolve_commit("0123456")
+                .await
+                .expect("resolve")
+                .is_empty()
+        );
+        // A delivery id is recorded once: a second row for it fails the whole batch.
+        let again = s
+            .commit_batch(&batch(vec![delivery(2, "d-1", SourceFacts::default())]))
+            .await;
+        assert!(again.is_err());
+        assert_eq!(s.ledger_size().await.expect("size"), 2);
+    });
+}
+
 both_backends!(
+    source_control_facts_are_indexed_for_tracing,
     migrations_are_applied_once_and_a_reopened_store_keeps_its_data,
     a_committed_batch_reads_back_in_order_with_its_documents,
     a_failing_batch_writes_nothing_at_all,

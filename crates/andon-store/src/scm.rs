@@ -1,0 +1,273 @@
+//! Read queries over source-control facts, for replay checks and traceability. Each fact
+//! comes back with the ledger index of the entry that recorded it.
+
+use andon_domain::scm::{ChangeEvent, Commit, Review, ScmDeployment, TicketLink};
+use sqlx::Row;
+use sqlx::any::AnyRow;
+
+use crate::error::Op;
+use crate::{Store, StoreError};
+
+/// A fact and the ledger entry that recorded it.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Recorded<T> {
+    /// The ledger index.
+    pub ledger_index: u64,
+    /// The fact.
+    pub fact: T,
+}
+
+fn get<'r, T>(row: &'r AnyRow, col: &str) -> Result<T, StoreError>
+where
+    T: sqlx::Decode<'r, sqlx::Any> + sqlx::Type<sqlx::Any>,
+{
+    row.try_get(col).op("decoding a source-control row")
+}
+
+fn idx(row: &AnyRow) -> Result<u64, StoreError> {
+    Ok(get::<i64>(row, "ledger_idx")? as u64)
+}
+
+impl Store {
+    /// Whether a webhook delivery was already recorded.
+    pub async fn delivery_seen(&self, provider: &str, delivery: &str) -> Result<bool, StoreError> {
+        let n: i64 = sqlx::query_scalar(
+            "SELECT COUNT(*) FROM scm_deliveries WHERE provider = $1 AND delivery = $2",
+        )
+        .bind(provider)
+        .bind(delivery)
+        .fetch_one(&self.pool)
+        .await
+        .op("looking up a webhook delivery")?;
+        Ok(n > 0)
+    }
+
+    /// The payload of a recorded delivery, by the ledger index of its entry.
+    pub async fn delivery_payload(&self, ledger_index: u64) -> Result<Option<Vec<u8>>, StoreError> {
+        sqlx::query_scalar("SELECT payload FROM scm_deliveries WHERE ledger_idx = $1")
+            .bind(ledger_index as i64)
+            .fetch_optional(&self.pool)
+            .await
+            .op("reading a webhook payload")
+    }
+
+    /// Full commit ids starting with `prefix` (lowercase hex), from every place a commit is
+    /// named: pushes, pull-request heads and merges, evidence. At most 10.
+    pub async fn resolve_commit(&self, prefix: &str) -> Result<Vec<String>, StoreError> {
+        if prefix.len() >= 40 {
+            return Ok(vec![prefix.to_owned()]);
+        }
+        let like = format!("{prefix}%");
+        let rows = sqlx::query(
+            "SELECT sha FROM scm_commits WHERE sha LIKE $1
+             UNION SELECT head_sha FROM scm_changes WHERE head_sha LIKE $1
+             UNION SELECT merge_sha FROM scm_changes WHERE merge_sha LIKE $1
+             UNION SELECT sha FROM evidence_commits WHERE sha LIKE $1
+             UNION SELECT sha FROM scm_deployments WHERE sha LIKE $1
+             LIMIT 10",
+        )
+        .bind(like)
+        .fetch_all(&self.pool)
+        .await
+        .op("resolving a commit prefix")?;
+        rows.iter().map(|r| get(r, "sha")).collect()
+    }
+
+    /// The commit `sha` as pushed, per repository.
+    pub async fn commits(&self, sha: &str) -> Result<Vec<Recorded<Commit>>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT repository, sha, author, author_email, message, committed_at, git_ref, ledger_idx
+             FROM scm_commits WHERE sha = $1 ORDER BY ledger_idx",
+        )
+        .bind(sha)
+        .fetch_all(&self.pool)
+        .await
+        .op("reading commits")?;
+        rows.iter()
+            .map(|r| {
+                Ok(Recorded {
+                    ledger_index: idx(r)?,
+                    fact: Commit {
+                        repository: get(r, "repository")?,
+                        sha: get(r, "sha")?,
+                        author: get(r, "author")?,
+                        author_email: get(r, "author_email")?,
+                        message: get(r, "message")?,
+                        timestamp: get(r, "committed_at")?,
+                        git_ref: get(r, "git_ref")?,
+                    },
+                })
+            })
+            .collect()
+    }
+
+    /// The pull requests whose head or merge commit was `sha`: (repository, number).
+    pub async fn pull_requests_of(&self, sha: &str) -> Result<Vec<(String, u64)>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT DISTINCT repository, number FROM scm_changes
+             WHERE head_sha = $1 OR merge_sha = $1 ORDER BY repository, number",
+        )
+        .bind(sha)
+        .fetch_all(&self.pool)
+        .await
+        .op("finding pull requests of a commit")?;
+        rows.iter()
+            .map(|r| Ok((get(r, "repository")?, get::<i64>(r, "number")? as u64)))
+            .collect()
+    }
+
+    /// A pull request's events, in the order they were recorded.
+    pub async fn pull_request_history(
+        &self,
+        repository: &str,
+        number: u64,
+    ) -> Result<Vec<Recorded<ChangeEvent>>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT ledger_idx, repository, number, action, title, author, author_id, source_branch,
+                    target_branch, head_sha, merge_sha, state, actor, at
+             FROM scm_changes WHERE repository = $1 AND number = $2 ORDER BY ledger_idx",
+        )
+        .bind(repository)
+        .bind(number as i64)
+        .fetch_all(&self.pool)
+        .await
+        .op("reading a pull request")?;
+        rows.iter()
+            .map(|r| {
+                Ok(Recorded {
+                    ledger_index: idx(r)?,
+                    fact: ChangeEvent {
+                        repository: get(r, "repository")?,
+                        number: get::<i64>(r, "number")? as u64,
+                        action: get(r, "action")?,
+                        title: get(r, "title")?,
+                        author: get(r, "author")?,
+                        author_id: get(r, "author_id")?,
+                        source_branch: get(r, "source_branch")?,
+                        target_branch: get(r, "target_branch")?,
+                        head_sha: get(r, "head_sha")?,
+                        merge_sha: get(r, "merge_sha")?,
+                        state: get(r, "state")?,
+                        actor: get(r, "actor")?,
+                        at: get(r, "at")?,
+                    },
+                })
+            })
+            .collect()
+    }
+
+    /// A pull request's reviews, in the order they were recorded.
+    pub async fn reviews(
+        &self,
+        repository: &str,
+        number: u64,
+    ) -> Result<Vec<Recorded<Review>>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT ledger_idx, repository, number, reviewer, reviewer_id, state, commit_sha, at
+             FROM scm_reviews WHERE repository = $1 AND number = $2 ORDER BY ledger_idx",
+        )
+        .bind(repository)
+        .bind(number as i64)
+        .fetch_all(&self.pool)
+        .await
+        .op("reading reviews")?;
+        rows.iter()
+            .map(|r| {
+                Ok(Recorded {
+                    ledger_index: idx(r)?,
+                    fact: Review {
+                        repository: get(r, "repository")?,
+                        number: get::<i64>(r, "number")? as u64,
+                        reviewer: get(r, "reviewer")?,
+                        reviewer_id: get(r, "reviewer_id")?,
+                        state: get(r, "state")?,
+                        commit: get(r, "commit_sha")?,
+                        at: get(r, "at")?,
+                    },
+                })
+            })
+            .collect()
+    }
+
+    /// Tickets linked to a commit sha or a pull request (`#<number>`) of a repository.
+    pub async fn tickets(
+        &self,
+        repository: &str,
+        reference: &str,
+    ) -> Result<Vec<TicketLink>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT DISTINCT repository, ticket, source, reference FROM scm_tickets
+             WHERE repository = $1 AND reference = $2 ORDER BY ticket, source",
+        )
+        .bind(repository)
+        .bind(reference)
+        .fetch_all(&self.pool)
+        .await
+        .op("reading tickets")?;
+        rows.iter()
+            .map(|r| {
+                Ok(TicketLink {
+                    repository: get(r, "repository")?,
+                    ticket: get(r, "ticket")?,
+                    source: get(r, "source")?,
+                    reference: get(r, "reference")?,
+                })
+            })
+            .collect()
+    }
+
+    /// Deployments of commit `sha` reported by source control, in recorded order.
+    pub async fn scm_deployments(
+        &self,
+        sha: &str,
+    ) -> Result<Vec<Recorded<ScmDeployment>>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT ledger_idx, repository, sha, environment, state, deployment_id, actor, at
+             FROM scm_deployments WHERE sha = $1 ORDER BY ledger_idx",
+        )
+        .bind(sha)
+        .fetch_all(&self.pool)
+        .await
+        .op("reading deployments")?;
+        rows.iter()
+            .map(|r| {
+                Ok(Recorded {
+                    ledger_index: idx(r)?,
+                    fact: ScmDeployment {
+                        repository: get(r, "repository")?,
+                        sha: get(r, "sha")?,
+                        environment: get(r, "environment")?,
+                        state: get(r, "state")?,
+                        deployment_id: get(r, "deployment_id")?,
+                        actor: get(r, "actor")?,
+                        at: get(r, "at")?,
+                    },
+                })
+            })
+            .collect()
+    }
+
+    /// Ids of the evidence naming commit `sha` (provenance, pipeline definitions).
+    pub async fn evidence_of_commit(&self, sha: &str) -> Result<Vec<String>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT e.id FROM evidence_commits c JOIN evidence e ON e.ledger_idx = c.evidence_idx
+             WHERE c.sha = $1 ORDER BY e.ledger_idx",
+        )
+        .bind(sha)
+        .fetch_all(&self.pool)
+        .await
+        .op("finding evidence of a commit")?;
+        rows.iter().map(|r| get(r, "id")).collect()
+    }
+
+    /// The commits named by evidence `id`.
+    pub async fn commits_of_evidence(&self, ledger_index: u64) -> Result<Vec<String>, StoreError> {
+        let rows =
+            sqlx::query("SELECT sha FROM evidence_commits WHERE evidence_idx = $1 ORDER BY sha")
+                .bind(ledger_index as i64)
+                .fetch_all(&self.pool)
+                .await
+                .op("reading the commits of evidence")?;
+        rows.iter().map(|r| get(r, "sha")).collect()
+    }
+}
