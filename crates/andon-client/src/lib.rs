@@ -3,7 +3,7 @@
 
 use andon_domain::api::{
     ConsistencyProof, EntriesPage, ErrorBody, EvidencePage, EvidenceView, InclusionProof,
-    IssuedToken, KeyView, LogInfo, NewApplication, NewIdentity, NewKey, Receipt, WhoAmI,
+    IssuedToken, KeyView, LogInfo, NewApplication, NewIdentity, NewKey, Receipt, TraceView, WhoAmI,
 };
 use andon_ledger::{Checkpoint, Hash, NoteVerifier, verify_inclusion};
 use serde::de::DeserializeOwned;
@@ -48,6 +48,18 @@ fn hash(hex_text: &str) -> Result<Hash, ClientError> {
 
 fn hashes(hex_texts: &[String]) -> Result<Vec<Hash>, ClientError> {
     hex_texts.iter().map(|h| hash(h)).collect()
+}
+
+/// The `X-Hub-Signature-256` value GitHub sends with `payload` for a hook's `secret`:
+/// `sha256=` and the hex HMAC-SHA256 of the body.
+pub fn github_signature(secret: &str, payload: &[u8]) -> String {
+    use hmac::{KeyInit, Mac};
+    let mut mac = match hmac::Hmac::<sha2::Sha256>::new_from_slice(secret.as_bytes()) {
+        Ok(m) => m,
+        Err(_) => return String::new(),
+    };
+    mac.update(payload);
+    format!("sha256={}", hex::encode(mac.finalize().into_bytes()))
 }
 
 /// Checks a receipt as a pipeline should: its checkpoint is signed by the log's key, and its
@@ -224,6 +236,35 @@ impl Client {
     ) -> Result<T, ClientError> {
         let bytes = serde_json::to_vec(body).map_err(|e| ClientError::Transport(e.to_string()))?;
         self.post(path, &[], &bytes)
+    }
+
+    /// Posts a source-control webhook delivery as GitHub or GitLab would: `payload` as the
+    /// body, with the provider's headers (see [`github_signature`]). No bearer token: the
+    /// webhook endpoints authenticate by signature or hook token.
+    pub fn deliver_webhook(
+        &self,
+        path: &str,
+        headers: &[(&str, String)],
+        payload: &[u8],
+    ) -> Result<serde_json::Value, ClientError> {
+        let mut req = self
+            .agent
+            .post(&self.url(path))
+            .header("Content-Type", "application/json");
+        for (k, v) in headers {
+            req = req.header(*k, v);
+        }
+        Self::read(req.send(payload))
+    }
+
+    /// The trace of a commit (full id or a unique prefix of 7 or more hex digits).
+    pub fn trace_commit(&self, sha: &str) -> Result<TraceView, ClientError> {
+        self.get("/v1/trace", &[("commit", sha.to_owned())])
+    }
+
+    /// The trace of an artifact (`sha256:<hex>`).
+    pub fn trace_artifact(&self, digest: &str) -> Result<TraceView, ClientError> {
+        self.get("/v1/trace", &[("artifact", digest.to_owned())])
     }
 
     /// Who the token belongs to.

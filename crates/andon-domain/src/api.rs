@@ -199,3 +199,83 @@ pub struct WhoAmI {
     /// Applications.
     pub applications: Vec<String>,
 }
+
+/// `GET /v1/trace`: the chain from artifacts and deployments back to reviews and tickets.
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+pub struct TraceView {
+    /// What was asked: `commit <sha>` or `artifact sha256:<hex>`.
+    pub query: String,
+    /// The artifacts involved, with the evidence about each.
+    pub artifacts: Vec<ArtifactTrace>,
+    /// The commits involved, each with its pull requests, reviews, tickets and deployments.
+    pub commits: Vec<CommitTrace>,
+}
+
+/// An artifact and the evidence naming it.
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+pub struct ArtifactTrace {
+    /// `sha256:<hex>`.
+    pub digest: String,
+    /// The names evidence gave it.
+    pub names: Vec<String>,
+    /// Evidence with the artifact as a subject, oldest first.
+    pub evidence: Vec<EvidenceBrief>,
+}
+
+/// One piece of evidence, briefly.
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+pub struct EvidenceBrief {
+    /// Evidence id.
+    pub id: String,
+    /// Ledger index.
+    pub ledger_index: u64,
+    /// Application.
+    pub application: String,
+    /// Predicate type.
+    pub predicate_type: String,
+    /// The derived summary's kind (`junit`, `provenance`, ...), when typed.
+    pub kind: Option<String>,
+    /// The derived summary.
+    pub summary: Option<serde_json::Value>,
+}
+
+/// A commit and what follows from it.
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+pub struct CommitTrace {
+    /// The full commit id.
+    pub sha: String,
+    /// The commit as pushed (first repository that recorded it), when seen.
+    pub commit: Option<crate::scm::Commit>,
+    /// The ledger entry that recorded the push.
+    pub ledger_index: Option<u64>,
+    /// Tickets named by the commit (message, branch) and its pull requests.
+    pub tickets: Vec<crate::scm::TicketLink>,
+    /// Pull requests whose head or merge commit it is.
+    pub pull_requests: Vec<PullRequestTrace>,
+    /// Deployments of the commit (and of its pull requests' merge commits) reported by
+    /// source control.
+    pub deployments: Vec<crate::scm::ScmDeployment>,
+    /// Evidence naming the commit (provenance, pipeline definitions).
+    pub evidence: Vec<EvidenceBrief>,
+}
+
+/// A pull request, its history and the verdict on its review.
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+pub struct PullRequestTrace {
+    /// `owner/name`.
+    pub repository: String,
+    /// Number.
+    pub number: u64,
+    /// Latest title.
+    pub title: String,
+    /// Source branch.
+    pub source_branch: String,
+    /// Target branch.
+    pub target_branch: String,
+    /// Events, in ledger order: (ledger index, event).
+    pub events: Vec<(u64, crate::scm::ChangeEvent)>,
+    /// Reviews, in ledger order: (ledger index, review).
+    pub reviews: Vec<(u64, crate::scm::Review)>,
+    /// The analysis of its review.
+    pub review: crate::scm::ReviewAnalysis,
+}

@@ -150,3 +150,134 @@ pub fn normalize_sha(s: &str) -> Option<String> {
     ((7..=64).contains(&s.len()) && s.bytes().all(|b| b.is_ascii_hexdigit()))
         .then(|| s.to_ascii_lowercase())
 }
+
+/// What the history of one pull request says about its review: the question an auditor
+/// asks of every change that reached production.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct ReviewAnalysis {
+    /// The author's login, when known.
+    pub author: Option<String>,
+    /// `open`, `closed` or `merged`.
+    pub state: String,
+    /// The head commit that was merged (or the current head while open).
+    pub head_sha: Option<String>,
+    /// The merge commit.
+    pub merge_sha: Option<String>,
+    /// Who merged it.
+    pub merged_by: Option<String>,
+    /// Reviewers other than the author whose approval stood at merge (or now, if open).
+    pub independent_approvers: Vec<String>,
+    /// Whether one of those approvals was given on exactly the head that was merged.
+    pub approved_exact_head: bool,
+    /// Heads pushed after the last independent approval, up to the merge.
+    pub commits_after_approval: Vec<String>,
+    /// Approvals by the author themselves, which do not count.
+    pub self_approvals: u32,
+    /// One sentence: the verdict an auditor reads first.
+    pub finding: String,
+}
+
+fn same_person(a: (&str, Option<&str>), b: (Option<&str>, Option<&str>)) -> Option<bool> {
+    match (a.1, b.1) {
+        (Some(x), Some(y)) => Some(x == y),
+        _ => b.0.map(|login| login.eq_ignore_ascii_case(a.0)),
+    }
+}
+
+/// Analyzes a pull request's events and reviews, each given with the ledger index that
+/// orders them. Approvals count only when given by someone other than the author (by
+/// provider id when both are known, else by login), before the merge (or in the same entry,
+/// as a review attestation records them), and not later
+/// dismissed, withdrawn or superseded by a request for changes from the same reviewer.
+pub fn analyze_review(events: &[(u64, ChangeEvent)], reviews: &[(u64, Review)]) -> ReviewAnalysis {
+    let mut out = ReviewAnalysis::default();
+    let author = events.iter().find_map(|(_, e)| e.author.clone());
+    let author_id = events.iter().find_map(|(_, e)| e.author_id.clone());
+    out.author = author.clone();
+    let merge = events.iter().find(|(_, e)| e.state == "merged");
+    let cutoff = merge.map_or(u64::MAX, |(i, _)| *i);
+    out.state = events
+        .last()
+        .map(|(_, e)| e.state.clone())
+        .unwrap_or_default();
+    if merge.is_some() {
+        out.state = "merged".into();
+    }
+    out.head_sha = match merge {
+        Some((_, m)) => m.head_sha.clone().or_else(|| {
+            events
+                .iter()
+                .rev()
+                .find_map(|(i, e)| (*i <= cutoff).then(|| e.head_sha.clone()).flatten())
+        }),
+        None => events.iter().rev().find_map(|(_, e)| e.head_sha.clone()),
+    };
+    out.merge_sha = merge.and_then(|(_, m)| m.merge_sha.clone());
+    out.merged_by = merge.and_then(|(_, m)| m.actor.clone());
+
+    // Standing approvals per reviewer: (ledger index, commit).
+    let mut standing: Vec<(String, u64, Option<String>)> = Vec::new();
+    for (i, r) in reviews.iter().filter(|(i, _)| *i <= cutoff) {
+        let author_view = (author.as_deref(), author_id.as_deref());
+        let is_author = same_person((&r.reviewer, r.reviewer_id.as_deref()), author_view);
+        standing.retain(|(who, _, _)| who != &r.reviewer);
+        match r.state.as_str() {
+            "approved" if is_author == Some(true) => out.self_approvals += 1,
+            // Independence unknown (no author recorded) is not independence.
+            "approved" if is_author == Some(false) => {
+                standing.push((r.reviewer.clone(), *i, r.commit.clone()));
+            }
+            _ => {}
+        }
+    }
+    out.independent_approvers = standing.iter().map(|(w, _, _)| w.clone()).collect();
+    out.approved_exact_head = out.head_sha.is_some()
+        && standing
+            .iter()
+            .any(|(_, _, c)| c.is_some() && *c == out.head_sha);
+    if let Some(last) = standing.iter().map(|(_, i, _)| *i).max() {
+        let approved: Vec<&Option<String>> = standing.iter().map(|(_, _, c)| c).collect();
+        for (i, e) in events {
+            if *i > last
+                && *i <= cutoff
+                && let Some(h) = &e.head_sha
+                && !approved.contains(&&Some(h.clone()))
+                && !out.commits_after_approval.contains(h)
+            {
+                out.commits_after_approval.push(h.clone());
+            }
+        }
+        if !out.approved_exact_head
+            && let Some(h) = &out.head_sha
+            && !out.commits_after_approval.contains(h)
+        {
+            out.commits_after_approval.push(h.clone());
+        }
+    }
+    out.finding = if author.is_none() && author_id.is_none() {
+        "the author is unknown, so no approval can be shown to be independent".into()
+    } else if out.independent_approvers.is_empty() {
+        if out.self_approvals > 0 {
+            "approved only by its author: no independent review".into()
+        } else {
+            "no approval by anyone other than the author".into()
+        }
+    } else if !out.approved_exact_head {
+        format!(
+            "approved by {}, but on an earlier head: {} commit(s) after the approval were not reviewed",
+            out.independent_approvers.join(", "),
+            out.commits_after_approval.len()
+        )
+    } else {
+        format!(
+            "independently approved by {} on the exact head that was {}",
+            out.independent_approvers.join(", "),
+            if out.state == "merged" {
+                "merged"
+            } else {
+                "current"
+            }
+        )
+    };
+    out
+}

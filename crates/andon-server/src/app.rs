@@ -30,6 +30,14 @@ pub struct Config {
     /// (like PostgreSQL's `commit_delay`). Zero by default: under load, facts queue up during
     /// each commit anyway.
     pub batch_linger: std::time::Duration,
+    /// The secret GitHub signs webhook deliveries with (`X-Hub-Signature-256`); without
+    /// one, `/webhooks/github` refuses every delivery.
+    pub github_webhook_secret: Option<String>,
+    /// The token GitLab sends with webhook deliveries (`X-Gitlab-Token`); without one,
+    /// `/webhooks/gitlab` refuses every delivery.
+    pub gitlab_webhook_token: Option<String>,
+    /// How ticket ids are found in commit messages, branch names and titles.
+    pub ticket_patterns: andon_evidence::tickets::TicketPatterns,
 }
 
 impl Config {
@@ -42,6 +50,9 @@ impl Config {
             max_body_bytes: 4 << 20,
             max_batch: 1024,
             batch_linger: std::time::Duration::ZERO,
+            github_webhook_secret: None,
+            gitlab_webhook_token: None,
+            ticket_patterns: Default::default(),
         }
     }
 }

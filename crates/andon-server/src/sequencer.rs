@@ -14,7 +14,8 @@ use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 
 use andon_domain::api::Receipt;
-use andon_domain::{EntryKind, EvidenceFact, LedgerEntry};
+use andon_domain::scm::SourceFacts;
+use andon_domain::{EntryKind, EvidenceFact, LedgerEntry, SourceEventFact};
 use andon_ledger::{Checkpoint, SignedCheckpoint, leaf_hash};
 use andon_store::{Append, Batch, Effect, Store};
 use tokio::sync::{mpsc, oneshot};
@@ -34,6 +35,17 @@ pub(crate) enum Fact {
         document: Vec<u8>,
         /// The submitting identity.
         actor: String,
+        /// Commits the evidence names.
+        commits: Vec<String>,
+        /// Source-control facts it carries (review attestations).
+        scm: Option<SourceFacts>,
+    },
+    /// A source-control webhook delivery.
+    Source {
+        /// The ledger body.
+        fact: SourceEventFact,
+        /// The payload as received.
+        payload: Vec<u8>,
     },
     /// An administrative fact (application, identity, token, key).
     Admin {
@@ -149,7 +161,7 @@ async fn process(
         .iter()
         .filter_map(|j| match &j.fact {
             Fact::Evidence { id, .. } => Some(id.clone()),
-            Fact::Admin { .. } => None,
+            Fact::Admin { .. } | Fact::Source { .. } => None,
         })
         .collect();
     let known: HashMap<String, u64> = match store.existing_evidence(&ids).await {
@@ -177,6 +189,8 @@ async fn process(
                 fact,
                 document,
                 actor,
+                commits,
+                scm,
             } => {
                 if let Some(&index) = known.get(id).or_else(|| in_batch.get(id)) {
                     Outcome::Existing {
@@ -212,6 +226,8 @@ async fn process(
                                 .collect(),
                             document: document.clone(),
                             summary: fact.summary.as_ref().map(|v| v.to_string()),
+                            commits: commits.clone(),
+                            scm: scm.clone(),
                         },
                     });
                     in_batch.insert(id.clone(), next);
@@ -219,6 +235,54 @@ async fn process(
                     Outcome::New {
                         index: next - 1,
                         id: Some(id.clone()),
+                    }
+                }
+            }
+            Fact::Source { fact, payload } => {
+                let key = format!("{}:{}", fact.provider, fact.delivery);
+                let seen = if claimed.insert(format!("delivery:{key}")) {
+                    store.delivery_seen(&fact.provider, &fact.delivery).await
+                } else {
+                    Ok(true)
+                };
+                match seen {
+                    Err(e) => Outcome::Refused(e.into()),
+                    Ok(true) => Outcome::Refused(ApiError::new(
+                        axum::http::StatusCode::CONFLICT,
+                        "replayed_delivery",
+                        format!(
+                            "{} delivery {} was already recorded",
+                            fact.provider, fact.delivery
+                        ),
+                    )),
+                    Ok(false) => {
+                        let entry = LedgerEntry {
+                            v: 1,
+                            kind: EntryKind::SourceEvent,
+                            time: time.clone(),
+                            actor: format!("webhook:{}", fact.provider),
+                            body: serde_json::to_value(fact).unwrap_or_default(),
+                        };
+                        let bytes = entry.to_bytes();
+                        appends.push(Append {
+                            index: next,
+                            kind: EntryKind::SourceEvent.as_str(),
+                            leaf_hash: leaf_hash(&bytes),
+                            entry: bytes,
+                            time_ms,
+                            effect: Effect::SourceEvent {
+                                provider: fact.provider.clone(),
+                                delivery: fact.delivery.clone(),
+                                event: fact.event.clone(),
+                                payload: payload.clone(),
+                                facts: fact.facts.clone(),
+                            },
+                        });
+                        next += 1;
+                        Outcome::New {
+                            index: next - 1,
+                            id: None,
+                        }
                     }
                 }
             }
@@ -461,7 +525,7 @@ async fn check_admin(
             }
             Some(_) => {}
         },
-        Effect::Token { .. } | Effect::Evidence { .. } => {}
+        Effect::Token { .. } | Effect::Evidence { .. } | Effect::SourceEvent { .. } => {}
     }
     Ok(())
 }

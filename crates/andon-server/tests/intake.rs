@@ -1,131 +1,13 @@
 //! Evidence intake through the real HTTP path, on both backends: what is accepted comes back
 //! with a verifying proof; what is rejected gets a clear 4xx and leaves nothing behind.
 
+mod common;
+
 use andon_client::{Client, ClientError};
 use andon_domain::{Envelope, IN_TOTO_PAYLOAD_TYPE, Sha256Digest, SigningKey, Statement};
 use andon_ledger::NoteVerifier;
-use andon_store::{Counts, Store};
-use andon_testkit::{Backend, TestDb, both_backends};
-
-struct Harness {
-    url: String,
-    admin: Client,
-    rt: tokio::runtime::Runtime,
-    db: TestDb,
-}
-
-impl Harness {
-    fn start(backend: Backend, max_body: usize) -> Self {
-        Self::start_with(backend, max_body, std::time::Duration::ZERO)
-    }
-
-    fn start_with(backend: Backend, max_body: usize, linger: std::time::Duration) -> Self {
-        let db = TestDb::new(backend);
-        let rt = tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(2)
-            .enable_all()
-            .build()
-            .expect("rt");
-        let mut config = andon_server::Config::new(db.url.clone(), [1; 32]);
-        config.max_body_bytes = max_body;
-        config.batch_linger = linger;
-        let (addr, token) = rt.block_on(async {
-            let started = andon_server::App::open(config).await.expect("open");
-            let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-                .await
-                .expect("bind");
-            let addr = listener.local_addr().expect("addr");
-            tokio::spawn(andon_server::serve(
-                listener,
-                started.app,
-                std::future::pending(),
-            ));
-            (
-                addr,
-                started
-                    .admin_token
-                    .expect("first start mints an admin token"),
-            )
-        });
-        let url = format!("http://{addr}");
-        Self {
-            admin: Client::new(&url, Some(token)),
-            url,
-            rt,
-            db,
-        }
-    }
-
-    /// Submits a typed statement and returns the summary the server derived from it.
-    fn typed_summary(
-        &self,
-        ci: &Client,
-        key: &SigningKey,
-        kind: &str,
-        st: &Statement,
-    ) -> serde_json::Value {
-        let r = ci
-            .submit_evidence("pay", None, Some(kind), &st.sign(key))
-            .expect("accepted");
-        self.admin
-            .show_evidence(r.id.as_deref().expect("id"))
-            .expect("show")
-            .summary
-            .expect("summary")
-    }
-
-    /// Submits a typed statement whose report must be refused as unparseable, and checks
-    /// that nothing was written.
-    fn assert_unparseable(&self, ci: &Client, key: &SigningKey, kind: &str, st: &Statement) {
-        let before = self.counts();
-        assert_eq!(
-            code(ci.submit_evidence("pay", None, Some(kind), &st.sign(key))),
-            (422, "unparseable_report".into())
-        );
-        assert_eq!(self.counts(), before, "a refused report wrote something");
-    }
-
-    fn counts(&self) -> Counts {
-        self.rt.block_on(async {
-            Store::connect(&self.db.url)
-                .await
-                .expect("store")
-                .counts()
-                .await
-                .expect("counts")
-        })
-    }
-
-    /// An application, a pipeline identity scoped to it, and its registered key.
-    fn pipeline(&self, app: &str) -> (Client, SigningKey) {
-        self.admin.create_application(app, "team").expect("app");
-        let issued = self
-            .admin
-            .create_identity(&format!("ci-{app}"), "pipeline", &[app.to_owned()])
-            .expect("identity");
-        let key = SigningKey::from_seed(Sha256Digest::of(app.as_bytes()).as_bytes().to_owned());
-        self.admin
-            .register_key(&issued.identity, &key.verifying_key().to_base64())
-            .expect("key");
-        (Client::new(&self.url, Some(issued.token)), key)
-    }
-}
-
-fn envelope(key: &SigningKey, n: u32) -> Vec<u8> {
-    let st = Statement::new(
-        vec![("app.tar".into(), Sha256Digest::of(&n.to_be_bytes()))],
-        "https://example.com/test/v1".into(),
-        serde_json::json!({ "n": n }),
-    );
-    st.sign(key)
-}
-
-fn code(r: Result<andon_domain::api::Receipt, ClientError>) -> (u16, String) {
-    match r {
-        Err(ClientError::Api { status, code, .. }) => (status, code),
-        other => panic!("expected an API error, got {other:?}"),
-    }
-}
+use andon_testkit::{Backend, both_backends};
+use common::{Harness, code, envelope};
 
 fn accepted_evidence_carries_a_verifying_proof_and_is_idempotent(b: Backend) {
     let h = Harness::start(b, 1 << 20);

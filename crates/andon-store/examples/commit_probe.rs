@@ -35,6 +35,8 @@ async fn main() {
                         subjects: vec![("n".into(), format!("{idx:064x}"))],
                         document: vec![b'd'; 900],
                         summary: None,
+                        commits: vec![],
+                        scm: None,
                     },
                 }
             })

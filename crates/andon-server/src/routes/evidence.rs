@@ -6,11 +6,15 @@
 //! the sequencer. A rejected request therefore leaves no row, document or ledger entry.
 
 use andon_domain::api::{EvidencePage, EvidenceView, Receipt};
+use andon_domain::scm::{
+    PIPELINE_DEFINITION_PREDICATE_V1, REVIEW_PREDICATE_V1, SourceFacts, normalize_sha,
+};
 use andon_domain::{
     AppName, Envelope, EvidenceFact, KeyId, REPORT_PREDICATES, ReportPredicate, Role, Sha256Digest,
     Statement, SubjectRef, VerifyingKey, report_kind,
 };
-use andon_evidence::provenance;
+use andon_evidence::tickets::TicketPatterns;
+use andon_evidence::{provenance, review};
 use andon_store::{EvidenceFilter, EvidenceRow, IdentityRow, KeyRow};
 use axum::Json;
 use axum::body::Bytes;
@@ -45,6 +49,8 @@ fn typed_predicates(kind: &str) -> Option<Vec<&'static str>> {
     }
     Some(match kind {
         "generic" => vec![],
+        "review" => vec![REVIEW_PREDICATE_V1],
+        "pipeline-definition" => vec![PIPELINE_DEFINITION_PREDICATE_V1],
         "provenance" => vec![
             "https://slsa.dev/provenance/v1",
             "https://slsa.dev/provenance/v0.2",
@@ -52,6 +58,9 @@ fn typed_predicates(kind: &str) -> Option<Vec<&'static str>> {
         _ => return None,
     })
 }
+
+/// The evidence types `?type=` accepts, for error messages.
+const KNOWN_TYPES: &str = "generic, junit, coverage, sarif, sbom, vulnerabilities, provenance, review, pipeline-definition";
 
 #[derive(Deserialize)]
 pub(crate) struct SubmitQuery {
@@ -113,9 +122,7 @@ fn check_request(caller: &Caller, q: SubmitQuery) -> Result<Intake, ApiError> {
             let types = typed_predicates(&k).ok_or_else(|| {
                 ApiError::bad_request(
                     "unknown_type",
-                    format!(
-                        "unknown evidence type {k:?}; known: generic, junit, coverage, sarif, sbom, provenance"
-                    ),
+                    format!("unknown evidence type {k:?}; known: {KNOWN_TYPES}"),
                 )
             })?;
             Some((k, types))
@@ -152,7 +159,7 @@ async fn check_envelope(
             ),
         ));
     }
-    let summary = summarize(&statement)?;
+    let derived = derive(&statement, &app.0.config.ticket_patterns)?;
     let application = &intake.application;
     let (key, owner, verifying) = signing_key(app, &envelope).await?;
     if owner.role != "pipeline" || !owner.applications.iter().any(|a| a == application.as_str()) {
@@ -178,50 +185,100 @@ async fn check_envelope(
             .collect(),
         keyid: key.keyid.parse::<KeyId>()?,
         signer: owner.name,
-        summary,
+        summary: derived.summary,
     };
     Ok(Fact::Evidence {
         id: document.hex(),
         fact,
         document: body.to_vec(),
         actor: caller.name.clone(),
+        commits: derived.commits,
+        scm: derived.scm,
     })
+}
+
+/// What Andon derives from a typed statement.
+#[derive(Default)]
+struct Derived {
+    /// The summary recorded with the evidence.
+    summary: Option<serde_json::Value>,
+    /// Commits the evidence names, for traceability.
+    commits: Vec<String>,
+    /// Source-control facts (review attestations).
+    scm: Option<SourceFacts>,
+}
+
+fn with_kind<T: serde::Serialize>(kind: &str, s: &T) -> Result<serde_json::Value, ApiError> {
+    let mut v = serde_json::to_value(s).map_err(|e| unparseable(e.to_string()))?;
+    v["kind"] = kind.into();
+    Ok(v)
+}
+
+fn unparseable(m: String) -> ApiError {
+    ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "unparseable_report", m)
 }
 
 /// Derives the summary of a typed report from the report itself. A typed predicate whose
 /// report does not parse is refused (422), naming the line where the parser can.
-fn summarize(statement: &Statement) -> Result<Option<serde_json::Value>, ApiError> {
-    let unparseable =
-        |m: String| ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "unparseable_report", m);
+fn derive(statement: &Statement, tickets: &TicketPatterns) -> Result<Derived, ApiError> {
     let pt = statement.predicate_type.as_str();
+    let p = &statement.predicate;
     if pt == provenance::SLSA_V1 || pt == provenance::SLSA_V02 {
-        let s =
-            provenance::parse(pt, &statement.predicate).map_err(|e| unparseable(e.to_string()))?;
-        let mut v = serde_json::to_value(s).map_err(|e| unparseable(e.to_string()))?;
-        v["kind"] = "provenance".into();
-        return Ok(Some(v));
+        let s = provenance::parse(pt, p).map_err(|e| unparseable(e.to_string()))?;
+        let commits = s
+            .source_commit
+            .iter()
+            .filter_map(|c| normalize_sha(c))
+            .collect();
+        return Ok(Derived {
+            summary: Some(with_kind("provenance", &s)?),
+            commits,
+            scm: None,
+        });
     }
     // SBOMs attested the way cosign does it: the predicate is the document itself.
     if pt == CYCLONEDX_PREDICATE || pt == SPDX_PREDICATE {
         let s = if pt == CYCLONEDX_PREDICATE {
-            andon_evidence::sbom::parse_cyclonedx_json(&statement.predicate)
+            andon_evidence::sbom::parse_cyclonedx_json(p)
         } else {
-            andon_evidence::sbom::parse_spdx_json(&statement.predicate)
+            andon_evidence::sbom::parse_spdx_json(p)
         }
         .map_err(|e| unparseable(e.to_string()))?;
-        let mut v = serde_json::to_value(s).map_err(|e| unparseable(e.to_string()))?;
-        v["kind"] = "sbom".into();
-        return Ok(Some(v));
+        return Ok(Derived {
+            summary: Some(with_kind("sbom", &s)?),
+            ..Default::default()
+        });
+    }
+    if pt == REVIEW_PREDICATE_V1 {
+        let mut facts = review::parse_review(p).map_err(|e| unparseable(e.to_string()))?;
+        tickets.link(&mut facts);
+        return Ok(Derived {
+            summary: Some(with_kind("review", &facts)?),
+            commits: Vec::new(),
+            scm: Some(facts),
+        });
+    }
+    if pt == PIPELINE_DEFINITION_PREDICATE_V1 {
+        let bytes = ReportPredicate::decode(p).map_err(|e| unparseable(e.to_string()))?;
+        let s =
+            review::parse_pipeline_definition(p, &bytes).map_err(|e| unparseable(e.to_string()))?;
+        return Ok(Derived {
+            commits: s.commit.iter().cloned().collect(),
+            summary: Some(with_kind("pipeline-definition", &s)?),
+            scm: None,
+        });
     }
     let Some(kind) = report_kind(pt) else {
-        return Ok(None);
+        return Ok(Derived::default());
     };
-    let bytes =
-        ReportPredicate::decode(&statement.predicate).map_err(|e| unparseable(e.to_string()))?;
+    let bytes = ReportPredicate::decode(p).map_err(|e| unparseable(e.to_string()))?;
     match andon_evidence::summarize(kind, &bytes) {
-        Some(Ok(v)) => Ok(Some(v)),
+        Some(Ok(v)) => Ok(Derived {
+            summary: Some(v),
+            ..Default::default()
+        }),
         Some(Err(e)) => Err(unparseable(e.to_string())),
-        None => Ok(None),
+        None => Ok(Derived::default()),
     }
 }
 

@@ -3,6 +3,8 @@
 mod admin;
 mod evidence;
 mod ledger;
+mod trace;
+mod webhooks;
 
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
@@ -35,6 +37,9 @@ pub(crate) fn router(app: App) -> Router {
         .route("/v1/ledger/entries", get(ledger::entries))
         .route("/v1/ledger/proof/inclusion", get(ledger::inclusion))
         .route("/v1/ledger/proof/consistency", get(ledger::consistency))
+        .route("/v1/trace", get(trace::trace))
+        .route("/webhooks/github", post(webhooks::github))
+        .route("/webhooks/gitlab", post(webhooks::gitlab))
         .fallback(|| async { crate::ApiError::not_found("no such route") })
         .layer(DefaultBodyLimit::max(limit))
         .with_state(app)
