@@ -19,7 +19,8 @@ fixtures=../crates/andon-evidence/tests/fixtures
 for target in $(cargo +nightly fuzz list); do
   corpus=$(mktemp -d)
   case "$target" in
-    junit|coverage|sarif|sbom|provenance) cp "$fixtures/$target"/* "$corpus"/ ;;
+    junit|coverage|sarif|sbom|provenance|vulnerabilities) cp "$fixtures/$target"/* "$corpus"/ ;;
+    github|gitlab) cp "$fixtures/webhooks/$target"/* "$corpus"/ ;;
   esac
   cargo +nightly fuzz run -O "$target" "$corpus" -- -max_total_time="$seconds" -print_final_stats=1 >"$corpus.log" 2>&1 || {
     tail -n 40 "$corpus.log"

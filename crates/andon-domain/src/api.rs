@@ -89,7 +89,7 @@ pub struct EntryView {
     pub leaf_hash: String,
     /// The leaf bytes, standard base64.
     pub entry: String,
-    /// For evidence: the stored document, standard base64.
+    /// The stored document (an evidence envelope, a webhook payload), standard base64.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub document: Option<String>,
 }

@@ -3,9 +3,10 @@
 use std::path::PathBuf;
 use std::process::ExitCode;
 
+use andon_domain::scm::{PIPELINE_DEFINITION_PREDICATE_V1, REVIEW_PREDICATE_V1};
 use andon_domain::{
     ArtifactRef, COVERAGE_PREDICATE_V1, JUNIT_PREDICATE_V1, ReportPredicate, SARIF_PREDICATE_V1,
-    SBOM_PREDICATE_V1, Statement,
+    SBOM_PREDICATE_V1, Statement, VULNERABILITIES_PREDICATE_V1,
 };
 use anyhow::Context as _;
 
@@ -26,9 +27,33 @@ pub enum AttestCmd {
     Sarif(ReportArgs),
     /// A software bill of materials: CycloneDX (JSON or XML) or SPDX 2.3 JSON.
     Sbom(ReportArgs),
+    /// A vulnerability scan: CycloneDX JSON with a vulnerabilities section (or a VEX), or a
+    /// scanner's SARIF (Trivy, Grype).
+    Vulnerabilities(ReportArgs),
     /// SLSA provenance: a file holding the statement a provenance generator wrote (its
     /// predicate and predicate type are taken) or a bare SLSA v1 predicate.
     Provenance(ReportArgs),
+    /// Code review facts, for source control that sends no webhooks: a JSON file with the
+    /// repository, the pull request, its reviews and commits (see docs/evidence.md).
+    Review(ReportArgs),
+    /// The pipeline definition file that ran (embedded; Andon computes its digest).
+    PipelineDefinition(PipelineArgs),
+}
+
+/// Flags of `andon attest pipeline-definition`.
+#[derive(clap::Args, Debug)]
+pub struct PipelineArgs {
+    #[command(flatten)]
+    common: Common,
+    /// The pipeline definition file, e.g. .github/workflows/release.yml.
+    #[arg(long)]
+    pub file: PathBuf,
+    /// The repository it belongs to (owner/name).
+    #[arg(long, env = "ANDON_REPOSITORY")]
+    pub repository: Option<String>,
+    /// The commit it was read at.
+    #[arg(long, env = "ANDON_COMMIT")]
+    pub commit: Option<String>,
 }
 
 /// What every attestation needs.
@@ -114,6 +139,34 @@ pub fn run(args: &Args, cmd: &AttestCmd, out: Output) -> anyhow::Result<ExitCode
         AttestCmd::Coverage(r) => report(r, "coverage", COVERAGE_PREDICATE_V1)?,
         AttestCmd::Sarif(r) => report(r, "sarif", SARIF_PREDICATE_V1)?,
         AttestCmd::Sbom(r) => report(r, "sbom", SBOM_PREDICATE_V1)?,
+        AttestCmd::Vulnerabilities(r) => {
+            report(r, "vulnerabilities", VULNERABILITIES_PREDICATE_V1)?
+        }
+        AttestCmd::Review(r) => {
+            let doc: serde_json::Value = serde_json::from_slice(&read(&r.file)?)
+                .with_context(|| format!("{} is not JSON", r.file.display()))?;
+            (&r.common, "review", REVIEW_PREDICATE_V1.to_owned(), doc)
+        }
+        AttestCmd::PipelineDefinition(p) => {
+            let bytes = read(&p.file)?;
+            let mut predicate = serde_json::to_value(ReportPredicate::new(
+                "application/yaml",
+                Some(p.file.display().to_string()),
+                &bytes,
+            ))?;
+            if let Some(r) = &p.repository {
+                predicate["repository"] = r.clone().into();
+            }
+            if let Some(c) = &p.commit {
+                predicate["commit"] = c.clone().into();
+            }
+            (
+                &p.common,
+                "pipeline-definition",
+                PIPELINE_DEFINITION_PREDICATE_V1.to_owned(),
+                predicate,
+            )
+        }
         AttestCmd::Provenance(r) => {
             let doc: serde_json::Value = serde_json::from_slice(&read(&r.file)?)
                 .with_context(|| format!("{} is not JSON", r.file.display()))?;

@@ -42,6 +42,8 @@ pub struct Embedded {
     pub url: String,
     /// The admin token of its fresh database.
     pub admin_token: String,
+    /// The GitHub webhook secret it was configured with (random).
+    pub github_webhook_secret: String,
     _rt: tokio::runtime::Runtime,
     _dir: Option<tempfile_dir::Dir>,
 }
@@ -74,8 +76,13 @@ pub fn embedded(database: &str) -> anyhow::Result<Embedded> {
         .enable_all()
         .build()?;
     let seed = crate::keys::generate()?.seed();
+    let mut secret = [0u8; 16];
+    getrandom::fill(&mut secret).map_err(|e| anyhow::anyhow!("{e}"))?;
+    let secret = hex::encode(secret);
+    let mut config = andon_server::Config::new(url, seed);
+    config.github_webhook_secret = Some(secret.clone());
     let (addr, token) = rt.block_on(async {
-        let started = andon_server::App::open(andon_server::Config::new(url, seed))
+        let started = andon_server::App::open(config)
             .await
             .map_err(|e| anyhow::anyhow!(e))?;
         let token = started
@@ -94,6 +101,7 @@ pub fn embedded(database: &str) -> anyhow::Result<Embedded> {
     Ok(Embedded {
         url: format!("http://{addr}"),
         admin_token: token,
+        github_webhook_secret: secret,
         _rt: rt,
         _dir: dir,
     })

@@ -55,6 +55,9 @@ pub enum Command {
     /// The ledger: checkpoints and proofs.
     #[command(subcommand)]
     Ledger(LedgerCmd),
+    /// Follow a commit or an artifact back to its pull requests, reviews, tickets and
+    /// deployments.
+    Trace(crate::trace::TraceArgs),
     /// Recompute and check the whole ledger (an auditor's command).
     Verify(crate::verify::VerifyArgs),
     /// Drive a realistic history against a live server.
@@ -286,6 +289,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         Command::Ledger(LedgerCmd::Proof { index, size }) => {
             crate::verify::proof(&args, *index, *size, out)
         }
+        Command::Trace(t) => crate::trace::run(&args, t, out),
         Command::Verify(v) => crate::verify::run(&args, v, out),
         Command::Demo(d) => crate::demo::run(&args, d),
         Command::Bench(b) => crate::bench::run(&args, b),

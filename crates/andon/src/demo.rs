@@ -8,6 +8,7 @@ use andon_domain::{JUNIT_PREDICATE_V1, ReportPredicate, Sha256Digest, Statement}
 use andon_ledger::NoteVerifier;
 
 use crate::cli::Args;
+use crate::github_history::Hook;
 
 /// Flags of `andon demo`.
 #[derive(clap::Args, Debug)]
@@ -18,6 +19,75 @@ pub struct DemoArgs {
     /// Start a throwaway server in this process (fresh SQLite) instead of --server/--token.
     #[arg(long)]
     pub embedded: bool,
+    /// The server's GitHub webhook secret, to replay a pull-request history as GitHub would
+    /// send it (not needed with --embedded).
+    #[arg(long, env = "ANDON_GITHUB_WEBHOOK_SECRET", hide_env_values = true)]
+    pub github_webhook_secret: Option<String>,
+}
+
+/// The pull-request history of one build, as its repository's webhook delivers it. Most
+/// changes are reviewed by someone else on the head that is merged; every sixth gets a push
+/// after the approval; `self_approved` is approved only by its author.
+fn pull_request_history(
+    hook: &mut Hook<'_>,
+    ticket: &str,
+    build: u32,
+    merge_commit: &str,
+    self_approved: bool,
+) -> anyhow::Result<()> {
+    let (author, reviewer) = if build % 2 == 0 {
+        ("alice", "bob")
+    } else {
+        ("dave", "erin")
+    };
+    let head = |n: &str| {
+        hex::encode(
+            Sha256Digest::of(format!("{}{build}{n}", hook.repository).as_bytes()).as_bytes(),
+        )[..40]
+            .to_owned()
+    };
+    let (h1, h2) = (head("h1"), head("h2"));
+    let number = 100 + u64::from(build);
+    let branch = format!("feature/{ticket}");
+    let title = format!(
+        "{ticket} {}",
+        [
+            "refund limits",
+            "currency rounding",
+            "retry budget",
+            "audit log fields"
+        ][build as usize % 4]
+    );
+    hook.push(&branch, &[(&h1, &format!("{ticket} first cut"), author)])?;
+    hook.pull_request("opened", number, &title, author, &branch, &h1, None)?;
+    let merged_head = if self_approved {
+        hook.review(number, author, "approved", &h1)?;
+        h1
+    } else if build % 6 == 0 {
+        hook.review(number, reviewer, "approved", &h1)?;
+        hook.push(&branch, &[(&h2, "fix review nit", author)])?;
+        hook.pull_request("synchronize", number, &title, author, &branch, &h2, None)?;
+        h2
+    } else {
+        if build % 4 == 1 {
+            hook.review(number, reviewer, "changes_requested", &h1)?;
+        }
+        hook.review(number, reviewer, "approved", &h1)?;
+        h1
+    };
+    let merger = if self_approved { author } else { reviewer };
+    hook.pull_request(
+        "closed",
+        number,
+        &title,
+        author,
+        &branch,
+        &merged_head,
+        Some((merge_commit, merger)),
+    )?;
+    let merge_message = format!("Merge pull request #{number} from example/{branch}\n\n{title}");
+    hook.push("main", &[(merge_commit, &merge_message, merger)])?;
+    hook.deployment_status(merge_commit, "staging", "success")
 }
 
 fn provenance(repo: &str, commit: &str, run: &str) -> serde_json::Value {
@@ -73,6 +143,17 @@ pub fn run(args: &Args, d: &DemoArgs) -> anyhow::Result<ExitCode> {
     getrandom::fill(&mut rnd).map_err(|e| anyhow::anyhow!("{e}"))?;
     let suffix = hex::encode(rnd);
     println!("Andon demo against {}", admin.base());
+    let secret = server
+        .as_ref()
+        .map(|s| s.github_webhook_secret.clone())
+        .or_else(|| d.github_webhook_secret.clone());
+    if secret.is_none() {
+        println!(
+            "  (no GitHub webhook secret: skipping the pull-request history; pass --github-webhook-secret)"
+        );
+    }
+    let hooks_client = Client::new(admin.base(), None);
+    let mut traced: Vec<(String, Sha256Digest, String)> = Vec::new();
     let apps = [("payments", "team-payments"), ("storefront", "team-web")];
     let mut sent = 0;
     for (app, team) in apps {
@@ -82,6 +163,14 @@ pub fn run(args: &Args, d: &DemoArgs) -> anyhow::Result<ExitCode> {
             "  application {name} (owner {team}) with pipeline identity ci-{name} and its signing key"
         );
         let repo = format!("https://github.com/example/{app}");
+        let mut hook = secret.as_deref().map(|secret| Hook {
+            client: &hooks_client,
+            secret,
+            repository: format!("example/{app}-{suffix}"),
+            sent: 0,
+            run_id: format!("{app}-{suffix}"),
+        });
+        let prefix = if app == "payments" { "PAY" } else { "WEB" };
         for build in 1..=d.builds {
             let run = format!("{}", 9_000_000 + build * 17);
             let commit =
@@ -89,6 +178,12 @@ pub fn run(args: &Args, d: &DemoArgs) -> anyhow::Result<ExitCode> {
                     .to_owned();
             let image = format!("registry.example.com/{app}");
             let digest = Sha256Digest::of(format!("{app}-image-{build}").as_bytes());
+            if let Some(hook) = hook.as_mut() {
+                let ticket = format!("{prefix}-{}", 40 + build);
+                let self_approved = build + 1 == d.builds;
+                pull_request_history(hook, &ticket, build, &commit, self_approved)?;
+                traced.push((name.clone(), digest, commit.clone()));
+            }
             let statements = [
                 Statement::new(
                     vec![(image.clone(), digest)],
@@ -144,6 +239,35 @@ pub fn run(args: &Args, d: &DemoArgs) -> anyhow::Result<ExitCode> {
             "    JUnit summaries derived by Andon from the reports: {red} of {} builds had failing tests",
             junit.evidence.len()
         );
+    }
+    if !traced.is_empty() {
+        let (mut exact, mut after, mut unreviewed) = (0, 0, 0);
+        let mut example = None;
+        for (app, digest, commit) in &traced {
+            let t = admin.trace_commit(commit)?;
+            let Some(pr) = t.commits.first().and_then(|c| c.pull_requests.first()) else {
+                continue;
+            };
+            let r = &pr.review;
+            if r.independent_approvers.is_empty() {
+                unreviewed += 1;
+                example.get_or_insert((app.clone(), *digest));
+            } else if r.approved_exact_head {
+                exact += 1;
+            } else {
+                after += 1;
+            }
+        }
+        println!(
+            "  GitHub webhooks replayed: {} pull requests; {exact} independently approved on the merged head, {after} with commits pushed after the approval, {unreviewed} merged without an independent review",
+            traced.len()
+        );
+        if let Some((app, digest)) = example {
+            println!(
+                "\n$ andon trace {digest}    # a {app} artifact whose change was approved only by its author"
+            );
+            crate::trace::print(&admin.trace_artifact(&digest.to_string())?);
+        }
     }
     let info = admin.ledger_info()?;
     let verifier = NoteVerifier::parse(&info.verifier_key)?;

@@ -4,9 +4,11 @@ mod attest;
 mod bench;
 mod cli;
 mod demo;
+mod github_history;
 mod keys;
 mod output;
 mod serve;
+mod trace;
 mod verify;
 
 use clap::Parser;

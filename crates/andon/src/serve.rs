@@ -26,6 +26,20 @@ pub struct ServeArgs {
     /// Largest accepted request body, in bytes.
     #[arg(long, env = "ANDON_MAX_BODY_BYTES", default_value_t = 4 << 20)]
     pub max_body_bytes: usize,
+    /// The secret of the GitHub webhook (enables POST /webhooks/github).
+    #[arg(long, env = "ANDON_GITHUB_WEBHOOK_SECRET", hide_env_values = true)]
+    pub github_webhook_secret: Option<String>,
+    /// The secret token of the GitLab webhook (enables POST /webhooks/gitlab).
+    #[arg(long, env = "ANDON_GITLAB_WEBHOOK_TOKEN", hide_env_values = true)]
+    pub gitlab_webhook_token: Option<String>,
+    /// Ticket id patterns (regular expressions, repeatable; the first capture group is the
+    /// id if there is one). Default: Jira-style keys (PAY-123) and #123.
+    #[arg(
+        long = "ticket-pattern",
+        env = "ANDON_TICKET_PATTERNS",
+        value_delimiter = ','
+    )]
+    pub ticket_patterns: Vec<String>,
 }
 
 pub fn run(a: &ServeArgs) -> anyhow::Result<ExitCode> {
@@ -51,6 +65,12 @@ pub fn run(a: &ServeArgs) -> anyhow::Result<ExitCode> {
     let mut config = andon_server::Config::new(url, seed);
     config.origin = a.origin.clone();
     config.max_body_bytes = a.max_body_bytes;
+    config.github_webhook_secret = a.github_webhook_secret.clone();
+    config.gitlab_webhook_token = a.gitlab_webhook_token.clone();
+    if !a.ticket_patterns.is_empty() {
+        config.ticket_patterns = andon_evidence::tickets::TicketPatterns::new(&a.ticket_patterns)
+            .map_err(|e| anyhow::anyhow!(e))?;
+    }
     let rt = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()?;

@@ -8,7 +8,7 @@
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use andon_domain::{EntryKind, EvidenceFact, LedgerEntry, Sha256Digest};
+use andon_domain::{EntryKind, EvidenceFact, LedgerEntry, Sha256Digest, SourceEventFact};
 use andon_ledger::{Hash, MerkleTree, NoteVerifier, leaf_hash, verify_consistency};
 use anyhow::{Context as _, bail};
 use base64::Engine as _;
@@ -122,13 +122,27 @@ fn check_entry(e: &Entry) -> Result<(), String> {
     let entry: LedgerEntry = serde_json::from_slice(&e.entry)
         .map_err(|err| format!("its bytes are not a ledger entry: {err}"))?;
     if entry.kind == EntryKind::Evidence {
-        let fact: EvidenceFact = serde_json::from_value(entry.body)
+        let fact: EvidenceFact = serde_json::from_value(entry.body.clone())
             .map_err(|err| format!("its evidence body is malformed: {err}"))?;
         let doc = e.document.as_ref().ok_or("its document is missing")?;
         if Sha256Digest::of(doc) != fact.document {
             return Err(format!(
                 "its document no longer matches the recorded digest {}",
                 fact.document
+            ));
+        }
+    }
+    if entry.kind == EntryKind::SourceEvent {
+        let fact: SourceEventFact = serde_json::from_value(entry.body)
+            .map_err(|err| format!("its source-control body is malformed: {err}"))?;
+        let doc = e
+            .document
+            .as_ref()
+            .ok_or("its webhook payload is missing")?;
+        if Sha256Digest::of(doc) != fact.payload {
+            return Err(format!(
+                "its webhook payload no longer matches the recorded digest {}",
+                fact.payload
             ));
         }
     }

@@ -11,6 +11,7 @@ use andon_ledger::NoteVerifier;
 use andon_testkit::{Backend, TestDb, both_backends};
 
 const BIN: &str = env!("CARGO_BIN_EXE_andon");
+const WEBHOOK_SECRET: &str = "binary-test-secret";
 
 struct Server {
     child: Child,
@@ -30,6 +31,7 @@ fn start(db: &TestDb, first: bool) -> Server {
         ])
         .arg(db.dir())
         .env("RUST_LOG", "warn")
+        .env("ANDON_GITHUB_WEBHOOK_SECRET", WEBHOOK_SECRET)
         .stdout(Stdio::piped())
         .stderr(Stdio::null())
         .spawn()
@@ -247,6 +249,7 @@ fn the_demo_runs_against_a_live_server(b: Backend) {
             "--builds",
             "4",
         ])
+        .env("ANDON_GITHUB_WEBHOOK_SECRET", WEBHOOK_SECRET)
         .output()
         .expect("demo");
     assert!(
@@ -256,6 +259,14 @@ fn the_demo_runs_against_a_live_server(b: Backend) {
     );
     let text = String::from_utf8_lossy(&out.stdout);
     assert!(text.contains("sent 16 attestations"), "{text}");
+    // The replayed pull-request history: one change per application approved only by its
+    // author, traced from its artifact back to the review.
+    assert!(
+        text.contains("GitHub webhooks replayed: 8 pull requests; 6 independently approved on the merged head, 0 with commits pushed after the approval, 2 merged without an independent review"),
+        "{text}"
+    );
+    assert!(text.contains("✗ approved only by its author"), "{text}");
+    assert!(text.contains("PAY-43 (branch"), "{text}");
     assert!(text.contains("proof of"), "{text}");
     assert!(verify(&[], &server.url, &token).0);
     drop(server_guard(server));
@@ -351,6 +362,67 @@ fn a_pipeline_attests_test_and_coverage_reports_with_the_cli(b: Backend) {
         ],
     );
     assert!(listed.contains(&id), "{listed}");
+
+    // A vulnerability scan and the pipeline definition, then the trace of the commit.
+    let trivy = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../andon-evidence/tests/fixtures/vulnerabilities/trivy-alpine-310.sarif"
+    );
+    let common = ["--app", "pay", "--subject", &subject, "--key", key];
+    let scanned = andon(
+        &ci_token,
+        &[
+            &[
+                "--output",
+                "json",
+                "attest",
+                "vulnerabilities",
+                "--file",
+                trivy,
+            ][..],
+            &common[..],
+        ]
+        .concat(),
+    );
+    let id = serde_json::from_str::<serde_json::Value>(&scanned).expect("json")["id"]
+        .as_str()
+        .expect("id")
+        .to_owned();
+    let shown: serde_json::Value = serde_json::from_str(&andon(
+        &token,
+        &["--output", "json", "evidence", "show", &id],
+    ))
+    .expect("json");
+    assert_eq!(shown["summary"]["max_severity"], "medium");
+    let workflow = db.dir().join("release.yml");
+    std::fs::write(&workflow, "on: push\njobs: {}\n").expect("write");
+    let commit = "9fceb02d0ae598e95dc970b74767f19372d61af8";
+    andon(
+        &ci_token,
+        &[
+            &[
+                "attest",
+                "pipeline-definition",
+                "--file",
+                workflow.to_str().expect("path"),
+                "--repository",
+                "acme/pay",
+                "--commit",
+                commit,
+            ][..],
+            &common[..],
+        ]
+        .concat(),
+    );
+    let traced = andon(&token, &["trace", &commit[..10]]);
+    assert!(traced.contains("pipeline-definition"), "{traced}");
+    assert!(traced.contains("release.yml"), "{traced}");
+    assert!(traced.contains("no pull request recorded"), "{traced}");
+    let traced = andon(
+        &token,
+        &["trace", &subject[subject.find('@').expect("@") + 1..]],
+    );
+    assert!(traced.contains("open findings (max medium)"), "{traced}");
     drop(server_guard(server));
 }
 
