@@ -8,7 +8,7 @@ use andon_domain::{JUNIT_PREDICATE_V1, ReportPredicate, Sha256Digest, Statement}
 use andon_ledger::NoteVerifier;
 
 use crate::cli::Args;
-use crate::github_history::Hook;
+use crate::github_history::{Hook, PullRequest};
 
 /// Flags of `andon demo`.
 #[derive(clap::Args, Debug)]
@@ -35,7 +35,7 @@ fn pull_request_history(
     merge_commit: &str,
     self_approved: bool,
 ) -> anyhow::Result<()> {
-    let (author, reviewer) = if build % 2 == 0 {
+    let (author, reviewer) = if build.is_multiple_of(2) {
         ("alice", "bob")
     } else {
         ("dave", "erin")
@@ -59,14 +59,20 @@ fn pull_request_history(
         ][build as usize % 4]
     );
     hook.push(&branch, &[(&h1, &format!("{ticket} first cut"), author)])?;
-    hook.pull_request("opened", number, &title, author, &branch, &h1, None)?;
+    let pr = PullRequest {
+        number,
+        title: &title,
+        author,
+        branch: &branch,
+    };
+    hook.pull_request("opened", &pr, &h1, None)?;
     let merged_head = if self_approved {
         hook.review(number, author, "approved", &h1)?;
         h1
-    } else if build % 6 == 0 {
+    } else if build.is_multiple_of(6) {
         hook.review(number, reviewer, "approved", &h1)?;
         hook.push(&branch, &[(&h2, "fix review nit", author)])?;
-        hook.pull_request("synchronize", number, &title, author, &branch, &h2, None)?;
+        hook.pull_request("synchronize", &pr, &h2, None)?;
         h2
     } else {
         if build % 4 == 1 {
@@ -76,15 +82,7 @@ fn pull_request_history(
         h1
     };
     let merger = if self_approved { author } else { reviewer };
-    hook.pull_request(
-        "closed",
-        number,
-        &title,
-        author,
-        &branch,
-        &merged_head,
-        Some((merge_commit, merger)),
-    )?;
+    hook.pull_request("closed", &pr, &merged_head, Some((merge_commit, merger)))?;
     let merge_message = format!("Merge pull request #{number} from example/{branch}\n\n{title}");
     hook.push("main", &[(merge_commit, &merge_message, merger)])?;
     hook.deployment_status(merge_commit, "staging", "success")

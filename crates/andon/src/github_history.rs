@@ -14,6 +14,19 @@ const PUSH: &str = include_str!("../../andon-evidence/tests/fixtures/webhooks/gi
 const DEPLOYMENT_STATUS: &str =
     include_str!("../../andon-evidence/tests/fixtures/webhooks/github/deployment_status.json");
 
+/// What stays the same across a pull request's events.
+#[derive(Clone, Copy)]
+pub struct PullRequest<'a> {
+    /// Its number.
+    pub number: u64,
+    /// Its title.
+    pub title: &'a str,
+    /// Its author's login.
+    pub author: &'a str,
+    /// Its source branch.
+    pub branch: &'a str,
+}
+
 /// A repository's webhook, as seen from GitHub's side.
 pub struct Hook<'a> {
     /// The server.
@@ -75,17 +88,21 @@ impl Hook<'_> {
         self.deliver("push", p)
     }
 
-    /// A pull request event: `opened`, `synchronize`, or `closed` with a merge commit.
+    /// A pull request event: `opened`, `synchronize`, or `closed` with a merge commit and
+    /// who merged it.
     pub fn pull_request(
         &mut self,
         action: &str,
-        number: u64,
-        title: &str,
-        author: &str,
-        branch: &str,
+        pr: &PullRequest<'_>,
         head: &str,
         merge: Option<(&str, &str)>,
     ) -> anyhow::Result<()> {
+        let PullRequest {
+            number,
+            title,
+            author,
+            branch,
+        } = *pr;
         let mut p = template(PULL_REQUEST)?;
         p["action"] = action.into();
         let pr = &mut p["pull_request"];
