@@ -1,0 +1,100 @@
+//! The built-in control library compiles, declares its metadata, passes its own unit tests,
+//! and fails closed.
+
+use andon_policy::{Bundle, Policy, PolicyError, Verdict};
+use serde_json::json;
+
+#[test]
+fn the_builtin_library_compiles_with_metadata_and_passing_tests() {
+    let (p, tests) = Policy::validate(Bundle::builtin_default()).expect("valid");
+    let ids: Vec<&str> = p.controls().iter().map(|c| c.id.as_str()).collect();
+    assert_eq!(
+        ids,
+        vec![
+            "coverage",
+            "peer-review",
+            "pipeline-reviewed",
+            "provenance",
+            "sbom",
+            "static-analysis",
+            "tested-before-production",
+            "tests-pass",
+            "vulnerabilities"
+        ]
+    );
+    assert!(
+        p.controls()
+            .iter()
+            .all(|c| !c.frameworks.is_empty() && !c.risk.is_empty())
+    );
+    assert!(tests.len() >= 4, "{tests:?}");
+    assert_eq!(p.version.len(), 64);
+}
+
+#[test]
+fn an_empty_input_denies_with_missing_evidence_never_a_pass() {
+    let p = Policy::compile(Bundle::builtin_default()).expect("compiles");
+    let e = p.evaluate(&json!({"version": andon_policy::INPUT_VERSION, "evidence": [], "commits": [], "deployments": [], "waivers": [], "artifact": {"digest": "sha256:00"}, "environment": {"name": "production", "production": true}}));
+    assert!(!e.allow);
+    assert!(
+        e.controls.iter().all(|c| c.verdict == Verdict::Missing),
+        "{e:#?}"
+    );
+}
+
+#[test]
+fn a_control_that_errors_or_gives_nothing_denies() {
+    let mut b = Bundle::builtin_default();
+    b.builtin = false;
+    b.modules.insert(
+        "broken.rego".into(),
+        r#"package andon.controls.broken
+import rego.v1
+metadata := {"id": "broken", "title": "t", "risk": "r", "stage": "test", "evidence": [], "frameworks": ["x"]}
+result := {"verdict": "pass"} if input.never_there
+"#
+        .into(),
+    );
+    let p = Policy::compile(b).expect("compiles");
+    let e = p.evaluate(&json!({}));
+    assert!(!e.allow);
+    assert_eq!(e.controls[0].verdict, Verdict::Error);
+}
+
+#[test]
+fn bad_bundles_are_refused_with_the_reason() {
+    let mut b = Bundle::builtin_default();
+    b.modules.insert(
+        "x.rego".into(),
+        "package andon.controls.x\nimport rego.v1\nmetadata := {".into(),
+    );
+    assert!(matches!(
+        Policy::compile(b),
+        Err(PolicyError::Syntax { .. })
+    ));
+    let mut b = Bundle::builtin_default();
+    b.modules.insert(
+        "x.rego".into(),
+        "package andon.controls.x\nimport rego.v1\nmetadata := {\"id\": \"x\"}\n".into(),
+    );
+    let e = Policy::compile(b).err().expect("refused");
+    assert!(e.to_string().contains("metadata.title is required"), "{e}");
+    let mut b = Bundle::builtin_default();
+    b.params.insert("no-such-control".into(), json!({}));
+    assert!(
+        Policy::compile(b)
+            .err()
+            .expect("refused")
+            .to_string()
+            .contains("unknown control")
+    );
+    let mut b = Bundle::builtin_default();
+    b.modules.insert(
+        "t.rego".into(),
+        "package andon.controls.tests_pass\nimport rego.v1\ntest_wrong if false\n".into(),
+    );
+    assert!(matches!(
+        Policy::validate(b),
+        Err(PolicyError::Tests { failed: 1, .. })
+    ));
+}
