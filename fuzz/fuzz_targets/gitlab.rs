@@ -1,7 +1,12 @@
 //! Fuzz the GitLab webhook reader, and the ticket finder over the facts it returns.
 #![no_main]
+use std::sync::LazyLock;
+
+static TICKETS: LazyLock<andon_evidence::tickets::TicketPatterns> =
+    LazyLock::new(andon_evidence::tickets::TicketPatterns::default);
+
 libfuzzer_sys::fuzz_target!(|data: &[u8]| {
     if let Ok(Some(mut facts)) = andon_evidence::gitlab::parse(data) {
-        andon_evidence::tickets::TicketPatterns::default().link(&mut facts);
+        TICKETS.link(&mut facts);
     }
 });

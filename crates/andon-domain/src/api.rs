@@ -279,3 +279,68 @@ pub struct PullRequestTrace {
     /// The analysis of its review.
     pub review: crate::scm::ReviewAnalysis,
 }
+
+/// `POST /v1/gate`: may this artifact go to this environment?
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct GateRequest {
+    /// The application.
+    pub application: String,
+    /// The artifact, `name@sha256:<hex>`.
+    pub artifact: String,
+    /// The target environment.
+    pub environment: String,
+    /// Whether the environment is production; by default, names starting with `prod`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub production: Option<bool>,
+}
+
+/// A decision as the API returns it.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct DecisionView {
+    /// Decision id: SHA-256 of the signed envelope.
+    pub id: String,
+    /// Its ledger entry.
+    pub ledger_index: u64,
+    /// The signed decision.
+    pub decision: crate::gate::DecisionDoc,
+    /// The DSSE envelope JSON the server signed (verify it with the log key).
+    pub envelope: String,
+    /// The receipt of the ledger entry, when just decided.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub receipt: Option<Receipt>,
+}
+
+/// The answer to a policy publication.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct PublishedPolicy {
+    /// Name.
+    pub name: String,
+    /// Version: SHA-256 of the resolved bundle.
+    pub version: String,
+    /// The ledger entry that published it.
+    pub ledger_index: u64,
+    /// True when this exact bundle was already published.
+    pub existing: bool,
+    /// The controls it evaluates.
+    pub controls: Vec<String>,
+    /// How many policy unit tests ran (all passed).
+    pub tests: usize,
+}
+
+/// `POST /v1/waivers`.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct WaiverRequest {
+    /// Application.
+    pub application: String,
+    /// Control id.
+    pub control: String,
+    /// A single vulnerability id (for the vulnerabilities control), or the whole control.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub vulnerability: Option<String>,
+    /// Why the exception is acceptable.
+    pub reason: String,
+    /// The ticket tracking the fix.
+    pub ticket: String,
+    /// How long it lasts once approved, in hours.
+    pub hours: u32,
+}

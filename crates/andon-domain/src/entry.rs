@@ -31,6 +31,18 @@ pub enum EntryKind {
     /// A source-control webhook delivery (GitHub, GitLab) and the facts read from it.
     #[serde(rename = "scm.event")]
     SourceEvent,
+    /// A policy bundle was published.
+    #[serde(rename = "policy.published")]
+    PolicyPublished,
+    /// A release gate decided.
+    #[serde(rename = "gate.decision")]
+    GateDecision,
+    /// A waiver was requested.
+    #[serde(rename = "waiver.requested")]
+    WaiverRequested,
+    /// A waiver was approved by someone other than its requester.
+    #[serde(rename = "waiver.approved")]
+    WaiverApproved,
 }
 
 impl EntryKind {
@@ -44,6 +56,10 @@ impl EntryKind {
             EntryKind::KeyRegistered => "key.registered",
             EntryKind::KeyRevoked => "key.revoked",
             EntryKind::SourceEvent => "scm.event",
+            EntryKind::PolicyPublished => "policy.published",
+            EntryKind::GateDecision => "gate.decision",
+            EntryKind::WaiverRequested => "waiver.requested",
+            EntryKind::WaiverApproved => "waiver.approved",
         }
     }
 }

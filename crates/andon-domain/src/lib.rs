@@ -10,6 +10,7 @@ mod digest;
 mod dsse;
 mod entry;
 mod error;
+pub mod gate;
 mod names;
 mod report;
 pub mod scm;

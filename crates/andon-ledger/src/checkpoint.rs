@@ -143,6 +143,11 @@ impl NoteVerifier {
         &self.name
     }
 
+    /// The raw Ed25519 public key: the server also signs gate decisions with it.
+    pub fn public_key(&self) -> [u8; 32] {
+        self.key.to_bytes()
+    }
+
     /// Parses a verifier key string.
     pub fn parse(text: &str) -> Result<Self, LedgerError> {
         let bad = |m: &str| LedgerError::MalformedCheckpoint(format!("verifier key: {m}"));

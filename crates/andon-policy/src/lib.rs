@@ -15,6 +15,7 @@
 
 use std::collections::BTreeMap;
 
+pub use andon_domain::gate::{ControlResult, Verdict};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use sha2::{Digest, Sha256};
@@ -196,52 +197,9 @@ pub struct ControlMeta {
     pub params: Value,
     /// The Rego package (`andon.controls.tests_pass`).
     pub package: String,
-}
-
-/// A control's verdict.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Verdict {
-    /// The control holds.
-    Pass,
-    /// The control does not hold.
-    Fail,
-    /// The evidence it needs is not there: a deny, never a pass.
-    Missing,
-    /// It failed or was missing, and a valid waiver covers it.
-    Waived,
-    /// It does not apply to this target.
-    NotApplicable,
-    /// It could not be evaluated: a deny (fail closed).
-    Error,
-}
-
-impl Verdict {
-    /// Whether the verdict lets the release through.
-    pub fn allows(self) -> bool {
-        matches!(
-            self,
-            Verdict::Pass | Verdict::Waived | Verdict::NotApplicable
-        )
-    }
-}
-
-/// One control's outcome.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct ControlResult {
-    /// Control id.
-    pub id: String,
-    /// Control title.
-    pub title: String,
-    /// Verdict.
-    pub verdict: Verdict,
-    /// Why, in a sentence.
-    pub reason: String,
-    /// The evidence ids behind the verdict.
-    pub evidence: Vec<String>,
-    /// The waiver that covered a failure, when one did.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub waiver: Option<String>,
+    /// Whether it gives a `result` (else a Conftest-style `deny` set).
+    #[serde(default)]
+    pub gives_result: bool,
 }
 
 /// A gate's outcome: allow only if every control allows.
@@ -348,6 +306,17 @@ impl Policy {
                         message: format!("metadata.{k} is required (a non-empty string)"),
                     })
             };
+            let sources: Vec<&String> = bundle
+                .modules
+                .values()
+                .filter(|t| package_of(t).as_deref() == Some(package.as_str()))
+                .collect();
+            let declares = |rule: &str| {
+                let re = regex::Regex::new(&format!(r"(?m)^{rule}\b")).ok();
+                re.is_some_and(|re| sources.iter().any(|t| re.is_match(t)))
+            };
+            let gives_result = declares("result");
+            let gives_deny = declares("deny");
             let control = ControlMeta {
                 id: text("id")?,
                 title: text("title")?,
@@ -357,7 +326,14 @@ impl Policy {
                 frameworks: string_list(&meta, "frameworks", &package)?,
                 params: meta.get("params").cloned().unwrap_or(Value::Null),
                 package: package.clone(),
+                gives_result,
             };
+            if !gives_result && !gives_deny {
+                return Err(PolicyError::Metadata {
+                    package,
+                    message: "a control defines `result` or a `deny` set".into(),
+                });
+            }
             if controls.iter().any(|c| c.id == control.id) {
                 return Err(PolicyError::Metadata {
                     package,
@@ -435,14 +411,12 @@ impl Policy {
 
     /// Runs the bundle's unit tests: every `test_` rule of every module must be true.
     pub fn run_tests(&self) -> Vec<TestOutcome> {
-        let package_re = regex::Regex::new(r"(?m)^package\s+([A-Za-z0-9_.]+)").ok();
-        let test_re = regex::Regex::new(r"(?m)^(test_[A-Za-z0-9_]*)\b").ok();
-        let (Some(package_re), Some(test_re)) = (package_re, test_re) else {
+        let Some(test_re) = regex::Regex::new(r"(?m)^(test_[A-Za-z0-9_]*)\b").ok() else {
             return Vec::new();
         };
         let mut out = Vec::new();
         for text in self.bundle.modules.values() {
-            let Some(package) = package_re.captures(text).and_then(|c| c.get(1)) else {
+            let Some(package) = package_of(text) else {
                 continue;
             };
             let mut names: Vec<&str> = test_re
@@ -451,7 +425,7 @@ impl Policy {
                 .collect();
             names.dedup();
             for name in names {
-                let full = format!("{}.{name}", package.as_str());
+                let full = format!("{package}.{name}");
                 let mut engine = self.engine.clone();
                 engine.set_input(regorus::Value::new_object());
                 let outcome = match engine.eval_rule(format!("data.{full}")) {
@@ -493,6 +467,15 @@ impl Policy {
     }
 }
 
+/// The package a module declares.
+fn package_of(text: &str) -> Option<String> {
+    regex::Regex::new(r"(?m)^package\s+([A-Za-z0-9_.]+)")
+        .ok()?
+        .captures(text)?
+        .get(1)
+        .map(|m| m.as_str().to_owned())
+}
+
 fn evaluate_control(engine: &mut regorus::Engine, c: &ControlMeta) -> ControlResult {
     let base = |verdict, reason: String| ControlResult {
         id: c.id.clone(),
@@ -502,16 +485,22 @@ fn evaluate_control(engine: &mut regorus::Engine, c: &ControlMeta) -> ControlRes
         evidence: Vec::new(),
         waiver: None,
     };
-    let result = match engine.eval_rule(format!("data.{}.result", c.package)) {
-        Ok(v) => to_json(&v),
-        Err(e) => {
+    if c.gives_result {
+        let result = match engine.eval_rule(format!("data.{}.result", c.package)) {
+            Ok(v) => to_json(&v),
+            Err(e) => {
+                return base(
+                    Verdict::Error,
+                    format!("the control failed to evaluate: {e}"),
+                );
+            }
+        };
+        if !result.is_object() {
             return base(
                 Verdict::Error,
-                format!("the control failed to evaluate: {e}"),
+                "the control gave no result for this input (fail closed)".into(),
             );
         }
-    };
-    if result.is_object() {
         let verdict = match result.get("verdict").and_then(Value::as_str) {
             Some("pass") => Verdict::Pass,
             Some("fail") => Verdict::Fail,
@@ -545,8 +534,16 @@ fn evaluate_control(engine: &mut regorus::Engine, c: &ControlMeta) -> ControlRes
         return r;
     }
     // Conftest style: a `deny` set of messages.
-    match engine.eval_rule(format!("data.{}.deny", c.package)) {
-        Ok(v) => match to_json(&v) {
+    let denied = engine
+        .eval_query(format!("data.{}.deny", c.package), false)
+        .map(|r| {
+            r.result
+                .first()
+                .and_then(|q| q.expressions.first())
+                .map_or(Value::Array(Vec::new()), |e| to_json(&e.value))
+        });
+    match denied {
+        Ok(v) => match v {
             Value::Array(msgs) if msgs.is_empty() => {
                 base(Verdict::Pass, "no deny rule fired".into())
             }

@@ -71,6 +71,10 @@ pub(crate) struct Inner {
     pub tokens: RwLock<HashMap<String, IdentityRow>>,
     /// Registered, unrevoked keys with their owners, by key id.
     pub keys: RwLock<HashMap<String, (KeyRow, IdentityRow, andon_domain::VerifyingKey)>>,
+    /// Compiled policies by version: compiling is milliseconds, evaluating microseconds.
+    pub policies: RwLock<HashMap<String, Arc<andon_policy::Policy>>>,
+    /// Signs gate decisions: the log key (decisions and checkpoints verify with one key).
+    pub decision_key: andon_domain::SigningKey,
     pub config: Config,
 }
 
@@ -154,6 +158,8 @@ impl App {
             jobs: tx,
             tokens: RwLock::new(HashMap::new()),
             keys: RwLock::new(HashMap::new()),
+            policies: RwLock::new(HashMap::new()),
+            decision_key: andon_domain::SigningKey::from_seed(config.log_seed),
             config,
         }));
         sequencer::spawn(app.clone(), rx, app.0.config.database_url.clone()).await?;
@@ -186,6 +192,9 @@ impl App {
         } else {
             None
         };
+        crate::routes::gates::publish_builtin(&app)
+            .await
+            .map_err(|e| e.message)?;
         Ok(Started { app, admin_token })
     }
 

@@ -525,7 +525,25 @@ async fn check_admin(
             }
             Some(_) => {}
         },
-        Effect::Token { .. } | Effect::Evidence { .. } | Effect::SourceEvent { .. } => {}
+        Effect::WaiverApproved { id, .. } => {
+            let w = store.waiver(id).await?;
+            if !claimed.insert(format!("waiver-approval:{id}"))
+                || w.as_ref().is_some_and(|w| w.approved_by.is_some())
+            {
+                return Err(ApiError::conflict(format!(
+                    "waiver {id} is already approved"
+                )));
+            }
+            if w.is_none() {
+                return Err(ApiError::not_found(format!("no waiver {id}")));
+            }
+        }
+        Effect::Token { .. }
+        | Effect::Evidence { .. }
+        | Effect::SourceEvent { .. }
+        | Effect::Policy { .. }
+        | Effect::Decision { .. }
+        | Effect::WaiverRequested { .. } => {}
     }
     Ok(())
 }

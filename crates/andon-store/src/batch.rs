@@ -53,6 +53,64 @@ pub enum Effect {
         /// Source-control facts it carries (a review attestation).
         scm: Option<SourceFacts>,
     },
+    /// A policy bundle published.
+    Policy {
+        /// SHA-256 of the bundle.
+        version: String,
+        /// Its name.
+        name: String,
+        /// Applications it applies to, JSON array.
+        applications: String,
+        /// Environments it applies to, JSON array.
+        environments: String,
+        /// The resolved bundle's bytes.
+        bundle: Vec<u8>,
+    },
+    /// A gate decision.
+    Decision {
+        /// SHA-256 of the signed envelope.
+        id: String,
+        /// Application.
+        application: String,
+        /// Target environment.
+        environment: String,
+        /// `sha256:<hex>` of the artifact.
+        artifact_digest: String,
+        /// Allowed.
+        allow: bool,
+        /// The policy version used.
+        policy_version: String,
+        /// The signed decision (DSSE envelope JSON).
+        envelope: Vec<u8>,
+    },
+    /// A waiver requested.
+    WaiverRequested {
+        /// Waiver id.
+        id: String,
+        /// Application.
+        application: String,
+        /// Control id.
+        control: String,
+        /// A vulnerability id, for a waiver of one finding.
+        vulnerability: Option<String>,
+        /// Why.
+        reason: String,
+        /// The ticket tracking it.
+        ticket: String,
+        /// Who asked.
+        requested_by: String,
+        /// How long it lasts once approved.
+        duration_ms: i64,
+    },
+    /// A waiver approved.
+    WaiverApproved {
+        /// Waiver id.
+        id: String,
+        /// Who approved.
+        approved_by: String,
+        /// When it expires (Unix ms).
+        expires_at: i64,
+    },
     /// A source-control webhook delivery and its facts.
     SourceEvent {
         /// `github` or `gitlab`.
@@ -251,6 +309,22 @@ impl Store {
         let mut scm = ScmRows::new();
         let mut evidence_commits =
             Rows::new("INSERT INTO evidence_commits (evidence_idx, sha)", 2, "");
+        let mut policies = Rows::new(
+            "INSERT INTO policies (version, name, applications, environments, bundle, ledger_idx, created_at)",
+            7,
+            "",
+        );
+        let mut decisions = Rows::new(
+            "INSERT INTO decisions (id, ledger_idx, application, environment, artifact_digest, allow, policy_version, created_at, envelope)",
+            9,
+            "",
+        );
+        let mut waivers = Rows::new(
+            "INSERT INTO waivers (id, application, control, vulnerability, reason, ticket, requested_by, duration_ms, requested_idx, requested_at)",
+            10,
+            "",
+        );
+        let mut approvals = Vec::new();
         let mut deliveries = Rows::new(
             "INSERT INTO scm_deliveries (provider, delivery, event, ledger_idx, payload)",
             5,
@@ -341,6 +415,66 @@ impl Store {
                     Val::I(a.time_ms),
                 ]),
                 Effect::KeyRevoked { keyid } => revoked.push((keyid.clone(), a.time_ms)),
+                Effect::Policy {
+                    version,
+                    name,
+                    applications,
+                    environments,
+                    bundle,
+                } => policies.row([
+                    Val::T(version.clone()),
+                    Val::T(name.clone()),
+                    Val::T(applications.clone()),
+                    Val::T(environments.clone()),
+                    Val::B(bundle.clone()),
+                    Val::I(idx),
+                    Val::I(a.time_ms),
+                ]),
+                Effect::Decision {
+                    id,
+                    application,
+                    environment,
+                    artifact_digest,
+                    allow,
+                    policy_version,
+                    envelope,
+                } => decisions.row([
+                    Val::T(id.clone()),
+                    Val::I(idx),
+                    Val::T(application.clone()),
+                    Val::T(environment.clone()),
+                    Val::T(artifact_digest.clone()),
+                    Val::I(i64::from(*allow)),
+                    Val::T(policy_version.clone()),
+                    Val::I(a.time_ms),
+                    Val::B(envelope.clone()),
+                ]),
+                Effect::WaiverRequested {
+                    id,
+                    application,
+                    control,
+                    vulnerability,
+                    reason,
+                    ticket,
+                    requested_by,
+                    duration_ms,
+                } => waivers.row([
+                    Val::T(id.clone()),
+                    Val::T(application.clone()),
+                    Val::T(control.clone()),
+                    Val::OptT(vulnerability.clone()),
+                    Val::T(reason.clone()),
+                    Val::T(ticket.clone()),
+                    Val::T(requested_by.clone()),
+                    Val::I(*duration_ms),
+                    Val::I(idx),
+                    Val::I(a.time_ms),
+                ]),
+                Effect::WaiverApproved {
+                    id,
+                    approved_by,
+                    expires_at,
+                } => approvals.push((id.clone(), approved_by.clone(), idx, a.time_ms, *expires_at)),
                 Effect::SourceEvent {
                     provider,
                     delivery,
@@ -385,6 +519,28 @@ impl Store {
             .insert(&mut tx, backend, "recording webhook deliveries")
             .await?;
         scm.insert(&mut tx, backend).await?;
+        policies
+            .insert(&mut tx, backend, "storing policies")
+            .await?;
+        decisions
+            .insert(&mut tx, backend, "storing decisions")
+            .await?;
+        waivers
+            .insert(&mut tx, backend, "recording waiver requests")
+            .await?;
+        for (id, by, idx, at, expires) in approvals {
+            sqlx::query(
+                "UPDATE waivers SET approved_by = $1, approved_idx = $2, approved_at = $3, expires_at = $4 WHERE id = $5 AND approved_by IS NULL",
+            )
+            .bind(by)
+            .bind(idx)
+            .bind(at)
+            .bind(expires)
+            .bind(id)
+            .execute(&mut *tx)
+            .await
+            .op("approving a waiver")?;
+        }
         for (keyid, at) in revoked {
             sqlx::query(
                 "UPDATE signing_keys SET revoked_at = $1 WHERE keyid = $2 AND revoked_at IS NULL",

@@ -10,6 +10,7 @@
 
 mod batch;
 mod error;
+mod gates;
 mod migrate;
 mod read;
 mod rows;
@@ -18,6 +19,7 @@ mod store;
 
 pub use batch::{Append, Batch, Effect};
 pub use error::StoreError;
+pub use gates::{DecisionRow, PolicyRow, WaiverRow};
 pub use rows::{
     ApplicationRow, Counts, EvidenceFilter, EvidenceRow, IdentityRow, KeyRow, StoredCheckpoint,
     StoredEntry,

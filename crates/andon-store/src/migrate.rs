@@ -14,6 +14,7 @@ const SQLITE: &[(i64, &str)] = &[
         3,
         include_str!("../migrations/sqlite/0003_source_control.sql"),
     ),
+    (4, include_str!("../migrations/sqlite/0004_gates.sql")),
 ];
 const POSTGRES: &[(i64, &str)] = &[
     (
@@ -28,6 +29,7 @@ const POSTGRES: &[(i64, &str)] = &[
         3,
         include_str!("../migrations/postgres/0003_source_control.sql"),
     ),
+    (4, include_str!("../migrations/postgres/0004_gates.sql")),
 ];
 
 pub(crate) async fn run(pool: &AnyPool, backend: Backend) -> Result<(), StoreError> {

@@ -60,13 +60,16 @@ impl Store {
     }
 
     /// Entries `[start, start + limit)` with their documents (an evidence envelope, a webhook
-    /// payload), in order.
+    /// payload, a signed decision, a policy bundle), in order.
     pub async fn entries(&self, start: u64, limit: u32) -> Result<Vec<StoredEntry>, StoreError> {
         let rows = sqlx::query(
-            "SELECT l.idx, l.kind, l.leaf_hash, l.entry, COALESCE(e.document, d.payload) AS document \
+            "SELECT l.idx, l.kind, l.leaf_hash, l.entry, \
+             COALESCE(e.document, d.payload, g.envelope, p.bundle) AS document \
              FROM ledger_entries l \
              LEFT JOIN evidence e ON e.ledger_idx = l.idx \
              LEFT JOIN scm_deliveries d ON d.ledger_idx = l.idx \
+             LEFT JOIN decisions g ON g.ledger_idx = l.idx \
+             LEFT JOIN policies p ON p.ledger_idx = l.idx \
              WHERE l.idx >= $1 ORDER BY l.idx LIMIT $2",
         )
         .bind(start as i64)

@@ -2,6 +2,7 @@
 
 mod admin;
 mod evidence;
+pub(crate) mod gates;
 mod ledger;
 mod trace;
 mod webhooks;
@@ -38,6 +39,18 @@ pub(crate) fn router(app: App) -> Router {
         .route("/v1/ledger/proof/inclusion", get(ledger::inclusion))
         .route("/v1/ledger/proof/consistency", get(ledger::consistency))
         .route("/v1/trace", get(trace::trace))
+        .route(
+            "/v1/policies",
+            post(gates::publish).get(gates::list_policies),
+        )
+        .route("/v1/policies/{version}", get(gates::policy_bundle))
+        .route("/v1/gate", post(gates::gate))
+        .route("/v1/decisions/{id}", get(gates::decision))
+        .route(
+            "/v1/waivers",
+            post(gates::request_waiver).get(gates::list_waivers),
+        )
+        .route("/v1/waivers/{id}/approve", post(gates::approve_waiver))
         .route("/webhooks/github", post(webhooks::github))
         .route("/webhooks/gitlab", post(webhooks::gitlab))
         .fallback(|| async { crate::ApiError::not_found("no such route") })

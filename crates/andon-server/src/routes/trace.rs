@@ -70,7 +70,9 @@ async fn artifact(app: &App, digest: &str) -> Result<(ArtifactTrace, Vec<Evidenc
     Ok((trace, rows))
 }
 
-async fn commit(app: &App, sha: &str) -> Result<CommitTrace, ApiError> {
+/// A commit's trace: as pushed, its pull requests with their review verdicts, tickets,
+/// deployments, and the evidence naming it.
+pub(crate) async fn commit(app: &App, sha: &str) -> Result<CommitTrace, ApiError> {
     let store = app.store();
     let pushed = store.commits(sha).await?;
     let mut out = CommitTrace {

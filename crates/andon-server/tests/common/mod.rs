@@ -2,10 +2,11 @@
 //! through the same client the CLI uses.
 #![allow(dead_code)]
 
-use andon_client::{Client, ClientError};
+use andon_client::{Client, ClientError, github_signature};
 use andon_domain::{Sha256Digest, SigningKey, Statement};
 use andon_store::{Counts, Store};
 use andon_testkit::{Backend, TestDb};
+use serde_json::{Value, json};
 
 pub struct Harness {
     pub url: String,
@@ -135,4 +136,112 @@ pub fn code(r: Result<andon_domain::api::Receipt, ClientError>) -> (u16, String)
         Err(ClientError::Api { status, code, .. }) => (status, code),
         other => panic!("expected an API error, got {other:?}"),
     }
+}
+
+// Source control: GitHub deliveries built from octokit's published examples.
+
+pub const SECRET: &str = "It's a Secret to Everybody";
+pub const GITLAB_TOKEN: &str = "gitlab-hook-token";
+
+pub fn fixture(path: &str) -> Value {
+    let p = format!(
+        "{}/../andon-evidence/tests/fixtures/webhooks/{path}",
+        env!("CARGO_MANIFEST_DIR")
+    );
+    serde_json::from_slice(&std::fs::read(p).expect("fixture")).expect("json")
+}
+
+pub fn start(b: Backend) -> Harness {
+    Harness::start_configured(b, |c| {
+        c.github_webhook_secret = Some(SECRET.into());
+        c.gitlab_webhook_token = Some(GITLAB_TOKEN.into());
+    })
+}
+
+pub fn github(
+    h: &Harness,
+    event: &str,
+    delivery: &str,
+    payload: &[u8],
+) -> Result<Value, ClientError> {
+    Client::new(&h.url, None).deliver_webhook(
+        "/webhooks/github",
+        &[
+            ("X-GitHub-Event", event.into()),
+            ("X-GitHub-Delivery", delivery.into()),
+            ("X-Hub-Signature-256", github_signature(SECRET, payload)),
+        ],
+        payload,
+    )
+}
+
+pub fn err(r: Result<Value, ClientError>) -> (u16, String) {
+    match r {
+        Err(ClientError::Api { status, code, .. }) => (status, code),
+        other => panic!("expected an API error, got {other:?}"),
+    }
+}
+
+pub fn sha(c: char) -> String {
+    c.to_string().repeat(40)
+}
+
+/// A `pull_request` payload: octokit's published example with this PR's particulars.
+pub fn pull_request(
+    action: &str,
+    number: u64,
+    title: &str,
+    author: (&str, u64),
+    head: &str,
+    merge: Option<&str>,
+) -> Vec<u8> {
+    let mut v = fixture("github/pull_request.opened.json");
+    v["action"] = action.into();
+    let pr = &mut v["pull_request"];
+    pr["number"] = number.into();
+    pr["title"] = title.into();
+    pr["user"]["login"] = author.0.into();
+    pr["user"]["id"] = author.1.into();
+    pr["head"]["sha"] = head.into();
+    pr["head"]["ref"] = format!("feature/{number}").into();
+    if let Some(m) = merge {
+        pr["merged"] = true.into();
+        pr["merge_commit_sha"] = m.into();
+        pr["merged_by"] = json!({"login": "release-bot", "id": 9});
+    }
+    serde_json::to_vec(&v).expect("json")
+}
+
+pub fn review(number: u64, reviewer: (&str, u64), state: &str, commit: &str) -> Vec<u8> {
+    let mut v = fixture("github/pull_request_review.submitted.json");
+    v["pull_request"]["number"] = number.into();
+    v["review"]["user"]["login"] = reviewer.0.into();
+    v["review"]["user"]["id"] = reviewer.1.into();
+    v["review"]["state"] = state.into();
+    v["review"]["commit_id"] = commit.into();
+    serde_json::to_vec(&v).expect("json")
+}
+
+pub fn push(commits: &[(&str, &str)]) -> Vec<u8> {
+    let mut v = fixture("github/push.json");
+    let template = v["commits"][0].clone();
+    v["ref"] = "refs/heads/feature/PAY-7-refunds".into();
+    v["commits"] = commits
+        .iter()
+        .map(|(id, message)| {
+            let mut c = template.clone();
+            c["id"] = (*id).into();
+            c["message"] = (*message).into();
+            c
+        })
+        .collect();
+    serde_json::to_vec(&v).expect("json")
+}
+
+pub fn deployment_status(commit: &str, environment: &str, state: &str) -> Vec<u8> {
+    let mut v = fixture("github/deployment_status.json");
+    v["deployment"]["sha"] = commit.into();
+    v["deployment_status"]["environment"] = environment.into();
+    v["deployment_status"]["state"] = state.into();
+    serde_json::to_vec(&v).expect("json")
 }

@@ -1,0 +1,621 @@
+//! Release gates: policies, decisions and waivers.
+//!
+//! `POST /v1/gate` gathers everything Andon knows about an artifact (the evidence naming it,
+//! the commits that evidence names with their pull requests and reviews, deployments, the
+//! waivers in force) into the versioned gate input, evaluates the policy that applies to the
+//! application and environment, signs the decision with the log key and appends it to the
+//! ledger. The signed decision embeds its whole input, so it replays without the server.
+
+use std::collections::BTreeSet;
+use std::sync::Arc;
+
+use andon_domain::api::{DecisionView, GateRequest, PublishedPolicy, WaiverRequest};
+use andon_domain::gate::{DECISION_PAYLOAD_TYPE, DECISION_VERSION, DecisionDoc, PolicyRef};
+use andon_domain::{AppName, ArtifactRef, EntryKind, Envelope, Role, Sha256Digest};
+use andon_policy::{Bundle, Policy};
+use andon_store::{Effect, EvidenceFilter, EvidenceRow, WaiverRow};
+use axum::Json;
+use axum::extract::rejection::{JsonRejection, QueryRejection};
+use axum::extract::{Path, Query, State};
+use axum::http::{StatusCode, header};
+use axum::response::IntoResponse;
+use serde::Deserialize;
+use serde_json::{Value, json};
+
+use crate::ApiError;
+use crate::app::App;
+use crate::auth::Caller;
+use crate::routes::query_error;
+use crate::sequencer::Fact;
+
+/// The longest a waiver may last: 90 days.
+const MAX_WAIVER_HOURS: u32 = 24 * 90;
+/// Evidence records read per gate, at most.
+const MAX_GATE_EVIDENCE: u32 = 1000;
+
+fn json_error(e: JsonRejection) -> ApiError {
+    ApiError::bad_request("bad_json", e.body_text())
+}
+
+fn policy_error(e: andon_policy::PolicyError) -> ApiError {
+    ApiError::new(
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "invalid_policy",
+        e.to_string(),
+    )
+}
+
+/// Publishes `bundle` unless this exact version already is; returns the answer.
+async fn publish_bundle(
+    app: &App,
+    actor: &str,
+    bundle: Bundle,
+) -> Result<PublishedPolicy, ApiError> {
+    let (policy, tests) = Policy::validate(bundle).map_err(policy_error)?;
+    let controls: Vec<String> = policy.controls().iter().map(|c| c.id.clone()).collect();
+    if let Some(row) = app
+        .store()
+        .policies()
+        .await?
+        .into_iter()
+        .find(|p| p.version == policy.version)
+    {
+        return Ok(PublishedPolicy {
+            name: row.name,
+            version: row.version,
+            ledger_index: row.ledger_index,
+            existing: true,
+            controls,
+            tests: tests.len(),
+        });
+    }
+    let b = &policy.bundle;
+    let body = json!({
+        "name": b.name, "version": policy.version, "applications": b.applications,
+        "environments": b.environments, "controls": controls, "disabled": b.disabled,
+        "params": b.params,
+    });
+    let effect = Effect::Policy {
+        version: policy.version.clone(),
+        name: b.name.clone(),
+        applications: serde_json::to_string(&b.applications).unwrap_or_default(),
+        environments: serde_json::to_string(&b.environments).unwrap_or_default(),
+        bundle: b.to_bytes(),
+    };
+    let receipt = app
+        .append(Fact::admin(EntryKind::PolicyPublished, actor, body, effect))
+        .await?;
+    let out = PublishedPolicy {
+        name: policy.name.clone(),
+        version: policy.version.clone(),
+        ledger_index: receipt.ledger_index,
+        existing: false,
+        controls,
+        tests: tests.len(),
+    };
+    if let Ok(mut cache) = app.0.policies.write() {
+        cache.insert(policy.version.clone(), Arc::new(policy));
+    }
+    Ok(out)
+}
+
+/// Publishes the built-in library with default parameters, if this version of it is not
+/// yet in the ledger: the policy of every application and environment without its own.
+pub(crate) async fn publish_builtin(app: &App) -> Result<(), ApiError> {
+    publish_bundle(app, "andon", Bundle::builtin_default())
+        .await
+        .map(|_| ())
+}
+
+/// `POST /v1/policies` (admin): a bundle, validated (syntax, metadata, its unit tests).
+pub(crate) async fn publish(
+    State(app): State<App>,
+    caller: Caller,
+    body: Result<Json<Bundle>, JsonRejection>,
+) -> Result<(StatusCode, Json<PublishedPolicy>), ApiError> {
+    caller.require(&[Role::Admin])?;
+    let Json(bundle) = body.map_err(json_error)?;
+    let p = publish_bundle(&app, &caller.name, bundle).await?;
+    let status = if p.existing {
+        StatusCode::OK
+    } else {
+        StatusCode::CREATED
+    };
+    Ok((status, Json(p)))
+}
+
+/// `GET /v1/policies`.
+pub(crate) async fn list_policies(
+    State(app): State<App>,
+    _caller: Caller,
+) -> Result<Json<Vec<andon_store::PolicyRow>>, ApiError> {
+    Ok(Json(app.store().policies().await?))
+}
+
+/// `GET /v1/policies/{version}`: the bundle's exact bytes (their SHA-256 is the version).
+pub(crate) async fn policy_bundle(
+    State(app): State<App>,
+    _caller: Caller,
+    Path(version): Path<String>,
+) -> Result<impl IntoResponse, ApiError> {
+    let bytes = app
+        .store()
+        .policy_bundle(&version)
+        .await?
+        .ok_or_else(|| ApiError::not_found(format!("no policy version {version}")))?;
+    Ok(([(header::CONTENT_TYPE, "application/json")], bytes))
+}
+
+/// The compiled policy of a version, from the cache or the store.
+async fn compiled(app: &App, version: &str) -> Result<Arc<Policy>, ApiError> {
+    if let Some(p) = app
+        .0
+        .policies
+        .read()
+        .ok()
+        .and_then(|c| c.get(version).cloned())
+    {
+        return Ok(p);
+    }
+    let bytes = app
+        .store()
+        .policy_bundle(version)
+        .await?
+        .ok_or_else(|| ApiError::not_found(format!("no policy version {version}")))?;
+    let bundle: Bundle = serde_json::from_slice(&bytes).map_err(|e| {
+        ApiError::unavailable(format!("stored policy {version} is unreadable: {e}"))
+    })?;
+    let policy = Arc::new(Policy::compile(bundle).map_err(policy_error)?);
+    if let Ok(mut cache) = app.0.policies.write() {
+        cache.insert(version.to_owned(), policy.clone());
+    }
+    Ok(policy)
+}
+
+/// The policy for an application and environment: the most specific published bundle
+/// (application and environment, then application, then environment, then any), the
+/// latest of equals.
+async fn select_policy(
+    app: &App,
+    application: &str,
+    environment: &str,
+) -> Result<Arc<Policy>, ApiError> {
+    let best = app
+        .store()
+        .policies()
+        .await?
+        .into_iter()
+        .filter_map(|p| {
+            let probe = Bundle {
+                applications: p.applications.clone(),
+                environments: p.environments.clone(),
+                ..Bundle::builtin_default()
+            };
+            probe
+                .specificity(application, environment)
+                .map(|s| (s, p.ledger_index, p.version))
+        })
+        .max()
+        .ok_or_else(|| ApiError::unavailable("no policy applies (the built-in one is missing)"))?;
+    compiled(app, &best.2).await
+}
+
+/// Whether an environment is production when the request does not say.
+fn is_production(environment: &str) -> bool {
+    environment.starts_with("prod")
+}
+
+/// The summary a policy sees: long listings that no control reads are dropped, so that the
+/// input (kept in every decision) stays small.
+fn policy_summary(summary: Option<&str>) -> Value {
+    let mut v: Value = summary
+        .and_then(|s| serde_json::from_str(s).ok())
+        .unwrap_or(Value::Null);
+    if let Some(o) = v.as_object_mut() {
+        match o.get("kind").and_then(Value::as_str) {
+            Some("sbom") => {
+                o.remove("listed");
+            }
+            Some("coverage") => {
+                o.remove("files");
+            }
+            _ => {}
+        }
+    }
+    v
+}
+
+fn evidence_input(r: &EvidenceRow) -> Value {
+    let summary = policy_summary(r.summary.as_deref());
+    json!({
+        "id": r.id,
+        "ledger_index": r.ledger_index,
+        "kind": summary.get("kind").and_then(Value::as_str).unwrap_or("generic"),
+        "predicate_type": r.predicate_type,
+        "signer": r.signer,
+        "run": r.run,
+        "accepted_at": jiff::Timestamp::from_millisecond(r.created_at).map(|t| t.to_string()).unwrap_or_default(),
+        "subjects": r.subjects.iter().map(|(n, d)| json!({"name": n, "digest": format!("sha256:{d}")})).collect::<Vec<_>>(),
+        "summary": summary,
+    })
+}
+
+fn waiver_input(w: &WaiverRow) -> Value {
+    let at = |ms: Option<i64>| {
+        ms.and_then(|m| jiff::Timestamp::from_millisecond(m).ok())
+            .map(|t| t.to_string())
+    };
+    json!({
+        "id": w.id, "control": w.control, "vulnerability": w.vulnerability, "reason": w.reason,
+        "ticket": w.ticket, "requested_by": w.requested_by, "approved_by": w.approved_by,
+        "expires_at": at(w.expires_at),
+    })
+}
+
+/// Builds the gate input (`andon.gate/v1`, see docs/gates.md).
+async fn gate_input(
+    app: &App,
+    application: &AppName,
+    artifact: &ArtifactRef,
+    environment: &str,
+    production: bool,
+    now: jiff::Timestamp,
+) -> Result<Value, ApiError> {
+    let store = app.store();
+    let mut rows = store
+        .list_evidence(&EvidenceFilter {
+            application: Some(application.to_string()),
+            subject_digest: Some(artifact.digest.hex()),
+            limit: MAX_GATE_EVIDENCE,
+            ..Default::default()
+        })
+        .await?;
+    rows.reverse();
+    let mut shas = Vec::new();
+    for r in &rows {
+        for c in store.commits_of_evidence(r.ledger_index).await? {
+            if !shas.contains(&c) {
+                shas.push(c);
+            }
+        }
+    }
+    // The artifact was built from its provenance's source commits: their deployments are
+    // the artifact's (a pipeline definition's commit says nothing about where it ran).
+    let sources: BTreeSet<String> = rows
+        .iter()
+        .filter_map(|r| r.summary.as_deref())
+        .filter_map(|s| serde_json::from_str::<Value>(s).ok())
+        .filter(|s| s["kind"] == "provenance")
+        .filter_map(|s| s["source_commit"].as_str().map(str::to_ascii_lowercase))
+        .collect();
+    let mut commits = Vec::new();
+    let mut deployments = Vec::new();
+    for sha in &shas {
+        let c = crate::routes::trace::commit(app, sha).await?;
+        let tickets: BTreeSet<&str> = c.tickets.iter().map(|t| t.ticket.as_str()).collect();
+        for d in c.deployments.iter().filter(|_| sources.contains(sha)) {
+            deployments.push(json!({
+                "environment": d.environment, "state": d.state, "sha": d.sha,
+                "production": is_production(&d.environment), "source": "scm", "at": d.at,
+            }));
+        }
+        commits.push(json!({
+            "sha": c.sha,
+            "repository": c.commit.as_ref().map(|p| p.repository.clone()),
+            "author": c.commit.as_ref().and_then(|p| p.author.clone()),
+            "message": c.commit.as_ref().map(|p| p.message.clone()),
+            "tickets": tickets,
+            "pull_requests": c.pull_requests.iter().map(|pr| json!({
+                "repository": pr.repository, "number": pr.number, "title": pr.title,
+                "source_branch": pr.source_branch, "target_branch": pr.target_branch,
+                "author": pr.review.author, "state": pr.review.state, "review": pr.review,
+            })).collect::<Vec<_>>(),
+        }));
+    }
+    let waivers: Vec<Value> = store
+        .active_waivers(application.as_str(), now.as_millisecond())
+        .await?
+        .iter()
+        .map(waiver_input)
+        .collect();
+    Ok(json!({
+        "version": andon_policy::INPUT_VERSION,
+        "time": now.to_string(),
+        "application": application.as_str(),
+        "artifact": {"name": artifact.name, "digest": artifact.digest.to_string()},
+        "environment": {"name": environment, "production": production},
+        "evidence": rows.iter().map(evidence_input).collect::<Vec<_>>(),
+        "commits": commits,
+        "deployments": deployments,
+        "waivers": waivers,
+    }))
+}
+
+fn check_environment(env: &str) -> Result<(), ApiError> {
+    let ok = !env.is_empty()
+        && env.len() <= 64
+        && env
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.'));
+    if ok {
+        Ok(())
+    } else {
+        Err(ApiError::bad_request(
+            "invalid_environment",
+            format!("environment {env:?} must be 1 to 64 letters, digits, '-', '_' or '.'"),
+        ))
+    }
+}
+
+/// `POST /v1/gate`.
+pub(crate) async fn gate(
+    State(app): State<App>,
+    caller: Caller,
+    body: Result<Json<GateRequest>, JsonRejection>,
+) -> Result<(StatusCode, Json<DecisionView>), ApiError> {
+    caller.require(&[Role::Pipeline, Role::Admin, Role::Approver])?;
+    let Json(req) = body.map_err(json_error)?;
+    let application: AppName = req.application.parse()?;
+    if caller.role == Role::Pipeline
+        && !caller
+            .applications
+            .iter()
+            .any(|a| a == application.as_str())
+    {
+        return Err(ApiError::forbidden(
+            "application_not_allowed",
+            format!("{} may not gate application {application}", caller.name),
+        ));
+    }
+    if !app
+        .store()
+        .applications()
+        .await?
+        .iter()
+        .any(|a| a.name == application.as_str())
+    {
+        return Err(ApiError::not_found(format!("no application {application}")));
+    }
+    let artifact: ArtifactRef = req.artifact.parse()?;
+    check_environment(&req.environment)?;
+    let production = req
+        .production
+        .unwrap_or_else(|| is_production(&req.environment));
+    let now = jiff::Timestamp::now();
+    let input = gate_input(
+        &app,
+        &application,
+        &artifact,
+        &req.environment,
+        production,
+        now,
+    )
+    .await?;
+    let policy = select_policy(&app, application.as_str(), &req.environment).await?;
+    let evaluation = policy.evaluate(&input);
+    let doc = DecisionDoc {
+        version: DECISION_VERSION.into(),
+        application: application.to_string(),
+        environment: req.environment.clone(),
+        artifact: req.artifact.clone(),
+        policy: PolicyRef {
+            name: policy.name.clone(),
+            version: policy.version.clone(),
+        },
+        allow: evaluation.allow,
+        controls: evaluation.controls,
+        input,
+        decided_at: now.to_string(),
+        requested_by: caller.name.clone(),
+    };
+    let payload = serde_json::to_vec(&doc).map_err(|e| ApiError::unavailable(e.to_string()))?;
+    let envelope = serde_json::to_vec(&Envelope::sign(
+        DECISION_PAYLOAD_TYPE,
+        &payload,
+        &app.0.decision_key,
+    ))
+    .map_err(|e| ApiError::unavailable(e.to_string()))?;
+    let id = Sha256Digest::of(&envelope).hex();
+    let body = json!({
+        "id": id, "application": doc.application, "environment": doc.environment,
+        "artifact": doc.artifact, "allow": doc.allow, "policy": doc.policy,
+        "denied_by": doc.controls.iter().filter(|c| !c.verdict.allows()).map(|c| c.id.clone()).collect::<Vec<_>>(),
+    });
+    let effect = Effect::Decision {
+        id: id.clone(),
+        application: doc.application.clone(),
+        environment: doc.environment.clone(),
+        artifact_digest: artifact.digest.to_string(),
+        allow: doc.allow,
+        policy_version: doc.policy.version.clone(),
+        envelope: envelope.clone(),
+    };
+    let receipt = app
+        .append(Fact::admin(
+            EntryKind::GateDecision,
+            &caller.name,
+            body,
+            effect,
+        ))
+        .await?;
+    Ok((
+        StatusCode::CREATED,
+        Json(DecisionView {
+            id,
+            ledger_index: receipt.ledger_index,
+            decision: doc,
+            envelope: String::from_utf8_lossy(&envelope).into_owned(),
+            receipt: Some(receipt),
+        }),
+    ))
+}
+
+/// `GET /v1/decisions/{id}`.
+pub(crate) async fn decision(
+    State(app): State<App>,
+    _caller: Caller,
+    Path(id): Path<String>,
+) -> Result<Json<DecisionView>, ApiError> {
+    let row = app
+        .store()
+        .decision(&id)
+        .await?
+        .ok_or_else(|| ApiError::not_found(format!("no decision {id}")))?;
+    let env = Envelope::parse(&row.envelope)
+        .map_err(|e| ApiError::unavailable(format!("stored decision {id} is unreadable: {e}")))?;
+    let doc: DecisionDoc = serde_json::from_slice(&env.payload)
+        .map_err(|e| ApiError::unavailable(format!("stored decision {id} is unreadable: {e}")))?;
+    Ok(Json(DecisionView {
+        id: row.id,
+        ledger_index: row.ledger_index,
+        decision: doc,
+        envelope: String::from_utf8_lossy(&row.envelope).into_owned(),
+        receipt: None,
+    }))
+}
+
+/// `POST /v1/waivers`: anyone but an auditor may ask.
+pub(crate) async fn request_waiver(
+    State(app): State<App>,
+    caller: Caller,
+    body: Result<Json<WaiverRequest>, JsonRejection>,
+) -> Result<(StatusCode, Json<WaiverRow>), ApiError> {
+    caller.require(&[Role::Admin, Role::Approver, Role::Pipeline])?;
+    let Json(req) = body.map_err(json_error)?;
+    let application: AppName = req.application.parse()?;
+    if !app
+        .store()
+        .applications()
+        .await?
+        .iter()
+        .any(|a| a.name == application.as_str())
+    {
+        return Err(ApiError::not_found(format!("no application {application}")));
+    }
+    let policy = select_policy(&app, application.as_str(), "production").await?;
+    if !policy.controls().iter().any(|c| c.id == req.control) {
+        return Err(ApiError::bad_request(
+            "unknown_control",
+            format!("no control {:?} in policy {}", req.control, policy.name),
+        ));
+    }
+    let text_ok = |s: &str, max: usize| !s.trim().is_empty() && s.len() <= max;
+    if !text_ok(&req.reason, 2000) || !text_ok(&req.ticket, 128) {
+        return Err(ApiError::bad_request(
+            "invalid_waiver",
+            "a waiver needs a reason (up to 2000 characters) and a ticket (up to 128)",
+        ));
+    }
+    if req.hours == 0 || req.hours > MAX_WAIVER_HOURS {
+        return Err(ApiError::bad_request(
+            "invalid_waiver",
+            format!("a waiver lasts 1 to {MAX_WAIVER_HOURS} hours"),
+        ));
+    }
+    if let Some(v) = &req.vulnerability
+        && (v.is_empty() || v.len() > 128)
+    {
+        return Err(ApiError::bad_request(
+            "invalid_waiver",
+            "a vulnerability id is 1 to 128 characters",
+        ));
+    }
+    let mut raw = [0u8; 6];
+    getrandom::fill(&mut raw).map_err(|e| ApiError::unavailable(format!("no randomness: {e}")))?;
+    let id = format!("W-{}", hex::encode(raw));
+    let duration_ms = i64::from(req.hours) * 3_600_000;
+    let body = json!({
+        "id": id, "application": application.as_str(), "control": req.control,
+        "vulnerability": req.vulnerability, "reason": req.reason, "ticket": req.ticket,
+        "hours": req.hours,
+    });
+    let effect = Effect::WaiverRequested {
+        id: id.clone(),
+        application: application.to_string(),
+        control: req.control.clone(),
+        vulnerability: req.vulnerability.clone(),
+        reason: req.reason.clone(),
+        ticket: req.ticket.clone(),
+        requested_by: caller.name.clone(),
+        duration_ms,
+    };
+    app.append(Fact::admin(
+        EntryKind::WaiverRequested,
+        &caller.name,
+        body,
+        effect,
+    ))
+    .await?;
+    let row = app
+        .store()
+        .waiver(&id)
+        .await?
+        .ok_or_else(|| ApiError::unavailable("the waiver was not stored"))?;
+    Ok((StatusCode::CREATED, Json(row)))
+}
+
+/// `POST /v1/waivers/{id}/approve`: an approver or admin other than the requester.
+pub(crate) async fn approve_waiver(
+    State(app): State<App>,
+    caller: Caller,
+    Path(id): Path<String>,
+) -> Result<Json<WaiverRow>, ApiError> {
+    caller.require(&[Role::Admin, Role::Approver])?;
+    let w = app
+        .store()
+        .waiver(&id)
+        .await?
+        .ok_or_else(|| ApiError::not_found(format!("no waiver {id}")))?;
+    if w.requested_by == caller.name {
+        return Err(ApiError::forbidden(
+            "self_approval",
+            format!(
+                "{} requested waiver {id} and may not approve it",
+                caller.name
+            ),
+        ));
+    }
+    if w.approved_by.is_some() {
+        return Err(ApiError::conflict(format!(
+            "waiver {id} is already approved"
+        )));
+    }
+    let expires_at = jiff::Timestamp::now().as_millisecond() + w.duration_ms;
+    let body = json!({
+        "id": id, "approved_by": caller.name,
+        "expires_at": jiff::Timestamp::from_millisecond(expires_at).map(|t| t.to_string()).unwrap_or_default(),
+    });
+    let effect = Effect::WaiverApproved {
+        id: id.clone(),
+        approved_by: caller.name.clone(),
+        expires_at,
+    };
+    app.append(Fact::admin(
+        EntryKind::WaiverApproved,
+        &caller.name,
+        body,
+        effect,
+    ))
+    .await?;
+    let row = app
+        .store()
+        .waiver(&id)
+        .await?
+        .ok_or_else(|| ApiError::unavailable("the waiver vanished"))?;
+    Ok(Json(row))
+}
+
+#[derive(Deserialize)]
+pub(crate) struct WaiverQuery {
+    app: Option<String>,
+}
+
+/// `GET /v1/waivers[?app=]`.
+pub(crate) async fn list_waivers(
+    State(app): State<App>,
+    _caller: Caller,
+    query: Result<Query<WaiverQuery>, QueryRejection>,
+) -> Result<Json<Vec<WaiverRow>>, ApiError> {
+    let Query(q) = query.map_err(query_error)?;
+    Ok(Json(app.store().waivers(q.app.as_deref()).await?))
+}

@@ -1,0 +1,228 @@
+//! Read queries over policies, decisions and waivers.
+
+use serde::Serialize;
+use sqlx::Row;
+use sqlx::any::AnyRow;
+
+use crate::error::Op;
+use crate::{Store, StoreError};
+
+/// A published policy bundle (without its text).
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct PolicyRow {
+    /// SHA-256 of the bundle.
+    pub version: String,
+    /// Name.
+    pub name: String,
+    /// Applications it applies to (empty: all).
+    pub applications: Vec<String>,
+    /// Environments it applies to (empty: all).
+    pub environments: Vec<String>,
+    /// The ledger entry that published it.
+    pub ledger_index: u64,
+    /// When (Unix ms).
+    pub created_at: i64,
+}
+
+/// A recorded decision.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct DecisionRow {
+    /// SHA-256 of the envelope.
+    pub id: String,
+    /// Ledger index.
+    pub ledger_index: u64,
+    /// Application.
+    pub application: String,
+    /// Environment.
+    pub environment: String,
+    /// `sha256:<hex>`.
+    pub artifact_digest: String,
+    /// Allowed.
+    pub allow: bool,
+    /// Policy version used.
+    pub policy_version: String,
+    /// When (Unix ms).
+    pub created_at: i64,
+    /// The signed decision (DSSE envelope JSON).
+    #[serde(skip)]
+    pub envelope: Vec<u8>,
+}
+
+/// A waiver and where it stands.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct WaiverRow {
+    /// Id.
+    pub id: String,
+    /// Application.
+    pub application: String,
+    /// Control id.
+    pub control: String,
+    /// Vulnerability id, for a waiver of one finding.
+    pub vulnerability: Option<String>,
+    /// Why.
+    pub reason: String,
+    /// Ticket.
+    pub ticket: String,
+    /// Who asked.
+    pub requested_by: String,
+    /// Length once approved (ms).
+    pub duration_ms: i64,
+    /// Ledger index of the request.
+    pub requested_index: u64,
+    /// When requested (Unix ms).
+    pub requested_at: i64,
+    /// Who approved.
+    pub approved_by: Option<String>,
+    /// Ledger index of the approval.
+    pub approved_index: Option<u64>,
+    /// When approved (Unix ms).
+    pub approved_at: Option<i64>,
+    /// When it expires (Unix ms).
+    pub expires_at: Option<i64>,
+}
+
+fn get<'r, T>(row: &'r AnyRow, col: &str) -> Result<T, StoreError>
+where
+    T: sqlx::Decode<'r, sqlx::Any> + sqlx::Type<sqlx::Any>,
+{
+    row.try_get(col).op("decoding a gate row")
+}
+
+fn list(row: &AnyRow, col: &str) -> Result<Vec<String>, StoreError> {
+    let text: String = get(row, col)?;
+    serde_json::from_str(&text).map_err(|e| StoreError::Corrupt {
+        what: format!("policies.{col}"),
+        detail: e.to_string(),
+    })
+}
+
+fn waiver_row(r: &AnyRow) -> Result<WaiverRow, StoreError> {
+    Ok(WaiverRow {
+        id: get(r, "id")?,
+        application: get(r, "application")?,
+        control: get(r, "control")?,
+        vulnerability: get(r, "vulnerability")?,
+        reason: get(r, "reason")?,
+        ticket: get(r, "ticket")?,
+        requested_by: get(r, "requested_by")?,
+        duration_ms: get(r, "duration_ms")?,
+        requested_index: get::<i64>(r, "requested_idx")? as u64,
+        requested_at: get(r, "requested_at")?,
+        approved_by: get(r, "approved_by")?,
+        approved_index: get::<Option<i64>>(r, "approved_idx")?.map(|i| i as u64),
+        approved_at: get(r, "approved_at")?,
+        expires_at: get(r, "expires_at")?,
+    })
+}
+
+const WAIVER_SELECT: &str = "SELECT id, application, control, vulnerability, reason, ticket, requested_by, duration_ms, requested_idx, requested_at, approved_by, approved_idx, approved_at, expires_at FROM waivers";
+
+impl Store {
+    /// Every published policy, oldest first.
+    pub async fn policies(&self) -> Result<Vec<PolicyRow>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT version, name, applications, environments, ledger_idx, created_at FROM policies ORDER BY ledger_idx",
+        )
+        .fetch_all(&self.pool)
+        .await
+        .op("listing policies")?;
+        rows.iter()
+            .map(|r| {
+                Ok(PolicyRow {
+                    version: get(r, "version")?,
+                    name: get(r, "name")?,
+                    applications: list(r, "applications")?,
+                    environments: list(r, "environments")?,
+                    ledger_index: get::<i64>(r, "ledger_idx")? as u64,
+                    created_at: get(r, "created_at")?,
+                })
+            })
+            .collect()
+    }
+
+    /// A policy bundle's bytes by version.
+    pub async fn policy_bundle(&self, version: &str) -> Result<Option<Vec<u8>>, StoreError> {
+        sqlx::query_scalar("SELECT bundle FROM policies WHERE version = $1")
+            .bind(version)
+            .fetch_optional(&self.pool)
+            .await
+            .op("reading a policy")
+    }
+
+    /// A decision by id.
+    pub async fn decision(&self, id: &str) -> Result<Option<DecisionRow>, StoreError> {
+        let row = sqlx::query(
+            "SELECT id, ledger_idx, application, environment, artifact_digest, allow, policy_version, created_at, envelope FROM decisions WHERE id = $1",
+        )
+        .bind(id)
+        .fetch_optional(&self.pool)
+        .await
+        .op("reading a decision")?;
+        row.map(|r| {
+            Ok(DecisionRow {
+                id: get(&r, "id")?,
+                ledger_index: get::<i64>(&r, "ledger_idx")? as u64,
+                application: get(&r, "application")?,
+                environment: get(&r, "environment")?,
+                artifact_digest: get(&r, "artifact_digest")?,
+                allow: get::<i64>(&r, "allow")? != 0,
+                policy_version: get(&r, "policy_version")?,
+                created_at: get(&r, "created_at")?,
+                envelope: get(&r, "envelope")?,
+            })
+        })
+        .transpose()
+    }
+
+    /// A waiver by id.
+    pub async fn waiver(&self, id: &str) -> Result<Option<WaiverRow>, StoreError> {
+        let row = sqlx::query(sqlx::AssertSqlSafe(format!(
+            "{WAIVER_SELECT} WHERE id = $1"
+        )))
+        .bind(id)
+        .fetch_optional(&self.pool)
+        .await
+        .op("reading a waiver")?;
+        row.as_ref().map(waiver_row).transpose()
+    }
+
+    /// Waivers, newest first; of one application when given.
+    pub async fn waivers(&self, application: Option<&str>) -> Result<Vec<WaiverRow>, StoreError> {
+        let rows = match application {
+            Some(a) => {
+                sqlx::query(sqlx::AssertSqlSafe(format!(
+                    "{WAIVER_SELECT} WHERE application = $1 ORDER BY requested_idx DESC"
+                )))
+                .bind(a)
+                .fetch_all(&self.pool)
+                .await
+            }
+            None => {
+                sqlx::query(sqlx::AssertSqlSafe(format!(
+                    "{WAIVER_SELECT} ORDER BY requested_idx DESC"
+                )))
+                .fetch_all(&self.pool)
+                .await
+            }
+        }
+        .op("listing waivers")?;
+        rows.iter().map(waiver_row).collect()
+    }
+
+    /// Approved waivers of an application in force at `now_ms`.
+    pub async fn active_waivers(
+        &self,
+        application: &str,
+        now_ms: i64,
+    ) -> Result<Vec<WaiverRow>, StoreError> {
+        let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
+            "{WAIVER_SELECT} WHERE application = $1 AND approved_by IS NOT NULL AND expires_at > $2 ORDER BY id"
+        )))
+        .bind(application)
+        .bind(now_ms)
+        .fetch_all(&self.pool)
+        .await
+        .op("reading waivers in force")?;
+        rows.iter().map(waiver_row).collect()
+    }
+}
