@@ -55,6 +55,17 @@ pub enum Command {
     /// The ledger: checkpoints and proofs.
     #[command(subcommand)]
     Ledger(LedgerCmd),
+    /// Ask the release gate: may this artifact go to this environment? Exit 0 allow, 1 deny.
+    Gate(crate::gate::GateArgs),
+    /// Recorded gate decisions: show, replay.
+    #[command(subcommand)]
+    Decision(crate::gate::DecisionCmd),
+    /// Policies: publish, list, test, evaluate locally.
+    #[command(subcommand)]
+    Policy(crate::gate::PolicyCmd),
+    /// Waivers: request, approve, list.
+    #[command(subcommand)]
+    Waiver(crate::gate::WaiverCmd),
     /// Follow a commit or an artifact back to its pull requests, reviews, tickets and
     /// deployments.
     Trace(crate::trace::TraceArgs),
@@ -290,6 +301,10 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
             crate::verify::proof(&args, *index, *size, out)
         }
         Command::Trace(t) => crate::trace::run(&args, t, out),
+        Command::Gate(g) => crate::gate::gate(&args, g, out),
+        Command::Decision(d) => crate::gate::decision(&args, d, out),
+        Command::Policy(p) => crate::gate::policy(&args, p, out),
+        Command::Waiver(w) => crate::gate::waiver(&args, w, out),
         Command::Verify(v) => crate::verify::run(&args, v, out),
         Command::Demo(d) => crate::demo::run(&args, d),
         Command::Bench(b) => crate::bench::run(&args, b),

@@ -4,6 +4,7 @@ mod attest;
 mod bench;
 mod cli;
 mod demo;
+mod gate;
 mod github_history;
 mod keys;
 mod output;

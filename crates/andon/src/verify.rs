@@ -132,6 +132,27 @@ fn check_entry(e: &Entry) -> Result<(), String> {
             ));
         }
     }
+    if entry.kind == EntryKind::GateDecision {
+        let doc = e
+            .document
+            .as_ref()
+            .ok_or("its signed decision is missing")?;
+        let id = entry.body["id"].as_str().unwrap_or_default();
+        if Sha256Digest::of(doc).hex() != id {
+            return Err(format!(
+                "its signed decision no longer matches the recorded id {id}"
+            ));
+        }
+    }
+    if entry.kind == EntryKind::PolicyPublished {
+        let doc = e.document.as_ref().ok_or("its policy bundle is missing")?;
+        let version = entry.body["version"].as_str().unwrap_or_default();
+        if andon_policy::version_of(doc) != version {
+            return Err(format!(
+                "its policy bundle no longer matches the recorded version {version}"
+            ));
+        }
+    }
     if entry.kind == EntryKind::SourceEvent {
         let fact: SourceEventFact = serde_json::from_value(entry.body)
             .map_err(|err| format!("its source-control body is malformed: {err}"))?;

@@ -42,3 +42,11 @@ CREATE TABLE waivers (
     expires_at    BIGINT
 );
 CREATE INDEX waivers_by_app ON waivers (application, control);
+
+-- The documents the ledger binds by digest are never rewritten.
+CREATE TRIGGER decisions_immutable BEFORE UPDATE ON decisions
+FOR EACH ROW EXECUTE FUNCTION andon_append_only();
+CREATE TRIGGER policies_immutable BEFORE UPDATE ON policies
+FOR EACH ROW EXECUTE FUNCTION andon_append_only();
+CREATE TRIGGER scm_deliveries_immutable BEFORE UPDATE ON scm_deliveries
+FOR EACH ROW EXECUTE FUNCTION andon_append_only();

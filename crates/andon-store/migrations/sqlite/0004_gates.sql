@@ -42,3 +42,11 @@ CREATE TABLE waivers (
     expires_at    BIGINT
 );
 CREATE INDEX waivers_by_app ON waivers (application, control);
+
+-- The documents the ledger binds by digest are never rewritten.
+CREATE TRIGGER decisions_no_update BEFORE UPDATE ON decisions
+BEGIN SELECT RAISE(ABORT, 'decisions are immutable'); END;
+CREATE TRIGGER policies_no_update BEFORE UPDATE ON policies
+BEGIN SELECT RAISE(ABORT, 'policies are immutable'); END;
+CREATE TRIGGER scm_deliveries_no_update BEFORE UPDATE ON scm_deliveries
+BEGIN SELECT RAISE(ABORT, 'webhook deliveries are immutable'); END;
