@@ -260,6 +260,37 @@ impl Store {
         rows.iter().map(|r| get(r, "id")).collect()
     }
 
+    /// The distinct commits named by any of the evidence at these ledger indexes, in one
+    /// query.
+    pub async fn commits_of_evidence_set(
+        &self,
+        ledger_indexes: &[u64],
+    ) -> Result<Vec<String>, StoreError> {
+        let mut out: Vec<String> = Vec::new();
+        for chunk in ledger_indexes.chunks(500) {
+            let placeholders: Vec<String> = (1..=chunk.len()).map(|i| format!("${i}")).collect();
+            let sql = format!(
+                "SELECT DISTINCT sha FROM evidence_commits WHERE evidence_idx IN ({}) ORDER BY sha",
+                placeholders.join(",")
+            );
+            let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
+            for i in chunk {
+                q = q.bind(*i as i64);
+            }
+            for r in q
+                .fetch_all(&self.pool)
+                .await
+                .op("reading the commits of evidence")?
+            {
+                let sha: String = get(&r, "sha")?;
+                if !out.contains(&sha) {
+                    out.push(sha);
+                }
+            }
+        }
+        Ok(out)
+    }
+
     /// The commits named by evidence `id`.
     pub async fn commits_of_evidence(&self, ledger_index: u64) -> Result<Vec<String>, StoreError> {
         let rows =

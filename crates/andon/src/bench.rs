@@ -15,6 +15,8 @@ use crate::cli::Args;
 pub enum BenchCmd {
     /// Evidence intake throughput and latency.
     Ingest(IngestArgs),
+    /// Release-gate decisions per second and latency, beside the bare Rego engine.
+    Gate(crate::bench_gate::GateBenchArgs),
 }
 
 /// Flags of `andon bench ingest`.
@@ -120,7 +122,7 @@ pub fn pipeline(
     Ok((Client::new(admin.base(), Some(issued.token)), key))
 }
 
-fn percentile(sorted: &[Duration], p: f64) -> f64 {
+pub fn percentile(sorted: &[Duration], p: f64) -> f64 {
     if sorted.is_empty() {
         return 0.0;
     }
@@ -143,13 +145,16 @@ fn raw_verify_rate() -> f64 {
 }
 
 pub fn run(args: &Args, cmd: &BenchCmd) -> anyhow::Result<ExitCode> {
-    let BenchCmd::Ingest(b) = cmd;
     if std::env::var_os("RUST_LOG").is_some() {
         tracing_subscriber::fmt()
             .with_env_filter(tracing_subscriber::EnvFilter::from_default_env())
             .with_writer(std::io::stderr)
             .init();
     }
+    let b = match cmd {
+        BenchCmd::Ingest(b) => b,
+        BenchCmd::Gate(g) => return crate::bench_gate::run(args, g),
+    };
     let server = b.embedded.as_deref().map(embedded).transpose()?;
     let (url, token) = match &server {
         Some(s) => (s.url.clone(), Some(s.admin_token.clone())),

@@ -88,7 +88,7 @@ fn pull_request_history(
     hook.deployment_status(merge_commit, "staging", "success")
 }
 
-fn provenance(repo: &str, commit: &str, run: &str) -> serde_json::Value {
+pub fn provenance(repo: &str, commit: &str, run: &str) -> serde_json::Value {
     serde_json::json!({
         "buildDefinition": {
             "buildType": "https://actions.github.io/buildtypes/workflow/v1",

@@ -2,6 +2,7 @@
 
 mod attest;
 mod bench;
+mod bench_gate;
 mod cli;
 mod demo;
 mod gate;

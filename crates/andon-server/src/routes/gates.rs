@@ -271,14 +271,8 @@ async fn gate_input(
         })
         .await?;
     rows.reverse();
-    let mut shas = Vec::new();
-    for r in &rows {
-        for c in store.commits_of_evidence(r.ledger_index).await? {
-            if !shas.contains(&c) {
-                shas.push(c);
-            }
-        }
-    }
+    let indexes: Vec<u64> = rows.iter().map(|r| r.ledger_index).collect();
+    let shas = store.commits_of_evidence_set(&indexes).await?;
     // The artifact was built from its provenance's source commits: their deployments are
     // the artifact's (a pipeline definition's commit says nothing about where it ran).
     let sources: BTreeSet<String> = rows
@@ -291,7 +285,7 @@ async fn gate_input(
     let mut commits = Vec::new();
     let mut deployments = Vec::new();
     for sha in &shas {
-        let c = crate::routes::trace::commit(app, sha).await?;
+        let c = crate::routes::trace::commit_with(app, sha, false).await?;
         let tickets: BTreeSet<&str> = c.tickets.iter().map(|t| t.ticket.as_str()).collect();
         for d in c.deployments.iter().filter(|_| sources.contains(sha)) {
             deployments.push(json!({
@@ -382,6 +376,7 @@ pub(crate) async fn gate(
         .production
         .unwrap_or_else(|| is_production(&req.environment));
     let now = jiff::Timestamp::now();
+    let began = std::time::Instant::now();
     let input = gate_input(
         &app,
         &application,
@@ -391,8 +386,11 @@ pub(crate) async fn gate(
         now,
     )
     .await?;
+    let gathered = began.elapsed();
     let policy = select_policy(&app, application.as_str(), &req.environment).await?;
+    let selected = began.elapsed();
     let evaluation = policy.evaluate(&input);
+    let evaluated = began.elapsed();
     let doc = DecisionDoc {
         version: DECISION_VERSION.into(),
         application: application.to_string(),
@@ -430,6 +428,7 @@ pub(crate) async fn gate(
         policy_version: doc.policy.version.clone(),
         envelope: envelope.clone(),
     };
+    let signed = began.elapsed();
     let receipt = app
         .append(Fact::admin(
             EntryKind::GateDecision,
@@ -438,6 +437,14 @@ pub(crate) async fn gate(
             effect,
         ))
         .await?;
+    tracing::debug!(
+        gather_ms = gathered.as_secs_f64() * 1e3,
+        select_ms = (selected - gathered).as_secs_f64() * 1e3,
+        evaluate_ms = (evaluated - selected).as_secs_f64() * 1e3,
+        sign_ms = (signed - evaluated).as_secs_f64() * 1e3,
+        append_ms = (began.elapsed() - signed).as_secs_f64() * 1e3,
+        "gate decided"
+    );
     Ok((
         StatusCode::CREATED,
         Json(DecisionView {

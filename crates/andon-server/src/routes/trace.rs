@@ -73,6 +73,15 @@ async fn artifact(app: &App, digest: &str) -> Result<(ArtifactTrace, Vec<Evidenc
 /// A commit's trace: as pushed, its pull requests with their review verdicts, tickets,
 /// deployments, and the evidence naming it.
 pub(crate) async fn commit(app: &App, sha: &str) -> Result<CommitTrace, ApiError> {
+    commit_with(app, sha, true).await
+}
+
+/// [`commit`], optionally without reading the evidence naming the commit (the gate has it).
+pub(crate) async fn commit_with(
+    app: &App,
+    sha: &str,
+    with_evidence: bool,
+) -> Result<CommitTrace, ApiError> {
     let store = app.store();
     let pushed = store.commits(sha).await?;
     let mut out = CommitTrace {
@@ -123,7 +132,12 @@ pub(crate) async fn commit(app: &App, sha: &str) -> Result<CommitTrace, ApiError
             .extend(store.scm_deployments(s).await?.into_iter().map(|d| d.fact));
     }
     out.tickets = tickets.into_iter().collect();
-    for id in store.evidence_of_commit(sha).await? {
+    let ids = if with_evidence {
+        store.evidence_of_commit(sha).await?
+    } else {
+        Vec::new()
+    };
+    for id in ids {
         if let Some(row) = store.evidence(&id).await? {
             out.evidence.push(brief(row));
         }
