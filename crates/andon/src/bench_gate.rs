@@ -7,10 +7,7 @@ use std::time::{Duration, Instant};
 
 use andon_client::Client;
 use andon_domain::api::GateRequest;
-use andon_domain::{
-    COVERAGE_PREDICATE_V1, JUNIT_PREDICATE_V1, ReportPredicate, SARIF_PREDICATE_V1,
-    SBOM_PREDICATE_V1, Sha256Digest, Statement, VULNERABILITIES_PREDICATE_V1,
-};
+use andon_domain::{JUNIT_PREDICATE_V1, Sha256Digest, Statement};
 
 use crate::bench::{embedded, percentile, pipeline};
 use crate::cli::Args;
@@ -41,32 +38,6 @@ pub struct GateBenchArgs {
     /// The server's GitHub webhook secret (with --server; --embedded sets its own).
     #[arg(long, env = "ANDON_GITHUB_WEBHOOK_SECRET", hide_env_values = true)]
     pub github_webhook_secret: Option<String>,
-}
-
-const RUFF: &[u8] = include_bytes!("../../andon-evidence/tests/fixtures/sarif/ruff-0.17.6.sarif");
-const SBOM: &[u8] =
-    include_bytes!("../../andon-evidence/tests/fixtures/sbom/cyclonedx-py-7.5.0-1.6.json");
-const TRIVY: &[u8] =
-    include_bytes!("../../andon-evidence/tests/fixtures/vulnerabilities/trivy-alpine-310.sarif");
-
-/// A report attestation of one run (the path names the run, so each run's envelope is its
-/// own record even when the report is byte-identical).
-fn report(
-    subject: &(String, Sha256Digest),
-    predicate_type: &str,
-    bytes: &[u8],
-    run: &str,
-) -> Statement {
-    Statement::new(
-        vec![subject.clone()],
-        predicate_type.into(),
-        serde_json::to_value(ReportPredicate::new(
-            "application/octet-stream",
-            Some(format!("runs/{run}/report")),
-            bytes,
-        ))
-        .unwrap_or_default(),
-    )
 }
 
 /// Sends the history and evidence of one realistic release; returns its artifact reference.
@@ -113,27 +84,9 @@ fn release(
             "<?xml version=\"1.0\"?><testsuites><testsuite name=\"pay\">{cases}</testsuite></testsuites>"
         )
     };
-    let lcov = {
-        let mut s = String::from("TN:\nSF:src/lib.rs\n");
-        for l in 1..=200 {
-            s.push_str(&format!("DA:{l},{}\n", u32::from(l % 10 != 0)));
-        }
-        s.push_str("end_of_record\n");
-        s
-    };
-    let mut clean = serde_json::from_slice::<serde_json::Value>(RUFF)?;
-    clean["runs"][0]["results"] = serde_json::json!([]);
-    let clean = serde_json::to_vec(&clean)?;
-    let mut pipeline_def = serde_json::to_value(ReportPredicate::new(
-        "application/yaml",
-        Some(".github/workflows/release.yml".into()),
-        b"on: push\njobs:\n  build: {}\n",
-    ))?;
-    pipeline_def["commit"] = merge.clone().into();
-    pipeline_def["repository"] = format!("example/{app}").into();
     for run in 0..runs {
         let run_id = format!("{}", 9_100 + run);
-        let statements = [
+        let mut statements = vec![
             (
                 "provenance",
                 Statement::new(
@@ -147,36 +100,22 @@ fn release(
                 ),
             ),
             (
-                "pipeline-definition",
-                Statement::new(
-                    vec![subject.clone()],
-                    andon_domain::scm::PIPELINE_DEFINITION_PREDICATE_V1.into(),
-                    {
-                        let mut p = pipeline_def.clone();
-                        p["report"]["path"] =
-                            format!(".github/workflows/release.yml@{run_id}").into();
-                        p
-                    },
+                "junit",
+                crate::sample_release::report(
+                    &subject,
+                    JUNIT_PREDICATE_V1,
+                    junit.as_bytes(),
+                    &format!("runs/{run_id}/junit.xml"),
                 ),
             ),
-            (
-                "junit",
-                report(&subject, JUNIT_PREDICATE_V1, junit.as_bytes(), &run_id),
-            ),
-            (
-                "coverage",
-                report(&subject, COVERAGE_PREDICATE_V1, lcov.as_bytes(), &run_id),
-            ),
-            (
-                "sarif",
-                report(&subject, SARIF_PREDICATE_V1, &clean, &run_id),
-            ),
-            ("sbom", report(&subject, SBOM_PREDICATE_V1, SBOM, &run_id)),
-            (
-                "vulnerabilities",
-                report(&subject, VULNERABILITIES_PREDICATE_V1, TRIVY, &run_id),
-            ),
         ];
+        statements.extend(crate::sample_release::evidence(
+            &subject,
+            &format!("example/{app}"),
+            &merge,
+            &run_id,
+            false,
+        )?);
         for (kind, st) in statements {
             ci.submit_evidence(&app, Some(&run_id), Some(kind), &st.sign(&key))?;
         }

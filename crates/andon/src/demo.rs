@@ -88,6 +88,119 @@ fn pull_request_history(
     hook.deployment_status(merge_commit, "staging", "success")
 }
 
+/// What the three gated releases show.
+#[derive(Clone, Copy, PartialEq)]
+enum Role {
+    Clean,
+    SelfApproved,
+    Vulnerable,
+}
+
+/// The releases the demo gates, and the pipeline that asks.
+struct Gated {
+    app: String,
+    ci: Client,
+    releases: Vec<(Role, String)>,
+}
+
+/// Gates the three releases to production: one allowed, one denied for its review, one
+/// denied for a critical vulnerability and then allowed under a waiver approved by someone
+/// else; then replays a decision.
+fn gates(admin: &Client, g: &Gated, suffix: &str) -> anyhow::Result<()> {
+    let find = |role| {
+        g.releases
+            .iter()
+            .find(|(r, _)| *r == role)
+            .map(|(_, a)| a.clone())
+    };
+    let ask = |artifact: &str| {
+        g.ci.gate(&andon_domain::api::GateRequest {
+            application: g.app.clone(),
+            artifact: artifact.to_owned(),
+            environment: "production".into(),
+            production: None,
+        })
+    };
+    println!("\n  Release gates (built-in control library, production):");
+    let mut last = None;
+    if let Some(a) = find(Role::Clean) {
+        let d = ask(&a)?;
+        println!(
+            "    {} {a}: {} controls pass",
+            if d.decision.allow { "ALLOW" } else { "DENY " },
+            d.decision
+                .controls
+                .iter()
+                .filter(|c| c.verdict.allows())
+                .count()
+        );
+    }
+    if let Some(a) = find(Role::SelfApproved) {
+        let d = ask(&a)?;
+        println!(
+            "\n$ andon gate --app {} --artifact {a} --env production",
+            g.app
+        );
+        crate::gate::print_decision(&d);
+    }
+    if let Some(a) = find(Role::Vulnerable) {
+        let d = ask(&a)?;
+        let reason = d
+            .decision
+            .controls
+            .iter()
+            .find(|c| c.id == "vulnerabilities")
+            .map(|c| c.reason.clone())
+            .unwrap_or_default();
+        println!(
+            "\n    {} {a}: vulnerabilities: {reason}",
+            if d.decision.allow { "ALLOW" } else { "DENY " }
+        );
+        let w = g.ci.request_waiver(&andon_domain::api::WaiverRequest {
+            application: g.app.clone(),
+            control: "vulnerabilities".into(),
+            vulnerability: Some("CVE-2018-7489".into()),
+            reason: "setuptools is a build-time dependency, not shipped in the image".into(),
+            ticket: "SEC-214".into(),
+            hours: 72,
+        })?;
+        let id = w["id"].as_str().unwrap_or_default().to_owned();
+        let approver = admin.create_identity(&format!("carol-{suffix}"), "approver", &[])?;
+        Client::new(admin.base(), Some(approver.token)).approve_waiver(&id)?;
+        println!(
+            "    waiver {id} requested by the pipeline (ticket SEC-214), approved by carol-{suffix} for 72 hours"
+        );
+        let d = ask(&a)?;
+        let reason = d
+            .decision
+            .controls
+            .iter()
+            .find(|c| c.id == "vulnerabilities")
+            .map(|c| c.reason.clone())
+            .unwrap_or_default();
+        println!(
+            "    {} {a}: vulnerabilities: {reason}",
+            if d.decision.allow { "ALLOW" } else { "DENY " }
+        );
+        last = Some(d.id);
+    }
+    if let Some(id) = last {
+        let (doc, same) = crate::gate::replay(admin, &id)?;
+        println!(
+            "    decision {}… replayed from its signed input and policy {} {}…: {}",
+            &id[..12],
+            doc.policy.name,
+            &doc.policy.version[..12],
+            if same {
+                "same verdict on every control"
+            } else {
+                "DIFFERENT VERDICT"
+            }
+        );
+    }
+    Ok(())
+}
+
 pub fn provenance(repo: &str, commit: &str, run: &str) -> serde_json::Value {
     serde_json::json!({
         "buildDefinition": {
@@ -152,6 +265,7 @@ pub fn run(args: &Args, d: &DemoArgs) -> anyhow::Result<ExitCode> {
     }
     let hooks_client = Client::new(admin.base(), None);
     let mut traced: Vec<(String, Sha256Digest, String)> = Vec::new();
+    let mut gated: Option<Gated> = None;
     let apps = [("payments", "team-payments"), ("storefront", "team-web")];
     let mut sent = 0;
     for (app, team) in apps {
@@ -181,6 +295,34 @@ pub fn run(args: &Args, d: &DemoArgs) -> anyhow::Result<ExitCode> {
                 let self_approved = build + 1 == d.builds;
                 pull_request_history(hook, &ticket, build, &commit, self_approved)?;
                 traced.push((name.clone(), digest, commit.clone()));
+                // Three payments releases carry a whole run's evidence, to be gated.
+                if app == "payments" && d.builds >= 4 && build + 3 >= d.builds && build < d.builds {
+                    let subject = (image.clone(), digest);
+                    let vulnerable = build + 3 == d.builds;
+                    let repository = format!("example/{app}-{suffix}");
+                    for (kind, st) in crate::sample_release::evidence(
+                        &subject,
+                        &repository,
+                        &commit,
+                        &run,
+                        vulnerable,
+                    )? {
+                        ci.submit_evidence(&name, Some(&run), Some(kind), &st.sign(&key))?;
+                    }
+                    let role = match d.builds - build {
+                        3 => Role::Vulnerable,
+                        2 => Role::Clean,
+                        _ => Role::SelfApproved,
+                    };
+                    gated
+                        .get_or_insert_with(|| Gated {
+                            app: name.clone(),
+                            ci: ci.clone(),
+                            releases: Vec::new(),
+                        })
+                        .releases
+                        .push((role, format!("{image}@{digest}")));
+                }
             }
             let statements = [
                 Statement::new(
@@ -266,6 +408,9 @@ pub fn run(args: &Args, d: &DemoArgs) -> anyhow::Result<ExitCode> {
             );
             crate::trace::print(&admin.trace_artifact(&digest.to_string())?);
         }
+    }
+    if let Some(release) = gated {
+        gates(&admin, &release, &suffix)?;
     }
     let info = admin.ledger_info()?;
     let verifier = NoteVerifier::parse(&info.verifier_key)?;

@@ -9,6 +9,7 @@ mod gate;
 mod github_history;
 mod keys;
 mod output;
+mod sample_release;
 mod serve;
 mod trace;
 mod verify;

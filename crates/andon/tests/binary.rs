@@ -267,6 +267,12 @@ fn the_demo_runs_against_a_live_server(b: Backend) {
     );
     assert!(text.contains("✗ approved only by its author"), "{text}");
     assert!(text.contains("PAY-43 (branch"), "{text}");
+    // Gates: the self-approved release is denied with what to do; the vulnerable one is
+    // allowed once a second person approves a waiver; a decision replays.
+    assert!(text.contains("peer-review               FAIL"), "{text}");
+    assert!(text.contains("what to do:"), "{text}");
+    assert!(text.contains("(waived: CVE-2018-7489)"), "{text}");
+    assert!(text.contains("same verdict on every control"), "{text}");
     assert!(text.contains("proof of"), "{text}");
     assert!(verify(&[], &server.url, &token).0);
     drop(server_guard(server));
