@@ -301,10 +301,13 @@ pub struct DecisionView {
     pub id: String,
     /// Its ledger entry.
     pub ledger_index: u64,
-    /// The signed decision.
+    /// The signed decision; the gate's answer leaves out its (large) `input`, which
+    /// `GET /v1/decisions/{id}` returns.
     pub decision: crate::gate::DecisionDoc,
-    /// The DSSE envelope JSON the server signed (verify it with the log key).
-    pub envelope: String,
+    /// The DSSE envelope JSON the server signed (verify it with the log key); only from
+    /// `GET /v1/decisions/{id}`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub envelope: Option<String>,
     /// The receipt of the ledger entry, when just decided.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub receipt: Option<Receipt>,

@@ -160,16 +160,17 @@ pub fn run(args: &Args, b: &GateBenchArgs) -> anyhow::Result<ExitCode> {
         "the benchmark release should be allowed: {:?}",
         first.decision.controls
     );
-    let evidence = first.decision.input["evidence"]
+    let stored = admin.decision(&first.id)?;
+    let evidence = stored.decision.input["evidence"]
         .as_array()
         .map_or(0, Vec::len);
     if let Some(path) = &b.save_input {
-        std::fs::write(path, serde_json::to_vec_pretty(&first.decision.input)?)?;
+        std::fs::write(path, serde_json::to_vec_pretty(&stored.decision.input)?)?;
     }
 
     // The bare engine on the same input, one core.
     let policy = andon_policy::Policy::compile(andon_policy::Bundle::builtin_default())?;
-    let input = first.decision.input.clone();
+    let input = stored.decision.input.clone();
     let mut engine_lat = Vec::new();
     let t = Instant::now();
     while t.elapsed() < Duration::from_secs(3) {

@@ -259,11 +259,12 @@ fn dir_name(dir: &Path) -> String {
 /// version, its verdicts against a fresh evaluation of its recorded input.
 pub fn replay(c: &andon_client::Client, id: &str) -> anyhow::Result<(DecisionDoc, bool)> {
     let d = c.decision(id)?;
-    let got = andon_domain::Sha256Digest::of(d.envelope.as_bytes()).hex();
+    let envelope = d.envelope.unwrap_or_default();
+    let got = andon_domain::Sha256Digest::of(envelope.as_bytes()).hex();
     if got != id {
         bail!("decision {id}: its envelope hashes to {got}");
     }
-    let env = andon_domain::Envelope::parse(d.envelope.as_bytes())?;
+    let env = andon_domain::Envelope::parse(envelope.as_bytes())?;
     if env.payload_type != DECISION_PAYLOAD_TYPE {
         bail!("decision {id}: payload type {:?}", env.payload_type);
     }

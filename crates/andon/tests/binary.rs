@@ -574,8 +574,10 @@ test_one_failure_is_tolerated if {
         String::from_utf8_lossy(&replayed.stderr)
     );
     assert!(String::from_utf8_lossy(&replayed.stdout).contains("same verdict"));
+    let shown = run(&token, &["--output", "json", "decision", "show", &id]);
+    assert!(shown.status.success());
     let input = db.dir().join("decision.json");
-    std::fs::write(&input, &allowed.stdout).expect("write");
+    std::fs::write(&input, &shown.stdout).expect("write");
     let eval = run(
         &token,
         &[

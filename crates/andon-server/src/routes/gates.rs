@@ -450,8 +450,13 @@ pub(crate) async fn gate(
         Json(DecisionView {
             id,
             ledger_index: receipt.ledger_index,
-            decision: doc,
-            envelope: String::from_utf8_lossy(&envelope).into_owned(),
+            // The input stays in the signed, stored decision: answering with it would send
+            // tens of kilobytes back to every pipeline.
+            decision: DecisionDoc {
+                input: Value::Null,
+                ..doc
+            },
+            envelope: None,
             receipt: Some(receipt),
         }),
     ))
@@ -476,7 +481,7 @@ pub(crate) async fn decision(
         id: row.id,
         ledger_index: row.ledger_index,
         decision: doc,
-        envelope: String::from_utf8_lossy(&row.envelope).into_owned(),
+        envelope: Some(String::from_utf8_lossy(&row.envelope).into_owned()),
         receipt: None,
     }))
 }
