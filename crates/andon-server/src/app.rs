@@ -198,6 +198,15 @@ impl App {
         Ok(Started { app, admin_token })
     }
 
+    /// Validates and publishes a policy bundle (as `andon serve --policies` does at start).
+    pub async fn publish_policy(
+        &self,
+        actor: &str,
+        bundle: andon_policy::Bundle,
+    ) -> Result<andon_domain::api::PublishedPolicy, ApiError> {
+        crate::routes::gates::publish_bundle(self, actor, bundle).await
+    }
+
     /// The store (read access for handlers).
     pub(crate) fn store(&self) -> &Store {
         &self.0.store

@@ -40,6 +40,34 @@ pub struct ServeArgs {
         value_delimiter = ','
     )]
     pub ticket_patterns: Vec<String>,
+    /// Policy directories to publish at start (each: *.rego files and an optional
+    /// policy.json; a directory of such directories works too). Publishing an unchanged
+    /// bundle again is a no-op; a bundle that fails validation stops the start.
+    #[arg(long = "policies", env = "ANDON_POLICIES", value_delimiter = ',')]
+    pub policies: Vec<PathBuf>,
+}
+
+/// The policy bundles under `dir`: itself if it holds Rego files, else each subdirectory
+/// that does.
+fn policy_dirs(dir: &std::path::Path) -> anyhow::Result<Vec<PathBuf>> {
+    let has_rego = |d: &std::path::Path| -> anyhow::Result<bool> {
+        Ok(std::fs::read_dir(d)
+            .with_context(|| format!("reading {}", d.display()))?
+            .filter_map(|e| e.ok())
+            .any(|e| e.path().extension().is_some_and(|x| x == "rego")))
+    };
+    if has_rego(dir)? {
+        return Ok(vec![dir.to_owned()]);
+    }
+    let mut out = Vec::new();
+    for e in std::fs::read_dir(dir)?.filter_map(|e| e.ok()) {
+        let p = e.path();
+        if p.is_dir() && has_rego(&p)? {
+            out.push(p);
+        }
+    }
+    out.sort();
+    Ok(out)
 }
 
 pub fn run(a: &ServeArgs) -> anyhow::Result<ExitCode> {
@@ -78,6 +106,26 @@ pub fn run(a: &ServeArgs) -> anyhow::Result<ExitCode> {
         let started = andon_server::App::open(config)
             .await
             .map_err(|e| anyhow::anyhow!(e))?;
+        for root in &a.policies {
+            for dir in policy_dirs(root)? {
+                let bundle = crate::gate::load_dir(&dir)?;
+                let p = started
+                    .app
+                    .publish_policy("andon", bundle)
+                    .await
+                    .map_err(|e| anyhow::anyhow!("policy {}: {}", dir.display(), e.message))?;
+                eprintln!(
+                    "policy {} version {} {}",
+                    p.name,
+                    p.version,
+                    if p.existing {
+                        "(already published)"
+                    } else {
+                        "published"
+                    }
+                );
+            }
+        }
         let listener = tokio::net::TcpListener::bind(&a.listen)
             .await
             .with_context(|| format!("binding {}", a.listen))?;

@@ -20,6 +20,10 @@ struct Server {
 }
 
 fn start(db: &TestDb, first: bool) -> Server {
+    start_with(db, first, &[])
+}
+
+fn start_with(db: &TestDb, first: bool, extra: &[&str]) -> Server {
     let mut child = Command::new(BIN)
         .args([
             "serve",
@@ -30,6 +34,7 @@ fn start(db: &TestDb, first: bool) -> Server {
             "--data-dir",
         ])
         .arg(db.dir())
+        .args(extra)
         .env("RUST_LOG", "warn")
         .env("ANDON_GITHUB_WEBHOOK_SECRET", WEBHOOK_SECRET)
         .stdout(Stdio::piped())
@@ -632,6 +637,63 @@ test_one_failure_is_tolerated if {
     drop(server_guard(server));
 }
 
+fn a_server_publishes_its_policy_directories_at_start(b: Backend) {
+    let db = TestDb::new(b);
+    let root = db.dir().join("policies");
+    let team = root.join("payments-prod");
+    std::fs::create_dir_all(&team).expect("dir");
+    std::fs::write(
+        team.join("policy.json"),
+        r#"{"applications": ["pay"], "environments": ["production"], "params": {"coverage": {"min_line_coverage": 90}}}"#,
+    )
+    .expect("write");
+    std::fs::write(
+        team.join("frozen.rego"),
+        "package andon.controls.frozen\n\nimport rego.v1\n\nmetadata := {\"id\": \"frozen\", \"title\": \"No releases during the freeze\", \"risk\": \"r\", \"stage\": \"release\", \"evidence\": [], \"frameworks\": [\"team\"]}\n\ndeny contains \"release freeze\" if input.environment.production\n",
+    )
+    .expect("write");
+    let server = start_with(&db, true, &["--policies", root.to_str().expect("path")]);
+    let token = server.token.clone().expect("admin token");
+    let admin = Client::new(&server.url, Some(token));
+    let names: Vec<String> = admin
+        .list_policies()
+        .expect("policies")
+        .iter()
+        .map(|p| p["name"].as_str().unwrap_or_default().to_owned())
+        .collect();
+    assert_eq!(
+        names,
+        vec!["builtin".to_owned(), "payments-prod".to_owned()]
+    );
+    drop(server_guard(server));
+
+    // A bundle that fails its own validation stops the start, naming it.
+    std::fs::write(
+        team.join("broken.rego"),
+        "package andon.controls.broken\nmetadata := {",
+    )
+    .expect("write");
+    let out = Command::new(BIN)
+        .args([
+            "serve",
+            "--listen",
+            "127.0.0.1:0",
+            "--database",
+            &db.url,
+            "--data-dir",
+        ])
+        .arg(db.dir())
+        .args(["--policies", root.to_str().expect("path")])
+        .output()
+        .expect("serve");
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("payments-prod") && err.contains("broken.rego"),
+        "{err}"
+    );
+}
+
 struct Guard(Server);
 impl Drop for Guard {
     fn drop(&mut self) {
@@ -644,6 +706,7 @@ fn server_guard(s: Server) -> Guard {
 }
 
 both_backends!(
+    a_server_publishes_its_policy_directories_at_start,
     a_release_is_gated_replayed_and_a_tampered_decision_is_caught,
     a_pipeline_attests_test_and_coverage_reports_with_the_cli,
     acknowledged_submissions_survive_sigkill_and_the_ledger_verifies,

@@ -46,7 +46,7 @@ fn policy_error(e: andon_policy::PolicyError) -> ApiError {
 }
 
 /// Publishes `bundle` unless this exact version already is; returns the answer.
-async fn publish_bundle(
+pub(crate) async fn publish_bundle(
     app: &App,
     actor: &str,
     bundle: Bundle,
