@@ -11,55 +11,23 @@ use andon_domain::scm::{ChangeEvent, Commit, Review, ScmDeployment, SourceFacts,
 use serde_json::Value;
 
 use crate::ParseError;
+use crate::payload::Reader;
 
-const F: &str = "GitLab webhook";
-
-fn malformed(message: impl Into<String>) -> ParseError {
-    ParseError::Malformed {
-        format: F,
-        line: 0,
-        message: message.into(),
-    }
-}
-
-fn s<'a>(v: &'a Value, p: &str) -> Option<&'a str> {
-    v.pointer(p).and_then(Value::as_str)
-}
-
-fn req<'a>(v: &'a Value, p: &str) -> Result<&'a str, ParseError> {
-    s(v, p).ok_or_else(|| malformed(format!("{p} is missing")))
-}
-
-fn sha(v: &Value, p: &str) -> Result<Option<String>, ParseError> {
-    match s(v, p) {
-        None | Some("") => Ok(None),
-        Some(x) => normalize_sha(x)
-            .map(Some)
-            .ok_or_else(|| malformed(format!("{p} is not a commit id: {x:?}"))),
-    }
-}
-
-fn id(v: &Value, p: &str) -> Option<String> {
-    v.pointer(p).and_then(Value::as_u64).map(|n| n.to_string())
-}
+const R: Reader = Reader("GitLab webhook");
 
 fn repository(v: &Value) -> Result<&str, ParseError> {
-    req(v, "/project/path_with_namespace")
+    R.req(v, "/project/path_with_namespace")
 }
 
 /// Reads the facts of one delivery, whatever its `X-Gitlab-Event` header: GitLab names the
 /// kind inside the payload.
 pub fn parse(payload: &[u8]) -> Result<Option<SourceFacts>, ParseError> {
-    let v: Value = serde_json::from_slice(payload).map_err(|e| ParseError::Malformed {
-        format: F,
-        line: e.line() as u64,
-        message: e.to_string(),
-    })?;
+    let v = R.json(payload)?;
     let mut facts = SourceFacts::default();
-    match s(&v, "/object_kind").unwrap_or_default() {
+    match R.s(&v, "/object_kind").unwrap_or_default() {
         "push" => {
             let repo = repository(&v)?;
-            let git_ref = req(&v, "/ref")?;
+            let git_ref = R.req(&v, "/ref")?;
             for c in v
                 .get("commits")
                 .and_then(Value::as_array)
@@ -68,11 +36,13 @@ pub fn parse(payload: &[u8]) -> Result<Option<SourceFacts>, ParseError> {
             {
                 facts.commits.push(Commit {
                     repository: repo.to_owned(),
-                    sha: sha(c, "/id")?.ok_or_else(|| malformed("a commit has no id"))?,
-                    author: s(c, "/author/name").map(str::to_owned),
-                    author_email: s(c, "/author/email").map(str::to_owned),
-                    message: s(c, "/message").unwrap_or_default().to_owned(),
-                    timestamp: s(c, "/timestamp").map(str::to_owned),
+                    sha: R
+                        .sha(c, "/id")?
+                        .ok_or_else(|| R.malformed("a commit has no id"))?,
+                    author: R.s(c, "/author/name").map(str::to_owned),
+                    author_email: R.s(c, "/author/email").map(str::to_owned),
+                    message: R.s(c, "/message").unwrap_or_default().to_owned(),
+                    timestamp: R.s(c, "/timestamp").map(str::to_owned),
                     git_ref: Some(git_ref.to_owned()),
                 });
             }
@@ -81,16 +51,16 @@ pub fn parse(payload: &[u8]) -> Result<Option<SourceFacts>, ParseError> {
             let repo = repository(&v)?;
             let mr = v
                 .get("object_attributes")
-                .ok_or_else(|| malformed("object_attributes is missing"))?;
+                .ok_or_else(|| R.malformed("object_attributes is missing"))?;
             let number = mr
                 .get("iid")
                 .and_then(Value::as_u64)
-                .ok_or_else(|| malformed("object_attributes.iid is missing"))?;
-            let action = s(mr, "/action").unwrap_or("update");
-            let head = sha(mr, "/last_commit/id")?;
-            let user = s(&v, "/user/username").map(str::to_owned);
-            let user_id = id(&v, "/user/id");
-            let at = s(mr, "/updated_at").map(str::to_owned);
+                .ok_or_else(|| R.malformed("object_attributes.iid is missing"))?;
+            let action = R.s(mr, "/action").unwrap_or("update");
+            let head = R.sha(mr, "/last_commit/id")?;
+            let user = R.s(&v, "/user/username").map(str::to_owned);
+            let user_id = R.id(&v, "/user/id");
+            let at = R.s(mr, "/updated_at").map(str::to_owned);
             match action {
                 "approval" | "approved" | "unapproval" | "unapproved" => {
                     let state = if action.starts_with("un") {
@@ -101,7 +71,7 @@ pub fn parse(payload: &[u8]) -> Result<Option<SourceFacts>, ParseError> {
                     facts.reviews.push(Review {
                         repository: repo.to_owned(),
                         number,
-                        reviewer: user.ok_or_else(|| malformed("user.username is missing"))?,
+                        reviewer: user.ok_or_else(|| R.malformed("user.username is missing"))?,
                         reviewer_id: user_id,
                         state: state.to_owned(),
                         commit: head,
@@ -109,7 +79,7 @@ pub fn parse(payload: &[u8]) -> Result<Option<SourceFacts>, ParseError> {
                     });
                 }
                 "open" | "update" | "reopen" | "close" | "merge" => {
-                    let author_id = id(mr, "/author_id");
+                    let author_id = R.id(mr, "/author_id");
                     let author = user.clone().filter(|_| author_id == user_id);
                     let (action, state) = match action {
                         "open" => ("opened", "open"),
@@ -122,14 +92,14 @@ pub fn parse(payload: &[u8]) -> Result<Option<SourceFacts>, ParseError> {
                         repository: repo.to_owned(),
                         number,
                         action: action.to_owned(),
-                        title: s(mr, "/title").unwrap_or_default().to_owned(),
+                        title: R.s(mr, "/title").unwrap_or_default().to_owned(),
                         author,
                         author_id,
-                        source_branch: s(mr, "/source_branch").unwrap_or_default().to_owned(),
-                        target_branch: s(mr, "/target_branch").unwrap_or_default().to_owned(),
+                        source_branch: R.s(mr, "/source_branch").unwrap_or_default().to_owned(),
+                        target_branch: R.s(mr, "/target_branch").unwrap_or_default().to_owned(),
                         head_sha: head,
                         merge_sha: if state == "merged" {
-                            sha(mr, "/merge_commit_sha")?
+                            R.sha(mr, "/merge_commit_sha")?
                         } else {
                             None
                         },
@@ -143,18 +113,19 @@ pub fn parse(payload: &[u8]) -> Result<Option<SourceFacts>, ParseError> {
         }
         "deployment" => {
             // The payload has `short_sha` and the full id only at the end of commit_url.
-            let commit = s(&v, "/commit_url")
+            let commit = R
+                .s(&v, "/commit_url")
                 .and_then(|u| u.rsplit('/').next())
                 .and_then(normalize_sha)
-                .ok_or_else(|| malformed("commit_url does not end in a commit id"))?;
+                .ok_or_else(|| R.malformed("commit_url does not end in a commit id"))?;
             facts.deployments.push(ScmDeployment {
                 repository: repository(&v)?.to_owned(),
                 sha: commit,
-                environment: req(&v, "/environment")?.to_owned(),
-                state: req(&v, "/status")?.to_owned(),
-                deployment_id: id(&v, "/deployment_id"),
-                actor: s(&v, "/user/username").map(str::to_owned),
-                at: s(&v, "/status_changed_at").map(str::to_owned),
+                environment: R.req(&v, "/environment")?.to_owned(),
+                state: R.req(&v, "/status")?.to_owned(),
+                deployment_id: R.id(&v, "/deployment_id"),
+                actor: R.s(&v, "/user/username").map(str::to_owned),
+                at: R.s(&v, "/status_changed_at").map(str::to_owned),
             });
         }
         _ => return Ok(None),

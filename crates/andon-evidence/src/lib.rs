@@ -10,6 +10,7 @@ pub mod coverage;
 pub mod github;
 pub mod gitlab;
 pub mod junit;
+mod payload;
 pub mod provenance;
 pub mod review;
 pub mod sarif;
