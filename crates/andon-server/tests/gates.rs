@@ -616,6 +616,7 @@ test_denies_other_branches if {
         json!({"name": "x", "modules": {"x.rego": "package andon.controls.x\nimport rego.v1\nmetadata := {"}}),
         json!({"name": "x", "modules": {"t.rego": "package andon.controls.tests_pass\nimport rego.v1\ntest_wrong if false\n"}}),
         json!({"name": "x", "params": {"nope": {}}}),
+        json!({"name": "builtin"}),
     ] {
         match w.h.admin.publish_policy(&broken) {
             Err(ClientError::Api {

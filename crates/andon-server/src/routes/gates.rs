@@ -28,6 +28,8 @@ use crate::auth::Caller;
 use crate::routes::query_error;
 use crate::sequencer::Fact;
 
+/// The name of the built-in library's bundle, reserved.
+const BUILTIN_NAME: &str = "builtin";
 /// The longest a waiver may last: 90 days.
 const MAX_WAIVER_HOURS: u32 = 24 * 90;
 /// Evidence records read per gate, at most.
@@ -115,6 +117,13 @@ pub(crate) async fn publish(
 ) -> Result<(StatusCode, Json<PublishedPolicy>), ApiError> {
     caller.require(&[Role::Admin])?;
     let Json(bundle) = body.map_err(json_error)?;
+    if bundle.name == BUILTIN_NAME {
+        return Err(ApiError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "invalid_policy",
+            format!("the name {BUILTIN_NAME:?} is reserved for the built-in library"),
+        ));
+    }
     let p = publish_bundle(&app, &caller.name, bundle).await?;
     let status = if p.existing {
         StatusCode::OK
@@ -193,11 +202,13 @@ async fn select_policy(
             };
             probe
                 .specificity(application, environment)
-                .map(|s| (s, p.ledger_index, p.version))
+                // A team's own bundle wins over the built-in one of equal specificity, even
+                // when an upgrade republishes the library later.
+                .map(|s| (s, p.name != BUILTIN_NAME, p.ledger_index, p.version))
         })
         .max()
         .ok_or_else(|| ApiError::unavailable("no policy applies (the built-in one is missing)"))?;
-    compiled(app, &best.2).await
+    compiled(app, &best.3).await
 }
 
 /// Whether an environment is production when the request does not say.
