@@ -61,7 +61,8 @@ fn malformed(message: impl Into<String>) -> ParseError {
     }
 }
 
-fn score(v: Option<&Value>) -> Option<f64> {
+/// A CVSS-like score in 0..=10, from a number or a numeric string.
+pub(crate) fn score(v: Option<&Value>) -> Option<f64> {
     let v = v?;
     let s = match v {
         Value::String(s) => s.trim().parse().ok()?,
@@ -72,13 +73,62 @@ fn score(v: Option<&Value>) -> Option<f64> {
 }
 
 fn band(s: f64) -> Option<&'static str> {
-    match s {
-        s if s >= 9.0 => Some("critical"),
-        s if s >= 7.0 => Some("high"),
-        s if s >= 4.0 => Some("medium"),
-        s if s > 0.0 => Some("low"),
-        _ => None,
+    Some(crate::vulnerabilities::band(s)).filter(|b| *b != "none")
+}
+
+/// The rules of one run's driver, by id and by index.
+pub(crate) struct Rules<'a> {
+    list: Vec<&'a Value>,
+    by_id: BTreeMap<&'a str, &'a Value>,
+}
+
+impl<'a> Rules<'a> {
+    pub(crate) fn of(driver: &'a Value) -> Self {
+        let list: Vec<&Value> = driver
+            .get("rules")
+            .and_then(Value::as_array)
+            .map(|v| v.iter().collect())
+            .unwrap_or_default();
+        let by_id = list
+            .iter()
+            .filter_map(|r| Some((r.get("id")?.as_str()?, *r)))
+            .collect();
+        Self { list, by_id }
     }
+
+    /// A result's rule id and its rule (by `ruleId`, `rule.id`, else `ruleIndex`).
+    pub(crate) fn of_result(&self, result: &'a Value) -> (Option<&'a str>, Option<&'a Value>) {
+        let id = result
+            .get("ruleId")
+            .and_then(Value::as_str)
+            .or_else(|| result.pointer("/rule/id").and_then(Value::as_str));
+        let rule = id.and_then(|id| self.by_id.get(id).copied()).or_else(|| {
+            result
+                .get("ruleIndex")
+                .and_then(Value::as_u64)
+                .and_then(|i| self.list.get(i as usize).copied())
+        });
+        (id, rule)
+    }
+}
+
+/// SARIF §3.27.10: the result's level, else its rule's default configuration, else
+/// "warning".
+pub(crate) fn level<'a>(result: &'a Value, rule: Option<&'a Value>) -> &'a str {
+    result
+        .get("level")
+        .and_then(Value::as_str)
+        .or_else(|| {
+            rule.and_then(|r| r.pointer("/defaultConfiguration/level"))
+                .and_then(Value::as_str)
+        })
+        .unwrap_or("warning")
+}
+
+/// The `security-severity` of a result, else of its rule (as GitHub reads it).
+pub(crate) fn security_severity(result: &Value, rule: Option<&Value>) -> Option<f64> {
+    score(result.pointer("/properties/security-severity"))
+        .or_else(|| score(rule.and_then(|r| r.pointer("/properties/security-severity"))))
 }
 
 /// Parses a SARIF 2.1.0 log.
@@ -116,32 +166,14 @@ pub fn parse(doc: &[u8]) -> Result<SarifSummary, ParseError> {
             name: name.to_owned(),
             version,
         });
-        // Rules by id and by index, for default levels and security-severity scores.
-        let rules: Vec<&Value> = driver
-            .get("rules")
-            .and_then(Value::as_array)
-            .map(|v| v.iter().collect())
-            .unwrap_or_default();
-        let by_id: BTreeMap<&str, &Value> = rules
-            .iter()
-            .filter_map(|r| Some((r.get("id")?.as_str()?, *r)))
-            .collect();
+        let rules = Rules::of(driver);
         let results = match run.get("results") {
             None | Some(Value::Null) => continue,
             Some(Value::Array(a)) => a,
             Some(_) => return Err(malformed(format!("run {r}: \"results\" is not an array"))),
         };
         for result in results {
-            let rule_id = result
-                .get("ruleId")
-                .and_then(Value::as_str)
-                .or_else(|| result.pointer("/rule/id").and_then(Value::as_str));
-            let rule = rule_id.and_then(|id| by_id.get(id).copied()).or_else(|| {
-                result
-                    .get("ruleIndex")
-                    .and_then(Value::as_u64)
-                    .and_then(|i| rules.get(i as usize).copied())
-            });
+            let (rule_id, rule) = rules.of_result(result);
             let suppressed = result
                 .get("suppressions")
                 .and_then(Value::as_array)
@@ -157,23 +189,13 @@ pub fn parse(doc: &[u8]) -> Result<SarifSummary, ParseError> {
                 continue;
             }
             out.findings += 1;
-            // SARIF §3.27.10: the result's level, else the rule's default configuration,
-            // else "warning".
-            let level = result
-                .get("level")
-                .and_then(Value::as_str)
-                .or_else(|| {
-                    rule.and_then(|r| r.pointer("/defaultConfiguration/level"))
-                        .and_then(Value::as_str)
-                })
-                .unwrap_or("warning");
+            let level = level(result, rule);
             let level = match level {
                 "error" | "warning" | "note" | "none" => level,
                 other => return Err(malformed(format!("run {r}: unknown level {other:?}"))),
             };
             *out.by_level.entry(level.to_owned()).or_default() += 1;
-            let sev = score(result.pointer("/properties/security-severity"))
-                .or_else(|| score(rule.and_then(|r| r.pointer("/properties/security-severity"))));
+            let sev = security_severity(result, rule);
             if let Some(s) = sev {
                 out.max_security_severity =
                     Some(out.max_security_severity.map_or(s, |m: f64| m.max(s)));

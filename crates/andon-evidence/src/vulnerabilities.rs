@@ -109,15 +109,6 @@ fn normalize_severity(s: &str) -> Option<&'static str> {
     }
 }
 
-fn score_of(v: Option<&Value>) -> Option<f64> {
-    let s = match v? {
-        Value::String(s) => s.trim().parse().ok()?,
-        Value::Number(n) => n.as_f64()?,
-        _ => return None,
-    };
-    (s.is_finite() && (0.0..=10.0).contains(&s)).then_some(s)
-}
-
 /// Parses a vulnerability report: CycloneDX JSON or SARIF, told apart by their markers.
 pub fn parse(doc: &[u8]) -> Result<VulnerabilitySummary, ParseError> {
     let v: Value = serde_json::from_slice(doc).map_err(|e| ParseError::Malformed {
@@ -227,7 +218,7 @@ fn parse_cyclonedx(v: &Value) -> Result<VulnerabilitySummary, ParseError> {
             .into_iter()
             .flatten()
         {
-            let s = score_of(r.get("score"));
+            let s = crate::sarif::score(r.get("score"));
             if let Some(s) = s {
                 score = Some(score.map_or(s, |m: f64| m.max(s)));
             }
@@ -327,15 +318,7 @@ fn parse_sarif(v: &Value) -> Result<VulnerabilitySummary, ParseError> {
         if let Some(n) = driver.get("name").and_then(Value::as_str) {
             tools.push(n.to_owned());
         }
-        let rules: Vec<&Value> = driver
-            .get("rules")
-            .and_then(Value::as_array)
-            .map(|v| v.iter().collect())
-            .unwrap_or_default();
-        let by_id: HashMap<&str, &Value> = rules
-            .iter()
-            .filter_map(|r| Some((r.get("id")?.as_str()?, *r)))
-            .collect();
+        let rules = crate::sarif::Rules::of(driver);
         let results = match run.get("results") {
             None | Some(Value::Null) => continue,
             Some(Value::Array(a)) => a,
@@ -346,13 +329,7 @@ fn parse_sarif(v: &Value) -> Result<VulnerabilitySummary, ParseError> {
                 .get("suppressions")
                 .and_then(Value::as_array)
                 .is_some_and(|s| !s.is_empty());
-            let rule_id = result.get("ruleId").and_then(Value::as_str);
-            let rule = rule_id.and_then(|id| by_id.get(id).copied()).or_else(|| {
-                result
-                    .get("ruleIndex")
-                    .and_then(Value::as_u64)
-                    .and_then(|i| rules.get(i as usize).copied())
-            });
+            let (rule_id, rule) = rules.of_result(result);
             let id = rule_id
                 .or_else(|| rule.and_then(|r| r.get("id")).and_then(Value::as_str))
                 .unwrap_or("(no rule)");
@@ -360,9 +337,7 @@ fn parse_sarif(v: &Value) -> Result<VulnerabilitySummary, ParseError> {
                 .pointer("/message/text")
                 .and_then(Value::as_str)
                 .unwrap_or("");
-            let score = score_of(result.pointer("/properties/security-severity")).or_else(|| {
-                score_of(rule.and_then(|r| r.pointer("/properties/security-severity")))
-            });
+            let score = crate::sarif::security_severity(result, rule);
             let tagged = rule
                 .and_then(|r| r.pointer("/properties/tags"))
                 .and_then(Value::as_array)
@@ -370,14 +345,7 @@ fn parse_sarif(v: &Value) -> Result<VulnerabilitySummary, ParseError> {
                 .flatten()
                 .filter_map(Value::as_str)
                 .find_map(normalize_severity);
-            let level = result
-                .get("level")
-                .and_then(Value::as_str)
-                .or_else(|| {
-                    rule.and_then(|r| r.pointer("/defaultConfiguration/level"))
-                        .and_then(Value::as_str)
-                })
-                .unwrap_or("warning");
+            let level = crate::sarif::level(result, rule);
             let severity = score
                 .map(band)
                 .or(tagged)
