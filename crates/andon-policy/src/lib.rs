@@ -159,17 +159,31 @@ impl Bundle {
         serde_json::to_vec(self).unwrap_or_default()
     }
 
-    /// Whether it applies to an application and environment, and how specifically: 2 for
-    /// a named application, 1 for a named environment.
+    /// Whether it applies to an application and environment, and how specifically: see
+    /// [`specificity`].
     pub fn specificity(&self, application: &str, environment: &str) -> Option<u8> {
-        let app =
-            self.applications.is_empty() || self.applications.iter().any(|a| a == application);
-        let env =
-            self.environments.is_empty() || self.environments.iter().any(|e| e == environment);
-        (app && env).then(|| {
-            2 * u8::from(!self.applications.is_empty()) + u8::from(!self.environments.is_empty())
-        })
+        specificity(
+            &self.applications,
+            &self.environments,
+            application,
+            environment,
+        )
     }
+}
+
+/// Whether a scope (applications, environments; empty for all) covers an application and
+/// environment, and how specifically: 2 for a named application, plus 1 for a named
+/// environment.
+pub fn specificity(
+    applications: &[String],
+    environments: &[String],
+    application: &str,
+    environment: &str,
+) -> Option<u8> {
+    let app = applications.is_empty() || applications.iter().any(|a| a == application);
+    let env = environments.is_empty() || environments.iter().any(|e| e == environment);
+    (app && env)
+        .then(|| 2 * u8::from(!applications.is_empty()) + u8::from(!environments.is_empty()))
 }
 
 /// The version of a bundle's bytes: SHA-256, hex.

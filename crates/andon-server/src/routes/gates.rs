@@ -183,7 +183,7 @@ async fn compiled(app: &App, version: &str) -> Result<Arc<Policy>, ApiError> {
 
 /// The policy for an application and environment: the most specific published bundle
 /// (application and environment, then application, then environment, then any), the
-/// latest of equals.
+/// latest of equals (a team's own before the built-in one).
 async fn select_policy(
     app: &App,
     application: &str,
@@ -195,13 +195,7 @@ async fn select_policy(
         .await?
         .into_iter()
         .filter_map(|p| {
-            let probe = Bundle {
-                applications: p.applications.clone(),
-                environments: p.environments.clone(),
-                ..Bundle::builtin_default()
-            };
-            probe
-                .specificity(application, environment)
+            andon_policy::specificity(&p.applications, &p.environments, application, environment)
                 // A team's own bundle wins over the built-in one of equal specificity, even
                 // when an upgrade republishes the library later.
                 .map(|s| (s, p.name != BUILTIN_NAME, p.ledger_index, p.version))
@@ -236,8 +230,7 @@ fn policy_summary(summary: Option<&str>) -> Value {
     v
 }
 
-fn evidence_input(r: &EvidenceRow) -> Value {
-    let summary = policy_summary(r.summary.as_deref());
+fn evidence_input(r: &EvidenceRow, summary: Value) -> Value {
     json!({
         "id": r.id,
         "ledger_index": r.ledger_index,
@@ -286,10 +279,12 @@ async fn gate_input(
     let shas = store.commits_of_evidence_set(&indexes).await?;
     // The artifact was built from its provenance's source commits: their deployments are
     // the artifact's (a pipeline definition's commit says nothing about where it ran).
-    let sources: BTreeSet<String> = rows
+    let summaries: Vec<Value> = rows
         .iter()
-        .filter_map(|r| r.summary.as_deref())
-        .filter_map(|s| serde_json::from_str::<Value>(s).ok())
+        .map(|r| policy_summary(r.summary.as_deref()))
+        .collect();
+    let sources: BTreeSet<String> = summaries
+        .iter()
         .filter(|s| s["kind"] == "provenance")
         .filter_map(|s| s["source_commit"].as_str().map(str::to_ascii_lowercase))
         .collect();
@@ -329,7 +324,7 @@ async fn gate_input(
         "application": application.as_str(),
         "artifact": {"name": artifact.name, "digest": artifact.digest.to_string()},
         "environment": {"name": environment, "production": production},
-        "evidence": rows.iter().map(evidence_input).collect::<Vec<_>>(),
+        "evidence": rows.iter().zip(summaries).map(|(r, s)| evidence_input(r, s)).collect::<Vec<_>>(),
         "commits": commits,
         "deployments": deployments,
         "waivers": waivers,
