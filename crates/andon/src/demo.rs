@@ -103,6 +103,18 @@ struct Gated {
     releases: Vec<(Role, String)>,
 }
 
+/// One line: the verdict on a release and what the vulnerabilities control said.
+fn vulnerabilities_line(artifact: &str, d: &andon_domain::api::DecisionView) {
+    let reason = d
+        .decision
+        .controls
+        .iter()
+        .find(|c| c.id == "vulnerabilities")
+        .map_or("", |c| c.reason.as_str());
+    let verdict = if d.decision.allow { "ALLOW" } else { "DENY " };
+    println!("    {verdict} {artifact}: vulnerabilities: {reason}");
+}
+
 /// Gates the three releases to production: one allowed, one denied for its review, one
 /// denied for a critical vulnerability and then allowed under a waiver approved by someone
 /// else; then replays a decision.
@@ -145,17 +157,8 @@ fn gates(admin: &Client, g: &Gated, suffix: &str) -> anyhow::Result<()> {
     }
     if let Some(a) = find(Role::Vulnerable) {
         let d = ask(&a)?;
-        let reason = d
-            .decision
-            .controls
-            .iter()
-            .find(|c| c.id == "vulnerabilities")
-            .map(|c| c.reason.clone())
-            .unwrap_or_default();
-        println!(
-            "\n    {} {a}: vulnerabilities: {reason}",
-            if d.decision.allow { "ALLOW" } else { "DENY " }
-        );
+        println!();
+        vulnerabilities_line(&a, &d);
         let w = g.ci.request_waiver(&andon_domain::api::WaiverRequest {
             application: g.app.clone(),
             control: "vulnerabilities".into(),
@@ -171,17 +174,7 @@ fn gates(admin: &Client, g: &Gated, suffix: &str) -> anyhow::Result<()> {
             "    waiver {id} requested by the pipeline (ticket SEC-214), approved by carol-{suffix} for 72 hours"
         );
         let d = ask(&a)?;
-        let reason = d
-            .decision
-            .controls
-            .iter()
-            .find(|c| c.id == "vulnerabilities")
-            .map(|c| c.reason.clone())
-            .unwrap_or_default();
-        println!(
-            "    {} {a}: vulnerabilities: {reason}",
-            if d.decision.allow { "ALLOW" } else { "DENY " }
-        );
+        vulnerabilities_line(&a, &d);
         last = Some(d.id);
     }
     if let Some(id) = last {

@@ -238,21 +238,23 @@ fn evidence_input(r: &EvidenceRow, summary: Value) -> Value {
         "predicate_type": r.predicate_type,
         "signer": r.signer,
         "run": r.run,
-        "accepted_at": jiff::Timestamp::from_millisecond(r.created_at).map(|t| t.to_string()).unwrap_or_default(),
+        "accepted_at": rfc3339(Some(r.created_at)).unwrap_or_default(),
         "subjects": r.subjects.iter().map(|(n, d)| json!({"name": n, "digest": format!("sha256:{d}")})).collect::<Vec<_>>(),
         "summary": summary,
     })
 }
 
+/// A Unix-millisecond time as RFC 3339, when there is one.
+fn rfc3339(ms: Option<i64>) -> Option<String> {
+    ms.and_then(|m| jiff::Timestamp::from_millisecond(m).ok())
+        .map(|t| t.to_string())
+}
+
 fn waiver_input(w: &WaiverRow) -> Value {
-    let at = |ms: Option<i64>| {
-        ms.and_then(|m| jiff::Timestamp::from_millisecond(m).ok())
-            .map(|t| t.to_string())
-    };
     json!({
         "id": w.id, "control": w.control, "vulnerability": w.vulnerability, "reason": w.reason,
         "ticket": w.ticket, "requested_by": w.requested_by, "approved_by": w.approved_by,
-        "expires_at": at(w.expires_at),
+        "expires_at": rfc3339(w.expires_at),
     })
 }
 
@@ -557,19 +559,32 @@ pub(crate) async fn request_waiver(
         requested_by: caller.name.clone(),
         duration_ms,
     };
-    app.append(Fact::admin(
+    let row = record_waiver_step(
+        &app,
         EntryKind::WaiverRequested,
         &caller.name,
         body,
         effect,
-    ))
+        &id,
+    )
     .await?;
-    let row = app
-        .store()
-        .waiver(&id)
-        .await?
-        .ok_or_else(|| ApiError::unavailable("the waiver was not stored"))?;
     Ok((StatusCode::CREATED, Json(row)))
+}
+
+/// Ledgers a waiver request or approval and answers with the waiver as it now stands.
+async fn record_waiver_step(
+    app: &App,
+    kind: EntryKind,
+    actor: &str,
+    body: Value,
+    effect: Effect,
+    id: &str,
+) -> Result<WaiverRow, ApiError> {
+    app.append(Fact::admin(kind, actor, body, effect)).await?;
+    app.store()
+        .waiver(id)
+        .await?
+        .ok_or_else(|| ApiError::unavailable(format!("waiver {id} was not stored")))
 }
 
 /// `POST /v1/waivers/{id}/approve`: an approver or admin other than the requester.
@@ -601,25 +616,22 @@ pub(crate) async fn approve_waiver(
     let expires_at = jiff::Timestamp::now().as_millisecond() + w.duration_ms;
     let body = json!({
         "id": id, "approved_by": caller.name,
-        "expires_at": jiff::Timestamp::from_millisecond(expires_at).map(|t| t.to_string()).unwrap_or_default(),
+        "expires_at": rfc3339(Some(expires_at)),
     });
     let effect = Effect::WaiverApproved {
         id: id.clone(),
         approved_by: caller.name.clone(),
         expires_at,
     };
-    app.append(Fact::admin(
+    let row = record_waiver_step(
+        &app,
         EntryKind::WaiverApproved,
         &caller.name,
         body,
         effect,
-    ))
+        &id,
+    )
     .await?;
-    let row = app
-        .store()
-        .waiver(&id)
-        .await?
-        .ok_or_else(|| ApiError::unavailable("the waiver vanished"))?;
     Ok(Json(row))
 }
 
