@@ -172,6 +172,30 @@ fn acknowledged_submissions_survive_sigkill_and_the_ledger_verifies(b: Backend) 
     drop(server_guard(server));
 }
 
+/// What an attacker with database access does: drops the trigger that protects `table`'s
+/// rows and flips one byte of `column` in the row `id`.
+fn tamper(db: &TestDb, b: Backend, table: &str, column: &str, id: &str) {
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("rt");
+    rt.block_on(async {
+        let store = andon_store::Store::connect(&db.url).await.expect("store");
+        let (drop_trigger, flip) = match b {
+            Backend::Sqlite => (
+                format!("DROP TRIGGER {table}_no_update"),
+                format!("UPDATE {table} SET {column} = CAST(replace(CAST({column} AS TEXT), 'payload', 'pAyload') AS BLOB) WHERE id = '{id}'"),
+            ),
+            Backend::Postgres => (
+                format!("DROP TRIGGER {table}_immutable ON {table}"),
+                format!("UPDATE {table} SET {column} = set_byte({column}, 3, get_byte({column}, 3) # 1) WHERE id = '{id}'"),
+            ),
+        };
+        store.raw_execute_for_tests(&drop_trigger).await.expect("drop trigger");
+        assert_eq!(store.raw_execute_for_tests(&flip).await.expect("tamper"), 1);
+    });
+}
+
 fn one_changed_byte_in_the_database_is_named_by_verify(b: Backend) {
     let db = TestDb::new(b);
     let server = start(&db, true);
@@ -201,23 +225,7 @@ fn one_changed_byte_in_the_database_is_named_by_verify(b: Backend) {
 
     // An attacker with database access flips one byte of a stored document. The triggers
     // that protect the rows are dropped first, as such an attacker could.
-    let rt = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .expect("rt");
-    rt.block_on(async {
-        let store = andon_store::Store::connect(&db.url).await.expect("store");
-        let drop_trigger = match b {
-            Backend::Sqlite => "DROP TRIGGER evidence_no_update",
-            Backend::Postgres => "DROP TRIGGER evidence_immutable ON evidence",
-        };
-        store.raw_execute_for_tests(drop_trigger).await.expect("drop trigger");
-        let flip = match b {
-            Backend::Sqlite => format!("UPDATE evidence SET document = CAST(replace(CAST(document AS TEXT), 'payload', 'pAyload') AS BLOB) WHERE id = '{id}'"),
-            Backend::Postgres => format!("UPDATE evidence SET document = set_byte(document, 3, get_byte(document, 3) # 1) WHERE id = '{id}'"),
-        };
-        assert_eq!(store.raw_execute_for_tests(&flip).await.expect("tamper"), 1);
-    });
+    tamper(&db, b, "evidence", "document", &id);
     let (ok, report) = verify(&[], &server.url, &token);
     assert!(!ok, "tampering went unnoticed: {report}");
     assert_eq!(report["first_bad_entry"], victim.ledger_index, "{report}");
@@ -598,25 +606,7 @@ test_one_failure_is_tolerated if {
 
     // Tampering with the stored decision: verify names it, replay refuses it.
     assert!(verify(&[], &server.url, &token).0);
-    let rt = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .expect("rt");
-    rt.block_on(async {
-        let store = andon_store::Store::connect(&db.url).await.expect("store");
-        let (drop_trigger, flip) = match b {
-            Backend::Sqlite => (
-                "DROP TRIGGER decisions_no_update".to_owned(),
-                format!("UPDATE decisions SET envelope = CAST(replace(CAST(envelope AS TEXT), 'payload', 'pAyload') AS BLOB) WHERE id = '{id}'"),
-            ),
-            Backend::Postgres => (
-                "DROP TRIGGER decisions_immutable ON decisions".to_owned(),
-                format!("UPDATE decisions SET envelope = set_byte(envelope, 3, get_byte(envelope, 3) # 1) WHERE id = '{id}'"),
-            ),
-        };
-        store.raw_execute_for_tests(&drop_trigger).await.expect("drop trigger");
-        assert_eq!(store.raw_execute_for_tests(&flip).await.expect("tamper"), 1);
-    });
+    tamper(&db, b, "decisions", "envelope", &id);
     let (ok, report) = verify(&[], &server.url, &token);
     assert!(!ok, "tampering went unnoticed: {report}");
     assert_eq!(
