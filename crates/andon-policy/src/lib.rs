@@ -20,6 +20,8 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use sha2::{Digest, Sha256};
 
+mod vm;
+
 /// The version of the gate input document policies see (see docs/gates.md).
 pub const INPUT_VERSION: &str = "andon.gate/v1";
 
@@ -247,6 +249,8 @@ pub struct Policy {
     pub bundle: Bundle,
     engine: regorus::Engine,
     controls: Vec<ControlMeta>,
+    /// The enabled controls compiled for the register VM, when the compiler supports them.
+    vm: Option<vm::Compiled>,
 }
 
 fn string_list(v: &Value, key: &str, package: &str) -> Result<Vec<String>, PolicyError> {
@@ -287,9 +291,9 @@ impl Policy {
                     message: e.to_string(),
                 })?;
         }
-        let params = serde_json::json!({"andon": {"params": bundle.params}});
+        let params = regorus::Value::from(serde_json::json!({"andon": {"params": bundle.params}}));
         engine
-            .add_data(regorus::Value::from(params))
+            .add_data(params.clone())
             .map_err(|e| PolicyError::Bundle(format!("parameters: {e}")))?;
         let mut packages = engine
             .get_packages()
@@ -370,12 +374,18 @@ impl Policy {
             }
         }
         controls.sort_by(|a, b| a.id.cmp(&b.id));
+        let enabled: Vec<&ControlMeta> = controls
+            .iter()
+            .filter(|c| !bundle.disabled.contains(&c.id))
+            .collect();
+        let vm = vm::Compiled::new(&engine, params, &enabled);
         Ok(Self {
             name: bundle.name.clone(),
             version,
             bundle,
             engine,
             controls,
+            vm,
         })
     }
 
@@ -387,21 +397,65 @@ impl Policy {
             .collect()
     }
 
-    /// Evaluates every enabled control against a gate input.
+    /// Whether evaluation runs on the register VM (else on the interpreter only).
+    pub fn compiled_to_vm(&self) -> bool {
+        self.vm.is_some()
+    }
+
+    /// Evaluates every enabled control against a gate input: on the register VM when the
+    /// bundle compiled to it, on the interpreter otherwise or if the VM fails. Debug builds
+    /// evaluate on both and insist they agree.
     pub fn evaluate(&self, input: &Value) -> Evaluation {
+        let fast = self
+            .vm
+            .as_ref()
+            .and_then(|vm| vm.run(regorus::Value::from(input.clone())))
+            .map(|raw| {
+                let controls = self.controls();
+                let results = controls
+                    .iter()
+                    .zip(raw)
+                    .map(|(c, r)| control_from_raw(c, Ok(r)))
+                    .collect();
+                self.waive(input, results)
+            });
+        match fast {
+            Some(e) => {
+                debug_assert_eq!(
+                    e,
+                    self.evaluate_interpreted(input),
+                    "the register VM and the interpreter disagree"
+                );
+                e
+            }
+            None => self.evaluate_interpreted(input),
+        }
+    }
+
+    /// Evaluates every enabled control on the interpreter, control by control: the reference
+    /// semantics (and the path for Rego the VM compiler does not support).
+    pub fn evaluate_interpreted(&self, input: &Value) -> Evaluation {
         let mut engine = self.engine.clone();
         engine.set_input(regorus::Value::from(input.clone()));
+        let results = self
+            .controls()
+            .into_iter()
+            .map(|c| control_from_raw(c, interpret_control(&mut engine, c)))
+            .collect();
+        self.waive(input, results)
+    }
+
+    /// Applies control-level waivers to `fail` and `missing` verdicts and decides.
+    fn waive(&self, input: &Value, mut results: Vec<ControlResult>) -> Evaluation {
         let waivers: Vec<&Value> = input
             .get("waivers")
             .and_then(Value::as_array)
             .map(|w| w.iter().collect())
             .unwrap_or_default();
-        let mut results = Vec::new();
-        for c in self.controls() {
-            let mut r = evaluate_control(&mut engine, c);
+        for r in &mut results {
             if matches!(r.verdict, Verdict::Fail | Verdict::Missing)
                 && let Some(w) = waivers.iter().find(|w| {
-                    w.get("control").and_then(Value::as_str) == Some(c.id.as_str())
+                    w.get("control").and_then(Value::as_str) == Some(r.id.as_str())
                         && w.get("vulnerability").is_none_or(Value::is_null)
                 })
             {
@@ -416,7 +470,6 @@ impl Policy {
                 r.verdict = Verdict::Waived;
                 r.waiver = Some(id.to_owned());
             }
-            results.push(r);
         }
         Evaluation {
             allow: results.iter().all(|r| r.verdict.allows()),
@@ -491,7 +544,29 @@ fn package_of(text: &str) -> Option<String> {
         .map(|m| m.as_str().to_owned())
 }
 
-fn evaluate_control(engine: &mut regorus::Engine, c: &ControlMeta) -> ControlResult {
+/// A control's raw outcome on the interpreter: its `result` (null when undefined), or its
+/// `deny` set as a list (Conftest style).
+fn interpret_control(engine: &mut regorus::Engine, c: &ControlMeta) -> Result<Value, String> {
+    if c.gives_result {
+        return engine
+            .eval_rule(format!("data.{}.result", c.package))
+            .map(|v| to_json(&v))
+            .map(|v| if v.is_object() { v } else { Value::Null })
+            .map_err(|e| e.to_string());
+    }
+    engine
+        .eval_query(format!("data.{}.deny", c.package), false)
+        .map(|r| {
+            r.result
+                .first()
+                .and_then(|q| q.expressions.first())
+                .map_or(Value::Array(Vec::new()), |e| to_json(&e.value))
+        })
+        .map_err(|e| e.to_string())
+}
+
+/// A control's verdict from its raw outcome, failing closed.
+fn control_from_raw(c: &ControlMeta, raw: Result<Value, String>) -> ControlResult {
     let base = |verdict, reason: String| ControlResult {
         id: c.id.clone(),
         title: c.title.clone(),
@@ -500,16 +575,16 @@ fn evaluate_control(engine: &mut regorus::Engine, c: &ControlMeta) -> ControlRes
         evidence: Vec::new(),
         waiver: None,
     };
+    let result = match raw {
+        Ok(v) => v,
+        Err(e) => {
+            return base(
+                Verdict::Error,
+                format!("the control failed to evaluate: {e}"),
+            );
+        }
+    };
     if c.gives_result {
-        let result = match engine.eval_rule(format!("data.{}.result", c.package)) {
-            Ok(v) => to_json(&v),
-            Err(e) => {
-                return base(
-                    Verdict::Error,
-                    format!("the control failed to evaluate: {e}"),
-                );
-            }
-        };
         if !result.is_object() {
             return base(
                 Verdict::Error,
@@ -548,35 +623,20 @@ fn evaluate_control(engine: &mut regorus::Engine, c: &ControlMeta) -> ControlRes
             .unwrap_or_default();
         return r;
     }
-    // Conftest style: a `deny` set of messages.
-    let denied = engine
-        .eval_query(format!("data.{}.deny", c.package), false)
-        .map(|r| {
-            r.result
-                .first()
-                .and_then(|q| q.expressions.first())
-                .map_or(Value::Array(Vec::new()), |e| to_json(&e.value))
-        });
-    match denied {
-        Ok(v) => match v {
-            Value::Array(msgs) if msgs.is_empty() => {
-                base(Verdict::Pass, "no deny rule fired".into())
-            }
-            Value::Array(msgs) => base(
-                Verdict::Fail,
-                msgs.iter()
-                    .map(|m| m.as_str().map_or_else(|| m.to_string(), str::to_owned))
-                    .collect::<Vec<_>>()
-                    .join("; "),
-            ),
-            _ => base(
-                Verdict::Error,
-                "the control defines neither `result` nor a `deny` set".into(),
-            ),
-        },
-        Err(e) => base(
+    // Conftest style: a `deny` set of messages (the VM gives null for an undefined set).
+    match result {
+        Value::Null => base(Verdict::Pass, "no deny rule fired".into()),
+        Value::Array(msgs) if msgs.is_empty() => base(Verdict::Pass, "no deny rule fired".into()),
+        Value::Array(msgs) => base(
+            Verdict::Fail,
+            msgs.iter()
+                .map(|m| m.as_str().map_or_else(|| m.to_string(), str::to_owned))
+                .collect::<Vec<_>>()
+                .join("; "),
+        ),
+        _ => base(
             Verdict::Error,
-            format!("the control failed to evaluate: {e}"),
+            "the control defines neither `result` nor a `deny` set".into(),
         ),
     }
 }

@@ -31,6 +31,7 @@ fn a_deny_set_fails_with_its_messages_and_passes_when_empty() {
     b.builtin = false;
     b.modules.insert("w.rego".into(), MODULE.into());
     let p = Policy::compile(b).expect("compiles");
+    assert!(p.compiled_to_vm());
     let input = |branch: &str| json!({"environment": {"production": true}, "commits": [{"pull_requests": [{"repository": "r", "number": 1, "target_branch": branch}]}]});
     let e = p.evaluate(&input("dev"));
     assert_eq!(e.controls[0].verdict, Verdict::Fail, "{:?}", e.controls[0]);

@@ -29,6 +29,8 @@ fn the_builtin_library_compiles_with_metadata_and_passing_tests() {
     );
     assert!(tests.len() >= 4, "{tests:?}");
     assert_eq!(p.version.len(), 64);
+    // Gates run on the register VM; the library uses nothing its compiler lacks.
+    assert!(p.compiled_to_vm());
 }
 
 #[test]
@@ -97,4 +99,31 @@ fn bad_bundles_are_refused_with_the_reason() {
         Policy::validate(b),
         Err(PolicyError::Tests { failed: 1, .. })
     ));
+}
+
+#[test]
+fn rego_the_vm_cannot_compile_still_gates_on_the_interpreter() {
+    let mut b = Bundle::builtin_default();
+    b.builtin = false;
+    b.modules.insert(
+        "with.rego".into(),
+        r#"package andon.controls.with_keyword
+import rego.v1
+metadata := {"id": "with-keyword", "title": "t", "risk": "r", "stage": "test", "evidence": [], "frameworks": ["x"]}
+inner := {"verdict": "pass", "reason": sprintf("on %s", [input.environment.name])}
+result := r if {
+	input.environment.production
+	r := inner with input.environment.name as "staging"
+}
+default result := {"verdict": "fail", "reason": "not production"}
+"#
+        .into(),
+    );
+    let p = Policy::compile(b).expect("compiles");
+    assert!(!p.compiled_to_vm(), "`with` is not supported by the VM compiler");
+    let e = p.evaluate(&json!({"environment": {"name": "production", "production": true}}));
+    assert_eq!(e.controls[0].verdict, Verdict::Pass, "{e:?}");
+    assert_eq!(e.controls[0].reason, "on staging");
+    let e = p.evaluate(&json!({"environment": {"name": "dev", "production": false}}));
+    assert_eq!(e.controls[0].verdict, Verdict::Fail, "{e:?}");
 }
