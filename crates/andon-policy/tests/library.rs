@@ -120,7 +120,10 @@ default result := {"verdict": "fail", "reason": "not production"}
         .into(),
     );
     let p = Policy::compile(b).expect("compiles");
-    assert!(!p.compiled_to_vm(), "`with` is not supported by the VM compiler");
+    assert!(
+        !p.compiled_to_vm(),
+        "`with` is not supported by the VM compiler"
+    );
     let e = p.evaluate(&json!({"environment": {"name": "production", "production": true}}));
     assert_eq!(e.controls[0].verdict, Verdict::Pass, "{e:?}");
     assert_eq!(e.controls[0].reason, "on staging");

@@ -15,21 +15,59 @@ metadata := {
 
 params := lib.params(metadata.id, metadata.params)
 
-qualifying := [d |
+# The deployments that count as testing: to a non-production environment, or to the
+# environments the parameters name.
+candidates := [d |
 	some d in input.deployments
-	d.state == "success"
 	not d.production
-	count(params.environments) == 0
 ] if count(params.environments) == 0
-
 else := [d |
 	some d in input.deployments
-	d.state == "success"
 	d.environment in params.environments
 ]
 
+qualifying := [d | some d in candidates; d.state == "success"]
+
 result := lib.not_applicable(sprintf("%s is not a production environment", [input.environment.name])) if {
 	not input.environment.production
+} else := lib.fail(sprintf("deployed to %s but no deployment succeeded (%s)", [
+	concat(", ", {d.environment | some d in candidates}),
+	concat(", ", {d.state | some d in candidates}),
+]), []) if {
+	count(qualifying) == 0
+	count(candidates) > 0
 } else := lib.missing("no successful deployment to a non-production environment recorded") if {
 	count(qualifying) == 0
 } else := lib.pass(sprintf("deployed to %s first", [concat(", ", {d.environment | some d in qualifying})]), [])
+
+prod := {"name": "production", "production": true}
+
+test_a_successful_staging_deployment_passes if {
+	r := result with input as {"environment": prod, "deployments": [
+		{"environment": "staging", "production": false, "state": "failure"},
+		{"environment": "staging", "production": false, "state": "success"},
+	]}
+	r.verdict == "pass"
+}
+
+test_only_failed_deployments_fail if {
+	r := result with input as {"environment": prod, "deployments": [{"environment": "staging", "production": false, "state": "failure"}]}
+	r.verdict == "fail"
+	contains(r.reason, "failure")
+}
+
+test_no_deployment_is_missing if {
+	r := result with input as {"environment": prod, "deployments": [{"environment": "production", "production": true, "state": "success"}]}
+	r.verdict == "missing"
+}
+
+test_staging_targets_do_not_apply if {
+	r := result with input as {"environment": {"name": "staging", "production": false}, "deployments": []}
+	r.verdict == "not_applicable"
+}
+
+test_named_environments_are_the_only_ones_that_count if {
+	r := result with input as {"environment": prod, "deployments": [{"environment": "dev", "production": false, "state": "success"}]}
+		with data.andon.params as {"tested-before-production": {"environments": ["staging"]}}
+	r.verdict == "missing"
+}

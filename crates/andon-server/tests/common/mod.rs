@@ -2,6 +2,8 @@
 //! through the same client the CLI uses.
 #![allow(dead_code)]
 
+pub mod release;
+
 use andon_client::{Client, ClientError, github_signature};
 use andon_domain::{Sha256Digest, SigningKey, Statement};
 use andon_store::{Counts, Store};
