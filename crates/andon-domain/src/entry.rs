@@ -43,6 +43,24 @@ pub enum EntryKind {
     /// A waiver was approved by someone other than its requester.
     #[serde(rename = "waiver.approved")]
     WaiverApproved,
+    /// A change record was opened and classed.
+    #[serde(rename = "change.created")]
+    ChangeCreated,
+    /// A change was approved or rejected by an approver.
+    #[serde(rename = "change.approval")]
+    ChangeApproval,
+    /// A change's status moved (approved, deployed, reviewed).
+    #[serde(rename = "change.updated")]
+    ChangeUpdated,
+    /// A deployment was recorded.
+    #[serde(rename = "deployment.recorded")]
+    DeploymentRecorded,
+    /// A deployment failed, was rolled back, or service was restored.
+    #[serde(rename = "deployment.state")]
+    DeploymentState,
+    /// An alert was raised.
+    #[serde(rename = "alert.raised")]
+    AlertRaised,
 }
 
 impl EntryKind {
@@ -60,6 +78,12 @@ impl EntryKind {
             EntryKind::GateDecision => "gate.decision",
             EntryKind::WaiverRequested => "waiver.requested",
             EntryKind::WaiverApproved => "waiver.approved",
+            EntryKind::ChangeCreated => "change.created",
+            EntryKind::ChangeApproval => "change.approval",
+            EntryKind::ChangeUpdated => "change.updated",
+            EntryKind::DeploymentRecorded => "deployment.recorded",
+            EntryKind::DeploymentState => "deployment.state",
+            EntryKind::AlertRaised => "alert.raised",
         }
     }
 }

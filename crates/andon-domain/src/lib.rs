@@ -6,6 +6,7 @@
 //! the program never re-checks it.
 
 pub mod api;
+pub mod change;
 mod digest;
 mod dsse;
 mod entry;

@@ -15,12 +15,16 @@
 
 use std::collections::BTreeMap;
 
+pub use andon_domain::change::{ChangeClass, Classification};
 pub use andon_domain::gate::{ControlResult, Verdict};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use sha2::{Digest, Sha256};
 
 mod vm;
+
+/// The key of the change rules' parameters in a bundle's `params` (docs/changes.md).
+pub const CHANGE_PARAMS: &str = "change";
 
 /// The version of the gate input document policies see (see docs/gates.md).
 pub const INPUT_VERSION: &str = "andon.gate/v1";
@@ -61,6 +65,11 @@ pub const BUILTIN: &[(&str, &str)] = &[
         "builtin/tested_before_production.rego",
         include_str!("builtin/tested_before_production.rego"),
     ),
+    (
+        "builtin/change_approval.rego",
+        include_str!("builtin/change_approval.rego"),
+    ),
+    ("builtin/change.rego", include_str!("builtin/change.rego")),
 ];
 
 /// Why a policy was refused or could not run.
@@ -366,7 +375,8 @@ impl Policy {
                 "no control: a control is a package under andon.controls. with metadata".into(),
             ));
         }
-        for id in bundle.params.keys().chain(bundle.disabled.iter()) {
+        let tuned = bundle.params.keys().filter(|k| k.as_str() != CHANGE_PARAMS);
+        for id in tuned.chain(bundle.disabled.iter()) {
             if !controls.iter().any(|c| &c.id == id) {
                 return Err(PolicyError::Bundle(format!(
                     "parameters or disabled entry for unknown control {id:?}"
@@ -474,6 +484,36 @@ impl Policy {
         Evaluation {
             allow: results.iter().all(|r| r.verdict.allows()),
             controls: results,
+        }
+    }
+
+    /// Classes a production change with the bundle's change rules (`data.andon.change.
+    /// classification`, docs/changes.md). A bundle without change rules, or rules that error
+    /// or decide nothing, make it `normal` with one approval: never less control than asked.
+    pub fn classify(&self, input: &Value) -> Classification {
+        let mut engine = self.engine.clone();
+        engine.set_input(regorus::Value::from(input.clone()));
+        let fallback = |why: String| Classification {
+            class: Some(ChangeClass::Normal),
+            approvals: 1,
+            reasons: vec![why],
+            ..Default::default()
+        };
+        match engine.eval_rule("data.andon.change.classification".into()) {
+            Ok(v) => {
+                let v = to_json(&v);
+                match serde_json::from_value::<Classification>(v) {
+                    Ok(c) if c.class.is_some() => c,
+                    _ => fallback(format!(
+                        "policy {} decides no class for this change: normal by default",
+                        self.name
+                    )),
+                }
+            }
+            Err(e) => fallback(format!(
+                "the change rules of policy {} failed ({e}): normal by default",
+                self.name
+            )),
         }
     }
 

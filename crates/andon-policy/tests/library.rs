@@ -11,6 +11,7 @@ fn the_builtin_library_compiles_with_metadata_and_passing_tests() {
     assert_eq!(
         ids,
         vec![
+            "change-approval",
             "coverage",
             "peer-review",
             "pipeline-reviewed",

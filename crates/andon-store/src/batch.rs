@@ -161,6 +161,8 @@ pub enum Effect {
         /// Its key id.
         keyid: String,
     },
+    /// Deployments, change records, approvals, alerts.
+    Change(crate::changes::ChangeEffect),
 }
 
 /// What the sequencer commits at once.
@@ -325,6 +327,7 @@ impl Store {
             "",
         );
         let mut approvals = Vec::new();
+        let mut change_effects = Vec::new();
         let mut deliveries = Rows::new(
             "INSERT INTO scm_deliveries (provider, delivery, event, ledger_idx, payload)",
             5,
@@ -415,6 +418,7 @@ impl Store {
                     Val::I(a.time_ms),
                 ]),
                 Effect::KeyRevoked { keyid } => revoked.push((keyid.clone(), a.time_ms)),
+                Effect::Change(e) => change_effects.push((idx, a.time_ms, e)),
                 Effect::Policy {
                     version,
                     name,
@@ -540,6 +544,9 @@ impl Store {
             .execute(&mut *tx)
             .await
             .op("approving a waiver")?;
+        }
+        for (idx, at, e) in change_effects {
+            crate::changes::apply(&mut tx, idx, at, e).await?;
         }
         for (keyid, at) in revoked {
             sqlx::query(

@@ -9,6 +9,7 @@
 //! domain's and the server's job) and it does not compute Merkle hashes (the ledger's).
 
 mod batch;
+mod changes;
 mod error;
 mod gates;
 mod migrate;
@@ -18,6 +19,7 @@ mod scm;
 mod store;
 
 pub use batch::{Append, Batch, Effect};
+pub use changes::ChangeEffect;
 pub use error::StoreError;
 pub use gates::{DecisionRow, PolicyRow, WaiverRow};
 pub use rows::{

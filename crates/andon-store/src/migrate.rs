@@ -15,6 +15,7 @@ const SQLITE: &[(i64, &str)] = &[
         include_str!("../migrations/sqlite/0003_source_control.sql"),
     ),
     (4, include_str!("../migrations/sqlite/0004_gates.sql")),
+    (5, include_str!("../migrations/sqlite/0005_changes.sql")),
 ];
 const POSTGRES: &[(i64, &str)] = &[
     (
@@ -30,6 +31,7 @@ const POSTGRES: &[(i64, &str)] = &[
         include_str!("../migrations/postgres/0003_source_control.sql"),
     ),
     (4, include_str!("../migrations/postgres/0004_gates.sql")),
+    (5, include_str!("../migrations/postgres/0005_changes.sql")),
 ];
 
 pub(crate) async fn run(pool: &AnyPool, backend: Backend) -> Result<(), StoreError> {

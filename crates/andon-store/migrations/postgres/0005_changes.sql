@@ -1,0 +1,89 @@
+-- Deployments and change management (docs/changes.md). Each row indexes a ledger entry
+-- that carries the whole fact; `status`, `state` and the times on `changes` and
+-- `deployments` are the latest of their ledgered updates.
+CREATE TABLE changes (
+    id                 TEXT   PRIMARY KEY,
+    ledger_idx         BIGINT NOT NULL UNIQUE,
+    application        TEXT   NOT NULL,
+    environment        TEXT   NOT NULL,
+    artifact_name      TEXT   NOT NULL,
+    artifact_digest    TEXT   NOT NULL,
+    change_type        TEXT   NOT NULL,
+    class              TEXT   NOT NULL,
+    status             TEXT   NOT NULL,
+    requested_by       TEXT   NOT NULL,
+    approvals_required BIGINT NOT NULL,
+    approver_group     TEXT,
+    emergency_reason   TEXT,
+    review_due_at      BIGINT,
+    reviewed_at        BIGINT,
+    detail             TEXT   NOT NULL,
+    created_at         BIGINT NOT NULL,
+    updated_idx        BIGINT NOT NULL
+);
+CREATE INDEX changes_by_artifact ON changes (artifact_digest, environment);
+CREATE INDEX changes_by_app ON changes (application, created_at);
+
+CREATE TABLE change_approvals (
+    ledger_idx BIGINT NOT NULL PRIMARY KEY,
+    change_id  TEXT   NOT NULL,
+    approver   TEXT   NOT NULL,
+    verdict    TEXT   NOT NULL,
+    comment    TEXT   NOT NULL,
+    created_at BIGINT NOT NULL
+);
+CREATE INDEX change_approvals_by_change ON change_approvals (change_id);
+
+CREATE TABLE deployments (
+    id              TEXT   PRIMARY KEY,
+    ledger_idx      BIGINT NOT NULL UNIQUE,
+    application     TEXT   NOT NULL,
+    environment     TEXT   NOT NULL,
+    production      BIGINT NOT NULL,
+    artifact_name   TEXT   NOT NULL,
+    artifact_digest TEXT   NOT NULL,
+    decision_id     TEXT,
+    change_id       TEXT,
+    run             TEXT,
+    recorded_by     TEXT   NOT NULL,
+    bypass          BIGINT NOT NULL,
+    source_commit   TEXT,
+    deployed_at     BIGINT NOT NULL,
+    state           TEXT   NOT NULL,
+    failed_at       BIGINT,
+    restored_at     BIGINT
+);
+CREATE INDEX deployments_by_app ON deployments (application, environment, deployed_at);
+CREATE INDEX deployments_by_artifact ON deployments (artifact_digest);
+
+CREATE TABLE deployment_events (
+    ledger_idx    BIGINT NOT NULL PRIMARY KEY,
+    deployment_id TEXT   NOT NULL,
+    state         TEXT   NOT NULL,
+    at            BIGINT NOT NULL,
+    actor         TEXT   NOT NULL,
+    note          TEXT
+);
+CREATE INDEX deployment_events_by_deployment ON deployment_events (deployment_id);
+
+CREATE TABLE alerts (
+    id          TEXT   PRIMARY KEY,
+    ledger_idx  BIGINT NOT NULL UNIQUE,
+    kind        TEXT   NOT NULL,
+    severity    TEXT   NOT NULL,
+    application TEXT,
+    environment TEXT,
+    subject     TEXT   NOT NULL,
+    message     TEXT   NOT NULL,
+    created_at  BIGINT NOT NULL
+);
+CREATE INDEX alerts_by_time ON alerts (created_at);
+CREATE INDEX alerts_by_subject ON alerts (kind, subject);
+
+-- Approvals, deployment events and alerts are facts: never rewritten.
+CREATE TRIGGER change_approvals_immutable BEFORE UPDATE OR DELETE ON change_approvals
+FOR EACH ROW EXECUTE FUNCTION andon_append_only();
+CREATE TRIGGER deployment_events_immutable BEFORE UPDATE ON deployment_events
+FOR EACH ROW EXECUTE FUNCTION andon_append_only();
+CREATE TRIGGER alerts_immutable BEFORE UPDATE ON alerts
+FOR EACH ROW EXECUTE FUNCTION andon_append_only();

@@ -1,0 +1,503 @@
+//! Deployments, change records, approvals and alerts: their index rows, written in the
+//! ledger batch's transaction, and the reads over them (docs/changes.md).
+
+use andon_domain::change::{
+    Alert, Approval, Change, ChangeStatus, ChangeUpdate, Deployment, DeploymentEvent,
+    DeploymentState,
+};
+use sqlx::any::AnyRow;
+use sqlx::{Any, Row, Transaction};
+
+use crate::error::Op;
+use crate::{Store, StoreError};
+
+/// A change-management effect of one ledger entry, applied in index order.
+#[derive(Clone, Debug)]
+pub enum ChangeEffect {
+    /// A change record opened.
+    Change(Box<Change>),
+    /// A change approved or rejected.
+    Approval(Approval),
+    /// A change's status moved.
+    Update(ChangeUpdate),
+    /// A deployment recorded.
+    Deployment(Box<Deployment>),
+    /// A deployment's state changed.
+    DeploymentEvent(DeploymentEvent),
+    /// An alert raised.
+    Alert(Alert),
+}
+
+fn get<'r, T>(row: &'r AnyRow, col: &str) -> Result<T, StoreError>
+where
+    T: sqlx::Decode<'r, sqlx::Any> + sqlx::Type<sqlx::Any>,
+{
+    row.try_get(col).op("decoding a change-management row")
+}
+
+fn corrupt(what: &str, detail: impl ToString) -> StoreError {
+    StoreError::Corrupt {
+        what: what.into(),
+        detail: detail.to_string(),
+    }
+}
+
+/// Applies one effect of the entry at `idx`, accepted at `at`.
+pub(crate) async fn apply(
+    tx: &mut Transaction<'_, Any>,
+    idx: i64,
+    at: i64,
+    effect: &ChangeEffect,
+) -> Result<(), StoreError> {
+    match effect {
+        ChangeEffect::Change(c) => {
+            let detail = serde_json::json!({
+                "classification": c.classification, "fields": c.fields,
+            });
+            sqlx::query(
+                "INSERT INTO changes (id, ledger_idx, application, environment, artifact_name, artifact_digest, change_type, class, status, requested_by, approvals_required, approver_group, emergency_reason, review_due_at, reviewed_at, detail, created_at, updated_idx) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, NULL, $15, $16, $17)",
+            )
+            .bind(c.id.clone())
+            .bind(idx)
+            .bind(c.application.clone())
+            .bind(c.environment.clone())
+            .bind(c.artifact_name.clone())
+            .bind(c.artifact_digest.clone())
+            .bind(c.change_type.clone())
+            .bind(c.class.as_str())
+            .bind(c.status.as_str())
+            .bind(c.requested_by.clone())
+            .bind(i64::from(c.classification.approvals))
+            .bind(c.classification.approver_group.clone())
+            .bind(c.emergency_reason.clone())
+            .bind(c.review_due_at)
+            .bind(detail.to_string())
+            .bind(at)
+            .bind(idx)
+            .execute(&mut **tx)
+            .await
+            .op("opening a change")?;
+        }
+        ChangeEffect::Approval(a) => {
+            sqlx::query(
+                "INSERT INTO change_approvals (ledger_idx, change_id, approver, verdict, comment, created_at) VALUES ($1, $2, $3, $4, $5, $6)",
+            )
+            .bind(idx)
+            .bind(a.change.clone())
+            .bind(a.approver.clone())
+            .bind(if a.approve { "approve" } else { "reject" })
+            .bind(a.comment.clone())
+            .bind(at)
+            .execute(&mut **tx)
+            .await
+            .op("recording an approval")?;
+        }
+        ChangeEffect::Update(u) => {
+            sqlx::query(
+                "UPDATE changes SET status = COALESCE($1, status), reviewed_at = COALESCE($2, reviewed_at), updated_idx = $3 WHERE id = $4",
+            )
+            .bind(u.status.map(ChangeStatus::as_str))
+            .bind(u.reviewed_at)
+            .bind(idx)
+            .bind(u.id.clone())
+            .execute(&mut **tx)
+            .await
+            .op("updating a change")?;
+        }
+        ChangeEffect::Deployment(d) => {
+            sqlx::query(
+                "INSERT INTO deployments (id, ledger_idx, application, environment, production, artifact_name, artifact_digest, decision_id, change_id, run, recorded_by, bypass, source_commit, deployed_at, state, failed_at, restored_at) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, NULL, NULL)",
+            )
+            .bind(d.id.clone())
+            .bind(idx)
+            .bind(d.application.clone())
+            .bind(d.environment.clone())
+            .bind(i64::from(d.production))
+            .bind(d.artifact_name.clone())
+            .bind(d.artifact_digest.clone())
+            .bind(d.decision.clone())
+            .bind(d.change.clone())
+            .bind(d.run.clone())
+            .bind(d.recorded_by.clone())
+            .bind(i64::from(d.bypass))
+            .bind(d.source_commit.clone())
+            .bind(d.deployed_at)
+            .bind(d.state.as_str())
+            .execute(&mut **tx)
+            .await
+            .op("recording a deployment")?;
+        }
+        ChangeEffect::DeploymentEvent(e) => {
+            sqlx::query(
+                "INSERT INTO deployment_events (ledger_idx, deployment_id, state, at, actor, note) VALUES ($1, $2, $3, $4, $5, $6)",
+            )
+            .bind(idx)
+            .bind(e.deployment.clone())
+            .bind(e.state.as_str())
+            .bind(e.at)
+            .bind(e.actor.clone())
+            .bind(e.note.clone())
+            .execute(&mut **tx)
+            .await
+            .op("recording a deployment event")?;
+            // The first failure and the restoration after it are what the delivery metrics
+            // read; a later failure of the same deployment starts over.
+            let sql = match e.state {
+                DeploymentState::Failed | DeploymentState::RolledBack => {
+                    "UPDATE deployments SET state = $1, failed_at = CASE WHEN failed_at IS NULL OR restored_at IS NOT NULL THEN $2 ELSE failed_at END, restored_at = NULL WHERE id = $3"
+                }
+                DeploymentState::Restored => {
+                    "UPDATE deployments SET state = $1, restored_at = $2 WHERE id = $3"
+                }
+                DeploymentState::Deployed => return Ok(()),
+            };
+            sqlx::query(sql)
+                .bind(e.state.as_str())
+                .bind(e.at)
+                .bind(e.deployment.clone())
+                .execute(&mut **tx)
+                .await
+                .op("updating a deployment")?;
+        }
+        ChangeEffect::Alert(a) => {
+            sqlx::query(
+                "INSERT INTO alerts (id, ledger_idx, kind, severity, application, environment, subject, message, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+            )
+            .bind(a.id.clone())
+            .bind(idx)
+            .bind(a.kind.clone())
+            .bind(a.severity.clone())
+            .bind(a.application.clone())
+            .bind(a.environment.clone())
+            .bind(a.subject.clone())
+            .bind(a.message.clone())
+            .bind(at)
+            .execute(&mut **tx)
+            .await
+            .op("raising an alert")?;
+        }
+    }
+    Ok(())
+}
+
+const CHANGE_SELECT: &str = "SELECT id, ledger_idx, application, environment, artifact_name, artifact_digest, change_type, class, status, requested_by, emergency_reason, review_due_at, reviewed_at, detail, created_at FROM changes";
+
+fn change_row(r: &AnyRow) -> Result<Change, StoreError> {
+    let detail: String = get(r, "detail")?;
+    let detail: serde_json::Value =
+        serde_json::from_str(&detail).map_err(|e| corrupt("changes.detail", e))?;
+    let parse = |k: &str| -> Result<serde_json::Value, StoreError> {
+        Ok(detail.get(k).cloned().unwrap_or_default())
+    };
+    let class: String = get(r, "class")?;
+    let status: String = get(r, "status")?;
+    Ok(Change {
+        id: get(r, "id")?,
+        ledger_index: get::<i64>(r, "ledger_idx")? as u64,
+        application: get(r, "application")?,
+        environment: get(r, "environment")?,
+        artifact_name: get(r, "artifact_name")?,
+        artifact_digest: get(r, "artifact_digest")?,
+        change_type: get(r, "change_type")?,
+        class: serde_json::from_value(serde_json::Value::String(class.clone()))
+            .map_err(|_| corrupt("changes.class", class))?,
+        status: ChangeStatus::parse(&status).ok_or_else(|| corrupt("changes.status", &status))?,
+        requested_by: get(r, "requested_by")?,
+        emergency_reason: get(r, "emergency_reason")?,
+        review_due_at: get(r, "review_due_at")?,
+        reviewed_at: get(r, "reviewed_at")?,
+        classification: serde_json::from_value(parse("classification")?)
+            .map_err(|e| corrupt("changes.detail.classification", e))?,
+        fields: serde_json::from_value(parse("fields")?)
+            .map_err(|e| corrupt("changes.detail.fields", e))?,
+        created_at: get(r, "created_at")?,
+        approvals: Vec::new(),
+    })
+}
+
+const DEPLOYMENT_SELECT: &str = "SELECT id, ledger_idx, application, environment, production, artifact_name, artifact_digest, decision_id, change_id, run, recorded_by, bypass, source_commit, deployed_at, state, failed_at, restored_at FROM deployments";
+
+fn deployment_row(r: &AnyRow) -> Result<Deployment, StoreError> {
+    let state: String = get(r, "state")?;
+    Ok(Deployment {
+        id: get(r, "id")?,
+        ledger_index: get::<i64>(r, "ledger_idx")? as u64,
+        application: get(r, "application")?,
+        environment: get(r, "environment")?,
+        production: get::<i64>(r, "production")? != 0,
+        artifact_name: get(r, "artifact_name")?,
+        artifact_digest: get(r, "artifact_digest")?,
+        decision: get(r, "decision_id")?,
+        change: get(r, "change_id")?,
+        run: get(r, "run")?,
+        recorded_by: get(r, "recorded_by")?,
+        bypass: get::<i64>(r, "bypass")? != 0,
+        source_commit: get(r, "source_commit")?,
+        deployed_at: get(r, "deployed_at")?,
+        state: DeploymentState::parse(&state)
+            .ok_or_else(|| corrupt("deployments.state", &state))?,
+        failed_at: get(r, "failed_at")?,
+        restored_at: get(r, "restored_at")?,
+    })
+}
+
+fn alert_row(r: &AnyRow) -> Result<Alert, StoreError> {
+    Ok(Alert {
+        id: get(r, "id")?,
+        ledger_index: get::<i64>(r, "ledger_idx")? as u64,
+        kind: get(r, "kind")?,
+        severity: get(r, "severity")?,
+        application: get(r, "application")?,
+        environment: get(r, "environment")?,
+        subject: get(r, "subject")?,
+        message: get(r, "message")?,
+        created_at: get(r, "created_at")?,
+    })
+}
+
+impl Store {
+    /// One change with its approvals.
+    pub async fn change(&self, id: &str) -> Result<Option<Change>, StoreError> {
+        let row = sqlx::query(sqlx::AssertSqlSafe(format!(
+            "{CHANGE_SELECT} WHERE id = $1"
+        )))
+        .bind(id.to_owned())
+        .fetch_optional(&self.pool)
+        .await
+        .op("reading a change")?;
+        let Some(row) = row else { return Ok(None) };
+        let mut c = change_row(&row)?;
+        c.approvals = self.approvals(&c.id).await?;
+        Ok(Some(c))
+    }
+
+    async fn approvals(&self, change: &str) -> Result<Vec<Approval>, StoreError> {
+        sqlx::query(
+            "SELECT ledger_idx, change_id, approver, verdict, comment, created_at FROM change_approvals WHERE change_id = $1 ORDER BY ledger_idx",
+        )
+        .bind(change.to_owned())
+        .fetch_all(&self.pool)
+        .await
+        .op("reading approvals")?
+        .iter()
+        .map(|r| {
+            Ok(Approval {
+                change: get(r, "change_id")?,
+                approver: get(r, "approver")?,
+                approve: get::<String>(r, "verdict")? == "approve",
+                comment: get(r, "comment")?,
+                at: get(r, "created_at")?,
+                ledger_index: get::<i64>(r, "ledger_idx")? as u64,
+            })
+        })
+        .collect()
+    }
+
+    /// The latest change for an artifact in an environment that has not deployed yet.
+    pub async fn open_change(
+        &self,
+        application: &str,
+        environment: &str,
+        artifact_digest: &str,
+    ) -> Result<Option<Change>, StoreError> {
+        let id: Option<String> = sqlx::query_scalar(
+            "SELECT id FROM changes WHERE artifact_digest = $1 AND environment = $2 AND application = $3 AND status <> 'deployed' ORDER BY ledger_idx DESC LIMIT 1",
+        )
+        .bind(artifact_digest.to_owned())
+        .bind(environment.to_owned())
+        .bind(application.to_owned())
+        .fetch_optional(&self.pool)
+        .await
+        .op("finding an open change")?;
+        match id {
+            Some(id) => self.change(&id).await,
+            None => Ok(None),
+        }
+    }
+
+    /// Changes, newest first, optionally of one application.
+    pub async fn changes(
+        &self,
+        application: Option<&str>,
+        limit: u32,
+    ) -> Result<Vec<Change>, StoreError> {
+        let mut sql = String::from(CHANGE_SELECT);
+        if application.is_some() {
+            sql.push_str(" WHERE application = $1");
+        }
+        sql.push_str(&format!(
+            " ORDER BY ledger_idx DESC LIMIT {}",
+            limit.clamp(1, 1000)
+        ));
+        let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
+        if let Some(a) = application {
+            q = q.bind(a.to_owned());
+        }
+        let rows = q.fetch_all(&self.pool).await.op("listing changes")?;
+        let mut out = Vec::with_capacity(rows.len());
+        for r in &rows {
+            let mut c = change_row(r)?;
+            c.approvals = self.approvals(&c.id).await?;
+            out.push(c);
+        }
+        Ok(out)
+    }
+
+    /// Emergency changes deployed or approved whose review is overdue at `now_ms` and not
+    /// yet alerted.
+    pub async fn overdue_reviews(&self, now_ms: i64) -> Result<Vec<Change>, StoreError> {
+        let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
+            "{CHANGE_SELECT} WHERE class = 'emergency' AND reviewed_at IS NULL AND review_due_at < $1 \
+             AND id NOT IN (SELECT subject FROM alerts WHERE kind = 'emergency_review_overdue') ORDER BY ledger_idx"
+        )))
+        .bind(now_ms)
+        .fetch_all(&self.pool)
+        .await
+        .op("finding overdue reviews")?;
+        rows.iter().map(change_row).collect()
+    }
+
+    /// One deployment.
+    pub async fn deployment(&self, id: &str) -> Result<Option<Deployment>, StoreError> {
+        sqlx::query(sqlx::AssertSqlSafe(format!(
+            "{DEPLOYMENT_SELECT} WHERE id = $1"
+        )))
+        .bind(id.to_owned())
+        .fetch_optional(&self.pool)
+        .await
+        .op("reading a deployment")?
+        .as_ref()
+        .map(deployment_row)
+        .transpose()
+    }
+
+    /// Deployments of an application (all environments when `environment` is `None`),
+    /// newest first; `before_index` pages.
+    pub async fn deployments(
+        &self,
+        application: Option<&str>,
+        environment: Option<&str>,
+        before_index: Option<u64>,
+        limit: u32,
+    ) -> Result<Vec<Deployment>, StoreError> {
+        let mut sql = format!("{DEPLOYMENT_SELECT} WHERE 1 = 1");
+        let mut n = 0;
+        let mut next = || {
+            n += 1;
+            format!("${n}")
+        };
+        if application.is_some() {
+            sql.push_str(&format!(" AND application = {}", next()));
+        }
+        if environment.is_some() {
+            sql.push_str(&format!(" AND environment = {}", next()));
+        }
+        if before_index.is_some() {
+            sql.push_str(&format!(" AND ledger_idx < {}", next()));
+        }
+        sql.push_str(&format!(
+            " ORDER BY ledger_idx DESC LIMIT {}",
+            limit.clamp(1, 1000)
+        ));
+        let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
+        if let Some(a) = application {
+            q = q.bind(a.to_owned());
+        }
+        if let Some(e) = environment {
+            q = q.bind(e.to_owned());
+        }
+        if let Some(i) = before_index {
+            q = q.bind(i as i64);
+        }
+        q.fetch_all(&self.pool)
+            .await
+            .op("listing deployments")?
+            .iter()
+            .map(deployment_row)
+            .collect()
+    }
+
+    /// The latest production deployment of an application before ledger index `before`.
+    pub async fn last_production_deployment(
+        &self,
+        application: &str,
+        before: u64,
+    ) -> Result<Option<Deployment>, StoreError> {
+        sqlx::query(sqlx::AssertSqlSafe(format!(
+            "{DEPLOYMENT_SELECT} WHERE application = $1 AND production = 1 AND ledger_idx < $2 ORDER BY ledger_idx DESC LIMIT 1"
+        )))
+        .bind(application.to_owned())
+        .bind(before as i64)
+        .fetch_optional(&self.pool)
+        .await
+        .op("finding the last production deployment")?
+        .as_ref()
+        .map(deployment_row)
+        .transpose()
+    }
+
+    /// Production deployments of a change type since `since_ms` (for standard eligibility):
+    /// (deployments, failures, restored, total minutes from failure to restoration).
+    pub async fn change_type_history(
+        &self,
+        application: &str,
+        change_type: &str,
+        since_ms: i64,
+    ) -> Result<(u64, u64, u64, f64), StoreError> {
+        let rows = sqlx::query(
+            "SELECT d.failed_at, d.restored_at FROM deployments d JOIN changes c ON c.id = d.change_id \
+             WHERE d.application = $1 AND c.change_type = $2 AND d.production = 1 AND d.deployed_at >= $3",
+        )
+        .bind(application.to_owned())
+        .bind(change_type.to_owned())
+        .bind(since_ms)
+        .fetch_all(&self.pool)
+        .await
+        .op("reading a change type's history")?;
+        let (mut failures, mut restored, mut minutes) = (0, 0, 0.0);
+        for r in &rows {
+            let failed: Option<i64> = get(r, "failed_at")?;
+            let back: Option<i64> = get(r, "restored_at")?;
+            if let Some(f) = failed {
+                failures += 1;
+                if let Some(b) = back {
+                    restored += 1;
+                    minutes += (b - f).max(0) as f64 / 60_000.0;
+                }
+            }
+        }
+        Ok((rows.len() as u64, failures, restored, minutes))
+    }
+
+    /// Whether an allowing decision exists for this artifact and environment; its id.
+    pub async fn allowing_decision(
+        &self,
+        artifact_digest: &str,
+        environment: &str,
+    ) -> Result<Option<String>, StoreError> {
+        sqlx::query_scalar(
+            "SELECT id FROM decisions WHERE artifact_digest = $1 AND environment = $2 AND allow = 1 ORDER BY ledger_idx DESC LIMIT 1",
+        )
+        .bind(artifact_digest.to_owned())
+        .bind(environment.to_owned())
+        .fetch_optional(&self.pool)
+        .await
+        .op("finding an allowing decision")
+    }
+
+    /// Alerts, newest first.
+    pub async fn alerts(&self, limit: u32) -> Result<Vec<Alert>, StoreError> {
+        sqlx::query(sqlx::AssertSqlSafe(format!(
+            "SELECT id, ledger_idx, kind, severity, application, environment, subject, message, created_at FROM alerts ORDER BY ledger_idx DESC LIMIT {}",
+            limit.clamp(1, 1000)
+        )))
+        .fetch_all(&self.pool)
+        .await
+        .op("listing alerts")?
+        .iter()
+        .map(alert_row)
+        .collect()
+    }
+}
