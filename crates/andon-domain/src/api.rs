@@ -281,7 +281,7 @@ pub struct PullRequestTrace {
 }
 
 /// `POST /v1/gate`: may this artifact go to this environment?
-#[derive(Clone, Debug, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
 pub struct GateRequest {
     /// The application.
     pub application: String,
@@ -292,6 +292,58 @@ pub struct GateRequest {
     /// Whether the environment is production; by default, names starting with `prod`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub production: Option<bool>,
+    /// For production: deploy as an emergency change, for this reason (docs/changes.md).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub emergency: Option<String>,
+    /// For production: what the pipeline tells the change record (type, risk, rollback
+    /// plan, scripts and their dry runs, paths touched).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub change: Option<crate::change::ChangeFields>,
+}
+
+/// `POST /v1/deployments`: an artifact was deployed to an environment.
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+pub struct DeploymentRequest {
+    /// The application.
+    pub application: String,
+    /// The artifact, `name@sha256:<hex>`.
+    pub artifact: String,
+    /// The environment.
+    pub environment: String,
+    /// Whether it is production; by default, names starting with `prod`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub production: Option<bool>,
+    /// The allowing decision; by default the latest allowing one for the artifact and
+    /// environment.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub decision: Option<String>,
+    /// The pipeline run.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub run: Option<String>,
+    /// When it was deployed (RFC 3339); by default, now.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub deployed_at: Option<String>,
+}
+
+/// `POST /v1/deployments/{id}/state`: a deployment failed, was rolled back, or restored.
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+pub struct DeploymentStateRequest {
+    /// `failed`, `rolled_back` or `restored`.
+    pub state: String,
+    /// When (RFC 3339); by default, now.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub at: Option<String>,
+    /// A note: the incident, what failed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
+}
+
+/// `POST /v1/changes/{id}/approve` and `/reject`.
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+pub struct ApprovalRequest {
+    /// Why.
+    #[serde(default)]
+    pub comment: String,
 }
 
 /// A decision as the API returns it.

@@ -199,19 +199,6 @@ impl Change {
     }
 }
 
-/// A change's state moved (approved, rejected, deployed, reviewed, reclassed).
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
-pub struct ChangeUpdate {
-    /// The change.
-    pub id: String,
-    /// New status.
-    #[serde(default)]
-    pub status: Option<ChangeStatus>,
-    /// Reviewed at (Unix ms).
-    #[serde(default)]
-    pub reviewed_at: Option<i64>,
-}
-
 /// What happened to a deployment after it was recorded.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]

@@ -38,6 +38,8 @@ pub struct Config {
     pub gitlab_webhook_token: Option<String>,
     /// How ticket ids are found in commit messages, branch names and titles.
     pub ticket_patterns: andon_evidence::tickets::TicketPatterns,
+    /// How often overdue emergency-change reviews are looked for (and alerted).
+    pub review_check_interval: std::time::Duration,
 }
 
 impl Config {
@@ -53,6 +55,7 @@ impl Config {
             github_webhook_secret: None,
             gitlab_webhook_token: None,
             ticket_patterns: Default::default(),
+            review_check_interval: std::time::Duration::from_secs(60),
         }
     }
 }
@@ -195,6 +198,16 @@ impl App {
         crate::routes::gates::publish_builtin(&app)
             .await
             .map_err(|e| e.message)?;
+        let watcher = app.clone();
+        tokio::spawn(async move {
+            let mut tick = tokio::time::interval(watcher.0.config.review_check_interval);
+            loop {
+                tick.tick().await;
+                if let Err(e) = crate::routes::changes::raise_overdue_reviews(&watcher).await {
+                    tracing::warn!(error = %e.message, "checking emergency reviews failed");
+                }
+            }
+        });
         Ok(Started { app, admin_token })
     }
 

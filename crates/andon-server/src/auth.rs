@@ -40,6 +40,19 @@ impl Caller {
     }
 }
 
+impl Caller {
+    /// Refuses a pipeline acting for an application it is not scoped to.
+    pub fn require_application(&self, application: &str, verb: &str) -> Result<(), ApiError> {
+        if self.role == Role::Pipeline && !self.applications.iter().any(|a| a == application) {
+            return Err(ApiError::forbidden(
+                "application_not_allowed",
+                format!("{} may not {verb} application {application}", self.name),
+            ));
+        }
+        Ok(())
+    }
+}
+
 impl FromRequestParts<App> for Caller {
     type Rejection = ApiError;
 

@@ -8,6 +8,7 @@
 mod app;
 mod auth;
 mod error;
+mod rfc;
 mod routes;
 mod sequencer;
 

@@ -538,7 +538,20 @@ async fn check_admin(
                 return Err(ApiError::not_found(format!("no waiver {id}")));
             }
         }
-        Effect::Token { .. }
+        Effect::Change(andon_store::ChangeEffect::Approval(a)) => {
+            let decided = store
+                .change(&a.change)
+                .await?
+                .is_some_and(|c| c.approvals.iter().any(|x| x.approver == a.approver));
+            if !claimed.insert(format!("approval:{}:{}", a.change, a.approver)) || decided {
+                return Err(ApiError::conflict(format!(
+                    "{} already decided on {}",
+                    a.approver, a.change
+                )));
+            }
+        }
+        Effect::Change(_)
+        | Effect::Token { .. }
         | Effect::Evidence { .. }
         | Effect::SourceEvent { .. }
         | Effect::Policy { .. }

@@ -71,11 +71,15 @@ fn every_builtin_control_passes_fails_and_reports_missing_evidence(b: Backend) {
         &format!("registry.example.com/pay@{}", Sha256Digest::of(b"unknown")),
         "production",
     );
+    assert!(!d.decision.allow);
     assert!(
         d.decision
             .controls
             .iter()
-            .all(|c| c.verdict == Verdict::Missing)
+            .filter(|c| c.id != "change-approval")
+            .all(|c| c.verdict == Verdict::Missing),
+        "{:#?}",
+        d.decision.controls
     );
 }
 
@@ -84,7 +88,10 @@ fn decisions_are_ledgered_signed_and_refuse_bad_requests(b: Backend) {
     let artifact = w.release("pay-2.0.0", Twist::None);
     let before = w.h.counts().ledger_entries;
     let d = w.gate(&artifact, "production");
-    assert_eq!(w.h.counts().ledger_entries, before + 1);
+    // The first production gate opens the change record, then decides.
+    assert_eq!(w.h.counts().ledger_entries, before + 2);
+    w.gate(&artifact, "production");
+    assert_eq!(w.h.counts().ledger_entries, before + 3, "one change per artifact");
     let receipt = d.receipt.clone().expect("receipt");
     assert_eq!(receipt.ledger_index, d.ledger_index);
     // The stored decision is the signed one, and its id is its digest.
@@ -119,6 +126,7 @@ fn decisions_are_ledgered_signed_and_refuse_bad_requests(b: Backend) {
         artifact: artifact.into(),
         environment: env.into(),
         production: None,
+        ..Default::default()
     };
     assert_eq!(
         bad(req("pay", "registry.example.com/pay", "production")).0,

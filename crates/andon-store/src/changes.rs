@@ -2,8 +2,7 @@
 //! ledger batch's transaction, and the reads over them (docs/changes.md).
 
 use andon_domain::change::{
-    Alert, Approval, Change, ChangeStatus, ChangeUpdate, Deployment, DeploymentEvent,
-    DeploymentState,
+    Alert, Approval, Change, ChangeStatus, Deployment, DeploymentEvent, DeploymentState,
 };
 use sqlx::any::AnyRow;
 use sqlx::{Any, Row, Transaction};
@@ -18,10 +17,16 @@ pub enum ChangeEffect {
     Change(Box<Change>),
     /// A change approved or rejected.
     Approval(Approval),
-    /// A change's status moved.
-    Update(ChangeUpdate),
-    /// A deployment recorded.
-    Deployment(Box<Deployment>),
+    /// A deployment recorded, with the change record it opened (a production deployment
+    /// nothing gated) and the alert it raised (a gate bypass), in the same entry.
+    Deployment {
+        /// The deployment.
+        deployment: Box<Deployment>,
+        /// A change record opened by the deployment itself.
+        opened: Option<Box<Change>>,
+        /// An alert raised by it.
+        alert: Option<Alert>,
+    },
     /// A deployment's state changed.
     DeploymentEvent(DeploymentEvent),
     /// An alert raised.
@@ -50,135 +55,214 @@ pub(crate) async fn apply(
     effect: &ChangeEffect,
 ) -> Result<(), StoreError> {
     match effect {
-        ChangeEffect::Change(c) => {
-            let detail = serde_json::json!({
-                "classification": c.classification, "fields": c.fields,
-            });
-            sqlx::query(
-                "INSERT INTO changes (id, ledger_idx, application, environment, artifact_name, artifact_digest, change_type, class, status, requested_by, approvals_required, approver_group, emergency_reason, review_due_at, reviewed_at, detail, created_at, updated_idx) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, NULL, $15, $16, $17)",
-            )
-            .bind(c.id.clone())
-            .bind(idx)
-            .bind(c.application.clone())
-            .bind(c.environment.clone())
-            .bind(c.artifact_name.clone())
-            .bind(c.artifact_digest.clone())
-            .bind(c.change_type.clone())
-            .bind(c.class.as_str())
-            .bind(c.status.as_str())
-            .bind(c.requested_by.clone())
-            .bind(i64::from(c.classification.approvals))
-            .bind(c.classification.approver_group.clone())
-            .bind(c.emergency_reason.clone())
-            .bind(c.review_due_at)
-            .bind(detail.to_string())
-            .bind(at)
-            .bind(idx)
-            .execute(&mut **tx)
-            .await
-            .op("opening a change")?;
+        ChangeEffect::Change(c) => insert_change(tx, idx, at, c).await,
+        ChangeEffect::Approval(a) => approve(tx, idx, at, a).await,
+        ChangeEffect::Deployment {
+            deployment,
+            opened,
+            alert,
+        } => {
+            if let Some(c) = opened {
+                insert_change(tx, idx, at, c).await?;
+            }
+            insert_deployment(tx, idx, deployment).await?;
+            if let Some(a) = alert {
+                insert_alert(tx, idx, at, a).await?;
+            }
+            Ok(())
         }
-        ChangeEffect::Approval(a) => {
-            sqlx::query(
-                "INSERT INTO change_approvals (ledger_idx, change_id, approver, verdict, comment, created_at) VALUES ($1, $2, $3, $4, $5, $6)",
-            )
-            .bind(idx)
-            .bind(a.change.clone())
-            .bind(a.approver.clone())
-            .bind(if a.approve { "approve" } else { "reject" })
-            .bind(a.comment.clone())
-            .bind(at)
-            .execute(&mut **tx)
-            .await
-            .op("recording an approval")?;
-        }
-        ChangeEffect::Update(u) => {
-            sqlx::query(
-                "UPDATE changes SET status = COALESCE($1, status), reviewed_at = COALESCE($2, reviewed_at), updated_idx = $3 WHERE id = $4",
-            )
-            .bind(u.status.map(ChangeStatus::as_str))
-            .bind(u.reviewed_at)
-            .bind(idx)
-            .bind(u.id.clone())
-            .execute(&mut **tx)
-            .await
-            .op("updating a change")?;
-        }
-        ChangeEffect::Deployment(d) => {
-            sqlx::query(
-                "INSERT INTO deployments (id, ledger_idx, application, environment, production, artifact_name, artifact_digest, decision_id, change_id, run, recorded_by, bypass, source_commit, deployed_at, state, failed_at, restored_at) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, NULL, NULL)",
-            )
-            .bind(d.id.clone())
-            .bind(idx)
-            .bind(d.application.clone())
-            .bind(d.environment.clone())
-            .bind(i64::from(d.production))
-            .bind(d.artifact_name.clone())
-            .bind(d.artifact_digest.clone())
-            .bind(d.decision.clone())
-            .bind(d.change.clone())
-            .bind(d.run.clone())
-            .bind(d.recorded_by.clone())
-            .bind(i64::from(d.bypass))
-            .bind(d.source_commit.clone())
-            .bind(d.deployed_at)
-            .bind(d.state.as_str())
-            .execute(&mut **tx)
-            .await
-            .op("recording a deployment")?;
-        }
-        ChangeEffect::DeploymentEvent(e) => {
-            sqlx::query(
-                "INSERT INTO deployment_events (ledger_idx, deployment_id, state, at, actor, note) VALUES ($1, $2, $3, $4, $5, $6)",
-            )
-            .bind(idx)
-            .bind(e.deployment.clone())
-            .bind(e.state.as_str())
-            .bind(e.at)
-            .bind(e.actor.clone())
-            .bind(e.note.clone())
-            .execute(&mut **tx)
-            .await
-            .op("recording a deployment event")?;
-            // The first failure and the restoration after it are what the delivery metrics
-            // read; a later failure of the same deployment starts over.
-            let sql = match e.state {
-                DeploymentState::Failed | DeploymentState::RolledBack => {
-                    "UPDATE deployments SET state = $1, failed_at = CASE WHEN failed_at IS NULL OR restored_at IS NOT NULL THEN $2 ELSE failed_at END, restored_at = NULL WHERE id = $3"
-                }
-                DeploymentState::Restored => {
-                    "UPDATE deployments SET state = $1, restored_at = $2 WHERE id = $3"
-                }
-                DeploymentState::Deployed => return Ok(()),
-            };
-            sqlx::query(sql)
-                .bind(e.state.as_str())
-                .bind(e.at)
-                .bind(e.deployment.clone())
-                .execute(&mut **tx)
-                .await
-                .op("updating a deployment")?;
-        }
-        ChangeEffect::Alert(a) => {
-            sqlx::query(
-                "INSERT INTO alerts (id, ledger_idx, kind, severity, application, environment, subject, message, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
-            )
-            .bind(a.id.clone())
-            .bind(idx)
-            .bind(a.kind.clone())
-            .bind(a.severity.clone())
-            .bind(a.application.clone())
-            .bind(a.environment.clone())
-            .bind(a.subject.clone())
-            .bind(a.message.clone())
-            .bind(at)
-            .execute(&mut **tx)
-            .await
-            .op("raising an alert")?;
-        }
+        ChangeEffect::DeploymentEvent(e) => deployment_event(tx, idx, e).await,
+        ChangeEffect::Alert(a) => insert_alert(tx, idx, at, a).await,
     }
+}
+
+async fn insert_change(
+    tx: &mut Transaction<'_, Any>,
+    idx: i64,
+    at: i64,
+    c: &Change,
+) -> Result<(), StoreError> {
+    let detail = serde_json::json!({
+        "classification": c.classification, "fields": c.fields,
+    });
+    sqlx::query(
+        "INSERT INTO changes (id, ledger_idx, application, environment, artifact_name, artifact_digest, change_type, class, status, requested_by, approvals_required, approver_group, emergency_reason, review_due_at, reviewed_at, detail, created_at, updated_idx) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, NULL, $15, $16, $17)",
+    )
+    .bind(c.id.clone())
+    .bind(idx)
+    .bind(c.application.clone())
+    .bind(c.environment.clone())
+    .bind(c.artifact_name.clone())
+    .bind(c.artifact_digest.clone())
+    .bind(c.change_type.clone())
+    .bind(c.class.as_str())
+    .bind(c.status.as_str())
+    .bind(c.requested_by.clone())
+    .bind(i64::from(c.classification.approvals))
+    .bind(c.classification.approver_group.clone())
+    .bind(c.emergency_reason.clone())
+    .bind(c.review_due_at)
+    .bind(detail.to_string())
+    .bind(at)
+    .bind(idx)
+    .execute(&mut **tx)
+    .await
+    .op("opening a change")?;
+    Ok(())
+}
+
+/// Records an approval or rejection, and moves the change: a rejection ends a pending
+/// change; enough distinct approvers approve it; the first approval of an emergency change
+/// is its review.
+async fn approve(
+    tx: &mut Transaction<'_, Any>,
+    idx: i64,
+    at: i64,
+    a: &Approval,
+) -> Result<(), StoreError> {
+    sqlx::query(
+        "INSERT INTO change_approvals (ledger_idx, change_id, approver, verdict, comment, created_at) VALUES ($1, $2, $3, $4, $5, $6)",
+    )
+    .bind(idx)
+    .bind(a.change.clone())
+    .bind(a.approver.clone())
+    .bind(if a.approve { "approve" } else { "reject" })
+    .bind(a.comment.clone())
+    .bind(at)
+    .execute(&mut **tx)
+    .await
+    .op("recording an approval")?;
+    let change = a.change.clone();
+    if a.approve {
+        sqlx::query(
+            "UPDATE changes SET status = 'approved', updated_idx = $2 WHERE id = $1 AND status = 'pending' \
+             AND approvals_required <= (SELECT COUNT(DISTINCT approver) FROM change_approvals WHERE change_id = $1 AND verdict = 'approve')",
+        )
+        .bind(change.clone())
+        .bind(idx)
+        .execute(&mut **tx)
+        .await
+        .op("approving a change")?;
+        sqlx::query(
+            "UPDATE changes SET reviewed_at = $3, updated_idx = $2 WHERE id = $1 AND class = 'emergency' AND reviewed_at IS NULL",
+        )
+        .bind(change)
+        .bind(idx)
+        .bind(at)
+        .execute(&mut **tx)
+        .await
+        .op("reviewing an emergency change")?;
+    } else {
+        sqlx::query(
+            "UPDATE changes SET status = 'rejected', updated_idx = $2 WHERE id = $1 AND status IN ('pending', 'approved')",
+        )
+        .bind(change)
+        .bind(idx)
+        .execute(&mut **tx)
+        .await
+        .op("rejecting a change")?;
+    }
+    Ok(())
+}
+
+async fn insert_deployment(
+    tx: &mut Transaction<'_, Any>,
+    idx: i64,
+    d: &Deployment,
+) -> Result<(), StoreError> {
+    sqlx::query(
+        "INSERT INTO deployments (id, ledger_idx, application, environment, production, artifact_name, artifact_digest, decision_id, change_id, run, recorded_by, bypass, source_commit, deployed_at, state, failed_at, restored_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, NULL, NULL)",
+    )
+    .bind(d.id.clone())
+    .bind(idx)
+    .bind(d.application.clone())
+    .bind(d.environment.clone())
+    .bind(i64::from(d.production))
+    .bind(d.artifact_name.clone())
+    .bind(d.artifact_digest.clone())
+    .bind(d.decision.clone())
+    .bind(d.change.clone())
+    .bind(d.run.clone())
+    .bind(d.recorded_by.clone())
+    .bind(i64::from(d.bypass))
+    .bind(d.source_commit.clone())
+    .bind(d.deployed_at)
+    .bind(d.state.as_str())
+    .execute(&mut **tx)
+    .await
+    .op("recording a deployment")?;
+    if let Some(change) = &d.change {
+        sqlx::query("UPDATE changes SET status = 'deployed', updated_idx = $1 WHERE id = $2")
+            .bind(idx)
+            .bind(change.clone())
+            .execute(&mut **tx)
+            .await
+            .op("marking a change deployed")?;
+    }
+    Ok(())
+}
+
+async fn deployment_event(
+    tx: &mut Transaction<'_, Any>,
+    idx: i64,
+    e: &DeploymentEvent,
+) -> Result<(), StoreError> {
+    sqlx::query(
+        "INSERT INTO deployment_events (ledger_idx, deployment_id, state, at, actor, note) VALUES ($1, $2, $3, $4, $5, $6)",
+    )
+    .bind(idx)
+    .bind(e.deployment.clone())
+    .bind(e.state.as_str())
+    .bind(e.at)
+    .bind(e.actor.clone())
+    .bind(e.note.clone())
+    .execute(&mut **tx)
+    .await
+    .op("recording a deployment event")?;
+    // The first failure and the restoration after it are what the delivery metrics read;
+    // a failure after a restoration starts over.
+    let sql = match e.state {
+        DeploymentState::Failed | DeploymentState::RolledBack => {
+            "UPDATE deployments SET state = $1, failed_at = CASE WHEN failed_at IS NULL OR restored_at IS NOT NULL THEN $2 ELSE failed_at END, restored_at = NULL WHERE id = $3"
+        }
+        DeploymentState::Restored => {
+            "UPDATE deployments SET state = $1, restored_at = $2 WHERE id = $3"
+        }
+        DeploymentState::Deployed => return Ok(()),
+    };
+    sqlx::query(sql)
+        .bind(e.state.as_str())
+        .bind(e.at)
+        .bind(e.deployment.clone())
+        .execute(&mut **tx)
+        .await
+        .op("updating a deployment")?;
+    Ok(())
+}
+
+async fn insert_alert(
+    tx: &mut Transaction<'_, Any>,
+    idx: i64,
+    at: i64,
+    a: &Alert,
+) -> Result<(), StoreError> {
+    sqlx::query(
+        "INSERT INTO alerts (id, ledger_idx, kind, severity, application, environment, subject, message, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+    )
+    .bind(a.id.clone())
+    .bind(idx)
+    .bind(a.kind.clone())
+    .bind(a.severity.clone())
+    .bind(a.application.clone())
+    .bind(a.environment.clone())
+    .bind(a.subject.clone())
+    .bind(a.message.clone())
+    .bind(at)
+    .execute(&mut **tx)
+    .await
+    .op("raising an alert")?;
     Ok(())
 }
 
@@ -485,6 +569,22 @@ impl Store {
         .fetch_optional(&self.pool)
         .await
         .op("finding an allowing decision")
+    }
+
+    /// The latest decision for this artifact and environment, allowing or not; its id.
+    pub async fn latest_decision(
+        &self,
+        artifact_digest: &str,
+        environment: &str,
+    ) -> Result<Option<String>, StoreError> {
+        sqlx::query_scalar(
+            "SELECT id FROM decisions WHERE artifact_digest = $1 AND environment = $2 ORDER BY ledger_idx DESC LIMIT 1",
+        )
+        .bind(artifact_digest.to_owned())
+        .bind(environment.to_owned())
+        .fetch_optional(&self.pool)
+        .await
+        .op("finding the latest decision")
     }
 
     /// Alerts, newest first.

@@ -24,6 +24,21 @@ where
     row.try_get(col).op("decoding a source-control row")
 }
 
+fn commit_row(r: &AnyRow) -> Result<Recorded<Commit>, StoreError> {
+    Ok(Recorded {
+        ledger_index: idx(r)?,
+        fact: Commit {
+            repository: get(r, "repository")?,
+            sha: get(r, "sha")?,
+            author: get(r, "author")?,
+            author_email: get(r, "author_email")?,
+            message: get(r, "message")?,
+            timestamp: get(r, "committed_at")?,
+            git_ref: get(r, "git_ref")?,
+        },
+    })
+}
+
 fn idx(row: &AnyRow) -> Result<u64, StoreError> {
     Ok(get::<i64>(row, "ledger_idx")? as u64)
 }
@@ -83,22 +98,29 @@ impl Store {
         .fetch_all(&self.pool)
         .await
         .op("reading commits")?;
-        rows.iter()
-            .map(|r| {
-                Ok(Recorded {
-                    ledger_index: idx(r)?,
-                    fact: Commit {
-                        repository: get(r, "repository")?,
-                        sha: get(r, "sha")?,
-                        author: get(r, "author")?,
-                        author_email: get(r, "author_email")?,
-                        message: get(r, "message")?,
-                        timestamp: get(r, "committed_at")?,
-                        git_ref: get(r, "git_ref")?,
-                    },
-                })
-            })
-            .collect()
+        rows.iter().map(commit_row).collect()
+    }
+
+    /// The commits of a repository recorded by deliveries `from..=to` (ledger indexes), in
+    /// the order they reached Andon (then author time within one push).
+    pub async fn commits_recorded_between(
+        &self,
+        repository: &str,
+        from: u64,
+        to: u64,
+    ) -> Result<Vec<Recorded<Commit>>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT repository, sha, author, author_email, message, committed_at, git_ref, ledger_idx
+             FROM scm_commits WHERE repository = $1 AND ledger_idx >= $2 AND ledger_idx <= $3
+             ORDER BY ledger_idx, committed_at, sha",
+        )
+        .bind(repository)
+        .bind(from as i64)
+        .bind(to as i64)
+        .fetch_all(&self.pool)
+        .await
+        .op("reading commits in a range")?;
+        rows.iter().map(commit_row).collect()
     }
 
     /// The pull requests whose head or merge commit was `sha`: (repository, number).

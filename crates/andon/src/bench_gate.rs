@@ -153,6 +153,7 @@ pub fn run(args: &Args, b: &GateBenchArgs) -> anyhow::Result<ExitCode> {
         artifact,
         environment: "production".into(),
         production: None,
+        ..Default::default()
     };
     let first = ci.gate(&req)?;
     anyhow::ensure!(

@@ -131,6 +131,7 @@ fn gates(admin: &Client, g: &Gated, suffix: &str) -> anyhow::Result<()> {
             artifact: artifact.to_owned(),
             environment: "production".into(),
             production: None,
+            ..Default::default()
         })
     };
     println!("\n  Release gates (built-in control library, production):");

@@ -30,6 +30,53 @@ pub struct GateArgs {
     /// Treat the environment as non-production.
     #[arg(long)]
     pub not_production: bool,
+    /// Production: deploy as an emergency change, for this reason (reviewed afterwards).
+    #[arg(long)]
+    pub emergency: Option<String>,
+    /// Production: the change type the change rules class (default: application).
+    #[arg(long)]
+    pub change_type: Option<String>,
+    /// Production: the change's risk, for the request for change.
+    #[arg(long)]
+    pub risk: Option<String>,
+    /// Production: how to roll back, for the request for change.
+    #[arg(long)]
+    pub rollback_plan: Option<String>,
+    /// Production: a path the change touches (repeatable; migrations make a change normal).
+    #[arg(long = "path")]
+    pub paths: Vec<String>,
+    /// Production: a script the change runs, `NAME` or `NAME=FILE` with FILE its dry-run
+    /// output (repeatable).
+    #[arg(long = "script")]
+    pub scripts: Vec<String>,
+}
+
+impl GateArgs {
+    /// The change fields the pipeline gave, if any.
+    fn change_fields(&self) -> anyhow::Result<Option<andon_domain::change::ChangeFields>> {
+        let mut scripts = Vec::new();
+        for s in &self.scripts {
+            let (name, dry_run) = match s.split_once('=') {
+                Some((n, file)) => (
+                    n.to_owned(),
+                    Some(std::fs::read_to_string(file).map_err(|e| {
+                        anyhow::anyhow!("cannot read the dry-run output {file}: {e}")
+                    })?),
+                ),
+                None => (s.clone(), None),
+            };
+            scripts.push(andon_domain::change::Script { name, dry_run });
+        }
+        let fields = andon_domain::change::ChangeFields {
+            change_type: self.change_type.clone(),
+            risk: self.risk.clone(),
+            rollback_plan: self.rollback_plan.clone(),
+            scripts,
+            paths: self.paths.clone(),
+            ..Default::default()
+        };
+        Ok((fields != Default::default()).then_some(fields))
+    }
 }
 
 /// `andon decision`.
@@ -207,6 +254,8 @@ pub fn gate(args: &Args, g: &GateArgs, out: Output) -> anyhow::Result<ExitCode> 
         artifact: g.artifact.clone(),
         environment: g.environment.clone(),
         production,
+        emergency: g.emergency.clone(),
+        change: g.change_fields()?,
     })?;
     emit(out, &d, print_decision)?;
     Ok(if d.decision.allow {

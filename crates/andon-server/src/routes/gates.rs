@@ -35,7 +35,7 @@ const MAX_WAIVER_HOURS: u32 = 24 * 90;
 /// Evidence records read per gate, at most.
 const MAX_GATE_EVIDENCE: u32 = 1000;
 
-fn json_error(e: JsonRejection) -> ApiError {
+pub(crate) fn json_error(e: JsonRejection) -> ApiError {
     ApiError::bad_request("bad_json", e.body_text())
 }
 
@@ -184,7 +184,7 @@ async fn compiled(app: &App, version: &str) -> Result<Arc<Policy>, ApiError> {
 /// The policy for an application and environment: the most specific published bundle
 /// (application and environment, then application, then environment, then any), the
 /// latest of equals (a team's own before the built-in one).
-async fn select_policy(
+pub(crate) async fn select_policy(
     app: &App,
     application: &str,
     environment: &str,
@@ -206,7 +206,7 @@ async fn select_policy(
 }
 
 /// Whether an environment is production when the request does not say.
-fn is_production(environment: &str) -> bool {
+pub(crate) fn is_production(environment: &str) -> bool {
     environment.starts_with("prod")
 }
 
@@ -245,7 +245,7 @@ fn evidence_input(r: &EvidenceRow, summary: Value) -> Value {
 }
 
 /// A Unix-millisecond time as RFC 3339, when there is one.
-fn rfc3339(ms: Option<i64>) -> Option<String> {
+pub(crate) fn rfc3339(ms: Option<i64>) -> Option<String> {
     ms.and_then(|m| jiff::Timestamp::from_millisecond(m).ok())
         .map(|t| t.to_string())
 }
@@ -330,10 +330,11 @@ async fn gate_input(
         "commits": commits,
         "deployments": deployments,
         "waivers": waivers,
+        "change": Value::Null,
     }))
 }
 
-fn check_environment(env: &str) -> Result<(), ApiError> {
+pub(crate) fn check_environment(env: &str) -> Result<(), ApiError> {
     let ok = !env.is_empty()
         && env.len() <= 64
         && env
@@ -358,17 +359,7 @@ pub(crate) async fn gate(
     caller.require(&[Role::Pipeline, Role::Admin, Role::Approver])?;
     let Json(req) = body.map_err(json_error)?;
     let application: AppName = req.application.parse()?;
-    if caller.role == Role::Pipeline
-        && !caller
-            .applications
-            .iter()
-            .any(|a| a == application.as_str())
-    {
-        return Err(ApiError::forbidden(
-            "application_not_allowed",
-            format!("{} may not gate application {application}", caller.name),
-        ));
-    }
+    caller.require_application(application.as_str(), "gate")?;
     if !app
         .store()
         .applications()
@@ -396,6 +387,24 @@ pub(crate) async fn gate(
     .await?;
     let gathered = began.elapsed();
     let policy = select_policy(&app, application.as_str(), &req.environment).await?;
+    let mut input = input;
+    if production {
+        let change = crate::routes::changes::change_for_gate(
+            &app,
+            &caller,
+            &policy,
+            &application,
+            &artifact,
+            &req,
+        )
+        .await?;
+        input["change"] = crate::routes::changes::change_input(&change);
+    } else if req.emergency.is_some() {
+        return Err(ApiError::bad_request(
+            "invalid_emergency",
+            "emergency changes are for production environments",
+        ));
+    }
     let selected = began.elapsed();
     let evaluation = policy.evaluate(&input);
     let evaluated = began.elapsed();
@@ -540,9 +549,7 @@ pub(crate) async fn request_waiver(
             "a vulnerability id is 1 to 128 characters",
         ));
     }
-    let mut raw = [0u8; 6];
-    getrandom::fill(&mut raw).map_err(|e| ApiError::unavailable(format!("no randomness: {e}")))?;
-    let id = format!("W-{}", hex::encode(raw));
+    let id = crate::routes::changes::random_id("W")?;
     let duration_ms = i64::from(req.hours) * 3_600_000;
     let body = json!({
         "id": id, "application": application.as_str(), "control": req.control,

@@ -1,10 +1,11 @@
 //! The router: one module per route family.
 
 mod admin;
+pub(crate) mod changes;
 mod evidence;
 pub(crate) mod gates;
 mod ledger;
-mod trace;
+pub(crate) mod trace;
 mod webhooks;
 
 use axum::Router;
@@ -51,6 +52,22 @@ pub(crate) fn router(app: App) -> Router {
             post(gates::request_waiver).get(gates::list_waivers),
         )
         .route("/v1/waivers/{id}/approve", post(gates::approve_waiver))
+        .route("/v1/changes", get(changes::list))
+        .route("/v1/changes/{id}", get(changes::show))
+        .route("/v1/changes/{id}/approve", post(changes::approve))
+        .route("/v1/changes/{id}/reject", post(changes::reject))
+        .route("/v1/changes/{id}/rfc.json", get(changes::rfc_json))
+        .route("/v1/changes/{id}/rfc.md", get(changes::rfc_markdown))
+        .route(
+            "/v1/deployments",
+            post(changes::record_deployment).get(changes::deployments),
+        )
+        .route("/v1/deployments/{id}", get(changes::deployment))
+        .route(
+            "/v1/deployments/{id}/state",
+            post(changes::deployment_state),
+        )
+        .route("/v1/alerts", get(changes::alerts))
         .route("/webhooks/github", post(webhooks::github))
         .route("/webhooks/gitlab", post(webhooks::gitlab))
         .fallback(|| async { crate::ApiError::not_found("no such route") })

@@ -320,6 +320,7 @@ impl World {
                 artifact: artifact.into(),
                 environment: environment.into(),
                 production: None,
+                ..Default::default()
             })
             .expect("decided")
     }
