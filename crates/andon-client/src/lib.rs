@@ -171,6 +171,15 @@ impl Client {
     fn read<T: DeserializeOwned>(
         resp: Result<ureq::http::Response<ureq::Body>, ureq::Error>,
     ) -> Result<T, ClientError> {
+        let body = Self::read_bytes(resp)?;
+        serde_json::from_slice(&body)
+            .map_err(|e| ClientError::Transport(format!("unreadable answer: {e}")))
+    }
+
+    /// The body of a successful answer; an API error from any other.
+    fn read_bytes(
+        resp: Result<ureq::http::Response<ureq::Body>, ureq::Error>,
+    ) -> Result<Vec<u8>, ClientError> {
         let mut resp = resp.map_err(|e| ClientError::Transport(e.to_string()))?;
         let status = resp.status().as_u16();
         let body = resp
@@ -193,8 +202,7 @@ impl Client {
                 },
             });
         }
-        serde_json::from_slice(&body)
-            .map_err(|e| ClientError::Transport(format!("unreadable answer: {e}")))
+        Ok(body)
     }
 
     fn auth(&self) -> String {
@@ -447,6 +455,95 @@ impl Client {
     /// Asks the gate whether an artifact may go to an environment.
     pub fn gate(&self, req: &GateRequest) -> Result<DecisionView, ClientError> {
         self.post_json("/v1/gate", req)
+    }
+
+    /// Records a deployment (linked to its allowing decision, or flagged as a gate bypass):
+    /// `{"deployment", "alert", "receipt"}`.
+    pub fn record_deployment(
+        &self,
+        req: &andon_domain::api::DeploymentRequest,
+    ) -> Result<serde_json::Value, ClientError> {
+        self.post_json("/v1/deployments", req)
+    }
+
+    /// Reports that a deployment failed, was rolled back, or was restored.
+    pub fn deployment_state(
+        &self,
+        id: &str,
+        req: &andon_domain::api::DeploymentStateRequest,
+    ) -> Result<andon_domain::change::Deployment, ClientError> {
+        self.post_json(&format!("/v1/deployments/{id}/state"), req)
+    }
+
+    /// Deployments, newest first.
+    pub fn deployments(
+        &self,
+        app: Option<&str>,
+        environment: Option<&str>,
+    ) -> Result<Vec<andon_domain::change::Deployment>, ClientError> {
+        let mut q = Vec::new();
+        if let Some(a) = app {
+            q.push(("application", a.to_owned()));
+        }
+        if let Some(e) = environment {
+            q.push(("environment", e.to_owned()));
+        }
+        self.get("/v1/deployments", &q)
+    }
+
+    /// One change record with its approvals.
+    pub fn change(&self, id: &str) -> Result<andon_domain::change::Change, ClientError> {
+        self.get(&format!("/v1/changes/{id}"), &[])
+    }
+
+    /// Change records, newest first.
+    pub fn changes(
+        &self,
+        app: Option<&str>,
+    ) -> Result<Vec<andon_domain::change::Change>, ClientError> {
+        let q: Vec<(&str, String)> = app
+            .map(|a| ("application", a.to_owned()))
+            .into_iter()
+            .collect();
+        self.get("/v1/changes", &q)
+    }
+
+    /// Approves (`approve`) or rejects a change, with a comment.
+    pub fn decide_change(
+        &self,
+        id: &str,
+        approve: bool,
+        comment: &str,
+    ) -> Result<andon_domain::change::Change, ClientError> {
+        let verb = if approve { "approve" } else { "reject" };
+        self.post_json(
+            &format!("/v1/changes/{id}/{verb}"),
+            &andon_domain::api::ApprovalRequest {
+                comment: comment.to_owned(),
+            },
+        )
+    }
+
+    /// The request for change as JSON (`andon.rfc/v1`).
+    pub fn rfc_json(&self, id: &str) -> Result<serde_json::Value, ClientError> {
+        self.get(&format!("/v1/changes/{id}/rfc.json"), &[])
+    }
+
+    /// The request for change as Markdown.
+    pub fn rfc_markdown(&self, id: &str) -> Result<String, ClientError> {
+        let mut req = self
+            .agent
+            .get(&self.url(&format!("/v1/changes/{id}/rfc.md")));
+        if self.token.is_some() {
+            req = req.header("Authorization", &self.auth());
+        }
+        let body = Self::read_bytes(req.call())?;
+        Ok(String::from_utf8_lossy(&body).into_owned())
+    }
+
+    /// Alerts, newest first.
+    pub fn alerts(&self) -> Result<Vec<andon_domain::change::Alert>, ClientError> {
+        self.get("/v1/alerts", &[])
     }
 
     /// A recorded decision.

@@ -91,7 +91,11 @@ fn decisions_are_ledgered_signed_and_refuse_bad_requests(b: Backend) {
     // The first production gate opens the change record, then decides.
     assert_eq!(w.h.counts().ledger_entries, before + 2);
     w.gate(&artifact, "production");
-    assert_eq!(w.h.counts().ledger_entries, before + 3, "one change per artifact");
+    assert_eq!(
+        w.h.counts().ledger_entries,
+        before + 3,
+        "one change per artifact"
+    );
     let receipt = d.receipt.clone().expect("receipt");
     assert_eq!(receipt.ledger_index, d.ledger_index);
     // The stored decision is the signed one, and its id is its digest.

@@ -357,7 +357,8 @@ async fn decide(
         ));
     }
     let rfc = rfc_document(&app, &change).await?;
-    let authors: BTreeSet<&str> = rfc["what"]["commits"]
+    // Source-control logins and identity names are compared without case.
+    let authors: BTreeSet<String> = rfc["what"]["commits"]
         .as_array()
         .into_iter()
         .flatten()
@@ -369,8 +370,9 @@ async fn decide(
                 .flatten()
                 .filter_map(|p| p["author"].as_str()),
         )
+        .map(str::to_ascii_lowercase)
         .collect();
-    if authors.contains(caller.name.as_str()) {
+    if authors.contains(&caller.name.to_ascii_lowercase()) {
         return Err(ApiError::forbidden(
             "own_change",
             format!(

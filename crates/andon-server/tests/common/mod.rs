@@ -225,9 +225,14 @@ pub fn review(number: u64, reviewer: (&str, u64), state: &str, commit: &str) -> 
 }
 
 pub fn push(commits: &[(&str, &str)]) -> Vec<u8> {
+    push_to("refs/heads/feature/PAY-7-refunds", commits)
+}
+
+/// A push of `commits` (id, message) to `git_ref`, authored as in the octokit example.
+pub fn push_to(git_ref: &str, commits: &[(&str, &str)]) -> Vec<u8> {
     let mut v = fixture("github/push.json");
     let template = v["commits"][0].clone();
-    v["ref"] = "refs/heads/feature/PAY-7-refunds".into();
+    v["ref"] = git_ref.into();
     v["commits"] = commits
         .iter()
         .map(|(id, message)| {

@@ -9,7 +9,7 @@ use andon_domain::{ReportPredicate, Sha256Digest, SigningKey, Statement};
 use andon_testkit::Backend;
 use serde_json::{Value, json};
 
-use super::{Harness, deployment_status, github, pull_request, review, sha, start};
+use super::{Harness, deployment_status, github, pull_request, review, sha};
 
 pub const FIXTURES: &str = concat!(
     env!("CARGO_MANIFEST_DIR"),
@@ -126,7 +126,16 @@ pub struct World {
 }
 
 pub fn world(b: Backend) -> World {
-    let h = start(b);
+    world_with(b, |_| {})
+}
+
+/// The release world on a server configured by `configure` (webhook secrets set first).
+pub fn world_with(b: Backend, configure: impl FnOnce(&mut andon_server::Config)) -> World {
+    let h = Harness::start_configured(b, |c| {
+        c.github_webhook_secret = Some(super::SECRET.into());
+        c.gitlab_webhook_token = Some(super::GITLAB_TOKEN.into());
+        configure(c);
+    });
     let (ci, key) = h.pipeline("pay");
     let alice = ("alice", 101);
     let bob = ("bob", 102);
@@ -227,6 +236,15 @@ impl World {
     /// Sends the evidence of a release of `artifact`, twisted as asked; returns the artifact
     /// reference to gate.
     pub fn release(&self, artifact: &str, twist: Twist) -> String {
+        self.release_with(artifact, twist, None)
+    }
+
+    /// A release built from `source` (its provenance's commit), everything else holding.
+    pub fn release_from(&self, artifact: &str, source: &str) -> String {
+        self.release_with(artifact, Twist::None, Some(source))
+    }
+
+    fn release_with(&self, artifact: &str, twist: Twist, built_from: Option<&str>) -> String {
         let digest = Sha256Digest::of(artifact.as_bytes());
         let missing = |c| twist == Twist::Missing(c);
         let failing = |c| twist == Twist::Failing(c);
@@ -241,6 +259,7 @@ impl World {
         } else {
             self.reviewed.clone()
         };
+        let source = built_from.map_or(source, str::to_owned);
         let builder = if failing("provenance") {
             "https://ci.example.com/laptop"
         } else {

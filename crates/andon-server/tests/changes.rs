@@ -1,0 +1,549 @@
+//! Deployments and change management through the real HTTP path, on both backends: each
+//! class of change driven end to end (standard without a human, normal blocked until a
+//! second person approves, emergency deployed first and later overdue), separation of
+//! duty, gate bypasses, failure and restoration, and the request for change Andon writes.
+
+mod common;
+
+use andon_client::{Client, ClientError};
+use andon_domain::api::{DeploymentRequest, DeploymentStateRequest, GateRequest};
+use andon_domain::change::{ChangeClass, ChangeFields, ChangeStatus, DeploymentState, Script};
+use andon_domain::gate::Verdict;
+use andon_domain::{Role, Sha256Digest};
+use andon_testkit::{Backend, both_backends};
+use common::release::{Twist, World, verdict, world, world_with};
+use common::{github, push_to, sha};
+use serde_json::json;
+
+fn err<T: std::fmt::Debug>(r: Result<T, ClientError>) -> (u16, String) {
+    match r {
+        Err(ClientError::Api { status, code, .. }) => (status, code),
+        other => panic!("expected an API error, got {other:?}"),
+    }
+}
+
+/// An approver identity's client.
+fn approver(w: &World, name: &str) -> Client {
+    let issued =
+        w.h.admin
+            .create_identity(name, Role::Approver.as_str(), &[])
+            .expect("approver");
+    Client::new(&w.h.url, Some(issued.token))
+}
+
+fn gate(artifact: &str, change: Option<ChangeFields>) -> GateRequest {
+    GateRequest {
+        application: "pay".into(),
+        artifact: artifact.into(),
+        environment: "production".into(),
+        change,
+        ..Default::default()
+    }
+}
+
+fn deploy(ci: &Client, artifact: &str, environment: &str) -> serde_json::Value {
+    ci.record_deployment(&DeploymentRequest {
+        application: "pay".into(),
+        artifact: artifact.into(),
+        environment: environment.into(),
+        run: Some("run-1".into()),
+        ..Default::default()
+    })
+    .expect("recorded")
+}
+
+fn change_id(d: &andon_domain::api::DecisionView) -> String {
+    let (_, reason) = verdict(d, "change-approval");
+    reason
+        .split_whitespace()
+        .find(|w| w.starts_with("CHG-"))
+        .map(|w| w.trim_end_matches([':', ',']).to_owned())
+        .unwrap_or_else(|| panic!("no change id in {reason:?}"))
+}
+
+fn a_standard_change_flows_without_a_human(b: Backend) {
+    let w = world(b);
+    let artifact = w.release("pay-3.0.0", Twist::None);
+    let d = w.ci.gate(&gate(&artifact, None)).expect("decided");
+    assert!(d.decision.allow, "{:#?}", d.decision.controls);
+    let (v, reason) = verdict(&d, "change-approval");
+    assert_eq!(v, Verdict::Pass);
+    assert!(reason.starts_with("standard change CHG-"), "{reason}");
+    let id = change_id(&d);
+    let change = w.ci.change(&id).expect("change");
+    assert_eq!(
+        (change.class, change.status),
+        (ChangeClass::Standard, ChangeStatus::Approved)
+    );
+    assert_eq!(change.requested_by, "ci-pay");
+    assert!(change.classification.reasons[0].contains("standard change list"));
+
+    // The deployment links the allowing decision and the change; nothing is flagged.
+    let before = w.h.counts().ledger_entries;
+    let recorded = deploy(&w.ci, &artifact, "production");
+    assert_eq!(w.h.counts().ledger_entries, before + 1, "one ledger entry");
+    let dep = &recorded["deployment"];
+    assert_eq!(dep["decision"], d.id.as_str());
+    assert_eq!(dep["change"], id.as_str());
+    assert_eq!(dep["bypass"], false);
+    assert!(recorded["alert"].is_null());
+    assert_eq!(
+        w.ci.change(&id).expect("change").status,
+        ChangeStatus::Deployed
+    );
+    assert!(w.ci.alerts().expect("alerts").is_empty());
+    // Each of them is a ledger entry of its kind.
+    let kinds: Vec<String> =
+        w.h.admin
+            .entries(0, 1000)
+            .expect("entries")
+            .entries
+            .iter()
+            .map(|e| e.kind.clone())
+            .collect();
+    for k in ["change.created", "gate.decision", "deployment.recorded"] {
+        assert!(kinds.iter().any(|x| x == k), "no {k} entry in {kinds:?}");
+    }
+}
+
+fn a_normal_change_waits_for_a_second_person(b: Backend) {
+    let w = world(b);
+    // The merge commit of PR 1 (by alice) reaches Andon by a push: alice is an author.
+    github(
+        &w.h,
+        "push",
+        "push-reviewed",
+        &push_to("refs/heads/main", &[(&w.reviewed, "Merge PAY-1 limits")]),
+    )
+    .expect("pushed");
+    let artifact = w.release("pay-3.1.0", Twist::None);
+    let migration = ChangeFields {
+        paths: vec!["db/migrations/0042_fees.sql".into(), "src/fees.rs".into()],
+        risk: Some("fees table rewritten".into()),
+        rollback_plan: Some("run 0042 down".into()),
+        scripts: vec![Script {
+            name: "db/migrations/0042_fees.sql".into(),
+            dry_run: Some("ALTER TABLE fees ... 0 rows".into()),
+        }],
+        ..Default::default()
+    };
+    let d =
+        w.ci.gate(&gate(&artifact, Some(migration)))
+            .expect("decided");
+    assert!(!d.decision.allow);
+    let (v, reason) = verdict(&d, "change-approval");
+    assert_eq!(v, Verdict::Fail);
+    assert!(
+        reason.ends_with("awaits approval: 0 of 1 (from dba)"),
+        "{reason}"
+    );
+    let id = change_id(&d);
+    let change = w.ci.change(&id).expect("change");
+    assert_eq!(change.class, ChangeClass::Normal);
+    assert!(change.classification.reasons[0].contains("database migrations"));
+
+    // Who may not approve, each refused with nothing written.
+    let before = w.h.counts().ledger_entries;
+    assert_eq!(
+        err(w.ci.decide_change(&id, true, "lgtm")),
+        (403, "forbidden".into()),
+        "a pipeline is no approver"
+    );
+    let alice = approver(&w, "alice");
+    let before_alice = w.h.counts().ledger_entries;
+    assert_eq!(
+        before_alice,
+        before + 2,
+        "the identity and its token are ledgered"
+    );
+    assert_eq!(
+        err(alice.decide_change(&id, true, "mine, but fine")),
+        (403, "own_change".into()),
+        "alice authored the pull request"
+    );
+    let carol = approver(&w, "carol");
+    let before = w.h.counts().ledger_entries;
+    assert_eq!(
+        err(carol.decide_change(&id, false, "")),
+        (400, "invalid_approval".into()),
+        "a rejection says why"
+    );
+    assert_eq!(
+        err(carol.decide_change("CHG-000000000000", true, "x")),
+        (404, "not_found".into())
+    );
+    assert_eq!(w.h.counts().ledger_entries, before, "nothing written");
+    // Still denied.
+    let again = w.ci.gate(&gate(&artifact, None)).expect("decided");
+    assert!(!again.decision.allow);
+    assert_eq!(change_id(&again), id, "the same change record");
+
+    // A second person approves: the gate allows.
+    let approved = carol
+        .decide_change(&id, true, "DBA review done")
+        .expect("ok");
+    assert_eq!(approved.status, ChangeStatus::Approved);
+    assert_eq!(approved.approved_by(), vec!["carol"]);
+    assert_eq!(
+        err(carol.decide_change(&id, true, "again")),
+        (409, "already_decided".into())
+    );
+    let allowed = w.ci.gate(&gate(&artifact, None)).expect("decided");
+    assert!(allowed.decision.allow, "{:#?}", allowed.decision.controls);
+    assert_eq!(
+        verdict(&allowed, "change-approval").1,
+        format!("{id} approved by carol")
+    );
+    // The RFC carries what the pipeline told and the approval.
+    let rfc = w.ci.rfc_json(&id).expect("rfc");
+    assert_eq!(rfc["schema"], "andon.rfc/v1");
+    assert_eq!(rfc["rollback_plan"], "run 0042 down");
+    assert_eq!(
+        rfc["what"]["scripts"][0]["dry_run"],
+        "ALTER TABLE fees ... 0 rows"
+    );
+    assert_eq!(rfc["approvals"]["decisions"][0]["approver"], "carol");
+    assert_eq!(rfc["evidence"]["decision"]["id"], allowed.id.as_str());
+
+    // Self-approval: the admin gates a change of its own, and may not approve it.
+    let other = w.release("pay-3.1.1", Twist::None);
+    let mine =
+        w.h.admin
+            .gate(&gate(
+                &other,
+                Some(ChangeFields {
+                    change_type: Some("config".into()),
+                    ..Default::default()
+                }),
+            ))
+            .expect("decided");
+    let mine_id = change_id(&mine);
+    assert_eq!(
+        w.h.admin.change(&mine_id).expect("change").class,
+        ChangeClass::Normal,
+        "config has no history: normal"
+    );
+    let before = w.h.counts().ledger_entries;
+    assert_eq!(
+        err(w.h.admin.decide_change(&mine_id, true, "fine")),
+        (403, "self_approval".into())
+    );
+    assert_eq!(w.h.counts().ledger_entries, before);
+    // A rejection ends it.
+    let rejected = carol
+        .decide_change(&mine_id, false, "no rollback plan")
+        .expect("rejected");
+    assert_eq!(rejected.status, ChangeStatus::Rejected);
+    let denied = w.h.admin.gate(&gate(&other, None)).expect("decided");
+    assert_eq!(
+        verdict(&denied, "change-approval"),
+        (Verdict::Fail, format!("{mine_id} was rejected by carol"))
+    );
+    assert_eq!(
+        err(carol.decide_change(&mine_id, true, "changed my mind")),
+        (409, "change_closed".into())
+    );
+}
+
+fn an_emergency_change_deploys_first_and_its_review_goes_overdue(b: Backend) {
+    let w = world_with(b, |c| {
+        c.review_check_interval = std::time::Duration::from_millis(100);
+    });
+    // Reviews due 0.36 s after the emergency, for this test.
+    let policy = json!({"name": "pay-prod", "applications": ["pay"], "environments": ["production"],
+        "params": {"change": {"emergency_review_hours": 0.0001}}});
+    w.h.admin.publish_policy(&policy).expect("published");
+    let artifact = w.release("pay-3.2.0", Twist::None);
+    let req = GateRequest {
+        emergency: Some("payments failing: INC-7".into()),
+        change: Some(ChangeFields {
+            paths: vec!["db/migrations/0043.sql".into()],
+            ..Default::default()
+        }),
+        ..gate(&artifact, None)
+    };
+    let d = w.ci.gate(&req).expect("decided");
+    assert!(d.decision.allow, "{:#?}", d.decision.controls);
+    let (v, reason) = verdict(&d, "change-approval");
+    assert_eq!(v, Verdict::Pass);
+    assert!(
+        reason.contains("emergency change") && reason.contains("INC-7"),
+        "{reason}"
+    );
+    let id = change_id(&d);
+    deploy(&w.ci, &artifact, "production");
+    let change = w.ci.change(&id).expect("change");
+    assert_eq!(
+        (change.class, change.status),
+        (ChangeClass::Emergency, ChangeStatus::Deployed)
+    );
+    assert!(change.review_due_at.is_some() && change.reviewed_at.is_none());
+
+    // The watcher raises one alert once the review is overdue.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(15);
+    let alert = loop {
+        let alerts = w.ci.alerts().expect("alerts");
+        if let Some(a) = alerts
+            .iter()
+            .find(|a| a.kind == "emergency_review_overdue" && a.subject == id)
+        {
+            break a.clone();
+        }
+        assert!(std::time::Instant::now() < deadline, "no overdue alert");
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    };
+    assert_eq!(alert.severity, "high");
+    std::thread::sleep(std::time::Duration::from_millis(400));
+    let overdue: Vec<_> =
+        w.ci.alerts()
+            .expect("alerts")
+            .into_iter()
+            .filter(|a| a.subject == id)
+            .collect();
+    assert_eq!(overdue.len(), 1, "alerted once: {overdue:?}");
+
+    // The review, late, by someone else.
+    let carol = approver(&w, "carol");
+    let reviewed = carol
+        .decide_change(&id, true, "post-incident review")
+        .expect("reviewed");
+    assert!(reviewed.reviewed_at.is_some());
+    assert_eq!(
+        err(w.h.admin.gate(&GateRequest {
+            environment: "staging".into(),
+            ..req.clone()
+        })),
+        (400, "invalid_emergency".into())
+    );
+}
+
+fn deployments_are_recorded_truthfully_and_bypasses_alerted(b: Backend) {
+    let w = world(b);
+    let artifact = format!("registry.example.com/pay@{}", Sha256Digest::of(b"hotfix"));
+    let before = w.h.counts().ledger_entries;
+    let recorded = deploy(&w.ci, &artifact, "production");
+    assert_eq!(w.h.counts().ledger_entries, before + 1);
+    let dep = &recorded["deployment"];
+    assert_eq!(dep["bypass"], true);
+    assert!(dep["decision"].is_null());
+    let alert = &recorded["alert"];
+    assert_eq!(alert["kind"], "gate_bypass");
+    assert_eq!(alert["severity"], "high");
+    assert!(
+        alert["message"]
+            .as_str()
+            .expect("m")
+            .contains("no gate allowed it")
+    );
+    // Production described truthfully: the ungated change has its record.
+    let change =
+        w.ci.change(dep["change"].as_str().expect("change"))
+            .expect("change");
+    assert_eq!(change.status, ChangeStatus::Deployed);
+    let alerts = w.ci.alerts().expect("alerts");
+    assert_eq!(alerts.len(), 1);
+    assert_eq!(alerts[0].subject, dep["id"].as_str().expect("id"));
+
+    // A denying decision named explicitly is a bypass too; a staging one is medium.
+    let failing = w.release("pay-4.0.0", Twist::Failing("tests-pass"));
+    let denied =
+        w.ci.gate(&GateRequest {
+            environment: "staging".into(),
+            ..gate(&failing, None)
+        })
+        .expect("decided");
+    assert!(!denied.decision.allow);
+    let r =
+        w.ci.record_deployment(&DeploymentRequest {
+            application: "pay".into(),
+            artifact: failing.clone(),
+            environment: "staging".into(),
+            decision: Some(denied.id.clone()),
+            ..Default::default()
+        })
+        .expect("recorded");
+    assert_eq!(r["deployment"]["bypass"], true);
+    assert_eq!(r["alert"]["severity"], "medium");
+    assert!(
+        r["deployment"]["change"].is_null(),
+        "no change outside production"
+    );
+
+    // Bad requests: each refused, nothing written.
+    let before = w.h.counts().ledger_entries;
+    let bad = |req: DeploymentRequest| err(w.ci.record_deployment(&req));
+    let base = DeploymentRequest {
+        application: "pay".into(),
+        artifact: failing.clone(),
+        environment: "staging".into(),
+        ..Default::default()
+    };
+    assert_eq!(
+        bad(DeploymentRequest {
+            decision: Some(denied.id.clone()),
+            environment: "production".into(),
+            ..base.clone()
+        }),
+        (422, "decision_mismatch".into())
+    );
+    assert_eq!(
+        bad(DeploymentRequest {
+            decision: Some("0".repeat(64)),
+            ..base.clone()
+        }),
+        (422, "unknown_decision".into())
+    );
+    assert_eq!(
+        bad(DeploymentRequest {
+            artifact: "registry.example.com/pay".into(),
+            ..base.clone()
+        })
+        .0,
+        400
+    );
+    assert_eq!(
+        bad(DeploymentRequest {
+            deployed_at: Some("yesterday".into()),
+            ..base.clone()
+        }),
+        (400, "invalid_time".into())
+    );
+    assert_eq!(
+        bad(DeploymentRequest {
+            application: "other".into(),
+            ..base.clone()
+        }),
+        (403, "application_not_allowed".into())
+    );
+    let auditor =
+        w.h.admin
+            .create_identity("auditor", Role::Auditor.as_str(), &[])
+            .expect("auditor");
+    let before = before + 2;
+    assert_eq!(
+        err(Client::new(&w.h.url, Some(auditor.token)).record_deployment(&base)),
+        (403, "forbidden".into())
+    );
+    assert_eq!(w.h.counts().ledger_entries, before, "nothing written");
+
+    // Failure and restoration, with their times.
+    let id = dep["id"].as_str().expect("id").to_owned();
+    let state = |s: &str, at: Option<&str>| DeploymentStateRequest {
+        state: s.into(),
+        at: at.map(str::to_owned),
+        note: Some("INC-9".into()),
+    };
+    assert_eq!(
+        err(w.ci.deployment_state(&id, &state("restored", None))),
+        (409, "not_failed".into())
+    );
+    assert_eq!(
+        err(w.ci.deployment_state(&id, &state("exploded", None))),
+        (400, "invalid_state".into())
+    );
+    assert_eq!(
+        err(w
+            .ci
+            .deployment_state(&id, &state("failed", Some("2001-01-01T00:00:00Z")))),
+        (422, "invalid_time".into())
+    );
+    assert_eq!(w.h.counts().ledger_entries, before, "nothing written");
+    let now = jiff::Timestamp::now();
+    let failed_at = (now + jiff::SignedDuration::from_secs(60)).to_string();
+    let restored_at = (now + jiff::SignedDuration::from_secs(60 * 25)).to_string();
+    let failed =
+        w.ci.deployment_state(&id, &state("failed", Some(&failed_at)))
+            .expect("failed");
+    assert_eq!(failed.state, DeploymentState::Failed);
+    assert_eq!(
+        err(w
+            .ci
+            .deployment_state(&id, &state("restored", Some(&now.to_string())))),
+        (422, "invalid_time".into()),
+        "restored before it failed"
+    );
+    let restored =
+        w.ci.deployment_state(&id, &state("restored", Some(&restored_at)))
+            .expect("restored");
+    assert_eq!(restored.state, DeploymentState::Restored);
+    assert_eq!(
+        restored
+            .restored_at
+            .zip(restored.failed_at)
+            .map(|(r, f)| r - f),
+        Some(24 * 60_000),
+        "24 minutes to restore"
+    );
+    assert_eq!(w.h.counts().ledger_entries, before + 2);
+    let listed =
+        w.ci.deployments(Some("pay"), Some("production"))
+            .expect("list");
+    assert_eq!(listed.len(), 1);
+    assert_eq!(listed[0].id, id);
+}
+
+fn the_rfc_lists_the_commits_and_tickets_since_the_last_production_deployment(b: Backend) {
+    let w = world(b);
+    // Commits no pull request of the world names.
+    let (a, b2, c, d) = (sha('5'), sha('6'), sha('7'), sha('8'));
+    let main = "refs/heads/main";
+    github(
+        &w.h,
+        "push",
+        "p1",
+        &push_to(main, &[(&a, "PAY-10 first cut")]),
+    )
+    .expect("push");
+    let first = w.release_from("pay-5.0.0", &a);
+    deploy(&w.h.admin, &first, "production");
+    github(
+        &w.h,
+        "push",
+        "p2",
+        &push_to(
+            main,
+            &[(&b2, "PAY-11 limits"), (&c, "Fix rounding (PAY-12)")],
+        ),
+    )
+    .expect("push");
+    github(&w.h, "push", "p3", &push_to(main, &[(&d, "PAY-13 later")])).expect("push");
+    let second = w.release_from("pay-5.1.0", &c);
+    let decided = w.ci.gate(&gate(&second, None)).expect("decided");
+    let id = change_id(&decided);
+    let rfc = w.ci.rfc_json(&id).expect("rfc");
+    let shas: Vec<&str> = rfc["what"]["commits"]
+        .as_array()
+        .expect("commits")
+        .iter()
+        .map(|c| c["sha"].as_str().expect("sha"))
+        .collect();
+    assert_eq!(shas, vec![b2.as_str(), c.as_str()], "{rfc:#}");
+    assert_eq!(rfc["why"]["tickets"], json!(["PAY-11", "PAY-12"]));
+    assert_eq!(rfc["what"]["source_commit"], c.as_str());
+    assert_eq!(rfc["what"]["since"]["source_commit"], a.as_str());
+    assert_eq!(rfc["affected"]["team"], "team");
+    let md = w.ci.rfc_markdown(&id).expect("markdown");
+    assert!(
+        md.starts_with(&format!("# Request for change {id}")),
+        "{md}"
+    );
+    for wanted in ["PAY-11", "PAY-12", &b2[..10], &c[..10], "Gate decision"] {
+        assert!(md.contains(wanted), "{wanted} missing from:\n{md}");
+    }
+    for unwanted in ["PAY-10", "PAY-13"] {
+        assert!(!md.contains(unwanted), "{unwanted} in:\n{md}");
+    }
+    for listed in [&a, &d] {
+        let bullet = format!("- `{}`", &listed[..10]);
+        assert!(!md.contains(&bullet), "{bullet} listed in:\n{md}");
+    }
+    assert!(md.contains(&format!("- `{}`", &c[..10])), "{md}");
+}
+
+both_backends!(
+    a_standard_change_flows_without_a_human,
+    a_normal_change_waits_for_a_second_person,
+    an_emergency_change_deploys_first_and_its_review_goes_overdue,
+    deployments_are_recorded_truthfully_and_bypasses_alerted,
+    the_rfc_lists_the_commits_and_tickets_since_the_last_production_deployment,
+);
