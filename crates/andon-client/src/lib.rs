@@ -541,6 +541,12 @@ impl Client {
         Ok(String::from_utf8_lossy(&body).into_owned())
     }
 
+    /// Looks for overdue emergency reviews now (admin); how many alerts were raised.
+    pub fn check_alerts(&self) -> Result<u64, ClientError> {
+        let v: serde_json::Value = self.post("/v1/alerts/check", &[], b"")?;
+        Ok(v["raised"].as_u64().unwrap_or(0))
+    }
+
     /// Alerts, newest first.
     pub fn alerts(&self) -> Result<Vec<andon_domain::change::Alert>, ClientError> {
         self.get("/v1/alerts", &[])

@@ -127,6 +127,7 @@ impl VerifiedEnvelope {
 }
 
 /// An Ed25519 private key of a pipeline identity.
+#[derive(Clone)]
 pub struct SigningKey(ed25519_dalek::SigningKey);
 
 impl SigningKey {

@@ -66,6 +66,18 @@ pub enum Command {
     /// Waivers: request, approve, list.
     #[command(subcommand)]
     Waiver(crate::gate::WaiverCmd),
+    /// Deployments: record one, mark it failed, rolled back or restored, list them.
+    #[command(subcommand)]
+    Deploy(crate::change::DeployCmd),
+    /// Change records: list, show the request for change, approve, reject.
+    #[command(subcommand)]
+    Change(crate::change::ChangeCmd),
+    /// Alerts (gate bypasses, overdue emergency reviews), newest first.
+    Alerts {
+        /// First look for overdue emergency reviews now (admin).
+        #[arg(long)]
+        check: bool,
+    },
     /// Follow a commit or an artifact back to its pull requests, reviews, tickets and
     /// deployments.
     Trace(crate::trace::TraceArgs),
@@ -305,6 +317,9 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         Command::Decision(d) => crate::gate::decision(&args, d, out),
         Command::Policy(p) => crate::gate::policy(&args, p, out),
         Command::Waiver(w) => crate::gate::waiver(&args, w, out),
+        Command::Deploy(d) => crate::change::deploy(&args, d, out),
+        Command::Change(c) => crate::change::change(&args, c, out),
+        Command::Alerts { check } => crate::change::alerts(&args, *check, out),
         Command::Verify(v) => crate::verify::run(&args, v, out),
         Command::Demo(d) => crate::demo::run(&args, d),
         Command::Bench(b) => crate::bench::run(&args, b),

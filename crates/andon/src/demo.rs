@@ -90,17 +90,24 @@ fn pull_request_history(
 
 /// What the three gated releases show.
 #[derive(Clone, Copy, PartialEq)]
-enum Role {
+pub(crate) enum Role {
+    /// Everything holds.
     Clean,
+    /// Approved only by its author.
     SelfApproved,
+    /// A critical vulnerability, waived.
     Vulnerable,
 }
 
 /// The releases the demo gates, and the pipeline that asks.
-struct Gated {
-    app: String,
-    ci: Client,
-    releases: Vec<(Role, String)>,
+pub(crate) struct Gated {
+    pub app: String,
+    pub ci: Client,
+    pub key: andon_domain::SigningKey,
+    /// The repository's web address and `owner/name`.
+    pub repo: (String, String),
+    /// (what it shows, `image@digest`, source commit).
+    pub releases: Vec<(Role, String, String)>,
 }
 
 /// One line: the verdict on a release and what the vulnerabilities control said.
@@ -122,8 +129,8 @@ fn gates(admin: &Client, g: &Gated, suffix: &str) -> anyhow::Result<()> {
     let find = |role| {
         g.releases
             .iter()
-            .find(|(r, _)| *r == role)
-            .map(|(_, a)| a.clone())
+            .find(|(r, _, _)| *r == role)
+            .map(|(_, a, _)| a.clone())
     };
     let ask = |artifact: &str| {
         g.ci.gate(&andon_domain::api::GateRequest {
@@ -210,7 +217,7 @@ pub fn provenance(repo: &str, commit: &str, run: &str) -> serde_json::Value {
 }
 
 /// A JUnit report as cargo-nextest writes it: every seventh build has a failing test.
-fn junit_report(app: &str, build: u32) -> String {
+pub(crate) fn junit_report(app: &str, build: u32) -> String {
     let mut cases = String::new();
     for i in 0..(12 + build % 5) {
         cases.push_str(&format!(
@@ -312,10 +319,12 @@ pub fn run(args: &Args, d: &DemoArgs) -> anyhow::Result<ExitCode> {
                         .get_or_insert_with(|| Gated {
                             app: name.clone(),
                             ci: ci.clone(),
+                            key: key.clone(),
+                            repo: (repo.clone(), repository.clone()),
                             releases: Vec::new(),
                         })
                         .releases
-                        .push((role, format!("{image}@{digest}")));
+                        .push((role, format!("{image}@{digest}"), commit.clone()));
                 }
             }
             let statements = [
@@ -405,6 +414,7 @@ pub fn run(args: &Args, d: &DemoArgs) -> anyhow::Result<ExitCode> {
     }
     if let Some(release) = gated {
         gates(&admin, &release, &suffix)?;
+        crate::demo_changes::run(&admin, &release, &suffix)?;
     }
     let info = admin.ledger_info()?;
     let verifier = NoteVerifier::parse(&info.verifier_key)?;

@@ -3,8 +3,10 @@
 mod attest;
 mod bench;
 mod bench_gate;
+mod change;
 mod cli;
 mod demo;
+mod demo_changes;
 mod gate;
 mod github_history;
 mod keys;

@@ -686,6 +686,17 @@ pub(crate) async fn alerts(
     Ok(Json(app.store().alerts(q.limit.unwrap_or(100)).await?))
 }
 
+/// `POST /v1/alerts/check` (admin): looks for overdue emergency reviews now rather than at
+/// the watcher's next tick (for a scheduler, or the demo); answers how many were raised.
+pub(crate) async fn check_alerts(
+    State(app): State<App>,
+    caller: Caller,
+) -> Result<Json<Value>, ApiError> {
+    caller.require(&[Role::Admin])?;
+    let raised = raise_overdue_reviews(&app).await?;
+    Ok(Json(json!({ "raised": raised })))
+}
+
 /// Raises an alert for every emergency change whose review is overdue (once each).
 pub(crate) async fn raise_overdue_reviews(app: &App) -> Result<usize, ApiError> {
     let now = jiff::Timestamp::now().as_millisecond();
@@ -821,7 +832,7 @@ pub(crate) async fn rfc_document(app: &App, change: &Change) -> Result<Value, Ap
     let provenance = evidence.iter().find_map(|r| {
         let s: Value = serde_json::from_str(r.summary.as_deref()?).ok()?;
         (s["kind"] == "provenance").then(|| {
-            json!({"evidence": r.id, "builder": s["builder"], "source_commit": s["source_commit"],
+            json!({"evidence": r.id, "builder": s["builder_id"], "source_commit": s["source_commit"],
                    "source_repository": s["source_repository"]})
         })
     });

@@ -68,6 +68,7 @@ pub(crate) fn router(app: App) -> Router {
             post(changes::deployment_state),
         )
         .route("/v1/alerts", get(changes::alerts))
+        .route("/v1/alerts/check", post(changes::check_alerts))
         .route("/webhooks/github", post(webhooks::github))
         .route("/webhooks/gitlab", post(webhooks::gitlab))
         .fallback(|| async { crate::ApiError::not_found("no such route") })

@@ -1,0 +1,247 @@
+//! `andon deploy`, `andon change` and `andon alerts`: deployments, change records and
+//! their approvals, requests for change (docs/changes.md).
+
+use std::process::ExitCode;
+
+use andon_domain::api::{DeploymentRequest, DeploymentStateRequest};
+use andon_domain::change::{Change, Deployment};
+
+use crate::cli::{Args, client};
+use crate::output::{Output, emit};
+
+/// `andon deploy`.
+#[derive(clap::Subcommand, Debug)]
+pub enum DeployCmd {
+    /// Record that an artifact was deployed to an environment (always recorded; without an
+    /// allowing decision it is flagged as a gate bypass and alerted).
+    Record {
+        /// Application.
+        #[arg(long, env = "ANDON_APP")]
+        app: String,
+        /// The artifact, <name>@sha256:<hex>.
+        #[arg(long)]
+        artifact: String,
+        /// The environment.
+        #[arg(long = "env")]
+        environment: String,
+        /// The allowing decision (default: the latest allowing one for the artifact and
+        /// environment).
+        #[arg(long)]
+        decision: Option<String>,
+        /// The pipeline run.
+        #[arg(long, env = "ANDON_RUN")]
+        run: Option<String>,
+        /// When it was deployed, RFC 3339 (default: now).
+        #[arg(long)]
+        at: Option<String>,
+    },
+    /// Report what happened to a deployment later: failed, rolled_back or restored.
+    Mark {
+        /// The deployment id (D-...).
+        id: String,
+        /// failed, rolled_back or restored.
+        state: String,
+        /// When, RFC 3339 (default: now).
+        #[arg(long)]
+        at: Option<String>,
+        /// A note: the incident, what failed.
+        #[arg(long)]
+        note: Option<String>,
+    },
+    /// Deployments, newest first.
+    List {
+        /// Only this application.
+        #[arg(long)]
+        app: Option<String>,
+        /// Only this environment.
+        #[arg(long = "env")]
+        environment: Option<String>,
+    },
+}
+
+/// `andon change`.
+#[derive(clap::Subcommand, Debug)]
+pub enum ChangeCmd {
+    /// Change records, newest first.
+    List {
+        /// Only this application.
+        #[arg(long)]
+        app: Option<String>,
+    },
+    /// One change record and its request for change (Markdown; --output json for JSON).
+    Show {
+        /// The change id (CHG-...).
+        id: String,
+    },
+    /// Approve a change (not your own request, nor one with your commits).
+    Approve {
+        /// The change id.
+        id: String,
+        /// Why.
+        #[arg(long, default_value = "")]
+        comment: String,
+    },
+    /// Reject a change, saying why.
+    Reject {
+        /// The change id.
+        id: String,
+        /// Why (required).
+        #[arg(long)]
+        comment: String,
+    },
+}
+
+fn time(ms: Option<i64>) -> String {
+    ms.and_then(|m| jiff::Timestamp::from_millisecond(m).ok())
+        .map_or_else(|| "-".into(), |t| t.to_string())
+}
+
+fn deployment_line(d: &Deployment) {
+    println!(
+        "{}\t{}\t{}\t{}@{}\t{}\t{}{}",
+        d.id,
+        d.application,
+        d.environment,
+        d.artifact_name,
+        &d.artifact_digest,
+        d.state.as_str(),
+        time(Some(d.deployed_at)),
+        if d.bypass { "\tGATE BYPASS" } else { "" }
+    );
+}
+
+fn change_line(c: &Change) {
+    println!(
+        "{}\t{}\t{}\t{}\t{}\t{}\trequested by {}",
+        c.id,
+        c.application,
+        c.environment,
+        c.class.as_str(),
+        c.status.as_str(),
+        c.artifact_digest,
+        c.requested_by
+    );
+}
+
+/// Runs `andon deploy`.
+pub fn deploy(args: &Args, cmd: &DeployCmd, out: Output) -> anyhow::Result<ExitCode> {
+    let c = client(args);
+    match cmd {
+        DeployCmd::Record {
+            app,
+            artifact,
+            environment,
+            decision,
+            run,
+            at,
+        } => {
+            let r = c.record_deployment(&DeploymentRequest {
+                application: app.clone(),
+                artifact: artifact.clone(),
+                environment: environment.clone(),
+                decision: decision.clone(),
+                run: run.clone(),
+                deployed_at: at.clone(),
+                production: None,
+            })?;
+            emit(out, &r, |r| {
+                let d = &r["deployment"];
+                println!(
+                    "recorded deployment {} of {artifact} to {environment} (ledger entry {})",
+                    d["id"].as_str().unwrap_or(""),
+                    d["ledger_index"]
+                );
+                if let Some(ch) = d["change"].as_str() {
+                    println!("change record {ch}");
+                }
+                if let Some(m) = r["alert"]["message"].as_str() {
+                    println!("GATE BYPASS, alert raised: {m}");
+                }
+            })?;
+        }
+        DeployCmd::Mark {
+            id,
+            state,
+            at,
+            note,
+        } => {
+            let d = c.deployment_state(
+                id,
+                &DeploymentStateRequest {
+                    state: state.clone(),
+                    at: at.clone(),
+                    note: note.clone(),
+                },
+            )?;
+            emit(out, &d, |d| {
+                println!(
+                    "{} is {} (failed {}, restored {})",
+                    d.id,
+                    d.state.as_str(),
+                    time(d.failed_at),
+                    time(d.restored_at)
+                )
+            })?;
+        }
+        DeployCmd::List { app, environment } => {
+            let list = c.deployments(app.as_deref(), environment.as_deref())?;
+            emit(out, &list, |l| l.iter().for_each(deployment_line))?;
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Runs `andon change`.
+pub fn change(args: &Args, cmd: &ChangeCmd, out: Output) -> anyhow::Result<ExitCode> {
+    let c = client(args);
+    match cmd {
+        ChangeCmd::List { app } => {
+            let list = c.changes(app.as_deref())?;
+            emit(out, &list, |l| l.iter().for_each(change_line))?;
+        }
+        ChangeCmd::Show { id } => match out {
+            Output::Json => emit(out, &c.rfc_json(id)?, |_| {})?,
+            Output::Text => print!("{}", c.rfc_markdown(id)?),
+        },
+        ChangeCmd::Approve { id, comment } | ChangeCmd::Reject { id, comment } => {
+            let approve = matches!(cmd, ChangeCmd::Approve { .. });
+            let ch = c.decide_change(id, approve, comment)?;
+            emit(out, &ch, |ch| {
+                println!(
+                    "{} {}: now {} ({} of {} approvals)",
+                    if approve { "approved" } else { "rejected" },
+                    ch.id,
+                    ch.status.as_str(),
+                    ch.approved_by().len(),
+                    ch.classification.approvals
+                )
+            })?;
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Runs `andon alerts`.
+pub fn alerts(args: &Args, check: bool, out: Output) -> anyhow::Result<ExitCode> {
+    let c = client(args);
+    if check {
+        let raised = c.check_alerts()?;
+        if out == Output::Text {
+            println!("{raised} overdue emergency reviews alerted");
+        }
+    }
+    let list = c.alerts()?;
+    emit(out, &list, |l| {
+        for a in l {
+            println!(
+                "{}\t{}\t{}\t{}\t{}",
+                time(Some(a.created_at)),
+                a.severity,
+                a.kind,
+                a.subject,
+                a.message
+            );
+        }
+    })?;
+    Ok(ExitCode::SUCCESS)
+}
