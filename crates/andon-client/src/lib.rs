@@ -309,12 +309,24 @@ impl Client {
         role: &str,
         applications: &[String],
     ) -> Result<IssuedToken, ClientError> {
+        self.create_identity_in(name, role, applications, &[])
+    }
+
+    /// Creates an identity that belongs to approver groups (approvers).
+    pub fn create_identity_in(
+        &self,
+        name: &str,
+        role: &str,
+        applications: &[String],
+        groups: &[String],
+    ) -> Result<IssuedToken, ClientError> {
         self.post_json(
             "/v1/identities",
             &NewIdentity {
                 name: name.into(),
                 role: role.into(),
                 applications: applications.to_vec(),
+                groups: groups.to_vec(),
             },
         )
     }

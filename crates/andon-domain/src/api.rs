@@ -158,6 +158,9 @@ pub struct NewIdentity {
     /// Applications (pipelines only).
     #[serde(default)]
     pub applications: Vec<String>,
+    /// Approver groups (approvers only), e.g. `dba`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub groups: Vec<String>,
 }
 
 /// A freshly issued token: shown once, stored only as a hash.

@@ -188,7 +188,7 @@ impl App {
                 .parse()
                 .map_err(|e: andon_domain::DomainError| e.to_string())?;
             let issued = app
-                .create_identity("andon", &name, Role::Admin, vec![])
+                .create_identity("andon", &name, Role::Admin, vec![], vec![])
                 .await
                 .map_err(|e| e.message)?;
             Some(issued.0)
@@ -271,16 +271,24 @@ impl App {
         name: &IdentityName,
         role: Role,
         applications: Vec<String>,
+        groups: Vec<String>,
     ) -> Result<(String, Receipt), ApiError> {
         let apps_json = serde_json::to_string(&applications).unwrap_or_else(|_| "[]".into());
+        let groups_json = serde_json::to_string(&groups).unwrap_or_else(|_| "[]".into());
+        let mut body =
+            serde_json::json!({ "name": name, "role": role, "applications": applications });
+        if !groups.is_empty() {
+            body["groups"] = groups.into();
+        }
         self.append(Fact::admin(
             EntryKind::IdentityCreated,
             actor,
-            serde_json::json!({ "name": name, "role": role, "applications": applications }),
+            body,
             Effect::Identity {
                 name: name.to_string(),
                 role: role.as_str().into(),
                 applications: apps_json,
+                groups: groups_json,
             },
         ))
         .await?;

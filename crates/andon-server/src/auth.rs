@@ -18,6 +18,8 @@ pub struct Caller {
     pub role: Role,
     /// Applications a pipeline is scoped to.
     pub applications: Vec<String>,
+    /// Approver groups it belongs to.
+    pub groups: Vec<String>,
 }
 
 impl Caller {
@@ -95,5 +97,6 @@ fn caller_of(row: IdentityRow) -> Result<Caller, ApiError> {
         name: row.name,
         role,
         applications: row.applications,
+        groups: row.groups,
     })
 }

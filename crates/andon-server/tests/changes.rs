@@ -24,9 +24,15 @@ fn err<T: std::fmt::Debug>(r: Result<T, ClientError>) -> (u16, String) {
 
 /// An approver identity's client.
 fn approver(w: &World, name: &str) -> Client {
+    approver_in(w, name, &[])
+}
+
+/// An approver in approver groups.
+fn approver_in(w: &World, name: &str, groups: &[&str]) -> Client {
+    let groups: Vec<String> = groups.iter().map(|g| (*g).to_owned()).collect();
     let issued =
         w.h.admin
-            .create_identity(name, Role::Approver.as_str(), &[])
+            .create_identity_in(name, Role::Approver.as_str(), &[], &groups)
             .expect("approver");
     Client::new(&w.h.url, Some(issued.token))
 }
@@ -149,7 +155,7 @@ fn a_normal_change_waits_for_a_second_person(b: Backend) {
         (403, "forbidden".into()),
         "a pipeline is no approver"
     );
-    let alice = approver(&w, "alice");
+    let alice = approver_in(&w, "alice", &["dba"]);
     let before_alice = w.h.counts().ledger_entries;
     assert_eq!(
         before_alice,
@@ -161,8 +167,14 @@ fn a_normal_change_waits_for_a_second_person(b: Backend) {
         (403, "own_change".into()),
         "alice authored the pull request"
     );
-    let carol = approver(&w, "carol");
+    let erin = approver(&w, "erin");
+    let carol = approver_in(&w, "carol", &["dba"]);
     let before = w.h.counts().ledger_entries;
+    assert_eq!(
+        err(erin.decide_change(&id, true, "looks fine")),
+        (403, "not_in_group".into()),
+        "a migration needs a DBA"
+    );
     assert_eq!(
         err(carol.decide_change(&id, false, "")),
         (400, "invalid_approval".into()),

@@ -139,6 +139,8 @@ pub enum Effect {
         role: String,
         /// The applications it is scoped to, as a JSON array.
         applications: String,
+        /// The approver groups it belongs to, as a JSON array.
+        groups: String,
     },
     /// A token issued to an identity (its SHA-256, never the token).
     Token {
@@ -293,8 +295,8 @@ impl Store {
             "",
         );
         let mut identities = Rows::new(
-            "INSERT INTO identities (name, role, applications, ledger_idx, created_at)",
-            5,
+            "INSERT INTO identities (name, role, applications, approver_groups, ledger_idx, created_at)",
+            6,
             "",
         );
         let mut tokens = Rows::new(
@@ -391,10 +393,12 @@ impl Store {
                     name,
                     role,
                     applications,
+                    groups,
                 } => identities.row([
                     Val::T(name.clone()),
                     Val::T(role.clone()),
                     Val::T(applications.clone()),
+                    Val::T(groups.clone()),
                     Val::I(idx),
                     Val::I(a.time_ms),
                 ]),

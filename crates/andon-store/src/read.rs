@@ -246,7 +246,7 @@ impl Store {
         token_hash: &str,
     ) -> Result<Option<IdentityRow>, StoreError> {
         let row = sqlx::query(
-            "SELECT i.name, i.role, i.applications, i.ledger_idx FROM tokens t \
+            "SELECT i.name, i.role, i.applications, i.approver_groups, i.ledger_idx FROM tokens t \
              JOIN identities i ON i.name = t.identity WHERE t.hash = $1",
         )
         .bind(token_hash)
@@ -259,7 +259,7 @@ impl Store {
     /// One identity.
     pub async fn identity(&self, name: &str) -> Result<Option<IdentityRow>, StoreError> {
         let row = sqlx::query(
-            "SELECT name, role, applications, ledger_idx FROM identities WHERE name = $1",
+            "SELECT name, role, applications, approver_groups, ledger_idx FROM identities WHERE name = $1",
         )
         .bind(name)
         .fetch_optional(&self.pool)
@@ -271,7 +271,7 @@ impl Store {
     /// All identities, by name.
     pub async fn identities(&self) -> Result<Vec<IdentityRow>, StoreError> {
         let rows = sqlx::query(
-            "SELECT name, role, applications, ledger_idx FROM identities ORDER BY name",
+            "SELECT name, role, applications, approver_groups, ledger_idx FROM identities ORDER BY name",
         )
         .fetch_all(&self.pool)
         .await
@@ -378,8 +378,13 @@ async fn subjects_of(
 fn identity_row(r: &AnyRow) -> Result<IdentityRow, StoreError> {
     let name: String = get(r, "name")?;
     let apps: String = get(r, "applications")?;
+    let groups: String = get(r, "approver_groups")?;
     let idx: i64 = get(r, "ledger_idx")?;
     Ok(IdentityRow {
+        groups: serde_json::from_str(&groups).map_err(|e| StoreError::Corrupt {
+            what: format!("groups of identity {name}"),
+            detail: e.to_string(),
+        })?,
         applications: serde_json::from_str(&apps).map_err(|e| StoreError::Corrupt {
             what: format!("applications of identity {name}"),
             detail: e.to_string(),

@@ -99,6 +99,8 @@ pub struct IdentityRow {
     pub role: String,
     /// Applications it is scoped to.
     pub applications: Vec<String>,
+    /// Approver groups it belongs to.
+    pub groups: Vec<String>,
     /// Ledger index of its creation.
     pub ledger_index: u64,
 }

@@ -245,6 +245,7 @@ fn identities_tokens_and_keys_are_recorded_and_revocable(b: Backend) {
                     name: "ci".into(),
                     role: "pipeline".into(),
                     applications: r#"["pay"]"#.into(),
+                    groups: "[]".into(),
                 },
             ),
             mk(

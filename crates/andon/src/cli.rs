@@ -116,6 +116,9 @@ pub enum IdentityCmd {
         /// Applications a pipeline may submit evidence for (repeatable).
         #[arg(long = "app")]
         apps: Vec<String>,
+        /// Approver groups an approver belongs to, e.g. dba (repeatable).
+        #[arg(long = "group")]
+        groups: Vec<String>,
     },
     /// Register a public key (PEM file or base64) to an identity.
     AddKey {
@@ -329,8 +332,13 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
 fn identity(args: &Args, cmd: &IdentityCmd, out: Output) -> anyhow::Result<ExitCode> {
     let c = client(args);
     match cmd {
-        IdentityCmd::Create { name, role, apps } => {
-            let issued = c.create_identity(name, role, apps)?;
+        IdentityCmd::Create {
+            name,
+            role,
+            apps,
+            groups,
+        } => {
+            let issued = c.create_identity_in(name, role, apps, groups)?;
             emit(out, &issued, |i| {
                 println!("created {} ({role}); its token, shown once:", i.identity);
                 println!("{}", i.token);

@@ -123,7 +123,12 @@ pub fn run(admin: &Client, g: &Gated, suffix: &str) -> anyhow::Result<()> {
         "    normal    {normal}: {} ({reason})",
         if d.decision.allow { "ALLOW" } else { "DENY" }
     );
-    let dba = admin.create_identity(&format!("dana-{suffix}"), "approver", &[])?;
+    let dba = admin.create_identity_in(
+        &format!("dana-{suffix}"),
+        "approver",
+        &[],
+        &["dba".to_owned()],
+    )?;
     let dba = Client::new(admin.base(), Some(dba.token));
     dba.decide_change(
         &normal,
@@ -132,7 +137,7 @@ pub fn run(admin: &Client, g: &Gated, suffix: &str) -> anyhow::Result<()> {
     )?;
     let d = ask(&migrating, None, None)?;
     println!(
-        "              approved by dana-{suffix}, gate asked again: {} ({})",
+        "              approved by dana-{suffix} (dba), gate asked again: {} ({})",
         if d.decision.allow { "ALLOW" } else { "DENY" },
         change_of(&d).1
     );

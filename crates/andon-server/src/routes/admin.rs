@@ -99,7 +99,27 @@ pub(crate) async fn create_identity(
             format!("no application {missing}"),
         ));
     }
-    let (token, receipt) = app.create_identity(&caller.name, &name, role, apps).await?;
+    for g in &req.groups {
+        let ok = !g.is_empty()
+            && g.len() <= 64
+            && g.bytes()
+                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-');
+        if !ok {
+            return Err(ApiError::bad_request(
+                "invalid_group",
+                format!("group {g:?} must be 1 to 64 lowercase letters, digits or '-'"),
+            ));
+        }
+    }
+    if role != Role::Approver && !req.groups.is_empty() {
+        return Err(ApiError::bad_request(
+            "unexpected_groups",
+            "only approvers belong to approver groups",
+        ));
+    }
+    let (token, receipt) = app
+        .create_identity(&caller.name, &name, role, apps, req.groups.clone())
+        .await?;
     Ok((
         StatusCode::CREATED,
         Json(IssuedToken {

@@ -347,6 +347,17 @@ async fn decide(
             format!("{id} takes no more approvals: {why}"),
         ));
     }
+    if let Some(group) = &change.classification.approver_group
+        && !caller.groups.contains(group)
+    {
+        return Err(ApiError::forbidden(
+            "not_in_group",
+            format!(
+                "{id} needs an approver from {group}; {} is not in it",
+                caller.name
+            ),
+        ));
+    }
     if change.requested_by == caller.name {
         return Err(ApiError::forbidden(
             "self_approval",

@@ -1,3 +1,6 @@
+-- Approver groups (a change rule may require an approver from one, e.g. dba).
+ALTER TABLE identities ADD COLUMN approver_groups TEXT NOT NULL DEFAULT '[]';
+
 -- Deployments and change management (docs/changes.md). Each row indexes a ledger entry
 -- that carries the whole fact; `status`, `state` and the times on `changes` and
 -- `deployments` are the latest of their ledgered updates.
