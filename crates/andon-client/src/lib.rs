@@ -559,6 +559,11 @@ impl Client {
         Ok(v["raised"].as_u64().unwrap_or(0))
     }
 
+    /// The outbound notification delivery log, newest first (admin, auditor).
+    pub fn notifications(&self) -> Result<Vec<serde_json::Value>, ClientError> {
+        self.get("/v1/notifications", &[])
+    }
+
     /// Alerts, newest first.
     pub fn alerts(&self) -> Result<Vec<andon_domain::change::Alert>, ClientError> {
         self.get("/v1/alerts", &[])

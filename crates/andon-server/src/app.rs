@@ -40,6 +40,14 @@ pub struct Config {
     pub ticket_patterns: andon_evidence::tickets::TicketPatterns,
     /// How often overdue emergency-change reviews are looked for (and alerted).
     pub review_check_interval: std::time::Duration,
+    /// Where change events are POSTed (docs/changes.md); none: no notifications.
+    pub notify_url: Option<String>,
+    /// The secret signing notification bodies.
+    pub notify_secret: Option<String>,
+    /// The first retry's delay; each further one doubles it (at most an hour).
+    pub notify_retry_base: std::time::Duration,
+    /// Attempts before a notification is given up (it stays in the log).
+    pub notify_max_attempts: u32,
 }
 
 impl Config {
@@ -56,6 +64,10 @@ impl Config {
             gitlab_webhook_token: None,
             ticket_patterns: Default::default(),
             review_check_interval: std::time::Duration::from_secs(60),
+            notify_url: None,
+            notify_secret: None,
+            notify_retry_base: std::time::Duration::from_secs(2),
+            notify_max_attempts: 10,
         }
     }
 }
@@ -208,6 +220,9 @@ impl App {
                 }
             }
         });
+        if let Some(url) = app.0.config.notify_url.clone() {
+            tokio::spawn(crate::notify::run(app.clone(), url));
+        }
         Ok(Started { app, admin_token })
     }
 

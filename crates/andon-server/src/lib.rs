@@ -8,12 +8,14 @@
 mod app;
 mod auth;
 mod error;
+mod notify;
 mod rfc;
 mod routes;
 mod sequencer;
 
 pub use app::{App, Config, Started};
 pub use error::ApiError;
+pub use notify::{SIGNATURE_HEADER, signature as notification_signature};
 
 use std::future::Future;
 

@@ -552,7 +552,181 @@ fn the_rfc_lists_the_commits_and_tickets_since_the_last_production_deployment(b:
     assert!(md.contains(&format!("- `{}`", &c[..10])), "{md}");
 }
 
+/// What a receiver got: (headers, body) per request.
+type Received = std::sync::Arc<std::sync::Mutex<Vec<(Vec<(String, String)>, Vec<u8>)>>>;
+
+/// A minimal HTTP receiver on loopback: answers 500 to its first request, 200 after.
+fn receiver() -> (String, Received) {
+    use std::io::{BufRead, BufReader, Read, Write};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    let url = format!(
+        "http://{}/itsm/change",
+        listener.local_addr().expect("addr")
+    );
+    let got: Received = Default::default();
+    let log = got.clone();
+    std::thread::spawn(move || {
+        for (n, stream) in listener.incoming().enumerate() {
+            let Ok(mut stream) = stream else { continue };
+            let mut reader = BufReader::new(stream.try_clone().expect("clone"));
+            let mut headers = Vec::new();
+            let mut line = String::new();
+            reader.read_line(&mut line).expect("request line");
+            loop {
+                line.clear();
+                reader.read_line(&mut line).expect("header");
+                let l = line.trim_end();
+                if l.is_empty() {
+                    break;
+                }
+                if let Some((k, v)) = l.split_once(':') {
+                    headers.push((k.trim().to_ascii_lowercase(), v.trim().to_owned()));
+                }
+            }
+            let len: usize = headers
+                .iter()
+                .find(|(k, _)| k == "content-length")
+                .and_then(|(_, v)| v.parse().ok())
+                .unwrap_or(0);
+            let mut body = vec![0; len];
+            reader.read_exact(&mut body).expect("body");
+            log.lock().expect("lock").push((headers, body));
+            let status = if n == 0 {
+                "500 Internal Server Error"
+            } else {
+                "200 OK"
+            };
+            let _ = write!(
+                stream,
+                "HTTP/1.1 {status}\r\ncontent-length: 0\r\nconnection: close\r\n\r\n"
+            );
+        }
+    });
+    (url, got)
+}
+
+fn change_events_reach_an_itsm_tool_signed_retried_and_logged(b: Backend) {
+    let (url, got) = receiver();
+    let w = world_with(b, |c| {
+        c.notify_url = Some(url.clone());
+        c.notify_secret = Some("itsm-secret".into());
+        c.notify_retry_base = std::time::Duration::from_millis(100);
+    });
+    let artifact = w.release("pay-6.0.0", Twist::None);
+    let d = w.ci.gate(&gate(&artifact, None)).expect("decided");
+    let standard = change_id(&d);
+    deploy(&w.ci, &artifact, "production");
+    let other = w.release("pay-6.1.0", Twist::None);
+    let d =
+        w.ci.gate(&gate(
+            &other,
+            Some(ChangeFields {
+                paths: vec!["db/migrations/0050.sql".into()],
+                risk: Some("low".into()),
+                ..Default::default()
+            }),
+        ))
+        .expect("decided");
+    let normal = change_id(&d);
+    approver_in(&w, "carol", &["dba"])
+        .decide_change(&normal, true, "ok")
+        .expect("approved");
+
+    let wanted = [
+        ("change.created", &standard),
+        ("change.deployed", &standard),
+        ("change.created", &normal),
+        ("change.approved", &normal),
+    ];
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    let events = loop {
+        let events: Vec<(String, serde_json::Value, Vec<(String, String)>, Vec<u8>)> = got
+            .lock()
+            .expect("lock")
+            .iter()
+            .map(|(h, b)| {
+                let v: serde_json::Value = serde_json::from_slice(b).expect("json body");
+                (
+                    v["event"].as_str().unwrap_or("").to_owned(),
+                    v,
+                    h.clone(),
+                    b.clone(),
+                )
+            })
+            .collect();
+        let all = wanted.iter().all(|(e, id)| {
+            events
+                .iter()
+                .any(|(ev, v, _, _)| ev == e && v["change"]["number"] == id.as_str())
+        });
+        if all {
+            break events;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "events: {:?}",
+            events.iter().map(|e| &e.0).collect::<Vec<_>>()
+        );
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    };
+    for (event, v, headers, body) in &events {
+        let header = |k: &str| {
+            headers
+                .iter()
+                .find(|(h, _)| h == k)
+                .map(|(_, v)| v.clone())
+                .unwrap_or_default()
+        };
+        assert_eq!(
+            header("x-andon-signature-256"),
+            andon_server::notification_signature("itsm-secret", body),
+            "signed"
+        );
+        assert_eq!(&header("x-andon-event"), event);
+        let c = &v["change"];
+        for field in [
+            "number",
+            "short_description",
+            "description",
+            "type",
+            "state",
+            "cmdb_ci",
+            "assignment_group",
+        ] {
+            assert!(!c[field].is_null(), "{event}: no {field} in {c:#}");
+        }
+        assert!(
+            c["description"]
+                .as_str()
+                .expect("d")
+                .starts_with("# Request for change")
+        );
+    }
+    let approved = events
+        .iter()
+        .find(|(e, _, _, _)| e == "change.approved")
+        .map(|(_, v, _, _)| v["change"].clone())
+        .expect("approved");
+    assert_eq!(approved["type"], "normal");
+    assert_eq!(approved["state"], "approved");
+    assert_eq!(approved["assignment_group"], "dba");
+    assert_eq!(approved["risk"], "low");
+    // The first delivery was refused and retried: the log says so.
+    let log = w.h.admin.notifications().expect("log");
+    let first = log
+        .iter()
+        .min_by_key(|n| n["ledger_index"].as_u64())
+        .expect("first");
+    assert_eq!(first["attempts"], 2, "{first:#}");
+    assert_eq!(first["last_status"], 200);
+    assert!(!first["delivered_at"].is_null());
+    assert!(log.iter().all(|n| !n["delivered_at"].is_null()), "{log:#?}");
+    // Pipelines do not read the delivery log.
+    assert_eq!(err(w.ci.notifications()), (403, "forbidden".into()));
+}
+
 both_backends!(
+    change_events_reach_an_itsm_tool_signed_retried_and_logged,
     a_standard_change_flows_without_a_human,
     a_normal_change_waits_for_a_second_person,
     an_emergency_change_deploys_first_and_its_review_goes_overdue,

@@ -13,6 +13,7 @@ mod changes;
 mod error;
 mod gates;
 mod migrate;
+mod notify;
 mod read;
 mod rows;
 mod scm;
@@ -22,6 +23,7 @@ pub use batch::{Append, Batch, Effect};
 pub use changes::ChangeEffect;
 pub use error::StoreError;
 pub use gates::{DecisionRow, PolicyRow, WaiverRow};
+pub use notify::{Attempt, Notification};
 pub use rows::{
     ApplicationRow, Counts, EvidenceFilter, EvidenceRow, IdentityRow, KeyRow, StoredCheckpoint,
     StoredEntry,

@@ -45,6 +45,13 @@ pub struct ServeArgs {
     /// bundle again is a no-op; a bundle that fails validation stops the start.
     #[arg(long = "policies", env = "ANDON_POLICIES", value_delimiter = ',')]
     pub policies: Vec<PathBuf>,
+    /// Where to POST change events (created, approved, rejected, deployed, emergency review
+    /// overdue) for an ITSM tool; retried with backoff, logged at GET /v1/notifications.
+    #[arg(long, env = "ANDON_NOTIFY_URL")]
+    pub notify_url: Option<String>,
+    /// The secret that signs notification bodies (X-Andon-Signature-256: sha256=HMAC).
+    #[arg(long, env = "ANDON_NOTIFY_SECRET", hide_env_values = true)]
+    pub notify_secret: Option<String>,
 }
 
 /// The policy bundles under `dir`: itself if it holds Rego files, else each subdirectory
@@ -95,6 +102,8 @@ pub fn run(a: &ServeArgs) -> anyhow::Result<ExitCode> {
     config.max_body_bytes = a.max_body_bytes;
     config.github_webhook_secret = a.github_webhook_secret.clone();
     config.gitlab_webhook_token = a.gitlab_webhook_token.clone();
+    config.notify_url = a.notify_url.clone();
+    config.notify_secret = a.notify_secret.clone();
     if !a.ticket_patterns.is_empty() {
         config.ticket_patterns = andon_evidence::tickets::TicketPatterns::new(&a.ticket_patterns)
             .map_err(|e| anyhow::anyhow!(e))?;

@@ -697,6 +697,19 @@ pub(crate) async fn alerts(
     Ok(Json(app.store().alerts(q.limit.unwrap_or(100)).await?))
 }
 
+/// `GET /v1/notifications` (admin, auditor): the outbound delivery log, newest first.
+pub(crate) async fn notifications(
+    State(app): State<App>,
+    caller: Caller,
+    q: Result<Query<ListQuery>, QueryRejection>,
+) -> Result<Json<Vec<andon_store::Notification>>, ApiError> {
+    caller.require(&[Role::Admin, Role::Auditor])?;
+    let Query(q) = q.map_err(query_error)?;
+    Ok(Json(
+        app.store().notifications(q.limit.unwrap_or(100)).await?,
+    ))
+}
+
 /// `POST /v1/alerts/check` (admin): looks for overdue emergency reviews now rather than at
 /// the watcher's next tick (for a scheduler, or the demo); answers how many were raised.
 pub(crate) async fn check_alerts(

@@ -69,6 +69,7 @@ pub(crate) fn router(app: App) -> Router {
         )
         .route("/v1/alerts", get(changes::alerts))
         .route("/v1/alerts/check", post(changes::check_alerts))
+        .route("/v1/notifications", get(changes::notifications))
         .route("/webhooks/github", post(webhooks::github))
         .route("/webhooks/gitlab", post(webhooks::gitlab))
         .fallback(|| async { crate::ApiError::not_found("no such route") })

@@ -90,3 +90,26 @@ CREATE TRIGGER deployment_events_immutable BEFORE UPDATE ON deployment_events
 FOR EACH ROW EXECUTE FUNCTION andon_append_only();
 CREATE TRIGGER alerts_immutable BEFORE UPDATE ON alerts
 FOR EACH ROW EXECUTE FUNCTION andon_append_only();
+
+-- Outbound notifications (change events for ITSM tools): the delivery log. Derived from
+-- the ledger by the dispatcher, which remembers how far it read; operational state, not
+-- facts (attempts and outcomes change).
+CREATE TABLE notifications (
+    ledger_idx      BIGINT PRIMARY KEY,
+    event           TEXT   NOT NULL,
+    subject         TEXT   NOT NULL,
+    body            TEXT   NOT NULL,
+    created_at      BIGINT NOT NULL,
+    attempts        BIGINT NOT NULL,
+    next_attempt_at BIGINT NOT NULL,
+    delivered_at    BIGINT,
+    last_status     BIGINT,
+    last_error      TEXT,
+    gave_up         BIGINT NOT NULL
+);
+CREATE INDEX notifications_due ON notifications (delivered_at, gave_up, next_attempt_at);
+
+CREATE TABLE notify_cursor (
+    id         BIGINT PRIMARY KEY,
+    ledger_idx BIGINT NOT NULL
+);
