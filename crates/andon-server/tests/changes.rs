@@ -552,8 +552,12 @@ fn the_rfc_lists_the_commits_and_tickets_since_the_last_production_deployment(b:
     assert!(md.contains(&format!("- `{}`", &c[..10])), "{md}");
 }
 
+/// Request headers, lowercased names.
+type Headers = Vec<(String, String)>;
 /// What a receiver got: (headers, body) per request.
-type Received = std::sync::Arc<std::sync::Mutex<Vec<(Vec<(String, String)>, Vec<u8>)>>>;
+type Received = std::sync::Arc<std::sync::Mutex<Vec<(Headers, Vec<u8>)>>>;
+/// A received event: (event, body as JSON, headers, raw body).
+type Event = (String, serde_json::Value, Headers, Vec<u8>);
 
 /// A minimal HTTP receiver on loopback: answers 500 to its first request, 200 after.
 fn receiver() -> (String, Received) {
@@ -640,7 +644,7 @@ fn change_events_reach_an_itsm_tool_signed_retried_and_logged(b: Backend) {
     ];
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
     let events = loop {
-        let events: Vec<(String, serde_json::Value, Vec<(String, String)>, Vec<u8>)> = got
+        let events: Vec<Event> = got
             .lock()
             .expect("lock")
             .iter()
