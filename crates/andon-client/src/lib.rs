@@ -536,6 +536,11 @@ impl Client {
         )
     }
 
+    /// A JSON Schema the server publishes (`rfc`).
+    pub fn schema(&self, name: &str) -> Result<serde_json::Value, ClientError> {
+        self.get(&format!("/v1/schemas/{name}.json"), &[])
+    }
+
     /// The request for change as JSON (`andon.rfc/v1`).
     pub fn rfc_json(&self, id: &str) -> Result<serde_json::Value, ClientError> {
         self.get(&format!("/v1/changes/{id}/rfc.json"), &[])

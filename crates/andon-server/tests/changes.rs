@@ -37,6 +37,19 @@ fn approver_in(w: &World, name: &str, groups: &[&str]) -> Client {
     Client::new(&w.h.url, Some(issued.token))
 }
 
+/// Checks an RFC against its published JSON Schema, and that the schema bites.
+fn assert_rfc_schema(rfc: &serde_json::Value) {
+    let schema: serde_json::Value =
+        serde_json::from_str(include_str!("../../../docs/schemas/rfc.schema.json"))
+            .expect("schema");
+    let validator = jsonschema::validator_for(&schema).expect("a valid schema");
+    let errors: Vec<String> = validator.iter_errors(rfc).map(|e| e.to_string()).collect();
+    assert!(errors.is_empty(), "{errors:#?}\n{rfc:#}");
+    let mut wrong = rfc.clone();
+    wrong["change"]["class"] = "urgent".into();
+    assert!(!validator.is_valid(&wrong), "the schema accepts any class");
+}
+
 fn gate(artifact: &str, change: Option<ChangeFields>) -> GateRequest {
     GateRequest {
         application: "pay".into(),
@@ -209,6 +222,7 @@ fn a_normal_change_waits_for_a_second_person(b: Backend) {
     // The RFC carries what the pipeline told and the approval.
     let rfc = w.ci.rfc_json(&id).expect("rfc");
     assert_eq!(rfc["schema"], "andon.rfc/v1");
+    assert_rfc_schema(&rfc);
     assert_eq!(rfc["rollback_plan"], "run 0042 down");
     assert_eq!(
         rfc["what"]["scripts"][0]["dry_run"],
@@ -523,6 +537,9 @@ fn the_rfc_lists_the_commits_and_tickets_since_the_last_production_deployment(b:
     let decided = w.ci.gate(&gate(&second, None)).expect("decided");
     let id = change_id(&decided);
     let rfc = w.ci.rfc_json(&id).expect("rfc");
+    assert_rfc_schema(&rfc);
+    let served = w.ci.schema("rfc").expect("schema served");
+    assert_eq!(served["$id"], "https://andon.dev/schemas/rfc/v1.json");
     let shas: Vec<&str> = rfc["what"]["commits"]
         .as_array()
         .expect("commits")

@@ -753,6 +753,17 @@ pub(crate) async fn raise_overdue_reviews(app: &App) -> Result<usize, ApiError> 
     Ok(overdue.len())
 }
 
+/// The JSON Schema of the RFC document (docs/schemas/rfc.schema.json).
+const RFC_SCHEMA: &str = include_str!("../../../../docs/schemas/rfc.schema.json");
+
+/// `GET /v1/schemas/rfc.json`: the RFC document's JSON Schema (no token needed).
+pub(crate) async fn rfc_schema() -> impl IntoResponse {
+    (
+        [(header::CONTENT_TYPE, "application/schema+json")],
+        RFC_SCHEMA,
+    )
+}
+
 /// `GET /v1/changes/{id}/rfc.json`.
 pub(crate) async fn rfc_json(
     State(app): State<App>,

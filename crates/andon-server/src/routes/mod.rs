@@ -58,6 +58,7 @@ pub(crate) fn router(app: App) -> Router {
         .route("/v1/changes/{id}/reject", post(changes::reject))
         .route("/v1/changes/{id}/rfc.json", get(changes::rfc_json))
         .route("/v1/changes/{id}/rfc.md", get(changes::rfc_markdown))
+        .route("/v1/schemas/rfc.json", get(changes::rfc_schema))
         .route(
             "/v1/deployments",
             post(changes::record_deployment).get(changes::deployments),
