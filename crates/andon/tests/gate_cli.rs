@@ -2,7 +2,9 @@
 //! HTTP gate tests (a GitHub pull-request history and real tools' reports), gated by the
 //! binary as a pipeline runs it. Each control passes on a good release, and on a release
 //! where it fails or lacks its evidence the CLI exits 1, shows the verdict in its table and
-//! says what to do; `--output json` carries the same verdict.
+//! says what to do; `--output json` carries the same verdict. A normal change goes through
+//! the CLI too: denied until a DBA approves, its RFC shown, deployed, marked failed; and an
+//! ungated deployment is alerted.
 
 #[path = "../../andon-server/tests/common/mod.rs"]
 mod common;
@@ -105,4 +107,154 @@ fn every_builtin_control_gates_through_the_cli(b: Backend) {
     }
 }
 
-both_backends!(every_builtin_control_gates_through_the_cli);
+fn run(w: &World, token: &str, args: &[&str]) -> (i32, String) {
+    let out = Command::new(BIN)
+        .args(["--server", &w.h.url, "--token", token])
+        .args(args)
+        .output()
+        .expect("run andon");
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    (out.status.code().unwrap_or(-1), text)
+}
+
+fn a_normal_change_is_approved_deployed_and_marked_through_the_cli(b: Backend) {
+    let w = world(b);
+    let ci = w.ci.token().expect("token").to_owned();
+    let admin = w.h.admin.token().expect("token").to_owned();
+    let artifact = w.release("pay-7.0.0", Twist::None);
+    let gate_args = [
+        "gate",
+        "--app",
+        "pay",
+        "--artifact",
+        &artifact,
+        "--env",
+        "production",
+    ];
+    let mut with_migration = gate_args.to_vec();
+    with_migration.extend([
+        "--path",
+        "db/migrations/0042_fees.sql",
+        "--rollback-plan",
+        "run 0042 down",
+    ]);
+    let (code, text) = run(&w, &ci, &with_migration);
+    assert_eq!(code, 1, "{text}");
+    let change = text
+        .split_whitespace()
+        .find(|t| t.starts_with("CHG-"))
+        .map(|t| t.trim_end_matches(':').to_owned())
+        .unwrap_or_else(|| panic!("no change id in {text}"));
+    assert!(
+        text.contains("awaits approval: 0 of 1 (from dba)"),
+        "{text}"
+    );
+
+    let (code, rfc) = run(&w, &ci, &["change", "show", &change]);
+    assert_eq!(code, 0, "{rfc}");
+    assert!(
+        rfc.starts_with(&format!("# Request for change {change}")),
+        "{rfc}"
+    );
+    assert!(rfc.contains("Rollback plan: run 0042 down"), "{rfc}");
+
+    let (code, text) = run(
+        &w,
+        &admin,
+        &[
+            "identity", "create", "dana", "--role", "approver", "--group", "dba",
+        ],
+    );
+    assert_eq!(code, 0, "{text}");
+    let dana = text.lines().last().expect("token line").trim().to_owned();
+    let (code, text) = run(&w, &dana, &["change", "reject", &change]);
+    assert_ne!(code, 0, "a rejection without a comment: {text}");
+    let (code, text) = run(
+        &w,
+        &dana,
+        &["change", "approve", &change, "--comment", "ok"],
+    );
+    assert_eq!(code, 0, "{text}");
+    assert!(
+        text.contains(&format!("approved {change}: now approved")),
+        "{text}"
+    );
+    let (code, text) = run(&w, &ci, &gate_args);
+    assert_eq!(code, 0, "{text}");
+
+    let (code, text) = run(
+        &w,
+        &ci,
+        &[
+            "deploy",
+            "record",
+            "--app",
+            "pay",
+            "--env",
+            "production",
+            "--artifact",
+            &artifact,
+        ],
+    );
+    assert_eq!(code, 0, "{text}");
+    assert!(text.contains(&format!("change record {change}")), "{text}");
+    assert!(!text.contains("GATE BYPASS"), "{text}");
+    let deployment = text
+        .split_whitespace()
+        .find(|t| t.starts_with("D-"))
+        .expect("deployment id")
+        .to_owned();
+    let (code, text) = run(
+        &w,
+        &ci,
+        &["deploy", "mark", &deployment, "failed", "--note", "INC-9"],
+    );
+    assert_eq!(code, 0, "{text}");
+    assert!(text.contains(&format!("{deployment} is failed")), "{text}");
+    let (code, text) = run(
+        &w,
+        &ci,
+        &["--output", "json", "change", "list", "--app", "pay"],
+    );
+    assert_eq!(code, 0, "{text}");
+    let list: serde_json::Value = serde_json::from_str(&text).expect("json");
+    assert_eq!(list[0]["id"], change.as_str());
+    assert_eq!(list[0]["status"], "deployed");
+
+    // A deployment nothing allowed: recorded, and the alert says so.
+    let rogue = format!(
+        "registry.example.com/pay@{}",
+        andon_domain::Sha256Digest::of(b"laptop build")
+    );
+    let (code, text) = run(
+        &w,
+        &ci,
+        &[
+            "deploy",
+            "record",
+            "--app",
+            "pay",
+            "--env",
+            "production",
+            "--artifact",
+            &rogue,
+        ],
+    );
+    assert_eq!(code, 0, "{text}");
+    assert!(text.contains("GATE BYPASS"), "{text}");
+    let (code, text) = run(&w, &ci, &["alerts"]);
+    assert_eq!(code, 0, "{text}");
+    assert!(
+        text.contains("gate_bypass") && text.contains(&rogue),
+        "{text}"
+    );
+}
+
+both_backends!(
+    every_builtin_control_gates_through_the_cli,
+    a_normal_change_is_approved_deployed_and_marked_through_the_cli,
+);
