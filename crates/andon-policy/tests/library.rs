@@ -131,3 +131,23 @@ default result := {"verdict": "fail", "reason": "not production"}
     let e = p.evaluate(&json!({"environment": {"name": "dev", "production": false}}));
     assert_eq!(e.controls[0].verdict, Verdict::Fail, "{e:?}");
 }
+
+#[test]
+fn a_team_tuning_parameters_can_still_publish_the_library() {
+    // The library's unit tests pin the parameters they assume, so a team's own values do not
+    // make the built-in tests fail at publication.
+    let mut b = Bundle::builtin_default();
+    for (id, p) in [
+        ("change", json!({"standard_types": [], "approvals": 3, "min_deployments": 50})),
+        ("tests-pass", json!({"min_tests": 1000})),
+        ("tested-before-production", json!({"environments": ["qa"]})),
+        ("coverage", json!({"min_line_coverage": 99})),
+    ] {
+        b.params.insert(id.into(), p);
+    }
+    let (p, tests) = Policy::validate(b).expect("valid with tuned parameters");
+    assert!(tests.iter().all(|t| t.passed));
+    let c = p.classify(&json!({"change_type": "application", "paths": []}));
+    assert_eq!(c.class, Some(andon_policy::ChangeClass::Normal));
+    assert_eq!(c.approvals, 3);
+}

@@ -569,6 +569,79 @@ fn the_rfc_lists_the_commits_and_tickets_since_the_last_production_deployment(b:
     assert!(md.contains(&format!("- `{}`", &c[..10])), "{md}");
 }
 
+fn a_change_type_earns_standard_from_its_history_and_quorum_is_configurable(b: Backend) {
+    let w = world(b);
+    // This team's rules: nothing is standard by listing; two approvals for normal changes;
+    // a type earns standard after two production deployments, all successful.
+    let policy = json!({"name": "pay-prod", "applications": ["pay"], "environments": ["production"],
+        "params": {"change": {"standard_types": [], "approvals": 2, "min_deployments": 2,
+                              "min_success_rate": 0.9, "max_mttr_minutes": 60}}});
+    w.h.admin.publish_policy(&policy).expect("published");
+    let config = || {
+        Some(ChangeFields {
+            change_type: Some("config".into()),
+            ..Default::default()
+        })
+    };
+    let (carol, dave) = (approver(&w, "carol"), approver(&w, "dave"));
+    for n in 0..2 {
+        let artifact = w.release(&format!("pay-config-{n}"), Twist::None);
+        let d = w.ci.gate(&gate(&artifact, config())).expect("decided");
+        let id = change_id(&d);
+        let c = w.ci.change(&id).expect("change");
+        assert_eq!(c.class, ChangeClass::Normal, "{:?}", c.classification);
+        assert!(
+            c.classification.reasons[0].contains(&format!("{n} production deployments of config")),
+            "{:?}",
+            c.classification.reasons
+        );
+        let once = carol.decide_change(&id, true, "ok").expect("approved once");
+        assert_eq!(once.status, ChangeStatus::Pending, "one of two approvals");
+        let again = w.ci.gate(&gate(&artifact, None)).expect("decided");
+        assert_eq!(
+            verdict(&again, "change-approval").1,
+            format!("{id} awaits approval: 1 of 2")
+        );
+        let twice = dave.decide_change(&id, true, "ok").expect("approved twice");
+        assert_eq!(twice.status, ChangeStatus::Approved);
+        assert!(
+            w.ci.gate(&gate(&artifact, None))
+                .expect("decided")
+                .decision
+                .allow
+        );
+        deploy(&w.ci, &artifact, "production");
+    }
+    // Two successful production deployments of config: the third is standard, and says why.
+    let artifact = w.release("pay-config-2", Twist::None);
+    let d = w.ci.gate(&gate(&artifact, config())).expect("decided");
+    assert!(d.decision.allow, "{:#?}", d.decision.controls);
+    let c = w.ci.change(&change_id(&d)).expect("change");
+    assert_eq!(c.class, ChangeClass::Standard);
+    let why = &c.classification.reasons[0];
+    assert!(
+        why.starts_with("earned standard over 90 days: 2 production deployments of config")
+            && why.contains("change success rate 100%"),
+        "{why}"
+    );
+    assert_eq!(c.classification.history["failures"], 0);
+    // Another type has no such history.
+    let other = w.release("pay-schema-0", Twist::None);
+    let d =
+        w.ci.gate(&gate(
+            &other,
+            Some(ChangeFields {
+                change_type: Some("schema".into()),
+                ..Default::default()
+            }),
+        ))
+        .expect("decided");
+    assert_eq!(
+        w.ci.change(&change_id(&d)).expect("change").class,
+        ChangeClass::Normal
+    );
+}
+
 /// Request headers, lowercased names.
 type Headers = Vec<(String, String)>;
 /// What a receiver got: (headers, body) per request.
@@ -747,6 +820,7 @@ fn change_events_reach_an_itsm_tool_signed_retried_and_logged(b: Backend) {
 }
 
 both_backends!(
+    a_change_type_earns_standard_from_its_history_and_quorum_is_configurable,
     change_events_reach_an_itsm_tool_signed_retried_and_logged,
     a_standard_change_flows_without_a_human,
     a_normal_change_waits_for_a_second_person,

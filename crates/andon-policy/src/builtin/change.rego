@@ -69,29 +69,29 @@ classification := change("emergency", 0, null, sprintf("emergency: %s", [input.e
 } else := change("normal", params.approvals, null, sprintf("normal: not standard %s", [history]))
 
 test_migrations_need_a_dba if {
-	c := classification with input as {"change_type": "application", "paths": ["src/a.rs", "db/migrations/0042.sql"]}
+	c := classification with input as {"change_type": "application", "paths": ["src/a.rs", "db/migrations/0042.sql"]} with data.andon.params as {}
 	c.class == "normal"
 	c.approver_group == "dba"
 }
 
 test_the_application_type_is_standard_by_default if {
-	c := classification with input as {"change_type": "application", "paths": ["src/a.rs"]}
+	c := classification with input as {"change_type": "application", "paths": ["src/a.rs"]} with data.andon.params as {}
 	c.class == "standard"
 }
 
 test_emergency_wins if {
-	c := classification with input as {"change_type": "application", "emergency": "payments down", "paths": ["x.sql"]}
+	c := classification with input as {"change_type": "application", "emergency": "payments down", "paths": ["x.sql"]} with data.andon.params as {}
 	c.class == "emergency"
 }
 
 test_a_type_earns_standard_from_its_history if {
-	c := classification with input as {"change_type": "config", "paths": [], "history": {"deployments": 40, "failures": 1, "change_success_rate": 0.975, "mean_time_to_restore_minutes": 12}}
+	c := classification with input as {"change_type": "config", "paths": [], "history": {"deployments": 40, "failures": 1, "change_success_rate": 0.975, "mean_time_to_restore_minutes": 12}} with data.andon.params as {}
 	c.class == "standard"
 	contains(c.reasons[0], "97.5%")
 }
 
 test_a_poor_history_stays_normal if {
-	c := classification with input as {"change_type": "config", "paths": [], "history": {"deployments": 40, "failures": 8, "change_success_rate": 0.8, "mean_time_to_restore_minutes": 12}}
+	c := classification with input as {"change_type": "config", "paths": [], "history": {"deployments": 40, "failures": 8, "change_success_rate": 0.8, "mean_time_to_restore_minutes": 12}} with data.andon.params as {}
 	c.class == "normal"
 	c.approvals == 1
 	contains(c.reasons[0], "change success rate 80%")

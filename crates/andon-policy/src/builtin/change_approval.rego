@@ -39,34 +39,34 @@ prod := {"name": "production", "production": true}
 pending := {"id": "CHG-1", "class": "normal", "status": "pending", "approvals_required": 2, "approved_by": ["bob"], "rejected_by": [], "approver_group": "dba", "reasons": ["r"]}
 
 test_a_pending_normal_change_fails_with_the_count if {
-	r := result with input as {"environment": prod, "change": pending}
+	r := result with input as {"environment": prod, "change": pending} with data.andon.params as {}
 	r.verdict == "fail"
 	r.reason == "CHG-1 awaits approval: 1 of 2 (from dba)"
 }
 
 test_enough_approvals_pass if {
-	r := result with input as {"environment": prod, "change": object.union(pending, {"approved_by": ["bob", "carol"], "status": "approved"})}
+	r := result with input as {"environment": prod, "change": object.union(pending, {"approved_by": ["bob", "carol"], "status": "approved"})} with data.andon.params as {}
 	r.verdict == "pass"
 }
 
 test_a_rejection_fails if {
-	r := result with input as {"environment": prod, "change": object.union(pending, {"status": "rejected", "rejected_by": ["carol"]})}
+	r := result with input as {"environment": prod, "change": object.union(pending, {"status": "rejected", "rejected_by": ["carol"]})} with data.andon.params as {}
 	r.verdict == "fail"
 }
 
 test_standard_and_emergency_pass if {
-	r := result with input as {"environment": prod, "change": object.union(pending, {"class": "standard"})}
+	r := result with input as {"environment": prod, "change": object.union(pending, {"class": "standard"})} with data.andon.params as {}
 	r.verdict == "pass"
-	e := result with input as {"environment": prod, "change": object.union(pending, {"class": "emergency", "emergency_reason": "outage", "review_due_at": "t"})}
+	e := result with input as {"environment": prod, "change": object.union(pending, {"class": "emergency", "emergency_reason": "outage", "review_due_at": "t"})} with data.andon.params as {}
 	e.verdict == "pass"
 }
 
 test_no_change_record_is_missing if {
-	r := result with input as {"environment": prod}
+	r := result with input as {"environment": prod} with data.andon.params as {}
 	r.verdict == "missing"
 }
 
 test_outside_production_it_does_not_apply if {
-	r := result with input as {"environment": {"name": "staging", "production": false}}
+	r := result with input as {"environment": {"name": "staging", "production": false}} with data.andon.params as {}
 	r.verdict == "not_applicable"
 }

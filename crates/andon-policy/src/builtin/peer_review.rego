@@ -32,7 +32,7 @@ result := lib.missing("no provenance names the source commit of this artifact") 
 } else := lib.pass(sprintf("approved by %s on the merged head", [concat(", ", approvers)]), lib.ids(provenance))
 
 test_missing_without_provenance if {
-	result.verdict == "missing" with input as {"evidence": [], "commits": []}
+	result.verdict == "missing" with input as {"evidence": [], "commits": []} with data.andon.params as {}
 }
 
 test_pass_when_reviewed if {
@@ -40,4 +40,5 @@ test_pass_when_reviewed if {
 		"evidence": [{"id": "p", "kind": "provenance", "summary": {"source_commit": "aaaa"}}],
 		"commits": [{"sha": "aaaa", "pull_requests": [{"repository": "r", "number": 1, "state": "merged", "review": {"independent_approvers": ["bob"], "approved_exact_head": true, "commits_after_approval": [], "finding": "ok"}}]}],
 	}
+		with data.andon.params as {}
 }

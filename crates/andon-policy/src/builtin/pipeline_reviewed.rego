@@ -34,5 +34,5 @@ result := lib.missing("no pipeline-definition evidence for this artifact") if {
 } else := lib.pass(sprintf("%s reviewed", [concat(", ", {e.summary.path | some e in definitions})]), lib.ids(definitions))
 
 test_missing if {
-	result.verdict == "missing" with input as {"evidence": [], "commits": []}
+	result.verdict == "missing" with input as {"evidence": [], "commits": []} with data.andon.params as {}
 }

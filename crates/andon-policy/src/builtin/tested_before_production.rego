@@ -47,22 +47,23 @@ test_a_successful_staging_deployment_passes if {
 		{"environment": "staging", "production": false, "state": "failure"},
 		{"environment": "staging", "production": false, "state": "success"},
 	]}
+		with data.andon.params as {}
 	r.verdict == "pass"
 }
 
 test_only_failed_deployments_fail if {
-	r := result with input as {"environment": prod, "deployments": [{"environment": "staging", "production": false, "state": "failure"}]}
+	r := result with input as {"environment": prod, "deployments": [{"environment": "staging", "production": false, "state": "failure"}]} with data.andon.params as {}
 	r.verdict == "fail"
 	contains(r.reason, "failure")
 }
 
 test_no_deployment_is_missing if {
-	r := result with input as {"environment": prod, "deployments": [{"environment": "production", "production": true, "state": "success"}]}
+	r := result with input as {"environment": prod, "deployments": [{"environment": "production", "production": true, "state": "success"}]} with data.andon.params as {}
 	r.verdict == "missing"
 }
 
 test_staging_targets_do_not_apply if {
-	r := result with input as {"environment": {"name": "staging", "production": false}, "deployments": []}
+	r := result with input as {"environment": {"name": "staging", "production": false}, "deployments": []} with data.andon.params as {}
 	r.verdict == "not_applicable"
 }
 

@@ -32,7 +32,7 @@ result := lib.missing("no JUnit report for this artifact") if {
 } else := lib.pass(sprintf("%d tests passed", [tests]), lib.ids(reports))
 
 test_fail_on_failure if {
-	result.verdict == "fail" with input as {"evidence": [{"id": "j", "kind": "junit", "summary": {"tests": 3, "failures": 1, "errors": 0}}]}
+	result.verdict == "fail" with input as {"evidence": [{"id": "j", "kind": "junit", "summary": {"tests": 3, "failures": 1, "errors": 0}}]} with data.andon.params as {}
 }
 
 test_min_tests_is_a_parameter if {
