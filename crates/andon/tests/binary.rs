@@ -291,6 +291,35 @@ fn the_demo_runs_against_a_live_server(b: Backend) {
     assert!(text.contains("what to do:"), "{text}");
     assert!(text.contains("(waived: CVE-2018-7489)"), "{text}");
     assert!(text.contains("same verdict on every control"), "{text}");
+    // Change management: one change of each class, a DBA's approval, an overdue review, a
+    // bypass; the RFC lists exactly what was pushed between the two production deployments
+    // (build 1 deployed as a standard change, the normal change built from build 2).
+    for wanted in [
+        "standard  CHG-",
+        "awaits approval: 0 of 1 (from dba)",
+        "(dba), gate asked again: ALLOW",
+        "emergency CHG-",
+        "emergency_review_overdue",
+        "gate_bypass",
+        "marked failed (INC-309), then restored",
+    ] {
+        assert!(text.contains(wanted), "{wanted} missing:\n{text}");
+    }
+    let rfc = text
+        .split("$ andon change show")
+        .nth(1)
+        .and_then(|r| r.split("emergency CHG-").next())
+        .expect("the RFC in the demo output");
+    let commits: Vec<&str> = rfc
+        .lines()
+        .map(str::trim)
+        .filter(|l| l.starts_with("- `"))
+        .collect();
+    assert_eq!(commits.len(), 2, "{rfc}");
+    assert!(commits[0].contains("PAY-42 first cut"), "{rfc}");
+    assert!(commits[1].contains("Merge pull request #102"), "{rfc}");
+    assert!(rfc.contains("- Tickets: #102, PAY-42\n"), "{rfc}");
+    assert!(!rfc.contains("PAY-41") && !rfc.contains("PAY-43"), "{rfc}");
     assert!(text.contains("proof of"), "{text}");
     assert!(verify(&[], &server.url, &token).0);
     drop(server_guard(server));
