@@ -138,7 +138,10 @@ fn a_team_tuning_parameters_can_still_publish_the_library() {
     // make the built-in tests fail at publication.
     let mut b = Bundle::builtin_default();
     for (id, p) in [
-        ("change", json!({"standard_types": [], "approvals": 3, "min_deployments": 50})),
+        (
+            "change",
+            json!({"standard_types": [], "approvals": 3, "min_deployments": 50}),
+        ),
         ("tests-pass", json!({"min_tests": 1000})),
         ("tested-before-production", json!({"environments": ["qa"]})),
         ("coverage", json!({"min_line_coverage": 99})),

@@ -5,9 +5,10 @@ use andon_domain::change::{
     Alert, Approval, Change, ChangeStatus, Deployment, DeploymentEvent, DeploymentState,
 };
 use sqlx::any::AnyRow;
-use sqlx::{Any, Row, Transaction};
+use sqlx::{Any, Transaction};
 
 use crate::error::Op;
+use crate::read::get;
 use crate::{Store, StoreError};
 
 /// A change-management effect of one ledger entry, applied in index order.
@@ -31,13 +32,6 @@ pub enum ChangeEffect {
     DeploymentEvent(DeploymentEvent),
     /// An alert raised.
     Alert(Alert),
-}
-
-fn get<'r, T>(row: &'r AnyRow, col: &str) -> Result<T, StoreError>
-where
-    T: sqlx::Decode<'r, sqlx::Any> + sqlx::Type<sqlx::Any>,
-{
-    row.try_get(col).op("decoding a change-management row")
 }
 
 fn corrupt(what: &str, detail: impl ToString) -> StoreError {

@@ -2,10 +2,10 @@
 //! and outcomes.
 
 use serde::Serialize;
-use sqlx::Row;
 use sqlx::any::AnyRow;
 
 use crate::error::Op;
+use crate::read::get;
 use crate::{Store, StoreError};
 
 /// A notification to deliver, or delivered.
@@ -51,13 +51,6 @@ pub struct Attempt {
     pub retry_at: i64,
     /// No more attempts.
     pub give_up: bool,
-}
-
-fn get<'r, T>(row: &'r AnyRow, col: &str) -> Result<T, StoreError>
-where
-    T: sqlx::Decode<'r, sqlx::Any> + sqlx::Type<sqlx::Any>,
-{
-    row.try_get(col).op("decoding a notification")
 }
 
 fn notification(r: &AnyRow) -> Result<Notification, StoreError> {

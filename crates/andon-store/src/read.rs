@@ -16,7 +16,8 @@ fn hash32(v: Vec<u8>, what: impl FnOnce() -> String) -> Result<[u8; 32], StoreEr
     })
 }
 
-fn get<'r, T>(row: &'r AnyRow, col: &str) -> Result<T, StoreError>
+/// One column of a row, decoded.
+pub(crate) fn get<'r, T>(row: &'r AnyRow, col: &str) -> Result<T, StoreError>
 where
     T: sqlx::Decode<'r, sqlx::Any> + sqlx::Type<sqlx::Any>,
 {

@@ -121,6 +121,20 @@ fn run(w: &World, token: &str, args: &[&str]) -> (i32, String) {
     (out.status.code().unwrap_or(-1), text)
 }
 
+/// `andon deploy record` of `artifact` to production.
+fn record(artifact: &str) -> [&str; 8] {
+    [
+        "deploy",
+        "record",
+        "--app",
+        "pay",
+        "--env",
+        "production",
+        "--artifact",
+        artifact,
+    ]
+}
+
 fn a_normal_change_is_approved_deployed_and_marked_through_the_cli(b: Backend) {
     let w = world(b);
     let ci = w.ci.token().expect("token").to_owned();
@@ -186,20 +200,7 @@ fn a_normal_change_is_approved_deployed_and_marked_through_the_cli(b: Backend) {
     let (code, text) = run(&w, &ci, &gate_args);
     assert_eq!(code, 0, "{text}");
 
-    let (code, text) = run(
-        &w,
-        &ci,
-        &[
-            "deploy",
-            "record",
-            "--app",
-            "pay",
-            "--env",
-            "production",
-            "--artifact",
-            &artifact,
-        ],
-    );
+    let (code, text) = run(&w, &ci, &record(&artifact));
     assert_eq!(code, 0, "{text}");
     assert!(text.contains(&format!("change record {change}")), "{text}");
     assert!(!text.contains("GATE BYPASS"), "{text}");
@@ -230,20 +231,7 @@ fn a_normal_change_is_approved_deployed_and_marked_through_the_cli(b: Backend) {
         "registry.example.com/pay@{}",
         andon_domain::Sha256Digest::of(b"laptop build")
     );
-    let (code, text) = run(
-        &w,
-        &ci,
-        &[
-            "deploy",
-            "record",
-            "--app",
-            "pay",
-            "--env",
-            "production",
-            "--artifact",
-            &rogue,
-        ],
-    );
+    let (code, text) = run(&w, &ci, &record(&rogue));
     assert_eq!(code, 0, "{text}");
     assert!(text.contains("GATE BYPASS"), "{text}");
     let (code, text) = run(&w, &ci, &["alerts"]);
