@@ -1,0 +1,324 @@
+//! DORA's four keys, computed from what Andon recorded (docs/metrics.md).
+//!
+//! - **Deployment frequency**: production deployments, and the days with at least one, per
+//!   period.
+//! - **Lead time for changes**: for each commit, from its author time to the first
+//!   production deployment that brought it (a commit deployed twice counts once, at its
+//!   first deployment); median and 90th percentile over the commits first deployed in the
+//!   period.
+//! - **Change failure rate**: production deployments of the period that failed or were
+//!   rolled back, over the production deployments of the period; never above 100%.
+//! - **Time to restore**: from a failure to its restoration, median over the failures of the
+//!   period that were restored; failures not yet restored are counted apart.
+//!
+//! Periods are UTC calendar days, ISO weeks (Monday), months and quarters. Pure: the caller
+//! reads the deployments; nothing here reads a clock.
+
+use jiff::civil::Date;
+use jiff::tz::TimeZone;
+use jiff::{Timestamp, ToSpan};
+use serde::{Deserialize, Serialize};
+
+/// A production deployment as the metrics see it. Times are Unix milliseconds.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Deploy {
+    /// When it was deployed.
+    pub at: i64,
+    /// When it failed or was rolled back, if it did.
+    pub failed_at: Option<i64>,
+    /// When service was restored after that failure.
+    pub restored_at: Option<i64>,
+    /// Author times of the commits this deployment brought to production first.
+    pub commit_times: Vec<i64>,
+}
+
+/// The length of a period.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Period {
+    /// A UTC calendar day.
+    Day,
+    /// An ISO week, Monday to Sunday.
+    Week,
+    /// A calendar month.
+    Month,
+    /// A calendar quarter.
+    Quarter,
+}
+
+impl Period {
+    /// From its name.
+    pub fn parse(s: &str) -> Option<Self> {
+        Some(match s {
+            "day" => Self::Day,
+            "week" => Self::Week,
+            "month" => Self::Month,
+            "quarter" => Self::Quarter,
+            _ => return None,
+        })
+    }
+
+    /// The first day of the period containing `d`.
+    fn start(self, d: Date) -> Date {
+        match self {
+            Self::Day => d,
+            Self::Week => {
+                let back = i64::from(d.weekday().to_monday_zero_offset());
+                d.checked_sub(back.days()).unwrap_or(d)
+            }
+            Self::Month => d.first_of_month(),
+            Self::Quarter => {
+                let month = (d.month() - 1) / 3 * 3 + 1;
+                Date::new(d.year(), month, 1).unwrap_or(d)
+            }
+        }
+    }
+
+    /// The first day of the next period.
+    fn next(self, start: Date) -> Date {
+        let span = match self {
+            Self::Day => 1.day(),
+            Self::Week => 1.week(),
+            Self::Month => 1.month(),
+            Self::Quarter => 3.months(),
+        };
+        start.checked_add(span).unwrap_or(start)
+    }
+}
+
+/// A DORA performance band.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Band {
+    /// Low.
+    Low,
+    /// Medium.
+    Medium,
+    /// High.
+    High,
+    /// Elite.
+    Elite,
+}
+
+/// The four keys over one period (or the whole range).
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct Keys {
+    /// First day (RFC 3339 date).
+    pub start: String,
+    /// First day after it.
+    pub end: String,
+    /// Production deployments.
+    pub deployments: u64,
+    /// Days with at least one production deployment.
+    pub deployment_days: u64,
+    /// Commits first deployed in the period.
+    pub changes: u64,
+    /// Median lead time for changes, hours.
+    pub lead_time_median_hours: Option<f64>,
+    /// 90th percentile lead time, hours.
+    pub lead_time_p90_hours: Option<f64>,
+    /// Deployments of the period that failed or were rolled back.
+    pub failed_deployments: u64,
+    /// `failed_deployments / deployments`, 0 to 1.
+    pub change_failure_rate: Option<f64>,
+    /// Failures of the period restored.
+    pub restored: u64,
+    /// Failures of the period not restored (yet).
+    pub unrestored: u64,
+    /// Median time to restore, minutes.
+    pub time_to_restore_median_minutes: Option<f64>,
+    /// The band of each key that has a value.
+    pub bands: Bands,
+}
+
+/// The bands of the four keys (absent without data).
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct Bands {
+    /// Deployment frequency.
+    pub deployment_frequency: Option<Band>,
+    /// Lead time for changes.
+    pub lead_time: Option<Band>,
+    /// Change failure rate.
+    pub change_failure_rate: Option<Band>,
+    /// Time to restore.
+    pub time_to_restore: Option<Band>,
+}
+
+/// The metrics of a range, per period and overall.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Report {
+    /// The period length.
+    pub period: Period,
+    /// Each period of the range, empty ones included.
+    pub periods: Vec<Keys>,
+    /// The whole range.
+    pub total: Keys,
+}
+
+/// The `q` quantile (0 to 1) of sorted values, nearest rank.
+fn quantile(sorted: &[f64], q: f64) -> Option<f64> {
+    if sorted.is_empty() {
+        return None;
+    }
+    let rank = (q * sorted.len() as f64).ceil().max(1.0) as usize;
+    sorted.get(rank - 1).copied()
+}
+
+fn median(sorted: &[f64]) -> Option<f64> {
+    match sorted.len() {
+        0 => None,
+        n if n % 2 == 1 => Some(sorted[n / 2]),
+        n => Some((sorted[n / 2 - 1] + sorted[n / 2]) / 2.0),
+    }
+}
+
+fn date_of(ms: i64) -> Option<Date> {
+    Timestamp::from_millisecond(ms)
+        .ok()
+        .map(|t| t.to_zoned_datetime(TimeZone::UTC).date())
+}
+
+fn ms_of(d: Date) -> i64 {
+    d.to_zoned_datetime(TimeZone::UTC)
+        .map(|z| z.timestamp().as_millisecond())
+        .unwrap_or(0)
+}
+
+/// Deployment frequency band from deployments per day over `days` days (docs/metrics.md):
+/// elite at least one a day on average (on demand), high at least weekly, medium at least
+/// monthly, low below.
+pub fn frequency_band(deployments: u64, days: f64) -> Option<Band> {
+    if days <= 0.0 {
+        return None;
+    }
+    let per_day = deployments as f64 / days;
+    Some(if per_day >= 1.0 {
+        Band::Elite
+    } else if per_day >= 1.0 / 7.0 {
+        Band::High
+    } else if per_day >= 1.0 / 30.0 {
+        Band::Medium
+    } else {
+        Band::Low
+    })
+}
+
+/// Lead time band from the median in hours: under a day elite, a week high, a month medium.
+pub fn lead_time_band(hours: f64) -> Band {
+    if hours < 24.0 {
+        Band::Elite
+    } else if hours < 24.0 * 7.0 {
+        Band::High
+    } else if hours < 24.0 * 30.0 {
+        Band::Medium
+    } else {
+        Band::Low
+    }
+}
+
+/// Change failure rate band: at most 5% elite, 10% high, 15% medium.
+pub fn failure_band(rate: f64) -> Band {
+    if rate <= 0.05 {
+        Band::Elite
+    } else if rate <= 0.10 {
+        Band::High
+    } else if rate <= 0.15 {
+        Band::Medium
+    } else {
+        Band::Low
+    }
+}
+
+/// Time to restore band from the median in minutes: under an hour elite, a day high, a
+/// week medium.
+pub fn restore_band(minutes: f64) -> Band {
+    if minutes < 60.0 {
+        Band::Elite
+    } else if minutes < 60.0 * 24.0 {
+        Band::High
+    } else if minutes < 60.0 * 24.0 * 7.0 {
+        Band::Medium
+    } else {
+        Band::Low
+    }
+}
+
+/// The keys of the deployments in `[from, to)` (days).
+fn keys(deploys: &[&Deploy], from: Date, to: Date) -> Keys {
+    let mut days: Vec<Date> = deploys.iter().filter_map(|d| date_of(d.at)).collect();
+    days.sort();
+    days.dedup();
+    let mut leads: Vec<f64> = deploys
+        .iter()
+        .flat_map(|d| {
+            d.commit_times
+                .iter()
+                .map(move |c| (d.at - c).max(0) as f64 / 3.6e6)
+        })
+        .collect();
+    leads.sort_by(f64::total_cmp);
+    let failed: Vec<&&Deploy> = deploys.iter().filter(|d| d.failed_at.is_some()).collect();
+    let mut restores: Vec<f64> = failed
+        .iter()
+        .filter_map(|d| Some((d.restored_at? - d.failed_at?).max(0) as f64 / 60_000.0))
+        .collect();
+    restores.sort_by(f64::total_cmp);
+    let n = deploys.len() as u64;
+    let rate = (n > 0).then(|| failed.len() as f64 / n as f64);
+    let lead = median(&leads);
+    let restore = median(&restores);
+    let span_days = (ms_of(to) - ms_of(from)) as f64 / 86_400_000.0;
+    Keys {
+        start: from.to_string(),
+        end: to.to_string(),
+        deployments: n,
+        deployment_days: days.len() as u64,
+        changes: leads.len() as u64,
+        lead_time_median_hours: lead,
+        lead_time_p90_hours: quantile(&leads, 0.9),
+        failed_deployments: failed.len() as u64,
+        change_failure_rate: rate,
+        restored: restores.len() as u64,
+        unrestored: (failed.len() - restores.len()) as u64,
+        time_to_restore_median_minutes: restore,
+        bands: Bands {
+            deployment_frequency: frequency_band(n, span_days),
+            lead_time: lead.map(lead_time_band),
+            change_failure_rate: rate.map(failure_band),
+            time_to_restore: restore.map(restore_band),
+        },
+    }
+}
+
+/// The four keys of `deploys` from `from_ms` (inclusive) to `to_ms` (exclusive), per
+/// period: the range is widened to whole periods, and empty periods are listed too.
+pub fn report(deploys: &[Deploy], from_ms: i64, to_ms: i64, period: Period) -> Report {
+    let (Some(first), Some(last)) = (date_of(from_ms), date_of(to_ms.saturating_sub(1))) else {
+        return Report {
+            period,
+            periods: Vec::new(),
+            total: Keys::default(),
+        };
+    };
+    let start = period.start(first);
+    let end = period.next(period.start(last));
+    let mut periods = Vec::new();
+    let mut p = start;
+    while p < end {
+        let q = period.next(p);
+        let (a, b) = (ms_of(p), ms_of(q));
+        let inside: Vec<&Deploy> = deploys.iter().filter(|d| d.at >= a && d.at < b).collect();
+        periods.push(keys(&inside, p, q));
+        if q <= p {
+            break;
+        }
+        p = q;
+    }
+    let (a, b) = (ms_of(start), ms_of(end));
+    let all: Vec<&Deploy> = deploys.iter().filter(|d| d.at >= a && d.at < b).collect();
+    Report {
+        period,
+        periods,
+        total: keys(&all, start, end),
+    }
+}

@@ -1,0 +1,133 @@
+//! The four keys on a hand-computed scenario: three ISO weeks, the middle one empty, a
+//! failure restored, a failure not restored yet, a redeployment that brings no new commit.
+
+use andon_metrics::{Band, Deploy, Period, report};
+
+fn t(s: &str) -> i64 {
+    s.parse::<jiff::Timestamp>().expect("time").as_millisecond()
+}
+
+fn scenario() -> Vec<Deploy> {
+    vec![
+        // Week of 2 November: commits 24 h and 2 h old.
+        Deploy {
+            at: t("2026-11-02T10:00:00Z"),
+            failed_at: None,
+            restored_at: None,
+            commit_times: vec![t("2026-11-01T10:00:00Z"), t("2026-11-02T08:00:00Z")],
+        },
+        // A 6 h old commit; failed an hour later, restored 30 minutes after.
+        Deploy {
+            at: t("2026-11-03T12:00:00Z"),
+            failed_at: Some(t("2026-11-03T13:00:00Z")),
+            restored_at: Some(t("2026-11-03T13:30:00Z")),
+            commit_times: vec![t("2026-11-03T06:00:00Z")],
+        },
+        // The same commits deployed again (nothing new to count); failed, not restored yet.
+        Deploy {
+            at: t("2026-11-05T09:00:00Z"),
+            failed_at: Some(t("2026-11-05T10:00:00Z")),
+            restored_at: None,
+            commit_times: vec![],
+        },
+        // Week of 16 November: commits 168 h and 24 h old.
+        Deploy {
+            at: t("2026-11-17T09:00:00Z"),
+            failed_at: None,
+            restored_at: None,
+            commit_times: vec![t("2026-11-10T09:00:00Z"), t("2026-11-16T09:00:00Z")],
+        },
+    ]
+}
+
+#[test]
+fn weekly_keys_match_the_hand_computation() {
+    let r = report(
+        &scenario(),
+        t("2026-11-02T00:00:00Z"),
+        t("2026-11-23T00:00:00Z"),
+        Period::Week,
+    );
+    assert_eq!(r.periods.len(), 3);
+    let [w1, w2, w3] = [&r.periods[0], &r.periods[1], &r.periods[2]];
+    assert_eq!(
+        (w1.start.as_str(), w1.end.as_str()),
+        ("2026-11-02", "2026-11-09")
+    );
+
+    assert_eq!((w1.deployments, w1.deployment_days, w1.changes), (3, 3, 3));
+    assert_eq!(w1.lead_time_median_hours, Some(6.0));
+    assert_eq!(w1.lead_time_p90_hours, Some(24.0));
+    assert_eq!(w1.failed_deployments, 2);
+    assert!((w1.change_failure_rate.expect("cfr") - 2.0 / 3.0).abs() < 1e-9);
+    assert_eq!((w1.restored, w1.unrestored), (1, 1));
+    assert_eq!(w1.time_to_restore_median_minutes, Some(30.0));
+    assert_eq!(
+        w1.bands.deployment_frequency,
+        Some(Band::High),
+        "3 in 7 days"
+    );
+    assert_eq!(w1.bands.lead_time, Some(Band::Elite));
+    assert_eq!(w1.bands.change_failure_rate, Some(Band::Low));
+    assert_eq!(w1.bands.time_to_restore, Some(Band::Elite));
+
+    // The empty week: nothing deployed, no rate, no lead time.
+    assert_eq!(
+        (w2.deployments, w2.changes, w2.failed_deployments),
+        (0, 0, 0)
+    );
+    assert_eq!(w2.change_failure_rate, None);
+    assert_eq!(w2.lead_time_median_hours, None);
+    assert_eq!(w2.bands.deployment_frequency, Some(Band::Low));
+    assert_eq!(w2.bands.change_failure_rate, None);
+
+    assert_eq!((w3.deployments, w3.changes), (1, 2));
+    assert_eq!(w3.lead_time_median_hours, Some(96.0));
+    assert_eq!(w3.lead_time_p90_hours, Some(168.0));
+    assert_eq!(w3.change_failure_rate, Some(0.0));
+    assert_eq!(w3.bands.lead_time, Some(Band::High));
+    assert_eq!(w3.bands.change_failure_rate, Some(Band::Elite));
+    assert_eq!(w3.time_to_restore_median_minutes, None);
+
+    let all = &r.total;
+    assert_eq!(
+        (all.deployments, all.deployment_days, all.changes),
+        (4, 4, 5)
+    );
+    assert_eq!(all.lead_time_median_hours, Some(24.0));
+    assert_eq!(all.lead_time_p90_hours, Some(168.0));
+    assert_eq!(all.change_failure_rate, Some(0.5));
+    assert_eq!(
+        all.bands.lead_time,
+        Some(Band::High),
+        "24 h is not under a day"
+    );
+    assert_eq!(
+        all.bands.deployment_frequency,
+        Some(Band::High),
+        "4 in 21 days"
+    );
+}
+
+#[test]
+fn periods_are_calendar_days_months_and_quarters() {
+    let d = scenario();
+    let (from, to) = (t("2026-11-02T00:00:00Z"), t("2026-11-23T00:00:00Z"));
+    let days = report(&d, from, to, Period::Day);
+    assert_eq!(days.periods.len(), 21);
+    assert_eq!(days.periods.iter().map(|p| p.deployments).sum::<u64>(), 4);
+    assert_eq!(days.periods[1].deployments, 1, "3 November");
+    let months = report(&d, from, to, Period::Month);
+    assert_eq!(months.periods.len(), 1);
+    assert_eq!(months.periods[0].start, "2026-11-01");
+    assert_eq!(months.periods[0].end, "2026-12-01");
+    let quarters = report(&d, from, to, Period::Quarter);
+    assert_eq!(quarters.periods[0].start, "2026-10-01");
+    assert_eq!(quarters.periods[0].end, "2027-01-01");
+    // The failure rate is never above 100%, whatever happened.
+    assert!(
+        days.periods
+            .iter()
+            .all(|p| p.change_failure_rate.is_none_or(|r| r <= 1.0))
+    );
+}
