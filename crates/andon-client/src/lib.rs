@@ -569,6 +569,12 @@ impl Client {
         self.get("/v1/notifications", &[])
     }
 
+    /// DORA's four keys: `query` holds `application` or `team`, and optionally `period`,
+    /// `since`, `until`.
+    pub fn metrics(&self, query: &[(&str, String)]) -> Result<serde_json::Value, ClientError> {
+        self.get("/v1/metrics", query)
+    }
+
     /// Alerts, newest first.
     pub fn alerts(&self) -> Result<Vec<andon_domain::change::Alert>, ClientError> {
         self.get("/v1/alerts", &[])

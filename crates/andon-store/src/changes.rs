@@ -27,6 +27,8 @@ pub enum ChangeEffect {
         opened: Option<Box<Change>>,
         /// An alert raised by it.
         alert: Option<Alert>,
+        /// The commits it brought to production first, with their author times (Unix ms).
+        commits: Vec<(String, Option<i64>)>,
     },
     /// A deployment's state changed.
     DeploymentEvent(DeploymentEvent),
@@ -55,11 +57,24 @@ pub(crate) async fn apply(
             deployment,
             opened,
             alert,
+            commits,
         } => {
             if let Some(c) = opened {
                 insert_change(tx, idx, at, c).await?;
             }
             insert_deployment(tx, idx, deployment).await?;
+            for (sha, time) in commits {
+                sqlx::query(
+                    "INSERT INTO deployment_commits (deployment_id, application, sha, committed_at) VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING",
+                )
+                .bind(deployment.id.clone())
+                .bind(deployment.application.clone())
+                .bind(sha.clone())
+                .bind(*time)
+                .execute(&mut **tx)
+                .await
+                .op("recording a deployment's commits")?;
+            }
             if let Some(a) = alert {
                 insert_alert(tx, idx, at, a).await?;
             }
@@ -258,6 +273,19 @@ async fn insert_alert(
     .await
     .op("raising an alert")?;
     Ok(())
+}
+
+/// A production deployment as the delivery metrics read it. Times are Unix ms.
+#[derive(Clone, Debug, PartialEq)]
+pub struct MetricDeployment {
+    /// When it was deployed.
+    pub deployed_at: i64,
+    /// When it failed or was rolled back.
+    pub failed_at: Option<i64>,
+    /// When service was restored.
+    pub restored_at: Option<i64>,
+    /// Author times of the commits it brought to production first.
+    pub commit_times: Vec<i64>,
 }
 
 const CHANGE_SELECT: &str = "SELECT id, ledger_idx, application, environment, artifact_name, artifact_digest, change_type, class, status, requested_by, emergency_reason, review_due_at, reviewed_at, detail, created_at FROM changes";
@@ -547,6 +575,81 @@ impl Store {
             }
         }
         Ok((rows.len() as u64, failures, restored, minutes))
+    }
+
+    /// Which of `shas` an earlier production deployment of the application brought.
+    pub async fn deployed_commits(
+        &self,
+        application: &str,
+        shas: &[String],
+    ) -> Result<Vec<String>, StoreError> {
+        let mut out = Vec::new();
+        for chunk in shas.chunks(500) {
+            let marks: Vec<String> = (2..chunk.len() + 2).map(|i| format!("${i}")).collect();
+            let mut q = sqlx::query_scalar::<_, String>(sqlx::AssertSqlSafe(format!(
+                "SELECT DISTINCT sha FROM deployment_commits WHERE application = $1 AND sha IN ({})",
+                marks.join(", ")
+            )))
+            .bind(application.to_owned());
+            for s in chunk {
+                q = q.bind(s.clone());
+            }
+            out.extend(
+                q.fetch_all(&self.pool)
+                    .await
+                    .op("reading deployed commits")?,
+            );
+        }
+        Ok(out)
+    }
+
+    /// Production deployments of an application, or of a team's applications, deployed in
+    /// `[from, to)`, with the author times of the commits each brought first: the input of
+    /// the delivery metrics.
+    pub async fn metric_deployments(
+        &self,
+        application: Option<&str>,
+        team: Option<&str>,
+        from: i64,
+        to: i64,
+    ) -> Result<Vec<MetricDeployment>, StoreError> {
+        let mut sql = String::from(
+            "SELECT d.id, d.deployed_at, d.failed_at, d.restored_at, c.committed_at FROM deployments d \
+             LEFT JOIN deployment_commits c ON c.deployment_id = d.id \
+             WHERE d.production = 1 AND d.deployed_at >= $1 AND d.deployed_at < $2",
+        );
+        if application.is_some() {
+            sql.push_str(" AND d.application = $3");
+        } else if team.is_some() {
+            sql.push_str(" AND d.application IN (SELECT name FROM applications WHERE team = $3)");
+        }
+        sql.push_str(" ORDER BY d.deployed_at, d.id");
+        let mut q = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(from).bind(to);
+        if let Some(x) = application.or(team) {
+            q = q.bind(x.to_owned());
+        }
+        let rows = q
+            .fetch_all(&self.pool)
+            .await
+            .op("reading deployments for metrics")?;
+        let mut out: Vec<(String, MetricDeployment)> = Vec::new();
+        for r in &rows {
+            let id: String = get(r, "id")?;
+            let time: Option<i64> = get(r, "committed_at")?;
+            if out.last().is_none_or(|(last, _)| *last != id) {
+                let d = MetricDeployment {
+                    deployed_at: get(r, "deployed_at")?,
+                    failed_at: get(r, "failed_at")?,
+                    restored_at: get(r, "restored_at")?,
+                    commit_times: Vec::new(),
+                };
+                out.push((id, d));
+            }
+            if let (Some(t), Some((_, d))) = (time, out.last_mut()) {
+                d.commit_times.push(t);
+            }
+        }
+        Ok(out.into_iter().map(|(_, d)| d).collect())
     }
 
     /// Whether an allowing decision exists for this artifact and environment; its id.

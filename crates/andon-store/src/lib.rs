@@ -20,7 +20,7 @@ mod scm;
 mod store;
 
 pub use batch::{Append, Batch, Effect};
-pub use changes::ChangeEffect;
+pub use changes::{ChangeEffect, MetricDeployment};
 pub use error::StoreError;
 pub use gates::{DecisionRow, PolicyRow, WaiverRow};
 pub use notify::{Attempt, Notification};

@@ -245,3 +245,98 @@ pub fn alerts(args: &Args, check: bool, out: Output) -> anyhow::Result<ExitCode>
     })?;
     Ok(ExitCode::SUCCESS)
 }
+
+/// `andon metrics`.
+#[derive(clap::Args, Debug)]
+pub struct MetricsArgs {
+    /// An application.
+    #[arg(long, conflicts_with = "team", required_unless_present = "team")]
+    pub app: Option<String>,
+    /// A team (all its applications).
+    #[arg(long)]
+    pub team: Option<String>,
+    /// day, week, month or quarter.
+    #[arg(long, default_value = "week")]
+    pub period: String,
+    /// From (RFC 3339 or YYYY-MM-DD; default: 90 days before --until).
+    #[arg(long)]
+    pub since: Option<String>,
+    /// Until, exclusive (default: now).
+    #[arg(long)]
+    pub until: Option<String>,
+}
+
+fn opt(v: &serde_json::Value, scale: f64, unit: &str) -> String {
+    v.as_f64()
+        .map_or_else(|| "-".into(), |x| format!("{:.1}{unit}", x * scale))
+}
+
+fn band(v: &serde_json::Value) -> String {
+    v.as_str().map_or_else(String::new, |b| format!(" ({b})"))
+}
+
+/// Runs `andon metrics`.
+pub fn metrics(args: &Args, m: &MetricsArgs, out: Output) -> anyhow::Result<ExitCode> {
+    let mut q = vec![("period", m.period.clone())];
+    if let Some(a) = &m.app {
+        q.push(("application", a.clone()));
+    }
+    if let Some(t) = &m.team {
+        q.push(("team", t.clone()));
+    }
+    if let Some(s) = &m.since {
+        q.push(("since", s.clone()));
+    }
+    if let Some(u) = &m.until {
+        q.push(("until", u.clone()));
+    }
+    let r = client(args).metrics(&q)?;
+    emit(out, &r, |r| {
+        println!(
+            "{:<12} {:>7} {:>5} {:>20} {:>9} {:>22} {:>20}",
+            "from",
+            "deploys",
+            "days",
+            "lead time p50 (h)",
+            "p90 (h)",
+            "change failure rate",
+            "restore p50 (min)"
+        );
+        let rows = r["periods"].as_array().cloned().unwrap_or_default();
+        for k in rows.iter().chain(std::iter::once(&r["total"])) {
+            let b = &k["bands"];
+            println!(
+                "{:<12} {:>7} {:>5} {:>20} {:>9} {:>22} {:>20}",
+                if std::ptr::eq(k, &r["total"]) {
+                    "all"
+                } else {
+                    k["start"].as_str().unwrap_or("")
+                },
+                format!("{}{}", k["deployments"], band(&b["deployment_frequency"])),
+                k["deployment_days"],
+                format!(
+                    "{}{}",
+                    opt(&k["lead_time_median_hours"], 1.0, ""),
+                    band(&b["lead_time"])
+                ),
+                opt(&k["lead_time_p90_hours"], 1.0, ""),
+                format!(
+                    "{}{}",
+                    opt(&k["change_failure_rate"], 100.0, "%"),
+                    band(&b["change_failure_rate"])
+                ),
+                format!(
+                    "{}{}{}",
+                    opt(&k["time_to_restore_median_minutes"], 1.0, ""),
+                    band(&b["time_to_restore"]),
+                    if k["unrestored"].as_u64() > Some(0) {
+                        format!(" +{} open", k["unrestored"])
+                    } else {
+                        String::new()
+                    }
+                ),
+            );
+        }
+    })?;
+    Ok(ExitCode::SUCCESS)
+}

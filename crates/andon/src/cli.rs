@@ -72,6 +72,8 @@ pub enum Command {
     /// Change records: list, show the request for change, approve, reject.
     #[command(subcommand)]
     Change(crate::change::ChangeCmd),
+    /// DORA's four keys per period, with their bands, for an application or a team.
+    Metrics(crate::change::MetricsArgs),
     /// Alerts (gate bypasses, overdue emergency reviews), newest first.
     Alerts {
         /// First look for overdue emergency reviews now (admin).
@@ -322,6 +324,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         Command::Waiver(w) => crate::gate::waiver(&args, w, out),
         Command::Deploy(d) => crate::change::deploy(&args, d, out),
         Command::Change(c) => crate::change::change(&args, c, out),
+        Command::Metrics(m) => crate::change::metrics(&args, m, out),
         Command::Alerts { check } => crate::change::alerts(&args, *check, out),
         Command::Verify(v) => crate::verify::run(&args, v, out),
         Command::Demo(d) => crate::demo::run(&args, d),

@@ -187,6 +187,20 @@ pub fn run(admin: &Client, g: &Gated, suffix: &str) -> anyhow::Result<()> {
         },
     )?;
     println!("    {first_id} marked failed (INC-309), then restored");
+    let m = g.ci.metrics(&[
+        ("application", g.app.clone()),
+        ("period", "month".to_owned()),
+    ])?;
+    let t = &m["total"];
+    println!(
+        "\n$ andon metrics --app {} --period month    # the four keys so far: {} production deployments, change failure rate {:.0}% ({}), lead time p50 {:.1} h ({})",
+        g.app,
+        t["deployments"],
+        t["change_failure_rate"].as_f64().unwrap_or(0.0) * 100.0,
+        t["bands"]["change_failure_rate"].as_str().unwrap_or("-"),
+        t["lead_time_median_hours"].as_f64().unwrap_or(0.0),
+        t["bands"]["lead_time"].as_str().unwrap_or("-"),
+    );
     println!("\n$ andon alerts");
     for a in admin.alerts()? {
         if a.application.as_deref() == Some(g.app.as_str()) {

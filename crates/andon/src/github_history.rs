@@ -82,6 +82,11 @@ impl Hook<'_> {
                 c["id"] = (*id).into();
                 c["message"] = (*message).into();
                 c["author"] = json!({"name": author, "email": format!("{author}@example.com"), "username": author});
+                // Authored between 1 and 48 hours before the demo runs, so lead times are
+                // realistic (the template's date is years old).
+                let hours = 1 + id.bytes().map(i64::from).sum::<i64>() % 48;
+                let at = jiff::Timestamp::now() - jiff::SignedDuration::from_hours(hours);
+                c["timestamp"] = at.to_string().into();
                 c
             })
             .collect();

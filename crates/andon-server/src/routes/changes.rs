@@ -534,6 +534,11 @@ pub(crate) async fn record_deployment(
         }),
         None => None,
     };
+    let source = source_commit(&app, application.as_str(), &artifact.digest.hex()).await?;
+    let commits = match (&source, production) {
+        (Some(sha), true) => first_deployed(&app, application.as_str(), sha).await?,
+        _ => Vec::new(),
+    };
     let deployment = Deployment {
         id: id.clone(),
         ledger_index: 0,
@@ -547,7 +552,7 @@ pub(crate) async fn record_deployment(
         run: req.run.clone(),
         recorded_by: caller.name.clone(),
         bypass: bypass_reason.is_some(),
-        source_commit: source_commit(&app, application.as_str(), &artifact.digest.hex()).await?,
+        source_commit: source,
         deployed_at,
         state: DeploymentState::Deployed,
         failed_at: None,
@@ -563,6 +568,7 @@ pub(crate) async fn record_deployment(
                 deployment: Box::new(deployment.clone()),
                 opened,
                 alert: alert.clone(),
+                commits,
             }),
         ))
         .await?;
@@ -934,6 +940,40 @@ pub(crate) async fn rfc_document(app: &App, change: &Change) -> Result<Value, Ap
             "change": format!("/v1/changes/{}", change.id),
         },
     }))
+}
+
+/// The commits a production deployment of `source` brings to production first: those since
+/// the application's last production deployment that no earlier one brought, with their
+/// author times (lead time for changes; docs/metrics.md).
+async fn first_deployed(
+    app: &App,
+    application: &str,
+    source: &str,
+) -> Result<Vec<(String, Option<i64>)>, ApiError> {
+    let previous = app
+        .store()
+        .last_production_deployment(application, u64::MAX)
+        .await?;
+    let commits = commits_since(
+        app,
+        source,
+        previous.as_ref().and_then(|d| d.source_commit.as_deref()),
+    )
+    .await?;
+    let shas: Vec<String> = commits.iter().map(|c| c.sha.clone()).collect();
+    let seen = app.store().deployed_commits(application, &shas).await?;
+    Ok(commits
+        .into_iter()
+        .filter(|c| !seen.contains(&c.sha))
+        .map(|c| {
+            let at = c
+                .timestamp
+                .as_deref()
+                .and_then(|t| t.parse::<jiff::Timestamp>().ok())
+                .map(|t| t.as_millisecond());
+            (c.sha, at)
+        })
+        .collect())
 }
 
 /// The commits recorded for the repository of `until` after `after` (exclusive) up to

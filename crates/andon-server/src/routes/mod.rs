@@ -5,6 +5,7 @@ pub(crate) mod changes;
 mod evidence;
 pub(crate) mod gates;
 mod ledger;
+mod metrics;
 pub(crate) mod trace;
 mod webhooks;
 
@@ -69,6 +70,7 @@ pub(crate) fn router(app: App) -> Router {
             post(changes::deployment_state),
         )
         .route("/v1/alerts", get(changes::alerts))
+        .route("/v1/metrics", get(metrics::metrics))
         .route("/v1/alerts/check", post(changes::check_alerts))
         .route("/v1/notifications", get(changes::notifications))
         .route("/webhooks/github", post(webhooks::github))

@@ -228,6 +228,21 @@ pub fn push(commits: &[(&str, &str)]) -> Vec<u8> {
     push_to("refs/heads/feature/PAY-7-refunds", commits)
 }
 
+/// A push of `commits` (id, message, author time) to `git_ref`.
+pub fn push_timed(git_ref: &str, commits: &[(&str, &str, &str)]) -> Vec<u8> {
+    let plain: Vec<(&str, &str)> = commits.iter().map(|(id, m, _)| (*id, *m)).collect();
+    let mut v: Value = serde_json::from_slice(&push_to(git_ref, &plain)).expect("json");
+    for (c, (_, _, at)) in v["commits"]
+        .as_array_mut()
+        .expect("commits")
+        .iter_mut()
+        .zip(commits)
+    {
+        c["timestamp"] = (*at).into();
+    }
+    serde_json::to_vec(&v).expect("json")
+}
+
 /// A push of `commits` (id, message) to `git_ref`, authored as in the octokit example.
 pub fn push_to(git_ref: &str, commits: &[(&str, &str)]) -> Vec<u8> {
     let mut v = fixture("github/push.json");

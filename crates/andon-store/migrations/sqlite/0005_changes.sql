@@ -59,6 +59,17 @@ CREATE TABLE deployments (
 CREATE INDEX deployments_by_app ON deployments (application, environment, deployed_at);
 CREATE INDEX deployments_by_artifact ON deployments (artifact_digest);
 
+-- The commits a production deployment brought to production first (lead time for
+-- changes): a commit deployed again later is not listed again.
+CREATE TABLE deployment_commits (
+    deployment_id TEXT   NOT NULL,
+    application   TEXT   NOT NULL,
+    sha           TEXT   NOT NULL,
+    committed_at  BIGINT,
+    PRIMARY KEY (deployment_id, sha)
+);
+CREATE INDEX deployment_commits_by_sha ON deployment_commits (application, sha);
+
 CREATE TABLE deployment_events (
     ledger_idx    BIGINT NOT NULL PRIMARY KEY,
     deployment_id TEXT   NOT NULL,
