@@ -487,6 +487,14 @@ impl Client {
         self.post_json(&format!("/v1/deployments/{id}/state"), req)
     }
 
+    /// Reports an incident: `{"deployment", "linked_by"}`.
+    pub fn report_incident(
+        &self,
+        req: &andon_domain::api::IncidentRequest,
+    ) -> Result<serde_json::Value, ClientError> {
+        self.post_json("/v1/incidents", req)
+    }
+
     /// Deployments, newest first.
     pub fn deployments(
         &self,

@@ -341,6 +341,27 @@ pub struct DeploymentStateRequest {
     pub note: Option<String>,
 }
 
+/// `POST /v1/incidents`: an incident tool reports a failure in production.
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+pub struct IncidentRequest {
+    /// The application affected.
+    pub application: String,
+    /// The incident's id in the incident tool.
+    pub id: String,
+    /// Its title.
+    #[serde(default)]
+    pub title: String,
+    /// When it started (RFC 3339).
+    pub started_at: String,
+    /// When service was restored (RFC 3339), if it was.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub resolved_at: Option<String>,
+    /// The deployment that caused it; by default the last production deployment of the
+    /// application at or before `started_at`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub deployment: Option<String>,
+}
+
 /// `POST /v1/changes/{id}/approve` and `/reject`.
 #[derive(Clone, Debug, Default, Serialize, Deserialize)]
 pub struct ApprovalRequest {

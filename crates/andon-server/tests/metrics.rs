@@ -41,8 +41,8 @@ fn the_four_keys_match_a_hand_computed_history(b: Backend) {
     let b2 = w.release_from("pay-b", &c[2]);
     let cc = w.release_from("pay-c", &c[4]);
     let admin = &w.h.admin;
-    let deploy = |artifact: &str, at: &str| -> String {
-        let r = admin
+    let record = |artifact: &str, at: &str| -> Value {
+        admin
             .record_deployment(&DeploymentRequest {
                 application: "pay".into(),
                 artifact: artifact.into(),
@@ -50,8 +50,13 @@ fn the_four_keys_match_a_hand_computed_history(b: Backend) {
                 deployed_at: Some(at.into()),
                 ..Default::default()
             })
-            .expect("recorded");
-        r["deployment"]["id"].as_str().expect("id").to_owned()
+            .expect("recorded")
+    };
+    let deploy = |artifact: &str, at: &str| -> String {
+        record(artifact, at)["deployment"]["id"]
+            .as_str()
+            .expect("id")
+            .to_owned()
     };
     let mark = |id: &str, state: &str, at: &str| {
         admin
@@ -69,10 +74,13 @@ fn the_four_keys_match_a_hand_computed_history(b: Backend) {
     let d2 = deploy(&b2, "2026-11-03T12:00:00Z");
     mark(&d2, "failed", "2026-11-03T13:00:00Z");
     mark(&d2, "restored", "2026-11-03T13:30:00Z");
-    // Artifact A again: its commits were deployed already and are not counted twice.
-    let d3 = deploy(&a, "2026-11-05T09:00:00Z");
+    // Artifact A again: its commits were deployed already and are not counted twice; it
+    // rolls back B (already failed and restored: its times stay).
+    let again = record(&a, "2026-11-05T09:00:00Z");
+    assert_eq!(again["rolls_back"], d2.as_str());
+    let d3 = again["deployment"]["id"].as_str().expect("id").to_owned();
     mark(&d3, "rolled_back", "2026-11-05T10:00:00Z");
-    deploy(&cc, "2026-11-17T09:00:00Z");
+    let d4 = deploy(&cc, "2026-11-17T09:00:00Z");
 
     let q = |period: &str| -> Vec<(&'static str, String)> {
         vec![
@@ -133,6 +141,52 @@ fn the_four_keys_match_a_hand_computed_history(b: Backend) {
         .expect("team");
     assert_eq!(by_team["total"]["deployments"], 4);
     assert_eq!(by_team["periods"].as_array().expect("p").len(), 1);
+
+    // An incident tool reports a failure without naming the deployment: it is linked to the
+    // last production deployment before it started, and its resolution restores service.
+    let incident = |id: &str, start: &str, end: Option<&str>, deployment: Option<&str>| {
+        w.ci.report_incident(&andon_domain::api::IncidentRequest {
+            application: "pay".into(),
+            id: id.into(),
+            title: "refunds failing".into(),
+            started_at: start.into(),
+            resolved_at: end.map(str::to_owned),
+            deployment: deployment.map(str::to_owned),
+        })
+    };
+    let linked = incident(
+        "INC-1",
+        "2026-11-18T09:00:00Z",
+        Some("2026-11-18T09:45:00Z"),
+        None,
+    )
+    .expect("reported");
+    assert_eq!(linked["linked_by"], "last_deployment_before");
+    assert_eq!(linked["deployment"]["id"], d4.as_str());
+    let r = w.ci.metrics(&q("week")).expect("metrics");
+    let w3 = &r["periods"][2];
+    assert_eq!(n(&w3["change_failure_rate"]), 1.0);
+    assert_eq!(n(&w3["time_to_restore_median_minutes"]), 45.0);
+    let before = w.h.counts().ledger_entries;
+    assert_eq!(
+        err(incident("INC-2", "2026-11-01T00:00:00Z", None, None)),
+        (422, "no_deployment".into())
+    );
+    assert_eq!(
+        err(incident("INC-3", "2026-11-02T11:00:00Z", None, Some(&d4))),
+        (422, "deployment_mismatch".into()),
+        "the named deployment came after the incident started"
+    );
+    assert_eq!(
+        err(incident(
+            "INC-4",
+            "2026-11-18T09:00:00Z",
+            Some("2026-11-18T08:00:00Z"),
+            None
+        )),
+        (400, "invalid_time".into())
+    );
+    assert_eq!(w.h.counts().ledger_entries, before, "nothing written");
 
     // Bad questions.
     assert_eq!(

@@ -29,6 +29,9 @@ pub enum ChangeEffect {
         alert: Option<Alert>,
         /// The commits it brought to production first, with their author times (Unix ms).
         commits: Vec<(String, Option<i64>)>,
+        /// The deployment it rolls back (inferred: it redeploys an earlier artifact), which
+        /// is marked rolled back and restored at this deployment's time.
+        rolls_back: Option<String>,
     },
     /// A deployment's state changed.
     DeploymentEvent(DeploymentEvent),
@@ -58,11 +61,22 @@ pub(crate) async fn apply(
             opened,
             alert,
             commits,
+            rolls_back,
         } => {
             if let Some(c) = opened {
                 insert_change(tx, idx, at, c).await?;
             }
             insert_deployment(tx, idx, deployment).await?;
+            if let Some(old) = rolls_back {
+                sqlx::query(
+                    "UPDATE deployments SET state = 'rolled_back', failed_at = COALESCE(failed_at, $1), restored_at = COALESCE(restored_at, $1) WHERE id = $2",
+                )
+                .bind(deployment.deployed_at)
+                .bind(old.clone())
+                .execute(&mut **tx)
+                .await
+                .op("marking a deployment rolled back")?;
+            }
             for (sha, time) in commits {
                 sqlx::query(
                     "INSERT INTO deployment_commits (deployment_id, application, sha, committed_at) VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING",
@@ -523,6 +537,44 @@ impl Store {
             .iter()
             .map(deployment_row)
             .collect()
+    }
+
+    /// Whether this artifact was deployed to this environment of the application before.
+    pub async fn deployed_before(
+        &self,
+        application: &str,
+        environment: &str,
+        artifact_digest: &str,
+    ) -> Result<bool, StoreError> {
+        let n: i64 = sqlx::query_scalar(
+            "SELECT COUNT(*) FROM deployments WHERE application = $1 AND environment = $2 AND artifact_digest = $3",
+        )
+        .bind(application.to_owned())
+        .bind(environment.to_owned())
+        .bind(artifact_digest.to_owned())
+        .fetch_one(&self.pool)
+        .await
+        .op("looking for an earlier deployment")?;
+        Ok(n > 0)
+    }
+
+    /// The latest production deployment of an application deployed at or before `at_ms`.
+    pub async fn production_deployment_at(
+        &self,
+        application: &str,
+        at_ms: i64,
+    ) -> Result<Option<Deployment>, StoreError> {
+        sqlx::query(sqlx::AssertSqlSafe(format!(
+            "{DEPLOYMENT_SELECT} WHERE application = $1 AND production = 1 AND deployed_at <= $2 ORDER BY deployed_at DESC, ledger_idx DESC LIMIT 1"
+        )))
+        .bind(application.to_owned())
+        .bind(at_ms)
+        .fetch_optional(&self.pool)
+        .await
+        .op("finding the deployment before an incident")?
+        .as_ref()
+        .map(deployment_row)
+        .transpose()
     }
 
     /// The latest production deployment of an application before ledger index `before`.

@@ -534,6 +534,25 @@ pub(crate) async fn record_deployment(
         }),
         None => None,
     };
+    // Redeploying an artifact this environment ran before, over a different one, is a
+    // rollback of the one it replaces (docs/metrics.md).
+    let rolls_back = if production
+        && store
+            .deployed_before(application.as_str(), &req.environment, &digest)
+            .await?
+    {
+        store
+            .deployments(Some(application.as_str()), Some(&req.environment), None, 1)
+            .await?
+            .into_iter()
+            .next()
+            .filter(|current| {
+                current.artifact_digest != digest && current.deployed_at <= deployed_at
+            })
+            .map(|current| current.id)
+    } else {
+        None
+    };
     let source = source_commit(&app, application.as_str(), &artifact.digest.hex()).await?;
     let commits = match (&source, production) {
         (Some(sha), true) => first_deployed(&app, application.as_str(), sha).await?,
@@ -558,7 +577,7 @@ pub(crate) async fn record_deployment(
         failed_at: None,
         restored_at: None,
     };
-    let body = json!({"deployment": deployment, "opened_change": opened, "alert": alert});
+    let body = json!({"deployment": deployment, "opened_change": opened, "alert": alert, "rolls_back": rolls_back});
     let receipt = app
         .append(Fact::admin(
             EntryKind::DeploymentRecorded,
@@ -569,6 +588,7 @@ pub(crate) async fn record_deployment(
                 opened,
                 alert: alert.clone(),
                 commits,
+                rolls_back: rolls_back.clone(),
             }),
         ))
         .await?;
@@ -577,6 +597,7 @@ pub(crate) async fn record_deployment(
         Json(json!({
             "deployment": Deployment { ledger_index: receipt.ledger_index, ..deployment },
             "alert": alert,
+            "rolls_back": rolls_back,
             "receipt": receipt,
         })),
     ))
@@ -659,6 +680,103 @@ pub(crate) async fn deployment_state(
         .await?
         .map(Json)
         .ok_or_else(|| ApiError::not_found(format!("no deployment {id}")))
+}
+
+/// `POST /v1/incidents`: a failure reported by an incident tool, linked to the deployment
+/// it names or to the last production deployment at or before its start (docs/metrics.md);
+/// recorded as that deployment's failure, and restoration when resolved.
+pub(crate) async fn report_incident(
+    State(app): State<App>,
+    caller: Caller,
+    body: Result<Json<andon_domain::api::IncidentRequest>, JsonRejection>,
+) -> Result<Json<Value>, ApiError> {
+    caller.require(&[Role::Pipeline, Role::Admin])?;
+    let Json(req) = body.map_err(json_error)?;
+    let application: AppName = req.application.parse()?;
+    caller.require_application(application.as_str(), "report incidents of")?;
+    if req.id.is_empty() || req.id.len() > 128 {
+        return Err(ApiError::bad_request(
+            "invalid_incident",
+            "an incident id is 1 to 128 characters",
+        ));
+    }
+    check_text(&req.title, "a title")?;
+    let started = parse_time(Some(&req.started_at), "started_at")?;
+    let resolved = match &req.resolved_at {
+        Some(r) => Some(parse_time(Some(r), "resolved_at")?),
+        None => None,
+    };
+    if resolved.is_some_and(|r| r < started) {
+        return Err(ApiError::bad_request(
+            "invalid_time",
+            "an incident is resolved after it started",
+        ));
+    }
+    let store = app.store();
+    let (d, linked_by) = match &req.deployment {
+        Some(id) => {
+            let d = store.deployment(id).await?.ok_or_else(|| {
+                ApiError::new(
+                    StatusCode::UNPROCESSABLE_ENTITY,
+                    "unknown_deployment",
+                    format!("no deployment {id}"),
+                )
+            })?;
+            if d.application != application.as_str() || started < d.deployed_at {
+                return Err(ApiError::new(
+                    StatusCode::UNPROCESSABLE_ENTITY,
+                    "deployment_mismatch",
+                    format!("{id} is not a deployment of {application} before the incident"),
+                ));
+            }
+            (d, "explicit")
+        }
+        None => (
+            store
+                .production_deployment_at(application.as_str(), started)
+                .await?
+                .ok_or_else(|| {
+                    ApiError::new(
+                        StatusCode::UNPROCESSABLE_ENTITY,
+                        "no_deployment",
+                        format!("no production deployment of {application} before the incident"),
+                    )
+                })?,
+            "last_deployment_before",
+        ),
+    };
+    let note = format!("incident {}: {}", req.id, req.title);
+    let mut events = vec![DeploymentEvent {
+        deployment: d.id.clone(),
+        state: DeploymentState::Failed,
+        at: started,
+        note: Some(note.clone()),
+        actor: caller.name.clone(),
+    }];
+    if let Some(at) = resolved {
+        events.push(DeploymentEvent {
+            state: DeploymentState::Restored,
+            at,
+            ..events[0].clone()
+        });
+    }
+    let facts = events
+        .into_iter()
+        .map(|e| {
+            Ok(Fact::admin(
+                EntryKind::DeploymentState,
+                &caller.name,
+                serde_json::to_value(&e).map_err(|x| ApiError::unavailable(x.to_string()))?,
+                Effect::Change(ChangeEffect::DeploymentEvent(e)),
+            ))
+        })
+        .collect::<Result<Vec<_>, ApiError>>()?;
+    app.append_all(facts).await?;
+    let d = store
+        .deployment(&d.id)
+        .await?
+        .ok_or_else(|| ApiError::not_found(format!("no deployment {}", d.id)))?;
+    Ok(Json(json!({"deployment": d, "linked_by": linked_by})))
 }
 
 /// `GET /v1/deployments/{id}`.

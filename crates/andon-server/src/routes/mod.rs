@@ -69,6 +69,7 @@ pub(crate) fn router(app: App) -> Router {
             "/v1/deployments/{id}/state",
             post(changes::deployment_state),
         )
+        .route("/v1/incidents", post(changes::report_incident))
         .route("/v1/alerts", get(changes::alerts))
         .route("/v1/metrics", get(metrics::metrics))
         .route("/v1/alerts/check", post(changes::check_alerts))
