@@ -42,8 +42,10 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
             for k in 0..per_day {
                 let at = start + day * DAY + (k as i64) * (DAY / per_day as i64);
                 let id = format!("D-{a:03}-{day:03}-{k:02}");
-                let failed = (n % 20 == 0).then_some(at + 600_000);
-                let restored = failed.filter(|_| n % 40 != 0).map(|f| f + 1_800_000);
+                let failed = n.is_multiple_of(20).then_some(at + 600_000);
+                let restored = failed
+                    .filter(|_| !n.is_multiple_of(40))
+                    .map(|f| f + 1_800_000);
                 sqlx::query(
                     "INSERT INTO deployments (id, ledger_idx, application, environment, production, artifact_name, artifact_digest, recorded_by, bypass, deployed_at, state, failed_at, restored_at) \
                      VALUES (?, ?, ?, 'production', 1, 'img', ?, 'ci', 0, ?, 'deployed', ?, ?)",
