@@ -387,6 +387,9 @@ pub struct DecisionView {
     /// The receipt of the ledger entry, when just decided.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub receipt: Option<Receipt>,
+    /// The change record a production gate opened or found (docs/changes.md).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub change: Option<String>,
 }
 
 /// The answer to a policy publication.

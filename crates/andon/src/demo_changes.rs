@@ -41,6 +41,7 @@ fn release(g: &Gated, name: &str, commit: &str, run: &str) -> anyhow::Result<Str
     Ok(format!("{image}@{digest}"))
 }
 
+/// The change record a production gate names, and what the change-approval control said.
 fn change_of(d: &andon_domain::api::DecisionView) -> (String, String) {
     let reason = d
         .decision
@@ -49,12 +50,7 @@ fn change_of(d: &andon_domain::api::DecisionView) -> (String, String) {
         .find(|c| c.id == "change-approval")
         .map(|c| c.reason.clone())
         .unwrap_or_default();
-    let id = reason
-        .split_whitespace()
-        .find(|w| w.starts_with("CHG-"))
-        .map(|w| w.trim_end_matches([':', ',']).to_owned())
-        .unwrap_or_default();
-    (id, reason)
+    (d.change.clone().unwrap_or_default(), reason)
 }
 
 fn deploy(g: &Gated, artifact: &str, run: &str) -> anyhow::Result<serde_json::Value> {

@@ -388,8 +388,9 @@ pub(crate) async fn gate(
     let gathered = began.elapsed();
     let policy = select_policy(&app, application.as_str(), &req.environment).await?;
     let mut input = input;
+    let mut change = None;
     if production {
-        let change = crate::routes::changes::change_for_gate(
+        let c = crate::routes::changes::change_for_gate(
             &app,
             &caller,
             &policy,
@@ -398,7 +399,8 @@ pub(crate) async fn gate(
             &req,
         )
         .await?;
-        input["change"] = crate::routes::changes::change_input(&change);
+        input["change"] = crate::routes::changes::change_input(&c);
+        change = Some(c.id);
     } else if req.emergency.is_some() {
         return Err(ApiError::bad_request(
             "invalid_emergency",
@@ -475,6 +477,7 @@ pub(crate) async fn gate(
             },
             envelope: None,
             receipt: Some(receipt),
+            change,
         }),
     ))
 }
@@ -494,12 +497,14 @@ pub(crate) async fn decision(
         .map_err(|e| ApiError::unavailable(format!("stored decision {id} is unreadable: {e}")))?;
     let doc: DecisionDoc = serde_json::from_slice(&env.payload)
         .map_err(|e| ApiError::unavailable(format!("stored decision {id} is unreadable: {e}")))?;
+    let change = doc.input["change"]["id"].as_str().map(str::to_owned);
     Ok(Json(DecisionView {
         id: row.id,
         ledger_index: row.ledger_index,
         decision: doc,
         envelope: Some(String::from_utf8_lossy(&row.envelope).into_owned()),
         receipt: None,
+        change,
     }))
 }
 
