@@ -127,13 +127,24 @@ async fn enqueue(app: &App) -> Result<(), andon_store::StoreError> {
     }
 }
 
-/// POSTs one body; (status, error).
-fn post(url: &str, secret: Option<&str>, event: &str, delivery: &str, body: &[u8]) -> Attempt {
-    let agent: ureq::Agent = ureq::Agent::config_builder()
+/// The dispatcher's HTTP client: every answer is an outcome, ten seconds at most.
+fn agent() -> ureq::Agent {
+    ureq::Agent::config_builder()
         .timeout_global(Some(Duration::from_secs(10)))
         .http_status_as_error(false)
         .build()
-        .into();
+        .into()
+}
+
+/// POSTs one body and says how it went.
+fn post(
+    agent: &ureq::Agent,
+    url: &str,
+    secret: Option<&str>,
+    event: &str,
+    delivery: &str,
+    body: &[u8],
+) -> Attempt {
     let mut req = agent
         .post(url)
         .header("Content-Type", "application/json")
@@ -169,15 +180,16 @@ fn post(url: &str, secret: Option<&str>, event: &str, delivery: &str, body: &[u8
 }
 
 /// Delivers what is due, once each this round.
-async fn deliver(app: &App, url: &str) -> Result<(), andon_store::StoreError> {
+async fn deliver(app: &App, agent: &ureq::Agent, url: &str) -> Result<(), andon_store::StoreError> {
     let config = &app.0.config;
     let now = jiff::Timestamp::now().as_millisecond();
     for n in app.store().due_notifications(now, 100).await? {
         let (url, secret) = (url.to_owned(), config.notify_secret.clone());
         let (event, delivery) = (n.event.clone(), format!("andon-{}", n.ledger_index));
         let body = n.body.clone().into_bytes();
+        let agent = agent.clone();
         let mut attempt = tokio::task::spawn_blocking(move || {
-            post(&url, secret.as_deref(), &event, &delivery, &body)
+            post(&agent, &url, secret.as_deref(), &event, &delivery, &body)
         })
         .await
         .unwrap_or_else(|e| Attempt {
@@ -209,13 +221,14 @@ async fn deliver(app: &App, url: &str) -> Result<(), andon_store::StoreError> {
 /// Runs the dispatcher until the process ends.
 pub(crate) async fn run(app: App, url: String) {
     let mut tick = tokio::time::interval(Duration::from_millis(250));
+    let agent = agent();
     loop {
         tick.tick().await;
         if let Err(e) = enqueue(&app).await {
             tracing::warn!(error = %e, "queueing notifications failed");
             continue;
         }
-        if let Err(e) = deliver(&app, &url).await {
+        if let Err(e) = deliver(&app, &agent, &url).await {
             tracing::warn!(error = %e, "delivering notifications failed");
         }
     }

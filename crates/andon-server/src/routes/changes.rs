@@ -11,7 +11,7 @@ use andon_domain::change::{
 };
 use andon_domain::{AppName, ArtifactRef, EntryKind, Role};
 use andon_policy::Policy;
-use andon_store::{ChangeEffect, Effect, EvidenceFilter};
+use andon_store::{ChangeEffect, Effect, EvidenceFilter, EvidenceRow};
 use axum::Json;
 use axum::extract::rejection::{JsonRejection, QueryRejection};
 use axum::extract::{Path, Query, State};
@@ -80,12 +80,12 @@ pub(crate) fn change_input(c: &Change) -> Value {
     })
 }
 
-/// The source commit the artifact's provenance names, if any.
-async fn source_commit(
+/// The evidence of an artifact, each record with its parsed summary (null when untyped).
+async fn artifact_evidence(
     app: &App,
     application: &str,
     digest_hex: &str,
-) -> Result<Option<String>, ApiError> {
+) -> Result<Vec<(EvidenceRow, Value)>, ApiError> {
     let rows = app
         .store()
         .list_evidence(&EvidenceFilter {
@@ -95,12 +95,40 @@ async fn source_commit(
             ..Default::default()
         })
         .await?;
-    Ok(rows.iter().find_map(|r| {
-        let s: Value = serde_json::from_str(r.summary.as_deref()?).ok()?;
-        (s["kind"] == "provenance")
-            .then(|| s["source_commit"].as_str().map(str::to_ascii_lowercase))
-            .flatten()
-    }))
+    Ok(rows
+        .into_iter()
+        .map(|r| {
+            let s = r
+                .summary
+                .as_deref()
+                .and_then(|s| serde_json::from_str(s).ok())
+                .unwrap_or(Value::Null);
+            (r, s)
+        })
+        .collect())
+}
+
+/// The artifact's provenance record and summary, if any.
+fn provenance_of(evidence: &[(EvidenceRow, Value)]) -> Option<&(EvidenceRow, Value)> {
+    evidence.iter().find(|(_, s)| s["kind"] == "provenance")
+}
+
+/// The source commit a provenance summary names, lowercase.
+fn source_of(evidence: &[(EvidenceRow, Value)]) -> Option<String> {
+    provenance_of(evidence)
+        .and_then(|(_, s)| s["source_commit"].as_str())
+        .map(str::to_ascii_lowercase)
+}
+
+/// The source commit the artifact's provenance names, if any.
+async fn source_commit(
+    app: &App,
+    application: &str,
+    digest_hex: &str,
+) -> Result<Option<String>, ApiError> {
+    Ok(source_of(
+        &artifact_evidence(app, application, digest_hex).await?,
+    ))
 }
 
 /// Classes a new change with the policy's change rules, from the change type's history.
@@ -925,7 +953,8 @@ pub(crate) async fn rfc_document(app: &App, change: &Change) -> Result<Value, Ap
         .into_iter()
         .find(|a| a.name == change.application)
         .map(|a| a.team);
-    let source = source_commit(app, &change.application, digest_hex).await?;
+    let evidence = artifact_evidence(app, &change.application, digest_hex).await?;
+    let source = source_of(&evidence);
     let previous = store
         .last_production_deployment(&change.application, change.ledger_index)
         .await?;
@@ -965,22 +994,9 @@ pub(crate) async fn rfc_document(app: &App, change: &Change) -> Result<Value, Ap
             "message": c.message.lines().next().unwrap_or(""), "tickets": own,
         }));
     }
-    let evidence = store
-        .list_evidence(&EvidenceFilter {
-            application: Some(change.application.clone()),
-            subject_digest: Some(digest_hex.to_owned()),
-            limit: 1000,
-            ..Default::default()
-        })
-        .await?;
     let reports: Vec<Value> = evidence
         .iter()
-        .map(|r| {
-            let s: Value = r
-                .summary
-                .as_deref()
-                .and_then(|s| serde_json::from_str(s).ok())
-                .unwrap_or(Value::Null);
+        .map(|(r, s)| {
             json!({
                 "id": r.id, "kind": s.get("kind").cloned().unwrap_or("generic".into()),
                 "predicate_type": r.predicate_type, "signer": r.signer, "run": r.run,
@@ -988,12 +1004,9 @@ pub(crate) async fn rfc_document(app: &App, change: &Change) -> Result<Value, Ap
             })
         })
         .collect();
-    let provenance = evidence.iter().find_map(|r| {
-        let s: Value = serde_json::from_str(r.summary.as_deref()?).ok()?;
-        (s["kind"] == "provenance").then(|| {
-            json!({"evidence": r.id, "builder": s["builder_id"], "source_commit": s["source_commit"],
-                   "source_repository": s["source_repository"]})
-        })
+    let provenance = provenance_of(&evidence).map(|(r, s)| {
+        json!({"evidence": r.id, "builder": s["builder_id"], "source_commit": s["source_commit"],
+               "source_repository": s["source_repository"]})
     });
     let decision = match store
         .latest_decision(&change.artifact_digest, &change.environment)
