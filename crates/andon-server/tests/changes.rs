@@ -5,22 +5,15 @@
 
 mod common;
 
-use andon_client::{Client, ClientError};
+use andon_client::Client;
 use andon_domain::api::{DeploymentRequest, DeploymentStateRequest, GateRequest};
 use andon_domain::change::{ChangeClass, ChangeFields, ChangeStatus, DeploymentState, Script};
 use andon_domain::gate::Verdict;
 use andon_domain::{Role, Sha256Digest};
 use andon_testkit::{Backend, both_backends};
 use common::release::{Twist, World, verdict, world, world_with};
-use common::{github, push_to, sha};
+use common::{err, github, push_to, sha};
 use serde_json::json;
-
-fn err<T: std::fmt::Debug>(r: Result<T, ClientError>) -> (u16, String) {
-    match r {
-        Err(ClientError::Api { status, code, .. }) => (status, code),
-        other => panic!("expected an API error, got {other:?}"),
-    }
-}
 
 /// An approver identity's client.
 fn approver(w: &World, name: &str) -> Client {
@@ -71,13 +64,15 @@ fn deploy(ci: &Client, artifact: &str, environment: &str) -> serde_json::Value {
     .expect("recorded")
 }
 
+/// The change record the gate answered with; the control's reason names it too.
 fn change_id(d: &andon_domain::api::DecisionView) -> String {
+    let id = d
+        .change
+        .clone()
+        .expect("a production gate names its change record");
     let (_, reason) = verdict(d, "change-approval");
-    reason
-        .split_whitespace()
-        .find(|w| w.starts_with("CHG-"))
-        .map(|w| w.trim_end_matches([':', ',']).to_owned())
-        .unwrap_or_else(|| panic!("no change id in {reason:?}"))
+    assert!(reason.contains(&id), "{reason:?} does not name {id}");
+    id
 }
 
 fn a_standard_change_flows_without_a_human(b: Backend) {

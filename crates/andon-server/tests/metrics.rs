@@ -5,19 +5,11 @@
 
 mod common;
 
-use andon_client::ClientError;
 use andon_domain::api::{DeploymentRequest, DeploymentStateRequest};
 use andon_testkit::{Backend, both_backends};
 use common::release::world;
-use common::{github, push_timed, sha};
+use common::{err, github, push_timed, sha};
 use serde_json::Value;
-
-fn err<T: std::fmt::Debug>(r: Result<T, ClientError>) -> (u16, String) {
-    match r {
-        Err(ClientError::Api { status, code, .. }) => (status, code),
-        other => panic!("expected an API error, got {other:?}"),
-    }
-}
 
 fn the_four_keys_match_a_hand_computed_history(b: Backend) {
     let w = world(b);

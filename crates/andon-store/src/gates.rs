@@ -1,10 +1,10 @@
 //! Read queries over policies, decisions and waivers.
 
 use serde::Serialize;
-use sqlx::Row;
 use sqlx::any::AnyRow;
 
 use crate::error::Op;
+use crate::read::get;
 use crate::{Store, StoreError};
 
 /// A published policy bundle (without its text).
@@ -79,13 +79,6 @@ pub struct WaiverRow {
     pub approved_at: Option<i64>,
     /// When it expires (Unix ms).
     pub expires_at: Option<i64>,
-}
-
-fn get<'r, T>(row: &'r AnyRow, col: &str) -> Result<T, StoreError>
-where
-    T: sqlx::Decode<'r, sqlx::Any> + sqlx::Type<sqlx::Any>,
-{
-    row.try_get(col).op("decoding a gate row")
 }
 
 fn list(row: &AnyRow, col: &str) -> Result<Vec<String>, StoreError> {

@@ -2,10 +2,10 @@
 //! comes back with the ledger index of the entry that recorded it.
 
 use andon_domain::scm::{ChangeEvent, Commit, Review, ScmDeployment, TicketLink};
-use sqlx::Row;
 use sqlx::any::AnyRow;
 
 use crate::error::Op;
+use crate::read::get;
 use crate::{Store, StoreError};
 
 /// A fact and the ledger entry that recorded it.
@@ -15,13 +15,6 @@ pub struct Recorded<T> {
     pub ledger_index: u64,
     /// The fact.
     pub fact: T,
-}
-
-fn get<'r, T>(row: &'r AnyRow, col: &str) -> Result<T, StoreError>
-where
-    T: sqlx::Decode<'r, sqlx::Any> + sqlx::Type<sqlx::Any>,
-{
-    row.try_get(col).op("decoding a source-control row")
 }
 
 fn commit_row(r: &AnyRow) -> Result<Recorded<Commit>, StoreError> {

@@ -177,7 +177,8 @@ pub fn github(
     )
 }
 
-pub fn err(r: Result<Value, ClientError>) -> (u16, String) {
+/// The status and code of an API error (panics on success).
+pub fn err<T: std::fmt::Debug>(r: Result<T, ClientError>) -> (u16, String) {
     match r {
         Err(ClientError::Api { status, code, .. }) => (status, code),
         other => panic!("expected an API error, got {other:?}"),
