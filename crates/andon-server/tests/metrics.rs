@@ -182,6 +182,14 @@ fn the_four_keys_match_a_hand_computed_history(b: Backend) {
 
     // Bad questions.
     assert_eq!(
+        err(w.ci.metrics(&[("application", "nobody".to_owned())])),
+        (404, "not_found".into())
+    );
+    assert_eq!(
+        err(w.ci.metrics(&[("team", "nobody".to_owned())])),
+        (404, "not_found".into())
+    );
+    assert_eq!(
         err(w.ci.metrics(&q("fortnight"))),
         (400, "invalid_period".into())
     );

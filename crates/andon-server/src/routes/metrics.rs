@@ -79,6 +79,18 @@ pub(crate) async fn metrics(
             format!("since must be before until, at most {MAX_DAYS} days apart"),
         ));
     }
+    let apps = app.store().applications().await?;
+    let known = match (&q.application, &q.team) {
+        (Some(a), _) => apps.iter().any(|x| &x.name == a),
+        (_, Some(t)) => apps.iter().any(|x| &x.team == t),
+        _ => false,
+    };
+    if !known {
+        return Err(ApiError::not_found(match (&q.application, &q.team) {
+            (Some(a), _) => format!("no application {a}"),
+            (_, t) => format!("no team {}", t.as_deref().unwrap_or("")),
+        }));
+    }
     let rows = app
         .store()
         .metric_deployments(q.application.as_deref(), q.team.as_deref(), since, until)
