@@ -583,6 +583,26 @@ impl Client {
         self.get("/v1/metrics", query)
     }
 
+    /// Sends a batch of security telemetry events (a JSON array, or one event per line);
+    /// answers the batch's ledger index, digest and the alerts its rules raised.
+    pub fn send_telemetry(&self, body: &[u8]) -> Result<serde_json::Value, ClientError> {
+        self.post("/v1/telemetry", &[], body)
+    }
+
+    /// Stored telemetry events matching the query (`application`, `kind`, `source`,
+    /// `batch`, `since`, `until`, `limit`).
+    pub fn telemetry(
+        &self,
+        query: &[(&str, String)],
+    ) -> Result<Vec<serde_json::Value>, ClientError> {
+        self.get("/v1/telemetry", query)
+    }
+
+    /// The telemetry rules in force.
+    pub fn telemetry_rules(&self) -> Result<serde_json::Value, ClientError> {
+        self.get("/v1/telemetry/rules", &[])
+    }
+
     /// Alerts, newest first.
     pub fn alerts(&self) -> Result<Vec<andon_domain::change::Alert>, ClientError> {
         self.get("/v1/alerts", &[])

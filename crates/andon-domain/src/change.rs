@@ -280,6 +280,9 @@ pub struct Deployment {
     /// When service was restored (Unix ms).
     #[serde(default)]
     pub restored_at: Option<i64>,
+    /// When telemetry made it suspect (a 5xx spike right after it, docs/telemetry.md).
+    #[serde(default)]
+    pub suspect_at: Option<i64>,
 }
 
 /// A deployment's state changed.

@@ -61,6 +61,9 @@ pub enum EntryKind {
     /// An alert was raised.
     #[serde(rename = "alert.raised")]
     AlertRaised,
+    /// A batch of security telemetry events (their digest; the events are stored beside).
+    #[serde(rename = "telemetry.batch")]
+    TelemetryBatch,
 }
 
 impl EntryKind {
@@ -84,6 +87,7 @@ impl EntryKind {
             EntryKind::DeploymentRecorded => "deployment.recorded",
             EntryKind::DeploymentState => "deployment.state",
             EntryKind::AlertRaised => "alert.raised",
+            EntryKind::TelemetryBatch => "telemetry.batch",
         }
     }
 }

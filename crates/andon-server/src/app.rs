@@ -48,6 +48,8 @@ pub struct Config {
     pub notify_retry_base: std::time::Duration,
     /// Attempts before a notification is given up (it stays in the log).
     pub notify_max_attempts: u32,
+    /// The security telemetry rules (docs/telemetry.md).
+    pub telemetry_rules: andon_telemetry::Rules,
 }
 
 impl Config {
@@ -68,6 +70,7 @@ impl Config {
             notify_secret: None,
             notify_retry_base: std::time::Duration::from_secs(2),
             notify_max_attempts: 10,
+            telemetry_rules: Default::default(),
         }
     }
 }
@@ -90,6 +93,9 @@ pub(crate) struct Inner {
     pub policies: RwLock<HashMap<String, Arc<andon_policy::Policy>>>,
     /// Signs gate decisions: the log key (decisions and checkpoints verify with one key).
     pub decision_key: andon_domain::SigningKey,
+    /// Held while telemetry rules evaluate and raise their alerts, so two batches do not
+    /// raise the same alert twice.
+    pub telemetry_lock: tokio::sync::Mutex<()>,
     pub config: Config,
 }
 
@@ -175,6 +181,7 @@ impl App {
             keys: RwLock::new(HashMap::new()),
             policies: RwLock::new(HashMap::new()),
             decision_key: andon_domain::SigningKey::from_seed(config.log_seed),
+            telemetry_lock: tokio::sync::Mutex::new(()),
             config,
         }));
         sequencer::spawn(app.clone(), rx, app.0.config.database_url.clone()).await?;

@@ -556,7 +556,8 @@ async fn check_admin(
         | Effect::SourceEvent { .. }
         | Effect::Policy { .. }
         | Effect::Decision { .. }
-        | Effect::WaiverRequested { .. } => {}
+        | Effect::WaiverRequested { .. }
+        | Effect::Telemetry(_) => {}
     }
     Ok(())
 }

@@ -165,6 +165,8 @@ pub enum Effect {
     },
     /// Deployments, change records, approvals, alerts.
     Change(crate::changes::ChangeEffect),
+    /// A batch of telemetry events, stored in order (`seq` from 0).
+    Telemetry(std::sync::Arc<Vec<andon_telemetry::Event>>),
 }
 
 /// What the sequencer commits at once.
@@ -330,6 +332,11 @@ impl Store {
         );
         let mut approvals = Vec::new();
         let mut change_effects = Vec::new();
+        let mut telemetry = Rows::new(
+            "INSERT INTO telemetry_events (ledger_idx, seq, kind, at, source, application, environment, actor, count, status_4xx, status_5xx, deployment, detail)",
+            13,
+            "",
+        );
         let mut deliveries = Rows::new(
             "INSERT INTO scm_deliveries (provider, delivery, event, ledger_idx, payload)",
             5,
@@ -423,6 +430,25 @@ impl Store {
                 ]),
                 Effect::KeyRevoked { keyid } => revoked.push((keyid.clone(), a.time_ms)),
                 Effect::Change(e) => change_effects.push((idx, a.time_ms, e)),
+                Effect::Telemetry(events) => {
+                    for (seq, e) in events.iter().enumerate() {
+                        telemetry.row([
+                            Val::I(idx),
+                            Val::I(seq as i64),
+                            Val::T(e.kind.as_str().to_owned()),
+                            Val::I(e.at),
+                            Val::T(e.source.clone()),
+                            Val::OptT(e.application.clone()),
+                            Val::OptT(e.environment.clone()),
+                            Val::OptT(e.actor.clone()),
+                            Val::I(e.count as i64),
+                            Val::I(e.status_4xx as i64),
+                            Val::I(e.status_5xx as i64),
+                            Val::OptT(e.deployment.clone()),
+                            Val::OptT(e.detail.clone()),
+                        ]);
+                    }
+                }
                 Effect::Policy {
                     version,
                     name,
@@ -535,6 +561,9 @@ impl Store {
             .await?;
         waivers
             .insert(&mut tx, backend, "recording waiver requests")
+            .await?;
+        telemetry
+            .insert(&mut tx, backend, "storing telemetry events")
             .await?;
         for (id, by, idx, at, expires) in approvals {
             sqlx::query(

@@ -37,6 +37,15 @@ pub enum ChangeEffect {
     DeploymentEvent(DeploymentEvent),
     /// An alert raised.
     Alert(Alert),
+    /// A deployment made suspect by telemetry, with the alert saying why.
+    Suspect {
+        /// The deployment.
+        deployment: String,
+        /// When the spike began (Unix ms).
+        at: i64,
+        /// The alert.
+        alert: Alert,
+    },
 }
 
 fn corrupt(what: &str, detail: impl ToString) -> StoreError {
@@ -96,6 +105,22 @@ pub(crate) async fn apply(
         }
         ChangeEffect::DeploymentEvent(e) => deployment_event(tx, idx, e).await,
         ChangeEffect::Alert(a) => insert_alert(tx, idx, at, a).await,
+        ChangeEffect::Suspect {
+            deployment,
+            at: since,
+            alert,
+        } => {
+            insert_alert(tx, idx, at, alert).await?;
+            sqlx::query(
+                "UPDATE deployments SET suspect_at = COALESCE(suspect_at, $1) WHERE id = $2",
+            )
+            .bind(*since)
+            .bind(deployment.clone())
+            .execute(&mut **tx)
+            .await
+            .op("marking a deployment suspect")?;
+            Ok(())
+        }
     }
 }
 
@@ -109,8 +134,8 @@ async fn insert_change(
         "classification": c.classification, "fields": c.fields,
     });
     sqlx::query(
-        "INSERT INTO changes (id, ledger_idx, application, environment, artifact_name, artifact_digest, change_type, class, status, requested_by, approvals_required, approver_group, emergency_reason, review_due_at, reviewed_at, detail, created_at, updated_idx) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, NULL, $15, $16, $17)",
+        "INSERT INTO changes (id, ledger_idx, application, environment, artifact_name, artifact_digest, change_type, class, status, requested_by, approvals_required, approver_group, emergency_reason, review_due_at, reviewed_at, detail, created_at, updated_idx, planned_start, planned_end) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, NULL, $15, $16, $17, $18, $19)",
     )
     .bind(c.id.clone())
     .bind(idx)
@@ -129,10 +154,18 @@ async fn insert_change(
     .bind(detail.to_string())
     .bind(at)
     .bind(idx)
+    .bind(planned(c.fields.planned_start.as_deref()))
+    .bind(planned(c.fields.planned_end.as_deref()))
     .execute(&mut **tx)
     .await
     .op("opening a change")?;
     Ok(())
+}
+
+/// A planned time as Unix ms (the server checked it is RFC 3339).
+fn planned(t: Option<&str>) -> Option<i64> {
+    t.and_then(|t| t.parse::<jiff::Timestamp>().ok())
+        .map(|t| t.as_millisecond())
 }
 
 /// Records an approval or rejection, and moves the change: a rejection ends a pending
@@ -337,7 +370,7 @@ fn change_row(r: &AnyRow) -> Result<Change, StoreError> {
     })
 }
 
-const DEPLOYMENT_SELECT: &str = "SELECT id, ledger_idx, application, environment, production, artifact_name, artifact_digest, decision_id, change_id, run, recorded_by, bypass, source_commit, deployed_at, state, failed_at, restored_at FROM deployments";
+const DEPLOYMENT_SELECT: &str = "SELECT id, ledger_idx, application, environment, production, artifact_name, artifact_digest, decision_id, change_id, run, recorded_by, bypass, source_commit, deployed_at, state, failed_at, restored_at, suspect_at FROM deployments";
 
 fn deployment_row(r: &AnyRow) -> Result<Deployment, StoreError> {
     let state: String = get(r, "state")?;
@@ -360,6 +393,7 @@ fn deployment_row(r: &AnyRow) -> Result<Deployment, StoreError> {
             .ok_or_else(|| corrupt("deployments.state", &state))?,
         failed_at: get(r, "failed_at")?,
         restored_at: get(r, "restored_at")?,
+        suspect_at: get(r, "suspect_at")?,
     })
 }
 
@@ -734,6 +768,30 @@ impl Store {
         .fetch_optional(&self.pool)
         .await
         .op("finding the latest decision")
+    }
+
+    /// Deployments of an application to an environment deployed from `from` to `to`, both
+    /// included, oldest first.
+    pub async fn deployments_between(
+        &self,
+        application: &str,
+        environment: &str,
+        from: i64,
+        to: i64,
+    ) -> Result<Vec<Deployment>, StoreError> {
+        sqlx::query(sqlx::AssertSqlSafe(format!(
+            "{DEPLOYMENT_SELECT} WHERE application = $1 AND environment = $2 AND deployed_at >= $3 AND deployed_at <= $4 ORDER BY deployed_at LIMIT 1000"
+        )))
+        .bind(application.to_owned())
+        .bind(environment.to_owned())
+        .bind(from)
+        .bind(to)
+        .fetch_all(&self.pool)
+        .await
+        .op("listing deployments in a span")?
+        .iter()
+        .map(deployment_row)
+        .collect()
     }
 
     /// Alerts, newest first.

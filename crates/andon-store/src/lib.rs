@@ -18,6 +18,7 @@ mod read;
 mod rows;
 mod scm;
 mod store;
+mod telemetry;
 
 pub use batch::{Append, Batch, Effect};
 pub use changes::{ChangeEffect, MetricDeployment};
@@ -30,3 +31,4 @@ pub use rows::{
 };
 pub use scm::Recorded;
 pub use store::{Backend, Store};
+pub use telemetry::{StoredEvent, TelemetryFilter};

@@ -16,6 +16,7 @@ const SQLITE: &[(i64, &str)] = &[
     ),
     (4, include_str!("../migrations/sqlite/0004_gates.sql")),
     (5, include_str!("../migrations/sqlite/0005_changes.sql")),
+    (6, include_str!("../migrations/sqlite/0006_telemetry.sql")),
 ];
 const POSTGRES: &[(i64, &str)] = &[
     (
@@ -32,6 +33,7 @@ const POSTGRES: &[(i64, &str)] = &[
     ),
     (4, include_str!("../migrations/postgres/0004_gates.sql")),
     (5, include_str!("../migrations/postgres/0005_changes.sql")),
+    (6, include_str!("../migrations/postgres/0006_telemetry.sql")),
 ];
 
 pub(crate) async fn run(pool: &AnyPool, backend: Backend) -> Result<(), StoreError> {

@@ -74,7 +74,10 @@ pub enum Command {
     Change(crate::change::ChangeCmd),
     /// DORA's four keys per period, with their bands, for an application or a team.
     Metrics(crate::change::MetricsArgs),
-    /// Alerts (gate bypasses, overdue emergency reviews), newest first.
+    /// Security telemetry: send events, search them, show the rules.
+    #[command(subcommand)]
+    Telemetry(crate::telemetry::TelemetryCmd),
+    /// Alerts (gate bypasses, overdue reviews, telemetry rules), newest first.
     Alerts {
         /// First look for overdue emergency reviews now (admin).
         #[arg(long)]
@@ -325,6 +328,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         Command::Deploy(d) => crate::change::deploy(&args, d, out),
         Command::Change(c) => crate::change::change(&args, c, out),
         Command::Metrics(m) => crate::change::metrics(&args, m, out),
+        Command::Telemetry(t) => crate::telemetry::run(&args, t, out),
         Command::Alerts { check } => crate::change::alerts(&args, *check, out),
         Command::Verify(v) => crate::verify::run(&args, v, out),
         Command::Demo(d) => crate::demo::run(&args, d),

@@ -49,6 +49,13 @@ pub struct GateArgs {
     /// output (repeatable).
     #[arg(long = "script")]
     pub scripts: Vec<String>,
+    /// Production: when the change's planned window starts (RFC 3339); maintenance mode
+    /// switched outside every planned window is alerted.
+    #[arg(long, requires = "planned_end")]
+    pub planned_start: Option<String>,
+    /// Production: when the planned window ends (RFC 3339).
+    #[arg(long, requires = "planned_start")]
+    pub planned_end: Option<String>,
 }
 
 impl GateArgs {
@@ -73,7 +80,8 @@ impl GateArgs {
             rollback_plan: self.rollback_plan.clone(),
             scripts,
             paths: self.paths.clone(),
-            ..Default::default()
+            planned_start: self.planned_start.clone(),
+            planned_end: self.planned_end.clone(),
         };
         Ok((fields != Default::default()).then_some(fields))
     }

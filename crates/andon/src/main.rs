@@ -13,6 +13,7 @@ mod keys;
 mod output;
 mod sample_release;
 mod serve;
+mod telemetry;
 mod trace;
 mod verify;
 

@@ -52,6 +52,10 @@ pub struct ServeArgs {
     /// The secret that signs notification bodies (X-Andon-Signature-256: sha256=HMAC).
     #[arg(long, env = "ANDON_NOTIFY_SECRET", hide_env_values = true)]
     pub notify_secret: Option<String>,
+    /// The security telemetry rules, a JSON file (docs/telemetry.md); rules and parameters
+    /// it leaves out keep their defaults.
+    #[arg(long, env = "ANDON_TELEMETRY_RULES")]
+    pub telemetry_rules: Option<PathBuf>,
 }
 
 /// The policy bundles under `dir`: itself if it holds Rego files, else each subdirectory
@@ -104,6 +108,12 @@ pub fn run(a: &ServeArgs) -> anyhow::Result<ExitCode> {
     config.gitlab_webhook_token = a.gitlab_webhook_token.clone();
     config.notify_url = a.notify_url.clone();
     config.notify_secret = a.notify_secret.clone();
+    if let Some(path) = &a.telemetry_rules {
+        let text =
+            std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
+        config.telemetry_rules = andon_telemetry::Rules::from_json(&text)
+            .with_context(|| format!("in {}", path.display()))?;
+    }
     if !a.ticket_patterns.is_empty() {
         config.ticket_patterns = andon_evidence::tickets::TicketPatterns::new(&a.ticket_patterns)
             .map_err(|e| anyhow::anyhow!(e))?;

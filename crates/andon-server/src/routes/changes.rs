@@ -247,6 +247,38 @@ pub(crate) async fn change_for_gate(
     for t in [&fields.risk, &fields.rollback_plan].into_iter().flatten() {
         check_text(t, "a change field")?;
     }
+    let planned = |t: &Option<String>, name: &str| -> Result<Option<i64>, ApiError> {
+        t.as_deref()
+            .map(|t| {
+                t.parse::<jiff::Timestamp>()
+                    .map(|t| t.as_millisecond())
+                    .map_err(|e| {
+                        ApiError::bad_request(
+                            "invalid_time",
+                            format!("{name} is not an RFC 3339 time: {e}"),
+                        )
+                    })
+            })
+            .transpose()
+    };
+    match (
+        planned(&fields.planned_start, "planned_start")?,
+        planned(&fields.planned_end, "planned_end")?,
+    ) {
+        (Some(s), Some(e)) if e < s => {
+            return Err(ApiError::bad_request(
+                "invalid_time",
+                "planned_end is before planned_start",
+            ));
+        }
+        (Some(_), None) | (None, Some(_)) => {
+            return Err(ApiError::bad_request(
+                "invalid_time",
+                "a planned window has both planned_start and planned_end",
+            ));
+        }
+        _ => {}
+    }
     let open = app
         .store()
         .open_change(
@@ -604,6 +636,7 @@ pub(crate) async fn record_deployment(
         state: DeploymentState::Deployed,
         failed_at: None,
         restored_at: None,
+        suspect_at: None,
     };
     let body = json!({"deployment": deployment, "opened_change": opened, "alert": alert, "rolls_back": rolls_back});
     let receipt = app

@@ -77,7 +77,7 @@ struct Intake {
     kind: Option<(String, Vec<&'static str>)>,
 }
 
-fn body_error(app: &App, e: BytesRejection) -> ApiError {
+pub(crate) fn body_error(app: &App, e: BytesRejection) -> ApiError {
     if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
         ApiError::new(
             StatusCode::PAYLOAD_TOO_LARGE,

@@ -27,7 +27,7 @@ pub(crate) struct MetricsQuery {
 }
 
 /// A time as RFC 3339, or a date (midnight UTC).
-fn instant(s: &str) -> Result<i64, ApiError> {
+pub(crate) fn instant(s: &str) -> Result<i64, ApiError> {
     if let Ok(t) = s.parse::<jiff::Timestamp>() {
         return Ok(t.as_millisecond());
     }

@@ -2,10 +2,11 @@
 
 mod admin;
 pub(crate) mod changes;
-mod evidence;
+pub(crate) mod evidence;
 pub(crate) mod gates;
 mod ledger;
-mod metrics;
+pub(crate) mod metrics;
+mod telemetry;
 pub(crate) mod trace;
 mod webhooks;
 
@@ -72,6 +73,11 @@ pub(crate) fn router(app: App) -> Router {
         .route("/v1/incidents", post(changes::report_incident))
         .route("/v1/alerts", get(changes::alerts))
         .route("/v1/metrics", get(metrics::metrics))
+        .route(
+            "/v1/telemetry",
+            post(telemetry::ingest).get(telemetry::search),
+        )
+        .route("/v1/telemetry/rules", get(telemetry::rules))
         .route("/v1/alerts/check", post(changes::check_alerts))
         .route("/v1/notifications", get(changes::notifications))
         .route("/webhooks/github", post(webhooks::github))
