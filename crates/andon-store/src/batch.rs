@@ -337,6 +337,11 @@ impl Store {
             13,
             "",
         );
+        // (kind, application, environment, source, minute) -> (count, 4xx, 5xx), summed over
+        // the whole commit: one upsert row per key (PostgreSQL refuses to update a row twice
+        // in one statement).
+        let mut minutes: std::collections::BTreeMap<(&str, &str, &str, &str, i64), [i64; 3]> =
+            std::collections::BTreeMap::new();
         let mut deliveries = Rows::new(
             "INSERT INTO scm_deliveries (provider, delivery, event, ledger_idx, payload)",
             5,
@@ -432,6 +437,19 @@ impl Store {
                 Effect::Change(e) => change_effects.push((idx, a.time_ms, e)),
                 Effect::Telemetry(events) => {
                     for (seq, e) in events.iter().enumerate() {
+                        if e.kind.is_login() || e.kind == andon_telemetry::EventKind::HttpRequests {
+                            let key = (
+                                e.kind.as_str(),
+                                e.application.as_deref().unwrap_or(""),
+                                e.environment.as_deref().unwrap_or(""),
+                                e.source.as_str(),
+                                e.at.div_euclid(andon_telemetry::MINUTE_MS),
+                            );
+                            let sums = minutes.entry(key).or_default();
+                            sums[0] += e.count as i64;
+                            sums[1] += e.status_4xx as i64;
+                            sums[2] += e.status_5xx as i64;
+                        }
                         telemetry.row([
                             Val::I(idx),
                             Val::I(seq as i64),
@@ -564,6 +582,28 @@ impl Store {
             .await?;
         telemetry
             .insert(&mut tx, backend, "storing telemetry events")
+            .await?;
+        let mut sums = Rows::new(
+            "INSERT INTO telemetry_minutes (kind, application, environment, source, minute, count, status_4xx, status_5xx)",
+            8,
+            "ON CONFLICT (kind, application, environment, source, minute) DO UPDATE SET \
+             count = telemetry_minutes.count + excluded.count, \
+             status_4xx = telemetry_minutes.status_4xx + excluded.status_4xx, \
+             status_5xx = telemetry_minutes.status_5xx + excluded.status_5xx",
+        );
+        for ((kind, app, env, source, minute), [n, c4, c5]) in minutes {
+            sums.row([
+                Val::T(kind.to_owned()),
+                Val::T(app.to_owned()),
+                Val::T(env.to_owned()),
+                Val::T(source.to_owned()),
+                Val::I(minute),
+                Val::I(n),
+                Val::I(c4),
+                Val::I(c5),
+            ]);
+        }
+        sums.insert(&mut tx, backend, "summing telemetry per minute")
             .await?;
         for (id, by, idx, at, expires) in approvals {
             sqlx::query(

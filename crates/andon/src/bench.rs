@@ -17,6 +17,8 @@ pub enum BenchCmd {
     Ingest(IngestArgs),
     /// Release-gate decisions per second and latency, beside the bare Rego engine.
     Gate(crate::bench_gate::GateBenchArgs),
+    /// Security telemetry ingestion (events per second), beside bare parsing.
+    Telemetry(crate::bench_telemetry::TelemetryBenchArgs),
 }
 
 /// Flags of `andon bench ingest`.
@@ -154,6 +156,7 @@ pub fn run(args: &Args, cmd: &BenchCmd) -> anyhow::Result<ExitCode> {
     let b = match cmd {
         BenchCmd::Ingest(b) => b,
         BenchCmd::Gate(g) => return crate::bench_gate::run(args, g),
+        BenchCmd::Telemetry(t) => return crate::bench_telemetry::run(args, t),
     };
     let server = b.embedded.as_deref().map(embedded).transpose()?;
     let (url, token) = match &server {

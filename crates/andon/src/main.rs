@@ -3,6 +3,7 @@
 mod attest;
 mod bench;
 mod bench_gate;
+mod bench_telemetry;
 mod change;
 mod cli;
 mod demo;
