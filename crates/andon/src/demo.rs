@@ -23,6 +23,9 @@ pub struct DemoArgs {
     /// send it (not needed with --embedded).
     #[arg(long, env = "ANDON_GITHUB_WEBHOOK_SECRET", hide_env_values = true)]
     pub github_webhook_secret: Option<String>,
+    /// Days of delivery history the three history teams get (a quarter by default).
+    #[arg(long, default_value_t = 91)]
+    pub history_days: i64,
 }
 
 /// The pull-request history of one build, as its repository's webhook delivers it. Most
@@ -415,6 +418,11 @@ pub fn run(args: &Args, d: &DemoArgs) -> anyhow::Result<ExitCode> {
     if let Some(release) = gated {
         gates(&admin, &release, &suffix)?;
         crate::demo_changes::run(&admin, &release, &suffix)?;
+    }
+    if let Some(secret) = secret.as_deref()
+        && let Some(history) = crate::demo_history::run(&admin, secret, &suffix, d.history_days)?
+    {
+        crate::demo_telemetry::run(&history)?;
     }
     let info = admin.ledger_info()?;
     let verifier = NoteVerifier::parse(&info.verifier_key)?;

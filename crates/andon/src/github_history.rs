@@ -72,20 +72,35 @@ impl Hook<'_> {
 
     /// A push of `commits` (id, message, author) to `branch`.
     pub fn push(&mut self, branch: &str, commits: &[(&str, &str, &str)]) -> anyhow::Result<()> {
+        let timed: Vec<(&str, &str, &str, jiff::Timestamp)> = commits
+            .iter()
+            .map(|&(id, message, author)| {
+                // Authored between 1 and 48 hours before the demo runs, so lead times are
+                // realistic (the template's date is years old).
+                let hours = 1 + id.bytes().map(i64::from).sum::<i64>() % 48;
+                let at = jiff::Timestamp::now() - jiff::SignedDuration::from_hours(hours);
+                (id, message, author, at)
+            })
+            .collect();
+        self.push_at(branch, &timed)
+    }
+
+    /// A push of commits authored at the given times.
+    pub fn push_at(
+        &mut self,
+        branch: &str,
+        commits: &[(&str, &str, &str, jiff::Timestamp)],
+    ) -> anyhow::Result<()> {
         let mut p = template(PUSH)?;
         let model = p["commits"][0].clone();
         p["ref"] = format!("refs/heads/{branch}").into();
         p["commits"] = commits
             .iter()
-            .map(|(id, message, author)| {
+            .map(|(id, message, author, at)| {
                 let mut c = model.clone();
                 c["id"] = (*id).into();
                 c["message"] = (*message).into();
                 c["author"] = json!({"name": author, "email": format!("{author}@example.com"), "username": author});
-                // Authored between 1 and 48 hours before the demo runs, so lead times are
-                // realistic (the template's date is years old).
-                let hours = 1 + id.bytes().map(i64::from).sum::<i64>() % 48;
-                let at = jiff::Timestamp::now() - jiff::SignedDuration::from_hours(hours);
                 c["timestamp"] = at.to_string().into();
                 c
             })

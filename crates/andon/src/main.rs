@@ -8,6 +8,8 @@ mod change;
 mod cli;
 mod demo;
 mod demo_changes;
+mod demo_history;
+mod demo_telemetry;
 mod gate;
 mod github_history;
 mod keys;

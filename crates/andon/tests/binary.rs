@@ -266,6 +266,8 @@ fn the_demo_runs_against_a_live_server(b: Backend) {
             "demo",
             "--builds",
             "4",
+            "--history-days",
+            "42",
         ])
         .env("ANDON_GITHUB_WEBHOOK_SECRET", WEBHOOK_SECRET)
         .output()
@@ -320,6 +322,34 @@ fn the_demo_runs_against_a_live_server(b: Backend) {
     assert!(commits[1].contains("Merge pull request #102"), "{rfc}");
     assert!(rfc.contains("- Tickets: #102, PAY-42\n"), "{rfc}");
     assert!(!rfc.contains("PAY-41") && !rfc.contains("PAY-43"), "{rfc}");
+    // Six weeks of history for three teams whose delivery differs, and their bands.
+    let row = |team: &str| {
+        text.lines()
+            .find(|l| l.trim_start().starts_with(team))
+            .unwrap_or_else(|| panic!("no metrics row for {team}:\n{text}"))
+            .to_owned()
+    };
+    let checkout = row("team-checkout ");
+    assert!(
+        checkout.contains("/week elite") && checkout.contains(" h elite"),
+        "{checkout}"
+    );
+    assert!(row("team-finance ").contains("/week high"), "{text}");
+    let data = row("team-data ");
+    assert!(
+        !data.contains("/week elite") && !data.contains("/week high"),
+        "{data}"
+    );
+    // Telemetry: each rule's alert, and the suspect deployment.
+    for wanted in [
+        "ALERT high login_failures",
+        "ALERT high unplanned_config_change: security_group.change by mallory",
+        "ALERT medium unscheduled_maintenance",
+        "ALERT high error_spike",
+        "is now marked suspect",
+    ] {
+        assert!(text.contains(wanted), "{wanted} missing:\n{text}");
+    }
     assert!(text.contains("proof of"), "{text}");
     assert!(verify(&[], &server.url, &token).0);
     drop(server_guard(server));
