@@ -182,7 +182,7 @@ pub fn run(
                 .unwrap_or_default()
                 .to_owned();
             deployed += 1;
-            if i % p.fail_every == 0 {
+            if i.is_multiple_of(p.fail_every) {
                 failed += 1;
                 let failed_at = at + SignedDuration::from_mins(20);
                 let restored = failed_at
