@@ -426,3 +426,72 @@ pub struct WaiverRequest {
     /// How long it lasts once approved, in hours.
     pub hours: u32,
 }
+
+/// `POST /v1/access/requests`: break-glass access to an environment.
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+pub struct AccessRequestInput {
+    /// Application.
+    pub application: String,
+    /// Environment.
+    pub environment: String,
+    /// `read` or `write`.
+    pub level: String,
+    /// Why.
+    pub reason: String,
+    /// The ticket it is for.
+    pub ticket: String,
+    /// How long, once approved.
+    pub minutes: u32,
+}
+
+/// A decision on an access request, or a revocation.
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+pub struct AccessDecisionInput {
+    /// A comment.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub comment: Option<String>,
+}
+
+/// `POST /v1/access/accounts`: a persistent production account and its owners.
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+pub struct AccountInput {
+    /// Its name.
+    pub name: String,
+    /// Environment.
+    pub environment: String,
+    /// The application it reaches, if one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub application: Option<String>,
+    /// Who can use it.
+    pub owners: Vec<String>,
+}
+
+/// `POST /v1/access/accounts/{name}/uses`: a use of a persistent account.
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+pub struct AccountUseInput {
+    /// When (RFC 3339); by default, now.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub at: Option<String>,
+    /// Who used it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub actor: Option<String>,
+    /// Who reports it (default: the reporting identity).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub source: Option<String>,
+}
+
+/// `POST /v1/environments/{env}/snapshots`: what runs.
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+pub struct SnapshotInput {
+    /// When only one application's workloads are reported.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub application: Option<String>,
+    /// When it was taken (RFC 3339); by default, now.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub taken_at: Option<String>,
+    /// What produced it (`kubernetes`, `hosts`, `list`).
+    #[serde(default)]
+    pub source: String,
+    /// The workloads.
+    pub workloads: Vec<crate::access::Workload>,
+}

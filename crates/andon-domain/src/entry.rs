@@ -64,6 +64,33 @@ pub enum EntryKind {
     /// A batch of security telemetry events (their digest; the events are stored beside).
     #[serde(rename = "telemetry.batch")]
     TelemetryBatch,
+    /// Break-glass access was requested.
+    #[serde(rename = "access.requested")]
+    AccessRequested,
+    /// A request was approved: the grant starts.
+    #[serde(rename = "access.granted")]
+    AccessGranted,
+    /// A request was rejected.
+    #[serde(rename = "access.rejected")]
+    AccessRejected,
+    /// A grant was revoked early.
+    #[serde(rename = "access.revoked")]
+    AccessRevoked,
+    /// A grant reached its end.
+    #[serde(rename = "access.expired")]
+    AccessExpired,
+    /// A persistent production account was registered.
+    #[serde(rename = "access.account_registered")]
+    AccountRegistered,
+    /// A persistent account was retired.
+    #[serde(rename = "access.account_retired")]
+    AccountRetired,
+    /// A persistent account was used.
+    #[serde(rename = "access.account_used")]
+    AccountUsed,
+    /// An environment reported what runs.
+    #[serde(rename = "environment.snapshot")]
+    EnvironmentSnapshot,
 }
 
 impl EntryKind {
@@ -88,6 +115,15 @@ impl EntryKind {
             EntryKind::DeploymentState => "deployment.state",
             EntryKind::AlertRaised => "alert.raised",
             EntryKind::TelemetryBatch => "telemetry.batch",
+            EntryKind::AccessRequested => "access.requested",
+            EntryKind::AccessGranted => "access.granted",
+            EntryKind::AccessRejected => "access.rejected",
+            EntryKind::AccessRevoked => "access.revoked",
+            EntryKind::AccessExpired => "access.expired",
+            EntryKind::AccountRegistered => "access.account_registered",
+            EntryKind::AccountRetired => "access.account_retired",
+            EntryKind::AccountUsed => "access.account_used",
+            EntryKind::EnvironmentSnapshot => "environment.snapshot",
         }
     }
 }

@@ -5,6 +5,7 @@
 //! no async, no SQL, no HTTP. Everything here is validated at construction, so the rest of
 //! the program never re-checks it.
 
+pub mod access;
 pub mod api;
 pub mod change;
 mod digest;

@@ -14,6 +14,8 @@
 //! Periods are UTC calendar days, ISO weeks (Monday), months and quarters. Pure: the caller
 //! reads the deployments; nothing here reads a clock.
 
+pub mod debt;
+
 use jiff::civil::Date;
 use jiff::tz::TimeZone;
 use jiff::{Timestamp, ToSpan};
@@ -172,13 +174,13 @@ fn median(sorted: &[f64]) -> Option<f64> {
     }
 }
 
-fn date_of(ms: i64) -> Option<Date> {
+pub(crate) fn date_of(ms: i64) -> Option<Date> {
     Timestamp::from_millisecond(ms)
         .ok()
         .map(|t| t.to_zoned_datetime(TimeZone::UTC).date())
 }
 
-fn ms_of(d: Date) -> i64 {
+pub(crate) fn ms_of(d: Date) -> i64 {
     d.to_zoned_datetime(TimeZone::UTC)
         .map(|z| z.timestamp().as_millisecond())
         .unwrap_or(0)
@@ -293,27 +295,21 @@ fn keys(deploys: &[&Deploy], from: Date, to: Date) -> Keys {
 /// The four keys of `deploys` from `from_ms` (inclusive) to `to_ms` (exclusive), per
 /// period: the range is widened to whole periods, and empty periods are listed too.
 pub fn report(deploys: &[Deploy], from_ms: i64, to_ms: i64, period: Period) -> Report {
-    let (Some(first), Some(last)) = (date_of(from_ms), date_of(to_ms.saturating_sub(1))) else {
+    let Some((start, end, spans)) = spans(from_ms, to_ms, period) else {
         return Report {
             period,
             periods: Vec::new(),
             total: Keys::default(),
         };
     };
-    let start = period.start(first);
-    let end = period.next(period.start(last));
-    let mut periods = Vec::new();
-    let mut p = start;
-    while p < end {
-        let q = period.next(p);
-        let (a, b) = (ms_of(p), ms_of(q));
-        let inside: Vec<&Deploy> = deploys.iter().filter(|d| d.at >= a && d.at < b).collect();
-        periods.push(keys(&inside, p, q));
-        if q <= p {
-            break;
-        }
-        p = q;
-    }
+    let periods = spans
+        .into_iter()
+        .map(|(p, q)| {
+            let (a, b) = (ms_of(p), ms_of(q));
+            let inside: Vec<&Deploy> = deploys.iter().filter(|d| d.at >= a && d.at < b).collect();
+            keys(&inside, p, q)
+        })
+        .collect();
     let (a, b) = (ms_of(start), ms_of(end));
     let all: Vec<&Deploy> = deploys.iter().filter(|d| d.at >= a && d.at < b).collect();
     Report {
@@ -321,4 +317,25 @@ pub fn report(deploys: &[Deploy], from_ms: i64, to_ms: i64, period: Period) -> R
         periods,
         total: keys(&all, start, end),
     }
+}
+
+/// The periods covering `[from_ms, to_ms)`, widened to whole periods: the first day, the
+/// day after the last period, and each period's first day and the next period's.
+pub(crate) type Spans = (Date, Date, Vec<(Date, Date)>);
+
+pub(crate) fn spans(from_ms: i64, to_ms: i64, period: Period) -> Option<Spans> {
+    let (first, last) = (date_of(from_ms)?, date_of(to_ms.saturating_sub(1))?);
+    let start = period.start(first);
+    let end = period.next(period.start(last));
+    let mut out = Vec::new();
+    let mut p = start;
+    while p < end {
+        let q = period.next(p);
+        out.push((p, q));
+        if q <= p {
+            break;
+        }
+        p = q;
+    }
+    Some((start, end, out))
 }

@@ -44,12 +44,18 @@ pub struct Config {
     pub notify_url: Option<String>,
     /// The secret signing notification bodies.
     pub notify_secret: Option<String>,
+    /// How notification bodies are shaped.
+    pub notify_format: crate::NotifyFormat,
     /// The first retry's delay; each further one doubles it (at most an hour).
     pub notify_retry_base: std::time::Duration,
     /// Attempts before a notification is given up (it stays in the log).
     pub notify_max_attempts: u32,
     /// The security telemetry rules (docs/telemetry.md).
     pub telemetry_rules: andon_telemetry::Rules,
+    /// The longest break-glass grant, in minutes.
+    pub access_max_minutes: u32,
+    /// The clock access grants and their expiry are judged by.
+    pub clock: crate::Clock,
 }
 
 impl Config {
@@ -68,9 +74,12 @@ impl Config {
             review_check_interval: std::time::Duration::from_secs(60),
             notify_url: None,
             notify_secret: None,
+            notify_format: crate::NotifyFormat::Json,
             notify_retry_base: std::time::Duration::from_secs(2),
             notify_max_attempts: 10,
             telemetry_rules: Default::default(),
+            access_max_minutes: 240,
+            clock: crate::Clock::system(),
         }
     }
 }
@@ -225,6 +234,9 @@ impl App {
                 if let Err(e) = crate::routes::changes::raise_overdue_reviews(&watcher).await {
                     tracing::warn!(error = %e.message, "checking emergency reviews failed");
                 }
+                if let Err(e) = crate::routes::access::record_expiries(&watcher).await {
+                    tracing::warn!(error = %e.message, "recording grant expiries failed");
+                }
             }
         });
         if let Some(url) = app.0.config.notify_url.clone() {
@@ -240,6 +252,11 @@ impl App {
         bundle: andon_policy::Bundle,
     ) -> Result<andon_domain::api::PublishedPolicy, ApiError> {
         crate::routes::gates::publish_bundle(self, actor, bundle).await
+    }
+
+    /// Now, by the configured clock (Unix ms).
+    pub(crate) fn now(&self) -> i64 {
+        self.0.config.clock.now_ms()
     }
 
     /// The store (read access for handlers).

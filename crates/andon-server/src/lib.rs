@@ -7,6 +7,7 @@
 
 mod app;
 mod auth;
+mod clock;
 mod error;
 mod notify;
 mod rfc;
@@ -14,8 +15,9 @@ mod routes;
 mod sequencer;
 
 pub use app::{App, Config, Started};
+pub use clock::Clock;
 pub use error::ApiError;
-pub use notify::{SIGNATURE_HEADER, signature as notification_signature};
+pub use notify::{NotifyFormat, SIGNATURE_HEADER, signature as notification_signature};
 
 use std::future::Future;
 

@@ -5,7 +5,9 @@
 //! every change event is queued once even across restarts, then delivers what is due:
 //! at least once, in ledger order per attempt round. The body carries the fields an ITSM
 //! change record maps (ServiceNow style: number, short description, description, type,
-//! state, risk, assignment group, planned start and end, CI, links).
+//! state, risk, assignment group, planned start and end, CI, links). Access grants,
+//! expiries and revocations (for an access system to act on) and alerts go the same way,
+//! with a generic body; `slack` format sends every event as a Slack message (`text`).
 
 use std::time::Duration;
 
@@ -49,12 +51,90 @@ fn event_of(e: &LedgerEntry) -> Option<(&'static str, String)> {
         "alert.raised" if b["kind"] == "emergency_review_overdue" => {
             Some(("change.review_overdue", s(&b["subject"])?))
         }
+        "alert.raised" => Some(("alert.raised", s(&b["id"])?)),
+        "access.granted" => Some(("access.granted", s(&b["request"])?)),
+        "access.revoked" => Some(("access.revoked", s(&b["request"])?)),
+        "access.expired" => Some(("access.expired", s(&b["request"])?)),
         _ => None,
     }
 }
 
-/// The body sent for an event on a change.
+/// One line saying what happened, for chat.
+fn summary(e: &LedgerEntry, event: &str, id: &str) -> String {
+    let b = &e.body;
+    let s = |v: &Value| v.as_str().unwrap_or("?").to_owned();
+    match event {
+        "alert.raised" => format!(
+            "[{}] {} ({}): {}",
+            s(&b["severity"]),
+            s(&b["kind"]),
+            b["application"].as_str().unwrap_or("-"),
+            s(&b["message"])
+        ),
+        "access.granted" => format!(
+            "{} granted {} {} access to {} in {} until {} ({}, {}: {})",
+            s(&b["approved_by"]),
+            s(&b["grant"]["holder"]),
+            s(&b["grant"]["level"]),
+            s(&b["grant"]["application"]),
+            s(&b["grant"]["environment"]),
+            s(&b["grant"]["expires_at"]),
+            id,
+            s(&b["grant"]["ticket"]),
+            s(&b["grant"]["reason"])
+        ),
+        "access.revoked" | "access.expired" => format!(
+            "{} {} access of {} to {} in {} {} ({id})",
+            if event == "access.revoked" {
+                "revoked:"
+            } else {
+                "expired:"
+            },
+            s(&b["grant"]["level"]),
+            s(&b["grant"]["holder"]),
+            s(&b["grant"]["application"]),
+            s(&b["grant"]["environment"]),
+            if event == "access.revoked" {
+                format!("by {}", s(&b["revoked_by"]))
+            } else {
+                "ended".to_owned()
+            }
+        ),
+        _ => format!("{event} {id}"),
+    }
+}
+
+/// The body sent for an event: the change record for change events, the entry's fact for
+/// access and alert events; in `slack` format, a Slack message.
 async fn body(app: &App, idx: u64, e: &LedgerEntry, event: &str, id: &str) -> Option<Value> {
+    let slack = app.0.config.notify_format == NotifyFormat::Slack;
+    if !event.starts_with("change.") {
+        if slack {
+            return Some(json!({"text": summary(e, event, id)}));
+        }
+        return Some(json!({
+            "event": event,
+            "delivery": format!("andon-{idx}"),
+            "ledger_index": idx,
+            "occurred_at": e.time,
+            "actor": e.actor,
+            "subject": id,
+            "summary": summary(e, event, id),
+            "detail": e.body,
+        }));
+    }
+    let generic = change_body(app, idx, e, event, id).await?;
+    if slack {
+        return Some(json!({"text": format!(
+            "{event} {id}: {}",
+            generic["change"]["short_description"].as_str().unwrap_or("")
+        )}));
+    }
+    Some(generic)
+}
+
+/// The body sent for an event on a change.
+async fn change_body(app: &App, idx: u64, e: &LedgerEntry, event: &str, id: &str) -> Option<Value> {
     let c = app.store().change(id).await.ok()??;
     let rfc = crate::routes::changes::rfc_document(app, &c).await.ok()?;
     let state = match event {
@@ -96,6 +176,16 @@ async fn body(app: &App, idx: u64, e: &LedgerEntry, event: &str, id: &str) -> Op
         },
         "detail": e.body,
     }))
+}
+
+/// How notification bodies are shaped.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum NotifyFormat {
+    /// Andon's JSON bodies (a change record for change events).
+    #[default]
+    Json,
+    /// A Slack incoming-webhook message: `{"text": ...}`.
+    Slack,
 }
 
 /// Reads new ledger entries and queues their events.

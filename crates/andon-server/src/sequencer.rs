@@ -550,6 +550,7 @@ async fn check_admin(
                 )));
             }
         }
+        Effect::Access(e) => check_access(store, e, claimed).await?,
         Effect::Change(_)
         | Effect::Token { .. }
         | Effect::Evidence { .. }
@@ -558,6 +559,59 @@ async fn check_admin(
         | Effect::Decision { .. }
         | Effect::WaiverRequested { .. }
         | Effect::Telemetry(_) => {}
+    }
+    Ok(())
+}
+
+/// Refuses access facts that collide with what exists: an account name taken, a request
+/// decided, revoked or expired twice.
+async fn check_access(
+    store: &Store,
+    effect: &andon_store::AccessEffect,
+    claimed: &mut HashSet<String>,
+) -> Result<(), ApiError> {
+    use andon_store::AccessEffect as A;
+    match effect {
+        A::AccountRegistered(a) => {
+            if !claimed.insert(format!("account:{}", a.name))
+                || store.standing_account(&a.name).await?.is_some()
+            {
+                return Err(ApiError::conflict(format!(
+                    "account {} is already registered",
+                    a.name
+                )));
+            }
+        }
+        A::Decided { id, .. } => {
+            let decided = store
+                .access_request(id)
+                .await?
+                .is_some_and(|r| r.status != andon_domain::access::AccessStatus::Pending);
+            if !claimed.insert(format!("access-decision:{id}")) || decided {
+                return Err(ApiError::conflict(format!("{id} is already decided")));
+            }
+        }
+        A::Revoked { id, .. } => {
+            let revoked = store
+                .access_request(id)
+                .await?
+                .is_some_and(|r| r.revoked_at.is_some());
+            if !claimed.insert(format!("access-revocation:{id}")) || revoked {
+                return Err(ApiError::conflict(format!("{id} is already revoked")));
+            }
+        }
+        A::Expired { id } => {
+            let recorded = store
+                .access_request(id)
+                .await?
+                .is_some_and(|r| r.expired_index.is_some());
+            if !claimed.insert(format!("access-expiry:{id}")) || recorded {
+                return Err(ApiError::conflict(format!(
+                    "the expiry of {id} is already recorded"
+                )));
+            }
+        }
+        A::Requested(_) | A::AccountRetired { .. } | A::AccountUsed(_) | A::Snapshot(_) => {}
     }
     Ok(())
 }

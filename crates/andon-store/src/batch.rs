@@ -165,6 +165,8 @@ pub enum Effect {
     },
     /// Deployments, change records, approvals, alerts.
     Change(crate::changes::ChangeEffect),
+    /// Break-glass access, standing accounts, runtime snapshots.
+    Access(crate::access::AccessEffect),
     /// A batch of telemetry events, stored in order (`seq` from 0).
     Telemetry(std::sync::Arc<Vec<andon_telemetry::Event>>),
 }
@@ -332,6 +334,7 @@ impl Store {
         );
         let mut approvals = Vec::new();
         let mut change_effects = Vec::new();
+        let mut access_effects = Vec::new();
         let mut telemetry = Rows::new(
             "INSERT INTO telemetry_events (ledger_idx, seq, kind, at, source, application, environment, actor, count, status_4xx, status_5xx, deployment, detail)",
             13,
@@ -435,6 +438,7 @@ impl Store {
                 ]),
                 Effect::KeyRevoked { keyid } => revoked.push((keyid.clone(), a.time_ms)),
                 Effect::Change(e) => change_effects.push((idx, a.time_ms, e)),
+                Effect::Access(e) => access_effects.push((idx, e)),
                 Effect::Telemetry(events) => {
                     for (seq, e) in events.iter().enumerate() {
                         if e.kind.is_login() || e.kind == andon_telemetry::EventKind::HttpRequests {
@@ -620,6 +624,9 @@ impl Store {
         }
         for (idx, at, e) in change_effects {
             crate::changes::apply(&mut tx, idx, at, e).await?;
+        }
+        for (idx, e) in access_effects {
+            crate::access::apply(&mut tx, idx, e).await?;
         }
         for (keyid, at) in revoked {
             sqlx::query(

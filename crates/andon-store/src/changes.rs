@@ -770,6 +770,33 @@ impl Store {
         .op("finding the latest decision")
     }
 
+    /// The current deployment of each application in an environment (its latest recorded
+    /// one), or of one application.
+    pub async fn current_deployments(
+        &self,
+        environment: &str,
+        application: Option<&str>,
+    ) -> Result<Vec<Deployment>, StoreError> {
+        let only = if application.is_some() {
+            " AND application = $2"
+        } else {
+            ""
+        };
+        let mut q = sqlx::query(sqlx::AssertSqlSafe(format!(
+            "{DEPLOYMENT_SELECT} WHERE ledger_idx IN (SELECT MAX(ledger_idx) FROM deployments WHERE environment = $1{only} GROUP BY application) ORDER BY application"
+        )))
+        .bind(environment.to_owned());
+        if let Some(a) = application {
+            q = q.bind(a.to_owned());
+        }
+        q.fetch_all(&self.pool)
+            .await
+            .op("reading current deployments")?
+            .iter()
+            .map(deployment_row)
+            .collect()
+    }
+
     /// Deployments of an application to an environment deployed from `from` to `to`, both
     /// included, oldest first.
     pub async fn deployments_between(

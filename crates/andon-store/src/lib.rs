@@ -8,6 +8,7 @@
 //! This crate owns rows and transactions. It does not decide what is valid (that is the
 //! domain's and the server's job) and it does not compute Merkle hashes (the ledger's).
 
+mod access;
 mod batch;
 mod changes;
 mod error;
@@ -20,6 +21,7 @@ mod scm;
 mod store;
 mod telemetry;
 
+pub use access::{AccessEffect, DebtRow};
 pub use batch::{Append, Batch, Effect};
 pub use changes::{ChangeEffect, MetricDeployment};
 pub use error::StoreError;

@@ -17,6 +17,7 @@ const SQLITE: &[(i64, &str)] = &[
     (4, include_str!("../migrations/sqlite/0004_gates.sql")),
     (5, include_str!("../migrations/sqlite/0005_changes.sql")),
     (6, include_str!("../migrations/sqlite/0006_telemetry.sql")),
+    (7, include_str!("../migrations/sqlite/0007_access.sql")),
 ];
 const POSTGRES: &[(i64, &str)] = &[
     (
@@ -34,6 +35,7 @@ const POSTGRES: &[(i64, &str)] = &[
     (4, include_str!("../migrations/postgres/0004_gates.sql")),
     (5, include_str!("../migrations/postgres/0005_changes.sql")),
     (6, include_str!("../migrations/postgres/0006_telemetry.sql")),
+    (7, include_str!("../migrations/postgres/0007_access.sql")),
 ];
 
 pub(crate) async fn run(pool: &AnyPool, backend: Backend) -> Result<(), StoreError> {

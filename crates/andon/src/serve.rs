@@ -56,6 +56,13 @@ pub struct ServeArgs {
     /// it leaves out keep their defaults.
     #[arg(long, env = "ANDON_TELEMETRY_RULES")]
     pub telemetry_rules: Option<PathBuf>,
+    /// Notification bodies: `json` (Andon's documents) or `slack` (a Slack incoming
+    /// webhook's `{"text": ...}`).
+    #[arg(long, env = "ANDON_NOTIFY_FORMAT", default_value = "json", value_parser = ["json", "slack"])]
+    pub notify_format: String,
+    /// The longest break-glass grant, in minutes.
+    #[arg(long, env = "ANDON_ACCESS_MAX_MINUTES", default_value_t = 240)]
+    pub access_max_minutes: u32,
 }
 
 /// The policy bundles under `dir`: itself if it holds Rego files, else each subdirectory
@@ -108,6 +115,12 @@ pub fn run(a: &ServeArgs) -> anyhow::Result<ExitCode> {
     config.gitlab_webhook_token = a.gitlab_webhook_token.clone();
     config.notify_url = a.notify_url.clone();
     config.notify_secret = a.notify_secret.clone();
+    config.notify_format = if a.notify_format == "slack" {
+        andon_server::NotifyFormat::Slack
+    } else {
+        andon_server::NotifyFormat::Json
+    };
+    config.access_max_minutes = a.access_max_minutes;
     if let Some(path) = &a.telemetry_rules {
         let text =
             std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;

@@ -39,7 +39,7 @@ pub(crate) fn random_id(prefix: &str) -> Result<String, ApiError> {
     Ok(format!("{prefix}-{}", hex::encode(raw)))
 }
 
-fn parse_time(s: Option<&str>, what: &str) -> Result<i64, ApiError> {
+pub(crate) fn parse_time(s: Option<&str>, what: &str) -> Result<i64, ApiError> {
     match s {
         None => Ok(jiff::Timestamp::now().as_millisecond()),
         Some(t) => t
@@ -51,7 +51,7 @@ fn parse_time(s: Option<&str>, what: &str) -> Result<i64, ApiError> {
     }
 }
 
-fn check_text(s: &str, what: &str) -> Result<(), ApiError> {
+pub(crate) fn check_text(s: &str, what: &str) -> Result<(), ApiError> {
     if s.len() > MAX_TEXT {
         return Err(ApiError::bad_request(
             "invalid_text",
@@ -577,6 +577,19 @@ pub(crate) async fn record_deployment(
     } else {
         None
     };
+    // Who could have done it by hand: the grants active in the environment then.
+    let held = match &bypass_reason {
+        Some(_) if production => {
+            let grants = store
+                .grants_during(&req.environment, deployed_at, deployed_at)
+                .await?;
+            format!(
+                "; {}",
+                crate::routes::environments::grants_sentence(&grants)
+            )
+        }
+        _ => String::new(),
+    };
     let alert = match &bypass_reason {
         Some(why) => Some(Alert {
             id: random_id("A")?,
@@ -587,7 +600,7 @@ pub(crate) async fn record_deployment(
             environment: Some(req.environment.clone()),
             subject: id.clone(),
             message: format!(
-                "{} deployed {} to {} but {why}",
+                "{} deployed {} to {} but {why}{held}",
                 caller.name, req.artifact, req.environment
             ),
             created_at: 0,

@@ -1,7 +1,9 @@
 //! The router: one module per route family.
 
+pub(crate) mod access;
 mod admin;
 pub(crate) mod changes;
+pub(crate) mod environments;
 pub(crate) mod evidence;
 pub(crate) mod gates;
 mod ledger;
@@ -78,6 +80,34 @@ pub(crate) fn router(app: App) -> Router {
             post(telemetry::ingest).get(telemetry::search),
         )
         .route("/v1/telemetry/rules", get(telemetry::rules))
+        .route(
+            "/v1/access/requests",
+            post(access::request).get(access::list),
+        )
+        .route("/v1/access/requests/{id}", get(access::show))
+        .route("/v1/access/requests/{id}/approve", post(access::approve))
+        .route("/v1/access/requests/{id}/reject", post(access::reject))
+        .route("/v1/access/requests/{id}/revoke", post(access::revoke))
+        .route("/v1/access/grants", get(access::grants))
+        .route("/v1/access/check", post(access::check))
+        .route(
+            "/v1/access/accounts",
+            post(access::register_account).get(access::accounts),
+        )
+        .route(
+            "/v1/access/accounts/{name}/uses",
+            post(access::account_used),
+        )
+        .route(
+            "/v1/access/accounts/{name}/retire",
+            post(access::retire_account),
+        )
+        .route("/v1/access/standing", get(access::standing))
+        .route("/v1/access/debt", get(access::debt))
+        .route(
+            "/v1/environments/{env}/snapshots",
+            post(environments::report).get(environments::snapshots),
+        )
         .route("/v1/alerts/check", post(changes::check_alerts))
         .route("/v1/notifications", get(changes::notifications))
         .route("/webhooks/github", post(webhooks::github))
