@@ -74,6 +74,12 @@ pub enum Command {
     Change(crate::change::ChangeCmd),
     /// DORA's four keys per period, with their bands, for an application or a team.
     Metrics(crate::change::MetricsArgs),
+    /// Production access: break-glass requests and grants, standing accounts, access debt.
+    #[command(subcommand)]
+    Access(crate::access::AccessCmd),
+    /// Environments: report what runs (drift against what was deployed).
+    #[command(subcommand)]
+    Env(crate::access::EnvCmd),
     /// Security telemetry: send events, search them, show the rules.
     #[command(subcommand)]
     Telemetry(crate::telemetry::TelemetryCmd),
@@ -329,6 +335,8 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         Command::Change(c) => crate::change::change(&args, c, out),
         Command::Metrics(m) => crate::change::metrics(&args, m, out),
         Command::Telemetry(t) => crate::telemetry::run(&args, t, out),
+        Command::Access(a) => crate::access::run(&args, a, out),
+        Command::Env(e) => crate::access::env(&args, e, out),
         Command::Alerts { check } => crate::change::alerts(&args, *check, out),
         Command::Verify(v) => crate::verify::run(&args, v, out),
         Command::Demo(d) => crate::demo::run(&args, d),

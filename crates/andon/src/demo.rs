@@ -423,6 +423,7 @@ pub fn run(args: &Args, d: &DemoArgs) -> anyhow::Result<ExitCode> {
         && let Some(history) = crate::demo_history::run(&admin, secret, &suffix, d.history_days)?
     {
         crate::demo_telemetry::run(&history)?;
+        crate::demo_access::run(&admin, &history, &suffix)?;
     }
     let info = admin.ledger_info()?;
     let verifier = NoteVerifier::parse(&info.verifier_key)?;

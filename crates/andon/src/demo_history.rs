@@ -83,6 +83,8 @@ pub struct History {
     pub ci: Client,
     /// Its last production deployment's id.
     pub last_deployment: String,
+    /// The artifact that deployment runs.
+    pub last_artifact: String,
     /// When that deployment ran.
     pub last_at: Timestamp,
 }
@@ -168,6 +170,7 @@ pub fn run(
                 "a history release was denied: {:?}",
                 decision.decision.controls
             );
+            let artifact_ref = artifact.clone();
             let d = ci.record_deployment(&DeploymentRequest {
                 application: name.clone(),
                 artifact,
@@ -200,22 +203,23 @@ pub fn run(
                     )?;
                 }
             }
-            last = Some((id, at));
+            last = Some((id, at, artifact_ref));
             at += SignedDuration::from_secs_f64(
                 p.every_hours as f64 * 3600.0 * (1.0 + 0.2 * jitter(&format!("{label}-next"))),
             );
         }
         println!(
-            "    {name} ({}): {deployed} production deployments, each pushed, built with provenance, gated; {failed} failed and were restored",
+            "    {name} ({}): {deployed} production deployments, each pushed, built with provenance, gated; {failed} of them failed and were restored",
             p.team
         );
         if history.is_none()
-            && let Some((id, at)) = last
+            && let Some((id, at, artifact)) = last
         {
             history = Some(History {
                 app: name.clone(),
                 ci: ci.clone(),
                 last_deployment: id,
+                last_artifact: artifact,
                 last_at: at,
             });
         }

@@ -1,5 +1,6 @@
 //! `andon`: the one binary. `serve` runs the server; every other verb is a client of it.
 
+mod access;
 mod attest;
 mod bench;
 mod bench_gate;
@@ -7,6 +8,7 @@ mod bench_telemetry;
 mod change;
 mod cli;
 mod demo;
+mod demo_access;
 mod demo_changes;
 mod demo_history;
 mod demo_telemetry;

@@ -169,6 +169,13 @@ pub(crate) async fn report(
         } else {
             &writers
         };
+        let when = match &previous {
+            Some(p) => format!(
+                "between the previous snapshot ({}) and this one",
+                rfc3339(Some(p.taken_at)).unwrap_or_default()
+            ),
+            None => "when it was first seen".to_owned(),
+        };
         alerts.push(Alert {
             id: random_id("A")?,
             ledger_index: 0,
@@ -178,12 +185,10 @@ pub(crate) async fn report(
             environment: Some(environment.clone()),
             subject,
             message: format!(
-                "{} runs {digest}, which no allowed deployment put in {environment} (seen {}, reported by {}); between {} and {}, {}",
+                "{} runs {digest}, which no allowed deployment put in {environment} (seen {}, reported by {}); {when}, {}",
                 names.join(", "),
                 rfc3339(Some(taken_at)).unwrap_or_default(),
                 caller.name,
-                rfc3339(Some(since)).unwrap_or_default(),
-                rfc3339(Some(taken_at)).unwrap_or_default(),
                 grants_sentence(held)
             ),
             created_at: 0,
