@@ -709,6 +709,32 @@ impl Client {
         self.get(&format!("/v1/environments/{environment}/snapshots"), &[])
     }
 
+    /// Alerts matching `state`, `kind`, `application`, `severity`, `limit`, newest first.
+    pub fn alerts_where(
+        &self,
+        query: &[(&str, String)],
+    ) -> Result<Vec<andon_domain::change::Alert>, ClientError> {
+        self.get("/v1/alerts", query)
+    }
+
+    /// One alert, with what happened to it.
+    pub fn alert(&self, id: &str) -> Result<andon_domain::change::Alert, ClientError> {
+        self.get(&format!("/v1/alerts/{id}"), &[])
+    }
+
+    /// Acknowledges (`acknowledge`) or resolves (`resolve`) an alert.
+    pub fn alert_action(
+        &self,
+        id: &str,
+        verb: &str,
+        note: Option<&str>,
+    ) -> Result<andon_domain::change::Alert, ClientError> {
+        self.post_json(
+            &format!("/v1/alerts/{id}/{verb}"),
+            &serde_json::json!({ "note": note }),
+        )
+    }
+
     /// Alerts, newest first.
     pub fn alerts(&self) -> Result<Vec<andon_domain::change::Alert>, ClientError> {
         self.get("/v1/alerts", &[])

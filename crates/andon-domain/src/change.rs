@@ -302,8 +302,9 @@ pub struct DeploymentEvent {
     pub actor: String,
 }
 
-/// Something a person should look at.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+/// Something a person should look at. Every source raises the same model: gate bypasses,
+/// overdue emergency reviews, telemetry rules, drift, access debt.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct Alert {
     /// `A-<hex>`.
     pub id: String,
@@ -324,7 +325,45 @@ pub struct Alert {
     pub subject: String,
     /// What happened, in a sentence.
     pub message: String,
-    /// When (Unix ms).
+    /// When it was raised, which is when it was first seen (Unix ms).
     #[serde(default)]
     pub created_at: i64,
+    /// Where the evidence is: API paths (a deployment, a snapshot, a telemetry batch, a
+    /// grant).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub links: Vec<String>,
+    /// `open`, `acknowledged` or `resolved` (filled by reads).
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub state: String,
+    /// When it was last seen again, if it was.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_seen_at: Option<i64>,
+    /// Who acknowledged it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub acknowledged_by: Option<String>,
+    /// When.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub acknowledged_at: Option<i64>,
+    /// Who resolved it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub resolved_by: Option<String>,
+    /// When.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub resolved_at: Option<i64>,
+}
+
+/// Something that happened to an alert after it was raised.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct AlertUpdate {
+    /// The alert.
+    pub alert: String,
+    /// `acknowledged`, `resolved` or `seen`.
+    pub action: String,
+    /// Who.
+    pub actor: String,
+    /// When (Unix ms).
+    pub at: i64,
+    /// A note.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
 }

@@ -91,6 +91,9 @@ pub enum EntryKind {
     /// An environment reported what runs.
     #[serde(rename = "environment.snapshot")]
     EnvironmentSnapshot,
+    /// An alert was acknowledged, resolved, or seen again.
+    #[serde(rename = "alert.updated")]
+    AlertUpdated,
 }
 
 impl EntryKind {
@@ -124,6 +127,7 @@ impl EntryKind {
             EntryKind::AccountRetired => "access.account_retired",
             EntryKind::AccountUsed => "access.account_used",
             EntryKind::EnvironmentSnapshot => "environment.snapshot",
+            EntryKind::AlertUpdated => "alert.updated",
         }
     }
 }

@@ -33,7 +33,19 @@ pub fn signature(secret: &str, body: &[u8]) -> String {
     format!("sha256={}", hex::encode(mac.finalize().into_bytes()))
 }
 
-/// The event an entry makes, if any: (event, subject change or alert id).
+/// The events an entry makes: (event, subject change, alert or request id). A deployment
+/// that bypassed the gate makes two: the change deployed, and its alert.
+fn events_of(e: &LedgerEntry) -> Vec<(&'static str, String)> {
+    let mut out: Vec<(&'static str, String)> = event_of(e).into_iter().collect();
+    if e.kind.as_str() == "deployment.recorded"
+        && let Some(id) = e.body["alert"]["id"].as_str()
+    {
+        out.push(("alert.raised", id.to_owned()));
+    }
+    out
+}
+
+/// The main event an entry makes, if any.
 fn event_of(e: &LedgerEntry) -> Option<(&'static str, String)> {
     let b = &e.body;
     let s = |v: &Value| v.as_str().map(str::to_owned);
@@ -64,13 +76,21 @@ fn summary(e: &LedgerEntry, event: &str, id: &str) -> String {
     let b = &e.body;
     let s = |v: &Value| v.as_str().unwrap_or("?").to_owned();
     match event {
-        "alert.raised" => format!(
-            "[{}] {} ({}): {}",
-            s(&b["severity"]),
-            s(&b["kind"]),
-            b["application"].as_str().unwrap_or("-"),
-            s(&b["message"])
-        ),
+        "alert.raised" => {
+            // A gate bypass carries its alert inside the deployment entry.
+            let a = if b["alert"].is_object() {
+                &b["alert"]
+            } else {
+                b
+            };
+            format!(
+                "[{}] {} ({}): {}",
+                s(&a["severity"]),
+                s(&a["kind"]),
+                a["application"].as_str().unwrap_or("-"),
+                s(&a["message"])
+            )
+        }
         "access.granted" => format!(
             "{} granted {} {} access to {} in {} until {} ({}, {}: {})",
             s(&b["approved_by"]),
@@ -202,10 +222,10 @@ async fn enqueue(app: &App) -> Result<(), andon_store::StoreError> {
             let Ok(e) = serde_json::from_slice::<LedgerEntry>(bytes) else {
                 continue;
             };
-            if let Some((event, id)) = event_of(&e)
-                && let Some(b) = body(app, *idx, &e, event, &id).await
-            {
-                queued.push((*idx, event.to_owned(), id, b.to_string()));
+            for (event, id) in events_of(&e) {
+                if let Some(b) = body(app, *idx, &e, event, &id).await {
+                    queued.push((*idx, event.to_owned(), id, b.to_string()));
+                }
             }
         }
         store
@@ -302,7 +322,7 @@ async fn deliver(app: &App, agent: &ureq::Agent, url: &str) -> Result<(), andon_
             );
         }
         app.store()
-            .notification_attempted(n.ledger_index, &attempt)
+            .notification_attempted(n.ledger_index, &n.event, &attempt)
             .await?;
     }
     Ok(())

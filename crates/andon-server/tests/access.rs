@@ -339,6 +339,18 @@ fn standing_accounts_and_access_debt_add_up_exactly(b: Backend) {
         404
     );
 
+    // The debt rose in the week of 2 November (once alerted), and fell the week after.
+    let rising: Vec<_> = h
+        .admin
+        .alerts()
+        .expect("alerts")
+        .into_iter()
+        .filter(|a| a.kind == "access_debt_rising")
+        .collect();
+    assert_eq!(rising.len(), 1, "{rising:?}");
+    assert_eq!(rising[0].subject, "pay:2026-11-02");
+    assert_eq!(rising[0].application.as_deref(), Some("pay"));
+
     // Retiring an account takes its owners off the standing list.
     assert!(
         h.admin
@@ -457,10 +469,60 @@ fn what_runs_is_compared_with_what_was_deployed(b: Backend) {
             .any(|a| a["subject"] == format!("staging:{}", Sha256Digest::of(b"unknown"))),
         "{r:#}"
     );
-    // Still running at the next snapshot: already alerted.
+    let alert_id = alerts
+        .iter()
+        .find(|a| a["subject"] == format!("staging:{}", Sha256Digest::of(b"unknown")))
+        .and_then(|a| a["id"].as_str())
+        .expect("alert id")
+        .to_owned();
+    let links = h.admin.alert(&alert_id).expect("alert").links;
+    assert!(
+        links.contains(&format!("/v1/access/requests/{ar}")),
+        "{links:?}"
+    );
+    // Still running at the next snapshot: the same alert, seen again.
     clock.advance(5 * MINUTE);
     let r = snapshot(&[&artifact, &unknown, &rogue]);
     assert_eq!(r["alerts"], Value::Array(vec![]), "{r:#}");
+    let seen = h.admin.alert(&alert_id).expect("alert");
+    assert_eq!(seen.last_seen_at, Some(clock.now_ms()));
+    assert_eq!(seen.state, "open");
+    // People acknowledge and resolve it; each once; auditors cannot.
+    let carol = person(h, "carol", "auditor");
+    assert_eq!(
+        err(carol.alert_action(&alert_id, "acknowledge", None)).0,
+        403
+    );
+    let a = bob
+        .alert_action(&alert_id, "acknowledge", Some("looking"))
+        .expect("acknowledged");
+    assert_eq!(
+        (a.state.as_str(), a.acknowledged_by.as_deref()),
+        ("acknowledged", Some("bob"))
+    );
+    assert_eq!(err(bob.alert_action(&alert_id, "acknowledge", None)).0, 409);
+    let a = bob
+        .alert_action(
+            &alert_id,
+            "resolve",
+            Some("alice's hotfix, redeployed through the pipeline"),
+        )
+        .expect("resolved");
+    assert_eq!(
+        (a.state.as_str(), a.resolved_by.as_deref()),
+        ("resolved", Some("bob"))
+    );
+    assert_eq!(err(bob.alert_action(&alert_id, "resolve", None)).0, 409);
+    assert_eq!(err(bob.alert_action("A-nope", "resolve", None)).0, 404);
+    let resolved = h
+        .admin
+        .alerts_where(&[("state", "resolved".to_owned())])
+        .expect("alerts");
+    assert_eq!(resolved.len(), 1);
+    assert_eq!(
+        err(h.admin.alerts_where(&[("state", "gone".to_owned())])),
+        (400, "invalid_state".into())
+    );
     // The deployed artifact stops running: a missing deployment.
     let r = snapshot(&[&unknown]);
     let alerts = r["alerts"].as_array().expect("alerts");
@@ -517,7 +579,89 @@ fn what_runs_is_compared_with_what_was_deployed(b: Backend) {
     );
 }
 
+fn grants_and_alerts_reach_chat_as_slack_messages(b: Backend) {
+    let (url, got) = common::receiver();
+    let h = Harness::start_configured(b, |c| {
+        c.notify_url = Some(url.clone());
+        c.notify_format = andon_server::NotifyFormat::Slack;
+        c.notify_retry_base = std::time::Duration::from_millis(100);
+    });
+    h.admin.create_application("pay", "team").expect("app");
+    let alice = person(&h, "alice", "approver");
+    let bob = person(&h, "bob", "approver");
+    let ar = id(&ask(&alice, "production", "write", 60));
+    bob.decide_access(&ar, "approve", None).expect("approved");
+    alice.decide_access(&ar, "revoke", None).expect("revoked");
+    // A gate bypass: an alert.
+    h.admin
+        .record_deployment(&DeploymentRequest {
+            application: "pay".into(),
+            artifact: format!("registry.example.com/pay@{}", Sha256Digest::of(b"x")),
+            environment: "production".into(),
+            ..Default::default()
+        })
+        .expect("recorded");
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    let texts = loop {
+        let texts: Vec<(String, String)> = got
+            .lock()
+            .expect("lock")
+            .iter()
+            .map(|(headers, body)| {
+                let v: Value = serde_json::from_slice(body).expect("json");
+                let event = headers
+                    .iter()
+                    .find(|(k, _)| k == "x-andon-event")
+                    .map(|(_, v)| v.clone())
+                    .unwrap_or_default();
+                (event, v["text"].as_str().unwrap_or("").to_owned())
+            })
+            .collect();
+        let has = |e: &str| texts.iter().any(|(x, _)| x == e);
+        let bypass = texts.iter().any(|(_, t)| t.contains("gate_bypass"));
+        if has("access.granted") && has("access.revoked") && bypass {
+            break texts;
+        }
+        assert!(std::time::Instant::now() < deadline, "{texts:?}");
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    };
+    let text = |e: &str| {
+        texts
+            .iter()
+            .find(|(x, _)| x == e)
+            .map(|(_, t)| t.clone())
+            .expect("event")
+    };
+    let granted = text("access.granted");
+    assert!(
+        granted.starts_with("bob granted alice write access to pay in production until")
+            && granted.contains("INC-311"),
+        "{granted}"
+    );
+    assert!(text("access.revoked").contains("by alice"), "{texts:?}");
+    let alerts: Vec<&String> = texts
+        .iter()
+        .filter(|(e, _)| e == "alert.raised")
+        .map(|(_, t)| t)
+        .collect();
+    assert!(
+        alerts
+            .iter()
+            .any(|t| t.starts_with("[high] gate_bypass (pay): ")),
+        "{alerts:?}"
+    );
+    // The write grant took pay's access debt from 0 to 5 this week.
+    assert!(
+        alerts
+            .iter()
+            .any(|t| t.starts_with("[medium] access_debt_rising (pay)")
+                && t.contains("is 5 points, up from 0")),
+        "{alerts:?}"
+    );
+}
+
 both_backends!(
+    grants_and_alerts_reach_chat_as_slack_messages,
     a_break_glass_grant_starts_on_approval_and_ends_by_itself,
     standing_accounts_and_access_debt_add_up_exactly,
     what_runs_is_compared_with_what_was_deployed

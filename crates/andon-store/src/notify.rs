@@ -136,10 +136,15 @@ impl Store {
     }
 
     /// Records an attempt.
-    pub async fn notification_attempted(&self, idx: u64, a: &Attempt) -> Result<(), StoreError> {
+    pub async fn notification_attempted(
+        &self,
+        idx: u64,
+        event: &str,
+        a: &Attempt,
+    ) -> Result<(), StoreError> {
         sqlx::query(
             "UPDATE notifications SET attempts = attempts + 1, last_status = $1, last_error = $2, \
-             delivered_at = $3, next_attempt_at = $4, gave_up = $5 WHERE ledger_idx = $6",
+             delivered_at = $3, next_attempt_at = $4, gave_up = $5 WHERE ledger_idx = $6 AND event = $7",
         )
         .bind(a.status.map(i64::from))
         .bind(a.error.clone())
@@ -147,6 +152,7 @@ impl Store {
         .bind(a.retry_at)
         .bind(i64::from(a.give_up))
         .bind(idx as i64)
+        .bind(event.to_owned())
         .execute(&self.pool)
         .await
         .op("recording a delivery attempt")?;

@@ -222,7 +222,69 @@ pub fn change(args: &Args, cmd: &ChangeCmd, out: Output) -> anyhow::Result<ExitC
 }
 
 /// Runs `andon alerts`.
-pub fn alerts(args: &Args, check: bool, out: Output) -> anyhow::Result<ExitCode> {
+/// `andon alert`.
+#[derive(clap::Subcommand, Debug)]
+pub enum AlertCmd {
+    /// Someone is on it.
+    Ack {
+        /// The alert (A-...).
+        id: String,
+        /// A note.
+        #[arg(long)]
+        note: Option<String>,
+    },
+    /// Dealt with.
+    Resolve {
+        /// The alert (A-...).
+        id: String,
+        /// A note: what was done.
+        #[arg(long)]
+        note: Option<String>,
+    },
+    /// One alert, with its evidence links and what happened to it.
+    Show {
+        /// The alert (A-...).
+        id: String,
+    },
+}
+
+/// `andon alert`.
+pub fn alert(args: &Args, cmd: &AlertCmd, out: Output) -> anyhow::Result<ExitCode> {
+    let c = client(args);
+    let a = match cmd {
+        AlertCmd::Ack { id, note } => c.alert_action(id, "acknowledge", note.as_deref())?,
+        AlertCmd::Resolve { id, note } => c.alert_action(id, "resolve", note.as_deref())?,
+        AlertCmd::Show { id } => c.alert(id)?,
+    };
+    emit(out, &a, |a| {
+        println!(
+            "{} {} {} {} ({})",
+            a.id, a.severity, a.kind, a.subject, a.state
+        );
+        println!("  {}", a.message);
+        println!("  raised {}", time(Some(a.created_at)));
+        if let Some(t) = a.last_seen_at {
+            println!("  last seen {}", time(Some(t)));
+        }
+        if let Some(by) = &a.acknowledged_by {
+            println!("  acknowledged by {by} at {}", time(a.acknowledged_at));
+        }
+        if let Some(by) = &a.resolved_by {
+            println!("  resolved by {by} at {}", time(a.resolved_at));
+        }
+        for l in &a.links {
+            println!("  see {l}");
+        }
+    })?;
+    Ok(ExitCode::SUCCESS)
+}
+
+pub fn alerts(
+    args: &Args,
+    check: bool,
+    query: &[(&str, String)],
+    out: Output,
+) -> anyhow::Result<ExitCode> {
     let c = client(args);
     if check {
         let raised = c.check_alerts()?;
@@ -230,12 +292,14 @@ pub fn alerts(args: &Args, check: bool, out: Output) -> anyhow::Result<ExitCode>
             println!("{raised} overdue emergency reviews alerted");
         }
     }
-    let list = c.alerts()?;
+    let list = c.alerts_where(query)?;
     emit(out, &list, |l| {
         for a in l {
             println!(
-                "{}\t{}\t{}\t{}\t{}",
+                "{}\t{}\t{}\t{}\t{}\t{}\t{}",
                 time(Some(a.created_at)),
+                a.id,
+                a.state,
                 a.severity,
                 a.kind,
                 a.subject,

@@ -88,7 +88,19 @@ pub enum Command {
         /// First look for overdue emergency reviews now (admin).
         #[arg(long)]
         check: bool,
+        /// Only open, acknowledged or resolved ones.
+        #[arg(long)]
+        state: Option<String>,
+        /// Only this kind (gate_bypass, unauthorized_change, error_spike, ...).
+        #[arg(long)]
+        kind: Option<String>,
+        /// Only this application's.
+        #[arg(long)]
+        app: Option<String>,
     },
+    /// Acknowledge or resolve an alert.
+    #[command(subcommand)]
+    Alert(crate::change::AlertCmd),
     /// Follow a commit or an artifact back to its pull requests, reviews, tickets and
     /// deployments.
     Trace(crate::trace::TraceArgs),
@@ -337,7 +349,21 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         Command::Telemetry(t) => crate::telemetry::run(&args, t, out),
         Command::Access(a) => crate::access::run(&args, a, out),
         Command::Env(e) => crate::access::env(&args, e, out),
-        Command::Alerts { check } => crate::change::alerts(&args, *check, out),
+        Command::Alerts {
+            check,
+            state,
+            kind,
+            app,
+        } => {
+            let mut q = Vec::new();
+            for (k, v) in [("state", state), ("kind", kind), ("application", app)] {
+                if let Some(v) = v {
+                    q.push((k, v.clone()));
+                }
+            }
+            crate::change::alerts(&args, *check, &q, out)
+        }
+        Command::Alert(a) => crate::change::alert(&args, a, out),
         Command::Verify(v) => crate::verify::run(&args, v, out),
         Command::Demo(d) => crate::demo::run(&args, d),
         Command::Bench(b) => crate::bench::run(&args, b),

@@ -604,6 +604,8 @@ pub(crate) async fn record_deployment(
                 caller.name, req.artifact, req.environment
             ),
             created_at: 0,
+            links: vec![format!("/v1/deployments/{id}")],
+            ..Default::default()
         }),
         None => None,
     };
@@ -885,16 +887,6 @@ pub(crate) async fn deployments(
     ))
 }
 
-/// `GET /v1/alerts`.
-pub(crate) async fn alerts(
-    State(app): State<App>,
-    _caller: Caller,
-    q: Result<Query<ListQuery>, QueryRejection>,
-) -> Result<Json<Vec<Alert>>, ApiError> {
-    let Query(q) = q.map_err(query_error)?;
-    Ok(Json(app.store().alerts(q.limit.unwrap_or(100)).await?))
-}
-
 /// `GET /v1/notifications` (admin, auditor): the outbound delivery log, newest first.
 pub(crate) async fn notifications(
     State(app): State<App>,
@@ -939,6 +931,11 @@ pub(crate) async fn raise_overdue_reviews(app: &App) -> Result<usize, ApiError> 
                 rfc3339(c.review_due_at).unwrap_or_default()
             ),
             created_at: 0,
+            links: vec![
+                format!("/v1/changes/{}", c.id),
+                format!("/v1/changes/{}/rfc.md", c.id),
+            ],
+            ..Default::default()
         };
         app.append(Fact::admin(
             EntryKind::AlertRaised,

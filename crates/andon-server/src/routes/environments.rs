@@ -153,10 +153,10 @@ pub(crate) async fn report(
         unauthorized.push(json!({"digest": digest, "workloads": names}));
         let subject = format!("{environment}:{digest}");
         if before.contains(digest)
-            && store
-                .alert_raised_since("unauthorized_change", &subject, 0)
-                .await?
+            && let Some(existing) = store.alert_about("unauthorized_change", &subject).await?
         {
+            // Still running: the same alert, seen again.
+            crate::routes::alerts::update(&app, "andon", &existing.id, "seen", None).await?;
             continue;
         }
         let writers: Vec<AccessRequest> = grants
@@ -192,6 +192,10 @@ pub(crate) async fn report(
                 grants_sentence(held)
             ),
             created_at: 0,
+            links: std::iter::once(format!("/v1/environments/{environment}/snapshots"))
+                .chain(held.iter().map(|g| format!("/v1/access/requests/{}", g.id)))
+                .collect(),
+            ..Default::default()
         });
     }
     // Missing: the current deployment of an application is not running.
@@ -228,6 +232,11 @@ pub(crate) async fn report(
                 rfc3339(Some(taken_at)).unwrap_or_default()
             ),
             created_at: 0,
+            links: vec![
+                format!("/v1/deployments/{}", d.id),
+                format!("/v1/environments/{environment}/snapshots"),
+            ],
+            ..Default::default()
         });
     }
     let mut facts = Vec::new();

@@ -2,6 +2,7 @@
 
 pub(crate) mod access;
 mod admin;
+pub(crate) mod alerts;
 pub(crate) mod changes;
 pub(crate) mod environments;
 pub(crate) mod evidence;
@@ -73,7 +74,10 @@ pub(crate) fn router(app: App) -> Router {
             post(changes::deployment_state),
         )
         .route("/v1/incidents", post(changes::report_incident))
-        .route("/v1/alerts", get(changes::alerts))
+        .route("/v1/alerts", get(alerts::list))
+        .route("/v1/alerts/{id}", get(alerts::show))
+        .route("/v1/alerts/{id}/acknowledge", post(alerts::acknowledge))
+        .route("/v1/alerts/{id}/resolve", post(alerts::resolve))
         .route("/v1/metrics", get(metrics::metrics))
         .route(
             "/v1/telemetry",

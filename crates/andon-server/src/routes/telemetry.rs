@@ -98,7 +98,14 @@ fn event_ref(batch: u64, seq: usize) -> String {
     format!("telemetry:{batch}#{seq}")
 }
 
-fn alert(kind: &str, severity: &str, e: &Event, subject: String, message: String) -> Alert {
+fn alert(
+    kind: &str,
+    severity: &str,
+    e: &Event,
+    subject: String,
+    message: String,
+    links: Vec<String>,
+) -> Alert {
     Alert {
         id: String::new(),
         ledger_index: 0,
@@ -109,6 +116,8 @@ fn alert(kind: &str, severity: &str, e: &Event, subject: String, message: String
         subject,
         message,
         created_at: 0,
+        links,
+        ..Default::default()
     }
 }
 
@@ -157,6 +166,7 @@ async fn evaluate(app: &App, batch: u64, events: &[Event]) -> Result<Vec<Alert>,
                     "{source}{}: {why}",
                     application.map(|a| format!(" for {a}")).unwrap_or_default()
                 ),
+                vec![format!("/v1/telemetry?batch={batch}")],
             );
             a.environment = None;
             raised.push((a, None));
@@ -209,6 +219,7 @@ async fn evaluate(app: &App, batch: u64, events: &[Event]) -> Result<Vec<Alert>,
                     e,
                     event_ref(batch, seq),
                     message,
+                    vec![format!("/v1/telemetry?batch={batch}")],
                 ),
                 None,
             ));
@@ -242,6 +253,7 @@ async fn evaluate(app: &App, batch: u64, events: &[Event]) -> Result<Vec<Alert>,
                     e,
                     event_ref(batch, seq),
                     message,
+                    vec![format!("/v1/telemetry?batch={batch}")],
                 ),
                 None,
             ));
@@ -288,7 +300,17 @@ async fn evaluate(app: &App, batch: u64, events: &[Event]) -> Result<Vec<Alert>,
                     "deployment {} of {} to {env} is suspect: {why}",
                     d.id, d.artifact_name
                 );
-                let mut a = alert("error_spike", severity, e, d.id.clone(), message);
+                let mut a = alert(
+                    "error_spike",
+                    severity,
+                    e,
+                    d.id.clone(),
+                    message,
+                    vec![
+                        format!("/v1/deployments/{}", d.id),
+                        format!("/v1/telemetry?batch={batch}"),
+                    ],
+                );
                 a.environment = Some(env.to_owned());
                 raised.push((a, Some((d.id.clone(), to.min(end)))));
             }

@@ -268,3 +268,58 @@ pub fn deployment_status(commit: &str, environment: &str, state: &str) -> Vec<u8
     v["deployment_status"]["state"] = state.into();
     serde_json::to_vec(&v).expect("json")
 }
+
+/// Request headers, lowercased names.
+pub type Headers = Vec<(String, String)>;
+/// What a receiver got: (headers, body) per request.
+pub type Received = std::sync::Arc<std::sync::Mutex<Vec<(Headers, Vec<u8>)>>>;
+
+/// A minimal HTTP receiver on loopback: answers 500 to its first request, 200 after.
+pub fn receiver() -> (String, Received) {
+    use std::io::{BufRead, BufReader, Read, Write};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    let url = format!(
+        "http://{}/itsm/change",
+        listener.local_addr().expect("addr")
+    );
+    let got: Received = Default::default();
+    let log = got.clone();
+    std::thread::spawn(move || {
+        for (n, stream) in listener.incoming().enumerate() {
+            let Ok(mut stream) = stream else { continue };
+            let mut reader = BufReader::new(stream.try_clone().expect("clone"));
+            let mut headers = Vec::new();
+            let mut line = String::new();
+            reader.read_line(&mut line).expect("request line");
+            loop {
+                line.clear();
+                reader.read_line(&mut line).expect("header");
+                let l = line.trim_end();
+                if l.is_empty() {
+                    break;
+                }
+                if let Some((k, v)) = l.split_once(':') {
+                    headers.push((k.trim().to_ascii_lowercase(), v.trim().to_owned()));
+                }
+            }
+            let len: usize = headers
+                .iter()
+                .find(|(k, _)| k == "content-length")
+                .and_then(|(_, v)| v.parse().ok())
+                .unwrap_or(0);
+            let mut body = vec![0; len];
+            reader.read_exact(&mut body).expect("body");
+            log.lock().expect("lock").push((headers, body));
+            let status = if n == 0 {
+                "500 Internal Server Error"
+            } else {
+                "200 OK"
+            };
+            let _ = write!(
+                stream,
+                "HTTP/1.1 {status}\r\ncontent-length: 0\r\nconnection: close\r\n\r\n"
+            );
+        }
+    });
+    (url, got)
+}

@@ -64,3 +64,23 @@ CREATE TRIGGER account_uses_immutable BEFORE UPDATE OR DELETE ON account_uses
 FOR EACH ROW EXECUTE FUNCTION andon_append_only();
 CREATE TRIGGER runtime_snapshots_immutable BEFORE UPDATE OR DELETE ON runtime_snapshots
 FOR EACH ROW EXECUTE FUNCTION andon_append_only();
+
+-- The alert model: evidence links, and what happened to an alert after it was raised
+-- (acknowledged, resolved, seen again), each a ledger entry.
+ALTER TABLE alerts ADD COLUMN links TEXT NOT NULL DEFAULT '[]';
+CREATE TABLE alert_updates (
+    ledger_idx BIGINT NOT NULL PRIMARY KEY,
+    alert_id   TEXT   NOT NULL,
+    action     TEXT   NOT NULL,
+    actor      TEXT   NOT NULL,
+    at         BIGINT NOT NULL,
+    note       TEXT
+);
+CREATE INDEX alert_updates_by_alert ON alert_updates (alert_id);
+CREATE TRIGGER alert_updates_immutable BEFORE UPDATE OR DELETE ON alert_updates
+FOR EACH ROW EXECUTE FUNCTION andon_append_only();
+
+-- One ledger entry can make several notifications (a deployment that bypassed the gate:
+-- the change deployed, and the alert): the delivery log is keyed by entry and event.
+ALTER TABLE notifications DROP CONSTRAINT notifications_pkey;
+ALTER TABLE notifications ADD PRIMARY KEY (ledger_idx, event);

@@ -68,3 +68,41 @@ CREATE TRIGGER runtime_snapshots_no_update BEFORE UPDATE ON runtime_snapshots
 BEGIN SELECT RAISE(ABORT, 'snapshots are immutable'); END;
 CREATE TRIGGER runtime_snapshots_no_delete BEFORE DELETE ON runtime_snapshots
 BEGIN SELECT RAISE(ABORT, 'snapshots are immutable'); END;
+
+-- The alert model: evidence links, and what happened to an alert after it was raised
+-- (acknowledged, resolved, seen again), each a ledger entry.
+ALTER TABLE alerts ADD COLUMN links TEXT NOT NULL DEFAULT '[]';
+CREATE TABLE alert_updates (
+    ledger_idx BIGINT NOT NULL PRIMARY KEY,
+    alert_id   TEXT   NOT NULL,
+    action     TEXT   NOT NULL,
+    actor      TEXT   NOT NULL,
+    at         BIGINT NOT NULL,
+    note       TEXT
+);
+CREATE INDEX alert_updates_by_alert ON alert_updates (alert_id);
+CREATE TRIGGER alert_updates_no_update BEFORE UPDATE ON alert_updates
+BEGIN SELECT RAISE(ABORT, 'alert updates are immutable'); END;
+CREATE TRIGGER alert_updates_no_delete BEFORE DELETE ON alert_updates
+BEGIN SELECT RAISE(ABORT, 'alert updates are immutable'); END;
+
+-- One ledger entry can make several notifications (a deployment that bypassed the gate:
+-- the change deployed, and the alert): the delivery log is keyed by entry and event.
+CREATE TABLE notifications_by_event (
+    ledger_idx      BIGINT NOT NULL,
+    event           TEXT   NOT NULL,
+    subject         TEXT   NOT NULL,
+    body            TEXT   NOT NULL,
+    created_at      BIGINT NOT NULL,
+    attempts        BIGINT NOT NULL,
+    next_attempt_at BIGINT NOT NULL,
+    delivered_at    BIGINT,
+    last_status     BIGINT,
+    last_error      TEXT,
+    gave_up         BIGINT NOT NULL,
+    PRIMARY KEY (ledger_idx, event)
+);
+INSERT INTO notifications_by_event SELECT ledger_idx, event, subject, body, created_at, attempts, next_attempt_at, delivered_at, last_status, last_error, gave_up FROM notifications;
+DROP TABLE notifications;
+ALTER TABLE notifications_by_event RENAME TO notifications;
+CREATE INDEX notifications_due ON notifications (delivered_at, gave_up, next_attempt_at);
