@@ -771,6 +771,12 @@ impl Client {
         self.get("/v1/ledger", &[])
     }
 
+    /// Asks the server to verify its stored ledger now (admin, auditor):
+    /// `{"verified", "size", "first_bad_index"?, "reason"?}`.
+    pub fn verify_ledger(&self) -> Result<serde_json::Value, ClientError> {
+        self.post("/v1/ledger/verify", &[], b"")
+    }
+
     /// A page of entries.
     pub fn entries(&self, start: u64, limit: u32) -> Result<EntriesPage, ClientError> {
         self.get(

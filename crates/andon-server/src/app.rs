@@ -52,6 +52,8 @@ pub struct Config {
     pub notify_max_attempts: u32,
     /// The security telemetry rules (docs/telemetry.md).
     pub telemetry_rules: andon_telemetry::Rules,
+    /// How often the server re-verifies its stored ledger (and alerts if it does not).
+    pub ledger_check_interval: std::time::Duration,
     /// The longest break-glass grant, in minutes.
     pub access_max_minutes: u32,
     /// The clock access grants and their expiry are judged by.
@@ -79,6 +81,7 @@ impl Config {
             notify_max_attempts: 10,
             telemetry_rules: Default::default(),
             access_max_minutes: 240,
+            ledger_check_interval: std::time::Duration::from_secs(3600),
             clock: crate::Clock::system(),
         }
     }
@@ -236,6 +239,20 @@ impl App {
                 }
                 if let Err(e) = crate::routes::access::record_expiries(&watcher).await {
                     tracing::warn!(error = %e.message, "recording grant expiries failed");
+                }
+            }
+        });
+        let checker = app.clone();
+        tokio::spawn(async move {
+            let mut tick = tokio::time::interval(checker.0.config.ledger_check_interval);
+            loop {
+                tick.tick().await;
+                match crate::routes::ledger::self_check(&checker).await {
+                    Ok(r) if r["verified"] == false => {
+                        tracing::error!(result = %r, "the stored ledger does not verify")
+                    }
+                    Ok(_) => {}
+                    Err(e) => tracing::warn!(error = %e.message, "verifying the ledger failed"),
                 }
             }
         });

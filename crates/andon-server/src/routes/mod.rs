@@ -7,7 +7,7 @@ pub(crate) mod changes;
 pub(crate) mod environments;
 pub(crate) mod evidence;
 pub(crate) mod gates;
-mod ledger;
+pub(crate) mod ledger;
 pub(crate) mod metrics;
 mod telemetry;
 pub(crate) mod trace;
@@ -41,6 +41,7 @@ pub(crate) fn router(app: App) -> Router {
         .route("/v1/evidence/{id}/document", get(evidence::document))
         .route("/v1/ledger", get(ledger::info))
         .route("/v1/ledger/checkpoint", get(ledger::checkpoint))
+        .route("/v1/ledger/verify", post(ledger::verify))
         .route("/v1/ledger/entries", get(ledger::entries))
         .route("/v1/ledger/proof/inclusion", get(ledger::inclusion))
         .route("/v1/ledger/proof/consistency", get(ledger::consistency))
