@@ -295,6 +295,8 @@ pub(crate) async fn revoke(
     caller: Caller,
     Path(id): Path<String>,
 ) -> Result<Json<Value>, ApiError> {
+    // Auditors never revoke; pipelines and approvers may hold grants.
+    caller.require(&[Role::Admin, Role::Approver, Role::Pipeline])?;
     let r = find(&app, &id).await?;
     if !(matches!(caller.role, Role::Admin | Role::Approver) || r.requested_by == caller.name) {
         return Err(ApiError::forbidden(

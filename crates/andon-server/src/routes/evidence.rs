@@ -289,6 +289,8 @@ pub(crate) async fn submit(
     query: Result<Query<SubmitQuery>, QueryRejection>,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<(StatusCode, Json<Receipt>), ApiError> {
+    // Who first: a caller that may not submit learns nothing about its request.
+    caller.require(&[Role::Pipeline])?;
     let Query(q) = query.map_err(query_error)?;
     let intake = check_request(&caller, q)?;
     let body = body.map_err(|e| body_error(&app, e))?;
@@ -315,6 +317,8 @@ pub(crate) async fn submit_batch(
     query: Result<Query<SubmitQuery>, QueryRejection>,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<(StatusCode, Json<BatchReceipts>), ApiError> {
+    // Who first: a caller that may not submit learns nothing about its request.
+    caller.require(&[Role::Pipeline])?;
     let Query(q) = query.map_err(query_error)?;
     let intake = check_request(&caller, q)?;
     let body = body.map_err(|e| body_error(&app, e))?;
