@@ -105,6 +105,8 @@ pub(crate) struct Inner {
     pub policies: RwLock<HashMap<String, Arc<andon_policy::Policy>>>,
     /// Signs gate decisions: the log key (decisions and checkpoints verify with one key).
     pub decision_key: andon_domain::SigningKey,
+    /// Request and ledger meters (`GET /metrics`).
+    pub meters: crate::observe::Meters,
     /// Held while telemetry rules evaluate and raise their alerts, so two batches do not
     /// raise the same alert twice.
     pub telemetry_lock: tokio::sync::Mutex<()>,
@@ -194,6 +196,7 @@ impl App {
             policies: RwLock::new(HashMap::new()),
             decision_key: andon_domain::SigningKey::from_seed(config.log_seed),
             telemetry_lock: tokio::sync::Mutex::new(()),
+            meters: Default::default(),
             config,
         }));
         sequencer::spawn(app.clone(), rx, app.0.config.database_url.clone()).await?;
@@ -301,6 +304,13 @@ impl App {
     /// Hands several facts to the sequencer at once (so they can share a commit) and waits
     /// for all their receipts; the first failure is returned.
     pub(crate) async fn append_all(&self, facts: Vec<Fact>) -> Result<Vec<Receipt>, ApiError> {
+        let started = std::time::Instant::now();
+        let receipts = self.append_all_untimed(facts).await;
+        self.0.meters.append_took(started.elapsed());
+        receipts
+    }
+
+    async fn append_all_untimed(&self, facts: Vec<Fact>) -> Result<Vec<Receipt>, ApiError> {
         let mut waiting = Vec::with_capacity(facts.len());
         for fact in facts {
             let (reply, rx) = tokio::sync::oneshot::channel();

@@ -10,6 +10,7 @@ mod auth;
 mod clock;
 mod error;
 mod notify;
+mod observe;
 mod rfc;
 mod routes;
 mod sequencer;

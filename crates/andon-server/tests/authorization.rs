@@ -13,6 +13,9 @@ use andon_testkit::{Backend, both_backends};
 /// webhook signature, not by token.
 const TABLE: &[(&str, &str, &str)] = &[
     ("GET", "/healthz", "-"),
+    ("GET", "/livez", "-"),
+    ("GET", "/readyz", "-"),
+    ("GET", "/metrics", "*"),
     ("GET", "/v1/whoami", "*"),
     ("POST", "/v1/applications", "A"),
     ("GET", "/v1/applications", "*"),

@@ -862,6 +862,30 @@ impl Store {
         self.with_updates(alerts).await
     }
 
+    /// Alerts not resolved, counted by severity.
+    pub async fn open_alert_counts(&self) -> Result<Vec<(String, u64)>, StoreError> {
+        sqlx::query(
+            "SELECT severity, COUNT(*) AS n FROM alerts a WHERE NOT EXISTS \
+             (SELECT 1 FROM alert_updates u WHERE u.alert_id = a.id AND u.action = 'resolved') \
+             GROUP BY severity ORDER BY severity",
+        )
+        .fetch_all(&self.pool)
+        .await
+        .op("counting open alerts")?
+        .iter()
+        .map(|r| Ok((get(r, "severity")?, get::<i64>(r, "n")?.max(0) as u64)))
+        .collect()
+    }
+
+    /// Answers when the database does.
+    pub async fn ping(&self) -> Result<(), StoreError> {
+        sqlx::query("SELECT 1")
+            .execute(&self.pool)
+            .await
+            .op("pinging the database")?;
+        Ok(())
+    }
+
     /// The latest alert of a kind about a subject.
     pub async fn alert_about(
         &self,

@@ -159,6 +159,17 @@ impl Store {
         Ok(())
     }
 
+    /// Notifications neither delivered nor given up.
+    pub async fn pending_notifications(&self) -> Result<u64, StoreError> {
+        let n: i64 = sqlx::query_scalar(
+            "SELECT COUNT(*) FROM notifications WHERE delivered_at IS NULL AND gave_up = 0",
+        )
+        .fetch_one(&self.pool)
+        .await
+        .op("counting pending notifications")?;
+        Ok(n.max(0) as u64)
+    }
+
     /// The delivery log, newest first.
     pub async fn notifications(&self, limit: u32) -> Result<Vec<Notification>, StoreError> {
         sqlx::query(sqlx::AssertSqlSafe(format!(

@@ -23,6 +23,9 @@ pub(crate) fn router(app: App) -> Router {
     let limit = app.0.config.max_body_bytes;
     Router::new()
         .route("/healthz", get(|| async { "ok" }))
+        .route("/livez", get(|| async { "ok" }))
+        .route("/readyz", get(crate::observe::ready))
+        .route("/metrics", get(crate::observe::metrics))
         .route("/v1/whoami", get(admin::whoami))
         .route(
             "/v1/applications",
@@ -117,6 +120,10 @@ pub(crate) fn router(app: App) -> Router {
         .route("/v1/notifications", get(changes::notifications))
         .route("/webhooks/github", post(webhooks::github))
         .route("/webhooks/gitlab", post(webhooks::gitlab))
+        .route_layer(axum::middleware::from_fn_with_state(
+            app.clone(),
+            crate::observe::track,
+        ))
         .fallback(|| async { crate::ApiError::not_found("no such route") })
         .layer(DefaultBodyLimit::max(limit))
         .with_state(app)

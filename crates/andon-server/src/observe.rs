@@ -1,0 +1,204 @@
+//! What operators watch: request counts and latencies by route, ledger size and append
+//! latency, the sequencer's queue, open alerts and pending notifications, as Prometheus
+//! text (`GET /metrics`); liveness and readiness; a request id on every request and log
+//! line.
+
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+use axum::extract::{MatchedPath, Request, State};
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use tracing::Instrument as _;
+
+use crate::ApiError;
+use crate::app::App;
+use crate::auth::Caller;
+
+/// Upper bounds of the latency histograms, seconds.
+const BOUNDS: [f64; 12] = [
+    0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 10.0,
+];
+
+/// A Prometheus histogram.
+#[derive(Clone, Debug, Default)]
+struct Histogram {
+    count: u64,
+    sum: f64,
+    buckets: [u64; BOUNDS.len()],
+}
+
+impl Histogram {
+    fn observe(&mut self, d: Duration) {
+        let s = d.as_secs_f64();
+        self.count += 1;
+        self.sum += s;
+        for (b, bound) in self.buckets.iter_mut().zip(BOUNDS) {
+            if s <= bound {
+                *b += 1;
+            }
+        }
+    }
+
+    fn write(&self, out: &mut String, name: &str, labels: &str) {
+        let sep = if labels.is_empty() { "" } else { "," };
+        for (b, bound) in self.buckets.iter().zip(BOUNDS) {
+            let _ = writeln!(out, "{name}_bucket{{{labels}{sep}le=\"{bound}\"}} {b}");
+        }
+        let _ = writeln!(
+            out,
+            "{name}_bucket{{{labels}{sep}le=\"+Inf\"}} {}",
+            self.count
+        );
+        let _ = writeln!(out, "{name}_sum{{{labels}}} {}", self.sum);
+        let _ = writeln!(out, "{name}_count{{{labels}}} {}", self.count);
+    }
+}
+
+/// The server's meters.
+#[derive(Debug, Default)]
+pub(crate) struct Meters {
+    /// (method, route) -> latency; (method, route, status) -> count.
+    latency: Mutex<BTreeMap<(String, String), Histogram>>,
+    counts: Mutex<BTreeMap<(String, String, u16), u64>>,
+    appends: Mutex<Histogram>,
+}
+
+impl Meters {
+    /// Records one ledger append (from hand-over to the sequencer to the durable receipt).
+    pub(crate) fn append_took(&self, d: Duration) {
+        if let Ok(mut h) = self.appends.lock() {
+            h.observe(d);
+        }
+    }
+
+    fn request(&self, method: &str, route: &str, status: u16, d: Duration) {
+        if let Ok(mut m) = self.latency.lock() {
+            m.entry((method.to_owned(), route.to_owned()))
+                .or_default()
+                .observe(d);
+        }
+        if let Ok(mut m) = self.counts.lock() {
+            *m.entry((method.to_owned(), route.to_owned(), status))
+                .or_default() += 1;
+        }
+    }
+}
+
+/// A request id: the caller's `X-Request-Id` if it sent a sane one, else a new one.
+fn request_id(req: &Request) -> String {
+    req.headers()
+        .get("x-request-id")
+        .and_then(|v| v.to_str().ok())
+        .filter(|v| !v.is_empty() && v.len() <= 128 && v.chars().all(|c| c.is_ascii_graphic()))
+        .map(str::to_owned)
+        .unwrap_or_else(|| {
+            let mut raw = [0u8; 8];
+            let _ = getrandom::fill(&mut raw);
+            hex::encode(raw)
+        })
+}
+
+/// Middleware on every matched route: a request id (echoed in `X-Request-Id`, in the
+/// request's log span and its completion line), and the route's count and latency.
+pub(crate) async fn track(State(app): State<App>, req: Request, next: Next) -> Response {
+    let id = request_id(&req);
+    let method = req.method().as_str().to_owned();
+    let route = req
+        .extensions()
+        .get::<MatchedPath>()
+        .map(|p| p.as_str().to_owned())
+        .unwrap_or_else(|| "unmatched".into());
+    let started = Instant::now();
+    let span = tracing::info_span!("request", request_id = %id, method = %method, route = %route);
+    let mut resp = next.run(req).instrument(span.clone()).await;
+    let took = started.elapsed();
+    let status = resp.status().as_u16();
+    app.0.meters.request(&method, &route, status, took);
+    span.in_scope(|| {
+        tracing::info!(status, ms = took.as_secs_f64() * 1000.0, "request done");
+    });
+    if let Ok(v) = HeaderValue::from_str(&id) {
+        resp.headers_mut().insert("x-request-id", v);
+    }
+    resp
+}
+
+/// `GET /readyz`: the database answers and the sequencer runs (503 otherwise, with why).
+pub(crate) async fn ready(State(app): State<App>) -> Response {
+    if app.0.jobs.is_closed() {
+        return (
+            StatusCode::SERVICE_UNAVAILABLE,
+            "the ledger sequencer has stopped",
+        )
+            .into_response();
+    }
+    match app.store().ping().await {
+        Ok(()) => (StatusCode::OK, "ready").into_response(),
+        Err(e) => (
+            StatusCode::SERVICE_UNAVAILABLE,
+            format!("the database does not answer: {e}"),
+        )
+            .into_response(),
+    }
+}
+
+/// `GET /metrics` (any identity: Prometheus sends a bearer token): Prometheus text format.
+pub(crate) async fn metrics(State(app): State<App>, _caller: Caller) -> Result<Response, ApiError> {
+    let m = &app.0.meters;
+    let mut out = String::new();
+    out.push_str("# HELP andon_http_requests_total HTTP requests by route and status.\n# TYPE andon_http_requests_total counter\n");
+    if let Ok(counts) = m.counts.lock() {
+        for ((method, route, status), n) in counts.iter() {
+            let _ = writeln!(
+                out,
+                "andon_http_requests_total{{method=\"{method}\",route=\"{route}\",status=\"{status}\"}} {n}"
+            );
+        }
+    }
+    out.push_str("# HELP andon_http_request_duration_seconds HTTP request latency by route.\n# TYPE andon_http_request_duration_seconds histogram\n");
+    if let Ok(lat) = m.latency.lock() {
+        for ((method, route), h) in lat.iter() {
+            h.write(
+                &mut out,
+                "andon_http_request_duration_seconds",
+                &format!("method=\"{method}\",route=\"{route}\""),
+            );
+        }
+    }
+    out.push_str("# HELP andon_ledger_append_duration_seconds From hand-over to the sequencer to a durable receipt.\n# TYPE andon_ledger_append_duration_seconds histogram\n");
+    if let Ok(h) = m.appends.lock() {
+        h.write(&mut out, "andon_ledger_append_duration_seconds", "");
+    }
+    let jobs = &app.0.jobs;
+    let _ = write!(
+        out,
+        "# HELP andon_ledger_entries Entries in the ledger (latest signed checkpoint).\n# TYPE andon_ledger_entries gauge\nandon_ledger_entries {}\n\
+         # HELP andon_sequencer_queue_depth Facts waiting for the sequencer.\n# TYPE andon_sequencer_queue_depth gauge\nandon_sequencer_queue_depth {}\n\
+         # HELP andon_sequencer_queue_capacity The sequencer queue's bound.\n# TYPE andon_sequencer_queue_capacity gauge\nandon_sequencer_queue_capacity {}\n",
+        app.latest().checkpoint.size,
+        jobs.max_capacity() - jobs.capacity(),
+        jobs.max_capacity()
+    );
+    let store = app.store();
+    out.push_str("# HELP andon_alerts_open Alerts not resolved, by severity.\n# TYPE andon_alerts_open gauge\n");
+    for (severity, n) in store.open_alert_counts().await? {
+        let _ = writeln!(out, "andon_alerts_open{{severity=\"{severity}\"}} {n}");
+    }
+    let _ = writeln!(
+        out,
+        "# HELP andon_notifications_pending Notifications not delivered yet (and not given up).\n# TYPE andon_notifications_pending gauge\nandon_notifications_pending {}",
+        store.pending_notifications().await?
+    );
+    Ok((
+        [(
+            header::CONTENT_TYPE,
+            "text/plain; version=0.0.4; charset=utf-8",
+        )],
+        out,
+    )
+        .into_response())
+}
