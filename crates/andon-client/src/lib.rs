@@ -133,6 +133,7 @@ pub struct Client {
     base: String,
     token: Option<String>,
     agent: ureq::Agent,
+    retries: u32,
 }
 
 impl Client {
@@ -151,6 +152,39 @@ impl Client {
             base: base.trim_end_matches('/').to_owned(),
             token,
             agent,
+            retries: 0,
+        }
+    }
+
+    /// Retries a request the server refused for overload (429, or 503 while it restarts)
+    /// up to `n` times, waiting as its `Retry-After` asks (at most 10 s each). Requests are
+    /// idempotent where it matters (evidence is identified by its bytes).
+    pub fn retrying(mut self, n: u32) -> Self {
+        self.retries = n;
+        self
+    }
+
+    /// Sends with the configured retries.
+    fn send_retrying(
+        &self,
+        send: impl Fn() -> Result<ureq::http::Response<ureq::Body>, ureq::Error>,
+    ) -> Result<ureq::http::Response<ureq::Body>, ureq::Error> {
+        let mut attempt = 0;
+        loop {
+            let resp = send()?;
+            let status = resp.status().as_u16();
+            if attempt >= self.retries || !(status == 429 || status == 503) {
+                return Ok(resp);
+            }
+            let wait = resp
+                .headers()
+                .get("retry-after")
+                .and_then(|v| v.to_str().ok())
+                .and_then(|v| v.parse::<u64>().ok())
+                .unwrap_or(1)
+                .min(10);
+            std::thread::sleep(std::time::Duration::from_secs(wait));
+            attempt += 1;
         }
     }
 
@@ -214,14 +248,16 @@ impl Client {
         path: &str,
         query: &[(&str, String)],
     ) -> Result<T, ClientError> {
-        let mut req = self.agent.get(&self.url(path));
-        if self.token.is_some() {
-            req = req.header("Authorization", &self.auth());
-        }
-        for (k, v) in query {
-            req = req.query(*k, v);
-        }
-        Self::read(req.call())
+        Self::read(self.send_retrying(|| {
+            let mut req = self.agent.get(&self.url(path));
+            if self.token.is_some() {
+                req = req.header("Authorization", &self.auth());
+            }
+            for (k, v) in query {
+                req = req.query(*k, v);
+            }
+            req.call()
+        }))
     }
 
     fn post<T: DeserializeOwned>(
@@ -230,17 +266,19 @@ impl Client {
         query: &[(&str, String)],
         body: &[u8],
     ) -> Result<T, ClientError> {
-        let mut req = self
-            .agent
-            .post(&self.url(path))
-            .header("Content-Type", "application/json");
-        if self.token.is_some() {
-            req = req.header("Authorization", &self.auth());
-        }
-        for (k, v) in query {
-            req = req.query(*k, v);
-        }
-        Self::read(req.send(body))
+        Self::read(self.send_retrying(|| {
+            let mut req = self
+                .agent
+                .post(&self.url(path))
+                .header("Content-Type", "application/json");
+            if self.token.is_some() {
+                req = req.header("Authorization", &self.auth());
+            }
+            for (k, v) in query {
+                req = req.query(*k, v);
+            }
+            req.send(body)
+        }))
     }
 
     fn post_json<T: DeserializeOwned>(

@@ -52,6 +52,8 @@ pub struct Config {
     pub notify_max_attempts: u32,
     /// The security telemetry rules (docs/telemetry.md).
     pub telemetry_rules: andon_telemetry::Rules,
+    /// Requests handled at once; more are refused with 429 and `Retry-After`.
+    pub max_in_flight: usize,
     /// How often the server re-verifies its stored ledger (and alerts if it does not).
     pub ledger_check_interval: std::time::Duration,
     /// The longest break-glass grant, in minutes.
@@ -82,6 +84,7 @@ impl Config {
             telemetry_rules: Default::default(),
             access_max_minutes: 240,
             ledger_check_interval: std::time::Duration::from_secs(3600),
+            max_in_flight: 1024,
             clock: crate::Clock::system(),
         }
     }
@@ -107,6 +110,8 @@ pub(crate) struct Inner {
     pub decision_key: andon_domain::SigningKey,
     /// Request and ledger meters (`GET /metrics`).
     pub meters: crate::observe::Meters,
+    /// Permits for requests in flight (`max_in_flight`).
+    pub in_flight: std::sync::Arc<tokio::sync::Semaphore>,
     /// Held while telemetry rules evaluate and raise their alerts, so two batches do not
     /// raise the same alert twice.
     pub telemetry_lock: tokio::sync::Mutex<()>,
@@ -197,6 +202,9 @@ impl App {
             decision_key: andon_domain::SigningKey::from_seed(config.log_seed),
             telemetry_lock: tokio::sync::Mutex::new(()),
             meters: Default::default(),
+            in_flight: std::sync::Arc::new(tokio::sync::Semaphore::new(
+                config.max_in_flight.max(1),
+            )),
             config,
         }));
         sequencer::spawn(app.clone(), rx, app.0.config.database_url.clone()).await?;
@@ -311,6 +319,14 @@ impl App {
     }
 
     async fn append_all_untimed(&self, facts: Vec<Fact>) -> Result<Vec<Receipt>, ApiError> {
+        // A queue without room for the whole request is overload: refuse it now, before any
+        // of its facts is queued (429, retry shortly), rather than wait without bound or
+        // record half of it.
+        if self.0.jobs.capacity() < facts.len() {
+            return Err(ApiError::busy(
+                "the ledger sequencer's queue is full; retry in a second",
+            ));
+        }
         let mut waiting = Vec::with_capacity(facts.len());
         for fact in facts {
             let (reply, rx) = tokio::sync::oneshot::channel();

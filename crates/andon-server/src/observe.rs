@@ -65,6 +65,7 @@ pub(crate) struct Meters {
     latency: Mutex<BTreeMap<(String, String), Histogram>>,
     counts: Mutex<BTreeMap<(String, String, u16), u64>>,
     appends: Mutex<Histogram>,
+    refused: std::sync::atomic::AtomicU64,
 }
 
 impl Meters {
@@ -73,6 +74,11 @@ impl Meters {
         if let Ok(mut h) = self.appends.lock() {
             h.observe(d);
         }
+    }
+
+    fn refused(&self) {
+        self.refused
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
     }
 
     fn request(&self, method: &str, route: &str, status: u16, d: Duration) {
@@ -105,6 +111,11 @@ fn request_id(req: &Request) -> String {
 /// Middleware on every matched route: a request id (echoed in `X-Request-Id`, in the
 /// request's log span and its completion line), and the route's count and latency.
 pub(crate) async fn track(State(app): State<App>, req: Request, next: Next) -> Response {
+    // Bounded concurrency: past the limit, refuse at once rather than pile up.
+    let Ok(_permit) = app.0.in_flight.clone().try_acquire_owned() else {
+        app.0.meters.refused();
+        return ApiError::busy("too many requests in flight; retry in a second").into_response();
+    };
     let id = request_id(&req);
     let method = req.method().as_str().to_owned();
     let route = req
@@ -173,6 +184,11 @@ pub(crate) async fn metrics(State(app): State<App>, _caller: Caller) -> Result<R
     if let Ok(h) = m.appends.lock() {
         h.write(&mut out, "andon_ledger_append_duration_seconds", "");
     }
+    let _ = writeln!(
+        out,
+        "# HELP andon_http_refused_total Requests refused for overload (429).\n# TYPE andon_http_refused_total counter\nandon_http_refused_total {}",
+        m.refused.load(std::sync::atomic::Ordering::Relaxed)
+    );
     let jobs = &app.0.jobs;
     let _ = write!(
         out,

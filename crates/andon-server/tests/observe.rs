@@ -81,4 +81,98 @@ fn operators_see_requests_the_ledger_and_alerts(b: Backend) {
     assert_eq!(value("andon_notifications_pending"), 0.0);
 }
 
-both_backends!(operators_see_requests_the_ledger_and_alerts);
+/// A request body that arrives only when told to: its handler holds a request slot.
+struct Held(std::sync::mpsc::Receiver<()>, bool);
+
+impl std::io::Read for Held {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        if self.1 {
+            return Ok(0);
+        }
+        let _ = self.0.recv();
+        self.1 = true;
+        let body = br#"[{"kind":"login.success","at":"2026-11-02T10:00:00Z","source":"okta"}]"#;
+        buf[..body.len()].copy_from_slice(body);
+        Ok(body.len())
+    }
+}
+
+fn overload_is_refused_with_retry_after_and_writes_nothing(b: Backend) {
+    // One request at a time, and a sequencer queue of 8 facts.
+    let h = common::Harness::start_configured(b, |c| {
+        c.max_in_flight = 1;
+        c.max_batch = 1;
+    });
+    let (ci, key) = h.pipeline("pay");
+    // A batch bigger than the queue is refused whole, before any of it is queued.
+    let before = h.counts();
+    let envelopes: Vec<Vec<u8>> = (0..9).map(|n| common::envelope(&key, n)).collect();
+    let (status, code) = common::err(ci.submit_evidence_batch("pay", None, &envelopes));
+    assert_eq!((status, code.as_str()), (429, "too_busy"));
+    assert_eq!(h.counts(), before, "a refused batch wrote something");
+    assert_eq!(
+        ci.submit_evidence_batch("pay", None, &envelopes[..8])
+            .expect("fits")
+            .len(),
+        8
+    );
+
+    // While one request holds the only slot, others get 429 with Retry-After.
+    let (tx, rx) = std::sync::mpsc::channel();
+    let url = format!("{}/v1/telemetry", h.url);
+    let token = ci.token().expect("token").to_owned();
+    let slow = std::thread::spawn(move || {
+        let agent: ureq::Agent = ureq::Agent::config_builder()
+            .http_status_as_error(false)
+            .build()
+            .into();
+        agent
+            .post(&url)
+            .header("Authorization", &format!("Bearer {token}"))
+            .header("Content-Type", "application/json")
+            .send(ureq::SendBody::from_reader(&mut Held(rx, false)))
+            .expect("response")
+            .status()
+            .as_u16()
+    });
+    let agent: ureq::Agent = ureq::Agent::config_builder()
+        .http_status_as_error(false)
+        .build()
+        .into();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    let refused = loop {
+        let resp = agent
+            .get(&format!("{}/v1/whoami", h.url))
+            .header(
+                "Authorization",
+                &format!("Bearer {}", h.admin.token().expect("token")),
+            )
+            .call()
+            .expect("response");
+        if resp.status().as_u16() == 429 {
+            break resp;
+        }
+        assert!(std::time::Instant::now() < deadline, "never refused");
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    };
+    assert_eq!(
+        refused
+            .headers()
+            .get("retry-after")
+            .and_then(|v| v.to_str().ok()),
+        Some("1")
+    );
+    // A client that retries (as the CLI does) waits out the overload and gets its answer.
+    let patient = andon_client::Client::new(&h.url, h.admin.token().map(str::to_owned)).retrying(3);
+    let waiting = std::thread::spawn(move || patient.whoami().map(|w| w.name));
+    std::thread::sleep(std::time::Duration::from_millis(300));
+    tx.send(()).expect("release");
+    assert_eq!(slow.join().expect("thread"), 201);
+    assert_eq!(waiting.join().expect("thread").expect("answered"), "admin");
+    assert_eq!(h.admin.whoami().expect("served again").name, "admin");
+}
+
+both_backends!(
+    operators_see_requests_the_ledger_and_alerts,
+    overload_is_refused_with_retry_after_and_writes_nothing
+);

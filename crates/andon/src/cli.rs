@@ -215,7 +215,8 @@ pub enum LedgerCmd {
 }
 
 pub fn client(args: &Args) -> Client {
-    Client::new(&args.server, args.token.clone())
+    // A busy server answers 429 with Retry-After: a pipeline step waits and tries again.
+    Client::new(&args.server, args.token.clone()).retrying(5)
 }
 
 pub fn run(args: Args) -> anyhow::Result<ExitCode> {
