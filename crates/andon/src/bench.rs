@@ -19,6 +19,9 @@ pub enum BenchCmd {
     Gate(crate::bench_gate::GateBenchArgs),
     /// Security telemetry ingestion (events per second), beside bare parsing.
     Telemetry(crate::bench_telemetry::TelemetryBenchArgs),
+    /// What Andon adds to a CI job: six attestations, a gate, a deployment record, each a
+    /// cold `andon` process, beside bare processes.
+    Pipeline(crate::bench_pipeline::PipelineBenchArgs),
 }
 
 /// Flags of `andon bench ingest`.
@@ -157,6 +160,7 @@ pub fn run(args: &Args, cmd: &BenchCmd) -> anyhow::Result<ExitCode> {
         BenchCmd::Ingest(b) => b,
         BenchCmd::Gate(g) => return crate::bench_gate::run(args, g),
         BenchCmd::Telemetry(t) => return crate::bench_telemetry::run(args, t),
+        BenchCmd::Pipeline(p) => return crate::bench_pipeline::run(args, p),
     };
     let server = b.embedded.as_deref().map(embedded).transpose()?;
     let (url, token) = match &server {

@@ -112,3 +112,35 @@ pub fn evidence(
         ),
     ])
 }
+
+/// The report files of one clean pipeline run, as a CI job has them on disk: (attest verb,
+/// file name, bytes). Real tools' output where the project has it.
+pub fn files(
+    repository: &str,
+    commit: &str,
+    run: &str,
+) -> anyhow::Result<Vec<(&'static str, &'static str, Vec<u8>)>> {
+    let mut clean = serde_json::from_slice::<serde_json::Value>(RUFF)?;
+    clean["runs"][0]["results"] = serde_json::json!([]);
+    let provenance = serde_json::json!({
+        "_type": "https://in-toto.io/Statement/v1",
+        "predicateType": "https://slsa.dev/provenance/v1",
+        "predicate": crate::demo::provenance(&format!("https://github.com/{repository}"), commit, run),
+    });
+    Ok(vec![
+        (
+            "junit",
+            "junit.xml",
+            crate::demo::junit_report("app", 1).into_bytes(),
+        ),
+        ("coverage", "lcov.info", lcov().into_bytes()),
+        ("sarif", "ruff.sarif", serde_json::to_vec(&clean)?),
+        ("sbom", "bom.json", SBOM.to_vec()),
+        ("vulnerabilities", "trivy.sarif", TRIVY.to_vec()),
+        (
+            "provenance",
+            "provenance.json",
+            serde_json::to_vec(&provenance)?,
+        ),
+    ])
+}

@@ -362,6 +362,29 @@ fn the_demo_runs_against_a_live_server(b: Backend) {
     drop(server_guard(server));
 }
 
+/// The paved-road benchmark's pipeline works end to end (its timing is for BENCHMARKS.md,
+/// not for a test): six attestations, an allowed gate, a deployment, each a cold process.
+#[test]
+fn the_paved_road_pipeline_runs() {
+    let out = Command::new(BIN)
+        .args(["bench", "pipeline", "--embedded", "temp", "--runs", "1"])
+        .output()
+        .expect("bench");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let r: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json report");
+    assert_eq!(r["gates_allowed"], 1, "{r:#}");
+    assert_eq!(
+        r["per_step_median_ms"].as_object().map(|o| o.len()),
+        Some(8),
+        "{r:#}"
+    );
+    assert!(r["added_wall_time_ms"]["median"].as_f64() > Some(0.0));
+}
+
 fn a_pipeline_attests_test_and_coverage_reports_with_the_cli(b: Backend) {
     let db = TestDb::new(b);
     let server = start(&db, true);
