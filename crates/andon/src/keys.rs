@@ -16,6 +16,8 @@ pub fn generate() -> anyhow::Result<SigningKey> {
 pub fn load(path: &Path) -> anyhow::Result<SigningKey> {
     let pem = std::fs::read_to_string(path)
         .with_context(|| format!("reading key file {}", path.display()))?;
+    // A key pasted into a CI secret may carry blank lines or CRLF around the PEM.
+    let pem = format!("{}\n", pem.trim().replace("\r\n", "\n"));
     SigningKey::from_pem(&pem).with_context(|| format!("key file {}", path.display()))
 }
 

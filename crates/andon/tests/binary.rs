@@ -385,6 +385,253 @@ fn the_paved_road_pipeline_runs() {
     assert!(r["added_wall_time_ms"]["median"].as_f64() > Some(0.0));
 }
 
+/// The CI integrations, each checked as a file and run: the GitHub action's step script and
+/// the GitLab template's and Jenkinsfile's commands, with their variables set as those CI
+/// systems would, against a live server. Each pipeline attests a real SBOM, passes a gate
+/// that asks for one, and records a deployment; nothing secret reaches the output.
+fn the_ci_integrations_run_the_same_commands(b: Backend) {
+    use yaml_rust2::{Yaml, YamlLoader};
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+    let load = |rel: &str| -> Yaml {
+        let text = std::fs::read_to_string(root.join(rel)).expect("integration file");
+        YamlLoader::load_from_str(&text)
+            .unwrap_or_else(|e| panic!("{rel} is not YAML: {e}"))
+            .remove(0)
+    };
+    let action = load("integrations/github/action.yml");
+    assert_eq!(action["runs"]["using"].as_str(), Some("composite"));
+    for input in ["command", "server", "app", "subject", "token", "key"] {
+        assert!(
+            !action["inputs"][input].is_badvalue(),
+            "action input {input}"
+        );
+    }
+    let step = action["runs"]["steps"]
+        .as_vec()
+        .expect("steps")
+        .iter()
+        .find(|s| s["name"].as_str() == Some("Andon"))
+        .expect("the Andon step")
+        .clone();
+    let workflow = load("integrations/github/example-workflow.yml");
+    let uses = workflow["jobs"]["release"]["steps"]
+        .as_vec()
+        .expect("steps")
+        .iter()
+        .filter(|s| s["uses"].as_str() == Some("./integrations/github"))
+        .count();
+    assert_eq!(uses, 3, "the example attests, gates and records");
+    let gitlab = load("integrations/gitlab/andon.gitlab-ci.yml");
+    let script = |job: &str| -> String {
+        gitlab[job]["script"][0]
+            .as_str()
+            .unwrap_or_else(|| panic!("{job} has a script"))
+            .to_owned()
+    };
+    let jenkins = std::fs::read_to_string(root.join("integrations/jenkins/Jenkinsfile"))
+        .expect("Jenkinsfile");
+    let jenkins_sh: Vec<String> = jenkins
+        .lines()
+        .filter_map(|l| {
+            l.trim()
+                .strip_prefix("sh '")?
+                .strip_suffix('\'')
+                .map(str::to_owned)
+        })
+        .filter(|l| l.contains("andon-pipeline.sh"))
+        .collect();
+    assert_eq!(jenkins_sh.len(), 3, "{jenkins_sh:?}");
+    let recipe = root.join("integrations/shell/andon-pipeline.sh");
+    assert!(
+        Command::new("bash")
+            .arg("-n")
+            .arg(&recipe)
+            .status()
+            .expect("bash")
+            .success()
+    );
+
+    // A server, an application whose staging gate checks the tests, a pipeline identity.
+    let db = TestDb::new(b);
+    let server = start(&db, true);
+    let admin = Client::new(&server.url, server.token.clone());
+    admin.create_application("pay", "team").expect("app");
+    admin
+        .publish_policy(&serde_json::json!({
+            "name": "pay-staging", "applications": ["pay"], "environments": ["staging"],
+            "builtin": true,
+            "disabled": ["peer-review", "pipeline-reviewed", "tests-pass", "coverage", "static-analysis",
+                         "vulnerabilities", "provenance", "change-approval", "tested-before-production"],
+        }))
+        .expect("policy");
+    let token = admin
+        .create_identity("ci-pay", "pipeline", &["pay".to_owned()])
+        .expect("identity")
+        .token;
+    let dir = db.dir().join("ci");
+    std::fs::create_dir_all(&dir).expect("dir");
+    let key_file = dir.join("ci.key");
+    let admin_env = [
+        ("ANDON_SERVER", server.url.clone()),
+        ("ANDON_TOKEN", server.token.clone().expect("admin token")),
+    ];
+    assert!(
+        Command::new(BIN)
+            .args(["keygen", "--out"])
+            .arg(&key_file)
+            .status()
+            .expect("keygen")
+            .success()
+    );
+    assert!(
+        Command::new(BIN)
+            .args(["identity", "add-key", "ci-pay", "--key"])
+            .arg(&key_file)
+            .envs(admin_env.iter().cloned())
+            .status()
+            .expect("add-key")
+            .success()
+    );
+    let key_pem = std::fs::read_to_string(&key_file).expect("key");
+    // The report: cyclonedx-py's SBOM (the staging gate asks for one).
+    let report = root.join("crates/andon-evidence/tests/fixtures/sbom/cyclonedx-py-7.5.0-1.6.json");
+    let bin_dir = std::path::Path::new(BIN).parent().expect("bin dir");
+    let path = format!(
+        "{}:{}",
+        bin_dir.display(),
+        std::env::var("PATH").unwrap_or_default()
+    );
+    let subject = |n: &str| {
+        format!(
+            "registry.example.com/pay@{}",
+            Sha256Digest::of(n.as_bytes())
+        )
+    };
+    let run = |what: &str, script: &str, env: &[(&str, String)]| {
+        let out = Command::new("bash")
+            .arg("-c")
+            .arg(script)
+            .current_dir(&root)
+            .env("PATH", &path)
+            .envs(env.iter().cloned())
+            .output()
+            .expect("bash");
+        let text = format!(
+            "{}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert!(out.status.success(), "{what}: {text}");
+        assert!(!text.contains(&token), "{what} printed the token");
+        assert!(!text.contains("PRIVATE KEY"), "{what} printed the key");
+        text
+    };
+
+    // GitHub Actions: the step's script with its env, inputs substituted.
+    let gh_script = step["run"].as_str().expect("run").to_owned();
+    let action_dir = root.join("integrations/github");
+    for (command, kind, file, environment) in [
+        ("attest", "sbom", report.display().to_string(), ""),
+        ("gate", "", String::new(), "staging"),
+        ("deploy", "", String::new(), "staging"),
+    ] {
+        let inputs = [
+            ("command", command.to_owned()),
+            ("kind", kind.to_owned()),
+            ("file", file.clone()),
+            ("environment", environment.to_owned()),
+            ("server", server.url.clone()),
+            ("app", "pay".to_owned()),
+            ("subject", subject("github")),
+            ("token", token.clone()),
+            ("key", key_pem.clone()),
+        ];
+        let mut env: Vec<(&str, String)> =
+            vec![("GITHUB_ACTION_PATH", action_dir.display().to_string())];
+        for (k, v) in step["env"].as_hash().expect("env") {
+            let value = v.as_str().expect("string");
+            let value = if value == "${{ github.run_id }}" {
+                "4242".to_owned()
+            } else {
+                let name = value
+                    .trim_start_matches("${{ inputs.")
+                    .trim_end_matches(" }}");
+                inputs
+                    .iter()
+                    .find(|(i, _)| *i == name)
+                    .map(|(_, v)| v.clone())
+                    .unwrap_or_else(|| panic!("unknown input in {value}"))
+            };
+            env.push((k.as_str().expect("key"), value));
+        }
+        run(&format!("github {command}"), &gh_script, &env);
+    }
+
+    // GitLab CI: the hidden jobs' scripts with the template's and the job's variables.
+    let common = |s: &str| {
+        vec![
+            (
+                "ANDON_RECIPE",
+                gitlab["variables"]["ANDON_RECIPE"]
+                    .as_str()
+                    .expect("recipe")
+                    .to_owned(),
+            ),
+            ("ANDON_SERVER", server.url.clone()),
+            ("ANDON_APP", "pay".to_owned()),
+            ("ANDON_SUBJECT", subject(s)),
+            ("ANDON_TOKEN", token.clone()),
+            ("ANDON_KEY", key_pem.clone()),
+            ("CI_PIPELINE_ID", "777".to_owned()),
+        ]
+    };
+    let mut env = common("gitlab");
+    env.extend([
+        ("ANDON_KIND", "sbom".to_owned()),
+        ("ANDON_FILE", report.display().to_string()),
+    ]);
+    run("gitlab attest", &script(".andon-attest"), &env);
+    let mut env = common("gitlab");
+    env.push(("ANDON_ENVIRONMENT", "staging".to_owned()));
+    let gate = run("gitlab gate", &script(".andon-gate"), &env);
+    assert!(gate.contains("ALLOW"), "{gate}");
+    run("gitlab deploy", &script(".andon-deploy"), &env);
+
+    // Jenkins: its sh steps, the key as a credentials file.
+    let env = vec![
+        ("ANDON_SERVER", server.url.clone()),
+        ("ANDON_APP", "pay".to_owned()),
+        ("ANDON_SUBJECT", subject("jenkins")),
+        ("ANDON_TOKEN", token.clone()),
+        ("ANDON_KEY_FILE", key_file.display().to_string()),
+        ("BUILD_TAG", "jenkins-pay-7".to_owned()),
+    ];
+    for sh in &jenkins_sh {
+        let sh = sh
+            .replace(
+                "attest junit target/nextest/ci/junit.xml",
+                &format!("attest sbom {}", report.display()),
+            )
+            .replace("gate production", "gate staging")
+            .replace("deploy production", "deploy staging");
+        run(&format!("jenkins {sh}"), &sh, &env);
+    }
+
+    let deployed = admin
+        .deployments(Some("pay"), Some("staging"))
+        .expect("deployments");
+    assert_eq!(deployed.len(), 3, "{deployed:?}");
+    assert!(
+        deployed.iter().all(|d| !d.bypass),
+        "every deployment passed its gate"
+    );
+    let runs: Vec<Option<String>> = deployed.iter().map(|d| d.run.clone()).collect();
+    for r in ["4242", "777", "jenkins-pay-7"] {
+        assert!(runs.contains(&Some(r.to_owned())), "{runs:?}");
+    }
+    drop(server_guard(server));
+}
+
 fn a_pipeline_attests_test_and_coverage_reports_with_the_cli(b: Backend) {
     let db = TestDb::new(b);
     let server = start(&db, true);
@@ -790,6 +1037,7 @@ fn server_guard(s: Server) -> Guard {
 }
 
 both_backends!(
+    the_ci_integrations_run_the_same_commands,
     a_server_publishes_its_policy_directories_at_start,
     a_release_is_gated_replayed_and_a_tampered_decision_is_caught,
     a_pipeline_attests_test_and_coverage_reports_with_the_cli,
