@@ -1,7 +1,7 @@
 //! `andon access` (break-glass requests and grants, the standing access register, access
 //! debt) and `andon env report` (what runs in an environment), docs/access.md.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use andon_domain::access::Workload;
@@ -394,16 +394,53 @@ pub enum EnvCmd {
         #[arg(long, env = "ANDON_APP")]
         app: Option<String>,
         /// A plain list: one workload per line, `name image@sha256:...` (`-`: stdin).
-        #[arg(
-            long,
-            conflicts_with = "kubernetes",
-            required_unless_present = "kubernetes"
-        )]
+        #[arg(long, group = "source")]
         list: Option<PathBuf>,
         /// The JSON of `kubectl get pods -o json` (`-`: stdin).
-        #[arg(long)]
+        #[arg(long, group = "source")]
         kubernetes: Option<PathBuf>,
+        /// A directory of deployed files (a host's binaries): each regular file, by its
+        /// path under the directory and the SHA-256 of its bytes.
+        #[arg(long, group = "source")]
+        dir: Option<PathBuf>,
+        /// Report again every this many seconds until stopped (the source is read afresh
+        /// each time).
+        #[arg(long)]
+        watch: Option<u64>,
     },
+}
+
+/// Workloads from a directory of deployed files: `<relative path>` running
+/// `<name>@sha256:<digest of the bytes>`, named by `prefix/<relative path>`.
+pub fn workloads_from_dir(dir: &Path, prefix: &str) -> anyhow::Result<Vec<Workload>> {
+    use sha2::Digest as _;
+    let mut files = Vec::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        for e in std::fs::read_dir(&d).with_context(|| format!("reading {}", d.display()))? {
+            let e = e?;
+            let t = e.file_type()?;
+            if t.is_dir() {
+                stack.push(e.path());
+            } else if t.is_file() {
+                files.push(e.path());
+            }
+        }
+    }
+    files.sort();
+    let mut out = Vec::with_capacity(files.len());
+    for f in files {
+        let bytes = std::fs::read(&f).with_context(|| format!("reading {}", f.display()))?;
+        let rel = f.strip_prefix(dir).unwrap_or(&f).display().to_string();
+        out.push(Workload {
+            name: rel.clone(),
+            image: format!(
+                "{prefix}/{rel}@sha256:{}",
+                hex::encode(sha2::Sha256::digest(&bytes))
+            ),
+        });
+    }
+    Ok(out)
 }
 
 fn read(path: &PathBuf) -> anyhow::Result<String> {
@@ -480,11 +517,35 @@ pub fn env(args: &Args, cmd: &EnvCmd, out: Output) -> anyhow::Result<ExitCode> {
         app,
         list,
         kubernetes,
+        dir,
+        watch,
     } = cmd;
-    let (source, workloads) = match (list, kubernetes) {
-        (Some(p), _) => ("list", workloads_from_list(&read(p)?)?),
-        (None, Some(p)) => ("kubernetes", workloads_from_pods(&read(p)?)?),
-        (None, None) => bail!("give --list or --kubernetes"),
+    loop {
+        let code = report_once(args, environment, app, list, kubernetes, dir, out)?;
+        match watch {
+            Some(s) => std::thread::sleep(std::time::Duration::from_secs((*s).max(1))),
+            None => return Ok(code),
+        }
+    }
+}
+
+fn report_once(
+    args: &Args,
+    environment: &str,
+    app: &Option<String>,
+    list: &Option<PathBuf>,
+    kubernetes: &Option<PathBuf>,
+    dir: &Option<PathBuf>,
+    out: Output,
+) -> anyhow::Result<ExitCode> {
+    let (source, workloads) = match (list, kubernetes, dir) {
+        (Some(p), _, _) => ("list", workloads_from_list(&read(p)?)?),
+        (None, Some(p), _) => ("kubernetes", workloads_from_pods(&read(p)?)?),
+        (None, None, Some(d)) => (
+            "hosts",
+            workloads_from_dir(d, app.as_deref().unwrap_or("files"))?,
+        ),
+        (None, None, None) => bail!("give --list, --kubernetes or --dir"),
     };
     let r = client(args).report_snapshot(
         environment,
@@ -555,6 +616,22 @@ mod tests {
         assert_eq!(
             w[1].image,
             "docker.io/envoyproxy/envoy@sha256:2222222222222222222222222222222222222222222222222222222222222222"
+        );
+    }
+
+    #[test]
+    fn a_directory_reports_each_file_by_its_digest() {
+        let dir = std::env::temp_dir().join(format!("andon-dir-{}", std::process::id()));
+        std::fs::create_dir_all(dir.join("bin")).unwrap();
+        std::fs::write(dir.join("bin/pay"), b"binary").unwrap();
+        std::fs::write(dir.join("pay.conf"), b"conf").unwrap();
+        let w = workloads_from_dir(&dir, "pay").unwrap();
+        let _ = std::fs::remove_dir_all(&dir);
+        assert_eq!(w.len(), 2);
+        assert_eq!(w[0].name, "bin/pay");
+        assert_eq!(
+            w[0].image,
+            "pay/bin/pay@sha256:9a3a45d01531a20e89ac6ae10b0b0beb0492acd7216a368aa062d1a5fecaf9cd"
         );
     }
 

@@ -501,11 +501,17 @@ fn the_ci_integrations_run_the_same_commands(b: Backend) {
         bin_dir.display(),
         std::env::var("PATH").unwrap_or_default()
     );
+    // The GitHub pipeline's artifact is a binary a host will run: its digest is the file's.
+    let host = dir.join("host");
+    std::fs::create_dir_all(host.join("bin")).expect("host dir");
+    std::fs::write(host.join("bin/pay"), b"pay binary 1.0").expect("binary");
     let subject = |n: &str| {
-        format!(
-            "registry.example.com/pay@{}",
-            Sha256Digest::of(n.as_bytes())
-        )
+        let bytes: &[u8] = if n == "github" {
+            b"pay binary 1.0"
+        } else {
+            n.as_bytes()
+        };
+        format!("registry.example.com/pay@{}", Sha256Digest::of(bytes))
     };
     let run = |what: &str, script: &str, env: &[(&str, String)]| {
         let out = Command::new("bash")
@@ -566,6 +572,32 @@ fn the_ci_integrations_run_the_same_commands(b: Backend) {
         }
         run(&format!("github {command}"), &gh_script, &env);
     }
+
+    // The host runs what the GitHub pipeline deployed: no drift (exit 0). A binary changed
+    // by hand is unauthorized, and the deployed one missing (exit 1).
+    let env_report = |what: &str| {
+        Command::new(BIN)
+            .args(["env", "report", "--env", "staging", "--app", "pay", "--dir"])
+            .arg(&host)
+            .envs(admin_env.iter().cloned())
+            .output()
+            .unwrap_or_else(|e| panic!("{what}: {e}"))
+    };
+    let clean = env_report("clean");
+    assert!(
+        clean.status.success(),
+        "{}",
+        String::from_utf8_lossy(&clean.stdout)
+    );
+    std::fs::write(host.join("bin/pay"), b"pay binary 1.0, patched on the host").expect("patch");
+    let drift = env_report("drift");
+    let text = String::from_utf8_lossy(&drift.stdout);
+    assert_eq!(drift.status.code(), Some(1), "{text}");
+    assert!(
+        text.contains("UNAUTHORIZED") && text.contains("MISSING"),
+        "{text}"
+    );
+    assert!(text.contains("ALERT high unauthorized_change"), "{text}");
 
     // GitLab CI: the hidden jobs' scripts with the template's and the job's variables.
     let common = |s: &str| {
