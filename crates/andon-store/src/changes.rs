@@ -725,43 +725,57 @@ impl Store {
         from: i64,
         to: i64,
     ) -> Result<Vec<MetricDeployment>, StoreError> {
-        let mut sql = String::from(
-            "SELECT d.id, d.deployed_at, d.failed_at, d.restored_at, c.committed_at FROM deployments d \
-             LEFT JOIN deployment_commits c ON c.deployment_id = d.id \
-             WHERE d.production = 1 AND d.deployed_at >= $1 AND d.deployed_at < $2",
-        );
-        if application.is_some() {
-            sql.push_str(" AND d.application = $3");
+        // Two narrow reads of integers rather than one join repeating each deployment's
+        // columns and text id per commit: the rows cross sqlx's Any driver one value at a
+        // time, and that is where a team's year of history spent its time.
+        let scope = if application.is_some() {
+            " AND d.application = $3"
         } else if team.is_some() {
-            sql.push_str(" AND d.application IN (SELECT name FROM applications WHERE team = $3)");
-        }
-        sql.push_str(" ORDER BY d.deployed_at, d.id");
-        let mut q = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(from).bind(to);
-        if let Some(x) = application.or(team) {
-            q = q.bind(x.to_owned());
-        }
-        let rows = q
-            .fetch_all(&self.pool)
-            .await
-            .op("reading deployments for metrics")?;
-        let mut out: Vec<(String, MetricDeployment)> = Vec::new();
+            " AND d.application IN (SELECT name FROM applications WHERE team = $3)"
+        } else {
+            ""
+        };
+        let filter =
+            format!("d.production = 1 AND d.deployed_at >= $1 AND d.deployed_at < $2{scope}");
+        let bind = |sql: String| {
+            let mut q = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(from).bind(to);
+            if let Some(x) = application.or(team) {
+                q = q.bind(x.to_owned());
+            }
+            q
+        };
+        let rows = bind(format!(
+            "SELECT d.ledger_idx, d.deployed_at, d.failed_at, d.restored_at FROM deployments d \
+             WHERE {filter} ORDER BY d.deployed_at, d.ledger_idx"
+        ))
+        .fetch_all(&self.pool)
+        .await
+        .op("reading deployments for metrics")?;
+        let mut out = Vec::with_capacity(rows.len());
+        let mut at = std::collections::HashMap::with_capacity(rows.len());
         for r in &rows {
-            let id: String = get(r, "id")?;
-            let time: Option<i64> = get(r, "committed_at")?;
-            if out.last().is_none_or(|(last, _)| *last != id) {
-                let d = MetricDeployment {
-                    deployed_at: get(r, "deployed_at")?,
-                    failed_at: get(r, "failed_at")?,
-                    restored_at: get(r, "restored_at")?,
-                    commit_times: Vec::new(),
-                };
-                out.push((id, d));
-            }
-            if let (Some(t), Some((_, d))) = (time, out.last_mut()) {
-                d.commit_times.push(t);
+            at.insert(get::<i64>(r, "ledger_idx")?, out.len());
+            out.push(MetricDeployment {
+                deployed_at: get(r, "deployed_at")?,
+                failed_at: get(r, "failed_at")?,
+                restored_at: get(r, "restored_at")?,
+                commit_times: Vec::new(),
+            });
+        }
+        let commits = bind(format!(
+            "SELECT d.ledger_idx, c.committed_at FROM deployment_commits c \
+             JOIN deployments d ON d.id = c.deployment_id \
+             WHERE {filter} AND c.committed_at IS NOT NULL"
+        ))
+        .fetch_all(&self.pool)
+        .await
+        .op("reading deployment commits for metrics")?;
+        for r in &commits {
+            if let Some(&i) = at.get(&get::<i64>(r, "ledger_idx")?) {
+                out[i].commit_times.push(get(r, "committed_at")?);
             }
         }
-        Ok(out.into_iter().map(|(_, d)| d).collect())
+        Ok(out)
     }
 
     /// Whether an allowing decision exists for this artifact and environment; its id.
