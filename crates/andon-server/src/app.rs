@@ -52,6 +52,11 @@ pub struct Config {
     pub notify_max_attempts: u32,
     /// The security telemetry rules (docs/telemetry.md).
     pub telemetry_rules: andon_telemetry::Rules,
+    /// An external witness's submission prefix (C2SP tlog-witness): checkpoints are sent
+    /// to `<prefix>/add-checkpoint` with consistency proofs.
+    pub witness_url: Option<String>,
+    /// How often the witness is brought up to date.
+    pub witness_interval: std::time::Duration,
     /// Requests handled at once; more are refused with 429 and `Retry-After`.
     pub max_in_flight: usize,
     /// How often the server re-verifies its stored ledger (and alerts if it does not).
@@ -85,6 +90,8 @@ impl Config {
             access_max_minutes: 240,
             ledger_check_interval: std::time::Duration::from_secs(3600),
             max_in_flight: 1024,
+            witness_url: None,
+            witness_interval: std::time::Duration::from_secs(30),
             clock: crate::Clock::system(),
         }
     }
@@ -267,6 +274,9 @@ impl App {
                 }
             }
         });
+        if let Some(url) = app.0.config.witness_url.clone() {
+            tokio::spawn(crate::witness::run(app.clone(), url));
+        }
         if let Some(url) = app.0.config.notify_url.clone() {
             tokio::spawn(crate::notify::run(app.clone(), url));
         }

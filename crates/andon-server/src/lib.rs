@@ -14,6 +14,7 @@ mod observe;
 mod rfc;
 mod routes;
 mod sequencer;
+mod witness;
 
 pub use app::{App, Config, Started};
 pub use clock::Clock;

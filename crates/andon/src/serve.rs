@@ -60,6 +60,11 @@ pub struct ServeArgs {
     /// webhook's `{"text": ...}`).
     #[arg(long, env = "ANDON_NOTIFY_FORMAT", default_value = "json", value_parser = ["json", "slack"])]
     pub notify_format: String,
+    /// An external witness (C2SP tlog-witness submission prefix): the log's checkpoints are
+    /// sent to <URL>/add-checkpoint with consistency proofs, so a rewritten history is
+    /// caught outside this server.
+    #[arg(long, env = "ANDON_WITNESS_URL")]
+    pub witness_url: Option<String>,
     /// The longest break-glass grant, in minutes.
     #[arg(long, env = "ANDON_ACCESS_MAX_MINUTES", default_value_t = 240)]
     pub access_max_minutes: u32,
@@ -121,6 +126,7 @@ pub fn run(a: &ServeArgs) -> anyhow::Result<ExitCode> {
         andon_server::NotifyFormat::Json
     };
     config.access_max_minutes = a.access_max_minutes;
+    config.witness_url = a.witness_url.clone();
     if let Some(path) = &a.telemetry_rules {
         let text =
             std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
