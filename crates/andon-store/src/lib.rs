@@ -9,6 +9,7 @@
 //! domain's and the server's job) and it does not compute Merkle hashes (the ledger's).
 
 mod access;
+mod backup;
 mod batch;
 mod changes;
 mod error;
@@ -22,6 +23,7 @@ mod store;
 mod telemetry;
 
 pub use access::{AccessEffect, DebtRow};
+pub use backup::{BACKUP_FORMAT, BackupSummary};
 pub use batch::{Append, Batch, Effect};
 pub use changes::{ChangeEffect, MetricDeployment};
 pub use error::StoreError;

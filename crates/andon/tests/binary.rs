@@ -664,6 +664,53 @@ fn the_ci_integrations_run_the_same_commands(b: Backend) {
     drop(server_guard(server));
 }
 
+/// `andon backup` while the server runs, `andon restore` into an empty database, and
+/// `andon verify --database` on the result.
+fn backup_restore_and_verify_through_the_cli(b: Backend) {
+    let db = TestDb::new(b);
+    let server = start(&db, true);
+    let token = server.token.clone().expect("admin token");
+    let admin = Client::new(&server.url, Some(token.clone()));
+    for app in ["pay", "shop"] {
+        admin.create_application(app, "team").expect("app");
+    }
+    let file = db.dir().join("andon.backup");
+    let run = |args: &[&str]| {
+        let out = Command::new(BIN).args(args).output().expect("andon");
+        assert!(
+            out.status.success(),
+            "{args:?}: {}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    };
+    let said = run(&[
+        "backup",
+        "--database",
+        &db.url,
+        "--out",
+        file.to_str().expect("path"),
+    ]);
+    assert!(said.starts_with("backed up "), "{said}");
+    let target = TestDb::new(b);
+    let said = run(&[
+        "restore",
+        file.to_str().expect("path"),
+        "--database",
+        &target.url,
+    ]);
+    assert!(said.starts_with("restored "), "{said}");
+    let (ok, report) = verify(&["--database", &target.url], &server.url, &token);
+    assert!(ok, "{report:#}");
+    assert_eq!(
+        report["entries_checked"],
+        admin.ledger_info().expect("info").size,
+        "{report:#}"
+    );
+    drop(server_guard(server));
+}
+
 fn a_pipeline_attests_test_and_coverage_reports_with_the_cli(b: Backend) {
     let db = TestDb::new(b);
     let server = start(&db, true);
@@ -1069,6 +1116,7 @@ fn server_guard(s: Server) -> Guard {
 }
 
 both_backends!(
+    backup_restore_and_verify_through_the_cli,
     the_ci_integrations_run_the_same_commands,
     a_server_publishes_its_policy_directories_at_start,
     a_release_is_gated_replayed_and_a_tampered_decision_is_caught,

@@ -34,7 +34,20 @@ impl Harness {
         backend: Backend,
         configure: impl FnOnce(&mut andon_server::Config),
     ) -> Self {
-        let db = TestDb::new(backend);
+        Self::start_on(TestDb::new(backend), configure)
+    }
+
+    /// A server on `db` as it is (a restored backup, say); its admin client carries the
+    /// first start's token when there was one, else `token`.
+    pub fn start_on(db: TestDb, configure: impl FnOnce(&mut andon_server::Config)) -> Self {
+        Self::start_on_with_token(db, configure, None)
+    }
+
+    pub fn start_on_with_token(
+        db: TestDb,
+        configure: impl FnOnce(&mut andon_server::Config),
+        token: Option<String>,
+    ) -> Self {
         let rt = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(2)
             .enable_all()
@@ -57,7 +70,8 @@ impl Harness {
                 addr,
                 started
                     .admin_token
-                    .expect("first start mints an admin token"),
+                    .or(token)
+                    .expect("an admin token: minted on a first start, or given"),
             )
         });
         let url = format!("http://{addr}");
