@@ -10,7 +10,7 @@ use anyhow::{Context as _, bail};
 use serde_json::Value;
 
 use crate::cli::{Args, client};
-use crate::output::{Output, emit};
+use crate::output::{Output, emit, query};
 
 /// `andon access`.
 #[derive(clap::Subcommand, Debug)]
@@ -209,16 +209,11 @@ pub fn run(args: &Args, cmd: &AccessCmd, out: Output) -> anyhow::Result<ExitCode
             environment,
             state,
         } => {
-            let mut q = Vec::new();
-            for (k, v) in [
+            let q = query(&[
                 ("application", app),
                 ("environment", environment),
                 ("state", state),
-            ] {
-                if let Some(v) = v {
-                    q.push((k, v.clone()));
-                }
-            }
+            ]);
             let list = c.access_requests(&q)?;
             emit(out, &list, |l| l.iter().for_each(print_request))?;
         }
@@ -257,16 +252,12 @@ pub fn run(args: &Args, cmd: &AccessCmd, out: Output) -> anyhow::Result<ExitCode
             until,
         } => {
             let mut q = vec![("period", period.clone())];
-            for (k, v) in [
+            q.extend(query(&[
                 ("application", app),
                 ("team", team),
                 ("since", since),
                 ("until", until),
-            ] {
-                if let Some(v) = v {
-                    q.push((k, v.clone()));
-                }
-            }
+            ]));
             let r = c.access_debt(&q)?;
             emit(out, &r, |r| {
                 println!(

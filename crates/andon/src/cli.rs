@@ -432,12 +432,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
             kind,
             app,
         } => {
-            let mut q = Vec::new();
-            for (k, v) in [("state", state), ("kind", kind), ("application", app)] {
-                if let Some(v) = v {
-                    q.push((k, v.clone()));
-                }
-            }
+            let q = crate::output::query(&[("state", state), ("kind", kind), ("application", app)]);
             crate::change::alerts(&args, *check, &q, out)
         }
         Command::Alert(a) => crate::change::alert(&args, a, out),

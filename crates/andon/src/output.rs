@@ -19,3 +19,11 @@ pub fn emit<T: Serialize>(out: Output, value: &T, text: impl FnOnce(&T)) -> anyh
     }
     Ok(())
 }
+
+/// A query string from flags: the ones given, in order.
+pub fn query<'a>(flags: &[(&'a str, &Option<String>)]) -> Vec<(&'a str, String)> {
+    flags
+        .iter()
+        .filter_map(|(k, v)| v.as_ref().map(|v| (*k, v.clone())))
+        .collect()
+}

@@ -7,7 +7,7 @@ use std::process::ExitCode;
 use anyhow::Context as _;
 
 use crate::cli::{Args, client};
-use crate::output::{Output, emit};
+use crate::output::{Output, emit, query};
 
 /// `andon telemetry`.
 #[derive(clap::Subcommand, Debug)]
@@ -87,17 +87,13 @@ pub fn run(args: &Args, cmd: &TelemetryCmd, out: Output) -> anyhow::Result<ExitC
             limit,
         } => {
             let mut q = vec![("limit", limit.to_string())];
-            for (k, v) in [
+            q.extend(query(&[
                 ("application", app),
                 ("kind", kind),
                 ("source", source),
                 ("since", since),
                 ("until", until),
-            ] {
-                if let Some(v) = v {
-                    q.push((k, v.clone()));
-                }
-            }
+            ]));
             if let Some(b) = batch {
                 q.push(("batch", b.to_string()));
             }
