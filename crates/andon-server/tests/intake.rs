@@ -163,16 +163,50 @@ fn each_kind_of_bad_input_is_refused_and_writes_nothing(b: Backend) {
         .expect("accepted");
 }
 
-fn a_revoked_key_is_refused_from_then_on(b: Backend) {
+/// Rotating a pipeline key: the new one registered, the old one revoked. The old key is
+/// refused from then on, the new one signs, and what the old key signed before stays on
+/// record, verifiable with the old public key, and the ledger verifies.
+fn a_pipeline_key_is_rotated_and_old_evidence_stays_verifiable(b: Backend) {
     let h = Harness::start(b, 1 << 20);
     let (ci, key) = h.pipeline("pay");
-    ci.submit_evidence("pay", None, None, &envelope(&key, 1))
+    let before = ci
+        .submit_evidence("pay", None, None, &envelope(&key, 1))
         .expect("accepted");
+    let new_key = SigningKey::from_seed([9; 32]);
+    h.admin
+        .register_key("ci-pay", &new_key.verifying_key().to_base64())
+        .expect("the new key");
     h.admin.revoke_key(key.key_id().as_str()).expect("revoked");
     assert_eq!(
         code(ci.submit_evidence("pay", None, None, &envelope(&key, 2))),
         (403, "key_revoked".into())
     );
+    ci.submit_evidence("pay", None, None, &envelope(&new_key, 2))
+        .expect("the new key signs");
+    // The old record: still there, still verifiable with the old public key.
+    let id = before.id.expect("evidence id");
+    let shown = h.admin.show_evidence(&id).expect("shown");
+    assert_eq!(shown.keyid, key.key_id().as_str());
+    let agent: ureq::Agent = ureq::Agent::config_builder()
+        .http_status_as_error(false)
+        .build()
+        .into();
+    let document = agent
+        .get(&format!("{}/v1/evidence/{id}/document", h.url))
+        .header(
+            "Authorization",
+            &format!("Bearer {}", h.admin.token().expect("token")),
+        )
+        .call()
+        .expect("document")
+        .body_mut()
+        .read_to_vec()
+        .expect("bytes");
+    Envelope::parse(&document)
+        .expect("an envelope")
+        .verify(&key.verifying_key())
+        .expect("signed by the old key");
+    assert_eq!(h.admin.verify_ledger().expect("verify")["verified"], true);
 }
 
 fn identity_changes_are_admin_only_and_ledgered(b: Backend) {
@@ -542,7 +576,7 @@ both_backends!(
     a_batch_is_checked_whole_and_recorded_per_envelope,
     accepted_evidence_carries_a_verifying_proof_and_is_idempotent,
     each_kind_of_bad_input_is_refused_and_writes_nothing,
-    a_revoked_key_is_refused_from_then_on,
+    a_pipeline_key_is_rotated_and_old_evidence_stays_verifiable,
     identity_changes_are_admin_only_and_ledgered,
     concurrent_submissions_are_group_committed_into_one_consistent_log,
 );
