@@ -165,6 +165,12 @@ fn overload_is_refused_with_retry_after_and_writes_nothing(b: Backend) {
                 .and_then(|v| v.to_str().ok()),
             Some("1")
         );
+        // Probes are not refused: an overloaded server is still alive.
+        let live = agent
+            .get(&format!("{}/livez", h.url))
+            .call()
+            .expect("response");
+        assert_eq!(live.status().as_u16(), 200);
         // A client that retries (as the CLI does) waits out the overload and gets its
         // answer.
         let patient = andon_client::Client::new(&h.url, Some(admin_token.clone())).retrying(3);

@@ -22,9 +22,6 @@ use crate::app::App;
 pub(crate) fn router(app: App) -> Router {
     let limit = app.0.config.max_body_bytes;
     Router::new()
-        .route("/healthz", get(|| async { "ok" }))
-        .route("/livez", get(|| async { "ok" }))
-        .route("/readyz", get(crate::observe::ready))
         .route("/metrics", get(crate::observe::metrics))
         .route("/v1/whoami", get(admin::whoami))
         .route(
@@ -124,6 +121,11 @@ pub(crate) fn router(app: App) -> Router {
             app.clone(),
             crate::observe::track,
         ))
+        // Probes sit outside the in-flight limit: an overloaded server is alive, and says
+        // so, rather than answering its orchestrator 429.
+        .route("/healthz", get(|| async { "ok" }))
+        .route("/livez", get(|| async { "ok" }))
+        .route("/readyz", get(crate::observe::ready))
         .fallback(|| async { crate::ApiError::not_found("no such route") })
         .layer(DefaultBodyLimit::max(limit))
         .with_state(app)
