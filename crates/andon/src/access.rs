@@ -566,14 +566,7 @@ fn report_once(
                 m["artifact"].as_str().unwrap_or("")
             );
         }
-        for a in r["alerts"].as_array().into_iter().flatten() {
-            println!(
-                "ALERT {} {}: {}",
-                a["severity"].as_str().unwrap_or(""),
-                a["kind"].as_str().unwrap_or(""),
-                a["message"].as_str().unwrap_or("")
-            );
-        }
+        crate::output::print_alerts(r, "");
     })?;
     let drift = r["unauthorized"].as_array().is_some_and(|a| !a.is_empty())
         || r["missing"].as_array().is_some_and(|a| !a.is_empty());

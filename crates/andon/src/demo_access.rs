@@ -120,14 +120,7 @@ pub fn run(admin: &Client, h: &History, suffix: &str) -> anyhow::Result<()> {
         },
     )?;
     println!("\n$ andon env report --env production --app {app} --kubernetes pods.json");
-    for a in r["alerts"].as_array().into_iter().flatten() {
-        println!(
-            "    ALERT {} {}: {}",
-            a["severity"].as_str().unwrap_or(""),
-            a["kind"].as_str().unwrap_or(""),
-            a["message"].as_str().unwrap_or("")
-        );
-    }
+    crate::output::print_alerts(&r, "    ");
     erin.decide_access(&write_id, "revoke", None)?;
     println!("    erin-{suffix} revoked her write grant {write_id} when done");
 

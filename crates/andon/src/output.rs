@@ -27,3 +27,15 @@ pub fn query<'a>(flags: &[(&'a str, &Option<String>)]) -> Vec<(&'a str, String)>
         .filter_map(|(k, v)| v.as_ref().map(|v| (*k, v.clone())))
         .collect()
 }
+
+/// Prints the alerts an answer carries (`{"alerts": [...]}`), one line each, indented.
+pub fn print_alerts(answer: &serde_json::Value, indent: &str) {
+    for a in answer["alerts"].as_array().into_iter().flatten() {
+        println!(
+            "{indent}ALERT {} {}: {}",
+            a["severity"].as_str().unwrap_or(""),
+            a["kind"].as_str().unwrap_or(""),
+            a["message"].as_str().unwrap_or("")
+        );
+    }
+}

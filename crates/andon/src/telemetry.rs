@@ -67,14 +67,7 @@ pub fn run(args: &Args, cmd: &TelemetryCmd, out: Output) -> anyhow::Result<ExitC
                     r["ledger_index"],
                     r["digest"].as_str().unwrap_or("")
                 );
-                for a in r["alerts"].as_array().into_iter().flatten() {
-                    println!(
-                        "ALERT {} {}: {}",
-                        a["severity"].as_str().unwrap_or(""),
-                        a["kind"].as_str().unwrap_or(""),
-                        a["message"].as_str().unwrap_or("")
-                    );
-                }
+                crate::output::print_alerts(r, "");
             })?;
         }
         TelemetryCmd::List {
