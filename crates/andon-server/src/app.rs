@@ -59,6 +59,10 @@ pub struct Config {
     pub witness_interval: std::time::Duration,
     /// Requests handled at once; more are refused with 429 and `Retry-After`.
     pub max_in_flight: usize,
+    /// Failed authentications an address may make per window before it is refused (429).
+    pub auth_failure_limit: u32,
+    /// That window.
+    pub auth_failure_window: std::time::Duration,
     /// How often the server re-verifies its stored ledger (and alerts if it does not).
     pub ledger_check_interval: std::time::Duration,
     /// The longest break-glass grant, in minutes.
@@ -90,6 +94,8 @@ impl Config {
             access_max_minutes: 240,
             ledger_check_interval: std::time::Duration::from_secs(3600),
             max_in_flight: 1024,
+            auth_failure_limit: 20,
+            auth_failure_window: std::time::Duration::from_secs(60),
             witness_url: None,
             witness_interval: std::time::Duration::from_secs(30),
             clock: crate::Clock::system(),
@@ -117,6 +123,8 @@ pub(crate) struct Inner {
     pub decision_key: andon_domain::SigningKey,
     /// Request and ledger meters (`GET /metrics`).
     pub meters: crate::observe::Meters,
+    /// Failed authentications per address.
+    pub auth_failures: crate::auth::AuthFailures,
     /// Permits for requests in flight (`max_in_flight`).
     pub in_flight: std::sync::Arc<tokio::sync::Semaphore>,
     /// Held while telemetry rules evaluate and raise their alerts, so two batches do not
@@ -209,6 +217,10 @@ impl App {
             decision_key: andon_domain::SigningKey::from_seed(config.log_seed),
             telemetry_lock: tokio::sync::Mutex::new(()),
             meters: Default::default(),
+            auth_failures: crate::auth::AuthFailures::new(
+                config.auth_failure_limit,
+                config.auth_failure_window,
+            ),
             in_flight: std::sync::Arc::new(tokio::sync::Semaphore::new(
                 config.max_in_flight.max(1),
             )),

@@ -59,36 +59,106 @@ impl FromRequestParts<App> for Caller {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, app: &App) -> Result<Self, Self::Rejection> {
-        let unauthorized = |m: &str| ApiError::new(StatusCode::UNAUTHORIZED, "unauthorized", m);
-        let header = parts
+        let peer = parts
+            .extensions
+            .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
+            .map(|c| c.0.ip());
+        if let Some(ip) = peer
+            && app.0.auth_failures.blocked(ip)
+        {
+            return Err(ApiError::new(
+                StatusCode::TOO_MANY_REQUESTS,
+                "too_many_auth_failures",
+                "too many failed authentications from this address; wait a minute",
+            ));
+        }
+        // Only a presented credential that fails counts: a guess, not a forgotten header.
+        let presented = parts
             .headers
-            .get(axum::http::header::AUTHORIZATION)
-            .ok_or_else(|| unauthorized("missing Authorization: Bearer <token>"))?;
-        let token = header
-            .to_str()
-            .ok()
-            .and_then(|h| h.strip_prefix("Bearer "))
-            .ok_or_else(|| unauthorized("the Authorization header is not a bearer token"))?;
-        // Looking up the SHA-256 of the token compares hashes, not the secret itself, so the
-        // lookup's timing reveals nothing useful about the token.
-        let hash = token_hash(token.trim());
-        let cached = app.0.tokens.read().ok().and_then(|m| m.get(&hash).cloned());
-        let row = match cached {
-            Some(r) => r,
-            None => {
-                let r = app
-                    .store()
-                    .identity_by_token(&hash)
-                    .await?
-                    .ok_or_else(|| unauthorized("unknown token"))?;
-                if let Ok(mut m) = app.0.tokens.write() {
-                    m.insert(hash, r.clone());
-                }
-                r
-            }
-        };
-        caller_of(row)
+            .contains_key(axum::http::header::AUTHORIZATION);
+        let result = authenticate(parts, app).await;
+        if let (Err(e), Some(ip), true) = (&result, peer, presented)
+            && e.status == StatusCode::UNAUTHORIZED
+        {
+            app.0.auth_failures.failed(ip);
+        }
+        result
     }
+}
+
+/// Failed authentications per address over a fixed window: past the limit, the address
+/// is refused (429) until the window ends, before any token is looked at, so guessing
+/// tokens is slowed to the limit. Bounded: old windows are dropped as it fills.
+#[derive(Debug)]
+pub(crate) struct AuthFailures {
+    limit: u32,
+    window: std::time::Duration,
+    seen: std::sync::Mutex<std::collections::HashMap<std::net::IpAddr, (std::time::Instant, u32)>>,
+}
+
+impl AuthFailures {
+    pub(crate) fn new(limit: u32, window: std::time::Duration) -> Self {
+        Self {
+            limit,
+            window,
+            seen: Default::default(),
+        }
+    }
+
+    fn blocked(&self, ip: std::net::IpAddr) -> bool {
+        let Ok(seen) = self.seen.lock() else {
+            return false;
+        };
+        seen.get(&ip)
+            .is_some_and(|(start, n)| *n >= self.limit && start.elapsed() < self.window)
+    }
+
+    fn failed(&self, ip: std::net::IpAddr) {
+        let Ok(mut seen) = self.seen.lock() else {
+            return;
+        };
+        if seen.len() >= 100_000 {
+            let window = self.window;
+            seen.retain(|_, (start, _)| start.elapsed() < window);
+        }
+        let e = seen.entry(ip).or_insert((std::time::Instant::now(), 0));
+        if e.0.elapsed() >= self.window {
+            *e = (std::time::Instant::now(), 0);
+        }
+        e.1 += 1;
+    }
+}
+
+async fn authenticate(parts: &mut Parts, app: &App) -> Result<Caller, ApiError> {
+    let unauthorized = |m: &str| ApiError::new(StatusCode::UNAUTHORIZED, "unauthorized", m);
+    let header = parts
+        .headers
+        .get(axum::http::header::AUTHORIZATION)
+        .ok_or_else(|| unauthorized("missing Authorization: Bearer <token>"))?;
+    let token = header
+        .to_str()
+        .ok()
+        .and_then(|h| h.strip_prefix("Bearer "))
+        .ok_or_else(|| unauthorized("the Authorization header is not a bearer token"))?;
+    // Looking up the SHA-256 of the token compares hashes, not the secret itself, so the
+    // lookup's timing reveals nothing useful about the token.
+    let hash = token_hash(token.trim());
+    let cached = app.0.tokens.read().ok().and_then(|m| m.get(&hash).cloned());
+    let row = match cached {
+        Some(r) => r,
+        None => {
+            let r = app
+                .store()
+                .identity_by_token(&hash)
+                .await?
+                .ok_or_else(|| unauthorized("unknown token"))?;
+            if let Ok(mut m) = app.0.tokens.write() {
+                m.insert(hash, r.clone());
+            }
+            r
+        }
+    };
+    caller_of(row)
 }
 
 fn caller_of(row: IdentityRow) -> Result<Caller, ApiError> {

@@ -184,7 +184,33 @@ fn overload_is_refused_with_retry_after_and_writes_nothing(b: Backend) {
     assert_eq!(h.admin.whoami().expect("served again").name, "admin");
 }
 
+fn guessing_tokens_is_slowed_to_the_limit(b: Backend) {
+    let h = common::Harness::start_configured(b, |c| {
+        c.auth_failure_limit = 3;
+        c.auth_failure_window = std::time::Duration::from_secs(3);
+    });
+    let guess = andon_client::Client::new(&h.url, Some("andon_guess".into()));
+    // A forgotten header is not a guess: never counted.
+    let anonymous = andon_client::Client::new(&h.url, None);
+    for _ in 0..5 {
+        assert_eq!(common::err(anonymous.whoami()).0, 401);
+    }
+    for _ in 0..3 {
+        assert_eq!(common::err(guess.whoami()), (401, "unauthorized".into()));
+    }
+    // Past the limit the address is refused before any token is looked at, even a good one.
+    assert_eq!(
+        common::err(guess.whoami()),
+        (429, "too_many_auth_failures".into())
+    );
+    assert_eq!(common::err(h.admin.whoami()).0, 429);
+    // The window ends; the good token works again.
+    std::thread::sleep(std::time::Duration::from_millis(3100));
+    assert_eq!(h.admin.whoami().expect("served again").name, "admin");
+}
+
 both_backends!(
     operators_see_requests_the_ledger_and_alerts,
-    overload_is_refused_with_retry_after_and_writes_nothing
+    overload_is_refused_with_retry_after_and_writes_nothing,
+    guessing_tokens_is_slowed_to_the_limit
 );
