@@ -225,4 +225,14 @@ fn the_table_covers_the_router() {
     every_route_has_a_row();
 }
 
+/// docs/api.md lists every row, with the same callers.
+#[test]
+fn the_api_page_lists_every_route() {
+    let page = include_str!("../../../docs/api.md");
+    for (method, path, _) in TABLE {
+        let row = format!("| {method} | `{path}` |");
+        assert!(page.contains(&row), "docs/api.md lacks {method} {path}");
+    }
+}
+
 both_backends!(each_role_against_each_route);
