@@ -21,7 +21,7 @@ use crate::ApiError;
 use crate::app::App;
 use crate::auth::Caller;
 use crate::routes::changes::random_id;
-use crate::routes::gates::is_production;
+use crate::routes::gates::{is_production, rfc3339};
 use crate::routes::metrics::instant;
 use crate::routes::query_error;
 use crate::sequencer::Fact;
@@ -64,7 +64,7 @@ pub(crate) async fn ingest(
     let last = events.iter().map(|e| e.at).max().unwrap_or_default();
     let body = json!({
         "count": events.len(), "digest": digest, "sources": sources,
-        "first_at": rfc3339(first), "last_at": rfc3339(last),
+        "first_at": rfc3339(Some(first)), "last_at": rfc3339(Some(last)),
     });
     let events = Arc::new(events);
     let receipt = app
@@ -85,12 +85,6 @@ pub(crate) async fn ingest(
             "alerts": alerts,
         })),
     ))
-}
-
-fn rfc3339(ms: i64) -> String {
-    jiff::Timestamp::from_millisecond(ms)
-        .map(|t| t.to_string())
-        .unwrap_or_default()
 }
 
 /// The subject of an alert about one event: its batch and position.
@@ -205,7 +199,7 @@ async fn evaluate(app: &App, batch: u64, events: &[Event]) -> Result<Vec<Alert>,
                 e.kind,
                 e.actor.as_deref().unwrap_or("an unknown actor"),
                 e.source,
-                rfc3339(e.at),
+                rfc3339(Some(e.at)).unwrap_or_default(),
                 e.detail
                     .as_deref()
                     .map(|d| format!(" [{d}]"))
@@ -243,7 +237,7 @@ async fn evaluate(app: &App, batch: u64, events: &[Event]) -> Result<Vec<Alert>,
             let message = format!(
                 "{} for {a} in {env} at {} by {}: no change record scheduled maintenance then",
                 e.kind,
-                rfc3339(e.at),
+                rfc3339(Some(e.at)).unwrap_or_default(),
                 e.actor.as_deref().unwrap_or("an unknown actor"),
             );
             raised.push((
