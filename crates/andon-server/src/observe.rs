@@ -58,12 +58,18 @@ impl Histogram {
     }
 }
 
+/// One route's latency and its answers by status.
+#[derive(Debug, Default)]
+struct RouteStats {
+    latency: Histogram,
+    statuses: BTreeMap<u16, u64>,
+}
+
 /// The server's meters.
 #[derive(Debug, Default)]
 pub(crate) struct Meters {
-    /// (method, route) -> latency; (method, route, status) -> count.
-    latency: Mutex<BTreeMap<(String, String), Histogram>>,
-    counts: Mutex<BTreeMap<(String, String, u16), u64>>,
+    /// By (method, route template): one lock and one lookup per request.
+    routes: Mutex<BTreeMap<(String, String), RouteStats>>,
     appends: Mutex<Histogram>,
     refused: std::sync::atomic::AtomicU64,
 }
@@ -82,14 +88,10 @@ impl Meters {
     }
 
     fn request(&self, method: &str, route: &str, status: u16, d: Duration) {
-        if let Ok(mut m) = self.latency.lock() {
-            m.entry((method.to_owned(), route.to_owned()))
-                .or_default()
-                .observe(d);
-        }
-        if let Ok(mut m) = self.counts.lock() {
-            *m.entry((method.to_owned(), route.to_owned(), status))
-                .or_default() += 1;
+        if let Ok(mut m) = self.routes.lock() {
+            let stats = m.entry((method.to_owned(), route.to_owned())).or_default();
+            stats.latency.observe(d);
+            *stats.statuses.entry(status).or_default() += 1;
         }
     }
 }
@@ -162,18 +164,20 @@ pub(crate) async fn metrics(State(app): State<App>, _caller: Caller) -> Result<R
     let m = &app.0.meters;
     let mut out = String::new();
     out.push_str("# HELP andon_http_requests_total HTTP requests by route and status.\n# TYPE andon_http_requests_total counter\n");
-    if let Ok(counts) = m.counts.lock() {
-        for ((method, route, status), n) in counts.iter() {
-            let _ = writeln!(
-                out,
-                "andon_http_requests_total{{method=\"{method}\",route=\"{route}\",status=\"{status}\"}} {n}"
-            );
+    if let Ok(routes) = m.routes.lock() {
+        for ((method, route), stats) in routes.iter() {
+            for (status, n) in &stats.statuses {
+                let _ = writeln!(
+                    out,
+                    "andon_http_requests_total{{method=\"{method}\",route=\"{route}\",status=\"{status}\"}} {n}"
+                );
+            }
         }
     }
     out.push_str("# HELP andon_http_request_duration_seconds HTTP request latency by route.\n# TYPE andon_http_request_duration_seconds histogram\n");
-    if let Ok(lat) = m.latency.lock() {
-        for ((method, route), h) in lat.iter() {
-            h.write(
+    if let Ok(routes) = m.routes.lock() {
+        for ((method, route), stats) in routes.iter() {
+            stats.latency.write(
                 &mut out,
                 "andon_http_request_duration_seconds",
                 &format!("method=\"{method}\",route=\"{route}\""),
