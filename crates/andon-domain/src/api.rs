@@ -76,6 +76,11 @@ pub struct LogInfo {
     pub size: u64,
     /// Current signed checkpoint.
     pub checkpoint: String,
+    /// The keys the log was signed with before the current one, oldest first: older
+    /// checkpoints and gate decisions verify with them (each rotation is a
+    /// `log.key_rotated` entry signed by the retiring key).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub previous_verifier_keys: Vec<String>,
 }
 
 /// One ledger entry as served to auditors.

@@ -94,6 +94,10 @@ pub enum EntryKind {
     /// An alert was acknowledged, resolved, or seen again.
     #[serde(rename = "alert.updated")]
     AlertUpdated,
+    /// The log signing key was rotated: the retiring key's signature hands the log over to
+    /// the next key (`previous`, `next`, `signature`).
+    #[serde(rename = "log.key_rotated")]
+    LogKeyRotated,
 }
 
 impl EntryKind {
@@ -128,6 +132,7 @@ impl EntryKind {
             EntryKind::AccountUsed => "access.account_used",
             EntryKind::EnvironmentSnapshot => "environment.snapshot",
             EntryKind::AlertUpdated => "alert.updated",
+            EntryKind::LogKeyRotated => "log.key_rotated",
         }
     }
 }

@@ -129,6 +129,22 @@ impl LogSigner {
     }
 }
 
+/// The statement a retiring log key signs to hand the log over to its successor: both
+/// verifier keys in their text form, each on its own line.
+pub fn rotation_statement(previous: &str, next: &str) -> String {
+    format!("andon/log-key-rotation/v1\n{previous}\n{next}\n")
+}
+
+impl LogSigner {
+    /// Signs the hand-over of the log to `next` (base64 Ed25519 signature over
+    /// [`rotation_statement`]); the rotation entry carries it, so a verifier that trusts this
+    /// key learns to trust the next one from the log itself.
+    pub fn endorse(&self, next: &NoteVerifier) -> String {
+        let text = rotation_statement(&self.verifier().to_string(), &next.to_string());
+        STANDARD.encode(self.key.sign(text.as_bytes()).to_bytes())
+    }
+}
+
 /// A note verifier key, written `<name>+<hex key hash>+<base64(0x01 || public key)>` as Go's
 /// `note` package and the witness ecosystem write them.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -209,6 +225,19 @@ impl NoteVerifier {
     }
 }
 
+impl NoteVerifier {
+    /// Checks that this key handed the log over to `next` (see [`LogSigner::endorse`]).
+    pub fn check_endorsement(&self, next: &str, signature: &str) -> Result<(), LedgerError> {
+        let bad = || LedgerError::BadSignature(format!("{} (rotation to {next})", self.name));
+        let raw = STANDARD.decode(signature).map_err(|_| bad())?;
+        let sig = ed25519_dalek::Signature::from_slice(&raw).map_err(|_| bad())?;
+        let text = rotation_statement(&self.to_string(), next);
+        self.key
+            .verify_strict(text.as_bytes(), &sig)
+            .map_err(|_| bad())
+    }
+}
+
 impl std::fmt::Display for NoteVerifier {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         let mut raw = vec![ALG_ED25519];
@@ -235,6 +264,26 @@ pub struct SignedCheckpoint {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_rotation_verifies_only_with_the_retiring_key_and_the_named_successor() {
+        let old = LogSigner::new("andon.test/log", [1; 32]);
+        let new = LogSigner::new("andon.test/log", [2; 32]);
+        let other = LogSigner::new("andon.test/log", [3; 32]);
+        let sig = old.endorse(&new.verifier());
+        let next = new.verifier().to_string();
+        assert!(old.verifier().check_endorsement(&next, &sig).is_ok());
+        // Another key did not hand anything over.
+        assert!(other.verifier().check_endorsement(&next, &sig).is_err());
+        // The signature names its successor: it does not endorse a different one.
+        let elsewhere = other.verifier().to_string();
+        assert!(old.verifier().check_endorsement(&elsewhere, &sig).is_err());
+        assert!(
+            old.verifier()
+                .check_endorsement(&next, "not base64!")
+                .is_err()
+        );
+    }
 
     fn cp() -> Checkpoint {
         Checkpoint {

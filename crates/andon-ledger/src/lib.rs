@@ -11,7 +11,7 @@ mod hash;
 mod proof;
 mod tree;
 
-pub use checkpoint::{Checkpoint, LogSigner, NoteVerifier, SignedCheckpoint};
+pub use checkpoint::{Checkpoint, LogSigner, NoteVerifier, SignedCheckpoint, rotation_statement};
 pub use error::LedgerError;
 pub use hash::{EMPTY_ROOT, Hash, leaf_hash, node_hash};
 pub use proof::{root_from_leaf_hashes, verify_consistency, verify_inclusion};

@@ -20,6 +20,9 @@ pub struct Config {
     pub database_url: String,
     /// The log signing key's Ed25519 seed.
     pub log_seed: [u8; 32],
+    /// The seed of the key the log was signed with until now, to rotate to `log_seed`: at
+    /// start the retiring key signs the hand-over into a `log.key_rotated` entry.
+    pub previous_log_seed: Option<[u8; 32]>,
     /// The checkpoint origin used when the database has none yet.
     pub origin: String,
     /// The largest accepted request body, in bytes.
@@ -77,6 +80,7 @@ impl Config {
         Self {
             database_url: database_url.into(),
             log_seed,
+            previous_log_seed: None,
             origin: String::new(),
             max_body_bytes: 4 << 20,
             max_batch: 1024,
@@ -115,6 +119,9 @@ pub(crate) struct Inner {
     pub latest: RwLock<Arc<SignedCheckpoint>>,
     pub jobs: mpsc::Sender<Job>,
     pub tokens: RwLock<HashMap<String, IdentityRow>>,
+    /// The verifier keys the log was signed with before the current one, oldest first
+    /// (decisions and checkpoints from those times verify with them).
+    pub previous_keys: RwLock<Vec<String>>,
     /// Registered, unrevoked keys with their owners, by key id.
     pub keys: RwLock<HashMap<String, (KeyRow, IdentityRow, andon_domain::VerifyingKey)>>,
     /// Compiled policies by version: compiling is milliseconds, evaluating microseconds.
@@ -177,11 +184,28 @@ impl App {
             .meta_init("log_verifier_key", &verifier)
             .await
             .map_err(|e| e.to_string())?;
-        if recorded != verifier {
-            return Err(format!(
-                "the log key does not match this database: it was signed by {recorded}, the configured key is {verifier}"
-            ));
-        }
+        let rotation = if recorded == verifier {
+            None
+        } else {
+            let Some(previous) = config.previous_log_seed else {
+                return Err(format!(
+                    "the log key does not match this database: it was signed by {recorded}, the configured key is {verifier}; to rotate to the configured key, also give the current key as the previous log key"
+                ));
+            };
+            let retiring = LogSigner::new(origin.clone(), previous);
+            if retiring.verifier().to_string() != recorded {
+                return Err(format!(
+                    "the previous log key is not the key this database is signed by ({recorded}): nothing was rotated"
+                ));
+            }
+            Some((retiring, recorded))
+        };
+        let previous_keys: Vec<String> = store
+            .meta("log_previous_verifier_keys")
+            .await
+            .map_err(|e| e.to_string())?
+            .map(|v| v.lines().map(str::to_owned).collect())
+            .unwrap_or_default();
         let size = store.ledger_size().await.map_err(|e| e.to_string())?;
         let leaves = store
             .leaf_hashes(0, size)
@@ -212,6 +236,7 @@ impl App {
             latest: RwLock::new(Arc::new(cp)),
             jobs: tx,
             tokens: RwLock::new(HashMap::new()),
+            previous_keys: RwLock::new(previous_keys),
             keys: RwLock::new(HashMap::new()),
             policies: RwLock::new(HashMap::new()),
             decision_key: andon_domain::SigningKey::from_seed(config.log_seed),
@@ -227,6 +252,28 @@ impl App {
             config,
         }));
         sequencer::spawn(app.clone(), rx, app.0.config.database_url.clone()).await?;
+        if let Some((retiring, previous)) = rotation {
+            let next = app.0.signer.verifier();
+            let retired = app.previous_keys_with(&previous);
+            let signature = retiring.endorse(&next);
+            let receipt = app
+                .append(Fact::admin(
+                    EntryKind::LogKeyRotated,
+                    "andon",
+                    serde_json::json!({
+                        "previous": previous,
+                        "next": next.to_string(),
+                        "signature": signature,
+                    }),
+                    Effect::Settings(vec![
+                        ("log_verifier_key".into(), next.to_string()),
+                        ("log_previous_verifier_keys".into(), retired.join("\n")),
+                    ]),
+                ))
+                .await
+                .map_err(|e| e.message)?;
+            tracing::info!(index = receipt.ledger_index, previous = %previous, next = %next, "log key rotated");
+        }
         let wal = app.0.store.clone();
         tokio::spawn(async move {
             let mut tick = tokio::time::interval(std::time::Duration::from_millis(500));
@@ -293,6 +340,27 @@ impl App {
             tokio::spawn(crate::notify::run(app.clone(), url));
         }
         Ok(Started { app, admin_token })
+    }
+
+    /// The keys the log was signed with before the current one, oldest first.
+    pub(crate) fn previous_keys(&self) -> Vec<String> {
+        self.0
+            .previous_keys
+            .read()
+            .map(|k| k.clone())
+            .unwrap_or_else(|p| p.into_inner().clone())
+    }
+
+    /// The previous keys with `retiring` added (it becomes one of them), remembered here.
+    fn previous_keys_with(&self, retiring: &str) -> Vec<String> {
+        let mut keys = self.previous_keys();
+        if !keys.iter().any(|k| k == retiring) {
+            keys.push(retiring.to_owned());
+        }
+        if let Ok(mut k) = self.0.previous_keys.write() {
+            *k = keys.clone();
+        }
+        keys
     }
 
     /// Validates and publishes a policy bundle (as `andon serve --policies` does at start).

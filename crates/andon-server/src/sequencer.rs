@@ -553,6 +553,7 @@ async fn check_admin(
         Effect::Access(e) => check_access(store, e, claimed).await?,
         Effect::Change(_)
         | Effect::Token { .. }
+        | Effect::Settings(_)
         | Effect::Evidence { .. }
         | Effect::SourceEvent { .. }
         | Effect::Policy { .. }

@@ -169,6 +169,9 @@ pub enum Effect {
     Access(crate::access::AccessEffect),
     /// A batch of telemetry events, stored in order (`seq` from 0).
     Telemetry(std::sync::Arc<Vec<andon_telemetry::Event>>),
+    /// Settings (name, value) written with the entry that records why (the log keys after a
+    /// rotation).
+    Settings(Vec<(String, String)>),
 }
 
 /// What the sequencer commits at once.
@@ -335,6 +338,7 @@ impl Store {
         let mut approvals = Vec::new();
         let mut change_effects = Vec::new();
         let mut access_effects = Vec::new();
+        let mut settings = Vec::new();
         let mut telemetry = Rows::new(
             "INSERT INTO telemetry_events (ledger_idx, seq, kind, at, source, application, environment, actor, count, status_4xx, status_5xx, deployment, detail)",
             13,
@@ -437,6 +441,7 @@ impl Store {
                     Val::I(a.time_ms),
                 ]),
                 Effect::KeyRevoked { keyid } => revoked.push((keyid.clone(), a.time_ms)),
+                Effect::Settings(pairs) => settings.extend(pairs.iter()),
                 Effect::Change(e) => change_effects.push((idx, a.time_ms, e)),
                 Effect::Access(e) => access_effects.push((idx, e)),
                 Effect::Telemetry(events) => {
@@ -637,6 +642,17 @@ impl Store {
             .execute(&mut *tx)
             .await
             .op("revoking a key")?;
+        }
+        for (key, value) in settings {
+            sqlx::query(
+                "INSERT INTO meta (key, value) VALUES ($1, $2) \
+                 ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+            )
+            .bind(key)
+            .bind(value)
+            .execute(&mut *tx)
+            .await
+            .op("writing a setting")?;
         }
         if let Some((size, root, note)) = &batch.checkpoint {
             let now = batch.appends.last().map_or(0, |a| a.time_ms);

@@ -325,10 +325,22 @@ pub fn replay(c: &andon_client::Client, id: &str) -> anyhow::Result<(DecisionDoc
     if env.payload_type != DECISION_PAYLOAD_TYPE {
         bail!("decision {id}: payload type {:?}", env.payload_type);
     }
+    // Signed by the log key of its time: the current one or one it was rotated from.
     let info = c.ledger_info()?;
-    let key = andon_ledger::NoteVerifier::parse(&info.verifier_key)?.public_key();
-    env.verify(&andon_domain::VerifyingKey::from_bytes(&key)?)
-        .with_context(|| format!("decision {id} is not signed by the log key"))?;
+    let mut signed = false;
+    for text in std::iter::once(&info.verifier_key).chain(&info.previous_verifier_keys) {
+        let key = andon_ledger::NoteVerifier::parse(text)?.public_key();
+        if env
+            .verify(&andon_domain::VerifyingKey::from_bytes(&key)?)
+            .is_ok()
+        {
+            signed = true;
+            break;
+        }
+    }
+    if !signed {
+        bail!("decision {id} is not signed by the log key (nor by a key it was rotated from)");
+    }
     let doc: DecisionDoc = serde_json::from_slice(&env.payload)?;
     let bytes = c.policy_bundle(&doc.policy.version)?;
     let bundle: Bundle = serde_json::from_slice(&bytes)?;

@@ -20,6 +20,12 @@ pub struct ServeArgs {
     /// The log signing key (PKCS#8 PEM); default <data-dir>/log.key, created on first start.
     #[arg(long, env = "ANDON_LOG_KEY_FILE")]
     pub log_key: Option<PathBuf>,
+    /// Rotate the log key: the key the log has been signed with until now (PKCS#8 PEM). At
+    /// start it signs the hand-over to --log-key into a `log.key_rotated` entry; from then on
+    /// checkpoints and decisions are signed with the new key. Keep the old file: it is not
+    /// needed again, but `andon verify` pinned to the old public key follows the hand-over.
+    #[arg(long, env = "ANDON_PREVIOUS_LOG_KEY_FILE")]
+    pub previous_log_key: Option<PathBuf>,
     /// Checkpoint origin for a new log.
     #[arg(long, env = "ANDON_LOG_ORIGIN", default_value = "")]
     pub origin: String,
@@ -115,6 +121,9 @@ pub fn run(a: &ServeArgs) -> anyhow::Result<ExitCode> {
     )?;
     let mut config = andon_server::Config::new(url, seed);
     config.origin = a.origin.clone();
+    if let Some(path) = &a.previous_log_key {
+        config.previous_log_seed = Some(crate::keys::load(path)?.seed());
+    }
     config.max_body_bytes = a.max_body_bytes;
     config.github_webhook_secret = a.github_webhook_secret.clone();
     config.gitlab_webhook_token = a.gitlab_webhook_token.clone();

@@ -112,9 +112,50 @@ pub struct Report {
     previous_checkpoint: Option<u64>,
     first_bad_entry: Option<u64>,
     problem: Option<String>,
+    /// Log key rotations met on the way, in order.
+    key_rotations: Vec<Rotation>,
 }
 
-fn check_entry(e: &Entry) -> Result<(), String> {
+/// A `log.key_rotated` entry whose signature by the retiring key verified.
+#[derive(Serialize, Clone)]
+struct Rotation {
+    index: u64,
+    previous: String,
+    next: String,
+}
+
+/// The keys trusted so far: the pinned key (or, unpinned, the first key the log names) and
+/// each key a trusted key handed the log over to.
+struct Trust {
+    chain: Vec<String>,
+    rotations: Vec<Rotation>,
+}
+
+impl Trust {
+    /// Follows a rotation whose signature verified. Pinned, a rotation from a key before the
+    /// pinned one is history before the anchor; unpinned, rotations must form one chain.
+    fn follow(&mut self, r: Rotation, pinned: bool) -> Result<(), String> {
+        match self.chain.last() {
+            None => self.chain.extend([r.previous.clone(), r.next.clone()]),
+            Some(last) if *last == r.previous => self.chain.push(r.next.clone()),
+            Some(_) if pinned => {}
+            Some(last) => {
+                return Err(format!(
+                    "it rotates away from {}, but the log was signed by {last} then",
+                    r.previous
+                ));
+            }
+        }
+        self.rotations.push(r);
+        Ok(())
+    }
+
+    fn trusts(&self, key: &str) -> bool {
+        self.chain.iter().any(|k| k == key)
+    }
+}
+
+fn check_entry(e: &Entry) -> Result<Option<Rotation>, String> {
     let recomputed = leaf_hash(&e.entry);
     if recomputed != e.leaf_hash {
         return Err("its stored bytes no longer match its leaf hash".into());
@@ -153,6 +194,26 @@ fn check_entry(e: &Entry) -> Result<(), String> {
             ));
         }
     }
+    if entry.kind == EntryKind::LogKeyRotated {
+        let field = |name: &str| {
+            entry.body[name]
+                .as_str()
+                .map(str::to_owned)
+                .ok_or_else(|| format!("its key rotation has no {name}"))
+        };
+        let (previous, next, signature) = (field("previous")?, field("next")?, field("signature")?);
+        let retiring = NoteVerifier::parse(&previous)
+            .map_err(|err| format!("its retiring key is malformed: {err}"))?;
+        NoteVerifier::parse(&next).map_err(|err| format!("its next key is malformed: {err}"))?;
+        retiring
+            .check_endorsement(&next, &signature)
+            .map_err(|_| "its key rotation is not signed by the retiring key".to_string())?;
+        return Ok(Some(Rotation {
+            index: e.index,
+            previous: retiring.to_string(),
+            next,
+        }));
+    }
     if entry.kind == EntryKind::SourceEvent {
         let fact: SourceEventFact = serde_json::from_value(entry.body)
             .map_err(|err| format!("its source-control body is malformed: {err}"))?;
@@ -167,7 +228,7 @@ fn check_entry(e: &Entry) -> Result<(), String> {
             ));
         }
     }
-    Ok(())
+    Ok(None)
 }
 
 pub fn run(args: &Args, v: &VerifyArgs, out: Output) -> anyhow::Result<ExitCode> {
@@ -182,28 +243,33 @@ pub fn run(args: &Args, v: &VerifyArgs, out: Output) -> anyhow::Result<ExitCode>
         None => Source::Server(client(args)),
     };
     let (reported_key, note) = source.head()?;
-    let key_text = v.log_key.clone().unwrap_or(reported_key);
-    let verifier = NoteVerifier::parse(&key_text)?;
-    let cp = verifier
+    let reported = NoteVerifier::parse(&reported_key)?;
+    let pinned = v
+        .log_key
+        .as_deref()
+        .map(NoteVerifier::parse)
+        .transpose()
+        .context("--log-key")?;
+    let key_text = pinned.as_ref().unwrap_or(&reported).to_string();
+    // The latest checkpoint is signed by the pinned key, or by a key the log's own rotation
+    // entries lead to from it (checked once they have been read).
+    let head_signer = match &pinned {
+        Some(p) if p.verify(&note).is_ok() => p.clone(),
+        _ => reported.clone(),
+    };
+    let cp = head_signer
         .verify(&note)
         .context("the latest checkpoint's signature does not verify")?;
-    let previous = match &v.checkpoint {
-        Some(p) => {
-            let text =
-                std::fs::read_to_string(p).with_context(|| format!("reading {}", p.display()))?;
-            let prev = verifier
-                .verify(&text)
-                .with_context(|| format!("the saved checkpoint {} does not verify", p.display()))?;
-            if prev.origin != cp.origin {
-                bail!(
-                    "the saved checkpoint is of log {:?}, not {:?}",
-                    prev.origin,
-                    cp.origin
-                );
-            }
-            Some(prev)
-        }
+    let saved = match &v.checkpoint {
+        Some(p) => Some((
+            p,
+            std::fs::read_to_string(p).with_context(|| format!("reading {}", p.display()))?,
+        )),
         None => None,
+    };
+    let mut trust = Trust {
+        chain: pinned.iter().map(|p| p.to_string()).collect(),
+        rotations: vec![],
     };
 
     let bar = indicatif::ProgressBar::new(cp.size);
@@ -224,9 +290,15 @@ pub fn run(args: &Args, v: &VerifyArgs, out: Output) -> anyhow::Result<ExitCode>
                 problem = Some((tree.size(), "it is missing".into()));
                 break;
             }
-            if let Err(why) = check_entry(&e) {
-                problem = Some((e.index, why));
-                break;
+            match check_entry(&e).and_then(|r| match r {
+                Some(r) => trust.follow(r, pinned.is_some()),
+                None => Ok(()),
+            }) {
+                Ok(()) => {}
+                Err(why) => {
+                    problem = Some((e.index, why));
+                    break;
+                }
             }
             tree.push(leaf_hash(&e.entry));
             bar.inc(1);
@@ -237,8 +309,44 @@ pub fn run(args: &Args, v: &VerifyArgs, out: Output) -> anyhow::Result<ExitCode>
     }
     bar.finish_and_clear();
 
+    if trust.chain.is_empty() {
+        trust.chain.push(reported.to_string());
+    }
+    if problem.is_none() && !trust.trusts(&head_signer.to_string()) {
+        problem = Some((
+            cp.size,
+            format!(
+                "the latest checkpoint is signed by {head_signer}, a key the pinned key never handed the log over to"
+            ),
+        ));
+    }
+    let keys: Vec<NoteVerifier> = trust
+        .chain
+        .iter()
+        .filter_map(|k| NoteVerifier::parse(k).ok())
+        .collect();
+    let mut previous = None;
+    if let Some((p, text)) = &saved {
+        let prev = keys
+            .iter()
+            .find_map(|k| k.verify(text).ok())
+            .with_context(|| {
+                format!(
+                    "the saved checkpoint {} is not signed by a trusted log key",
+                    p.display()
+                )
+            })?;
+        if prev.origin != cp.origin {
+            bail!(
+                "the saved checkpoint is of log {:?}, not {:?}",
+                prev.origin,
+                cp.origin
+            );
+        }
+        previous = Some(prev);
+    }
     if problem.is_none() && tree.root_at(cp.size)? != cp.root {
-        problem = Some((first_bad_by_checkpoints(&source, &verifier, &tree, cp.size), "the recomputed tree does not match the signed checkpoint: entries were rewritten together with their leaf hashes".into()));
+        problem = Some((first_bad_by_checkpoints(&source, &keys, &tree, cp.size), "the recomputed tree does not match the signed checkpoint: entries were rewritten together with their leaf hashes".into()));
     }
     if problem.is_none()
         && let Some(prev) = &previous
@@ -288,6 +396,7 @@ pub fn run(args: &Args, v: &VerifyArgs, out: Output) -> anyhow::Result<ExitCode>
         previous_checkpoint: previous.as_ref().map(|p| p.size),
         first_bad_entry: problem.as_ref().map(|p| p.0),
         problem: problem.as_ref().map(|p| p.1.clone()),
+        key_rotations: trust.rotations.clone(),
     };
     emit(out, &report, |r| {
         if !r.key_pinned {
@@ -302,6 +411,12 @@ pub fn run(args: &Args, v: &VerifyArgs, out: Output) -> anyhow::Result<ExitCode>
                     "ok: {} entries of {} verified, root {}",
                     r.entries_checked, r.origin, r.root
                 );
+                for k in &r.key_rotations {
+                    println!(
+                        "ok: entry {}: the log key {} handed over to {}",
+                        k.index, k.previous, k.next
+                    );
+                }
                 if let Some(p) = r.previous_checkpoint {
                     println!("ok: consistent with the saved checkpoint of size {p}");
                 }
@@ -320,7 +435,7 @@ pub fn run(args: &Args, v: &VerifyArgs, out: Output) -> anyhow::Result<ExitCode>
 /// matches.
 fn first_bad_by_checkpoints(
     source: &Source,
-    verifier: &NoteVerifier,
+    keys: &[NoteVerifier],
     tree: &MerkleTree,
     size: u64,
 ) -> u64 {
@@ -332,7 +447,7 @@ fn first_bad_by_checkpoints(
     };
     let mut last_good = 0;
     for c in cps {
-        let Ok(cp) = verifier.verify(&c.note) else {
+        let Some(cp) = keys.iter().find_map(|k| k.verify(&c.note).ok()) else {
             continue;
         };
         if tree.root_at(cp.size).ok() == Some(cp.root) {

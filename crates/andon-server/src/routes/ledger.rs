@@ -22,6 +22,7 @@ pub(crate) async fn info(State(app): State<App>, _caller: Caller) -> Json<LogInf
         verifier_key: app.0.signer.verifier().to_string(),
         size: cp.checkpoint.size,
         checkpoint: cp.note.clone(),
+        previous_verifier_keys: app.previous_keys(),
     })
 }
 
