@@ -394,6 +394,22 @@ pub enum EnvCmd {
         /// path under the directory and the SHA-256 of its bytes.
         #[arg(long, group = "source")]
         dir: Option<PathBuf>,
+        /// Read the pods of this namespace from the Kubernetes API with a service
+        /// account's token (inside a cluster nothing else is needed).
+        #[arg(long, group = "source")]
+        kubernetes_namespace: Option<String>,
+        /// The API server; default https://$KUBERNETES_SERVICE_HOST:$KUBERNETES_SERVICE_PORT.
+        #[arg(long, requires = "kubernetes_namespace")]
+        kubernetes_server: Option<String>,
+        /// The bearer token's file; default the service account's token.
+        #[arg(long, requires = "kubernetes_namespace")]
+        kubernetes_token_file: Option<PathBuf>,
+        /// The cluster's CA (PEM); default the service account's ca.crt when present.
+        #[arg(long, requires = "kubernetes_namespace")]
+        kubernetes_ca_file: Option<PathBuf>,
+        /// Only pods matching this label selector (`app=pay`).
+        #[arg(long, requires = "kubernetes_namespace")]
+        selector: Option<String>,
         /// Report again every this many seconds until stopped (the source is read afresh
         /// each time).
         #[arg(long)]
@@ -468,6 +484,11 @@ pub fn workloads_from_list(text: &str) -> anyhow::Result<Vec<Workload>> {
 /// repository and the digest of `imageID` (what actually runs, whatever tag was asked for).
 pub fn workloads_from_pods(json: &str) -> anyhow::Result<Vec<Workload>> {
     let v: Value = serde_json::from_str(json).context("not JSON from kubectl get pods -o json")?;
+    workloads_from_pod_list(&v)
+}
+
+/// Workloads from a `PodList` (the API's answer, or kubectl's).
+pub fn workloads_from_pod_list(v: &Value) -> anyhow::Result<Vec<Workload>> {
     let items = v["items"]
         .as_array()
         .context("no `items`: expected a kubectl PodList")?;
@@ -509,10 +530,33 @@ pub fn env(args: &Args, cmd: &EnvCmd, out: Output) -> anyhow::Result<ExitCode> {
         list,
         kubernetes,
         dir,
+        kubernetes_namespace,
+        kubernetes_server,
+        kubernetes_token_file,
+        kubernetes_ca_file,
+        selector,
         watch,
     } = cmd;
+    let api = kubernetes_namespace
+        .as_ref()
+        .map(|ns| {
+            crate::kube::ApiSource::in_cluster(
+                ns.clone(),
+                kubernetes_server.clone(),
+                kubernetes_token_file.clone(),
+                kubernetes_ca_file.clone(),
+                selector.clone(),
+            )
+        })
+        .transpose()?;
+    let source = Source {
+        list,
+        kubernetes,
+        dir,
+        api: api.as_ref(),
+    };
     loop {
-        let code = report_once(args, environment, app, list, kubernetes, dir, out)?;
+        let code = report_once(args, environment, app, &source, out)?;
         match watch {
             Some(s) => std::thread::sleep(std::time::Duration::from_secs((*s).max(1))),
             None => return Ok(code),
@@ -520,23 +564,32 @@ pub fn env(args: &Args, cmd: &EnvCmd, out: Output) -> anyhow::Result<ExitCode> {
     }
 }
 
+/// Where `env report` reads what runs (exactly one is given).
+struct Source<'a> {
+    list: &'a Option<PathBuf>,
+    kubernetes: &'a Option<PathBuf>,
+    dir: &'a Option<PathBuf>,
+    api: Option<&'a crate::kube::ApiSource>,
+}
+
 fn report_once(
     args: &Args,
     environment: &str,
     app: &Option<String>,
-    list: &Option<PathBuf>,
-    kubernetes: &Option<PathBuf>,
-    dir: &Option<PathBuf>,
+    from: &Source<'_>,
     out: Output,
 ) -> anyhow::Result<ExitCode> {
-    let (source, workloads) = match (list, kubernetes, dir) {
-        (Some(p), _, _) => ("list", workloads_from_list(&read(p)?)?),
-        (None, Some(p), _) => ("kubernetes", workloads_from_pods(&read(p)?)?),
-        (None, None, Some(d)) => (
+    let (source, workloads) = match (from.list, from.kubernetes, from.dir, from.api) {
+        (Some(p), ..) => ("list", workloads_from_list(&read(p)?)?),
+        (None, Some(p), ..) => ("kubernetes", workloads_from_pods(&read(p)?)?),
+        (None, None, Some(d), _) => (
             "hosts",
             workloads_from_dir(d, app.as_deref().unwrap_or("files"))?,
         ),
-        (None, None, None) => bail!("give --list, --kubernetes or --dir"),
+        (None, None, None, Some(api)) => ("kubernetes", api.workloads()?),
+        (None, None, None, None) => {
+            bail!("give --list, --kubernetes, --kubernetes-namespace or --dir")
+        }
     };
     let r = client(args).report_snapshot(
         environment,

@@ -16,6 +16,7 @@ mod demo_telemetry;
 mod gate;
 mod github_history;
 mod keys;
+mod kube;
 mod output;
 mod sample_release;
 mod serve;
