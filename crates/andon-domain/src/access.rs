@@ -195,7 +195,7 @@ pub struct AccountUse {
 }
 
 /// One workload an environment reports running.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Workload {
     /// Its name (a Kubernetes pod or deployment, a host's service).
     pub name: String,

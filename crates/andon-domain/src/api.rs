@@ -145,7 +145,7 @@ pub struct EvidencePage {
 }
 
 /// Create an application.
-#[derive(Clone, Debug, Serialize, Deserialize)]
+#[derive(Clone, Debug, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct NewApplication {
     /// Name.
     pub name: String,
@@ -154,7 +154,7 @@ pub struct NewApplication {
 }
 
 /// Create an identity.
-#[derive(Clone, Debug, Serialize, Deserialize)]
+#[derive(Clone, Debug, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct NewIdentity {
     /// Name.
     pub name: String,
@@ -180,7 +180,7 @@ pub struct IssuedToken {
 }
 
 /// Register a public key.
-#[derive(Clone, Debug, Serialize, Deserialize)]
+#[derive(Clone, Debug, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct NewKey {
     /// SPKI PEM, or 32 raw bytes in base64.
     pub public_key: String,
@@ -289,7 +289,7 @@ pub struct PullRequestTrace {
 }
 
 /// `POST /v1/gate`: may this artifact go to this environment?
-#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct GateRequest {
     /// The application.
     pub application: String,
@@ -310,7 +310,7 @@ pub struct GateRequest {
 }
 
 /// `POST /v1/deployments`: an artifact was deployed to an environment.
-#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct DeploymentRequest {
     /// The application.
     pub application: String,
@@ -334,7 +334,7 @@ pub struct DeploymentRequest {
 }
 
 /// `POST /v1/deployments/{id}/state`: a deployment failed, was rolled back, or restored.
-#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct DeploymentStateRequest {
     /// `failed`, `rolled_back` or `restored`.
     pub state: String,
@@ -347,7 +347,7 @@ pub struct DeploymentStateRequest {
 }
 
 /// `POST /v1/incidents`: an incident tool reports a failure in production.
-#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct IncidentRequest {
     /// The application affected.
     pub application: String,
@@ -368,7 +368,7 @@ pub struct IncidentRequest {
 }
 
 /// `POST /v1/changes/{id}/approve` and `/reject`.
-#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct ApprovalRequest {
     /// Why.
     #[serde(default)]
@@ -415,7 +415,7 @@ pub struct PublishedPolicy {
 }
 
 /// `POST /v1/waivers`.
-#[derive(Clone, Debug, Serialize, Deserialize)]
+#[derive(Clone, Debug, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct WaiverRequest {
     /// Application.
     pub application: String,
@@ -433,7 +433,7 @@ pub struct WaiverRequest {
 }
 
 /// `POST /v1/access/requests`: break-glass access to an environment.
-#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct AccessRequestInput {
     /// Application.
     pub application: String,
@@ -450,7 +450,7 @@ pub struct AccessRequestInput {
 }
 
 /// A decision on an access request, or a revocation.
-#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct AccessDecisionInput {
     /// A comment.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -458,7 +458,7 @@ pub struct AccessDecisionInput {
 }
 
 /// `POST /v1/access/accounts`: a persistent production account and its owners.
-#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct AccountInput {
     /// Its name.
     pub name: String,
@@ -472,7 +472,7 @@ pub struct AccountInput {
 }
 
 /// `POST /v1/access/accounts/{name}/uses`: a use of a persistent account.
-#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct AccountUseInput {
     /// When (RFC 3339); by default, now.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -486,7 +486,7 @@ pub struct AccountUseInput {
 }
 
 /// `POST /v1/environments/{env}/snapshots`: what runs.
-#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct SnapshotInput {
     /// When only one application's workloads are reported.
     #[serde(default, skip_serializing_if = "Option::is_none")]

@@ -85,7 +85,7 @@ pub struct Classification {
 }
 
 /// A script a change runs, as the pipeline attests it.
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Script {
     /// Its name or path.
     pub name: String,
@@ -95,7 +95,7 @@ pub struct Script {
 }
 
 /// The fields of a request for change the pipeline fills at the gate.
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct ChangeFields {
     /// The change type (`application` when not given): what standard lists name.
     #[serde(default)]

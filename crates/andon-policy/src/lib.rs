@@ -111,7 +111,7 @@ fn yes() -> bool {
 }
 
 /// A policy set as published: modules, scope and parameters.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Bundle {
     /// A name people recognise (`payments-production`).
@@ -287,8 +287,15 @@ impl Policy {
     /// duplicate control ids, and parameters for unknown controls.
     pub fn compile(bundle: Bundle) -> Result<Self, PolicyError> {
         let bundle = bundle.resolved();
-        if bundle.name.is_empty() || bundle.name.len() > 128 {
-            return Err(PolicyError::Bundle("a name is 1 to 128 characters".into()));
+        if bundle.name.trim().is_empty()
+            || bundle.name.len() > 128
+            || bundle.name.trim() != bundle.name
+            || bundle.name.chars().any(char::is_control)
+        {
+            return Err(PolicyError::Bundle(
+                "a name is 1 to 128 characters, without control characters or surrounding spaces"
+                    .into(),
+            ));
         }
         let version = version_of(&bundle.to_bytes());
         let mut engine = regorus::Engine::new();

@@ -11,6 +11,7 @@ mod clock;
 mod error;
 mod notify;
 mod observe;
+pub mod openapi;
 mod rfc;
 mod routes;
 mod sequencer;

@@ -16,6 +16,7 @@ const TABLE: &[(&str, &str, &str)] = &[
     ("GET", "/livez", "-"),
     ("GET", "/readyz", "-"),
     ("GET", "/metrics", "*"),
+    ("GET", "/v1/openapi.json", "-"),
     ("GET", "/v1/whoami", "*"),
     ("POST", "/v1/applications", "A"),
     ("GET", "/v1/applications", "*"),
@@ -233,6 +234,47 @@ fn the_api_page_lists_every_route() {
         let row = format!("| {method} | `{path}` |");
         assert!(page.contains(&row), "docs/api.md lacks {method} {path}");
     }
+}
+
+/// The OpenAPI description has exactly the table's operations, with the same callers.
+#[test]
+fn the_openapi_description_matches_the_table() {
+    let doc = andon_server::openapi::document();
+    let mut described = Vec::new();
+    for (path, item) in doc["paths"].as_object().expect("paths") {
+        for (method, op) in item.as_object().expect("path item") {
+            described.push((
+                method.to_uppercase(),
+                path.clone(),
+                op["x-andon-roles"].as_str().expect("roles").to_owned(),
+            ));
+            let public = matches!(op["x-andon-roles"].as_str(), Some("-" | "sig"));
+            assert_eq!(
+                op.get("security") == Some(&serde_json::json!([])),
+                public,
+                "{method} {path}: security does not say who may call it"
+            );
+        }
+    }
+    let mut table: Vec<_> = TABLE
+        .iter()
+        .map(|(m, p, r)| ((*m).to_owned(), (*p).to_owned(), (*r).to_owned()))
+        .collect();
+    table.sort();
+    described.sort();
+    assert_eq!(described, table);
+    // Request bodies come from the handlers' types: a required field of a gate request.
+    let gate = &doc["components"]["schemas"]["GateRequest"];
+    let required: Vec<&str> = gate["required"]
+        .as_array()
+        .expect("required")
+        .iter()
+        .filter_map(|v| v.as_str())
+        .collect();
+    assert!(
+        required.contains(&"application") && required.contains(&"artifact"),
+        "{gate}"
+    );
 }
 
 both_backends!(each_role_against_each_route);

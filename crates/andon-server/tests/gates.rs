@@ -316,12 +316,33 @@ test_denies_other_branches if {
         json!({"name": "x", "modules": {"t.rego": "package andon.controls.tests_pass\nimport rego.v1\ntest_wrong if false\n"}}),
         json!({"name": "x", "params": {"nope": {}}}),
         json!({"name": "builtin"}),
+        json!({"name": "\rpay"}),
     ] {
         match w.h.admin.publish_policy(&broken) {
             Err(ClientError::Api {
                 status: 422, code, ..
             }) => assert_eq!(code, "invalid_policy"),
             other => panic!("expected 422, got {other:?}"),
+        }
+    }
+    // Names it could never apply to (schemathesis found these accepted).
+    for (bad, code) in [
+        (
+            json!({"name": "x", "applications": ["pay\u{e9}\r"]}),
+            "invalid_name",
+        ),
+        (
+            json!({"name": "x", "environments": ["prod uction"]}),
+            "invalid_environment",
+        ),
+    ] {
+        match w.h.admin.publish_policy(&bad) {
+            Err(ClientError::Api {
+                status: 400,
+                code: c,
+                ..
+            }) => assert_eq!(c, code),
+            other => panic!("expected 400 {code}, got {other:?}"),
         }
     }
     assert_eq!(w.h.counts().ledger_entries, before);

@@ -71,6 +71,13 @@ pub struct ServeArgs {
     /// caught outside this server.
     #[arg(long, env = "ANDON_WITNESS_URL")]
     pub witness_url: Option<String>,
+    /// Requests served at once; past it the server answers 429 with Retry-After.
+    #[arg(long, env = "ANDON_MAX_IN_FLIGHT", default_value_t = 1024)]
+    pub max_in_flight: usize,
+    /// Failed authentications an address may make in a minute before it is refused (429)
+    /// until the minute ends.
+    #[arg(long, env = "ANDON_AUTH_FAILURE_LIMIT", default_value_t = 20)]
+    pub auth_failure_limit: u32,
     /// The longest break-glass grant, in minutes.
     #[arg(long, env = "ANDON_ACCESS_MAX_MINUTES", default_value_t = 240)]
     pub access_max_minutes: u32,
@@ -135,6 +142,8 @@ pub fn run(a: &ServeArgs) -> anyhow::Result<ExitCode> {
         andon_server::NotifyFormat::Json
     };
     config.access_max_minutes = a.access_max_minutes;
+    config.max_in_flight = a.max_in_flight;
+    config.auth_failure_limit = a.auth_failure_limit;
     config.witness_url = a.witness_url.clone();
     if let Some(path) = &a.telemetry_rules {
         let text =

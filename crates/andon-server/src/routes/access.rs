@@ -271,9 +271,10 @@ pub(crate) async fn approve(
     State(app): State<App>,
     caller: Caller,
     Path(id): Path<String>,
-    body: Option<Json<AccessDecisionInput>>,
+    body: Result<Option<Json<AccessDecisionInput>>, JsonRejection>,
 ) -> Result<Json<Value>, ApiError> {
-    let comment = body.and_then(|Json(b)| b.comment);
+    caller.require(&[Role::Admin, Role::Approver])?;
+    let comment = super::optional_json(body)?.and_then(|b| b.comment);
     decide(&app, &caller, &id, true, comment).await
 }
 
@@ -282,9 +283,10 @@ pub(crate) async fn reject(
     State(app): State<App>,
     caller: Caller,
     Path(id): Path<String>,
-    body: Option<Json<AccessDecisionInput>>,
+    body: Result<Option<Json<AccessDecisionInput>>, JsonRejection>,
 ) -> Result<Json<Value>, ApiError> {
-    let comment = body.and_then(|Json(b)| b.comment);
+    caller.require(&[Role::Admin, Role::Approver])?;
+    let comment = super::optional_json(body)?.and_then(|b| b.comment);
     decide(&app, &caller, &id, false, comment).await
 }
 
@@ -357,7 +359,7 @@ pub(crate) async fn check(State(app): State<App>, caller: Caller) -> Result<Json
     Ok(Json(json!({"expired": record_expiries(&app).await?})))
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, schemars::JsonSchema)]
 pub(crate) struct ListQuery {
     application: Option<String>,
     environment: Option<String>,
@@ -398,7 +400,7 @@ pub(crate) async fn show(
     Ok(Json(view(&find(&app, &id).await?, app.now())))
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, schemars::JsonSchema)]
 pub(crate) struct GrantsQuery {
     environment: Option<String>,
     application: Option<String>,
@@ -593,7 +595,7 @@ pub(crate) async fn standing(
     ))
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, schemars::JsonSchema)]
 pub(crate) struct DebtQuery {
     application: Option<String>,
     team: Option<String>,

@@ -5,7 +5,7 @@ use andon_domain::change::{Alert, AlertUpdate};
 use andon_domain::{EntryKind, Role};
 use andon_store::{ChangeEffect, Effect};
 use axum::Json;
-use axum::extract::rejection::QueryRejection;
+use axum::extract::rejection::{JsonRejection, QueryRejection};
 use axum::extract::{Path, Query, State};
 use serde::Deserialize;
 use serde_json::json;
@@ -17,7 +17,7 @@ use crate::routes::changes::check_text;
 use crate::routes::query_error;
 use crate::sequencer::Fact;
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, schemars::JsonSchema)]
 pub(crate) struct ListQuery {
     state: Option<String>,
     kind: Option<String>,
@@ -80,7 +80,7 @@ async fn find(app: &App, id: &str) -> Result<Alert, ApiError> {
 }
 
 /// A note on an acknowledgement or resolution.
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, schemars::JsonSchema)]
 pub(crate) struct NoteInput {
     note: Option<String>,
 }
@@ -115,10 +115,10 @@ async fn act(
     caller: &Caller,
     id: &str,
     action: &str,
-    body: Option<Json<NoteInput>>,
+    body: Result<Option<Json<NoteInput>>, JsonRejection>,
 ) -> Result<Json<Alert>, ApiError> {
     caller.require(&[Role::Admin, Role::Approver])?;
-    let note = body.and_then(|Json(b)| b.note);
+    let note = super::optional_json(body)?.and_then(|b| b.note);
     if let Some(n) = &note {
         check_text(n, "a note")?;
     }
@@ -135,7 +135,7 @@ pub(crate) async fn acknowledge(
     State(app): State<App>,
     caller: Caller,
     Path(id): Path<String>,
-    body: Option<Json<NoteInput>>,
+    body: Result<Option<Json<NoteInput>>, JsonRejection>,
 ) -> Result<Json<Alert>, ApiError> {
     act(&app, &caller, &id, "acknowledged", body).await
 }
@@ -145,7 +145,7 @@ pub(crate) async fn resolve(
     State(app): State<App>,
     caller: Caller,
     Path(id): Path<String>,
-    body: Option<Json<NoteInput>>,
+    body: Result<Option<Json<NoteInput>>, JsonRejection>,
 ) -> Result<Json<Alert>, ApiError> {
     act(&app, &caller, &id, "resolved", body).await
 }

@@ -332,7 +332,7 @@ pub(crate) async fn show(
     Ok(Json(find_change(&app, &id).await?))
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, schemars::JsonSchema)]
 pub(crate) struct ListQuery {
     application: Option<String>,
     environment: Option<String>,

@@ -265,7 +265,7 @@ pub(crate) async fn report(
     ))
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, schemars::JsonSchema)]
 pub(crate) struct SnapshotsQuery {
     limit: Option<u32>,
 }

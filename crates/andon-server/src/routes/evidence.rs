@@ -62,7 +62,7 @@ fn typed_predicates(kind: &str) -> Option<Vec<&'static str>> {
 /// The evidence types `?type=` accepts, for error messages.
 const KNOWN_TYPES: &str = "generic, junit, coverage, sarif, sbom, vulnerabilities, provenance, review, pipeline-definition";
 
-#[derive(Deserialize)]
+#[derive(Deserialize, schemars::JsonSchema)]
 pub(crate) struct SubmitQuery {
     app: String,
     run: Option<String>,
@@ -409,7 +409,7 @@ async fn signing_key(
     ))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, schemars::JsonSchema)]
 pub(crate) struct ListQuery {
     app: Option<String>,
     subject: Option<String>,

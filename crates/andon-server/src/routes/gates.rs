@@ -53,6 +53,14 @@ pub(crate) async fn publish_bundle(
     actor: &str,
     bundle: Bundle,
 ) -> Result<PublishedPolicy, ApiError> {
+    // A bundle applies to applications and environments by name: names that could never
+    // match are mistakes, refused before anything is compiled.
+    for a in &bundle.applications {
+        a.parse::<andon_domain::AppName>()?;
+    }
+    for e in &bundle.environments {
+        check_environment(e)?;
+    }
     let (policy, tests) = Policy::validate(bundle).map_err(policy_error)?;
     let controls: Vec<String> = policy.controls().iter().map(|c| c.id.clone()).collect();
     if let Some(row) = app
@@ -647,7 +655,7 @@ pub(crate) async fn approve_waiver(
     Ok(Json(row))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, schemars::JsonSchema)]
 pub(crate) struct WaiverQuery {
     app: Option<String>,
 }

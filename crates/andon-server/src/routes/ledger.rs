@@ -34,7 +34,7 @@ pub(crate) async fn checkpoint(State(app): State<App>, _caller: Caller) -> impl 
     )
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, schemars::JsonSchema)]
 pub(crate) struct EntriesQuery {
     start: Option<u64>,
     limit: Option<u32>,
@@ -70,7 +70,7 @@ pub(crate) async fn entries(
     }))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, schemars::JsonSchema)]
 pub(crate) struct InclusionQuery {
     index: u64,
     size: Option<u64>,
@@ -110,7 +110,7 @@ pub(crate) async fn inclusion(
     }))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, schemars::JsonSchema)]
 pub(crate) struct ConsistencyQuery {
     from: u64,
     to: Option<u64>,

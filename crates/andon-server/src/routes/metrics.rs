@@ -17,7 +17,7 @@ const DEFAULT_DAYS: i64 = 90;
 /// The longest range, in days (a year of daily periods and some margin).
 const MAX_DAYS: i64 = 800;
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, schemars::JsonSchema)]
 pub(crate) struct MetricsQuery {
     application: Option<String>,
     team: Option<String>,

@@ -9,7 +9,7 @@ pub(crate) mod evidence;
 pub(crate) mod gates;
 pub(crate) mod ledger;
 pub(crate) mod metrics;
-mod telemetry;
+pub(crate) mod telemetry;
 pub(crate) mod trace;
 mod webhooks;
 
@@ -23,6 +23,7 @@ pub(crate) fn router(app: App) -> Router {
     let limit = app.0.config.max_body_bytes;
     Router::new()
         .route("/metrics", get(crate::observe::metrics))
+        .route("/v1/openapi.json", get(crate::openapi::serve))
         .route("/v1/whoami", get(admin::whoami))
         .route(
             "/v1/applications",
@@ -129,6 +130,15 @@ pub(crate) fn router(app: App) -> Router {
         .fallback(|| async { crate::ApiError::not_found("no such route") })
         .layer(DefaultBodyLimit::max(limit))
         .with_state(app)
+}
+
+/// An optional JSON body (absent, or JSON of `T`); a body that is present but not `T` is our
+/// JSON error, not axum's plain-text one.
+pub(crate) fn optional_json<T>(
+    body: Result<Option<axum::Json<T>>, axum::extract::rejection::JsonRejection>,
+) -> Result<Option<T>, crate::ApiError> {
+    body.map(|b| b.map(|axum::Json(v)| v))
+        .map_err(|e| crate::ApiError::bad_request("malformed_json", e.body_text()))
 }
 
 /// Query-string rejections become our JSON errors.

@@ -347,7 +347,7 @@ async fn evaluate(app: &App, batch: u64, events: &[Event]) -> Result<Vec<Alert>,
     Ok(alerts)
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, schemars::JsonSchema)]
 pub(crate) struct SearchQuery {
     application: Option<String>,
     kind: Option<String>,

@@ -20,7 +20,7 @@ use crate::routes::query_error;
 /// At most this many artifacts and commits are followed from one query.
 const MAX_FOLLOWED: usize = 50;
 
-#[derive(Deserialize)]
+#[derive(Deserialize, schemars::JsonSchema)]
 pub(crate) struct TraceQuery {
     commit: Option<String>,
     artifact: Option<String>,

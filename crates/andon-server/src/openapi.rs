@@ -1,0 +1,348 @@
+//! The OpenAPI 3.0 description of the HTTP API, served at `GET /v1/openapi.json`.
+//!
+//! Request bodies and query parameters are generated from the very types the handlers
+//! deserialize (`schemars`), so the description cannot drift from what the server accepts;
+//! each operation also carries who may call it (`x-andon-roles`), which the authorization
+//! test checks against its role-by-route table.
+
+use std::sync::OnceLock;
+
+use schemars::generate::{SchemaGenerator, SchemaSettings};
+use schemars::{JsonSchema, Schema};
+use serde_json::{Map, Value, json};
+
+use crate::routes;
+
+/// How a request carries its input.
+enum Body {
+    /// No body.
+    None,
+    /// A JSON body of a type the handler deserializes.
+    Json(fn(&mut SchemaGenerator) -> Schema),
+    /// A body the handler reads itself, with its media types and schema.
+    Raw(&'static [&'static str], fn() -> Value),
+}
+
+/// One operation.
+struct Op {
+    method: &'static str,
+    path: &'static str,
+    /// `-` anyone, `*` any identity, `sig` a webhook signature, else role letters: `A`
+    /// admin, `P` pipeline, `R` approver, `U` auditor.
+    roles: &'static str,
+    summary: &'static str,
+    tag: &'static str,
+    body: Body,
+    query: Option<fn(&mut SchemaGenerator) -> Schema>,
+    /// The success status and media type.
+    ok: (u16, &'static str),
+}
+
+fn schema<T: JsonSchema>(g: &mut SchemaGenerator) -> Schema {
+    g.subschema_for::<T>()
+}
+
+fn query<T: JsonSchema>(g: &mut SchemaGenerator) -> Schema {
+    // Inline: a query's fields become parameters.
+    g.root_schema_for::<T>()
+}
+
+const JSON: &str = "application/json";
+const TEXT: &str = "text/plain";
+
+fn envelope() -> Value {
+    json!({
+        "type": "object",
+        "description": "A DSSE envelope whose payload is an in-toto statement, signed by a key registered to the calling pipeline identity.",
+        "required": ["payload", "payloadType", "signatures"],
+        "additionalProperties": false,
+        "properties": {
+            "payload": {"type": "string", "description": "standard base64"},
+            "payloadType": {"type": "string", "example": "application/vnd.in-toto+json"},
+            "signatures": {"type": "array", "minItems": 1, "items": {
+                "type": "object", "required": ["sig"], "additionalProperties": false,
+                "properties": {"keyid": {"type": "string"}, "sig": {"type": "string"}}
+            }}
+        }
+    })
+}
+
+fn envelopes() -> Value {
+    json!({"type": "array", "items": envelope(), "maxItems": 1000})
+}
+
+fn telemetry() -> Value {
+    json!({
+        "type": "array",
+        "description": "Security events (docs/telemetry.md), as a JSON array or one JSON object per line.",
+        "maxItems": 10000,
+        "items": {"type": "object", "required": ["kind", "source", "at"], "properties": {
+            "kind": {"type": "string", "enum": ["login.success", "login.failure", "config.change",
+                "security_group.change", "iam.change", "http.requests", "maintenance.on", "maintenance.off"]},
+            "source": {"type": "string"},
+            "at": {"type": "string", "format": "date-time"},
+            "application": {"type": "string"},
+            "environment": {"type": "string"},
+            "actor": {"type": "string"},
+            "count": {"type": "integer", "minimum": 0},
+            "status_4xx": {"type": "integer", "minimum": 0},
+            "status_5xx": {"type": "integer", "minimum": 0}
+        }}
+    })
+}
+
+fn webhook() -> Value {
+    json!({"type": "object", "description": "The source-control system's webhook payload, as it sends it."})
+}
+
+/// Every operation of the router, in its order: one line each, a table.
+#[rustfmt::skip]
+fn operations() -> Vec<Op> {
+    use Body::{Json, None as NoBody, Raw};
+    let op = |method, path, roles, tag, summary, body, query, ok| Op {
+        method,
+        path,
+        roles,
+        summary,
+        tag,
+        body,
+        query,
+        ok,
+    };
+    use andon_domain::api as a;
+    vec![
+        op("GET", "/healthz", "-", "service", "Alive (kept for older probes).", NoBody, None, (200, TEXT)),
+        op("GET", "/livez", "-", "service", "The process answers.", NoBody, None, (200, TEXT)),
+        op("GET", "/readyz", "-", "service", "The database and the sequencer answer (503 otherwise).", NoBody, None, (200, TEXT)),
+        op("GET", "/metrics", "*", "service", "Prometheus metrics.", NoBody, None, (200, TEXT)),
+        op("GET", "/v1/openapi.json", "-", "service", "This description.", NoBody, None, (200, JSON)),
+        op("GET", "/v1/whoami", "*", "identities", "The calling identity and its role.", NoBody, None, (200, JSON)),
+        op("POST", "/v1/applications", "A", "identities", "Create an application with its owning team.", Json(schema::<a::NewApplication>), None, (201, JSON)),
+        op("GET", "/v1/applications", "*", "identities", "The applications.", NoBody, None, (200, JSON)),
+        op("POST", "/v1/identities", "A", "identities", "Create an identity with a role; answers its first token, once.", Json(schema::<a::NewIdentity>), None, (201, JSON)),
+        op("GET", "/v1/identities", "AU", "identities", "The identities.", NoBody, None, (200, JSON)),
+        op("POST", "/v1/identities/{name}/tokens", "A", "identities", "Issue another token.", NoBody, None, (201, JSON)),
+        op("POST", "/v1/identities/{name}/keys", "A", "identities", "Register an Ed25519 public key to a pipeline identity.", Json(schema::<a::NewKey>), None, (201, JSON)),
+        op("POST", "/v1/keys/{keyid}/revoke", "A", "identities", "Revoke a key: evidence it signs is refused from now on.", NoBody, None, (200, JSON)),
+        op("POST", "/v1/evidence", "P", "evidence", "Submit one signed attestation.", Raw(&[JSON], envelope), Some(query::<routes::evidence::SubmitQuery>), (201, JSON)),
+        op("GET", "/v1/evidence", "*", "evidence", "Search evidence.", NoBody, Some(query::<routes::evidence::ListQuery>), (200, JSON)),
+        op("POST", "/v1/evidence/batch", "P", "evidence", "Submit several attestations at once, all or none.", Raw(&[JSON], envelopes), Some(query::<routes::evidence::SubmitQuery>), (201, JSON)),
+        op("GET", "/v1/evidence/{id}", "*", "evidence", "One piece of evidence with its inclusion proof.", NoBody, None, (200, JSON)),
+        op("GET", "/v1/evidence/{id}/document", "*", "evidence", "The envelope exactly as received.", NoBody, None, (200, JSON)),
+        op("GET", "/v1/ledger", "*", "ledger", "Origin, verifier keys, size, signed checkpoint.", NoBody, None, (200, JSON)),
+        op("GET", "/v1/ledger/checkpoint", "*", "ledger", "The latest checkpoint as a C2SP signed note.", NoBody, None, (200, TEXT)),
+        op("POST", "/v1/ledger/verify", "AU", "ledger", "Re-verify the stored ledger now.", NoBody, None, (200, JSON)),
+        op("GET", "/v1/ledger/entries", "*", "ledger", "Entries with their documents, in index order.", NoBody, Some(query::<routes::ledger::EntriesQuery>), (200, JSON)),
+        op("GET", "/v1/ledger/proof/inclusion", "*", "ledger", "An RFC 6962 inclusion proof.", NoBody, Some(query::<routes::ledger::InclusionQuery>), (200, JSON)),
+        op("GET", "/v1/ledger/proof/consistency", "*", "ledger", "An RFC 6962 consistency proof.", NoBody, Some(query::<routes::ledger::ConsistencyQuery>), (200, JSON)),
+        op("GET", "/v1/trace", "*", "evidence", "From a commit or an artifact to its reviews, tickets, builds and deployments.", NoBody, Some(query::<routes::trace::TraceQuery>), (200, JSON)),
+        op("POST", "/v1/policies", "A", "gates", "Publish a policy bundle (validated and tested first).", Json(schema::<andon_policy::Bundle>), None, (201, JSON)),
+        op("GET", "/v1/policies", "*", "gates", "Published policies.", NoBody, None, (200, JSON)),
+        op("GET", "/v1/policies/{version}", "*", "gates", "A published bundle by version.", NoBody, None, (200, JSON)),
+        op("POST", "/v1/gate", "APR", "gates", "Ask the release gate; answers the signed decision.", Json(schema::<a::GateRequest>), None, (200, JSON)),
+        op("GET", "/v1/decisions/{id}", "*", "gates", "A recorded decision.", NoBody, None, (200, JSON)),
+        op("POST", "/v1/waivers", "APR", "gates", "Request a waiver of a control.", Json(schema::<a::WaiverRequest>), None, (201, JSON)),
+        op("GET", "/v1/waivers", "*", "gates", "Waivers.", NoBody, Some(query::<routes::gates::WaiverQuery>), (200, JSON)),
+        op("POST", "/v1/waivers/{id}/approve", "AR", "gates", "Approve a waiver (not one's own).", NoBody, None, (200, JSON)),
+        op("GET", "/v1/changes", "*", "changes", "Change records.", NoBody, Some(query::<routes::changes::ListQuery>), (200, JSON)),
+        op("GET", "/v1/changes/{id}", "*", "changes", "A change record with its approvals.", NoBody, None, (200, JSON)),
+        op("POST", "/v1/changes/{id}/approve", "AR", "changes", "Approve a normal change.", Json(schema::<a::ApprovalRequest>), None, (200, JSON)),
+        op("POST", "/v1/changes/{id}/reject", "AR", "changes", "Reject a normal change.", Json(schema::<a::ApprovalRequest>), None, (200, JSON)),
+        op("GET", "/v1/changes/{id}/rfc.json", "*", "changes", "The request for change, JSON.", NoBody, None, (200, JSON)),
+        op("GET", "/v1/changes/{id}/rfc.md", "*", "changes", "The request for change, Markdown.", NoBody, None, (200, "text/markdown")),
+        op("GET", "/v1/schemas/rfc.json", "-", "changes", "The JSON Schema of a request for change.", NoBody, None, (200, "application/schema+json")),
+        op("POST", "/v1/deployments", "AP", "changes", "Record a deployment.", Json(schema::<a::DeploymentRequest>), None, (201, JSON)),
+        op("GET", "/v1/deployments", "*", "changes", "Deployments.", NoBody, Some(query::<routes::changes::ListQuery>), (200, JSON)),
+        op("GET", "/v1/deployments/{id}", "*", "changes", "A deployment.", NoBody, None, (200, JSON)),
+        op("POST", "/v1/deployments/{id}/state", "APR", "changes", "Mark a deployment failed, rolled back or restored.", Json(schema::<a::DeploymentStateRequest>), None, (200, JSON)),
+        op("POST", "/v1/incidents", "AP", "metrics", "Report an incident.", Json(schema::<a::IncidentRequest>), None, (201, JSON)),
+        op("GET", "/v1/alerts", "*", "alerts", "Alerts, newest first.", NoBody, Some(query::<routes::alerts::ListQuery>), (200, JSON)),
+        op("GET", "/v1/alerts/{id}", "*", "alerts", "An alert with its history.", NoBody, None, (200, JSON)),
+        op("POST", "/v1/alerts/{id}/acknowledge", "AR", "alerts", "Acknowledge an alert.", Json(schema::<routes::alerts::NoteInput>), None, (200, JSON)),
+        op("POST", "/v1/alerts/{id}/resolve", "AR", "alerts", "Resolve an alert.", Json(schema::<routes::alerts::NoteInput>), None, (200, JSON)),
+        op("GET", "/v1/metrics", "*", "metrics", "DORA's four keys with their bands.", NoBody, Some(query::<routes::metrics::MetricsQuery>), (200, JSON)),
+        op("POST", "/v1/telemetry", "AP", "telemetry", "Send a batch of security events.", Raw(&[JSON, "application/x-ndjson"], telemetry), None, (201, JSON)),
+        op("GET", "/v1/telemetry", "*", "telemetry", "Search security events.", NoBody, Some(query::<routes::telemetry::SearchQuery>), (200, JSON)),
+        op("GET", "/v1/telemetry/rules", "*", "telemetry", "The rules in force.", NoBody, None, (200, JSON)),
+        op("POST", "/v1/access/requests", "APR", "access", "Request break-glass access.", Json(schema::<a::AccessRequestInput>), None, (201, JSON)),
+        op("GET", "/v1/access/requests", "*", "access", "Access requests.", NoBody, Some(query::<routes::access::ListQuery>), (200, JSON)),
+        op("GET", "/v1/access/requests/{id}", "*", "access", "An access request.", NoBody, None, (200, JSON)),
+        op("POST", "/v1/access/requests/{id}/approve", "AR", "access", "Approve a request (not one's own): the grant starts.", Json(schema::<a::AccessDecisionInput>), None, (200, JSON)),
+        op("POST", "/v1/access/requests/{id}/reject", "AR", "access", "Reject a request.", Json(schema::<a::AccessDecisionInput>), None, (200, JSON)),
+        op("POST", "/v1/access/requests/{id}/revoke", "APR", "access", "End a grant early.", NoBody, None, (200, JSON)),
+        op("GET", "/v1/access/grants", "*", "access", "Grants valid now (or at a time).", NoBody, Some(query::<routes::access::GrantsQuery>), (200, JSON)),
+        op("POST", "/v1/access/check", "A", "access", "Record the expiries due now.", NoBody, None, (200, JSON)),
+        op("POST", "/v1/access/accounts", "A", "access", "Register a standing production account.", Json(schema::<a::AccountInput>), None, (201, JSON)),
+        op("GET", "/v1/access/accounts", "*", "access", "Standing accounts.", NoBody, None, (200, JSON)),
+        op("POST", "/v1/access/accounts/{name}/uses", "AP", "access", "Record a use of a standing account.", Json(schema::<a::AccountUseInput>), None, (201, JSON)),
+        op("POST", "/v1/access/accounts/{name}/retire", "A", "access", "Retire a standing account.", NoBody, None, (200, JSON)),
+        op("GET", "/v1/access/standing", "*", "access", "People with standing production access.", NoBody, None, (200, JSON)),
+        op("GET", "/v1/access/debt", "*", "access", "Production Access Debt with its trend.", NoBody, Some(query::<routes::access::DebtQuery>), (200, JSON)),
+        op("POST", "/v1/environments/{env}/snapshots", "AP", "access", "Report what runs; drift is alerted.", Json(schema::<a::SnapshotInput>), None, (201, JSON)),
+        op("GET", "/v1/environments/{env}/snapshots", "*", "access", "Reported snapshots.", NoBody, Some(query::<routes::environments::SnapshotsQuery>), (200, JSON)),
+        op("POST", "/v1/alerts/check", "A", "alerts", "Look for overdue emergency reviews now.", NoBody, None, (200, JSON)),
+        op("GET", "/v1/notifications", "AU", "alerts", "The notification delivery log.", NoBody, Some(query::<routes::changes::ListQuery>), (200, JSON)),
+        op("POST", "/webhooks/github", "sig", "webhooks", "A GitHub webhook delivery (X-Hub-Signature-256).", Raw(&[JSON], webhook), None, (200, JSON)),
+        op("POST", "/webhooks/gitlab", "sig", "webhooks", "A GitLab webhook delivery (X-Gitlab-Token).", Raw(&[JSON], webhook), None, (200, JSON)),
+    ]
+}
+
+/// Query parameters from a query type's schema: one per property.
+fn parameters(root: &Value) -> Vec<Value> {
+    let required: Vec<&str> = root["required"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(Value::as_str)
+        .collect();
+    let mut out = Vec::new();
+    if let Some(props) = root["properties"].as_object() {
+        for (name, schema) in props {
+            let mut schema = schema.clone();
+            let description = schema
+                .as_object_mut()
+                .and_then(|o| o.remove("description"))
+                .unwrap_or(Value::Null);
+            // A query parameter is a plain value: `nullable` says nothing there.
+            if let Some(o) = schema.as_object_mut() {
+                o.remove("nullable");
+            }
+            let mut p = json!({
+                "name": name,
+                "in": "query",
+                "required": required.contains(&name.as_str()),
+                "schema": schema,
+            });
+            if !description.is_null() {
+                p["description"] = description;
+            }
+            out.push(p);
+        }
+    }
+    out
+}
+
+fn build() -> Value {
+    let mut generator = SchemaSettings::openapi3().into_generator();
+    let mut paths = Map::new();
+    for op in operations() {
+        let mut o = json!({
+            "summary": op.summary,
+            "tags": [op.tag],
+            "operationId": format!("{} {}", op.method.to_lowercase(), op.path),
+            "x-andon-roles": op.roles,
+        });
+        let mut params: Vec<Value> = op
+            .path
+            .split('/')
+            .filter_map(|s| s.strip_prefix('{').and_then(|s| s.strip_suffix('}')))
+            .map(|name| json!({"name": name, "in": "path", "required": true, "schema": {"type": "string"}}))
+            .collect();
+        if let Some(q) = op.query {
+            params.extend(parameters(&q(&mut generator).to_value()));
+        }
+        if op.roles == "sig" {
+            let header = if op.path.ends_with("github") {
+                (
+                    "X-Hub-Signature-256",
+                    "sha256=<hex HMAC-SHA256 of the body>",
+                )
+            } else {
+                ("X-Gitlab-Token", "the webhook's secret token")
+            };
+            params.push(json!({"name": header.0, "in": "header", "required": true,
+                "description": header.1, "schema": {"type": "string"}}));
+        }
+        if !params.is_empty() {
+            o["parameters"] = Value::Array(params);
+        }
+        match op.body {
+            Body::None => {}
+            Body::Json(f) => {
+                o["requestBody"] = json!({"required": true, "content": {JSON: {"schema": f(&mut generator).to_value()}}});
+            }
+            Body::Raw(types, f) => {
+                let content: Map<String, Value> = types
+                    .iter()
+                    .map(|t| ((*t).to_owned(), json!({"schema": f()})))
+                    .collect();
+                o["requestBody"] = json!({"required": true, "content": content});
+            }
+        }
+        if matches!(op.roles, "-" | "sig") {
+            o["security"] = json!([]);
+        }
+        let (status, media) = op.ok;
+        let ok = if media == JSON {
+            json!({"description": "success", "content": {JSON: {"schema": {}}}})
+        } else {
+            json!({"description": "success", "content": {media: {"schema": {"type": "string"}}}})
+        };
+        let error = json!({"$ref": "#/components/responses/Error"});
+        let mut responses = Map::new();
+        if status == 201 {
+            // Sending the same thing again (evidence, a policy bundle) answers 200 with the
+            // first receipt.
+            responses.insert("200".into(), ok.clone());
+        }
+        responses.insert(status.to_string(), ok);
+        for code in [
+            "400", "401", "403", "404", "405", "409", "413", "415", "422", "429", "503",
+        ] {
+            responses.insert(code.into(), error.clone());
+        }
+        o["responses"] = Value::Object(responses);
+        let entry = paths.entry(op.path.to_owned()).or_insert_with(|| json!({}));
+        entry[op.method.to_lowercase()] = o;
+    }
+    let schemas: Map<String, Value> = generator.take_definitions(true).into_iter().collect();
+    let tags: Vec<Value> = [
+        "service",
+        "identities",
+        "evidence",
+        "ledger",
+        "gates",
+        "changes",
+        "metrics",
+        "alerts",
+        "telemetry",
+        "access",
+        "webhooks",
+    ]
+    .iter()
+    .map(|t| json!({ "name": t }))
+    .collect();
+    json!({
+        "openapi": "3.0.3",
+        "info": {
+            "title": "Andon",
+            "version": env!("CARGO_PKG_VERSION"),
+            "description": "Automated governance for software delivery: signed evidence in, release-gate decisions, change records, production access and drift, delivery metrics, all in a verifiable ledger. `x-andon-roles` on each operation says who may call it: `-` anyone, `*` any identity, `sig` a webhook signature, else role letters (A admin, P pipeline, R approver, U auditor).",
+        },
+        "servers": [{"url": "/"}],
+        "tags": tags,
+        "security": [{"bearer": []}],
+        "paths": paths,
+        "components": {
+            "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer", "description": "An API token: `andon_<64 hex>`."}},
+            "schemas": schemas,
+            "responses": {"Error": {
+                "description": "Refused: the error's code says why, its message what to do.",
+                "content": {JSON: {"schema": {"type": "object", "required": ["error"], "properties": {
+                    "error": {"type": "object", "required": ["code", "message"], "properties": {
+                        "code": {"type": "string"}, "message": {"type": "string"}}}}}}}
+            }}
+        }
+    })
+}
+
+/// The description, built once.
+pub fn document() -> &'static Value {
+    static DOC: OnceLock<Value> = OnceLock::new();
+    DOC.get_or_init(build)
+}
+
+/// `GET /v1/openapi.json`.
+pub(crate) async fn serve() -> axum::Json<&'static Value> {
+    axum::Json(document())
+}
