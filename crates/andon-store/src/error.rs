@@ -25,6 +25,16 @@ pub enum StoreError {
         #[source]
         source: sqlx::Error,
     },
+    /// The database was migrated by a newer Andon than this one.
+    #[error(
+        "this database has schema version {newest}, newer than this Andon knows ({known}): run the newer Andon, or restore a backup taken before the upgrade"
+    )]
+    NewerSchema {
+        /// The database's newest migration.
+        newest: i64,
+        /// The newest this binary has.
+        known: i64,
+    },
     /// A query failed.
     #[error("database error while {op}: {source}")]
     Query {

@@ -50,6 +50,16 @@ pub(crate) async fn run(pool: &AnyPool, backend: Backend) -> Result<(), StoreErr
         Backend::Sqlite => SQLITE,
         Backend::Postgres => POSTGRES,
     };
+    // A database a newer Andon has migrated holds tables and meanings this binary does not
+    // know: writing to it could lose them. Refuse, before touching anything.
+    let newest: Option<i64> = sqlx::query_scalar("SELECT MAX(version) FROM schema_migrations")
+        .fetch_one(pool)
+        .await
+        .map_err(fail(0))?;
+    let known = steps.last().map_or(0, |s| s.0);
+    if let Some(newest) = newest.filter(|n| *n > known) {
+        return Err(StoreError::NewerSchema { newest, known });
+    }
     for &(version, sql) in steps {
         let done: Option<i64> =
             sqlx::query_scalar("SELECT version FROM schema_migrations WHERE version = $1")

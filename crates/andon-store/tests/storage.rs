@@ -66,6 +66,23 @@ fn migrations_are_applied_once_and_a_reopened_store_keeps_its_data(b: Backend) {
             "x",
             "settings are set once"
         );
+        // A newer Andon migrated this database: this one refuses it rather than write to
+        // tables whose meaning it does not know.
+        again
+            .raw_execute_for_tests(
+                "INSERT INTO schema_migrations (version, applied_at) VALUES (9999, 0)",
+            )
+            .await
+            .expect("a future migration");
+        again.close().await;
+        match Store::connect(&db.url).await {
+            Err(e) => assert!(
+                e.to_string()
+                    .contains("schema version 9999, newer than this Andon knows"),
+                "{e}"
+            ),
+            Ok(_) => panic!("a database of a newer schema was opened"),
+        }
     });
 }
 
