@@ -137,6 +137,8 @@ pub(crate) struct Inner {
     /// Held while telemetry rules evaluate and raise their alerts, so two batches do not
     /// raise the same alert twice.
     pub telemetry_lock: tokio::sync::Mutex<()>,
+    /// Held while the tree is extended (a batch, or entries other servers appended).
+    pub sequencing: tokio::sync::Mutex<()>,
     pub config: Config,
 }
 
@@ -241,6 +243,7 @@ impl App {
             policies: RwLock::new(HashMap::new()),
             decision_key: andon_domain::SigningKey::from_seed(config.log_seed),
             telemetry_lock: tokio::sync::Mutex::new(()),
+            sequencing: tokio::sync::Mutex::new(()),
             meters: Default::default(),
             auth_failures: crate::auth::AuthFailures::new(
                 config.auth_failure_limit,
@@ -252,6 +255,12 @@ impl App {
             config,
         }));
         sequencer::spawn(app.clone(), rx, app.0.config.database_url.clone()).await?;
+        if app.0.store.backend() == andon_store::Backend::Postgres {
+            tokio::spawn(sequencer::refresh(
+                app.clone(),
+                std::time::Duration::from_millis(500),
+            ));
+        }
         if let Some((retiring, previous)) = rotation {
             let next = app.0.signer.verifier();
             let retired = app.previous_keys_with(&previous);

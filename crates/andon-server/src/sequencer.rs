@@ -9,6 +9,13 @@
 //! commit fails, the tree is rolled back and every request in the batch gets an error; if
 //! the flush fails, nobody is told their entry was recorded. Nothing is acknowledged before
 //! it is durable.
+//!
+//! Several servers on one PostgreSQL share one ledger: each batch is built and committed
+//! under the database's ledger lock (`Store::begin_sequencing`), so one server at a time
+//! appends, and a server first takes in what the others appended since it last looked
+//! (their leaves into its tree, their newest checkpoint). A server killed while holding the
+//! lock loses its connection and with it the lock and its uncommitted batch, which nobody
+//! was told about; the others go on.
 
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
@@ -17,7 +24,7 @@ use andon_domain::api::Receipt;
 use andon_domain::scm::SourceFacts;
 use andon_domain::{EntryKind, EvidenceFact, LedgerEntry, SourceEventFact};
 use andon_ledger::{Checkpoint, SignedCheckpoint, leaf_hash};
-use andon_store::{Append, Batch, Effect, Store};
+use andon_store::{Append, Batch, Effect, Sequencing, Store, StoredCheckpoint};
 use tokio::sync::{mpsc, oneshot};
 
 use crate::ApiError;
@@ -152,6 +159,18 @@ async fn process(
     synced: &mpsc::UnboundedSender<Committed>,
 ) {
     let began = std::time::Instant::now();
+    // One batch at a time in this process (the refresher waits too), and on PostgreSQL one
+    // server at a time: the ledger lock is held until the commit.
+    let _own = app.0.sequencing.lock().await;
+    let mut sequencing = match store.begin_sequencing().await {
+        Ok(s) => s,
+        Err(e) => return fail_all(jobs, e.into()),
+    };
+    if let Some(size) = sequencing.size
+        && let Err(e) = catch_up(app, &mut sequencing, size, last_signed).await
+    {
+        return fail_all(jobs, e);
+    }
     let now = jiff::Timestamp::now();
     let time = now.to_string();
     let time_ms = now.as_millisecond();
@@ -352,7 +371,7 @@ async fn process(
             )),
         };
         let began = std::time::Instant::now();
-        let committed = store.commit_batch(&batch).await;
+        let committed = store.commit_sequenced(sequencing, &batch).await;
         tracing::debug!(
             entries = batch.appends.len(),
             commit_ms = began.elapsed().as_secs_f64() * 1e3,
@@ -377,6 +396,117 @@ async fn process(
         .is_err()
     {
         tracing::error!("the durability task has stopped; batch left unanswered");
+    }
+}
+
+/// Takes in what other servers appended, under the ledger lock: their leaves into the tree
+/// (checked against their checkpoint) and that checkpoint as the latest.
+async fn catch_up(
+    app: &App,
+    sequencing: &mut Sequencing,
+    size: u64,
+    last_signed: &mut Arc<SignedCheckpoint>,
+) -> Result<(), ApiError> {
+    let have = app.0.tree.read().map(|t| t.size()).unwrap_or(0);
+    if have == size {
+        return Ok(());
+    }
+    if have > size {
+        return Err(ApiError::unavailable(format!(
+            "the database holds {size} ledger entries, fewer than the {have} this server committed: was it restored from a backup under a running server?"
+        )));
+    }
+    let (leaves, checkpoint) = sequencing.appended_since(have, size).await?;
+    adopt(app, have, leaves, checkpoint, Some(last_signed))
+}
+
+/// Extends the tree with leaves appended elsewhere from `from`, if it still ends there, and
+/// publishes their checkpoint once the tree's root matches it.
+pub(crate) fn adopt(
+    app: &App,
+    from: u64,
+    leaves: Vec<[u8; 32]>,
+    checkpoint: Option<StoredCheckpoint>,
+    last_signed: Option<&mut Arc<SignedCheckpoint>>,
+) -> Result<(), ApiError> {
+    let adopted = leaves.len();
+    let signed = {
+        let mut tree = app
+            .0
+            .tree
+            .write()
+            .map_err(|_| ApiError::unavailable("the ledger tree lock is poisoned"))?;
+        if tree.size() != from {
+            return Ok(());
+        }
+        for l in leaves {
+            tree.push(l);
+        }
+        let Some(cp) = checkpoint.filter(|c| c.size == tree.size()) else {
+            return Ok(());
+        };
+        if tree.root() != cp.root {
+            tree.truncate(from);
+            return Err(ApiError::unavailable(format!(
+                "the ledger in the database does not match its checkpoint of size {}",
+                cp.size
+            )));
+        }
+        Arc::new(SignedCheckpoint {
+            checkpoint: Checkpoint {
+                origin: app.0.origin.clone(),
+                size: cp.size,
+                root: cp.root,
+            },
+            note: cp.note,
+        })
+    };
+    if let Ok(mut l) = app.0.latest.write()
+        && l.checkpoint.size < signed.checkpoint.size
+    {
+        *l = signed.clone();
+    }
+    if let Some(last) = last_signed {
+        *last = signed;
+    }
+    // Another server may have revoked a key: look keys up afresh.
+    if let Ok(mut keys) = app.0.keys.write() {
+        keys.clear();
+    }
+    tracing::debug!(
+        entries = adopted,
+        "took in entries appended by another server"
+    );
+    Ok(())
+}
+
+/// On PostgreSQL, takes in what other servers appended every `every`, so an idle server
+/// serves a current checkpoint and proofs of their entries.
+pub(crate) async fn refresh(app: App, every: std::time::Duration) {
+    let mut tick = tokio::time::interval(every);
+    loop {
+        tick.tick().await;
+        let _own = app.0.sequencing.lock().await;
+        let have = app.0.tree.read().map(|t| t.size()).unwrap_or(0);
+        let store = app.store();
+        let checkpoint = match store.latest_checkpoint().await {
+            Ok(Some(c)) if c.size > have => c,
+            Ok(_) => continue,
+            Err(e) => {
+                tracing::warn!(error = %e, "reading the latest checkpoint failed");
+                continue;
+            }
+        };
+        let leaves = match store.leaf_hashes(have, checkpoint.size).await {
+            Ok(l) => l,
+            Err(e) => {
+                tracing::warn!(error = %e, "reading new ledger entries failed");
+                continue;
+            }
+        };
+        if let Err(e) = adopt(&app, have, leaves, Some(checkpoint), None) {
+            tracing::error!(error = %e.message, "taking in other servers' entries failed");
+        }
     }
 }
 

@@ -277,10 +277,69 @@ impl Rows {
     }
 }
 
+/// The advisory lock that makes one server at a time the ledger's sequencer on PostgreSQL
+/// (`b"andon-ld"` as an integer).
+const LEDGER_LOCK: i64 = 0x616e_646f_6e2d_6c64;
+
+/// A transaction that may append to the ledger. On PostgreSQL it holds the ledger's
+/// transaction-level advisory lock from its start until it commits or is dropped (also when
+/// the process holding it dies: the lock goes with the connection), so several servers on
+/// one database append one at a time and `size` stays the ledger's size while it is held.
+pub struct Sequencing {
+    tx: Transaction<'static, Any>,
+    /// The ledger's size, read under the lock (PostgreSQL). SQLite is one process's file:
+    /// `None`, the caller's own count is the truth.
+    pub size: Option<u64>,
+}
+
+impl Sequencing {
+    /// The leaf hashes of `[start, end)` and the newest checkpoint, read under the lock: what
+    /// other servers appended since this one last looked.
+    pub async fn appended_since(
+        &mut self,
+        start: u64,
+        end: u64,
+    ) -> Result<(Vec<[u8; 32]>, Option<crate::StoredCheckpoint>), StoreError> {
+        crate::read::appended_since(&mut self.tx, start, end).await
+    }
+}
+
 impl Store {
+    /// Begins appending: on PostgreSQL, waits for the ledger lock and reads the size.
+    pub async fn begin_sequencing(&self) -> Result<Sequencing, StoreError> {
+        let mut tx = self.pool.begin().await.op("beginning a ledger batch")?;
+        let size = if self.backend() == Backend::Postgres {
+            sqlx::query("SELECT pg_advisory_xact_lock($1)")
+                .bind(LEDGER_LOCK)
+                .execute(&mut *tx)
+                .await
+                .op("taking the ledger lock")?;
+            let next: i64 =
+                sqlx::query_scalar("SELECT COALESCE(MAX(idx) + 1, 0) FROM ledger_entries")
+                    .fetch_one(&mut *tx)
+                    .await
+                    .op("reading the ledger size")?;
+            Some(next as u64)
+        } else {
+            None
+        };
+        Ok(Sequencing { tx, size })
+    }
+
     /// Commits a batch in one transaction: the ledger rows, their index rows, and the
     /// checkpoint. Either all of it is durable when this returns `Ok`, or none of it is.
     pub async fn commit_batch(&self, batch: &Batch) -> Result<(), StoreError> {
+        self.commit_sequenced(self.begin_sequencing().await?, batch)
+            .await
+    }
+
+    /// Commits a batch in the sequencing transaction it was built under.
+    pub async fn commit_sequenced(
+        &self,
+        sequencing: Sequencing,
+        batch: &Batch,
+    ) -> Result<(), StoreError> {
+        let mut tx = sequencing.tx;
         let mut ledger = Rows::new(
             "INSERT INTO ledger_entries (idx, kind, leaf_hash, entry, created_at)",
             5,
@@ -556,7 +615,6 @@ impl Store {
         }
 
         let backend = self.backend();
-        let mut tx = self.pool.begin().await.op("beginning a ledger batch")?;
         ledger
             .insert(&mut tx, backend, "appending ledger entries")
             .await?;

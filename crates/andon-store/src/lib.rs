@@ -24,7 +24,7 @@ mod telemetry;
 
 pub use access::{AccessEffect, DebtRow};
 pub use backup::{BACKUP_FORMAT, BackupSummary};
-pub use batch::{Append, Batch, Effect};
+pub use batch::{Append, Batch, Effect, Sequencing};
 pub use changes::{ChangeEffect, MetricDeployment};
 pub use error::StoreError;
 pub use gates::{DecisionRow, PolicyRow, WaiverRow};

@@ -40,10 +40,37 @@ const POSTGRES: &[(i64, &str)] = &[
 
 pub(crate) async fn run(pool: &AnyPool, backend: Backend) -> Result<(), StoreError> {
     let fail = |version| move |source| StoreError::Migration { version, source };
+    // Servers starting together on one PostgreSQL migrate one at a time: the others wait,
+    // then find the work done.
+    let mut conn = pool.acquire().await.map_err(fail(0))?;
+    if backend == Backend::Postgres {
+        sqlx::query("SELECT pg_advisory_lock($1)")
+            .bind(MIGRATION_LOCK)
+            .execute(&mut *conn)
+            .await
+            .map_err(fail(0))?;
+    }
+    let result = migrate(&mut conn, backend).await;
+    if backend == Backend::Postgres {
+        sqlx::query("SELECT pg_advisory_unlock($1)")
+            .bind(MIGRATION_LOCK)
+            .execute(&mut *conn)
+            .await
+            .map_err(fail(0))?;
+    }
+    result
+}
+
+/// `b"andon-mg"` as an integer.
+const MIGRATION_LOCK: i64 = 0x616e_646f_6e2d_6d67;
+
+async fn migrate(conn: &mut sqlx::AnyConnection, backend: Backend) -> Result<(), StoreError> {
+    use sqlx::Connection as _;
+    let fail = |version| move |source| StoreError::Migration { version, source };
     sqlx::raw_sql(
         "CREATE TABLE IF NOT EXISTS schema_migrations (version BIGINT PRIMARY KEY, applied_at BIGINT NOT NULL)",
     )
-    .execute(pool)
+    .execute(&mut *conn)
     .await
     .map_err(fail(0))?;
     let steps = match backend {
@@ -53,7 +80,7 @@ pub(crate) async fn run(pool: &AnyPool, backend: Backend) -> Result<(), StoreErr
     // A database a newer Andon has migrated holds tables and meanings this binary does not
     // know: writing to it could lose them. Refuse, before touching anything.
     let newest: Option<i64> = sqlx::query_scalar("SELECT MAX(version) FROM schema_migrations")
-        .fetch_one(pool)
+        .fetch_one(&mut *conn)
         .await
         .map_err(fail(0))?;
     let known = steps.last().map_or(0, |s| s.0);
@@ -64,13 +91,13 @@ pub(crate) async fn run(pool: &AnyPool, backend: Backend) -> Result<(), StoreErr
         let done: Option<i64> =
             sqlx::query_scalar("SELECT version FROM schema_migrations WHERE version = $1")
                 .bind(version)
-                .fetch_optional(pool)
+                .fetch_optional(&mut *conn)
                 .await
                 .map_err(fail(version))?;
         if done.is_some() {
             continue;
         }
-        let mut tx = pool.begin().await.map_err(fail(version))?;
+        let mut tx = conn.begin().await.map_err(fail(version))?;
         sqlx::raw_sql(sql)
             .execute(&mut *tx)
             .await

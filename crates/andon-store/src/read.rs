@@ -36,28 +36,7 @@ impl Store {
 
     /// The stored leaf hashes of entries `[start, end)`, in order.
     pub async fn leaf_hashes(&self, start: u64, end: u64) -> Result<Vec<[u8; 32]>, StoreError> {
-        let rows = sqlx::query(
-            "SELECT idx, leaf_hash FROM ledger_entries WHERE idx >= $1 AND idx < $2 ORDER BY idx",
-        )
-        .bind(start as i64)
-        .bind(end as i64)
-        .fetch_all(&self.pool)
-        .await
-        .op("reading leaf hashes")?;
-        let mut out = Vec::with_capacity(rows.len());
-        for (i, r) in rows.iter().enumerate() {
-            let idx: i64 = get(r, "idx")?;
-            if idx as u64 != start + i as u64 {
-                return Err(StoreError::Corrupt {
-                    what: format!("ledger entry {}", start + i as u64),
-                    detail: format!("missing; the next stored entry is {idx}"),
-                });
-            }
-            out.push(hash32(get(r, "leaf_hash")?, || {
-                format!("leaf hash of entry {idx}")
-            })?);
-        }
-        Ok(out)
+        leaf_hashes_on(&self.pool, start, end).await
     }
 
     /// Entries `[start, start + limit)` with their documents (an evidence envelope, a webhook
@@ -403,4 +382,47 @@ fn checkpoint_row(r: &AnyRow) -> Result<StoredCheckpoint, StoreError> {
         root: hash32(get(r, "root")?, || format!("root of checkpoint {size}"))?,
         note: get(r, "note")?,
     })
+}
+
+/// The stored leaf hashes of entries `[start, end)`, in order, read through `ex`.
+async fn leaf_hashes_on<'e, E>(ex: E, start: u64, end: u64) -> Result<Vec<[u8; 32]>, StoreError>
+where
+    E: sqlx::Executor<'e, Database = sqlx::Any>,
+{
+    let rows = sqlx::query(
+        "SELECT idx, leaf_hash FROM ledger_entries WHERE idx >= $1 AND idx < $2 ORDER BY idx",
+    )
+    .bind(start as i64)
+    .bind(end as i64)
+    .fetch_all(ex)
+    .await
+    .op("reading leaf hashes")?;
+    let mut out = Vec::with_capacity(rows.len());
+    for (i, r) in rows.iter().enumerate() {
+        let idx: i64 = get(r, "idx")?;
+        if idx as u64 != start + i as u64 {
+            return Err(StoreError::Corrupt {
+                what: format!("ledger entry {}", start + i as u64),
+                detail: format!("missing; the next stored entry is {idx}"),
+            });
+        }
+        out.push(hash32(get(r, "leaf_hash")?, || {
+            format!("leaf hash of entry {idx}")
+        })?);
+    }
+    Ok(out)
+}
+
+/// What other servers appended: the leaf hashes of `[start, end)` and the newest checkpoint.
+pub(crate) async fn appended_since(
+    conn: &mut sqlx::AnyConnection,
+    start: u64,
+    end: u64,
+) -> Result<(Vec<[u8; 32]>, Option<StoredCheckpoint>), StoreError> {
+    let leaves = leaf_hashes_on(&mut *conn, start, end).await?;
+    let row = sqlx::query("SELECT size, root, note FROM checkpoints ORDER BY size DESC LIMIT 1")
+        .fetch_optional(&mut *conn)
+        .await
+        .op("reading the latest checkpoint")?;
+    Ok((leaves, row.map(|r| checkpoint_row(&r)).transpose()?))
 }

@@ -177,6 +177,149 @@ fn acknowledged_submissions_survive_sigkill_and_the_ledger_verifies(b: Backend) 
     drop(server_guard(server));
 }
 
+/// Three servers on one PostgreSQL keep one ledger: loaded at once, one of them killed with
+/// SIGKILL while its clients are sending. No two acknowledged entries share an index, every
+/// acknowledged entry is where its receipt said, every receipt's checkpoint (whichever
+/// server signed it) is a prefix of the final log, and `andon verify` passes against each
+/// survivor and the database.
+/// An acknowledged submission: which server answered, and its receipt.
+type Acked = (usize, andon_domain::api::Receipt);
+
+#[test]
+fn several_servers_share_one_ledger_and_survive_a_sigkill() {
+    let db = TestDb::new(Backend::Postgres);
+    let first = start(&db, true);
+    let token = first.token.clone().expect("admin token on first start");
+    let admin = Client::new(&first.url, Some(token.clone()));
+    admin.create_application("pay", "payments").expect("app");
+    let issued = admin
+        .create_identity("ci-pay", "pipeline", &["pay".into()])
+        .expect("identity");
+    let key = SigningKey::from_seed([5; 32]);
+    admin
+        .register_key("ci-pay", &key.verifying_key().to_base64())
+        .expect("key");
+    let mut servers = vec![first, start(&db, false), start(&db, false)];
+    let urls: Vec<String> = servers.iter().map(|s| s.url.clone()).collect();
+
+    let acked = std::sync::Mutex::new(Vec::new());
+    let stop = std::sync::atomic::AtomicBool::new(false);
+    let per_server = |acked: &[Acked], i: usize| acked.iter().filter(|(s, _)| *s == i).count();
+    std::thread::scope(|s| {
+        for t in 0..6u32 {
+            let server = t as usize % 3;
+            let (acked, stop, url, tok, key) = (
+                &acked,
+                &stop,
+                urls[server].clone(),
+                issued.token.clone(),
+                &key,
+            );
+            s.spawn(move || {
+                let ci = Client::new(&url, Some(tok));
+                for n in 0..100_000u32 {
+                    if stop.load(std::sync::atomic::Ordering::Relaxed) {
+                        break;
+                    }
+                    match ci.submit_evidence("pay", None, None, &envelope(key, t * 1_000_000 + n)) {
+                        Ok(r) => acked.lock().expect("lock").push((server, r)),
+                        Err(_) if server == 0 => break,
+                        Err(e) => panic!("a surviving server refused: {e}"),
+                    }
+                }
+            });
+        }
+        let wait_for = |enough: &dyn Fn(&[Acked]) -> bool| {
+            let deadline = std::time::Instant::now() + std::time::Duration::from_secs(120);
+            while !enough(&acked.lock().expect("lock")) && std::time::Instant::now() < deadline {
+                std::thread::sleep(std::time::Duration::from_millis(20));
+            }
+        };
+        // Every server has appended a fair share before one of them dies mid-stream.
+        wait_for(&|a| (0..3).all(|i| per_server(a, i) >= 30));
+        servers[0].child.kill().expect("SIGKILL");
+        servers[0].child.wait().expect("reaped");
+        let at_kill = acked.lock().expect("lock").len();
+        // The others go on.
+        wait_for(&|a| a.len() >= at_kill + 100);
+        stop.store(true, std::sync::atomic::Ordering::Relaxed);
+    });
+    let acked = acked.into_inner().expect("lock");
+    for i in 0..3 {
+        assert!(
+            per_server(&acked, i) >= 30,
+            "server {i} appended too little"
+        );
+    }
+    let mut indexes: Vec<u64> = acked.iter().map(|(_, r)| r.ledger_index).collect();
+    indexes.sort_unstable();
+    let before = indexes.len();
+    indexes.dedup();
+    assert_eq!(
+        indexes.len(),
+        before,
+        "two acknowledged entries share an index: a fork"
+    );
+
+    // The survivors take in each other's entries within a refresh interval.
+    std::thread::sleep(std::time::Duration::from_millis(1500));
+    let survivors: Vec<Client> = urls[1..]
+        .iter()
+        .map(|u| Client::new(u, Some(token.clone())))
+        .collect();
+    let info = survivors[0].ledger_info().expect("info");
+    let verifier = NoteVerifier::parse(&info.verifier_key).expect("key");
+    let cp = verifier.verify(&info.checkpoint).expect("checkpoint");
+    let other = verifier
+        .verify(&survivors[1].ledger_info().expect("info").checkpoint)
+        .expect("the other survivor's checkpoint");
+    assert_eq!(
+        (other.size, other.root),
+        (cp.size, cp.root),
+        "the survivors disagree about the log"
+    );
+    for (_, r) in &acked {
+        let p = survivors[0]
+            .inclusion_proof(r.ledger_index, Some(cp.size))
+            .expect("proof");
+        assert_eq!(p.leaf_hash, r.leaf_hash, "entry {} changed", r.ledger_index);
+        andon_client::check_inclusion(&p, &cp).expect("the proof verifies");
+    }
+    // Every checkpoint a client was given, by any server, is a prefix of the final log.
+    let mut seen = std::collections::BTreeMap::new();
+    for (_, r) in &acked {
+        let c = verifier
+            .verify(&r.checkpoint)
+            .expect("a receipt's checkpoint");
+        seen.insert(c.size, c.root);
+    }
+    for (size, root) in seen {
+        if size == cp.size {
+            assert_eq!(root, cp.root);
+            continue;
+        }
+        let p = survivors[1]
+            .consistency_proof(size, Some(cp.size))
+            .expect("consistency proof");
+        let hashes: Vec<andon_ledger::Hash> = p
+            .proof
+            .iter()
+            .map(|h| hex::decode(h).expect("hex").try_into().expect("32 bytes"))
+            .collect();
+        andon_ledger::verify_consistency(size, cp.size, &hashes, &root, &cp.root)
+            .unwrap_or_else(|e| panic!("the checkpoint of size {size} is not a prefix: {e}"));
+    }
+    for url in &urls[1..] {
+        let (ok, report) = verify(&["--log-key", &info.verifier_key], url, &token);
+        assert!(ok, "verify failed against {url}: {report}");
+    }
+    let (ok, report) = verify(&["--database", &db.url], &urls[1], &token);
+    assert!(ok, "verify failed on the database: {report}");
+    for s in servers.drain(1..) {
+        drop(server_guard(s));
+    }
+}
+
 /// What an attacker with database access does: drops the trigger that protects `table`'s
 /// rows and flips one byte of `column` in the row `id`.
 fn tamper(db: &TestDb, b: Backend, table: &str, column: &str, id: &str) {
