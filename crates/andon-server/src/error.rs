@@ -72,11 +72,21 @@ impl IntoResponse for ApiError {
 impl From<StoreError> for ApiError {
     fn from(e: StoreError) -> Self {
         tracing::error!(error = %e, "storage failure");
-        match e {
-            StoreError::Connect { .. } => {
-                ApiError::unavailable("the database is unavailable; retry later")
-            }
-            _ => ApiError::new(
+        match e.failure() {
+            andon_store::Failure::Unavailable => ApiError::unavailable(
+                "the database is unavailable (restarting or unreachable); nothing was recorded, retry later",
+            ),
+            andon_store::Failure::Full => ApiError::new(
+                StatusCode::INSUFFICIENT_STORAGE,
+                "storage_full",
+                "the database's disk is full; nothing was recorded",
+            ),
+            andon_store::Failure::ReadOnly => ApiError::new(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "storage_read_only",
+                "the database may not be written (read-only file, directory or server); nothing was recorded",
+            ),
+            andon_store::Failure::Other => ApiError::new(
                 StatusCode::INTERNAL_SERVER_ERROR,
                 "storage_error",
                 "the database failed; nothing was recorded",

@@ -287,7 +287,7 @@ fn build() -> Value {
         }
         responses.insert(status.to_string(), ok);
         for code in [
-            "400", "401", "403", "404", "405", "409", "413", "415", "422", "429", "503",
+            "400", "401", "403", "404", "405", "409", "413", "415", "422", "429", "503", "507",
         ] {
             responses.insert(code.into(), error.clone());
         }

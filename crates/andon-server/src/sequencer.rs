@@ -133,6 +133,7 @@ async fn run(app: App, store: Store, mut rx: mpsc::Receiver<Job>) {
     let (synced, to_sync) = mpsc::unbounded_channel();
     tokio::spawn(make_durable(app.clone(), store.clone(), to_sync));
     let mut last_signed = app.latest();
+    let mut unreachable_since: Option<std::time::Instant> = None;
     let linger = app.0.config.batch_linger;
     while let Some(first) = rx.recv().await {
         let mut jobs = vec![first];
@@ -147,7 +148,20 @@ async fn run(app: App, store: Store, mut rx: mpsc::Receiver<Job>) {
                 },
             }
         }
-        process(&app, &store, jobs, &mut last_signed, &synced).await;
+        // While the database was just found unreachable, the batches queued behind that one
+        // are refused at once (503, retry later) instead of each waiting out a timeout.
+        if unreachable_since.is_some_and(|t| t.elapsed() < std::time::Duration::from_secs(1)) {
+            fail_all(
+                jobs,
+                ApiError::unavailable(
+                    "the database is unavailable (restarting or unreachable); nothing was recorded, retry later",
+                ),
+            );
+            continue;
+        }
+        let mut unreachable = false;
+        process(&app, &store, jobs, &mut last_signed, &synced, &mut unreachable).await;
+        unreachable_since = unreachable.then(std::time::Instant::now);
     }
 }
 
@@ -157,6 +171,7 @@ async fn process(
     jobs: Vec<Job>,
     last_signed: &mut Arc<SignedCheckpoint>,
     synced: &mpsc::UnboundedSender<Committed>,
+    unreachable: &mut bool,
 ) {
     let began = std::time::Instant::now();
     // One batch at a time in this process (the refresher waits too), and on PostgreSQL one
@@ -164,7 +179,10 @@ async fn process(
     let _own = app.0.sequencing.lock().await;
     let mut sequencing = match store.begin_sequencing().await {
         Ok(s) => s,
-        Err(e) => return fail_all(jobs, e.into()),
+        Err(e) => {
+            *unreachable = e.failure() == andon_store::Failure::Unavailable;
+            return fail_all(jobs, e.into());
+        }
     };
     if let Some(size) = sequencing.size
         && let Err(e) = catch_up(app, &mut sequencing, size, last_signed).await
@@ -412,9 +430,24 @@ async fn catch_up(
         return Ok(());
     }
     if have > size {
-        return Err(ApiError::unavailable(format!(
-            "the database holds {size} ledger entries, fewer than the {have} this server committed: was it restored from a backup under a running server?"
-        )));
+        // Entries this server committed but never made durable (and so never acknowledged
+        // or published) were lost with the database, in a crash. What was published must
+        // still be there; the rest is forgotten here too.
+        let published = app.latest().checkpoint.size;
+        if size < published {
+            return Err(ApiError::unavailable(format!(
+                "the database holds {size} ledger entries, fewer than the {published} this server published: was it restored from a backup under a running server?"
+            )));
+        }
+        tracing::warn!(
+            database = size,
+            committed = have,
+            "entries committed but never made durable were lost with the database; none was acknowledged"
+        );
+        if let Ok(mut tree) = app.0.tree.write() {
+            tree.truncate(size);
+        }
+        return Ok(());
     }
     let (leaves, checkpoint) = sequencing.appended_since(have, size).await?;
     adopt(app, have, leaves, checkpoint, Some(last_signed))

@@ -63,6 +63,63 @@ pub enum StoreError {
     },
 }
 
+/// What a failure says about the database, for deciding what to tell a client.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Failure {
+    /// It cannot be reached just now (restarting, connection lost, pool exhausted, busy):
+    /// retrying later may work.
+    Unavailable,
+    /// Its disk is full.
+    Full,
+    /// It may not be written (a read-only file or directory, a standby).
+    ReadOnly,
+    /// Anything else.
+    Other,
+}
+
+impl StoreError {
+    /// Classifies the failure by the driver's error and the database's code (SQLSTATE on
+    /// PostgreSQL, the result code on SQLite).
+    pub fn failure(&self) -> Failure {
+        let source = match self {
+            StoreError::Connect { .. } => return Failure::Unavailable,
+            StoreError::Query { source, .. } | StoreError::Migration { source, .. } => source,
+            StoreError::Io { source, .. } => {
+                return if source.raw_os_error() == Some(28) {
+                    Failure::Full
+                } else {
+                    Failure::Unavailable
+                };
+            }
+            _ => return Failure::Other,
+        };
+        match source {
+            sqlx::Error::Io(e) if e.raw_os_error() == Some(28) => Failure::Full,
+            sqlx::Error::Io(_)
+            | sqlx::Error::PoolTimedOut
+            | sqlx::Error::PoolClosed
+            | sqlx::Error::WorkerCrashed
+            | sqlx::Error::Tls(_) => Failure::Unavailable,
+            sqlx::Error::Database(d) => {
+                let code = d.code().map(|c| c.into_owned()).unwrap_or_default();
+                // SQLite: the primary result code is the low byte of the extended one.
+                let sqlite = code.parse::<i32>().ok().map(|c| c & 0xff);
+                match (code.as_str(), sqlite) {
+                    (_, Some(13)) => Failure::Full,
+                    (_, Some(8)) => Failure::ReadOnly,
+                    (_, Some(5 | 6 | 10 | 14)) => Failure::Unavailable,
+                    ("53100", _) => Failure::Full,
+                    ("25006", _) => Failure::ReadOnly,
+                    (c, _) if c.starts_with("08") || c.starts_with("57P") => Failure::Unavailable,
+                    ("53300" | "40001" | "40P01", _) => Failure::Unavailable,
+                    _ => Failure::Other,
+                }
+            }
+            _ => Failure::Other,
+        }
+    }
+}
+
 /// Adds the operation name to a driver error.
 pub(crate) trait Op<T> {
     fn op(self, op: &'static str) -> Result<T, StoreError>;

@@ -26,7 +26,7 @@ pub use access::{AccessEffect, DebtRow};
 pub use backup::{BACKUP_FORMAT, BackupSummary};
 pub use batch::{Append, Batch, Effect, Sequencing};
 pub use changes::{ChangeEffect, MetricDeployment};
-pub use error::StoreError;
+pub use error::{Failure, StoreError};
 pub use gates::{DecisionRow, PolicyRow, WaiverRow};
 pub use notify::{Attempt, Notification};
 pub use rows::{

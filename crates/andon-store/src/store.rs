@@ -86,7 +86,9 @@ impl Store {
                 (Backend::Sqlite, false) => 8,
                 (Backend::Postgres, false) => 16,
             })
-            .acquire_timeout(Duration::from_secs(10))
+            // A database that does not answer is a 503 within seconds, not a request left
+            // hanging: past this, the caller is told to retry (Retry-After).
+            .acquire_timeout(Duration::from_secs(3))
             .after_connect(move |conn, _| {
                 Box::pin(async move {
                     match (backend, deferred) {

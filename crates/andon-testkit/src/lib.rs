@@ -127,3 +127,142 @@ macro_rules! both_backends {
         }
     };
 }
+
+/// A PostgreSQL server of a test's own, to stop and restart at will (fault tests must not
+/// take down the machine's server under the other tests). It runs the machine's
+/// PostgreSQL binaries (`/usr/lib/postgresql/<version>/bin`) on a free loopback port, as the
+/// `postgres` user when the test runs as root; it fails, never skips, when they are missing.
+pub struct PrivatePostgres {
+    /// `postgres://postgres@127.0.0.1:<port>/postgres`.
+    pub url: String,
+    bin: PathBuf,
+    dir: tempfile::TempDir,
+    port: u16,
+}
+
+impl PrivatePostgres {
+    /// Initializes a cluster in a temporary directory and starts it.
+    pub fn start() -> Self {
+        let versions = std::fs::read_dir("/usr/lib/postgresql")
+            .expect("PostgreSQL's binaries are required for this test (/usr/lib/postgresql)");
+        let bin = versions
+            .filter_map(|e| e.ok())
+            .map(|e| e.path().join("bin"))
+            .filter(|p| p.join("initdb").exists())
+            .max()
+            .expect("an initdb under /usr/lib/postgresql/<version>/bin");
+        let dir = tempfile::tempdir().expect("temporary directory");
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .and_then(|l| l.local_addr())
+            .expect("a free port")
+            .port();
+        let pg = Self {
+            url: format!("postgres://postgres@127.0.0.1:{port}/postgres"),
+            bin,
+            dir,
+            port,
+        };
+        if is_root() {
+            let status = std::process::Command::new("chown")
+                .args(["-R", "postgres"])
+                .arg(pg.dir.path())
+                .status()
+                .expect("chown");
+            assert!(status.success(), "chown to postgres failed");
+        }
+        pg.run(
+            "initdb",
+            &[
+                "-D",
+                &pg.data(),
+                "-A",
+                "trust",
+                "-U",
+                "postgres",
+                "--no-sync",
+            ],
+        );
+        pg.up();
+        pg
+    }
+
+    fn data(&self) -> String {
+        self.dir.path().join("data").display().to_string()
+    }
+
+    fn command(&self, tool: &str) -> std::process::Command {
+        let exe = self.bin.join(tool);
+        let mut cmd = if is_root() {
+            let mut c = std::process::Command::new("runuser");
+            c.args(["-u", "postgres", "--"]).arg(&exe);
+            c
+        } else {
+            std::process::Command::new(&exe)
+        };
+        cmd.current_dir(self.dir.path());
+        cmd
+    }
+
+    fn run(&self, tool: &str, args: &[&str]) {
+        let out = self
+            .command(tool)
+            .args(args)
+            .output()
+            .unwrap_or_else(|e| panic!("running {tool}: {e}"));
+        assert!(
+            out.status.success(),
+            "{tool} failed: {}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+
+    /// Starts the server and waits until it accepts connections.
+    pub fn up(&self) {
+        let options = format!(
+            "-p {} -k {} -c listen_addresses=127.0.0.1 -c fsync=off",
+            self.port,
+            self.dir.path().display()
+        );
+        let log = self.dir.path().join("log").display().to_string();
+        self.run(
+            "pg_ctl",
+            &[
+                "-D",
+                &self.data(),
+                "-o",
+                &options,
+                "-l",
+                &log,
+                "-w",
+                "start",
+            ],
+        );
+    }
+
+    /// Stops the server: `fast` (clients disconnected, a clean shutdown) or `immediate` (as
+    /// a crash).
+    pub fn down(&self, mode: &str) {
+        self.run("pg_ctl", &["-D", &self.data(), "-m", mode, "-w", "stop"]);
+    }
+}
+
+impl Drop for PrivatePostgres {
+    fn drop(&mut self) {
+        let _ = self
+            .command("pg_ctl")
+            .args(["-D", &self.data(), "-m", "immediate", "-w", "stop"])
+            .output();
+    }
+}
+
+fn is_root() -> bool {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("Uid:"))
+                .map(|l| l.split_whitespace().nth(1) == Some("0"))
+        })
+        .unwrap_or(false)
+}
