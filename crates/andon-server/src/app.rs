@@ -167,6 +167,7 @@ impl App {
     /// Connects, migrates, rebuilds the tree from the stored leaves, starts the sequencer,
     /// and on an empty database creates the first admin.
     pub async fn open(config: Config) -> Result<Started, String> {
+        andon_store::check_writable(&config.database_url).map_err(|e| e.to_string())?;
         let store = Store::connect(&config.database_url)
             .await
             .map_err(|e| e.to_string())?;

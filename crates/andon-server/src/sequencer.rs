@@ -160,7 +160,15 @@ async fn run(app: App, store: Store, mut rx: mpsc::Receiver<Job>) {
             continue;
         }
         let mut unreachable = false;
-        process(&app, &store, jobs, &mut last_signed, &synced, &mut unreachable).await;
+        process(
+            &app,
+            &store,
+            jobs,
+            &mut last_signed,
+            &synced,
+            &mut unreachable,
+        )
+        .await;
         unreachable_since = unreachable.then(std::time::Instant::now);
     }
 }

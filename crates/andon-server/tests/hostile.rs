@@ -149,6 +149,19 @@ fn hostile_bodies_are_refused_with_a_clear_error_and_write_nothing(b: Backend) {
             }
         }
     }
+    // Well-formed JSON whose values are hostile: too long, or with control characters.
+    for team in [
+        "x".repeat(10_000),
+        "pay\r\nments".to_owned(),
+        "   ".to_owned(),
+    ] {
+        let r = agent
+            .post(&format!("{}/v1/applications", h.url))
+            .header("Authorization", &format!("Bearer {admin}"))
+            .header("Content-Type", "application/json")
+            .send(json!({"name": "hostile", "team": team}).to_string());
+        check(format!("an application owned by {:.20?}", team), r);
+    }
     assert!(wrong.is_empty(), "{}", wrong.join("\n"));
     assert!(tried > 150, "only {tried} hostile requests were sent");
     assert_eq!(h.counts(), before, "a refused request wrote something");

@@ -53,6 +53,17 @@ pub enum StoreError {
         #[source]
         source: std::io::Error,
     },
+    /// SQLite's directory cannot be written: full, or read-only.
+    #[error(
+        "the database directory {dir} cannot be written ({source}): free some space or make it writable"
+    )]
+    NotWritable {
+        /// The directory.
+        dir: String,
+        /// The operating system's error.
+        #[source]
+        source: std::io::Error,
+    },
     /// A stored value could not be decoded.
     #[error("corrupt stored value in {what}: {detail}")]
     Corrupt {
@@ -84,19 +95,14 @@ impl StoreError {
         let source = match self {
             StoreError::Connect { .. } => return Failure::Unavailable,
             StoreError::Query { source, .. } | StoreError::Migration { source, .. } => source,
-            StoreError::Io { source, .. } => {
-                return if source.raw_os_error() == Some(28) {
-                    Failure::Full
-                } else {
-                    Failure::Unavailable
-                };
+            StoreError::Io { source, .. } | StoreError::NotWritable { source, .. } => {
+                return os_failure(source);
             }
             _ => return Failure::Other,
         };
         match source {
-            sqlx::Error::Io(e) if e.raw_os_error() == Some(28) => Failure::Full,
-            sqlx::Error::Io(_)
-            | sqlx::Error::PoolTimedOut
+            sqlx::Error::Io(e) => os_failure(e),
+            sqlx::Error::PoolTimedOut
             | sqlx::Error::PoolClosed
             | sqlx::Error::WorkerCrashed
             | sqlx::Error::Tls(_) => Failure::Unavailable,
@@ -117,6 +123,15 @@ impl StoreError {
             }
             _ => Failure::Other,
         }
+    }
+}
+
+/// ENOSPC is a full disk; EROFS and EACCES a read-only one; anything else may pass.
+fn os_failure(e: &std::io::Error) -> Failure {
+    match e.raw_os_error() {
+        Some(28) => Failure::Full,
+        Some(30 | 13) => Failure::ReadOnly,
+        _ => Failure::Unavailable,
     }
 }
 

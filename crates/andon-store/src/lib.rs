@@ -34,5 +34,5 @@ pub use rows::{
     StoredEntry,
 };
 pub use scm::Recorded;
-pub use store::{Backend, Store};
+pub use store::{Backend, Store, check_writable};
 pub use telemetry::{StoredEvent, TelemetryFilter};

@@ -55,6 +55,32 @@ fn sqlite_wal_path(url: &str) -> std::path::PathBuf {
     std::path::PathBuf::from(format!("{path}-wal"))
 }
 
+/// Checks that SQLite can write beside the database at `url` (a no-op for PostgreSQL): a
+/// server calls it at start, so a full disk or a read-only directory is said then, with the
+/// path, rather than found by the first write. Readers (`andon verify`) do not need it.
+pub fn check_writable(url: &str) -> Result<(), StoreError> {
+    if Backend::of_url(url)? != Backend::Sqlite {
+        return Ok(());
+    }
+    use std::io::Write as _;
+    let wal = sqlite_wal_path(url);
+    let dir = match wal.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
+        _ => std::path::PathBuf::from("."),
+    };
+    let probe = dir.join(".andon-write-probe");
+    let written = std::fs::File::create(&probe).and_then(|mut f| {
+        // Room for a batch or two: a disk with less is as good as full.
+        f.write_all(&vec![0u8; 1 << 20])?;
+        f.sync_all()
+    });
+    let _ = std::fs::remove_file(&probe);
+    written.map_err(|source| StoreError::NotWritable {
+        dir: dir.display().to_string(),
+        source,
+    })
+}
+
 impl Store {
     /// Connects to `url` (`sqlite://path` creates the file; `postgres://...`) and applies
     /// the migrations the database lacks.

@@ -445,6 +445,174 @@ fn a_postgresql_restart_under_load_loses_nothing_acknowledged() {
     drop(server_guard(server));
 }
 
+/// A small tmpfs mounted over a directory for a test (a disk that can fill up, or be made
+/// read-only); unmounted when dropped. Mounting needs root, as CI runs.
+struct SmallDisk(std::path::PathBuf);
+
+impl SmallDisk {
+    fn mount(dir: &std::path::Path, size: &str) -> Self {
+        std::fs::create_dir_all(dir).expect("mount point");
+        let out = Command::new("mount")
+            .args(["-t", "tmpfs", "-o", &format!("size={size}"), "tmpfs"])
+            .arg(dir)
+            .output()
+            .expect("mount");
+        assert!(
+            out.status.success(),
+            "mounting a tmpfs (this test needs root): {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        Self(dir.to_owned())
+    }
+
+    fn remount(&self, mode: &str) {
+        let out = Command::new("mount")
+            .args(["-o", &format!("remount,{mode}")])
+            .arg(&self.0)
+            .output()
+            .expect("remount");
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+
+    /// Fills the disk with a file until `free` bytes or fewer are left.
+    fn fill(&self, free: u64) {
+        let out = Command::new("df")
+            .args(["--output=avail", "-B1"])
+            .arg(&self.0)
+            .output()
+            .expect("df");
+        let avail: u64 = String::from_utf8_lossy(&out.stdout)
+            .lines()
+            .nth(1)
+            .and_then(|l| l.trim().parse().ok())
+            .expect("available bytes");
+        let size = avail.saturating_sub(free) as usize;
+        std::fs::write(self.0.join("filler"), vec![0u8; size]).expect("filler");
+    }
+
+    fn empty(&self) {
+        std::fs::remove_file(self.0.join("filler")).expect("remove filler");
+    }
+}
+
+impl Drop for SmallDisk {
+    fn drop(&mut self) {
+        let _ = Command::new("umount").arg("-l").arg(&self.0).output();
+    }
+}
+
+/// SQLite on a disk that fills up: writes are refused with a clear error (507
+/// `storage_full`), never a 500; nothing acknowledged is lost; once there is room again
+/// writes resume. A start on a full or read-only disk stops at once with the directory and
+/// the reason. (A disk cannot turn read-only under a running server: the kernel refuses to
+/// remount it while the database is open for writing.)
+#[test]
+fn sqlite_on_a_full_or_read_only_disk_says_so() {
+    let root = tempfile_dir();
+    let data = root.path().join("data");
+    let disk = SmallDisk::mount(&data, "16m");
+    let url = format!("sqlite://{}", data.join("andon.db").display());
+    let server = start_at(&url, &data, true, &[]);
+    let token = server.token.clone().expect("admin token on first start");
+    let admin = Client::new(&server.url, Some(token.clone()));
+    admin.create_application("pay", "payments").expect("app");
+    let issued = admin
+        .create_identity("ci-pay", "pipeline", &["pay".into()])
+        .expect("identity");
+    let key = SigningKey::from_seed([7; 32]);
+    admin
+        .register_key("ci-pay", &key.verifying_key().to_base64())
+        .expect("key");
+    let ci = Client::new(&server.url, Some(issued.token.clone()));
+    // Evidence with a 256 KiB predicate, unique per n.
+    let big = |n: u32| {
+        Statement::new(
+            vec![("svc".into(), Sha256Digest::of(&n.to_be_bytes()))],
+            "https://example.com/build/v1".into(),
+            serde_json::json!({ "build": n, "log": "x".repeat(256 * 1024) }),
+        )
+        .sign(&key)
+    };
+    let mut acked = Vec::new();
+    for n in 0..4 {
+        acked.push(
+            ci.submit_evidence("pay", None, None, &big(n))
+                .expect("room enough"),
+        );
+    }
+
+    disk.fill(512 * 1024);
+    let mut refusal = None;
+    for n in 4..64 {
+        match ci.submit_evidence("pay", None, None, &big(n)) {
+            Ok(r) => acked.push(r),
+            Err(e) => {
+                refusal = Some(e.to_string());
+                break;
+            }
+        }
+    }
+    let refusal = refusal.expect("a full disk refused nothing");
+    assert!(
+        refusal.contains("507") && refusal.contains("storage_full"),
+        "{refusal}"
+    );
+    disk.empty();
+    acked.push(
+        ci.submit_evidence("pay", None, None, &big(100))
+            .expect("room again"),
+    );
+
+    let info = admin.ledger_info().expect("info");
+    let cp = NoteVerifier::parse(&info.verifier_key)
+        .expect("key")
+        .verify(&info.checkpoint)
+        .expect("checkpoint");
+    for r in &acked {
+        let p = admin
+            .inclusion_proof(r.ledger_index, Some(cp.size))
+            .expect("proof");
+        assert_eq!(p.leaf_hash, r.leaf_hash, "entry {} lost", r.ledger_index);
+    }
+    assert!(verify(&[], &server.url, &token).0);
+    drop(server_guard(server));
+
+    // Starts: read-only, then full. Each stops at once and says where and why.
+    let start_fails = || {
+        let out = Command::new(BIN)
+            .args([
+                "serve",
+                "--listen",
+                "127.0.0.1:0",
+                "--database",
+                &url,
+                "--data-dir",
+            ])
+            .arg(&data)
+            .output()
+            .expect("andon serve");
+        assert!(!out.status.success(), "it started");
+        String::from_utf8_lossy(&out.stderr).into_owned()
+    };
+    disk.remount("ro");
+    let err = start_fails();
+    assert!(
+        err.contains("cannot be written") && err.contains("Read-only file system"),
+        "{err}"
+    );
+    disk.remount("rw");
+    disk.fill(64 * 1024);
+    let err = start_fails();
+    assert!(
+        err.contains("cannot be written") && err.contains("No space left on device"),
+        "{err}"
+    );
+}
+
 fn tempfile_dir() -> tempfile::TempDir {
     tempfile::tempdir().expect("temporary directory")
 }

@@ -34,10 +34,13 @@ pub(crate) async fn create_application(
     caller.require(&[Role::Admin])?;
     let req = json_body(body)?;
     let name: AppName = req.name.parse()?;
-    if req.team.trim().is_empty() {
+    if req.team.trim().is_empty()
+        || req.team.chars().count() > 128
+        || req.team.chars().any(char::is_control)
+    {
         return Err(ApiError::bad_request(
             "invalid_team",
-            "an application needs an owning team",
+            "an application needs an owning team: 1 to 128 characters, no control characters",
         ));
     }
     let receipt = app
