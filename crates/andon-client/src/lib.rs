@@ -319,6 +319,23 @@ impl Client {
         self.get("/v1/trace", &[("artifact", digest.to_owned())])
     }
 
+    /// Liveness: the server answers `GET /livez` (no token needed).
+    pub fn live(&self) -> Result<(), ClientError> {
+        let resp = self
+            .agent
+            .get(&self.url("/livez"))
+            .call()
+            .map_err(|e| ClientError::Transport(e.to_string()))?;
+        match resp.status().as_u16() {
+            200 => Ok(()),
+            status => Err(ClientError::Api {
+                status,
+                code: "not_live".into(),
+                message: "the server is not live".into(),
+            }),
+        }
+    }
+
     /// Who the token belongs to.
     pub fn whoami(&self) -> Result<WhoAmI, ClientError> {
         self.get("/v1/whoami", &[])

@@ -18,6 +18,10 @@ const SQLITE: &[(i64, &str)] = &[
     (5, include_str!("../migrations/sqlite/0005_changes.sql")),
     (6, include_str!("../migrations/sqlite/0006_telemetry.sql")),
     (7, include_str!("../migrations/sqlite/0007_access.sql")),
+    (
+        8,
+        include_str!("../migrations/sqlite/0008_list_indexes.sql"),
+    ),
 ];
 const POSTGRES: &[(i64, &str)] = &[
     (
@@ -36,6 +40,10 @@ const POSTGRES: &[(i64, &str)] = &[
     (5, include_str!("../migrations/postgres/0005_changes.sql")),
     (6, include_str!("../migrations/postgres/0006_telemetry.sql")),
     (7, include_str!("../migrations/postgres/0007_access.sql")),
+    (
+        8,
+        include_str!("../migrations/postgres/0008_list_indexes.sql"),
+    ),
 ];
 
 pub(crate) async fn run(pool: &AnyPool, backend: Backend) -> Result<(), StoreError> {

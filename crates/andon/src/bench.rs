@@ -22,6 +22,9 @@ pub enum BenchCmd {
     /// What Andon adds to a CI job: six attestations, a gate, a deployment record, each a
     /// cold `andon` process, beside bare processes.
     Pipeline(crate::bench_pipeline::PipelineBenchArgs),
+    /// A realistic mix (attestations, gates, webhooks, deployments, searches) against one or
+    /// more servers started for the run: throughput, latency, errors, server memory.
+    Load(crate::bench_load::LoadArgs),
 }
 
 /// Flags of `andon bench ingest`.
@@ -161,6 +164,7 @@ pub fn run(args: &Args, cmd: &BenchCmd) -> anyhow::Result<ExitCode> {
         BenchCmd::Gate(g) => return crate::bench_gate::run(args, g),
         BenchCmd::Telemetry(t) => return crate::bench_telemetry::run(args, t),
         BenchCmd::Pipeline(p) => return crate::bench_pipeline::run(args, p),
+        BenchCmd::Load(l) => return crate::bench_load::run(args, l),
     };
     let server = b.embedded.as_deref().map(embedded).transpose()?;
     let (url, token) = match &server {

@@ -4,6 +4,7 @@ mod access;
 mod attest;
 mod bench;
 mod bench_gate;
+mod bench_load;
 mod bench_pipeline;
 mod bench_telemetry;
 mod change;

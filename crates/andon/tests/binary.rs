@@ -19,6 +19,14 @@ struct Server {
     token: Option<String>,
 }
 
+impl Drop for Server {
+    /// A test that fails leaves no server behind.
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
 fn start(db: &TestDb, first: bool) -> Server {
     start_with(db, first, &[])
 }
@@ -1998,6 +2006,64 @@ fn the_kubernetes_api_reporter_reads_pods_with_a_service_account(b: Backend) {
     drop(server_guard(server));
 }
 
+/// `andon bench load` drives every kind of call against the servers it starts (two on
+/// PostgreSQL, sharing one ledger) and reports them without errors, with each server's
+/// memory; the ledger it leaves behind verifies.
+fn the_load_command_drives_every_kind_of_call(b: Backend) {
+    let db = TestDb::new(b);
+    let (database, servers) = match b {
+        Backend::Sqlite => ("temp".to_owned(), "1"),
+        Backend::Postgres => (db.url.clone(), "2"),
+    };
+    let out = Command::new(BIN)
+        .args(["--output", "json", "bench", "load", "--database", &database])
+        .args(["--servers", servers, "--clients", "4", "--seconds", "3"])
+        .output()
+        .expect("andon bench load");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
+    assert_eq!(report["errors"], serde_json::json!({}), "{report}");
+    let kinds: Vec<&str> = report["kinds"]
+        .as_array()
+        .expect("kinds")
+        .iter()
+        .filter(|k| k["calls"].as_u64() > Some(0))
+        .filter_map(|k| k["kind"].as_str())
+        .collect();
+    assert_eq!(
+        kinds,
+        [
+            "attest",
+            "gate",
+            "webhook",
+            "deploy",
+            "search_evidence",
+            "search_subject",
+            "ledger_head",
+            "trace",
+            "list_deployments"
+        ],
+        "{report}"
+    );
+    assert_eq!(
+        report["memory"].as_array().map(Vec::len),
+        Some(servers.parse().expect("n")),
+        "{report}"
+    );
+    assert!(
+        report["memory"][0]["rss_peak_mib"].as_f64() > Some(1.0),
+        "{report}"
+    );
+    if b == Backend::Postgres {
+        let (ok, r) = verify(&["--database", &db.url], "http://127.0.0.1:1", "unused");
+        assert!(ok, "{r}");
+    }
+}
+
 /// The fenced blocks of one language in a document, in order.
 fn doc_blocks(doc: &str, lang: &str) -> Vec<String> {
     let fence = format!("```{lang}\n");
@@ -2146,6 +2212,7 @@ both_backends!(
     the_log_key_is_rotated_and_verify_follows_the_hand_over,
     the_kubernetes_api_reporter_reads_pods_with_a_service_account,
     the_quickstart_runs_as_written,
+    the_load_command_drives_every_kind_of_call,
     the_rego_guide_runs_as_written,
     the_ci_integrations_run_the_same_commands,
     a_server_publishes_its_policy_directories_at_start,
