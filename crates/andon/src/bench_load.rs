@@ -220,7 +220,7 @@ fn client_loop(
         let artifact = format!("registry.example.com/load@{digest}");
         for n in 0..10u32 {
             let st = Statement::new(
-                vec![("registry.example.com/load".into(), digest.clone())],
+                vec![("registry.example.com/load".into(), digest)],
                 "https://andon.dev/bench/v1".into(),
                 serde_json::json!({"step": n, "status": "passed", "tests": 412, "failures": 0,
                     "runner": "ubuntu-24.04", "duration_s": 93.4}),
