@@ -36,6 +36,21 @@ fn start_with(db: &TestDb, first: bool, extra: &[&str]) -> Server {
 }
 
 fn start_at(url: &str, dir: &std::path::Path, first: bool, extra: &[&str]) -> Server {
+    spawn_server(url, dir, first, extra, None)
+}
+
+/// Starts `andon serve`; with `log`, at debug level with its log written there.
+fn spawn_server(
+    url: &str,
+    dir: &std::path::Path,
+    first: bool,
+    extra: &[&str],
+    log: Option<&std::path::Path>,
+) -> Server {
+    let stderr = match log {
+        Some(p) => Stdio::from(std::fs::File::create(p).expect("log file")),
+        None => Stdio::null(),
+    };
     let mut child = Command::new(BIN)
         .args([
             "serve",
@@ -47,10 +62,10 @@ fn start_at(url: &str, dir: &std::path::Path, first: bool, extra: &[&str]) -> Se
         ])
         .arg(dir)
         .args(extra)
-        .env("RUST_LOG", "warn")
+        .env("RUST_LOG", if log.is_some() { "debug" } else { "warn" })
         .env("ANDON_GITHUB_WEBHOOK_SECRET", WEBHOOK_SECRET)
         .stdout(Stdio::piped())
-        .stderr(Stdio::null())
+        .stderr(stderr)
         .spawn()
         .expect("spawn andon serve");
     let mut lines = BufReader::new(child.stdout.take().expect("stdout")).lines();
@@ -2064,6 +2079,69 @@ fn the_load_command_drives_every_kind_of_call(b: Backend) {
     }
 }
 
+/// No secret reaches the server's log, even at debug level: not the admin token, not a
+/// pipeline token (used, refused, or mistyped), not the webhook secret, not a private key.
+fn no_secret_is_ever_logged(b: Backend) {
+    let db = TestDb::new(b);
+    let log = db.dir().join("serve.log");
+    let server = spawn_server(&db.url, &db.dir(), true, &[], Some(&log));
+    let token = server.token.clone().expect("admin token");
+    let admin = Client::new(&server.url, Some(token.clone()));
+    admin.create_application("pay", "payments").expect("app");
+    let issued = admin
+        .create_identity("ci-pay", "pipeline", &["pay".into()])
+        .expect("identity");
+    let key = SigningKey::from_seed([8; 32]);
+    admin
+        .register_key("ci-pay", &key.verifying_key().to_base64())
+        .expect("key");
+    let ci = Client::new(&server.url, Some(issued.token.clone()));
+    ci.submit_evidence("pay", None, None, &envelope(&key, 1))
+        .expect("evidence");
+    // Refused: a token one character off, a token for the wrong application, a bad body.
+    let mut wrong = issued.token.clone();
+    wrong.pop();
+    wrong.push('0');
+    assert!(
+        Client::new(&server.url, Some(wrong.clone()))
+            .whoami()
+            .is_err()
+    );
+    assert!(
+        ci.submit_evidence("other", None, None, &envelope(&key, 2))
+            .is_err()
+    );
+    // A webhook delivery signed with the secret, and one signed wrongly.
+    let body = br#"{"zen": "Keep it logically awesome.", "hook_id": 1}"#;
+    for sig in [
+        andon_client::github_signature(WEBHOOK_SECRET, body),
+        "sha256=00".to_owned(),
+    ] {
+        let _ = admin.deliver_webhook(
+            "/webhooks/github",
+            &[
+                ("X-GitHub-Event", "ping".to_owned()),
+                ("X-GitHub-Delivery", format!("log-{sig}")),
+                ("X-Hub-Signature-256", sig),
+            ],
+            body,
+        );
+    }
+    drop(server);
+    let text = std::fs::read_to_string(&log).expect("log");
+    assert!(text.contains("request done"), "the log is empty: {text}");
+    let private = std::fs::read_to_string(db.dir().join("log.key")).expect("log key");
+    for (what, secret) in [
+        ("the admin token", token.as_str()),
+        ("the pipeline token", issued.token.as_str()),
+        ("a mistyped token", wrong.as_str()),
+        ("the webhook secret", WEBHOOK_SECRET),
+        ("the log key", private.lines().nth(1).unwrap_or("-")),
+    ] {
+        assert!(!text.contains(secret), "{what} is in the log");
+    }
+}
+
 /// The fenced blocks of one language in a document, in order.
 fn doc_blocks(doc: &str, lang: &str) -> Vec<String> {
     let fence = format!("```{lang}\n");
@@ -2213,6 +2291,7 @@ both_backends!(
     the_kubernetes_api_reporter_reads_pods_with_a_service_account,
     the_quickstart_runs_as_written,
     the_load_command_drives_every_kind_of_call,
+    no_secret_is_ever_logged,
     the_rego_guide_runs_as_written,
     the_ci_integrations_run_the_same_commands,
     a_server_publishes_its_policy_directories_at_start,
