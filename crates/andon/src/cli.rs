@@ -106,6 +106,10 @@ pub enum Command {
     Trace(crate::trace::TraceArgs),
     /// Recompute and check the whole ledger (an auditor's command).
     Verify(crate::verify::VerifyArgs),
+    /// Exports for auditors: an audit package of an application and period, verifiable
+    /// offline with `andon verify --package`.
+    #[command(subcommand)]
+    Export(ExportCmd),
     /// Write a consistent snapshot of the database (while the server runs) to a file.
     Backup {
         /// The database (sqlite://... or postgres://...).
@@ -437,6 +441,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         }
         Command::Alert(a) => crate::change::alert(&args, a, out),
         Command::Verify(v) => crate::verify::run(&args, v, out),
+        Command::Export(ExportCmd::Package(p)) => crate::package::export(&args, p, out),
         Command::Demo(d) => crate::demo::run(&args, d),
         Command::Bench(b) => crate::bench::run(&args, b),
     }
@@ -485,4 +490,13 @@ fn identity(args: &Args, cmd: &IdentityCmd, out: Output) -> anyhow::Result<ExitC
         }
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// `andon export`.
+#[derive(clap::Subcommand, Debug)]
+pub enum ExportCmd {
+    /// One archive with an application's ledger entries of a period, their documents,
+    /// inclusion proofs, a signed checkpoint, each control's effectiveness and an offline
+    /// report.
+    Package(crate::package::PackageArgs),
 }

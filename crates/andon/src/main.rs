@@ -19,6 +19,7 @@ mod github_history;
 mod keys;
 mod kube;
 mod output;
+mod package;
 mod sample_release;
 mod serve;
 mod telemetry;

@@ -34,6 +34,9 @@ pub struct VerifyArgs {
     /// Save the verified checkpoint here for the next run.
     #[arg(long)]
     pub save_checkpoint: Option<PathBuf>,
+    /// Check an audit package (`andon export package`) offline instead of a live ledger.
+    #[arg(long, conflicts_with_all = ["database", "checkpoint", "save_checkpoint"])]
+    pub package: Option<PathBuf>,
 }
 
 struct Entry {
@@ -231,7 +234,26 @@ fn check_entry(e: &Entry) -> Result<Option<Rotation>, String> {
     Ok(None)
 }
 
+/// The checks `verify` makes of one entry, for an entry held elsewhere (an audit package).
+pub(crate) fn check_entry_bytes(
+    index: u64,
+    leaf: &Hash,
+    entry: &[u8],
+    document: Option<&[u8]>,
+) -> Result<(), String> {
+    check_entry(&Entry {
+        index,
+        leaf_hash: *leaf,
+        entry: entry.to_vec(),
+        document: document.map(<[u8]>::to_vec),
+    })
+    .map(|_| ())
+}
+
 pub fn run(args: &Args, v: &VerifyArgs, out: Output) -> anyhow::Result<ExitCode> {
+    if let Some(p) = &v.package {
+        return crate::package::verify(p, v.log_key.as_deref(), out);
+    }
     let source = match &v.database {
         Some(url) => {
             let rt = tokio::runtime::Builder::new_current_thread()
