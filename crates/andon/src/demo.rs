@@ -441,6 +441,38 @@ pub fn run(args: &Args, d: &DemoArgs) -> anyhow::Result<ExitCode> {
     );
     println!("\nSigned checkpoint:\n{}", info.checkpoint);
     println!("Verifier key: {}", info.verifier_key);
+
+    // What an auditor takes away: one application's quarter in one archive, checked with
+    // nothing but the file and the log key.
+    let package = std::env::temp_dir().join(format!("andon-demo-{suffix}.tar"));
+    let app = format!("payments-{suffix}");
+    println!(
+        "\n$ andon export package --app {app} --out {}",
+        package.display()
+    );
+    crate::package::export_from(
+        &admin,
+        &crate::package::PackageArgs {
+            app,
+            since: None,
+            until: None,
+            out: package.clone(),
+        },
+        crate::output::Output::Text,
+    )?;
+    println!(
+        "$ andon verify --package {} --log-key ...",
+        package.display()
+    );
+    let verified = crate::package::verify(
+        &package,
+        Some(&info.verifier_key),
+        crate::output::Output::Text,
+    )?;
+    let _ = std::fs::remove_file(&package);
+    if verified != ExitCode::SUCCESS {
+        anyhow::bail!("the demo's audit package does not verify");
+    }
     if server.is_none() {
         println!("\nTry: andon evidence list --app payments-{suffix}   and   andon verify");
     }

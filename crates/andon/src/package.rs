@@ -251,7 +251,15 @@ fn report_html(m: &Manifest, checkpoint: &str, entries: &[InScope], controls: &s
 
 /// `andon export package`.
 pub fn export(args: &Args, p: &PackageArgs, out: Output) -> anyhow::Result<ExitCode> {
-    let c = client(args);
+    export_from(&client(args), p, out)
+}
+
+/// Writes the package of `p` from the server `c` talks to.
+pub fn export_from(
+    c: &andon_client::Client,
+    p: &PackageArgs,
+    out: Output,
+) -> anyhow::Result<ExitCode> {
     let since = p.since.as_deref().map(parse_time).transpose()?;
     let until = p.until.as_deref().map(parse_time).transpose()?;
     let info = c.ledger_info()?;

@@ -742,6 +742,13 @@ fn the_demo_runs_against_a_live_server(b: Backend) {
     );
     let text = String::from_utf8_lossy(&out.stdout);
     assert!(text.contains("sent 16 attestations"), "{text}");
+    // The audit package of the demo's application verifies offline.
+    assert!(
+        text.contains("$ andon export package --app payments-")
+            && text.contains("against a checkpoint of size")
+            && text.contains("documents, controls.csv and report.html match"),
+        "{text}"
+    );
     // The replayed pull-request history: one change per application approved only by its
     // author, traced from its artifact back to the review.
     assert!(
