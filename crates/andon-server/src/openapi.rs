@@ -238,8 +238,11 @@ fn build() -> Value {
             .filter_map(|s| s.strip_prefix('{').and_then(|s| s.strip_suffix('}')))
             .map(|name| json!({"name": name, "in": "path", "required": true, "schema": {"type": "string"}}))
             .collect();
+        let mut csv = false;
         if let Some(q) = op.query {
-            params.extend(parameters(&q(&mut generator).to_value()));
+            let schema = q(&mut generator).to_value();
+            csv = schema["properties"].get("format").is_some();
+            params.extend(parameters(&schema));
         }
         if op.roles == "sig" {
             let header = if op.path.ends_with("github") {
@@ -273,7 +276,10 @@ fn build() -> Value {
             o["security"] = json!([]);
         }
         let (status, media) = op.ok;
-        let ok = if media == JSON {
+        let ok = if media == JSON && csv {
+            json!({"description": "success (CSV with format=csv)", "content": {
+                JSON: {"schema": {}}, "text/csv": {"schema": {"type": "string"}}}})
+        } else if media == JSON {
             json!({"description": "success", "content": {JSON: {"schema": {}}}})
         } else {
             json!({"description": "success", "content": {media: {"schema": {"type": "string"}}}})

@@ -365,6 +365,8 @@ pub(crate) struct ListQuery {
     environment: Option<String>,
     state: Option<String>,
     limit: Option<u32>,
+    /// `csv` for a spreadsheet; JSON by default.
+    format: Option<super::Format>,
 }
 
 /// `GET /v1/access/requests?application=&environment=&state=`.
@@ -372,7 +374,7 @@ pub(crate) async fn list(
     State(app): State<App>,
     _caller: Caller,
     query: Result<Query<ListQuery>, QueryRejection>,
-) -> Result<Json<Vec<Value>>, ApiError> {
+) -> Result<axum::response::Response, ApiError> {
     let Query(q) = query.map_err(query_error)?;
     let now = app.now();
     let rows = app
@@ -383,12 +385,12 @@ pub(crate) async fn list(
             q.limit.unwrap_or(100),
         )
         .await?;
-    Ok(Json(
-        rows.iter()
-            .filter(|r| q.state.as_deref().is_none_or(|s| r.state_at(now) == s))
-            .map(|r| view(r, now))
-            .collect(),
-    ))
+    let views: Vec<Value> = rows
+        .iter()
+        .filter(|r| q.state.as_deref().is_none_or(|s| r.state_at(now) == s))
+        .map(|r| view(r, now))
+        .collect();
+    Ok(super::listing(q.format, &views, &views, "access-requests"))
 }
 
 /// `GET /v1/access/requests/{id}`.

@@ -24,6 +24,8 @@ pub(crate) struct ListQuery {
     application: Option<String>,
     severity: Option<String>,
     limit: Option<u32>,
+    /// `csv` for a spreadsheet; JSON by default.
+    format: Option<super::Format>,
 }
 
 /// `GET /v1/alerts?state=&kind=&application=&severity=&limit=`, newest first.
@@ -31,7 +33,7 @@ pub(crate) async fn list(
     State(app): State<App>,
     _caller: Caller,
     query: Result<Query<ListQuery>, QueryRejection>,
-) -> Result<Json<Vec<Alert>>, ApiError> {
+) -> Result<axum::response::Response, ApiError> {
     let Query(q) = query.map_err(query_error)?;
     if let Some(s) = &q.state
         && !["open", "acknowledged", "resolved"].contains(&s.as_str())
@@ -48,19 +50,19 @@ pub(crate) async fn list(
         .store()
         .alerts(if filtered { 10_000 } else { limit as u32 })
         .await?;
-    Ok(Json(
-        all.into_iter()
-            .filter(|a| q.state.as_ref().is_none_or(|s| &a.state == s))
-            .filter(|a| q.kind.as_ref().is_none_or(|k| &a.kind == k))
-            .filter(|a| q.severity.as_ref().is_none_or(|k| &a.severity == k))
-            .filter(|a| {
-                q.application
-                    .as_ref()
-                    .is_none_or(|x| a.application.as_ref() == Some(x))
-            })
-            .take(limit)
-            .collect(),
-    ))
+    let rows: Vec<Alert> = all
+        .into_iter()
+        .filter(|a| q.state.as_ref().is_none_or(|s| &a.state == s))
+        .filter(|a| q.kind.as_ref().is_none_or(|k| &a.kind == k))
+        .filter(|a| q.severity.as_ref().is_none_or(|k| &a.severity == k))
+        .filter(|a| {
+            q.application
+                .as_ref()
+                .is_none_or(|x| a.application.as_ref() == Some(x))
+        })
+        .take(limit)
+        .collect();
+    Ok(super::listing(q.format, &rows, &rows, "alerts"))
 }
 
 /// `GET /v1/alerts/{id}`.

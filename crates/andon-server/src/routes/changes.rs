@@ -338,6 +338,8 @@ pub(crate) struct ListQuery {
     environment: Option<String>,
     before: Option<u64>,
     limit: Option<u32>,
+    /// `csv` for a spreadsheet; JSON by default.
+    format: Option<super::Format>,
 }
 
 /// `GET /v1/changes?application=`.
@@ -345,13 +347,13 @@ pub(crate) async fn list(
     State(app): State<App>,
     _caller: Caller,
     q: Result<Query<ListQuery>, QueryRejection>,
-) -> Result<Json<Vec<Change>>, ApiError> {
+) -> Result<axum::response::Response, ApiError> {
     let Query(q) = q.map_err(query_error)?;
-    Ok(Json(
-        app.store()
-            .changes(q.application.as_deref(), q.limit.unwrap_or(100))
-            .await?,
-    ))
+    let rows = app
+        .store()
+        .changes(q.application.as_deref(), q.limit.unwrap_or(100))
+        .await?;
+    Ok(super::listing(q.format, &rows, &rows, "changes"))
 }
 
 /// `POST /v1/changes/{id}/approve`.
@@ -873,18 +875,18 @@ pub(crate) async fn deployments(
     State(app): State<App>,
     _caller: Caller,
     q: Result<Query<ListQuery>, QueryRejection>,
-) -> Result<Json<Vec<Deployment>>, ApiError> {
+) -> Result<axum::response::Response, ApiError> {
     let Query(q) = q.map_err(query_error)?;
-    Ok(Json(
-        app.store()
-            .deployments(
-                q.application.as_deref(),
-                q.environment.as_deref(),
-                q.before,
-                q.limit.unwrap_or(100),
-            )
-            .await?,
-    ))
+    let rows = app
+        .store()
+        .deployments(
+            q.application.as_deref(),
+            q.environment.as_deref(),
+            q.before,
+            q.limit.unwrap_or(100),
+        )
+        .await?;
+    Ok(super::listing(q.format, &rows, &rows, "deployments"))
 }
 
 /// `GET /v1/notifications` (admin, auditor): the outbound delivery log, newest first.
@@ -892,12 +894,11 @@ pub(crate) async fn notifications(
     State(app): State<App>,
     caller: Caller,
     q: Result<Query<ListQuery>, QueryRejection>,
-) -> Result<Json<Vec<andon_store::Notification>>, ApiError> {
+) -> Result<axum::response::Response, ApiError> {
     caller.require(&[Role::Admin, Role::Auditor])?;
     let Query(q) = q.map_err(query_error)?;
-    Ok(Json(
-        app.store().notifications(q.limit.unwrap_or(100)).await?,
-    ))
+    let rows = app.store().notifications(q.limit.unwrap_or(100)).await?;
+    Ok(super::listing(q.format, &rows, &rows, "notifications"))
 }
 
 /// `POST /v1/alerts/check` (admin): looks for overdue emergency reviews now rather than at

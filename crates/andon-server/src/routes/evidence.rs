@@ -420,6 +420,8 @@ pub(crate) struct ListQuery {
     until: Option<String>,
     before: Option<u64>,
     limit: Option<u32>,
+    /// `csv` for a spreadsheet; JSON by default.
+    format: Option<super::Format>,
 }
 
 fn parse_time(field: &str, v: &Option<String>) -> Result<Option<i64>, ApiError> {
@@ -441,8 +443,9 @@ pub(crate) async fn list(
     State(app): State<App>,
     _caller: Caller,
     query: Result<Query<ListQuery>, QueryRejection>,
-) -> Result<Json<EvidencePage>, ApiError> {
+) -> Result<axum::response::Response, ApiError> {
     let Query(q) = query.map_err(query_error)?;
+    let format = q.format;
     let subject = q
         .subject
         .as_deref()
@@ -464,10 +467,11 @@ pub(crate) async fn list(
     let next_before = (rows.len() == limit as usize)
         .then(|| rows.last().map(|r| r.ledger_index))
         .flatten();
-    Ok(Json(EvidencePage {
+    let page = EvidencePage {
         evidence: rows.into_iter().map(view).collect(),
         next_before,
-    }))
+    };
+    Ok(super::listing(format, &page, &page.evidence, "evidence"))
 }
 
 fn view(r: EvidenceRow) -> EvidenceView {
