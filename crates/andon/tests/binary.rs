@@ -121,15 +121,7 @@ fn acknowledged_submissions_survive_sigkill_and_the_ledger_verifies(b: Backend) 
     let db = TestDb::new(b);
     let mut server = start(&db, true);
     let token = server.token.clone().expect("admin token on first start");
-    let admin = Client::new(&server.url, Some(token.clone()));
-    admin.create_application("pay", "payments").expect("app");
-    let issued = admin
-        .create_identity("ci-pay", "pipeline", &["pay".into()])
-        .expect("identity");
-    let key = SigningKey::from_seed([3; 32]);
-    admin
-        .register_key("ci-pay", &key.verifying_key().to_base64())
-        .expect("key");
+    let (_, issued, key) = pay_pipeline(&server.url, &token, 3);
     let saved = db.dir().join("before.checkpoint");
     assert!(
         verify(
@@ -217,15 +209,7 @@ fn several_servers_share_one_ledger_and_survive_a_sigkill() {
     let db = TestDb::new(Backend::Postgres);
     let first = start(&db, true);
     let token = first.token.clone().expect("admin token on first start");
-    let admin = Client::new(&first.url, Some(token.clone()));
-    admin.create_application("pay", "payments").expect("app");
-    let issued = admin
-        .create_identity("ci-pay", "pipeline", &["pay".into()])
-        .expect("identity");
-    let key = SigningKey::from_seed([5; 32]);
-    admin
-        .register_key("ci-pay", &key.verifying_key().to_base64())
-        .expect("key");
+    let (_, issued, key) = pay_pipeline(&first.url, &token, 5);
     let mut servers = vec![first, start(&db, false), start(&db, false)];
     let urls: Vec<String> = servers.iter().map(|s| s.url.clone()).collect();
 
@@ -356,15 +340,7 @@ fn a_postgresql_restart_under_load_loses_nothing_acknowledged() {
     let dir = tempfile_dir();
     let server = start_at(&pg.url, dir.path(), true, &[]);
     let token = server.token.clone().expect("admin token on first start");
-    let admin = Client::new(&server.url, Some(token.clone()));
-    admin.create_application("pay", "payments").expect("app");
-    let issued = admin
-        .create_identity("ci-pay", "pipeline", &["pay".into()])
-        .expect("identity");
-    let key = SigningKey::from_seed([6; 32]);
-    admin
-        .register_key("ci-pay", &key.verifying_key().to_base64())
-        .expect("key");
+    let (admin, issued, key) = pay_pipeline(&server.url, &token, 6);
 
     let acked = std::sync::Mutex::new(Vec::new());
     let refused = std::sync::Mutex::new(Vec::new());
@@ -541,15 +517,7 @@ fn sqlite_on_a_full_or_read_only_disk_says_so() {
     let url = format!("sqlite://{}", data.join("andon.db").display());
     let server = start_at(&url, &data, true, &[]);
     let token = server.token.clone().expect("admin token on first start");
-    let admin = Client::new(&server.url, Some(token.clone()));
-    admin.create_application("pay", "payments").expect("app");
-    let issued = admin
-        .create_identity("ci-pay", "pipeline", &["pay".into()])
-        .expect("identity");
-    let key = SigningKey::from_seed([7; 32]);
-    admin
-        .register_key("ci-pay", &key.verifying_key().to_base64())
-        .expect("key");
+    let (admin, issued, key) = pay_pipeline(&server.url, &token, 7);
     let ci = Client::new(&server.url, Some(issued.token.clone()));
     // Evidence with a 256 KiB predicate, unique per n.
     let big = |n: u32| {
@@ -640,6 +608,25 @@ fn tempfile_dir() -> tempfile::TempDir {
     tempfile::tempdir().expect("temporary directory")
 }
 
+/// The application `pay` and its pipeline identity `ci-pay` with a key made from `seed`:
+/// the admin's client, the pipeline's issued token, and its key.
+fn pay_pipeline(
+    url: &str,
+    token: &str,
+    seed: u8,
+) -> (Client, andon_domain::api::IssuedToken, SigningKey) {
+    let admin = Client::new(url, Some(token.to_owned()));
+    admin.create_application("pay", "payments").expect("app");
+    let issued = admin
+        .create_identity("ci-pay", "pipeline", &["pay".into()])
+        .expect("identity");
+    let key = SigningKey::from_seed([seed; 32]);
+    admin
+        .register_key("ci-pay", &key.verifying_key().to_base64())
+        .expect("key");
+    (admin, issued, key)
+}
+
 /// What an attacker with database access does: drops the trigger that protects `table`'s
 /// rows and flips one byte of `column` in the row `id`.
 fn tamper(db: &TestDb, b: Backend, table: &str, column: &str, id: &str) {
@@ -668,15 +655,7 @@ fn one_changed_byte_in_the_database_is_named_by_verify(b: Backend) {
     let db = TestDb::new(b);
     let server = start(&db, true);
     let token = server.token.clone().expect("admin token");
-    let admin = Client::new(&server.url, Some(token.clone()));
-    admin.create_application("pay", "payments").expect("app");
-    let issued = admin
-        .create_identity("ci-pay", "pipeline", &["pay".into()])
-        .expect("identity");
-    let key = SigningKey::from_seed([4; 32]);
-    admin
-        .register_key("ci-pay", &key.verifying_key().to_base64())
-        .expect("key");
+    let (_, issued, key) = pay_pipeline(&server.url, &token, 4);
     let ci = Client::new(&server.url, Some(issued.token));
     let receipts: Vec<_> = (0..12)
         .map(|n| {
@@ -2093,15 +2072,7 @@ fn no_secret_is_ever_logged(b: Backend) {
     let log = db.dir().join("serve.log");
     let server = spawn_server(&db.url, &db.dir(), true, &[], Some(&log));
     let token = server.token.clone().expect("admin token");
-    let admin = Client::new(&server.url, Some(token.clone()));
-    admin.create_application("pay", "payments").expect("app");
-    let issued = admin
-        .create_identity("ci-pay", "pipeline", &["pay".into()])
-        .expect("identity");
-    let key = SigningKey::from_seed([8; 32]);
-    admin
-        .register_key("ci-pay", &key.verifying_key().to_base64())
-        .expect("key");
+    let (admin, issued, key) = pay_pipeline(&server.url, &token, 8);
     let ci = Client::new(&server.url, Some(issued.token.clone()));
     ci.submit_evidence("pay", None, None, &envelope(&key, 1))
         .expect("evidence");
