@@ -353,7 +353,89 @@ test_denies_other_branches if {
     ));
 }
 
+/// The Risk Control Matrix: each control of the policy that applies, with its risk and
+/// framework references, and how it did over the period's decisions, as JSON and as CSV.
+fn the_risk_control_matrix_counts_each_controls_verdicts(b: Backend) {
+    let w = world(b);
+    let good = w.release("pay-6.0.0", Twist::None);
+    let failing = w.release("pay-6.0.1", Twist::Failing("tests-pass"));
+    w.gate(&good, "production");
+    w.gate(&failing, "production");
+    w.gate(&failing, "production");
+    w.gate(&good, "staging");
+    let agent: ureq::Agent = ureq::Agent::config_builder()
+        .http_status_as_error(false)
+        .build()
+        .into();
+    let token = w.h.admin.token().expect("token").to_owned();
+    let get = |query: &str| {
+        let mut r = agent
+            .get(&format!("{}/v1/controls?{query}", w.h.url))
+            .header("Authorization", &format!("Bearer {token}"))
+            .call()
+            .expect("response");
+        (
+            r.status().as_u16(),
+            r.body_mut().read_to_string().expect("body"),
+        )
+    };
+    let (status, body) = get("application=pay&environment=production");
+    assert_eq!(status, 200, "{body}");
+    let rcm: serde_json::Value = serde_json::from_str(&body).expect("json");
+    let controls = rcm["controls"].as_array().expect("controls");
+    let tests = controls
+        .iter()
+        .find(|c| c["id"] == "tests-pass")
+        .expect("tests-pass");
+    assert_eq!(tests["decisions"], 3, "{tests}");
+    assert_eq!(
+        (tests["pass"].as_u64(), tests["fail"].as_u64()),
+        (Some(1), Some(2)),
+        "{tests}"
+    );
+    for c in controls {
+        let verdicts: u64 = [
+            "pass",
+            "fail",
+            "missing",
+            "waived",
+            "not_applicable",
+            "error",
+        ]
+        .iter()
+        .map(|k| c[*k].as_u64().expect("count"))
+        .sum();
+        assert_eq!(c["decisions"].as_u64(), Some(verdicts), "{c}");
+        assert!(!c["risk"].as_str().unwrap_or("").is_empty(), "{c}");
+        assert!(
+            !c["frameworks"].as_array().expect("frameworks").is_empty(),
+            "{c}"
+        );
+    }
+    // A period before any decision: the controls, nothing counted.
+    let (_, body) = get("application=pay&until=2020-01-01T00:00:00Z");
+    let empty: serde_json::Value = serde_json::from_str(&body).expect("json");
+    assert!(
+        empty["controls"]
+            .as_array()
+            .expect("controls")
+            .iter()
+            .all(|c| c["decisions"] == 0),
+        "{empty}"
+    );
+    let (status, csv) = get("application=pay&format=csv");
+    assert_eq!(status, 200);
+    assert!(
+        csv.starts_with("decisions,error,evidence,fail,frameworks,id,"),
+        "{csv}"
+    );
+    assert_eq!(csv.lines().count(), controls.len() + 1, "{csv}");
+    let (status, body) = get("application=pay&since=yesterday");
+    assert_eq!(status, 400, "{body}");
+}
+
 both_backends!(
+    the_risk_control_matrix_counts_each_controls_verdicts,
     every_builtin_control_passes_fails_and_reports_missing_evidence,
     decisions_are_ledgered_signed_and_refuse_bad_requests,
     waivers_need_a_second_person_and_show_in_decisions,

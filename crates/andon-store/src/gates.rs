@@ -142,6 +142,41 @@ impl Store {
             .op("reading a policy")
     }
 
+    /// The decisions of an application (in one environment, or all) made in `[from, to)`
+    /// (Unix ms), oldest first, at most `limit`.
+    pub async fn decisions_between(
+        &self,
+        application: &str,
+        environment: Option<&str>,
+        from: i64,
+        to: i64,
+        limit: u32,
+    ) -> Result<Vec<DecisionRow>, StoreError> {
+        let sql = format!(
+            "SELECT id, ledger_idx, application, environment, artifact_digest, allow, policy_version, created_at, envelope \
+             FROM decisions WHERE application = $1 AND created_at >= $2 AND created_at < $3{} ORDER BY ledger_idx LIMIT {}",
+            if environment.is_some() {
+                " AND environment = $4"
+            } else {
+                ""
+            },
+            limit.clamp(1, 100_000)
+        );
+        let mut q = sqlx::query(sqlx::AssertSqlSafe(sql))
+            .bind(application.to_owned())
+            .bind(from)
+            .bind(to);
+        if let Some(e) = environment {
+            q = q.bind(e.to_owned());
+        }
+        q.fetch_all(&self.pool)
+            .await
+            .op("reading decisions")?
+            .iter()
+            .map(decision_row)
+            .collect()
+    }
+
     /// A decision by id.
     pub async fn decision(&self, id: &str) -> Result<Option<DecisionRow>, StoreError> {
         let row = sqlx::query(
@@ -151,20 +186,7 @@ impl Store {
         .fetch_optional(&self.pool)
         .await
         .op("reading a decision")?;
-        row.map(|r| {
-            Ok(DecisionRow {
-                id: get(&r, "id")?,
-                ledger_index: get::<i64>(&r, "ledger_idx")? as u64,
-                application: get(&r, "application")?,
-                environment: get(&r, "environment")?,
-                artifact_digest: get(&r, "artifact_digest")?,
-                allow: get::<i64>(&r, "allow")? != 0,
-                policy_version: get(&r, "policy_version")?,
-                created_at: get(&r, "created_at")?,
-                envelope: get(&r, "envelope")?,
-            })
-        })
-        .transpose()
+        row.as_ref().map(decision_row).transpose()
     }
 
     /// A waiver by id.
@@ -218,4 +240,18 @@ impl Store {
         .op("reading waivers in force")?;
         rows.iter().map(waiver_row).collect()
     }
+}
+
+fn decision_row(r: &sqlx::any::AnyRow) -> Result<DecisionRow, StoreError> {
+    Ok(DecisionRow {
+        id: get(r, "id")?,
+        ledger_index: get::<i64>(r, "ledger_idx")? as u64,
+        application: get(r, "application")?,
+        environment: get(r, "environment")?,
+        artifact_digest: get(r, "artifact_digest")?,
+        allow: get::<i64>(r, "allow")? != 0,
+        policy_version: get(r, "policy_version")?,
+        created_at: get(r, "created_at")?,
+        envelope: get(r, "envelope")?,
+    })
 }

@@ -669,3 +669,160 @@ pub(crate) async fn list_waivers(
     let Query(q) = query.map_err(query_error)?;
     Ok(Json(app.store().waivers(q.app.as_deref()).await?))
 }
+
+/// `GET /v1/controls`: the query.
+#[derive(Deserialize, schemars::JsonSchema)]
+pub(crate) struct ControlsQuery {
+    /// The application.
+    application: String,
+    /// The environment whose policy applies (default `production`).
+    environment: Option<String>,
+    /// From this time (RFC 3339), inclusive; default 90 days ago.
+    since: Option<String>,
+    /// Until this time (RFC 3339), exclusive; default now.
+    until: Option<String>,
+    /// `csv` for a spreadsheet; JSON by default.
+    format: Option<super::Format>,
+}
+
+/// One row of the Risk Control Matrix.
+#[derive(serde::Serialize)]
+struct ControlRow {
+    id: String,
+    title: String,
+    risk: String,
+    stage: String,
+    evidence: Vec<String>,
+    frameworks: Vec<String>,
+    decisions: u64,
+    pass: u64,
+    fail: u64,
+    missing: u64,
+    waived: u64,
+    not_applicable: u64,
+    error: u64,
+}
+
+/// `GET /v1/controls?application=&environment=&since=&until=`: the Risk Control Matrix of
+/// the policy that applies, each control with its risk, framework references and evidence,
+/// and its effectiveness over the period: how many of the period's decisions it ran in,
+/// and how each came out.
+pub(crate) async fn controls(
+    State(app): State<App>,
+    _caller: Caller,
+    q: Result<Query<ControlsQuery>, QueryRejection>,
+) -> Result<axum::response::Response, ApiError> {
+    let Query(q) = q.map_err(query_error)?;
+    let application: AppName = q.application.parse()?;
+    let environment = q.environment.unwrap_or_else(|| "production".into());
+    check_environment(&environment)?;
+    let time = |field: &str, v: &Option<String>, default: i64| -> Result<i64, ApiError> {
+        v.as_deref()
+            .map(|s| {
+                s.parse::<jiff::Timestamp>()
+                    .map(|t| t.as_millisecond())
+                    .map_err(|e| {
+                        ApiError::bad_request(
+                            "bad_query",
+                            format!("{field} is not an RFC 3339 time: {e}"),
+                        )
+                    })
+            })
+            .unwrap_or(Ok(default))
+    };
+    let now = app.now();
+    let until = time("until", &q.until, now)?;
+    let since = time("since", &q.since, until - 90 * 86_400_000)?;
+    let policy = select_policy(&app, application.as_str(), &environment).await?;
+    let mut rows: Vec<ControlRow> = policy
+        .controls()
+        .into_iter()
+        .map(|c| ControlRow {
+            id: c.id.clone(),
+            title: c.title.clone(),
+            risk: c.risk.clone(),
+            stage: c.stage.clone(),
+            evidence: c.evidence.clone(),
+            frameworks: c.frameworks.clone(),
+            decisions: 0,
+            pass: 0,
+            fail: 0,
+            missing: 0,
+            waived: 0,
+            not_applicable: 0,
+            error: 0,
+        })
+        .collect();
+    let decisions = app
+        .store()
+        .decisions_between(
+            application.as_str(),
+            Some(&environment),
+            since,
+            until,
+            100_000,
+        )
+        .await?;
+    for d in decisions {
+        let Some(doc) = Envelope::parse(&d.envelope)
+            .ok()
+            .and_then(|e| serde_json::from_slice::<DecisionDoc>(&e.payload).ok())
+        else {
+            continue;
+        };
+        for c in doc.controls {
+            // Controls of older policies that this one no longer has still count.
+            let i = match rows.iter().position(|r| r.id == c.id) {
+                Some(i) => i,
+                None => {
+                    rows.push(ControlRow {
+                        id: c.id.clone(),
+                        title: c.title.clone(),
+                        risk: String::new(),
+                        stage: String::new(),
+                        evidence: vec![],
+                        frameworks: vec![],
+                        decisions: 0,
+                        pass: 0,
+                        fail: 0,
+                        missing: 0,
+                        waived: 0,
+                        not_applicable: 0,
+                        error: 0,
+                    });
+                    rows.len() - 1
+                }
+            };
+            let r = &mut rows[i];
+            r.decisions += 1;
+            match serde_json::to_value(c.verdict)
+                .ok()
+                .as_ref()
+                .and_then(Value::as_str)
+            {
+                Some("pass") => r.pass += 1,
+                Some("fail") => r.fail += 1,
+                Some("missing") => r.missing += 1,
+                Some("waived") => r.waived += 1,
+                Some("not_applicable") => r.not_applicable += 1,
+                _ => r.error += 1,
+            }
+        }
+    }
+    let rfc = |ms: i64| {
+        jiff::Timestamp::from_millisecond(ms)
+            .map(|t| t.to_string())
+            .unwrap_or_default()
+    };
+    let body = json!({
+        "application": application.as_str(), "environment": environment,
+        "policy": {"name": policy.name, "version": policy.version},
+        "since": rfc(since), "until": rfc(until), "controls": rows,
+    });
+    Ok(super::listing(
+        q.format,
+        &body,
+        &rows,
+        "risk-control-matrix",
+    ))
+}

@@ -53,6 +53,7 @@ pub(crate) fn router(app: App) -> Router {
         )
         .route("/v1/policies/{version}", get(gates::policy_bundle))
         .route("/v1/gate", post(gates::gate))
+        .route("/v1/controls", get(gates::controls))
         .route("/v1/decisions/{id}", get(gates::decision))
         .route(
             "/v1/waivers",
