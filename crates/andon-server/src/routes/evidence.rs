@@ -424,7 +424,8 @@ pub(crate) struct ListQuery {
     format: Option<super::Format>,
 }
 
-fn parse_time(field: &str, v: &Option<String>) -> Result<Option<i64>, ApiError> {
+/// A query's RFC 3339 time as Unix ms, or a 400 naming the field.
+pub(crate) fn parse_time(field: &str, v: &Option<String>) -> Result<Option<i64>, ApiError> {
     v.as_deref()
         .map(|s| {
             s.parse::<jiff::Timestamp>()

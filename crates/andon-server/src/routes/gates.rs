@@ -703,6 +703,27 @@ struct ControlRow {
     error: u64,
 }
 
+impl ControlRow {
+    /// A control known only by id and title, nothing counted yet.
+    fn new(id: &str, title: &str) -> Self {
+        Self {
+            id: id.to_owned(),
+            title: title.to_owned(),
+            risk: String::new(),
+            stage: String::new(),
+            evidence: vec![],
+            frameworks: vec![],
+            decisions: 0,
+            pass: 0,
+            fail: 0,
+            missing: 0,
+            waived: 0,
+            not_applicable: 0,
+            error: 0,
+        }
+    }
+}
+
 /// `GET /v1/controls?application=&environment=&since=&until=`: the Risk Control Matrix of
 /// the policy that applies, each control with its risk, framework references and evidence,
 /// and its effectiveness over the period: how many of the period's decisions it ran in,
@@ -716,41 +737,19 @@ pub(crate) async fn controls(
     let application: AppName = q.application.parse()?;
     let environment = q.environment.unwrap_or_else(|| "production".into());
     check_environment(&environment)?;
-    let time = |field: &str, v: &Option<String>, default: i64| -> Result<i64, ApiError> {
-        v.as_deref()
-            .map(|s| {
-                s.parse::<jiff::Timestamp>()
-                    .map(|t| t.as_millisecond())
-                    .map_err(|e| {
-                        ApiError::bad_request(
-                            "bad_query",
-                            format!("{field} is not an RFC 3339 time: {e}"),
-                        )
-                    })
-            })
-            .unwrap_or(Ok(default))
-    };
-    let now = app.now();
-    let until = time("until", &q.until, now)?;
-    let since = time("since", &q.since, until - 90 * 86_400_000)?;
+    let parse = crate::routes::evidence::parse_time;
+    let until = parse("until", &q.until)?.unwrap_or(app.now());
+    let since = parse("since", &q.since)?.unwrap_or(until - 90 * 86_400_000);
     let policy = select_policy(&app, application.as_str(), &environment).await?;
     let mut rows: Vec<ControlRow> = policy
         .controls()
         .into_iter()
         .map(|c| ControlRow {
-            id: c.id.clone(),
-            title: c.title.clone(),
             risk: c.risk.clone(),
             stage: c.stage.clone(),
             evidence: c.evidence.clone(),
             frameworks: c.frameworks.clone(),
-            decisions: 0,
-            pass: 0,
-            fail: 0,
-            missing: 0,
-            waived: 0,
-            not_applicable: 0,
-            error: 0,
+            ..ControlRow::new(&c.id, &c.title)
         })
         .collect();
     let decisions = app
@@ -775,21 +774,7 @@ pub(crate) async fn controls(
             let i = match rows.iter().position(|r| r.id == c.id) {
                 Some(i) => i,
                 None => {
-                    rows.push(ControlRow {
-                        id: c.id.clone(),
-                        title: c.title.clone(),
-                        risk: String::new(),
-                        stage: String::new(),
-                        evidence: vec![],
-                        frameworks: vec![],
-                        decisions: 0,
-                        pass: 0,
-                        fail: 0,
-                        missing: 0,
-                        waived: 0,
-                        not_applicable: 0,
-                        error: 0,
-                    });
+                    rows.push(ControlRow::new(&c.id, &c.title));
                     rows.len() - 1
                 }
             };
