@@ -77,30 +77,24 @@ impl Store {
         .op("listing tables")?;
         let mut out = Vec::new();
         for t in names {
-            let cols: Vec<(String, String)> = match self.backend() {
+            let query = match self.backend() {
                 Backend::Sqlite => sqlx::query(sqlx::AssertSqlSafe(format!(
                     "SELECT name, type FROM pragma_table_info('{t}') ORDER BY cid"
-                )))
-                .fetch_all(&mut *conn)
-                .await
-                .op("reading columns")?
-                .iter()
-                .map(|r| Ok((r.try_get("name")?, r.try_get("type")?)))
-                .collect::<Result<_, sqlx::Error>>()
-                .op("reading columns")?,
+                ))),
                 Backend::Postgres => sqlx::query(
                     "SELECT column_name::text AS name, data_type::text AS type FROM information_schema.columns \
                      WHERE table_schema = current_schema() AND table_name = $1 ORDER BY ordinal_position",
                 )
-                .bind(t.clone())
+                .bind(t.clone()),
+            };
+            let cols: Vec<(String, String)> = query
                 .fetch_all(&mut *conn)
                 .await
                 .op("reading columns")?
                 .iter()
                 .map(|r| Ok((r.try_get("name")?, r.try_get("type")?)))
                 .collect::<Result<_, sqlx::Error>>()
-                .op("reading columns")?,
-            };
+                .op("reading columns")?;
             out.push((t, cols.into_iter().map(|(n, d)| (n, kind_of(&d))).collect()));
         }
         Ok(out)

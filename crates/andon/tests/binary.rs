@@ -90,6 +90,15 @@ fn spawn_server(
     Server { child, url, token }
 }
 
+/// `andon --server url --token tok args...`, as a pipeline or an operator runs it.
+fn cli(url: &str, tok: &str, args: &[&str]) -> std::process::Output {
+    Command::new(BIN)
+        .args(["--server", url, "--token", tok])
+        .args(args)
+        .output()
+        .expect("run andon")
+}
+
 fn envelope(key: &SigningKey, n: u32) -> Vec<u8> {
     let st = Statement::new(
         vec![("svc".into(), Sha256Digest::of(&n.to_be_bytes()))],
@@ -1323,13 +1332,7 @@ fn a_release_is_gated_replayed_and_a_tampered_decision_is_caught(b: Backend) {
     let issued = admin
         .create_identity("ci-pay", "pipeline", &["pay".into()])
         .expect("identity");
-    let run = |tok: &str, args: &[&str]| {
-        Command::new(BIN)
-            .args(["--server", &server.url, "--token", tok])
-            .args(args)
-            .output()
-            .expect("run andon")
-    };
+    let run = |tok: &str, args: &[&str]| cli(&server.url, tok, args);
     let key = db.dir().join("ci.key");
     let key = key.to_str().expect("path");
     assert!(run(&token, &["keygen", "--out", key]).status.success());
@@ -1565,24 +1568,17 @@ fn the_log_key_is_rotated_and_verify_follows_the_hand_over(b: Backend) {
     let issued = admin
         .create_identity("ci-pay", "pipeline", &["pay".into()])
         .expect("identity");
-    let run = |url: &str, tok: &str, args: &[&str]| {
-        Command::new(BIN)
-            .args(["--server", url, "--token", tok])
-            .args(args)
-            .output()
-            .expect("run andon")
-    };
     let path = |name: &str| db.dir().join(name).to_str().expect("path").to_owned();
     let (ci_key, new_key, stranger) = (path("ci.key"), path("new.key"), path("stranger.key"));
     for k in [&ci_key, &new_key, &stranger] {
         assert!(
-            run(&server.url, &token, &["keygen", "--out", k])
+            cli(&server.url, &token, &["keygen", "--out", k])
                 .status
                 .success()
         );
     }
     assert!(
-        run(
+        cli(
             &server.url,
             &token,
             &["identity", "add-key", "ci-pay", "--key", &ci_key]
@@ -1599,7 +1595,7 @@ fn the_log_key_is_rotated_and_verify_follows_the_hand_over(b: Backend) {
             env!("CARGO_MANIFEST_DIR"),
             "/../andon-evidence/tests/fixtures/junit/cargo-nextest-0.9.143.xml"
         );
-        let out = run(
+        let out = cli(
             url,
             &issued.token,
             &[
@@ -1623,7 +1619,7 @@ fn the_log_key_is_rotated_and_verify_follows_the_hand_over(b: Backend) {
         subject
     };
     let subject = attest(&server.url, 1);
-    let gated = run(
+    let gated = cli(
         &server.url,
         &issued.token,
         &[
@@ -1747,7 +1743,7 @@ fn the_log_key_is_rotated_and_verify_follows_the_hand_over(b: Backend) {
     );
 
     // A decision signed before the rotation still replays.
-    let replayed = run(&server.url, &token, &["decision", "replay", &decision_id]);
+    let replayed = cli(&server.url, &token, &["decision", "replay", &decision_id]);
     assert!(
         replayed.status.success(),
         "{}",
@@ -2155,13 +2151,7 @@ fn an_audit_package_verifies_offline_and_any_change_fails(b: Backend) {
     let server = start(&db, true);
     let token = server.token.clone().expect("admin token");
     let admin = Client::new(&server.url, Some(token.clone()));
-    let run = |tok: &str, args: &[&str]| {
-        Command::new(BIN)
-            .args(["--server", &server.url, "--token", tok])
-            .args(args)
-            .output()
-            .expect("run andon")
-    };
+    let run = |tok: &str, args: &[&str]| cli(&server.url, tok, args);
     let report = concat!(
         env!("CARGO_MANIFEST_DIR"),
         "/../andon-evidence/tests/fixtures/junit/cargo-nextest-0.9.143.xml"
