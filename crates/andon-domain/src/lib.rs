@@ -14,6 +14,7 @@ mod entry;
 mod error;
 pub mod gate;
 mod names;
+pub mod oscal;
 mod report;
 pub mod scm;
 mod statement;

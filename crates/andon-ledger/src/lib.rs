@@ -14,5 +14,5 @@ mod tree;
 pub use checkpoint::{Checkpoint, LogSigner, NoteVerifier, SignedCheckpoint, rotation_statement};
 pub use error::LedgerError;
 pub use hash::{EMPTY_ROOT, Hash, leaf_hash, node_hash};
-pub use proof::{root_from_leaf_hashes, verify_consistency, verify_inclusion};
+pub use proof::{root_from_inclusion, root_from_leaf_hashes, verify_consistency, verify_inclusion};
 pub use tree::MerkleTree;

@@ -18,14 +18,14 @@ pub fn root_from_leaf_hashes(leaves: &[Hash]) -> Hash {
     }
 }
 
-/// Verifies that `leaf` is at `index` in the tree of `size` whose root is `root`.
-pub fn verify_inclusion(
+/// The root an inclusion proof leads to from `leaf` at `index` in a tree of `size`, or why
+/// the proof cannot belong to such a tree.
+pub fn root_from_inclusion(
     leaf: &Hash,
     index: u64,
     size: u64,
     proof: &[Hash],
-    root: &Hash,
-) -> Result<(), LedgerError> {
+) -> Result<Hash, LedgerError> {
     if index >= size {
         return Err(LedgerError::OutOfRange { index, size });
     }
@@ -50,7 +50,18 @@ pub fn verify_inclusion(
     if sn != 0 {
         return Err(LedgerError::ProofMismatch("the proof is too short"));
     }
-    if &r != root {
+    Ok(r)
+}
+
+/// Verifies that `leaf` is at `index` in the tree of `size` whose root is `root`.
+pub fn verify_inclusion(
+    leaf: &Hash,
+    index: u64,
+    size: u64,
+    proof: &[Hash],
+    root: &Hash,
+) -> Result<(), LedgerError> {
+    if &root_from_inclusion(leaf, index, size, proof)? != root {
         return Err(LedgerError::ProofMismatch("the computed root differs"));
     }
     Ok(())

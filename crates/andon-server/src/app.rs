@@ -139,6 +139,9 @@ pub(crate) struct Inner {
     pub telemetry_lock: tokio::sync::Mutex<()>,
     /// Held while the tree is extended (a batch, or entries other servers appended).
     pub sequencing: tokio::sync::Mutex<()>,
+    /// The last self-check of the stored ledger (`POST /v1/ledger/verify` answer with
+    /// `checked_at`), shown on the ledger page.
+    pub last_check: RwLock<Option<serde_json::Value>>,
     pub config: Config,
 }
 
@@ -239,6 +242,7 @@ impl App {
             latest: RwLock::new(Arc::new(cp)),
             jobs: tx,
             tokens: RwLock::new(HashMap::new()),
+            last_check: RwLock::new(None),
             previous_keys: RwLock::new(previous_keys),
             keys: RwLock::new(HashMap::new()),
             policies: RwLock::new(HashMap::new()),

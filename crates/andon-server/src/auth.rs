@@ -105,7 +105,7 @@ impl AuthFailures {
         }
     }
 
-    fn blocked(&self, ip: std::net::IpAddr) -> bool {
+    pub(crate) fn blocked(&self, ip: std::net::IpAddr) -> bool {
         let Ok(seen) = self.seen.lock() else {
             return false;
         };
@@ -113,7 +113,7 @@ impl AuthFailures {
             .is_some_and(|(start, n)| *n >= self.limit && start.elapsed() < self.window)
     }
 
-    fn failed(&self, ip: std::net::IpAddr) {
+    pub(crate) fn failed(&self, ip: std::net::IpAddr) {
         let Ok(mut seen) = self.seen.lock() else {
             return;
         };
@@ -131,10 +131,18 @@ impl AuthFailures {
 
 async fn authenticate(parts: &mut Parts, app: &App) -> Result<Caller, ApiError> {
     let unauthorized = |m: &str| ApiError::new(StatusCode::UNAUTHORIZED, "unauthorized", m);
-    let header = parts
-        .headers
-        .get(axum::http::header::AUTHORIZATION)
-        .ok_or_else(|| unauthorized("missing Authorization: Bearer <token>"))?;
+    let Some(header) = parts.headers.get(axum::http::header::AUTHORIZATION) else {
+        // A browser's session stands in for the token, for reading only: a cookie rides
+        // along on requests other sites cause, so it never authorizes a change.
+        let reading =
+            parts.method == axum::http::Method::GET || parts.method == axum::http::Method::HEAD;
+        if reading && let Some(hash) = crate::web::session::from_headers(app, &parts.headers) {
+            return caller_for(app, hash)
+                .await
+                .map_err(|_| unauthorized("the session's token is no longer valid"));
+        }
+        return Err(unauthorized("missing Authorization: Bearer <token>"));
+    };
     let token = header
         .to_str()
         .ok()
@@ -142,7 +150,12 @@ async fn authenticate(parts: &mut Parts, app: &App) -> Result<Caller, ApiError> 
         .ok_or_else(|| unauthorized("the Authorization header is not a bearer token"))?;
     // Looking up the SHA-256 of the token compares hashes, not the secret itself, so the
     // lookup's timing reveals nothing useful about the token.
-    let hash = token_hash(token.trim());
+    caller_for(app, token_hash(token.trim())).await
+}
+
+/// The caller a token hash belongs to (cached), or 401.
+pub(crate) async fn caller_for(app: &App, hash: String) -> Result<Caller, ApiError> {
+    let unauthorized = |m: &str| ApiError::new(StatusCode::UNAUTHORIZED, "unauthorized", m);
     let cached = app.0.tokens.read().ok().and_then(|m| m.get(&hash).cloned());
     let row = match cached {
         Some(r) => r,

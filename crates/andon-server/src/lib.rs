@@ -15,6 +15,7 @@ pub mod openapi;
 mod rfc;
 mod routes;
 mod sequencer;
+mod web;
 mod witness;
 
 pub use app::{App, Config, Started};

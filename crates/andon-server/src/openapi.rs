@@ -141,6 +141,8 @@ fn operations() -> Vec<Op> {
         op("GET", "/v1/policies/{version}", "*", "gates", "A published bundle by version.", NoBody, None, (200, JSON)),
         op("POST", "/v1/gate", "APR", "gates", "Ask the release gate; answers the signed decision.", Json(schema::<a::GateRequest>), None, (200, JSON)),
         op("GET", "/v1/controls", "*", "gates", "The Risk Control Matrix: each control, its risk and frameworks, and how it did over a period.", NoBody, Some(query::<routes::gates::ControlsQuery>), (200, JSON)),
+        op("GET", "/v1/controls/oscal/component-definition", "*", "gates", "The Risk Control Matrix's controls as an OSCAL 1.2.3 component definition.", NoBody, Some(query::<routes::gates::OscalQuery>), (200, JSON)),
+        op("GET", "/v1/controls/oscal/assessment-results", "*", "gates", "The Risk Control Matrix's effectiveness over the period as OSCAL 1.2.3 assessment results.", NoBody, Some(query::<routes::gates::OscalQuery>), (200, JSON)),
         op("GET", "/v1/decisions/{id}", "*", "gates", "A recorded decision.", NoBody, None, (200, JSON)),
         op("POST", "/v1/waivers", "APR", "gates", "Request a waiver of a control.", Json(schema::<a::WaiverRequest>), None, (201, JSON)),
         op("GET", "/v1/waivers", "*", "gates", "Waivers.", NoBody, Some(query::<routes::gates::WaiverQuery>), (200, JSON)),

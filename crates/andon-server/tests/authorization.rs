@@ -42,6 +42,8 @@ const TABLE: &[(&str, &str, &str)] = &[
     ("GET", "/v1/policies/{version}", "*"),
     ("POST", "/v1/gate", "APR"),
     ("GET", "/v1/controls", "*"),
+    ("GET", "/v1/controls/oscal/component-definition", "*"),
+    ("GET", "/v1/controls/oscal/assessment-results", "*"),
     ("GET", "/v1/decisions/{id}", "*"),
     ("POST", "/v1/waivers", "APR"),
     ("GET", "/v1/waivers", "*"),

@@ -434,7 +434,128 @@ fn the_risk_control_matrix_counts_each_controls_verdicts(b: Backend) {
     assert_eq!(status, 400, "{body}");
 }
 
+/// NIST's OSCAL 1.2.3 JSON schema of a model (vendored: tests/fixtures/oscal/README.md).
+fn oscal_validator(model: &str) -> jsonschema::Validator {
+    let path = format!(
+        "{}/tests/fixtures/oscal/oscal_{model}_schema.json",
+        env!("CARGO_MANIFEST_DIR")
+    );
+    let schema: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&path).expect("schema")).expect("json");
+    jsonschema::draft7::new(&schema).expect("a valid schema")
+}
+
+/// The Risk Control Matrix exports as OSCAL: the controls as a component definition and
+/// their effectiveness as assessment results, both valid against NIST's official schemas,
+/// with the failing control's finding not satisfied and the counts carried over.
+fn the_oscal_exports_validate_against_the_official_schemas(b: Backend) {
+    let w = world(b);
+    let good = w.release("pay-7.0.0", Twist::None);
+    let failing = w.release("pay-7.0.1", Twist::Failing("tests-pass"));
+    w.gate(&good, "production");
+    w.gate(&failing, "production");
+    let agent: ureq::Agent = ureq::Agent::config_builder()
+        .http_status_as_error(false)
+        .build()
+        .into();
+    let token = w.h.admin.token().expect("token").to_owned();
+    let get = |path: &str| {
+        let mut r = agent
+            .get(&format!("{}{path}", w.h.url))
+            .header("Authorization", &format!("Bearer {token}"))
+            .call()
+            .expect("response");
+        let status = r.status().as_u16();
+        let body = r.body_mut().read_to_string().expect("body");
+        (status, body)
+    };
+    let (status, body) = get("/v1/controls/oscal/component-definition?application=pay");
+    assert_eq!(status, 200, "{body}");
+    let cd: serde_json::Value = serde_json::from_str(&body).expect("json");
+    let errors: Vec<String> = oscal_validator("component")
+        .iter_errors(&cd)
+        .map(|e| format!("{} at {}", e, e.instance_path()))
+        .collect();
+    assert!(errors.is_empty(), "component definition: {errors:#?}");
+    // The schema is really applied: a control id OSCAL cannot take is caught.
+    let mut broken = cd.clone();
+    broken["component-definition"]["components"][0]["control-implementations"][0]["implemented-requirements"]
+        [0]["control-id"] = "1 bad id".into();
+    assert!(!oscal_validator("component").is_valid(&broken));
+    let implementations = cd["component-definition"]["components"][0]["control-implementations"]
+        .as_array()
+        .expect("implementations");
+    let nist = implementations
+        .iter()
+        .find(|i| i["source"].as_str().unwrap_or("").contains("SP800-53"))
+        .expect("NIST SP 800-53 requirements");
+    let ids: Vec<&str> = nist["implemented-requirements"]
+        .as_array()
+        .expect("requirements")
+        .iter()
+        .filter_map(|r| r["control-id"].as_str())
+        .collect();
+    assert!(ids.contains(&"sr-4"), "{ids:?}");
+
+    let (status, body) = get("/v1/controls/oscal/assessment-results?application=pay");
+    assert_eq!(status, 200, "{body}");
+    let ar: serde_json::Value = serde_json::from_str(&body).expect("json");
+    let errors: Vec<String> = oscal_validator("assessment-results")
+        .iter_errors(&ar)
+        .map(|e| format!("{} at {}", e, e.instance_path()))
+        .collect();
+    assert!(errors.is_empty(), "assessment results: {errors:#?}");
+    let result = &ar["assessment-results"]["results"][0];
+    let finding = |id: &str| {
+        result["findings"]
+            .as_array()
+            .expect("findings")
+            .iter()
+            .find(|f| f["target"]["target-id"] == id)
+            .cloned()
+            .unwrap_or_else(|| panic!("a finding for {id}: {result}"))
+    };
+    assert_eq!(
+        finding("tests-pass")["target"]["status"]["state"],
+        "not-satisfied"
+    );
+    assert_eq!(
+        finding("provenance")["target"]["status"]["state"],
+        "satisfied"
+    );
+    let observation = result["observations"]
+        .as_array()
+        .expect("observations")
+        .iter()
+        .find(|o| o["title"].as_str().unwrap_or("").starts_with("tests-pass:"))
+        .expect("the tests-pass observation")
+        .clone();
+    let prop = |name: &str| {
+        observation["props"]
+            .as_array()
+            .expect("props")
+            .iter()
+            .find(|p| p["name"] == name)
+            .map(|p| p["value"].clone())
+    };
+    assert_eq!(prop("decisions"), Some("2".into()), "{observation}");
+    assert_eq!(prop("fail"), Some("1".into()), "{observation}");
+    // The same matrix exports with the same identifiers.
+    let (_, again) = get("/v1/controls/oscal/component-definition?application=pay");
+    let again: serde_json::Value = serde_json::from_str(&again).expect("json");
+    assert_eq!(
+        again["component-definition"]["uuid"],
+        cd["component-definition"]["uuid"]
+    );
+    // The matrix's own errors hold here too.
+    let (status, body) = get("/v1/controls/oscal/assessment-results?application=pay&since=soon");
+    assert_eq!(status, 400, "{body}");
+    let (status, body) = get("/v1/controls/oscal/component-definition");
+    assert_eq!(status, 400, "{body}");
+}
+
 both_backends!(
+    the_oscal_exports_validate_against_the_official_schemas,
     the_risk_control_matrix_counts_each_controls_verdicts,
     every_builtin_control_passes_fails_and_reports_missing_evidence,
     decisions_are_ledgered_signed_and_refuse_bad_requests,

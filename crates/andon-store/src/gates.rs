@@ -177,6 +177,37 @@ impl Store {
             .collect()
     }
 
+    /// How many decisions of an application (in one environment, or all) were made in
+    /// `[from, to)` (Unix ms), and how many of them allowed the release.
+    pub async fn decision_outcomes(
+        &self,
+        application: &str,
+        environment: Option<&str>,
+        from: i64,
+        to: i64,
+    ) -> Result<(u64, u64), StoreError> {
+        let sql = format!(
+            "SELECT COUNT(*) AS n, CAST(COALESCE(SUM(allow), 0) AS BIGINT) AS allowed FROM decisions \
+             WHERE application = $1 AND created_at >= $2 AND created_at < $3{}",
+            if environment.is_some() {
+                " AND environment = $4"
+            } else {
+                ""
+            },
+        );
+        let mut q = sqlx::query(sqlx::AssertSqlSafe(sql))
+            .bind(application.to_owned())
+            .bind(from)
+            .bind(to);
+        if let Some(e) = environment {
+            q = q.bind(e.to_owned());
+        }
+        let row = q.fetch_one(&self.pool).await.op("counting decisions")?;
+        let n = get::<i64>(&row, "n")?;
+        let allowed = get::<i64>(&row, "allowed")?;
+        Ok((n.max(0) as u64, allowed.max(0) as u64))
+    }
+
     /// A decision by id.
     pub async fn decision(&self, id: &str) -> Result<Option<DecisionRow>, StoreError> {
         let row = sqlx::query(

@@ -6,6 +6,7 @@
 //! application and environment, signs the decision with the log key and appends it to the
 //! ledger. The signed decision embeds its whole input, so it replays without the server.
 
+use andon_domain::oscal::{ControlMatrix, ControlRow};
 use std::collections::BTreeSet;
 use std::sync::Arc;
 
@@ -685,41 +686,27 @@ pub(crate) struct ControlsQuery {
     format: Option<super::Format>,
 }
 
-/// One row of the Risk Control Matrix.
-#[derive(serde::Serialize)]
-struct ControlRow {
-    id: String,
-    title: String,
-    risk: String,
-    stage: String,
-    evidence: Vec<String>,
-    frameworks: Vec<String>,
-    decisions: u64,
-    pass: u64,
-    fail: u64,
-    missing: u64,
-    waived: u64,
-    not_applicable: u64,
-    error: u64,
+/// `GET /v1/controls/oscal/*`: the query (the matrix's, without a format: OSCAL is JSON).
+#[derive(Deserialize, schemars::JsonSchema)]
+pub(crate) struct OscalQuery {
+    /// The application.
+    application: String,
+    /// The environment whose policy applies (default `production`).
+    environment: Option<String>,
+    /// From this time (RFC 3339), inclusive; default 90 days ago.
+    since: Option<String>,
+    /// Until this time (RFC 3339), exclusive; default now.
+    until: Option<String>,
 }
 
-impl ControlRow {
-    /// A control known only by id and title, nothing counted yet.
-    fn new(id: &str, title: &str) -> Self {
+impl From<OscalQuery> for ControlsQuery {
+    fn from(q: OscalQuery) -> Self {
         Self {
-            id: id.to_owned(),
-            title: title.to_owned(),
-            risk: String::new(),
-            stage: String::new(),
-            evidence: vec![],
-            frameworks: vec![],
-            decisions: 0,
-            pass: 0,
-            fail: 0,
-            missing: 0,
-            waived: 0,
-            not_applicable: 0,
-            error: 0,
+            application: q.application,
+            environment: q.environment,
+            since: q.since,
+            until: q.until,
+            format: None,
         }
     }
 }
@@ -734,13 +721,77 @@ pub(crate) async fn controls(
     q: Result<Query<ControlsQuery>, QueryRejection>,
 ) -> Result<axum::response::Response, ApiError> {
     let Query(q) = q.map_err(query_error)?;
+    let m = matrix(&app, &q).await?;
+    let body = json!({
+        "application": m.application, "environment": m.environment,
+        "policy": {"name": m.policy_name, "version": m.policy_version},
+        "since": m.since, "until": m.until, "controls": m.controls,
+    });
+    Ok(super::listing(
+        q.format,
+        &body,
+        &m.controls,
+        "risk-control-matrix",
+    ))
+}
+
+/// `GET /v1/controls/oscal/component-definition`: the matrix's controls as an OSCAL 1.2.3
+/// component definition.
+pub(crate) async fn oscal_component_definition(
+    State(app): State<App>,
+    _caller: Caller,
+    q: Result<Query<OscalQuery>, QueryRejection>,
+) -> Result<axum::response::Response, ApiError> {
+    let Query(q) = q.map_err(query_error)?;
+    let m = matrix(&app, &q.into()).await?;
+    Ok(oscal_file(
+        andon_domain::oscal::component_definition(&m),
+        &format!("{}-component-definition.json", m.application),
+    ))
+}
+
+/// `GET /v1/controls/oscal/assessment-results`: the matrix's effectiveness over the
+/// period as OSCAL 1.2.3 assessment results.
+pub(crate) async fn oscal_assessment_results(
+    State(app): State<App>,
+    _caller: Caller,
+    q: Result<Query<OscalQuery>, QueryRejection>,
+) -> Result<axum::response::Response, ApiError> {
+    let Query(q) = q.map_err(query_error)?;
+    let m = matrix(&app, &q.into()).await?;
+    let href = format!(
+        "/v1/controls/oscal/component-definition?application={}&environment={}",
+        m.application, m.environment
+    );
+    Ok(oscal_file(
+        andon_domain::oscal::assessment_results(&m, &href),
+        &format!("{}-assessment-results.json", m.application),
+    ))
+}
+
+fn oscal_file(doc: Value, name: &str) -> axum::response::Response {
+    use axum::response::IntoResponse as _;
+    (
+        [(
+            axum::http::header::CONTENT_DISPOSITION,
+            format!("attachment; filename=\"{name}\""),
+        )],
+        Json(doc),
+    )
+        .into_response()
+}
+
+/// The Risk Control Matrix of a query: the controls of the policy that applies, and the
+/// verdicts of the period's decisions counted per control (controls only older policies
+/// had still count).
+async fn matrix(app: &App, q: &ControlsQuery) -> Result<ControlMatrix, ApiError> {
     let application: AppName = q.application.parse()?;
-    let environment = q.environment.unwrap_or_else(|| "production".into());
+    let environment = q.environment.clone().unwrap_or_else(|| "production".into());
     check_environment(&environment)?;
     let parse = crate::routes::evidence::parse_time;
     let until = parse("until", &q.until)?.unwrap_or(app.now());
     let since = parse("since", &q.since)?.unwrap_or(until - 90 * 86_400_000);
-    let policy = select_policy(&app, application.as_str(), &environment).await?;
+    let policy = select_policy(app, application.as_str(), &environment).await?;
     let mut rows: Vec<ControlRow> = policy
         .controls()
         .into_iter()
@@ -770,7 +821,6 @@ pub(crate) async fn controls(
             continue;
         };
         for c in doc.controls {
-            // Controls of older policies that this one no longer has still count.
             let i = match rows.iter().position(|r| r.id == c.id) {
                 Some(i) => i,
                 None => {
@@ -799,15 +849,13 @@ pub(crate) async fn controls(
             .map(|t| t.to_string())
             .unwrap_or_default()
     };
-    let body = json!({
-        "application": application.as_str(), "environment": environment,
-        "policy": {"name": policy.name, "version": policy.version},
-        "since": rfc(since), "until": rfc(until), "controls": rows,
-    });
-    Ok(super::listing(
-        q.format,
-        &body,
-        &rows,
-        "risk-control-matrix",
-    ))
+    Ok(ControlMatrix {
+        application: application.as_str().to_owned(),
+        environment,
+        policy_name: policy.name.clone(),
+        policy_version: policy.version.clone(),
+        since: rfc(since),
+        until: rfc(until),
+        controls: rows,
+    })
 }

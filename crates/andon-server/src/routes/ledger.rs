@@ -190,8 +190,15 @@ pub(crate) async fn self_check(app: &App) -> Result<serde_json::Value, ApiError>
             format!("the entries do not produce the root of the signed checkpoint of size {size}"),
         ));
     }
+    let checked_at = jiff::Timestamp::from_millisecond(app.now())
+        .map(|t| t.to_string())
+        .unwrap_or_default();
     let Some((index, why)) = failure else {
-        return Ok(serde_json::json!({"verified": true, "size": size}));
+        let v = serde_json::json!({"verified": true, "size": size, "checked_at": checked_at});
+        if let Ok(mut last) = app.0.last_check.write() {
+            *last = Some(v.clone());
+        }
+        return Ok(v);
     };
     let subject = format!("ledger:{index}");
     if !app
@@ -221,9 +228,11 @@ pub(crate) async fn self_check(app: &App) -> Result<serde_json::Value, ApiError>
         ))
         .await?;
     }
-    Ok(
-        serde_json::json!({"verified": false, "size": size, "first_bad_index": index, "reason": why}),
-    )
+    let v = serde_json::json!({"verified": false, "size": size, "first_bad_index": index, "reason": why, "checked_at": checked_at});
+    if let Ok(mut last) = app.0.last_check.write() {
+        *last = Some(v.clone());
+    }
+    Ok(v)
 }
 
 /// `POST /v1/ledger/verify` (admin, auditor): the server checks its own stored ledger now.

@@ -1,7 +1,7 @@
 //! The router: one module per route family.
 
 pub(crate) mod access;
-mod admin;
+pub(crate) mod admin;
 pub(crate) mod alerts;
 pub(crate) mod changes;
 pub(crate) mod environments;
@@ -54,6 +54,14 @@ pub(crate) fn router(app: App) -> Router {
         .route("/v1/policies/{version}", get(gates::policy_bundle))
         .route("/v1/gate", post(gates::gate))
         .route("/v1/controls", get(gates::controls))
+        .route(
+            "/v1/controls/oscal/component-definition",
+            get(gates::oscal_component_definition),
+        )
+        .route(
+            "/v1/controls/oscal/assessment-results",
+            get(gates::oscal_assessment_results),
+        )
         .route("/v1/decisions/{id}", get(gates::decision))
         .route(
             "/v1/waivers",
@@ -128,6 +136,7 @@ pub(crate) fn router(app: App) -> Router {
         .route("/healthz", get(|| async { "ok" }))
         .route("/livez", get(|| async { "ok" }))
         .route("/readyz", get(crate::observe::ready))
+        .merge(crate::web::router())
         .fallback(|| async { crate::ApiError::not_found("no such route") })
         .layer(DefaultBodyLimit::max(limit))
         .with_state(app)

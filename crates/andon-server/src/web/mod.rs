@@ -1,0 +1,233 @@
+//! The web interface under `/ui`: sign-in, the session, and the pages.
+//!
+//! Each page calls the API's own handlers with the viewer's identity and renders their
+//! answers with `andon-web`, so a page shows exactly what the API answers that identity,
+//! and its export links are the API's own URLs (which the session may read).
+
+mod pages;
+pub(crate) mod session;
+
+use axum::Router;
+use axum::extract::{FromRequestParts, State};
+use axum::http::request::Parts;
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::routing::get;
+use serde_json::Value;
+
+use crate::ApiError;
+use crate::app::App;
+use crate::auth::Caller;
+
+pub(crate) fn router() -> Router<App> {
+    Router::new()
+        .route("/", get(|| async { Redirect::to("/ui/") }))
+        .route("/ui", get(|| async { Redirect::to("/ui/") }))
+        .route("/ui/", get(pages::overview))
+        .route("/ui/assets/andon.css", get(stylesheet))
+        .route("/ui/sign-in", get(sign_in_form).post(sign_in))
+        .route("/ui/sign-out", axum::routing::post(sign_out))
+        .route("/ui/evidence", get(pages::evidence))
+        .route("/ui/evidence/{id}", get(pages::evidence_record))
+        .route("/ui/deployments", get(pages::deployments))
+        .route("/ui/deployments/{id}", get(pages::deployment))
+        .route("/ui/controls", get(pages::controls))
+        .route("/ui/controls/{id}", get(pages::control_cases))
+        .route("/ui/changes", get(pages::changes))
+        .route("/ui/changes/{id}", get(pages::change))
+        .route("/ui/access", get(pages::access))
+        .route("/ui/alerts", get(pages::alerts))
+        .route("/ui/metrics", get(pages::metrics))
+        .route("/ui/ledger", get(pages::ledger))
+        .layer(axum::middleware::map_response(harden))
+}
+
+/// Headers every interface response carries: no scripts at all, no framing, no sniffing,
+/// nothing cached (pages hold audit data), no referrer leaking query strings.
+async fn harden(mut r: Response) -> Response {
+    let h = r.headers_mut();
+    h.insert(
+        header::CONTENT_SECURITY_POLICY,
+        HeaderValue::from_static(
+            "default-src 'none'; style-src 'self'; img-src 'self' data:; form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
+        ),
+    );
+    h.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
+    h.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
+    h.insert(
+        header::REFERRER_POLICY,
+        HeaderValue::from_static("no-referrer"),
+    );
+    if !h.contains_key(header::CACHE_CONTROL) {
+        h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    }
+    r
+}
+
+async fn stylesheet() -> impl IntoResponse {
+    (
+        [
+            (header::CONTENT_TYPE, "text/css; charset=utf-8"),
+            (header::CACHE_CONTROL, "max-age=3600"),
+        ],
+        andon_web::STYLESHEET,
+    )
+}
+
+/// A signed-in viewer of the interface: the caller behind the session (or a bearer
+/// token). Without one, a page redirects to the sign-in form and comes back after.
+pub(crate) struct Viewer {
+    pub caller: Caller,
+    pub shown: andon_web::Viewer,
+}
+
+impl FromRequestParts<App> for Viewer {
+    type Rejection = Response;
+
+    async fn from_request_parts(parts: &mut Parts, app: &App) -> Result<Self, Self::Rejection> {
+        match Caller::from_request_parts(parts, app).await {
+            Ok(caller) => Ok(Viewer {
+                shown: andon_web::Viewer {
+                    name: caller.name.clone(),
+                    role: caller.role.to_string(),
+                },
+                caller,
+            }),
+            Err(e) if e.status == StatusCode::UNAUTHORIZED => {
+                let here = parts
+                    .uri
+                    .path_and_query()
+                    .map(|p| p.as_str())
+                    .unwrap_or("/ui/");
+                Err(
+                    Redirect::to(&format!("/ui/sign-in?next={}", andon_web::encode(here)))
+                        .into_response(),
+                )
+            }
+            Err(e) => Err(e.into_response()),
+        }
+    }
+}
+
+/// Where to go after signing in: only a page of the interface (never another site).
+fn safe_next(next: Option<&str>) -> String {
+    match next {
+        Some(n) if n.starts_with("/ui/") && !n.contains("//") && !n.contains('\\') => n.to_owned(),
+        _ => "/ui/".to_owned(),
+    }
+}
+
+#[derive(serde::Deserialize)]
+struct SignInQuery {
+    next: Option<String>,
+}
+
+async fn sign_in_form(query: axum::extract::Query<SignInQuery>) -> impl IntoResponse {
+    html(andon_web::sign_in(None, &safe_next(query.next.as_deref())))
+}
+
+#[derive(serde::Deserialize)]
+struct SignInForm {
+    token: String,
+    next: Option<String>,
+}
+
+async fn sign_in(State(app): State<App>, request: axum::extract::Request) -> Response {
+    use axum::extract::FromRequest as _;
+    let peer = request
+        .extensions()
+        .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
+        .map(|c| c.0.ip());
+    if let Some(ip) = peer
+        && app.0.auth_failures.blocked(ip)
+    {
+        return (
+            StatusCode::TOO_MANY_REQUESTS,
+            html(andon_web::sign_in(
+                Some("Too many failed sign-ins from this address; wait a minute."),
+                "/ui/",
+            )),
+        )
+            .into_response();
+    }
+    let secure = request
+        .headers()
+        .get("x-forwarded-proto")
+        .is_some_and(|v| v.as_bytes() == b"https");
+    let form = axum::Form::<SignInForm>::from_request(request, &app).await;
+    let Ok(axum::Form(form)) = form else {
+        return (
+            StatusCode::BAD_REQUEST,
+            html(andon_web::sign_in(
+                Some("The form was incomplete: paste a token."),
+                "/ui/",
+            )),
+        )
+            .into_response();
+    };
+    let next = safe_next(form.next.as_deref());
+    let hash = crate::app::token_hash(form.token.trim());
+    if crate::auth::caller_for(&app, hash.clone()).await.is_err() {
+        // A wrong token here is a guess like any other: it counts against the address.
+        if let Some(ip) = peer {
+            app.0.auth_failures.failed(ip);
+        }
+        return (
+            StatusCode::UNAUTHORIZED,
+            html(andon_web::sign_in(Some("That token is not valid."), &next)),
+        )
+            .into_response();
+    }
+    let cookie = session::set_cookie(&session::mint(&app, &hash, app.now()), secure);
+    (
+        StatusCode::SEE_OTHER,
+        [(header::LOCATION, next), (header::SET_COOKIE, cookie)],
+    )
+        .into_response()
+}
+
+async fn sign_out() -> Response {
+    (
+        StatusCode::SEE_OTHER,
+        [
+            (header::LOCATION, "/ui/sign-in".to_owned()),
+            (header::SET_COOKIE, session::clear_cookie()),
+        ],
+    )
+        .into_response()
+}
+
+/// A rendered page as an HTML response.
+pub(crate) fn html(markup: maud::Markup) -> Response {
+    (
+        [(header::CONTENT_TYPE, "text/html; charset=utf-8")],
+        markup.into_string(),
+    )
+        .into_response()
+}
+
+/// An API handler's answer as JSON, or its error.
+pub(crate) async fn answer(r: Result<impl IntoResponse, ApiError>) -> Result<Value, ApiError> {
+    let response = r?.into_response();
+    let status = response.status();
+    let bytes = axum::body::to_bytes(response.into_body(), usize::MAX)
+        .await
+        .map_err(|e| ApiError::unavailable(format!("reading an answer: {e}")))?;
+    let v: Value = serde_json::from_slice(&bytes)
+        .map_err(|e| ApiError::unavailable(format!("an answer that is not JSON: {e}")))?;
+    if status.is_success() {
+        Ok(v)
+    } else {
+        Err(ApiError::new(
+            status,
+            "page",
+            v["error"]["message"]
+                .as_str()
+                .unwrap_or("failed")
+                .to_owned(),
+        ))
+    }
+}

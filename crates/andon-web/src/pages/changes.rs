@@ -1,0 +1,80 @@
+//! Change records and their requests for change.
+
+use maud::{Markup, html};
+use serde_json::Value;
+
+use super::overview::ms_to_rfc;
+use crate::{Section, Viewer, layout, s, short, verdict, when};
+
+/// One approval or rejection: who, how, when, with its comment.
+pub(crate) fn approval(a: &Value) -> Markup {
+    let at = a["at"]
+        .as_i64()
+        .map(|ms| when(&ms_to_rfc(ms)))
+        .unwrap_or_default();
+    html! {
+        (s(a, "approver")) " "
+        (verdict(if a["approve"].as_bool() == Some(true) { "approved" } else { "rejected" }))
+        " " span.muted { (at) }
+        @if !s(a, "comment").is_empty() { ": " q { (s(a, "comment")) } }
+    }
+}
+
+/// The change records listing (`GET /v1/changes` items).
+pub fn changes(viewer: &Viewer, rows: &[Value], api_query: &str) -> Markup {
+    let body = html! {
+        (super::exports("/v1/changes", api_query))
+        table {
+            caption { (rows.len()) " change records, newest first" }
+            thead { tr {
+                th scope="col" { "Change" } th scope="col" { "Created" } th scope="col" { "Application" }
+                th scope="col" { "Environment" } th scope="col" { "Class" } th scope="col" { "Status" }
+                th scope="col" { "Artifact" } th scope="col" { "Requested by" }
+            } }
+            tbody {
+                @for c in rows {
+                    tr {
+                        td { a href={ "/ui/changes/" (s(c, "id")) } { (s(c, "id")) } }
+                        td { (c["created_at"].as_i64().map(|ms| when(&ms_to_rfc(ms))).unwrap_or_default()) }
+                        td { (s(c, "application")) }
+                        td { (s(c, "environment")) }
+                        td { @if s(c, "class") == "emergency" { span.fail { "emergency" } } @else { (s(c, "class")) } }
+                        td { (verdict(s(c, "status"))) }
+                        td { (short(s(c, "artifact_digest"))) }
+                        td { (s(c, "requested_by")) }
+                    }
+                }
+            }
+        }
+    };
+    layout("Changes", Section::Changes, viewer, body)
+}
+
+/// One change record with its request for change (Markdown, as Andon wrote it).
+pub fn change(viewer: &Viewer, c: &Value, rfc_markdown: &str) -> Markup {
+    let id = s(c, "id");
+    let body = html! {
+        dl.facts {
+            dt { "Class" } dd { (s(c, "class")) }
+            dt { "Status" } dd { (verdict(s(c, "status"))) }
+            dt { "Application" } dd { (s(c, "application")) " → " (s(c, "environment")) }
+            dt { "Artifact" } dd.mono { (s(c, "artifact_name")) "@" (s(c, "artifact_digest")) }
+            dt { "Why this class" } dd { @for r in c["classification"]["reasons"].as_array().into_iter().flatten() { (r.as_str().unwrap_or("")) br; } }
+            @if let Some(reason) = c["emergency_reason"].as_str() { dt { "Emergency" } dd { (reason) } }
+            @if let Some(due) = c["review_due_at"].as_i64() { dt { "Review due" } dd { (when(&ms_to_rfc(due))) } }
+            dt { "Approvals" } dd {
+                @let approvals = c["approvals"].as_array().cloned().unwrap_or_default();
+                @if approvals.is_empty() { span.muted { "none" } }
+                @for a in &approvals { (approval(a)) br; }
+            }
+            dt { "Ledger index" } dd { (c["ledger_index"]) }
+        }
+        p.exports {
+            a href={ "/v1/changes/" (id) "/rfc.md" } { "RFC (Markdown)" }
+            a href={ "/v1/changes/" (id) "/rfc.json" } { "RFC (JSON)" }
+        }
+        h2 { "Request for change" }
+        pre { (rfc_markdown) }
+    };
+    layout(&format!("Change {id}"), Section::Changes, viewer, body)
+}

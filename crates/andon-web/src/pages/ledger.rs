@@ -1,0 +1,80 @@
+//! The ledger: its checkpoint and size, the last verification, and an inclusion check.
+
+use maud::{Markup, html};
+use serde_json::Value;
+
+use crate::{Section, Viewer, layout, query, s};
+
+/// An entry's inclusion proof as the server checked it.
+#[derive(Clone, Debug)]
+pub struct InclusionCheck {
+    /// The index asked for.
+    pub index: u64,
+    /// `GET /v1/ledger/proof/inclusion` answer, when there is one.
+    pub proof: Option<Value>,
+    /// The root the proof leads to, recomputed here from the leaf and the path.
+    pub computed_root: Option<String>,
+    /// The root the signed checkpoint commits to.
+    pub checkpoint_root: String,
+    /// Whether the checkpoint's signature verified with the log's key.
+    pub signature_ok: bool,
+    /// Why the check failed, if it did.
+    pub error: Option<String>,
+}
+
+/// The ledger page: `GET /v1/ledger` answer, the last self-check (`POST /v1/ledger/verify`
+/// answer, if one was run) and an optional inclusion check.
+pub fn ledger(
+    viewer: &Viewer,
+    info: &Value,
+    last_check: Option<&Value>,
+    check: Option<&InclusionCheck>,
+) -> Markup {
+    let body = html! {
+        dl.facts {
+            dt { "Origin" } dd.mono { (s(info, "origin")) }
+            dt { "Size" } dd { (info["size"]) " entries" }
+            dt { "Log key" } dd.mono { (s(info, "verifier_key")) }
+            dt { "Last verification" } dd {
+                @match last_check {
+                    Some(v) => {
+                        @if v["ok"].as_bool() == Some(true) { span.pass { "passed" } } @else { span.fail { "FAILED" } }
+                        " at " (crate::when(s(v, "checked_at"))) ", " (v["size"]) " entries recomputed"
+                    }
+                    None => span.muted { "not run since this server started" },
+                }
+            }
+        }
+        h2 { "Current checkpoint" }
+        pre.mono { (s(info, "checkpoint")) }
+        p.muted { "Verify everything yourself, trusting only the key above: " code { "andon verify --log-key '" (s(info, "verifier_key")) "'" } }
+        h2 #inclusion { "Check an entry's inclusion proof" }
+        form.search method="get" action="/ui/ledger#inclusion" aria-label="Inclusion proof" {
+            label for="f-index" { "Ledger index" input #f-index type="number" min="0" name="index" value=[check.map(|c| c.index)] required; }
+            button type="submit" { "Check" }
+        }
+        @if let Some(c) = check {
+            @if let Some(e) = &c.error {
+                p.error-box role="alert" { "Entry " (c.index) ": " (e) }
+            } @else {
+                div.ok-box role="status" {
+                    p { strong { "Entry " (c.index) " is included" } " in the log of size " (c.proof.as_ref().map(|p| p["tree_size"].clone()).unwrap_or_default()) ": the path below leads from its leaf hash to the root the signed checkpoint commits to"
+                        @if c.signature_ok { ", and the checkpoint's signature verifies with the log key." } @else { "." } }
+                }
+            }
+            @if let Some(p) = &c.proof {
+                dl.facts {
+                    dt { "Leaf hash" } dd.mono { (s(p, "leaf_hash")) }
+                    dt { "Root from the path" } dd.mono { (c.computed_root.clone().unwrap_or_default()) }
+                    dt { "Root in the checkpoint" } dd.mono { (c.checkpoint_root) }
+                    dt { "Audit path" } dd.mono { @for h in p["proof"].as_array().into_iter().flatten() { (h.as_str().unwrap_or("")) br; } }
+                }
+                p.exports {
+                    a href={ "/v1/ledger/proof/inclusion" (query(&[("index", &c.index.to_string())])) } { "This proof (JSON)" }
+                    a href={ "/v1/ledger/entries" (query(&[("start", &c.index.to_string()), ("end", &(c.index + 1).to_string())])) } { "The entry (JSON)" }
+                }
+            }
+        }
+    };
+    layout("Ledger", Section::Ledger, viewer, body)
+}

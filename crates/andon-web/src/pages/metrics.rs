@@ -1,0 +1,114 @@
+//! Delivery charts, and alerts.
+
+use maud::{Markup, html};
+use serde_json::Value;
+
+use super::overview::ms_to_rfc;
+use crate::charts::{Point, bars, line, rates};
+use crate::{Section, Viewer, layout, n, query, s, verdict, when};
+
+fn series(report: &Value, f: impl Fn(&Value) -> Option<f64>) -> Vec<Point> {
+    report["periods"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .map(|p| Point {
+            label: s(p, "start").get(5..).unwrap_or("").to_owned(),
+            value: f(p),
+        })
+        .collect()
+}
+
+/// The charts page for one application: `GET /v1/metrics` (weekly), `/v1/access/debt`
+/// (weekly) and `/v1/controls` answers.
+pub fn metrics(
+    viewer: &Viewer,
+    application: &str,
+    applications: &[String],
+    report: &Value,
+    debt: &Value,
+    controls: &Value,
+) -> Markup {
+    let deployments = series(report, |p| Some(n(p, "deployments")));
+    let lead = series(report, |p| p["lead_time_median_hours"].as_f64());
+    let failure = series(report, |p| {
+        (n(p, "deployments") > 0.0).then(|| 100.0 * n(p, "change_failure_rate"))
+    });
+    let debt_points = series(debt, |p| Some(n(p, "points")));
+    let pass: Vec<Point> = controls["controls"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .map(|c| Point {
+            label: s(c, "id").to_owned(),
+            value: (n(c, "decisions") > 0.0).then(|| 100.0 * n(c, "pass") / n(c, "decisions")),
+        })
+        .collect();
+    let body = html! {
+        form.search method="get" action="/ui/metrics" aria-label="Application" {
+            label for="f-app" {
+                "Application"
+                select #f-app name="application" {
+                    @for a in applications {
+                        @if a == application { option value=(a) selected { (a) } } @else { option value=(a) { (a) } }
+                    }
+                }
+            }
+            button type="submit" { "Show" }
+        }
+        p.exports {
+            "Data: "
+            a href={ "/v1/metrics" (query(&[("application", application), ("period", "week")])) } { "four keys (JSON)" }
+            a href={ "/v1/access/debt" (query(&[("application", application), ("period", "week")])) } { "access debt (JSON)" }
+        }
+        div.charts {
+            (bars("deploys", "Production deployments per week", "deployments", &deployments))
+            (line("lead", "Lead time for changes, weekly median", "hours", &lead))
+            (line("cfr", "Change failure rate per week", "%", &failure))
+            (bars("debt", "Production access debt per week", "points", &debt_points))
+            (rates("pass", "Control pass rates, last 90 days", &pass))
+        }
+    };
+    layout(
+        &format!("Metrics: {application}"),
+        Section::Metrics,
+        viewer,
+        body,
+    )
+}
+
+/// The alerts listing (`GET /v1/alerts` items), with its filters.
+pub fn alerts(
+    viewer: &Viewer,
+    rows: &[Value],
+    state: &str,
+    application: &str,
+    api_query: &str,
+) -> Markup {
+    let body = html! {
+        form.search method="get" action="/ui/alerts" aria-label="Alerts" {
+            label for="f-state" {
+                "State"
+                select #f-state name="state" {
+                    @for (v, t) in [("", "any"), ("open", "open"), ("acknowledged", "acknowledged"), ("resolved", "resolved")] {
+                        @if v == state { option value=(v) selected { (t) } } @else { option value=(v) { (t) } }
+                    }
+                }
+            }
+            label for="f-app" { "Application" input #f-app name="application" value=(application); }
+            button type="submit" { "Filter" }
+        }
+        (super::exports("/v1/alerts", api_query))
+        table {
+            caption { (rows.len()) " alerts, newest first" }
+            thead { tr { th scope="col" { "Alert" } th scope="col" { "Raised" } th scope="col" { "Severity" } th scope="col" { "Kind" } th scope="col" { "Application" } th scope="col" { "What happened" } th scope="col" { "State" } } }
+            tbody { @for a in rows { tr {
+                td.mono { (s(a, "id")) }
+                td { (a["created_at"].as_i64().map(|ms| when(&ms_to_rfc(ms))).unwrap_or_default()) }
+                td { (verdict(s(a, "severity"))) } td { (s(a, "kind")) } td { (s(a, "application")) }
+                td { (s(a, "message")) } td { (verdict(s(a, "state"))) }
+            } } }
+        }
+    };
+    layout("Alerts", Section::Alerts, viewer, body)
+}
