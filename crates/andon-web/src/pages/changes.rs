@@ -74,7 +74,7 @@ pub fn change(viewer: &Viewer, c: &Value, rfc_markdown: &str) -> Markup {
             a href={ "/v1/changes/" (id) "/rfc.json" } { "RFC (JSON)" }
         }
         h2 { "Request for change" }
-        pre { (rfc_markdown) }
+        pre tabindex="0" { (rfc_markdown) }
     };
     layout(&format!("Change {id}"), Section::Changes, viewer, body)
 }

@@ -31,8 +31,8 @@ pub fn deployments(
 ) -> Markup {
     let body = html! {
         form.search method="get" action="/ui/deployments" aria-label="Deployments" {
-            label for="f-app" {
-                "Application"
+            div.field {
+                label for="f-app" { "Application" }
                 select #f-app name="application" {
                     option value="" { "any" }
                     @for a in applications {
@@ -87,7 +87,7 @@ pub fn deployment(viewer: &Viewer, t: &DeploymentTrace) -> Markup {
             @let doc = &dec["decision"];
             p {
                 (verdict(if doc["allow"].as_bool() == Some(true) { "allow" } else { "deny" }))
-                " at " (when(s(dec, "decided_at"))) " under policy " strong { (s(&doc["policy"], "name")) } " "
+                " at " (when(s(&doc["input"], "time"))) " under policy " strong { (s(&doc["policy"], "name")) } " "
                 (short(s(&doc["policy"], "version")))
                 " · ledger index " (dec["ledger_index"])
             }

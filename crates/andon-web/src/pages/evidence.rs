@@ -39,8 +39,8 @@ pub struct EvidenceSearch {
 
 fn select(id: &str, label: &str, name: &str, chosen: &str, options: &[(String, String)]) -> Markup {
     html! {
-        label for=(id) {
-            (label)
+        div.field {
+            label for=(id) { (label) }
             select #(id) name=(name) {
                 option value="" { "any" }
                 @for (value, text) in options {
@@ -77,10 +77,10 @@ pub fn evidence(viewer: &Viewer, q: &EvidenceSearch) -> Markup {
             (select("f-app", "Application", "app", &q.app, &apps))
             (select("f-control", "Relied on by control (needs an application)", "control", &q.control, &controls))
             (select("f-type", "Type", "predicate_type", &q.predicate_type, &types))
-            label for="f-signer" { "Actor (signer)" input #f-signer name="signer" value=(q.signer); }
-            label for="f-subject" { "Subject digest" input #f-subject name="subject" value=(q.subject) placeholder="sha256:…"; }
-            label for="f-since" { "From" input #f-since type="date" name="since" value=(q.since); }
-            label for="f-until" { "Until" input #f-until type="date" name="until" value=(q.until); }
+            div.field { label for="f-signer" { "Actor (signer)" } input #f-signer name="signer" value=(q.signer); }
+            div.field { label for="f-subject" { "Subject digest" } input #f-subject name="subject" value=(q.subject) placeholder="sha256:…"; }
+            div.field { label for="f-since" { "From" } input #f-since type="date" name="since" value=(q.since); }
+            div.field { label for="f-until" { "Until" } input #f-until type="date" name="until" value=(q.until); }
             button type="submit" { "Search" }
         }
         @if let Some(api) = &q.api_query {
@@ -139,9 +139,9 @@ pub fn evidence_record(viewer: &Viewer, r: &Value) -> Markup {
             a href={ "/v1/evidence/" (id) "/document" } { "Raw document (DSSE envelope)" }
         }
         h2 { "Summary" }
-        pre { (serde_json::to_string_pretty(&r["summary"]).unwrap_or_default()) }
+        pre tabindex="0" { (serde_json::to_string_pretty(&r["summary"]).unwrap_or_default()) }
         h2 { "Statement" }
-        pre { (serde_json::to_string_pretty(&r["statement"]).unwrap_or_default()) }
+        pre tabindex="0" { (serde_json::to_string_pretty(&r["statement"]).unwrap_or_default()) }
     };
     layout("Evidence record", Section::Evidence, viewer, body)
 }

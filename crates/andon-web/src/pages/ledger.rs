@@ -46,11 +46,11 @@ pub fn ledger(
             }
         }
         h2 { "Current checkpoint" }
-        pre.mono { (s(info, "checkpoint")) }
+        pre.mono tabindex="0" { (s(info, "checkpoint")) }
         p.muted { "Verify everything yourself, trusting only the key above: " code { "andon verify --log-key '" (s(info, "verifier_key")) "'" } }
         h2 #inclusion { "Check an entry's inclusion proof" }
         form.search method="get" action="/ui/ledger#inclusion" aria-label="Inclusion proof" {
-            label for="f-index" { "Ledger index" input #f-index type="number" min="0" name="index" value=[check.map(|c| c.index)] required; }
+            div.field { label for="f-index" { "Ledger index" } input #f-index type="number" min="0" name="index" value=[check.map(|c| c.index)] required; }
             button type="submit" { "Check" }
         }
         @if let Some(c) = check {

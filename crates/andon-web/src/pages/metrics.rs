@@ -46,8 +46,8 @@ pub fn metrics(
         .collect();
     let body = html! {
         form.search method="get" action="/ui/metrics" aria-label="Application" {
-            label for="f-app" {
-                "Application"
+            div.field {
+                label for="f-app" { "Application" }
                 select #f-app name="application" {
                     @for a in applications {
                         @if a == application { option value=(a) selected { (a) } } @else { option value=(a) { (a) } }
@@ -87,15 +87,15 @@ pub fn alerts(
 ) -> Markup {
     let body = html! {
         form.search method="get" action="/ui/alerts" aria-label="Alerts" {
-            label for="f-state" {
-                "State"
+            div.field {
+                label for="f-state" { "State" }
                 select #f-state name="state" {
                     @for (v, t) in [("", "any"), ("open", "open"), ("acknowledged", "acknowledged"), ("resolved", "resolved")] {
                         @if v == state { option value=(v) selected { (t) } } @else { option value=(v) { (t) } }
                     }
                 }
             }
-            label for="f-app" { "Application" input #f-app name="application" value=(application); }
+            div.field { label for="f-app" { "Application" } input #f-app name="application" value=(application); }
             button type="submit" { "Filter" }
         }
         (super::exports("/v1/alerts", api_query))

@@ -1,0 +1,170 @@
+// The web interface in a real headless Chromium (Debian's), driven by playwright-core:
+// an auditor signs in, searches evidence, opens a deployment's trace, exports a CSV, walks
+// every page, checks an inclusion proof, and every page passes axe-core's WCAG A/AA rules.
+// A screenshot of each page is saved. Run by crates/andon/tests/browser.rs, which starts
+// the server and fills it with the demo; it fails on the first broken expectation.
+//
+// Environment: ANDON_URL, ANDON_AUDITOR_TOKEN, SCREENSHOTS (a directory), BROWSER_DEPS
+// (where .ci/browser.sh installed playwright-core and axe-core), CHROMIUM (the browser).
+
+import { createRequire } from "node:module";
+import { mkdirSync, readFileSync } from "node:fs";
+import assert from "node:assert/strict";
+
+const require = createRequire(`${process.env.BROWSER_DEPS}/node_modules/`);
+const { chromium } = require("playwright-core");
+const axePath = require.resolve("axe-core/axe.min.js");
+
+const url = process.env.ANDON_URL;
+const token = process.env.ANDON_AUDITOR_TOKEN;
+const shots = process.env.SCREENSHOTS;
+mkdirSync(shots, { recursive: true });
+
+const browser = await chromium.launch({
+  executablePath: process.env.CHROMIUM || "/usr/bin/chromium",
+  args: ["--no-sandbox"],
+});
+
+// The walk happens with JavaScript off: every page must work without it.
+const context = await browser.newContext({ javaScriptEnabled: false, acceptDownloads: true, viewport: { width: 1280, height: 900 } });
+const page = await context.newPage();
+const visited = [];
+const errors = [];
+page.on("response", (r) => {
+  if (r.status() >= 500) errors.push(`${r.status()} ${r.url()}`);
+});
+
+async function shot(name) {
+  visited.push(page.url());
+  await page.screenshot({ path: `${shots}/${name}.png`, fullPage: true });
+}
+
+// Signed out, a page sends us to the sign-in form, and back after.
+await page.goto(`${url}/ui/deployments`);
+assert.match(page.url(), /\/ui\/sign-in\?next=/);
+await shot("01-sign-in");
+await page.getByLabel("API token").fill("andon_not-a-real-token");
+await page.getByRole("button", { name: "Sign in" }).click();
+assert.equal(await page.getByRole("alert").innerText(), "That token is not valid.");
+await page.getByLabel("API token").fill(token);
+await page.getByRole("button", { name: "Sign in" }).click();
+assert.match(page.url(), /\/ui\/deployments$/, "back where we were going");
+const cookies = await context.cookies();
+const session = cookies.find((c) => c.name === "andon_session");
+assert.ok(session && session.httpOnly && session.sameSite === "Strict", JSON.stringify(cookies));
+assert.ok(!session.value.includes(token), "the token itself is not in the cookie");
+
+// The overview: every application with its last production deployment and the four keys.
+await page.goto(`${url}/ui/`);
+const cards = page.locator("section.card");
+assert.ok((await cards.count()) >= 4, "an application card each");
+await assert.doesNotReject(page.getByText("Deployment frequency").first().waitFor());
+assert.match(await page.locator("header .who").innerText(), /auditor/);
+await shot("02-overview");
+
+// Evidence search: the payments application's JUnit reports.
+await page.goto(`${url}/ui/evidence`);
+const payments = (await page.locator("#f-app option").allTextContents()).find((t) => t.startsWith("payments-"));
+assert.ok(payments, "the demo's payments application is offered");
+// The application with a quarter of delivery history, for the charts.
+const checkout = (await page.locator("#f-app option").allTextContents()).find((t) => t.startsWith("checkout-"));
+await page.getByLabel("Application", { exact: true }).selectOption(payments);
+await page.getByLabel("Type", { exact: true }).selectOption("https://andon.dev/attestations/junit/v1");
+await page.getByRole("button", { name: "Search" }).click();
+assert.match(page.url(), /predicate_type=https%3A%2F%2Fandon.dev%2Fattestations%2Fjunit%2Fv1/);
+const rows = page.locator("table tbody tr");
+assert.ok((await rows.count()) > 0, "JUnit evidence found");
+for (const kind of await rows.locator("td:nth-child(4)").allTextContents()) assert.equal(kind, "junit");
+await shot("03-evidence-search");
+
+// The search exports as CSV: the API's own answer, one line per record plus the header.
+const [download] = await Promise.all([page.waitForEvent("download"), page.getByRole("link", { name: "CSV" }).click()]);
+const csv = readFileSync(await download.path(), "utf8");
+const lines = csv.trim().split("\r\n");
+assert.match(lines[0], /^accepted_at,/);
+assert.equal(lines.length - 1, await rows.count(), "a CSV row per record on the page");
+assert.ok(lines.slice(1).every((l) => l.includes("/junit/v1")), csv.slice(0, 500));
+
+// One record: its ledger index, and its inclusion proof checked on the ledger page.
+await rows.first().getByRole("link", { name: /open/ }).click();
+assert.match(page.url(), /\/ui\/evidence\/[0-9a-f]{64}$/);
+await assert.doesNotReject(page.getByText("https://andon.dev/attestations/junit/v1").first().waitFor());
+await shot("04-evidence-record");
+await page.getByRole("link", { name: "Check its inclusion proof" }).click();
+await assert.doesNotReject(page.getByRole("status").getByText(/is included/).waitFor());
+const fromPath = await page.locator("dt:text-is('Root from the path') + dd").innerText();
+const inCheckpoint = await page.locator("dt:text-is('Root in the checkpoint') + dd").innerText();
+assert.match(fromPath, /^[0-9a-f]{64}$/);
+assert.equal(fromPath, inCheckpoint, "the path leads to the signed root");
+await shot("05-ledger-inclusion");
+
+// A production deployment's trace: decision with each control's verdict, artifact
+// evidence, commits with their reviews, the change record.
+await page.goto(`${url}/ui/deployments?application=${payments}`);
+await shot("06-deployments");
+const gated = page.locator("tbody tr", { has: page.locator("span.pass", { hasText: "gated" }) }).filter({ hasText: "production" });
+await gated.first().locator("td:first-child a").click();
+assert.match(page.url(), /\/ui\/deployments\/D-/);
+await assert.doesNotReject(page.getByRole("heading", { name: "Gate decision" }).waitFor());
+const verdicts = await page.locator("#decision ~ table").first().locator("tbody tr td:nth-child(2)").allTextContents();
+assert.ok(verdicts.length >= 5 && verdicts.every((v) => ["pass", "fail", "missing", "waived", "not_applicable"].includes(v)), verdicts.join());
+await assert.doesNotReject(page.getByText("Pull request #").first().waitFor());
+await assert.doesNotReject(page.getByText(/independently approved by/).first().waitFor());
+await assert.doesNotReject(page.getByRole("heading", { name: "Change record" }).waitFor());
+await shot("07-deployment-trace");
+
+// The Risk Control Matrix, and one control's cases.
+await page.goto(`${url}/ui/controls?application=${payments}`);
+const controls = page.locator("tbody tr");
+assert.ok((await controls.count()) >= 5);
+await shot("08-controls");
+await controls.first().locator("td:first-child a").click();
+assert.match(page.url(), /\/ui\/controls\/[a-z-]+\?application=/);
+assert.ok((await page.locator("tbody tr").count()) > 0, "the decisions behind the figures");
+await shot("09-control-cases");
+
+// The other pages render with their data.
+for (const [path, name, expect] of [
+  ["/ui/changes", "10-changes", /CHG-/],
+  ["/ui/access", "11-access", /Standing-access register/],
+  ["/ui/alerts", "12-alerts", /unauthorized_change|emergency_review_overdue/],
+  [`/ui/metrics?application=${checkout}`, "13-metrics", /Production deployments per week/],
+  ["/ui/ledger", "14-ledger", /Current checkpoint/],
+]) {
+  await page.goto(`${url}${path}`);
+  assert.match(await page.locator("main").innerText(), expect, path);
+  await shot(name);
+}
+assert.ok((await page.goto(`${url}/ui/metrics?application=${checkout}`)).ok());
+assert.equal(await page.locator("svg[role=img]").count(), 5, "five charts");
+await page.goto(`${url}/ui/changes`);
+await page.locator("tbody tr td:first-child a").first().click();
+await assert.doesNotReject(page.getByRole("heading", { name: "Request for change" }).waitFor());
+await shot("15-change-rfc");
+
+// Keyboard: the first Tab reaches the skip link, which leads into the page.
+await page.goto(`${url}/ui/`);
+await page.keyboard.press("Tab");
+assert.equal(await page.evaluate(() => document.activeElement?.textContent), "Skip to content");
+
+// Accessibility: axe-core's WCAG 2 A and AA rules on every page visited (scripts on for
+// axe only, in a context of its own; the pages themselves have none).
+const checker = await browser.newContext({ bypassCSP: true, storageState: await context.storageState() });
+const probe = await checker.newPage();
+const problems = [];
+for (const u of [...new Set(visited)].filter((u) => !u.includes("sign-in"))) {
+  await probe.goto(u);
+  await probe.addScriptTag({ path: axePath });
+  const result = await probe.evaluate(async () => await axe.run(document, { runOnly: ["wcag2a", "wcag2aa"] }));
+  for (const v of result.violations) problems.push(`${u}: ${v.id} (${v.impact}) ${v.nodes.length}x: ${v.nodes[0].html.slice(0, 120)}`);
+}
+assert.deepEqual(problems, [], problems.join("\n"));
+
+// Signing out ends the session.
+await page.getByRole("button", { name: "Sign out" }).click();
+await page.goto(`${url}/ui/alerts`);
+assert.match(page.url(), /\/ui\/sign-in/);
+
+assert.deepEqual(errors, [], "no server errors");
+await browser.close();
+console.log(`ok: ${visited.length} pages, screenshots in ${shots}`);
