@@ -621,6 +621,25 @@ impl Client {
         Ok(String::from_utf8_lossy(&body).into_owned())
     }
 
+    /// The Risk Control Matrix as the server renders it at `path` (`/v1/controls`, or
+    /// `/v1/controls/oscal/assessment-results` or `.../component-definition`), with `query`
+    /// (`application`, and optionally `environment`, `since`, `until`, `format`): the body.
+    pub fn controls_document(
+        &self,
+        path: &str,
+        query: &[(&str, String)],
+    ) -> Result<String, ClientError> {
+        let mut req = self.agent.get(&self.url(path));
+        if self.token.is_some() {
+            req = req.header("Authorization", &self.auth());
+        }
+        for (k, v) in query {
+            req = req.query(*k, v);
+        }
+        let body = Self::read_bytes(req.call())?;
+        Ok(String::from_utf8_lossy(&body).into_owned())
+    }
+
     /// Looks for overdue emergency reviews now (admin); how many alerts were raised.
     pub fn check_alerts(&self) -> Result<u64, ClientError> {
         let v: serde_json::Value = self.post("/v1/alerts/check", &[], b"")?;

@@ -25,6 +25,8 @@ pub enum BenchCmd {
     /// A realistic mix (attestations, gates, webhooks, deployments, searches) against one or
     /// more servers started for the run: throughput, latency, errors, server memory.
     Load(crate::bench_load::LoadArgs),
+    /// Every page of the web interface, timed server-side over a year of demo history.
+    Pages(crate::bench_pages::PagesBenchArgs),
 }
 
 /// Flags of `andon bench ingest`.
@@ -165,6 +167,7 @@ pub fn run(args: &Args, cmd: &BenchCmd) -> anyhow::Result<ExitCode> {
         BenchCmd::Telemetry(t) => return crate::bench_telemetry::run(args, t),
         BenchCmd::Pipeline(p) => return crate::bench_pipeline::run(args, p),
         BenchCmd::Load(l) => return crate::bench_load::run(args, l),
+        BenchCmd::Pages(p) => return crate::bench_pages::run(args, p),
     };
     let server = b.embedded.as_deref().map(embedded).transpose()?;
     let (url, token) = match &server {

@@ -453,7 +453,7 @@ pub fn run(args: &Args, d: &DemoArgs) -> anyhow::Result<ExitCode> {
     crate::package::export_from(
         &admin,
         &crate::package::PackageArgs {
-            app,
+            app: app.clone(),
             since: None,
             until: None,
             out: package.clone(),
@@ -473,7 +473,44 @@ pub fn run(args: &Args, d: &DemoArgs) -> anyhow::Result<ExitCode> {
     if verified != ExitCode::SUCCESS {
         anyhow::bail!("the demo's audit package does not verify");
     }
+
+    // The matrix in the form assessors' tools read: OSCAL assessment results.
+    println!("\n$ andon export controls --app {app} --format oscal-assessment-results");
+    let ar: serde_json::Value = serde_json::from_str(&admin.controls_document(
+        "/v1/controls/oscal/assessment-results",
+        &[("application", app.clone())],
+    )?)?;
+    let findings = ar["assessment-results"]["results"][0]["findings"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default();
+    let unmet: Vec<&str> = findings
+        .iter()
+        .filter(|f| f["target"]["status"]["state"] == "not-satisfied")
+        .filter_map(|f| f["target"]["target-id"].as_str())
+        .collect();
+    println!(
+        "  OSCAL {} assessment results: {} controls assessed over the last 90 days, {} held every time, not always: {}",
+        andon_domain::oscal::OSCAL_VERSION,
+        findings.len(),
+        findings.len() - unmet.len(),
+        if unmet.is_empty() {
+            "none".to_owned()
+        } else {
+            unmet.join(", ")
+        }
+    );
     if server.is_none() {
+        // The auditor's own way in: a read-only identity for the web interface.
+        let auditor = admin.create_identity(&format!("auditor-{suffix}"), "auditor", &[])?;
+        println!(
+            "\nThe web interface: {}/ui/ (overview, evidence, deployment traces, the Risk Control Matrix, changes, access, alerts, charts, the ledger)",
+            admin.base()
+        );
+        println!(
+            "Sign in as the auditor {} (read-only) with this token, shown once:\n{}",
+            auditor.identity, auditor.token
+        );
         println!("\nTry: andon evidence list --app payments-{suffix}   and   andon verify");
     }
     Ok(ExitCode::SUCCESS)

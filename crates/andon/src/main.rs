@@ -5,6 +5,7 @@ mod attest;
 mod bench;
 mod bench_gate;
 mod bench_load;
+mod bench_pages;
 mod bench_pipeline;
 mod bench_telemetry;
 mod change;

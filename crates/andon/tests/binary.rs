@@ -650,6 +650,51 @@ fn the_demo_runs_against_a_live_server(b: Backend) {
             && text.contains("documents, controls.csv and report.html match"),
         "{text}"
     );
+    // The matrix as OSCAL, and the auditor's way into the web interface.
+    assert!(
+        text.contains("OSCAL 1.2.3 assessment results: ") && text.contains("held every time"),
+        "{text}"
+    );
+    assert!(
+        text.contains(&format!("The web interface: {}/ui/", server.url))
+            && text.contains("Sign in as the auditor auditor-"),
+        "{text}"
+    );
+    let payments = text
+        .split("andon export package --app ")
+        .nth(1)
+        .and_then(|r| r.split_whitespace().next())
+        .expect("the demo's payments application")
+        .to_owned();
+    let cd = cli(
+        &server.url,
+        &token,
+        &[
+            "export",
+            "controls",
+            "--app",
+            &payments,
+            "--format",
+            "oscal-component-definition",
+        ],
+    );
+    assert!(
+        cd.status.success(),
+        "{}",
+        String::from_utf8_lossy(&cd.stderr)
+    );
+    let cd: serde_json::Value = serde_json::from_slice(&cd.stdout).expect("json");
+    assert_eq!(
+        cd["component-definition"]["metadata"]["oscal-version"],
+        "1.2.3"
+    );
+    let csv = cli(
+        &server.url,
+        &token,
+        &["export", "controls", "--app", &payments],
+    );
+    let csv = String::from_utf8_lossy(&csv.stdout);
+    assert!(csv.starts_with("decisions,error,evidence,fail,"), "{csv}");
     // The replayed pull-request history: one change per application approved only by its
     // author, traced from its artifact back to the review.
     assert!(

@@ -127,6 +127,7 @@ pub(crate) fn router(app: App) -> Router {
         .route("/v1/notifications", get(changes::notifications))
         .route("/webhooks/github", post(webhooks::github))
         .route("/webhooks/gitlab", post(webhooks::gitlab))
+        .merge(crate::web::router())
         .route_layer(axum::middleware::from_fn_with_state(
             app.clone(),
             crate::observe::track,
@@ -136,7 +137,6 @@ pub(crate) fn router(app: App) -> Router {
         .route("/healthz", get(|| async { "ok" }))
         .route("/livez", get(|| async { "ok" }))
         .route("/readyz", get(crate::observe::ready))
-        .merge(crate::web::router())
         .fallback(|| async { crate::ApiError::not_found("no such route") })
         .layer(DefaultBodyLimit::max(limit))
         .with_state(app)
