@@ -204,8 +204,11 @@ fn an_auditor_signs_in_and_reads_every_page(b: Backend) {
             .count(),
         5
     );
-    // The ledger page checks an inclusion proof against the signed checkpoint.
+    // The ledger page shows the last self-check, and checks an inclusion proof against
+    // the signed checkpoint.
+    w.h.admin.verify_ledger().expect("verified");
     let ledger = page(&format!("/ui/ledger?index={}", allowed.ledger_index));
+    assert!(ledger.contains("<span class=\"pass\">passed</span>"), "{ledger}");
     assert!(ledger.contains("is included"), "{ledger}");
     assert!(
         ledger.contains("the checkpoint&#39;s signature verifies")

@@ -38,7 +38,7 @@ pub fn ledger(
             dt { "Last verification" } dd {
                 @match last_check {
                     Some(v) => {
-                        @if v["ok"].as_bool() == Some(true) { span.pass { "passed" } } @else { span.fail { "FAILED" } }
+                        @if v["verified"].as_bool() == Some(true) { span.pass { "passed" } } @else { span.fail { "FAILED" } " at entry " (v["first_bad_index"]) ": " (s(v, "reason")) }
                         " at " (crate::when(s(v, "checked_at"))) ", " (v["size"]) " entries recomputed"
                     }
                     None => span.muted { "not run since this server started" },
@@ -71,7 +71,7 @@ pub fn ledger(
                 }
                 p.exports {
                     a href={ "/v1/ledger/proof/inclusion" (query(&[("index", &c.index.to_string())])) } { "This proof (JSON)" }
-                    a href={ "/v1/ledger/entries" (query(&[("start", &c.index.to_string()), ("end", &(c.index + 1).to_string())])) } { "The entry (JSON)" }
+                    a href={ "/v1/ledger/entries" (query(&[("start", &c.index.to_string()), ("limit", "1")])) } { "The entry (JSON)" }
                 }
             }
         }

@@ -135,6 +135,7 @@ for (const [path, name, expect] of [
   assert.match(await page.locator("main").innerText(), expect, path);
   await shot(name);
 }
+assert.doesNotMatch(await page.locator("main").innerText(), /FAILED/, "the ledger's self-check");
 assert.ok((await page.goto(`${url}/ui/metrics?application=${checkout}`)).ok());
 assert.equal(await page.locator("svg[role=img]").count(), 5, "five charts");
 await page.goto(`${url}/ui/changes`);
