@@ -166,6 +166,37 @@ fn an_auditor_signs_in_and_reads_every_page(b: Backend) {
     );
     let cited = page("/ui/evidence?app=pay&control=tests-pass");
     assert_eq!(cited.matches("<td>junit</td>").count(), 2, "{cited}");
+    // The same search through the API, as the page's CSV export link asks it.
+    let csv = get(
+        &format!("{base}/v1/evidence?app=pay&control=tests-pass&format=csv"),
+        &cookie,
+    );
+    assert_eq!(csv.body.lines().count(), 3, "{}", csv.body);
+    assert!(
+        csv.body.lines().skip(1).all(|l| l.contains("/junit/v1")),
+        "{}",
+        csv.body
+    );
+    let paged = get(
+        &format!("{base}/v1/evidence?app=pay&control=tests-pass&limit=1"),
+        &cookie,
+    );
+    let paged: serde_json::Value = serde_json::from_str(&paged.body).expect("json");
+    assert_eq!(
+        paged["evidence"].as_array().map(Vec::len),
+        Some(1),
+        "{paged}"
+    );
+    let next = paged["next_before"].as_u64().expect("a next page");
+    let rest = get(
+        &format!("{base}/v1/evidence?app=pay&control=tests-pass&before={next}"),
+        &cookie,
+    );
+    let rest: serde_json::Value = serde_json::from_str(&rest.body).expect("json");
+    assert_eq!(rest["evidence"].as_array().map(Vec::len), Some(1), "{rest}");
+    assert_ne!(rest["evidence"][0]["id"], paged["evidence"][0]["id"]);
+    let bad = get(&format!("{base}/v1/evidence?control=tests-pass"), &cookie);
+    assert_eq!(bad.status, 400, "{}", bad.body);
     // The deployment's trace: the decision's verdicts, the evidence, the change.
     let trace = page(&format!("/ui/deployments/{deployment}"));
     for want in [
@@ -208,7 +239,10 @@ fn an_auditor_signs_in_and_reads_every_page(b: Backend) {
     // the signed checkpoint.
     w.h.admin.verify_ledger().expect("verified");
     let ledger = page(&format!("/ui/ledger?index={}", allowed.ledger_index));
-    assert!(ledger.contains("<span class=\"pass\">passed</span>"), "{ledger}");
+    assert!(
+        ledger.contains("<span class=\"pass\">passed</span>"),
+        "{ledger}"
+    );
     assert!(ledger.contains("is included"), "{ledger}");
     assert!(
         ledger.contains("the checkpoint&#39;s signature verifies")

@@ -412,6 +412,9 @@ async fn signing_key(
 #[derive(Deserialize, schemars::JsonSchema)]
 pub(crate) struct ListQuery {
     app: Option<String>,
+    /// Only evidence this control relied on in the application's decisions of the period
+    /// (`since`/`until`; default the last 90 days). Needs `app`.
+    control: Option<String>,
     subject: Option<String>,
     predicate_type: Option<String>,
     run: Option<String>,
@@ -453,6 +456,47 @@ pub(crate) async fn list(
         .map(|s| s.parse::<Sha256Digest>().map(|d| d.hex()))
         .transpose()?;
     let limit = q.limit.unwrap_or(50).clamp(1, 1000);
+    if let Some(control) = &q.control {
+        let app_name = q.app.as_deref().ok_or_else(|| {
+            ApiError::bad_request(
+                "bad_query",
+                "control needs app: the decisions of which application?",
+            )
+        })?;
+        let until = parse_time("until", &q.until)?.unwrap_or(app.now());
+        let since = parse_time("since", &q.since)?.unwrap_or(until - 90 * 86_400_000);
+        let cited = cited(&app, app_name, control, since, until).await?;
+        let mut rows = Vec::new();
+        let mut next_before = None;
+        for (index, (id, subjects)) in cited.iter().rev() {
+            if q.before.is_some_and(|b| *index >= b)
+                || subject.as_ref().is_some_and(|s| !subjects.contains(s))
+            {
+                continue;
+            }
+            let Some(row) = app.store().evidence(id).await? else {
+                continue;
+            };
+            if q.predicate_type
+                .as_ref()
+                .is_some_and(|t| *t != row.predicate_type)
+                || q.signer.as_ref().is_some_and(|s| *s != row.signer)
+                || q.run.as_ref().is_some_and(|r| Some(r) != row.run.as_ref())
+            {
+                continue;
+            }
+            if rows.len() == limit as usize {
+                next_before = rows.last().map(|r: &EvidenceView| r.ledger_index);
+                break;
+            }
+            rows.push(view(row));
+        }
+        let page = EvidencePage {
+            evidence: rows,
+            next_before,
+        };
+        return Ok(super::listing(format, &page, &page.evidence, "evidence"));
+    }
     let filter = EvidenceFilter {
         application: q.app,
         subject_digest: subject,
@@ -473,6 +517,54 @@ pub(crate) async fn list(
         next_before,
     };
     Ok(super::listing(format, &page, &page.evidence, "evidence"))
+}
+
+/// The evidence `control` relied on in `application`'s decisions of `[since, until)`, as
+/// each decision's input recorded it: ledger index -> (id, subject digests in hex).
+async fn cited(
+    app: &App,
+    application: &str,
+    control: &str,
+    since: i64,
+    until: i64,
+) -> Result<std::collections::BTreeMap<u64, (String, Vec<String>)>, ApiError> {
+    let decisions = app
+        .store()
+        .decisions_between(application, None, since, until, 100_000)
+        .await?;
+    let mut out = std::collections::BTreeMap::new();
+    for d in decisions {
+        let Some(doc) = Envelope::parse(&d.envelope)
+            .ok()
+            .and_then(|e| serde_json::from_slice::<serde_json::Value>(&e.payload).ok())
+        else {
+            continue;
+        };
+        let ids: Vec<&str> = doc["controls"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter(|c| c["id"] == control)
+            .flat_map(|c| c["evidence"].as_array().into_iter().flatten())
+            .filter_map(serde_json::Value::as_str)
+            .collect();
+        for e in doc["input"]["evidence"].as_array().into_iter().flatten() {
+            let (Some(id), Some(index)) = (e["id"].as_str(), e["ledger_index"].as_u64()) else {
+                continue;
+            };
+            if ids.contains(&id) {
+                let subjects = e["subjects"]
+                    .as_array()
+                    .into_iter()
+                    .flatten()
+                    .filter_map(|s| s["digest"].as_str())
+                    .map(|d| d.trim_start_matches("sha256:").to_owned())
+                    .collect();
+                out.insert(index, (id.to_owned(), subjects));
+            }
+        }
+    }
+    Ok(out)
 }
 
 fn view(r: EvidenceRow) -> EvidenceView {

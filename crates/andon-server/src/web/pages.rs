@@ -208,76 +208,42 @@ pub(crate) async fn evidence(
                 .map(|c| (c.id.clone(), c.title.clone()))
                 .collect();
         }
-        if !f.control.is_empty() {
-            if f.app.is_empty() {
-                return Err(ApiError::bad_request(
-                    "bad_query",
-                    "a control's evidence needs an application",
-                ));
-            }
-            let now = app.now();
-            let from = if since.is_empty() {
-                now - DEFAULT_DAYS * DAY_MS
+        let api = query(&[
+            ("app", &f.app),
+            ("control", &f.control),
+            ("predicate_type", &f.predicate_type),
+            ("signer", &f.signer),
+            ("subject", &f.subject),
+            ("since", &since),
+            ("until", &until),
+        ]);
+        let paged = format!(
+            "{api}{}limit={PAGE}{}",
+            if api.is_empty() { "?" } else { "&" },
+            if before.is_empty() {
+                String::new()
             } else {
-                crate::routes::metrics::instant(&since)?
-            };
-            let to = if until.is_empty() {
-                now
-            } else {
-                crate::routes::metrics::instant(&until)?
-            };
-            search.rows = cited(&app, &f, from, to).await?;
-            if search.rows.len() > PAGE {
-                search.rows.truncate(PAGE);
-                let last = search
-                    .rows
-                    .last()
-                    .map(|r| r["ledger_index"].to_string())
-                    .unwrap_or_default();
-                search.next = Some(query(&[
-                    ("app", &f.app),
-                    ("control", &f.control),
-                    ("since", &f.since),
-                    ("until", &f.until),
-                    ("before", &last),
-                ]));
+                format!("&before={before}")
             }
-        } else {
-            let api = query(&[
+        );
+        let v = answer(
+            evidence::list(State(app.clone()), viewer.caller.clone(), api_query(&paged)).await,
+        )
+        .await?;
+        search.rows = v["evidence"].as_array().cloned().unwrap_or_default();
+        if let Some(next) = v["next_before"].as_u64() {
+            search.next = Some(query(&[
                 ("app", &f.app),
+                ("control", &f.control),
                 ("predicate_type", &f.predicate_type),
                 ("signer", &f.signer),
                 ("subject", &f.subject),
-                ("since", &since),
-                ("until", &until),
-            ]);
-            let paged = format!(
-                "{api}{}limit={PAGE}{}",
-                if api.is_empty() { "?" } else { "&" },
-                if before.is_empty() {
-                    String::new()
-                } else {
-                    format!("&before={before}")
-                }
-            );
-            let v = answer(
-                evidence::list(State(app.clone()), viewer.caller.clone(), api_query(&paged)).await,
-            )
-            .await?;
-            search.rows = v["evidence"].as_array().cloned().unwrap_or_default();
-            if let Some(next) = v["next_before"].as_u64() {
-                search.next = Some(query(&[
-                    ("app", &f.app),
-                    ("predicate_type", &f.predicate_type),
-                    ("signer", &f.signer),
-                    ("subject", &f.subject),
-                    ("since", &f.since),
-                    ("until", &f.until),
-                    ("before", &next.to_string()),
-                ]));
-            }
-            search.api_query = Some(api);
+                ("since", &f.since),
+                ("until", &f.until),
+                ("before", &next.to_string()),
+            ]));
         }
+        search.api_query = Some(api);
         search.app = f.app;
         search.control = f.control;
         search.predicate_type = f.predicate_type;
@@ -300,67 +266,6 @@ fn predicate_types() -> Vec<String> {
     t.push(andon_domain::scm::REVIEW_PREDICATE_V1.into());
     t.push(andon_domain::scm::PIPELINE_DEFINITION_PREDICATE_V1.into());
     t
-}
-
-/// The evidence a control relied on in the application's decisions of `[from, to)`, as
-/// each decision's input recorded it, newest first, other filters applied.
-async fn cited(app: &App, f: &EvidenceForm, from: i64, to: i64) -> Result<Vec<Value>, ApiError> {
-    let decisions = app
-        .store()
-        .decisions_between(&f.app, None, from, to, 100_000)
-        .await?;
-    let subject = f.subject.rsplit(':').next().unwrap_or_default().to_owned();
-    let mut seen = std::collections::BTreeMap::new();
-    for d in decisions {
-        let Some(doc) = decision_doc(&d.envelope) else {
-            continue;
-        };
-        let ids: Vec<&str> = doc["controls"]
-            .as_array()
-            .into_iter()
-            .flatten()
-            .filter(|c| c["id"] == f.control.as_str())
-            .flat_map(|c| {
-                c["evidence"]
-                    .as_array()
-                    .into_iter()
-                    .flatten()
-                    .filter_map(Value::as_str)
-            })
-            .collect();
-        for e in doc["input"]["evidence"].as_array().into_iter().flatten() {
-            let Some(index) = e["ledger_index"].as_u64() else {
-                continue;
-            };
-            if !ids.contains(&e["id"].as_str().unwrap_or_default())
-                || f.before.is_some_and(|b| index >= b)
-                || (!f.predicate_type.is_empty()
-                    && e["predicate_type"] != f.predicate_type.as_str())
-                || (!f.signer.is_empty() && e["signer"] != f.signer.as_str())
-                || (!subject.is_empty() && !e["subjects"].to_string().contains(&subject))
-            {
-                continue;
-            }
-            let mut row = e.clone();
-            row["application"] = Value::from(f.app.as_str());
-            row["subjects"] = Value::from(
-                e["subjects"]
-                    .as_array()
-                    .into_iter()
-                    .flatten()
-                    .map(|s| {
-                        format!(
-                            "{}@{}",
-                            s["name"].as_str().unwrap_or(""),
-                            s["digest"].as_str().unwrap_or("")
-                        )
-                    })
-                    .collect::<Vec<_>>(),
-            );
-            seen.insert(index, row);
-        }
-    }
-    Ok(seen.into_values().rev().collect())
 }
 
 /// A decision envelope's document (`andon.decision/v1`).

@@ -104,7 +104,7 @@ pub fn controls(
                         }
                         td { (s(c, "risk")) }
                         td { @for e in c["evidence"].as_array().into_iter().flatten() { (e.as_str().unwrap_or("")) br; } }
-                        td { @for f in c["frameworks"].as_array().into_iter().flatten() { (f.as_str().unwrap_or("")) br; } }
+                        td { @for f in c["frameworks"].as_array().into_iter().flatten() { span.nowrap { (f.as_str().unwrap_or("")) } br; } }
                         td.num { (n(c, "decisions")) }
                         td.num.pass { (n(c, "pass")) }
                         td.num { @if n(c, "fail") > 0.0 { span.fail { (n(c, "fail")) } } @else { "0" } }

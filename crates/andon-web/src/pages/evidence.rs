@@ -32,8 +32,7 @@ pub struct EvidenceSearch {
     pub rows: Vec<Value>,
     /// The query string of the next page, if there is one.
     pub next: Option<String>,
-    /// The API query string that answers the same search (for the exports), if the search
-    /// is one the API answers directly (a control filter is not).
+    /// The API query string that answers the same search (for the exports).
     pub api_query: Option<String>,
 }
 
