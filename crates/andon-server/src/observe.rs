@@ -138,7 +138,7 @@ pub(crate) async fn track(State(app): State<App>, req: Request, next: Next) -> R
         resp.headers_mut().insert("x-request-id", v);
     }
     // The time the server spent, for browsers' developer tools and the page benchmark.
-    if let Ok(v) = HeaderValue::from_str(&format!("app;dur={:.2}", took.as_secs_f64() * 1000.0)) {
+    if let Ok(v) = HeaderValue::from_str(&format!("app;dur={:.3}", took.as_secs_f64() * 1000.0)) {
         resp.headers_mut().insert("server-timing", v);
     }
     resp

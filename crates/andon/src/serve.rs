@@ -191,6 +191,7 @@ pub fn run(a: &ServeArgs) -> anyhow::Result<ExitCode> {
             println!("first start: admin token (shown once, keep it safe):");
             println!("ANDON_TOKEN={token}");
         }
+        println!("web interface: http://{addr}/ui/ (sign in with a token)");
         use std::io::Write as _;
         std::io::stdout().flush()?;
         let shutdown = async {
