@@ -121,6 +121,17 @@ fn an_auditor_signs_in_and_reads_every_page(b: Backend) {
     assert_eq!(a.status, 401);
     assert!(a.body.contains("That token is not valid."), "{}", a.body);
     assert!(a.cookie.is_empty(), "{}", a.cookie);
+    // A sign-in posted from another site's page is refused.
+    let a = answer(
+        agent()
+            .post(&format!("{base}/ui/sign-in"))
+            .header("Content-Type", "application/x-www-form-urlencoded")
+            .header("Origin", "http://evil.example")
+            .send(format!("token={auditor}"))
+            .expect("response"),
+    );
+    assert_eq!(a.status, 403, "{}", a.body);
+    assert!(a.cookie.is_empty(), "{}", a.cookie);
     // The right one: a session cookie no script can read and no other site can send; a
     // `next` pointing elsewhere is not followed.
     let a = sign_in(&base, &auditor, "//evil.example/ui/");
@@ -195,6 +206,29 @@ fn an_auditor_signs_in_and_reads_every_page(b: Backend) {
     let rest: serde_json::Value = serde_json::from_str(&rest.body).expect("json");
     assert_eq!(rest["evidence"].as_array().map(Vec::len), Some(1), "{rest}");
     assert_ne!(rest["evidence"][0]["id"], paged["evidence"][0]["id"]);
+    // Change records page by ledger index and filter by environment.
+    let json = |path: &str| -> serde_json::Value {
+        serde_json::from_str(&get(&format!("{base}{path}"), &cookie).body).expect("json")
+    };
+    let all = json("/v1/changes?application=pay");
+    let newest = json("/v1/changes?application=pay&limit=1");
+    assert_eq!(newest.as_array().map(Vec::len), Some(1), "{newest}");
+    assert_eq!(newest[0]["id"], all[0]["id"]);
+    let older = json(&format!(
+        "/v1/changes?application=pay&before={}",
+        newest[0]["ledger_index"]
+    ));
+    assert_eq!(
+        older.as_array().map(Vec::len),
+        all.as_array().map(|a| a.len() - 1),
+        "{older}"
+    );
+    assert_eq!(
+        json("/v1/changes?environment=staging")
+            .as_array()
+            .map(Vec::len),
+        Some(0)
+    );
     let bad = get(&format!("{base}/v1/evidence?control=tests-pass"), &cookie);
     assert_eq!(bad.status, 400, "{}", bad.body);
     // The deployment's trace: the decision's verdicts, the evidence, the change.

@@ -462,17 +462,37 @@ impl Store {
         .await
         .op("reading approvals")?
         .iter()
-        .map(|r| {
-            Ok(Approval {
-                change: get(r, "change_id")?,
-                approver: get(r, "approver")?,
-                approve: get::<String>(r, "verdict")? == "approve",
-                comment: get(r, "comment")?,
-                at: get(r, "created_at")?,
-                ledger_index: get::<i64>(r, "ledger_idx")? as u64,
-            })
-        })
+        .map(approval_row)
         .collect()
+    }
+
+    /// The approvals of several changes in one query, by change, each in order.
+    async fn approvals_of(
+        &self,
+        changes: &[String],
+    ) -> Result<std::collections::HashMap<String, Vec<Approval>>, StoreError> {
+        let mut out: std::collections::HashMap<String, Vec<Approval>> = Default::default();
+        for chunk in changes.chunks(500) {
+            let marks: Vec<String> = (1..=chunk.len()).map(|i| format!("${i}")).collect();
+            let sql = format!(
+                "SELECT ledger_idx, change_id, approver, verdict, comment, created_at FROM change_approvals WHERE change_id IN ({}) ORDER BY ledger_idx",
+                marks.join(", ")
+            );
+            let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
+            for id in chunk {
+                q = q.bind(id.clone());
+            }
+            for r in q
+                .fetch_all(&self.pool)
+                .await
+                .op("reading approvals")?
+                .iter()
+            {
+                let a = approval_row(r)?;
+                out.entry(a.change.clone()).or_default().push(a);
+            }
+        }
+        Ok(out)
     }
 
     /// The latest change for an artifact in an environment that has not deployed yet.
@@ -501,11 +521,24 @@ impl Store {
     pub async fn changes(
         &self,
         application: Option<&str>,
+        environment: Option<&str>,
+        before_index: Option<u64>,
         limit: u32,
     ) -> Result<Vec<Change>, StoreError> {
         let mut sql = String::from(CHANGE_SELECT);
+        let mut clauses = Vec::new();
         if application.is_some() {
-            sql.push_str(" WHERE application = $1");
+            clauses.push(format!("application = ${}", clauses.len() + 1));
+        }
+        if environment.is_some() {
+            clauses.push(format!("environment = ${}", clauses.len() + 1));
+        }
+        if before_index.is_some() {
+            clauses.push(format!("ledger_idx < ${}", clauses.len() + 1));
+        }
+        if !clauses.is_empty() {
+            sql.push_str(" WHERE ");
+            sql.push_str(&clauses.join(" AND "));
         }
         sql.push_str(&format!(
             " ORDER BY ledger_idx DESC LIMIT {}",
@@ -515,12 +548,18 @@ impl Store {
         if let Some(a) = application {
             q = q.bind(a.to_owned());
         }
+        if let Some(e) = environment {
+            q = q.bind(e.to_owned());
+        }
+        if let Some(i) = before_index {
+            q = q.bind(i as i64);
+        }
         let rows = q.fetch_all(&self.pool).await.op("listing changes")?;
-        let mut out = Vec::with_capacity(rows.len());
-        for r in &rows {
-            let mut c = change_row(r)?;
-            c.approvals = self.approvals(&c.id).await?;
-            out.push(c);
+        let mut out = rows.iter().map(change_row).collect::<Result<Vec<_>, _>>()?;
+        let ids: Vec<String> = out.iter().map(|c| c.id.clone()).collect();
+        let mut approvals = self.approvals_of(&ids).await?;
+        for c in &mut out {
+            c.approvals = approvals.remove(&c.id).unwrap_or_default();
         }
         Ok(out)
     }
@@ -977,4 +1016,15 @@ impl Store {
         }
         Ok(alerts)
     }
+}
+
+fn approval_row(r: &AnyRow) -> Result<Approval, StoreError> {
+    Ok(Approval {
+        change: get(r, "change_id")?,
+        approver: get(r, "approver")?,
+        approve: get::<String>(r, "verdict")? == "approve",
+        comment: get(r, "comment")?,
+        at: get(r, "created_at")?,
+        ledger_index: get::<i64>(r, "ledger_idx")? as u64,
+    })
 }

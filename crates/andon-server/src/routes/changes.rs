@@ -351,7 +351,12 @@ pub(crate) async fn list(
     let Query(q) = q.map_err(query_error)?;
     let rows = app
         .store()
-        .changes(q.application.as_deref(), q.limit.unwrap_or(100))
+        .changes(
+            q.application.as_deref(),
+            q.environment.as_deref(),
+            q.before,
+            q.limit.unwrap_or(100),
+        )
         .await?;
     Ok(super::listing(q.format, &rows, &rows, "changes"))
 }

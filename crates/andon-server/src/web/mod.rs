@@ -112,6 +112,21 @@ impl FromRequestParts<App> for Viewer {
     }
 }
 
+/// Whether a form post comes from this server's own pages: a browser names the page's
+/// origin, which must be this host (no `Origin`: not a browser's cross-site post).
+fn same_origin(headers: &axum::http::HeaderMap) -> bool {
+    let Some(origin) = headers.get(header::ORIGIN) else {
+        return true;
+    };
+    let host = headers.get(header::HOST).and_then(|h| h.to_str().ok());
+    let origin_host = origin
+        .to_str()
+        .ok()
+        .and_then(|o| o.split_once("://"))
+        .map(|(_, h)| h);
+    matches!((origin_host, host), (Some(o), Some(h)) if o.eq_ignore_ascii_case(h))
+}
+
 /// Where to go after signing in: only a page of the interface (never another site).
 fn safe_next(next: Option<&str>) -> String {
     match next {
@@ -148,6 +163,16 @@ async fn sign_in(State(app): State<App>, request: axum::extract::Request) -> Res
             StatusCode::TOO_MANY_REQUESTS,
             html(andon_web::sign_in(
                 Some("Too many failed sign-ins from this address; wait a minute."),
+                "/ui/",
+            )),
+        )
+            .into_response();
+    }
+    if !same_origin(request.headers()) {
+        return (
+            StatusCode::FORBIDDEN,
+            html(andon_web::sign_in(
+                Some("Sign in from this server's own page."),
                 "/ui/",
             )),
         )

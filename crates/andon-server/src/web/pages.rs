@@ -303,6 +303,7 @@ pub(crate) struct AppForm {
     state: String,
     #[serde(default)]
     verdict: String,
+    before: Option<u64>,
 }
 
 /// `GET /ui/deployments`.
@@ -317,23 +318,59 @@ pub(crate) async fn deployments(
             ("application", &f.application),
             ("environment", &f.environment),
         ]);
-        let paged = format!("{api}{}limit=100", if api.is_empty() { "?" } else { "&" });
         let rows = answer(
-            changes::deployments(State(app.clone()), viewer.caller.clone(), api_query(&paged))
-                .await,
+            changes::deployments(
+                State(app.clone()),
+                viewer.caller.clone(),
+                api_query(&paged(&api, 100, f.before)),
+            )
+            .await,
         )
         .await?;
+        let rows = rows.as_array().cloned().unwrap_or_default();
+        let next = older(
+            &rows,
+            100,
+            &[
+                ("application", &f.application),
+                ("environment", &f.environment),
+            ],
+        );
         let apps = application_names(&app, &viewer).await?;
         Ok(andon_web::deployments(
             &viewer.shown,
-            rows.as_array().map(Vec::as_slice).unwrap_or_default(),
+            &rows,
             &f.application,
             &apps,
             &api,
+            next.as_deref(),
         ))
     }
     .await;
     page(&viewer, Section::Deployments, r)
+}
+
+/// An API query string with a page size and where the page starts.
+fn paged(api: &str, limit: u32, before: Option<u64>) -> String {
+    let mut out = format!(
+        "{api}{}limit={limit}",
+        if api.is_empty() { "?" } else { "&" }
+    );
+    if let Some(b) = before {
+        out.push_str(&format!("&before={b}"));
+    }
+    out
+}
+
+/// The query string of the page after a full one: the same filters, before its last row.
+fn older(rows: &[Value], limit: usize, filters: &[(&str, &str)]) -> Option<String> {
+    let last = rows.last()?["ledger_index"].as_u64()?;
+    (rows.len() == limit).then(|| {
+        let before = last.to_string();
+        let mut pairs = filters.to_vec();
+        pairs.push(("before", &before));
+        query(&pairs)
+    })
 }
 
 /// `GET /ui/deployments/{id}`: the trace.
@@ -527,15 +564,29 @@ pub(crate) async fn changes(
             ("application", &f.application),
             ("environment", &f.environment),
         ]);
-        let paged = format!("{api}{}limit=200", if api.is_empty() { "?" } else { "&" });
         let rows = answer(
-            changes::list(State(app.clone()), viewer.caller.clone(), api_query(&paged)).await,
+            changes::list(
+                State(app.clone()),
+                viewer.caller.clone(),
+                api_query(&paged(&api, 200, f.before)),
+            )
+            .await,
         )
         .await?;
+        let rows = rows.as_array().cloned().unwrap_or_default();
+        let next = older(
+            &rows,
+            200,
+            &[
+                ("application", &f.application),
+                ("environment", &f.environment),
+            ],
+        );
         Ok(andon_web::changes(
             &viewer.shown,
-            rows.as_array().map(Vec::as_slice).unwrap_or_default(),
+            &rows,
             &api,
+            next.as_deref(),
         ))
     }
     .await;
@@ -767,4 +818,31 @@ async fn inclusion(app: &App, viewer: &Viewer, info: &Value, index: u64) -> Incl
     }
     check.proof = Some(proof);
     check
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_full_page_links_to_the_rows_before_its_last() {
+        let rows: Vec<Value> = [9u64, 7, 4]
+            .iter()
+            .map(|i| serde_json::json!({"ledger_index": i}))
+            .collect();
+        assert_eq!(
+            older(&rows, 3, &[("application", "pay"), ("environment", "")]).as_deref(),
+            Some("?application=pay&before=4")
+        );
+        assert_eq!(
+            older(&rows, 4, &[]),
+            None,
+            "a page that is not full is the last"
+        );
+        assert_eq!(
+            paged("?application=pay", 100, Some(4)),
+            "?application=pay&limit=100&before=4"
+        );
+        assert_eq!(paged("", 100, None), "?limit=100");
+    }
 }

@@ -21,7 +21,8 @@ pub(crate) fn approval(a: &Value) -> Markup {
 }
 
 /// The change records listing (`GET /v1/changes` items).
-pub fn changes(viewer: &Viewer, rows: &[Value], api_query: &str) -> Markup {
+/// `next` is the query string of the next (older) page.
+pub fn changes(viewer: &Viewer, rows: &[Value], api_query: &str, next: Option<&str>) -> Markup {
     let body = html! {
         (super::exports("/v1/changes", api_query))
         table {
@@ -45,6 +46,9 @@ pub fn changes(viewer: &Viewer, rows: &[Value], api_query: &str) -> Markup {
                     }
                 }
             }
+        }
+        @if let Some(next) = next {
+            p.pager { a href={ "/ui/changes" (next) } rel="next" { "Older changes →" } }
         }
     };
     layout("Changes", Section::Changes, viewer, body)

@@ -22,12 +22,14 @@ pub struct DeploymentTrace {
 }
 
 /// The deployments listing.
+/// The deployments listing; `next` is the query string of the next (older) page.
 pub fn deployments(
     viewer: &Viewer,
     rows: &[Value],
     application: &str,
     applications: &[String],
     api_query: &str,
+    next: Option<&str>,
 ) -> Markup {
     let body = html! {
         form.search method="get" action="/ui/deployments" aria-label="Deployments" {
@@ -64,6 +66,9 @@ pub fn deployments(
                     }
                 }
             }
+        }
+        @if let Some(next) = next {
+            p.pager { a href={ "/ui/deployments" (next) } rel="next" { "Older deployments →" } }
         }
     };
     layout("Deployments", Section::Deployments, viewer, body)
