@@ -306,6 +306,39 @@ pub(crate) struct AppForm {
     before: Option<u64>,
 }
 
+/// A listing page's rows from an API listing handler, paged by ledger index: the API
+/// query (for the exports), the rows, and the query string of the next page.
+async fn listed<Q, H, F>(
+    app: &App,
+    viewer: &Viewer,
+    f: &AppForm,
+    limit: u32,
+    handler: H,
+) -> Result<(String, Vec<Value>, Option<String>), ApiError>
+where
+    Q: DeserializeOwned,
+    H: FnOnce(State<App>, crate::auth::Caller, Result<Query<Q>, QueryRejection>) -> F,
+    F: std::future::Future<Output = Result<Response, ApiError>>,
+{
+    let filters = [
+        ("application", f.application.as_str()),
+        ("environment", f.environment.as_str()),
+    ];
+    let api = query(&filters);
+    let rows = answer(
+        handler(
+            State(app.clone()),
+            viewer.caller.clone(),
+            api_query(&paged(&api, limit, f.before)),
+        )
+        .await,
+    )
+    .await?;
+    let rows = rows.as_array().cloned().unwrap_or_default();
+    let next = older(&rows, limit as usize, &filters);
+    Ok((api, rows, next))
+}
+
 /// `GET /ui/deployments`.
 pub(crate) async fn deployments(
     State(app): State<App>,
@@ -314,28 +347,7 @@ pub(crate) async fn deployments(
 ) -> Response {
     let r = async {
         let Query(f) = form.map_err(crate::routes::query_error)?;
-        let api = query(&[
-            ("application", &f.application),
-            ("environment", &f.environment),
-        ]);
-        let rows = answer(
-            changes::deployments(
-                State(app.clone()),
-                viewer.caller.clone(),
-                api_query(&paged(&api, 100, f.before)),
-            )
-            .await,
-        )
-        .await?;
-        let rows = rows.as_array().cloned().unwrap_or_default();
-        let next = older(
-            &rows,
-            100,
-            &[
-                ("application", &f.application),
-                ("environment", &f.environment),
-            ],
-        );
+        let (api, rows, next) = listed(&app, &viewer, &f, 100, changes::deployments).await?;
         let apps = application_names(&app, &viewer).await?;
         Ok(andon_web::deployments(
             &viewer.shown,
@@ -560,28 +572,7 @@ pub(crate) async fn changes(
 ) -> Response {
     let r = async {
         let Query(f) = form.map_err(crate::routes::query_error)?;
-        let api = query(&[
-            ("application", &f.application),
-            ("environment", &f.environment),
-        ]);
-        let rows = answer(
-            changes::list(
-                State(app.clone()),
-                viewer.caller.clone(),
-                api_query(&paged(&api, 200, f.before)),
-            )
-            .await,
-        )
-        .await?;
-        let rows = rows.as_array().cloned().unwrap_or_default();
-        let next = older(
-            &rows,
-            200,
-            &[
-                ("application", &f.application),
-                ("environment", &f.environment),
-            ],
-        );
+        let (api, rows, next) = listed(&app, &viewer, &f, 200, changes::list).await?;
         Ok(andon_web::changes(
             &viewer.shown,
             &rows,

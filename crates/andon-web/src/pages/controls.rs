@@ -39,14 +39,7 @@ fn period_form(
     html! {
         form.search method="get" action=(action) aria-label="Period" {
             @if let Some((k, v)) = extra { input type="hidden" name=(k) value=(v); }
-            div.field {
-                label for="f-app" { "Application" }
-                select #f-app name="application" required {
-                    @for a in applications {
-                        @if a == application { option value=(a) selected { (a) } } @else { option value=(a) { (a) } }
-                    }
-                }
-            }
+            (super::application_choice(application, applications, true))
             div.field { label for="f-env" { "Environment" } input #f-env name="environment" value=(environment); }
             div.field { label for="f-since" { "From" } input #f-since type="date" name="since" value=(since); }
             div.field { label for="f-until" { "Until" } input #f-until type="date" name="until" value=(until); }

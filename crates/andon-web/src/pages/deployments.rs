@@ -33,15 +33,7 @@ pub fn deployments(
 ) -> Markup {
     let body = html! {
         form.search method="get" action="/ui/deployments" aria-label="Deployments" {
-            div.field {
-                label for="f-app" { "Application" }
-                select #f-app name="application" {
-                    option value="" { "any" }
-                    @for a in applications {
-                        @if a == application { option value=(a) selected { (a) } } @else { option value=(a) { (a) } }
-                    }
-                }
-            }
+            (super::application_choice(application, applications, false))
             button type="submit" { "Show" }
         }
         (super::exports("/v1/deployments", api_query))

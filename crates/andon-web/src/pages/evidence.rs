@@ -36,24 +36,6 @@ pub struct EvidenceSearch {
     pub api_query: Option<String>,
 }
 
-fn select(id: &str, label: &str, name: &str, chosen: &str, options: &[(String, String)]) -> Markup {
-    html! {
-        div.field {
-            label for=(id) { (label) }
-            select #(id) name=(name) {
-                option value="" { "any" }
-                @for (value, text) in options {
-                    @if value == chosen {
-                        option value=(value) selected { (text) }
-                    } @else {
-                        option value=(value) { (text) }
-                    }
-                }
-            }
-        }
-    }
-}
-
 /// The evidence search page.
 pub fn evidence(viewer: &Viewer, q: &EvidenceSearch) -> Markup {
     let apps: Vec<(String, String)> = q
@@ -73,9 +55,9 @@ pub fn evidence(viewer: &Viewer, q: &EvidenceSearch) -> Markup {
         .collect();
     let body = html! {
         form.search method="get" action="/ui/evidence" role="search" aria-label="Evidence" {
-            (select("f-app", "Application", "app", &q.app, &apps))
-            (select("f-control", "Relied on by control (needs an application)", "control", &q.control, &controls))
-            (select("f-type", "Type", "predicate_type", &q.predicate_type, &types))
+            (super::choice("f-app", "Application", "app", &q.app, &apps))
+            (super::choice("f-control", "Relied on by control (needs an application)", "control", &q.control, &controls))
+            (super::choice("f-type", "Type", "predicate_type", &q.predicate_type, &types))
             div.field { label for="f-signer" { "Actor (signer)" } input #f-signer name="signer" value=(q.signer); }
             div.field { label for="f-subject" { "Subject digest" } input #f-subject name="subject" value=(q.subject) placeholder="sha256:…"; }
             div.field { label for="f-since" { "From" } input #f-since type="date" name="since" value=(q.since); }

@@ -46,14 +46,7 @@ pub fn metrics(
         .collect();
     let body = html! {
         form.search method="get" action="/ui/metrics" aria-label="Application" {
-            div.field {
-                label for="f-app" { "Application" }
-                select #f-app name="application" {
-                    @for a in applications {
-                        @if a == application { option value=(a) selected { (a) } } @else { option value=(a) { (a) } }
-                    }
-                }
-            }
+            (super::application_choice(application, applications, true))
             button type="submit" { "Show" }
         }
         p.exports {
