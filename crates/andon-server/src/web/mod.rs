@@ -43,7 +43,9 @@ pub(crate) fn router() -> Router<App> {
 }
 
 /// Headers every interface response carries: no scripts at all, no framing, no sniffing,
-/// nothing cached (pages hold audit data), no referrer leaking query strings.
+/// nothing cached (pages hold audit data), no referrer leaking query strings to other sites
+/// (`same-origin`, not `no-referrer`: under that, browsers send `Origin: null` on form
+/// posts, and sign-in could not tell its own page from another site's).
 async fn harden(mut r: Response) -> Response {
     let h = r.headers_mut();
     h.insert(
@@ -59,7 +61,7 @@ async fn harden(mut r: Response) -> Response {
     h.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
     h.insert(
         header::REFERRER_POLICY,
-        HeaderValue::from_static("no-referrer"),
+        HeaderValue::from_static("same-origin"),
     );
     if !h.contains_key(header::CACHE_CONTROL) {
         h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
