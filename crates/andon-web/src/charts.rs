@@ -268,8 +268,9 @@ mod tests {
         )
         .into_string();
         assert_eq!(svg.matches("<rect").count(), 3, "{svg}");
-        // 8 is the axis maximum: its bar fills the plot's height.
-        assert!(svg.contains(r#"height="162.0""#), "{svg}");
+        // The axis rounds 8 up to 10: 8 fills four fifths of the plot's 162 units.
+        assert!(svg.contains(r#"height="129.6""#), "{svg}");
+        assert!(svg.contains(r#"text-anchor="end">10</text>"#), "{svg}");
         assert!(svg.contains("3 periods from W0 to W2, 12 in all"));
     }
 
