@@ -1,0 +1,124 @@
+//! The Risk Control Matrix and one control's cases.
+
+use super::*;
+
+/// The Risk Control Matrix's API query for a page's form.
+fn matrix_query(application: &str, f: &AppForm) -> Result<String, ApiError> {
+    Ok(query(&[
+        ("application", application),
+        ("environment", &f.environment),
+        ("since", &day("since", &f.since, false)?),
+        ("until", &day("until", &f.until, true)?),
+    ]))
+}
+
+/// `GET /ui/controls`: the Risk Control Matrix.
+pub(crate) async fn controls(
+    State(app): State<App>,
+    viewer: Viewer,
+    form: Result<Query<AppForm>, QueryRejection>,
+) -> Response {
+    let r = async {
+        let Query(f) = form.map_err(crate::routes::query_error)?;
+        let (application, apps) = chosen(&app, &viewer, &f.application).await?;
+        let api = matrix_query(&application, &f)?;
+        let m = answer(
+            routes::gates::controls(State(app.clone()), viewer.caller.clone(), api_query(&api))
+                .await,
+        )
+        .await?;
+        Ok(andon_web::controls(
+            &viewer.shown,
+            &m,
+            &apps,
+            &f.since,
+            &f.until,
+            &api,
+        ))
+    }
+    .await;
+    page(&viewer, Section::Controls, r)
+}
+
+/// `GET /ui/controls/{id}`: the decisions behind one control's figures.
+pub(crate) async fn control_cases(
+    State(app): State<App>,
+    viewer: Viewer,
+    Path(id): Path<String>,
+    form: Result<Query<AppForm>, QueryRejection>,
+) -> Response {
+    let r = async {
+        let Query(f) = form.map_err(crate::routes::query_error)?;
+        let (application, _) = chosen(&app, &viewer, &f.application).await?;
+        let m = answer(
+            routes::gates::controls(
+                State(app.clone()),
+                viewer.caller.clone(),
+                api_query(&matrix_query(&application, &f)?),
+            )
+            .await,
+        )
+        .await?;
+        let control = m["controls"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .find(|c| c["id"] == id.as_str())
+            .cloned()
+            .ok_or_else(|| ApiError::not_found(format!("no control {id} for {application}")))?;
+        let environment = m["environment"].as_str().unwrap_or("production").to_owned();
+        let from = crate::routes::metrics::instant(m["since"].as_str().unwrap_or_default())?;
+        let to = crate::routes::metrics::instant(m["until"].as_str().unwrap_or_default())?;
+        let decisions = app
+            .store()
+            .decisions_between(&application, Some(&environment), from, to, 100_000)
+            .await?;
+        let mut cases = Vec::new();
+        for d in decisions.iter().rev() {
+            let Some(doc) = decision_doc(&d.envelope) else {
+                continue;
+            };
+            for c in doc["controls"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .filter(|c| c["id"] == id.as_str())
+            {
+                let v = c["verdict"].as_str().unwrap_or("error");
+                if !f.verdict.is_empty() && v != f.verdict {
+                    continue;
+                }
+                cases.push(ControlCase {
+                    decision: d.id.clone(),
+                    ledger_index: d.ledger_index,
+                    at: doc["input"]["time"].as_str().unwrap_or_default().to_owned(),
+                    artifact: d.artifact_digest.clone(),
+                    allow: d.allow,
+                    verdict: v.to_owned(),
+                    reason: c["reason"].as_str().unwrap_or_default().to_owned(),
+                    evidence: c["evidence"]
+                        .as_array()
+                        .into_iter()
+                        .flatten()
+                        .filter_map(|e| e.as_str().map(str::to_owned))
+                        .collect(),
+                });
+            }
+            if cases.len() >= 500 {
+                break;
+            }
+        }
+        Ok(andon_web::control_cases(
+            &viewer.shown,
+            &control,
+            &application,
+            &environment,
+            &f.since,
+            &f.until,
+            &cases,
+            &f.verdict,
+        ))
+    }
+    .await;
+    page(&viewer, Section::Controls, r)
+}
