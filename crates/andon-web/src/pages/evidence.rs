@@ -86,7 +86,11 @@ pub fn evidence(viewer: &Viewer, q: &EvidenceSearch) -> Markup {
                             td { (r["summary"]["kind"].as_str().unwrap_or(s(r, "predicate_type"))) }
                             td { (s(r, "signer")) }
                             td { @for subj in r["subjects"].as_array().into_iter().flatten() { (short(subj.as_str().unwrap_or(""))) " " } }
-                            td { a href={ "/ui/evidence/" (s(r, "id")) } { "open " span.mono { (&s(r, "id")[..12.min(s(r, "id").len())]) } } }
+                            td {
+                                a href={ "/ui/evidence/" (s(r, "id")) } { "open " span.mono { (&s(r, "id")[..12.min(s(r, "id").len())]) } }
+                                " · "
+                                a href={ "/v1/evidence/" (s(r, "id")) "/document" } aria-label={ "raw document " (s(r, "id")) } { "raw" }
+                            }
                         }
                     }
                 }

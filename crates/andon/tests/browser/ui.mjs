@@ -90,6 +90,11 @@ await rows.first().getByRole("link", { name: /open/ }).click();
 assert.match(page.url(), /\/ui\/evidence\/[0-9a-f]{64}$/);
 await assert.doesNotReject(page.getByText("https://andon.dev/attestations/junit/v1").first().waitFor());
 await shot("04-evidence-record");
+// Its raw document: the DSSE envelope as the pipeline signed it.
+const record = page.url();
+await page.getByRole("link", { name: "Raw document (DSSE envelope)" }).click();
+assert.match(await page.locator("body").innerText(), /"payloadType":\s*"application\/vnd.in-toto\+json"/);
+await page.goto(record);
 await page.getByRole("link", { name: "Check its inclusion proof" }).click();
 await assert.doesNotReject(page.getByRole("status").getByText(/is included/).waitFor());
 const fromPath = await page.locator("dt:text-is('Root from the path') + dd").innerText();
