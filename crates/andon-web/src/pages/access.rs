@@ -31,7 +31,7 @@ pub fn access(
         @if grants.is_empty() { p { "No one holds break-glass access to production now." } }
         @else {
             table {
-                caption { (grants.len()) " grants" }
+                caption { (grants.len()) @if grants.len() == 1 { " grant" } @else { " grants" } }
                 thead { tr { th scope="col" { "Holder" } th scope="col" { "Level" } th scope="col" { "Application" } th scope="col" { "Environment" } th scope="col" { "Ticket" } th scope="col" { "Approved by" } th scope="col" { "Expires" } } }
                 tbody { @for g in grants { tr {
                     td { (s(g, "holder")) } td { (s(g, "level")) } td { (s(g, "application")) } td { (s(g, "environment")) }
