@@ -172,7 +172,7 @@ fn operations() -> Vec<Op> {
         op("GET", "/v1/access/requests/{id}", "*", "access", "An access request.", NoBody, None, (200, JSON)),
         op("POST", "/v1/access/requests/{id}/approve", "AR", "access", "Approve a request (not one's own): the grant starts.", Json(schema::<a::AccessDecisionInput>), None, (200, JSON)),
         op("POST", "/v1/access/requests/{id}/reject", "AR", "access", "Reject a request.", Json(schema::<a::AccessDecisionInput>), None, (200, JSON)),
-        op("POST", "/v1/access/requests/{id}/revoke", "APR", "access", "End a grant early.", NoBody, None, (200, JSON)),
+        op("POST", "/v1/access/requests/{id}/revoke", "APR", "access", "End a grant early, with an optional comment.", Json(schema::<a::AccessDecisionInput>), None, (200, JSON)),
         op("GET", "/v1/access/grants", "*", "access", "Grants valid now (or at a time).", NoBody, Some(query::<routes::access::GrantsQuery>), (200, JSON)),
         op("POST", "/v1/access/check", "A", "access", "Record the expiries due now.", NoBody, None, (200, JSON)),
         op("POST", "/v1/access/accounts", "A", "access", "Register a standing production account.", Json(schema::<a::AccountInput>), None, (201, JSON)),

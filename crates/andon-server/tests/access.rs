@@ -660,7 +660,59 @@ fn grants_and_alerts_reach_chat_as_slack_messages(b: Backend) {
     );
 }
 
+/// Regression: revoking answered without reading the request's body, so the HTTP server
+/// closed the connection after the answer and a client that had pooled it failed its next
+/// request ("Peer disconnected", seen once in CI). Two requests on one connection, the
+/// body of the first sent late on purpose: both are answered.
+fn a_revoke_reads_its_body_so_the_connection_stays_usable(b: Backend) {
+    use std::io::{BufRead, BufReader, Read, Write};
+    let h = Harness::start(b, 1 << 20);
+    let token = h.admin.token().expect("token").to_owned();
+    let addr = h.url.trim_start_matches("http://").to_owned();
+    let mut conn = std::net::TcpStream::connect(&addr).expect("connect");
+    conn.set_read_timeout(Some(std::time::Duration::from_secs(5)))
+        .expect("timeout");
+    let body = r#"{"comment":"done early"}"#;
+    write!(
+        conn,
+        "POST /v1/access/requests/AR-nosuch/revoke HTTP/1.1\r\nHost: {addr}\r\nAuthorization: Bearer {token}\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n",
+        body.len()
+    )
+    .expect("headers");
+    conn.flush().expect("flush");
+    std::thread::sleep(std::time::Duration::from_millis(200));
+    conn.write_all(body.as_bytes()).expect("body");
+    let mut reader = BufReader::new(conn.try_clone().expect("clone"));
+    let read_answer = |reader: &mut BufReader<std::net::TcpStream>| -> String {
+        let mut status = String::new();
+        reader.read_line(&mut status).expect("status line");
+        let mut length = 0;
+        loop {
+            let mut line = String::new();
+            reader.read_line(&mut line).expect("header");
+            if line == "\r\n" || line.is_empty() {
+                break;
+            }
+            if let Some(v) = line.to_ascii_lowercase().strip_prefix("content-length:") {
+                length = v.trim().parse().expect("length");
+            }
+        }
+        let mut rest = vec![0; length];
+        reader.read_exact(&mut rest).expect("body");
+        status
+    };
+    assert!(read_answer(&mut reader).starts_with("HTTP/1.1 404"));
+    write!(
+        conn,
+        "GET /v1/whoami HTTP/1.1\r\nHost: {addr}\r\nAuthorization: Bearer {token}\r\n\r\n"
+    )
+    .expect("second request");
+    let second = read_answer(&mut reader);
+    assert!(second.starts_with("HTTP/1.1 200"), "{second:?}");
+}
+
 both_backends!(
+    a_revoke_reads_its_body_so_the_connection_stays_usable,
     grants_and_alerts_reach_chat_as_slack_messages,
     a_break_glass_grant_starts_on_approval_and_ends_by_itself,
     standing_accounts_and_access_debt_add_up_exactly,

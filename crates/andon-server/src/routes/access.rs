@@ -296,9 +296,13 @@ pub(crate) async fn revoke(
     State(app): State<App>,
     caller: Caller,
     Path(id): Path<String>,
+    // Read, not ignored: a body left unread makes the HTTP server close the connection
+    // after answering, and a client that pooled it fails its next request.
+    body: Result<Option<Json<AccessDecisionInput>>, JsonRejection>,
 ) -> Result<Json<Value>, ApiError> {
     // Auditors never revoke; pipelines and approvers may hold grants.
     caller.require(&[Role::Admin, Role::Approver, Role::Pipeline])?;
+    let comment = super::optional_json(body)?.and_then(|b| b.comment);
     let r = find(&app, &id).await?;
     if !(matches!(caller.role, Role::Admin | Role::Approver) || r.requested_by == caller.name) {
         return Err(ApiError::forbidden(
@@ -316,7 +320,7 @@ pub(crate) async fn revoke(
     app.append(Fact::admin(
         EntryKind::AccessRevoked,
         &caller.name,
-        json!({"request": id, "revoked_by": caller.name, "at": rfc3339(Some(now)),
+        json!({"request": id, "revoked_by": caller.name, "at": rfc3339(Some(now)), "comment": comment,
                "grant": {"application": r.application, "environment": r.environment,
                          "level": r.level, "holder": r.requested_by}}),
         Effect::Access(AccessEffect::Revoked {
