@@ -144,6 +144,33 @@ pub(crate) async fn track(State(app): State<App>, req: Request, next: Next) -> R
     resp
 }
 
+/// Reads a request's whole body (within the body limit) before anything answers it.
+///
+/// An HTTP/1.1 server that answers without reading the body it was sent closes the
+/// connection afterwards; a client that pooled that connection then fails its next request
+/// with a disconnect (it happened: a revoke that needed no body). Reading first makes every
+/// answer, a refused token or a handler that ignores the body included, leave the
+/// connection usable. Bodies are bounded by the limit and read whole by the JSON
+/// extractors anyway, so this costs one copy, not memory the server would not spend.
+pub(crate) async fn read_body(req: Request, next: Next) -> Response {
+    use axum::extract::FromRequest as _;
+    let (parts, body) = req.into_parts();
+    match axum::body::Bytes::from_request(Request::from_parts(parts.clone(), body), &()).await {
+        Ok(bytes) => {
+            next.run(Request::from_parts(parts, axum::body::Body::from(bytes)))
+                .await
+        }
+        Err(rejection) => {
+            let code = if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
+                "payload_too_large"
+            } else {
+                "bad_body"
+            };
+            ApiError::new(rejection.status(), code, rejection.body_text()).into_response()
+        }
+    }
+}
+
 /// `GET /readyz`: the database answers and the sequencer runs (503 otherwise, with why).
 pub(crate) async fn ready(State(app): State<App>) -> Response {
     if app.0.jobs.is_closed() {

@@ -662,27 +662,15 @@ fn grants_and_alerts_reach_chat_as_slack_messages(b: Backend) {
 
 /// Regression: revoking answered without reading the request's body, so the HTTP server
 /// closed the connection after the answer and a client that had pooled it failed its next
-/// request ("Peer disconnected", seen once in CI). Two requests on one connection, the
-/// body of the first sent late on purpose: both are answered.
-fn a_revoke_reads_its_body_so_the_connection_stays_usable(b: Backend) {
+/// request ("Peer disconnected", seen once in CI). The server now reads every body before
+/// anything answers. Two requests on one connection, the first one's body sent late on
+/// purpose: a revoke of nothing (404), and evidence with a refused token (401); the second
+/// request is answered each time.
+fn answers_leave_the_connection_usable(b: Backend) {
     use std::io::{BufRead, BufReader, Read, Write};
     let h = Harness::start(b, 1 << 20);
     let token = h.admin.token().expect("token").to_owned();
     let addr = h.url.trim_start_matches("http://").to_owned();
-    let mut conn = std::net::TcpStream::connect(&addr).expect("connect");
-    conn.set_read_timeout(Some(std::time::Duration::from_secs(5)))
-        .expect("timeout");
-    let body = r#"{"comment":"done early"}"#;
-    write!(
-        conn,
-        "POST /v1/access/requests/AR-nosuch/revoke HTTP/1.1\r\nHost: {addr}\r\nAuthorization: Bearer {token}\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n",
-        body.len()
-    )
-    .expect("headers");
-    conn.flush().expect("flush");
-    std::thread::sleep(std::time::Duration::from_millis(200));
-    conn.write_all(body.as_bytes()).expect("body");
-    let mut reader = BufReader::new(conn.try_clone().expect("clone"));
     let read_answer = |reader: &mut BufReader<std::net::TcpStream>| -> String {
         let mut status = String::new();
         reader.read_line(&mut status).expect("status line");
@@ -701,18 +689,48 @@ fn a_revoke_reads_its_body_so_the_connection_stays_usable(b: Backend) {
         reader.read_exact(&mut rest).expect("body");
         status
     };
-    assert!(read_answer(&mut reader).starts_with("HTTP/1.1 404"));
-    write!(
-        conn,
-        "GET /v1/whoami HTTP/1.1\r\nHost: {addr}\r\nAuthorization: Bearer {token}\r\n\r\n"
-    )
-    .expect("second request");
-    let second = read_answer(&mut reader);
-    assert!(second.starts_with("HTTP/1.1 200"), "{second:?}");
+    for (path, bearer, status) in [
+        (
+            "/v1/access/requests/AR-nosuch/revoke",
+            token.as_str(),
+            "404",
+        ),
+        ("/v1/evidence", "andon_wrong", "401"),
+    ] {
+        let mut conn = std::net::TcpStream::connect(&addr).expect("connect");
+        conn.set_read_timeout(Some(std::time::Duration::from_secs(5)))
+            .expect("timeout");
+        let body = r#"{"comment":"done early"}"#;
+        write!(
+            conn,
+            "POST {path} HTTP/1.1\r\nHost: {addr}\r\nAuthorization: Bearer {bearer}\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n",
+            body.len()
+        )
+        .expect("headers");
+        conn.flush().expect("flush");
+        std::thread::sleep(std::time::Duration::from_millis(200));
+        conn.write_all(body.as_bytes()).expect("body");
+        let mut reader = BufReader::new(conn.try_clone().expect("clone"));
+        let first = read_answer(&mut reader);
+        assert!(
+            first.starts_with(&format!("HTTP/1.1 {status}")),
+            "{path}: {first:?}"
+        );
+        write!(
+            conn,
+            "GET /v1/whoami HTTP/1.1\r\nHost: {addr}\r\nAuthorization: Bearer {token}\r\n\r\n"
+        )
+        .expect("second request");
+        let second = read_answer(&mut reader);
+        assert!(
+            second.starts_with("HTTP/1.1 200"),
+            "after {path}: {second:?}"
+        );
+    }
 }
 
 both_backends!(
-    a_revoke_reads_its_body_so_the_connection_stays_usable,
+    answers_leave_the_connection_usable,
     grants_and_alerts_reach_chat_as_slack_messages,
     a_break_glass_grant_starts_on_approval_and_ends_by_itself,
     standing_accounts_and_access_debt_add_up_exactly,

@@ -128,6 +128,8 @@ pub(crate) fn router(app: App) -> Router {
         .route("/webhooks/github", post(webhooks::github))
         .route("/webhooks/gitlab", post(webhooks::gitlab))
         .merge(crate::web::router())
+        // Inside the tracker: overload is refused before a body is read.
+        .route_layer(axum::middleware::from_fn(crate::observe::read_body))
         .route_layer(axum::middleware::from_fn_with_state(
             app.clone(),
             crate::observe::track,
