@@ -45,10 +45,13 @@ pub(crate) async fn alerts(
     let r = async {
         let Query(f) = form.map_err(crate::routes::query_error)?;
         let api = query(&[("application", &f.application), ("state", &f.state)]);
-        let paged = format!("{api}{}limit=500", if api.is_empty() { "?" } else { "&" });
         let rows = answer(
-            routes::alerts::list(State(app.clone()), viewer.caller.clone(), api_query(&paged))
-                .await,
+            routes::alerts::list(
+                State(app.clone()),
+                viewer.caller.clone(),
+                api_query(&paged(&api, 500, None)),
+            )
+            .await,
         )
         .await?;
         Ok(andon_web::alerts(

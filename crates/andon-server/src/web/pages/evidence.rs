@@ -21,7 +21,7 @@ pub(crate) struct EvidenceForm {
     before: Option<u64>,
 }
 
-const PAGE: usize = 50;
+const PAGE: u32 = 50;
 
 /// `GET /ui/evidence`: the search form and its answer.
 pub(crate) async fn evidence(
@@ -33,7 +33,6 @@ pub(crate) async fn evidence(
         let Query(f) = form.map_err(crate::routes::query_error)?;
         let since = day("since", &f.since, false)?;
         let until = day("until", &f.until, true)?;
-        let before = f.before.map(|b| b.to_string()).unwrap_or_default();
         let mut search = EvidenceSearch {
             applications: application_names(&app, &viewer).await?,
             predicate_types: predicate_types(),
@@ -56,18 +55,13 @@ pub(crate) async fn evidence(
             ("since", &since),
             ("until", &until),
         ]);
-        let paged = format!(
-            "{api}{}limit={PAGE}{}",
-            if api.is_empty() { "?" } else { "&" },
-            if before.is_empty() {
-                String::new()
-            } else {
-                format!("&before={before}")
-            }
-        );
         let v = answer(
-            routes::evidence::list(State(app.clone()), viewer.caller.clone(), api_query(&paged))
-                .await,
+            routes::evidence::list(
+                State(app.clone()),
+                viewer.caller.clone(),
+                api_query(&paged(&api, PAGE, f.before)),
+            )
+            .await,
         )
         .await?;
         search.rows = v["evidence"].as_array().cloned().unwrap_or_default();
