@@ -4,11 +4,15 @@
 # directory outside the clone. Prints nothing when everything is already there.
 set -euo pipefail
 
-if ! command -v chromium >/dev/null; then
-    echo "installing Debian's chromium"
-    sudo_if() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi; }
+sudo_if() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi; }
+missing=()
+command -v chromium >/dev/null || missing+=(chromium)
+command -v node >/dev/null || missing+=(nodejs)
+command -v npm >/dev/null || missing+=(npm)
+if [ ${#missing[@]} -gt 0 ]; then
+    echo "installing Debian's ${missing[*]}"
     sudo_if apt-get update -qq
-    DEBIAN_FRONTEND=noninteractive sudo_if apt-get install -y -qq chromium >/dev/null
+    DEBIAN_FRONTEND=noninteractive sudo_if apt-get install -y -qq "${missing[@]}" >/dev/null
 fi
 
 dir="${ANDON_BROWSER_DEPS:-/var/tmp/andon-browser}"
