@@ -785,34 +785,12 @@ fn oscal_file(doc: Value, name: &str) -> axum::response::Response {
 /// verdicts of the period's decisions counted per control (controls only older policies
 /// had still count).
 async fn matrix(app: &App, q: &ControlsQuery) -> Result<ControlMatrix, ApiError> {
-    let application: AppName = q.application.parse()?;
-    let environment = q.environment.clone().unwrap_or_else(|| "production".into());
-    check_environment(&environment)?;
-    let parse = crate::routes::evidence::parse_time;
-    let until = parse("until", &q.until)?.unwrap_or(app.now());
-    let since = parse("since", &q.since)?.unwrap_or(until - 90 * 86_400_000);
-    let policy = select_policy(app, application.as_str(), &environment).await?;
-    let mut rows: Vec<ControlRow> = policy
-        .controls()
-        .into_iter()
-        .map(|c| ControlRow {
-            risk: c.risk.clone(),
-            stage: c.stage.clone(),
-            evidence: c.evidence.clone(),
-            frameworks: c.frameworks.clone(),
-            ..ControlRow::new(&c.id, &c.title)
-        })
-        .collect();
+    let (mut m, since, until) = uncounted_matrix(app, q).await?;
     let decisions = app
         .store()
-        .decisions_between(
-            application.as_str(),
-            Some(&environment),
-            since,
-            until,
-            100_000,
-        )
+        .decisions_between(&m.application, Some(&m.environment), since, until, 100_000)
         .await?;
+    let rows = &mut m.controls;
     for d in decisions {
         let Some(doc) = Envelope::parse(&d.envelope)
             .ok()
@@ -844,12 +822,41 @@ async fn matrix(app: &App, q: &ControlsQuery) -> Result<ControlMatrix, ApiError>
             }
         }
     }
+    Ok(m)
+}
+
+/// The Risk Control Matrix of a query before anything is counted: the period (also as
+/// Unix ms, `[since, until)`), the environment and the controls of the policy that applies
+/// there, each at zero. The web page of one control's cases starts from it and reads the
+/// decisions itself, once.
+pub(crate) async fn uncounted_matrix(
+    app: &App,
+    q: &ControlsQuery,
+) -> Result<(ControlMatrix, i64, i64), ApiError> {
+    let application: AppName = q.application.parse()?;
+    let environment = q.environment.clone().unwrap_or_else(|| "production".into());
+    check_environment(&environment)?;
+    let parse = crate::routes::evidence::parse_time;
+    let until = parse("until", &q.until)?.unwrap_or(app.now());
+    let since = parse("since", &q.since)?.unwrap_or(until - 90 * 86_400_000);
+    let policy = select_policy(app, application.as_str(), &environment).await?;
+    let rows: Vec<ControlRow> = policy
+        .controls()
+        .into_iter()
+        .map(|c| ControlRow {
+            risk: c.risk.clone(),
+            stage: c.stage.clone(),
+            evidence: c.evidence.clone(),
+            frameworks: c.frameworks.clone(),
+            ..ControlRow::new(&c.id, &c.title)
+        })
+        .collect();
     let rfc = |ms: i64| {
         jiff::Timestamp::from_millisecond(ms)
             .map(|t| t.to_string())
             .unwrap_or_default()
     };
-    Ok(ControlMatrix {
+    let m = ControlMatrix {
         application: application.as_str().to_owned(),
         environment,
         policy_name: policy.name.clone(),
@@ -857,5 +864,6 @@ async fn matrix(app: &App, q: &ControlsQuery) -> Result<ControlMatrix, ApiError>
         since: rfc(since),
         until: rfc(until),
         controls: rows,
-    })
+    };
+    Ok((m, since, until))
 }

@@ -50,29 +50,18 @@ pub(crate) async fn control_cases(
     let r = async {
         let Query(f) = form.map_err(crate::routes::query_error)?;
         let (application, _) = chosen(&app, &viewer, &f.application).await?;
-        let m = answer(
-            routes::gates::controls(
-                State(app.clone()),
-                viewer.caller.clone(),
-                api_query(&matrix_query(&application, &f)?),
-            )
-            .await,
-        )
-        .await?;
-        let control = m["controls"]
-            .as_array()
-            .into_iter()
-            .flatten()
-            .find(|c| c["id"] == id.as_str())
-            .cloned()
-            .ok_or_else(|| ApiError::not_found(format!("no control {id} for {application}")))?;
-        let environment = m["environment"].as_str().unwrap_or("production").to_owned();
-        let from = crate::routes::metrics::instant(m["since"].as_str().unwrap_or_default())?;
-        let to = crate::routes::metrics::instant(m["until"].as_str().unwrap_or_default())?;
+        // The matrix's period and controls, uncounted: the decisions are read once, here.
+        let Query(q) =
+            api_query(&matrix_query(&application, &f)?).map_err(crate::routes::query_error)?;
+        let (m, from, to) = routes::gates::uncounted_matrix(&app, &q).await?;
+        let environment = m.environment.clone();
         let decisions = app
             .store()
             .decisions_between(&application, Some(&environment), from, to, 100_000)
             .await?;
+        // A control of the policy that applies, or one only older policies had, known by
+        // the decisions that name it.
+        let mut control = m.controls.into_iter().find(|c| c.id == id);
         let mut cases = Vec::new();
         for d in decisions.iter().rev() {
             let Some(doc) = decision_doc(&d.envelope) else {
@@ -84,6 +73,9 @@ pub(crate) async fn control_cases(
                 .flatten()
                 .filter(|c| c["id"] == id.as_str())
             {
+                control.get_or_insert_with(|| {
+                    andon_domain::oscal::ControlRow::new(&id, c["title"].as_str().unwrap_or(""))
+                });
                 let v = c["verdict"].as_str().unwrap_or("error");
                 if !f.verdict.is_empty() && v != f.verdict {
                     continue;
@@ -108,9 +100,11 @@ pub(crate) async fn control_cases(
                 break;
             }
         }
+        let control = control
+            .ok_or_else(|| ApiError::not_found(format!("no control {id} for {application}")))?;
         Ok(andon_web::control_cases(
             &viewer.shown,
-            &control,
+            &serde_json::to_value(&control).unwrap_or_default(),
             &application,
             &environment,
             &f.since,
