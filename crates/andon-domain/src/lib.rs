@@ -15,6 +15,7 @@ mod error;
 pub mod gate;
 mod names;
 pub mod oscal;
+pub mod query;
 mod report;
 pub mod scm;
 mod statement;

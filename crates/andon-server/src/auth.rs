@@ -1,70 +1,40 @@
 //! Authentication (bearer tokens) as an extractor, and the role checks.
 
-use andon_domain::Role;
-use andon_store::IdentityRow;
+use andon_app::Actor;
 use axum::extract::FromRequestParts;
 use axum::http::StatusCode;
 use axum::http::request::Parts;
 
 use crate::ApiError;
-use crate::app::{App, token_hash};
+use crate::App;
+use crate::state::Server;
+use andon_app::token_hash;
 
-/// The authenticated caller.
+/// The authenticated caller: the application's [`Actor`], extracted from the request.
 #[derive(Clone, Debug)]
-pub struct Caller {
-    /// Identity name.
-    pub name: String,
-    /// Role.
-    pub role: Role,
-    /// Applications a pipeline is scoped to.
-    pub applications: Vec<String>,
-    /// Approver groups it belongs to.
-    pub groups: Vec<String>,
-}
+pub struct Caller(pub Actor);
 
-impl Caller {
-    /// Refuses unless the caller has one of `roles`.
-    pub fn require(&self, roles: &[Role]) -> Result<(), ApiError> {
-        if roles.contains(&self.role) {
-            Ok(())
-        } else {
-            let wanted: Vec<&str> = roles.iter().map(|r| r.as_str()).collect();
-            Err(ApiError::forbidden(
-                "forbidden",
-                format!(
-                    "{} has role {}; this needs {}",
-                    self.name,
-                    self.role,
-                    wanted.join(" or ")
-                ),
-            ))
-        }
+impl std::ops::Deref for Caller {
+    type Target = Actor;
+    fn deref(&self) -> &Actor {
+        &self.0
     }
 }
 
-impl Caller {
-    /// Refuses a pipeline acting for an application it is not scoped to.
-    pub fn require_application(&self, application: &str, verb: &str) -> Result<(), ApiError> {
-        if self.role == Role::Pipeline && !self.applications.iter().any(|a| a == application) {
-            return Err(ApiError::forbidden(
-                "application_not_allowed",
-                format!("{} may not {verb} application {application}", self.name),
-            ));
-        }
-        Ok(())
-    }
-}
-
-impl FromRequestParts<App> for Caller {
+impl FromRequestParts<Server> for Caller {
     type Rejection = ApiError;
 
-    async fn from_request_parts(parts: &mut Parts, app: &App) -> Result<Self, Self::Rejection> {
+    async fn from_request_parts(
+        parts: &mut Parts,
+        server: &Server,
+    ) -> Result<Self, Self::Rejection> {
+        let app = &server.app;
         let peer = parts
             .extensions
             .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
             .map(|c| c.0.ip());
         if let Some(ip) = peer
-            && app.0.auth_failures.blocked(ip)
+            && server.http.auth_failures.blocked(ip)
         {
             return Err(ApiError::new(
                 StatusCode::TOO_MANY_REQUESTS,
@@ -80,7 +50,7 @@ impl FromRequestParts<App> for Caller {
         if let (Err(e), Some(ip), true) = (&result, peer, presented)
             && e.status == StatusCode::UNAUTHORIZED
         {
-            app.0.auth_failures.failed(ip);
+            server.http.auth_failures.failed(ip);
         }
         result
     }
@@ -153,33 +123,7 @@ async fn authenticate(parts: &mut Parts, app: &App) -> Result<Caller, ApiError> 
     caller_for(app, token_hash(token.trim())).await
 }
 
-/// The caller a token hash belongs to (cached), or 401.
+/// The caller a token hash belongs to, or 401.
 pub(crate) async fn caller_for(app: &App, hash: String) -> Result<Caller, ApiError> {
-    let unauthorized = |m: &str| ApiError::new(StatusCode::UNAUTHORIZED, "unauthorized", m);
-    let cached = app.0.tokens.read().ok().and_then(|m| m.get(&hash).cloned());
-    let row = match cached {
-        Some(r) => r,
-        None => {
-            let r = app
-                .store()
-                .identity_by_token(&hash)
-                .await?
-                .ok_or_else(|| unauthorized("unknown token"))?;
-            if let Ok(mut m) = app.0.tokens.write() {
-                m.insert(hash, r.clone());
-            }
-            r
-        }
-    };
-    caller_of(row)
-}
-
-fn caller_of(row: IdentityRow) -> Result<Caller, ApiError> {
-    let role = row.role.parse::<Role>()?;
-    Ok(Caller {
-        name: row.name,
-        role,
-        applications: row.applications,
-        groups: row.groups,
-    })
+    Ok(Caller(app.actor_by_token_hash(hash).await?))
 }

@@ -1,5 +1,6 @@
 //! One mapping from every error to an HTTP status and a JSON body.
 
+use andon_app::{AppError, ErrorKind};
 use andon_domain::DomainError;
 use andon_domain::api::{ErrorBody, ErrorDetail};
 use andon_store::StoreError;
@@ -69,47 +70,33 @@ impl IntoResponse for ApiError {
     }
 }
 
+impl From<AppError> for ApiError {
+    fn from(e: AppError) -> Self {
+        let status = match e.kind {
+            ErrorKind::BadRequest => StatusCode::BAD_REQUEST,
+            ErrorKind::Unauthorized => StatusCode::UNAUTHORIZED,
+            ErrorKind::Forbidden => StatusCode::FORBIDDEN,
+            ErrorKind::NotFound => StatusCode::NOT_FOUND,
+            ErrorKind::Conflict => StatusCode::CONFLICT,
+            ErrorKind::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+            ErrorKind::UnprocessableEntity => StatusCode::UNPROCESSABLE_ENTITY,
+            ErrorKind::TooManyRequests => StatusCode::TOO_MANY_REQUESTS,
+            ErrorKind::ServiceUnavailable => StatusCode::SERVICE_UNAVAILABLE,
+            ErrorKind::InsufficientStorage => StatusCode::INSUFFICIENT_STORAGE,
+            ErrorKind::InternalServerError => StatusCode::INTERNAL_SERVER_ERROR,
+        };
+        ApiError::new(status, e.code, e.message)
+    }
+}
+
 impl From<StoreError> for ApiError {
     fn from(e: StoreError) -> Self {
-        tracing::error!(error = %e, "storage failure");
-        match e.failure() {
-            andon_store::Failure::Unavailable => ApiError::unavailable(
-                "the database is unavailable (restarting or unreachable); nothing was recorded, retry later",
-            ),
-            andon_store::Failure::Full => ApiError::new(
-                StatusCode::INSUFFICIENT_STORAGE,
-                "storage_full",
-                "the database's disk is full; nothing was recorded",
-            ),
-            andon_store::Failure::ReadOnly => ApiError::new(
-                StatusCode::SERVICE_UNAVAILABLE,
-                "storage_read_only",
-                "the database may not be written (read-only file, directory or server); nothing was recorded",
-            ),
-            andon_store::Failure::Other => ApiError::new(
-                StatusCode::INTERNAL_SERVER_ERROR,
-                "storage_error",
-                "the database failed; nothing was recorded",
-            ),
-        }
+        AppError::from(e).into()
     }
 }
 
 impl From<DomainError> for ApiError {
     fn from(e: DomainError) -> Self {
-        let code = match &e {
-            DomainError::MalformedDigest(_) | DomainError::MalformedArtifact(_) => {
-                "malformed_digest"
-            }
-            DomainError::InvalidName { .. } => "invalid_name",
-            DomainError::UnknownRole(_) => "unknown_role",
-            DomainError::MalformedEnvelope(_) => "malformed_envelope",
-            DomainError::Unsigned => "unsigned",
-            DomainError::BadSignature(_) => "bad_signature",
-            DomainError::MalformedStatement(m) if m.contains("sha256") => "malformed_digest",
-            DomainError::MalformedStatement(_) => "malformed_statement",
-            DomainError::MalformedKey(_) => "malformed_key",
-        };
-        ApiError::bad_request(code, e.to_string())
+        AppError::from(e).into()
     }
 }

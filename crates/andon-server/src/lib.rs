@@ -1,27 +1,21 @@
-//! Andon's server: the HTTP API, authentication, evidence intake, and the ledger sequencer.
+//! Andon's server: the HTTP API, authentication, observability and the web interface over
+//! the application layer (`andon-app`).
 //!
-//! Handlers validate at the boundary (envelope, statement, key, scope) in parallel; every
-//! accepted fact then goes through one sequencer task that assigns ledger indexes and
-//! group-commits batches, so the ledger never serialises the server on one fsync per record.
-//! The server owns no domain rules of its own beyond who may do what.
+//! Handlers extract, call the application and serialize; the rules, the sequencer and the
+//! jobs live in `andon-app`.
 
-mod app;
 mod auth;
-mod clock;
 mod error;
-mod notify;
 mod observe;
 pub mod openapi;
-mod rfc;
 mod routes;
-mod sequencer;
+mod state;
 mod web;
-mod witness;
 
-pub use app::{App, Config, Started};
-pub use clock::Clock;
+pub use andon_app::{
+    App, Clock, Config, NotifyFormat, SIGNATURE_HEADER, Started, notification_signature,
+};
 pub use error::ApiError;
-pub use notify::{NotifyFormat, SIGNATURE_HEADER, signature as notification_signature};
 
 use std::future::Future;
 
@@ -34,7 +28,7 @@ pub async fn serve(
     app: App,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    let router = routes::router(app);
+    let router = routes::router(state::Server::new(app));
     // The peer address feeds the authentication-failure limit.
     axum::serve(
         listener,

@@ -15,48 +15,11 @@ use axum::response::{IntoResponse, Response};
 use tracing::Instrument as _;
 
 use crate::ApiError;
-use crate::app::App;
+use andon_app::ledger::meter::Histogram;
+
+use crate::App;
 use crate::auth::Caller;
-
-/// Upper bounds of the latency histograms, seconds.
-const BOUNDS: [f64; 12] = [
-    0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 10.0,
-];
-
-/// A Prometheus histogram.
-#[derive(Clone, Debug, Default)]
-struct Histogram {
-    count: u64,
-    sum: f64,
-    buckets: [u64; BOUNDS.len()],
-}
-
-impl Histogram {
-    fn observe(&mut self, d: Duration) {
-        let s = d.as_secs_f64();
-        self.count += 1;
-        self.sum += s;
-        for (b, bound) in self.buckets.iter_mut().zip(BOUNDS) {
-            if s <= bound {
-                *b += 1;
-            }
-        }
-    }
-
-    fn write(&self, out: &mut String, name: &str, labels: &str) {
-        let sep = if labels.is_empty() { "" } else { "," };
-        for (b, bound) in self.buckets.iter().zip(BOUNDS) {
-            let _ = writeln!(out, "{name}_bucket{{{labels}{sep}le=\"{bound}\"}} {b}");
-        }
-        let _ = writeln!(
-            out,
-            "{name}_bucket{{{labels}{sep}le=\"+Inf\"}} {}",
-            self.count
-        );
-        let _ = writeln!(out, "{name}_sum{{{labels}}} {}", self.sum);
-        let _ = writeln!(out, "{name}_count{{{labels}}} {}", self.count);
-    }
-}
+use crate::state::Server;
 
 /// One route's latency and its answers by status.
 #[derive(Debug, Default)]
@@ -70,18 +33,10 @@ struct RouteStats {
 pub(crate) struct Meters {
     /// By (method, route template): one lock and one lookup per request.
     routes: Mutex<BTreeMap<(String, String), RouteStats>>,
-    appends: Mutex<Histogram>,
     refused: std::sync::atomic::AtomicU64,
 }
 
 impl Meters {
-    /// Records one ledger append (from hand-over to the sequencer to the durable receipt).
-    pub(crate) fn append_took(&self, d: Duration) {
-        if let Ok(mut h) = self.appends.lock() {
-            h.observe(d);
-        }
-    }
-
     fn refused(&self) {
         self.refused
             .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
@@ -112,10 +67,10 @@ fn request_id(req: &Request) -> String {
 
 /// Middleware on every matched route: a request id (echoed in `X-Request-Id`, in the
 /// request's log span and its completion line), and the route's count and latency.
-pub(crate) async fn track(State(app): State<App>, req: Request, next: Next) -> Response {
+pub(crate) async fn track(State(server): State<Server>, req: Request, next: Next) -> Response {
     // Bounded concurrency: past the limit, refuse at once rather than pile up.
-    let Ok(_permit) = app.0.in_flight.clone().try_acquire_owned() else {
-        app.0.meters.refused();
+    let Ok(_permit) = server.http.in_flight.clone().try_acquire_owned() else {
+        server.http.meters.refused();
         return ApiError::busy("too many requests in flight; retry in a second").into_response();
     };
     let id = request_id(&req);
@@ -130,7 +85,7 @@ pub(crate) async fn track(State(app): State<App>, req: Request, next: Next) -> R
     let mut resp = next.run(req).instrument(span.clone()).await;
     let took = started.elapsed();
     let status = resp.status().as_u16();
-    app.0.meters.request(&method, &route, status, took);
+    server.http.meters.request(&method, &route, status, took);
     span.in_scope(|| {
         tracing::info!(status, ms = took.as_secs_f64() * 1000.0, "request done");
     });
@@ -173,7 +128,7 @@ pub(crate) async fn read_body(req: Request, next: Next) -> Response {
 
 /// `GET /readyz`: the database answers and the sequencer runs (503 otherwise, with why).
 pub(crate) async fn ready(State(app): State<App>) -> Response {
-    if app.0.jobs.is_closed() {
+    if app.sequencer_stopped() {
         return (
             StatusCode::SERVICE_UNAVAILABLE,
             "the ledger sequencer has stopped",
@@ -191,8 +146,12 @@ pub(crate) async fn ready(State(app): State<App>) -> Response {
 }
 
 /// `GET /metrics` (any identity: Prometheus sends a bearer token): Prometheus text format.
-pub(crate) async fn metrics(State(app): State<App>, _caller: Caller) -> Result<Response, ApiError> {
-    let m = &app.0.meters;
+pub(crate) async fn metrics(
+    State(server): State<Server>,
+    _caller: Caller,
+) -> Result<Response, ApiError> {
+    let app = &server.app;
+    let m = &server.http.meters;
     let mut out = String::new();
     out.push_str("# HELP andon_http_requests_total HTTP requests by route and status.\n# TYPE andon_http_requests_total counter\n");
     if let Ok(routes) = m.routes.lock() {
@@ -216,23 +175,22 @@ pub(crate) async fn metrics(State(app): State<App>, _caller: Caller) -> Result<R
         }
     }
     out.push_str("# HELP andon_ledger_append_duration_seconds From hand-over to the sequencer to a durable receipt.\n# TYPE andon_ledger_append_duration_seconds histogram\n");
-    if let Ok(h) = m.appends.lock() {
-        h.write(&mut out, "andon_ledger_append_duration_seconds", "");
-    }
+    app.append_latencies()
+        .write(&mut out, "andon_ledger_append_duration_seconds", "");
     let _ = writeln!(
         out,
         "# HELP andon_http_refused_total Requests refused for overload (429).\n# TYPE andon_http_refused_total counter\nandon_http_refused_total {}",
         m.refused.load(std::sync::atomic::Ordering::Relaxed)
     );
-    let jobs = &app.0.jobs;
+    let (depth, capacity) = app.sequencer_queue();
     let _ = write!(
         out,
         "# HELP andon_ledger_entries Entries in the ledger (latest signed checkpoint).\n# TYPE andon_ledger_entries gauge\nandon_ledger_entries {}\n\
          # HELP andon_sequencer_queue_depth Facts waiting for the sequencer.\n# TYPE andon_sequencer_queue_depth gauge\nandon_sequencer_queue_depth {}\n\
          # HELP andon_sequencer_queue_capacity The sequencer queue's bound.\n# TYPE andon_sequencer_queue_capacity gauge\nandon_sequencer_queue_capacity {}\n",
         app.latest().checkpoint.size,
-        jobs.max_capacity() - jobs.capacity(),
-        jobs.max_capacity()
+        depth,
+        capacity
     );
     let store = app.store();
     out.push_str("# HELP andon_alerts_open Alerts not resolved, by severity.\n# TYPE andon_alerts_open gauge\n");

@@ -7,7 +7,7 @@ use andon_domain::access::{AccessLevel, AccessRequest, AccessStatus, AccountUse,
 use andon_domain::api::{AccessDecisionInput, AccessRequestInput, AccountInput, AccountUseInput};
 use andon_domain::{AppName, EntryKind, Role};
 use andon_metrics::Period;
-use andon_metrics::debt::{Access, AccessKind, DebtReport};
+use andon_metrics::debt::{Access, DebtReport};
 use andon_store::{AccessEffect, Effect};
 use axum::Json;
 use axum::extract::rejection::{JsonRejection, QueryRejection};
@@ -17,13 +17,16 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 
 use crate::ApiError;
-use crate::app::App;
+use crate::App;
 use crate::auth::Caller;
-use crate::routes::changes::{check_text, random_id};
-use crate::routes::gates::{check_environment, is_production, json_error, rfc3339};
-use crate::routes::metrics::instant;
+use crate::routes::json_error;
 use crate::routes::query_error;
-use crate::sequencer::Fact;
+use andon_app::Fact;
+use andon_app::access::*;
+use andon_app::input::instant;
+use andon_app::input::{check_environment, is_production, rfc3339};
+use andon_app::input::{check_text, random_id};
+use andon_app::jobs::expiries::record as record_expiries;
 
 /// A request as read: the stored fact plus what it is at the clock's now.
 fn view(r: &AccessRequest, now: i64) -> Value {
@@ -91,7 +94,7 @@ pub(crate) async fn request(
         .ok_or_else(|| ApiError::bad_request("invalid_level", "the level is `read` or `write`"))?;
     let reason = required(&req.reason, "reason")?;
     let ticket = required(&req.ticket, "ticket")?;
-    let max = app.0.config.access_max_minutes;
+    let max = app.config().access_max_minutes;
     if req.minutes == 0 || req.minutes > max {
         return Err(ApiError::bad_request(
             "duration_too_long",
@@ -199,73 +202,6 @@ async fn decide(
     Ok(Json(view(&find(app, id).await?, app.now())))
 }
 
-/// Raises `access_debt_rising` when an application's debt this week has passed last
-/// week's (once per application and week). Called when debt grows: a production grant, a
-/// production account use.
-pub(crate) async fn check_debt(app: &App, application: &str) -> Result<(), ApiError> {
-    let now = app.now();
-    // Two weeks back, so last week is read whole (the spans start on a Monday).
-    let from = now - 14 * 86_400_000;
-    let rows = app
-        .store()
-        .debt_rows(Some(application), None, from, now + 1)
-        .await?;
-    let accesses: Vec<Access> = rows.iter().map(access_of).collect();
-    let report = andon_metrics::debt::debt(&accesses, from, now + 1, Period::Week);
-    let (Some(andon_metrics::debt::Trend::Rising), [.., before, this]) =
-        (report.trend, report.periods.as_slice())
-    else {
-        return Ok(());
-    };
-    let subject = format!("{application}:{}", this.start);
-    if app
-        .store()
-        .alert_raised_since("access_debt_rising", &subject, 0)
-        .await?
-    {
-        return Ok(());
-    }
-    let alert = andon_domain::change::Alert {
-        id: random_id("A")?,
-        kind: "access_debt_rising".into(),
-        severity: "medium".into(),
-        application: Some(application.to_owned()),
-        subject,
-        message: format!(
-            "Production Access Debt of {application} this week ({}) is {} points, up from {} last week ({} account uses, {} write and {} read grants so far)",
-            this.start,
-            this.points,
-            before.points,
-            this.account_uses,
-            this.write_grants,
-            this.read_grants
-        ),
-        links: vec![format!(
-            "/v1/access/debt?application={application}&period=week"
-        )],
-        ..Default::default()
-    };
-    app.append(Fact::admin(
-        EntryKind::AlertRaised,
-        "andon",
-        serde_json::to_value(&alert).map_err(|e| ApiError::unavailable(e.to_string()))?,
-        Effect::Change(andon_store::ChangeEffect::Alert(alert)),
-    ))
-    .await?;
-    Ok(())
-}
-
-fn access_of(r: &andon_store::DebtRow) -> Access {
-    Access {
-        at: r.at,
-        kind: match r.kind.as_str() {
-            "use" => AccessKind::AccountUse,
-            "write" => AccessKind::WriteGrant,
-            _ => AccessKind::ReadGrant,
-        },
-    }
-}
-
 /// `POST /v1/access/requests/{id}/approve`: the grant starts now.
 pub(crate) async fn approve(
     State(app): State<App>,
@@ -331,30 +267,6 @@ pub(crate) async fn revoke(
     ))
     .await?;
     Ok(Json(view(&find(&app, &id).await?, app.now())))
-}
-
-/// Records an `access.expired` entry for every grant that reached its end (the watcher
-/// calls this on its interval; `POST /v1/access/check` now). Answers how many.
-pub(crate) async fn record_expiries(app: &App) -> Result<usize, ApiError> {
-    let due = app.store().unrecorded_expiries(app.now()).await?;
-    let mut n = 0;
-    for r in &due {
-        let fact = Fact::admin(
-            EntryKind::AccessExpired,
-            "andon",
-            json!({"request": r.id, "expired_at": rfc3339(r.expires_at),
-                   "grant": {"application": r.application, "environment": r.environment,
-                             "level": r.level, "holder": r.requested_by}}),
-            Effect::Access(AccessEffect::Expired { id: r.id.clone() }),
-        );
-        match app.append(fact).await {
-            Ok(_) => n += 1,
-            // Another check recorded it first.
-            Err(e) if e.status == StatusCode::CONFLICT => {}
-            Err(e) => return Err(e),
-        }
-    }
-    Ok(n)
 }
 
 /// `POST /v1/access/check` (admin): records due expiries now.

@@ -9,9 +9,9 @@ use axum::extract::{Path, State};
 use axum::http::StatusCode;
 
 use crate::ApiError;
-use crate::app::App;
+use crate::App;
 use crate::auth::Caller;
-use crate::sequencer::Fact;
+use andon_app::Fact;
 
 fn json_body<T>(body: Result<Json<T>, JsonRejection>) -> Result<T, ApiError> {
     body.map(|Json(b)| b)
@@ -20,9 +20,9 @@ fn json_body<T>(body: Result<Json<T>, JsonRejection>) -> Result<T, ApiError> {
 
 pub(crate) async fn whoami(caller: Caller) -> Json<WhoAmI> {
     Json(WhoAmI {
-        name: caller.name,
-        role: caller.role.to_string(),
-        applications: caller.applications,
+        name: caller.0.name,
+        role: caller.0.role.to_string(),
+        applications: caller.0.applications,
     })
 }
 

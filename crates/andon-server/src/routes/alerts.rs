@@ -1,21 +1,19 @@
 //! The one alert model (docs/alerts.md): every source's alerts listed and filtered,
 //! acknowledged and resolved by people, each step a ledger entry.
 
-use andon_domain::change::{Alert, AlertUpdate};
-use andon_domain::{EntryKind, Role};
-use andon_store::{ChangeEffect, Effect};
+use andon_domain::Role;
+use andon_domain::change::Alert;
 use axum::Json;
 use axum::extract::rejection::{JsonRejection, QueryRejection};
 use axum::extract::{Path, Query, State};
 use serde::Deserialize;
-use serde_json::json;
 
 use crate::ApiError;
-use crate::app::App;
+use crate::App;
 use crate::auth::Caller;
-use crate::routes::changes::check_text;
 use crate::routes::query_error;
-use crate::sequencer::Fact;
+use andon_app::alerts::*;
+use andon_app::input::check_text;
 
 #[derive(Debug, Deserialize, schemars::JsonSchema)]
 pub(crate) struct ListQuery {
@@ -74,42 +72,10 @@ pub(crate) async fn show(
     Ok(Json(find(&app, &id).await?))
 }
 
-async fn find(app: &App, id: &str) -> Result<Alert, ApiError> {
-    app.store()
-        .alert(id)
-        .await?
-        .ok_or_else(|| ApiError::not_found(format!("no alert {id}")))
-}
-
 /// A note on an acknowledgement or resolution.
 #[derive(Debug, Default, Deserialize, schemars::JsonSchema)]
 pub(crate) struct NoteInput {
     note: Option<String>,
-}
-
-/// Appends an update to an alert (also used by the rules: `seen`).
-pub(crate) async fn update(
-    app: &App,
-    actor: &str,
-    alert: &str,
-    action: &str,
-    note: Option<String>,
-) -> Result<(), ApiError> {
-    let u = AlertUpdate {
-        alert: alert.to_owned(),
-        action: action.to_owned(),
-        actor: actor.to_owned(),
-        at: app.now(),
-        note,
-    };
-    app.append(Fact::admin(
-        EntryKind::AlertUpdated,
-        actor,
-        json!(u),
-        Effect::Change(ChangeEffect::AlertUpdate(u.clone())),
-    ))
-    .await?;
-    Ok(())
 }
 
 async fn act(

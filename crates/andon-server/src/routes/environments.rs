@@ -17,38 +17,18 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 
 use crate::ApiError;
-use crate::app::App;
+use crate::App;
 use crate::auth::Caller;
-use crate::routes::changes::random_id;
-use crate::routes::gates::{check_environment, json_error, rfc3339};
-use crate::routes::metrics::instant;
+use crate::routes::json_error;
 use crate::routes::query_error;
-use crate::sequencer::Fact;
+use andon_app::Fact;
+use andon_app::environments::grants_sentence;
+use andon_app::input::instant;
+use andon_app::input::random_id;
+use andon_app::input::{check_environment, rfc3339};
 
 /// The most workloads one snapshot may list.
 const MAX_WORKLOADS: usize = 10_000;
-
-/// Who held access to `environment` in a span, in words, for an alert.
-pub(crate) fn grants_sentence(grants: &[AccessRequest]) -> String {
-    if grants.is_empty() {
-        return "no break-glass grant was active".into();
-    }
-    let each: Vec<String> = grants
-        .iter()
-        .map(|g| {
-            format!(
-                "{} held {} access ({}, {}: {}, approved by {})",
-                g.requested_by,
-                g.level.as_str(),
-                g.id,
-                g.ticket,
-                g.reason,
-                g.decided_by.as_deref().unwrap_or("?")
-            )
-        })
-        .collect();
-    format!("active grants: {}", each.join("; "))
-}
 
 /// `POST /v1/environments/{env}/snapshots`.
 pub(crate) async fn report(
@@ -156,7 +136,7 @@ pub(crate) async fn report(
             && let Some(existing) = store.alert_about("unauthorized_change", &subject).await?
         {
             // Still running: the same alert, seen again.
-            crate::routes::alerts::update(&app, "andon", &existing.id, "seen", None).await?;
+            andon_app::alerts::update(&app, "andon", &existing.id, "seen", None).await?;
             continue;
         }
         let writers: Vec<AccessRequest> = grants

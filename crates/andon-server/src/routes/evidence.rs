@@ -25,10 +25,12 @@ use axum::response::IntoResponse;
 use serde::Deserialize;
 
 use crate::ApiError;
-use crate::app::App;
+use crate::App;
 use crate::auth::Caller;
+use crate::routes::body_error;
 use crate::routes::query_error;
-use crate::sequencer::Fact;
+use andon_app::Fact;
+use andon_app::input::query_time as parse_time;
 
 /// The predicate types a typed submission (`?type=`) accepts. `generic` takes any.
 /// The predicate type cosign and others use for a CycloneDX document as the predicate.
@@ -75,21 +77,6 @@ struct Intake {
     application: AppName,
     run: Option<String>,
     kind: Option<(String, Vec<&'static str>)>,
-}
-
-pub(crate) fn body_error(app: &App, e: BytesRejection) -> ApiError {
-    if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
-        ApiError::new(
-            StatusCode::PAYLOAD_TOO_LARGE,
-            "payload_too_large",
-            format!(
-                "the body exceeds the limit of {} bytes",
-                app.0.config.max_body_bytes
-            ),
-        )
-    } else {
-        ApiError::bad_request("unreadable_body", e.body_text())
-    }
 }
 
 fn check_request(caller: &Caller, q: SubmitQuery) -> Result<Intake, ApiError> {
@@ -159,7 +146,7 @@ async fn check_envelope(
             ),
         ));
     }
-    let derived = derive(&statement, &app.0.config.ticket_patterns)?;
+    let derived = derive(&statement, &app.config().ticket_patterns)?;
     let application = &intake.application;
     let (key, owner, verifying) = signing_key(app, &envelope).await?;
     if owner.role != "pipeline" || !owner.applications.iter().any(|a| a == application.as_str()) {
@@ -425,22 +412,6 @@ pub(crate) struct ListQuery {
     limit: Option<u32>,
     /// `csv` for a spreadsheet; JSON by default.
     format: Option<super::Format>,
-}
-
-/// A query's RFC 3339 time as Unix ms, or a 400 naming the field.
-pub(crate) fn parse_time(field: &str, v: &Option<String>) -> Result<Option<i64>, ApiError> {
-    v.as_deref()
-        .map(|s| {
-            s.parse::<jiff::Timestamp>()
-                .map(|t| t.as_millisecond())
-                .map_err(|e| {
-                    ApiError::bad_request(
-                        "bad_query",
-                        format!("{field} is not an RFC 3339 time: {e}"),
-                    )
-                })
-        })
-        .transpose()
 }
 
 pub(crate) async fn list(

@@ -8,12 +8,11 @@
 
 use andon_domain::oscal::{ControlMatrix, ControlRow};
 use std::collections::BTreeSet;
-use std::sync::Arc;
 
 use andon_domain::api::{DecisionView, GateRequest, PublishedPolicy, WaiverRequest};
 use andon_domain::gate::{DECISION_PAYLOAD_TYPE, DECISION_VERSION, DecisionDoc, PolicyRef};
 use andon_domain::{AppName, ArtifactRef, EntryKind, Envelope, Role, Sha256Digest};
-use andon_policy::{Bundle, Policy};
+use andon_policy::Bundle;
 use andon_store::{Effect, EvidenceFilter, EvidenceRow, WaiverRow};
 use axum::Json;
 use axum::extract::rejection::{JsonRejection, QueryRejection};
@@ -24,99 +23,18 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 
 use crate::ApiError;
-use crate::app::App;
+use crate::App;
 use crate::auth::Caller;
+use crate::routes::json_error;
 use crate::routes::query_error;
-use crate::sequencer::Fact;
+use andon_app::Fact;
+use andon_app::gates::policies::*;
+use andon_app::input::*;
 
-/// The name of the built-in library's bundle, reserved.
-const BUILTIN_NAME: &str = "builtin";
 /// The longest a waiver may last: 90 days.
 const MAX_WAIVER_HOURS: u32 = 24 * 90;
 /// Evidence records read per gate, at most.
 const MAX_GATE_EVIDENCE: u32 = 1000;
-
-pub(crate) fn json_error(e: JsonRejection) -> ApiError {
-    ApiError::bad_request("bad_json", e.body_text())
-}
-
-fn policy_error(e: andon_policy::PolicyError) -> ApiError {
-    ApiError::new(
-        StatusCode::UNPROCESSABLE_ENTITY,
-        "invalid_policy",
-        e.to_string(),
-    )
-}
-
-/// Publishes `bundle` unless this exact version already is; returns the answer.
-pub(crate) async fn publish_bundle(
-    app: &App,
-    actor: &str,
-    bundle: Bundle,
-) -> Result<PublishedPolicy, ApiError> {
-    // A bundle applies to applications and environments by name: names that could never
-    // match are mistakes, refused before anything is compiled.
-    for a in &bundle.applications {
-        a.parse::<andon_domain::AppName>()?;
-    }
-    for e in &bundle.environments {
-        check_environment(e)?;
-    }
-    let (policy, tests) = Policy::validate(bundle).map_err(policy_error)?;
-    let controls: Vec<String> = policy.controls().iter().map(|c| c.id.clone()).collect();
-    if let Some(row) = app
-        .store()
-        .policies()
-        .await?
-        .into_iter()
-        .find(|p| p.version == policy.version)
-    {
-        return Ok(PublishedPolicy {
-            name: row.name,
-            version: row.version,
-            ledger_index: row.ledger_index,
-            existing: true,
-            controls,
-            tests: tests.len(),
-        });
-    }
-    let b = &policy.bundle;
-    let body = json!({
-        "name": b.name, "version": policy.version, "applications": b.applications,
-        "environments": b.environments, "controls": controls, "disabled": b.disabled,
-        "params": b.params,
-    });
-    let effect = Effect::Policy {
-        version: policy.version.clone(),
-        name: b.name.clone(),
-        applications: serde_json::to_string(&b.applications).unwrap_or_default(),
-        environments: serde_json::to_string(&b.environments).unwrap_or_default(),
-        bundle: b.to_bytes(),
-    };
-    let receipt = app
-        .append(Fact::admin(EntryKind::PolicyPublished, actor, body, effect))
-        .await?;
-    let out = PublishedPolicy {
-        name: policy.name.clone(),
-        version: policy.version.clone(),
-        ledger_index: receipt.ledger_index,
-        existing: false,
-        controls,
-        tests: tests.len(),
-    };
-    if let Ok(mut cache) = app.0.policies.write() {
-        cache.insert(policy.version.clone(), Arc::new(policy));
-    }
-    Ok(out)
-}
-
-/// Publishes the built-in library with default parameters, if this version of it is not
-/// yet in the ledger: the policy of every application and environment without its own.
-pub(crate) async fn publish_builtin(app: &App) -> Result<(), ApiError> {
-    publish_bundle(app, "andon", Bundle::builtin_default())
-        .await
-        .map(|_| ())
-}
 
 /// `POST /v1/policies` (admin): a bundle, validated (syntax, metadata, its unit tests).
 pub(crate) async fn publish(
@@ -164,61 +82,6 @@ pub(crate) async fn policy_bundle(
     Ok(([(header::CONTENT_TYPE, "application/json")], bytes))
 }
 
-/// The compiled policy of a version, from the cache or the store.
-async fn compiled(app: &App, version: &str) -> Result<Arc<Policy>, ApiError> {
-    if let Some(p) = app
-        .0
-        .policies
-        .read()
-        .ok()
-        .and_then(|c| c.get(version).cloned())
-    {
-        return Ok(p);
-    }
-    let bytes = app
-        .store()
-        .policy_bundle(version)
-        .await?
-        .ok_or_else(|| ApiError::not_found(format!("no policy version {version}")))?;
-    let bundle: Bundle = serde_json::from_slice(&bytes).map_err(|e| {
-        ApiError::unavailable(format!("stored policy {version} is unreadable: {e}"))
-    })?;
-    let policy = Arc::new(Policy::compile(bundle).map_err(policy_error)?);
-    if let Ok(mut cache) = app.0.policies.write() {
-        cache.insert(version.to_owned(), policy.clone());
-    }
-    Ok(policy)
-}
-
-/// The policy for an application and environment: the most specific published bundle
-/// (application and environment, then application, then environment, then any), the
-/// latest of equals (a team's own before the built-in one).
-pub(crate) async fn select_policy(
-    app: &App,
-    application: &str,
-    environment: &str,
-) -> Result<Arc<Policy>, ApiError> {
-    let best = app
-        .store()
-        .policies()
-        .await?
-        .into_iter()
-        .filter_map(|p| {
-            andon_policy::specificity(&p.applications, &p.environments, application, environment)
-                // A team's own bundle wins over the built-in one of equal specificity, even
-                // when an upgrade republishes the library later.
-                .map(|s| (s, p.name != BUILTIN_NAME, p.ledger_index, p.version))
-        })
-        .max()
-        .ok_or_else(|| ApiError::unavailable("no policy applies (the built-in one is missing)"))?;
-    compiled(app, &best.3).await
-}
-
-/// Whether an environment is production when the request does not say.
-pub(crate) fn is_production(environment: &str) -> bool {
-    environment.starts_with("prod")
-}
-
 /// The summary a policy sees: long listings that no control reads are dropped, so that the
 /// input (kept in every decision) stays small.
 fn policy_summary(summary: Option<&str>) -> Value {
@@ -251,12 +114,6 @@ fn evidence_input(r: &EvidenceRow, summary: Value) -> Value {
         "subjects": r.subjects.iter().map(|(n, d)| json!({"name": n, "digest": format!("sha256:{d}")})).collect::<Vec<_>>(),
         "summary": summary,
     })
-}
-
-/// A Unix-millisecond time as RFC 3339, when there is one.
-pub(crate) fn rfc3339(ms: Option<i64>) -> Option<String> {
-    ms.and_then(|m| jiff::Timestamp::from_millisecond(m).ok())
-        .map(|t| t.to_string())
 }
 
 fn waiver_input(w: &WaiverRow) -> Value {
@@ -302,7 +159,7 @@ async fn gate_input(
     let mut commits = Vec::new();
     let mut deployments = Vec::new();
     for sha in &shas {
-        let c = crate::routes::trace::commit_with(app, sha, false).await?;
+        let c = andon_app::trace::commit_with(app, sha, false).await?;
         let tickets: BTreeSet<&str> = c.tickets.iter().map(|t| t.ticket.as_str()).collect();
         for d in c.deployments.iter().filter(|_| sources.contains(sha)) {
             deployments.push(json!({
@@ -341,22 +198,6 @@ async fn gate_input(
         "waivers": waivers,
         "change": Value::Null,
     }))
-}
-
-pub(crate) fn check_environment(env: &str) -> Result<(), ApiError> {
-    let ok = !env.is_empty()
-        && env.len() <= 64
-        && env
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.'));
-    if ok {
-        Ok(())
-    } else {
-        Err(ApiError::bad_request(
-            "invalid_environment",
-            format!("environment {env:?} must be 1 to 64 letters, digits, '-', '_' or '.'"),
-        ))
-    }
 }
 
 /// `POST /v1/gate`.
@@ -399,7 +240,7 @@ pub(crate) async fn gate(
     let mut input = input;
     let mut change = None;
     if production {
-        let c = crate::routes::changes::change_for_gate(
+        let c = andon_app::changes::gate::change_for_gate(
             &app,
             &caller,
             &policy,
@@ -408,7 +249,7 @@ pub(crate) async fn gate(
             &req,
         )
         .await?;
-        input["change"] = crate::routes::changes::change_input(&c);
+        input["change"] = andon_app::changes::gate::change_input(&c);
         change = Some(c.id);
     } else if req.emergency.is_some() {
         return Err(ApiError::bad_request(
@@ -563,7 +404,7 @@ pub(crate) async fn request_waiver(
             "a vulnerability id is 1 to 128 characters",
         ));
     }
-    let id = crate::routes::changes::random_id("W")?;
+    let id = andon_app::input::random_id("W")?;
     let duration_ms = i64::from(req.hours) * 3_600_000;
     let body = json!({
         "id": id, "application": application.as_str(), "control": req.control,
@@ -836,7 +677,7 @@ pub(crate) async fn uncounted_matrix(
     let application: AppName = q.application.parse()?;
     let environment = q.environment.clone().unwrap_or_else(|| "production".into());
     check_environment(&environment)?;
-    let parse = crate::routes::evidence::parse_time;
+    let parse = andon_app::input::query_time;
     let until = parse("until", &q.until)?.unwrap_or(app.now());
     let since = parse("since", &q.since)?.unwrap_or(until - 90 * 86_400_000);
     let policy = select_policy(app, application.as_str(), &environment).await?;

@@ -8,9 +8,10 @@ use axum::extract::{Query, State};
 use serde::Deserialize;
 
 use crate::ApiError;
-use crate::app::App;
+use crate::App;
 use crate::auth::Caller;
 use crate::routes::query_error;
+use andon_app::input::instant;
 
 /// The default range: the last 90 days.
 const DEFAULT_DAYS: i64 = 90;
@@ -24,23 +25,6 @@ pub(crate) struct MetricsQuery {
     period: Option<String>,
     since: Option<String>,
     until: Option<String>,
-}
-
-/// A time as RFC 3339, or a date (midnight UTC).
-pub(crate) fn instant(s: &str) -> Result<i64, ApiError> {
-    if let Ok(t) = s.parse::<jiff::Timestamp>() {
-        return Ok(t.as_millisecond());
-    }
-    s.parse::<jiff::civil::Date>()
-        .ok()
-        .and_then(|d| d.to_zoned_datetime(jiff::tz::TimeZone::UTC).ok())
-        .map(|z| z.timestamp().as_millisecond())
-        .ok_or_else(|| {
-            ApiError::bad_request(
-                "invalid_time",
-                format!("{s:?} is neither an RFC 3339 time nor a date (YYYY-MM-DD)"),
-            )
-        })
 }
 
 /// `GET /v1/metrics?application=|team=&period=day|week|month|quarter&since=&until=`.

@@ -17,10 +17,10 @@ use axum::Router;
 use axum::extract::DefaultBodyLimit;
 use axum::routing::{get, post};
 
-use crate::app::App;
+use crate::state::Server;
 
-pub(crate) fn router(app: App) -> Router {
-    let limit = app.0.config.max_body_bytes;
+pub(crate) fn router(server: Server) -> Router {
+    let limit = server.app.config().max_body_bytes;
     Router::new()
         .route("/metrics", get(crate::observe::metrics))
         .route("/v1/openapi.json", get(crate::openapi::serve))
@@ -131,7 +131,7 @@ pub(crate) fn router(app: App) -> Router {
         // Inside the tracker: overload is refused before a body is read.
         .route_layer(axum::middleware::from_fn(crate::observe::read_body))
         .route_layer(axum::middleware::from_fn_with_state(
-            app.clone(),
+            server.clone(),
             crate::observe::track,
         ))
         // Probes sit outside the in-flight limit: an overloaded server is alive, and says
@@ -141,19 +141,10 @@ pub(crate) fn router(app: App) -> Router {
         .route("/readyz", get(crate::observe::ready))
         .fallback(|| async { crate::ApiError::not_found("no such route") })
         .layer(DefaultBodyLimit::max(limit))
-        .with_state(app)
+        .with_state(server)
 }
 
-/// How a listing is answered: JSON (the default) or CSV, for a spreadsheet.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Deserialize, schemars::JsonSchema)]
-#[serde(rename_all = "lowercase")]
-pub(crate) enum Format {
-    /// JSON, as every other answer.
-    #[default]
-    Json,
-    /// CSV (RFC 4180) with a header line: one row per item, nested values as JSON.
-    Csv,
-}
+pub(crate) use andon_domain::query::Format;
 
 /// A listing as JSON (`json`, the whole answer) or as CSV of its `rows`, offered as the
 /// file `name.csv`.
@@ -267,5 +258,27 @@ mod tests {
              a,3,\"one, two\",,\r\n\
              \"'=HYPERLINK(\"\"x\"\")\",,,true,\"[\"\"p\"\",\"\"q\"\"]\"\r\n"
         );
+    }
+}
+
+pub(crate) fn json_error(e: axum::extract::rejection::JsonRejection) -> crate::ApiError {
+    crate::ApiError::bad_request("bad_json", e.body_text())
+}
+
+pub(crate) fn body_error(
+    app: &crate::App,
+    e: axum::extract::rejection::BytesRejection,
+) -> crate::ApiError {
+    if e.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE {
+        crate::ApiError::new(
+            axum::http::StatusCode::PAYLOAD_TOO_LARGE,
+            "payload_too_large",
+            format!(
+                "the body exceeds the limit of {} bytes",
+                app.config().max_body_bytes
+            ),
+        )
+    } else {
+        crate::ApiError::bad_request("unreadable_body", e.body_text())
     }
 }

@@ -18,13 +18,13 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 
 use crate::ApiError;
-use crate::app::App;
+use crate::App;
 use crate::auth::Caller;
-use crate::routes::changes::random_id;
-use crate::routes::gates::{is_production, rfc3339};
-use crate::routes::metrics::instant;
 use crate::routes::query_error;
-use crate::sequencer::Fact;
+use andon_app::Fact;
+use andon_app::input::instant;
+use andon_app::input::random_id;
+use andon_app::input::{is_production, rfc3339};
 
 /// `POST /v1/telemetry`: a JSON array of events, or one event per line.
 pub(crate) async fn ingest(
@@ -33,7 +33,7 @@ pub(crate) async fn ingest(
     body: Result<Bytes, BytesRejection>,
 ) -> Result<(StatusCode, Json<Value>), ApiError> {
     caller.require(&[Role::Pipeline, Role::Admin])?;
-    let body = body.map_err(|e| crate::routes::evidence::body_error(&app, e))?;
+    let body = body.map_err(|e| crate::routes::body_error(&app, e))?;
     let events = andon_telemetry::parse_batch(&body)
         .map_err(|e| ApiError::bad_request("invalid_event", e.to_string()))?;
     let known: HashSet<String> = app
@@ -119,7 +119,7 @@ fn alert(
 /// they call for, each a ledger entry. Incremental: each rule reads only the window of the
 /// events the batch brought (indexed range queries), never the whole history.
 async fn evaluate(app: &App, batch: u64, events: &[Event]) -> Result<Vec<Alert>, ApiError> {
-    let rules: &Rules = &app.0.config.telemetry_rules;
+    let rules: &Rules = &app.config().telemetry_rules;
     let _one_at_a_time = app.0.telemetry_lock.lock().await;
     let store = app.store();
     let now = jiff::Timestamp::now().as_millisecond();
@@ -388,5 +388,5 @@ pub(crate) async fn search(
 
 /// `GET /v1/telemetry/rules`: the rules in force, with every parameter.
 pub(crate) async fn rules(State(app): State<App>, _caller: Caller) -> Json<Rules> {
-    Json(app.0.config.telemetry_rules.clone())
+    Json(app.config().telemetry_rules.clone())
 }

@@ -20,8 +20,8 @@ use sha2::Sha256;
 use subtle::ConstantTimeEq;
 
 use crate::ApiError;
-use crate::app::App;
-use crate::sequencer::Fact;
+use crate::App;
+use andon_app::Fact;
 
 /// The longest delivery id kept.
 const MAX_DELIVERY_ID: usize = 200;
@@ -122,7 +122,7 @@ async fn record(
             format!("{provider} delivery {delivery} was already recorded"),
         ));
     }
-    app.0.config.ticket_patterns.link(&mut facts);
+    app.config().ticket_patterns.link(&mut facts);
     let summary = json!({
         "commits": facts.commits.len(),
         "pull_request_events": facts.changes.len(),

@@ -16,10 +16,10 @@ use axum::routing::get;
 use serde_json::Value;
 
 use crate::ApiError;
-use crate::app::App;
 use crate::auth::Caller;
+use crate::state::Server;
 
-pub(crate) fn router() -> Router<App> {
+pub(crate) fn router() -> Router<Server> {
     Router::new()
         .route("/", get(|| async { Redirect::to("/ui/") }))
         .route("/ui", get(|| async { Redirect::to("/ui/") }))
@@ -86,11 +86,14 @@ pub(crate) struct Viewer {
     pub shown: andon_web::Viewer,
 }
 
-impl FromRequestParts<App> for Viewer {
+impl FromRequestParts<Server> for Viewer {
     type Rejection = Response;
 
-    async fn from_request_parts(parts: &mut Parts, app: &App) -> Result<Self, Self::Rejection> {
-        match Caller::from_request_parts(parts, app).await {
+    async fn from_request_parts(
+        parts: &mut Parts,
+        server: &Server,
+    ) -> Result<Self, Self::Rejection> {
+        match Caller::from_request_parts(parts, server).await {
             Ok(caller) => Ok(Viewer {
                 shown: andon_web::Viewer {
                     name: caller.name.clone(),
@@ -152,14 +155,15 @@ struct SignInForm {
     next: Option<String>,
 }
 
-async fn sign_in(State(app): State<App>, request: axum::extract::Request) -> Response {
+async fn sign_in(State(server): State<Server>, request: axum::extract::Request) -> Response {
+    let app = server.app.clone();
     use axum::extract::FromRequest as _;
     let peer = request
         .extensions()
         .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
         .map(|c| c.0.ip());
     if let Some(ip) = peer
-        && app.0.auth_failures.blocked(ip)
+        && server.http.auth_failures.blocked(ip)
     {
         return (
             StatusCode::TOO_MANY_REQUESTS,
@@ -184,7 +188,7 @@ async fn sign_in(State(app): State<App>, request: axum::extract::Request) -> Res
         .headers()
         .get("x-forwarded-proto")
         .is_some_and(|v| v.as_bytes() == b"https");
-    let form = axum::Form::<SignInForm>::from_request(request, &app).await;
+    let form = axum::Form::<SignInForm>::from_request(request, &server).await;
     let Ok(axum::Form(form)) = form else {
         return (
             StatusCode::BAD_REQUEST,
@@ -196,11 +200,11 @@ async fn sign_in(State(app): State<App>, request: axum::extract::Request) -> Res
             .into_response();
     };
     let next = safe_next(form.next.as_deref());
-    let hash = crate::app::token_hash(form.token.trim());
+    let hash = andon_app::token_hash(form.token.trim());
     if crate::auth::caller_for(&app, hash.clone()).await.is_err() {
         // A wrong token here is a guess like any other: it counts against the address.
         if let Some(ip) = peer {
-            app.0.auth_failures.failed(ip);
+            server.http.auth_failures.failed(ip);
         }
         return (
             StatusCode::UNAUTHORIZED,

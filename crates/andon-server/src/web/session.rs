@@ -15,7 +15,7 @@ use axum::http::HeaderMap;
 use hmac::{Hmac, KeyInit, Mac};
 use sha2::Sha256;
 
-use crate::app::App;
+use crate::App;
 
 /// The cookie's name.
 pub(crate) const COOKIE: &str = "andon_session";
@@ -24,7 +24,7 @@ pub(crate) const COOKIE: &str = "andon_session";
 pub(crate) const LIFETIME_MS: i64 = 8 * 3600 * 1000;
 
 fn key(app: &App) -> Vec<u8> {
-    let mut mac = Hmac::<Sha256>::new_from_slice(&app.0.config.log_seed)
+    let mut mac = Hmac::<Sha256>::new_from_slice(&app.config().log_seed)
         .expect("HMAC takes a key of any length");
     mac.update(b"andon/web-session/v1");
     mac.finalize().into_bytes().to_vec()

@@ -41,7 +41,7 @@ pub(crate) async fn change(
         Ok(andon_web::change(
             &viewer.shown,
             &c,
-            &crate::rfc::markdown(&rfc),
+            &andon_app::changes::markdown::markdown(&rfc),
         ))
     }
     .await;

@@ -39,7 +39,8 @@ pub(crate) async fn evidence(
             ..Default::default()
         };
         if !f.app.is_empty() {
-            let policy = routes::gates::select_policy(&app, &f.app, "production").await?;
+            let policy =
+                andon_app::gates::policies::select_policy(&app, &f.app, "production").await?;
             search.controls = policy
                 .controls()
                 .into_iter()

@@ -26,7 +26,7 @@ use serde_json::Value;
 
 use super::{Viewer, answer, html};
 use crate::ApiError;
-use crate::app::App;
+use crate::App;
 use crate::routes;
 
 /// The period pages look back over by default.

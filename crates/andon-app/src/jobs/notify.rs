@@ -16,8 +16,8 @@ use andon_store::Attempt;
 use hmac::{KeyInit, Mac};
 use serde_json::{Value, json};
 
-use crate::app::App;
-use crate::routes::gates::rfc3339;
+use crate::App;
+use crate::input::rfc3339;
 
 /// The header carrying the body's HMAC-SHA256 (`sha256=<hex>`).
 pub const SIGNATURE_HEADER: &str = "X-Andon-Signature-256";
@@ -156,7 +156,7 @@ async fn body(app: &App, idx: u64, e: &LedgerEntry, event: &str, id: &str) -> Op
 /// The body sent for an event on a change.
 async fn change_body(app: &App, idx: u64, e: &LedgerEntry, event: &str, id: &str) -> Option<Value> {
     let c = app.store().change(id).await.ok()??;
-    let rfc = crate::routes::changes::rfc_document(app, &c).await.ok()?;
+    let rfc = crate::changes::rfc::rfc_document(app, &c).await.ok()?;
     let state = match event {
         "change.created" => c.status.as_str(),
         "change.approved" => "approved",
@@ -176,7 +176,7 @@ async fn change_body(app: &App, idx: u64, e: &LedgerEntry, event: &str, id: &str
                 "{} {} to {} ({} change)",
                 c.application, c.artifact_digest, c.environment, c.class.as_str()
             ),
-            "description": crate::rfc::markdown(&rfc),
+            "description": crate::changes::markdown::markdown(&rfc),
             "type": c.class.as_str(),
             "state": state,
             "risk": c.fields.risk,
@@ -329,7 +329,7 @@ async fn deliver(app: &App, agent: &ureq::Agent, url: &str) -> Result<(), andon_
 }
 
 /// Runs the dispatcher until the process ends.
-pub(crate) async fn run(app: App, url: String) {
+pub async fn run(app: App, url: String) {
     let mut tick = tokio::time::interval(Duration::from_millis(250));
     let agent = agent();
     loop {

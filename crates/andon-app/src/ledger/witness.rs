@@ -9,7 +9,7 @@ use std::time::Duration;
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
 
-use crate::app::App;
+use crate::App;
 
 /// What one submission came to.
 #[derive(Debug, PartialEq, Eq)]
@@ -75,7 +75,7 @@ fn submit(agent: &ureq::Agent, url: &str, body: &str, size: u64) -> Outcome {
 
 /// Runs until the process ends: each interval, if the log grew since the witness last
 /// cosigned, submits the latest checkpoint with a consistency proof.
-pub(crate) async fn run(app: App, prefix: String) {
+pub async fn run(app: App, prefix: String) {
     let url = format!("{}/add-checkpoint", prefix.trim_end_matches('/'));
     let agent: ureq::Agent = ureq::Agent::config_builder()
         .http_status_as_error(false)

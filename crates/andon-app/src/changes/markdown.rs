@@ -13,7 +13,7 @@ fn text(v: &Value) -> String {
 }
 
 /// Markdown for people, from the RFC document.
-pub(crate) fn markdown(rfc: &Value) -> String {
+pub fn markdown(rfc: &Value) -> String {
     let c = &rfc["change"];
     let what = &rfc["what"];
     let mut out = String::new();

@@ -10,108 +10,17 @@ use andon_store::{Batch, Effect, IdentityRow, KeyRow, Store};
 use sha2::{Digest as _, Sha256};
 use tokio::sync::mpsc;
 
-use crate::ApiError;
-use crate::sequencer::{self, Fact, Job};
-
-/// How the server is set up.
-#[derive(Clone, Debug)]
-pub struct Config {
-    /// `sqlite://...` or `postgres://...`.
-    pub database_url: String,
-    /// The log signing key's Ed25519 seed.
-    pub log_seed: [u8; 32],
-    /// The seed of the key the log was signed with until now, to rotate to `log_seed`: at
-    /// start the retiring key signs the hand-over into a `log.key_rotated` entry.
-    pub previous_log_seed: Option<[u8; 32]>,
-    /// The checkpoint origin used when the database has none yet.
-    pub origin: String,
-    /// The largest accepted request body, in bytes.
-    pub max_body_bytes: usize,
-    /// The most entries group-committed at once.
-    pub max_batch: usize,
-    /// How long the sequencer waits after the first queued fact for more to join its batch
-    /// (like PostgreSQL's `commit_delay`). Zero by default: under load, facts queue up during
-    /// each commit anyway.
-    pub batch_linger: std::time::Duration,
-    /// The secret GitHub signs webhook deliveries with (`X-Hub-Signature-256`); without
-    /// one, `/webhooks/github` refuses every delivery.
-    pub github_webhook_secret: Option<String>,
-    /// The token GitLab sends with webhook deliveries (`X-Gitlab-Token`); without one,
-    /// `/webhooks/gitlab` refuses every delivery.
-    pub gitlab_webhook_token: Option<String>,
-    /// How ticket ids are found in commit messages, branch names and titles.
-    pub ticket_patterns: andon_evidence::tickets::TicketPatterns,
-    /// How often overdue emergency-change reviews are looked for (and alerted).
-    pub review_check_interval: std::time::Duration,
-    /// Where change events are POSTed (docs/changes.md); none: no notifications.
-    pub notify_url: Option<String>,
-    /// The secret signing notification bodies.
-    pub notify_secret: Option<String>,
-    /// How notification bodies are shaped.
-    pub notify_format: crate::NotifyFormat,
-    /// The first retry's delay; each further one doubles it (at most an hour).
-    pub notify_retry_base: std::time::Duration,
-    /// Attempts before a notification is given up (it stays in the log).
-    pub notify_max_attempts: u32,
-    /// The security telemetry rules (docs/telemetry.md).
-    pub telemetry_rules: andon_telemetry::Rules,
-    /// An external witness's submission prefix (C2SP tlog-witness): checkpoints are sent
-    /// to `<prefix>/add-checkpoint` with consistency proofs.
-    pub witness_url: Option<String>,
-    /// How often the witness is brought up to date.
-    pub witness_interval: std::time::Duration,
-    /// Requests handled at once; more are refused with 429 and `Retry-After`.
-    pub max_in_flight: usize,
-    /// Failed authentications an address may make per window before it is refused (429).
-    pub auth_failure_limit: u32,
-    /// That window.
-    pub auth_failure_window: std::time::Duration,
-    /// How often the server re-verifies its stored ledger (and alerts if it does not).
-    pub ledger_check_interval: std::time::Duration,
-    /// The longest break-glass grant, in minutes.
-    pub access_max_minutes: u32,
-    /// The clock access grants and their expiry are judged by.
-    pub clock: crate::Clock,
-}
-
-impl Config {
-    /// Defaults for a database URL and a log key.
-    pub fn new(database_url: impl Into<String>, log_seed: [u8; 32]) -> Self {
-        Self {
-            database_url: database_url.into(),
-            log_seed,
-            previous_log_seed: None,
-            origin: String::new(),
-            max_body_bytes: 4 << 20,
-            max_batch: 1024,
-            batch_linger: std::time::Duration::ZERO,
-            github_webhook_secret: None,
-            gitlab_webhook_token: None,
-            ticket_patterns: Default::default(),
-            review_check_interval: std::time::Duration::from_secs(60),
-            notify_url: None,
-            notify_secret: None,
-            notify_format: crate::NotifyFormat::Json,
-            notify_retry_base: std::time::Duration::from_secs(2),
-            notify_max_attempts: 10,
-            telemetry_rules: Default::default(),
-            access_max_minutes: 240,
-            ledger_check_interval: std::time::Duration::from_secs(3600),
-            max_in_flight: 1024,
-            auth_failure_limit: 20,
-            auth_failure_window: std::time::Duration::from_secs(60),
-            witness_url: None,
-            witness_interval: std::time::Duration::from_secs(30),
-            clock: crate::Clock::system(),
-        }
-    }
-}
+use crate::AppError;
+use crate::config::Config;
+use crate::ledger::sequencer::{self, Fact, Job};
 
 /// The running application, cheap to clone.
 #[derive(Clone)]
-pub struct App(pub(crate) Arc<Inner>);
+pub struct App(#[doc(hidden)] pub Arc<Inner>);
 
-pub(crate) struct Inner {
+#[doc(hidden)]
+#[allow(missing_docs)]
+pub struct Inner {
     pub store: Store,
     pub signer: LogSigner,
     pub origin: String,
@@ -128,12 +37,8 @@ pub(crate) struct Inner {
     pub policies: RwLock<HashMap<String, Arc<andon_policy::Policy>>>,
     /// Signs gate decisions: the log key (decisions and checkpoints verify with one key).
     pub decision_key: andon_domain::SigningKey,
-    /// Request and ledger meters (`GET /metrics`).
-    pub meters: crate::observe::Meters,
-    /// Failed authentications per address.
-    pub auth_failures: crate::auth::AuthFailures,
-    /// Permits for requests in flight (`max_in_flight`).
-    pub in_flight: std::sync::Arc<tokio::sync::Semaphore>,
+    /// How long appends took, from hand-over to the sequencer to a durable receipt.
+    pub appends: crate::ledger::meter::AppendMeter,
     /// Held while telemetry rules evaluate and raise their alerts, so two batches do not
     /// raise the same alert twice.
     pub telemetry_lock: tokio::sync::Mutex<()>,
@@ -154,15 +59,15 @@ pub struct Started {
 }
 
 /// A new random API token.
-pub(crate) fn new_token() -> Result<String, ApiError> {
+pub fn new_token() -> Result<String, AppError> {
     let mut raw = [0u8; 32];
-    getrandom::fill(&mut raw).map_err(|e| ApiError::unavailable(format!("no randomness: {e}")))?;
+    getrandom::fill(&mut raw).map_err(|e| AppError::unavailable(format!("no randomness: {e}")))?;
     Ok(format!("andon_{}", hex::encode(raw)))
 }
 
 /// How tokens are stored: SHA-256 hex. Tokens carry 256 random bits, so a fast hash is
 /// enough; a leaked table does not reveal them.
-pub(crate) fn token_hash(token: &str) -> String {
+pub fn token_hash(token: &str) -> String {
     hex::encode(Sha256::digest(token.as_bytes()))
 }
 
@@ -249,14 +154,7 @@ impl App {
             decision_key: andon_domain::SigningKey::from_seed(config.log_seed),
             telemetry_lock: tokio::sync::Mutex::new(()),
             sequencing: tokio::sync::Mutex::new(()),
-            meters: Default::default(),
-            auth_failures: crate::auth::AuthFailures::new(
-                config.auth_failure_limit,
-                config.auth_failure_window,
-            ),
-            in_flight: std::sync::Arc::new(tokio::sync::Semaphore::new(
-                config.max_in_flight.max(1),
-            )),
+            appends: Default::default(),
             config,
         }));
         sequencer::spawn(app.clone(), rx, app.0.config.database_url.clone()).await?;
@@ -317,47 +215,15 @@ impl App {
         } else {
             None
         };
-        crate::routes::gates::publish_builtin(&app)
+        crate::gates::policies::publish_builtin(&app)
             .await
             .map_err(|e| e.message)?;
-        let watcher = app.clone();
-        tokio::spawn(async move {
-            let mut tick = tokio::time::interval(watcher.0.config.review_check_interval);
-            loop {
-                tick.tick().await;
-                if let Err(e) = crate::routes::changes::raise_overdue_reviews(&watcher).await {
-                    tracing::warn!(error = %e.message, "checking emergency reviews failed");
-                }
-                if let Err(e) = crate::routes::access::record_expiries(&watcher).await {
-                    tracing::warn!(error = %e.message, "recording grant expiries failed");
-                }
-            }
-        });
-        let checker = app.clone();
-        tokio::spawn(async move {
-            let mut tick = tokio::time::interval(checker.0.config.ledger_check_interval);
-            loop {
-                tick.tick().await;
-                match crate::routes::ledger::self_check(&checker).await {
-                    Ok(r) if r["verified"] == false => {
-                        tracing::error!(result = %r, "the stored ledger does not verify")
-                    }
-                    Ok(_) => {}
-                    Err(e) => tracing::warn!(error = %e.message, "verifying the ledger failed"),
-                }
-            }
-        });
-        if let Some(url) = app.0.config.witness_url.clone() {
-            tokio::spawn(crate::witness::run(app.clone(), url));
-        }
-        if let Some(url) = app.0.config.notify_url.clone() {
-            tokio::spawn(crate::notify::run(app.clone(), url));
-        }
+        crate::jobs::spawn(&app);
         Ok(Started { app, admin_token })
     }
 
     /// The keys the log was signed with before the current one, oldest first.
-    pub(crate) fn previous_keys(&self) -> Vec<String> {
+    pub fn previous_keys(&self) -> Vec<String> {
         self.0
             .previous_keys
             .read()
@@ -382,22 +248,73 @@ impl App {
         &self,
         actor: &str,
         bundle: andon_policy::Bundle,
-    ) -> Result<andon_domain::api::PublishedPolicy, ApiError> {
-        crate::routes::gates::publish_bundle(self, actor, bundle).await
+    ) -> Result<andon_domain::api::PublishedPolicy, AppError> {
+        crate::gates::policies::publish_bundle(self, actor, bundle).await
+    }
+
+    /// How the application is set up.
+    pub fn config(&self) -> &Config {
+        &self.0.config
+    }
+
+    /// Whether the sequencer has stopped (nothing can be appended).
+    pub fn sequencer_stopped(&self) -> bool {
+        self.0.jobs.is_closed()
+    }
+
+    /// Facts waiting for the sequencer, and the queue's bound.
+    pub fn sequencer_queue(&self) -> (usize, usize) {
+        let jobs = &self.0.jobs;
+        (jobs.max_capacity() - jobs.capacity(), jobs.max_capacity())
+    }
+
+    /// How long appends took so far.
+    pub fn append_latencies(&self) -> crate::ledger::meter::Histogram {
+        self.0.appends.snapshot()
+    }
+
+    /// The last self-check of the stored ledger, if one ran.
+    pub fn last_check(&self) -> Option<serde_json::Value> {
+        self.0.last_check.read().ok().and_then(|l| l.clone())
+    }
+
+    /// The actor a token's SHA-256 belongs to (cached), or `unauthorized`.
+    pub async fn actor_by_token_hash(&self, hash: String) -> Result<crate::Actor, AppError> {
+        let cached = self
+            .0
+            .tokens
+            .read()
+            .ok()
+            .and_then(|m| m.get(&hash).cloned());
+        let row = match cached {
+            Some(r) => r,
+            None => {
+                let r = self
+                    .store()
+                    .identity_by_token(&hash)
+                    .await?
+                    .ok_or_else(|| AppError::unauthorized("unknown token"))?;
+                if let Ok(mut m) = self.0.tokens.write() {
+                    m.insert(hash, r.clone());
+                }
+                r
+            }
+        };
+        crate::Actor::from_row(row)
     }
 
     /// Now, by the configured clock (Unix ms).
-    pub(crate) fn now(&self) -> i64 {
+    pub fn now(&self) -> i64 {
         self.0.config.clock.now_ms()
     }
 
     /// The store (read access for handlers).
-    pub(crate) fn store(&self) -> &Store {
+    pub fn store(&self) -> &Store {
         &self.0.store
     }
 
     /// The latest committed, signed checkpoint.
-    pub(crate) fn latest(&self) -> Arc<SignedCheckpoint> {
+    pub fn latest(&self) -> Arc<SignedCheckpoint> {
         self.0
             .latest
             .read()
@@ -406,28 +323,28 @@ impl App {
     }
 
     /// Hands a fact to the sequencer and waits for its receipt.
-    pub(crate) async fn append(&self, fact: Fact) -> Result<Receipt, ApiError> {
+    pub async fn append(&self, fact: Fact) -> Result<Receipt, AppError> {
         let mut receipts = self.append_all(vec![fact]).await?;
         receipts
             .pop()
-            .ok_or_else(|| ApiError::unavailable("the ledger sequencer gave no receipt"))
+            .ok_or_else(|| AppError::unavailable("the ledger sequencer gave no receipt"))
     }
 
     /// Hands several facts to the sequencer at once (so they can share a commit) and waits
     /// for all their receipts; the first failure is returned.
-    pub(crate) async fn append_all(&self, facts: Vec<Fact>) -> Result<Vec<Receipt>, ApiError> {
+    pub async fn append_all(&self, facts: Vec<Fact>) -> Result<Vec<Receipt>, AppError> {
         let started = std::time::Instant::now();
         let receipts = self.append_all_untimed(facts).await;
-        self.0.meters.append_took(started.elapsed());
+        self.0.appends.observe(started.elapsed());
         receipts
     }
 
-    async fn append_all_untimed(&self, facts: Vec<Fact>) -> Result<Vec<Receipt>, ApiError> {
+    async fn append_all_untimed(&self, facts: Vec<Fact>) -> Result<Vec<Receipt>, AppError> {
         // A queue without room for the whole request is overload: refuse it now, before any
         // of its facts is queued (429, retry shortly), rather than wait without bound or
         // record half of it.
         if self.0.jobs.capacity() < facts.len() {
-            return Err(ApiError::busy(
+            return Err(AppError::busy(
                 "the ledger sequencer's queue is full; retry in a second",
             ));
         }
@@ -438,27 +355,27 @@ impl App {
                 .jobs
                 .send(Job { fact, reply })
                 .await
-                .map_err(|_| ApiError::unavailable("the ledger sequencer has stopped"))?;
+                .map_err(|_| AppError::unavailable("the ledger sequencer has stopped"))?;
             waiting.push(rx);
         }
         let mut receipts = Vec::with_capacity(waiting.len());
         for rx in waiting {
             receipts.push(rx.await.map_err(|_| {
-                ApiError::unavailable("the ledger sequencer dropped the request")
+                AppError::unavailable("the ledger sequencer dropped the request")
             })??);
         }
         Ok(receipts)
     }
 
     /// Creates an identity and its first token; returns (token, receipt of the token).
-    pub(crate) async fn create_identity(
+    pub async fn create_identity(
         &self,
         actor: &str,
         name: &IdentityName,
         role: Role,
         applications: Vec<String>,
         groups: Vec<String>,
-    ) -> Result<(String, Receipt), ApiError> {
+    ) -> Result<(String, Receipt), AppError> {
         let apps_json = serde_json::to_string(&applications).unwrap_or_else(|_| "[]".into());
         let groups_json = serde_json::to_string(&groups).unwrap_or_else(|_| "[]".into());
         let mut body =
@@ -482,11 +399,11 @@ impl App {
     }
 
     /// Issues a new token to an existing identity.
-    pub(crate) async fn issue_token(
+    pub async fn issue_token(
         &self,
         actor: &str,
         name: &IdentityName,
-    ) -> Result<(String, Receipt), ApiError> {
+    ) -> Result<(String, Receipt), AppError> {
         let token = new_token()?;
         let hash = token_hash(&token);
         let receipt = self

@@ -27,11 +27,11 @@ use andon_ledger::{Checkpoint, SignedCheckpoint, leaf_hash};
 use andon_store::{Append, Batch, Effect, Sequencing, Store, StoredCheckpoint};
 use tokio::sync::{mpsc, oneshot};
 
-use crate::ApiError;
-use crate::app::App;
+use crate::App;
+use crate::AppError;
 
 /// A fact waiting for its ledger index.
-pub(crate) enum Fact {
+pub enum Fact {
     /// Signed evidence.
     Evidence {
         /// Evidence id (document sha256 hex).
@@ -56,20 +56,20 @@ pub(crate) enum Fact {
     },
     /// An administrative fact (application, identity, token, key).
     Admin {
+        /// The entry's kind.
         kind: EntryKind,
+        /// Who did it.
         actor: String,
+        /// The entry's body.
         body: serde_json::Value,
+        /// The rows it writes.
         effect: Effect,
     },
 }
 
 impl Fact {
-    pub(crate) fn admin(
-        kind: EntryKind,
-        actor: &str,
-        body: serde_json::Value,
-        effect: Effect,
-    ) -> Self {
+    /// An administrative fact by `actor`.
+    pub fn admin(kind: EntryKind, actor: &str, body: serde_json::Value, effect: Effect) -> Self {
         Fact::Admin {
             kind,
             actor: actor.to_owned(),
@@ -79,23 +79,26 @@ impl Fact {
     }
 }
 
-pub(crate) struct Job {
+/// A fact and where its receipt goes.
+pub struct Job {
+    /// The fact.
     pub fact: Fact,
-    pub reply: oneshot::Sender<Result<Receipt, ApiError>>,
+    /// Answered once the fact is durable (or refused).
+    pub reply: oneshot::Sender<Result<Receipt, AppError>>,
 }
 
 /// What each job will be answered with once the batch is durable.
 enum Outcome {
     New { index: u64, id: Option<String> },
     Existing { index: u64, id: String },
-    Refused(ApiError),
+    Refused(AppError),
 }
 
 /// Starts the sequencer on a thread of its own with its own runtime and its own database
 /// connection. On the server's runtime it would queue behind every request handler at each
 /// of the dozen statements of a batch (measured: a 50-entry commit took 20 ms under load
 /// against 4 ms alone); on its own thread it only competes with the operating system.
-pub(crate) async fn spawn(app: App, rx: mpsc::Receiver<Job>, url: String) -> Result<(), String> {
+pub async fn spawn(app: App, rx: mpsc::Receiver<Job>, url: String) -> Result<(), String> {
     let (ready_tx, ready_rx) = oneshot::channel();
     std::thread::Builder::new()
         .name("andon-sequencer".into())
@@ -153,7 +156,7 @@ async fn run(app: App, store: Store, mut rx: mpsc::Receiver<Job>) {
         if unreachable_since.is_some_and(|t| t.elapsed() < std::time::Duration::from_secs(1)) {
             fail_all(
                 jobs,
-                ApiError::unavailable(
+                AppError::unavailable(
                     "the database is unavailable (restarting or unreachable); nothing was recorded, retry later",
                 ),
             );
@@ -292,8 +295,8 @@ async fn process(
                 };
                 match seen {
                     Err(e) => Outcome::Refused(e.into()),
-                    Ok(true) => Outcome::Refused(ApiError::new(
-                        axum::http::StatusCode::CONFLICT,
+                    Ok(true) => Outcome::Refused(AppError::new(
+                        crate::ErrorKind::Conflict,
                         "replayed_delivery",
                         format!(
                             "{} delivery {} was already recorded",
@@ -376,7 +379,7 @@ async fn process(
             let Ok(mut tree) = app.0.tree.write() else {
                 return fail_all(
                     jobs,
-                    ApiError::unavailable("the ledger tree lock is poisoned"),
+                    AppError::unavailable("the ledger tree lock is poisoned"),
                 );
             };
             for a in &appends {
@@ -432,7 +435,7 @@ async fn catch_up(
     sequencing: &mut Sequencing,
     size: u64,
     last_signed: &mut Arc<SignedCheckpoint>,
-) -> Result<(), ApiError> {
+) -> Result<(), AppError> {
     let have = app.0.tree.read().map(|t| t.size()).unwrap_or(0);
     if have == size {
         return Ok(());
@@ -443,7 +446,7 @@ async fn catch_up(
         // still be there; the rest is forgotten here too.
         let published = app.latest().checkpoint.size;
         if size < published {
-            return Err(ApiError::unavailable(format!(
+            return Err(AppError::unavailable(format!(
                 "the database holds {size} ledger entries, fewer than the {published} this server published: was it restored from a backup under a running server?"
             )));
         }
@@ -463,20 +466,20 @@ async fn catch_up(
 
 /// Extends the tree with leaves appended elsewhere from `from`, if it still ends there, and
 /// publishes their checkpoint once the tree's root matches it.
-pub(crate) fn adopt(
+pub fn adopt(
     app: &App,
     from: u64,
     leaves: Vec<[u8; 32]>,
     checkpoint: Option<StoredCheckpoint>,
     last_signed: Option<&mut Arc<SignedCheckpoint>>,
-) -> Result<(), ApiError> {
+) -> Result<(), AppError> {
     let adopted = leaves.len();
     let signed = {
         let mut tree = app
             .0
             .tree
             .write()
-            .map_err(|_| ApiError::unavailable("the ledger tree lock is poisoned"))?;
+            .map_err(|_| AppError::unavailable("the ledger tree lock is poisoned"))?;
         if tree.size() != from {
             return Ok(());
         }
@@ -488,7 +491,7 @@ pub(crate) fn adopt(
         };
         if tree.root() != cp.root {
             tree.truncate(from);
-            return Err(ApiError::unavailable(format!(
+            return Err(AppError::unavailable(format!(
                 "the ledger in the database does not match its checkpoint of size {}",
                 cp.size
             )));
@@ -523,7 +526,7 @@ pub(crate) fn adopt(
 
 /// On PostgreSQL, takes in what other servers appended every `every`, so an idle server
 /// serves a current checkpoint and proofs of their entries.
-pub(crate) async fn refresh(app: App, every: std::time::Duration) {
+pub async fn refresh(app: App, every: std::time::Duration) {
     let mut tick = tokio::time::interval(every);
     loop {
         tick.tick().await;
@@ -575,7 +578,7 @@ async fn make_durable(app: App, store: Store, mut rx: mpsc::UnboundedReceiver<Co
             "batches made durable"
         );
         if let Err(e) = flushed {
-            let e: ApiError = e.into();
+            let e: AppError = e.into();
             for c in done {
                 fail_all(c.replies.into_iter().map(|(j, _)| j).collect(), e.clone());
             }
@@ -597,7 +600,7 @@ async fn make_durable(app: App, store: Store, mut rx: mpsc::UnboundedReceiver<Co
             for c in done {
                 fail_all(
                     c.replies.into_iter().map(|(j, _)| j).collect(),
-                    ApiError::unavailable("the ledger tree lock is poisoned"),
+                    AppError::unavailable("the ledger tree lock is poisoned"),
                 );
             }
             continue;
@@ -634,10 +637,10 @@ fn receipt(
     note: &str,
     id: Option<String>,
     existing: bool,
-) -> Result<Receipt, ApiError> {
+) -> Result<Receipt, AppError> {
     let proof = tree
         .inclusion_proof(index, size)
-        .map_err(|e| ApiError::unavailable(format!("no proof for entry {index}: {e}")))?;
+        .map_err(|e| AppError::unavailable(format!("no proof for entry {index}: {e}")))?;
     Ok(Receipt {
         id,
         ledger_index: index,
@@ -649,7 +652,7 @@ fn receipt(
     })
 }
 
-fn fail_all(jobs: Vec<Job>, e: ApiError) {
+fn fail_all(jobs: Vec<Job>, e: AppError) {
     for j in jobs {
         let _ = j.reply.send(Err(e.clone()));
     }
@@ -661,13 +664,13 @@ async fn check_admin(
     store: &Store,
     effect: &Effect,
     claimed: &mut HashSet<String>,
-) -> Result<(), ApiError> {
+) -> Result<(), AppError> {
     match effect {
         Effect::Application { name, .. } => {
             if !claimed.insert(format!("app:{name}"))
                 || store.applications().await?.iter().any(|a| &a.name == name)
             {
-                return Err(ApiError::conflict(format!(
+                return Err(AppError::conflict(format!(
                     "application {name} already exists"
                 )));
             }
@@ -675,22 +678,22 @@ async fn check_admin(
         Effect::Identity { name, .. } => {
             if !claimed.insert(format!("identity:{name}")) || store.identity(name).await?.is_some()
             {
-                return Err(ApiError::conflict(format!(
+                return Err(AppError::conflict(format!(
                     "identity {name} already exists"
                 )));
             }
         }
         Effect::Key { keyid, .. } => {
             if !claimed.insert(format!("key:{keyid}")) || store.key(keyid).await?.is_some() {
-                return Err(ApiError::conflict(format!(
+                return Err(AppError::conflict(format!(
                     "key {keyid} is already registered"
                 )));
             }
         }
         Effect::KeyRevoked { keyid } => match store.key(keyid).await? {
-            None => return Err(ApiError::not_found(format!("no key {keyid}"))),
+            None => return Err(AppError::not_found(format!("no key {keyid}"))),
             Some(k) if k.revoked_at.is_some() => {
-                return Err(ApiError::conflict(format!(
+                return Err(AppError::conflict(format!(
                     "key {keyid} is already revoked"
                 )));
             }
@@ -701,12 +704,12 @@ async fn check_admin(
             if !claimed.insert(format!("waiver-approval:{id}"))
                 || w.as_ref().is_some_and(|w| w.approved_by.is_some())
             {
-                return Err(ApiError::conflict(format!(
+                return Err(AppError::conflict(format!(
                     "waiver {id} is already approved"
                 )));
             }
             if w.is_none() {
-                return Err(ApiError::not_found(format!("no waiver {id}")));
+                return Err(AppError::not_found(format!("no waiver {id}")));
             }
         }
         Effect::Change(andon_store::ChangeEffect::Approval(a)) => {
@@ -715,7 +718,7 @@ async fn check_admin(
                 .await?
                 .is_some_and(|c| c.approvals.iter().any(|x| x.approver == a.approver));
             if !claimed.insert(format!("approval:{}:{}", a.change, a.approver)) || decided {
-                return Err(ApiError::conflict(format!(
+                return Err(AppError::conflict(format!(
                     "{} already decided on {}",
                     a.approver, a.change
                 )));
@@ -741,14 +744,14 @@ async fn check_access(
     store: &Store,
     effect: &andon_store::AccessEffect,
     claimed: &mut HashSet<String>,
-) -> Result<(), ApiError> {
+) -> Result<(), AppError> {
     use andon_store::AccessEffect as A;
     match effect {
         A::AccountRegistered(a) => {
             if !claimed.insert(format!("account:{}", a.name))
                 || store.standing_account(&a.name).await?.is_some()
             {
-                return Err(ApiError::conflict(format!(
+                return Err(AppError::conflict(format!(
                     "account {} is already registered",
                     a.name
                 )));
@@ -760,7 +763,7 @@ async fn check_access(
                 .await?
                 .is_some_and(|r| r.status != andon_domain::access::AccessStatus::Pending);
             if !claimed.insert(format!("access-decision:{id}")) || decided {
-                return Err(ApiError::conflict(format!("{id} is already decided")));
+                return Err(AppError::conflict(format!("{id} is already decided")));
             }
         }
         A::Revoked { id, .. } => {
@@ -769,7 +772,7 @@ async fn check_access(
                 .await?
                 .is_some_and(|r| r.revoked_at.is_some());
             if !claimed.insert(format!("access-revocation:{id}")) || revoked {
-                return Err(ApiError::conflict(format!("{id} is already revoked")));
+                return Err(AppError::conflict(format!("{id} is already revoked")));
             }
         }
         A::Expired { id } => {
@@ -778,7 +781,7 @@ async fn check_access(
                 .await?
                 .is_some_and(|r| r.expired_index.is_some());
             if !claimed.insert(format!("access-expiry:{id}")) || recorded {
-                return Err(ApiError::conflict(format!(
+                return Err(AppError::conflict(format!(
                     "the expiry of {id} is already recorded"
                 )));
             }

@@ -1,0 +1,278 @@
+//! The change record a production gate opens or finds, classed by the policy's change rules.
+
+use andon_domain::api::GateRequest;
+use andon_domain::change::{Change, ChangeClass, ChangeStatus};
+use andon_domain::{AppName, ArtifactRef, EntryKind};
+use andon_policy::Policy;
+use andon_store::{ChangeEffect, Effect, EvidenceFilter, EvidenceRow};
+use serde_json::{Value, json};
+
+use crate::input::{MAX_TEXT, check_text, random_id, rfc3339};
+use crate::ledger::sequencer::Fact;
+use crate::{Actor, App, AppError};
+
+/// The change rules' default history window.
+const DEFAULT_WINDOW_DAYS: i64 = 90;
+
+/// The change record as the gate input shows it to the `change-approval` control.
+pub fn change_input(c: &Change) -> Value {
+    let rejected: Vec<&str> = c
+        .approvals
+        .iter()
+        .filter(|a| !a.approve)
+        .map(|a| a.approver.as_str())
+        .collect();
+    json!({
+        "id": c.id, "class": c.class, "status": c.status, "change_type": c.change_type,
+        "approvals_required": c.classification.approvals,
+        "approver_group": c.classification.approver_group,
+        "approved_by": c.approved_by(), "rejected_by": rejected,
+        "reasons": c.classification.reasons,
+        "emergency_reason": c.emergency_reason,
+        "review_due_at": rfc3339(c.review_due_at),
+    })
+}
+
+/// The evidence of an artifact, each record with its parsed summary (null when untyped).
+pub async fn artifact_evidence(
+    app: &App,
+    application: &str,
+    digest_hex: &str,
+) -> Result<Vec<(EvidenceRow, Value)>, AppError> {
+    let rows = app
+        .store()
+        .list_evidence(&EvidenceFilter {
+            application: Some(application.to_owned()),
+            subject_digest: Some(digest_hex.to_owned()),
+            limit: 1000,
+            ..Default::default()
+        })
+        .await?;
+    Ok(rows
+        .into_iter()
+        .map(|r| {
+            let s = r
+                .summary
+                .as_deref()
+                .and_then(|s| serde_json::from_str(s).ok())
+                .unwrap_or(Value::Null);
+            (r, s)
+        })
+        .collect())
+}
+
+/// The artifact's provenance record and summary, if any.
+pub fn provenance_of(evidence: &[(EvidenceRow, Value)]) -> Option<&(EvidenceRow, Value)> {
+    evidence.iter().find(|(_, s)| s["kind"] == "provenance")
+}
+
+/// The source commit a provenance summary names, lowercase.
+pub fn source_of(evidence: &[(EvidenceRow, Value)]) -> Option<String> {
+    provenance_of(evidence)
+        .and_then(|(_, s)| s["source_commit"].as_str())
+        .map(str::to_ascii_lowercase)
+}
+
+/// The source commit the artifact's provenance names, if any.
+pub async fn source_commit(
+    app: &App,
+    application: &str,
+    digest_hex: &str,
+) -> Result<Option<String>, AppError> {
+    Ok(source_of(
+        &artifact_evidence(app, application, digest_hex).await?,
+    ))
+}
+
+/// Classes a new change with the policy's change rules, from the change type's history.
+pub async fn classify(
+    app: &App,
+    policy: &Policy,
+    application: &str,
+    environment: &str,
+    emergency: Option<&str>,
+    fields: &andon_domain::change::ChangeFields,
+    now_ms: i64,
+) -> Result<andon_domain::change::Classification, AppError> {
+    let change_type = fields.change_type.as_deref().unwrap_or("application");
+    let window_days = policy
+        .bundle
+        .params
+        .get(andon_policy::CHANGE_PARAMS)
+        .and_then(|p| p.get("window_days"))
+        .and_then(Value::as_i64)
+        .unwrap_or(DEFAULT_WINDOW_DAYS);
+    let (deployments, failures, restored, minutes) = app
+        .store()
+        .change_type_history(application, change_type, now_ms - window_days * 86_400_000)
+        .await?;
+    let history = json!({
+        "change_type": change_type, "window_days": window_days,
+        "deployments": deployments, "failures": failures, "restored": restored,
+        "change_success_rate": if deployments > 0 { 1.0 - failures as f64 / deployments as f64 } else { 0.0 },
+        "mean_time_to_restore_minutes": if restored > 0 { minutes / restored as f64 } else { 0.0 },
+    });
+    let mut c = policy.classify(&json!({
+        "application": application, "environment": environment, "change_type": change_type,
+        "emergency": emergency, "paths": fields.paths, "history": history,
+    }));
+    c.history = history;
+    Ok(c)
+}
+
+/// A new change record (not yet appended).
+#[allow(clippy::too_many_arguments)]
+pub async fn new_change(
+    app: &App,
+    policy: &Policy,
+    requested_by: &str,
+    application: &str,
+    environment: &str,
+    artifact: &ArtifactRef,
+    emergency: Option<&str>,
+    fields: andon_domain::change::ChangeFields,
+    now_ms: i64,
+) -> Result<Change, AppError> {
+    let classification = classify(
+        app,
+        policy,
+        application,
+        environment,
+        emergency,
+        &fields,
+        now_ms,
+    )
+    .await?;
+    let class = classification.class.unwrap_or(ChangeClass::Normal);
+    let status = match class {
+        ChangeClass::Normal => ChangeStatus::Pending,
+        ChangeClass::Standard | ChangeClass::Emergency => ChangeStatus::Approved,
+    };
+    let review_due_at = (class == ChangeClass::Emergency).then(|| {
+        let hours = classification.review_hours.unwrap_or(24.0).max(0.0);
+        now_ms + (hours * 3_600_000.0) as i64
+    });
+    Ok(Change {
+        id: random_id("CHG")?,
+        ledger_index: 0,
+        application: application.to_owned(),
+        environment: environment.to_owned(),
+        artifact_name: artifact.name.clone(),
+        artifact_digest: artifact.digest.to_string(),
+        change_type: fields
+            .change_type
+            .clone()
+            .unwrap_or_else(|| "application".into()),
+        class,
+        status,
+        requested_by: requested_by.to_owned(),
+        emergency_reason: emergency.map(str::to_owned),
+        review_due_at,
+        reviewed_at: None,
+        classification,
+        fields,
+        created_at: now_ms,
+        approvals: Vec::new(),
+    })
+}
+
+/// The change record of a production gate: the open one for this artifact and environment,
+/// or a new one classed by the policy's change rules (an emergency request on a change that
+/// is not an emergency opens a new one).
+pub async fn change_for_gate(
+    app: &App,
+    caller: &Actor,
+    policy: &Policy,
+    application: &AppName,
+    artifact: &ArtifactRef,
+    req: &GateRequest,
+) -> Result<Change, AppError> {
+    let emergency = req.emergency.as_deref().map(str::trim);
+    if let Some(reason) = emergency
+        && (reason.is_empty() || reason.len() > MAX_TEXT)
+    {
+        return Err(AppError::bad_request(
+            "invalid_emergency",
+            format!("an emergency needs a reason, up to {MAX_TEXT} characters"),
+        ));
+    }
+    let fields = req.change.clone().unwrap_or_default();
+    for t in [&fields.risk, &fields.rollback_plan].into_iter().flatten() {
+        check_text(t, "a change field")?;
+    }
+    let planned = |t: &Option<String>, name: &str| -> Result<Option<i64>, AppError> {
+        t.as_deref()
+            .map(|t| {
+                t.parse::<jiff::Timestamp>()
+                    .map(|t| t.as_millisecond())
+                    .map_err(|e| {
+                        AppError::bad_request(
+                            "invalid_time",
+                            format!("{name} is not an RFC 3339 time: {e}"),
+                        )
+                    })
+            })
+            .transpose()
+    };
+    match (
+        planned(&fields.planned_start, "planned_start")?,
+        planned(&fields.planned_end, "planned_end")?,
+    ) {
+        (Some(s), Some(e)) if e < s => {
+            return Err(AppError::bad_request(
+                "invalid_time",
+                "planned_end is before planned_start",
+            ));
+        }
+        (Some(_), None) | (None, Some(_)) => {
+            return Err(AppError::bad_request(
+                "invalid_time",
+                "a planned window has both planned_start and planned_end",
+            ));
+        }
+        _ => {}
+    }
+    let open = app
+        .store()
+        .open_change(
+            application.as_str(),
+            &req.environment,
+            &artifact.digest.to_string(),
+        )
+        .await?;
+    if let Some(c) = open
+        && (emergency.is_none() || c.class == ChangeClass::Emergency)
+    {
+        return Ok(c);
+    }
+    let mut change = new_change(
+        app,
+        policy,
+        &caller.name,
+        application.as_str(),
+        &req.environment,
+        artifact,
+        emergency,
+        fields,
+        jiff::Timestamp::now().as_millisecond(),
+    )
+    .await?;
+    let receipt = app
+        .append(Fact::admin(
+            EntryKind::ChangeCreated,
+            &caller.name,
+            serde_json::to_value(&change).map_err(|e| AppError::unavailable(e.to_string()))?,
+            Effect::Change(ChangeEffect::Change(Box::new(change.clone()))),
+        ))
+        .await?;
+    change.ledger_index = receipt.ledger_index;
+    Ok(change)
+}
+
+/// The change record `id`, or `not_found`.
+pub async fn find_change(app: &App, id: &str) -> Result<Change, AppError> {
+    app.store()
+        .change(id)
+        .await?
+        .ok_or_else(|| AppError::not_found(format!("no change {id}")))
+}

@@ -1,0 +1,95 @@
+//! How the application is set up: storage, keys, limits, jobs, the clock.
+
+/// How the server is set up.
+#[derive(Clone, Debug)]
+pub struct Config {
+    /// `sqlite://...` or `postgres://...`.
+    pub database_url: String,
+    /// The log signing key's Ed25519 seed.
+    pub log_seed: [u8; 32],
+    /// The seed of the key the log was signed with until now, to rotate to `log_seed`: at
+    /// start the retiring key signs the hand-over into a `log.key_rotated` entry.
+    pub previous_log_seed: Option<[u8; 32]>,
+    /// The checkpoint origin used when the database has none yet.
+    pub origin: String,
+    /// The largest accepted request body, in bytes.
+    pub max_body_bytes: usize,
+    /// The most entries group-committed at once.
+    pub max_batch: usize,
+    /// How long the sequencer waits after the first queued fact for more to join its batch
+    /// (like PostgreSQL's `commit_delay`). Zero by default: under load, facts queue up during
+    /// each commit anyway.
+    pub batch_linger: std::time::Duration,
+    /// The secret GitHub signs webhook deliveries with (`X-Hub-Signature-256`); without
+    /// one, `/webhooks/github` refuses every delivery.
+    pub github_webhook_secret: Option<String>,
+    /// The token GitLab sends with webhook deliveries (`X-Gitlab-Token`); without one,
+    /// `/webhooks/gitlab` refuses every delivery.
+    pub gitlab_webhook_token: Option<String>,
+    /// How ticket ids are found in commit messages, branch names and titles.
+    pub ticket_patterns: andon_evidence::tickets::TicketPatterns,
+    /// How often overdue emergency-change reviews are looked for (and alerted).
+    pub review_check_interval: std::time::Duration,
+    /// Where change events are POSTed (docs/changes.md); none: no notifications.
+    pub notify_url: Option<String>,
+    /// The secret signing notification bodies.
+    pub notify_secret: Option<String>,
+    /// How notification bodies are shaped.
+    pub notify_format: crate::jobs::notify::NotifyFormat,
+    /// The first retry's delay; each further one doubles it (at most an hour).
+    pub notify_retry_base: std::time::Duration,
+    /// Attempts before a notification is given up (it stays in the log).
+    pub notify_max_attempts: u32,
+    /// The security telemetry rules (docs/telemetry.md).
+    pub telemetry_rules: andon_telemetry::Rules,
+    /// An external witness's submission prefix (C2SP tlog-witness): checkpoints are sent
+    /// to `<prefix>/add-checkpoint` with consistency proofs.
+    pub witness_url: Option<String>,
+    /// How often the witness is brought up to date.
+    pub witness_interval: std::time::Duration,
+    /// Requests handled at once; more are refused with 429 and `Retry-After`.
+    pub max_in_flight: usize,
+    /// Failed authentications an address may make per window before it is refused (429).
+    pub auth_failure_limit: u32,
+    /// That window.
+    pub auth_failure_window: std::time::Duration,
+    /// How often the server re-verifies its stored ledger (and alerts if it does not).
+    pub ledger_check_interval: std::time::Duration,
+    /// The longest break-glass grant, in minutes.
+    pub access_max_minutes: u32,
+    /// The clock access grants and their expiry are judged by.
+    pub clock: crate::Clock,
+}
+
+impl Config {
+    /// Defaults for a database URL and a log key.
+    pub fn new(database_url: impl Into<String>, log_seed: [u8; 32]) -> Self {
+        Self {
+            database_url: database_url.into(),
+            log_seed,
+            previous_log_seed: None,
+            origin: String::new(),
+            max_body_bytes: 4 << 20,
+            max_batch: 1024,
+            batch_linger: std::time::Duration::ZERO,
+            github_webhook_secret: None,
+            gitlab_webhook_token: None,
+            ticket_patterns: Default::default(),
+            review_check_interval: std::time::Duration::from_secs(60),
+            notify_url: None,
+            notify_secret: None,
+            notify_format: crate::jobs::notify::NotifyFormat::Json,
+            notify_retry_base: std::time::Duration::from_secs(2),
+            notify_max_attempts: 10,
+            telemetry_rules: Default::default(),
+            access_max_minutes: 240,
+            ledger_check_interval: std::time::Duration::from_secs(3600),
+            max_in_flight: 1024,
+            auth_failure_limit: 20,
+            auth_failure_window: std::time::Duration::from_secs(60),
+            witness_url: None,
+            witness_interval: std::time::Duration::from_secs(30),
+            clock: crate::Clock::system(),
+        }
+    }
+}

@@ -1,0 +1,3 @@
+//! Release gates: policies, decisions, waivers and the Risk Control Matrix.
+
+pub mod policies;

@@ -1,0 +1,45 @@
+//! The background jobs a server runs: overdue emergency reviews and grant expiries, the
+//! ledger's self-check, the witness and the notification outbox.
+
+pub mod expiries;
+pub mod notify;
+pub mod reviews;
+
+use crate::App;
+
+/// Starts every job the configuration asks for.
+pub fn spawn(app: &App) {
+    let watcher = app.clone();
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(watcher.0.config.review_check_interval);
+        loop {
+            tick.tick().await;
+            if let Err(e) = reviews::raise_overdue(&watcher).await {
+                tracing::warn!(error = %e.message, "checking emergency reviews failed");
+            }
+            if let Err(e) = expiries::record(&watcher).await {
+                tracing::warn!(error = %e.message, "recording grant expiries failed");
+            }
+        }
+    });
+    let checker = app.clone();
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(checker.0.config.ledger_check_interval);
+        loop {
+            tick.tick().await;
+            match crate::ledger::self_check::run(&checker).await {
+                Ok(r) if r["verified"] == false => {
+                    tracing::error!(result = %r, "the stored ledger does not verify")
+                }
+                Ok(_) => {}
+                Err(e) => tracing::warn!(error = %e.message, "verifying the ledger failed"),
+            }
+        }
+    });
+    if let Some(url) = app.0.config.witness_url.clone() {
+        tokio::spawn(crate::ledger::witness::run(app.clone(), url));
+    }
+    if let Some(url) = app.0.config.notify_url.clone() {
+        tokio::spawn(notify::run(app.clone(), url));
+    }
+}

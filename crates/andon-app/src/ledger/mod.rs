@@ -1,0 +1,7 @@
+//! The ledger: the sequencer that appends every fact, its self-check, the witness, and the
+//! append meter.
+
+pub mod meter;
+pub mod self_check;
+pub mod sequencer;
+pub mod witness;

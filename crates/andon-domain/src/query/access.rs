@@ -1,0 +1,1 @@
+//! Queries: Break-glass access, environments, alerts and metrics.

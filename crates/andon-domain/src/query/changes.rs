@@ -1,0 +1,1 @@
+//! Queries: Changes and deployments.

@@ -1,0 +1,1 @@
+//! Queries: Evidence and traces.

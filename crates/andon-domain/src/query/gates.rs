@@ -1,0 +1,1 @@
+//! Queries: Policies, waivers and the Risk Control Matrix.

@@ -1,0 +1,1 @@
+//! Queries: The ledger's entries and proofs.

@@ -1,0 +1,1 @@
+//! Queries: Security telemetry.
