@@ -6,7 +6,9 @@
 //! the CLI too: denied until a DBA approves, its RFC shown, deployed, marked failed; and an
 //! ungated deployment is alerted.
 
-#[path = "../../andon-server/tests/common/mod.rs"]
+// The server tests' helpers: this file uses their release world, not the rest.
+#[path = "../../andon-server/tests/api/common/mod.rs"]
+#[expect(dead_code, reason = "a part of the server tests' helpers is used here")]
 mod common;
 
 use std::process::{Command, Output};

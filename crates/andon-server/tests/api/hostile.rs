@@ -4,8 +4,7 @@
 //! parameters gets one that is not a number. Each must be refused with a 4xx carrying our
 //! JSON error (a code and a message), and nothing may be written by any of them.
 
-mod common;
-
+use crate::common;
 use andon_testkit::{Backend, both_backends};
 use serde_json::{Value, json};
 

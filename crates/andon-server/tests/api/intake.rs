@@ -1,13 +1,11 @@
 //! Evidence intake through the real HTTP path, on both backends: what is accepted comes back
 //! with a verifying proof; what is rejected gets a clear 4xx and leaves nothing behind.
 
-mod common;
-
+use crate::common::{Harness, code, envelope};
 use andon_client::{Client, ClientError};
 use andon_domain::{Envelope, IN_TOTO_PAYLOAD_TYPE, Sha256Digest, SigningKey, Statement};
 use andon_ledger::NoteVerifier;
 use andon_testkit::{Backend, both_backends};
-use common::{Harness, code, envelope};
 
 fn accepted_evidence_carries_a_verifying_proof_and_is_idempotent(b: Backend) {
     let h = Harness::start(b, 1 << 20);
@@ -378,7 +376,7 @@ fn report_statement(predicate_type: &str, xml: &[u8]) -> Statement {
 fn a_junit_report_is_summarized_by_the_server_from_the_report_itself(b: Backend) {
     let h = Harness::start(b, 1 << 20);
     let (ci, key) = h.pipeline("pay");
-    let xml = include_bytes!("../../andon-evidence/tests/fixtures/junit/pytest-9.2.0.xml");
+    let xml = include_bytes!("../../../andon-evidence/tests/fixtures/junit/pytest-9.2.0.xml");
     let r = ci
         .submit_evidence(
             "pay",
@@ -450,7 +448,7 @@ fn a_coverage_report_is_summarized_from_its_records(b: Backend) {
     let h = Harness::start(b, 1 << 20);
     let (ci, key) = h.pipeline("pay");
     let lcov =
-        include_bytes!("../../andon-evidence/tests/fixtures/coverage/coveragepy-7.17.3.lcov");
+        include_bytes!("../../../andon-evidence/tests/fixtures/coverage/coveragepy-7.17.3.lcov");
     let st = report_statement(andon_domain::COVERAGE_PREDICATE_V1, lcov);
     let s = h.typed_summary(&ci, &key, "coverage", &st);
     assert_eq!(
@@ -463,7 +461,7 @@ fn a_coverage_report_is_summarized_from_its_records(b: Backend) {
     );
     assert_eq!(s["line_rate"].as_f64(), Some(0.6));
     // A JUnit report sent as coverage is refused: the type decides the parser.
-    let junit = include_bytes!("../../andon-evidence/tests/fixtures/junit/pytest-9.2.0.xml");
+    let junit = include_bytes!("../../../andon-evidence/tests/fixtures/junit/pytest-9.2.0.xml");
     let wrong = report_statement(andon_domain::COVERAGE_PREDICATE_V1, junit);
     h.assert_unparseable(&ci, &key, "coverage", &wrong);
 }
@@ -471,7 +469,7 @@ fn a_coverage_report_is_summarized_from_its_records(b: Backend) {
 fn a_sarif_log_is_summarized_by_level_and_rule(b: Backend) {
     let h = Harness::start(b, 1 << 20);
     let (ci, key) = h.pipeline("pay");
-    let log = include_bytes!("../../andon-evidence/tests/fixtures/sarif/bandit-1.9.4.sarif");
+    let log = include_bytes!("../../../andon-evidence/tests/fixtures/sarif/bandit-1.9.4.sarif");
     let st = report_statement(andon_domain::SARIF_PREDICATE_V1, log);
     let s = h.typed_summary(&ci, &key, "sarif", &st);
     assert_eq!(
@@ -491,7 +489,7 @@ fn provenance_is_summarized_with_its_source_commit(b: Backend) {
     let h = Harness::start(b, 1 << 20);
     let (ci, key) = h.pipeline("pay");
     let generated: serde_json::Value = serde_json::from_slice(include_bytes!(
-        "../../andon-evidence/tests/fixtures/provenance/npmcli-provenance-cli-0.0.3.json"
+        "../../../andon-evidence/tests/fixtures/provenance/npmcli-provenance-cli-0.0.3.json"
     ))
     .expect("json");
     let digest: Sha256Digest = format!(
@@ -529,7 +527,8 @@ fn provenance_is_summarized_with_its_source_commit(b: Backend) {
 fn sboms_are_summarized_embedded_or_as_the_predicate_itself(b: Backend) {
     let h = Harness::start(b, 1 << 20);
     let (ci, key) = h.pipeline("pay");
-    let spdx = include_bytes!("../../andon-evidence/tests/fixtures/sbom/npm-11.19.1-spdx-2.3.json");
+    let spdx =
+        include_bytes!("../../../andon-evidence/tests/fixtures/sbom/npm-11.19.1-spdx-2.3.json");
     let embedded = report_statement(andon_domain::SBOM_PREDICATE_V1, spdx);
     let s = h.typed_summary(&ci, &key, "sbom", &embedded);
     assert_eq!(
@@ -542,7 +541,7 @@ fn sboms_are_summarized_embedded_or_as_the_predicate_itself(b: Backend) {
     );
     // cosign's way: predicateType https://cyclonedx.org/bom, the BOM as the predicate.
     let cdx: serde_json::Value = serde_json::from_slice(include_bytes!(
-        "../../andon-evidence/tests/fixtures/sbom/cyclonedx-py-7.5.0-1.6.json"
+        "../../../andon-evidence/tests/fixtures/sbom/cyclonedx-py-7.5.0-1.6.json"
     ))
     .expect("json");
     let st = Statement::new(

@@ -2,11 +2,10 @@
 //! restored server's ledger verifies, holds exactly the backup's entries, and extends the
 //! last checkpoint published before the backup.
 
-mod common;
-
+use crate::common;
+use crate::common::Harness;
 use andon_store::Store;
 use andon_testkit::{Backend, TestDb, both_backends};
-use common::Harness;
 
 fn a_backup_taken_under_load_restores_and_verifies(b: Backend) {
     let h = common::start(b);

@@ -1,14 +1,12 @@
 //! Release gates through the real HTTP path, on both backends: every built-in control passes,
 //! fails and reports missing evidence; waivers; custom OPA-style policies.
 
-mod common;
-
+use crate::common::release::{CONTROLS, Twist, World, verdict, world};
 use andon_client::{Client, ClientError};
 use andon_domain::Sha256Digest;
 use andon_domain::api::{GateRequest, WaiverRequest};
 use andon_domain::gate::Verdict;
 use andon_testkit::{Backend, both_backends};
-use common::release::{CONTROLS, Twist, World, verdict, world};
 use serde_json::json;
 
 fn every_builtin_control_passes_fails_and_reports_missing_evidence(b: Backend) {

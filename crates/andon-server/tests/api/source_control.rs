@@ -2,17 +2,15 @@
 //! (signatures, tokens, replays, real payloads), review and pipeline-definition
 //! attestations, and the trace from an artifact back to reviews, tickets and deployments.
 
-mod common;
-
+use crate::common::{
+    GITLAB_TOKEN, Harness, SECRET, deployment_status, err, fixture, github, pull_request, push,
+    review, sha, start,
+};
 use andon_client::{Client, ClientError, github_signature};
 use andon_domain::api::TraceView;
 use andon_domain::{Sha256Digest, Statement};
 use andon_ledger::NoteVerifier;
 use andon_testkit::{Backend, both_backends};
-use common::{
-    GITLAB_TOKEN, Harness, SECRET, deployment_status, err, fixture, github, pull_request, push,
-    review, sha, start,
-};
 use serde_json::{Value, json};
 
 fn github_deliveries_are_authenticated_recorded_once_and_read(b: Backend) {
@@ -170,7 +168,7 @@ fn webhooks_not_configured_are_refused(b: Backend) {
 /// Provenance for `artifact`, built from `commit`: the real npm provenance with that commit.
 fn provenance(artifact: Sha256Digest, commit: &str) -> Statement {
     let mut generated: Value = serde_json::from_slice(include_bytes!(
-        "../../andon-evidence/tests/fixtures/provenance/npmcli-provenance-cli-0.0.3.json"
+        "../../../andon-evidence/tests/fixtures/provenance/npmcli-provenance-cli-0.0.3.json"
     ))
     .expect("json");
     generated["predicate"]["buildDefinition"]["resolvedDependencies"][0]["digest"]["gitCommit"] =
@@ -384,7 +382,7 @@ fn vulnerability_scans_are_summarized_from_the_scanner_output(b: Backend) {
     let h = Harness::start(b, 1 << 20);
     let (ci, key) = h.pipeline("pay");
     let trivy: &[u8] = include_bytes!(
-        "../../andon-evidence/tests/fixtures/vulnerabilities/trivy-alpine-310.sarif"
+        "../../../andon-evidence/tests/fixtures/vulnerabilities/trivy-alpine-310.sarif"
     );
     let st = Statement::new(
         vec![("app.tar".into(), Sha256Digest::of(b"image"))],

@@ -3,16 +3,14 @@
 //! second person approves, emergency deployed first and later overdue), separation of
 //! duty, gate bypasses, failure and restoration, and the request for change Andon writes.
 
-mod common;
-
+use crate::common::release::{Twist, World, verdict, world, world_with};
+use crate::common::{Headers, err, github, push_to, receiver, sha};
 use andon_client::Client;
 use andon_domain::api::{DeploymentRequest, DeploymentStateRequest, GateRequest};
 use andon_domain::change::{ChangeClass, ChangeFields, ChangeStatus, DeploymentState, Script};
 use andon_domain::gate::Verdict;
 use andon_domain::{Role, Sha256Digest};
 use andon_testkit::{Backend, both_backends};
-use common::release::{Twist, World, verdict, world, world_with};
-use common::{Headers, err, github, push_to, receiver, sha};
 use serde_json::json;
 
 /// An approver identity's client.
@@ -33,7 +31,7 @@ fn approver_in(w: &World, name: &str, groups: &[&str]) -> Client {
 /// Checks an RFC against its published JSON Schema, and that the schema bites.
 fn assert_rfc_schema(rfc: &serde_json::Value) {
     let schema: serde_json::Value =
-        serde_json::from_str(include_str!("../../../docs/schemas/rfc.schema.json"))
+        serde_json::from_str(include_str!("../../../../docs/schemas/rfc.schema.json"))
             .expect("schema");
     let validator = jsonschema::validator_for(&schema).expect("a valid schema");
     let errors: Vec<String> = validator.iter_errors(rfc).map(|e| e.to_string()).collect();

@@ -1,6 +1,5 @@
 //! What the server tests share: a server on a throwaway database of either backend, reached
 //! through the same client the CLI uses.
-#![allow(dead_code)]
 
 pub mod release;
 

@@ -4,8 +4,7 @@
 //! and empty bodies sent here; what matters is that they are not refused as unauthenticated
 //! (401) or forbidden (403), and everyone else is.
 
-mod common;
-
+use crate::common;
 use andon_testkit::{Backend, both_backends};
 
 /// Who may call a route: `-` anyone (no token), `*` any identity, else the roles' letters:
@@ -92,7 +91,7 @@ const TABLE: &[(&str, &str, &str)] = &[
 
 /// The (method, path) pairs the router declares, read from its source.
 fn routes_in_router() -> Vec<(String, String)> {
-    let src = include_str!("../src/routes/mod.rs");
+    let src = include_str!("../../src/routes/mod.rs");
     let mut out = Vec::new();
     let mut rest = src;
     while let Some(at) = rest.find(".route(") {
@@ -232,7 +231,7 @@ fn the_table_covers_the_router() {
 /// docs/api.md lists every row, with the same callers.
 #[test]
 fn the_api_page_lists_every_route() {
-    let page = include_str!("../../../docs/api.md");
+    let page = include_str!("../../../../docs/api.md");
     for (method, path, _) in TABLE {
         let row = format!("| {method} | `{path}` |");
         assert!(page.contains(&row), "docs/api.md lacks {method} {path}");

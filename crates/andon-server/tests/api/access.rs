@@ -3,8 +3,9 @@
 //! requests writing nothing, the standing access register, Production Access Debt computed
 //! exactly, and runtime snapshots with and without drift.
 
-mod common;
-
+use crate::common;
+use crate::common::release::{Twist, world_with};
+use crate::common::{Harness, err};
 use andon_client::Client;
 use andon_domain::Sha256Digest;
 use andon_domain::access::Workload;
@@ -13,8 +14,6 @@ use andon_domain::api::{
 };
 use andon_server::Clock;
 use andon_testkit::{Backend, both_backends};
-use common::release::{Twist, world_with};
-use common::{Harness, err};
 use serde_json::Value;
 
 const MINUTE: std::time::Duration = std::time::Duration::from_secs(60);

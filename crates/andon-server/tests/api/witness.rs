@@ -2,11 +2,10 @@
 //! a witness written here from the protocol's rules checks each submission's signature and
 //! its consistency proof from the size it cosigned before, and cosigns.
 
-mod common;
-
 use std::io::{BufRead, BufReader, Read, Write};
 use std::sync::{Arc, Mutex};
 
+use crate::common;
 use andon_ledger::{Hash, NoteVerifier, verify_consistency};
 use andon_testkit::{Backend, both_backends};
 use base64::Engine as _;

@@ -3,12 +3,10 @@
 //! failure not restored, a redeployment of commits already deployed; the weekly keys match
 //! the hand computation (the same scenario as andon-metrics' own test).
 
-mod common;
-
+use crate::common::release::world;
+use crate::common::{err, github, push_timed, sha};
 use andon_domain::api::{DeploymentRequest, DeploymentStateRequest};
 use andon_testkit::{Backend, both_backends};
-use common::release::world;
-use common::{err, github, push_timed, sha};
 use serde_json::Value;
 
 fn the_four_keys_match_a_hand_computed_history(b: Backend) {

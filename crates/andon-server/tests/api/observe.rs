@@ -2,8 +2,7 @@
 //! readiness, a request id on every response, and Prometheus metrics whose figures match
 //! what was done.
 
-mod common;
-
+use crate::common;
 use andon_domain::Sha256Digest;
 use andon_domain::api::DeploymentRequest;
 use andon_testkit::{Backend, both_backends};

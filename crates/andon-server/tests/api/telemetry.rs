@@ -2,15 +2,14 @@
 //! entry whose digest anyone recomputes from the stored events; bad batches write nothing;
 //! each rule raises its alert when it must and stays quiet when it must not.
 
-mod common;
-
+use crate::common;
+use crate::common::release::{Twist, world};
+use crate::common::{Harness, err};
 use andon_client::Client;
 use andon_domain::Sha256Digest;
 use andon_domain::api::{DeploymentRequest, GateRequest};
 use andon_domain::change::{Alert, ChangeFields};
 use andon_testkit::{Backend, both_backends};
-use common::release::{Twist, world};
-use common::{Harness, err};
 use serde_json::{Value, json};
 
 fn send(c: &Client, events: Value) -> Value {

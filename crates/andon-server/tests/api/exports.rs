@@ -1,8 +1,7 @@
 //! Exports of searches: any listing as CSV for a spreadsheet (`format=csv`), the same rows as
 //! its JSON, with a header line and a file name; an unknown format is a clear error.
 
-mod common;
-
+use crate::common;
 use andon_testkit::{Backend, both_backends};
 
 fn listings_export_as_csv(b: Backend) {

@@ -1,8 +1,7 @@
 //! Alerts that are about Andon itself: a stored ledger changed behind the server's back
 //! is found by its own verification, alerted once, on both backends.
 
-mod common;
-
+use crate::common;
 use andon_testkit::{Backend, both_backends};
 use sqlx::Executor as _;
 

@@ -2,11 +2,9 @@
 //! session that reads everything and changes nothing; every page renders the release the
 //! test made, from the same storage the API reads; bad input is a clear page, not a 500.
 
-mod common;
-
+use crate::common::release::{Twist, world};
 use andon_domain::api::DeploymentRequest;
 use andon_testkit::{Backend, both_backends};
-use common::release::{Twist, world};
 
 struct Answer {
     status: u16,

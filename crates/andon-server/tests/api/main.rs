@@ -1,0 +1,20 @@
+//! The server's integration tests, one module per area, in one test binary: the suite links
+//! once instead of once per area, and the helpers in `common` are all used by some area.
+
+mod common;
+
+mod access;
+mod alerts;
+mod authorization;
+mod backup;
+mod changes;
+mod exports;
+mod gates;
+mod hostile;
+mod intake;
+mod metrics;
+mod observe;
+mod source_control;
+mod telemetry;
+mod web;
+mod witness;
