@@ -1,6 +1,10 @@
 //! The ledger: the sequencer that appends every fact, its self-check, the witness, and the
 //! append meter.
 
+mod admission;
+pub mod cluster;
+mod durable;
+mod fact;
 pub mod meter;
 pub mod self_check;
 pub mod sequencer;

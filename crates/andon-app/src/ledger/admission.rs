@@ -1,0 +1,139 @@
+//! The checks a fact must pass where it is sequenced: administrative facts that would
+//! collide with what exists, access decisions on requests already decided.
+
+use crate::AppError;
+use andon_store::{Effect, Store};
+use std::collections::HashSet;
+
+/// Refuses administrative facts that would collide with what exists (the sequencer is the
+/// only writer, so checking here is free of races on one server).
+pub(super) async fn check_admin(
+    store: &Store,
+    effect: &Effect,
+    claimed: &mut HashSet<String>,
+) -> Result<(), AppError> {
+    match effect {
+        Effect::Application { name, .. } => {
+            if !claimed.insert(format!("app:{name}"))
+                || store.applications().await?.iter().any(|a| &a.name == name)
+            {
+                return Err(AppError::conflict(format!(
+                    "application {name} already exists"
+                )));
+            }
+        }
+        Effect::Identity { name, .. } => {
+            if !claimed.insert(format!("identity:{name}")) || store.identity(name).await?.is_some()
+            {
+                return Err(AppError::conflict(format!(
+                    "identity {name} already exists"
+                )));
+            }
+        }
+        Effect::Key { keyid, .. } => {
+            if !claimed.insert(format!("key:{keyid}")) || store.key(keyid).await?.is_some() {
+                return Err(AppError::conflict(format!(
+                    "key {keyid} is already registered"
+                )));
+            }
+        }
+        Effect::KeyRevoked { keyid } => match store.key(keyid).await? {
+            None => return Err(AppError::not_found(format!("no key {keyid}"))),
+            Some(k) if k.revoked_at.is_some() => {
+                return Err(AppError::conflict(format!(
+                    "key {keyid} is already revoked"
+                )));
+            }
+            Some(_) => {}
+        },
+        Effect::WaiverApproved { id, .. } => {
+            let w = store.waiver(id).await?;
+            if !claimed.insert(format!("waiver-approval:{id}"))
+                || w.as_ref().is_some_and(|w| w.approved_by.is_some())
+            {
+                return Err(AppError::conflict(format!(
+                    "waiver {id} is already approved"
+                )));
+            }
+            if w.is_none() {
+                return Err(AppError::not_found(format!("no waiver {id}")));
+            }
+        }
+        Effect::Change(andon_store::ChangeEffect::Approval(a)) => {
+            let decided = store
+                .change(&a.change)
+                .await?
+                .is_some_and(|c| c.approvals.iter().any(|x| x.approver == a.approver));
+            if !claimed.insert(format!("approval:{}:{}", a.change, a.approver)) || decided {
+                return Err(AppError::conflict(format!(
+                    "{} already decided on {}",
+                    a.approver, a.change
+                )));
+            }
+        }
+        Effect::Access(e) => check_access(store, e, claimed).await?,
+        Effect::Change(_)
+        | Effect::Token { .. }
+        | Effect::Settings(_)
+        | Effect::Evidence { .. }
+        | Effect::SourceEvent { .. }
+        | Effect::Policy { .. }
+        | Effect::Decision { .. }
+        | Effect::WaiverRequested { .. }
+        | Effect::Telemetry(_) => {}
+    }
+    Ok(())
+}
+
+/// Refuses access facts that collide with what exists: an account name taken, a request
+/// decided, revoked or expired twice.
+async fn check_access(
+    store: &Store,
+    effect: &andon_store::AccessEffect,
+    claimed: &mut HashSet<String>,
+) -> Result<(), AppError> {
+    use andon_store::AccessEffect as A;
+    match effect {
+        A::AccountRegistered(a) => {
+            if !claimed.insert(format!("account:{}", a.name))
+                || store.standing_account(&a.name).await?.is_some()
+            {
+                return Err(AppError::conflict(format!(
+                    "account {} is already registered",
+                    a.name
+                )));
+            }
+        }
+        A::Decided { id, .. } => {
+            let decided = store
+                .access_request(id)
+                .await?
+                .is_some_and(|r| r.status != andon_domain::access::AccessStatus::Pending);
+            if !claimed.insert(format!("access-decision:{id}")) || decided {
+                return Err(AppError::conflict(format!("{id} is already decided")));
+            }
+        }
+        A::Revoked { id, .. } => {
+            let revoked = store
+                .access_request(id)
+                .await?
+                .is_some_and(|r| r.revoked_at.is_some());
+            if !claimed.insert(format!("access-revocation:{id}")) || revoked {
+                return Err(AppError::conflict(format!("{id} is already revoked")));
+            }
+        }
+        A::Expired { id } => {
+            let recorded = store
+                .access_request(id)
+                .await?
+                .is_some_and(|r| r.expired_index.is_some());
+            if !claimed.insert(format!("access-expiry:{id}")) || recorded {
+                return Err(AppError::conflict(format!(
+                    "the expiry of {id} is already recorded"
+                )));
+            }
+        }
+        A::Requested(_) | A::AccountRetired { .. } | A::AccountUsed(_) | A::Snapshot(_) => {}
+    }
+    Ok(())
+}
