@@ -16,8 +16,8 @@ use andon_store::Attempt;
 use hmac::{KeyInit, Mac};
 use serde_json::{Value, json};
 
-use crate::App;
 use crate::input::rfc3339;
+use crate::{App, AppError};
 
 /// The header carrying the body's HMAC-SHA256 (`sha256=<hex>`).
 pub const SIGNATURE_HEADER: &str = "X-Andon-Signature-256";
@@ -125,14 +125,22 @@ fn summary(e: &LedgerEntry, event: &str, id: &str) -> String {
 }
 
 /// The body sent for an event: the change record for change events, the entry's fact for
-/// access and alert events; in `slack` format, a Slack message.
-async fn body(app: &App, idx: u64, e: &LedgerEntry, event: &str, id: &str) -> Option<Value> {
+/// access and alert events; in `slack` format, a Slack message. `None` when there is
+/// nothing to tell (the change it names does not exist); an error when the database could
+/// not be read, so that the event is tried again rather than skipped.
+async fn body(
+    app: &App,
+    idx: u64,
+    e: &LedgerEntry,
+    event: &str,
+    id: &str,
+) -> Result<Option<Value>, AppError> {
     let slack = app.0.config.notify_format == NotifyFormat::Slack;
     if !event.starts_with("change.") {
         if slack {
-            return Some(json!({"text": summary(e, event, id)}));
+            return Ok(Some(json!({"text": summary(e, event, id)})));
         }
-        return Some(json!({
+        return Ok(Some(json!({
             "event": event,
             "delivery": format!("andon-{idx}"),
             "ledger_index": idx,
@@ -141,22 +149,32 @@ async fn body(app: &App, idx: u64, e: &LedgerEntry, event: &str, id: &str) -> Op
             "subject": id,
             "summary": summary(e, event, id),
             "detail": e.body,
-        }));
+        })));
     }
-    let generic = change_body(app, idx, e, event, id).await?;
+    let Some(generic) = change_body(app, idx, e, event, id).await? else {
+        return Ok(None);
+    };
     if slack {
-        return Some(json!({"text": format!(
+        return Ok(Some(json!({"text": format!(
             "{event} {id}: {}",
             generic["change"]["short_description"].as_str().unwrap_or("")
-        )}));
+        )})));
     }
-    Some(generic)
+    Ok(Some(generic))
 }
 
 /// The body sent for an event on a change.
-async fn change_body(app: &App, idx: u64, e: &LedgerEntry, event: &str, id: &str) -> Option<Value> {
-    let c = app.store().change(id).await.ok()??;
-    let rfc = crate::changes::rfc::rfc_document(app, &c).await.ok()?;
+async fn change_body(
+    app: &App,
+    idx: u64,
+    e: &LedgerEntry,
+    event: &str,
+    id: &str,
+) -> Result<Option<Value>, AppError> {
+    let Some(c) = app.store().change(id).await? else {
+        return Ok(None);
+    };
+    let rfc = crate::changes::rfc::rfc_document(app, &c).await?;
     let state = match event {
         "change.created" => c.status.as_str(),
         "change.approved" => "approved",
@@ -164,7 +182,7 @@ async fn change_body(app: &App, idx: u64, e: &LedgerEntry, event: &str, id: &str
         "change.deployed" => "deployed",
         _ => c.status.as_str(),
     };
-    Some(json!({
+    Ok(Some(json!({
         "event": event,
         "delivery": format!("andon-{idx}"),
         "ledger_index": idx,
@@ -195,7 +213,7 @@ async fn change_body(app: &App, idx: u64, e: &LedgerEntry, event: &str, id: &str
             "links": rfc["links"],
         },
         "detail": e.body,
-    }))
+    })))
 }
 
 /// How notification bodies are shaped.
@@ -208,8 +226,10 @@ pub enum NotifyFormat {
     Slack,
 }
 
-/// Reads new ledger entries and queues their events.
-async fn enqueue(app: &App) -> Result<(), andon_store::StoreError> {
+/// Reads new ledger entries and queues their events. The cursor moves past an entry only
+/// with its events queued: when building one fails, nothing of that read is queued and the
+/// next round starts from the same place (at least once, never skipped).
+async fn enqueue(app: &App) -> Result<(), AppError> {
     let store = app.store();
     loop {
         let cursor = store.notify_cursor().await?;
@@ -223,7 +243,7 @@ async fn enqueue(app: &App) -> Result<(), andon_store::StoreError> {
                 continue;
             };
             for (event, id) in events_of(&e) {
-                if let Some(b) = body(app, *idx, &e, event, &id).await {
+                if let Some(b) = body(app, *idx, &e, event, &id).await? {
                     queued.push((*idx, event.to_owned(), id, b.to_string()));
                 }
             }

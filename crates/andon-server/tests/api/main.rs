@@ -13,6 +13,7 @@ mod gates;
 mod hostile;
 mod intake;
 mod metrics;
+mod notify;
 mod observe;
 mod source_control;
 mod telemetry;
