@@ -56,49 +56,6 @@ impl FromRequestParts<Server> for Caller {
     }
 }
 
-/// Failed authentications per address over a fixed window: past the limit, the address
-/// is refused (429) until the window ends, before any token is looked at, so guessing
-/// tokens is slowed to the limit. Bounded: old windows are dropped as it fills.
-#[derive(Debug)]
-pub(crate) struct AuthFailures {
-    limit: u32,
-    window: std::time::Duration,
-    seen: std::sync::Mutex<std::collections::HashMap<std::net::IpAddr, (std::time::Instant, u32)>>,
-}
-
-impl AuthFailures {
-    pub(crate) fn new(limit: u32, window: std::time::Duration) -> Self {
-        Self {
-            limit,
-            window,
-            seen: Default::default(),
-        }
-    }
-
-    pub(crate) fn blocked(&self, ip: std::net::IpAddr) -> bool {
-        let Ok(seen) = self.seen.lock() else {
-            return false;
-        };
-        seen.get(&ip)
-            .is_some_and(|(start, n)| *n >= self.limit && start.elapsed() < self.window)
-    }
-
-    pub(crate) fn failed(&self, ip: std::net::IpAddr) {
-        let Ok(mut seen) = self.seen.lock() else {
-            return;
-        };
-        if seen.len() >= 100_000 {
-            let window = self.window;
-            seen.retain(|_, (start, _)| start.elapsed() < window);
-        }
-        let e = seen.entry(ip).or_insert((std::time::Instant::now(), 0));
-        if e.0.elapsed() >= self.window {
-            *e = (std::time::Instant::now(), 0);
-        }
-        e.1 += 1;
-    }
-}
-
 async fn authenticate(parts: &mut Parts, app: &App) -> Result<Caller, ApiError> {
     let unauthorized = |m: &str| ApiError::new(StatusCode::UNAUTHORIZED, "unauthorized", m);
     let Some(header) = parts.headers.get(axum::http::header::AUTHORIZATION) else {

@@ -6,6 +6,7 @@
 
 mod auth;
 mod error;
+mod http;
 mod observe;
 pub mod openapi;
 mod routes;

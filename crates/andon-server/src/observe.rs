@@ -3,10 +3,8 @@
 //! text (`GET /metrics`); liveness and readiness; a request id on every request and log
 //! line.
 
-use std::collections::BTreeMap;
 use std::fmt::Write as _;
-use std::sync::Mutex;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use axum::extract::{MatchedPath, Request, State};
 use axum::http::{HeaderValue, StatusCode, header};
@@ -15,41 +13,10 @@ use axum::response::{IntoResponse, Response};
 use tracing::Instrument as _;
 
 use crate::ApiError;
-use andon_app::ledger::meter::Histogram;
 
 use crate::App;
 use crate::auth::Caller;
 use crate::state::Server;
-
-/// One route's latency and its answers by status.
-#[derive(Debug, Default)]
-struct RouteStats {
-    latency: Histogram,
-    statuses: BTreeMap<u16, u64>,
-}
-
-/// The server's meters.
-#[derive(Debug, Default)]
-pub(crate) struct Meters {
-    /// By (method, route template): one lock and one lookup per request.
-    routes: Mutex<BTreeMap<(String, String), RouteStats>>,
-    refused: std::sync::atomic::AtomicU64,
-}
-
-impl Meters {
-    fn refused(&self) {
-        self.refused
-            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-    }
-
-    fn request(&self, method: &str, route: &str, status: u16, d: Duration) {
-        if let Ok(mut m) = self.routes.lock() {
-            let stats = m.entry((method.to_owned(), route.to_owned())).or_default();
-            stats.latency.observe(d);
-            *stats.statuses.entry(status).or_default() += 1;
-        }
-    }
-}
 
 /// A request id: the caller's `X-Request-Id` if it sent a sane one, else a new one.
 fn request_id(req: &Request) -> String {

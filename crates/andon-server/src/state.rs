@@ -3,6 +3,11 @@
 
 use std::sync::Arc;
 
+use std::collections::BTreeMap;
+use std::sync::Mutex;
+use std::time::Duration;
+
+use andon_app::ledger::meter::Histogram;
 use axum::extract::FromRef;
 
 use crate::App;
@@ -19,9 +24,9 @@ pub(crate) struct Server {
 /// What only the HTTP layer keeps.
 pub(crate) struct Http {
     /// Request meters (`GET /metrics`).
-    pub meters: crate::observe::Meters,
+    pub meters: Meters,
     /// Failed authentications per address.
-    pub auth_failures: crate::auth::AuthFailures,
+    pub auth_failures: AuthFailures,
     /// Permits for requests in flight (`max_in_flight`).
     pub in_flight: Arc<tokio::sync::Semaphore>,
 }
@@ -32,10 +37,7 @@ impl Server {
         let config = app.config();
         let http = Http {
             meters: Default::default(),
-            auth_failures: crate::auth::AuthFailures::new(
-                config.auth_failure_limit,
-                config.auth_failure_window,
-            ),
+            auth_failures: AuthFailures::new(config.auth_failure_limit, config.auth_failure_window),
             in_flight: Arc::new(tokio::sync::Semaphore::new(config.max_in_flight.max(1))),
         };
         Self {
@@ -48,5 +50,78 @@ impl Server {
 impl FromRef<Server> for App {
     fn from_ref(s: &Server) -> App {
         s.app.clone()
+    }
+}
+
+/// One route's latency and its answers by status.
+#[derive(Debug, Default)]
+pub(crate) struct RouteStats {
+    pub(crate) latency: Histogram,
+    pub(crate) statuses: BTreeMap<u16, u64>,
+}
+
+/// The server's meters.
+#[derive(Debug, Default)]
+pub(crate) struct Meters {
+    /// By (method, route template): one lock and one lookup per request.
+    pub(crate) routes: Mutex<BTreeMap<(String, String), RouteStats>>,
+    pub(crate) refused: std::sync::atomic::AtomicU64,
+}
+
+impl Meters {
+    pub(crate) fn refused(&self) {
+        self.refused
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    }
+
+    pub(crate) fn request(&self, method: &str, route: &str, status: u16, d: Duration) {
+        if let Ok(mut m) = self.routes.lock() {
+            let stats = m.entry((method.to_owned(), route.to_owned())).or_default();
+            stats.latency.observe(d);
+            *stats.statuses.entry(status).or_default() += 1;
+        }
+    }
+}
+
+/// Failed authentications per address over a fixed window: past the limit, the address
+/// is refused (429) until the window ends, before any token is looked at, so guessing
+/// tokens is slowed to the limit. Bounded: old windows are dropped as it fills.
+#[derive(Debug)]
+pub(crate) struct AuthFailures {
+    limit: u32,
+    window: std::time::Duration,
+    seen: std::sync::Mutex<std::collections::HashMap<std::net::IpAddr, (std::time::Instant, u32)>>,
+}
+
+impl AuthFailures {
+    pub(crate) fn new(limit: u32, window: std::time::Duration) -> Self {
+        Self {
+            limit,
+            window,
+            seen: Default::default(),
+        }
+    }
+
+    pub(crate) fn blocked(&self, ip: std::net::IpAddr) -> bool {
+        let Ok(seen) = self.seen.lock() else {
+            return false;
+        };
+        seen.get(&ip)
+            .is_some_and(|(start, n)| *n >= self.limit && start.elapsed() < self.window)
+    }
+
+    pub(crate) fn failed(&self, ip: std::net::IpAddr) {
+        let Ok(mut seen) = self.seen.lock() else {
+            return;
+        };
+        if seen.len() >= 100_000 {
+            let window = self.window;
+            seen.retain(|_, (start, _)| start.elapsed() < window);
+        }
+        let e = seen.entry(ip).or_insert((std::time::Instant::now(), 0));
+        if e.0.elapsed() >= self.window {
+            *e = (std::time::Instant::now(), 0);
+        }
+        e.1 += 1;
     }
 }

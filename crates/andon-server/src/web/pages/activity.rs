@@ -1,6 +1,6 @@
 //! Access, alerts and the charts.
 
-use super::*;
+use super::common::*;
 
 /// `GET /ui/access`.
 pub(crate) async fn access(State(app): State<App>, viewer: Viewer) -> Response {

@@ -1,6 +1,6 @@
 //! Change records and their RFCs.
 
-use super::*;
+use super::common::*;
 
 /// `GET /ui/changes`.
 pub(crate) async fn changes(

@@ -1,6 +1,6 @@
 //! The Risk Control Matrix and one control's cases.
 
-use super::*;
+use super::common::*;
 
 /// The Risk Control Matrix's API query for a page's form.
 fn matrix_query(application: &str, f: &AppForm) -> Result<String, ApiError> {

@@ -1,6 +1,6 @@
 //! Deployments and a deployment's trace.
 
-use super::*;
+use super::common::*;
 
 /// `GET /ui/deployments`.
 pub(crate) async fn deployments(

@@ -1,6 +1,6 @@
 //! Evidence search and records.
 
-use super::*;
+use super::common::*;
 
 #[derive(serde::Deserialize, Default)]
 pub(crate) struct EvidenceForm {

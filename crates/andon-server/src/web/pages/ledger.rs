@@ -1,6 +1,6 @@
 //! The ledger and the inclusion check.
 
-use super::*;
+use super::common::*;
 
 #[derive(serde::Deserialize, Default)]
 pub(crate) struct LedgerForm {

@@ -1,6 +1,6 @@
 //! The overview page.
 
-use super::*;
+use super::common::*;
 
 /// `GET /ui/`.
 pub(crate) async fn overview(State(app): State<App>, viewer: Viewer) -> Response {
