@@ -9,9 +9,11 @@
 //! domain's and the server's job) and it does not compute Merkle hashes (the ledger's).
 
 mod access;
+mod alerts;
 mod backup;
 mod batch;
 mod changes;
+mod deployments;
 mod error;
 mod gates;
 mod migrate;
@@ -25,7 +27,8 @@ mod telemetry;
 pub use access::{AccessEffect, DebtRow};
 pub use backup::{BACKUP_FORMAT, BackupSummary};
 pub use batch::{Append, Batch, Effect, Sequencing};
-pub use changes::{ChangeEffect, MetricDeployment};
+pub use changes::ChangeEffect;
+pub use deployments::MetricDeployment;
 pub use error::{Failure, StoreError};
 pub use gates::{DecisionRow, PolicyRow, WaiverRow};
 pub use notify::{Attempt, Notification};
