@@ -13,7 +13,7 @@ use regorus::languages::rego::compiler::Compiler;
 use regorus::rvm::{Program, RegoVM};
 use regorus::{CompiledPolicy, Value};
 
-use crate::ControlMeta;
+use crate::control::ControlMeta;
 
 /// The package of the generated entry module (not a valid package for a bundle's own
 /// modules to collide with: bundles' controls live under `andon.controls.`).

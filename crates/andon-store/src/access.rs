@@ -8,7 +8,7 @@ use andon_domain::access::{
 use sqlx::any::AnyRow;
 use sqlx::{Any, Transaction};
 
-use crate::error::Op;
+use crate::error::{Op, corrupt};
 use crate::read::get;
 use crate::{Store, StoreError};
 
@@ -186,13 +186,6 @@ pub(crate) async fn apply(
         }
     }
     Ok(())
-}
-
-fn corrupt(what: &str, detail: impl ToString) -> StoreError {
-    StoreError::Corrupt {
-        what: what.into(),
-        detail: detail.to_string(),
-    }
 }
 
 const REQUEST_SELECT: &str = "SELECT id, ledger_idx, application, environment, production, level, reason, ticket, requested_by, minutes, requested_at, status, decided_by, decided_at, comment, expires_at, revoked_by, revoked_at, expired_idx FROM access_requests";

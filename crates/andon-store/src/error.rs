@@ -135,6 +135,14 @@ fn os_failure(e: &std::io::Error) -> Failure {
     }
 }
 
+/// A stored value that does not decode: which record, and what was wrong.
+pub(crate) fn corrupt(what: &str, detail: impl ToString) -> StoreError {
+    StoreError::Corrupt {
+        what: what.into(),
+        detail: detail.to_string(),
+    }
+}
+
 /// Adds the operation name to a driver error.
 pub(crate) trait Op<T> {
     fn op(self, op: &'static str) -> Result<T, StoreError>;

@@ -220,6 +220,38 @@ impl Store {
         row.as_ref().map(decision_row).transpose()
     }
 
+    /// Whether an allowing decision exists for this artifact and environment; its id.
+    pub async fn allowing_decision(
+        &self,
+        artifact_digest: &str,
+        environment: &str,
+    ) -> Result<Option<String>, StoreError> {
+        sqlx::query_scalar(
+            "SELECT id FROM decisions WHERE artifact_digest = $1 AND environment = $2 AND allow = 1 ORDER BY ledger_idx DESC LIMIT 1",
+        )
+        .bind(artifact_digest.to_owned())
+        .bind(environment.to_owned())
+        .fetch_optional(&self.pool)
+        .await
+        .op("finding an allowing decision")
+    }
+
+    /// The latest decision for this artifact and environment, allowing or not; its id.
+    pub async fn latest_decision(
+        &self,
+        artifact_digest: &str,
+        environment: &str,
+    ) -> Result<Option<String>, StoreError> {
+        sqlx::query_scalar(
+            "SELECT id FROM decisions WHERE artifact_digest = $1 AND environment = $2 ORDER BY ledger_idx DESC LIMIT 1",
+        )
+        .bind(artifact_digest.to_owned())
+        .bind(environment.to_owned())
+        .fetch_optional(&self.pool)
+        .await
+        .op("finding the latest decision")
+    }
+
     /// A waiver by id.
     pub async fn waiver(&self, id: &str) -> Result<Option<WaiverRow>, StoreError> {
         let row = sqlx::query(sqlx::AssertSqlSafe(format!(

@@ -9,12 +9,16 @@
 //! domain's and the server's job) and it does not compute Merkle hashes (the ledger's).
 
 mod access;
+mod alerts;
 mod backup;
 mod batch;
 mod changes;
+mod deployments;
+mod effect;
 mod error;
 mod gates;
 mod migrate;
+mod multirow;
 mod notify;
 mod read;
 mod rows;
@@ -24,8 +28,10 @@ mod telemetry;
 
 pub use access::{AccessEffect, DebtRow};
 pub use backup::{BACKUP_FORMAT, BackupSummary};
-pub use batch::{Append, Batch, Effect, Sequencing};
-pub use changes::{ChangeEffect, MetricDeployment};
+pub use batch::{Batch, Sequencing};
+pub use changes::ChangeEffect;
+pub use deployments::MetricDeployment;
+pub use effect::{Append, Effect};
 pub use error::{Failure, StoreError};
 pub use gates::{DecisionRow, PolicyRow, WaiverRow};
 pub use notify::{Attempt, Notification};

@@ -1,12 +1,15 @@
-//! Read queries over source-control facts, for replay checks and traceability. Each fact
-//! comes back with the ledger index of the entry that recorded it.
+//! Source-control facts: their index rows, written in the ledger batch's transaction, and
+//! the read queries over them, for replay checks and traceability. Each fact comes back
+//! with the ledger index of the entry that recorded it.
 
-use andon_domain::scm::{ChangeEvent, Commit, Review, ScmDeployment, TicketLink};
+use andon_domain::scm::{ChangeEvent, Commit, Review, ScmDeployment, SourceFacts, TicketLink};
 use sqlx::any::AnyRow;
+use sqlx::{Any, Transaction};
 
 use crate::error::Op;
+use crate::multirow::{Rows, Val};
 use crate::read::get;
-use crate::{Store, StoreError};
+use crate::{Backend, Store, StoreError};
 
 /// A fact and the ledger entry that recorded it.
 #[derive(Clone, Debug, PartialEq)]
@@ -315,5 +318,131 @@ impl Store {
                 .await
                 .op("reading the commits of evidence")?;
         rows.iter().map(|r| get(r, "sha")).collect()
+    }
+}
+
+/// The index rows of source-control facts.
+pub(crate) struct ScmRows {
+    commits: Rows,
+    changes: Rows,
+    reviews: Rows,
+    deployments: Rows,
+    tickets: Rows,
+}
+
+impl ScmRows {
+    /// No rows yet.
+    pub(crate) fn new() -> Self {
+        Self {
+            commits: Rows::new(
+                "INSERT INTO scm_commits (repository, sha, author, author_email, message, committed_at, git_ref, ledger_idx)",
+                8,
+                "ON CONFLICT DO NOTHING",
+            ),
+            changes: Rows::new(
+                "INSERT INTO scm_changes (ledger_idx, repository, number, action, title, author, author_id, source_branch, target_branch, head_sha, merge_sha, state, actor, at)",
+                14,
+                "",
+            ),
+            reviews: Rows::new(
+                "INSERT INTO scm_reviews (ledger_idx, repository, number, reviewer, reviewer_id, state, commit_sha, at)",
+                8,
+                "",
+            ),
+            deployments: Rows::new(
+                "INSERT INTO scm_deployments (ledger_idx, repository, sha, environment, state, deployment_id, actor, at)",
+                8,
+                "",
+            ),
+            tickets: Rows::new(
+                "INSERT INTO scm_tickets (ledger_idx, repository, ticket, source, reference)",
+                5,
+                "",
+            ),
+        }
+    }
+
+    /// Adds the rows of the facts recorded by the entry at `idx`.
+    pub(crate) fn add(&mut self, idx: i64, f: &SourceFacts) {
+        for c in &f.commits {
+            self.commits.row([
+                Val::T(c.repository.clone()),
+                Val::T(c.sha.clone()),
+                Val::OptT(c.author.clone()),
+                Val::OptT(c.author_email.clone()),
+                Val::T(c.message.clone()),
+                Val::OptT(c.timestamp.clone()),
+                Val::OptT(c.git_ref.clone()),
+                Val::I(idx),
+            ]);
+        }
+        for e in &f.changes {
+            self.changes.row([
+                Val::I(idx),
+                Val::T(e.repository.clone()),
+                Val::I(e.number.min(i64::MAX as u64) as i64),
+                Val::T(e.action.clone()),
+                Val::T(e.title.clone()),
+                Val::OptT(e.author.clone()),
+                Val::OptT(e.author_id.clone()),
+                Val::T(e.source_branch.clone()),
+                Val::T(e.target_branch.clone()),
+                Val::OptT(e.head_sha.clone()),
+                Val::OptT(e.merge_sha.clone()),
+                Val::T(e.state.clone()),
+                Val::OptT(e.actor.clone()),
+                Val::OptT(e.at.clone()),
+            ]);
+        }
+        for r in &f.reviews {
+            self.reviews.row([
+                Val::I(idx),
+                Val::T(r.repository.clone()),
+                Val::I(r.number.min(i64::MAX as u64) as i64),
+                Val::T(r.reviewer.clone()),
+                Val::OptT(r.reviewer_id.clone()),
+                Val::T(r.state.clone()),
+                Val::OptT(r.commit.clone()),
+                Val::OptT(r.at.clone()),
+            ]);
+        }
+        for d in &f.deployments {
+            self.deployments.row([
+                Val::I(idx),
+                Val::T(d.repository.clone()),
+                Val::T(d.sha.clone()),
+                Val::T(d.environment.clone()),
+                Val::T(d.state.clone()),
+                Val::OptT(d.deployment_id.clone()),
+                Val::OptT(d.actor.clone()),
+                Val::OptT(d.at.clone()),
+            ]);
+        }
+        for t in &f.tickets {
+            self.tickets.row([
+                Val::I(idx),
+                Val::T(t.repository.clone()),
+                Val::T(t.ticket.clone()),
+                Val::T(t.source.clone()),
+                Val::T(t.reference.clone()),
+            ]);
+        }
+    }
+
+    /// Inserts them all, table by table.
+    pub(crate) async fn insert(
+        self,
+        tx: &mut Transaction<'_, Any>,
+        backend: Backend,
+    ) -> Result<(), StoreError> {
+        self.commits.insert(tx, backend, "indexing commits").await?;
+        self.changes
+            .insert(tx, backend, "indexing pull request events")
+            .await?;
+        self.reviews.insert(tx, backend, "indexing reviews").await?;
+        self.deployments
+            .insert(tx, backend, "indexing source-control deployments")
+            .await?;
+        self.tickets.insert(tx, backend, "indexing tickets").await
     }
 }

@@ -168,6 +168,15 @@ impl Store {
         self.pool.close().await;
     }
 
+    /// Answers when the database does.
+    pub async fn ping(&self) -> Result<(), StoreError> {
+        sqlx::query("SELECT 1")
+            .execute(&self.pool)
+            .await
+            .op("pinging the database")?;
+        Ok(())
+    }
+
     /// Copies committed WAL frames back into the SQLite database file (a no-op on
     /// PostgreSQL). Automatic checkpoints are off because they would run inside the
     /// sequencer's commit; the server calls this from a background task instead.

@@ -1,0 +1,35 @@
+//! Read-only reports: the trace of a commit or an artifact, the Risk Control Matrix, and
+//! DORA's four keys.
+
+use andon_domain::api::TraceView;
+
+use crate::{Client, ClientError};
+
+impl Client {
+    /// The trace of a commit (full id or a unique prefix of 7 or more hex digits).
+    pub fn trace_commit(&self, sha: &str) -> Result<TraceView, ClientError> {
+        self.get("/v1/trace", &[("commit", sha.to_owned())])
+    }
+
+    /// The trace of an artifact (`sha256:<hex>`).
+    pub fn trace_artifact(&self, digest: &str) -> Result<TraceView, ClientError> {
+        self.get("/v1/trace", &[("artifact", digest.to_owned())])
+    }
+
+    /// The Risk Control Matrix as the server renders it at `path` (`/v1/controls`, or
+    /// `/v1/controls/oscal/assessment-results` or `.../component-definition`), with `query`
+    /// (`application`, and optionally `environment`, `since`, `until`, `format`): the body.
+    pub fn controls_document(
+        &self,
+        path: &str,
+        query: &[(&str, String)],
+    ) -> Result<String, ClientError> {
+        self.get_text(path, query)
+    }
+
+    /// DORA's four keys: `query` holds `application` or `team`, and optionally `period`,
+    /// `since`, `until`.
+    pub fn metrics(&self, query: &[(&str, String)]) -> Result<serde_json::Value, ClientError> {
+        self.get("/v1/metrics", query)
+    }
+}

@@ -1,0 +1,97 @@
+//! Evaluation: every enabled control against a gate input, on the register VM or the
+//! interpreter, then control-level waivers, into the gate's verdict.
+
+use andon_domain::gate::{ControlResult, Verdict};
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+use crate::control::{control_from_raw, interpret_control};
+use crate::policy::Policy;
+
+/// The version of the gate input document policies see (see docs/gates.md).
+pub const INPUT_VERSION: &str = "andon.gate/v1";
+
+/// A gate's outcome: allow only if every control allows.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Evaluation {
+    /// Allow or deny.
+    pub allow: bool,
+    /// Per control, in id order.
+    pub controls: Vec<ControlResult>,
+}
+
+impl Policy {
+    /// Evaluates every enabled control against a gate input: on the register VM when the
+    /// bundle compiled to it, on the interpreter otherwise or if the VM fails. Debug builds
+    /// evaluate on both and insist they agree.
+    pub fn evaluate(&self, input: &Value) -> Evaluation {
+        let fast = self
+            .vm
+            .as_ref()
+            .and_then(|vm| vm.run(regorus::Value::from(input.clone())))
+            .map(|raw| {
+                let controls = self.controls();
+                let results = controls
+                    .iter()
+                    .zip(raw)
+                    .map(|(c, r)| control_from_raw(c, Ok(r)))
+                    .collect();
+                self.waive(input, results)
+            });
+        match fast {
+            Some(e) => {
+                debug_assert_eq!(
+                    e,
+                    self.evaluate_interpreted(input),
+                    "the register VM and the interpreter disagree"
+                );
+                e
+            }
+            None => self.evaluate_interpreted(input),
+        }
+    }
+
+    /// Evaluates every enabled control on the interpreter, control by control: the reference
+    /// semantics (and the path for Rego the VM compiler does not support).
+    pub fn evaluate_interpreted(&self, input: &Value) -> Evaluation {
+        let mut engine = self.engine_with(regorus::Value::from(input.clone()));
+        let results = self
+            .controls()
+            .into_iter()
+            .map(|c| control_from_raw(c, interpret_control(&mut engine, c)))
+            .collect();
+        self.waive(input, results)
+    }
+
+    /// Applies control-level waivers to `fail` and `missing` verdicts and decides.
+    fn waive(&self, input: &Value, mut results: Vec<ControlResult>) -> Evaluation {
+        let waivers: Vec<&Value> = input
+            .get("waivers")
+            .and_then(Value::as_array)
+            .map(|w| w.iter().collect())
+            .unwrap_or_default();
+        for r in &mut results {
+            if matches!(r.verdict, Verdict::Fail | Verdict::Missing)
+                && let Some(w) = waivers.iter().find(|w| {
+                    w.get("control").and_then(Value::as_str) == Some(r.id.as_str())
+                        && w.get("vulnerability").is_none_or(Value::is_null)
+                })
+            {
+                let id = w.get("id").and_then(Value::as_str).unwrap_or("?");
+                r.reason = format!(
+                    "waived by {id} ({}; ticket {}; until {}): {}",
+                    w.get("reason").and_then(Value::as_str).unwrap_or(""),
+                    w.get("ticket").and_then(Value::as_str).unwrap_or("-"),
+                    w.get("expires_at").and_then(Value::as_str).unwrap_or("-"),
+                    r.reason
+                );
+                r.verdict = Verdict::Waived;
+                r.waiver = Some(id.to_owned());
+            }
+        }
+        Evaluation {
+            allow: results.iter().all(|r| r.verdict.allows()),
+            controls: results,
+        }
+    }
+}

@@ -1,0 +1,170 @@
+//! What the sequencer hands the store to commit: each ledger append, and the index rows its
+//! fact implies.
+
+use andon_domain::scm::SourceFacts;
+
+/// One ledger append and the rows it implies.
+#[derive(Clone, Debug)]
+pub struct Append {
+    /// The leaf index assigned by the sequencer.
+    pub index: u64,
+    /// The entry kind's wire name.
+    pub kind: &'static str,
+    /// The leaf bytes.
+    pub entry: Vec<u8>,
+    /// RFC 6962 leaf hash of `entry`.
+    pub leaf_hash: [u8; 32],
+    /// Acceptance time, Unix milliseconds.
+    pub time_ms: i64,
+    /// The rows this fact adds to the indexes.
+    pub effect: Effect,
+}
+
+/// Index rows implied by an append.
+#[derive(Clone, Debug)]
+pub enum Effect {
+    /// Evidence: its index row, its subjects and its raw document.
+    Evidence {
+        /// The evidence id (sha256 hex of the document).
+        id: String,
+        /// Application.
+        application: String,
+        /// Pipeline run.
+        run: Option<String>,
+        /// Predicate type.
+        predicate_type: String,
+        /// Identity whose key signed it.
+        signer: String,
+        /// The signing key.
+        keyid: String,
+        /// (name, sha256 hex) per subject.
+        subjects: Vec<(String, String)>,
+        /// The raw envelope.
+        document: Vec<u8>,
+        /// For typed evidence: the derived summary, JSON.
+        summary: Option<String>,
+        /// Commits the evidence names (a provenance's source commit).
+        commits: Vec<String>,
+        /// Source-control facts it carries (a review attestation).
+        scm: Option<SourceFacts>,
+    },
+    /// A policy bundle published.
+    Policy {
+        /// SHA-256 of the bundle.
+        version: String,
+        /// Its name.
+        name: String,
+        /// Applications it applies to, JSON array.
+        applications: String,
+        /// Environments it applies to, JSON array.
+        environments: String,
+        /// The resolved bundle's bytes.
+        bundle: Vec<u8>,
+    },
+    /// A gate decision.
+    Decision {
+        /// SHA-256 of the signed envelope.
+        id: String,
+        /// Application.
+        application: String,
+        /// Target environment.
+        environment: String,
+        /// `sha256:<hex>` of the artifact.
+        artifact_digest: String,
+        /// Allowed.
+        allow: bool,
+        /// The policy version used.
+        policy_version: String,
+        /// The signed decision (DSSE envelope JSON).
+        envelope: Vec<u8>,
+    },
+    /// A waiver requested.
+    WaiverRequested {
+        /// Waiver id.
+        id: String,
+        /// Application.
+        application: String,
+        /// Control id.
+        control: String,
+        /// A vulnerability id, for a waiver of one finding.
+        vulnerability: Option<String>,
+        /// Why.
+        reason: String,
+        /// The ticket tracking it.
+        ticket: String,
+        /// Who asked.
+        requested_by: String,
+        /// How long it lasts once approved.
+        duration_ms: i64,
+    },
+    /// A waiver approved.
+    WaiverApproved {
+        /// Waiver id.
+        id: String,
+        /// Who approved.
+        approved_by: String,
+        /// When it expires (Unix ms).
+        expires_at: i64,
+    },
+    /// A source-control webhook delivery and its facts.
+    SourceEvent {
+        /// `github` or `gitlab`.
+        provider: String,
+        /// The delivery id.
+        delivery: String,
+        /// The event name.
+        event: String,
+        /// The payload as received.
+        payload: Vec<u8>,
+        /// The facts read from it.
+        facts: SourceFacts,
+    },
+    /// A new application.
+    Application {
+        /// Its name.
+        name: String,
+        /// Its owning team.
+        team: String,
+    },
+    /// A new identity.
+    Identity {
+        /// Its name.
+        name: String,
+        /// Its role's wire name.
+        role: String,
+        /// The applications it is scoped to, as a JSON array.
+        applications: String,
+        /// The approver groups it belongs to, as a JSON array.
+        groups: String,
+    },
+    /// A token issued to an identity (its SHA-256, never the token).
+    Token {
+        /// sha256 hex of the token.
+        hash: String,
+        /// The identity.
+        identity: String,
+    },
+    /// A public key registered to an identity.
+    Key {
+        /// Its key id.
+        keyid: String,
+        /// The identity.
+        identity: String,
+        /// The 32 raw bytes.
+        public_key: Vec<u8>,
+    },
+    /// A key revoked.
+    KeyRevoked {
+        /// Its key id.
+        keyid: String,
+    },
+    /// Deployments, change records, approvals, alerts.
+    Change(crate::changes::ChangeEffect),
+    /// Break-glass access, standing accounts, runtime snapshots.
+    Access(crate::access::AccessEffect),
+    /// A batch of telemetry events, stored in order (`seq` from 0).
+    Telemetry(std::sync::Arc<Vec<andon_telemetry::Event>>),
+    /// Settings (name, value) written with the entry that records why (the log keys after a
+    /// rotation).
+    Settings(Vec<(String, String)>),
+}
