@@ -87,7 +87,7 @@ pub fn embedded(database: &str) -> anyhow::Result<Embedded> {
     let rt = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()?;
-    let seed = crate::keys::generate()?.seed();
+    let seed = crate::cli::keys::generate()?.seed();
     let mut secret = [0u8; 16];
     getrandom::fill(&mut secret).map_err(|e| anyhow::anyhow!("{e}"))?;
     let secret = hex::encode(secret);
@@ -127,7 +127,7 @@ pub fn pipeline(
 ) -> anyhow::Result<(Client, andon_domain::SigningKey)> {
     admin.create_application(app, team)?;
     let issued = admin.create_identity(&format!("ci-{app}"), "pipeline", &[app.to_owned()])?;
-    let key = crate::keys::generate()?;
+    let key = crate::cli::keys::generate()?;
     admin.register_key(&issued.identity, &key.verifying_key().to_pem())?;
     Ok((Client::new(admin.base(), Some(issued.token)), key))
 }

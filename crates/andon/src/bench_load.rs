@@ -23,7 +23,7 @@ use serde::Serialize;
 
 use crate::bench::percentile;
 use crate::cli::Args;
-use crate::output::emit;
+use crate::cli::output::emit;
 
 /// Flags of `andon bench load`.
 #[derive(clap::Args, Debug)]

@@ -80,7 +80,7 @@ pub fn run(args: &Args, b: &PipelineBenchArgs) -> anyhow::Result<ExitCode> {
     let dir = std::env::temp_dir().join(format!("andon-paved-{}", hex::encode(rnd)));
     std::fs::create_dir_all(&dir)?;
     let key_file = dir.join("ci.key");
-    crate::keys::save(&key_file, &key)?;
+    crate::cli::keys::save(&key_file, &key)?;
     let env = [
         ("ANDON_SERVER", url.clone()),
         ("ANDON_TOKEN", ci.token().unwrap_or_default().to_owned()),

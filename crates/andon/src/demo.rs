@@ -164,7 +164,7 @@ fn gates(admin: &Client, g: &Gated, suffix: &str) -> anyhow::Result<()> {
             "\n$ andon gate --app {} --artifact {a} --env production",
             g.app
         );
-        crate::gate::print_decision(&d);
+        crate::commands::gate::print_decision(&d);
     }
     if let Some(a) = find(Role::Vulnerable) {
         let d = ask(&a)?;
@@ -189,7 +189,7 @@ fn gates(admin: &Client, g: &Gated, suffix: &str) -> anyhow::Result<()> {
         last = Some(d.id);
     }
     if let Some(id) = last {
-        let (doc, same) = crate::gate::replay(admin, &id)?;
+        let (doc, same) = crate::commands::gate::replay(admin, &id)?;
         println!(
             "    decision {}… replayed from its signed input and policy {} {}…: {}",
             &id[..12],
@@ -412,7 +412,7 @@ pub fn run(args: &Args, d: &DemoArgs) -> anyhow::Result<ExitCode> {
             println!(
                 "\n$ andon trace {digest}    # a {app} artifact whose change was approved only by its author"
             );
-            crate::trace::print(&admin.trace_artifact(&digest.to_string())?);
+            crate::commands::trace::print(&admin.trace_artifact(&digest.to_string())?);
         }
     }
     if let Some(release) = gated {
@@ -450,24 +450,24 @@ pub fn run(args: &Args, d: &DemoArgs) -> anyhow::Result<ExitCode> {
         "\n$ andon export package --app {app} --out {}",
         package.display()
     );
-    crate::package::export_from(
+    crate::commands::package::export_from(
         &admin,
-        &crate::package::PackageArgs {
+        &crate::commands::package::PackageArgs {
             app: app.clone(),
             since: None,
             until: None,
             out: package.clone(),
         },
-        crate::output::Output::Text,
+        crate::cli::output::Output::Text,
     )?;
     println!(
         "$ andon verify --package {} --log-key ...",
         package.display()
     );
-    let verified = crate::package::verify(
+    let verified = crate::commands::package::verify(
         &package,
         Some(&info.verifier_key),
-        crate::output::Output::Text,
+        crate::cli::output::Output::Text,
     )?;
     let _ = std::fs::remove_file(&package);
     if verified != ExitCode::SUCCESS {

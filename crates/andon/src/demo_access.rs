@@ -120,7 +120,7 @@ pub fn run(admin: &Client, h: &History, suffix: &str) -> anyhow::Result<()> {
         },
     )?;
     println!("\n$ andon env report --env production --app {app} --kubernetes pods.json");
-    crate::output::print_alerts(&r, "    ");
+    crate::cli::output::print_alerts(&r, "    ");
     erin.decide_access(&write_id, "revoke", None)?;
     println!("    erin-{suffix} revoked her write grant {write_id} when done");
 

@@ -65,7 +65,7 @@ pub fn run(h: &History) -> anyhow::Result<()> {
         r["ledger_index"],
         r["digest"].as_str().unwrap_or("")
     );
-    crate::output::print_alerts(&r, "    ");
+    crate::cli::output::print_alerts(&r, "    ");
     let suspect =
         h.ci.deployments(Some(app), Some("production"))?
             .into_iter()

@@ -1,31 +1,20 @@
 //! `andon`: the one binary. `serve` runs the server; every other verb is a client of it.
 
-mod access;
-mod attest;
 mod bench;
 mod bench_gate;
 mod bench_load;
 mod bench_pages;
 mod bench_pipeline;
 mod bench_telemetry;
-mod change;
 mod cli;
+mod commands;
 mod demo;
 mod demo_access;
 mod demo_changes;
 mod demo_history;
 mod demo_telemetry;
-mod gate;
 mod github_history;
-mod keys;
-mod kube;
-mod output;
-mod package;
 mod sample_release;
-mod serve;
-mod telemetry;
-mod trace;
-mod verify;
 
 use clap::Parser;
 

@@ -121,7 +121,7 @@ pub fn run(a: &ServeArgs) -> anyhow::Result<ExitCode> {
         .database
         .clone()
         .unwrap_or_else(|| format!("sqlite://{}", a.data_dir.join("andon.db").display()));
-    let seed = crate::keys::log_seed(
+    let seed = crate::cli::keys::log_seed(
         &a.log_key
             .clone()
             .unwrap_or_else(|| a.data_dir.join("log.key")),
@@ -129,7 +129,7 @@ pub fn run(a: &ServeArgs) -> anyhow::Result<ExitCode> {
     let mut config = andon_server::Config::new(url, seed);
     config.origin = a.origin.clone();
     if let Some(path) = &a.previous_log_key {
-        config.previous_log_seed = Some(crate::keys::load(path)?.seed());
+        config.previous_log_seed = Some(crate::cli::keys::load(path)?.seed());
     }
     config.max_body_bytes = a.max_body_bytes;
     config.github_webhook_secret = a.github_webhook_secret.clone();
@@ -164,7 +164,7 @@ pub fn run(a: &ServeArgs) -> anyhow::Result<ExitCode> {
             .map_err(|e| anyhow::anyhow!(e))?;
         for root in &a.policies {
             for dir in policy_dirs(root)? {
-                let bundle = crate::gate::load_dir(&dir)?;
+                let bundle = crate::commands::gate::load_dir(&dir)?;
                 let p = started
                     .app
                     .publish_policy("andon", bundle)

@@ -1,12 +1,15 @@
 //! The command line: verbs, flags, and dispatch.
 
+pub mod keys;
+pub mod output;
+
 use std::path::PathBuf;
 use std::process::ExitCode;
 
 use andon_client::{Client, EvidenceQuery};
 use clap::{Parser, Subcommand};
 
-use crate::output::{Output, emit};
+use crate::cli::output::{Output, emit};
 
 /// Andon: automated governance for software delivery.
 #[derive(Parser, Debug)]
@@ -33,7 +36,7 @@ pub struct Args {
 #[derive(Subcommand, Debug)]
 pub enum Command {
     /// Run the server (SQLite under --data-dir unless --database says otherwise).
-    Serve(crate::serve::ServeArgs),
+    Serve(crate::commands::serve::ServeArgs),
     /// Create an Ed25519 key pair for a pipeline identity.
     Keygen {
         /// Where to write the private key (PKCS#8 PEM, mode 0600).
@@ -48,7 +51,7 @@ pub enum Command {
     Identity(IdentityCmd),
     /// Sign and send evidence.
     #[command(subcommand)]
-    Attest(crate::attest::AttestCmd),
+    Attest(crate::commands::attest::AttestCmd),
     /// Search and read evidence.
     #[command(subcommand)]
     Evidence(EvidenceCmd),
@@ -56,33 +59,33 @@ pub enum Command {
     #[command(subcommand)]
     Ledger(LedgerCmd),
     /// Ask the release gate: may this artifact go to this environment? Exit 0 allow, 1 deny.
-    Gate(crate::gate::GateArgs),
+    Gate(crate::commands::gate::GateArgs),
     /// Recorded gate decisions: show, replay.
     #[command(subcommand)]
-    Decision(crate::gate::DecisionCmd),
+    Decision(crate::commands::gate::DecisionCmd),
     /// Policies: publish, list, test, evaluate locally.
     #[command(subcommand)]
-    Policy(crate::gate::PolicyCmd),
+    Policy(crate::commands::gate::PolicyCmd),
     /// Waivers: request, approve, list.
     #[command(subcommand)]
-    Waiver(crate::gate::WaiverCmd),
+    Waiver(crate::commands::gate::WaiverCmd),
     /// Deployments: record one, mark it failed, rolled back or restored, list them.
     #[command(subcommand)]
-    Deploy(crate::change::DeployCmd),
+    Deploy(crate::commands::change::DeployCmd),
     /// Change records: list, show the request for change, approve, reject.
     #[command(subcommand)]
-    Change(crate::change::ChangeCmd),
+    Change(crate::commands::change::ChangeCmd),
     /// DORA's four keys per period, with their bands, for an application or a team.
-    Metrics(crate::change::MetricsArgs),
+    Metrics(crate::commands::change::MetricsArgs),
     /// Production access: break-glass requests and grants, standing accounts, access debt.
     #[command(subcommand)]
-    Access(crate::access::AccessCmd),
+    Access(crate::commands::access::AccessCmd),
     /// Environments: report what runs (drift against what was deployed).
     #[command(subcommand)]
-    Env(crate::access::EnvCmd),
+    Env(crate::commands::access::EnvCmd),
     /// Security telemetry: send events, search them, show the rules.
     #[command(subcommand)]
-    Telemetry(crate::telemetry::TelemetryCmd),
+    Telemetry(crate::commands::telemetry::TelemetryCmd),
     /// Alerts (gate bypasses, overdue reviews, telemetry rules), newest first.
     Alerts {
         /// First look for overdue emergency reviews now (admin).
@@ -100,12 +103,12 @@ pub enum Command {
     },
     /// Acknowledge or resolve an alert.
     #[command(subcommand)]
-    Alert(crate::change::AlertCmd),
+    Alert(crate::commands::change::AlertCmd),
     /// Follow a commit or an artifact back to its pull requests, reviews, tickets and
     /// deployments.
-    Trace(crate::trace::TraceArgs),
+    Trace(crate::commands::trace::TraceArgs),
     /// Recompute and check the whole ledger (an auditor's command).
-    Verify(crate::verify::VerifyArgs),
+    Verify(crate::commands::verify::VerifyArgs),
     /// Exports for auditors: an audit package of an application and period, verifiable
     /// offline with `andon verify --package`.
     #[command(subcommand)]
@@ -297,10 +300,10 @@ pub fn client(args: &Args) -> Client {
 pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     let out = args.output;
     match &args.command {
-        Command::Serve(s) => crate::serve::run(s),
+        Command::Serve(s) => crate::commands::serve::run(s),
         Command::Keygen { out: path } => {
-            let key = crate::keys::generate()?;
-            crate::keys::save(path, &key)?;
+            let key = crate::cli::keys::generate()?;
+            crate::cli::keys::save(path, &key)?;
             let public = key.verifying_key();
             let value = serde_json::json!({
                 "private_key_file": path, "keyid": public.key_id(), "public_key": public.to_base64()
@@ -336,7 +339,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         Command::Identity(cmd) => identity(&args, cmd, out),
-        Command::Attest(cmd) => crate::attest::run(&args, cmd, out),
+        Command::Attest(cmd) => crate::commands::attest::run(&args, cmd, out),
         Command::Evidence(EvidenceCmd::List {
             app,
             subject,
@@ -412,36 +415,40 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         Command::Ledger(LedgerCmd::Proof { index, size }) => {
-            crate::verify::proof(&args, *index, *size, out)
+            crate::commands::verify::proof(&args, *index, *size, out)
         }
-        Command::Trace(t) => crate::trace::run(&args, t, out),
-        Command::Gate(g) => crate::gate::gate(&args, g, out),
-        Command::Decision(d) => crate::gate::decision(&args, d, out),
-        Command::Policy(p) => crate::gate::policy(&args, p, out),
-        Command::Waiver(w) => crate::gate::waiver(&args, w, out),
-        Command::Deploy(d) => crate::change::deploy(&args, d, out),
-        Command::Change(c) => crate::change::change(&args, c, out),
-        Command::Metrics(m) => crate::change::metrics(&args, m, out),
-        Command::Telemetry(t) => crate::telemetry::run(&args, t, out),
+        Command::Trace(t) => crate::commands::trace::run(&args, t, out),
+        Command::Gate(g) => crate::commands::gate::gate(&args, g, out),
+        Command::Decision(d) => crate::commands::gate::decision(&args, d, out),
+        Command::Policy(p) => crate::commands::gate::policy(&args, p, out),
+        Command::Waiver(w) => crate::commands::gate::waiver(&args, w, out),
+        Command::Deploy(d) => crate::commands::change::deploy(&args, d, out),
+        Command::Change(c) => crate::commands::change::change(&args, c, out),
+        Command::Metrics(m) => crate::commands::change::metrics(&args, m, out),
+        Command::Telemetry(t) => crate::commands::telemetry::run(&args, t, out),
         Command::Backup {
             database,
             out: file,
         } => backup(database, file, out),
         Command::Restore { file, database } => restore(database, file, out),
-        Command::Access(a) => crate::access::run(&args, a, out),
-        Command::Env(e) => crate::access::env(&args, e, out),
+        Command::Access(a) => crate::commands::access::run(&args, a, out),
+        Command::Env(e) => crate::commands::access::env(&args, e, out),
         Command::Alerts {
             check,
             state,
             kind,
             app,
         } => {
-            let q = crate::output::query(&[("state", state), ("kind", kind), ("application", app)]);
-            crate::change::alerts(&args, *check, &q, out)
+            let q = crate::cli::output::query(&[
+                ("state", state),
+                ("kind", kind),
+                ("application", app),
+            ]);
+            crate::commands::change::alerts(&args, *check, &q, out)
         }
-        Command::Alert(a) => crate::change::alert(&args, a, out),
-        Command::Verify(v) => crate::verify::run(&args, v, out),
-        Command::Export(ExportCmd::Package(p)) => crate::package::export(&args, p, out),
+        Command::Alert(a) => crate::commands::change::alert(&args, a, out),
+        Command::Verify(v) => crate::commands::verify::run(&args, v, out),
+        Command::Export(ExportCmd::Package(p)) => crate::commands::package::export(&args, p, out),
         Command::Export(ExportCmd::Controls(e)) => export_controls(&args, e),
         Command::Demo(d) => crate::demo::run(&args, d),
         Command::Bench(b) => crate::bench::run(&args, b),
@@ -499,7 +506,7 @@ pub enum ExportCmd {
     /// One archive with an application's ledger entries of a period, their documents,
     /// inclusion proofs, a signed checkpoint, each control's effectiveness and an offline
     /// report.
-    Package(crate::package::PackageArgs),
+    Package(crate::commands::package::PackageArgs),
     /// The Risk Control Matrix of an application: each control, its risk, frameworks and
     /// effectiveness over a period, as CSV, JSON or OSCAL 1.2.3.
     Controls(ControlsExport),

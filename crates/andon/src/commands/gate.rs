@@ -9,8 +9,8 @@ use andon_domain::gate::{DECISION_PAYLOAD_TYPE, DecisionDoc, Verdict};
 use andon_policy::{Bundle, Policy};
 use anyhow::{Context as _, bail};
 
+use crate::cli::output::{Output, emit};
 use crate::cli::{Args, client};
-use crate::output::{Output, emit};
 
 /// Flags of `andon gate`.
 #[derive(clap::Args, Debug)]

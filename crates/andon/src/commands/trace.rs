@@ -6,8 +6,8 @@ use std::process::ExitCode;
 use andon_domain::api::{CommitTrace, EvidenceBrief, PullRequestTrace, TraceView};
 use serde_json::Value;
 
+use crate::cli::output::{Output, emit};
 use crate::cli::{Args, client};
-use crate::output::{Output, emit};
 
 /// Flags of `andon trace`.
 #[derive(clap::Args, Debug)]

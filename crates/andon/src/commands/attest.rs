@@ -10,8 +10,8 @@ use andon_domain::{
 };
 use anyhow::Context as _;
 
+use crate::cli::output::{Output, emit};
 use crate::cli::{Args, client};
-use crate::output::{Output, emit};
 
 /// Evidence types.
 #[derive(clap::Subcommand, Debug)]
@@ -184,7 +184,7 @@ pub fn run(args: &Args, cmd: &AttestCmd, out: Output) -> anyhow::Result<ExitCode
             }
         }
     };
-    let key = crate::keys::load(&common.key)?;
+    let key = crate::cli::keys::load(&common.key)?;
     let mut subjects = Vec::new();
     for s in &common.subjects {
         let a: ArtifactRef = s.parse()?;

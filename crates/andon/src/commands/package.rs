@@ -31,8 +31,8 @@ use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
 use serde::{Deserialize, Serialize};
 
+use crate::cli::output::{Output, emit};
 use crate::cli::{Args, client};
-use crate::output::{Output, emit};
 
 /// The package format.
 pub const FORMAT: &str = "andon-audit-package/v1";
@@ -447,7 +447,7 @@ fn check(
             anyhow::anyhow!("{path} is not in the signed tree: the entry or its proof was altered")
         })?;
         let document = files.get(&format!("documents/{n}")).cloned();
-        crate::verify::check_entry_bytes(index, &leaf, bytes, document.as_deref())
+        crate::commands::verify::check_entry_bytes(index, &leaf, bytes, document.as_deref())
             .map_err(|why| anyhow::anyhow!("{path}: {why}"))?;
         entries.push(InScope {
             index,

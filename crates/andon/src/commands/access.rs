@@ -9,8 +9,8 @@ use andon_domain::api::{AccessRequestInput, AccountInput, AccountUseInput, Snaps
 use anyhow::{Context as _, bail};
 use serde_json::Value;
 
+use crate::cli::output::{Output, emit, query};
 use crate::cli::{Args, client};
-use crate::output::{Output, emit, query};
 
 /// `andon access`.
 #[derive(clap::Subcommand, Debug)]
@@ -540,7 +540,7 @@ pub fn env(args: &Args, cmd: &EnvCmd, out: Output) -> anyhow::Result<ExitCode> {
     let api = kubernetes_namespace
         .as_ref()
         .map(|ns| {
-            crate::kube::ApiSource::in_cluster(
+            crate::commands::kube::ApiSource::in_cluster(
                 ns.clone(),
                 kubernetes_server.clone(),
                 kubernetes_token_file.clone(),
@@ -569,7 +569,7 @@ struct Source<'a> {
     list: &'a Option<PathBuf>,
     kubernetes: &'a Option<PathBuf>,
     dir: &'a Option<PathBuf>,
-    api: Option<&'a crate::kube::ApiSource>,
+    api: Option<&'a crate::commands::kube::ApiSource>,
 }
 
 fn report_once(
@@ -619,7 +619,7 @@ fn report_once(
                 m["artifact"].as_str().unwrap_or("")
             );
         }
-        crate::output::print_alerts(r, "");
+        crate::cli::output::print_alerts(r, "");
     })?;
     let drift = r["unauthorized"].as_array().is_some_and(|a| !a.is_empty())
         || r["missing"].as_array().is_some_and(|a| !a.is_empty());

@@ -6,8 +6,8 @@ use std::process::ExitCode;
 use andon_domain::api::{DeploymentRequest, DeploymentStateRequest};
 use andon_domain::change::{Change, Deployment};
 
+use crate::cli::output::{Output, emit};
 use crate::cli::{Args, client};
-use crate::output::{Output, emit};
 
 /// `andon deploy`.
 #[derive(clap::Subcommand, Debug)]

@@ -15,8 +15,8 @@ use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
 use serde::Serialize;
 
+use crate::cli::output::{Output, emit};
 use crate::cli::{Args, client};
-use crate::output::{Output, emit};
 
 /// Flags of `andon verify`.
 #[derive(clap::Args, Debug)]
@@ -252,7 +252,7 @@ pub(crate) fn check_entry_bytes(
 
 pub fn run(args: &Args, v: &VerifyArgs, out: Output) -> anyhow::Result<ExitCode> {
     if let Some(p) = &v.package {
-        return crate::package::verify(p, v.log_key.as_deref(), out);
+        return crate::commands::package::verify(p, v.log_key.as_deref(), out);
     }
     let source = match &v.database {
         Some(url) => {

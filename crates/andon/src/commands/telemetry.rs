@@ -6,8 +6,8 @@ use std::process::ExitCode;
 
 use anyhow::Context as _;
 
+use crate::cli::output::{Output, emit, query};
 use crate::cli::{Args, client};
-use crate::output::{Output, emit, query};
 
 /// `andon telemetry`.
 #[derive(clap::Subcommand, Debug)]
@@ -67,7 +67,7 @@ pub fn run(args: &Args, cmd: &TelemetryCmd, out: Output) -> anyhow::Result<ExitC
                     r["ledger_index"],
                     r["digest"].as_str().unwrap_or("")
                 );
-                crate::output::print_alerts(r, "");
+                crate::cli::output::print_alerts(r, "");
             })?;
         }
         TelemetryCmd::List {
