@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 use andon_client::Client;
 use andon_domain::{Sha256Digest, Statement};
 
-use crate::cli::Args;
+use crate::cli::context::Context;
 
 /// Benchmarks.
 #[derive(clap::Subcommand, Debug)]
@@ -154,7 +154,7 @@ fn raw_verify_rate() -> f64 {
     n as f64 / t.elapsed().as_secs_f64()
 }
 
-pub fn run(args: &Args, cmd: &BenchCmd) -> anyhow::Result<ExitCode> {
+pub fn run(ctx: &Context, cmd: &BenchCmd) -> anyhow::Result<ExitCode> {
     if std::env::var_os("RUST_LOG").is_some() {
         tracing_subscriber::fmt()
             .with_env_filter(tracing_subscriber::EnvFilter::from_default_env())
@@ -163,16 +163,16 @@ pub fn run(args: &Args, cmd: &BenchCmd) -> anyhow::Result<ExitCode> {
     }
     let b = match cmd {
         BenchCmd::Ingest(b) => b,
-        BenchCmd::Gate(g) => return crate::bench_gate::run(args, g),
-        BenchCmd::Telemetry(t) => return crate::bench_telemetry::run(args, t),
-        BenchCmd::Pipeline(p) => return crate::bench_pipeline::run(args, p),
-        BenchCmd::Load(l) => return crate::bench_load::run(args, l),
-        BenchCmd::Pages(p) => return crate::bench_pages::run(args, p),
+        BenchCmd::Gate(g) => return crate::bench_gate::run(ctx, g),
+        BenchCmd::Telemetry(t) => return crate::bench_telemetry::run(ctx, t),
+        BenchCmd::Pipeline(p) => return crate::bench_pipeline::run(ctx, p),
+        BenchCmd::Load(l) => return crate::bench_load::run(ctx, l),
+        BenchCmd::Pages(p) => return crate::bench_pages::run(ctx, p),
     };
     let server = b.embedded.as_deref().map(embedded).transpose()?;
     let (url, token) = match &server {
         Some(s) => (s.url.clone(), Some(s.admin_token.clone())),
-        None => (args.server.clone(), args.token.clone()),
+        None => (ctx.server.clone(), ctx.token.clone()),
     };
     let admin = Client::new(&url, token);
     let mut rnd = [0u8; 4];

@@ -10,7 +10,7 @@ use andon_domain::api::GateRequest;
 use andon_domain::{JUNIT_PREDICATE_V1, Sha256Digest, Statement};
 
 use crate::bench::{embedded, percentile, pipeline};
-use crate::cli::Args;
+use crate::cli::context::Context;
 use crate::github_history::{Hook, PullRequest};
 
 /// Flags of `andon bench gate`.
@@ -123,7 +123,7 @@ fn release(
     Ok((ci, app, format!("{}@{}", subject.0, subject.1)))
 }
 
-pub fn run(args: &Args, b: &GateBenchArgs) -> anyhow::Result<ExitCode> {
+pub fn run(ctx: &Context, b: &GateBenchArgs) -> anyhow::Result<ExitCode> {
     let server = b.embedded.as_deref().map(embedded).transpose()?;
     let (url, token, secret) = match &server {
         Some(s) => (
@@ -132,8 +132,8 @@ pub fn run(args: &Args, b: &GateBenchArgs) -> anyhow::Result<ExitCode> {
             Some(s.github_webhook_secret.clone()),
         ),
         None => (
-            args.server.clone(),
-            args.token.clone(),
+            ctx.server.clone(),
+            ctx.token.clone(),
             b.github_webhook_secret.clone(),
         ),
     };

@@ -22,7 +22,7 @@ use anyhow::{Context as _, bail};
 use serde::Serialize;
 
 use crate::bench::percentile;
-use crate::cli::Args;
+use crate::cli::context::Context;
 use crate::cli::output::emit;
 
 /// Flags of `andon bench load`.
@@ -324,7 +324,7 @@ fn livez_rate(urls: &[String], clients: usize) -> f64 {
 }
 
 /// Runs `andon bench load`.
-pub fn run(args: &Args, l: &LoadArgs) -> anyhow::Result<ExitCode> {
+pub fn run(ctx: &Context, l: &LoadArgs) -> anyhow::Result<ExitCode> {
     if l.servers == 0 || l.clients == 0 {
         bail!("at least one server and one client");
     }
@@ -458,7 +458,7 @@ pub fn run(args: &Args, l: &LoadArgs) -> anyhow::Result<ExitCode> {
             .collect(),
         ledger_entries: admin.ledger_info().map(|i| i.size).unwrap_or(0),
     };
-    emit(args.output, &report, |r| {
+    emit(ctx.output, &report, |r| {
         println!(
             "{} server(s) on {}, {} clients, {:.0} s: {} calls, {:.0} calls/s (GET /livez alone: {:.0}/s, {:.1}x)",
             r.servers,

@@ -6,10 +6,10 @@ use std::process::{Command, ExitCode};
 use std::time::Duration;
 
 use andon_client::Client;
-use anyhow::{Context, anyhow};
+use anyhow::{Context as _, anyhow};
 
 use crate::bench::{embedded, percentile};
-use crate::cli::Args;
+use crate::cli::context::Context;
 
 /// Flags of `andon bench pages`.
 #[derive(clap::Args, Debug)]
@@ -73,7 +73,7 @@ fn json(agent: &ureq::Agent, url: &str, token: &str) -> anyhow::Result<serde_jso
 }
 
 /// Runs the benchmark.
-pub fn run(_args: &Args, b: &PagesBenchArgs) -> anyhow::Result<ExitCode> {
+pub fn run(_ctx: &Context, b: &PagesBenchArgs) -> anyhow::Result<ExitCode> {
     let server = embedded(&b.database)?;
     let started = std::time::Instant::now();
     let demo = Command::new(std::env::current_exe()?)

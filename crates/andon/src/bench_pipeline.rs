@@ -13,7 +13,7 @@ use andon_domain::Sha256Digest;
 use serde_json::json;
 
 use crate::bench::embedded;
-use crate::cli::Args;
+use crate::cli::context::Context;
 
 /// Flags of `andon bench pipeline`.
 #[derive(clap::Args, Debug)]
@@ -60,11 +60,11 @@ fn step(
     Ok(took)
 }
 
-pub fn run(args: &Args, b: &PipelineBenchArgs) -> anyhow::Result<ExitCode> {
+pub fn run(ctx: &Context, b: &PipelineBenchArgs) -> anyhow::Result<ExitCode> {
     let server = b.embedded.as_deref().map(embedded).transpose()?;
     let (url, token) = match &server {
         Some(s) => (s.url.clone(), Some(s.admin_token.clone())),
-        None => (args.server.clone(), args.token.clone()),
+        None => (ctx.server.clone(), ctx.token.clone()),
     };
     let admin = Client::new(&url, token);
     let exe = std::env::current_exe()?;

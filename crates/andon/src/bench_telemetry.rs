@@ -11,7 +11,7 @@ use andon_domain::api::DeploymentRequest;
 use serde_json::{Value, json};
 
 use crate::bench::{embedded, percentile};
-use crate::cli::Args;
+use crate::cli::context::Context;
 
 /// Flags of `andon bench telemetry`.
 #[derive(clap::Args, Debug)]
@@ -83,11 +83,11 @@ fn batch(rng: &mut Rng, apps: &[(String, String)], size: usize, now: i64) -> Vec
     serde_json::to_vec(&events).unwrap_or_default()
 }
 
-pub fn run(args: &Args, b: &TelemetryBenchArgs) -> anyhow::Result<ExitCode> {
+pub fn run(ctx: &Context, b: &TelemetryBenchArgs) -> anyhow::Result<ExitCode> {
     let server = b.embedded.as_deref().map(embedded).transpose()?;
     let (url, token) = match &server {
         Some(s) => (s.url.clone(), Some(s.admin_token.clone())),
-        None => (args.server.clone(), args.token.clone()),
+        None => (ctx.server.clone(), ctx.token.clone()),
     };
     let admin = Client::new(&url, token);
     let mut rnd = [0u8; 4];

@@ -7,7 +7,7 @@ use andon_client::{Client, EvidenceQuery};
 use andon_domain::{JUNIT_PREDICATE_V1, ReportPredicate, Sha256Digest, Statement};
 use andon_ledger::NoteVerifier;
 
-use crate::cli::Args;
+use crate::cli::context::Context;
 use crate::github_history::{Hook, PullRequest};
 
 /// Flags of `andon demo`.
@@ -238,14 +238,14 @@ pub(crate) fn junit_report(app: &str, build: u32) -> String {
     )
 }
 
-pub fn run(args: &Args, d: &DemoArgs) -> anyhow::Result<ExitCode> {
+pub fn run(ctx: &Context, d: &DemoArgs) -> anyhow::Result<ExitCode> {
     let server = d
         .embedded
         .then(|| crate::bench::embedded("temp"))
         .transpose()?;
     let admin = match &server {
         Some(s) => Client::new(&s.url, Some(s.admin_token.clone())),
-        None => Client::new(&args.server, args.token.clone()),
+        None => Client::new(&ctx.server, ctx.token.clone()),
     };
     let who = admin.whoami()?;
     anyhow::ensure!(

@@ -19,8 +19,8 @@ mod sample_release;
 use clap::Parser;
 
 fn main() -> std::process::ExitCode {
-    let args = cli::Args::parse();
-    match cli::run(args) {
+    let args = cli::args::Args::parse();
+    match cli::run::run(args) {
         Ok(code) => code,
         Err(e) => {
             eprintln!("error: {e:#}");

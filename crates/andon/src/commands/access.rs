@@ -9,8 +9,8 @@ use andon_domain::api::{AccessRequestInput, AccountInput, AccountUseInput, Snaps
 use anyhow::{Context as _, bail};
 use serde_json::Value;
 
+use crate::cli::context::{Context, client};
 use crate::cli::output::{Output, emit, query};
-use crate::cli::{Args, client};
 
 /// `andon access`.
 #[derive(clap::Subcommand, Debug)]
@@ -163,8 +163,8 @@ fn print_request(r: &Value) {
 }
 
 /// Runs an access verb.
-pub fn run(args: &Args, cmd: &AccessCmd, out: Output) -> anyhow::Result<ExitCode> {
-    let c = client(args);
+pub fn run(ctx: &Context, cmd: &AccessCmd, out: Output) -> anyhow::Result<ExitCode> {
+    let c = client(ctx);
     match cmd {
         AccessCmd::Request {
             app,
@@ -523,7 +523,7 @@ pub fn workloads_from_pod_list(v: &Value) -> anyhow::Result<Vec<Workload>> {
 }
 
 /// Runs an env verb.
-pub fn env(args: &Args, cmd: &EnvCmd, out: Output) -> anyhow::Result<ExitCode> {
+pub fn env(ctx: &Context, cmd: &EnvCmd, out: Output) -> anyhow::Result<ExitCode> {
     let EnvCmd::Report {
         environment,
         app,
@@ -556,7 +556,7 @@ pub fn env(args: &Args, cmd: &EnvCmd, out: Output) -> anyhow::Result<ExitCode> {
         api: api.as_ref(),
     };
     loop {
-        let code = report_once(args, environment, app, &source, out)?;
+        let code = report_once(ctx, environment, app, &source, out)?;
         match watch {
             Some(s) => std::thread::sleep(std::time::Duration::from_secs((*s).max(1))),
             None => return Ok(code),
@@ -573,7 +573,7 @@ struct Source<'a> {
 }
 
 fn report_once(
-    args: &Args,
+    ctx: &Context,
     environment: &str,
     app: &Option<String>,
     from: &Source<'_>,
@@ -591,7 +591,7 @@ fn report_once(
             bail!("give --list, --kubernetes, --kubernetes-namespace or --dir")
         }
     };
-    let r = client(args).report_snapshot(
+    let r = client(ctx).report_snapshot(
         environment,
         &SnapshotInput {
             application: app.clone(),

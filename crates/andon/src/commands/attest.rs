@@ -10,8 +10,8 @@ use andon_domain::{
 };
 use anyhow::Context as _;
 
+use crate::cli::context::{Context, client};
 use crate::cli::output::{Output, emit};
-use crate::cli::{Args, client};
 
 /// Evidence types.
 #[derive(clap::Subcommand, Debug)]
@@ -127,7 +127,7 @@ fn report<'a>(
     ))
 }
 
-pub fn run(args: &Args, cmd: &AttestCmd, out: Output) -> anyhow::Result<ExitCode> {
+pub fn run(ctx: &Context, cmd: &AttestCmd, out: Output) -> anyhow::Result<ExitCode> {
     let (common, kind, predicate_type, predicate) = match cmd {
         AttestCmd::Generic(g) => {
             let raw = read(&g.predicate)?;
@@ -191,7 +191,7 @@ pub fn run(args: &Args, cmd: &AttestCmd, out: Output) -> anyhow::Result<ExitCode
         subjects.push((a.name, a.digest));
     }
     let statement = Statement::new(subjects, predicate_type, predicate);
-    let receipt = client(args).submit_evidence(
+    let receipt = client(ctx).submit_evidence(
         &common.app,
         common.run.as_deref(),
         Some(kind),

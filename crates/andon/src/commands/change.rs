@@ -6,8 +6,8 @@ use std::process::ExitCode;
 use andon_domain::api::{DeploymentRequest, DeploymentStateRequest};
 use andon_domain::change::{Change, Deployment};
 
+use crate::cli::context::{Context, client};
 use crate::cli::output::{Output, emit};
-use crate::cli::{Args, client};
 
 /// `andon deploy`.
 #[derive(clap::Subcommand, Debug)]
@@ -124,8 +124,8 @@ fn change_line(c: &Change) {
 }
 
 /// Runs `andon deploy`.
-pub fn deploy(args: &Args, cmd: &DeployCmd, out: Output) -> anyhow::Result<ExitCode> {
-    let c = client(args);
+pub fn deploy(ctx: &Context, cmd: &DeployCmd, out: Output) -> anyhow::Result<ExitCode> {
+    let c = client(ctx);
     match cmd {
         DeployCmd::Record {
             app,
@@ -192,8 +192,8 @@ pub fn deploy(args: &Args, cmd: &DeployCmd, out: Output) -> anyhow::Result<ExitC
 }
 
 /// Runs `andon change`.
-pub fn change(args: &Args, cmd: &ChangeCmd, out: Output) -> anyhow::Result<ExitCode> {
-    let c = client(args);
+pub fn change(ctx: &Context, cmd: &ChangeCmd, out: Output) -> anyhow::Result<ExitCode> {
+    let c = client(ctx);
     match cmd {
         ChangeCmd::List { app } => {
             let list = c.changes(app.as_deref())?;
@@ -249,8 +249,8 @@ pub enum AlertCmd {
 }
 
 /// `andon alert`.
-pub fn alert(args: &Args, cmd: &AlertCmd, out: Output) -> anyhow::Result<ExitCode> {
-    let c = client(args);
+pub fn alert(ctx: &Context, cmd: &AlertCmd, out: Output) -> anyhow::Result<ExitCode> {
+    let c = client(ctx);
     let a = match cmd {
         AlertCmd::Ack { id, note } => c.alert_action(id, "acknowledge", note.as_deref())?,
         AlertCmd::Resolve { id, note } => c.alert_action(id, "resolve", note.as_deref())?,
@@ -280,12 +280,12 @@ pub fn alert(args: &Args, cmd: &AlertCmd, out: Output) -> anyhow::Result<ExitCod
 }
 
 pub fn alerts(
-    args: &Args,
+    ctx: &Context,
     check: bool,
     query: &[(&str, String)],
     out: Output,
 ) -> anyhow::Result<ExitCode> {
-    let c = client(args);
+    let c = client(ctx);
     if check {
         let raised = c.check_alerts()?;
         if out == Output::Text {
@@ -340,7 +340,7 @@ fn band(v: &serde_json::Value) -> String {
 }
 
 /// Runs `andon metrics`.
-pub fn metrics(args: &Args, m: &MetricsArgs, out: Output) -> anyhow::Result<ExitCode> {
+pub fn metrics(ctx: &Context, m: &MetricsArgs, out: Output) -> anyhow::Result<ExitCode> {
     let mut q = vec![("period", m.period.clone())];
     if let Some(a) = &m.app {
         q.push(("application", a.clone()));
@@ -354,7 +354,7 @@ pub fn metrics(args: &Args, m: &MetricsArgs, out: Output) -> anyhow::Result<Exit
     if let Some(u) = &m.until {
         q.push(("until", u.clone()));
     }
-    let r = client(args).metrics(&q)?;
+    let r = client(ctx).metrics(&q)?;
     emit(out, &r, |r| {
         println!(
             "{:<12} {:>7} {:>5} {:>20} {:>9} {:>22} {:>20}",

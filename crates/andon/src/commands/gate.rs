@@ -9,8 +9,8 @@ use andon_domain::gate::{DECISION_PAYLOAD_TYPE, DecisionDoc, Verdict};
 use andon_policy::{Bundle, Policy};
 use anyhow::{Context as _, bail};
 
+use crate::cli::context::{Context, client};
 use crate::cli::output::{Output, emit};
-use crate::cli::{Args, client};
 
 /// Flags of `andon gate`.
 #[derive(clap::Args, Debug)]
@@ -249,7 +249,7 @@ fn advice(control: &str, v: Verdict) -> String {
     }
 }
 
-pub fn gate(args: &Args, g: &GateArgs, out: Output) -> anyhow::Result<ExitCode> {
+pub fn gate(ctx: &Context, g: &GateArgs, out: Output) -> anyhow::Result<ExitCode> {
     let production = if g.production {
         Some(true)
     } else if g.not_production {
@@ -257,7 +257,7 @@ pub fn gate(args: &Args, g: &GateArgs, out: Output) -> anyhow::Result<ExitCode> 
     } else {
         None
     };
-    let d = client(args).gate(&GateRequest {
+    let d = client(ctx).gate(&GateRequest {
         application: g.app.clone(),
         artifact: g.artifact.clone(),
         environment: g.environment.clone(),
@@ -357,8 +357,8 @@ pub fn replay(c: &andon_client::Client, id: &str) -> anyhow::Result<(DecisionDoc
     Ok((doc, same))
 }
 
-pub fn decision(args: &Args, cmd: &DecisionCmd, out: Output) -> anyhow::Result<ExitCode> {
-    let c = client(args);
+pub fn decision(ctx: &Context, cmd: &DecisionCmd, out: Output) -> anyhow::Result<ExitCode> {
+    let c = client(ctx);
     match cmd {
         DecisionCmd::Show { id } => {
             let d = c.decision(id)?;
@@ -393,11 +393,11 @@ pub fn decision(args: &Args, cmd: &DecisionCmd, out: Output) -> anyhow::Result<E
     }
 }
 
-pub fn policy(args: &Args, cmd: &PolicyCmd, out: Output) -> anyhow::Result<ExitCode> {
+pub fn policy(ctx: &Context, cmd: &PolicyCmd, out: Output) -> anyhow::Result<ExitCode> {
     match cmd {
         PolicyCmd::Publish { dir } => {
             let bundle = load_dir(dir)?;
-            let p = client(args).publish_policy(&serde_json::to_value(&bundle)?)?;
+            let p = client(ctx).publish_policy(&serde_json::to_value(&bundle)?)?;
             emit(out, &p, |p| {
                 println!(
                     "{} policy {} version {} (ledger entry {}): {} controls, {} tests passed",
@@ -416,7 +416,7 @@ pub fn policy(args: &Args, cmd: &PolicyCmd, out: Output) -> anyhow::Result<ExitC
             Ok(ExitCode::SUCCESS)
         }
         PolicyCmd::List => {
-            let list = client(args).list_policies()?;
+            let list = client(ctx).list_policies()?;
             emit(out, &list, |list| {
                 for p in list {
                     println!(
@@ -493,8 +493,8 @@ pub fn policy(args: &Args, cmd: &PolicyCmd, out: Output) -> anyhow::Result<ExitC
     }
 }
 
-pub fn waiver(args: &Args, cmd: &WaiverCmd, out: Output) -> anyhow::Result<ExitCode> {
-    let c = client(args);
+pub fn waiver(ctx: &Context, cmd: &WaiverCmd, out: Output) -> anyhow::Result<ExitCode> {
+    let c = client(ctx);
     match cmd {
         WaiverCmd::Request {
             app,

@@ -31,8 +31,8 @@ use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
 use serde::{Deserialize, Serialize};
 
+use crate::cli::context::{Context, client};
 use crate::cli::output::{Output, emit};
-use crate::cli::{Args, client};
 
 /// The package format.
 pub const FORMAT: &str = "andon-audit-package/v1";
@@ -250,8 +250,8 @@ fn report_html(m: &Manifest, checkpoint: &str, entries: &[InScope], controls: &s
 }
 
 /// `andon export package`.
-pub fn export(args: &Args, p: &PackageArgs, out: Output) -> anyhow::Result<ExitCode> {
-    export_from(&client(args), p, out)
+pub fn export(ctx: &Context, p: &PackageArgs, out: Output) -> anyhow::Result<ExitCode> {
+    export_from(&client(ctx), p, out)
 }
 
 /// Writes the package of `p` from the server `c` talks to.

@@ -6,8 +6,8 @@ use std::process::ExitCode;
 
 use anyhow::Context as _;
 
+use crate::cli::context::{Context, client};
 use crate::cli::output::{Output, emit, query};
-use crate::cli::{Args, client};
 
 /// `andon telemetry`.
 #[derive(clap::Subcommand, Debug)]
@@ -46,8 +46,8 @@ pub enum TelemetryCmd {
 }
 
 /// Runs a telemetry verb.
-pub fn run(args: &Args, cmd: &TelemetryCmd, out: Output) -> anyhow::Result<ExitCode> {
-    let c = client(args);
+pub fn run(ctx: &Context, cmd: &TelemetryCmd, out: Output) -> anyhow::Result<ExitCode> {
+    let c = client(ctx);
     match cmd {
         TelemetryCmd::Send { file } => {
             let body = if file.as_os_str() == "-" {

@@ -6,8 +6,8 @@ use std::process::ExitCode;
 use andon_domain::api::{CommitTrace, EvidenceBrief, PullRequestTrace, TraceView};
 use serde_json::Value;
 
+use crate::cli::context::{Context, client};
 use crate::cli::output::{Output, emit};
-use crate::cli::{Args, client};
 
 /// Flags of `andon trace`.
 #[derive(clap::Args, Debug)]
@@ -16,8 +16,8 @@ pub struct TraceArgs {
     pub target: String,
 }
 
-pub fn run(args: &Args, t: &TraceArgs, out: Output) -> anyhow::Result<ExitCode> {
-    let c = client(args);
+pub fn run(ctx: &Context, t: &TraceArgs, out: Output) -> anyhow::Result<ExitCode> {
+    let c = client(ctx);
     let view = if t.target.starts_with("sha256:") {
         c.trace_artifact(&t.target)?
     } else {

@@ -15,8 +15,8 @@ use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
 use serde::Serialize;
 
+use crate::cli::context::{Context, client};
 use crate::cli::output::{Output, emit};
-use crate::cli::{Args, client};
 
 /// Flags of `andon verify`.
 #[derive(clap::Args, Debug)]
@@ -250,7 +250,7 @@ pub(crate) fn check_entry_bytes(
     .map(|_| ())
 }
 
-pub fn run(args: &Args, v: &VerifyArgs, out: Output) -> anyhow::Result<ExitCode> {
+pub fn run(ctx: &Context, v: &VerifyArgs, out: Output) -> anyhow::Result<ExitCode> {
     if let Some(p) = &v.package {
         return crate::commands::package::verify(p, v.log_key.as_deref(), out);
     }
@@ -262,7 +262,7 @@ pub fn run(args: &Args, v: &VerifyArgs, out: Output) -> anyhow::Result<ExitCode>
             let store = rt.block_on(andon_store::Store::connect(url))?;
             Source::Database(store, rt)
         }
-        None => Source::Server(client(args)),
+        None => Source::Server(client(ctx)),
     };
     let (reported_key, note) = source.head()?;
     let reported = NoteVerifier::parse(&reported_key)?;
@@ -488,8 +488,13 @@ fn hex_hash(h: &str) -> anyhow::Result<Hash> {
 }
 
 /// `andon ledger proof`: fetch an inclusion proof and check it against the signed checkpoint.
-pub fn proof(args: &Args, index: u64, size: Option<u64>, out: Output) -> anyhow::Result<ExitCode> {
-    let c = client(args);
+pub fn proof(
+    ctx: &Context,
+    index: u64,
+    size: Option<u64>,
+    out: Output,
+) -> anyhow::Result<ExitCode> {
+    let c = client(ctx);
     let info = c.ledger_info()?;
     let verifier = NoteVerifier::parse(&info.verifier_key)?;
     let cp = verifier.verify(&info.checkpoint)?;
