@@ -1,20 +1,10 @@
 //! `andon`: the one binary. `serve` runs the server; every other verb is a client of it.
 
 mod bench;
-mod bench_gate;
-mod bench_load;
-mod bench_pages;
-mod bench_pipeline;
-mod bench_telemetry;
 mod cli;
 mod commands;
 mod demo;
-mod demo_access;
-mod demo_changes;
-mod demo_history;
-mod demo_telemetry;
-mod github_history;
-mod sample_release;
+mod fixtures;
 
 use clap::Parser;
 

@@ -11,7 +11,7 @@ use andon_domain::{JUNIT_PREDICATE_V1, Sha256Digest, Statement};
 
 use crate::bench::{embedded, percentile, pipeline};
 use crate::cli::context::Context;
-use crate::github_history::{Hook, PullRequest};
+use crate::fixtures::github_history::{Hook, PullRequest};
 
 /// Flags of `andon bench gate`.
 #[derive(clap::Args, Debug)]
@@ -101,7 +101,7 @@ fn release(
             ),
             (
                 "junit",
-                crate::sample_release::report(
+                crate::fixtures::sample_release::report(
                     &subject,
                     JUNIT_PREDICATE_V1,
                     junit.as_bytes(),
@@ -109,7 +109,7 @@ fn release(
                 ),
             ),
         ];
-        statements.extend(crate::sample_release::evidence(
+        statements.extend(crate::fixtures::sample_release::evidence(
             &subject,
             &format!("example/{app}"),
             &merge,

@@ -5,7 +5,7 @@
 use jiff::{SignedDuration, Timestamp};
 use serde_json::{Value, json};
 
-use crate::demo_history::History;
+use crate::demo::history::History;
 
 fn at(t: Timestamp) -> String {
     t.to_string()

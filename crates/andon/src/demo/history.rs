@@ -10,7 +10,7 @@ use andon_domain::api::{DeploymentRequest, DeploymentStateRequest, GateRequest};
 use jiff::{SignedDuration, Timestamp};
 use serde_json::json;
 
-use crate::github_history::Hook;
+use crate::fixtures::github_history::Hook;
 
 /// How a team delivers.
 struct Profile {

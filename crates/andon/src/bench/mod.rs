@@ -2,6 +2,12 @@
 //! records per second and latency percentiles, beside this machine's raw Ed25519
 //! verification rate measured in the same run.
 
+pub mod gate;
+pub mod load;
+pub mod pages;
+pub mod pipeline;
+pub mod telemetry;
+
 use std::process::ExitCode;
 use std::time::{Duration, Instant};
 
@@ -16,17 +22,17 @@ pub enum BenchCmd {
     /// Evidence intake throughput and latency.
     Ingest(IngestArgs),
     /// Release-gate decisions per second and latency, beside the bare Rego engine.
-    Gate(crate::bench_gate::GateBenchArgs),
+    Gate(crate::bench::gate::GateBenchArgs),
     /// Security telemetry ingestion (events per second), beside bare parsing.
-    Telemetry(crate::bench_telemetry::TelemetryBenchArgs),
+    Telemetry(crate::bench::telemetry::TelemetryBenchArgs),
     /// What Andon adds to a CI job: six attestations, a gate, a deployment record, each a
     /// cold `andon` process, beside bare processes.
-    Pipeline(crate::bench_pipeline::PipelineBenchArgs),
+    Pipeline(crate::bench::pipeline::PipelineBenchArgs),
     /// A realistic mix (attestations, gates, webhooks, deployments, searches) against one or
     /// more servers started for the run: throughput, latency, errors, server memory.
-    Load(crate::bench_load::LoadArgs),
+    Load(crate::bench::load::LoadArgs),
     /// Every page of the web interface, timed server-side over a year of demo history.
-    Pages(crate::bench_pages::PagesBenchArgs),
+    Pages(crate::bench::pages::PagesBenchArgs),
 }
 
 /// Flags of `andon bench ingest`.
@@ -163,11 +169,11 @@ pub fn run(ctx: &Context, cmd: &BenchCmd) -> anyhow::Result<ExitCode> {
     }
     let b = match cmd {
         BenchCmd::Ingest(b) => b,
-        BenchCmd::Gate(g) => return crate::bench_gate::run(ctx, g),
-        BenchCmd::Telemetry(t) => return crate::bench_telemetry::run(ctx, t),
-        BenchCmd::Pipeline(p) => return crate::bench_pipeline::run(ctx, p),
-        BenchCmd::Load(l) => return crate::bench_load::run(ctx, l),
-        BenchCmd::Pages(p) => return crate::bench_pages::run(ctx, p),
+        BenchCmd::Gate(g) => return crate::bench::gate::run(ctx, g),
+        BenchCmd::Telemetry(t) => return crate::bench::telemetry::run(ctx, t),
+        BenchCmd::Pipeline(p) => return crate::bench::pipeline::run(ctx, p),
+        BenchCmd::Load(l) => return crate::bench::load::run(ctx, l),
+        BenchCmd::Pages(p) => return crate::bench::pages::run(ctx, p),
     };
     let server = b.embedded.as_deref().map(embedded).transpose()?;
     let (url, token) = match &server {

@@ -112,7 +112,8 @@ pub fn run(ctx: &Context, b: &PipelineBenchArgs) -> anyhow::Result<ExitCode> {
             "registry.example.com/{app}@{}",
             Sha256Digest::of(format!("{app}-image-{n}").as_bytes())
         );
-        let files = crate::sample_release::files(&format!("example/{app}"), &commit, &run)?;
+        let files =
+            crate::fixtures::sample_release::files(&format!("example/{app}"), &commit, &run)?;
         let mut calls: Vec<(String, Vec<String>, bool)> = Vec::new();
         for (verb, name, bytes) in &files {
             let path = dir.join(format!("{run}-{name}"));

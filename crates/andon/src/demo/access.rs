@@ -7,7 +7,7 @@ use andon_domain::Sha256Digest;
 use andon_domain::access::Workload;
 use andon_domain::api::{AccessRequestInput, AccountInput, AccountUseInput, SnapshotInput};
 
-use crate::demo_history::History;
+use crate::demo::history::History;
 
 /// Runs the access part against the history's busiest application.
 pub fn run(admin: &Client, h: &History, suffix: &str) -> anyhow::Result<()> {

@@ -205,7 +205,7 @@ fn client_loop(
 ) -> Log {
     let ci = Client::new(url, Some(token.to_owned()));
     let reader = Client::new(url, Some(admin_token.to_owned()));
-    let mut hook = crate::github_history::Hook {
+    let mut hook = crate::fixtures::github_history::Hook {
         client: &reader,
         secret,
         repository: "example/load".into(),

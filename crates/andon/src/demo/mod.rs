@@ -1,6 +1,11 @@
 //! `andon demo`: a small, realistic history driven through the real API, so a newcomer sees
 //! real data at once. Each capability adds itself here.
 
+pub mod access;
+pub mod changes;
+pub mod history;
+pub mod telemetry;
+
 use std::process::ExitCode;
 
 use andon_client::{Client, EvidenceQuery};
@@ -8,7 +13,7 @@ use andon_domain::{JUNIT_PREDICATE_V1, ReportPredicate, Sha256Digest, Statement}
 use andon_ledger::NoteVerifier;
 
 use crate::cli::context::Context;
-use crate::github_history::{Hook, PullRequest};
+use crate::fixtures::github_history::{Hook, PullRequest};
 
 /// Flags of `andon demo`.
 #[derive(clap::Args, Debug)]
@@ -304,7 +309,7 @@ pub fn run(ctx: &Context, d: &DemoArgs) -> anyhow::Result<ExitCode> {
                     let subject = (image.clone(), digest);
                     let vulnerable = build + 3 == d.builds;
                     let repository = format!("example/{app}-{suffix}");
-                    for (kind, st) in crate::sample_release::evidence(
+                    for (kind, st) in crate::fixtures::sample_release::evidence(
                         &subject,
                         &repository,
                         &commit,
@@ -417,13 +422,13 @@ pub fn run(ctx: &Context, d: &DemoArgs) -> anyhow::Result<ExitCode> {
     }
     if let Some(release) = gated {
         gates(&admin, &release, &suffix)?;
-        crate::demo_changes::run(&admin, &release, &suffix)?;
+        crate::demo::changes::run(&admin, &release, &suffix)?;
     }
     if let Some(secret) = secret.as_deref()
-        && let Some(history) = crate::demo_history::run(&admin, secret, &suffix, d.history_days)?
+        && let Some(history) = crate::demo::history::run(&admin, secret, &suffix, d.history_days)?
     {
-        crate::demo_telemetry::run(&history)?;
-        crate::demo_access::run(&admin, &history, &suffix)?;
+        crate::demo::telemetry::run(&history)?;
+        crate::demo::access::run(&admin, &history, &suffix)?;
     }
     let info = admin.ledger_info()?;
     let verifier = NoteVerifier::parse(&info.verifier_key)?;

@@ -14,7 +14,8 @@ fn release(g: &Gated, name: &str, commit: &str, run: &str) -> anyhow::Result<Str
     let image = "registry.example.com/payments".to_owned();
     let digest = Sha256Digest::of(format!("{}-{name}", g.app).as_bytes());
     let subject = (image.clone(), digest);
-    let mut statements = crate::sample_release::evidence(&subject, &g.repo.1, commit, run, false)?;
+    let mut statements =
+        crate::fixtures::sample_release::evidence(&subject, &g.repo.1, commit, run, false)?;
     statements.push((
         "provenance",
         Statement::new(
