@@ -9,8 +9,10 @@ use andon_client::Client;
 use andon_domain::api::GateRequest;
 use andon_domain::{JUNIT_PREDICATE_V1, Sha256Digest, Statement};
 
-use crate::bench::{embedded, percentile, pipeline};
+use crate::bench::stats::percentile;
 use crate::cli::context::Context;
+use crate::fixtures::application::pipeline;
+use crate::fixtures::embedded::embedded;
 use crate::fixtures::github_history::{Hook, PullRequest};
 
 /// Flags of `andon bench gate`.
@@ -92,7 +94,7 @@ fn release(
                 Statement::new(
                     vec![subject.clone()],
                     "https://slsa.dev/provenance/v1".into(),
-                    crate::demo::provenance(
+                    crate::fixtures::build::provenance(
                         &format!("https://github.com/example/{app}"),
                         &merge,
                         &run_id,

@@ -21,7 +21,7 @@ use andon_domain::{Sha256Digest, SigningKey, Statement};
 use anyhow::{Context as _, bail};
 use serde::Serialize;
 
-use crate::bench::percentile;
+use crate::bench::stats::percentile;
 use crate::cli::context::Context;
 use crate::cli::output::emit;
 
@@ -350,7 +350,7 @@ pub fn run(ctx: &Context, l: &LoadArgs) -> anyhow::Result<ExitCode> {
     }
     let urls: Vec<String> = servers.iter().map(|s| s.url.clone()).collect();
     let admin = Client::new(&urls[0], Some(admin_token.clone())).retrying(5);
-    let (pipeline, key) = crate::bench::pipeline(&admin, "load", "team-load")?;
+    let (pipeline, key) = crate::fixtures::application::pipeline(&admin, "load", "team-load")?;
     admin.publish_policy(&open_policy())?;
     let pipeline_token = pipeline.token().unwrap_or_default().to_owned();
     let livez = livez_rate(&urls, l.clients);

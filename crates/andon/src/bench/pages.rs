@@ -8,8 +8,9 @@ use std::time::Duration;
 use andon_client::Client;
 use anyhow::{Context as _, anyhow};
 
-use crate::bench::{embedded, percentile};
+use crate::bench::stats::percentile;
 use crate::cli::context::Context;
+use crate::fixtures::embedded::embedded;
 
 /// Flags of `andon bench pages`.
 #[derive(clap::Args, Debug)]

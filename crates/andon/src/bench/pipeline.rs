@@ -12,8 +12,8 @@ use andon_client::Client;
 use andon_domain::Sha256Digest;
 use serde_json::json;
 
-use crate::bench::embedded;
 use crate::cli::context::Context;
+use crate::fixtures::embedded::embedded;
 
 /// Flags of `andon bench pipeline`.
 #[derive(clap::Args, Debug)]
@@ -71,7 +71,7 @@ pub fn run(ctx: &Context, b: &PipelineBenchArgs) -> anyhow::Result<ExitCode> {
     let mut rnd = [0u8; 4];
     getrandom::fill(&mut rnd).map_err(|e| anyhow::anyhow!("{e}"))?;
     let app = format!("paved-{}", hex::encode(rnd));
-    let (ci, key) = crate::bench::pipeline(&admin, &app, "bench")?;
+    let (ci, key) = crate::fixtures::application::pipeline(&admin, &app, "bench")?;
     // Source control reports no reviews here: the gate checks what the job itself attests.
     admin.publish_policy(&json!({
         "name": format!("{app}-staging"), "applications": [app], "environments": ["staging"],

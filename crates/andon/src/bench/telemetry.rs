@@ -10,8 +10,9 @@ use andon_domain::Sha256Digest;
 use andon_domain::api::DeploymentRequest;
 use serde_json::{Value, json};
 
-use crate::bench::{embedded, percentile};
+use crate::bench::stats::percentile;
 use crate::cli::context::Context;
+use crate::fixtures::embedded::embedded;
 
 /// Flags of `andon bench telemetry`.
 #[derive(clap::Args, Debug)]

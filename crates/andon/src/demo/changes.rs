@@ -7,7 +7,7 @@ use andon_domain::api::{DeploymentRequest, DeploymentStateRequest, GateRequest};
 use andon_domain::change::{ChangeFields, Script};
 use andon_domain::{JUNIT_PREDICATE_V1, ReportPredicate, Sha256Digest, Statement};
 
-use crate::demo::{Gated, Role};
+use crate::demo::gates::{Gated, Role};
 
 /// Sends a whole run's evidence for a new image built from `commit`; its reference.
 fn release(g: &Gated, name: &str, commit: &str, run: &str) -> anyhow::Result<String> {
@@ -21,7 +21,7 @@ fn release(g: &Gated, name: &str, commit: &str, run: &str) -> anyhow::Result<Str
         Statement::new(
             vec![subject.clone()],
             "https://slsa.dev/provenance/v1".into(),
-            crate::demo::provenance(&g.repo.0, commit, run),
+            crate::fixtures::build::provenance(&g.repo.0, commit, run),
         ),
     ));
     statements.push((
@@ -32,7 +32,7 @@ fn release(g: &Gated, name: &str, commit: &str, run: &str) -> anyhow::Result<Str
             serde_json::to_value(ReportPredicate::new(
                 "application/xml",
                 Some("target/nextest/ci/junit.xml".into()),
-                crate::demo::junit_report("payments", 1).as_bytes(),
+                crate::fixtures::build::junit_report("payments", 1).as_bytes(),
             ))?,
         ),
     ));

@@ -110,7 +110,7 @@ pub fn run(
     );
     let mut history = None;
     for (p, name) in PROFILES.iter().zip(&names) {
-        let (ci, key) = crate::bench::pipeline(admin, name, p.team)?;
+        let (ci, key) = crate::fixtures::application::pipeline(admin, name, p.team)?;
         admin.publish_policy(&json!({
             "name": format!("{name}-history"), "applications": [name], "environments": ["production"],
             "builtin": true, "disabled": OFF,
@@ -155,7 +155,11 @@ pub fn run(
             let provenance = andon_domain::Statement::new(
                 vec![subject.clone()],
                 "https://slsa.dev/provenance/v1".into(),
-                crate::demo::provenance(&format!("https://github.com/{repo}"), head, &run),
+                crate::fixtures::build::provenance(
+                    &format!("https://github.com/{repo}"),
+                    head,
+                    &run,
+                ),
             );
             ci.submit_evidence(name, Some(&run), Some("provenance"), &provenance.sign(&key))?;
             let artifact = format!("{}@{}", subject.0, subject.1);

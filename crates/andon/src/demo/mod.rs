@@ -3,6 +3,7 @@
 
 pub mod access;
 pub mod changes;
+pub mod gates;
 pub mod history;
 pub mod telemetry;
 
@@ -13,6 +14,8 @@ use andon_domain::{JUNIT_PREDICATE_V1, ReportPredicate, Sha256Digest, Statement}
 use andon_ledger::NoteVerifier;
 
 use crate::cli::context::Context;
+use crate::demo::gates::{Gated, Role, gates};
+use crate::fixtures::build::{junit_report, provenance};
 use crate::fixtures::github_history::{Hook, PullRequest};
 
 /// Flags of `andon demo`.
@@ -96,157 +99,10 @@ fn pull_request_history(
     hook.deployment_status(merge_commit, "staging", "success")
 }
 
-/// What the three gated releases show.
-#[derive(Clone, Copy, PartialEq)]
-pub(crate) enum Role {
-    /// Everything holds.
-    Clean,
-    /// Approved only by its author.
-    SelfApproved,
-    /// A critical vulnerability, waived.
-    Vulnerable,
-}
-
-/// The releases the demo gates, and the pipeline that asks.
-pub(crate) struct Gated {
-    pub app: String,
-    pub ci: Client,
-    pub key: andon_domain::SigningKey,
-    /// The repository's web address and `owner/name`.
-    pub repo: (String, String),
-    /// (what it shows, `image@digest`, source commit).
-    pub releases: Vec<(Role, String, String)>,
-}
-
-/// One line: the verdict on a release and what the vulnerabilities control said.
-fn vulnerabilities_line(artifact: &str, d: &andon_domain::api::DecisionView) {
-    let reason = d
-        .decision
-        .controls
-        .iter()
-        .find(|c| c.id == "vulnerabilities")
-        .map_or("", |c| c.reason.as_str());
-    let verdict = if d.decision.allow { "ALLOW" } else { "DENY " };
-    println!("    {verdict} {artifact}: vulnerabilities: {reason}");
-}
-
-/// Gates the three releases to production: one allowed, one denied for its review, one
-/// denied for a critical vulnerability and then allowed under a waiver approved by someone
-/// else; then replays a decision.
-fn gates(admin: &Client, g: &Gated, suffix: &str) -> anyhow::Result<()> {
-    let find = |role| {
-        g.releases
-            .iter()
-            .find(|(r, _, _)| *r == role)
-            .map(|(_, a, _)| a.clone())
-    };
-    let ask = |artifact: &str| {
-        g.ci.gate(&andon_domain::api::GateRequest {
-            application: g.app.clone(),
-            artifact: artifact.to_owned(),
-            environment: "production".into(),
-            production: None,
-            ..Default::default()
-        })
-    };
-    println!("\n  Release gates (built-in control library, production):");
-    let mut last = None;
-    if let Some(a) = find(Role::Clean) {
-        let d = ask(&a)?;
-        println!(
-            "    {} {a}: {} controls pass",
-            if d.decision.allow { "ALLOW" } else { "DENY " },
-            d.decision
-                .controls
-                .iter()
-                .filter(|c| c.verdict.allows())
-                .count()
-        );
-    }
-    if let Some(a) = find(Role::SelfApproved) {
-        let d = ask(&a)?;
-        println!(
-            "\n$ andon gate --app {} --artifact {a} --env production",
-            g.app
-        );
-        crate::commands::gate::print_decision(&d);
-    }
-    if let Some(a) = find(Role::Vulnerable) {
-        let d = ask(&a)?;
-        println!();
-        vulnerabilities_line(&a, &d);
-        let w = g.ci.request_waiver(&andon_domain::api::WaiverRequest {
-            application: g.app.clone(),
-            control: "vulnerabilities".into(),
-            vulnerability: Some("CVE-2018-7489".into()),
-            reason: "setuptools is a build-time dependency, not shipped in the image".into(),
-            ticket: "SEC-214".into(),
-            hours: 72,
-        })?;
-        let id = w["id"].as_str().unwrap_or_default().to_owned();
-        let approver = admin.create_identity(&format!("carol-{suffix}"), "approver", &[])?;
-        Client::new(admin.base(), Some(approver.token)).approve_waiver(&id)?;
-        println!(
-            "    waiver {id} requested by the pipeline (ticket SEC-214), approved by carol-{suffix} for 72 hours"
-        );
-        let d = ask(&a)?;
-        vulnerabilities_line(&a, &d);
-        last = Some(d.id);
-    }
-    if let Some(id) = last {
-        let (doc, same) = crate::commands::gate::replay(admin, &id)?;
-        println!(
-            "    decision {}… replayed from its signed input and policy {} {}…: {}",
-            &id[..12],
-            doc.policy.name,
-            &doc.policy.version[..12],
-            if same {
-                "same verdict on every control"
-            } else {
-                "DIFFERENT VERDICT"
-            }
-        );
-    }
-    Ok(())
-}
-
-pub fn provenance(repo: &str, commit: &str, run: &str) -> serde_json::Value {
-    serde_json::json!({
-        "buildDefinition": {
-            "buildType": "https://actions.github.io/buildtypes/workflow/v1",
-            "externalParameters": { "workflow": { "ref": "refs/heads/main", "repository": repo, "path": ".github/workflows/release.yml" } },
-            "resolvedDependencies": [{ "uri": format!("git+{repo}@refs/heads/main"), "digest": { "gitCommit": commit } }]
-        },
-        "runDetails": {
-            "builder": { "id": "https://github.com/actions/runner/github-hosted" },
-            "metadata": { "invocationId": format!("{repo}/actions/runs/{run}/attempts/1") }
-        }
-    })
-}
-
-/// A JUnit report as cargo-nextest writes it: every seventh build has a failing test.
-pub(crate) fn junit_report(app: &str, build: u32) -> String {
-    let mut cases = String::new();
-    for i in 0..(12 + build % 5) {
-        cases.push_str(&format!(
-            "        <testcase name=\"tests::case_{i}\" classname=\"{app}\" time=\"0.0{}\"/>\n",
-            i % 9 + 1
-        ));
-    }
-    if build.is_multiple_of(7) {
-        cases.push_str(&format!(
-            "        <testcase name=\"tests::refund_rounding\" classname=\"{app}\" time=\"0.140\">\n            <failure message=\"assertion `left == right` failed\" type=\"test failure with exit code 101\">left: 2.67\n right: 2.68</failure>\n        </testcase>\n"
-        ));
-    }
-    format!(
-        "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<testsuites name=\"nextest-run\">\n    <testsuite name=\"{app}\">\n{cases}    </testsuite>\n</testsuites>\n"
-    )
-}
-
 pub fn run(ctx: &Context, d: &DemoArgs) -> anyhow::Result<ExitCode> {
     let server = d
         .embedded
-        .then(|| crate::bench::embedded("temp"))
+        .then(|| crate::fixtures::embedded::embedded("temp"))
         .transpose()?;
     let admin = match &server {
         Some(s) => Client::new(&s.url, Some(s.admin_token.clone())),
@@ -279,7 +135,7 @@ pub fn run(ctx: &Context, d: &DemoArgs) -> anyhow::Result<ExitCode> {
     let mut sent = 0;
     for (app, team) in apps {
         let name = format!("{app}-{suffix}");
-        let (ci, key) = crate::bench::pipeline(&admin, &name, team)?;
+        let (ci, key) = crate::fixtures::application::pipeline(&admin, &name, team)?;
         println!(
             "  application {name} (owner {team}) with pipeline identity ci-{name} and its signing key"
         );
