@@ -91,7 +91,7 @@ pub enum Command {
     Access(crate::commands::access::AccessCmd),
     /// Environments: report what runs (drift against what was deployed).
     #[command(subcommand)]
-    Env(crate::commands::access::EnvCmd),
+    Env(crate::commands::env::EnvCmd),
     /// Security telemetry: send events, search them, show the rules.
     #[command(subcommand)]
     Telemetry(crate::commands::telemetry::TelemetryCmd),

@@ -33,7 +33,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         } => commands::backup::backup(database, file, out),
         Command::Restore { file, database } => commands::backup::restore(database, file, out),
         Command::Access(a) => commands::access::run(&ctx, a, out),
-        Command::Env(e) => commands::access::env(&ctx, e, out),
+        Command::Env(e) => commands::env::run(&ctx, e, out),
         Command::Alerts {
             check,
             state,

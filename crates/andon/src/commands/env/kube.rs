@@ -138,7 +138,9 @@ impl ApiSource {
                     _ => bail!("the Kubernetes API answered {status}: {why}"),
                 }
             }
-            out.extend(crate::commands::access::workloads_from_pod_list(&body)?);
+            out.extend(crate::commands::env::workloads::workloads_from_pod_list(
+                &body,
+            )?);
             match body["metadata"]["continue"].as_str() {
                 Some(c) if !c.is_empty() => next = Some(c.to_owned()),
                 _ => return Ok(out),
