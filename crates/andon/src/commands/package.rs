@@ -447,7 +447,7 @@ fn check(
             anyhow::anyhow!("{path} is not in the signed tree: the entry or its proof was altered")
         })?;
         let document = files.get(&format!("documents/{n}")).cloned();
-        crate::commands::verify::check_entry_bytes(index, &leaf, bytes, document.as_deref())
+        crate::commands::ledger::entry::check_entry_bytes(index, &leaf, bytes, document.as_deref())
             .map_err(|why| anyhow::anyhow!("{path}: {why}"))?;
         entries.push(InScope {
             index,

@@ -1,4 +1,4 @@
-//! `andon verify` and `andon ledger proof`: an auditor's check of the ledger.
+//! `andon verify`: an auditor's check of the ledger.
 //!
 //! `verify` fetches every entry (from the server, or straight from a database URL), recomputes
 //! each leaf hash from the stored bytes, checks each stored document against the digest its
@@ -8,7 +8,6 @@
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use andon_domain::{EntryKind, EvidenceFact, LedgerEntry, Sha256Digest, SourceEventFact};
 use andon_ledger::{Hash, MerkleTree, NoteVerifier, leaf_hash, verify_consistency};
 use anyhow::{Context as _, bail};
 use base64::Engine as _;
@@ -17,6 +16,7 @@ use serde::Serialize;
 
 use crate::cli::context::{Context, client};
 use crate::cli::output::{Output, emit};
+use crate::commands::ledger::entry::{Entry, Rotation, check_entry};
 
 /// Flags of `andon verify`.
 #[derive(clap::Args, Debug)]
@@ -37,13 +37,6 @@ pub struct VerifyArgs {
     /// Check an audit package (`andon export package`) offline instead of a live ledger.
     #[arg(long, conflicts_with_all = ["database", "checkpoint", "save_checkpoint"])]
     pub package: Option<PathBuf>,
-}
-
-struct Entry {
-    index: u64,
-    leaf_hash: Hash,
-    entry: Vec<u8>,
-    document: Option<Vec<u8>>,
 }
 
 enum Source {
@@ -119,14 +112,6 @@ pub struct Report {
     key_rotations: Vec<Rotation>,
 }
 
-/// A `log.key_rotated` entry whose signature by the retiring key verified.
-#[derive(Serialize, Clone)]
-struct Rotation {
-    index: u64,
-    previous: String,
-    next: String,
-}
-
 /// The keys trusted so far: the pinned key (or, unpinned, the first key the log names) and
 /// each key a trusted key handed the log over to.
 struct Trust {
@@ -156,98 +141,6 @@ impl Trust {
     fn trusts(&self, key: &str) -> bool {
         self.chain.iter().any(|k| k == key)
     }
-}
-
-fn check_entry(e: &Entry) -> Result<Option<Rotation>, String> {
-    let recomputed = leaf_hash(&e.entry);
-    if recomputed != e.leaf_hash {
-        return Err("its stored bytes no longer match its leaf hash".into());
-    }
-    let entry: LedgerEntry = serde_json::from_slice(&e.entry)
-        .map_err(|err| format!("its bytes are not a ledger entry: {err}"))?;
-    if entry.kind == EntryKind::Evidence {
-        let fact: EvidenceFact = serde_json::from_value(entry.body.clone())
-            .map_err(|err| format!("its evidence body is malformed: {err}"))?;
-        let doc = e.document.as_ref().ok_or("its document is missing")?;
-        if Sha256Digest::of(doc) != fact.document {
-            return Err(format!(
-                "its document no longer matches the recorded digest {}",
-                fact.document
-            ));
-        }
-    }
-    if entry.kind == EntryKind::GateDecision {
-        let doc = e
-            .document
-            .as_ref()
-            .ok_or("its signed decision is missing")?;
-        let id = entry.body["id"].as_str().unwrap_or_default();
-        if Sha256Digest::of(doc).hex() != id {
-            return Err(format!(
-                "its signed decision no longer matches the recorded id {id}"
-            ));
-        }
-    }
-    if entry.kind == EntryKind::PolicyPublished {
-        let doc = e.document.as_ref().ok_or("its policy bundle is missing")?;
-        let version = entry.body["version"].as_str().unwrap_or_default();
-        if andon_policy::version_of(doc) != version {
-            return Err(format!(
-                "its policy bundle no longer matches the recorded version {version}"
-            ));
-        }
-    }
-    if entry.kind == EntryKind::LogKeyRotated {
-        let field = |name: &str| {
-            entry.body[name]
-                .as_str()
-                .map(str::to_owned)
-                .ok_or_else(|| format!("its key rotation has no {name}"))
-        };
-        let (previous, next, signature) = (field("previous")?, field("next")?, field("signature")?);
-        let retiring = NoteVerifier::parse(&previous)
-            .map_err(|err| format!("its retiring key is malformed: {err}"))?;
-        NoteVerifier::parse(&next).map_err(|err| format!("its next key is malformed: {err}"))?;
-        retiring
-            .check_endorsement(&next, &signature)
-            .map_err(|_| "its key rotation is not signed by the retiring key".to_string())?;
-        return Ok(Some(Rotation {
-            index: e.index,
-            previous: retiring.to_string(),
-            next,
-        }));
-    }
-    if entry.kind == EntryKind::SourceEvent {
-        let fact: SourceEventFact = serde_json::from_value(entry.body)
-            .map_err(|err| format!("its source-control body is malformed: {err}"))?;
-        let doc = e
-            .document
-            .as_ref()
-            .ok_or("its webhook payload is missing")?;
-        if Sha256Digest::of(doc) != fact.payload {
-            return Err(format!(
-                "its webhook payload no longer matches the recorded digest {}",
-                fact.payload
-            ));
-        }
-    }
-    Ok(None)
-}
-
-/// The checks `verify` makes of one entry, for an entry held elsewhere (an audit package).
-pub(crate) fn check_entry_bytes(
-    index: u64,
-    leaf: &Hash,
-    entry: &[u8],
-    document: Option<&[u8]>,
-) -> Result<(), String> {
-    check_entry(&Entry {
-        index,
-        leaf_hash: *leaf,
-        entry: entry.to_vec(),
-        document: document.map(<[u8]>::to_vec),
-    })
-    .map(|_| ())
 }
 
 pub fn run(ctx: &Context, v: &VerifyArgs, out: Output) -> anyhow::Result<ExitCode> {
@@ -485,43 +378,4 @@ fn hex_hash(h: &str) -> anyhow::Result<Hash> {
     hex::decode(h)?
         .try_into()
         .map_err(|_| anyhow::anyhow!("a proof hash is not 32 bytes"))
-}
-
-/// `andon ledger proof`: fetch an inclusion proof and check it against the signed checkpoint.
-pub fn proof(
-    ctx: &Context,
-    index: u64,
-    size: Option<u64>,
-    out: Output,
-) -> anyhow::Result<ExitCode> {
-    let c = client(ctx);
-    let info = c.ledger_info()?;
-    let verifier = NoteVerifier::parse(&info.verifier_key)?;
-    let cp = verifier.verify(&info.checkpoint)?;
-    let p = c.inclusion_proof(index, size.or(Some(cp.size)))?;
-    if p.tree_size != cp.size {
-        bail!("proofs against older sizes need that size's checkpoint");
-    }
-    let ok = andon_client::check_inclusion(&p, &cp).is_ok();
-    emit(out, &p, |p| {
-        println!(
-            "entry {} in tree of size {}: {}",
-            p.index,
-            p.tree_size,
-            if ok {
-                "included (proof verifies)"
-            } else {
-                "PROOF FAILS"
-            }
-        );
-        println!("leaf hash {}", p.leaf_hash);
-        for h in &p.proof {
-            println!("  {h}");
-        }
-    })?;
-    Ok(if ok {
-        ExitCode::SUCCESS
-    } else {
-        ExitCode::from(1)
-    })
 }
