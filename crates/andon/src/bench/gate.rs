@@ -125,6 +125,7 @@ fn release(
     Ok((ci, app, format!("{}@{}", subject.0, subject.1)))
 }
 
+/// Runs `andon bench gate`.
 pub fn run(ctx: &Context, b: &GateBenchArgs) -> anyhow::Result<ExitCode> {
     let server = b.embedded.as_deref().map(embedded).transpose()?;
     let (url, token, secret) = match &server {

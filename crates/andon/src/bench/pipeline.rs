@@ -60,6 +60,7 @@ fn step(
     Ok(took)
 }
 
+/// Runs `andon bench pipeline`.
 pub fn run(ctx: &Context, b: &PipelineBenchArgs) -> anyhow::Result<ExitCode> {
     let server = b.embedded.as_deref().map(embedded).transpose()?;
     let (url, token) = match &server {

@@ -84,6 +84,7 @@ fn batch(rng: &mut Rng, apps: &[(String, String)], size: usize, now: i64) -> Vec
     serde_json::to_vec(&events).unwrap_or_default()
 }
 
+/// Runs `andon bench telemetry`.
 pub fn run(ctx: &Context, b: &TelemetryBenchArgs) -> anyhow::Result<ExitCode> {
     let server = b.embedded.as_deref().map(embedded).transpose()?;
     let (url, token) = match &server {

@@ -26,6 +26,7 @@ pub struct Args {
     /// Output format of read verbs.
     #[arg(long, global = true, value_enum, default_value = "text")]
     pub output: Output,
+    /// The verb.
     #[command(subcommand)]
     pub command: Command,
 }

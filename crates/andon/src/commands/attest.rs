@@ -127,6 +127,7 @@ fn report<'a>(
     ))
 }
 
+/// Runs an attest verb: signs the statement with the key file and sends it.
 pub fn run(ctx: &Context, cmd: &AttestCmd, out: Output) -> anyhow::Result<ExitCode> {
     let (common, kind, predicate_type, predicate) = match cmd {
         AttestCmd::Generic(g) => {

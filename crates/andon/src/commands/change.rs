@@ -279,6 +279,8 @@ pub fn alert(ctx: &Context, cmd: &AlertCmd, out: Output) -> anyhow::Result<ExitC
     Ok(ExitCode::SUCCESS)
 }
 
+/// `andon alerts`: the alerts matching `query`, newest first; with `check`, first looks for
+/// overdue emergency reviews.
 pub fn alerts(
     ctx: &Context,
     check: bool,

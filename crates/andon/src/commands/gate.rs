@@ -249,6 +249,7 @@ fn advice(control: &str, v: Verdict) -> String {
     }
 }
 
+/// Runs `andon gate`.
 pub fn gate(ctx: &Context, g: &GateArgs, out: Output) -> anyhow::Result<ExitCode> {
     let production = if g.production {
         Some(true)
@@ -357,6 +358,7 @@ pub fn replay(c: &andon_client::Client, id: &str) -> anyhow::Result<(DecisionDoc
     Ok((doc, same))
 }
 
+/// Runs a decision verb.
 pub fn decision(ctx: &Context, cmd: &DecisionCmd, out: Output) -> anyhow::Result<ExitCode> {
     let c = client(ctx);
     match cmd {
@@ -393,6 +395,7 @@ pub fn decision(ctx: &Context, cmd: &DecisionCmd, out: Output) -> anyhow::Result
     }
 }
 
+/// Runs a policy verb.
 pub fn policy(ctx: &Context, cmd: &PolicyCmd, out: Output) -> anyhow::Result<ExitCode> {
     match cmd {
         PolicyCmd::Publish { dir } => {
@@ -493,6 +496,7 @@ pub fn policy(ctx: &Context, cmd: &PolicyCmd, out: Output) -> anyhow::Result<Exi
     }
 }
 
+/// Runs a waiver verb.
 pub fn waiver(ctx: &Context, cmd: &WaiverCmd, out: Output) -> anyhow::Result<ExitCode> {
     let c = client(ctx);
     match cmd {

@@ -106,6 +106,7 @@ fn policy_dirs(dir: &std::path::Path) -> anyhow::Result<Vec<PathBuf>> {
     Ok(out)
 }
 
+/// Runs `andon serve` until stopped.
 pub fn run(a: &ServeArgs) -> anyhow::Result<ExitCode> {
     tracing_subscriber::fmt()
         .with_env_filter(

@@ -16,6 +16,7 @@ pub struct TraceArgs {
     pub target: String,
 }
 
+/// Runs `andon trace`.
 pub fn run(ctx: &Context, t: &TraceArgs, out: Output) -> anyhow::Result<ExitCode> {
     let c = client(ctx);
     let view = if t.target.starts_with("sha256:") {
@@ -198,6 +199,7 @@ fn print_commit(c: &CommitTrace) {
     }
 }
 
+/// Prints a trace for people, as `andon trace` does.
 pub fn print(v: &TraceView) {
     println!("trace of {}", v.query);
     for a in &v.artifacts {

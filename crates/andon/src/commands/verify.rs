@@ -143,6 +143,7 @@ impl Trust {
     }
 }
 
+/// Runs `andon verify`.
 pub fn run(ctx: &Context, v: &VerifyArgs, out: Output) -> anyhow::Result<ExitCode> {
     if let Some(p) = &v.package {
         return crate::commands::package::verify(p, v.log_key.as_deref(), out);

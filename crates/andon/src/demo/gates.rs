@@ -17,8 +17,11 @@ pub(crate) enum Role {
 
 /// The releases the demo gates, and the pipeline that asks.
 pub(crate) struct Gated {
+    /// The application (`payments-<suffix>`).
     pub app: String,
+    /// Its pipeline's client.
     pub ci: Client,
+    /// Its pipeline's signing key.
     pub key: andon_domain::SigningKey,
     /// The repository's web address and `owner/name`.
     pub repo: (String, String),

@@ -99,6 +99,7 @@ fn pull_request_history(
     hook.deployment_status(merge_commit, "staging", "success")
 }
 
+/// Runs `andon demo`.
 pub fn run(ctx: &Context, d: &DemoArgs) -> anyhow::Result<ExitCode> {
     let server = d
         .embedded
