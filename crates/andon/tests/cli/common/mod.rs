@@ -1,7 +1,5 @@
 //! What the binary's test files share: starting `andon serve` as a child process.
 
-#![allow(dead_code)] // each test file uses its own part
-
 use std::io::{BufRead, BufReader};
 use std::process::{Child, Command, Stdio};
 

@@ -8,8 +8,7 @@
 //! on both backends in andon-server's `web` tests. Needs what `.ci/browser.sh` installs,
 //! and fails (never skips) without it.
 
-mod common;
-use common::*;
+use crate::common::*;
 
 use andon_testkit::{Backend, TestDb};
 use std::process::Command;

@@ -7,7 +7,7 @@
 //! ungated deployment is alerted.
 
 // The server tests' helpers: this file uses their release world, not the rest.
-#[path = "../../andon-server/tests/api/common/mod.rs"]
+#[path = "../../../andon-server/tests/api/common/mod.rs"]
 #[expect(dead_code, reason = "a part of the server tests' helpers is used here")]
 mod common;
 

@@ -9,8 +9,7 @@ use andon_domain::{Sha256Digest, SigningKey, Statement};
 use andon_ledger::NoteVerifier;
 use andon_testkit::{Backend, TestDb, both_backends};
 
-mod common;
-use common::*;
+use crate::common::*;
 
 fn envelope(key: &SigningKey, n: u32) -> Vec<u8> {
     let st = Statement::new(
@@ -2343,7 +2342,7 @@ fn the_quickstart_runs_as_written(b: Backend) {
     let db = TestDb::new(b);
     let server = start(&db, true);
     let token = server.token.clone().expect("admin token");
-    let doc = include_str!("../../../docs/quickstart.md");
+    let doc = include_str!("../../../../docs/quickstart.md");
     let blocks = doc_blocks(doc, "sh");
     assert_eq!(blocks.len(), 2, "the quickstart's shape changed");
     let dir = db.dir().join("quickstart");
@@ -2394,7 +2393,7 @@ fn the_rego_guide_runs_as_written(b: Backend) {
     let db = TestDb::new(b);
     let server = start(&db, true);
     let token = server.token.clone().expect("admin token");
-    let doc = include_str!("../../../docs/rego.md");
+    let doc = include_str!("../../../../docs/rego.md");
     let rego = doc_blocks(doc, "rego");
     let json = doc_blocks(doc, "json");
     let sh = doc_blocks(doc, "sh");
