@@ -104,7 +104,9 @@ pub fn workloads_from_pod_list(v: &Value) -> anyhow::Result<Vec<Workload>> {
 
 #[cfg(test)]
 mod tests {
-    use super::*;
+    use crate::commands::env::workloads::{
+        workloads_from_dir, workloads_from_list, workloads_from_pods,
+    };
 
     #[test]
     fn pods_give_what_actually_runs() {
