@@ -1,37 +1,16 @@
 //! `andon`: the one binary. `serve` runs the server; every other verb is a client of it.
 
-mod access;
-mod attest;
 mod bench;
-mod bench_gate;
-mod bench_load;
-mod bench_pages;
-mod bench_pipeline;
-mod bench_telemetry;
-mod change;
 mod cli;
+mod commands;
 mod demo;
-mod demo_access;
-mod demo_changes;
-mod demo_history;
-mod demo_telemetry;
-mod gate;
-mod github_history;
-mod keys;
-mod kube;
-mod output;
-mod package;
-mod sample_release;
-mod serve;
-mod telemetry;
-mod trace;
-mod verify;
+mod fixtures;
 
 use clap::Parser;
 
 fn main() -> std::process::ExitCode {
-    let args = cli::Args::parse();
-    match cli::run(args) {
+    let args = cli::args::Args::parse();
+    match cli::run::run(args) {
         Ok(code) => code,
         Err(e) => {
             eprintln!("error: {e:#}");

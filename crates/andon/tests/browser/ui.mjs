@@ -1,7 +1,7 @@
 // The web interface in a real headless Chromium (Debian's), driven by playwright-core:
 // an auditor signs in, searches evidence, opens a deployment's trace, exports a CSV, walks
 // every page, checks an inclusion proof, and every page passes axe-core's WCAG A/AA rules.
-// A screenshot of each page is saved. Run by crates/andon/tests/browser.rs, which starts
+// A screenshot of each page is saved. Run by crates/andon/tests/cli/browser.rs, which starts
 // the server and fills it with the demo; it fails on the first broken expectation.
 //
 // Environment: ANDON_URL, ANDON_AUDITOR_TOKEN, SCREENSHOTS (a directory), BROWSER_DEPS

@@ -1,0 +1,52 @@
+//! Dispatch: each verb to the module that runs it. Only `main` calls this.
+
+use std::process::ExitCode;
+
+use crate::cli::args::{Args, Command};
+use crate::cli::output;
+use crate::commands;
+
+/// Runs the verb `args` names.
+pub fn run(args: Args) -> anyhow::Result<ExitCode> {
+    let ctx = args.context();
+    let out = args.output;
+    match &args.command {
+        Command::Serve(s) => commands::serve::run(s),
+        Command::Keygen { out: path } => commands::identity::keygen(path, out),
+        Command::App(a) => commands::app::run(&ctx, a, out),
+        Command::Identity(cmd) => commands::identity::run(&ctx, cmd, out),
+        Command::Attest(cmd) => commands::attest::run(&ctx, cmd, out),
+        Command::Evidence(e) => commands::evidence::run(&ctx, e, out),
+        Command::Ledger(l) => commands::ledger::run(&ctx, l, out),
+        Command::Trace(t) => commands::trace::run(&ctx, t, out),
+        Command::Gate(g) => commands::gate::gate(&ctx, g, out),
+        Command::Decision(d) => commands::gate::decision(&ctx, d, out),
+        Command::Policy(p) => commands::gate::policy(&ctx, p, out),
+        Command::Waiver(w) => commands::gate::waiver(&ctx, w, out),
+        Command::Deploy(d) => commands::change::deploy(&ctx, d, out),
+        Command::Change(c) => commands::change::change(&ctx, c, out),
+        Command::Metrics(m) => commands::change::metrics(&ctx, m, out),
+        Command::Telemetry(t) => commands::telemetry::run(&ctx, t, out),
+        Command::Backup {
+            database,
+            out: file,
+        } => commands::backup::backup(database, file, out),
+        Command::Restore { file, database } => commands::backup::restore(database, file, out),
+        Command::Access(a) => commands::access::run(&ctx, a, out),
+        Command::Env(e) => commands::env::run(&ctx, e, out),
+        Command::Alerts {
+            check,
+            state,
+            kind,
+            app,
+        } => {
+            let q = output::query(&[("state", state), ("kind", kind), ("application", app)]);
+            commands::change::alerts(&ctx, *check, &q, out)
+        }
+        Command::Alert(a) => commands::change::alert(&ctx, a, out),
+        Command::Verify(v) => commands::verify::run(&ctx, v, out),
+        Command::Export(e) => commands::export::run(&ctx, e, out),
+        Command::Demo(d) => crate::demo::run(&ctx, d),
+        Command::Bench(b) => crate::bench::run(&ctx, b),
+    }
+}

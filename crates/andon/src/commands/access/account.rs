@@ -1,0 +1,108 @@
+//! `andon access account`: the register of persistent production accounts and their uses.
+
+use andon_domain::api::{AccountInput, AccountUseInput};
+
+use crate::cli::output::{Output, emit};
+
+/// `andon access account`.
+#[derive(clap::Subcommand, Debug)]
+pub enum AccountCmd {
+    /// Register a persistent account and its owners (admin).
+    Add {
+        /// Its name.
+        name: String,
+        /// Environment.
+        #[arg(long = "env")]
+        environment: String,
+        /// The application it reaches.
+        #[arg(long)]
+        app: Option<String>,
+        /// A person who can use it (repeatable).
+        #[arg(long = "owner", required = true)]
+        owners: Vec<String>,
+    },
+    /// Record a use of it.
+    Use {
+        /// Its name.
+        name: String,
+        /// When (RFC 3339; default: now).
+        #[arg(long)]
+        at: Option<String>,
+        /// Who used it.
+        #[arg(long)]
+        actor: Option<String>,
+        /// Who reports it.
+        #[arg(long)]
+        source: Option<String>,
+    },
+    /// Retire it (admin).
+    Retire {
+        /// Its name.
+        name: String,
+    },
+    /// The register.
+    List,
+}
+
+/// Runs an access account verb with the client `c`.
+pub fn run(c: &andon_client::Client, cmd: &AccountCmd, out: Output) -> anyhow::Result<()> {
+    let show = |a: &andon_domain::access::StandingAccount| {
+        println!(
+            "{}\t{}{}\towners {}\t{} uses{}",
+            a.name,
+            a.environment,
+            a.application
+                .as_deref()
+                .map(|x| format!(" ({x})"))
+                .unwrap_or_default(),
+            a.owners.join(", "),
+            a.uses,
+            if a.retired_at.is_some() {
+                "\tretired"
+            } else {
+                ""
+            }
+        )
+    };
+    match cmd {
+        AccountCmd::Add {
+            name,
+            environment,
+            app,
+            owners,
+        } => {
+            let a = c.register_account(&AccountInput {
+                name: name.clone(),
+                environment: environment.clone(),
+                application: app.clone(),
+                owners: owners.clone(),
+            })?;
+            emit(out, &a, show)?;
+        }
+        AccountCmd::Use {
+            name,
+            at,
+            actor,
+            source,
+        } => {
+            let a = c.account_used(
+                name,
+                &AccountUseInput {
+                    at: at.clone(),
+                    actor: actor.clone(),
+                    source: source.clone(),
+                },
+            )?;
+            emit(out, &a, show)?;
+        }
+        AccountCmd::Retire { name } => {
+            let a = c.retire_account(name)?;
+            emit(out, &a, show)?;
+        }
+        AccountCmd::List => {
+            let list = c.accounts()?;
+            emit(out, &list, |l| l.iter().for_each(show))?;
+        }
+    }
+    Ok(())
+}

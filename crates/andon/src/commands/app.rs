@@ -1,0 +1,52 @@
+//! `andon app`: applications, each owned by a team.
+
+use std::process::ExitCode;
+
+use clap::Subcommand;
+
+use crate::cli::context::{Context, client};
+use crate::cli::output::{Output, emit};
+
+/// `andon app`.
+#[derive(Subcommand, Debug)]
+pub enum AppCmd {
+    /// Create an application.
+    Create {
+        /// Name.
+        name: String,
+        /// Owning team.
+        #[arg(long)]
+        team: String,
+    },
+    /// List applications.
+    List,
+}
+
+/// Runs an app verb.
+pub fn run(ctx: &Context, cmd: &AppCmd, out: Output) -> anyhow::Result<ExitCode> {
+    match cmd {
+        AppCmd::Create { name, team } => {
+            let r = client(ctx).create_application(name, team)?;
+            emit(out, &r, |r| {
+                println!(
+                    "created application {name} (ledger entry {})",
+                    r.ledger_index
+                )
+            })?;
+            Ok(ExitCode::SUCCESS)
+        }
+        AppCmd::List => {
+            let apps = client(ctx).list_applications()?;
+            emit(out, &apps, |apps| {
+                for a in apps {
+                    println!(
+                        "{}\tteam {}",
+                        a["name"].as_str().unwrap_or(""),
+                        a["team"].as_str().unwrap_or("")
+                    );
+                }
+            })?;
+            Ok(ExitCode::SUCCESS)
+        }
+    }
+}

@@ -1,0 +1,215 @@
+//! `andon attest`: build an in-toto statement, sign it into a DSSE envelope, send it.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use andon_domain::scm::{PIPELINE_DEFINITION_PREDICATE_V1, REVIEW_PREDICATE_V1};
+use andon_domain::{
+    ArtifactRef, COVERAGE_PREDICATE_V1, JUNIT_PREDICATE_V1, ReportPredicate, SARIF_PREDICATE_V1,
+    SBOM_PREDICATE_V1, Statement, VULNERABILITIES_PREDICATE_V1,
+};
+use anyhow::Context as _;
+
+use crate::cli::context::{Context, client};
+use crate::cli::output::{Output, emit};
+
+/// Evidence types.
+#[derive(clap::Subcommand, Debug)]
+pub enum AttestCmd {
+    /// Any predicate type, sent as-is.
+    Generic(GenericArgs),
+    /// A JUnit XML test report (pytest, cargo-nextest, Surefire, jest-junit, go-junit-report);
+    /// Andon derives the summary from the report itself.
+    Junit(ReportArgs),
+    /// A coverage report: LCOV tracefile or Cobertura XML.
+    Coverage(ReportArgs),
+    /// A static analysis log: SARIF 2.1.0 from any tool.
+    Sarif(ReportArgs),
+    /// A software bill of materials: CycloneDX (JSON or XML) or SPDX 2.3 JSON.
+    Sbom(ReportArgs),
+    /// A vulnerability scan: CycloneDX JSON with a vulnerabilities section (or a VEX), or a
+    /// scanner's SARIF (Trivy, Grype).
+    Vulnerabilities(ReportArgs),
+    /// SLSA provenance: a file holding the statement a provenance generator wrote (its
+    /// predicate and predicate type are taken) or a bare SLSA v1 predicate.
+    Provenance(ReportArgs),
+    /// Code review facts, for source control that sends no webhooks: a JSON file with the
+    /// repository, the pull request, its reviews and commits (see docs/evidence.md).
+    Review(ReportArgs),
+    /// The pipeline definition file that ran (embedded; Andon computes its digest).
+    PipelineDefinition(PipelineArgs),
+}
+
+/// Flags of `andon attest pipeline-definition`.
+#[derive(clap::Args, Debug)]
+pub struct PipelineArgs {
+    #[command(flatten)]
+    common: Common,
+    /// The pipeline definition file, e.g. .github/workflows/release.yml.
+    #[arg(long)]
+    pub file: PathBuf,
+    /// The repository it belongs to (owner/name).
+    #[arg(long, env = "ANDON_REPOSITORY")]
+    pub repository: Option<String>,
+    /// The commit it was read at.
+    #[arg(long, env = "ANDON_COMMIT")]
+    pub commit: Option<String>,
+}
+
+/// What every attestation needs.
+#[derive(clap::Args, Debug)]
+pub struct Common {
+    /// Application the evidence belongs to.
+    #[arg(long, env = "ANDON_APP")]
+    pub app: String,
+    /// Subject, <name>@sha256:<hex> (repeatable).
+    #[arg(long = "subject", required = true)]
+    pub subjects: Vec<String>,
+    /// Pipeline run id.
+    #[arg(long, env = "ANDON_RUN")]
+    pub run: Option<String>,
+    /// Signing key (PKCS#8 PEM).
+    #[arg(long, env = "ANDON_KEY_FILE")]
+    pub key: PathBuf,
+}
+
+/// Flags of `andon attest generic`.
+#[derive(clap::Args, Debug)]
+pub struct GenericArgs {
+    #[command(flatten)]
+    common: Common,
+    /// Predicate type URI.
+    #[arg(long)]
+    pub predicate_type: String,
+    /// Predicate JSON file ('-' for standard input).
+    #[arg(long)]
+    pub predicate: PathBuf,
+}
+
+/// Flags of a report attestation.
+#[derive(clap::Args, Debug)]
+pub struct ReportArgs {
+    #[command(flatten)]
+    common: Common,
+    /// The report file.
+    #[arg(long)]
+    pub file: PathBuf,
+}
+
+fn read(path: &PathBuf) -> anyhow::Result<Vec<u8>> {
+    if path.as_os_str() == "-" {
+        let mut buf = Vec::new();
+        std::io::Read::read_to_end(&mut std::io::stdin(), &mut buf)?;
+        Ok(buf)
+    } else {
+        std::fs::read(path).with_context(|| format!("reading {}", path.display()))
+    }
+}
+
+/// Wraps a report file in its predicate.
+fn report<'a>(
+    r: &'a ReportArgs,
+    kind: &'static str,
+    predicate_type: &str,
+) -> anyhow::Result<(&'a Common, &'static str, String, serde_json::Value)> {
+    let bytes = read(&r.file)?;
+    let media_type = match bytes.iter().find(|b| !b.is_ascii_whitespace()) {
+        Some(b'<') => "application/xml",
+        Some(b'{') => "application/json",
+        _ => "text/plain",
+    };
+    let p = ReportPredicate::new(media_type, Some(r.file.display().to_string()), &bytes);
+    Ok((
+        &r.common,
+        kind,
+        predicate_type.to_owned(),
+        serde_json::to_value(p)?,
+    ))
+}
+
+/// Runs an attest verb: signs the statement with the key file and sends it.
+pub fn run(ctx: &Context, cmd: &AttestCmd, out: Output) -> anyhow::Result<ExitCode> {
+    let (common, kind, predicate_type, predicate) = match cmd {
+        AttestCmd::Generic(g) => {
+            let raw = read(&g.predicate)?;
+            let predicate: serde_json::Value = serde_json::from_slice(&raw)
+                .with_context(|| format!("{} is not JSON", g.predicate.display()))?;
+            (&g.common, "generic", g.predicate_type.clone(), predicate)
+        }
+        AttestCmd::Junit(r) => report(r, "junit", JUNIT_PREDICATE_V1)?,
+        AttestCmd::Coverage(r) => report(r, "coverage", COVERAGE_PREDICATE_V1)?,
+        AttestCmd::Sarif(r) => report(r, "sarif", SARIF_PREDICATE_V1)?,
+        AttestCmd::Sbom(r) => report(r, "sbom", SBOM_PREDICATE_V1)?,
+        AttestCmd::Vulnerabilities(r) => {
+            report(r, "vulnerabilities", VULNERABILITIES_PREDICATE_V1)?
+        }
+        AttestCmd::Review(r) => {
+            let doc: serde_json::Value = serde_json::from_slice(&read(&r.file)?)
+                .with_context(|| format!("{} is not JSON", r.file.display()))?;
+            (&r.common, "review", REVIEW_PREDICATE_V1.to_owned(), doc)
+        }
+        AttestCmd::PipelineDefinition(p) => {
+            let bytes = read(&p.file)?;
+            let mut predicate = serde_json::to_value(ReportPredicate::new(
+                "application/yaml",
+                Some(p.file.display().to_string()),
+                &bytes,
+            ))?;
+            if let Some(r) = &p.repository {
+                predicate["repository"] = r.clone().into();
+            }
+            if let Some(c) = &p.commit {
+                predicate["commit"] = c.clone().into();
+            }
+            (
+                &p.common,
+                "pipeline-definition",
+                PIPELINE_DEFINITION_PREDICATE_V1.to_owned(),
+                predicate,
+            )
+        }
+        AttestCmd::Provenance(r) => {
+            let doc: serde_json::Value = serde_json::from_slice(&read(&r.file)?)
+                .with_context(|| format!("{} is not JSON", r.file.display()))?;
+            match (
+                doc.get("predicateType").and_then(|t| t.as_str()),
+                doc.get("predicate"),
+            ) {
+                (Some(t), Some(p)) => (&r.common, "provenance", t.to_owned(), p.clone()),
+                _ => (
+                    &r.common,
+                    "provenance",
+                    "https://slsa.dev/provenance/v1".to_owned(),
+                    doc,
+                ),
+            }
+        }
+    };
+    let key = crate::cli::keys::load(&common.key)?;
+    let mut subjects = Vec::new();
+    for s in &common.subjects {
+        let a: ArtifactRef = s.parse()?;
+        subjects.push((a.name, a.digest));
+    }
+    let statement = Statement::new(subjects, predicate_type, predicate);
+    let receipt = client(ctx).submit_evidence(
+        &common.app,
+        common.run.as_deref(),
+        Some(kind),
+        &statement.sign(&key),
+    )?;
+    emit(out, &receipt, |r| {
+        println!(
+            "{} {kind} evidence {} at ledger index {} (tree size {})",
+            if r.existing {
+                "already had"
+            } else {
+                "recorded"
+            },
+            r.id.as_deref().unwrap_or("-"),
+            r.ledger_index,
+            r.tree_size
+        );
+    })?;
+    Ok(ExitCode::SUCCESS)
+}

@@ -1,0 +1,408 @@
+//! `andon deploy`, `andon change` and `andon alerts`: deployments, change records and
+//! their approvals, requests for change (docs/changes.md).
+
+use std::process::ExitCode;
+
+use andon_domain::api::{DeploymentRequest, DeploymentStateRequest};
+use andon_domain::change::{Change, Deployment};
+
+use crate::cli::context::{Context, client};
+use crate::cli::output::{Output, emit};
+
+/// `andon deploy`.
+#[derive(clap::Subcommand, Debug)]
+pub enum DeployCmd {
+    /// Record that an artifact was deployed to an environment (always recorded; without an
+    /// allowing decision it is flagged as a gate bypass and alerted).
+    Record {
+        /// Application.
+        #[arg(long, env = "ANDON_APP")]
+        app: String,
+        /// The artifact, <name>@sha256:<hex>.
+        #[arg(long)]
+        artifact: String,
+        /// The environment.
+        #[arg(long = "env")]
+        environment: String,
+        /// The allowing decision (default: the latest allowing one for the artifact and
+        /// environment).
+        #[arg(long)]
+        decision: Option<String>,
+        /// The pipeline run.
+        #[arg(long, env = "ANDON_RUN")]
+        run: Option<String>,
+        /// When it was deployed, RFC 3339 (default: now).
+        #[arg(long)]
+        at: Option<String>,
+    },
+    /// Report what happened to a deployment later: failed, rolled_back or restored.
+    Mark {
+        /// The deployment id (D-...).
+        id: String,
+        /// failed, rolled_back or restored.
+        state: String,
+        /// When, RFC 3339 (default: now).
+        #[arg(long)]
+        at: Option<String>,
+        /// A note: the incident, what failed.
+        #[arg(long)]
+        note: Option<String>,
+    },
+    /// Deployments, newest first.
+    List {
+        /// Only this application.
+        #[arg(long)]
+        app: Option<String>,
+        /// Only this environment.
+        #[arg(long = "env")]
+        environment: Option<String>,
+    },
+}
+
+/// `andon change`.
+#[derive(clap::Subcommand, Debug)]
+pub enum ChangeCmd {
+    /// Change records, newest first.
+    List {
+        /// Only this application.
+        #[arg(long)]
+        app: Option<String>,
+    },
+    /// One change record and its request for change (Markdown; --output json for JSON).
+    Show {
+        /// The change id (CHG-...).
+        id: String,
+    },
+    /// Approve a change (not your own request, nor one with your commits).
+    Approve {
+        /// The change id.
+        id: String,
+        /// Why.
+        #[arg(long, default_value = "")]
+        comment: String,
+    },
+    /// Reject a change, saying why.
+    Reject {
+        /// The change id.
+        id: String,
+        /// Why (required).
+        #[arg(long)]
+        comment: String,
+    },
+}
+
+fn time(ms: Option<i64>) -> String {
+    ms.and_then(|m| jiff::Timestamp::from_millisecond(m).ok())
+        .map_or_else(|| "-".into(), |t| t.to_string())
+}
+
+fn deployment_line(d: &Deployment) {
+    println!(
+        "{}\t{}\t{}\t{}@{}\t{}\t{}{}",
+        d.id,
+        d.application,
+        d.environment,
+        d.artifact_name,
+        &d.artifact_digest,
+        d.state.as_str(),
+        time(Some(d.deployed_at)),
+        if d.bypass { "\tGATE BYPASS" } else { "" }
+    );
+}
+
+fn change_line(c: &Change) {
+    println!(
+        "{}\t{}\t{}\t{}\t{}\t{}\trequested by {}",
+        c.id,
+        c.application,
+        c.environment,
+        c.class.as_str(),
+        c.status.as_str(),
+        c.artifact_digest,
+        c.requested_by
+    );
+}
+
+/// Runs `andon deploy`.
+pub fn deploy(ctx: &Context, cmd: &DeployCmd, out: Output) -> anyhow::Result<ExitCode> {
+    let c = client(ctx);
+    match cmd {
+        DeployCmd::Record {
+            app,
+            artifact,
+            environment,
+            decision,
+            run,
+            at,
+        } => {
+            let r = c.record_deployment(&DeploymentRequest {
+                application: app.clone(),
+                artifact: artifact.clone(),
+                environment: environment.clone(),
+                decision: decision.clone(),
+                run: run.clone(),
+                deployed_at: at.clone(),
+                production: None,
+            })?;
+            emit(out, &r, |r| {
+                let d = &r["deployment"];
+                println!(
+                    "recorded deployment {} of {artifact} to {environment} (ledger entry {})",
+                    d["id"].as_str().unwrap_or(""),
+                    d["ledger_index"]
+                );
+                if let Some(ch) = d["change"].as_str() {
+                    println!("change record {ch}");
+                }
+                if let Some(m) = r["alert"]["message"].as_str() {
+                    println!("GATE BYPASS, alert raised: {m}");
+                }
+            })?;
+        }
+        DeployCmd::Mark {
+            id,
+            state,
+            at,
+            note,
+        } => {
+            let d = c.deployment_state(
+                id,
+                &DeploymentStateRequest {
+                    state: state.clone(),
+                    at: at.clone(),
+                    note: note.clone(),
+                },
+            )?;
+            emit(out, &d, |d| {
+                println!(
+                    "{} is {} (failed {}, restored {})",
+                    d.id,
+                    d.state.as_str(),
+                    time(d.failed_at),
+                    time(d.restored_at)
+                )
+            })?;
+        }
+        DeployCmd::List { app, environment } => {
+            let list = c.deployments(app.as_deref(), environment.as_deref())?;
+            emit(out, &list, |l| l.iter().for_each(deployment_line))?;
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Runs `andon change`.
+pub fn change(ctx: &Context, cmd: &ChangeCmd, out: Output) -> anyhow::Result<ExitCode> {
+    let c = client(ctx);
+    match cmd {
+        ChangeCmd::List { app } => {
+            let list = c.changes(app.as_deref())?;
+            emit(out, &list, |l| l.iter().for_each(change_line))?;
+        }
+        ChangeCmd::Show { id } => match out {
+            Output::Json => emit(out, &c.rfc_json(id)?, |_| {})?,
+            Output::Text => print!("{}", c.rfc_markdown(id)?),
+        },
+        ChangeCmd::Approve { id, comment } | ChangeCmd::Reject { id, comment } => {
+            let approve = matches!(cmd, ChangeCmd::Approve { .. });
+            let ch = c.decide_change(id, approve, comment)?;
+            emit(out, &ch, |ch| {
+                println!(
+                    "{} {}: now {} ({} of {} approvals)",
+                    if approve { "approved" } else { "rejected" },
+                    ch.id,
+                    ch.status.as_str(),
+                    ch.approved_by().len(),
+                    ch.classification.approvals
+                )
+            })?;
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Runs `andon alerts`.
+/// `andon alert`.
+#[derive(clap::Subcommand, Debug)]
+pub enum AlertCmd {
+    /// Someone is on it.
+    Ack {
+        /// The alert (A-...).
+        id: String,
+        /// A note.
+        #[arg(long)]
+        note: Option<String>,
+    },
+    /// Dealt with.
+    Resolve {
+        /// The alert (A-...).
+        id: String,
+        /// A note: what was done.
+        #[arg(long)]
+        note: Option<String>,
+    },
+    /// One alert, with its evidence links and what happened to it.
+    Show {
+        /// The alert (A-...).
+        id: String,
+    },
+}
+
+/// `andon alert`.
+pub fn alert(ctx: &Context, cmd: &AlertCmd, out: Output) -> anyhow::Result<ExitCode> {
+    let c = client(ctx);
+    let a = match cmd {
+        AlertCmd::Ack { id, note } => c.alert_action(id, "acknowledge", note.as_deref())?,
+        AlertCmd::Resolve { id, note } => c.alert_action(id, "resolve", note.as_deref())?,
+        AlertCmd::Show { id } => c.alert(id)?,
+    };
+    emit(out, &a, |a| {
+        println!(
+            "{} {} {} {} ({})",
+            a.id, a.severity, a.kind, a.subject, a.state
+        );
+        println!("  {}", a.message);
+        println!("  raised {}", time(Some(a.created_at)));
+        if let Some(t) = a.last_seen_at {
+            println!("  last seen {}", time(Some(t)));
+        }
+        if let Some(by) = &a.acknowledged_by {
+            println!("  acknowledged by {by} at {}", time(a.acknowledged_at));
+        }
+        if let Some(by) = &a.resolved_by {
+            println!("  resolved by {by} at {}", time(a.resolved_at));
+        }
+        for l in &a.links {
+            println!("  see {l}");
+        }
+    })?;
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `andon alerts`: the alerts matching `query`, newest first; with `check`, first looks for
+/// overdue emergency reviews.
+pub fn alerts(
+    ctx: &Context,
+    check: bool,
+    query: &[(&str, String)],
+    out: Output,
+) -> anyhow::Result<ExitCode> {
+    let c = client(ctx);
+    if check {
+        let raised = c.check_alerts()?;
+        if out == Output::Text {
+            println!("{raised} overdue emergency reviews alerted");
+        }
+    }
+    let list = c.alerts_where(query)?;
+    emit(out, &list, |l| {
+        for a in l {
+            println!(
+                "{}\t{}\t{}\t{}\t{}\t{}\t{}",
+                time(Some(a.created_at)),
+                a.id,
+                a.state,
+                a.severity,
+                a.kind,
+                a.subject,
+                a.message
+            );
+        }
+    })?;
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `andon metrics`.
+#[derive(clap::Args, Debug)]
+pub struct MetricsArgs {
+    /// An application.
+    #[arg(long, conflicts_with = "team", required_unless_present = "team")]
+    pub app: Option<String>,
+    /// A team (all its applications).
+    #[arg(long)]
+    pub team: Option<String>,
+    /// day, week, month or quarter.
+    #[arg(long, default_value = "week")]
+    pub period: String,
+    /// From (RFC 3339 or YYYY-MM-DD; default: 90 days before --until).
+    #[arg(long)]
+    pub since: Option<String>,
+    /// Until, exclusive (default: now).
+    #[arg(long)]
+    pub until: Option<String>,
+}
+
+fn opt(v: &serde_json::Value, scale: f64, unit: &str) -> String {
+    v.as_f64()
+        .map_or_else(|| "-".into(), |x| format!("{:.1}{unit}", x * scale))
+}
+
+fn band(v: &serde_json::Value) -> String {
+    v.as_str().map_or_else(String::new, |b| format!(" ({b})"))
+}
+
+/// Runs `andon metrics`.
+pub fn metrics(ctx: &Context, m: &MetricsArgs, out: Output) -> anyhow::Result<ExitCode> {
+    let mut q = vec![("period", m.period.clone())];
+    if let Some(a) = &m.app {
+        q.push(("application", a.clone()));
+    }
+    if let Some(t) = &m.team {
+        q.push(("team", t.clone()));
+    }
+    if let Some(s) = &m.since {
+        q.push(("since", s.clone()));
+    }
+    if let Some(u) = &m.until {
+        q.push(("until", u.clone()));
+    }
+    let r = client(ctx).metrics(&q)?;
+    emit(out, &r, |r| {
+        println!(
+            "{:<12} {:>7} {:>5} {:>20} {:>9} {:>22} {:>20}",
+            "from",
+            "deploys",
+            "days",
+            "lead time p50 (h)",
+            "p90 (h)",
+            "change failure rate",
+            "restore p50 (min)"
+        );
+        let rows = r["periods"].as_array().cloned().unwrap_or_default();
+        for k in rows.iter().chain(std::iter::once(&r["total"])) {
+            let b = &k["bands"];
+            println!(
+                "{:<12} {:>7} {:>5} {:>20} {:>9} {:>22} {:>20}",
+                if std::ptr::eq(k, &r["total"]) {
+                    "all"
+                } else {
+                    k["start"].as_str().unwrap_or("")
+                },
+                format!("{}{}", k["deployments"], band(&b["deployment_frequency"])),
+                k["deployment_days"],
+                format!(
+                    "{}{}",
+                    opt(&k["lead_time_median_hours"], 1.0, ""),
+                    band(&b["lead_time"])
+                ),
+                opt(&k["lead_time_p90_hours"], 1.0, ""),
+                format!(
+                    "{}{}",
+                    opt(&k["change_failure_rate"], 100.0, "%"),
+                    band(&b["change_failure_rate"])
+                ),
+                format!(
+                    "{}{}{}",
+                    opt(&k["time_to_restore_median_minutes"], 1.0, ""),
+                    band(&b["time_to_restore"]),
+                    if k["unrestored"].as_u64() > Some(0) {
+                        format!(" +{} open", k["unrestored"])
+                    } else {
+                        String::new()
+                    }
+                ),
+            );
+        }
+    })?;
+    Ok(ExitCode::SUCCESS)
+}

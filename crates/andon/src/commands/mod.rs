@@ -1,0 +1,18 @@
+//! The verbs: one module per verb family, each with its flags and what it does.
+
+pub mod access;
+pub mod app;
+pub mod attest;
+pub mod backup;
+pub mod change;
+pub mod env;
+pub mod evidence;
+pub mod export;
+pub mod gate;
+pub mod identity;
+pub mod ledger;
+pub mod package;
+pub mod serve;
+pub mod telemetry;
+pub mod trace;
+pub mod verify;

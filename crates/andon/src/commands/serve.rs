@@ -1,0 +1,205 @@
+//! `andon serve`.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use anyhow::Context as _;
+
+/// Flags of `andon serve`.
+#[derive(clap::Args, Debug)]
+pub struct ServeArgs {
+    /// Where the SQLite database and the log key live.
+    #[arg(long, env = "ANDON_DATA_DIR", default_value = "andon-data")]
+    pub data_dir: PathBuf,
+    /// Database URL; default sqlite://<data-dir>/andon.db. postgres://... for PostgreSQL.
+    #[arg(long, env = "ANDON_DATABASE_URL")]
+    pub database: Option<String>,
+    /// Address to listen on (port 0 picks a free port).
+    #[arg(long, env = "ANDON_LISTEN", default_value = "127.0.0.1:8420")]
+    pub listen: String,
+    /// The log signing key (PKCS#8 PEM); default <data-dir>/log.key, created on first start.
+    #[arg(long, env = "ANDON_LOG_KEY_FILE")]
+    pub log_key: Option<PathBuf>,
+    /// Rotate the log key: the key the log has been signed with until now (PKCS#8 PEM). At
+    /// start it signs the hand-over to --log-key into a `log.key_rotated` entry; from then on
+    /// checkpoints and decisions are signed with the new key. Keep the old file: it is not
+    /// needed again, but `andon verify` pinned to the old public key follows the hand-over.
+    #[arg(long, env = "ANDON_PREVIOUS_LOG_KEY_FILE")]
+    pub previous_log_key: Option<PathBuf>,
+    /// Checkpoint origin for a new log.
+    #[arg(long, env = "ANDON_LOG_ORIGIN", default_value = "")]
+    pub origin: String,
+    /// Largest accepted request body, in bytes.
+    #[arg(long, env = "ANDON_MAX_BODY_BYTES", default_value_t = 4 << 20)]
+    pub max_body_bytes: usize,
+    /// The secret of the GitHub webhook (enables POST /webhooks/github).
+    #[arg(long, env = "ANDON_GITHUB_WEBHOOK_SECRET", hide_env_values = true)]
+    pub github_webhook_secret: Option<String>,
+    /// The secret token of the GitLab webhook (enables POST /webhooks/gitlab).
+    #[arg(long, env = "ANDON_GITLAB_WEBHOOK_TOKEN", hide_env_values = true)]
+    pub gitlab_webhook_token: Option<String>,
+    /// Ticket id patterns (regular expressions, repeatable; the first capture group is the
+    /// id if there is one). Default: Jira-style keys (PAY-123) and #123.
+    #[arg(
+        long = "ticket-pattern",
+        env = "ANDON_TICKET_PATTERNS",
+        value_delimiter = ','
+    )]
+    pub ticket_patterns: Vec<String>,
+    /// Policy directories to publish at start (each: *.rego files and an optional
+    /// policy.json; a directory of such directories works too). Publishing an unchanged
+    /// bundle again is a no-op; a bundle that fails validation stops the start.
+    #[arg(long = "policies", env = "ANDON_POLICIES", value_delimiter = ',')]
+    pub policies: Vec<PathBuf>,
+    /// Where to POST change events (created, approved, rejected, deployed, emergency review
+    /// overdue) for an ITSM tool; retried with backoff, logged at GET /v1/notifications.
+    #[arg(long, env = "ANDON_NOTIFY_URL")]
+    pub notify_url: Option<String>,
+    /// The secret that signs notification bodies (X-Andon-Signature-256: sha256=HMAC).
+    #[arg(long, env = "ANDON_NOTIFY_SECRET", hide_env_values = true)]
+    pub notify_secret: Option<String>,
+    /// The security telemetry rules, a JSON file (docs/telemetry.md); rules and parameters
+    /// it leaves out keep their defaults.
+    #[arg(long, env = "ANDON_TELEMETRY_RULES")]
+    pub telemetry_rules: Option<PathBuf>,
+    /// Notification bodies: `json` (Andon's documents) or `slack` (a Slack incoming
+    /// webhook's `{"text": ...}`).
+    #[arg(long, env = "ANDON_NOTIFY_FORMAT", default_value = "json", value_parser = ["json", "slack"])]
+    pub notify_format: String,
+    /// An external witness (C2SP tlog-witness submission prefix): the log's checkpoints are
+    /// sent to <URL>/add-checkpoint with consistency proofs, so a rewritten history is
+    /// caught outside this server.
+    #[arg(long, env = "ANDON_WITNESS_URL")]
+    pub witness_url: Option<String>,
+    /// Requests served at once; past it the server answers 429 with Retry-After.
+    #[arg(long, env = "ANDON_MAX_IN_FLIGHT", default_value_t = 1024)]
+    pub max_in_flight: usize,
+    /// Failed authentications an address may make in a minute before it is refused (429)
+    /// until the minute ends.
+    #[arg(long, env = "ANDON_AUTH_FAILURE_LIMIT", default_value_t = 20)]
+    pub auth_failure_limit: u32,
+    /// The longest break-glass grant, in minutes.
+    #[arg(long, env = "ANDON_ACCESS_MAX_MINUTES", default_value_t = 240)]
+    pub access_max_minutes: u32,
+}
+
+/// The policy bundles under `dir`: itself if it holds Rego files, else each subdirectory
+/// that does.
+fn policy_dirs(dir: &std::path::Path) -> anyhow::Result<Vec<PathBuf>> {
+    let has_rego = |d: &std::path::Path| -> anyhow::Result<bool> {
+        Ok(std::fs::read_dir(d)
+            .with_context(|| format!("reading {}", d.display()))?
+            .filter_map(|e| e.ok())
+            .any(|e| e.path().extension().is_some_and(|x| x == "rego")))
+    };
+    if has_rego(dir)? {
+        return Ok(vec![dir.to_owned()]);
+    }
+    let mut out = Vec::new();
+    for e in std::fs::read_dir(dir)?.filter_map(|e| e.ok()) {
+        let p = e.path();
+        if p.is_dir() && has_rego(&p)? {
+            out.push(p);
+        }
+    }
+    out.sort();
+    Ok(out)
+}
+
+/// Runs `andon serve` until stopped.
+pub fn run(a: &ServeArgs) -> anyhow::Result<ExitCode> {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| "info,sqlx=warn".into()),
+        )
+        .json()
+        .with_writer(std::io::stderr)
+        .init();
+    std::fs::create_dir_all(&a.data_dir)
+        .with_context(|| format!("creating {}", a.data_dir.display()))?;
+    let url = a
+        .database
+        .clone()
+        .unwrap_or_else(|| format!("sqlite://{}", a.data_dir.join("andon.db").display()));
+    let seed = crate::cli::keys::log_seed(
+        &a.log_key
+            .clone()
+            .unwrap_or_else(|| a.data_dir.join("log.key")),
+    )?;
+    let mut config = andon_server::Config::new(url, seed);
+    config.origin = a.origin.clone();
+    if let Some(path) = &a.previous_log_key {
+        config.previous_log_seed = Some(crate::cli::keys::load(path)?.seed());
+    }
+    config.max_body_bytes = a.max_body_bytes;
+    config.github_webhook_secret = a.github_webhook_secret.clone();
+    config.gitlab_webhook_token = a.gitlab_webhook_token.clone();
+    config.notify_url = a.notify_url.clone();
+    config.notify_secret = a.notify_secret.clone();
+    config.notify_format = if a.notify_format == "slack" {
+        andon_server::NotifyFormat::Slack
+    } else {
+        andon_server::NotifyFormat::Json
+    };
+    config.access_max_minutes = a.access_max_minutes;
+    config.max_in_flight = a.max_in_flight;
+    config.auth_failure_limit = a.auth_failure_limit;
+    config.witness_url = a.witness_url.clone();
+    if let Some(path) = &a.telemetry_rules {
+        let text =
+            std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
+        config.telemetry_rules = andon_telemetry::Rules::from_json(&text)
+            .with_context(|| format!("in {}", path.display()))?;
+    }
+    if !a.ticket_patterns.is_empty() {
+        config.ticket_patterns = andon_evidence::tickets::TicketPatterns::new(&a.ticket_patterns)
+            .map_err(|e| anyhow::anyhow!(e))?;
+    }
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?;
+    rt.block_on(async {
+        let started = andon_server::App::open(config)
+            .await
+            .map_err(|e| anyhow::anyhow!(e))?;
+        for root in &a.policies {
+            for dir in policy_dirs(root)? {
+                let bundle = crate::commands::gate::load_dir(&dir)?;
+                let p = started
+                    .app
+                    .publish_policy("andon", bundle)
+                    .await
+                    .map_err(|e| anyhow::anyhow!("policy {}: {}", dir.display(), e.message))?;
+                eprintln!(
+                    "policy {} version {} {}",
+                    p.name,
+                    p.version,
+                    if p.existing {
+                        "(already published)"
+                    } else {
+                        "published"
+                    }
+                );
+            }
+        }
+        let listener = tokio::net::TcpListener::bind(&a.listen)
+            .await
+            .with_context(|| format!("binding {}", a.listen))?;
+        let addr = listener.local_addr()?;
+        println!("andon listening on http://{addr}");
+        if let Some(token) = &started.admin_token {
+            println!("first start: admin token (shown once, keep it safe):");
+            println!("ANDON_TOKEN={token}");
+        }
+        println!("web interface: http://{addr}/ui/ (sign in with a token)");
+        use std::io::Write as _;
+        std::io::stdout().flush()?;
+        let shutdown = async {
+            let _ = tokio::signal::ctrl_c().await;
+        };
+        andon_server::serve(listener, started.app, shutdown).await?;
+        Ok::<_, anyhow::Error>(())
+    })?;
+    Ok(ExitCode::SUCCESS)
+}

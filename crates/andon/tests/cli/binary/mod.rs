@@ -1,0 +1,15 @@
+//! The binary as operators, pipelines and auditors run it, on both backends: a server killed with
+//! SIGKILL mid-stream loses nothing it acknowledged, and `andon verify` catches a byte
+//! changed directly in the database and names the entry.
+//!
+//! One module per topic; `helpers` holds what they share.
+
+mod audit;
+mod demo_and_bench;
+mod docs;
+mod durability;
+mod gates;
+mod helpers;
+mod kubernetes;
+mod ledger;
+mod pipelines;

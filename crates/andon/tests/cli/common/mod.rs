@@ -1,0 +1,98 @@
+//! What the binary's test files share: starting `andon serve` as a child process.
+
+use std::io::{BufRead, BufReader};
+use std::process::{Child, Command, Stdio};
+
+use andon_testkit::TestDb;
+
+/// The binary under test.
+pub const BIN: &str = env!("CARGO_BIN_EXE_andon");
+/// The GitHub webhook secret the servers are started with.
+pub const WEBHOOK_SECRET: &str = "binary-test-secret";
+
+/// A running `andon serve`.
+pub struct Server {
+    pub child: Child,
+    pub url: String,
+    pub token: Option<String>,
+}
+
+impl Drop for Server {
+    /// A test that fails leaves no server behind.
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+pub fn start(db: &TestDb, first: bool) -> Server {
+    start_with(db, first, &[])
+}
+
+pub fn start_with(db: &TestDb, first: bool, extra: &[&str]) -> Server {
+    start_at(&db.url, &db.dir(), first, extra)
+}
+
+pub fn start_at(url: &str, dir: &std::path::Path, first: bool, extra: &[&str]) -> Server {
+    spawn_server(url, dir, first, extra, None)
+}
+
+/// Starts `andon serve`; with `log`, at debug level with its log written there.
+pub fn spawn_server(
+    url: &str,
+    dir: &std::path::Path,
+    first: bool,
+    extra: &[&str],
+    log: Option<&std::path::Path>,
+) -> Server {
+    let stderr = match log {
+        Some(p) => Stdio::from(std::fs::File::create(p).expect("log file")),
+        None => Stdio::null(),
+    };
+    let mut child = Command::new(BIN)
+        .args([
+            "serve",
+            "--listen",
+            "127.0.0.1:0",
+            "--database",
+            url,
+            "--data-dir",
+        ])
+        .arg(dir)
+        .args(extra)
+        .env("RUST_LOG", if log.is_some() { "debug" } else { "warn" })
+        .env("ANDON_GITHUB_WEBHOOK_SECRET", WEBHOOK_SECRET)
+        .stdout(Stdio::piped())
+        .stderr(stderr)
+        .spawn()
+        .expect("spawn andon serve");
+    let mut lines = BufReader::new(child.stdout.take().expect("stdout")).lines();
+    let line = lines.next().expect("a line").expect("utf-8");
+    let url = line
+        .strip_prefix("andon listening on ")
+        .expect("listening line")
+        .to_owned();
+    let mut token = None;
+    if first {
+        // On a first start the next two lines carry the admin token.
+        if let Some(Ok(l)) = lines.next()
+            && l.starts_with("first start")
+        {
+            token = lines
+                .next()
+                .and_then(|l| l.ok())
+                .and_then(|l| l.strip_prefix("ANDON_TOKEN=").map(str::to_owned));
+        }
+    }
+    std::thread::spawn(move || for _ in lines {});
+    Server { child, url, token }
+}
+
+/// `andon --server url --token tok args...`, as a pipeline or an operator runs it.
+pub fn cli(url: &str, tok: &str, args: &[&str]) -> std::process::Output {
+    Command::new(BIN)
+        .args(["--server", url, "--token", tok])
+        .args(args)
+        .output()
+        .expect("run andon")
+}
