@@ -9,6 +9,7 @@ use andon_domain::change::{
     Alert, Approval, Change, ChangeClass, ChangeStatus, Deployment, DeploymentEvent,
     DeploymentState,
 };
+use andon_domain::query::changes::ListQuery;
 use andon_domain::{AppName, ArtifactRef, EntryKind, Role};
 use andon_store::{ChangeEffect, Effect};
 use axum::Json;
@@ -16,7 +17,6 @@ use axum::extract::rejection::{JsonRejection, QueryRejection};
 use axum::extract::{Path, Query, State};
 use axum::http::{StatusCode, header};
 use axum::response::IntoResponse;
-use serde::Deserialize;
 use serde_json::{Value, json};
 
 use crate::ApiError;
@@ -27,6 +27,7 @@ use crate::routes::query_error;
 use andon_app::Fact;
 use andon_app::changes::gate::*;
 use andon_app::changes::rfc::*;
+use andon_app::changes::{list, rfc};
 use andon_app::gates::policies::select_policy;
 use andon_app::input::*;
 use andon_app::jobs::reviews::raise_overdue as raise_overdue_reviews;
@@ -34,38 +35,20 @@ use andon_app::jobs::reviews::raise_overdue as raise_overdue_reviews;
 /// `GET /v1/changes/{id}`.
 pub(crate) async fn show(
     State(app): State<App>,
-    _caller: Caller,
+    caller: Caller,
     Path(id): Path<String>,
 ) -> Result<Json<Change>, ApiError> {
-    Ok(Json(find_change(&app, &id).await?))
-}
-
-#[derive(Debug, Deserialize, schemars::JsonSchema)]
-pub(crate) struct ListQuery {
-    application: Option<String>,
-    environment: Option<String>,
-    before: Option<u64>,
-    limit: Option<u32>,
-    /// `csv` for a spreadsheet; JSON by default.
-    format: Option<super::Format>,
+    Ok(Json(list::show(&app, &caller, &id).await?))
 }
 
 /// `GET /v1/changes?application=`.
 pub(crate) async fn list(
     State(app): State<App>,
-    _caller: Caller,
+    caller: Caller,
     q: Result<Query<ListQuery>, QueryRejection>,
 ) -> Result<axum::response::Response, ApiError> {
     let Query(q) = q.map_err(query_error)?;
-    let rows = app
-        .store()
-        .changes(
-            q.application.as_deref(),
-            q.environment.as_deref(),
-            q.before,
-            q.limit.unwrap_or(100),
-        )
-        .await?;
+    let rows = list::changes(&app, &caller, &q).await?;
     Ok(super::listing(q.format, &rows, &rows, "changes"))
 }
 
@@ -570,32 +553,20 @@ pub(crate) async fn report_incident(
 /// `GET /v1/deployments/{id}`.
 pub(crate) async fn deployment(
     State(app): State<App>,
-    _caller: Caller,
+    caller: Caller,
     Path(id): Path<String>,
 ) -> Result<Json<Deployment>, ApiError> {
-    app.store()
-        .deployment(&id)
-        .await?
-        .map(Json)
-        .ok_or_else(|| ApiError::not_found(format!("no deployment {id}")))
+    Ok(Json(list::deployment(&app, &caller, &id).await?))
 }
 
 /// `GET /v1/deployments?application=&environment=&before=&limit=`.
 pub(crate) async fn deployments(
     State(app): State<App>,
-    _caller: Caller,
+    caller: Caller,
     q: Result<Query<ListQuery>, QueryRejection>,
 ) -> Result<axum::response::Response, ApiError> {
     let Query(q) = q.map_err(query_error)?;
-    let rows = app
-        .store()
-        .deployments(
-            q.application.as_deref(),
-            q.environment.as_deref(),
-            q.before,
-            q.limit.unwrap_or(100),
-        )
-        .await?;
+    let rows = list::deployments(&app, &caller, &q).await?;
     Ok(super::listing(q.format, &rows, &rows, "deployments"))
 }
 
@@ -605,10 +576,10 @@ pub(crate) async fn notifications(
     caller: Caller,
     q: Result<Query<ListQuery>, QueryRejection>,
 ) -> Result<axum::response::Response, ApiError> {
-    caller.require(&[Role::Admin, Role::Auditor])?;
-    let Query(q) = q.map_err(query_error)?;
-    let rows = app.store().notifications(q.limit.unwrap_or(100)).await?;
-    Ok(super::listing(q.format, &rows, &rows, "notifications"))
+    let q = q.map(|Query(q)| q).map_err(query_error);
+    let format = q.as_ref().ok().and_then(|q| q.format);
+    let rows = list::notifications(&app, &caller, q).await?;
+    Ok(super::listing(format, &rows, &rows, "notifications"))
 }
 
 /// `POST /v1/alerts/check` (admin): looks for overdue emergency reviews now rather than at
@@ -622,37 +593,31 @@ pub(crate) async fn check_alerts(
     Ok(Json(json!({ "raised": raised })))
 }
 
-/// The JSON Schema of the RFC document (docs/schemas/rfc.schema.json).
-const RFC_SCHEMA: &str = include_str!("../../../../docs/schemas/rfc.schema.json");
-
 /// `GET /v1/schemas/rfc.json`: the RFC document's JSON Schema (no token needed).
 pub(crate) async fn rfc_schema() -> impl IntoResponse {
     (
         [(header::CONTENT_TYPE, "application/schema+json")],
-        RFC_SCHEMA,
+        rfc::SCHEMA,
     )
 }
 
 /// `GET /v1/changes/{id}/rfc.json`.
 pub(crate) async fn rfc_json(
     State(app): State<App>,
-    _caller: Caller,
+    caller: Caller,
     Path(id): Path<String>,
 ) -> Result<Json<Value>, ApiError> {
-    let change = find_change(&app, &id).await?;
-    Ok(Json(rfc_document(&app, &change).await?))
+    Ok(Json(rfc::rfc_json(&app, &caller, &id).await?))
 }
 
 /// `GET /v1/changes/{id}/rfc.md`.
 pub(crate) async fn rfc_markdown(
     State(app): State<App>,
-    _caller: Caller,
+    caller: Caller,
     Path(id): Path<String>,
 ) -> Result<impl IntoResponse, ApiError> {
-    let change = find_change(&app, &id).await?;
-    let rfc = rfc_document(&app, &change).await?;
     Ok((
         [(header::CONTENT_TYPE, "text/markdown; charset=utf-8")],
-        andon_app::changes::markdown::markdown(&rfc),
+        rfc::rfc_markdown(&app, &caller, &id).await?,
     ))
 }
