@@ -6,6 +6,7 @@ use andon_domain::Role;
 
 use crate::{Actor, AppError};
 
+pub mod approve;
 pub mod gate;
 pub mod list;
 pub mod markdown;

@@ -2,12 +2,9 @@
 //! opens or finds, approvals with separation of duty, deployments with gate-bypass alerts,
 //! their later failure and restoration, and the request for change Andon writes.
 
-use std::collections::BTreeSet;
-
 use andon_domain::api::{ApprovalRequest, DeploymentRequest, DeploymentStateRequest};
 use andon_domain::change::{
-    Alert, Approval, Change, ChangeClass, ChangeStatus, Deployment, DeploymentEvent,
-    DeploymentState,
+    Alert, Change, ChangeStatus, Deployment, DeploymentEvent, DeploymentState,
 };
 use andon_domain::query::changes::ListQuery;
 use andon_domain::{AppName, ArtifactRef, EntryKind, Role};
@@ -27,10 +24,14 @@ use crate::routes::query_error;
 use andon_app::Fact;
 use andon_app::changes::gate::*;
 use andon_app::changes::rfc::*;
-use andon_app::changes::{list, rfc};
+use andon_app::changes::{approve, list, rfc};
 use andon_app::gates::policies::select_policy;
 use andon_app::input::*;
-use andon_app::jobs::reviews::raise_overdue as raise_overdue_reviews;
+
+/// A JSON body, or our JSON error for one that could not be read.
+fn json_body<T>(b: Result<Json<T>, JsonRejection>) -> Result<T, ApiError> {
+    b.map(|Json(v)| v).map_err(json_error)
+}
 
 /// `GET /v1/changes/{id}`.
 pub(crate) async fn show(
@@ -54,125 +55,26 @@ pub(crate) async fn list(
 
 /// `POST /v1/changes/{id}/approve`.
 pub(crate) async fn approve(
-    state: State<App>,
-    caller: Caller,
-    id: Path<String>,
-    body: Result<Json<ApprovalRequest>, JsonRejection>,
-) -> Result<Json<Change>, ApiError> {
-    decide(state, caller, id, body, true).await
-}
-
-/// `POST /v1/changes/{id}/reject`.
-pub(crate) async fn reject(
-    state: State<App>,
-    caller: Caller,
-    id: Path<String>,
-    body: Result<Json<ApprovalRequest>, JsonRejection>,
-) -> Result<Json<Change>, ApiError> {
-    decide(state, caller, id, body, false).await
-}
-
-async fn decide(
     State(app): State<App>,
     caller: Caller,
     Path(id): Path<String>,
     body: Result<Json<ApprovalRequest>, JsonRejection>,
-    approve: bool,
 ) -> Result<Json<Change>, ApiError> {
-    caller.require(&[Role::Approver, Role::Admin])?;
-    let Json(req) = body.map_err(json_error)?;
-    check_text(&req.comment, "a comment")?;
-    if !approve && req.comment.trim().is_empty() {
-        return Err(ApiError::bad_request(
-            "invalid_approval",
-            "a rejection says why (comment)",
-        ));
-    }
-    let change = find_change(&app, &id).await?;
-    let closed = match (change.status, change.class) {
-        (ChangeStatus::Rejected, _) => Some("it was rejected"),
-        (ChangeStatus::Deployed, c) if c != ChangeClass::Emergency => Some("it is deployed"),
-        (_, ChangeClass::Standard) => Some("it is a standard change, pre-approved"),
-        (_, ChangeClass::Emergency) if change.reviewed_at.is_some() => {
-            Some("its emergency review is done")
-        }
-        _ => None,
-    };
-    if let Some(why) = closed {
-        return Err(ApiError::new(
-            StatusCode::CONFLICT,
-            "change_closed",
-            format!("{id} takes no more approvals: {why}"),
-        ));
-    }
-    if let Some(group) = &change.classification.approver_group
-        && !caller.groups.contains(group)
-    {
-        return Err(ApiError::forbidden(
-            "not_in_group",
-            format!(
-                "{id} needs an approver from {group}; {} is not in it",
-                caller.name
-            ),
-        ));
-    }
-    if change.requested_by == caller.name {
-        return Err(ApiError::forbidden(
-            "self_approval",
-            format!(
-                "{} requested {id} and may not approve it: another approver must",
-                caller.name
-            ),
-        ));
-    }
-    let rfc = rfc_document(&app, &change).await?;
-    // Source-control logins and identity names are compared without case.
-    let authors: BTreeSet<String> = rfc["what"]["commits"]
-        .as_array()
-        .into_iter()
-        .flatten()
-        .filter_map(|c| c["author"].as_str())
-        .chain(
-            rfc["why"]["pull_requests"]
-                .as_array()
-                .into_iter()
-                .flatten()
-                .filter_map(|p| p["author"].as_str()),
-        )
-        .map(str::to_ascii_lowercase)
-        .collect();
-    if authors.contains(&caller.name.to_ascii_lowercase()) {
-        return Err(ApiError::forbidden(
-            "own_change",
-            format!(
-                "{id} contains commits or pull requests by {}: another approver must",
-                caller.name
-            ),
-        ));
-    }
-    if change.approvals.iter().any(|a| a.approver == caller.name) {
-        return Err(ApiError::new(
-            StatusCode::CONFLICT,
-            "already_decided",
-            format!("{} already decided on {id}", caller.name),
-        ));
-    }
-    let approval = Approval {
-        change: id.clone(),
-        approver: caller.name.clone(),
-        approve,
-        comment: req.comment.clone(),
-        at: 0,
-        ledger_index: 0,
-    };
-    app.append(Fact::admin(
-        EntryKind::ChangeApproval,
-        &caller.name,
-        json!({"change": id, "approver": caller.name, "approve": approve, "comment": req.comment}),
-        Effect::Change(ChangeEffect::Approval(approval)),
+    Ok(Json(
+        approve::approve(&app, &caller, &id, json_body(body)).await?,
     ))
-    .await?;
-    Ok(Json(find_change(&app, &id).await?))
+}
+
+/// `POST /v1/changes/{id}/reject`.
+pub(crate) async fn reject(
+    State(app): State<App>,
+    caller: Caller,
+    Path(id): Path<String>,
+    body: Result<Json<ApprovalRequest>, JsonRejection>,
+) -> Result<Json<Change>, ApiError> {
+    Ok(Json(
+        approve::reject(&app, &caller, &id, json_body(body)).await?,
+    ))
 }
 
 /// `POST /v1/deployments`: recorded whatever the gate said; without an allowing decision it
@@ -588,8 +490,7 @@ pub(crate) async fn check_alerts(
     State(app): State<App>,
     caller: Caller,
 ) -> Result<Json<Value>, ApiError> {
-    caller.require(&[Role::Admin])?;
-    let raised = raise_overdue_reviews(&app).await?;
+    let raised = approve::check_overdue_reviews(&app, &caller).await?;
     Ok(Json(json!({ "raised": raised })))
 }
 
