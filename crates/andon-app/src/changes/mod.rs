@@ -7,7 +7,9 @@ use andon_domain::Role;
 use crate::{Actor, AppError};
 
 pub mod approve;
+pub mod deploy;
 pub mod gate;
+pub mod incident;
 pub mod list;
 pub mod markdown;
 pub mod rfc;
