@@ -5,9 +5,24 @@ use std::collections::BTreeSet;
 use andon_domain::change::Change;
 use serde_json::{Value, json};
 
-use crate::changes::gate::{artifact_evidence, provenance_of, source_of};
+use crate::changes::gate::{artifact_evidence, find_change, provenance_of, source_of};
+use crate::changes::markdown::markdown;
 use crate::input::rfc3339;
-use crate::{App, AppError};
+use crate::{Actor, App, AppError};
+
+/// The JSON Schema of the RFC document (docs/schemas/rfc.schema.json).
+pub const SCHEMA: &str = include_str!("../../../../docs/schemas/rfc.schema.json");
+
+/// The request for change of change `id` (any authenticated caller).
+pub async fn rfc_json(app: &App, _actor: &Actor, id: &str) -> Result<Value, AppError> {
+    let change = find_change(app, id).await?;
+    rfc_document(app, &change).await
+}
+
+/// The request for change of change `id` as Markdown (any authenticated caller).
+pub async fn rfc_markdown(app: &App, actor: &Actor, id: &str) -> Result<String, AppError> {
+    Ok(markdown(&rfc_json(app, actor, id).await?))
+}
 
 /// The request for change (`andon.rfc/v1`), from what Andon holds.
 pub async fn rfc_document(app: &App, change: &Change) -> Result<Value, AppError> {

@@ -1,22 +1,17 @@
 //! Deployments and change management (docs/changes.md): the change record a production gate
 //! opens or finds, approvals with separation of duty, deployments with gate-bypass alerts,
-//! their later failure and restoration, and the request for change Andon writes.
+//! their later failure and restoration, and the request for change Andon writes. The rules
+//! live in `andon_app::changes`; these handlers read the request and write the answer.
 
-use std::collections::BTreeSet;
-
+use andon_app::changes::{approve, deploy, incident, list, rfc};
 use andon_domain::api::{ApprovalRequest, DeploymentRequest, DeploymentStateRequest};
-use andon_domain::change::{
-    Alert, Approval, Change, ChangeClass, ChangeStatus, Deployment, DeploymentEvent,
-    DeploymentState,
-};
-use andon_domain::{AppName, ArtifactRef, EntryKind, Role};
-use andon_store::{ChangeEffect, Effect};
+use andon_domain::change::{Change, Deployment};
+use andon_domain::query::changes::ListQuery;
 use axum::Json;
 use axum::extract::rejection::{JsonRejection, QueryRejection};
 use axum::extract::{Path, Query, State};
 use axum::http::{StatusCode, header};
 use axum::response::IntoResponse;
-use serde::Deserialize;
 use serde_json::{Value, json};
 
 use crate::ApiError;
@@ -24,172 +19,54 @@ use crate::App;
 use crate::auth::Caller;
 use crate::routes::json_error;
 use crate::routes::query_error;
-use andon_app::Fact;
-use andon_app::changes::gate::*;
-use andon_app::changes::rfc::*;
-use andon_app::gates::policies::select_policy;
-use andon_app::input::*;
-use andon_app::jobs::reviews::raise_overdue as raise_overdue_reviews;
+
+/// A JSON body, or our JSON error for one that could not be read.
+fn json_body<T>(b: Result<Json<T>, JsonRejection>) -> Result<T, ApiError> {
+    b.map(|Json(v)| v).map_err(json_error)
+}
 
 /// `GET /v1/changes/{id}`.
 pub(crate) async fn show(
     State(app): State<App>,
-    _caller: Caller,
+    caller: Caller,
     Path(id): Path<String>,
 ) -> Result<Json<Change>, ApiError> {
-    Ok(Json(find_change(&app, &id).await?))
-}
-
-#[derive(Debug, Deserialize, schemars::JsonSchema)]
-pub(crate) struct ListQuery {
-    application: Option<String>,
-    environment: Option<String>,
-    before: Option<u64>,
-    limit: Option<u32>,
-    /// `csv` for a spreadsheet; JSON by default.
-    format: Option<super::Format>,
+    Ok(Json(list::show(&app, &caller, &id).await?))
 }
 
 /// `GET /v1/changes?application=`.
 pub(crate) async fn list(
     State(app): State<App>,
-    _caller: Caller,
+    caller: Caller,
     q: Result<Query<ListQuery>, QueryRejection>,
 ) -> Result<axum::response::Response, ApiError> {
     let Query(q) = q.map_err(query_error)?;
-    let rows = app
-        .store()
-        .changes(
-            q.application.as_deref(),
-            q.environment.as_deref(),
-            q.before,
-            q.limit.unwrap_or(100),
-        )
-        .await?;
+    let rows = list::changes(&app, &caller, &q).await?;
     Ok(super::listing(q.format, &rows, &rows, "changes"))
 }
 
 /// `POST /v1/changes/{id}/approve`.
 pub(crate) async fn approve(
-    state: State<App>,
-    caller: Caller,
-    id: Path<String>,
-    body: Result<Json<ApprovalRequest>, JsonRejection>,
-) -> Result<Json<Change>, ApiError> {
-    decide(state, caller, id, body, true).await
-}
-
-/// `POST /v1/changes/{id}/reject`.
-pub(crate) async fn reject(
-    state: State<App>,
-    caller: Caller,
-    id: Path<String>,
-    body: Result<Json<ApprovalRequest>, JsonRejection>,
-) -> Result<Json<Change>, ApiError> {
-    decide(state, caller, id, body, false).await
-}
-
-async fn decide(
     State(app): State<App>,
     caller: Caller,
     Path(id): Path<String>,
     body: Result<Json<ApprovalRequest>, JsonRejection>,
-    approve: bool,
 ) -> Result<Json<Change>, ApiError> {
-    caller.require(&[Role::Approver, Role::Admin])?;
-    let Json(req) = body.map_err(json_error)?;
-    check_text(&req.comment, "a comment")?;
-    if !approve && req.comment.trim().is_empty() {
-        return Err(ApiError::bad_request(
-            "invalid_approval",
-            "a rejection says why (comment)",
-        ));
-    }
-    let change = find_change(&app, &id).await?;
-    let closed = match (change.status, change.class) {
-        (ChangeStatus::Rejected, _) => Some("it was rejected"),
-        (ChangeStatus::Deployed, c) if c != ChangeClass::Emergency => Some("it is deployed"),
-        (_, ChangeClass::Standard) => Some("it is a standard change, pre-approved"),
-        (_, ChangeClass::Emergency) if change.reviewed_at.is_some() => {
-            Some("its emergency review is done")
-        }
-        _ => None,
-    };
-    if let Some(why) = closed {
-        return Err(ApiError::new(
-            StatusCode::CONFLICT,
-            "change_closed",
-            format!("{id} takes no more approvals: {why}"),
-        ));
-    }
-    if let Some(group) = &change.classification.approver_group
-        && !caller.groups.contains(group)
-    {
-        return Err(ApiError::forbidden(
-            "not_in_group",
-            format!(
-                "{id} needs an approver from {group}; {} is not in it",
-                caller.name
-            ),
-        ));
-    }
-    if change.requested_by == caller.name {
-        return Err(ApiError::forbidden(
-            "self_approval",
-            format!(
-                "{} requested {id} and may not approve it: another approver must",
-                caller.name
-            ),
-        ));
-    }
-    let rfc = rfc_document(&app, &change).await?;
-    // Source-control logins and identity names are compared without case.
-    let authors: BTreeSet<String> = rfc["what"]["commits"]
-        .as_array()
-        .into_iter()
-        .flatten()
-        .filter_map(|c| c["author"].as_str())
-        .chain(
-            rfc["why"]["pull_requests"]
-                .as_array()
-                .into_iter()
-                .flatten()
-                .filter_map(|p| p["author"].as_str()),
-        )
-        .map(str::to_ascii_lowercase)
-        .collect();
-    if authors.contains(&caller.name.to_ascii_lowercase()) {
-        return Err(ApiError::forbidden(
-            "own_change",
-            format!(
-                "{id} contains commits or pull requests by {}: another approver must",
-                caller.name
-            ),
-        ));
-    }
-    if change.approvals.iter().any(|a| a.approver == caller.name) {
-        return Err(ApiError::new(
-            StatusCode::CONFLICT,
-            "already_decided",
-            format!("{} already decided on {id}", caller.name),
-        ));
-    }
-    let approval = Approval {
-        change: id.clone(),
-        approver: caller.name.clone(),
-        approve,
-        comment: req.comment.clone(),
-        at: 0,
-        ledger_index: 0,
-    };
-    app.append(Fact::admin(
-        EntryKind::ChangeApproval,
-        &caller.name,
-        json!({"change": id, "approver": caller.name, "approve": approve, "comment": req.comment}),
-        Effect::Change(ChangeEffect::Approval(approval)),
+    Ok(Json(
+        approve::approve(&app, &caller, &id, json_body(body)).await?,
     ))
-    .await?;
-    Ok(Json(find_change(&app, &id).await?))
+}
+
+/// `POST /v1/changes/{id}/reject`.
+pub(crate) async fn reject(
+    State(app): State<App>,
+    caller: Caller,
+    Path(id): Path<String>,
+    body: Result<Json<ApprovalRequest>, JsonRejection>,
+) -> Result<Json<Change>, ApiError> {
+    Ok(Json(
+        approve::reject(&app, &caller, &id, json_body(body)).await?,
+    ))
 }
 
 /// `POST /v1/deployments`: recorded whatever the gate said; without an allowing decision it
@@ -199,196 +76,8 @@ pub(crate) async fn record_deployment(
     caller: Caller,
     body: Result<Json<DeploymentRequest>, JsonRejection>,
 ) -> Result<(StatusCode, Json<Value>), ApiError> {
-    caller.require(&[Role::Pipeline, Role::Admin])?;
-    let Json(req) = body.map_err(json_error)?;
-    let application: AppName = req.application.parse()?;
-    caller.require_application(application.as_str(), "deploy")?;
-    let artifact: ArtifactRef = req.artifact.parse()?;
-    check_environment(&req.environment)?;
-    let production = req
-        .production
-        .unwrap_or_else(|| is_production(&req.environment));
-    let deployed_at = parse_time(req.deployed_at.as_deref(), "deployed_at")?;
-    if let Some(run) = &req.run
-        && (run.is_empty() || run.len() > 256)
-    {
-        return Err(ApiError::bad_request(
-            "invalid_run",
-            "a run id is 1 to 256 characters",
-        ));
-    }
-    let store = app.store();
-    if !store
-        .applications()
-        .await?
-        .iter()
-        .any(|a| a.name == application.as_str())
-    {
-        return Err(ApiError::not_found(format!("no application {application}")));
-    }
-    let digest = artifact.digest.to_string();
-    let (decision, bypass_reason) = match &req.decision {
-        Some(id) => {
-            let d = store.decision(id).await?.ok_or_else(|| {
-                ApiError::new(
-                    StatusCode::UNPROCESSABLE_ENTITY,
-                    "unknown_decision",
-                    format!("no decision {id}"),
-                )
-            })?;
-            if d.artifact_digest != digest
-                || d.environment != req.environment
-                || d.application != application.as_str()
-            {
-                return Err(ApiError::new(
-                    StatusCode::UNPROCESSABLE_ENTITY,
-                    "decision_mismatch",
-                    format!(
-                        "decision {id} is for {} {} to {}, not this deployment",
-                        d.application, d.artifact_digest, d.environment
-                    ),
-                ));
-            }
-            if d.allow {
-                (Some(d.id), None)
-            } else {
-                (Some(d.id), Some(format!("decision {id} denied it")))
-            }
-        }
-        None => match store.allowing_decision(&digest, &req.environment).await? {
-            Some(id) => (Some(id), None),
-            None => (None, Some("no gate allowed it".to_owned())),
-        },
-    };
-    let id = random_id("D")?;
-    let mut opened = None;
-    let change = if production {
-        match store
-            .open_change(application.as_str(), &req.environment, &digest)
-            .await?
-        {
-            Some(c) => Some(c.id),
-            None => {
-                // Production is described truthfully: an ungated change still gets its record.
-                let policy = select_policy(&app, application.as_str(), &req.environment).await?;
-                let mut c = new_change(
-                    &app,
-                    &policy,
-                    &caller.name,
-                    application.as_str(),
-                    &req.environment,
-                    &artifact,
-                    None,
-                    Default::default(),
-                    deployed_at,
-                )
-                .await?;
-                c.status = ChangeStatus::Deployed;
-                let cid = c.id.clone();
-                opened = Some(Box::new(c));
-                Some(cid)
-            }
-        }
-    } else {
-        None
-    };
-    // Who could have done it by hand: the grants active in the environment then.
-    let held = match &bypass_reason {
-        Some(_) if production => {
-            let grants = store
-                .grants_during(&req.environment, deployed_at, deployed_at)
-                .await?;
-            format!("; {}", andon_app::environments::grants_sentence(&grants))
-        }
-        _ => String::new(),
-    };
-    let alert = match &bypass_reason {
-        Some(why) => Some(Alert {
-            id: random_id("A")?,
-            ledger_index: 0,
-            kind: "gate_bypass".into(),
-            severity: if production { "high" } else { "medium" }.into(),
-            application: Some(application.to_string()),
-            environment: Some(req.environment.clone()),
-            subject: id.clone(),
-            message: format!(
-                "{} deployed {} to {} but {why}{held}",
-                caller.name, req.artifact, req.environment
-            ),
-            created_at: 0,
-            links: vec![format!("/v1/deployments/{id}")],
-            ..Default::default()
-        }),
-        None => None,
-    };
-    // Redeploying an artifact this environment ran before, over a different one, is a
-    // rollback of the one it replaces (docs/metrics.md).
-    let rolls_back = if production
-        && store
-            .deployed_before(application.as_str(), &req.environment, &digest)
-            .await?
-    {
-        store
-            .deployments(Some(application.as_str()), Some(&req.environment), None, 1)
-            .await?
-            .into_iter()
-            .next()
-            .filter(|current| {
-                current.artifact_digest != digest && current.deployed_at <= deployed_at
-            })
-            .map(|current| current.id)
-    } else {
-        None
-    };
-    let source = source_commit(&app, application.as_str(), &artifact.digest.hex()).await?;
-    let commits = match (&source, production) {
-        (Some(sha), true) => first_deployed(&app, application.as_str(), sha).await?,
-        _ => Vec::new(),
-    };
-    let deployment = Deployment {
-        id: id.clone(),
-        ledger_index: 0,
-        application: application.to_string(),
-        environment: req.environment.clone(),
-        production,
-        artifact_name: artifact.name.clone(),
-        artifact_digest: digest.clone(),
-        decision,
-        change,
-        run: req.run.clone(),
-        recorded_by: caller.name.clone(),
-        bypass: bypass_reason.is_some(),
-        source_commit: source,
-        deployed_at,
-        state: DeploymentState::Deployed,
-        failed_at: None,
-        restored_at: None,
-        suspect_at: None,
-    };
-    let body = json!({"deployment": deployment, "opened_change": opened, "alert": alert, "rolls_back": rolls_back});
-    let receipt = app
-        .append(Fact::admin(
-            EntryKind::DeploymentRecorded,
-            &caller.name,
-            body,
-            Effect::Change(ChangeEffect::Deployment {
-                deployment: Box::new(deployment.clone()),
-                opened,
-                alert: alert.clone(),
-                commits,
-                rolls_back: rolls_back.clone(),
-            }),
-        ))
-        .await?;
-    Ok((
-        StatusCode::CREATED,
-        Json(json!({
-            "deployment": Deployment { ledger_index: receipt.ledger_index, ..deployment },
-            "alert": alert,
-            "rolls_back": rolls_back,
-            "receipt": receipt,
-        })),
-    ))
+    let recorded = deploy::record_deployment(&app, &caller, json_body(body)).await?;
+    Ok((StatusCode::CREATED, Json(json!(recorded))))
 }
 
 /// `POST /v1/deployments/{id}/state`.
@@ -398,76 +87,9 @@ pub(crate) async fn deployment_state(
     Path(id): Path<String>,
     body: Result<Json<DeploymentStateRequest>, JsonRejection>,
 ) -> Result<Json<Deployment>, ApiError> {
-    caller.require(&[Role::Pipeline, Role::Admin, Role::Approver])?;
-    let Json(req) = body.map_err(json_error)?;
-    let state = DeploymentState::parse(&req.state)
-        .filter(|s| *s != DeploymentState::Deployed)
-        .ok_or_else(|| {
-            ApiError::bad_request(
-                "invalid_state",
-                format!(
-                    "state {:?} is not one of failed, rolled_back, restored",
-                    req.state
-                ),
-            )
-        })?;
-    let at = parse_time(req.at.as_deref(), "at")?;
-    if let Some(n) = &req.note {
-        check_text(n, "a note")?;
-    }
-    let d = app
-        .store()
-        .deployment(&id)
-        .await?
-        .ok_or_else(|| ApiError::not_found(format!("no deployment {id}")))?;
-    caller.require_application(&d.application, "report on")?;
-    if at < d.deployed_at {
-        return Err(ApiError::new(
-            StatusCode::UNPROCESSABLE_ENTITY,
-            "invalid_time",
-            format!(
-                "{id} was deployed after {}",
-                req.at.as_deref().unwrap_or("now")
-            ),
-        ));
-    }
-    let failed = matches!(
-        d.state,
-        DeploymentState::Failed | DeploymentState::RolledBack
-    );
-    if state == DeploymentState::Restored && !failed {
-        return Err(ApiError::new(
-            StatusCode::CONFLICT,
-            "not_failed",
-            format!("{id} has not failed: nothing to restore"),
-        ));
-    }
-    if state == DeploymentState::Restored && d.failed_at.is_some_and(|f| at < f) {
-        return Err(ApiError::new(
-            StatusCode::UNPROCESSABLE_ENTITY,
-            "invalid_time",
-            format!("{id} cannot be restored before it failed"),
-        ));
-    }
-    let event = DeploymentEvent {
-        deployment: id.clone(),
-        state,
-        at,
-        note: req.note.clone(),
-        actor: caller.name.clone(),
-    };
-    app.append(Fact::admin(
-        EntryKind::DeploymentState,
-        &caller.name,
-        serde_json::to_value(&event).map_err(|e| ApiError::unavailable(e.to_string()))?,
-        Effect::Change(ChangeEffect::DeploymentEvent(event)),
+    Ok(Json(
+        deploy::deployment_state(&app, &caller, &id, json_body(body)).await?,
     ))
-    .await?;
-    app.store()
-        .deployment(&id)
-        .await?
-        .map(Json)
-        .ok_or_else(|| ApiError::not_found(format!("no deployment {id}")))
 }
 
 /// `POST /v1/incidents`: a failure reported by an incident tool, linked to the deployment
@@ -478,124 +100,27 @@ pub(crate) async fn report_incident(
     caller: Caller,
     body: Result<Json<andon_domain::api::IncidentRequest>, JsonRejection>,
 ) -> Result<Json<Value>, ApiError> {
-    caller.require(&[Role::Pipeline, Role::Admin])?;
-    let Json(req) = body.map_err(json_error)?;
-    let application: AppName = req.application.parse()?;
-    caller.require_application(application.as_str(), "report incidents of")?;
-    if req.id.is_empty() || req.id.len() > 128 {
-        return Err(ApiError::bad_request(
-            "invalid_incident",
-            "an incident id is 1 to 128 characters",
-        ));
-    }
-    check_text(&req.title, "a title")?;
-    let started = parse_time(Some(&req.started_at), "started_at")?;
-    let resolved = match &req.resolved_at {
-        Some(r) => Some(parse_time(Some(r), "resolved_at")?),
-        None => None,
-    };
-    if resolved.is_some_and(|r| r < started) {
-        return Err(ApiError::bad_request(
-            "invalid_time",
-            "an incident is resolved after it started",
-        ));
-    }
-    let store = app.store();
-    let (d, linked_by) = match &req.deployment {
-        Some(id) => {
-            let d = store.deployment(id).await?.ok_or_else(|| {
-                ApiError::new(
-                    StatusCode::UNPROCESSABLE_ENTITY,
-                    "unknown_deployment",
-                    format!("no deployment {id}"),
-                )
-            })?;
-            if d.application != application.as_str() || started < d.deployed_at {
-                return Err(ApiError::new(
-                    StatusCode::UNPROCESSABLE_ENTITY,
-                    "deployment_mismatch",
-                    format!("{id} is not a deployment of {application} before the incident"),
-                ));
-            }
-            (d, "explicit")
-        }
-        None => (
-            store
-                .production_deployment_at(application.as_str(), started)
-                .await?
-                .ok_or_else(|| {
-                    ApiError::new(
-                        StatusCode::UNPROCESSABLE_ENTITY,
-                        "no_deployment",
-                        format!("no production deployment of {application} before the incident"),
-                    )
-                })?,
-            "last_deployment_before",
-        ),
-    };
-    let note = format!("incident {}: {}", req.id, req.title);
-    let mut events = vec![DeploymentEvent {
-        deployment: d.id.clone(),
-        state: DeploymentState::Failed,
-        at: started,
-        note: Some(note.clone()),
-        actor: caller.name.clone(),
-    }];
-    if let Some(at) = resolved {
-        events.push(DeploymentEvent {
-            state: DeploymentState::Restored,
-            at,
-            ..events[0].clone()
-        });
-    }
-    let facts = events
-        .into_iter()
-        .map(|e| {
-            Ok(Fact::admin(
-                EntryKind::DeploymentState,
-                &caller.name,
-                serde_json::to_value(&e).map_err(|x| ApiError::unavailable(x.to_string()))?,
-                Effect::Change(ChangeEffect::DeploymentEvent(e)),
-            ))
-        })
-        .collect::<Result<Vec<_>, ApiError>>()?;
-    app.append_all(facts).await?;
-    let d = store
-        .deployment(&d.id)
-        .await?
-        .ok_or_else(|| ApiError::not_found(format!("no deployment {}", d.id)))?;
-    Ok(Json(json!({"deployment": d, "linked_by": linked_by})))
+    let reported = incident::report_incident(&app, &caller, json_body(body)).await?;
+    Ok(Json(json!(reported)))
 }
 
 /// `GET /v1/deployments/{id}`.
 pub(crate) async fn deployment(
     State(app): State<App>,
-    _caller: Caller,
+    caller: Caller,
     Path(id): Path<String>,
 ) -> Result<Json<Deployment>, ApiError> {
-    app.store()
-        .deployment(&id)
-        .await?
-        .map(Json)
-        .ok_or_else(|| ApiError::not_found(format!("no deployment {id}")))
+    Ok(Json(list::deployment(&app, &caller, &id).await?))
 }
 
 /// `GET /v1/deployments?application=&environment=&before=&limit=`.
 pub(crate) async fn deployments(
     State(app): State<App>,
-    _caller: Caller,
+    caller: Caller,
     q: Result<Query<ListQuery>, QueryRejection>,
 ) -> Result<axum::response::Response, ApiError> {
     let Query(q) = q.map_err(query_error)?;
-    let rows = app
-        .store()
-        .deployments(
-            q.application.as_deref(),
-            q.environment.as_deref(),
-            q.before,
-            q.limit.unwrap_or(100),
-        )
-        .await?;
+    let rows = list::deployments(&app, &caller, &q).await?;
     Ok(super::listing(q.format, &rows, &rows, "deployments"))
 }
 
@@ -605,10 +130,10 @@ pub(crate) async fn notifications(
     caller: Caller,
     q: Result<Query<ListQuery>, QueryRejection>,
 ) -> Result<axum::response::Response, ApiError> {
-    caller.require(&[Role::Admin, Role::Auditor])?;
-    let Query(q) = q.map_err(query_error)?;
-    let rows = app.store().notifications(q.limit.unwrap_or(100)).await?;
-    Ok(super::listing(q.format, &rows, &rows, "notifications"))
+    let q = q.map(|Query(q)| q).map_err(query_error);
+    let format = q.as_ref().ok().and_then(|q| q.format);
+    let rows = list::notifications(&app, &caller, q).await?;
+    Ok(super::listing(format, &rows, &rows, "notifications"))
 }
 
 /// `POST /v1/alerts/check` (admin): looks for overdue emergency reviews now rather than at
@@ -617,42 +142,35 @@ pub(crate) async fn check_alerts(
     State(app): State<App>,
     caller: Caller,
 ) -> Result<Json<Value>, ApiError> {
-    caller.require(&[Role::Admin])?;
-    let raised = raise_overdue_reviews(&app).await?;
+    let raised = approve::check_overdue_reviews(&app, &caller).await?;
     Ok(Json(json!({ "raised": raised })))
 }
-
-/// The JSON Schema of the RFC document (docs/schemas/rfc.schema.json).
-const RFC_SCHEMA: &str = include_str!("../../../../docs/schemas/rfc.schema.json");
 
 /// `GET /v1/schemas/rfc.json`: the RFC document's JSON Schema (no token needed).
 pub(crate) async fn rfc_schema() -> impl IntoResponse {
     (
         [(header::CONTENT_TYPE, "application/schema+json")],
-        RFC_SCHEMA,
+        rfc::SCHEMA,
     )
 }
 
 /// `GET /v1/changes/{id}/rfc.json`.
 pub(crate) async fn rfc_json(
     State(app): State<App>,
-    _caller: Caller,
+    caller: Caller,
     Path(id): Path<String>,
 ) -> Result<Json<Value>, ApiError> {
-    let change = find_change(&app, &id).await?;
-    Ok(Json(rfc_document(&app, &change).await?))
+    Ok(Json(rfc::rfc_json(&app, &caller, &id).await?))
 }
 
 /// `GET /v1/changes/{id}/rfc.md`.
 pub(crate) async fn rfc_markdown(
     State(app): State<App>,
-    _caller: Caller,
+    caller: Caller,
     Path(id): Path<String>,
 ) -> Result<impl IntoResponse, ApiError> {
-    let change = find_change(&app, &id).await?;
-    let rfc = rfc_document(&app, &change).await?;
     Ok((
         [(header::CONTENT_TYPE, "text/markdown; charset=utf-8")],
-        andon_app::changes::markdown::markdown(&rfc),
+        rfc::rfc_markdown(&app, &caller, &id).await?,
     ))
 }

@@ -1,0 +1,99 @@
+//! Lookups and listings: change records, deployments and the outbound notification log.
+
+use andon_domain::Role;
+use andon_domain::change::{Change, Deployment};
+use andon_domain::query::changes::ListQuery;
+use andon_store::Notification;
+
+use crate::changes::authorized;
+use crate::changes::gate::find_change;
+use crate::{Actor, App, AppError};
+
+/// How many rows a listing answers when the query does not say.
+const DEFAULT_LIMIT: u32 = 100;
+
+/// The number of rows a listing answers.
+fn limit(q: &ListQuery) -> u32 {
+    q.limit.unwrap_or(DEFAULT_LIMIT)
+}
+
+/// The deployment `id`, or `not_found`.
+pub(crate) async fn find_deployment(app: &App, id: &str) -> Result<Deployment, AppError> {
+    app.store()
+        .deployment(id)
+        .await?
+        .ok_or_else(|| AppError::not_found(format!("no deployment {id}")))
+}
+
+/// The change record `id` (any authenticated caller).
+pub async fn show(app: &App, _actor: &Actor, id: &str) -> Result<Change, AppError> {
+    find_change(app, id).await
+}
+
+/// Change records, newest first, by application and environment, paged by `before`.
+pub async fn changes(app: &App, _actor: &Actor, q: &ListQuery) -> Result<Vec<Change>, AppError> {
+    Ok(app
+        .store()
+        .changes(
+            q.application.as_deref(),
+            q.environment.as_deref(),
+            q.before,
+            limit(q),
+        )
+        .await?)
+}
+
+/// The deployment `id` (any authenticated caller).
+pub async fn deployment(app: &App, _actor: &Actor, id: &str) -> Result<Deployment, AppError> {
+    find_deployment(app, id).await
+}
+
+/// Deployments, newest first, by application and environment, paged by `before`.
+pub async fn deployments(
+    app: &App,
+    _actor: &Actor,
+    q: &ListQuery,
+) -> Result<Vec<Deployment>, AppError> {
+    Ok(app
+        .store()
+        .deployments(
+            q.application.as_deref(),
+            q.environment.as_deref(),
+            q.before,
+            limit(q),
+        )
+        .await?)
+}
+
+/// The outbound delivery log, newest first (admin, auditor). The role is checked before
+/// a malformed query is reported.
+pub async fn notifications<E: From<AppError>>(
+    app: &App,
+    actor: &Actor,
+    query: Result<ListQuery, E>,
+) -> Result<Vec<Notification>, E> {
+    let q = authorized(actor, &[Role::Admin, Role::Auditor], query)?;
+    let rows = app.store().notifications(limit(&q)).await;
+    Ok(rows.map_err(AppError::from)?)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn query(limit: Option<u32>) -> ListQuery {
+        ListQuery {
+            application: None,
+            environment: None,
+            before: None,
+            limit,
+            format: None,
+        }
+    }
+
+    #[test]
+    fn a_listing_answers_a_hundred_rows_unless_told() {
+        assert_eq!(limit(&query(None)), 100);
+        assert_eq!(limit(&query(Some(7))), 7);
+    }
+}
