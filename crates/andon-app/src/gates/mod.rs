@@ -1,3 +1,25 @@
 //! Release gates: policies, decisions, waivers and the Risk Control Matrix.
 
+pub mod decide;
+pub mod matrix;
 pub mod policies;
+pub mod waivers;
+
+use andon_domain::AppName;
+
+use crate::{App, AppError};
+
+/// Refuses an application that was never created (`not_found`).
+async fn require_known(app: &App, application: &AppName) -> Result<(), AppError> {
+    if app
+        .store()
+        .applications()
+        .await?
+        .iter()
+        .any(|a| a.name == application.as_str())
+    {
+        Ok(())
+    } else {
+        Err(AppError::not_found(format!("no application {application}")))
+    }
+}

@@ -1,19 +1,62 @@
-//! Policy bundles: publishing, the built-in library, compiled policies and which applies.
+//! Policy bundles: publishing, listing, the built-in library, compiled policies and which
+//! applies.
 
 use std::sync::Arc;
 
-use andon_domain::EntryKind;
 use andon_domain::api::PublishedPolicy;
+use andon_domain::{EntryKind, Role};
 use andon_policy::{Bundle, Policy};
-use andon_store::Effect;
+use andon_store::{Effect, PolicyRow};
 use serde_json::json;
 
 use crate::input::check_environment;
 use crate::ledger::sequencer::Fact;
-use crate::{App, AppError, ErrorKind};
+use crate::{Actor, App, AppError, ErrorKind};
 
 /// The name of the built-in library's bundle, reserved.
 pub const BUILTIN_NAME: &str = "builtin";
+
+/// Who may publish a policy bundle. A transport that reads the bundle before calling
+/// [`publish`] checks this first, so that a caller without the role is refused before its
+/// body is looked at.
+pub const PUBLISHERS: &[Role] = &[Role::Admin];
+
+/// Publishes a bundle for an admin (validated: names, syntax, metadata, its unit tests);
+/// the name of the built-in library is reserved. The answer says whether this exact
+/// version was already published.
+pub async fn publish(
+    app: &App,
+    actor: &Actor,
+    bundle: Bundle,
+) -> Result<PublishedPolicy, AppError> {
+    actor.require(PUBLISHERS)?;
+    if bundle.name == BUILTIN_NAME {
+        return Err(AppError::new(
+            ErrorKind::UnprocessableEntity,
+            "invalid_policy",
+            format!("the name {BUILTIN_NAME:?} is reserved for the built-in library"),
+        ));
+    }
+    publish_bundle(app, &actor.name, bundle).await
+}
+
+/// The published policies.
+pub async fn list(app: &App, _actor: &Actor) -> Result<Vec<PolicyRow>, AppError> {
+    Ok(app.store().policies().await?)
+}
+
+/// A published bundle's exact bytes (their SHA-256 is the version), or `not_found`.
+pub async fn bundle(app: &App, _actor: &Actor, version: &str) -> Result<Vec<u8>, AppError> {
+    stored_bundle(app, version).await
+}
+
+/// A published bundle's bytes from the store, or `not_found`.
+async fn stored_bundle(app: &App, version: &str) -> Result<Vec<u8>, AppError> {
+    app.store()
+        .policy_bundle(version)
+        .await?
+        .ok_or_else(|| AppError::not_found(format!("no policy version {version}")))
+}
 
 /// A policy that does not compile or test, as `invalid_policy`.
 pub fn policy_error(e: andon_policy::PolicyError) -> AppError {
@@ -105,11 +148,7 @@ pub async fn compiled(app: &App, version: &str) -> Result<Arc<Policy>, AppError>
     {
         return Ok(p);
     }
-    let bytes = app
-        .store()
-        .policy_bundle(version)
-        .await?
-        .ok_or_else(|| AppError::not_found(format!("no policy version {version}")))?;
+    let bytes = stored_bundle(app, version).await?;
     let bundle: Bundle = serde_json::from_slice(&bytes).map_err(|e| {
         AppError::unavailable(format!("stored policy {version} is unreadable: {e}"))
     })?;

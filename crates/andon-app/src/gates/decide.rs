@@ -1,0 +1,339 @@
+//! The release gate: the versioned gate input, the policy's evaluation, the signed decision.
+//!
+//! A gate gathers everything Andon knows about an artifact (the evidence naming it, the
+//! commits that evidence names with their pull requests and reviews, deployments, the
+//! waivers in force) into the gate input (`andon.gate/v1`, see docs/gates.md), evaluates
+//! the policy that applies to the application and environment, signs the decision with the
+//! log key and appends it to the ledger. The signed decision embeds its whole input, so it
+//! replays without the server. A production gate also opens or finds the change record
+//! ([`crate::changes::gate`]).
+
+use std::collections::BTreeSet;
+
+use andon_domain::api::{DecisionView, GateRequest};
+use andon_domain::gate::{DECISION_PAYLOAD_TYPE, DECISION_VERSION, DecisionDoc, PolicyRef};
+use andon_domain::{AppName, ArtifactRef, EntryKind, Envelope, Role, Sha256Digest};
+use andon_store::{Effect, EvidenceFilter, EvidenceRow, WaiverRow};
+use serde_json::{Value, json};
+
+use super::policies::select_policy;
+use crate::input::{check_environment, is_production, rfc3339};
+use crate::ledger::sequencer::Fact;
+use crate::{Actor, App, AppError};
+
+/// Who may ask the gate. A transport that reads the request before calling [`gate`] checks
+/// this first, so that a caller without the role is refused before its body is looked at.
+pub const DECIDERS: &[Role] = &[Role::Pipeline, Role::Admin, Role::Approver];
+
+/// Evidence records read per gate, at most.
+const MAX_GATE_EVIDENCE: u32 = 1000;
+
+/// The summary a policy sees: long listings that no control reads are dropped, so that the
+/// input (kept in every decision) stays small.
+fn policy_summary(summary: Option<&str>) -> Value {
+    let mut v: Value = summary
+        .and_then(|s| serde_json::from_str(s).ok())
+        .unwrap_or(Value::Null);
+    if let Some(o) = v.as_object_mut() {
+        match o.get("kind").and_then(Value::as_str) {
+            Some("sbom") => {
+                o.remove("listed");
+            }
+            Some("coverage") => {
+                o.remove("files");
+            }
+            _ => {}
+        }
+    }
+    v
+}
+
+/// One piece of evidence as the gate input shows it.
+fn evidence_input(r: &EvidenceRow, summary: Value) -> Value {
+    json!({
+        "id": r.id,
+        "ledger_index": r.ledger_index,
+        "kind": summary.get("kind").and_then(Value::as_str).unwrap_or("generic"),
+        "predicate_type": r.predicate_type,
+        "signer": r.signer,
+        "run": r.run,
+        "accepted_at": rfc3339(Some(r.created_at)).unwrap_or_default(),
+        "subjects": r.subjects.iter().map(|(n, d)| json!({"name": n, "digest": format!("sha256:{d}")})).collect::<Vec<_>>(),
+        "summary": summary,
+    })
+}
+
+/// One waiver in force as the gate input shows it.
+fn waiver_input(w: &WaiverRow) -> Value {
+    json!({
+        "id": w.id, "control": w.control, "vulnerability": w.vulnerability, "reason": w.reason,
+        "ticket": w.ticket, "requested_by": w.requested_by, "approved_by": w.approved_by,
+        "expires_at": rfc3339(w.expires_at),
+    })
+}
+
+/// Builds the gate input (`andon.gate/v1`, see docs/gates.md), its change record unset.
+async fn gate_input(
+    app: &App,
+    application: &AppName,
+    artifact: &ArtifactRef,
+    environment: &str,
+    production: bool,
+    now: jiff::Timestamp,
+) -> Result<Value, AppError> {
+    let store = app.store();
+    let mut rows = store
+        .list_evidence(&EvidenceFilter {
+            application: Some(application.to_string()),
+            subject_digest: Some(artifact.digest.hex()),
+            limit: MAX_GATE_EVIDENCE,
+            ..Default::default()
+        })
+        .await?;
+    rows.reverse();
+    let indexes: Vec<u64> = rows.iter().map(|r| r.ledger_index).collect();
+    let shas = store.commits_of_evidence_set(&indexes).await?;
+    // The artifact was built from its provenance's source commits: their deployments are
+    // the artifact's (a pipeline definition's commit says nothing about where it ran).
+    let summaries: Vec<Value> = rows
+        .iter()
+        .map(|r| policy_summary(r.summary.as_deref()))
+        .collect();
+    let sources: BTreeSet<String> = summaries
+        .iter()
+        .filter(|s| s["kind"] == "provenance")
+        .filter_map(|s| s["source_commit"].as_str().map(str::to_ascii_lowercase))
+        .collect();
+    let mut commits = Vec::new();
+    let mut deployments = Vec::new();
+    for sha in &shas {
+        let c = crate::trace::commit_with(app, sha, false).await?;
+        let tickets: BTreeSet<&str> = c.tickets.iter().map(|t| t.ticket.as_str()).collect();
+        for d in c.deployments.iter().filter(|_| sources.contains(sha)) {
+            deployments.push(json!({
+                "environment": d.environment, "state": d.state, "sha": d.sha,
+                "production": is_production(&d.environment), "source": "scm", "at": d.at,
+            }));
+        }
+        commits.push(json!({
+            "sha": c.sha,
+            "repository": c.commit.as_ref().map(|p| p.repository.clone()),
+            "author": c.commit.as_ref().and_then(|p| p.author.clone()),
+            "message": c.commit.as_ref().map(|p| p.message.clone()),
+            "tickets": tickets,
+            "pull_requests": c.pull_requests.iter().map(|pr| json!({
+                "repository": pr.repository, "number": pr.number, "title": pr.title,
+                "source_branch": pr.source_branch, "target_branch": pr.target_branch,
+                "author": pr.review.author, "state": pr.review.state, "review": pr.review,
+            })).collect::<Vec<_>>(),
+        }));
+    }
+    let waivers: Vec<Value> = store
+        .active_waivers(application.as_str(), now.as_millisecond())
+        .await?
+        .iter()
+        .map(waiver_input)
+        .collect();
+    Ok(json!({
+        "version": andon_policy::INPUT_VERSION,
+        "time": now.to_string(),
+        "application": application.as_str(),
+        "artifact": {"name": artifact.name, "digest": artifact.digest.to_string()},
+        "environment": {"name": environment, "production": production},
+        "evidence": rows.iter().zip(summaries).map(|(r, s)| evidence_input(r, s)).collect::<Vec<_>>(),
+        "commits": commits,
+        "deployments": deployments,
+        "waivers": waivers,
+        "change": Value::Null,
+    }))
+}
+
+/// Asks the gate for an artifact and an environment: builds the input, evaluates the policy
+/// that applies (a production gate first opens or finds its change record), signs the
+/// decision and ledgers it. The answer leaves out the (large) input, which stays in the
+/// signed, stored decision.
+pub async fn gate(app: &App, actor: &Actor, req: GateRequest) -> Result<DecisionView, AppError> {
+    actor.require(DECIDERS)?;
+    let application: AppName = req.application.parse()?;
+    actor.require_application(application.as_str(), "gate")?;
+    super::require_known(app, &application).await?;
+    let artifact: ArtifactRef = req.artifact.parse()?;
+    check_environment(&req.environment)?;
+    let production = req
+        .production
+        .unwrap_or_else(|| is_production(&req.environment));
+    let now = jiff::Timestamp::now();
+    let began = std::time::Instant::now();
+    let mut input = gate_input(
+        app,
+        &application,
+        &artifact,
+        &req.environment,
+        production,
+        now,
+    )
+    .await?;
+    let gathered = began.elapsed();
+    let policy = select_policy(app, application.as_str(), &req.environment).await?;
+    let mut change = None;
+    if production {
+        let c = crate::changes::gate::change_for_gate(
+            app,
+            actor,
+            &policy,
+            &application,
+            &artifact,
+            &req,
+        )
+        .await?;
+        input["change"] = crate::changes::gate::change_input(&c);
+        change = Some(c.id);
+    } else if req.emergency.is_some() {
+        return Err(AppError::bad_request(
+            "invalid_emergency",
+            "emergency changes are for production environments",
+        ));
+    }
+    let selected = began.elapsed();
+    let evaluation = policy.evaluate(&input);
+    let evaluated = began.elapsed();
+    let doc = DecisionDoc {
+        version: DECISION_VERSION.into(),
+        application: application.to_string(),
+        environment: req.environment,
+        artifact: req.artifact,
+        policy: PolicyRef {
+            name: policy.name.clone(),
+            version: policy.version.clone(),
+        },
+        allow: evaluation.allow,
+        controls: evaluation.controls,
+        input,
+        decided_at: now.to_string(),
+        requested_by: actor.name.clone(),
+    };
+    let payload = serde_json::to_vec(&doc).map_err(|e| AppError::unavailable(e.to_string()))?;
+    let envelope = serde_json::to_vec(&Envelope::sign(
+        DECISION_PAYLOAD_TYPE,
+        &payload,
+        &app.0.decision_key,
+    ))
+    .map_err(|e| AppError::unavailable(e.to_string()))?;
+    let id = Sha256Digest::of(&envelope).hex();
+    let body = json!({
+        "id": id, "application": doc.application, "environment": doc.environment,
+        "artifact": doc.artifact, "allow": doc.allow, "policy": doc.policy,
+        "denied_by": doc.controls.iter().filter(|c| !c.verdict.allows()).map(|c| c.id.clone()).collect::<Vec<_>>(),
+    });
+    let effect = Effect::Decision {
+        id: id.clone(),
+        application: doc.application.clone(),
+        environment: doc.environment.clone(),
+        artifact_digest: artifact.digest.to_string(),
+        allow: doc.allow,
+        policy_version: doc.policy.version.clone(),
+        envelope,
+    };
+    let signed = began.elapsed();
+    let receipt = app
+        .append(Fact::admin(
+            EntryKind::GateDecision,
+            &actor.name,
+            body,
+            effect,
+        ))
+        .await?;
+    tracing::debug!(
+        gather_ms = gathered.as_secs_f64() * 1e3,
+        select_ms = (selected - gathered).as_secs_f64() * 1e3,
+        evaluate_ms = (evaluated - selected).as_secs_f64() * 1e3,
+        sign_ms = (signed - evaluated).as_secs_f64() * 1e3,
+        append_ms = (began.elapsed() - signed).as_secs_f64() * 1e3,
+        "gate decided"
+    );
+    Ok(DecisionView {
+        id,
+        ledger_index: receipt.ledger_index,
+        // The input stays in the signed, stored decision: answering with it would send
+        // tens of kilobytes back to every pipeline.
+        decision: DecisionDoc {
+            input: Value::Null,
+            ..doc
+        },
+        envelope: None,
+        receipt: Some(receipt),
+        change,
+    })
+}
+
+/// The decision document a stored DSSE envelope signs, or why it cannot be read.
+pub(crate) fn decision_doc(envelope: &[u8]) -> Result<DecisionDoc, String> {
+    let env = Envelope::parse(envelope).map_err(|e| e.to_string())?;
+    serde_json::from_slice(&env.payload).map_err(|e| e.to_string())
+}
+
+/// A recorded decision with its signed envelope and the change record it names, or
+/// `not_found`.
+pub async fn decision(app: &App, _actor: &Actor, id: &str) -> Result<DecisionView, AppError> {
+    let row = app
+        .store()
+        .decision(id)
+        .await?
+        .ok_or_else(|| AppError::not_found(format!("no decision {id}")))?;
+    let doc = decision_doc(&row.envelope)
+        .map_err(|e| AppError::unavailable(format!("stored decision {id} is unreadable: {e}")))?;
+    let change = doc.input["change"]["id"].as_str().map(str::to_owned);
+    Ok(DecisionView {
+        id: row.id,
+        ledger_index: row.ledger_index,
+        decision: doc,
+        envelope: Some(String::from_utf8_lossy(&row.envelope).into_owned()),
+        receipt: None,
+        change,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn summaries_drop_the_listings_no_control_reads() {
+        let sbom = policy_summary(Some(r#"{"kind":"sbom","listed":["a","b"],"components":2}"#));
+        assert_eq!(sbom, json!({"kind": "sbom", "components": 2}));
+        let coverage = policy_summary(Some(r#"{"kind":"coverage","files":[1],"line_rate":0.8}"#));
+        assert_eq!(coverage, json!({"kind": "coverage", "line_rate": 0.8}));
+        // Other kinds keep everything; no or unreadable summaries are null.
+        let tests = policy_summary(Some(r#"{"kind":"tests","files":[1]}"#));
+        assert_eq!(tests, json!({"kind": "tests", "files": [1]}));
+        assert_eq!(policy_summary(None), Value::Null);
+        assert_eq!(policy_summary(Some("not json")), Value::Null);
+    }
+
+    #[test]
+    fn a_decision_doc_is_read_from_its_envelope_or_refused() {
+        let doc = DecisionDoc {
+            version: DECISION_VERSION.into(),
+            application: "shop".into(),
+            environment: "production".into(),
+            artifact: format!("shop@sha256:{}", "a".repeat(64)),
+            policy: PolicyRef {
+                name: "builtin".into(),
+                version: "v1".into(),
+            },
+            allow: true,
+            controls: Vec::new(),
+            input: json!({"change": {"id": "CHG-1"}}),
+            decided_at: "2025-01-01T00:00:00Z".into(),
+            requested_by: "ci".into(),
+        };
+        let key = andon_domain::SigningKey::from_seed([7; 32]);
+        let payload = serde_json::to_vec(&doc).unwrap();
+        let signed = serde_json::to_vec(&Envelope::sign(DECISION_PAYLOAD_TYPE, &payload, &key));
+        assert_eq!(decision_doc(&signed.unwrap()), Ok(doc));
+        assert!(decision_doc(b"not an envelope").is_err());
+        // An envelope whose payload is not a decision is unreadable too.
+        let other = Envelope::sign(DECISION_PAYLOAD_TYPE, b"{}", &key);
+        assert!(decision_doc(&serde_json::to_vec(&other).unwrap()).is_err());
+    }
+}
