@@ -20,6 +20,7 @@ pub mod gates;
 pub mod input;
 pub mod jobs;
 pub mod ledger;
+pub mod telemetry;
 pub mod trace;
 
 pub use actor::Actor;
