@@ -16,6 +16,7 @@ mod clock;
 mod config;
 pub mod environments;
 mod error;
+pub mod evidence;
 pub mod gates;
 pub mod input;
 pub mod jobs;
