@@ -1,6 +1,7 @@
-//! The ledger: the sequencer that appends every fact, its self-check, the witness, and the
-//! append meter.
+//! The ledger: the sequencer that appends every fact, its reads and proofs, its self-check,
+//! the witness, and the append meter.
 
+pub mod entries;
 pub mod meter;
 pub mod self_check;
 pub mod sequencer;
