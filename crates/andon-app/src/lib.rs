@@ -9,6 +9,7 @@
 
 pub mod access;
 pub mod actor;
+pub mod admin;
 pub mod alerts;
 mod app;
 pub mod changes;
