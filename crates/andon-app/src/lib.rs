@@ -22,6 +22,7 @@ pub mod gates;
 pub mod input;
 pub mod jobs;
 pub mod ledger;
+pub mod metrics;
 pub mod trace;
 
 pub use actor::Actor;

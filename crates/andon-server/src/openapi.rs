@@ -163,7 +163,7 @@ fn operations() -> Vec<Op> {
         op("GET", "/v1/alerts/{id}", "*", "alerts", "An alert with its history.", NoBody, None, (200, JSON)),
         op("POST", "/v1/alerts/{id}/acknowledge", "AR", "alerts", "Acknowledge an alert.", Json(schema::<routes::alerts::NoteInput>), None, (200, JSON)),
         op("POST", "/v1/alerts/{id}/resolve", "AR", "alerts", "Resolve an alert.", Json(schema::<routes::alerts::NoteInput>), None, (200, JSON)),
-        op("GET", "/v1/metrics", "*", "metrics", "DORA's four keys with their bands.", NoBody, Some(query::<routes::metrics::MetricsQuery>), (200, JSON)),
+        op("GET", "/v1/metrics", "*", "metrics", "DORA's four keys with their bands.", NoBody, Some(query::<andon_domain::query::metrics::MetricsQuery>), (200, JSON)),
         op("POST", "/v1/telemetry", "AP", "telemetry", "Send a batch of security events.", Raw(&[JSON, "application/x-ndjson"], telemetry), None, (201, JSON)),
         op("GET", "/v1/telemetry", "*", "telemetry", "Search security events.", NoBody, Some(query::<routes::telemetry::SearchQuery>), (200, JSON)),
         op("GET", "/v1/telemetry/rules", "*", "telemetry", "The rules in force.", NoBody, None, (200, JSON)),
