@@ -23,6 +23,7 @@ pub mod input;
 pub mod jobs;
 pub mod ledger;
 pub mod metrics;
+pub mod source;
 pub mod trace;
 
 pub use actor::Actor;
