@@ -207,10 +207,10 @@ impl App {
             let name: IdentityName = "admin"
                 .parse()
                 .map_err(|e: andon_domain::DomainError| e.to_string())?;
-            let issued = app
-                .create_identity("andon", &name, Role::Admin, vec![], vec![])
-                .await
-                .map_err(|e| e.message)?;
+            let issued =
+                crate::admin::record_identity(&app, "andon", &name, Role::Admin, vec![], vec![])
+                    .await
+                    .map_err(|e| e.message)?;
             Some(issued.0)
         } else {
             None
@@ -365,58 +365,5 @@ impl App {
             })??);
         }
         Ok(receipts)
-    }
-
-    /// Creates an identity and its first token; returns (token, receipt of the token).
-    pub async fn create_identity(
-        &self,
-        actor: &str,
-        name: &IdentityName,
-        role: Role,
-        applications: Vec<String>,
-        groups: Vec<String>,
-    ) -> Result<(String, Receipt), AppError> {
-        let apps_json = serde_json::to_string(&applications).unwrap_or_else(|_| "[]".into());
-        let groups_json = serde_json::to_string(&groups).unwrap_or_else(|_| "[]".into());
-        let mut body =
-            serde_json::json!({ "name": name, "role": role, "applications": applications });
-        if !groups.is_empty() {
-            body["groups"] = groups.into();
-        }
-        self.append(Fact::admin(
-            EntryKind::IdentityCreated,
-            actor,
-            body,
-            Effect::Identity {
-                name: name.to_string(),
-                role: role.as_str().into(),
-                applications: apps_json,
-                groups: groups_json,
-            },
-        ))
-        .await?;
-        self.issue_token(actor, name).await
-    }
-
-    /// Issues a new token to an existing identity.
-    pub async fn issue_token(
-        &self,
-        actor: &str,
-        name: &IdentityName,
-    ) -> Result<(String, Receipt), AppError> {
-        let token = new_token()?;
-        let hash = token_hash(&token);
-        let receipt = self
-            .append(Fact::admin(
-                EntryKind::TokenIssued,
-                actor,
-                serde_json::json!({ "identity": name, "token_sha256": hash }),
-                Effect::Token {
-                    hash,
-                    identity: name.to_string(),
-                },
-            ))
-            .await?;
-        Ok((token, receipt))
     }
 }

@@ -9,6 +9,7 @@
 
 pub mod access;
 pub mod actor;
+pub mod admin;
 pub mod alerts;
 mod app;
 pub mod changes;
@@ -16,10 +17,13 @@ mod clock;
 mod config;
 pub mod environments;
 mod error;
+pub mod evidence;
 pub mod gates;
 pub mod input;
 pub mod jobs;
 pub mod ledger;
+pub mod metrics;
+pub mod source;
 pub mod telemetry;
 pub mod trace;
 

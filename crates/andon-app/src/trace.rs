@@ -1,18 +1,97 @@
-//! From a commit or an artifact to its reviews, tickets, builds and deployments.
+//! From a commit or an artifact to its reviews, tickets, builds and deployments: the links
+//! an auditor follows, artifact -> provenance -> commit -> pull request -> reviews ->
+//! tickets -> deployments.
 
 use std::collections::BTreeSet;
 
-use andon_domain::api::{ArtifactTrace, CommitTrace, EvidenceBrief, PullRequestTrace};
-use andon_domain::scm::analyze_review;
+use andon_domain::Sha256Digest;
+use andon_domain::api::{ArtifactTrace, CommitTrace, EvidenceBrief, PullRequestTrace, TraceView};
+use andon_domain::query::evidence::TraceQuery;
+use andon_domain::scm::{analyze_review, normalize_sha};
 use andon_store::{EvidenceFilter, EvidenceRow};
 
-use crate::{App, AppError};
+use crate::{Actor, App, AppError};
+
+/// `GET /v1/trace?commit=<sha>` or `?artifact=sha256:<hex>` (exactly one): the artifacts
+/// built from the commit, or the evidence naming the artifact and the commits it was built
+/// from, each commit with its pull requests, reviews, tickets and deployments.
+pub async fn trace(app: &App, _actor: &Actor, q: TraceQuery) -> Result<TraceView, AppError> {
+    let mut view = TraceView::default();
+    let mut commits: Vec<String> = Vec::new();
+    match (q.commit, q.artifact) {
+        (Some(c), None) => {
+            let sha = resolve_commit(app, &c).await?;
+            view.query = format!("commit {sha}");
+            // The artifacts built from it: subjects of the evidence naming it.
+            let mut digests = BTreeSet::new();
+            for id in app.store().evidence_of_commit(&sha).await? {
+                if let Some(row) = app.store().evidence(&id).await? {
+                    digests.extend(row.subjects.into_iter().map(|(_, d)| d));
+                }
+            }
+            for d in digests.into_iter().take(MAX_FOLLOWED) {
+                view.artifacts.push(artifact(app, &d).await?.0);
+            }
+            commits.push(sha);
+        }
+        (None, Some(a)) => {
+            let digest: Sha256Digest = a.parse().map_err(|_| {
+                AppError::bad_request("invalid_artifact", format!("{a:?} is not sha256:<64 hex>"))
+            })?;
+            let hex = digest.hex();
+            view.query = format!("artifact sha256:{hex}");
+            let (trace, rows) = artifact(app, &hex).await?;
+            if rows.is_empty() {
+                return Err(AppError::not_found(format!(
+                    "no evidence names artifact sha256:{hex}"
+                )));
+            }
+            for r in &rows {
+                for c in app.store().commits_of_evidence(r.ledger_index).await? {
+                    if !commits.contains(&c) {
+                        commits.push(c);
+                    }
+                }
+            }
+            view.artifacts.push(trace);
+        }
+        _ => {
+            return Err(AppError::bad_request(
+                "bad_query",
+                "give exactly one of commit=<sha> or artifact=sha256:<hex>",
+            ));
+        }
+    }
+    for c in commits.iter().take(MAX_FOLLOWED) {
+        view.commits.push(commit(app, c).await?);
+    }
+    Ok(view)
+}
+
+/// The one recorded commit a sha or sha prefix names.
+async fn resolve_commit(app: &App, given: &str) -> Result<String, AppError> {
+    let prefix = normalize_sha(given).ok_or_else(|| {
+        AppError::bad_request(
+            "invalid_commit",
+            format!("{given:?} is not 7 to 64 hex digits"),
+        )
+    })?;
+    let found = app.store().resolve_commit(&prefix).await?;
+    match found.as_slice() {
+        [one] => Ok(one.clone()),
+        [] => Err(AppError::not_found(format!("no recorded commit {prefix}"))),
+        many => Err(AppError::bad_request(
+            "ambiguous_commit",
+            format!("{prefix} matches {} commits; give more digits", many.len()),
+        )),
+    }
+}
 
 /// At most this many artifacts and commits are followed from one query.
-pub const MAX_FOLLOWED: usize = 50;
+pub(crate) const MAX_FOLLOWED: usize = 50;
 
 /// An evidence record as a trace lists it.
-pub fn brief(row: EvidenceRow) -> EvidenceBrief {
+pub(crate) fn brief(row: EvidenceRow) -> EvidenceBrief {
     let summary: Option<serde_json::Value> = row
         .summary
         .as_deref()
@@ -32,7 +111,7 @@ pub fn brief(row: EvidenceRow) -> EvidenceBrief {
 }
 
 /// The evidence whose subject is `digest` (hex), oldest first.
-pub async fn artifact(
+pub(crate) async fn artifact(
     app: &App,
     digest: &str,
 ) -> Result<(ArtifactTrace, Vec<EvidenceRow>), AppError> {
@@ -61,7 +140,7 @@ pub async fn artifact(
 
 /// A commit's trace: as pushed, its pull requests with their review verdicts, tickets,
 /// deployments, and the evidence naming it.
-pub async fn commit(app: &App, sha: &str) -> Result<CommitTrace, AppError> {
+pub(crate) async fn commit(app: &App, sha: &str) -> Result<CommitTrace, AppError> {
     commit_with(app, sha, true).await
 }
 

@@ -31,14 +31,8 @@ impl ApiError {
     pub(crate) fn bad_request(code: &'static str, m: impl Into<String>) -> Self {
         Self::new(StatusCode::BAD_REQUEST, code, m)
     }
-    pub(crate) fn forbidden(code: &'static str, m: impl Into<String>) -> Self {
-        Self::new(StatusCode::FORBIDDEN, code, m)
-    }
     pub(crate) fn not_found(m: impl Into<String>) -> Self {
         Self::new(StatusCode::NOT_FOUND, "not_found", m)
-    }
-    pub(crate) fn conflict(m: impl Into<String>) -> Self {
-        Self::new(StatusCode::CONFLICT, "conflict", m)
     }
     pub(crate) fn unavailable(m: impl Into<String>) -> Self {
         Self::new(StatusCode::SERVICE_UNAVAILABLE, "unavailable", m)

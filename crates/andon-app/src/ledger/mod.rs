@@ -1,9 +1,10 @@
-//! The ledger: the sequencer that appends every fact, its self-check, the witness, and the
-//! append meter.
+//! The ledger: the sequencer that appends every fact, its reads and proofs, its self-check,
+//! the witness, and the append meter.
 
 mod admission;
 pub mod cluster;
 mod durable;
+pub mod entries;
 mod fact;
 pub mod meter;
 pub mod self_check;

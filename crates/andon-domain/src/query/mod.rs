@@ -6,6 +6,7 @@ pub mod changes;
 pub mod evidence;
 pub mod gates;
 pub mod ledger;
+pub mod metrics;
 pub mod telemetry;
 
 /// How a listing is answered: JSON (the default) or CSV, for a spreadsheet.

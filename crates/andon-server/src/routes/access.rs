@@ -16,7 +16,7 @@ use serde_json::{Value, json};
 use crate::ApiError;
 use crate::App;
 use crate::auth::Caller;
-use crate::routes::{json_error, listing, optional_json, query_error};
+use crate::http::{json_error, listing, optional_json, query_error};
 
 /// `POST /v1/access/requests`.
 pub(crate) async fn request(

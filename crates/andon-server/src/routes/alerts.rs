@@ -13,7 +13,7 @@ use serde::Deserialize;
 use crate::ApiError;
 use crate::App;
 use crate::auth::Caller;
-use crate::routes::{listing, optional_json, query_error};
+use crate::http::{listing, optional_json, query_error};
 
 /// `GET /v1/alerts?state=&kind=&application=&severity=&limit=`, newest first.
 pub(crate) async fn list(

@@ -17,8 +17,8 @@ use serde_json::{Value, json};
 use crate::ApiError;
 use crate::App;
 use crate::auth::Caller;
-use crate::routes::json_error;
-use crate::routes::query_error;
+use crate::http::json_error;
+use crate::http::query_error;
 
 /// A JSON body, or our JSON error for one that could not be read.
 fn json_body<T>(b: Result<Json<T>, JsonRejection>) -> Result<T, ApiError> {
@@ -42,7 +42,7 @@ pub(crate) async fn list(
 ) -> Result<axum::response::Response, ApiError> {
     let Query(q) = q.map_err(query_error)?;
     let rows = list::changes(&app, &caller, &q).await?;
-    Ok(super::listing(q.format, &rows, &rows, "changes"))
+    Ok(crate::http::listing(q.format, &rows, &rows, "changes"))
 }
 
 /// `POST /v1/changes/{id}/approve`.
@@ -121,7 +121,7 @@ pub(crate) async fn deployments(
 ) -> Result<axum::response::Response, ApiError> {
     let Query(q) = q.map_err(query_error)?;
     let rows = list::deployments(&app, &caller, &q).await?;
-    Ok(super::listing(q.format, &rows, &rows, "deployments"))
+    Ok(crate::http::listing(q.format, &rows, &rows, "deployments"))
 }
 
 /// `GET /v1/notifications` (admin, auditor): the outbound delivery log, newest first.
@@ -133,7 +133,7 @@ pub(crate) async fn notifications(
     let q = q.map(|Query(q)| q).map_err(query_error);
     let format = q.as_ref().ok().and_then(|q| q.format);
     let rows = list::notifications(&app, &caller, q).await?;
-    Ok(super::listing(format, &rows, &rows, "notifications"))
+    Ok(crate::http::listing(format, &rows, &rows, "notifications"))
 }
 
 /// `POST /v1/alerts/check` (admin): looks for overdue emergency reviews now rather than at

@@ -15,7 +15,7 @@ use serde_json::Value;
 use crate::ApiError;
 use crate::App;
 use crate::auth::Caller;
-use crate::routes::{json_error, query_error};
+use crate::http::{json_error, query_error};
 
 /// `POST /v1/environments/{env}/snapshots`.
 pub(crate) async fn report(

@@ -19,7 +19,7 @@ use serde_json::json;
 use crate::ApiError;
 use crate::App;
 use crate::auth::Caller;
-use crate::routes::{json_error, listing, query_error};
+use crate::http::{json_error, listing, query_error};
 
 /// The matrix before anything is counted, for the web page of one control's cases.
 pub(crate) use andon_app::gates::matrix::uncounted_matrix;

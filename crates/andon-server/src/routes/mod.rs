@@ -143,6 +143,3 @@ pub(crate) fn router(server: Server) -> Router {
         .layer(DefaultBodyLimit::max(limit))
         .with_state(server)
 }
-
-// The shared HTTP helpers, until every route module imports them from `crate::http`.
-pub(crate) use crate::http::{Format, body_error, json_error, listing, optional_json, query_error};

@@ -17,7 +17,7 @@ use serde_json::Value;
 use crate::ApiError;
 use crate::App;
 use crate::auth::Caller;
-use crate::routes::{body_error, query_error};
+use crate::http::{body_error, query_error};
 
 /// `POST /v1/telemetry`: a JSON array of events, or one event per line.
 pub(crate) async fn ingest(

@@ -43,7 +43,7 @@ pub(crate) async fn alerts(
     form: Result<Query<AppForm>, QueryRejection>,
 ) -> Response {
     let r = async {
-        let Query(f) = form.map_err(crate::routes::query_error)?;
+        let Query(f) = form.map_err(crate::http::query_error)?;
         let api = query(&[("application", &f.application), ("state", &f.state)]);
         let rows = answer(
             routes::alerts::list(
@@ -73,7 +73,7 @@ pub(crate) async fn metrics(
     form: Result<Query<AppForm>, QueryRejection>,
 ) -> Response {
     let r = async {
-        let Query(f) = form.map_err(crate::routes::query_error)?;
+        let Query(f) = form.map_err(crate::http::query_error)?;
         let (application, apps) = chosen(&app, &viewer, &f.application).await?;
         let c = || viewer.caller.clone();
         let st = || State(app.clone());

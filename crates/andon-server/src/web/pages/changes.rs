@@ -9,7 +9,7 @@ pub(crate) async fn changes(
     form: Result<Query<AppForm>, QueryRejection>,
 ) -> Response {
     let r = async {
-        let Query(f) = form.map_err(crate::routes::query_error)?;
+        let Query(f) = form.map_err(crate::http::query_error)?;
         let (api, rows, next) = listed(&app, &viewer, &f, 200, routes::changes::list).await?;
         Ok(andon_web::changes(
             &viewer.shown,

@@ -19,7 +19,7 @@ pub(crate) async fn controls(
     form: Result<Query<AppForm>, QueryRejection>,
 ) -> Response {
     let r = async {
-        let Query(f) = form.map_err(crate::routes::query_error)?;
+        let Query(f) = form.map_err(crate::http::query_error)?;
         let (application, apps) = chosen(&app, &viewer, &f.application).await?;
         let api = matrix_query(&application, &f)?;
         let m = answer(
@@ -48,11 +48,11 @@ pub(crate) async fn control_cases(
     form: Result<Query<AppForm>, QueryRejection>,
 ) -> Response {
     let r = async {
-        let Query(f) = form.map_err(crate::routes::query_error)?;
+        let Query(f) = form.map_err(crate::http::query_error)?;
         let (application, _) = chosen(&app, &viewer, &f.application).await?;
         // The matrix's period and controls, uncounted: the decisions are read once, here.
         let Query(q) =
-            api_query(&matrix_query(&application, &f)?).map_err(crate::routes::query_error)?;
+            api_query(&matrix_query(&application, &f)?).map_err(crate::http::query_error)?;
         let (m, from, to) = routes::gates::uncounted_matrix(&app, &q).await?;
         let environment = m.environment.clone();
         let decisions = app

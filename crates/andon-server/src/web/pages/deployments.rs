@@ -9,7 +9,7 @@ pub(crate) async fn deployments(
     form: Result<Query<AppForm>, QueryRejection>,
 ) -> Response {
     let r = async {
-        let Query(f) = form.map_err(crate::routes::query_error)?;
+        let Query(f) = form.map_err(crate::http::query_error)?;
         let (api, rows, next) =
             listed(&app, &viewer, &f, 100, routes::changes::deployments).await?;
         let apps = application_names(&app, &viewer).await?;

@@ -30,7 +30,7 @@ pub(crate) async fn evidence(
     form: Result<Query<EvidenceForm>, QueryRejection>,
 ) -> Response {
     let r = async {
-        let Query(f) = form.map_err(crate::routes::query_error)?;
+        let Query(f) = form.map_err(crate::http::query_error)?;
         let since = day("since", &f.since, false)?;
         let until = day("until", &f.until, true)?;
         let mut search = EvidenceSearch {

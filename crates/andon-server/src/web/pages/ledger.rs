@@ -15,7 +15,7 @@ pub(crate) async fn ledger(
     form: Result<Query<LedgerForm>, QueryRejection>,
 ) -> Response {
     let r = async {
-        let Query(f) = form.map_err(crate::routes::query_error)?;
+        let Query(f) = form.map_err(crate::http::query_error)?;
         let info = answer(Ok::<_, ApiError>(
             routes::ledger::info(State(app.clone()), viewer.caller.clone()).await,
         ))

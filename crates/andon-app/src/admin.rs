@@ -1,0 +1,333 @@
+//! Administration: applications, identities, tokens and keys. Every change is a ledger
+//! entry; only admins make them.
+
+use andon_domain::api::{
+    IssuedToken, KeyView, NewApplication, NewIdentity, NewKey, Receipt, WhoAmI,
+};
+use andon_domain::{AppName, EntryKind, IdentityName, KeyId, Role, VerifyingKey};
+use andon_store::{ApplicationRow, Effect, IdentityRow};
+
+use crate::{Actor, App, AppError, Fact, new_token, token_hash};
+
+/// `GET /v1/whoami`: the caller as the server knows it.
+pub fn whoami(actor: &Actor) -> WhoAmI {
+    WhoAmI {
+        name: actor.name.clone(),
+        role: actor.role.to_string(),
+        applications: actor.applications.clone(),
+    }
+}
+
+/// Refuses a caller that is not an admin. Every administrative change checks it first,
+/// before anything about the request.
+pub fn require_admin(actor: &Actor) -> Result<(), AppError> {
+    actor.require(&[Role::Admin])
+}
+
+/// An owning team: 1 to 128 characters, no control characters (`invalid_team`).
+fn check_team(team: &str) -> Result<(), AppError> {
+    if team.trim().is_empty() || team.chars().count() > 128 || team.chars().any(char::is_control) {
+        return Err(AppError::bad_request(
+            "invalid_team",
+            "an application needs an owning team: 1 to 128 characters, no control characters",
+        ));
+    }
+    Ok(())
+}
+
+/// `POST /v1/applications` (admin): registers an application and its owning team.
+pub async fn create_application(
+    app: &App,
+    actor: &Actor,
+    req: NewApplication,
+) -> Result<Receipt, AppError> {
+    require_admin(actor)?;
+    let name: AppName = req.name.parse()?;
+    check_team(&req.team)?;
+    app.append(Fact::admin(
+        EntryKind::ApplicationCreated,
+        &actor.name,
+        serde_json::json!({ "name": name, "team": req.team }),
+        Effect::Application {
+            name: name.to_string(),
+            team: req.team,
+        },
+    ))
+    .await
+}
+
+/// `GET /v1/applications`: every application with its team.
+pub async fn list_applications(app: &App, _actor: &Actor) -> Result<Vec<ApplicationRow>, AppError> {
+    Ok(app.store().applications().await?)
+}
+
+/// Pipelines, and only pipelines, are scoped to applications.
+fn check_scope(role: Role, applications: &[String]) -> Result<(), AppError> {
+    if role == Role::Pipeline && applications.is_empty() {
+        return Err(AppError::bad_request(
+            "missing_applications",
+            "a pipeline identity is scoped to at least one application",
+        ));
+    }
+    if role != Role::Pipeline && !applications.is_empty() {
+        return Err(AppError::bad_request(
+            "unexpected_applications",
+            "only pipeline identities are scoped to applications",
+        ));
+    }
+    Ok(())
+}
+
+/// Approver groups are 1 to 64 lowercase letters, digits or `-`, and only approvers belong
+/// to any.
+fn check_groups(role: Role, groups: &[String]) -> Result<(), AppError> {
+    for g in groups {
+        let ok = !g.is_empty()
+            && g.len() <= 64
+            && g.bytes()
+                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-');
+        if !ok {
+            return Err(AppError::bad_request(
+                "invalid_group",
+                format!("group {g:?} must be 1 to 64 lowercase letters, digits or '-'"),
+            ));
+        }
+    }
+    if role != Role::Approver && !groups.is_empty() {
+        return Err(AppError::bad_request(
+            "unexpected_groups",
+            "only approvers belong to approver groups",
+        ));
+    }
+    Ok(())
+}
+
+/// `POST /v1/identities` (admin): creates an identity and its first token.
+pub async fn create_identity(
+    app: &App,
+    actor: &Actor,
+    req: NewIdentity,
+) -> Result<IssuedToken, AppError> {
+    require_admin(actor)?;
+    let name: IdentityName = req.name.parse()?;
+    let role: Role = req.role.parse()?;
+    let mut apps = Vec::new();
+    for a in &req.applications {
+        apps.push(a.parse::<AppName>()?.to_string());
+    }
+    check_scope(role, &apps)?;
+    let known: Vec<String> = app
+        .store()
+        .applications()
+        .await?
+        .into_iter()
+        .map(|a| a.name)
+        .collect();
+    if let Some(missing) = apps.iter().find(|a| !known.contains(a)) {
+        return Err(AppError::bad_request(
+            "unknown_application",
+            format!("no application {missing}"),
+        ));
+    }
+    check_groups(role, &req.groups)?;
+    let (token, receipt) = record_identity(app, &actor.name, &name, role, apps, req.groups).await?;
+    Ok(IssuedToken {
+        identity: name.to_string(),
+        token,
+        receipt,
+    })
+}
+
+/// `GET /v1/identities` (admin, auditor): every identity.
+pub async fn list_identities(app: &App, actor: &Actor) -> Result<Vec<IdentityRow>, AppError> {
+    actor.require(&[Role::Admin, Role::Auditor])?;
+    Ok(app.store().identities().await?)
+}
+
+/// The name of an identity that exists, or `not_found`.
+async fn existing_identity(app: &App, name: &str) -> Result<IdentityName, AppError> {
+    let name: IdentityName = name.parse()?;
+    if app.store().identity(name.as_str()).await?.is_none() {
+        return Err(AppError::not_found(format!("no identity {name}")));
+    }
+    Ok(name)
+}
+
+/// `POST /v1/identities/{name}/tokens` (admin): a new token for an existing identity.
+pub async fn issue_token(app: &App, actor: &Actor, name: &str) -> Result<IssuedToken, AppError> {
+    require_admin(actor)?;
+    let name = existing_identity(app, name).await?;
+    let (token, receipt) = record_token(app, &actor.name, &name).await?;
+    Ok(IssuedToken {
+        identity: name.to_string(),
+        token,
+        receipt,
+    })
+}
+
+/// `POST /v1/identities/{name}/keys` (admin): registers a public key to an identity.
+pub async fn register_key(
+    app: &App,
+    actor: &Actor,
+    name: &str,
+    req: NewKey,
+) -> Result<KeyView, AppError> {
+    require_admin(actor)?;
+    let name = existing_identity(app, name).await?;
+    let key = VerifyingKey::parse(&req.public_key)?;
+    let keyid = key.key_id();
+    let receipt = app
+        .append(Fact::admin(
+            EntryKind::KeyRegistered,
+            &actor.name,
+            serde_json::json!({ "identity": name, "keyid": keyid, "public_key": key.to_base64() }),
+            Effect::Key {
+                keyid: keyid.to_string(),
+                identity: name.to_string(),
+                public_key: key.to_bytes().to_vec(),
+            },
+        ))
+        .await?;
+    Ok(KeyView {
+        keyid: keyid.to_string(),
+        identity: name.to_string(),
+        receipt,
+    })
+}
+
+/// `POST /v1/keys/{keyid}/revoke` (admin): evidence signed by the key is refused from now.
+pub async fn revoke_key(app: &App, actor: &Actor, keyid: &str) -> Result<Receipt, AppError> {
+    require_admin(actor)?;
+    let keyid: KeyId = keyid.parse()?;
+    app.append(Fact::admin(
+        EntryKind::KeyRevoked,
+        &actor.name,
+        serde_json::json!({ "keyid": keyid }),
+        Effect::KeyRevoked {
+            keyid: keyid.to_string(),
+        },
+    ))
+    .await
+}
+
+/// Records an identity (by `by`) and its first token; returns (token, receipt of the
+/// token). The request is checked already.
+pub(crate) async fn record_identity(
+    app: &App,
+    by: &str,
+    name: &IdentityName,
+    role: Role,
+    applications: Vec<String>,
+    groups: Vec<String>,
+) -> Result<(String, Receipt), AppError> {
+    let apps_json = serde_json::to_string(&applications).unwrap_or_else(|_| "[]".into());
+    let groups_json = serde_json::to_string(&groups).unwrap_or_else(|_| "[]".into());
+    let mut body = serde_json::json!({ "name": name, "role": role, "applications": applications });
+    if !groups.is_empty() {
+        body["groups"] = groups.into();
+    }
+    app.append(Fact::admin(
+        EntryKind::IdentityCreated,
+        by,
+        body,
+        Effect::Identity {
+            name: name.to_string(),
+            role: role.as_str().into(),
+            applications: apps_json,
+            groups: groups_json,
+        },
+    ))
+    .await?;
+    record_token(app, by, name).await
+}
+
+/// Issues (by `by`) a new token to an existing identity: only its SHA-256 is recorded.
+async fn record_token(
+    app: &App,
+    by: &str,
+    name: &IdentityName,
+) -> Result<(String, Receipt), AppError> {
+    let token = new_token()?;
+    let hash = token_hash(&token);
+    let receipt = app
+        .append(Fact::admin(
+            EntryKind::TokenIssued,
+            by,
+            serde_json::json!({ "identity": name, "token_sha256": hash }),
+            Effect::Token {
+                hash,
+                identity: name.to_string(),
+            },
+        ))
+        .await?;
+    Ok((token, receipt))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn code(r: Result<(), AppError>) -> Option<&'static str> {
+        r.err().map(|e| e.code)
+    }
+
+    #[test]
+    fn a_team_is_short_printable_text() {
+        assert_eq!(code(check_team("payments")), None);
+        assert_eq!(code(check_team("  ")), Some("invalid_team"));
+        assert_eq!(code(check_team(&"t".repeat(129))), Some("invalid_team"));
+        assert_eq!(
+            code(check_team(&"é".repeat(128))),
+            None,
+            "characters, not bytes"
+        );
+        assert_eq!(code(check_team("a\nb")), Some("invalid_team"));
+    }
+
+    #[test]
+    fn only_pipelines_are_scoped_to_applications() {
+        let apps = vec!["shop".to_owned()];
+        assert_eq!(code(check_scope(Role::Pipeline, &apps)), None);
+        assert_eq!(
+            code(check_scope(Role::Pipeline, &[])),
+            Some("missing_applications")
+        );
+        assert_eq!(
+            code(check_scope(Role::Auditor, &apps)),
+            Some("unexpected_applications")
+        );
+        assert_eq!(code(check_scope(Role::Admin, &[])), None);
+    }
+
+    #[test]
+    fn only_approvers_belong_to_well_named_groups() {
+        let dba = vec!["dba".to_owned(), "team-2".to_owned()];
+        assert_eq!(code(check_groups(Role::Approver, &dba)), None);
+        assert_eq!(code(check_groups(Role::Pipeline, &[])), None);
+        assert_eq!(
+            code(check_groups(Role::Admin, &dba)),
+            Some("unexpected_groups")
+        );
+        for bad in ["", "DBA", "a b", &"g".repeat(65)] {
+            assert_eq!(
+                code(check_groups(Role::Approver, &[bad.to_owned()])),
+                Some("invalid_group"),
+                "{bad:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn whoami_tells_the_caller_its_name_role_and_scope() {
+        let me = whoami(&Actor {
+            name: "ci".into(),
+            role: Role::Pipeline,
+            applications: vec!["shop".into()],
+            groups: vec!["x".into()],
+        });
+        assert_eq!(
+            (me.name.as_str(), me.role.as_str(), me.applications),
+            ("ci", "pipeline", vec!["shop".to_owned()])
+        );
+    }
+}
