@@ -500,3 +500,10 @@ pub struct SnapshotInput {
     /// The workloads.
     pub workloads: Vec<crate::access::Workload>,
 }
+
+/// A note on an alert's acknowledgement or resolution.
+#[derive(Debug, Default, Deserialize, schemars::JsonSchema)]
+pub struct NoteInput {
+    /// Free text, at most 4,000 characters.
+    pub note: Option<String>,
+}

@@ -11,8 +11,6 @@ use schemars::generate::{SchemaGenerator, SchemaSettings};
 use schemars::{JsonSchema, Schema};
 use serde_json::{Map, Value, json};
 
-use crate::routes;
-
 /// How a request carries its input.
 enum Body {
     /// No body.
@@ -161,8 +159,8 @@ fn operations() -> Vec<Op> {
         op("POST", "/v1/incidents", "AP", "metrics", "Report an incident.", Json(schema::<a::IncidentRequest>), None, (201, JSON)),
         op("GET", "/v1/alerts", "*", "alerts", "Alerts, newest first.", NoBody, Some(query::<andon_domain::query::access::AlertsQuery>), (200, JSON)),
         op("GET", "/v1/alerts/{id}", "*", "alerts", "An alert with its history.", NoBody, None, (200, JSON)),
-        op("POST", "/v1/alerts/{id}/acknowledge", "AR", "alerts", "Acknowledge an alert.", Json(schema::<routes::alerts::NoteInput>), None, (200, JSON)),
-        op("POST", "/v1/alerts/{id}/resolve", "AR", "alerts", "Resolve an alert.", Json(schema::<routes::alerts::NoteInput>), None, (200, JSON)),
+        op("POST", "/v1/alerts/{id}/acknowledge", "AR", "alerts", "Acknowledge an alert.", Json(schema::<andon_domain::api::NoteInput>), None, (200, JSON)),
+        op("POST", "/v1/alerts/{id}/resolve", "AR", "alerts", "Resolve an alert.", Json(schema::<andon_domain::api::NoteInput>), None, (200, JSON)),
         op("GET", "/v1/metrics", "*", "metrics", "DORA's four keys with their bands.", NoBody, Some(query::<andon_domain::query::metrics::MetricsQuery>), (200, JSON)),
         op("POST", "/v1/telemetry", "AP", "telemetry", "Send a batch of security events.", Raw(&[JSON, "application/x-ndjson"], telemetry), None, (201, JSON)),
         op("GET", "/v1/telemetry", "*", "telemetry", "Search security events.", NoBody, Some(query::<andon_domain::query::telemetry::SearchQuery>), (200, JSON)),

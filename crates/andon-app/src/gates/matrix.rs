@@ -35,6 +35,15 @@ pub async fn controls(
     matrix(app, q).await
 }
 
+/// The matrix as `GET /v1/controls` answers it: the period, the policy and the controls.
+pub fn matrix_json(m: &ControlMatrix) -> Value {
+    serde_json::json!({
+        "application": m.application, "environment": m.environment,
+        "policy": {"name": m.policy_name, "version": m.policy_version},
+        "since": m.since, "until": m.until, "controls": m.controls,
+    })
+}
+
 /// The matrix's controls as an OSCAL 1.2.3 component definition.
 pub async fn oscal_component_definition(
     app: &App,

@@ -8,12 +8,12 @@ use andon_domain::query::access::AlertsQuery;
 use axum::Json;
 use axum::extract::rejection::{JsonRejection, QueryRejection};
 use axum::extract::{Path, Query, State};
-use serde::Deserialize;
 
 use crate::ApiError;
 use crate::App;
 use crate::auth::Caller;
 use crate::http::{listing, optional_json, query_error};
+use andon_domain::api::NoteInput;
 
 /// `GET /v1/alerts?state=&kind=&application=&severity=&limit=`, newest first.
 pub(crate) async fn list(
@@ -34,12 +34,6 @@ pub(crate) async fn show(
     Path(id): Path<String>,
 ) -> Result<Json<Alert>, ApiError> {
     Ok(Json(alerts::show(&app, &caller, &id).await?))
-}
-
-/// A note on an acknowledgement or resolution.
-#[derive(Debug, Default, Deserialize, schemars::JsonSchema)]
-pub(crate) struct NoteInput {
-    note: Option<String>,
 }
 
 /// `POST /v1/alerts/{id}/acknowledge`: someone is on it.

@@ -14,15 +14,11 @@ use axum::extract::rejection::{JsonRejection, QueryRejection};
 use axum::extract::{Path, Query, State};
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use serde_json::json;
 
 use crate::ApiError;
 use crate::App;
 use crate::auth::Caller;
 use crate::http::{json_error, listing, query_error};
-
-/// The matrix before anything is counted, for the web page of one control's cases.
-pub(crate) use andon_app::gates::matrix::uncounted_matrix;
 
 /// `POST /v1/policies` (admin): a bundle, validated (syntax, metadata, its unit tests).
 pub(crate) async fn publish(
@@ -125,11 +121,7 @@ pub(crate) async fn controls(
 ) -> Result<Response, ApiError> {
     let Query(q) = q.map_err(query_error)?;
     let m = matrix::controls(&app, &caller, &q).await?;
-    let body = json!({
-        "application": m.application, "environment": m.environment,
-        "policy": {"name": m.policy_name, "version": m.policy_version},
-        "since": m.since, "until": m.until, "controls": m.controls,
-    });
+    let body = matrix::matrix_json(&m);
     Ok(listing(q.format, &body, &m.controls, "risk-control-matrix"))
 }
 

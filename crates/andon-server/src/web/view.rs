@@ -4,9 +4,7 @@ use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
-use serde_json::Value;
 
-use crate::ApiError;
 use crate::auth::Caller;
 use crate::state::Server;
 
@@ -55,27 +53,4 @@ pub(crate) fn html(markup: maud::Markup) -> Response {
         markup.into_string(),
     )
         .into_response()
-}
-
-/// An API handler's answer as JSON, or its error.
-pub(crate) async fn answer(r: Result<impl IntoResponse, ApiError>) -> Result<Value, ApiError> {
-    let response = r?.into_response();
-    let status = response.status();
-    let bytes = axum::body::to_bytes(response.into_body(), usize::MAX)
-        .await
-        .map_err(|e| ApiError::unavailable(format!("reading an answer: {e}")))?;
-    let v: Value = serde_json::from_slice(&bytes)
-        .map_err(|e| ApiError::unavailable(format!("an answer that is not JSON: {e}")))?;
-    if status.is_success() {
-        Ok(v)
-    } else {
-        Err(ApiError::new(
-            status,
-            "page",
-            v["error"]["message"]
-                .as_str()
-                .unwrap_or("failed")
-                .to_owned(),
-        ))
-    }
 }

@@ -5,23 +5,15 @@ use super::common::*;
 /// `GET /ui/access`.
 pub(crate) async fn access(State(app): State<App>, viewer: Viewer) -> Response {
     let r = async {
-        let c = || viewer.caller.clone();
-        let st = || State(app.clone());
+        use andon_app::access::{accounts, debt, requests};
+        let a = &viewer.caller;
         let since = date_of(app.now() - DEFAULT_DAYS * DAY_MS);
-        let requests =
-            answer(routes::access::list(st(), c(), api_query("?limit=200")).await).await?;
-        let grants = answer(routes::access::grants(st(), c(), api_query("")).await).await?;
-        let accounts = answer(routes::access::accounts(st(), c()).await).await?;
-        let standing = answer(routes::access::standing(st(), c()).await).await?;
-        let debt = answer(
-            routes::access::debt(
-                st(),
-                c(),
-                api_query(&query(&[("period", "week"), ("since", &since)])),
-            )
-            .await,
-        )
-        .await?;
+        let requests = json(requests::list(&app, a, app_query("?limit=200")?).await?)?;
+        let grants = json(requests::grants(&app, a, app_query("")?).await?)?;
+        let accounts = json(accounts::accounts(&app, a).await?)?;
+        let standing = json(accounts::standing(&app, a).await?)?;
+        let q = app_query(&query(&[("period", "week"), ("since", &since)]))?;
+        let debt = json(debt::debt(&app, a, q).await?)?;
         let list = |v: &Value| v.as_array().cloned().unwrap_or_default();
         Ok(andon_web::access(
             &viewer.shown,
@@ -45,15 +37,8 @@ pub(crate) async fn alerts(
     let r = async {
         let Query(f) = form.map_err(crate::http::query_error)?;
         let api = query(&[("application", &f.application), ("state", &f.state)]);
-        let rows = answer(
-            routes::alerts::list(
-                State(app.clone()),
-                viewer.caller.clone(),
-                api_query(&paged(&api, 500, None)),
-            )
-            .await,
-        )
-        .await?;
+        let q = app_query(&paged(&api, 500, None))?;
+        let rows = json(andon_app::alerts::list(&app, &viewer.caller, q).await?)?;
         Ok(andon_web::alerts(
             &viewer.shown,
             rows.as_array().map(Vec::as_slice).unwrap_or_default(),
@@ -75,25 +60,19 @@ pub(crate) async fn metrics(
     let r = async {
         let Query(f) = form.map_err(crate::http::query_error)?;
         let (application, apps) = chosen(&app, &viewer, &f.application).await?;
-        let c = || viewer.caller.clone();
-        let st = || State(app.clone());
+        let a = &viewer.caller;
         let since = date_of(app.now() - DEFAULT_DAYS * DAY_MS);
         let q = query(&[
             ("application", &application),
             ("period", "week"),
             ("since", &since),
         ]);
-        let report = answer(routes::metrics::metrics(st(), c(), api_query(&q)).await).await?;
-        let debt = answer(routes::access::debt(st(), c(), api_query(&q)).await).await?;
-        let m = answer(
-            routes::gates::controls(
-                st(),
-                c(),
-                api_query(&query(&[("application", &application)])),
-            )
-            .await,
-        )
-        .await?;
+        let report = json(andon_app::metrics::metrics(&app, a, app_query(&q)?).await?)?;
+        let debt = json(andon_app::access::debt::debt(&app, a, app_query(&q)?).await?)?;
+        let mq = app_query(&query(&[("application", &application)]))?;
+        let m = andon_app::gates::matrix::matrix_json(
+            &andon_app::gates::matrix::controls(&app, a, &mq).await?,
+        );
         Ok(andon_web::metrics(
             &viewer.shown,
             &application,

@@ -10,7 +10,7 @@ pub(crate) async fn changes(
 ) -> Response {
     let r = async {
         let Query(f) = form.map_err(crate::http::query_error)?;
-        let (api, rows, next) = listed(&app, &viewer, &f, 200, routes::changes::list).await?;
+        let (api, rows, next) = listed(&app, &viewer, &f, 200, Listing::Changes).await?;
         Ok(andon_web::changes(
             &viewer.shown,
             &rows,
@@ -29,15 +29,8 @@ pub(crate) async fn change(
     Path(id): Path<String>,
 ) -> Response {
     let r = async {
-        let c = answer(
-            routes::changes::show(State(app.clone()), viewer.caller.clone(), Path(id.clone()))
-                .await,
-        )
-        .await?;
-        let rfc = answer(
-            routes::changes::rfc_json(State(app.clone()), viewer.caller.clone(), Path(id)).await,
-        )
-        .await?;
+        let c = json(andon_app::changes::list::show(&app, &viewer.caller, &id).await?)?;
+        let rfc = andon_app::changes::rfc::rfc_json(&app, &viewer.caller, &id).await?;
         Ok(andon_web::change(
             &viewer.shown,
             &c,

@@ -3,15 +3,14 @@
 pub(super) use andon_web::{ControlCase, EvidenceSearch, InclusionCheck, Section, query};
 pub(super) use axum::extract::rejection::QueryRejection;
 pub(super) use axum::extract::{Path, Query, State};
-pub(super) use axum::http::{StatusCode, Uri};
+pub(super) use axum::http::Uri;
 pub(super) use axum::response::Response;
 pub(super) use serde::de::DeserializeOwned;
 pub(super) use serde_json::Value;
 
 pub(super) use crate::ApiError;
 pub(super) use crate::App;
-pub(super) use crate::routes;
-pub(super) use crate::web::view::{Viewer, answer, html};
+pub(super) use crate::web::view::{Viewer, html};
 
 /// The period pages look back over by default.
 pub(super) const DEFAULT_DAYS: i64 = 90;
@@ -23,6 +22,27 @@ pub(super) fn api_query<T: DeserializeOwned>(qs: &str) -> Result<Query<T>, Query
         .parse()
         .unwrap_or_else(|_| Uri::from_static("/q"));
     Query::try_from_uri(&uri)
+}
+
+/// A query the application takes, from a query string built with [`andon_web::query`].
+pub(super) fn app_query<T: DeserializeOwned>(qs: &str) -> Result<T, ApiError> {
+    api_query::<T>(qs)
+        .map(|Query(q)| q)
+        .map_err(crate::http::query_error)
+}
+
+/// An operation's answer as the JSON the API serves for it.
+pub(super) fn json<T: serde::Serialize>(v: T) -> Result<Value, ApiError> {
+    serde_json::to_value(v)
+        .map_err(|e| ApiError::unavailable(format!("an answer that is not JSON: {e}")))
+}
+
+/// The listings a listing page shows.
+pub(super) enum Listing {
+    /// Change records.
+    Changes,
+    /// Deployments.
+    Deployments,
 }
 
 /// A page, or the error page in the layout when gathering its data failed.
@@ -69,9 +89,7 @@ pub(super) fn day(field: &str, v: &str, end: bool) -> Result<String, ApiError> {
 }
 
 pub(super) async fn application_names(app: &App, viewer: &Viewer) -> Result<Vec<String>, ApiError> {
-    let apps =
-        answer(routes::admin::list_applications(State(app.clone()), viewer.caller.clone()).await)
-            .await?;
+    let apps = json(andon_app::admin::list_applications(app, &viewer.caller).await?)?;
     Ok(apps
         .as_array()
         .into_iter()
@@ -109,34 +127,29 @@ pub(crate) struct AppForm {
     pub(super) before: Option<u64>,
 }
 
-/// A listing page's rows from an API listing handler, paged by ledger index: the API
+/// A listing page's rows from the application's listing, paged by ledger index: the API
 /// query (for the exports), the rows, and the query string of the next page.
-pub(super) async fn listed<Q, H, F>(
+pub(super) async fn listed(
     app: &App,
     viewer: &Viewer,
     f: &AppForm,
     limit: u32,
-    handler: H,
-) -> Result<(String, Vec<Value>, Option<String>), ApiError>
-where
-    Q: DeserializeOwned,
-    H: FnOnce(State<App>, crate::auth::Caller, Result<Query<Q>, QueryRejection>) -> F,
-    F: std::future::Future<Output = Result<Response, ApiError>>,
-{
+    listing: Listing,
+) -> Result<(String, Vec<Value>, Option<String>), ApiError> {
     let filters = [
         ("application", f.application.as_str()),
         ("environment", f.environment.as_str()),
     ];
     let api = query(&filters);
-    let rows = answer(
-        handler(
-            State(app.clone()),
-            viewer.caller.clone(),
-            api_query(&paged(&api, limit, f.before)),
-        )
-        .await,
-    )
-    .await?;
+    let q: andon_domain::query::changes::ListQuery = app_query(&paged(&api, limit, f.before))?;
+    let rows = match listing {
+        Listing::Changes => {
+            json(andon_app::changes::list::changes(app, &viewer.caller, &q).await?)?
+        }
+        Listing::Deployments => {
+            json(andon_app::changes::list::deployments(app, &viewer.caller, &q).await?)?
+        }
+    };
     let rows = rows.as_array().cloned().unwrap_or_default();
     let next = older(&rows, limit as usize, &filters);
     Ok((api, rows, next))

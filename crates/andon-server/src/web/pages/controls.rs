@@ -22,11 +22,10 @@ pub(crate) async fn controls(
         let Query(f) = form.map_err(crate::http::query_error)?;
         let (application, apps) = chosen(&app, &viewer, &f.application).await?;
         let api = matrix_query(&application, &f)?;
-        let m = answer(
-            routes::gates::controls(State(app.clone()), viewer.caller.clone(), api_query(&api))
-                .await,
-        )
-        .await?;
+        let q = app_query(&api)?;
+        let m = andon_app::gates::matrix::matrix_json(
+            &andon_app::gates::matrix::controls(&app, &viewer.caller, &q).await?,
+        );
         Ok(andon_web::controls(
             &viewer.shown,
             &m,
@@ -53,7 +52,7 @@ pub(crate) async fn control_cases(
         // The matrix's period and controls, uncounted: the decisions are read once, here.
         let Query(q) =
             api_query(&matrix_query(&application, &f)?).map_err(crate::http::query_error)?;
-        let (m, from, to) = routes::gates::uncounted_matrix(&app, &q).await?;
+        let (m, from, to) = andon_app::gates::matrix::uncounted_matrix(&app, &q).await?;
         let environment = m.environment.clone();
         let decisions = app
             .store()

@@ -10,8 +10,7 @@ pub(crate) async fn deployments(
 ) -> Response {
     let r = async {
         let Query(f) = form.map_err(crate::http::query_error)?;
-        let (api, rows, next) =
-            listed(&app, &viewer, &f, 100, routes::changes::deployments).await?;
+        let (api, rows, next) = listed(&app, &viewer, &f, 100, Listing::Deployments).await?;
         let apps = application_names(&app, &viewer).await?;
         Ok(andon_web::deployments(
             &viewer.shown,
@@ -33,30 +32,24 @@ pub(crate) async fn deployment(
     Path(id): Path<String>,
 ) -> Response {
     let r = async {
-        let c = || viewer.caller.clone();
-        let st = || State(app.clone());
-        let d = answer(routes::changes::deployment(st(), c(), Path(id)).await).await?;
+        let a = &viewer.caller;
+        let d = json(andon_app::changes::list::deployment(&app, a, &id).await?)?;
         let decision = match d["decision"].as_str() {
-            Some(id) => {
-                Some(answer(routes::gates::decision(st(), c(), Path(id.to_owned())).await).await?)
-            }
+            Some(id) => Some(json(
+                andon_app::gates::decide::decision(&app, a, id).await?,
+            )?),
             None => None,
         };
         let change = match d["change"].as_str() {
-            Some(id) => {
-                Some(answer(routes::changes::show(st(), c(), Path(id.to_owned())).await).await?)
-            }
+            Some(id) => Some(json(andon_app::changes::list::show(&app, a, id).await?)?),
             None => None,
         };
         let digest = d["artifact_digest"].as_str().unwrap_or_default().to_owned();
-        let trace = match answer(
-            routes::trace::trace(st(), c(), api_query(&query(&[("artifact", &digest)]))).await,
-        )
-        .await
-        {
-            Ok(t) => Some(t),
-            Err(e) if e.status == StatusCode::NOT_FOUND => None,
-            Err(e) => return Err(e),
+        let tq = app_query(&query(&[("artifact", &digest)]))?;
+        let trace = match andon_app::trace::trace(&app, a, tq).await {
+            Ok(t) => Some(json(t)?),
+            Err(e) if e.kind == andon_app::ErrorKind::NotFound => None,
+            Err(e) => return Err(e.into()),
         };
         Ok(andon_web::deployment(
             &viewer.shown,

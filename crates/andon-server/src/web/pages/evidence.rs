@@ -56,15 +56,8 @@ pub(crate) async fn evidence(
             ("since", &since),
             ("until", &until),
         ]);
-        let v = answer(
-            routes::evidence::list(
-                State(app.clone()),
-                viewer.caller.clone(),
-                api_query(&paged(&api, PAGE, f.before)),
-            )
-            .await,
-        )
-        .await?;
+        let q = app_query(&paged(&api, PAGE, f.before))?;
+        let v = json(andon_app::evidence::search::list(&app, &viewer.caller, q).await?)?;
         search.rows = v["evidence"].as_array().cloned().unwrap_or_default();
         if let Some(next) = v["next_before"].as_u64() {
             search.next = Some(query(&[
@@ -110,10 +103,7 @@ pub(crate) async fn evidence_record(
     Path(id): Path<String>,
 ) -> Response {
     let r = async {
-        let v = answer(
-            routes::evidence::show(State(app.clone()), viewer.caller.clone(), Path(id)).await,
-        )
-        .await?;
+        let v = json(andon_app::evidence::search::show(&app, &viewer.caller, &id).await?)?;
         Ok(andon_web::evidence_record(&viewer.shown, &v))
     }
     .await;

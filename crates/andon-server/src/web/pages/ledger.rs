@@ -16,11 +16,8 @@ pub(crate) async fn ledger(
 ) -> Response {
     let r = async {
         let Query(f) = form.map_err(crate::http::query_error)?;
-        let info = answer(Ok::<_, ApiError>(
-            routes::ledger::info(State(app.clone()), viewer.caller.clone()).await,
-        ))
-        .await?;
-        let last = app.0.last_check.read().ok().and_then(|l| l.clone());
+        let info = json(andon_app::ledger::entries::info(&app, &viewer.caller))?;
+        let last = app.last_check();
         let check = match f.index {
             Some(index) => Some(inclusion(&app, &viewer, &info, index).await),
             None => None,
@@ -48,15 +45,15 @@ async fn inclusion(app: &App, viewer: &Viewer, info: &Value, index: u64) -> Incl
         signature_ok: false,
         error: None,
     };
-    let proof = match answer(
-        routes::ledger::inclusion(
-            State(app.clone()),
-            viewer.caller.clone(),
-            api_query(&query(&[("index", &index.to_string())])),
-        )
-        .await,
-    )
-    .await
+    let proof = match app_query(&query(&[("index", &index.to_string())]))
+        .and_then(|q| {
+            Ok(andon_app::ledger::entries::inclusion(
+                app,
+                &viewer.caller,
+                q,
+            )?)
+        })
+        .and_then(json)
     {
         Ok(p) => p,
         Err(e) => {

@@ -7,67 +7,35 @@ pub(crate) async fn overview(State(app): State<App>, viewer: Viewer) -> Response
     let r = async {
         let now = app.now();
         let since = date_of(now - DEFAULT_DAYS * DAY_MS);
-        let apps = answer(
-            routes::admin::list_applications(State(app.clone()), viewer.caller.clone()).await,
-        )
-        .await?;
+        let actor = &viewer.caller;
+        let apps = json(andon_app::admin::list_applications(&app, actor).await?)?;
         let mut out = Vec::new();
         for a in apps.as_array().into_iter().flatten() {
             let name = a["name"].as_str().unwrap_or_default();
-            let c = || viewer.caller.clone();
-            let st = || State(app.clone());
-            let last = answer(
-                routes::changes::deployments(
-                    st(),
-                    c(),
-                    api_query(&query(&[
-                        ("application", name),
-                        ("environment", "production"),
-                        ("limit", "1"),
-                    ])),
-                )
-                .await,
-            )
-            .await?;
+            let q = app_query(&query(&[
+                ("application", name),
+                ("environment", "production"),
+                ("limit", "1"),
+            ]))?;
+            let last = json(andon_app::changes::list::deployments(&app, actor, &q).await?)?;
             let (decisions, allowed) = app
                 .store()
                 .decision_outcomes(name, Some("production"), now - DEFAULT_DAYS * DAY_MS, now)
                 .await?;
-            let open = answer(
-                routes::alerts::list(
-                    st(),
-                    c(),
-                    api_query(&query(&[
-                        ("application", name),
-                        ("state", "open"),
-                        ("limit", "1000"),
-                    ])),
-                )
-                .await,
-            )
-            .await?;
-            let debt = answer(
-                routes::access::debt(
-                    st(),
-                    c(),
-                    api_query(&query(&[("application", name), ("since", &since)])),
-                )
-                .await,
-            )
-            .await?;
-            let keys = answer(
-                routes::metrics::metrics(
-                    st(),
-                    c(),
-                    api_query(&query(&[
-                        ("application", name),
-                        ("period", "quarter"),
-                        ("since", &since),
-                    ])),
-                )
-                .await,
-            )
-            .await?;
+            let q = app_query(&query(&[
+                ("application", name),
+                ("state", "open"),
+                ("limit", "1000"),
+            ]))?;
+            let open = json(andon_app::alerts::list(&app, actor, q).await?)?;
+            let q = app_query(&query(&[("application", name), ("since", &since)]))?;
+            let debt = json(andon_app::access::debt::debt(&app, actor, q).await?)?;
+            let q = app_query(&query(&[
+                ("application", name),
+                ("period", "quarter"),
+                ("since", &since),
+            ]))?;
+            let keys = json(andon_app::metrics::metrics(&app, actor, q).await?)?;
             out.push(andon_web::AppSummary {
                 name: name.to_owned(),
                 team: a["team"].as_str().unwrap_or_default().to_owned(),
