@@ -1,7 +1,6 @@
 //! The authenticated caller and the authorization checks every operation makes.
 
-use andon_domain::Role;
-use andon_store::IdentityRow;
+use andon_domain::{Role, Via};
 
 use crate::AppError;
 
@@ -17,20 +16,11 @@ pub struct Actor {
     pub applications: Vec<String>,
     /// Approver groups it belongs to.
     pub groups: Vec<String>,
+    /// The token it acts with and who issued it (absent for the server itself).
+    pub via: Option<Via>,
 }
 
 impl Actor {
-    /// The actor a stored identity row describes.
-    pub fn from_row(row: IdentityRow) -> Result<Self, AppError> {
-        let role = row.role.parse::<Role>()?;
-        Ok(Self {
-            name: row.name,
-            role,
-            applications: row.applications,
-            groups: row.groups,
-        })
-    }
-
     /// Refuses unless the actor has one of `roles`.
     pub fn require(&self, roles: &[Role]) -> Result<(), AppError> {
         if roles.contains(&self.role) {
@@ -46,6 +36,26 @@ impl Actor {
                     wanted.join(" or ")
                 ),
             ))
+        }
+    }
+
+    /// Refuses an actor whose token somebody else issued (an admin minted it for them):
+    /// approvals, waiver approvals and access decisions are made only with a token the
+    /// identity issued for itself, so that nobody can decide in someone else's name.
+    pub fn require_own_token(&self, verb: &str) -> Result<(), AppError> {
+        match &self.via {
+            Some(v) if v.self_issued(&self.name) => Ok(()),
+            Some(v) => Err(AppError::forbidden(
+                "token_not_own",
+                format!(
+                    "{} may not {verb} with token {}: {} issued it, not {}; {} enrolls with a one-time code and acts with its own token",
+                    self.name, v.token, v.issued_by, self.name, self.name
+                ),
+            )),
+            None => Err(AppError::forbidden(
+                "token_not_own",
+                format!("{verb} needs a token its identity issued for itself"),
+            )),
         }
     }
 

@@ -5,8 +5,9 @@ use andon_domain::api::{
     IssuedToken, KeyView, NewApplication, NewIdentity, NewKey, Receipt, WhoAmI,
 };
 use andon_domain::{AppName, EntryKind, IdentityName, KeyId, Role, VerifyingKey};
-use andon_store::{ApplicationRow, Effect, IdentityRow};
+use andon_store::{ApplicationRow, Effect};
 
+use crate::ledger::fact::Who;
 use crate::{Actor, App, AppError, Fact, new_token, token_hash};
 
 /// `GET /v1/whoami`: the caller as the server knows it.
@@ -46,7 +47,7 @@ pub async fn create_application(
     check_team(&req.team)?;
     app.append(Fact::admin(
         EntryKind::ApplicationCreated,
-        &actor.name,
+        actor,
         serde_json::json!({ "name": name, "team": req.team }),
         Effect::Application {
             name: name.to_string(),
@@ -130,39 +131,32 @@ pub async fn create_identity(
         ));
     }
     check_groups(role, &req.groups)?;
-    let (token, receipt) = record_identity(app, &actor.name, &name, role, apps, req.groups).await?;
-    Ok(IssuedToken {
-        identity: name.to_string(),
-        token,
-        receipt,
-    })
+    record_identity(app, actor.into(), &name, role, apps, req.groups).await
 }
 
-/// `GET /v1/identities` (admin, auditor): every identity.
-pub async fn list_identities(app: &App, actor: &Actor) -> Result<Vec<IdentityRow>, AppError> {
-    actor.require(&[Role::Admin, Role::Auditor])?;
-    Ok(app.store().identities().await?)
-}
-
-/// The name of an identity that exists, or `not_found`.
-async fn existing_identity(app: &App, name: &str) -> Result<IdentityName, AppError> {
+/// The name of an identity the ledger created and did not disable, or `not_found` /
+/// `identity_disabled`.
+pub(crate) fn existing_identity(app: &App, name: &str) -> Result<(IdentityName, Role), AppError> {
     let name: IdentityName = name.parse()?;
-    if app.store().identity(name.as_str()).await?.is_none() {
-        return Err(AppError::not_found(format!("no identity {name}")));
-    }
-    Ok(name)
+    let role = app.with_authority(|a| match a.identity(name.as_str()) {
+        None => Err(AppError::not_found(format!("no identity {name}"))),
+        Some(i) if i.disabled.is_some() => Err(AppError::new(
+            crate::ErrorKind::Conflict,
+            "identity_disabled",
+            format!("identity {name} is disabled"),
+        )),
+        Some(i) => Ok(i.role),
+    })?;
+    Ok((name, role))
 }
 
-/// `POST /v1/identities/{name}/tokens` (admin): a new token for an existing identity.
+/// `POST /v1/identities/{name}/tokens` (admin): a new token for an existing identity,
+/// issued by the admin. It reads and acts, but approves nothing: only a token the identity
+/// issued for itself (by enrollment) approves.
 pub async fn issue_token(app: &App, actor: &Actor, name: &str) -> Result<IssuedToken, AppError> {
     require_admin(actor)?;
-    let name = existing_identity(app, name).await?;
-    let (token, receipt) = record_token(app, &actor.name, &name).await?;
-    Ok(IssuedToken {
-        identity: name.to_string(),
-        token,
-        receipt,
-    })
+    let (name, role) = existing_identity(app, name)?;
+    record_token(app, actor.into(), &name, role, Issue::ByActor).await
 }
 
 /// `POST /v1/identities/{name}/keys` (admin): registers a public key to an identity.
@@ -173,13 +167,13 @@ pub async fn register_key(
     req: NewKey,
 ) -> Result<KeyView, AppError> {
     require_admin(actor)?;
-    let name = existing_identity(app, name).await?;
+    let (name, _) = existing_identity(app, name)?;
     let key = VerifyingKey::parse(&req.public_key)?;
     let keyid = key.key_id();
     let receipt = app
         .append(Fact::admin(
             EntryKind::KeyRegistered,
-            &actor.name,
+            actor,
             serde_json::json!({ "identity": name, "keyid": keyid, "public_key": key.to_base64() }),
             Effect::Key {
                 keyid: keyid.to_string(),
@@ -201,7 +195,7 @@ pub async fn revoke_key(app: &App, actor: &Actor, keyid: &str) -> Result<Receipt
     let keyid: KeyId = keyid.parse()?;
     app.append(Fact::admin(
         EntryKind::KeyRevoked,
-        &actor.name,
+        actor,
         serde_json::json!({ "keyid": keyid }),
         Effect::KeyRevoked {
             keyid: keyid.to_string(),
@@ -210,25 +204,29 @@ pub async fn revoke_key(app: &App, actor: &Actor, keyid: &str) -> Result<Receipt
     .await
 }
 
-/// Records an identity (by `by`) and its first token; returns (token, receipt of the
-/// token). The request is checked already.
+/// Records an identity (by `by`) and how it gets its first token: a pipeline's token,
+/// issued by `by`; a person's one-time enrollment code, with which they issue their own. The
+/// first admin, created by the server at its first start, gets its token directly, recorded
+/// as issued by itself (nobody else exists to have issued it). The request is checked
+/// already.
 pub(crate) async fn record_identity(
     app: &App,
-    by: &str,
+    by: Who,
     name: &IdentityName,
     role: Role,
     applications: Vec<String>,
     groups: Vec<String>,
-) -> Result<(String, Receipt), AppError> {
+) -> Result<IssuedToken, AppError> {
     let apps_json = serde_json::to_string(&applications).unwrap_or_else(|_| "[]".into());
     let groups_json = serde_json::to_string(&groups).unwrap_or_else(|_| "[]".into());
     let mut body = serde_json::json!({ "name": name, "role": role, "applications": applications });
     if !groups.is_empty() {
         body["groups"] = groups.into();
     }
+    let bootstrap = by.is_server();
     app.append(Fact::admin(
         EntryKind::IdentityCreated,
-        by,
+        by.clone(),
         body,
         Effect::Identity {
             name: name.to_string(),
@@ -238,29 +236,76 @@ pub(crate) async fn record_identity(
         },
     ))
     .await?;
-    record_token(app, by, name).await
+    if bootstrap {
+        record_token(app, by, name, role, Issue::Bootstrap).await
+    } else if role == Role::Pipeline {
+        record_token(app, by, name, role, Issue::ByActor).await
+    } else {
+        crate::identities::record_enrollment(app, by, name).await
+    }
 }
 
-/// Issues (by `by`) a new token to an existing identity: only its SHA-256 is recorded.
-async fn record_token(
+/// How a token comes to be.
+pub(crate) enum Issue {
+    /// An admin (the fact's actor) issues it to somebody.
+    ByActor,
+    /// The server issues the first admin's token at its first start.
+    Bootstrap,
+    /// The identity redeems an enrollment code (its SHA-256).
+    Enrollment(String),
+}
+
+/// Issues (by `by`) a new token to an existing identity: only its SHA-256 is recorded, with
+/// its id, its issuer (`self_issued`: the identity itself, by enrollment) and, for a person,
+/// its expiry.
+pub(crate) async fn record_token(
     app: &App,
-    by: &str,
+    by: Who,
     name: &IdentityName,
-) -> Result<(String, Receipt), AppError> {
+    role: Role,
+    how: Issue,
+) -> Result<IssuedToken, AppError> {
     let token = new_token()?;
     let hash = token_hash(&token);
+    let id = andon_domain::token_id(&hash);
+    let issued_by = match how {
+        Issue::ByActor => by.name().to_owned(),
+        Issue::Bootstrap | Issue::Enrollment(_) => name.to_string(),
+    };
+    let expires_at = if role == Role::Pipeline {
+        None
+    } else {
+        crate::input::rfc3339(Some(app.now() + crate::identities::PERSON_TOKEN_MS))
+    };
+    let mut body = serde_json::json!({
+        "identity": name, "token_sha256": hash, "id": id, "issued_by": issued_by,
+    });
+    if let Some(e) = &expires_at {
+        body["expires_at"] = e.clone().into();
+    }
+    if let Issue::Enrollment(code) = how {
+        body["enrollment"] = code.into();
+    }
     let receipt = app
         .append(Fact::admin(
             EntryKind::TokenIssued,
             by,
-            serde_json::json!({ "identity": name, "token_sha256": hash }),
+            body,
             Effect::Token {
                 hash,
                 identity: name.to_string(),
             },
         ))
         .await?;
-    Ok((token, receipt))
+    Ok(IssuedToken {
+        identity: name.to_string(),
+        token,
+        token_id: Some(id),
+        issued_by: Some(issued_by),
+        expires_at,
+        enrollment: None,
+        receipt,
+    })
 }
 
 #[cfg(test)]
@@ -324,6 +369,7 @@ mod tests {
             role: Role::Pipeline,
             applications: vec!["shop".into()],
             groups: vec!["x".into()],
+            via: None,
         });
         assert_eq!(
             (me.name.as_str(), me.role.as_str(), me.applications),

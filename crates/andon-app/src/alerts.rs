@@ -107,21 +107,22 @@ pub async fn find(app: &App, id: &str) -> Result<Alert, AppError> {
 /// Appends an update to an alert (also used by the rules: `seen`).
 pub async fn update(
     app: &App,
-    actor: &str,
+    who: impl Into<crate::ledger::fact::Who>,
     alert: &str,
     action: &str,
     note: Option<String>,
 ) -> Result<(), AppError> {
+    let who = who.into();
     let u = AlertUpdate {
         alert: alert.to_owned(),
         action: action.to_owned(),
-        actor: actor.to_owned(),
+        actor: who.name().to_owned(),
         at: app.now(),
         note,
     };
     app.append(Fact::admin(
         EntryKind::AlertUpdated,
-        actor,
+        who,
         json!(u),
         Effect::Change(ChangeEffect::AlertUpdate(u.clone())),
     ))
@@ -201,7 +202,7 @@ async fn act(
     if !may_become(&a.state, action) {
         return Err(AppError::conflict(format!("{id} is already {}", a.state)));
     }
-    update(app, &actor.name, id, action, note).await?;
+    update(app, actor, id, action, note).await?;
     find(app, id).await
 }
 

@@ -6,7 +6,7 @@ use std::sync::{Arc, RwLock};
 use andon_domain::api::Receipt;
 use andon_domain::{EntryKind, IdentityName, Role};
 use andon_ledger::{Checkpoint, LogSigner, MerkleTree, SignedCheckpoint};
-use andon_store::{Batch, Effect, IdentityRow, KeyRow, Store};
+use andon_store::{Batch, Effect, Store};
 use sha2::{Digest as _, Sha256};
 use tokio::sync::mpsc;
 
@@ -27,12 +27,11 @@ pub struct Inner {
     pub tree: RwLock<MerkleTree>,
     pub latest: RwLock<Arc<SignedCheckpoint>>,
     pub jobs: mpsc::Sender<Job>,
-    pub tokens: RwLock<HashMap<String, IdentityRow>>,
+    /// Who may act, built from the ledger only (identities, tokens, keys, revocations).
+    pub authority: RwLock<crate::authority::Authority>,
     /// The verifier keys the log was signed with before the current one, oldest first
     /// (decisions and checkpoints from those times verify with them).
     pub previous_keys: RwLock<Vec<String>>,
-    /// Registered, unrevoked keys with their owners, by key id.
-    pub keys: RwLock<HashMap<String, (KeyRow, IdentityRow, andon_domain::VerifyingKey)>>,
     /// Compiled policies by version: compiling is milliseconds, evaluating microseconds.
     pub policies: RwLock<HashMap<String, Arc<andon_policy::Policy>>>,
     /// Signs gate decisions: the log key (decisions and checkpoints verify with one key).
@@ -123,6 +122,7 @@ impl App {
             .await
             .map_err(|e| e.to_string())?;
         let tree = MerkleTree::from_leaf_hashes(leaves);
+        let authority = crate::authority::load(&store, &tree).await?;
         let cp = signer.sign(&Checkpoint {
             origin: origin.clone(),
             size,
@@ -146,10 +146,9 @@ impl App {
             tree: RwLock::new(tree),
             latest: RwLock::new(Arc::new(cp)),
             jobs: tx,
-            tokens: RwLock::new(HashMap::new()),
+            authority: RwLock::new(authority),
             last_check: RwLock::new(None),
             previous_keys: RwLock::new(previous_keys),
-            keys: RwLock::new(HashMap::new()),
             policies: RwLock::new(HashMap::new()),
             decision_key: andon_domain::SigningKey::from_seed(config.log_seed),
             telemetry_lock: tokio::sync::Mutex::new(()),
@@ -207,11 +206,17 @@ impl App {
             let name: IdentityName = "admin"
                 .parse()
                 .map_err(|e: andon_domain::DomainError| e.to_string())?;
-            let issued =
-                crate::admin::record_identity(&app, "andon", &name, Role::Admin, vec![], vec![])
-                    .await
-                    .map_err(|e| e.message)?;
-            Some(issued.0)
+            let issued = crate::admin::record_identity(
+                &app,
+                "andon".into(),
+                &name,
+                Role::Admin,
+                vec![],
+                vec![],
+            )
+            .await
+            .map_err(|e| e.message)?;
+            Some(issued.token)
         } else {
             None
         };
@@ -278,29 +283,19 @@ impl App {
         self.0.last_check.read().ok().and_then(|l| l.clone())
     }
 
-    /// The actor a token's SHA-256 belongs to (cached), or `unauthorized`.
+    /// The actor a token's SHA-256 belongs to, as the ledger says: an unknown, revoked or
+    /// expired token, or one of a disabled identity, is `unauthorized`.
     pub async fn actor_by_token_hash(&self, hash: String) -> Result<crate::Actor, AppError> {
-        let cached = self
-            .0
-            .tokens
-            .read()
-            .ok()
-            .and_then(|m| m.get(&hash).cloned());
-        let row = match cached {
-            Some(r) => r,
-            None => {
-                let r = self
-                    .store()
-                    .identity_by_token(&hash)
-                    .await?
-                    .ok_or_else(|| AppError::unauthorized("unknown token"))?;
-                if let Ok(mut m) = self.0.tokens.write() {
-                    m.insert(hash, r.clone());
-                }
-                r
-            }
-        };
-        crate::Actor::from_row(row)
+        let now = self.now();
+        self.with_authority(|a| a.actor(&hash, now))
+    }
+
+    /// Reads the ledger-derived authority.
+    pub fn with_authority<R>(&self, f: impl FnOnce(&crate::authority::Authority) -> R) -> R {
+        match self.0.authority.read() {
+            Ok(a) => f(&a),
+            Err(p) => f(&p.into_inner()),
+        }
     }
 
     /// Now, by the configured clock (Unix ms).

@@ -287,7 +287,7 @@ pub async fn report(
     let receipt = app
         .append(Fact::admin(
             EntryKind::EnvironmentSnapshot,
-            &actor.name,
+            actor,
             serde_json::to_value(&snapshot).map_err(|e| AppError::unavailable(e.to_string()))?,
             Effect::Access(AccessEffect::Snapshot(Box::new(snapshot))),
         ))

@@ -5,6 +5,8 @@ use andon_domain::api::{
     IssuedToken, KeyView, NewApplication, NewIdentity, NewKey, Receipt, WhoAmI,
 };
 
+use andon_domain::identity::{EnrollRequest, IdentityDetail, IdentityView, ReasonInput, TokenView};
+
 use crate::{Client, ClientError};
 
 impl Client {
@@ -56,8 +58,26 @@ impl Client {
         self.create_identity_in(name, role, applications, &[])
     }
 
-    /// Creates an identity that belongs to approver groups (approvers).
+    /// Creates an identity that belongs to approver groups (approvers). A person's identity
+    /// answers a one-time enrollment code, which this redeems at once, as the person would:
+    /// the token returned is one the identity issued for itself.
     pub fn create_identity_in(
+        &self,
+        name: &str,
+        role: &str,
+        applications: &[String],
+        groups: &[String],
+    ) -> Result<IssuedToken, ClientError> {
+        let created = self.create_identity_only(name, role, applications, groups)?;
+        match &created.enrollment {
+            Some(e) if created.token.is_empty() => self.enroll(&e.code),
+            _ => Ok(created),
+        }
+    }
+
+    /// Creates an identity and answers exactly what the server did: a pipeline's token, or
+    /// a person's enrollment code (not redeemed).
+    pub fn create_identity_only(
         &self,
         name: &str,
         role: &str,
@@ -71,6 +91,60 @@ impl Client {
                 role: role.into(),
                 applications: applications.to_vec(),
                 groups: groups.to_vec(),
+            },
+        )
+    }
+
+    /// Redeems a one-time enrollment code for a token of the identity's own (no token
+    /// needed).
+    pub fn enroll(&self, code: &str) -> Result<IssuedToken, ClientError> {
+        self.post_json("/v1/enroll", &EnrollRequest { code: code.into() })
+    }
+
+    /// A new enrollment code for an identity (admin).
+    pub fn create_enrollment(&self, identity: &str) -> Result<IssuedToken, ClientError> {
+        self.post(&format!("/v1/identities/{identity}/enrollments"), &[], b"")
+    }
+
+    /// A token for an identity, issued by the calling admin.
+    pub fn issue_token(&self, identity: &str) -> Result<IssuedToken, ClientError> {
+        self.post(&format!("/v1/identities/{identity}/tokens"), &[], b"")
+    }
+
+    /// Every identity, as the ledger made them.
+    pub fn list_identities(&self) -> Result<Vec<IdentityView>, ClientError> {
+        self.get("/v1/identities", &[])
+    }
+
+    /// One identity with its tokens and keys.
+    pub fn show_identity(&self, name: &str) -> Result<IdentityDetail, ClientError> {
+        self.get(&format!("/v1/identities/{name}"), &[])
+    }
+
+    /// Disables an identity, saying why.
+    pub fn disable_identity(&self, name: &str, reason: &str) -> Result<IdentityView, ClientError> {
+        self.post_json(
+            &format!("/v1/identities/{name}/disable"),
+            &ReasonInput {
+                reason: reason.into(),
+            },
+        )
+    }
+
+    /// Tokens (never the secrets), optionally of one identity.
+    pub fn list_tokens(&self, identity: Option<&str>) -> Result<Vec<TokenView>, ClientError> {
+        match identity {
+            Some(i) => self.get("/v1/tokens", &[("identity", i.to_owned())]),
+            None => self.get("/v1/tokens", &[]),
+        }
+    }
+
+    /// Revokes a token by id, saying why.
+    pub fn revoke_token(&self, id: &str, reason: &str) -> Result<TokenView, ClientError> {
+        self.post_json(
+            &format!("/v1/tokens/{id}/revoke"),
+            &ReasonInput {
+                reason: reason.into(),
             },
         )
     }

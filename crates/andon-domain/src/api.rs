@@ -168,13 +168,28 @@ pub struct NewIdentity {
     pub groups: Vec<String>,
 }
 
-/// A freshly issued token: shown once, stored only as a hash.
+/// A freshly issued token (shown once, stored only as a hash), or for a person, the one-time
+/// enrollment code with which they issue their own.
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct IssuedToken {
     /// The identity.
     pub identity: String,
-    /// The token itself.
+    /// The token itself; empty when the identity enrolls itself (`enrollment`).
+    #[serde(default, skip_serializing_if = "String::is_empty")]
     pub token: String,
+    /// The token's public id (what entries, listings and revocation name).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub token_id: Option<String>,
+    /// Who issued the token.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub issued_by: Option<String>,
+    /// When the token stops working (RFC 3339), if it does.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub expires_at: Option<String>,
+    /// For a person: the one-time code they redeem (`POST /v1/enroll`) for a token of their
+    /// own, shown once.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub enrollment: Option<crate::identity::Enrollment>,
     /// The ledger receipt of the issuance.
     pub receipt: Receipt,
 }

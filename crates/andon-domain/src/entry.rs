@@ -98,6 +98,16 @@ pub enum EntryKind {
     /// the next key (`previous`, `next`, `signature`).
     #[serde(rename = "log.key_rotated")]
     LogKeyRotated,
+    /// A token was revoked: it is refused from this entry on.
+    #[serde(rename = "token.revoked")]
+    TokenRevoked,
+    /// An identity was disabled: its tokens and keys are refused from this entry on.
+    #[serde(rename = "identity.disabled")]
+    IdentityDisabled,
+    /// An admin handed out a one-time enrollment code with which an identity issues its own
+    /// token (its SHA-256, never the code).
+    #[serde(rename = "enrollment.created")]
+    EnrollmentCreated,
 }
 
 impl EntryKind {
@@ -133,6 +143,9 @@ impl EntryKind {
             EntryKind::EnvironmentSnapshot => "environment.snapshot",
             EntryKind::AlertUpdated => "alert.updated",
             EntryKind::LogKeyRotated => "log.key_rotated",
+            EntryKind::TokenRevoked => "token.revoked",
+            EntryKind::IdentityDisabled => "identity.disabled",
+            EntryKind::EnrollmentCreated => "enrollment.created",
         }
     }
 }
@@ -148,8 +161,34 @@ pub struct LedgerEntry {
     pub time: String,
     /// Who caused it (an identity name).
     pub actor: String,
+    /// The token the actor acted with and who issued it; absent for the server's own
+    /// entries (`andon`, webhooks) and for entries written before tokens were recorded.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub via: Option<Via>,
     /// The fact itself; for evidence an [`EvidenceFact`].
     pub body: serde_json::Value,
+}
+
+/// Which token an actor acted with: its id (never the secret) and the identity that issued
+/// it. An identity acting with a token somebody else issued is visible in every entry.
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq, Eq)]
+pub struct Via {
+    /// The token's id (`tok_` and the first 16 hex digits of its SHA-256).
+    pub token: String,
+    /// The identity that issued the token (the actor itself for a self-issued token).
+    pub issued_by: String,
+}
+
+impl Via {
+    /// Whether the actor issued this token to itself.
+    pub fn self_issued(&self, actor: &str) -> bool {
+        self.issued_by == actor
+    }
+}
+
+/// A token's public id from its SHA-256 hex: `tok_` and the first 16 hex digits.
+pub fn token_id(token_sha256: &str) -> String {
+    format!("tok_{}", &token_sha256[..token_sha256.len().min(16)])
 }
 
 impl LedgerEntry {

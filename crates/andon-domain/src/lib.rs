@@ -13,6 +13,7 @@ mod dsse;
 mod entry;
 mod error;
 pub mod gate;
+pub mod identity;
 mod names;
 pub mod oscal;
 pub mod query;
@@ -22,7 +23,7 @@ mod statement;
 
 pub use digest::{ArtifactRef, Sha256Digest};
 pub use dsse::{Envelope, EnvelopeSignature, SigningKey, VerifiedEnvelope, VerifyingKey, pae};
-pub use entry::{EntryKind, EvidenceFact, LedgerEntry, SourceEventFact, SubjectRef};
+pub use entry::{EntryKind, EvidenceFact, LedgerEntry, SourceEventFact, SubjectRef, Via, token_id};
 pub use error::DomainError;
 pub use names::{AppName, IdentityName, KeyId, Role};
 pub use report::{

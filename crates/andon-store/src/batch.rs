@@ -242,6 +242,7 @@ impl Store {
                 ]),
                 Effect::KeyRevoked { keyid } => revoked.push((keyid.clone(), a.time_ms)),
                 Effect::Settings(pairs) => settings.extend(pairs.iter()),
+                Effect::EntryOnly => {}
                 Effect::Change(e) => change_effects.push((idx, a.time_ms, e)),
                 Effect::Access(e) => access_effects.push((idx, e)),
                 Effect::Telemetry(events) => {

@@ -164,6 +164,9 @@ pub enum Effect {
     Access(crate::access::AccessEffect),
     /// A batch of telemetry events, stored in order (`seq` from 0).
     Telemetry(std::sync::Arc<Vec<andon_telemetry::Event>>),
+    /// No row: the entry alone is the state (a token revoked, an identity disabled, an
+    /// enrollment code handed out), read by the application's ledger-derived authority.
+    EntryOnly,
     /// Settings (name, value) written with the entry that records why (the log keys after a
     /// rotation).
     Settings(Vec<(String, String)>),

@@ -17,6 +17,7 @@ mod deployments;
 mod effect;
 mod error;
 mod gates;
+mod kinds;
 mod migrate;
 mod multirow;
 mod notify;

@@ -77,7 +77,7 @@ pub async fn register(
     let receipt = app
         .append(Fact::admin(
             EntryKind::AccountRegistered,
-            &actor.name,
+            actor,
             serde_json::to_value(&account).map_err(|e| AppError::unavailable(e.to_string()))?,
             Effect::Access(AccessEffect::AccountRegistered(Box::new(account.clone()))),
         ))
@@ -130,7 +130,7 @@ pub async fn used(
     };
     app.append(Fact::admin(
         EntryKind::AccountUsed,
-        &actor.name,
+        actor,
         json!({"account": name, "environment": account.environment, "application": account.application,
                "at": rfc3339(Some(at)), "actor": used.actor, "source": used.source}),
         Effect::Access(AccessEffect::AccountUsed(used)),
@@ -152,7 +152,7 @@ pub async fn retire(app: &App, actor: &Actor, name: &str) -> Result<StandingAcco
     let at = app.now();
     app.append(Fact::admin(
         EntryKind::AccountRetired,
-        &actor.name,
+        actor,
         json!({"account": name, "at": rfc3339(Some(at))}),
         Effect::Access(AccessEffect::AccountRetired {
             name: name.to_owned(),

@@ -107,7 +107,7 @@ pub async fn request(app: &App, actor: &Actor, req: AccessRequestInput) -> Resul
     let receipt = app
         .append(Fact::admin(
             EntryKind::AccessRequested,
-            &actor.name,
+            actor,
             serde_json::to_value(&r).map_err(|e| AppError::unavailable(e.to_string()))?,
             Effect::Access(AccessEffect::Requested(Box::new(r.clone()))),
         ))
@@ -135,6 +135,7 @@ async fn decide(
     comment: Option<String>,
 ) -> Result<Value, AppError> {
     may_decide(actor)?;
+    actor.require_own_token("decide on an access request")?;
     if let Some(c) = &comment {
         check_text(c, "a comment")?;
     }
@@ -170,7 +171,7 @@ async fn decide(
     };
     app.append(Fact::admin(
         kind,
-        &actor.name,
+        actor,
         body,
         Effect::Access(AccessEffect::Decided {
             id: id.to_owned(),
@@ -244,7 +245,7 @@ pub async fn revoke(
     }
     app.append(Fact::admin(
         EntryKind::AccessRevoked,
-        &actor.name,
+        actor,
         json!({"request": id, "revoked_by": actor.name, "at": rfc3339(Some(now)), "comment": comment,
                "grant": {"application": r.application, "environment": r.environment,
                          "level": r.level, "holder": r.requested_by}}),
@@ -316,6 +317,7 @@ mod tests {
             role,
             applications: vec![],
             groups: vec![],
+            via: None,
         }
     }
 

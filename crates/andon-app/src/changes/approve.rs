@@ -61,6 +61,7 @@ async fn decide(
     req: &ApprovalRequest,
     approve: bool,
 ) -> Result<Change, AppError> {
+    actor.require_own_token("decide on a change")?;
     check_text(&req.comment, "a comment")?;
     if !approve && req.comment.trim().is_empty() {
         return Err(AppError::bad_request(
@@ -89,7 +90,7 @@ async fn decide(
     };
     app.append(Fact::admin(
         EntryKind::ChangeApproval,
-        &actor.name,
+        actor,
         json!({"change": id, "approver": actor.name, "approve": approve, "comment": req.comment}),
         Effect::Change(ChangeEffect::Approval(approval)),
     ))
@@ -216,6 +217,7 @@ mod tests {
             role: Role::Approver,
             applications: Vec::new(),
             groups: groups.iter().map(|g| (*g).to_owned()).collect(),
+            via: None,
         }
     }
 

@@ -97,7 +97,7 @@ async fn record(
     let receipt = app
         .append(Fact::admin(
             EntryKind::DeploymentRecorded,
-            &actor.name,
+            actor,
             body,
             Effect::Change(ChangeEffect::Deployment {
                 deployment: Box::new(deployment.clone()),
@@ -406,7 +406,7 @@ fn check_transition(d: &Deployment, state: DeploymentState, at: i64) -> Result<(
 pub(crate) fn event_fact(actor: &Actor, event: DeploymentEvent) -> Result<Fact, AppError> {
     Ok(Fact::admin(
         EntryKind::DeploymentState,
-        &actor.name,
+        actor,
         serde_json::to_value(&event).map_err(|e| AppError::unavailable(e.to_string()))?,
         Effect::Change(ChangeEffect::DeploymentEvent(event)),
     ))

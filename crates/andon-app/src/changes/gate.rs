@@ -260,7 +260,7 @@ pub async fn change_for_gate(
     let receipt = app
         .append(Fact::admin(
             EntryKind::ChangeCreated,
-            &caller.name,
+            caller,
             serde_json::to_value(&change).map_err(|e| AppError::unavailable(e.to_string()))?,
             Effect::Change(ChangeEffect::Change(Box::new(change.clone()))),
         ))

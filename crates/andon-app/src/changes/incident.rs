@@ -146,6 +146,7 @@ mod tests {
             role: Role::Pipeline,
             applications: vec!["pay".into()],
             groups: Vec::new(),
+            via: None,
         };
         let req = IncidentRequest {
             application: "pay".into(),

@@ -38,6 +38,7 @@ mod tests {
             role,
             applications: Vec::new(),
             groups: Vec::new(),
+            via: None,
         }
     }
 

@@ -13,7 +13,6 @@ use andon_domain::{
     AppName, Envelope, EvidenceFact, KeyId, REPORT_PREDICATES, Role, Sha256Digest, Statement,
     SubjectRef, VerifiedEnvelope, VerifyingKey,
 };
-use andon_store::{IdentityRow, KeyRow};
 
 use super::summary::{CYCLONEDX_PREDICATE, SPDX_PREDICATE, derive};
 use crate::{Actor, App, AppError, ErrorKind, Fact};
@@ -53,6 +52,7 @@ fn typed_predicates(kind: &str) -> Option<Vec<&'static str>> {
 /// [`check_request`]: holding one means the caller may submit for its application.
 pub struct Intake {
     actor: String,
+    via: Option<andon_domain::Via>,
     application: AppName,
     run: Option<String>,
     kind: Option<(String, Vec<&'static str>)>,
@@ -100,6 +100,7 @@ pub fn check_request(actor: &Actor, q: SubmitQuery) -> Result<Intake, AppError> 
     };
     Ok(Intake {
         actor: actor.name.clone(),
+        via: actor.via.clone(),
         application,
         run: q.run,
         kind,
@@ -172,16 +173,7 @@ async fn check_envelope(app: &App, intake: &Intake, body: &[u8]) -> Result<Fact,
     }
     let derived = derive(&statement, &app.config().ticket_patterns)?;
     let application = &intake.application;
-    let (key, owner, verifying) = signing_key(app, &envelope).await?;
-    if owner.role != "pipeline" || !owner.applications.iter().any(|a| a == application.as_str()) {
-        return Err(AppError::forbidden(
-            "key_not_allowed",
-            format!(
-                "key {} belongs to {}, which is not allowed for application {application}",
-                key.keyid, owner.name
-            ),
-        ));
-    }
+    let (keyid, owner, verifying) = signing_key(app, &envelope, application.as_str())?;
     envelope.verify(&verifying)?;
     let document = Sha256Digest::of(body);
     let fact = EvidenceFact {
@@ -194,8 +186,8 @@ async fn check_envelope(app: &App, intake: &Intake, body: &[u8]) -> Result<Fact,
             .into_iter()
             .map(|(name, digest)| SubjectRef { name, digest })
             .collect(),
-        keyid: key.keyid.parse::<KeyId>()?,
-        signer: owner.name,
+        keyid: keyid.parse::<KeyId>()?,
+        signer: owner,
         summary: derived.summary,
     };
     Ok(Fact::Evidence {
@@ -203,44 +195,46 @@ async fn check_envelope(app: &App, intake: &Intake, body: &[u8]) -> Result<Fact,
         fact,
         document: body.to_vec(),
         actor: intake.actor.clone(),
+        via: intake.via.clone(),
         commits: derived.commits,
         scm: derived.scm,
     })
 }
 
-/// Finds the registered, unrevoked key named by one of the envelope's signatures, and the
-/// identity that owns it. Both are cached: intake is the hot path.
-async fn signing_key(
+/// Finds the registered, unrevoked key named by one of the envelope's signatures, as the
+/// ledger registered it, and checks its owner is a pipeline allowed for `application`:
+/// (key id, owner, key). The sequencer checks the key again where the entry is ordered.
+fn signing_key(
     app: &App,
     env: &VerifiedEnvelope,
-) -> Result<(KeyRow, IdentityRow, VerifyingKey), AppError> {
+    application: &str,
+) -> Result<(String, String, VerifyingKey), AppError> {
     let mut named = Vec::new();
     for keyid in env.key_ids() {
         if keyid.is_empty() {
             continue;
         }
         named.push(keyid.to_owned());
-        if let Some(hit) = app.0.keys.read().ok().and_then(|m| m.get(keyid).cloned()) {
-            return Ok(hit);
-        }
-        match app.store().key(keyid).await? {
-            Some(r) if r.revoked_at.is_some() => {
+        let found = app.with_authority(|a| {
+            let Some(k) = a.signing_key(keyid)? else {
+                return Ok(None);
+            };
+            let allowed = a.identity(&k.identity).is_some_and(|i| {
+                i.role == Role::Pipeline && i.applications.iter().any(|x| x == application)
+            });
+            if !allowed {
                 return Err(AppError::forbidden(
-                    "key_revoked",
-                    format!("key {keyid} was revoked"),
+                    "key_not_allowed",
+                    format!(
+                        "key {keyid} belongs to {}, which is not allowed for application {application}",
+                        k.identity
+                    ),
                 ));
             }
-            Some(r) => {
-                let owner = app.store().identity(&r.identity).await?.ok_or_else(|| {
-                    AppError::forbidden("unknown_key", format!("key {keyid} has no identity"))
-                })?;
-                let verifying = VerifyingKey::from_bytes(&r.public_key)?;
-                if let Ok(mut m) = app.0.keys.write() {
-                    m.insert(keyid.to_owned(), (r.clone(), owner.clone(), verifying));
-                }
-                return Ok((r, owner, verifying));
-            }
-            None => {}
+            Ok(Some((k.keyid.clone(), k.identity.clone(), k.key)))
+        })?;
+        if let Some(hit) = found {
+            return Ok(hit);
         }
     }
     if named.is_empty() {
@@ -265,6 +259,7 @@ mod tests {
             role,
             applications: applications.iter().map(|a| a.to_string()).collect(),
             groups: vec![],
+            via: None,
         }
     }
 

@@ -236,12 +236,7 @@ pub async fn gate(app: &App, actor: &Actor, req: GateRequest) -> Result<Decision
     };
     let signed = began.elapsed();
     let receipt = app
-        .append(Fact::admin(
-            EntryKind::GateDecision,
-            &actor.name,
-            body,
-            effect,
-        ))
+        .append(Fact::admin(EntryKind::GateDecision, actor, body, effect))
         .await?;
     tracing::debug!(
         gather_ms = gathered.as_secs_f64() * 1e3,

@@ -37,7 +37,7 @@ pub async fn publish(
             format!("the name {BUILTIN_NAME:?} is reserved for the built-in library"),
         ));
     }
-    publish_bundle(app, &actor.name, bundle).await
+    publish_bundle(app, actor, bundle).await
 }
 
 /// The published policies.
@@ -70,7 +70,7 @@ pub fn policy_error(e: andon_policy::PolicyError) -> AppError {
 /// Publishes `bundle` unless this exact version already is; returns the answer.
 pub async fn publish_bundle(
     app: &App,
-    actor: &str,
+    actor: impl Into<crate::ledger::fact::Who>,
     bundle: Bundle,
 ) -> Result<PublishedPolicy, AppError> {
     // A bundle applies to applications and environments by name: names that could never

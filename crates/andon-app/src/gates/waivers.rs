@@ -81,21 +81,14 @@ pub async fn request(app: &App, actor: &Actor, req: WaiverRequest) -> Result<Wai
         requested_by: actor.name.clone(),
         duration_ms,
     };
-    record_step(
-        app,
-        EntryKind::WaiverRequested,
-        &actor.name,
-        body,
-        effect,
-        &id,
-    )
-    .await
+    record_step(app, EntryKind::WaiverRequested, actor, body, effect, &id).await
 }
 
 /// Approves a waiver for an approver or admin other than its requester: it is in force
 /// from now for the hours requested.
 pub async fn approve(app: &App, actor: &Actor, id: &str) -> Result<WaiverRow, AppError> {
     actor.require(APPROVERS)?;
+    actor.require_own_token("approve a waiver")?;
     let w = app
         .store()
         .waiver(id)
@@ -125,15 +118,7 @@ pub async fn approve(app: &App, actor: &Actor, id: &str) -> Result<WaiverRow, Ap
         approved_by: actor.name.clone(),
         expires_at,
     };
-    record_step(
-        app,
-        EntryKind::WaiverApproved,
-        &actor.name,
-        body,
-        effect,
-        id,
-    )
-    .await
+    record_step(app, EntryKind::WaiverApproved, actor, body, effect, id).await
 }
 
 /// The waivers, of one application or all.
@@ -145,7 +130,7 @@ pub async fn list(app: &App, _actor: &Actor, q: &WaiverQuery) -> Result<Vec<Waiv
 async fn record_step(
     app: &App,
     kind: EntryKind,
-    actor: &str,
+    actor: &Actor,
     body: Value,
     effect: Effect,
     id: &str,

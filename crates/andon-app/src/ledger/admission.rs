@@ -75,6 +75,7 @@ pub(super) async fn check_admin(
         Effect::Change(_)
         | Effect::Token { .. }
         | Effect::Settings(_)
+        | Effect::EntryOnly
         | Effect::Evidence { .. }
         | Effect::SourceEvent { .. }
         | Effect::Policy { .. }

@@ -40,7 +40,11 @@ pub(super) async fn catch_up(
         return Ok(());
     }
     let (leaves, checkpoint) = sequencing.appended_since(have, size).await?;
-    adopt(app, have, leaves, checkpoint, Some(last_signed))
+    adopt(app, have, leaves, checkpoint, Some(last_signed))?;
+    // Another server may have issued or revoked tokens and keys: the authority takes in
+    // their entries before this server sequences anything after them.
+    let now = app.0.tree.read().map(|t| t.size()).unwrap_or(have);
+    crate::authority::absorb(app, have, now).await
 }
 
 /// Extends the tree with leaves appended elsewhere from `from`, if it still ends there, and
@@ -92,10 +96,6 @@ pub fn adopt(
     if let Some(last) = last_signed {
         *last = signed;
     }
-    // Another server may have revoked a key: look keys up afresh.
-    if let Ok(mut keys) = app.0.keys.write() {
-        keys.clear();
-    }
     tracing::debug!(
         entries = adopted,
         "took in entries appended by another server"
@@ -129,6 +129,11 @@ pub async fn refresh(app: App, every: std::time::Duration) {
         };
         if let Err(e) = adopt(&app, have, leaves, Some(checkpoint), None) {
             tracing::error!(error = %e.message, "taking in other servers' entries failed");
+            continue;
+        }
+        let now = app.0.tree.read().map(|t| t.size()).unwrap_or(have);
+        if let Err(e) = crate::authority::absorb(&app, have, now).await {
+            tracing::error!(error = %e.message, "taking in other servers' authority entries failed");
         }
     }
 }

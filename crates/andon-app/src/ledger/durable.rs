@@ -15,7 +15,6 @@ use super::sequencer::{Outcome, fail_all, receipt};
 pub(super) struct Committed {
     pub(super) signed: Arc<SignedCheckpoint>,
     pub(super) replies: Vec<(Job, Outcome)>,
-    pub(super) revoked_keys: Vec<String>,
 }
 
 /// Makes committed batches durable, then publishes their checkpoint and answers their
@@ -67,13 +66,6 @@ pub(super) async fn make_durable(
             continue;
         };
         for c in done {
-            if !c.revoked_keys.is_empty()
-                && let Ok(mut keys) = app.0.keys.write()
-            {
-                for k in &c.revoked_keys {
-                    keys.remove(k);
-                }
-            }
             let size = c.signed.checkpoint.size;
             for (job, outcome) in c.replies {
                 let answer = match outcome {

@@ -4,7 +4,7 @@
 use crate::AppError;
 use andon_domain::api::Receipt;
 use andon_domain::scm::SourceFacts;
-use andon_domain::{EntryKind, EvidenceFact, SourceEventFact};
+use andon_domain::{EntryKind, EvidenceFact, SourceEventFact, Via};
 use andon_store::Effect;
 use tokio::sync::oneshot;
 
@@ -20,6 +20,8 @@ pub enum Fact {
         document: Vec<u8>,
         /// The submitting identity.
         actor: String,
+        /// The token it submitted with.
+        via: Option<Via>,
         /// Commits the evidence names.
         commits: Vec<String>,
         /// Source-control facts it carries (review attestations).
@@ -38,6 +40,8 @@ pub enum Fact {
         kind: EntryKind,
         /// Who did it.
         actor: String,
+        /// The token they did it with.
+        via: Option<Via>,
         /// The entry's body.
         body: serde_json::Value,
         /// The rows it writes.
@@ -45,14 +49,68 @@ pub enum Fact {
     },
 }
 
+/// Who a fact is by: an authenticated actor (its token is recorded and checked again where
+/// the entry is sequenced) or the server itself (`"andon"`).
+#[derive(Clone, Debug)]
+pub struct Who {
+    name: String,
+    via: Option<Via>,
+}
+
+impl Who {
+    /// The name entries record as the actor.
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    /// Whether the server itself (or a job) acts, with no token.
+    pub fn is_server(&self) -> bool {
+        self.via.is_none()
+    }
+}
+
+impl From<&crate::Actor> for Who {
+    fn from(a: &crate::Actor) -> Self {
+        Who {
+            name: a.name.clone(),
+            via: a.via.clone(),
+        }
+    }
+}
+
+impl From<&str> for Who {
+    /// The server itself, a job, or a system name: no token.
+    fn from(name: &str) -> Self {
+        Who {
+            name: name.to_owned(),
+            via: None,
+        }
+    }
+}
+
 impl Fact {
-    /// An administrative fact by `actor`.
-    pub fn admin(kind: EntryKind, actor: &str, body: serde_json::Value, effect: Effect) -> Self {
+    /// An administrative fact by `who`.
+    pub fn admin(
+        kind: EntryKind,
+        who: impl Into<Who>,
+        body: serde_json::Value,
+        effect: Effect,
+    ) -> Self {
+        let who = who.into();
         Fact::Admin {
             kind,
-            actor: actor.to_owned(),
+            actor: who.name,
+            via: who.via,
             body,
             effect,
+        }
+    }
+
+    /// The token the fact was made with, if an actor made it.
+    pub fn via(&self) -> Option<&Via> {
+        match self {
+            Fact::Evidence { via, .. } | Fact::Admin { via, .. } => via.as_ref(),
+            Fact::Source { .. } => None,
         }
     }
 }

@@ -5,7 +5,7 @@ mod admission;
 pub mod cluster;
 mod durable;
 pub mod entries;
-mod fact;
+pub mod fact;
 pub mod meter;
 pub mod self_check;
 pub mod sequencer;

@@ -19,10 +19,13 @@
 
 use crate::App;
 use crate::AppError;
+use andon_domain::Via;
 use andon_domain::api::Receipt;
 use andon_domain::{EntryKind, LedgerEntry};
 use andon_ledger::{Checkpoint, SignedCheckpoint, leaf_hash};
 use andon_store::{Append, Batch, Effect, Store};
+
+use crate::authority::{AUTHORITY_KINDS, Authority};
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 use tokio::sync::{mpsc, oneshot};
@@ -174,7 +177,10 @@ async fn process(
     let mut outcomes = Vec::with_capacity(jobs.len());
     let mut in_batch: HashMap<String, u64> = HashMap::new();
     let mut claimed: HashSet<String> = HashSet::new();
-    let mut revoked_keys = Vec::new();
+    // The authority with this batch's entries applied so far (cloned at the batch's first
+    // entry that changes it); it replaces the application's once the batch is committed.
+    let mut view: Option<Authority> = None;
+    let now_ms = app.now();
 
     for job in &jobs {
         let outcome = match &job.fact {
@@ -183,10 +189,18 @@ async fn process(
                 fact,
                 document,
                 actor,
+                via,
                 commits,
                 scm,
             } => {
-                if let Some(&index) = known.get(id).or_else(|| in_batch.get(id)) {
+                let admitted = admit_actor(app, &view, via.as_ref(), now_ms).and_then(|()| {
+                    with_view(app, &view, |a| {
+                        a.signing_key(fact.keyid.as_str()).map(|_| ())
+                    })
+                });
+                if let Err(e) = admitted {
+                    Outcome::Refused(e)
+                } else if let Some(&index) = known.get(id).or_else(|| in_batch.get(id)) {
                     Outcome::Existing {
                         index,
                         id: id.clone(),
@@ -197,6 +211,7 @@ async fn process(
                         kind: EntryKind::Evidence,
                         time: time.clone(),
                         actor: actor.clone(),
+                        via: via.clone(),
                         body: serde_json::to_value(fact).unwrap_or_default(),
                     };
                     let bytes = entry.to_bytes();
@@ -255,6 +270,7 @@ async fn process(
                             kind: EntryKind::SourceEvent,
                             time: time.clone(),
                             actor: format!("webhook:{}", fact.provider),
+                            via: None,
                             body: serde_json::to_value(fact).unwrap_or_default(),
                         };
                         let bytes = entry.to_bytes();
@@ -283,21 +299,27 @@ async fn process(
             Fact::Admin {
                 kind,
                 actor,
+                via,
                 body,
                 effect,
-            } => match check_admin(store, effect, &mut claimed).await {
+            } => match check_admin(store, effect, &mut claimed)
+                .await
+                .and_then(|()| admit_actor(app, &view, via.as_ref(), now_ms))
+            {
                 Err(e) => Outcome::Refused(e),
                 Ok(()) => {
-                    if let Effect::KeyRevoked { keyid } = effect {
-                        revoked_keys.push(keyid.clone());
-                    }
                     let entry = LedgerEntry {
                         v: 1,
                         kind: *kind,
                         time: time.clone(),
                         actor: actor.clone(),
+                        via: via.clone(),
                         body: body.clone(),
                     };
+                    if let Err(e) = apply_to_view(app, &mut view, next, &entry) {
+                        outcomes.push(Outcome::Refused(e));
+                        continue;
+                    }
                     let bytes = entry.to_bytes();
                     appends.push(Append {
                         index: next,
@@ -358,6 +380,11 @@ async fn process(
             }
             return fail_all(jobs, e.into());
         }
+        if let Some(view) = view
+            && let Ok(mut a) = app.0.authority.write()
+        {
+            *a = view;
+        }
         let signed = Arc::new(signed);
         *last_signed = signed.clone();
         signed
@@ -366,12 +393,55 @@ async fn process(
         .send(Committed {
             signed,
             replies: jobs.into_iter().zip(outcomes).collect(),
-            revoked_keys,
         })
         .is_err()
     {
         tracing::error!("the durability task has stopped; batch left unanswered");
     }
+}
+
+/// Reads the authority as this batch has made it so far.
+fn with_view<R>(app: &App, view: &Option<Authority>, f: impl FnOnce(&Authority) -> R) -> R {
+    match view {
+        Some(v) => f(v),
+        None => app.with_authority(f),
+    }
+}
+
+/// Refuses a fact whose token was revoked, expired or whose identity was disabled before
+/// this point in ledger order (checked here, where entries are ordered, so nothing an actor
+/// does lands after its token's revocation).
+fn admit_actor(
+    app: &App,
+    view: &Option<Authority>,
+    via: Option<&Via>,
+    now_ms: i64,
+) -> Result<(), AppError> {
+    match via {
+        None => Ok(()),
+        Some(v) => with_view(app, view, |a| a.token_valid(&v.token, now_ms)),
+    }
+}
+
+/// Applies an entry that changes who may act to the batch's view of the authority, or
+/// refuses it (a token for an identity nobody created, an enrollment code already used).
+fn apply_to_view(
+    app: &App,
+    view: &mut Option<Authority>,
+    index: u64,
+    entry: &LedgerEntry,
+) -> Result<(), AppError> {
+    if !AUTHORITY_KINDS.contains(&entry.kind.as_str()) {
+        return Ok(());
+    }
+    let v = view.get_or_insert_with(|| app.with_authority(Clone::clone));
+    v.apply(index, entry).map_err(|why| {
+        AppError::new(
+            crate::ErrorKind::Conflict,
+            "conflict",
+            format!("{} refused: {why}", entry.kind.as_str()),
+        )
+    })
 }
 
 pub(super) fn receipt(

@@ -81,7 +81,7 @@ pub async fn ingest(app: &App, actor: &Actor, body: &[u8]) -> Result<Value, AppE
     let receipt = app
         .append(Fact::admin(
             EntryKind::TelemetryBatch,
-            &actor.name,
+            actor,
             entry,
             Effect::Telemetry(events.clone()),
         ))
@@ -153,6 +153,7 @@ mod tests {
             role: Role::Pipeline,
             applications: applications.iter().map(|a| (*a).to_owned()).collect(),
             groups: vec![],
+            via: None,
         }
     }
 

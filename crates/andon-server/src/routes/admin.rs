@@ -5,7 +5,7 @@ use andon_app::admin;
 use andon_domain::api::{
     IssuedToken, KeyView, NewApplication, NewIdentity, NewKey, Receipt, WhoAmI,
 };
-use andon_store::{ApplicationRow, IdentityRow};
+use andon_store::ApplicationRow;
 use axum::Json;
 use axum::extract::rejection::JsonRejection;
 use axum::extract::{Path, State};
@@ -52,13 +52,6 @@ pub(crate) async fn create_identity(
     let req = json_body(body)?;
     let issued = admin::create_identity(&app, &caller, req).await?;
     Ok((StatusCode::CREATED, Json(issued)))
-}
-
-pub(crate) async fn list_identities(
-    State(app): State<App>,
-    caller: Caller,
-) -> Result<Json<Vec<IdentityRow>>, ApiError> {
-    Ok(Json(admin::list_identities(&app, &caller).await?))
 }
 
 pub(crate) async fn issue_token(

@@ -7,6 +7,7 @@ pub(crate) mod changes;
 pub(crate) mod environments;
 pub(crate) mod evidence;
 pub(crate) mod gates;
+pub(crate) mod identities;
 pub(crate) mod ledger;
 pub(crate) mod metrics;
 pub(crate) mod telemetry;
@@ -31,8 +32,20 @@ pub(crate) fn router(server: Server) -> Router {
         )
         .route(
             "/v1/identities",
-            post(admin::create_identity).get(admin::list_identities),
+            post(admin::create_identity).get(identities::list_identities),
         )
+        .route("/v1/identities/{name}", get(identities::show_identity))
+        .route(
+            "/v1/identities/{name}/disable",
+            post(identities::disable_identity),
+        )
+        .route(
+            "/v1/identities/{name}/enrollments",
+            post(identities::create_enrollment),
+        )
+        .route("/v1/enroll", post(identities::enroll))
+        .route("/v1/tokens", get(identities::list_tokens))
+        .route("/v1/tokens/{id}/revoke", post(identities::revoke_token))
         .route("/v1/identities/{name}/tokens", post(admin::issue_token))
         .route("/v1/identities/{name}/keys", post(admin::register_key))
         .route("/v1/keys/{keyid}/revoke", post(admin::revoke_key))

@@ -165,8 +165,8 @@ fn a_normal_change_waits_for_a_second_person(b: Backend) {
     let before_alice = w.h.counts().ledger_entries;
     assert_eq!(
         before_alice,
-        before + 2,
-        "the identity and its token are ledgered"
+        before + 3,
+        "the identity, its enrollment code and the token it issued itself are ledgered"
     );
     assert_eq!(
         err(alice.decide_change(&id, true, "mine, but fine")),
@@ -438,7 +438,7 @@ fn deployments_are_recorded_truthfully_and_bypasses_alerted(b: Backend) {
         w.h.admin
             .create_identity("auditor", Role::Auditor.as_str(), &[])
             .expect("auditor");
-    let before = before + 2;
+    let before = before + 3;
     assert_eq!(
         err(Client::new(&w.h.url, Some(auditor.token)).record_deployment(&base)),
         (403, "forbidden".into())

@@ -244,9 +244,10 @@ fn identity_changes_are_admin_only_and_ledgered(b: Backend) {
             .map_err(|e| e.status()),
         Err(Some(400))
     );
-    // application + identity + token: three entries, all readable by the auditor.
+    // application + identity + enrollment code + the token the auditor issued itself: four
+    // entries, all readable by the auditor.
     let info = auditor.ledger_info().expect("auditor reads the ledger");
-    assert_eq!(info.size, size0 + 3);
+    assert_eq!(info.size, size0 + 4);
     let kinds: Vec<String> = auditor
         .entries(size0, 10)
         .expect("entries")
@@ -256,7 +257,12 @@ fn identity_changes_are_admin_only_and_ledgered(b: Backend) {
         .collect();
     assert_eq!(
         kinds,
-        vec!["application.created", "identity.created", "token.issued"]
+        vec![
+            "application.created",
+            "identity.created",
+            "enrollment.created",
+            "token.issued"
+        ]
     );
 }
 

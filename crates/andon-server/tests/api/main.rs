@@ -11,6 +11,7 @@ mod changes;
 mod exports;
 mod gates;
 mod hostile;
+mod identities;
 mod intake;
 mod metrics;
 mod notify;

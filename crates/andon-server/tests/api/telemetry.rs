@@ -165,11 +165,11 @@ fn a_batch_is_one_ledger_entry_with_a_recomputable_digest(b: Backend) {
     assert_eq!(refuse(&ci, json!([])), (400, "invalid_event".into()));
     let too_many: Vec<Value> = (0..10_001).map(|_| ok.clone()).collect();
     assert_eq!(refuse(&ci, json!(too_many)), (400, "invalid_event".into()));
-    // The auditor's identity is the only write since.
+    // The auditor's identity (created, enrolled, its own token) is the only write since.
     let after = h.counts();
     assert_eq!(
         after.ledger_entries,
-        before.ledger_entries + 2,
+        before.ledger_entries + 3,
         "identity and its token only"
     );
     assert_eq!(h.admin.telemetry(&[]).expect("all").len(), stored_before);

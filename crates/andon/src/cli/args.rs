@@ -59,6 +59,14 @@ pub enum Command {
     /// Identities, tokens and keys.
     #[command(subcommand)]
     Identity(crate::commands::identity::IdentityCmd),
+    /// Tokens: list and revoke.
+    #[command(subcommand)]
+    Token(crate::commands::token::TokenCmd),
+    /// Redeem a one-time enrollment code for a token of your own.
+    Enroll {
+        /// The code an admin handed you.
+        code: String,
+    },
     /// Sign and send evidence.
     #[command(subcommand)]
     Attest(crate::commands::attest::AttestCmd),

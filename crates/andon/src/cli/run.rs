@@ -15,6 +15,8 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         Command::Keygen { out: path } => commands::identity::keygen(path, out),
         Command::App(a) => commands::app::run(&ctx, a, out),
         Command::Identity(cmd) => commands::identity::run(&ctx, cmd, out),
+        Command::Token(cmd) => commands::token::run(&ctx, cmd, out),
+        Command::Enroll { code } => commands::token::enroll(&ctx, code, out),
         Command::Attest(cmd) => commands::attest::run(&ctx, cmd, out),
         Command::Evidence(e) => commands::evidence::run(&ctx, e, out),
         Command::Ledger(l) => commands::ledger::run(&ctx, l, out),

@@ -12,7 +12,8 @@ use crate::cli::output::{Output, emit};
 /// `andon identity`.
 #[derive(Subcommand, Debug)]
 pub enum IdentityCmd {
-    /// Create an identity and print its first token (shown once).
+    /// Create an identity: a pipeline's first token, or a person's one-time enrollment
+    /// code (`andon enroll CODE` issues their own token), shown once.
     Create {
         /// Name.
         name: String,
@@ -41,6 +42,26 @@ pub enum IdentityCmd {
     },
     /// Who am I.
     Whoami,
+    /// Every identity, as the ledger made them.
+    List,
+    /// One identity with its tokens and keys.
+    Show {
+        /// Identity.
+        name: String,
+    },
+    /// Disable an identity: its tokens and keys are refused from now on.
+    Disable {
+        /// Identity.
+        name: String,
+        /// Why.
+        #[arg(long)]
+        reason: String,
+    },
+    /// A new one-time enrollment code for a person (shown once).
+    Enrollment {
+        /// Identity.
+        name: String,
+    },
 }
 
 /// `andon keygen`: writes a fresh private key to `path` and prints its public half.
@@ -59,6 +80,23 @@ pub fn keygen(path: &Path, out: Output) -> anyhow::Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
+/// Prints a new identity's token or enrollment code, shown once.
+fn print_issued(i: &andon_domain::api::IssuedToken) {
+    match &i.enrollment {
+        Some(e) => {
+            println!(
+                "hand this one-time code to {}; they run `andon enroll <code>` for a token of their own (valid until {}, shown once):",
+                i.identity, e.expires_at
+            );
+            println!("{}", e.code);
+        }
+        None => {
+            println!("{}'s token, shown once:", i.identity);
+            println!("{}", i.token);
+        }
+    }
+}
+
 /// Runs an identity verb.
 pub fn run(ctx: &Context, cmd: &IdentityCmd, out: Output) -> anyhow::Result<ExitCode> {
     let c = client(ctx);
@@ -69,11 +107,8 @@ pub fn run(ctx: &Context, cmd: &IdentityCmd, out: Output) -> anyhow::Result<Exit
             apps,
             groups,
         } => {
-            let issued = c.create_identity_in(name, role, apps, groups)?;
-            emit(out, &issued, |i| {
-                println!("created {} ({role}); its token, shown once:", i.identity);
-                println!("{}", i.token);
-            })?;
+            let issued = c.create_identity_only(name, role, apps, groups)?;
+            emit(out, &issued, print_issued)?;
         }
         IdentityCmd::AddKey { name, key } => {
             let text = std::fs::read_to_string(key)?;
@@ -94,6 +129,57 @@ pub fn run(ctx: &Context, cmd: &IdentityCmd, out: Output) -> anyhow::Result<Exit
             emit(out, &r, |r| {
                 println!("revoked key {keyid} (ledger entry {})", r.ledger_index)
             })?;
+        }
+        IdentityCmd::List => {
+            let list = c.list_identities()?;
+            emit(out, &list, |l| {
+                for i in l {
+                    let state = match &i.disabled {
+                        Some(d) => format!("disabled at entry {}: {}", d.ledger_index, d.reason),
+                        None => "enabled".into(),
+                    };
+                    println!(
+                        "{:<20} {:<9} created by {:<12} entry {:<6} {state}",
+                        i.name, i.role, i.created_by, i.ledger_index
+                    );
+                }
+            })?;
+        }
+        IdentityCmd::Show { name } => {
+            let d = c.show_identity(name)?;
+            emit(out, &d, |d| {
+                let i = &d.identity;
+                println!(
+                    "{} ({}), created by {} at entry {}",
+                    i.name, i.role, i.created_by, i.ledger_index
+                );
+                if let Some(x) = &i.disabled {
+                    println!(
+                        "disabled by {} at entry {}: {}",
+                        x.by, x.ledger_index, x.reason
+                    );
+                }
+                for t in &d.tokens {
+                    println!("  {}", crate::commands::token::line(t));
+                }
+                for k in &d.keys {
+                    let state = k
+                        .revoked_index
+                        .map_or("active".to_owned(), |r| format!("revoked at entry {r}"));
+                    println!("  key {} (entry {}) {state}", k.keyid, k.ledger_index);
+                }
+            })?;
+        }
+        IdentityCmd::Disable { name, reason } => {
+            let i = c.disable_identity(name, reason)?;
+            emit(out, &i, |i| {
+                let at = i.disabled.as_ref().map_or(0, |d| d.ledger_index);
+                println!("disabled {} (ledger entry {at})", i.name)
+            })?;
+        }
+        IdentityCmd::Enrollment { name } => {
+            let issued = c.create_enrollment(name)?;
+            emit(out, &issued, print_issued)?;
         }
         IdentityCmd::Whoami => {
             let w = c.whoami()?;

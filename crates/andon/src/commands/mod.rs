@@ -14,5 +14,6 @@ pub mod ledger;
 pub mod package;
 pub mod serve;
 pub mod telemetry;
+pub mod token;
 pub mod trace;
 pub mod verify;

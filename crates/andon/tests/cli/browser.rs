@@ -84,7 +84,19 @@ fn an_auditor_walks_the_web_interface_in_chromium() {
         "{}",
         String::from_utf8_lossy(&created.stderr)
     );
-    let auditor = String::from_utf8_lossy(&created.stdout)
+    let code = String::from_utf8_lossy(&created.stdout)
+        .lines()
+        .last()
+        .expect("the enrollment code line")
+        .trim()
+        .to_owned();
+    let enrolled = cli(&server.url, "", &["enroll", &code]);
+    assert!(
+        enrolled.status.success(),
+        "{}",
+        String::from_utf8_lossy(&enrolled.stderr)
+    );
+    let auditor = String::from_utf8_lossy(&enrolled.stdout)
         .lines()
         .last()
         .expect("the token line")

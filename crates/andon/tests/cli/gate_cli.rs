@@ -186,6 +186,13 @@ fn a_normal_change_is_approved_deployed_and_marked_through_the_cli(b: Backend) {
         ],
     );
     assert_eq!(code, 0, "{text}");
+    let enrollment = text.lines().last().expect("code line").trim().to_owned();
+    assert!(
+        enrollment.starts_with("enroll_"),
+        "a person enrolls: {text}"
+    );
+    let (code, text) = run(&w, "", &["enroll", &enrollment]);
+    assert_eq!(code, 0, "{text}");
     let dana = text.lines().last().expect("token line").trim().to_owned();
     let (code, text) = run(&w, &dana, &["change", "reject", &change]);
     assert_ne!(code, 0, "a rejection without a comment: {text}");

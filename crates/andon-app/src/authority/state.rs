@@ -1,0 +1,550 @@
+//! The authority as a pure function of the ledger: `apply(index, entry)` in ledger order.
+
+use std::collections::{BTreeMap, HashMap};
+
+use andon_domain::{EntryKind, LedgerEntry, Role, VerifyingKey, Via, token_id};
+use serde::Serialize;
+
+use crate::{Actor, AppError};
+
+/// An identity as the ledger made it.
+#[derive(Clone, Debug, Serialize)]
+pub struct IdentityState {
+    /// Its name.
+    pub name: String,
+    /// Its role.
+    pub role: Role,
+    /// Applications a pipeline is scoped to.
+    pub applications: Vec<String>,
+    /// Approver groups it belongs to.
+    pub groups: Vec<String>,
+    /// Who created it.
+    pub created_by: String,
+    /// The entry that created it.
+    pub created_index: u64,
+    /// When (RFC 3339).
+    pub created_at: String,
+    /// When it was disabled, by whom and why: (index, by, reason).
+    pub disabled: Option<Disabled>,
+}
+
+/// An identity's or token's end: the entry, who, why.
+#[derive(Clone, Debug, Serialize)]
+pub struct Disabled {
+    /// The entry that ended it.
+    pub index: u64,
+    /// Who ended it.
+    pub by: String,
+    /// When (RFC 3339).
+    pub at: String,
+    /// Why.
+    pub reason: String,
+}
+
+/// A token as the ledger issued it (its SHA-256 only).
+#[derive(Clone, Debug, Serialize)]
+pub struct TokenState {
+    /// Its public id.
+    pub id: String,
+    /// SHA-256 hex of the token.
+    #[serde(skip)]
+    pub hash: String,
+    /// The identity it acts as.
+    pub identity: String,
+    /// Who issued it: the identity itself (enrollment, first admin) or an admin.
+    pub issued_by: String,
+    /// The entry that issued it.
+    pub issued_index: u64,
+    /// When (RFC 3339).
+    pub issued_at: String,
+    /// When it stops working (RFC 3339), if it does.
+    pub expires_at: Option<String>,
+    /// Its expiry in Unix ms.
+    #[serde(skip)]
+    pub expires_ms: Option<i64>,
+    /// Its revocation.
+    pub revoked: Option<Disabled>,
+}
+
+/// A signing key as the ledger registered it.
+#[derive(Clone, Debug)]
+pub struct KeyState {
+    /// Its key id.
+    pub keyid: String,
+    /// The identity it belongs to.
+    pub identity: String,
+    /// The key.
+    pub key: VerifyingKey,
+    /// The entry that registered it.
+    pub registered_index: u64,
+    /// The entry that revoked it.
+    pub revoked_index: Option<u64>,
+}
+
+/// A one-time enrollment code (its SHA-256 only).
+#[derive(Clone, Debug)]
+pub struct EnrollmentState {
+    /// The identity it enrolls.
+    pub identity: String,
+    /// Who handed it out.
+    pub created_by: String,
+    /// When it stops working (Unix ms).
+    pub expires_ms: i64,
+    /// The entry that used it.
+    pub used_index: Option<u64>,
+}
+
+/// Everything authorization needs, as of the last entry applied.
+#[derive(Clone, Debug, Default)]
+pub struct Authority {
+    identities: BTreeMap<String, IdentityState>,
+    tokens: HashMap<String, TokenState>,
+    token_ids: HashMap<String, String>,
+    keys: HashMap<String, KeyState>,
+    enrollments: HashMap<String, EnrollmentState>,
+    applied: u64,
+}
+
+fn text(body: &serde_json::Value, field: &str) -> Result<String, String> {
+    body.get(field)
+        .and_then(|v| v.as_str())
+        .map(str::to_owned)
+        .ok_or_else(|| format!("the body has no {field}"))
+}
+
+fn list(body: &serde_json::Value, field: &str) -> Vec<String> {
+    body.get(field)
+        .and_then(|v| v.as_array())
+        .map(|a| {
+            a.iter()
+                .filter_map(|x| x.as_str().map(str::to_owned))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+fn millis(rfc3339: &str) -> Option<i64> {
+    rfc3339
+        .parse::<jiff::Timestamp>()
+        .ok()
+        .map(|t| t.as_millisecond())
+}
+
+impl Authority {
+    /// Entries applied so far (the index after the last one).
+    pub fn applied(&self) -> u64 {
+        self.applied
+    }
+
+    /// Applies the entry at `index`. Entries of other kinds change nothing. An entry that
+    /// names what no earlier entry introduced is refused with why (it changes nothing).
+    pub fn apply(&mut self, index: u64, e: &LedgerEntry) -> Result<(), String> {
+        self.applied = self.applied.max(index + 1);
+        let b = &e.body;
+        match e.kind {
+            EntryKind::IdentityCreated => {
+                let name = text(b, "name")?;
+                if self.identities.contains_key(&name) {
+                    return Err(format!("identity {name} already exists"));
+                }
+                let role: Role = text(b, "role")?.parse().map_err(|x| format!("{x}"))?;
+                self.identities.insert(
+                    name.clone(),
+                    IdentityState {
+                        name,
+                        role,
+                        applications: list(b, "applications"),
+                        groups: list(b, "groups"),
+                        created_by: e.actor.clone(),
+                        created_index: index,
+                        created_at: e.time.clone(),
+                        disabled: None,
+                    },
+                );
+            }
+            EntryKind::TokenIssued => {
+                let identity = text(b, "identity")?;
+                let hash = text(b, "token_sha256")?;
+                if !self.identities.contains_key(&identity) {
+                    return Err(format!("token for unknown identity {identity}"));
+                }
+                if let Ok(code) = text(b, "enrollment") {
+                    let en = self
+                        .enrollments
+                        .get_mut(&code)
+                        .filter(|en| en.identity == identity && en.used_index.is_none())
+                        .ok_or_else(|| format!("no unused enrollment code for {identity}"))?;
+                    en.used_index = Some(index);
+                }
+                let id = token_id(&hash);
+                let issued_by = text(b, "issued_by").unwrap_or_else(|_| e.actor.clone());
+                let expires_at = text(b, "expires_at").ok();
+                self.token_ids.insert(id.clone(), hash.clone());
+                self.tokens.insert(
+                    hash.clone(),
+                    TokenState {
+                        id,
+                        hash,
+                        identity,
+                        issued_by,
+                        issued_index: index,
+                        issued_at: e.time.clone(),
+                        expires_ms: expires_at.as_deref().and_then(millis),
+                        expires_at,
+                        revoked: None,
+                    },
+                );
+            }
+            EntryKind::TokenRevoked => {
+                let id = text(b, "token")?;
+                let hash = self
+                    .token_ids
+                    .get(&id)
+                    .ok_or_else(|| format!("no token {id}"))?;
+                if let Some(t) = self.tokens.get_mut(hash) {
+                    if t.revoked.is_some() {
+                        return Err(format!("token {id} is already revoked"));
+                    }
+                    t.revoked = Some(Disabled {
+                        index,
+                        by: e.actor.clone(),
+                        at: e.time.clone(),
+                        reason: text(b, "reason").unwrap_or_default(),
+                    });
+                }
+            }
+            EntryKind::IdentityDisabled => {
+                let name = text(b, "name")?;
+                let i = self
+                    .identities
+                    .get_mut(&name)
+                    .ok_or_else(|| format!("no identity {name}"))?;
+                if i.disabled.is_some() {
+                    return Err(format!("identity {name} is already disabled"));
+                }
+                i.disabled = Some(Disabled {
+                    index,
+                    by: e.actor.clone(),
+                    at: e.time.clone(),
+                    reason: text(b, "reason").unwrap_or_default(),
+                });
+            }
+            EntryKind::EnrollmentCreated => {
+                let identity = text(b, "identity")?;
+                if !self.identities.contains_key(&identity) {
+                    return Err(format!("enrollment for unknown identity {identity}"));
+                }
+                let expires_ms = millis(&text(b, "expires_at")?).ok_or("bad expires_at")?;
+                self.enrollments.insert(
+                    text(b, "code_sha256")?,
+                    EnrollmentState {
+                        identity,
+                        created_by: e.actor.clone(),
+                        expires_ms,
+                        used_index: None,
+                    },
+                );
+            }
+            EntryKind::KeyRegistered => {
+                let identity = text(b, "identity")?;
+                let keyid = text(b, "keyid")?;
+                if !self.identities.contains_key(&identity) {
+                    return Err(format!("key for unknown identity {identity}"));
+                }
+                let key = VerifyingKey::parse(&text(b, "public_key")?)
+                    .map_err(|x| format!("key {keyid}: {x}"))?;
+                if key.key_id().to_string() != keyid {
+                    return Err(format!("key {keyid} does not match its public key"));
+                }
+                self.keys.insert(
+                    keyid.clone(),
+                    KeyState {
+                        keyid,
+                        identity,
+                        key,
+                        registered_index: index,
+                        revoked_index: None,
+                    },
+                );
+            }
+            EntryKind::KeyRevoked => {
+                let keyid = text(b, "keyid")?;
+                let k = self
+                    .keys
+                    .get_mut(&keyid)
+                    .ok_or_else(|| format!("no key {keyid}"))?;
+                k.revoked_index.get_or_insert(index);
+            }
+            _ => {}
+        }
+        Ok(())
+    }
+
+    /// The actor a token (by SHA-256) acts as at `now_ms`, or why not (`unauthorized`).
+    pub fn actor(&self, token_hash: &str, now_ms: i64) -> Result<Actor, AppError> {
+        let t = self
+            .tokens
+            .get(token_hash)
+            .ok_or_else(|| AppError::unauthorized("unknown token"))?;
+        self.check_token(t, now_ms)?;
+        let i = self
+            .identities
+            .get(&t.identity)
+            .ok_or_else(|| AppError::unauthorized("unknown token"))?;
+        Ok(Actor {
+            name: i.name.clone(),
+            role: i.role,
+            applications: i.applications.clone(),
+            groups: i.groups.clone(),
+            via: Some(Via {
+                token: t.id.clone(),
+                issued_by: t.issued_by.clone(),
+            }),
+        })
+    }
+
+    fn check_token(&self, t: &TokenState, now_ms: i64) -> Result<(), AppError> {
+        if let Some(r) = &t.revoked {
+            return Err(AppError::unauthorized(format!(
+                "token {} was revoked (ledger entry {})",
+                t.id, r.index
+            )));
+        }
+        if t.expires_ms.is_some_and(|e| e <= now_ms) {
+            return Err(AppError::unauthorized(format!(
+                "token {} expired at {}",
+                t.id,
+                t.expires_at.as_deref().unwrap_or("")
+            )));
+        }
+        match self.identities.get(&t.identity) {
+            None => Err(AppError::unauthorized("unknown token")),
+            Some(i) => match &i.disabled {
+                Some(d) => Err(AppError::unauthorized(format!(
+                    "identity {} was disabled (ledger entry {})",
+                    i.name, d.index
+                ))),
+                None => Ok(()),
+            },
+        }
+    }
+
+    /// Whether the token with public id `id` may still act at `now_ms` (checked again where
+    /// its entry is sequenced).
+    pub fn token_valid(&self, id: &str, now_ms: i64) -> Result<(), AppError> {
+        let t = self
+            .token_ids
+            .get(id)
+            .and_then(|h| self.tokens.get(h))
+            .ok_or_else(|| AppError::unauthorized(format!("unknown token {id}")))?;
+        self.check_token(t, now_ms)
+    }
+
+    /// The key `keyid` if it is registered, unrevoked and its owner enabled.
+    pub fn signing_key(&self, keyid: &str) -> Result<Option<&KeyState>, AppError> {
+        let Some(k) = self.keys.get(keyid) else {
+            return Ok(None);
+        };
+        if let Some(i) = k.revoked_index {
+            return Err(AppError::forbidden(
+                "key_revoked",
+                format!("key {keyid} was revoked (ledger entry {i})"),
+            ));
+        }
+        if let Some(d) = self
+            .identities
+            .get(&k.identity)
+            .and_then(|i| i.disabled.as_ref())
+        {
+            return Err(AppError::forbidden(
+                "identity_disabled",
+                format!(
+                    "key {keyid} belongs to {}, disabled at ledger entry {}",
+                    k.identity, d.index
+                ),
+            ));
+        }
+        Ok(Some(k))
+    }
+
+    /// An identity by name.
+    pub fn identity(&self, name: &str) -> Option<&IdentityState> {
+        self.identities.get(name)
+    }
+
+    /// Every identity, by name.
+    pub fn identities(&self) -> impl Iterator<Item = &IdentityState> {
+        self.identities.values()
+    }
+
+    /// Every token, oldest first.
+    pub fn tokens(&self) -> Vec<&TokenState> {
+        let mut t: Vec<&TokenState> = self.tokens.values().collect();
+        t.sort_by_key(|t| t.issued_index);
+        t
+    }
+
+    /// A token by public id.
+    pub fn token(&self, id: &str) -> Option<&TokenState> {
+        self.token_ids.get(id).and_then(|h| self.tokens.get(h))
+    }
+
+    /// A key by id, whatever its state.
+    pub fn key(&self, keyid: &str) -> Option<&KeyState> {
+        self.keys.get(keyid)
+    }
+
+    /// Keys registered to `identity`.
+    pub fn keys_of(&self, identity: &str) -> Vec<&KeyState> {
+        let mut k: Vec<&KeyState> = self
+            .keys
+            .values()
+            .filter(|k| k.identity == identity)
+            .collect();
+        k.sort_by_key(|k| k.registered_index);
+        k
+    }
+
+    /// The unused, unexpired enrollment code with this SHA-256.
+    pub fn enrollment(&self, code_sha256: &str, now_ms: i64) -> Option<&EnrollmentState> {
+        self.enrollments
+            .get(code_sha256)
+            .filter(|e| e.used_index.is_none() && e.expires_ms > now_ms)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn entry(kind: EntryKind, actor: &str, body: serde_json::Value) -> LedgerEntry {
+        LedgerEntry {
+            v: 1,
+            kind,
+            time: "2026-12-01T00:00:00Z".into(),
+            actor: actor.into(),
+            via: None,
+            body,
+        }
+    }
+
+    fn seeded() -> Authority {
+        let mut a = Authority::default();
+        let es = [
+            entry(
+                EntryKind::IdentityCreated,
+                "andon",
+                json!({"name": "admin", "role": "admin", "applications": []}),
+            ),
+            entry(
+                EntryKind::TokenIssued,
+                "andon",
+                json!({"identity": "admin", "token_sha256": "aa".repeat(32), "issued_by": "admin"}),
+            ),
+            entry(
+                EntryKind::IdentityCreated,
+                "admin",
+                json!({"name": "dana", "role": "approver", "applications": [], "groups": ["dba"]}),
+            ),
+            entry(
+                EntryKind::TokenIssued,
+                "admin",
+                json!({"identity": "dana", "token_sha256": "bb".repeat(32)}),
+            ),
+        ];
+        for (i, e) in es.iter().enumerate() {
+            a.apply(i as u64, e).expect("applies");
+        }
+        a
+    }
+
+    #[test]
+    fn a_token_acts_as_its_identity_and_says_who_issued_it() {
+        let a = seeded();
+        let dana = a.actor(&"bb".repeat(32), 0).expect("known");
+        assert_eq!(dana.name, "dana");
+        assert_eq!(dana.groups, vec!["dba"]);
+        let via = dana.via.expect("via");
+        assert_eq!(via.issued_by, "admin", "an admin minted it");
+        assert!(!via.self_issued("dana"));
+        let admin = a.actor(&"aa".repeat(32), 0).expect("known");
+        assert!(admin.via.expect("via").self_issued("admin"));
+        assert_eq!(
+            a.actor(&"cc".repeat(32), 0).err().map(|e| e.code),
+            Some("unauthorized")
+        );
+    }
+
+    #[test]
+    fn revocation_and_disabling_take_effect_at_their_entry() {
+        let mut a = seeded();
+        let id = token_id(&"bb".repeat(32));
+        a.apply(
+            4,
+            &entry(
+                EntryKind::TokenRevoked,
+                "admin",
+                json!({"token": id, "identity": "dana", "reason": "left"}),
+            ),
+        )
+        .expect("revoked");
+        let e = a.actor(&"bb".repeat(32), 0).expect_err("refused");
+        assert!(e.message.contains("revoked"), "{}", e.message);
+        a.apply(
+            5,
+            &entry(
+                EntryKind::IdentityDisabled,
+                "admin",
+                json!({"name": "admin", "reason": "x"}),
+            ),
+        )
+        .expect("disabled");
+        let e = a.actor(&"aa".repeat(32), 0).expect_err("refused");
+        assert!(e.message.contains("disabled"), "{}", e.message);
+    }
+
+    #[test]
+    fn an_entry_naming_what_nobody_introduced_changes_nothing() {
+        let mut a = seeded();
+        assert!(
+            a.apply(
+                4,
+                &entry(
+                    EntryKind::TokenIssued,
+                    "admin",
+                    json!({"identity": "ghost", "token_sha256": "dd".repeat(32)}),
+                ),
+            )
+            .is_err()
+        );
+        assert!(a.actor(&"dd".repeat(32), 0).is_err());
+        assert!(
+            a.apply(
+                5,
+                &entry(EntryKind::KeyRevoked, "admin", json!({"keyid": "nope"}))
+            )
+            .is_err()
+        );
+    }
+
+    #[test]
+    fn an_expired_token_is_refused() {
+        let mut a = seeded();
+        a.apply(
+            4,
+            &entry(
+                EntryKind::TokenIssued,
+                "admin",
+                json!({"identity": "dana", "token_sha256": "ee".repeat(32),
+                       "expires_at": "2026-12-02T00:00:00Z"}),
+            ),
+        )
+        .expect("issued");
+        let before = millis("2026-12-01T12:00:00Z").expect("time");
+        let after = millis("2026-12-02T00:00:01Z").expect("time");
+        assert!(a.actor(&"ee".repeat(32), before).is_ok());
+        let e = a.actor(&"ee".repeat(32), after).expect_err("expired");
+        assert!(e.message.contains("expired"), "{}", e.message);
+    }
+}
