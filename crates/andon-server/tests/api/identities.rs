@@ -311,3 +311,119 @@ fn a_token_id_never_reveals_the_token() {
     assert!(id.starts_with("tok_") && id.len() == 20, "{id}");
     assert!(!id.contains("secret"));
 }
+
+/// A second server on the harness's PostgreSQL database; answers its URL.
+fn second_server(h: &common::Harness) -> String {
+    let url = h.db.url.clone();
+    h.rt.block_on(async move {
+        let config = andon_server::Config::new(url, [1; 32]);
+        let started = andon_server::App::open(config)
+            .await
+            .expect("second server");
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind");
+        let addr = listener.local_addr().expect("addr");
+        tokio::spawn(andon_server::serve(
+            listener,
+            started.app,
+            std::future::pending(),
+        ));
+        format!("http://{addr}")
+    })
+}
+
+/// Two servers on one PostgreSQL ledger, evidence sent to both while the key that signs it
+/// is revoked on one of them: no evidence signed by the key lands after its `key.revoked`
+/// entry in ledger order, round after round; and a token revoked on one server is refused
+/// by the other.
+#[test]
+fn nothing_signed_lands_after_its_keys_revocation_on_several_servers() {
+    let h = common::start(Backend::Postgres);
+    let (ci, _) = h.pipeline("pay");
+    let other = second_server(&h);
+    let ci_other = Client::new(&other, ci.token().map(str::to_owned));
+    for round in 0..4u8 {
+        let key = SigningKey::from_seed([40 + round; 32]);
+        let keyid = key.verifying_key().key_id().to_string();
+        h.admin
+            .register_key("ci-pay", &key.verifying_key().to_base64())
+            .expect("key");
+        let accepted = std::sync::atomic::AtomicU32::new(0);
+        std::thread::scope(|s| {
+            for (n, c) in [&ci, &ci_other].into_iter().enumerate() {
+                let (key, accepted) = (&key, &accepted);
+                s.spawn(move || {
+                    for i in 0..60u32 {
+                        let env = envelope(key, u32::from(round) * 10_000 + n as u32 * 1_000 + i);
+                        match c.submit_evidence("pay", None, None, &env) {
+                            Ok(_) => {
+                                accepted.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                            }
+                            Err(_) => return,
+                        }
+                    }
+                });
+            }
+            while accepted.load(std::sync::atomic::Ordering::SeqCst) < 10 {
+                std::thread::sleep(std::time::Duration::from_millis(2));
+            }
+            h.admin.revoke_key(&keyid).expect("revoked");
+        });
+        // Read the whole ledger: every evidence entry of this key precedes its revocation.
+        let size = h.admin.ledger_info().expect("info").size;
+        let mut revoked_at = None;
+        let mut last_signed = None;
+        let mut start = 0;
+        while start < size {
+            let page = h.admin.entries(start, 500).expect("entries").entries;
+            for e in &page {
+                let bytes =
+                    base64::Engine::decode(&base64::engine::general_purpose::STANDARD, &e.entry)
+                        .expect("base64");
+                let entry: andon_domain::LedgerEntry =
+                    serde_json::from_slice(&bytes).expect("entry");
+                if entry.body["keyid"] == keyid.as_str() {
+                    match entry.kind.as_str() {
+                        "key.revoked" => revoked_at = Some(e.index),
+                        "evidence" => last_signed = Some(e.index),
+                        _ => {}
+                    }
+                }
+            }
+            start += page.len() as u64;
+        }
+        let revoked_at = revoked_at.expect("the revocation is ledgered");
+        let last_signed = last_signed.expect("some evidence was accepted first");
+        assert!(
+            last_signed < revoked_at,
+            "round {round}: evidence at {last_signed} signed by {keyid}, revoked at {revoked_at}"
+        );
+    }
+    // A token revoked through one server is refused by the other at once for writes, and
+    // for reads once it has taken in the revocation (its refresh runs every 0.5 s).
+    let dana = h
+        .admin
+        .create_identity("dana", "approver", &[])
+        .expect("dana");
+    let dana_other = Client::new(&other, Some(dana.token.clone()));
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(3);
+    while dana_other.whoami().is_err() {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the other server never took in dana's token"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    Client::new(&h.url, Some(dana.token.clone()))
+        .revoke_token(dana.token_id.as_deref().expect("id"), "left")
+        .expect("revoked");
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(3);
+    while dana_other.whoami().is_ok() {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the other server still accepts a revoked token"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+}

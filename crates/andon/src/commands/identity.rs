@@ -57,6 +57,12 @@ pub enum IdentityCmd {
         #[arg(long)]
         reason: String,
     },
+    /// A token for an identity, issued by you, the admin (shown once). It reads and acts,
+    /// but approves nothing: only a token the identity issued itself approves.
+    Token {
+        /// Identity.
+        name: String,
+    },
     /// A new one-time enrollment code for a person (shown once).
     Enrollment {
         /// Identity.
@@ -176,6 +182,10 @@ pub fn run(ctx: &Context, cmd: &IdentityCmd, out: Output) -> anyhow::Result<Exit
                 let at = i.disabled.as_ref().map_or(0, |d| d.ledger_index);
                 println!("disabled {} (ledger entry {at})", i.name)
             })?;
+        }
+        IdentityCmd::Token { name } => {
+            let issued = c.issue_token(name)?;
+            emit(out, &issued, print_issued)?;
         }
         IdentityCmd::Enrollment { name } => {
             let issued = c.create_enrollment(name)?;

@@ -5,6 +5,7 @@ pub mod access;
 pub mod changes;
 pub mod gates;
 pub mod history;
+pub mod identities;
 pub mod telemetry;
 
 use std::process::ExitCode;
@@ -287,6 +288,7 @@ pub fn run(ctx: &Context, d: &DemoArgs) -> anyhow::Result<ExitCode> {
         crate::demo::telemetry::run(&history)?;
         crate::demo::access::run(&admin, &history, &suffix)?;
     }
+    crate::demo::identities::run(&admin, &format!("payments-{suffix}"), &suffix)?;
     let info = admin.ledger_info()?;
     let verifier = NoteVerifier::parse(&info.verifier_key)?;
     let cp = verifier.verify(&info.checkpoint)?;

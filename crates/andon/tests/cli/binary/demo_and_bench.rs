@@ -34,6 +34,13 @@ fn the_demo_runs_against_a_live_server(b: Backend) {
     );
     let text = String::from_utf8_lossy(&out.stdout);
     assert!(text.contains("sent 16 attestations"), "{text}");
+    // Identities: an admin-minted token approves nothing, and is revoked; the list is shown.
+    assert!(
+        text.contains("refused (403 token_not_own)")
+            && text.contains("the token now gets 401")
+            && text.contains("$ andon identity list"),
+        "{text}"
+    );
     // The audit package of the demo's application verifies offline.
     assert!(
         text.contains("$ andon export package --app payments-")
