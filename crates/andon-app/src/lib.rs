@@ -21,6 +21,7 @@ pub mod evidence;
 pub mod gates;
 pub mod input;
 pub mod jobs;
+pub mod late;
 pub mod ledger;
 pub mod metrics;
 pub mod source;

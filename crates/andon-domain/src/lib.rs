@@ -13,6 +13,7 @@ mod dsse;
 mod entry;
 mod error;
 pub mod gate;
+pub mod late;
 mod names;
 pub mod oscal;
 pub mod query;
