@@ -12,6 +12,7 @@ mod exports;
 mod gates;
 mod hostile;
 mod intake;
+mod late;
 mod metrics;
 mod notify;
 mod observe;
