@@ -406,8 +406,8 @@ impl Store {
             "SELECT decided_at AS at, level AS kind, CAST(0 AS BIGINT) AS late, decided_at AS recorded_at FROM access_requests \
              WHERE production = 1 AND status = 'granted' AND decided_at >= $1 AND decided_at < $2{scope} \
              UNION ALL \
-             SELECT u.at, 'use' AS kind, CAST(CASE WHEN u.late_reason IS NULL THEN 0 ELSE 1 END AS BIGINT) AS late, l.created_at AS recorded_at \
-             FROM account_uses u JOIN ledger_entries l ON l.idx = u.ledger_idx \
+             SELECT u.at, 'use' AS kind, CAST(CASE WHEN u.late_reason IS NULL THEN 0 ELSE 1 END AS BIGINT) AS late, COALESCE(l.created_at, u.at) AS recorded_at \
+             FROM account_uses u LEFT JOIN ledger_entries l ON l.idx = u.ledger_idx \
              WHERE u.production = 1 AND u.at >= $1 AND u.at < $2{uscope}"
         );
         let mut q = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(from).bind(to);

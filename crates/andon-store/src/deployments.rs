@@ -165,7 +165,8 @@ pub struct MetricDeployment {
     /// Author times of the commits it brought to production first.
     pub commit_times: Vec<i64>,
     /// The facts its figures rest on (its record, then its failures, rollbacks and
-    /// restorations): when each entered the ledger, and whether it arrived after the late
+    /// restorations): when each entered the ledger (its own time for a row with no entry,
+    /// as rows seeded straight into the tables have), and whether it arrived after the late
     /// window.
     pub arrivals: Vec<(i64, bool)>,
 }
@@ -412,8 +413,8 @@ impl Store {
         };
         let rows = bind(format!(
             "SELECT d.ledger_idx, d.deployed_at, d.failed_at, d.restored_at, \
-             CAST(CASE WHEN d.late_reason IS NULL THEN 0 ELSE 1 END AS BIGINT) AS late, l.created_at AS recorded_at \
-             FROM deployments d JOIN ledger_entries l ON l.idx = d.ledger_idx \
+             CAST(CASE WHEN d.late_reason IS NULL THEN 0 ELSE 1 END AS BIGINT) AS late, COALESCE(l.created_at, d.deployed_at) AS recorded_at \
+             FROM deployments d LEFT JOIN ledger_entries l ON l.idx = d.ledger_idx \
              WHERE {filter} ORDER BY d.deployed_at, d.ledger_idx"
         ))
         .fetch_all(&self.pool)
@@ -445,9 +446,9 @@ impl Store {
             }
         }
         let events = bind(format!(
-            "SELECT d.ledger_idx, CAST(CASE WHEN e.late_reason IS NULL THEN 0 ELSE 1 END AS BIGINT) AS late, l.created_at AS recorded_at \
+            "SELECT d.ledger_idx, CAST(CASE WHEN e.late_reason IS NULL THEN 0 ELSE 1 END AS BIGINT) AS late, COALESCE(l.created_at, e.at) AS recorded_at \
              FROM deployment_events e JOIN deployments d ON d.id = e.deployment_id \
-             JOIN ledger_entries l ON l.idx = e.ledger_idx WHERE {filter} ORDER BY e.ledger_idx"
+             LEFT JOIN ledger_entries l ON l.idx = e.ledger_idx WHERE {filter} ORDER BY e.ledger_idx"
         ))
         .fetch_all(&self.pool)
         .await
