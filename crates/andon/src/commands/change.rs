@@ -441,6 +441,46 @@ pub fn metrics(ctx: &Context, m: &MetricsArgs, out: Output) -> anyhow::Result<Ex
                 ),
             );
         }
+        for line in arrivals(&rows) {
+            println!("{line}");
+        }
     })?;
     Ok(ExitCode::SUCCESS)
+}
+
+/// What arrived late, one line per period that says so: its facts admitted after the late
+/// window, and, once it has ended, those recorded after it closed (docs/changes.md, "Time").
+fn arrivals(periods: &[serde_json::Value]) -> Vec<String> {
+    periods
+        .iter()
+        .filter_map(|k| {
+            let late = k["late"].as_u64().unwrap_or(0);
+            let after = k["recorded_after_close"].as_u64().unwrap_or(0);
+            (late > 0 || after > 0).then(|| {
+                format!(
+                    "{}: {after} facts recorded after the period closed; {late} recorded late with an admin's reason",
+                    k["start"].as_str().unwrap_or("")
+                )
+            })
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn periods_that_learnt_of_facts_late_say_so() {
+        let periods = vec![
+            serde_json::json!({"start": "2026-07-01", "late": 1, "recorded_after_close": 3}),
+            serde_json::json!({"start": "2026-10-01", "late": 0, "recorded_after_close": null}),
+        ];
+        assert_eq!(
+            arrivals(&periods),
+            [
+                "2026-07-01: 3 facts recorded after the period closed; 1 recorded late with an admin's reason"
+            ]
+        );
+    }
 }
