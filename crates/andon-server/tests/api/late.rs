@@ -121,6 +121,45 @@ fn deployments_csv(h: &Harness) -> String {
     r.body_mut().read_to_string().expect("body")
 }
 
+fn browser() -> ureq::Agent {
+    ureq::Agent::config_builder()
+        .http_status_as_error(false)
+        .max_redirects(0)
+        .build()
+        .into()
+}
+
+/// A web session of a new auditor: its cookie.
+fn session(h: &Harness) -> String {
+    let auditor = h
+        .admin
+        .create_identity("auditor", "auditor", &[])
+        .expect("auditor")
+        .token;
+    let r = browser()
+        .post(&format!("{}/ui/sign-in", h.url))
+        .header("Content-Type", "application/x-www-form-urlencoded")
+        .send(format!("token={auditor}&next=%2Fui%2F"))
+        .expect("signed in");
+    r.headers()
+        .get("set-cookie")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|c| c.split(';').next())
+        .expect("a session")
+        .to_owned()
+}
+
+/// The web page at `path`, read with the session `cookie`.
+fn page(h: &Harness, cookie: &str, path: &str) -> String {
+    let mut r = browser()
+        .get(&format!("{}{path}", h.url))
+        .header("Cookie", cookie)
+        .call()
+        .expect("page");
+    assert_eq!(r.status().as_u16(), 200, "{path}");
+    r.body_mut().read_to_string().expect("body")
+}
+
 /// The daily four keys of `pay` from `since` (a date) to the day after `now`.
 fn daily(c: &Client, since: &str, now: Timestamp) -> Value {
     c.metrics(&[
@@ -253,6 +292,17 @@ fn a_deployment_older_than_the_window_needs_an_admins_reason(b: Backend) {
     let late_rows: Vec<&str> = lines.filter(|l| l.contains(REASON)).collect();
     assert_eq!(late_rows.len(), 1, "{csv}");
     assert!(late_rows[0].contains(&format!(",{id},")), "{csv}");
+
+    // The pages: the listing's Recorded column and the deployment's page.
+    let cookie = session(&h);
+    let listing = page(&h, &cookie, "/ui/deployments?application=pay");
+    assert!(listing.contains(REASON), "{listing}");
+    assert!(listing.contains("on time"), "{listing}");
+    let one = page(&h, &cookie, &format!("/ui/deployments/{id}"));
+    assert!(
+        one.contains("Recorded late") && one.contains(REASON) && one.contains(&admin_name),
+        "{one}"
+    );
 
     // The metrics: the late deployment counts as late in its day, which has closed and
     // learnt of it after; today is still open.
@@ -493,6 +543,29 @@ fn the_late_window_is_configured(b: Backend) {
         refusal(ci.record_deployment(&deployment("older", Some(ago(now, 8 * 24)))));
     assert_eq!(code_, "too_late");
     assert!(message.contains("late window (7d)"), "{message}");
+}
+
+/// The OpenAPI description names the late flag on every request that carries a time.
+#[test]
+fn the_openapi_description_describes_the_late_flag() {
+    let doc = andon_server::openapi::document();
+    let schemas = &doc["components"]["schemas"];
+    for body in [
+        "DeploymentRequest",
+        "DeploymentStateRequest",
+        "IncidentRequest",
+        "AccountUseInput",
+        "SnapshotInput",
+    ] {
+        let late = &schemas[body]["properties"]["late"];
+        assert!(!late.is_null(), "{body}: {:#}", schemas[body]);
+    }
+    assert_eq!(
+        schemas["LateRequest"]["required"],
+        json!(["reason"]),
+        "{:#}",
+        schemas["LateRequest"]
+    );
 }
 
 both_backends!(
