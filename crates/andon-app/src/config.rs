@@ -57,7 +57,11 @@ pub struct Config {
     pub ledger_check_interval: std::time::Duration,
     /// The longest break-glass grant, in minutes.
     pub access_max_minutes: u32,
-    /// The clock access grants and their expiry are judged by.
+    /// How old a fact's own time (a deployment's, an incident's, an account use's, a
+    /// snapshot's) may be when it is recorded; older facts need an admin's reason
+    /// (docs/changes.md, "Time").
+    pub late_window: std::time::Duration,
+    /// The clock access grants, their expiry and the late window are judged by.
     pub clock: crate::Clock,
 }
 
@@ -89,6 +93,7 @@ impl Config {
             auth_failure_window: std::time::Duration::from_secs(60),
             witness_url: None,
             witness_interval: std::time::Duration::from_secs(30),
+            late_window: std::time::Duration::from_secs(24 * 3600),
             clock: crate::Clock::system(),
         }
     }

@@ -258,12 +258,14 @@ pub async fn report(
     input: SnapshotInput,
 ) -> Result<Value, AppError> {
     may_report(actor, environment)?;
+    let allowed = crate::late::permission(actor, input.late.as_ref())?;
     check_scope(app, actor, input.application.as_deref()).await?;
     let running = running(&input.workloads)?;
     let taken_at = match input.taken_at.as_deref() {
         Some(t) => instant(t)?,
         None => app.now(),
     };
+    let late = crate::late::bounded(app, taken_at, "taken_at", allowed.as_ref())?;
     let source = if input.source.is_empty() {
         "list".to_owned()
     } else {
@@ -283,6 +285,7 @@ pub async fn report(
         taken_at,
         reported_by: actor.name.clone(),
         workloads: input.workloads.clone(),
+        late,
     };
     let receipt = app
         .append(Fact::admin(

@@ -13,10 +13,10 @@ pub fn random_id(prefix: &str) -> Result<String, AppError> {
     Ok(format!("{prefix}-{}", hex::encode(raw)))
 }
 
-/// An RFC 3339 time as Unix ms (now when absent), or `invalid_time` naming `what`.
-pub fn parse_time(s: Option<&str>, what: &str) -> Result<i64, AppError> {
+/// An RFC 3339 time as Unix ms (`now` when absent), or `invalid_time` naming `what`.
+pub fn parse_time(s: Option<&str>, what: &str, now: i64) -> Result<i64, AppError> {
     match s {
-        None => Ok(jiff::Timestamp::now().as_millisecond()),
+        None => Ok(now),
         Some(t) => t
             .parse::<jiff::Timestamp>()
             .map(|t| t.as_millisecond())

@@ -23,6 +23,7 @@ pub mod gates;
 pub mod identities;
 pub mod input;
 pub mod jobs;
+pub mod late;
 pub mod ledger;
 pub mod metrics;
 pub mod source;

@@ -1,8 +1,10 @@
 //! DORA's four keys per period for an application or a team (docs/metrics.md), from the
-//! recorded deployments, their failures and restorations, and their commits' times.
+//! recorded deployments, their failures and restorations, and their commits' times; each
+//! period also counts the facts that arrived late and, once it has ended, those recorded
+//! after it closed (docs/changes.md, "Time").
 
 use andon_domain::query::metrics::MetricsQuery;
-use andon_metrics::{Deploy, Period, Report};
+use andon_metrics::{Arrival, Deploy, Period, Report};
 
 use crate::input::instant;
 use crate::{Actor, App, AppError};
@@ -16,7 +18,8 @@ const DAY_MS: i64 = 86_400_000;
 
 /// `GET /v1/metrics?application=|team=&period=day|week|month|quarter&since=&until=`.
 pub async fn metrics(app: &App, _actor: &Actor, q: MetricsQuery) -> Result<Report, AppError> {
-    let (period, since, until) = range(&q, jiff::Timestamp::now().as_millisecond())?;
+    let now = app.now();
+    let (period, since, until) = range(&q, now)?;
     let apps = app.store().applications().await?;
     let known = match (&q.application, &q.team) {
         (Some(a), _) => apps.iter().any(|x| &x.name == a),
@@ -40,9 +43,14 @@ pub async fn metrics(app: &App, _actor: &Actor, q: MetricsQuery) -> Result<Repor
             failed_at: d.failed_at,
             restored_at: d.restored_at,
             commit_times: d.commit_times,
+            arrivals: d
+                .arrivals
+                .into_iter()
+                .map(|(recorded_at, late)| Arrival { recorded_at, late })
+                .collect(),
         })
         .collect();
-    Ok(andon_metrics::report(&deploys, since, until, period))
+    Ok(andon_metrics::report(&deploys, since, until, period, now))
 }
 
 /// The query's scope, period and range checked: (period, since, until) in Unix ms, `until`

@@ -46,6 +46,11 @@ impl Client {
         self.get("/v1/deployments", &q)
     }
 
+    /// One deployment.
+    pub fn deployment(&self, id: &str) -> Result<andon_domain::change::Deployment, ClientError> {
+        self.get(&format!("/v1/deployments/{id}"), &[])
+    }
+
     /// One change record with its approvals.
     pub fn change(&self, id: &str) -> Result<andon_domain::change::Change, ClientError> {
         self.get(&format!("/v1/changes/{id}"), &[])

@@ -192,6 +192,9 @@ pub struct AccountUse {
     pub actor: Option<String>,
     /// Who reported it (an environment, an access system).
     pub source: String,
+    /// It arrived after the late window: the admin's reason and name.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub late: Option<crate::late::Late>,
 }
 
 /// One workload an environment reports running.
@@ -223,4 +226,7 @@ pub struct Snapshot {
     pub reported_by: String,
     /// The workloads.
     pub workloads: Vec<Workload>,
+    /// It arrived after the late window: the admin's reason and name (null when on time).
+    #[serde(default)]
+    pub late: Option<crate::late::Late>,
 }

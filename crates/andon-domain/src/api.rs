@@ -346,6 +346,10 @@ pub struct DeploymentRequest {
     /// When it was deployed (RFC 3339); by default, now.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub deployed_at: Option<String>,
+    /// Record it although its time is older than the server's late window (admins only):
+    /// the reason is kept with the fact and its ledger entry (docs/changes.md, "Time").
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub late: Option<LateRequest>,
 }
 
 /// `POST /v1/deployments/{id}/state`: a deployment failed, was rolled back, or restored.
@@ -359,6 +363,10 @@ pub struct DeploymentStateRequest {
     /// A note: the incident, what failed.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub note: Option<String>,
+    /// Record it although its time is older than the server's late window (admins only):
+    /// the reason is kept with the fact and its ledger entry (docs/changes.md, "Time").
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub late: Option<LateRequest>,
 }
 
 /// `POST /v1/incidents`: an incident tool reports a failure in production.
@@ -380,6 +388,17 @@ pub struct IncidentRequest {
     /// application at or before `started_at`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub deployment: Option<String>,
+    /// Record it although its time is older than the server's late window (admins only):
+    /// the reason is kept with the fact and its ledger entry (docs/changes.md, "Time").
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub late: Option<LateRequest>,
+}
+
+/// An admin's permission to record a fact older than the late window.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
+pub struct LateRequest {
+    /// Why the fact arrives late (1 to 4,000 characters): it is kept with the fact.
+    pub reason: String,
 }
 
 /// `POST /v1/changes/{id}/approve` and `/reject`.
@@ -498,6 +517,10 @@ pub struct AccountUseInput {
     /// Who reports it (default: the reporting identity).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub source: Option<String>,
+    /// Record it although its time is older than the server's late window (admins only):
+    /// the reason is kept with the fact and its ledger entry (docs/changes.md, "Time").
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub late: Option<LateRequest>,
 }
 
 /// `POST /v1/environments/{env}/snapshots`: what runs.
@@ -514,6 +537,10 @@ pub struct SnapshotInput {
     pub source: String,
     /// The workloads.
     pub workloads: Vec<crate::access::Workload>,
+    /// Record it although its time is older than the server's late window (admins only):
+    /// the reason is kept with the fact and its ledger entry (docs/changes.md, "Time").
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub late: Option<LateRequest>,
 }
 
 /// A note on an alert's acknowledgement or resolution.

@@ -283,6 +283,14 @@ pub struct Deployment {
     /// When telemetry made it suspect (a 5xx spike right after it, docs/telemetry.md).
     #[serde(default)]
     pub suspect_at: Option<i64>,
+    /// Its record arrived after the late window: the admin's reason and name (null when
+    /// it was recorded on time).
+    #[serde(default)]
+    pub late: Option<crate::late::Late>,
+    /// The latest of its failures, rollbacks or restorations that arrived after the late
+    /// window, with the admin's reason (null when none did).
+    #[serde(default)]
+    pub state_late: Option<crate::late::Late>,
 }
 
 /// A deployment's state changed.
@@ -300,6 +308,9 @@ pub struct DeploymentEvent {
     /// Who reported it.
     #[serde(default)]
     pub actor: String,
+    /// It arrived after the late window: the admin's reason and name.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub late: Option<crate::late::Late>,
 }
 
 /// Something a person should look at. Every source raises the same model: gate bypasses,

@@ -14,6 +14,7 @@ mod entry;
 mod error;
 pub mod gate;
 pub mod identity;
+pub mod late;
 mod names;
 pub mod oscal;
 pub mod query;

@@ -36,6 +36,12 @@ pub struct Access {
     pub at: i64,
     /// What.
     pub kind: AccessKind,
+    /// A use that arrived after the late window, allowed by an admin with a reason.
+    #[serde(default)]
+    pub late: bool,
+    /// When the ledger accepted it.
+    #[serde(default)]
+    pub recorded_at: i64,
 }
 
 /// The debt of one period (or the whole range).
@@ -53,6 +59,12 @@ pub struct DebtPeriod {
     pub write_grants: u64,
     /// Break-glass read grants.
     pub read_grants: u64,
+    /// Account uses of the period that arrived after the late window, each allowed by an
+    /// admin with a reason.
+    pub late_uses: u64,
+    /// Once the period has ended: how many of its accesses entered the ledger after its
+    /// end (null while it is still open).
+    pub recorded_after_close: Option<u64>,
 }
 
 /// Where the debt is going: the last period against the one before.
@@ -80,14 +92,25 @@ pub struct DebtReport {
     pub trend: Option<Trend>,
 }
 
-fn tally(accesses: &[Access], a: i64, b: i64, start: String, end: String) -> DebtPeriod {
+fn tally(
+    accesses: &[Access],
+    (a, b): (i64, i64),
+    start: String,
+    end: String,
+    now: i64,
+) -> DebtPeriod {
     let mut p = DebtPeriod {
         start,
         end,
+        recorded_after_close: (b <= now).then_some(0),
         ..Default::default()
     };
     for x in accesses.iter().filter(|x| x.at >= a && x.at < b) {
         p.points += x.kind.points();
+        p.late_uses += u64::from(x.late);
+        if let Some(n) = p.recorded_after_close.as_mut() {
+            *n += u64::from(x.recorded_at >= b);
+        }
         match x.kind {
             AccessKind::AccountUse => p.account_uses += 1,
             AccessKind::WriteGrant => p.write_grants += 1,
@@ -98,8 +121,8 @@ fn tally(accesses: &[Access], a: i64, b: i64, start: String, end: String) -> Deb
 }
 
 /// The debt of `accesses` from `from_ms` to `to_ms` (exclusive), per period, the range
-/// widened to whole periods like the four keys.
-pub fn debt(accesses: &[Access], from_ms: i64, to_ms: i64, period: Period) -> DebtReport {
+/// widened to whole periods like the four keys, as known at `now` (which periods ended).
+pub fn debt(accesses: &[Access], from_ms: i64, to_ms: i64, period: Period, now: i64) -> DebtReport {
     let Some((start, end, spans)) = spans(from_ms, to_ms, period) else {
         return DebtReport {
             period,
@@ -110,7 +133,15 @@ pub fn debt(accesses: &[Access], from_ms: i64, to_ms: i64, period: Period) -> De
     };
     let periods: Vec<DebtPeriod> = spans
         .into_iter()
-        .map(|(p, q)| tally(accesses, ms_of(p), ms_of(q), p.to_string(), q.to_string()))
+        .map(|(p, q)| {
+            tally(
+                accesses,
+                (ms_of(p), ms_of(q)),
+                p.to_string(),
+                q.to_string(),
+                now,
+            )
+        })
         .collect();
     let trend = match periods.as_slice() {
         [.., before, last] => Some(match last.points.cmp(&before.points) {
@@ -124,10 +155,10 @@ pub fn debt(accesses: &[Access], from_ms: i64, to_ms: i64, period: Period) -> De
         period,
         total: tally(
             accesses,
-            ms_of(start),
-            ms_of(end),
+            (ms_of(start), ms_of(end)),
             start.to_string(),
             end.to_string(),
+            now,
         ),
         periods,
         trend,
@@ -144,7 +175,12 @@ mod tests {
 
     #[test]
     fn points_per_period_and_the_trend() {
-        let x = |t: &str, kind| Access { at: ms(t), kind };
+        let x = |t: &str, kind| Access {
+            at: ms(t),
+            kind,
+            late: false,
+            recorded_at: ms(t),
+        };
         let accesses = [
             x("2026-11-02T10:00:00Z", AccessKind::WriteGrant),
             x("2026-11-03T10:00:00Z", AccessKind::ReadGrant),
@@ -159,6 +195,7 @@ mod tests {
             ms("2026-11-02T00:00:00Z"),
             ms("2026-11-23T00:00:00Z"),
             Period::Week,
+            ms("2026-11-20T00:00:00Z"),
         );
         let points: Vec<u64> = r.periods.iter().map(|p| p.points).collect();
         assert_eq!(points, vec![6, 21, 0]);
@@ -173,5 +210,39 @@ mod tests {
         );
         assert_eq!(r.trend, Some(Trend::Falling));
         assert_eq!(r.periods[1].start, "2026-11-09");
+        assert_eq!(r.periods[0].recorded_after_close, Some(0));
+        assert_eq!(r.periods[2].recorded_after_close, None, "still open");
+    }
+
+    #[test]
+    fn late_uses_and_what_arrived_after_a_period_closed() {
+        let accesses = [
+            Access {
+                at: ms("2026-11-03T10:00:00Z"),
+                kind: AccessKind::AccountUse,
+                late: true,
+                recorded_at: ms("2026-11-20T10:00:00Z"),
+            },
+            Access {
+                at: ms("2026-11-04T10:00:00Z"),
+                kind: AccessKind::AccountUse,
+                late: false,
+                recorded_at: ms("2026-11-04T10:00:01Z"),
+            },
+        ];
+        let r = debt(
+            &accesses,
+            ms("2026-11-02T00:00:00Z"),
+            ms("2026-11-16T00:00:00Z"),
+            Period::Week,
+            ms("2026-11-21T00:00:00Z"),
+        );
+        assert_eq!(r.periods[0].late_uses, 1);
+        assert_eq!(r.periods[0].recorded_after_close, Some(1));
+        assert_eq!(r.total.account_uses, 2);
+        assert_eq!(
+            (r.total.late_uses, r.total.recorded_after_close),
+            (1, Some(1))
+        );
     }
 }

@@ -11,8 +11,12 @@
 //! - **Time to restore**: from a failure to its restoration, median over the failures of the
 //!   period that were restored; failures not yet restored are counted apart.
 //!
+//! Each period also says how many of the facts it counts (a deployment's record, its
+//! failures and restorations) arrived after the late window with an admin's reason, and,
+//! once it has ended, how many entered the ledger after its end (docs/changes.md, "Time").
+//!
 //! Periods are UTC calendar days, ISO weeks (Monday), months and quarters. Pure: the caller
-//! reads the deployments; nothing here reads a clock.
+//! reads the deployments and says what time it is; nothing here reads a clock.
 
 pub mod debt;
 
@@ -32,6 +36,19 @@ pub struct Deploy {
     pub restored_at: Option<i64>,
     /// Author times of the commits this deployment brought to production first.
     pub commit_times: Vec<i64>,
+    /// The facts its figures rest on (its record, its failures and restorations), as they
+    /// reached the ledger.
+    #[serde(default)]
+    pub arrivals: Vec<Arrival>,
+}
+
+/// How one fact reached the ledger.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Arrival {
+    /// When the ledger accepted it (Unix ms).
+    pub recorded_at: i64,
+    /// It arrived after the late window, allowed by an admin with a reason.
+    pub late: bool,
 }
 
 /// The length of a period.
@@ -129,6 +146,12 @@ pub struct Keys {
     pub unrestored: u64,
     /// Median time to restore, minutes.
     pub time_to_restore_median_minutes: Option<f64>,
+    /// Facts counted in the period (deployments, failures, restorations) that arrived after
+    /// the late window, each allowed by an admin with a reason.
+    pub late: u64,
+    /// Once the period has ended: how many of the facts counted in it entered the ledger
+    /// after its end (null while it is still open).
+    pub recorded_after_close: Option<u64>,
     /// The band of each key that has a value.
     pub bands: Bands,
 }
@@ -245,8 +268,17 @@ pub fn restore_band(minutes: f64) -> Band {
     }
 }
 
-/// The keys of the deployments in `[from, to)` (days).
-fn keys(deploys: &[&Deploy], from: Date, to: Date) -> Keys {
+/// How many of the facts of `deploys` arrived late, and, when the period ending at
+/// `end_ms` has ended by `now`, how many entered the ledger after that end.
+pub fn arrivals(deploys: &[&Deploy], end_ms: i64, now: i64) -> (u64, Option<u64>) {
+    let all = || deploys.iter().flat_map(|d| d.arrivals.iter());
+    let late = all().filter(|a| a.late).count() as u64;
+    let after = (end_ms <= now).then(|| all().filter(|a| a.recorded_at >= end_ms).count() as u64);
+    (late, after)
+}
+
+/// The keys of the deployments in `[from, to)` (days), as known at `now`.
+fn keys(deploys: &[&Deploy], from: Date, to: Date, now: i64) -> Keys {
     let mut days: Vec<Date> = deploys.iter().filter_map(|d| date_of(d.at)).collect();
     days.sort();
     days.dedup();
@@ -270,6 +302,7 @@ fn keys(deploys: &[&Deploy], from: Date, to: Date) -> Keys {
     let lead = median(&leads);
     let restore = median(&restores);
     let span_days = (ms_of(to) - ms_of(from)) as f64 / 86_400_000.0;
+    let (late, recorded_after_close) = arrivals(deploys, ms_of(to), now);
     Keys {
         start: from.to_string(),
         end: to.to_string(),
@@ -283,6 +316,8 @@ fn keys(deploys: &[&Deploy], from: Date, to: Date) -> Keys {
         restored: restores.len() as u64,
         unrestored: (failed.len() - restores.len()) as u64,
         time_to_restore_median_minutes: restore,
+        late,
+        recorded_after_close,
         bands: Bands {
             deployment_frequency: frequency_band(n, span_days),
             lead_time: lead.map(lead_time_band),
@@ -293,8 +328,9 @@ fn keys(deploys: &[&Deploy], from: Date, to: Date) -> Keys {
 }
 
 /// The four keys of `deploys` from `from_ms` (inclusive) to `to_ms` (exclusive), per
-/// period: the range is widened to whole periods, and empty periods are listed too.
-pub fn report(deploys: &[Deploy], from_ms: i64, to_ms: i64, period: Period) -> Report {
+/// period, as known at `now` (which periods have ended): the range is widened to whole
+/// periods, and empty periods are listed too.
+pub fn report(deploys: &[Deploy], from_ms: i64, to_ms: i64, period: Period, now: i64) -> Report {
     let Some((start, end, spans)) = spans(from_ms, to_ms, period) else {
         return Report {
             period,
@@ -307,7 +343,7 @@ pub fn report(deploys: &[Deploy], from_ms: i64, to_ms: i64, period: Period) -> R
         .map(|(p, q)| {
             let (a, b) = (ms_of(p), ms_of(q));
             let inside: Vec<&Deploy> = deploys.iter().filter(|d| d.at >= a && d.at < b).collect();
-            keys(&inside, p, q)
+            keys(&inside, p, q, now)
         })
         .collect();
     let (a, b) = (ms_of(start), ms_of(end));
@@ -315,7 +351,7 @@ pub fn report(deploys: &[Deploy], from_ms: i64, to_ms: i64, period: Period) -> R
     Report {
         period,
         periods,
-        total: keys(&all, start, end),
+        total: keys(&all, start, end, now),
     }
 }
 

@@ -1,11 +1,14 @@
 //! The four keys on a hand-computed scenario: three ISO weeks, the middle one empty, a
 //! failure restored, a failure not restored yet, a redeployment that brings no new commit.
 
-use andon_metrics::{Band, Deploy, Period, report};
+use andon_metrics::{Arrival, Band, Deploy, Period, report};
 
 fn t(s: &str) -> i64 {
     s.parse::<jiff::Timestamp>().expect("time").as_millisecond()
 }
+
+/// When the scenario is read: after all of it.
+const NOW: i64 = 1_800_000_000_000;
 
 fn scenario() -> Vec<Deploy> {
     vec![
@@ -15,6 +18,7 @@ fn scenario() -> Vec<Deploy> {
             failed_at: None,
             restored_at: None,
             commit_times: vec![t("2026-11-01T10:00:00Z"), t("2026-11-02T08:00:00Z")],
+            arrivals: Vec::new(),
         },
         // A 6 h old commit; failed an hour later, restored 30 minutes after.
         Deploy {
@@ -22,6 +26,7 @@ fn scenario() -> Vec<Deploy> {
             failed_at: Some(t("2026-11-03T13:00:00Z")),
             restored_at: Some(t("2026-11-03T13:30:00Z")),
             commit_times: vec![t("2026-11-03T06:00:00Z")],
+            arrivals: Vec::new(),
         },
         // The same commits deployed again (nothing new to count); failed, not restored yet.
         Deploy {
@@ -29,6 +34,7 @@ fn scenario() -> Vec<Deploy> {
             failed_at: Some(t("2026-11-05T10:00:00Z")),
             restored_at: None,
             commit_times: vec![],
+            arrivals: Vec::new(),
         },
         // Week of 16 November: commits 168 h and 24 h old.
         Deploy {
@@ -36,6 +42,7 @@ fn scenario() -> Vec<Deploy> {
             failed_at: None,
             restored_at: None,
             commit_times: vec![t("2026-11-10T09:00:00Z"), t("2026-11-16T09:00:00Z")],
+            arrivals: Vec::new(),
         },
     ]
 }
@@ -47,6 +54,7 @@ fn weekly_keys_match_the_hand_computation() {
         t("2026-11-02T00:00:00Z"),
         t("2026-11-23T00:00:00Z"),
         Period::Week,
+        NOW,
     );
     assert_eq!(r.periods.len(), 3);
     let [w1, w2, w3] = [&r.periods[0], &r.periods[1], &r.periods[2]];
@@ -113,15 +121,15 @@ fn weekly_keys_match_the_hand_computation() {
 fn periods_are_calendar_days_months_and_quarters() {
     let d = scenario();
     let (from, to) = (t("2026-11-02T00:00:00Z"), t("2026-11-23T00:00:00Z"));
-    let days = report(&d, from, to, Period::Day);
+    let days = report(&d, from, to, Period::Day, NOW);
     assert_eq!(days.periods.len(), 21);
     assert_eq!(days.periods.iter().map(|p| p.deployments).sum::<u64>(), 4);
     assert_eq!(days.periods[1].deployments, 1, "3 November");
-    let months = report(&d, from, to, Period::Month);
+    let months = report(&d, from, to, Period::Month, NOW);
     assert_eq!(months.periods.len(), 1);
     assert_eq!(months.periods[0].start, "2026-11-01");
     assert_eq!(months.periods[0].end, "2026-12-01");
-    let quarters = report(&d, from, to, Period::Quarter);
+    let quarters = report(&d, from, to, Period::Quarter, NOW);
     assert_eq!(quarters.periods[0].start, "2026-10-01");
     assert_eq!(quarters.periods[0].end, "2027-01-01");
     // The failure rate is never above 100%, whatever happened.
@@ -130,4 +138,45 @@ fn periods_are_calendar_days_months_and_quarters() {
             .iter()
             .all(|p| p.change_failure_rate.is_none_or(|r| r <= 1.0))
     );
+}
+
+#[test]
+fn a_closed_period_says_what_arrived_late_and_after_it_closed() {
+    let arrived = |at: &str, late| Arrival {
+        recorded_at: t(at),
+        late,
+    };
+    let mut d = scenario();
+    // The first deployment was recorded as it happened.
+    d[0].arrivals = vec![arrived("2026-11-02T10:00:05Z", false)];
+    // The second was recorded a month later with an admin's reason; its failure and
+    // restoration on time.
+    d[1].arrivals = vec![
+        arrived("2026-12-03T09:00:00Z", true),
+        arrived("2026-11-03T13:00:01Z", false),
+        arrived("2026-11-03T13:30:01Z", false),
+    ];
+    // The third within the window, but after its week had closed (a Sunday-night deploy
+    // recorded on Monday morning).
+    d[2].arrivals = vec![arrived("2026-11-09T06:00:00Z", false)];
+    d[3].arrivals = vec![arrived("2026-11-17T09:00:01Z", false)];
+    let (from, to) = (t("2026-11-02T00:00:00Z"), t("2026-11-23T00:00:00Z"));
+    let r = report(&d, from, to, Period::Week, t("2026-11-20T00:00:00Z"));
+    let [w1, w2, w3] = [&r.periods[0], &r.periods[1], &r.periods[2]];
+    assert_eq!((w1.late, w1.recorded_after_close), (1, Some(2)));
+    assert_eq!((w2.late, w2.recorded_after_close), (0, Some(0)));
+    assert_eq!(
+        (w3.late, w3.recorded_after_close),
+        (0, None),
+        "the third week is still open"
+    );
+    assert_eq!((r.total.late, r.total.recorded_after_close), (1, None));
+    // Asked again once everything has closed, the total counts them too.
+    let later = report(&d, from, to, Period::Week, t("2027-01-01T00:00:00Z"));
+    assert_eq!(
+        later.total.recorded_after_close,
+        Some(1),
+        "only the deployment recorded in December came after the whole range"
+    );
+    assert_eq!(later.periods[0].recorded_after_close, Some(2));
 }

@@ -9,7 +9,7 @@
 
 use std::time::Instant;
 
-use andon_metrics::{Deploy, Period, report};
+use andon_metrics::{Arrival, Deploy, Period, report};
 use andon_store::Store;
 
 const DAY: i64 = 86_400_000;
@@ -118,9 +118,15 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
                     failed_at: d.failed_at,
                     restored_at: d.restored_at,
                     commit_times: d.commit_times,
+                    arrivals: d
+                        .arrivals
+                        .into_iter()
+                        .map(|(recorded_at, late)| Arrival { recorded_at, late })
+                        .collect(),
                 })
                 .collect();
-            let r = report(&deploys, start, end, period);
+            // Read once the year has ended, as a report on a closed period is.
+            let r = report(&deploys, start, end, period, end);
             times.push(t.elapsed().as_secs_f64() * 1e3);
             deployments = r.total.deployments;
         }

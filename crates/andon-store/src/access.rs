@@ -9,7 +9,7 @@ use sqlx::any::AnyRow;
 use sqlx::{Any, Transaction};
 
 use crate::error::{Op, corrupt};
-use crate::read::get;
+use crate::read::{get, late};
 use crate::{Store, StoreError};
 
 /// An access effect of one ledger entry, applied in index order.
@@ -157,21 +157,23 @@ pub(crate) async fn apply(
         }
         AccessEffect::AccountUsed(u) => {
             sqlx::query(
-                "INSERT INTO account_uses (ledger_idx, account, application, environment, production, at, actor, source) \
-                 SELECT $1, name, application, environment, production, $2, $3, $4 FROM standing_accounts WHERE name = $5",
+                "INSERT INTO account_uses (ledger_idx, account, application, environment, production, at, actor, source, late_reason, late_by) \
+                 SELECT $1, name, application, environment, production, $2, $3, $4, $6, $7 FROM standing_accounts WHERE name = $5",
             )
             .bind(idx)
             .bind(u.at)
             .bind(u.actor.clone())
             .bind(u.source.clone())
             .bind(u.account.clone())
+            .bind(u.late.as_ref().map(|l| l.reason.clone()))
+            .bind(u.late.as_ref().map(|l| l.allowed_by.clone()))
             .execute(&mut **tx)
             .await
             .op("recording a standing account's use")?;
         }
         AccessEffect::Snapshot(s) => {
             sqlx::query(
-                "INSERT INTO runtime_snapshots (ledger_idx, environment, application, source, taken_at, reported_by, workloads) VALUES ($1, $2, $3, $4, $5, $6, $7)",
+                "INSERT INTO runtime_snapshots (ledger_idx, environment, application, source, taken_at, reported_by, workloads, late_reason, late_by) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
             )
             .bind(idx)
             .bind(s.environment.clone())
@@ -180,6 +182,8 @@ pub(crate) async fn apply(
             .bind(s.taken_at)
             .bind(s.reported_by.clone())
             .bind(serde_json::to_string(&s.workloads).unwrap_or_else(|_| "[]".into()))
+            .bind(s.late.as_ref().map(|l| l.reason.clone()))
+            .bind(s.late.as_ref().map(|l| l.allowed_by.clone()))
             .execute(&mut **tx)
             .await
             .op("storing a runtime snapshot")?;
@@ -248,6 +252,7 @@ fn snapshot_row(r: &AnyRow) -> Result<Snapshot, StoreError> {
         reported_by: get(r, "reported_by")?,
         workloads: serde_json::from_str(&workloads)
             .map_err(|e| corrupt("runtime_snapshots.workloads", e))?,
+        late: late(r, "")?,
     })
 }
 
@@ -258,6 +263,10 @@ pub struct DebtRow {
     pub at: i64,
     /// `use`, `read` or `write`.
     pub kind: String,
+    /// A use that arrived after the late window, allowed by an admin.
+    pub late: bool,
+    /// When it entered the ledger (Unix ms; a grant's decision time).
+    pub recorded_at: i64,
 }
 
 impl Store {
@@ -392,11 +401,14 @@ impl Store {
         } else {
             ""
         };
+        let uscope = scope.replacen(" AND application", " AND u.application", 1);
         let sql = format!(
-            "SELECT decided_at AS at, level AS kind FROM access_requests \
+            "SELECT decided_at AS at, level AS kind, CAST(0 AS BIGINT) AS late, decided_at AS recorded_at FROM access_requests \
              WHERE production = 1 AND status = 'granted' AND decided_at >= $1 AND decided_at < $2{scope} \
              UNION ALL \
-             SELECT at, 'use' AS kind FROM account_uses WHERE production = 1 AND at >= $1 AND at < $2{scope}"
+             SELECT u.at, 'use' AS kind, CAST(CASE WHEN u.late_reason IS NULL THEN 0 ELSE 1 END AS BIGINT) AS late, COALESCE(l.created_at, u.at) AS recorded_at \
+             FROM account_uses u LEFT JOIN ledger_entries l ON l.idx = u.ledger_idx \
+             WHERE u.production = 1 AND u.at >= $1 AND u.at < $2{uscope}"
         );
         let mut q = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(from).bind(to);
         if let Some(x) = application.or(team) {
@@ -410,6 +422,8 @@ impl Store {
                 Ok(DebtRow {
                     at: get(r, "at")?,
                     kind: get(r, "kind")?,
+                    late: get::<i64>(r, "late")? != 0,
+                    recorded_at: get(r, "recorded_at")?,
                 })
             })
             .collect()
@@ -422,7 +436,7 @@ impl Store {
         limit: u32,
     ) -> Result<Vec<Snapshot>, StoreError> {
         sqlx::query(sqlx::AssertSqlSafe(format!(
-            "SELECT ledger_idx, environment, application, source, taken_at, reported_by, workloads FROM runtime_snapshots \
+            "SELECT ledger_idx, environment, application, source, taken_at, reported_by, workloads, late_reason, late_by FROM runtime_snapshots \
              WHERE environment = $1 ORDER BY ledger_idx DESC LIMIT {}",
             limit.clamp(1, 1000)
         )))

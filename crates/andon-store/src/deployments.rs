@@ -7,7 +7,7 @@ use sqlx::any::AnyRow;
 use sqlx::{Any, Transaction};
 
 use crate::error::{Op, corrupt};
-use crate::read::get;
+use crate::read::{get, late};
 use crate::{Store, StoreError};
 
 /// Records a deployment in the entry at `idx`: its row (marking the change it carries out
@@ -52,8 +52,8 @@ async fn insert_deployment(
     d: &Deployment,
 ) -> Result<(), StoreError> {
     sqlx::query(
-        "INSERT INTO deployments (id, ledger_idx, application, environment, production, artifact_name, artifact_digest, decision_id, change_id, run, recorded_by, bypass, source_commit, deployed_at, state, failed_at, restored_at) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, NULL, NULL)",
+        "INSERT INTO deployments (id, ledger_idx, application, environment, production, artifact_name, artifact_digest, decision_id, change_id, run, recorded_by, bypass, source_commit, deployed_at, state, failed_at, restored_at, late_reason, late_by) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, NULL, NULL, $16, $17)",
     )
     .bind(d.id.clone())
     .bind(idx)
@@ -70,6 +70,8 @@ async fn insert_deployment(
     .bind(d.source_commit.clone())
     .bind(d.deployed_at)
     .bind(d.state.as_str())
+    .bind(d.late.as_ref().map(|l| l.reason.clone()))
+    .bind(d.late.as_ref().map(|l| l.allowed_by.clone()))
     .execute(&mut **tx)
     .await
     .op("recording a deployment")?;
@@ -91,7 +93,7 @@ pub(crate) async fn deployment_event(
     e: &DeploymentEvent,
 ) -> Result<(), StoreError> {
     sqlx::query(
-        "INSERT INTO deployment_events (ledger_idx, deployment_id, state, at, actor, note) VALUES ($1, $2, $3, $4, $5, $6)",
+        "INSERT INTO deployment_events (ledger_idx, deployment_id, state, at, actor, note, late_reason, late_by) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
     )
     .bind(idx)
     .bind(e.deployment.clone())
@@ -99,9 +101,22 @@ pub(crate) async fn deployment_event(
     .bind(e.at)
     .bind(e.actor.clone())
     .bind(e.note.clone())
+    .bind(e.late.as_ref().map(|l| l.reason.clone()))
+    .bind(e.late.as_ref().map(|l| l.allowed_by.clone()))
     .execute(&mut **tx)
     .await
     .op("recording a deployment event")?;
+    if let Some(l) = &e.late {
+        sqlx::query(
+            "UPDATE deployments SET state_late_reason = $1, state_late_by = $2 WHERE id = $3",
+        )
+        .bind(l.reason.clone())
+        .bind(l.allowed_by.clone())
+        .bind(e.deployment.clone())
+        .execute(&mut **tx)
+        .await
+        .op("marking a deployment's state change late")?;
+    }
     // The first failure and the restoration after it are what the delivery metrics read;
     // a failure after a restoration starts over.
     let sql = match e.state {
@@ -149,9 +164,19 @@ pub struct MetricDeployment {
     pub restored_at: Option<i64>,
     /// Author times of the commits it brought to production first.
     pub commit_times: Vec<i64>,
+    /// The facts its figures rest on (its record, then its failures, rollbacks and
+    /// restorations): when each entered the ledger (its own time for a row with no entry,
+    /// as rows seeded straight into the tables have), and whether it arrived after the late
+    /// window.
+    pub arrivals: Vec<(i64, bool)>,
 }
 
-const DEPLOYMENT_SELECT: &str = "SELECT id, ledger_idx, application, environment, production, artifact_name, artifact_digest, decision_id, change_id, run, recorded_by, bypass, source_commit, deployed_at, state, failed_at, restored_at, suspect_at FROM deployments";
+/// A computed `late` column, 0 or 1.
+fn flag(r: &AnyRow) -> Result<bool, StoreError> {
+    Ok(get::<i64>(r, "late")? != 0)
+}
+
+const DEPLOYMENT_SELECT: &str = "SELECT id, ledger_idx, application, environment, production, artifact_name, artifact_digest, decision_id, change_id, run, recorded_by, bypass, source_commit, deployed_at, state, failed_at, restored_at, suspect_at, late_reason, late_by, state_late_reason, state_late_by FROM deployments";
 
 fn deployment_row(r: &AnyRow) -> Result<Deployment, StoreError> {
     let state: String = get(r, "state")?;
@@ -175,6 +200,8 @@ fn deployment_row(r: &AnyRow) -> Result<Deployment, StoreError> {
         failed_at: get(r, "failed_at")?,
         restored_at: get(r, "restored_at")?,
         suspect_at: get(r, "suspect_at")?,
+        late: late(r, "")?,
+        state_late: late(r, "state_")?,
     })
 }
 
@@ -385,7 +412,9 @@ impl Store {
             q
         };
         let rows = bind(format!(
-            "SELECT d.ledger_idx, d.deployed_at, d.failed_at, d.restored_at FROM deployments d \
+            "SELECT d.ledger_idx, d.deployed_at, d.failed_at, d.restored_at, \
+             CAST(CASE WHEN d.late_reason IS NULL THEN 0 ELSE 1 END AS BIGINT) AS late, COALESCE(l.created_at, d.deployed_at) AS recorded_at \
+             FROM deployments d LEFT JOIN ledger_entries l ON l.idx = d.ledger_idx \
              WHERE {filter} ORDER BY d.deployed_at, d.ledger_idx"
         ))
         .fetch_all(&self.pool)
@@ -400,6 +429,7 @@ impl Store {
                 failed_at: get(r, "failed_at")?,
                 restored_at: get(r, "restored_at")?,
                 commit_times: Vec::new(),
+                arrivals: vec![(get(r, "recorded_at")?, flag(r)?)],
             });
         }
         let commits = bind(format!(
@@ -413,6 +443,19 @@ impl Store {
         for r in &commits {
             if let Some(&i) = at.get(&get::<i64>(r, "ledger_idx")?) {
                 out[i].commit_times.push(get(r, "committed_at")?);
+            }
+        }
+        let events = bind(format!(
+            "SELECT d.ledger_idx, CAST(CASE WHEN e.late_reason IS NULL THEN 0 ELSE 1 END AS BIGINT) AS late, COALESCE(l.created_at, e.at) AS recorded_at \
+             FROM deployment_events e JOIN deployments d ON d.id = e.deployment_id \
+             LEFT JOIN ledger_entries l ON l.idx = e.ledger_idx WHERE {filter} ORDER BY e.ledger_idx"
+        ))
+        .fetch_all(&self.pool)
+        .await
+        .op("reading deployment events for metrics")?;
+        for r in &events {
+            if let Some(&i) = at.get(&get::<i64>(r, "ledger_idx")?) {
+                out[i].arrivals.push((get(r, "recorded_at")?, flag(r)?));
             }
         }
         Ok(out)

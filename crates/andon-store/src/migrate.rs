@@ -22,6 +22,7 @@ const SQLITE: &[(i64, &str)] = &[
         8,
         include_str!("../migrations/sqlite/0008_list_indexes.sql"),
     ),
+    (9, include_str!("../migrations/sqlite/0009_late.sql")),
 ];
 const POSTGRES: &[(i64, &str)] = &[
     (
@@ -44,6 +45,7 @@ const POSTGRES: &[(i64, &str)] = &[
         8,
         include_str!("../migrations/postgres/0008_list_indexes.sql"),
     ),
+    (9, include_str!("../migrations/postgres/0009_late.sql")),
 ];
 
 pub(crate) async fn run(pool: &AnyPool, backend: Backend) -> Result<(), StoreError> {

@@ -24,6 +24,20 @@ where
     row.try_get(col).op("decoding a row")
 }
 
+/// The late mark kept in a row's `late_reason` and `late_by` columns (with `prefix`), if
+/// the fact arrived after the late window.
+pub(crate) fn late(
+    row: &AnyRow,
+    prefix: &str,
+) -> Result<Option<andon_domain::late::Late>, StoreError> {
+    let reason: Option<String> = get(row, &format!("{prefix}late_reason"))?;
+    let by: Option<String> = get(row, &format!("{prefix}late_by"))?;
+    Ok(reason.map(|reason| andon_domain::late::Late {
+        reason,
+        allowed_by: by.unwrap_or_default(),
+    }))
+}
+
 impl Store {
     /// The number of ledger entries.
     pub async fn ledger_size(&self) -> Result<u64, StoreError> {

@@ -111,6 +111,7 @@ pub async fn used(
     u: AccountUseInput,
 ) -> Result<StandingAccount, AppError> {
     may_report_use(actor)?;
+    let allowed = crate::late::permission(actor, u.late.as_ref())?;
     let account = find(app, name).await?;
     if let Some(a) = &account.application {
         actor.require_application(a, "report uses of accounts of")?;
@@ -119,6 +120,7 @@ pub async fn used(
         Some(t) => instant(t)?,
         None => app.now(),
     };
+    let late = crate::late::bounded(app, at, "at", allowed.as_ref())?;
     for t in [&u.actor, &u.source].into_iter().flatten() {
         check_text(t, "an actor or source")?;
     }
@@ -127,12 +129,17 @@ pub async fn used(
         at,
         actor: u.actor,
         source: u.source.unwrap_or_else(|| actor.name.clone()),
+        late,
     };
+    let mut body = json!({"account": name, "environment": account.environment, "application": account.application,
+               "at": rfc3339(Some(at)), "actor": used.actor, "source": used.source});
+    if let Some(l) = &used.late {
+        body["late"] = json!(l);
+    }
     app.append(Fact::admin(
         EntryKind::AccountUsed,
         actor,
-        json!({"account": name, "environment": account.environment, "application": account.application,
-               "at": rfc3339(Some(at)), "actor": used.actor, "source": used.source}),
+        body,
         Effect::Access(AccessEffect::AccountUsed(used)),
     ))
     .await?;

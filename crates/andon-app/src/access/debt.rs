@@ -26,7 +26,7 @@ pub async fn check_debt(app: &App, application: &str) -> Result<(), AppError> {
         .debt_rows(Some(application), None, from, now + 1)
         .await?;
     let accesses: Vec<Access> = rows.iter().map(access_of).collect();
-    let report = andon_metrics::debt::debt(&accesses, from, now + 1, Period::Week);
+    let report = andon_metrics::debt::debt(&accesses, from, now + 1, Period::Week, now);
     let (Some(Trend::Rising), [.., before, this]) = (report.trend, report.periods.as_slice())
     else {
         return Ok(());
@@ -69,6 +69,8 @@ pub async fn check_debt(app: &App, application: &str) -> Result<(), AppError> {
 pub fn access_of(r: &andon_store::DebtRow) -> Access {
     Access {
         at: r.at,
+        late: r.late,
+        recorded_at: r.recorded_at,
         kind: match r.kind.as_str() {
             "use" => AccessKind::AccountUse,
             "write" => AccessKind::WriteGrant,
@@ -134,7 +136,13 @@ pub async fn debt(app: &App, _actor: &Actor, q: DebtQuery) -> Result<DebtReport,
         .debt_rows(q.application.as_deref(), q.team.as_deref(), since, until)
         .await?;
     let accesses: Vec<Access> = rows.iter().map(access_of).collect();
-    Ok(andon_metrics::debt::debt(&accesses, since, until, period))
+    Ok(andon_metrics::debt::debt(
+        &accesses,
+        since,
+        until,
+        period,
+        app.now(),
+    ))
 }
 
 #[cfg(test)]
@@ -179,10 +187,14 @@ mod tests {
         let row = |kind: &str| andon_store::DebtRow {
             at: 5,
             kind: kind.into(),
+            late: kind == "use",
+            recorded_at: 7,
         };
         assert_eq!(access_of(&row("use")).kind, AccessKind::AccountUse);
         assert_eq!(access_of(&row("write")).kind, AccessKind::WriteGrant);
         assert_eq!(access_of(&row("read")).kind, AccessKind::ReadGrant);
         assert_eq!(access_of(&row("use")).at, 5);
+        assert!(access_of(&row("use")).late);
+        assert_eq!(access_of(&row("read")).recorded_at, 7);
     }
 }

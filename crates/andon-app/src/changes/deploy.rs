@@ -8,6 +8,7 @@ use andon_domain::api::{DeploymentRequest, DeploymentStateRequest, Receipt};
 use andon_domain::change::{
     Alert, Change, ChangeStatus, Deployment, DeploymentEvent, DeploymentState,
 };
+use andon_domain::late::Late;
 use andon_domain::{AppName, ArtifactRef, EntryKind, Role};
 use andon_store::{ChangeEffect, Effect};
 use serde::Serialize;
@@ -20,6 +21,7 @@ use crate::changes::rfc::first_deployed;
 use crate::environments::grants_sentence;
 use crate::gates::policies::select_policy;
 use crate::input::{check_environment, check_text, is_production, parse_time, random_id};
+use crate::late::{bounded, permission};
 use crate::ledger::sequencer::Fact;
 use crate::{Actor, App, AppError, ErrorKind};
 
@@ -44,6 +46,8 @@ struct Checked {
     digest: String,
     production: bool,
     deployed_at: i64,
+    /// The admin's mark when `deployed_at` is older than the late window.
+    late: Option<Late>,
 }
 
 /// Records a deployment (pipeline, admin). The role is checked before a malformed body is
@@ -92,6 +96,8 @@ async fn record(
         failed_at: None,
         restored_at: None,
         suspect_at: None,
+        late: checked.late.clone(),
+        state_late: None,
     };
     let body = json!({"deployment": deployment, "opened_change": opened, "alert": alert, "rolls_back": rolls_back});
     let receipt = app
@@ -119,9 +125,10 @@ async fn record(
     })
 }
 
-/// Checks the request: names, scope, environment, time, run id, and that the application
-/// exists.
+/// Checks the request: the late flag (an admin's), names, scope, environment, time (within
+/// the late window, or flagged late), run id, and that the application exists.
 async fn check(app: &App, actor: &Actor, req: &DeploymentRequest) -> Result<Checked, AppError> {
+    let allowed = permission(actor, req.late.as_ref())?;
     let application: AppName = req.application.parse()?;
     actor.require_application(application.as_str(), "deploy")?;
     let artifact: ArtifactRef = req.artifact.parse()?;
@@ -129,7 +136,8 @@ async fn check(app: &App, actor: &Actor, req: &DeploymentRequest) -> Result<Chec
     let production = req
         .production
         .unwrap_or_else(|| is_production(&req.environment));
-    let deployed_at = parse_time(req.deployed_at.as_deref(), "deployed_at")?;
+    let deployed_at = parse_time(req.deployed_at.as_deref(), "deployed_at", app.now())?;
+    let late = bounded(app, deployed_at, "deployed_at", allowed.as_ref())?;
     if let Some(run) = &req.run
         && (run.is_empty() || run.len() > 256)
     {
@@ -154,6 +162,7 @@ async fn check(app: &App, actor: &Actor, req: &DeploymentRequest) -> Result<Chec
         digest,
         production,
         deployed_at,
+        late,
     })
 }
 
@@ -335,8 +344,10 @@ async fn change_state(
     id: &str,
     req: &DeploymentStateRequest,
 ) -> Result<Deployment, AppError> {
+    let allowed = permission(actor, req.late.as_ref())?;
     let state = later_state(&req.state)?;
-    let at = parse_time(req.at.as_deref(), "at")?;
+    let at = parse_time(req.at.as_deref(), "at", app.now())?;
+    let late = bounded(app, at, "at", allowed.as_ref())?;
     if let Some(n) = &req.note {
         check_text(n, "a note")?;
     }
@@ -359,6 +370,7 @@ async fn change_state(
         at,
         note: req.note.clone(),
         actor: actor.name.clone(),
+        late,
     };
     app.append(event_fact(actor, event)?).await?;
     find_deployment(app, id).await
@@ -436,6 +448,8 @@ mod tests {
             failed_at,
             restored_at: None,
             suspect_at: None,
+            late: None,
+            state_late: None,
         }
     }
 

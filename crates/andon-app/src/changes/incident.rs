@@ -4,6 +4,7 @@
 
 use andon_domain::api::IncidentRequest;
 use andon_domain::change::{Deployment, DeploymentEvent, DeploymentState};
+use andon_domain::late::Late;
 use andon_domain::{AppName, Role};
 use serde::Serialize;
 
@@ -11,6 +12,7 @@ use crate::changes::authorized;
 use crate::changes::deploy::event_fact;
 use crate::changes::list::find_deployment;
 use crate::input::{check_text, parse_time};
+use crate::late::{bounded, permission};
 use crate::{Actor, App, AppError, ErrorKind};
 
 /// A reported incident, as `POST /v1/incidents` answers it.
@@ -39,6 +41,7 @@ async fn report(
     actor: &Actor,
     req: &IncidentRequest,
 ) -> Result<ReportedIncident, AppError> {
+    let allowed = permission(actor, req.late.as_ref())?;
     let application: AppName = req.application.parse()?;
     actor.require_application(application.as_str(), "report incidents of")?;
     if req.id.is_empty() || req.id.len() > 128 {
@@ -48,9 +51,14 @@ async fn report(
         ));
     }
     check_text(&req.title, "a title")?;
-    let started = parse_time(Some(&req.started_at), "started_at")?;
+    let started = parse_time(Some(&req.started_at), "started_at", app.now())?;
     let resolved = match &req.resolved_at {
-        Some(r) => Some(parse_time(Some(r), "resolved_at")?),
+        Some(r) => Some(parse_time(Some(r), "resolved_at", app.now())?),
+        None => None,
+    };
+    let started_late = bounded(app, started, "started_at", allowed.as_ref())?;
+    let resolved_late = match resolved {
+        Some(r) => bounded(app, r, "resolved_at", allowed.as_ref())?,
         None => None,
     };
     if resolved.is_some_and(|r| r < started) {
@@ -60,10 +68,16 @@ async fn report(
         ));
     }
     let (d, linked_by) = linked_deployment(app, req, &application, started).await?;
-    let facts = events(actor, req, &d, started, resolved)
-        .into_iter()
-        .map(|e| event_fact(actor, e))
-        .collect::<Result<Vec<_>, AppError>>()?;
+    let facts = events(
+        actor,
+        req,
+        &d,
+        (started, started_late),
+        resolved.map(|r| (r, resolved_late)),
+    )
+    .into_iter()
+    .map(|e| event_fact(actor, e))
+    .collect::<Result<Vec<_>, AppError>>()?;
     app.append_all(facts).await?;
     Ok(ReportedIncident {
         deployment: find_deployment(app, &d.id).await?,
@@ -112,13 +126,14 @@ async fn linked_deployment(
 }
 
 /// The state changes an incident records on its deployment: failed when it started, and
-/// restored when it was resolved.
+/// restored when it was resolved, each with its time and its late mark (when it is older
+/// than the late window).
 fn events(
     actor: &Actor,
     req: &IncidentRequest,
     d: &Deployment,
-    started: i64,
-    resolved: Option<i64>,
+    (started, started_late): (i64, Option<Late>),
+    resolved: Option<(i64, Option<Late>)>,
 ) -> Vec<DeploymentEvent> {
     let failed = DeploymentEvent {
         deployment: d.id.clone(),
@@ -126,10 +141,12 @@ fn events(
         at: started,
         note: Some(format!("incident {}: {}", req.id, req.title)),
         actor: actor.name.clone(),
+        late: started_late,
     };
-    let restored = resolved.map(|at| DeploymentEvent {
+    let restored = resolved.map(|(at, late)| DeploymentEvent {
         state: DeploymentState::Restored,
         at,
+        late,
         ..failed.clone()
     });
     std::iter::once(failed).chain(restored).collect()
@@ -161,7 +178,7 @@ mod tests {
             "recorded_by": "ci", "bypass": false, "deployed_at": 5, "state": "deployed",
         }))
         .expect("a deployment");
-        let open = events(&actor, &req, &d, 10, None);
+        let open = events(&actor, &req, &d, (10, None), None);
         assert_eq!(open.len(), 1);
         assert_eq!(open[0].state, DeploymentState::Failed);
         assert_eq!(open[0].at, 10);
@@ -169,7 +186,13 @@ mod tests {
             open[0].note.as_deref(),
             Some("incident INC-7: checkout down")
         );
-        let done = events(&actor, &req, &d, 10, Some(20));
+        let late = Late {
+            reason: "from the incident tool's export".into(),
+            allowed_by: "root".into(),
+        };
+        let done = events(&actor, &req, &d, (10, Some(late.clone())), Some((20, None)));
+        assert_eq!(done[0].late.as_ref(), Some(&late), "the start was late");
+        assert_eq!(done[1].late, None, "the resolution was on time");
         assert_eq!(done.len(), 2);
         assert_eq!(
             (

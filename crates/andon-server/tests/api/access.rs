@@ -259,13 +259,16 @@ fn standing_accounts_and_access_debt_add_up_exactly(b: Backend) {
         "staging is not production"
     );
 
+    // Each use is reported as it happens: the clock stands at its time.
     let used = |name: &str, at: &str| {
+        clock.set_ms(ms(at));
         ci.account_used(
             name,
             &AccountUseInput {
                 at: Some(at.into()),
                 actor: Some("alice".into()),
                 source: Some("teleport".into()),
+                late: None,
             },
         )
     };
@@ -411,6 +414,7 @@ fn what_runs_is_compared_with_what_was_deployed(b: Backend) {
             &SnapshotInput {
                 application: Some("pay".into()),
                 taken_at: None,
+                late: None,
                 source: "kubernetes".into(),
                 workloads: images
                     .iter()

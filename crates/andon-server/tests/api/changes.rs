@@ -337,7 +337,11 @@ fn an_emergency_change_deploys_first_and_its_review_goes_overdue(b: Backend) {
 }
 
 fn deployments_are_recorded_truthfully_and_bypasses_alerted(b: Backend) {
-    let w = world(b);
+    // The server's clock stands still unless the test moves it: a failure and its
+    // restoration are reported once they have happened.
+    let start = jiff::Timestamp::now();
+    let clock = andon_server::Clock::manual(start.as_millisecond());
+    let w = world_with(b, |c| c.clock = clock.clone());
     let artifact = format!("registry.example.com/pay@{}", Sha256Digest::of(b"hotfix"));
     let before = w.h.counts().ledger_entries;
     let recorded = deploy(&w.ci, &artifact, "production");
@@ -451,6 +455,7 @@ fn deployments_are_recorded_truthfully_and_bypasses_alerted(b: Backend) {
         state: s.into(),
         at: at.map(str::to_owned),
         note: Some("INC-9".into()),
+        late: None,
     };
     assert_eq!(
         err(w.ci.deployment_state(&id, &state("restored", None))),
@@ -460,16 +465,19 @@ fn deployments_are_recorded_truthfully_and_bypasses_alerted(b: Backend) {
         err(w.ci.deployment_state(&id, &state("exploded", None))),
         (400, "invalid_state".into())
     );
+    let hour_before = (start - jiff::SignedDuration::from_hours(1)).to_string();
     assert_eq!(
         err(w
             .ci
-            .deployment_state(&id, &state("failed", Some("2001-01-01T00:00:00Z")))),
-        (422, "invalid_time".into())
+            .deployment_state(&id, &state("failed", Some(&hour_before)))),
+        (422, "invalid_time".into()),
+        "failed before it was deployed"
     );
     assert_eq!(w.h.counts().ledger_entries, before, "nothing written");
-    let now = jiff::Timestamp::now();
+    let now = start;
     let failed_at = (now + jiff::SignedDuration::from_secs(60)).to_string();
     let restored_at = (now + jiff::SignedDuration::from_secs(60 * 25)).to_string();
+    clock.advance(std::time::Duration::from_secs(2 * 60));
     let failed =
         w.ci.deployment_state(&id, &state("failed", Some(&failed_at)))
             .expect("failed");
@@ -481,6 +489,7 @@ fn deployments_are_recorded_truthfully_and_bypasses_alerted(b: Backend) {
         (422, "invalid_time".into()),
         "restored before it failed"
     );
+    clock.advance(std::time::Duration::from_secs(30 * 60));
     let restored =
         w.ci.deployment_state(&id, &state("restored", Some(&restored_at)))
             .expect("restored");

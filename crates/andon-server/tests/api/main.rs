@@ -13,6 +13,7 @@ mod gates;
 mod hostile;
 mod identities;
 mod intake;
+mod late;
 mod metrics;
 mod notify;
 mod observe;

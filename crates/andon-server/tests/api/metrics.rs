@@ -1,16 +1,19 @@
 //! DORA's four keys through the real path, on both backends: commits pushed with their
 //! author times, production deployments recorded with their times, a failure restored, a
 //! failure not restored, a redeployment of commits already deployed; the weekly keys match
-//! the hand computation (the same scenario as andon-metrics' own test).
+//! the hand computation (the same scenario as andon-metrics' own test). Each fact is
+//! recorded as it happens: the server's clock is moved to its time first.
 
-use crate::common::release::world;
-use crate::common::{err, github, push_timed, sha};
-use andon_domain::api::{DeploymentRequest, DeploymentStateRequest};
+use crate::common::release::world_with;
+use crate::common::{at_ms, err, github, push_timed, sha};
+use andon_domain::api::{DeploymentRequest, DeploymentStateRequest, LateRequest};
+use andon_server::Clock;
 use andon_testkit::{Backend, both_backends};
 use serde_json::Value;
 
 fn the_four_keys_match_a_hand_computed_history(b: Backend) {
-    let w = world(b);
+    let clock = Clock::manual(at_ms("2026-11-01T00:00:00Z"));
+    let w = world_with(b, |c| c.clock = clock.clone());
     let main = "refs/heads/main";
     let c: Vec<String> = ['5', '6', '7', '8', '9'].iter().map(|x| sha(*x)).collect();
     let pushes: [&[(&str, &str, &str)]; 3] = [
@@ -32,6 +35,7 @@ fn the_four_keys_match_a_hand_computed_history(b: Backend) {
     let cc = w.release_from("pay-c", &c[4]);
     let admin = &w.h.admin;
     let record = |artifact: &str, at: &str| -> Value {
+        clock.set_ms(at_ms(at));
         admin
             .record_deployment(&DeploymentRequest {
                 application: "pay".into(),
@@ -49,6 +53,7 @@ fn the_four_keys_match_a_hand_computed_history(b: Backend) {
             .to_owned()
     };
     let mark = |id: &str, state: &str, at: &str| {
+        clock.set_ms(at_ms(at));
         admin
             .deployment_state(
                 id,
@@ -56,6 +61,7 @@ fn the_four_keys_match_a_hand_computed_history(b: Backend) {
                     state: state.into(),
                     at: Some(at.into()),
                     note: None,
+                    late: None,
                 },
             )
             .expect("marked");
@@ -142,8 +148,24 @@ fn the_four_keys_match_a_hand_computed_history(b: Backend) {
             started_at: start.into(),
             resolved_at: end.map(str::to_owned),
             deployment: deployment.map(str::to_owned),
+            late: None,
         })
     };
+    // An old incident only an admin may record: the linking rules hold for it too.
+    let old_incident = |id: &str, start: &str, deployment: Option<&str>| {
+        admin.report_incident(&andon_domain::api::IncidentRequest {
+            application: "pay".into(),
+            id: id.into(),
+            title: "refunds failing".into(),
+            started_at: start.into(),
+            deployment: deployment.map(str::to_owned),
+            late: Some(LateRequest {
+                reason: "from the incident tool's archive".into(),
+            }),
+            ..Default::default()
+        })
+    };
+    clock.set_ms(at_ms("2026-11-18T10:00:00Z"));
     let linked = incident(
         "INC-1",
         "2026-11-18T09:00:00Z",
@@ -159,11 +181,11 @@ fn the_four_keys_match_a_hand_computed_history(b: Backend) {
     assert_eq!(n(&w3["time_to_restore_median_minutes"]), 45.0);
     let before = w.h.counts().ledger_entries;
     assert_eq!(
-        err(incident("INC-2", "2026-11-01T00:00:00Z", None, None)),
+        err(old_incident("INC-2", "2026-11-01T00:00:00Z", None)),
         (422, "no_deployment".into())
     );
     assert_eq!(
-        err(incident("INC-3", "2026-11-02T11:00:00Z", None, Some(&d4))),
+        err(old_incident("INC-3", "2026-11-02T11:00:00Z", Some(&d4))),
         (422, "deployment_mismatch".into()),
         "the named deployment came after the incident started"
     );

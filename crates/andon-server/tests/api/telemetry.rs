@@ -9,6 +9,7 @@ use andon_client::Client;
 use andon_domain::Sha256Digest;
 use andon_domain::api::{DeploymentRequest, GateRequest};
 use andon_domain::change::{Alert, ChangeFields};
+use andon_server::Clock;
 use andon_testkit::{Backend, both_backends};
 use serde_json::{Value, json};
 
@@ -33,9 +34,10 @@ fn artifact(n: &str) -> String {
     )
 }
 
-/// Records a production deployment of `pay` at `at` (ungated: a gate bypass, which is
-/// beside the point here); returns its id.
-fn deploy(h: &Harness, n: &str, at: &str) -> String {
+/// Records a production deployment of `pay` at `at`, as it happens (the clock moved
+/// there), ungated (a gate bypass, which is beside the point here); returns its id.
+fn deploy(h: &Harness, clock: &Clock, n: &str, at: &str) -> String {
+    clock.set_ms(common::at_ms(at));
     h.admin
         .record_deployment(&DeploymentRequest {
             application: "pay".into(),
@@ -226,9 +228,10 @@ fn failed_logins_over_the_ratio_in_the_window_raise_one_alert(b: Backend) {
 }
 
 fn configuration_changes_need_a_pipeline_deployment(b: Backend) {
-    let h = common::start(b);
+    let clock = Clock::manual(common::at_ms("2026-11-02T09:00:00Z"));
+    let h = common::start_on_clock(b, clock.clone());
     let (ci, _) = h.pipeline("pay");
-    let d = deploy(&h, "pay-1", "2026-11-02T10:00:00Z");
+    let d = deploy(&h, &clock, "pay-1", "2026-11-02T10:00:00Z");
     let change = |kind: &str, at: &str, extra: Value| {
         let mut e = json!({"kind": kind, "at": at, "source": "cloudtrail", "application": "pay",
                            "environment": "production", "actor": "deploy-bot"});
@@ -347,9 +350,10 @@ fn maintenance_outside_a_planned_window_is_alerted(b: Backend) {
 }
 
 fn a_5xx_spike_after_a_deployment_marks_it_suspect(b: Backend) {
-    let h = common::start(b);
+    let clock = Clock::manual(common::at_ms("2026-11-02T09:00:00Z"));
+    let h = common::start_on_clock(b, clock.clone());
     let (ci, _) = h.pipeline("pay");
-    let d1 = deploy(&h, "pay-1", "2026-11-02T10:00:00Z");
+    let d1 = deploy(&h, &clock, "pay-1", "2026-11-02T10:00:00Z");
     let traffic = |at: &str, count: u32, errors: u32| {
         json!({"kind": "http.requests", "at": at, "source": "lb", "application": "pay",
                "environment": "production", "count": count, "status_5xx": errors})
@@ -400,7 +404,7 @@ fn a_5xx_spike_after_a_deployment_marks_it_suspect(b: Backend) {
     let r = send(&ci, json!([traffic("2026-11-02T11:00:00Z", 1000, 500)]));
     assert_eq!(r["alerts"], json!([]));
     // A deployment into an already failing service: 10% before, 12% after, not 3x.
-    let d2 = deploy(&h, "pay-2", "2026-11-02T13:00:00Z");
+    let d2 = deploy(&h, &clock, "pay-2", "2026-11-02T13:00:00Z");
     let r = send(
         &ci,
         json!([

@@ -42,7 +42,7 @@ pub fn deployments(
             thead { tr {
                 th scope="col" { "Deployment" } th scope="col" { "When" } th scope="col" { "Application" }
                 th scope="col" { "Environment" } th scope="col" { "Artifact" } th scope="col" { "State" }
-                th scope="col" { "Change" } th scope="col" { "Gate" }
+                th scope="col" { "Change" } th scope="col" { "Gate" } th scope="col" { "Recorded" }
             } }
             tbody {
                 @for d in rows {
@@ -55,6 +55,7 @@ pub fn deployments(
                         td { (verdict(s(d, "state"))) }
                         td { a href={ "/ui/changes/" (s(d, "change")) } { (s(d, "change")) } }
                         td { @if d["bypass"].as_bool() == Some(true) { span.fail { "bypassed" } } @else { span.pass { "gated" } } }
+                        td { (late_marks(d)) }
                     }
                 }
             }
@@ -76,6 +77,9 @@ pub fn deployment(viewer: &Viewer, t: &DeploymentTrace) -> Markup {
             dt { "Environment" } dd { (s(d, "environment")) }
             dt { "Deployed" } dd { (d["deployed_at"].as_i64().map(|ms| when(&ms_to_rfc(ms))).unwrap_or_default()) " by " (s(d, "recorded_by")) ", run " (s(d, "run")) }
             dt { "State" } dd { (verdict(s(d, "state"))) }
+            @if !d["late"].is_null() || !d["state_late"].is_null() {
+                dt { "Recorded late" } dd { (late_marks(d)) }
+            }
             dt { "Artifact" } dd.mono { (s(d, "artifact_name")) "@" (digest) }
             dt { "Ledger index" } dd { a href={ "/ui/ledger" (query(&[("index", &d["ledger_index"].to_string())])) } { (d["ledger_index"]) } }
         }
@@ -166,6 +170,23 @@ pub fn deployment(viewer: &Viewer, t: &DeploymentTrace) -> Markup {
         viewer,
         body,
     )
+}
+
+/// A late mark in words: "late: <reason> (allowed by <admin>)".
+pub(crate) fn late_mark(what: &str, late: &Value) -> Markup {
+    html! {
+        span.warn { (what) } " " (s(late, "reason")) " " span.muted { "(allowed by " (s(late, "allowed_by")) ")" }
+    }
+}
+
+/// What of a deployment arrived after the late window: its record, a state change; "on
+/// time" when nothing did.
+fn late_marks(d: &Value) -> Markup {
+    html! {
+        @if d["late"].is_null() && d["state_late"].is_null() { span.muted { "on time" } }
+        @if !d["late"].is_null() { (late_mark("late", &d["late"])) }
+        @if !d["state_late"].is_null() { br; (late_mark("state late", &d["state_late"])) }
+    }
 }
 
 fn dedup(mut v: Vec<&str>) -> Vec<&str> {

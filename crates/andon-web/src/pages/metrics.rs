@@ -54,6 +54,7 @@ pub fn metrics(
             a href={ "/v1/metrics" (query(&[("application", application), ("period", "week")])) } { "four keys (JSON)" }
             a href={ "/v1/access/debt" (query(&[("application", application), ("period", "week")])) } { "access debt (JSON)" }
         }
+        (arrivals(report, debt))
         div.charts {
             (bars("deploys", "Production deployments per week", "deployments", &deployments))
             (line("lead", "Lead time for changes, weekly median", "hours", &lead))
@@ -68,6 +69,41 @@ pub fn metrics(
         viewer,
         body,
     )
+}
+
+/// What arrived late: the facts admitted after the late window, and for each closed week,
+/// how many of its facts were recorded after it closed (docs/changes.md, "Time").
+fn arrivals(report: &Value, debt: &Value) -> Markup {
+    let late = n(&report["total"], "late") + n(&debt["total"], "late_uses");
+    let closed: Vec<(String, f64)> = report["periods"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .zip(
+            debt["periods"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .map(Some)
+                .chain(std::iter::repeat(None)),
+        )
+        .map(|(p, d)| {
+            let after =
+                n(p, "recorded_after_close") + d.map_or(0.0, |d| n(d, "recorded_after_close"));
+            (s(p, "start").to_owned(), after)
+        })
+        .filter(|(_, after)| *after > 0.0)
+        .collect();
+    html! {
+        section.late aria-label="Late facts" {
+            @if late > 0.0 {
+                p { span.warn { (late) " late" } " facts in these weeks were recorded after the late window, each with an admin's reason (see the deployments' Recorded column)." }
+            }
+            @for (week, after) in &closed {
+                p { "Week of " (week) ": " (after) " facts recorded after the period closed." }
+            }
+        }
+    }
 }
 
 /// The alerts listing (`GET /v1/alerts` items), with its filters.

@@ -271,6 +271,7 @@ fn client_loop(
             decision: None,
             run: Some(format!("{id}-{release}")),
             deployed_at: None,
+            late: None,
         });
         log.record(Kind::Deploy, t, r);
         let t = Instant::now();

@@ -3,7 +3,7 @@
 
 use std::process::ExitCode;
 
-use andon_domain::api::{DeploymentRequest, DeploymentStateRequest};
+use andon_domain::api::{DeploymentRequest, DeploymentStateRequest, LateRequest};
 use andon_domain::change::{Change, Deployment};
 
 use crate::cli::context::{Context, client};
@@ -34,6 +34,11 @@ pub enum DeployCmd {
         /// When it was deployed, RFC 3339 (default: now).
         #[arg(long)]
         at: Option<String>,
+        /// Record it although --at is older than the server's late window (admins only):
+        /// why it arrives late. It is marked late, with the reason, in the ledger, the
+        /// listings and the metrics.
+        #[arg(long, value_name = "REASON")]
+        late: Option<String>,
     },
     /// Report what happened to a deployment later: failed, rolled_back or restored.
     Mark {
@@ -47,6 +52,11 @@ pub enum DeployCmd {
         /// A note: the incident, what failed.
         #[arg(long)]
         note: Option<String>,
+        /// Record it although --at is older than the server's late window (admins only):
+        /// why it arrives late. It is marked late, with the reason, in the ledger, the
+        /// listings and the metrics.
+        #[arg(long, value_name = "REASON")]
+        late: Option<String>,
     },
     /// Deployments, newest first.
     List {
@@ -96,9 +106,25 @@ fn time(ms: Option<i64>) -> String {
         .map_or_else(|| "-".into(), |t| t.to_string())
 }
 
+/// The late flag of a request, from `--late`.
+pub(crate) fn late_flag(reason: &Option<String>) -> Option<LateRequest> {
+    reason.as_ref().map(|r| LateRequest { reason: r.clone() })
+}
+
+/// What of a deployment arrived late, for its line: `\tLATE: <reason> (allowed by ...)`.
+fn late_words(d: &Deployment) -> String {
+    [("LATE", &d.late), ("STATE LATE", &d.state_late)]
+        .iter()
+        .filter_map(|(what, l)| {
+            l.as_ref()
+                .map(|l| format!("\t{what}: {} (allowed by {})", l.reason, l.allowed_by))
+        })
+        .collect()
+}
+
 fn deployment_line(d: &Deployment) {
     println!(
-        "{}\t{}\t{}\t{}@{}\t{}\t{}{}",
+        "{}\t{}\t{}\t{}@{}\t{}\t{}{}{}",
         d.id,
         d.application,
         d.environment,
@@ -106,7 +132,8 @@ fn deployment_line(d: &Deployment) {
         &d.artifact_digest,
         d.state.as_str(),
         time(Some(d.deployed_at)),
-        if d.bypass { "\tGATE BYPASS" } else { "" }
+        if d.bypass { "\tGATE BYPASS" } else { "" },
+        late_words(d)
     );
 }
 
@@ -134,6 +161,7 @@ pub fn deploy(ctx: &Context, cmd: &DeployCmd, out: Output) -> anyhow::Result<Exi
             decision,
             run,
             at,
+            late,
         } => {
             let r = c.record_deployment(&DeploymentRequest {
                 application: app.clone(),
@@ -143,6 +171,7 @@ pub fn deploy(ctx: &Context, cmd: &DeployCmd, out: Output) -> anyhow::Result<Exi
                 run: run.clone(),
                 deployed_at: at.clone(),
                 production: None,
+                late: late_flag(late),
             })?;
             emit(out, &r, |r| {
                 let d = &r["deployment"];
@@ -151,6 +180,12 @@ pub fn deploy(ctx: &Context, cmd: &DeployCmd, out: Output) -> anyhow::Result<Exi
                     d["id"].as_str().unwrap_or(""),
                     d["ledger_index"]
                 );
+                if let Some(reason) = d["late"]["reason"].as_str() {
+                    println!(
+                        "recorded late (older than the late window), allowed by {}: {reason}",
+                        d["late"]["allowed_by"].as_str().unwrap_or("")
+                    );
+                }
                 if let Some(ch) = d["change"].as_str() {
                     println!("change record {ch}");
                 }
@@ -164,6 +199,7 @@ pub fn deploy(ctx: &Context, cmd: &DeployCmd, out: Output) -> anyhow::Result<Exi
             state,
             at,
             note,
+            late,
         } => {
             let d = c.deployment_state(
                 id,
@@ -171,15 +207,17 @@ pub fn deploy(ctx: &Context, cmd: &DeployCmd, out: Output) -> anyhow::Result<Exi
                     state: state.clone(),
                     at: at.clone(),
                     note: note.clone(),
+                    late: late_flag(late),
                 },
             )?;
             emit(out, &d, |d| {
                 println!(
-                    "{} is {} (failed {}, restored {})",
+                    "{} is {} (failed {}, restored {}){}",
                     d.id,
                     d.state.as_str(),
                     time(d.failed_at),
-                    time(d.restored_at)
+                    time(d.restored_at),
+                    late_words(d)
                 )
             })?;
         }
@@ -403,6 +441,46 @@ pub fn metrics(ctx: &Context, m: &MetricsArgs, out: Output) -> anyhow::Result<Ex
                 ),
             );
         }
+        for line in arrivals(&rows) {
+            println!("{line}");
+        }
     })?;
     Ok(ExitCode::SUCCESS)
+}
+
+/// What arrived late, one line per period that says so: its facts admitted after the late
+/// window, and, once it has ended, those recorded after it closed (docs/changes.md, "Time").
+fn arrivals(periods: &[serde_json::Value]) -> Vec<String> {
+    periods
+        .iter()
+        .filter_map(|k| {
+            let late = k["late"].as_u64().unwrap_or(0);
+            let after = k["recorded_after_close"].as_u64().unwrap_or(0);
+            (late > 0 || after > 0).then(|| {
+                format!(
+                    "{}: {after} facts recorded after the period closed; {late} recorded late with an admin's reason",
+                    k["start"].as_str().unwrap_or("")
+                )
+            })
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn periods_that_learnt_of_facts_late_say_so() {
+        let periods = vec![
+            serde_json::json!({"start": "2026-07-01", "late": 1, "recorded_after_close": 3}),
+            serde_json::json!({"start": "2026-10-01", "late": 0, "recorded_after_close": null}),
+        ];
+        assert_eq!(
+            arrivals(&periods),
+            [
+                "2026-07-01: 3 facts recorded after the period closed; 1 recorded late with an admin's reason"
+            ]
+        );
+    }
 }

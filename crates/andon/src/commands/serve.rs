@@ -81,6 +81,33 @@ pub struct ServeArgs {
     /// The longest break-glass grant, in minutes.
     #[arg(long, env = "ANDON_ACCESS_MAX_MINUTES", default_value_t = 240)]
     pub access_max_minutes: u32,
+    /// How old a fact's own time may be when it is recorded (a deployment, a failure or
+    /// restoration, an incident, a standing account's use, a snapshot): `24h`, `90m`, `7d`.
+    /// Older facts are refused unless an admin records them with `--late "reason"`, which
+    /// marks them late (docs/changes.md, "Time").
+    #[arg(long, env = "ANDON_LATE_WINDOW", default_value = "24h", value_parser = window)]
+    pub late_window: std::time::Duration,
+}
+
+/// A late window: a whole number of seconds, minutes, hours or days (`24h`).
+fn window(s: &str) -> Result<std::time::Duration, String> {
+    let s = s.trim();
+    let split = s.find(|c: char| !c.is_ascii_digit()).unwrap_or(s.len());
+    let (n, unit) = s.split_at(split);
+    let n: u64 = n
+        .parse()
+        .map_err(|_| format!("{s:?} is not a duration such as 24h, 90m or 7d"))?;
+    let seconds = match unit {
+        "s" => 1,
+        "m" => 60,
+        "h" => 3_600,
+        "d" => 86_400,
+        _ => return Err(format!("{s:?}: give a unit, s, m, h or d (24h)")),
+    };
+    n.checked_mul(seconds)
+        .filter(|s| *s <= 3_650 * 86_400)
+        .map(std::time::Duration::from_secs)
+        .ok_or_else(|| format!("{s:?} is longer than ten years"))
 }
 
 /// The policy bundles under `dir`: itself if it holds Rego files, else each subdirectory
@@ -143,6 +170,7 @@ pub fn run(a: &ServeArgs) -> anyhow::Result<ExitCode> {
         andon_server::NotifyFormat::Json
     };
     config.access_max_minutes = a.access_max_minutes;
+    config.late_window = a.late_window;
     config.max_in_flight = a.max_in_flight;
     config.auth_failure_limit = a.auth_failure_limit;
     config.witness_url = a.witness_url.clone();
@@ -202,4 +230,21 @@ pub fn run(a: &ServeArgs) -> anyhow::Result<ExitCode> {
         Ok::<_, anyhow::Error>(())
     })?;
     Ok(ExitCode::SUCCESS)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_late_window_is_a_number_and_a_unit() {
+        let secs = |s| window(s).map(|d| d.as_secs());
+        assert_eq!(secs("24h"), Ok(86_400));
+        assert_eq!(secs("90m"), Ok(5_400));
+        assert_eq!(secs("7d"), Ok(604_800));
+        assert_eq!(secs("30s"), Ok(30));
+        for bad in ["24", "h", "1.5h", "-1h", "2w", "99999d"] {
+            assert!(window(bad).is_err(), "{bad}");
+        }
+    }
 }

@@ -78,6 +78,7 @@ pub fn run(admin: &Client, h: &History, suffix: &str) -> anyhow::Result<()> {
                 at: None,
                 actor: Some(format!("{actor}-{suffix}")),
                 source: Some("teleport".into()),
+                late: None,
             },
         )?;
     }
@@ -106,6 +107,7 @@ pub fn run(admin: &Client, h: &History, suffix: &str) -> anyhow::Result<()> {
         &SnapshotInput {
             application: Some(app.to_owned()),
             taken_at: None,
+            late: None,
             source: "kubernetes".into(),
             workloads: vec![
                 Workload {

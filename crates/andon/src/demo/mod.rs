@@ -6,6 +6,7 @@ pub mod changes;
 pub mod gates;
 pub mod history;
 pub mod identities;
+pub mod late;
 pub mod telemetry;
 
 use std::process::ExitCode;
@@ -281,6 +282,7 @@ pub fn run(ctx: &Context, d: &DemoArgs) -> anyhow::Result<ExitCode> {
     if let Some(release) = gated {
         gates(&admin, &release, &suffix)?;
         crate::demo::changes::run(&admin, &release, &suffix)?;
+        crate::demo::late::run(&admin, &release)?;
     }
     if let Some(secret) = secret.as_deref()
         && let Some(history) = crate::demo::history::run(&admin, secret, &suffix, d.history_days)?

@@ -167,10 +167,22 @@ pub fn fixture(path: &str) -> Value {
 }
 
 pub fn start(b: Backend) -> Harness {
+    start_on_clock(b, andon_server::Clock::system())
+}
+
+/// [`start`] on `clock`: a test that records facts at fixed times moves it to each time,
+/// so the facts arrive as they happen, within the late window.
+pub fn start_on_clock(b: Backend, clock: andon_server::Clock) -> Harness {
     Harness::start_configured(b, |c| {
         c.github_webhook_secret = Some(SECRET.into());
         c.gitlab_webhook_token = Some(GITLAB_TOKEN.into());
+        c.clock = clock;
     })
+}
+
+/// An RFC 3339 time as Unix ms.
+pub fn at_ms(t: &str) -> i64 {
+    t.parse::<jiff::Timestamp>().expect("time").as_millisecond()
 }
 
 pub fn github(

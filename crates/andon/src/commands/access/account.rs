@@ -34,6 +34,10 @@ pub enum AccountCmd {
         /// Who reports it.
         #[arg(long)]
         source: Option<String>,
+        /// Record it although --at is older than the server's late window (admins only):
+        /// why it arrives late. It is marked late, with the reason.
+        #[arg(long, value_name = "REASON")]
+        late: Option<String>,
     },
     /// Retire it (admin).
     Retire {
@@ -84,6 +88,7 @@ pub fn run(c: &andon_client::Client, cmd: &AccountCmd, out: Output) -> anyhow::R
             at,
             actor,
             source,
+            late,
         } => {
             let a = c.account_used(
                 name,
@@ -91,6 +96,7 @@ pub fn run(c: &andon_client::Client, cmd: &AccountCmd, out: Output) -> anyhow::R
                     at: at.clone(),
                     actor: actor.clone(),
                     source: source.clone(),
+                    late: crate::commands::change::late_flag(late),
                 },
             )?;
             emit(out, &a, show)?;

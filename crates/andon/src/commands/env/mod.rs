@@ -147,6 +147,7 @@ fn report_once(
             taken_at: None,
             source: source.into(),
             workloads,
+            late: None,
         },
     )?;
     emit(out, &r, |r| {

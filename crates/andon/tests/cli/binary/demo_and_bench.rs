@@ -41,6 +41,15 @@ fn the_demo_runs_against_a_live_server(b: Backend) {
             && text.contains("$ andon identity list"),
         "{text}"
     );
+    // The late fact: refused for the pipeline, recorded by the admin with the reason, and
+    // marked in the listing and the metrics.
+    assert!(
+        text.contains("refused (too_late): deployed_at ")
+            && text.contains("), allowed by admin: hand deployment during INC-305")
+            && text.contains("LATE: hand deployment during INC-305")
+            && text.contains("# 1 late fact(s) in the figures"),
+        "{text}"
+    );
     // The audit package of the demo's application verifies offline.
     assert!(
         text.contains("$ andon export package --app payments-")

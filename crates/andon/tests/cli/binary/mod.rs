@@ -11,5 +11,6 @@ mod durability;
 mod gates;
 mod helpers;
 mod kubernetes;
+mod late;
 mod ledger;
 mod pipelines;
