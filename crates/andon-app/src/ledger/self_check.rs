@@ -57,6 +57,31 @@ pub async fn run(app: &App) -> Result<serde_json::Value, AppError> {
     };
     let index = first.index;
     let summary = findings.summary();
+    // The verdict stands even when the alert cannot be appended (a ledger that lost
+    // published entries takes no more).
+    let alerted = raise(app, index, &summary, &first.to_string()).await;
+    if let Err(e) = &alerted {
+        tracing::error!(error = %e.message, "raising ledger_verification_failed failed");
+    }
+    let v = serde_json::json!({
+        "verified": false,
+        "size": size,
+        "first_bad_index": index,
+        "reason": first.to_string(),
+        "problem_count": findings.total,
+        "summary": summary,
+        "problems": findings.problems,
+        "alert_error": alerted.err().map(|e| e.message),
+        "checked_at": checked_at,
+    });
+    if let Ok(mut last) = app.0.last_check.write() {
+        *last = Some(v.clone());
+    }
+    Ok(v)
+}
+
+/// Raises `ledger_verification_failed` for the first bad entry `index`, unless it was.
+async fn raise(app: &App, index: u64, summary: &str, first: &str) -> Result<(), AppError> {
     let subject = format!("ledger:{index}");
     if !app
         .store()
@@ -85,18 +110,5 @@ pub async fn run(app: &App) -> Result<serde_json::Value, AppError> {
         ))
         .await?;
     }
-    let v = serde_json::json!({
-        "verified": false,
-        "size": size,
-        "first_bad_index": index,
-        "reason": first.to_string(),
-        "problem_count": findings.total,
-        "summary": summary,
-        "problems": findings.problems,
-        "checked_at": checked_at,
-    });
-    if let Ok(mut last) = app.0.last_check.write() {
-        *last = Some(v.clone());
-    }
-    Ok(v)
+    Ok(())
 }
