@@ -13,3 +13,4 @@ mod helpers;
 mod kubernetes;
 mod ledger;
 mod pipelines;
+mod tamper;
