@@ -369,3 +369,105 @@ impl Audit {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use andon_ledger::{Checkpoint, LogSigner};
+
+    fn entry(i: u64) -> Vec<u8> {
+        format!(r#"{{"v":1,"kind":"application.created","time":"t","actor":"a","body":{{"name":"app{i}"}}}}"#)
+            .into_bytes()
+    }
+
+    /// Ten entries, a checkpoint after each; `forge` rewrites entries (with their leaf
+    /// hash or not) and `skip` leaves some out. Answers the problems' (index, check).
+    fn walk(forge: &[(u64, bool)], skip: &[u64]) -> Vec<(u64, String)> {
+        let signer = LogSigner::new("log", [5; 32]);
+        let mut honest = MerkleTree::new();
+        let mut notes = Vec::new();
+        for i in 0..10 {
+            honest.push(leaf_hash(&entry(i)));
+            let cp = Checkpoint {
+                origin: "log".into(),
+                size: honest.size(),
+                root: honest.root(),
+            };
+            notes.push(signer.sign(&cp));
+        }
+        let keys = LogKeys::new(vec![], signer.verifier());
+        let mut audit = Audit::new(keys, super::super::default_rules(), Some("log".into()));
+        for i in (0..10).filter(|i| !skip.contains(i)) {
+            let mut bytes = entry(i);
+            let mut leaf = leaf_hash(&bytes);
+            if let Some((_, with_leaf)) = forge.iter().find(|(f, _)| *f == i) {
+                bytes = entry(100 + i);
+                if *with_leaf {
+                    leaf = leaf_hash(&bytes);
+                }
+            }
+            audit.entry(RawEntry {
+                index: i,
+                leaf_hash: leaf,
+                bytes: &bytes,
+                document: None,
+                kind: Some("application.created"),
+            });
+        }
+        for n in &notes {
+            audit.checkpoint(n.checkpoint.size, n.checkpoint.root, &n.note);
+        }
+        let w = audit.finish(10);
+        w.findings
+            .problems
+            .iter()
+            .map(|p| (p.index, p.check.clone()))
+            .collect()
+    }
+
+    #[test]
+    fn every_problem_is_named_by_its_entry() {
+        assert!(walk(&[], &[]).is_empty());
+        assert_eq!(
+            walk(&[(3, false), (7, false)], &[]),
+            vec![(3, "leaf_hash".into()), (7, "leaf_hash".into())]
+        );
+        assert_eq!(walk(&[(4, true)], &[]), vec![(4, "checkpoint_root".into())]);
+        assert_eq!(walk(&[], &[5]), vec![(5, "missing".into())]);
+        assert_eq!(walk(&[], &[8, 9]), vec![(8, "missing".into())]);
+        assert_eq!(
+            walk(&[(2, false), (6, true)], &[]),
+            vec![(2, "leaf_hash".into()), (6, "checkpoint_root".into())]
+        );
+    }
+
+    #[test]
+    fn a_checkpoint_the_log_key_did_not_sign_is_named() {
+        let stranger = LogSigner::new("log", [6; 32]);
+        let keys = LogKeys::new(vec![], LogSigner::new("log", [5; 32]).verifier());
+        let mut audit = Audit::new(keys, vec![], Some("log".into()));
+        let bytes = entry(0);
+        audit.entry(RawEntry {
+            index: 0,
+            leaf_hash: leaf_hash(&bytes),
+            bytes: &bytes,
+            document: None,
+            kind: None,
+        });
+        let cp = Checkpoint {
+            origin: "log".into(),
+            size: 1,
+            root: audit.tree().root(),
+        };
+        audit.checkpoint(1, cp.root, &stranger.sign(&cp).note);
+        let w = audit.finish(1);
+        let found: Vec<(u64, &str)> = w
+            .findings
+            .problems
+            .iter()
+            .map(|p| (p.index, p.check.as_str()))
+            .collect();
+        // And so no signed checkpoint covers the entry.
+        assert_eq!(found, vec![(0, "checkpoint_signature"), (0, "unsigned")]);
+    }
+}
