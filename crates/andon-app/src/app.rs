@@ -71,7 +71,8 @@ pub fn token_hash(token: &str) -> String {
 }
 
 impl App {
-    /// Connects, migrates, rebuilds the tree from the stored leaves, starts the sequencer,
+    /// Connects, migrates, checks the stored ledger and rebuilds its tree (refusing a ledger
+    /// that does not match what was signed: `ledger::start`), starts the sequencer,
     /// and on an empty database creates the first admin.
     pub async fn open(config: Config) -> Result<Started, String> {
         andon_store::check_writable(&config.database_url).map_err(|e| e.to_string())?;
@@ -116,12 +117,18 @@ impl App {
             .map_err(|e| e.to_string())?
             .map(|v| v.lines().map(str::to_owned).collect())
             .unwrap_or_default();
-        let size = store.ledger_size().await.map_err(|e| e.to_string())?;
-        let leaves = store
-            .leaf_hashes(0, size)
-            .await
-            .map_err(|e| e.to_string())?;
-        let tree = MerkleTree::from_leaf_hashes(leaves);
+        let tree = crate::ledger::start::verified_tree(
+            &store,
+            &origin,
+            crate::ledger::start::StartKeys {
+                signer: &signer,
+                retiring: rotation.as_ref().map(|r| &r.0),
+                previous: &previous_keys,
+            },
+            config.checkpoint_file.as_deref(),
+        )
+        .await?;
+        let size = tree.size();
         let authority = crate::authority::load(&store, &tree).await?;
         let cp = signer.sign(&Checkpoint {
             origin: origin.clone(),

@@ -63,13 +63,32 @@ pub struct Config {
     pub late_window: std::time::Duration,
     /// The clock access grants, their expiry and the late window are judged by.
     pub clock: crate::Clock,
+    /// Where this server keeps the latest checkpoint it made durable, outside the database
+    /// (see `ledger::anchor`); a start refuses a database that does not extend it. Default:
+    /// beside a SQLite database (`<file>.checkpoint`); none for PostgreSQL (`andon serve`
+    /// puts it in its data directory).
+    pub checkpoint_file: Option<std::path::PathBuf>,
+}
+
+/// The default checkpoint file of a database: `<path>.checkpoint` beside a SQLite file.
+pub fn default_checkpoint_file(database_url: &str) -> Option<std::path::PathBuf> {
+    let path = database_url
+        .strip_prefix("sqlite://")
+        .or_else(|| database_url.strip_prefix("sqlite:"))?;
+    let path = path.split('?').next().unwrap_or_default();
+    if path.is_empty() || path.contains(":memory:") {
+        return None;
+    }
+    Some(std::path::PathBuf::from(format!("{path}.checkpoint")))
 }
 
 impl Config {
     /// Defaults for a database URL and a log key.
     pub fn new(database_url: impl Into<String>, log_seed: [u8; 32]) -> Self {
+        let database_url = database_url.into();
         Self {
-            database_url: database_url.into(),
+            checkpoint_file: default_checkpoint_file(&database_url),
+            database_url,
             log_seed,
             previous_log_seed: None,
             origin: String::new(),

@@ -65,7 +65,9 @@ impl Client {
     }
 
     /// Asks the server to verify its stored ledger now (admin, auditor):
-    /// `{"verified", "size", "first_bad_index"?, "reason"?}`.
+    /// `{"verified", "size", "checked_at"}`, and when it does not verify `first_bad_index`,
+    /// `reason` (the first problem), `problem_count`, `summary` and `problems` (each with
+    /// `index`, `kind`, `check`, `message`).
     pub fn verify_ledger(&self) -> Result<serde_json::Value, ClientError> {
         self.post("/v1/ledger/verify", &[], b"")
     }

@@ -69,9 +69,23 @@ pub fn adopt(
         for l in leaves {
             tree.push(l);
         }
-        let Some(cp) = checkpoint.filter(|c| c.size == tree.size()) else {
-            return Ok(());
+        let size = tree.size();
+        let Some(cp) = checkpoint.filter(|c| c.size == size) else {
+            // Every batch a server commits carries its checkpoint: entries without one were
+            // not appended by a server.
+            tree.truncate(from);
+            return Err(AppError::unavailable(format!(
+                "entries {from} to {} in the database are not covered by a signed checkpoint: not taken in",
+                size.saturating_sub(1)
+            )));
         };
+        if let Err(why) = authentic(app, &cp) {
+            tree.truncate(from);
+            return Err(AppError::unavailable(format!(
+                "the checkpoint of size {} another server stored is not adopted: {why}",
+                cp.size
+            )));
+        }
         if tree.root() != cp.root {
             tree.truncate(from);
             return Err(AppError::unavailable(format!(
@@ -100,6 +114,23 @@ pub fn adopt(
         entries = adopted,
         "took in entries appended by another server"
     );
+    Ok(())
+}
+
+/// Whether a checkpoint another server stored is signed by this log's key, for this log,
+/// and says what its row says. Only the configured key counts: keys named in the database
+/// could have been put there by whoever wrote the checkpoint.
+fn authentic(app: &App, cp: &StoredCheckpoint) -> Result<(), String> {
+    let key = app.0.signer.verifier();
+    let signed = key
+        .verify(&cp.note)
+        .map_err(|_| format!("its signature does not verify with the log key {key}"))?;
+    if signed.origin != app.0.origin || signed.size != cp.size || signed.root != cp.root {
+        return Err(format!(
+            "its signed note (log {:?}, size {}) does not say what its row says",
+            signed.origin, signed.size
+        ));
+    }
     Ok(())
 }
 

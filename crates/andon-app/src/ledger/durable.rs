@@ -25,6 +25,7 @@ pub(super) async fn make_durable(
     store: Store,
     mut rx: mpsc::UnboundedReceiver<Committed>,
 ) {
+    let mut anchor = super::anchor::Anchor::new(app.0.config.checkpoint_file.clone());
     while let Some(first) = rx.recv().await {
         let mut done = vec![first];
         while let Ok(more) = rx.try_recv() {
@@ -51,6 +52,8 @@ pub(super) async fn make_durable(
         else {
             continue;
         };
+        // Durable now: the checkpoint file may say so (before anyone hears of it).
+        anchor.durable(newest.checkpoint.size, &newest.note).await;
         if let Ok(mut l) = app.0.latest.write()
             && l.checkpoint.size <= newest.checkpoint.size
         {

@@ -1,7 +1,8 @@
 //! The ledger: the sequencer that appends every fact, its reads and proofs, its self-check,
-//! the witness, and the append meter.
+//! the witness, the append meter, the check a start makes, and the checkpoint file.
 
 mod admission;
+pub mod anchor;
 pub mod cluster;
 mod durable;
 pub mod entries;
@@ -9,4 +10,5 @@ pub mod fact;
 pub mod meter;
 pub mod self_check;
 pub mod sequencer;
+pub mod start;
 pub mod witness;

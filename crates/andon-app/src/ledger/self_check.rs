@@ -1,62 +1,87 @@
 //! The server re-verifies its stored ledger, and alerts when it does not.
 
+use crate::audit::{self, LogKeys};
 use crate::{App, AppError};
 
-/// Recomputes every entry's leaf hash from its stored bytes and the root from those, and
-/// compares them with the stored leaf hashes and the latest signed checkpoint. On a
-/// mismatch it raises `ledger_verification_failed` (once per first bad index) and answers
-/// where. The watcher runs it every `ledger_check_interval`; `POST /v1/ledger/verify` now.
+/// The keys the server holds for its log: the previous ones, oldest first, and its own.
+pub fn log_keys(app: &App) -> Result<LogKeys, AppError> {
+    LogKeys::parse(&app.previous_keys(), &app.0.signer.verifier().to_string())
+        .map_err(AppError::unavailable)
+}
+
+/// Audits the stored ledger up to the latest published checkpoint (see [`crate::audit`]):
+/// every entry, document and stored checkpoint. When something is wrong it raises
+/// `ledger_verification_failed` (once per first bad entry, subject `ledger:<index>`) naming
+/// the first bad entry and how many problems there are, and answers with all of them
+/// (the first hundred listed). The watcher runs it every `ledger_check_interval`;
+/// `POST /v1/ledger/verify` now.
 pub async fn run(app: &App) -> Result<serde_json::Value, AppError> {
     let cp = app.latest();
     let size = cp.checkpoint.size;
-    let mut tree = andon_ledger::MerkleTree::new();
-    let mut failure: Option<(u64, String)> = None;
-    let mut start = 0;
-    'pages: while start < size {
-        let page = app
-            .store()
-            .entries(start, 1000.min((size - start) as u32))
-            .await?;
-        if page.is_empty() {
-            failure = Some((start, format!("entry {start} is missing")));
-            break;
-        }
-        for e in &page {
-            if e.index != tree.size() {
-                failure = Some((tree.size(), format!("entry {} is missing", tree.size())));
-                break 'pages;
-            }
-            let h = andon_ledger::leaf_hash(&e.entry);
-            if h != e.leaf_hash {
-                failure = Some((
-                    e.index,
-                    format!(
-                        "entry {}'s bytes do not hash to its stored leaf hash",
-                        e.index
-                    ),
-                ));
-                break 'pages;
-            }
-            tree.push(h);
-        }
-        start = tree.size();
-    }
-    if failure.is_none() && tree.root() != cp.checkpoint.root {
-        failure = Some((
-            size,
-            format!("the entries do not produce the root of the signed checkpoint of size {size}"),
-        ));
+    let walked = audit::audit_store(
+        app.store(),
+        log_keys(app)?,
+        Some(app.0.origin.clone()),
+        Some(size),
+        size,
+    )
+    .await?;
+    let mut findings = walked.findings;
+    if walked.tree.size() == size
+        && walked.tree.root_at(size).ok() != Some(cp.checkpoint.root)
+        && findings.is_clean()
+    {
+        // The published checkpoint is not stored: the stored ones all matched.
+        findings.push(audit::Problem {
+            index: size.saturating_sub(1),
+            kind: None,
+            check: "checkpoint_root".into(),
+            checkpoint: Some(size),
+            message: format!(
+                "the entries do not produce the root of the published checkpoint of size {size}"
+            ),
+        });
     }
     let checked_at = jiff::Timestamp::from_millisecond(app.now())
         .map(|t| t.to_string())
         .unwrap_or_default();
-    let Some((index, why)) = failure else {
-        let v = serde_json::json!({"verified": true, "size": size, "checked_at": checked_at});
+    let Some(first) = findings.first().cloned() else {
+        let v = serde_json::json!({
+            "verified": true, "size": size, "checked_at": checked_at,
+            "entries_checked": walked.entries, "checkpoints_checked": walked.checkpoints,
+        });
         if let Ok(mut last) = app.0.last_check.write() {
             *last = Some(v.clone());
         }
         return Ok(v);
     };
+    let index = first.index;
+    let summary = findings.summary();
+    // The verdict stands even when the alert cannot be appended (a ledger that lost
+    // published entries takes no more).
+    let alerted = raise(app, index, &summary, &first.to_string()).await;
+    if let Err(e) = &alerted {
+        tracing::error!(error = %e.message, "raising ledger_verification_failed failed");
+    }
+    let v = serde_json::json!({
+        "verified": false,
+        "size": size,
+        "first_bad_index": index,
+        "reason": first.to_string(),
+        "problem_count": findings.total,
+        "summary": summary,
+        "problems": findings.problems,
+        "alert_error": alerted.err().map(|e| e.message),
+        "checked_at": checked_at,
+    });
+    if let Ok(mut last) = app.0.last_check.write() {
+        *last = Some(v.clone());
+    }
+    Ok(v)
+}
+
+/// Raises `ledger_verification_failed` for the first bad entry `index`, unless it was.
+async fn raise(app: &App, index: u64, summary: &str, first: &str) -> Result<(), AppError> {
     let subject = format!("ledger:{index}");
     if !app
         .store()
@@ -69,7 +94,7 @@ pub async fn run(app: &App) -> Result<serde_json::Value, AppError> {
             severity: "high".into(),
             subject,
             message: format!(
-                "the ledger does not verify: {why}; the stored history was changed outside Andon (run andon verify to see it from outside)"
+                "the ledger does not verify: {summary}. {first}. The stored history was changed outside Andon (run andon verify to see every problem from outside)"
             ),
             links: vec![
                 format!("/v1/ledger/entries?start={index}&limit=1"),
@@ -85,9 +110,5 @@ pub async fn run(app: &App) -> Result<serde_json::Value, AppError> {
         ))
         .await?;
     }
-    let v = serde_json::json!({"verified": false, "size": size, "first_bad_index": index, "reason": why, "checked_at": checked_at});
-    if let Ok(mut last) = app.0.last_check.write() {
-        *last = Some(v.clone());
-    }
-    Ok(v)
+    Ok(())
 }

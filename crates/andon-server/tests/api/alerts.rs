@@ -61,8 +61,11 @@ fn a_ledger_changed_behind_the_servers_back_raises_an_alert(b: Backend) {
         .collect();
     assert_eq!(raised.len(), 1, "alerted once: {raised:?}");
     assert_eq!(raised[0].severity, "high");
+    assert_eq!(raised[0].subject, format!("ledger:{idx}"));
     assert!(
-        raised[0].message.contains(&format!("entry {idx}'s bytes")),
+        raised[0]
+            .message
+            .contains(&format!("entry {idx} (application.created): its bytes")),
         "{}",
         raised[0].message
     );

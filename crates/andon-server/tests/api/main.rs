@@ -18,6 +18,7 @@ mod metrics;
 mod notify;
 mod observe;
 mod source_control;
+mod tamper;
 mod telemetry;
 mod web;
 mod witness;

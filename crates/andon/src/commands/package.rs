@@ -381,6 +381,8 @@ struct PackageReport {
     tree_size: u64,
     key_pinned: bool,
     problem: Option<String>,
+    /// Every entry that does not verify, each named (the package's own files aside).
+    problems: Vec<andon_app::audit::Problem>,
 }
 
 fn hash32(h: &str) -> anyhow::Result<Hash> {
@@ -389,11 +391,13 @@ fn hash32(h: &str) -> anyhow::Result<Hash> {
         .map_err(|_| anyhow::anyhow!("a hash is not 32 bytes"))
 }
 
-/// Checks a package; `Err` names the first thing wrong.
+/// Checks a package; `Err` names the first thing wrong with the package itself; the
+/// problems are those of its entries, all of them (then its other files are not checked:
+/// they derive from the entries).
 fn check(
     files: &BTreeMap<String, Vec<u8>>,
     pinned: Option<&str>,
-) -> anyhow::Result<(Manifest, usize)> {
+) -> anyhow::Result<(Manifest, usize, Vec<andon_app::audit::Problem>)> {
     let manifest: Manifest = serde_json::from_slice(
         files
             .get("manifest.json")
@@ -420,6 +424,14 @@ fn check(
         );
     }
     let mut entries = Vec::new();
+    let mut problems = Vec::new();
+    // The package holds the current key only: each entry is proven by its inclusion proof,
+    // each decision envelope by the digest its entry binds (see `DecisionMeaning`).
+    let mut rules: Vec<Box<dyn andon_app::audit::EntryRule>> = vec![
+        Box::new(andon_app::audit::Documents),
+        Box::new(andon_app::audit::DecisionMeaning { signatures: false }),
+    ];
+    let mut keys = andon_app::audit::LogKeys::new(vec![], key.clone());
     for (path, bytes) in files {
         let Some(n) = path
             .strip_prefix("entries/")
@@ -443,17 +455,32 @@ fn check(
         if proof.index != index || proof.tree_size != cp.size {
             bail!("proofs/{n}.json is for another entry or tree size");
         }
-        verify_inclusion(&leaf, index, cp.size, &hashes, &cp.root).map_err(|_| {
-            anyhow::anyhow!("{path} is not in the signed tree: the entry or its proof was altered")
-        })?;
+        if verify_inclusion(&leaf, index, cp.size, &hashes, &cp.root).is_err() {
+            problems.push(andon_app::audit::Problem {
+                index,
+                kind: None,
+                check: "inclusion".into(),
+                checkpoint: Some(cp.size),
+                message: format!(
+                    "{path} is not in the signed tree: the entry or its proof was altered"
+                ),
+            });
+        }
         let document = files.get(&format!("documents/{n}")).cloned();
-        crate::commands::ledger::entry::check_entry_bytes(index, &leaf, bytes, document.as_deref())
-            .map_err(|why| anyhow::anyhow!("{path}: {why}"))?;
+        for mut p in
+            andon_app::audit::check_one(index, bytes, document.as_deref(), &mut rules, &mut keys)
+        {
+            p.message = format!("{path}: {}", p.message);
+            problems.push(p);
+        }
         entries.push(InScope {
             index,
             entry: bytes.clone(),
             document,
         });
+    }
+    if !problems.is_empty() {
+        return Ok((manifest, entries.len(), problems));
     }
     if entries.len() != manifest.entries {
         bail!(
@@ -487,7 +514,7 @@ fn check(
     if let Some(missing) = manifest.files.keys().find(|p| !files.contains_key(*p)) {
         bail!("{missing} is listed in the manifest but missing");
     }
-    Ok((manifest, entries.len()))
+    Ok((manifest, entries.len(), vec![]))
 }
 
 /// Reads every regular file of a tar archive.
@@ -511,17 +538,21 @@ fn read_archive(path: &Path) -> anyhow::Result<BTreeMap<String, Vec<u8>>> {
 pub fn verify(path: &Path, pinned: Option<&str>, out: Output) -> anyhow::Result<ExitCode> {
     let files = read_archive(path)?;
     let (report, ok) = match check(&files, pinned) {
-        Ok((m, n)) => (
-            PackageReport {
-                ok: true,
-                application: m.application,
-                entries_verified: n,
-                tree_size: m.tree_size,
-                key_pinned: pinned.is_some(),
-                problem: None,
-            },
-            true,
-        ),
+        Ok((m, n, problems)) => {
+            let ok = problems.is_empty();
+            (
+                PackageReport {
+                    ok,
+                    application: m.application,
+                    entries_verified: if ok { n } else { 0 },
+                    tree_size: m.tree_size,
+                    key_pinned: pinned.is_some(),
+                    problem: problems.first().map(|p| p.to_string()),
+                    problems,
+                },
+                ok,
+            )
+        }
         Err(e) => (
             PackageReport {
                 ok: false,
@@ -530,6 +561,7 @@ pub fn verify(path: &Path, pinned: Option<&str>, out: Output) -> anyhow::Result<
                 tree_size: 0,
                 key_pinned: pinned.is_some(),
                 problem: Some(format!("{e:#}")),
+                problems: vec![],
             },
             false,
         ),
@@ -539,6 +571,15 @@ pub fn verify(path: &Path, pinned: Option<&str>, out: Output) -> anyhow::Result<
             println!("note: checked against the key the package names; pin it with --log-key");
         }
         match &r.problem {
+            Some(_) if !r.problems.is_empty() => {
+                println!(
+                    "FAILED: {} entries of the package do not verify",
+                    r.problems.len()
+                );
+                for p in &r.problems {
+                    println!("  {p}");
+                }
+            }
             Some(p) => println!("FAILED: {p}"),
             None => println!(
                 "ok: {} entries of {} proven against a checkpoint of size {}; documents, controls.csv and report.html match",

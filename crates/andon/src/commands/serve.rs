@@ -26,6 +26,12 @@ pub struct ServeArgs {
     /// needed again, but `andon verify` pinned to the old public key follows the hand-over.
     #[arg(long, env = "ANDON_PREVIOUS_LOG_KEY_FILE")]
     pub previous_log_key: Option<PathBuf>,
+    /// Where this server keeps the latest checkpoint it made durable, outside the database:
+    /// a start refuses a database that does not extend it (rolled back, truncated or
+    /// rewritten together with its checkpoints). Default: beside a SQLite database
+    /// (<file>.checkpoint); for PostgreSQL, <data-dir>/checkpoint.
+    #[arg(long, env = "ANDON_CHECKPOINT_FILE")]
+    pub checkpoint_file: Option<PathBuf>,
     /// Checkpoint origin for a new log.
     #[arg(long, env = "ANDON_LOG_ORIGIN", default_value = "")]
     pub origin: String,
@@ -155,6 +161,11 @@ pub fn run(a: &ServeArgs) -> anyhow::Result<ExitCode> {
             .unwrap_or_else(|| a.data_dir.join("log.key")),
     )?;
     let mut config = andon_server::Config::new(url, seed);
+    config.checkpoint_file = a
+        .checkpoint_file
+        .clone()
+        .or(config.checkpoint_file)
+        .or_else(|| Some(a.data_dir.join("checkpoint")));
     config.origin = a.origin.clone();
     if let Some(path) = &a.previous_log_key {
         config.previous_log_seed = Some(crate::cli::keys::load(path)?.seed());

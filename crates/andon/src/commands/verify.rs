@@ -1,22 +1,25 @@
 //! `andon verify`: an auditor's check of the ledger.
 //!
-//! `verify` fetches every entry (from the server, or straight from a database URL), recomputes
-//! each leaf hash from the stored bytes, checks each stored document against the digest its
-//! entry commits to, rebuilds the whole tree, and checks the root against the signed
-//! checkpoint and against a checkpoint saved earlier. It names the first entry that differs.
+//! `verify` walks every entry (from the server, or straight from a database URL) through
+//! the audit every verification shares (`andon_app::audit`): each leaf hash recomputed from
+//! the stored bytes, each document against the digest its entry binds, each gate decision
+//! against the signed decision it binds, each key rotation, and each stored checkpoint (from
+//! a database: every one; from a server: the latest) against the root of the entries up to
+//! its size. It also checks the log against a checkpoint saved earlier. It reports every
+//! problem, each naming the entry.
 
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use andon_ledger::{Hash, MerkleTree, NoteVerifier, leaf_hash, verify_consistency};
-use anyhow::{Context as _, bail};
+use andon_app::audit::{self, Audit, LogKeys, Problem, RawEntry};
+use andon_ledger::{Hash, NoteVerifier, verify_consistency};
+use anyhow::Context as _;
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
 use serde::Serialize;
 
 use crate::cli::context::{Context, client};
 use crate::cli::output::{Output, emit};
-use crate::commands::ledger::entry::{Entry, Rotation, check_entry};
 
 /// Flags of `andon verify`.
 #[derive(clap::Args, Debug)]
@@ -44,56 +47,70 @@ enum Source {
     Database(andon_store::Store, tokio::runtime::Runtime),
 }
 
+/// What the source says of its log: its keys (previous, oldest first, and current), its
+/// latest checkpoint note and its size.
+struct Head {
+    keys: Vec<String>,
+    note: String,
+    size: u64,
+    origin: String,
+}
+
 impl Source {
-    fn head(&self) -> anyhow::Result<(String, String)> {
+    fn head(&self) -> anyhow::Result<Head> {
         match self {
             Source::Server(c) => {
                 let i = c.ledger_info()?;
-                Ok((i.verifier_key, i.checkpoint))
+                let mut keys = i.previous_verifier_keys;
+                keys.push(i.verifier_key);
+                Ok(Head {
+                    keys,
+                    note: i.checkpoint,
+                    size: i.size,
+                    origin: i.origin,
+                })
             }
             Source::Database(s, rt) => rt.block_on(async {
                 let key = s
                     .meta("log_verifier_key")
                     .await?
                     .context("the database has no log key")?;
+                let mut keys: Vec<String> = s
+                    .meta("log_previous_verifier_keys")
+                    .await?
+                    .map(|v| {
+                        v.lines()
+                            .filter(|l| !l.is_empty())
+                            .map(str::to_owned)
+                            .collect()
+                    })
+                    .unwrap_or_default();
+                keys.push(key);
+                let origin = s.meta("log_origin").await?.unwrap_or_default();
                 let cp = s
                     .latest_checkpoint()
                     .await?
                     .context("the database has no checkpoint")?;
-                Ok((key, cp.note))
+                Ok(Head {
+                    keys,
+                    note: cp.note,
+                    size: cp.size,
+                    origin,
+                })
             }),
         }
     }
+}
 
-    fn page(&self, start: u64, limit: u32) -> anyhow::Result<Vec<Entry>> {
-        match self {
-            Source::Server(c) => c
-                .entries(start, limit)?
-                .entries
-                .into_iter()
-                .map(|e| {
-                    Ok(Entry {
-                        index: e.index,
-                        leaf_hash: hex::decode(&e.leaf_hash)?
-                            .try_into()
-                            .map_err(|_| anyhow::anyhow!("bad leaf hash"))?,
-                        entry: STANDARD.decode(&e.entry)?,
-                        document: e.document.map(|d| STANDARD.decode(d)).transpose()?,
-                    })
-                })
-                .collect(),
-            Source::Database(s, rt) => Ok(rt
-                .block_on(s.entries(start, limit))?
-                .into_iter()
-                .map(|e| Entry {
-                    index: e.index,
-                    leaf_hash: e.leaf_hash,
-                    entry: e.entry,
-                    document: e.document,
-                })
-                .collect()),
-        }
-    }
+/// A key rotation the walk followed.
+#[derive(Serialize, Clone)]
+pub struct Rotation {
+    /// The rotation entry's index.
+    pub index: u64,
+    /// The retiring key.
+    pub previous: String,
+    /// The key the log was handed over to.
+    pub next: String,
 }
 
 /// The verdict.
@@ -104,43 +121,21 @@ pub struct Report {
     size: u64,
     root: String,
     entries_checked: u64,
+    checkpoints_checked: u64,
     key_pinned: bool,
     previous_checkpoint: Option<u64>,
+    /// The first bad entry (the lowest index any problem names).
     first_bad_entry: Option<u64>,
+    /// The first problem, in a sentence.
     problem: Option<String>,
+    /// How many problems there are in all.
+    problem_count: u64,
+    /// How many, of which checks, and the first bad entry.
+    summary: String,
+    /// Every problem (the first hundred), each naming its entry.
+    problems: Vec<Problem>,
     /// Log key rotations met on the way, in order.
     key_rotations: Vec<Rotation>,
-}
-
-/// The keys trusted so far: the pinned key (or, unpinned, the first key the log names) and
-/// each key a trusted key handed the log over to.
-struct Trust {
-    chain: Vec<String>,
-    rotations: Vec<Rotation>,
-}
-
-impl Trust {
-    /// Follows a rotation whose signature verified. Pinned, a rotation from a key before the
-    /// pinned one is history before the anchor; unpinned, rotations must form one chain.
-    fn follow(&mut self, r: Rotation, pinned: bool) -> Result<(), String> {
-        match self.chain.last() {
-            None => self.chain.extend([r.previous.clone(), r.next.clone()]),
-            Some(last) if *last == r.previous => self.chain.push(r.next.clone()),
-            Some(_) if pinned => {}
-            Some(last) => {
-                return Err(format!(
-                    "it rotates away from {}, but the log was signed by {last} then",
-                    r.previous
-                ));
-            }
-        }
-        self.rotations.push(r);
-        Ok(())
-    }
-
-    fn trusts(&self, key: &str) -> bool {
-        self.chain.iter().any(|k| k == key)
-    }
 }
 
 /// Runs `andon verify`.
@@ -158,187 +153,94 @@ pub fn run(ctx: &Context, v: &VerifyArgs, out: Output) -> anyhow::Result<ExitCod
         }
         None => Source::Server(client(ctx)),
     };
-    let (reported_key, note) = source.head()?;
-    let reported = NoteVerifier::parse(&reported_key)?;
+    let head = source.head()?;
+    let (current, previous) = head
+        .keys
+        .split_last()
+        .context("the source names no log key")?;
+    let keys = LogKeys::parse(previous, current).map_err(anyhow::Error::msg)?;
     let pinned = v
         .log_key
         .as_deref()
         .map(NoteVerifier::parse)
         .transpose()
         .context("--log-key")?;
-    let key_text = pinned.as_ref().unwrap_or(&reported).to_string();
-    // The latest checkpoint is signed by the pinned key, or by a key the log's own rotation
-    // entries lead to from it (checked once they have been read).
-    let head_signer = match &pinned {
-        Some(p) if p.verify(&note).is_ok() => p.clone(),
-        _ => reported.clone(),
-    };
-    let cp = head_signer
-        .verify(&note)
-        .context("the latest checkpoint's signature does not verify")?;
-    let saved = match &v.checkpoint {
-        Some(p) => Some((
+    let key_text = pinned.as_ref().unwrap_or(keys.current()).to_string();
+    // The head's own claims, from whichever of the log's keys signed it (the audit checks
+    // that it was the one in force).
+    let head_cp = keys.chain().iter().find_map(|k| k.verify(&head.note).ok());
+    let origin = head_cp
+        .as_ref()
+        .map(|c| c.origin.clone())
+        .unwrap_or(head.origin.clone());
+    let mut audit = Audit::new(keys.clone(), audit::default_rules(), Some(origin.clone()));
+    if let Some(p) = &pinned
+        && !keys.chain().contains(p)
+    {
+        audit.report(Problem {
+            index: head.size,
+            kind: None,
+            check: "key".into(),
+            checkpoint: Some(head.size),
+            message: format!(
+                "the pinned key {p} is not one of this log's keys ({}): the log was never handed over to it",
+                keys.chain()
+                    .iter()
+                    .map(|k| k.to_string())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+        });
+    }
+    walk(&source, &mut audit, &head, head_cp.as_ref(), out)?;
+    let tree_root = audit.tree().root_at(head.size).ok();
+    let mut walked = audit.finish(head.size);
+    if let Source::Server(c) = &source {
+        refine_by_consistency(c, &mut walked, head.size, head_cp.as_ref());
+    }
+    let previous_checkpoint = match &v.checkpoint {
+        Some(p) => Some(check_saved(
             p,
-            std::fs::read_to_string(p).with_context(|| format!("reading {}", p.display()))?,
-        )),
+            &mut walked,
+            &source,
+            head_cp.as_ref(),
+            &origin,
+        )?),
         None => None,
     };
-    let mut trust = Trust {
-        chain: pinned.iter().map(|p| p.to_string()).collect(),
-        rotations: vec![],
-    };
-
-    let bar = indicatif::ProgressBar::new(cp.size);
-    if out == Output::Json || !std::io::IsTerminal::is_terminal(&std::io::stderr()) {
-        bar.set_draw_target(indicatif::ProgressDrawTarget::hidden());
-    }
-    let mut tree = MerkleTree::new();
-    let mut problem: Option<(u64, String)> = None;
-    while tree.size() < cp.size && problem.is_none() {
-        let want = (cp.size - tree.size()).min(1000) as u32;
-        let page = source.page(tree.size(), want)?;
-        if page.is_empty() {
-            problem = Some((tree.size(), "it is missing".into()));
-            break;
-        }
-        for e in page {
-            if e.index != tree.size() {
-                problem = Some((tree.size(), "it is missing".into()));
-                break;
-            }
-            match check_entry(&e).and_then(|r| match r {
-                Some(r) => trust.follow(r, pinned.is_some()),
-                None => Ok(()),
-            }) {
-                Ok(()) => {}
-                Err(why) => {
-                    problem = Some((e.index, why));
-                    break;
-                }
-            }
-            tree.push(leaf_hash(&e.entry));
-            bar.inc(1);
-            if tree.size() == cp.size {
-                break;
-            }
-        }
-    }
-    bar.finish_and_clear();
-
-    if trust.chain.is_empty() {
-        trust.chain.push(reported.to_string());
-    }
-    if problem.is_none() && !trust.trusts(&head_signer.to_string()) {
-        problem = Some((
-            cp.size,
-            format!(
-                "the latest checkpoint is signed by {head_signer}, a key the pinned key never handed the log over to"
-            ),
-        ));
-    }
-    let keys: Vec<NoteVerifier> = trust
-        .chain
-        .iter()
-        .filter_map(|k| NoteVerifier::parse(k).ok())
-        .collect();
-    let mut previous = None;
-    if let Some((p, text)) = &saved {
-        let prev = keys
-            .iter()
-            .find_map(|k| k.verify(text).ok())
-            .with_context(|| {
-                format!(
-                    "the saved checkpoint {} is not signed by a trusted log key",
-                    p.display()
-                )
-            })?;
-        if prev.origin != cp.origin {
-            bail!(
-                "the saved checkpoint is of log {:?}, not {:?}",
-                prev.origin,
-                cp.origin
-            );
-        }
-        previous = Some(prev);
-    }
-    if problem.is_none() && tree.root_at(cp.size)? != cp.root {
-        problem = Some((first_bad_by_checkpoints(&source, &keys, &tree, cp.size), "the recomputed tree does not match the signed checkpoint: entries were rewritten together with their leaf hashes".into()));
-    }
-    if problem.is_none()
-        && let Some(prev) = &previous
-    {
-        if prev.size > cp.size {
-            problem = Some((
-                cp.size,
-                format!(
-                    "the log shrank: the saved checkpoint has {} entries, the log {}",
-                    prev.size, cp.size
-                ),
-            ));
-        } else if tree.root_at(prev.size)? != prev.root {
-            problem = Some((
-                prev.size,
-                "the log is not an extension of the saved checkpoint (history was rewritten)"
-                    .into(),
-            ));
-        } else if let (Source::Server(c), true) = (&source, prev.size > 0 && prev.size < cp.size) {
-            // Also check the server's own consistency proof, as a witness would.
-            let p = c.consistency_proof(prev.size, Some(cp.size))?;
-            let hashes: Vec<Hash> = p
-                .proof
-                .iter()
-                .map(|h| hex_hash(h))
-                .collect::<anyhow::Result<_>>()?;
-            if verify_consistency(prev.size, cp.size, &hashes, &prev.root, &cp.root).is_err() {
-                problem = Some((
-                    prev.size,
-                    "the server's consistency proof does not verify".into(),
-                ));
-            }
-        }
-    }
-    if problem.is_none()
+    let findings = &walked.findings;
+    if findings.is_clean()
         && let Some(path) = &v.save_checkpoint
     {
-        std::fs::write(path, &note).with_context(|| format!("writing {}", path.display()))?;
+        std::fs::write(path, &head.note).with_context(|| format!("writing {}", path.display()))?;
     }
+    let first = findings.first();
     let report = Report {
-        ok: problem.is_none(),
-        origin: cp.origin.clone(),
-        size: cp.size,
-        root: hex::encode(cp.root),
-        entries_checked: tree.size(),
+        ok: findings.is_clean(),
+        origin,
+        size: head.size,
+        root: hex::encode(tree_root.unwrap_or_default()),
+        entries_checked: walked.entries,
+        checkpoints_checked: walked.checkpoints,
         key_pinned: v.log_key.is_some(),
-        previous_checkpoint: previous.as_ref().map(|p| p.size),
-        first_bad_entry: problem.as_ref().map(|p| p.0),
-        problem: problem.as_ref().map(|p| p.1.clone()),
-        key_rotations: trust.rotations.clone(),
+        previous_checkpoint,
+        first_bad_entry: first.map(|p| p.index),
+        problem: first.map(|p| p.message.clone()),
+        problem_count: findings.total,
+        summary: findings.summary(),
+        problems: findings.problems.clone(),
+        key_rotations: walked
+            .keys
+            .rotations()
+            .into_iter()
+            .map(|(index, previous, next)| Rotation {
+                index,
+                previous,
+                next,
+            })
+            .collect(),
     };
-    emit(out, &report, |r| {
-        if !r.key_pinned {
-            println!(
-                "note: checked against the key the source reports; pin it with --log-key {key_text}"
-            );
-        }
-        match (&r.first_bad_entry, &r.problem) {
-            (Some(i), Some(why)) => println!("FAILED: entry {i}: {why}"),
-            _ => {
-                println!(
-                    "ok: {} entries of {} verified, root {}",
-                    r.entries_checked, r.origin, r.root
-                );
-                for k in &r.key_rotations {
-                    println!(
-                        "ok: entry {}: the log key {} handed over to {}",
-                        k.index, k.previous, k.next
-                    );
-                }
-                if let Some(p) = r.previous_checkpoint {
-                    println!("ok: consistent with the saved checkpoint of size {p}");
-                }
-            }
-        }
-    })?;
+    emit(out, &report, |r| print(r, &key_text))?;
     Ok(if report.ok {
         ExitCode::SUCCESS
     } else {
@@ -346,37 +248,217 @@ pub fn run(ctx: &Context, v: &VerifyArgs, out: Output) -> anyhow::Result<ExitCod
     })
 }
 
-/// When leaf hashes were rewritten with their entries, the stored signed checkpoints (one per
-/// batch) bound the first altered entry: it lies after the last checkpoint that still
-/// matches.
-fn first_bad_by_checkpoints(
-    source: &Source,
-    keys: &[NoteVerifier],
-    tree: &MerkleTree,
-    size: u64,
-) -> u64 {
-    let Source::Database(store, rt) = source else {
-        return 0;
-    };
-    let Ok(cps) = rt.block_on(store.checkpoints(1, size)) else {
-        return 0;
-    };
-    let mut last_good = 0;
-    for c in cps {
-        let Some(cp) = keys.iter().find_map(|k| k.verify(&c.note).ok()) else {
-            continue;
-        };
-        if tree.root_at(cp.size).ok() == Some(cp.root) {
-            last_good = cp.size;
-        } else {
-            break;
-        }
+fn print(r: &Report, key_text: &str) {
+    if !r.key_pinned {
+        println!(
+            "note: checked against the key the source reports; pin it with --log-key {key_text}"
+        );
     }
-    last_good
+    if !r.ok {
+        println!("FAILED: {}", r.summary);
+        for p in &r.problems {
+            println!("  {p}");
+        }
+        if r.problem_count > r.problems.len() as u64 {
+            println!(
+                "  ... and {} more",
+                r.problem_count - r.problems.len() as u64
+            );
+        }
+        return;
+    }
+    println!(
+        "ok: {} entries of {} verified ({} checkpoints), root {}",
+        r.entries_checked, r.origin, r.checkpoints_checked, r.root
+    );
+    for k in &r.key_rotations {
+        println!(
+            "ok: entry {}: the log key {} handed over to {}",
+            k.index, k.previous, k.next
+        );
+    }
+    if let Some(p) = r.previous_checkpoint {
+        println!("ok: consistent with the saved checkpoint of size {p}");
+    }
 }
 
-fn hex_hash(h: &str) -> anyhow::Result<Hash> {
-    hex::decode(h)?
-        .try_into()
-        .map_err(|_| anyhow::anyhow!("a proof hash is not 32 bytes"))
+/// Feeds the source's entries (and checkpoints) to the audit.
+fn walk(
+    source: &Source,
+    audit: &mut Audit,
+    head: &Head,
+    head_cp: Option<&andon_ledger::Checkpoint>,
+    out: Output,
+) -> anyhow::Result<()> {
+    match source {
+        Source::Database(store, rt) => {
+            rt.block_on(audit::stored::walk(
+                store,
+                audit,
+                None,
+                audit::stored::Checkpoints::All,
+                true,
+            ))?;
+        }
+        Source::Server(c) => {
+            let bar = indicatif::ProgressBar::new(head.size);
+            if out == Output::Json || !std::io::IsTerminal::is_terminal(&std::io::stderr()) {
+                bar.set_draw_target(indicatif::ProgressDrawTarget::hidden());
+            }
+            let mut next = 0;
+            while next < head.size {
+                let want = (head.size - next).min(1000) as u32;
+                let page = c.entries(next, want)?.entries;
+                let Some(last) = page.last().map(|e| e.index) else {
+                    break;
+                };
+                for e in &page {
+                    let bytes = STANDARD.decode(&e.entry)?;
+                    let document = e
+                        .document
+                        .as_ref()
+                        .map(|d| STANDARD.decode(d))
+                        .transpose()?;
+                    let leaf: Hash = hex::decode(&e.leaf_hash)?.try_into().unwrap_or([0; 32]);
+                    audit.entry(RawEntry {
+                        index: e.index,
+                        leaf_hash: leaf,
+                        bytes: &bytes,
+                        document: document.as_deref(),
+                        kind: Some(&e.kind),
+                    });
+                }
+                bar.inc(page.len() as u64);
+                next = last + 1;
+            }
+            bar.finish_and_clear();
+            let (size, root) = head_cp.map_or((head.size, [0; 32]), |c| (c.size, c.root));
+            audit.checkpoint(size, root, &head.note);
+        }
+    }
+    Ok(())
+}
+
+/// From a server, when the entries do not reproduce its latest checkpoint, its consistency
+/// proofs find the first entry that differs: the largest prefix of the entries that is
+/// consistent with the signed root ends just before it (about 20 proofs for a million
+/// entries).
+fn refine_by_consistency(
+    c: &andon_client::Client,
+    walked: &mut audit::Walked,
+    size: u64,
+    head: Option<&andon_ledger::Checkpoint>,
+) {
+    let Some(head) = head else { return };
+    let Some(p) = walked
+        .findings
+        .problems
+        .iter_mut()
+        .find(|p| p.check == "checkpoint_root" && p.checkpoint == Some(size))
+    else {
+        return;
+    };
+    let tree = &walked.tree;
+    let consistent = |s: u64| -> Option<bool> {
+        let ours = tree.root_at(s).ok()?;
+        if s == size {
+            return Some(ours == head.root);
+        }
+        let proof = c.consistency_proof(s, Some(size)).ok()?;
+        let hashes: Vec<Hash> = proof
+            .proof
+            .iter()
+            .map(|h| hex::decode(h).ok()?.try_into().ok())
+            .collect::<Option<_>>()?;
+        Some(verify_consistency(s, size, &hashes, &ours, &head.root).is_ok())
+    };
+    // Sizes up to `lo` are consistent, `hi` is not.
+    let (mut lo, mut hi) = (0u64, size.min(tree.size()));
+    while hi - lo > 1 {
+        let mid = lo + (hi - lo) / 2;
+        match consistent(mid) {
+            Some(true) => lo = mid,
+            Some(false) => hi = mid,
+            None => return,
+        }
+    }
+    p.index = lo;
+    p.message = format!(
+        "the entries do not reproduce the signed checkpoint of size {size}: this entry is the first that differs from what was signed (the server's consistency proofs show the first {lo} entries match): it was rewritten together with its leaf hash, or entries were reordered or removed"
+    );
+}
+
+/// Checks the log against a checkpoint saved earlier; answers its size.
+fn check_saved(
+    path: &PathBuf,
+    walked: &mut audit::Walked,
+    source: &Source,
+    head: Option<&andon_ledger::Checkpoint>,
+    origin: &str,
+) -> anyhow::Result<u64> {
+    let text =
+        std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
+    let prev = walked
+        .keys
+        .chain()
+        .iter()
+        .find_map(|k| k.verify(&text).ok())
+        .with_context(|| {
+            format!(
+                "the saved checkpoint {} is not signed by a trusted log key",
+                path.display()
+            )
+        })?;
+    if prev.origin != origin {
+        anyhow::bail!(
+            "the saved checkpoint is of log {:?}, not {origin:?}",
+            prev.origin
+        );
+    }
+    let size = walked.tree.size();
+    let mut problem = |index: u64, message: String| {
+        walked.findings.push(Problem {
+            index,
+            kind: None,
+            check: "saved_checkpoint".into(),
+            checkpoint: Some(prev.size),
+            message,
+        });
+    };
+    if prev.size > size {
+        problem(
+            size,
+            format!(
+                "the log shrank: the saved checkpoint has {} entries, the log {size}",
+                prev.size
+            ),
+        );
+    } else if walked.tree.root_at(prev.size).ok() != Some(prev.root) {
+        problem(
+            prev.size.saturating_sub(1),
+            "the log is not an extension of the saved checkpoint (history was rewritten)".into(),
+        );
+    } else if let (Source::Server(c), Some(head)) = (source, head)
+        && prev.size > 0
+        && prev.size < head.size
+    {
+        // Also check the server's own consistency proof, as a witness would.
+        let p = c.consistency_proof(prev.size, Some(head.size))?;
+        let hashes: Vec<Hash> = p
+            .proof
+            .iter()
+            .map(|h| {
+                hex::decode(h)?
+                    .try_into()
+                    .map_err(|_| anyhow::anyhow!("a proof hash is not 32 bytes"))
+            })
+            .collect::<anyhow::Result<_>>()?;
+        if verify_consistency(prev.size, head.size, &hashes, &prev.root, &head.root).is_err() {
+            problem(
+                prev.size,
+                "the server's consistency proof does not verify".into(),
+            );
+        }
+    }
+    Ok(prev.size)
 }

@@ -52,7 +52,7 @@ impl Harness {
             .enable_all()
             .build()
             .expect("rt");
-        let mut config = andon_server::Config::new(db.url.clone(), [1; 32]);
+        let mut config = config_for(&db);
         configure(&mut config);
         let (addr, token) = rt.block_on(async {
             let started = andon_server::App::open(config).await.expect("open");
@@ -135,6 +135,16 @@ impl Harness {
             .expect("key");
         (Client::new(&self.url, Some(issued.token)), key)
     }
+}
+
+/// The configuration every test server starts from: the test log key, and the checkpoint
+/// file in the database's scratch directory (beside the file for SQLite).
+pub fn config_for(db: &TestDb) -> andon_server::Config {
+    let mut config = andon_server::Config::new(db.url.clone(), [1; 32]);
+    if config.checkpoint_file.is_none() {
+        config.checkpoint_file = Some(db.dir().join("andon.checkpoint"));
+    }
+    config
 }
 
 pub fn envelope(key: &SigningKey, n: u32) -> Vec<u8> {

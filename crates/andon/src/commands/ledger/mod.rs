@@ -1,7 +1,4 @@
-//! `andon ledger`: the latest signed checkpoint, and an entry's inclusion proof. `entry`
-//! holds the checks of one entry that `verify` and audit packages share.
-
-pub mod entry;
+//! `andon ledger`: the latest signed checkpoint, and an entry's inclusion proof.
 
 use std::process::ExitCode;
 

@@ -14,3 +14,4 @@ mod kubernetes;
 mod late;
 mod ledger;
 mod pipelines;
+mod tamper;

@@ -1,0 +1,109 @@
+//! State is a projection of the ledger: every row the API, the gate, the pages and the jobs
+//! read is written from a ledger entry by [`effect_of`], the one function the sequencer uses
+//! when it appends and `andon verify` uses when it replays the whole ledger into a fresh
+//! database ([`replay`]) to compare with the tables ([`compare`]).
+
+mod compare;
+mod replay;
+
+pub use compare::{Mismatch, PROJECTED_TABLES, compare};
+pub use replay::{Replayed, replay};
+
+use std::sync::Arc;
+
+use andon_domain::{EntryKind, EvidenceFact, LedgerEntry, SourceEventFact};
+use andon_store::Effect;
+
+/// The document an entry binds by digest, kept beside it: an evidence envelope, a webhook
+/// payload, a policy bundle, a signed decision; or a telemetry batch's events.
+pub enum Document<'a> {
+    /// None.
+    None,
+    /// The document's bytes.
+    Bytes(&'a [u8]),
+    /// A telemetry batch's events, in order.
+    Events(Arc<Vec<andon_telemetry::Event>>),
+}
+
+/// The rows an entry writes. Evidence and webhook entries say everything in their body;
+/// every other kind carries its rows (`rows`, an [`Effect`] without its documents), and the
+/// documents come back from `document`.
+pub fn effect_of(entry: &LedgerEntry, document: Document<'_>) -> Result<Effect, String> {
+    let bytes = || match &document {
+        Document::Bytes(b) => b.to_vec(),
+        _ => Vec::new(),
+    };
+    match entry.kind {
+        EntryKind::Evidence => {
+            let f: EvidenceFact = serde_json::from_value(entry.body.clone())
+                .map_err(|e| format!("the body is not an evidence fact: {e}"))?;
+            Ok(Effect::Evidence {
+                id: f.document.hex(),
+                application: f.application.to_string(),
+                run: f.run,
+                predicate_type: f.predicate_type,
+                signer: f.signer,
+                keyid: f.keyid.to_string(),
+                subjects: f
+                    .subjects
+                    .iter()
+                    .map(|s| (s.name.clone(), s.digest.hex()))
+                    .collect(),
+                document: bytes(),
+                summary: f.summary.as_ref().map(|v| v.to_string()),
+                commits: f.commits,
+                scm: f.scm,
+            })
+        }
+        EntryKind::SourceEvent => {
+            let f: SourceEventFact = serde_json::from_value(entry.body.clone())
+                .map_err(|e| format!("the body is not a webhook delivery: {e}"))?;
+            Ok(Effect::SourceEvent {
+                provider: f.provider,
+                delivery: f.delivery,
+                event: f.event,
+                payload: bytes(),
+                facts: f.facts,
+            })
+        }
+        EntryKind::TelemetryBatch => match document {
+            Document::Events(events) => Ok(Effect::Telemetry(events)),
+            _ => Err("a telemetry batch without its events".into()),
+        },
+        _ => {
+            let rows = entry
+                .rows
+                .as_ref()
+                .ok_or("the entry carries no rows (written before entries carried them)")?;
+            let mut effect: Effect = serde_json::from_value(rows.clone())
+                .map_err(|e| format!("the entry's rows do not read: {e}"))?;
+            match &mut effect {
+                Effect::Policy { bundle, .. } => *bundle = bytes(),
+                Effect::Decision { envelope, .. } => *envelope = bytes(),
+                _ => {}
+            }
+            Ok(effect)
+        }
+    }
+}
+
+/// What an entry of `effect` carries as its rows: the effect without its documents, for
+/// the kinds whose body does not say it all (none for evidence, webhooks, telemetry).
+pub fn rows_of(kind: EntryKind, effect: &Effect) -> Option<serde_json::Value> {
+    match kind {
+        EntryKind::Evidence | EntryKind::SourceEvent | EntryKind::TelemetryBatch => None,
+        _ => serde_json::to_value(effect).ok(),
+    }
+}
+
+/// The document an effect holds, to hand back to [`effect_of`].
+pub fn document_of(effect: &Effect) -> Document<'_> {
+    match effect {
+        Effect::Evidence { document, .. } => Document::Bytes(document),
+        Effect::SourceEvent { payload, .. } => Document::Bytes(payload),
+        Effect::Policy { bundle, .. } => Document::Bytes(bundle),
+        Effect::Decision { envelope, .. } => Document::Bytes(envelope),
+        Effect::Telemetry(events) => Document::Events(events.clone()),
+        _ => Document::None,
+    }
+}
