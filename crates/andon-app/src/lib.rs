@@ -27,6 +27,7 @@ pub mod jobs;
 pub mod late;
 pub mod ledger;
 pub mod metrics;
+pub mod projection;
 pub mod source;
 pub mod telemetry;
 pub mod trace;

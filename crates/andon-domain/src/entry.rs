@@ -167,6 +167,11 @@ pub struct LedgerEntry {
     pub via: Option<Via>,
     /// The fact itself; for evidence an [`EvidenceFact`].
     pub body: serde_json::Value,
+    /// The rows the entry writes, for the kinds whose body does not say them all: the
+    /// projection rebuilds the database's tables from entries alone (`andon verify`
+    /// compares them).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rows: Option<serde_json::Value>,
 }
 
 /// Which token an actor acted with: its id (never the secret) and the identity that issued
@@ -228,6 +233,12 @@ pub struct EvidenceFact {
     /// For typed evidence: the summary Andon derived from the report itself.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub summary: Option<serde_json::Value>,
+    /// The commits the evidence names (a provenance's source commit).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub commits: Vec<String>,
+    /// The source-control facts it carries (a review attestation).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub scm: Option<crate::scm::SourceFacts>,
 }
 
 /// The body of a source-control event entry: which delivery, a digest binding the entry to

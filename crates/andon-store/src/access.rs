@@ -13,7 +13,8 @@ use crate::read::{get, late};
 use crate::{Store, StoreError};
 
 /// An access effect of one ledger entry, applied in index order.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
 pub enum AccessEffect {
     /// A request.
     Requested(Box<AccessRequest>),

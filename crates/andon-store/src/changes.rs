@@ -14,7 +14,8 @@ use crate::read::get;
 use crate::{Store, StoreError, alerts, deployments};
 
 /// A change-management effect of one ledger entry, applied in index order.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
 pub enum ChangeEffect {
     /// A change record opened.
     Change(Box<Change>),

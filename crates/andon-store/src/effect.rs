@@ -20,8 +20,11 @@ pub struct Append {
     pub effect: Effect,
 }
 
-/// Index rows implied by an append.
-#[derive(Clone, Debug)]
+/// Index rows implied by an append. Serialized (without the documents, which entries bind
+/// by digest and the store keeps beside them) it is what an entry carries for the
+/// projection to rebuild its rows.
+#[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
 pub enum Effect {
     /// Evidence: its index row, its subjects and its raw document.
     Evidence {
@@ -40,6 +43,7 @@ pub enum Effect {
         /// (name, sha256 hex) per subject.
         subjects: Vec<(String, String)>,
         /// The raw envelope.
+        #[serde(skip)]
         document: Vec<u8>,
         /// For typed evidence: the derived summary, JSON.
         summary: Option<String>,
@@ -59,6 +63,7 @@ pub enum Effect {
         /// Environments it applies to, JSON array.
         environments: String,
         /// The resolved bundle's bytes.
+        #[serde(skip)]
         bundle: Vec<u8>,
     },
     /// A gate decision.
@@ -76,6 +81,7 @@ pub enum Effect {
         /// The policy version used.
         policy_version: String,
         /// The signed decision (DSSE envelope JSON).
+        #[serde(skip)]
         envelope: Vec<u8>,
     },
     /// A waiver requested.
@@ -115,6 +121,7 @@ pub enum Effect {
         /// The event name.
         event: String,
         /// The payload as received.
+        #[serde(skip)]
         payload: Vec<u8>,
         /// The facts read from it.
         facts: SourceFacts,
@@ -163,6 +170,7 @@ pub enum Effect {
     /// Break-glass access, standing accounts, runtime snapshots.
     Access(crate::access::AccessEffect),
     /// A batch of telemetry events, stored in order (`seq` from 0).
+    #[serde(skip)]
     Telemetry(std::sync::Arc<Vec<andon_telemetry::Event>>),
     /// No row: the entry alone is the state (a token revoked, an identity disabled, an
     /// enrollment code handed out), read by the application's ledger-derived authority.

@@ -18,6 +18,7 @@ mod decision;
 mod keys;
 mod locate;
 mod problem;
+mod projection;
 mod rules;
 pub mod stored;
 mod walk;
@@ -25,6 +26,7 @@ mod walk;
 pub use keys::{LogKeys, RotationError};
 pub use locate::first_divergence;
 pub use problem::{Findings, PROBLEM_CAP, Problem};
+pub use projection::projection_problems;
 pub use rules::{Documents, EntryRule, Finding, KeyRotations, Subject, check_one, default_rules};
 pub use walk::{Audit, RawEntry, Walked};
 

@@ -426,6 +426,7 @@ mod tests {
             actor: actor.into(),
             via: None,
             body,
+            rows: None,
         }
     }
 

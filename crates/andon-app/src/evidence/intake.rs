@@ -189,6 +189,8 @@ async fn check_envelope(app: &App, intake: &Intake, body: &[u8]) -> Result<Fact,
         keyid: keyid.parse::<KeyId>()?,
         signer: owner,
         summary: derived.summary,
+        commits: derived.commits,
+        scm: derived.scm,
     };
     Ok(Fact::Evidence {
         id: document.hex(),
@@ -196,8 +198,6 @@ async fn check_envelope(app: &App, intake: &Intake, body: &[u8]) -> Result<Fact,
         document: body.to_vec(),
         actor: intake.actor.clone(),
         via: intake.via.clone(),
-        commits: derived.commits,
-        scm: derived.scm,
     })
 }
 

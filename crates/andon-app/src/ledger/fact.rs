@@ -3,7 +3,6 @@
 
 use crate::AppError;
 use andon_domain::api::Receipt;
-use andon_domain::scm::SourceFacts;
 use andon_domain::{EntryKind, EvidenceFact, SourceEventFact, Via};
 use andon_store::Effect;
 use tokio::sync::oneshot;
@@ -22,10 +21,6 @@ pub enum Fact {
         actor: String,
         /// The token it submitted with.
         via: Option<Via>,
-        /// Commits the evidence names.
-        commits: Vec<String>,
-        /// Source-control facts it carries (review attestations).
-        scm: Option<SourceFacts>,
     },
     /// A source-control webhook delivery.
     Source {

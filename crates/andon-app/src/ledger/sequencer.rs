@@ -23,9 +23,10 @@ use andon_domain::Via;
 use andon_domain::api::Receipt;
 use andon_domain::{EntryKind, LedgerEntry};
 use andon_ledger::{Checkpoint, SignedCheckpoint, leaf_hash};
-use andon_store::{Append, Batch, Effect, Store};
+use andon_store::{Append, Batch, Store};
 
 use crate::authority::{AUTHORITY_KINDS, Authority};
+use crate::projection::{Document, document_of, effect_of, rows_of};
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 use tokio::sync::{mpsc, oneshot};
@@ -190,8 +191,6 @@ async fn process(
                 document,
                 actor,
                 via,
-                commits,
-                scm,
             } => {
                 let admitted = admit_actor(app, &view, via.as_ref(), now_ms).and_then(|()| {
                     with_view(app, &view, |a| {
@@ -213,6 +212,14 @@ async fn process(
                         actor: actor.clone(),
                         via: via.clone(),
                         body: serde_json::to_value(fact).unwrap_or_default(),
+                        rows: None,
+                    };
+                    let effect = match effect_of(&entry, Document::Bytes(document)) {
+                        Ok(e) => e,
+                        Err(why) => {
+                            outcomes.push(Outcome::Refused(AppError::unavailable(why)));
+                            continue;
+                        }
                     };
                     let bytes = entry.to_bytes();
                     appends.push(Append {
@@ -221,23 +228,7 @@ async fn process(
                         leaf_hash: leaf_hash(&bytes),
                         entry: bytes,
                         time_ms,
-                        effect: Effect::Evidence {
-                            id: id.clone(),
-                            application: fact.application.to_string(),
-                            run: fact.run.clone(),
-                            predicate_type: fact.predicate_type.clone(),
-                            signer: fact.signer.clone(),
-                            keyid: fact.keyid.to_string(),
-                            subjects: fact
-                                .subjects
-                                .iter()
-                                .map(|s| (s.name.clone(), s.digest.hex()))
-                                .collect(),
-                            document: document.clone(),
-                            summary: fact.summary.as_ref().map(|v| v.to_string()),
-                            commits: commits.clone(),
-                            scm: scm.clone(),
-                        },
+                        effect,
                     });
                     in_batch.insert(id.clone(), next);
                     next += 1;
@@ -272,6 +263,14 @@ async fn process(
                             actor: format!("webhook:{}", fact.provider),
                             via: None,
                             body: serde_json::to_value(fact).unwrap_or_default(),
+                            rows: None,
+                        };
+                        let effect = match effect_of(&entry, Document::Bytes(payload)) {
+                            Ok(e) => e,
+                            Err(why) => {
+                                outcomes.push(Outcome::Refused(AppError::unavailable(why)));
+                                continue;
+                            }
                         };
                         let bytes = entry.to_bytes();
                         appends.push(Append {
@@ -280,13 +279,7 @@ async fn process(
                             leaf_hash: leaf_hash(&bytes),
                             entry: bytes,
                             time_ms,
-                            effect: Effect::SourceEvent {
-                                provider: fact.provider.clone(),
-                                delivery: fact.delivery.clone(),
-                                event: fact.event.clone(),
-                                payload: payload.clone(),
-                                facts: fact.facts.clone(),
-                            },
+                            effect,
                         });
                         next += 1;
                         Outcome::New {
@@ -315,6 +308,16 @@ async fn process(
                         actor: actor.clone(),
                         via: via.clone(),
                         body: body.clone(),
+                        rows: rows_of(*kind, effect),
+                    };
+                    // The rows written are the entry's own, read back as `andon verify`
+                    // reads them when it replays the ledger.
+                    let effect = match effect_of(&entry, document_of(effect)) {
+                        Ok(e) => e,
+                        Err(why) => {
+                            outcomes.push(Outcome::Refused(AppError::unavailable(why)));
+                            continue;
+                        }
                     };
                     if let Err(e) = apply_to_view(app, &mut view, next, &entry) {
                         outcomes.push(Outcome::Refused(e));
@@ -327,7 +330,7 @@ async fn process(
                         leaf_hash: leaf_hash(&bytes),
                         entry: bytes,
                         time_ms,
-                        effect: effect.clone(),
+                        effect,
                     });
                     next += 1;
                     Outcome::New {
