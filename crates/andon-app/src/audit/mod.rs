@@ -14,6 +14,7 @@
 //! source; `andon verify` feeds it from a server. More per-entry checks are more
 //! [`EntryRule`]s in [`default_rules`].
 
+mod actors;
 mod decision;
 mod keys;
 mod locate;

@@ -56,6 +56,7 @@ pub fn default_rules() -> Vec<Box<dyn EntryRule>> {
         Box::new(Documents),
         Box::new(KeyRotations),
         Box::new(super::decision::DecisionMeaning { signatures: true }),
+        Box::new(super::actors::Actors::default()),
     ]
 }
 

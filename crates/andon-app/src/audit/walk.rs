@@ -376,7 +376,7 @@ mod tests {
     use andon_ledger::{Checkpoint, LogSigner};
 
     fn entry(i: u64) -> Vec<u8> {
-        format!(r#"{{"v":1,"kind":"application.created","time":"t","actor":"a","body":{{"name":"app{i}"}}}}"#)
+        format!(r#"{{"v":1,"kind":"application.created","time":"t","actor":"andon","body":{{"name":"app{i}"}}}}"#)
             .into_bytes()
     }
 

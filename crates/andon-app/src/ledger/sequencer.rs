@@ -150,7 +150,10 @@ async fn process(
     {
         return fail_all(jobs, e);
     }
-    let now = jiff::Timestamp::now();
+    // Entries are stamped by the application's clock, the one every rule judges time by
+    // (token expiry, the late window, grants): a verifier replaying them sees the same times.
+    let now =
+        jiff::Timestamp::from_millisecond(app.now()).unwrap_or_else(|_| jiff::Timestamp::now());
     let time = now.to_string();
     let time_ms = now.as_millisecond();
 
@@ -181,7 +184,7 @@ async fn process(
     // The authority with this batch's entries applied so far (cloned at the batch's first
     // entry that changes it); it replaces the application's once the batch is committed.
     let mut view: Option<Authority> = None;
-    let now_ms = app.now();
+    let now_ms = time_ms;
 
     for job in &jobs {
         let outcome = match &job.fact {
