@@ -6,7 +6,8 @@ use sqlx::any::AnyRow;
 use crate::error::Op;
 use crate::{Store, StoreError};
 
-/// One row: its columns by name, each value as text (`None` for NULL; bytes as `x<hex>`).
+/// One row: its columns by name, each value as text (`None` for NULL; bytes as
+/// `sha256:<hex>` of them, so documents compare without being held twice).
 pub type TextRow = Vec<(String, Option<String>)>;
 
 fn cell(row: &AnyRow, i: usize) -> Option<String> {
@@ -17,7 +18,12 @@ fn cell(row: &AnyRow, i: usize) -> Option<String> {
         return v;
     }
     if let Ok(v) = row.try_get::<Option<Vec<u8>>, _>(i) {
-        return v.map(|b| format!("x{}", hex::encode(b)));
+        return v.map(|b| {
+            format!(
+                "sha256:{}",
+                hex::encode(<sha2::Sha256 as sha2::Digest>::digest(&b))
+            )
+        });
     }
     Some("<undecodable>".into())
 }

@@ -38,7 +38,8 @@ pub async fn replay(source: &Store, size: u64) -> Result<Replayed, String> {
     let mut rnd = [0u8; 8];
     getrandom::fill(&mut rnd).map_err(|e| e.to_string())?;
     let path = std::env::temp_dir().join(format!("andon-replay-{}.db", hex::encode(rnd)));
-    let store = Store::connect(&format!("sqlite://{}", path.display()))
+    // A throwaway database: its commits need not wait for the disk.
+    let store = Store::connect_deferred_durability(&format!("sqlite://{}", path.display()))
         .await
         .map_err(|e| format!("cannot create the replay database: {e}"))?;
     let mut replayed = Replayed {
