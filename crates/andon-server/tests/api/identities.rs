@@ -7,21 +7,6 @@ use crate::common::{self, code, envelope};
 use andon_client::Client;
 use andon_domain::{SigningKey, token_id};
 use andon_testkit::{Backend, both_backends};
-use sqlx::Executor as _;
-
-/// Runs statements on the test's database, as an operator with database access could.
-fn execute(h: &common::Harness, sql: &[String]) {
-    h.rt.block_on(async {
-        sqlx::any::install_default_drivers();
-        let pool = sqlx::AnyPool::connect(&h.db.url).await.expect("connect");
-        for s in sql {
-            pool.execute(sqlx::AssertSqlSafe(s.clone()))
-                .await
-                .unwrap_or_else(|e| panic!("{s}: {e}"));
-        }
-        pool.close().await;
-    });
-}
 
 fn status<T>(r: Result<T, andon_client::ClientError>) -> Option<u16> {
     r.err().and_then(|e| e.status())
@@ -42,9 +27,7 @@ fn rows_the_ledger_never_wrote_grant_nothing(b: Backend) {
     };
     let stranger = SigningKey::from_seed([9; 32]);
     let stranger_pub = hex::encode(stranger.verifying_key().to_bytes());
-    execute(
-        &h,
-        &[
+    crate::operator::execute(&h, &[
             format!(
                 "INSERT INTO tokens (hash, identity, ledger_idx, created_at) VALUES ('{}', 'admin', 1, 0)",
                 hash(forged)
@@ -312,27 +295,6 @@ fn a_token_id_never_reveals_the_token() {
     assert!(!id.contains("secret"));
 }
 
-/// A second server on the harness's PostgreSQL database; answers its URL.
-fn second_server(h: &common::Harness) -> String {
-    let url = h.db.url.clone();
-    h.rt.block_on(async move {
-        let config = andon_server::Config::new(url, [1; 32]);
-        let started = andon_server::App::open(config)
-            .await
-            .expect("second server");
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-            .await
-            .expect("bind");
-        let addr = listener.local_addr().expect("addr");
-        tokio::spawn(andon_server::serve(
-            listener,
-            started.app,
-            std::future::pending(),
-        ));
-        format!("http://{addr}")
-    })
-}
-
 /// Two servers on one PostgreSQL ledger, evidence sent to both while the key that signs it
 /// is revoked on one of them: no evidence signed by the key lands after its `key.revoked`
 /// entry in ledger order, round after round; and a token revoked on one server is refused
@@ -341,7 +303,7 @@ fn second_server(h: &common::Harness) -> String {
 fn nothing_signed_lands_after_its_keys_revocation_on_several_servers() {
     let h = common::start(Backend::Postgres);
     let (ci, _) = h.pipeline("pay");
-    let other = second_server(&h);
+    let other = h.another_server();
     let ci_other = Client::new(&other, ci.token().map(str::to_owned));
     for round in 0..4u8 {
         let key = SigningKey::from_seed([40 + round; 32]);

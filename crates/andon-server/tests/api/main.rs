@@ -17,6 +17,7 @@ mod late;
 mod metrics;
 mod notify;
 mod observe;
+mod operator;
 mod projection;
 mod source_control;
 mod tamper;

@@ -6,20 +6,6 @@
 use crate::common;
 use andon_domain::api::{DeploymentRequest, DeploymentStateRequest, WaiverRequest};
 use andon_testkit::{Backend, both_backends};
-use sqlx::Executor as _;
-
-fn execute(h: &common::Harness, sql: &[String]) {
-    h.rt.block_on(async {
-        sqlx::any::install_default_drivers();
-        let pool = sqlx::AnyPool::connect(&h.db.url).await.expect("connect");
-        for s in sql {
-            pool.execute(sqlx::AssertSqlSafe(s.clone()))
-                .await
-                .unwrap_or_else(|e| panic!("{s}: {e}"));
-        }
-        pool.close().await;
-    });
-}
 
 fn problems(v: &serde_json::Value) -> Vec<String> {
     v["problems"]
@@ -98,9 +84,7 @@ fn rows_changed_behind_the_ledger_are_named(b: Backend) {
     );
 
     let subject = andon_domain::Sha256Digest::of(b"other").hex();
-    execute(
-        &h,
-        &[
+    crate::operator::execute(&h, &[
             format!("UPDATE deployments SET state = 'restored' WHERE id = '{dep}'"),
             format!("UPDATE waivers SET approved_by = 'mallory' WHERE id = '{waiver}'"),
             format!("UPDATE evidence_subjects SET digest = '{subject}'"),

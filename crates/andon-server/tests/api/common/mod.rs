@@ -54,32 +54,23 @@ impl Harness {
             .expect("rt");
         let mut config = config_for(&db);
         configure(&mut config);
-        let (addr, token) = rt.block_on(async {
-            let started = andon_server::App::open(config).await.expect("open");
-            let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-                .await
-                .expect("bind");
-            let addr = listener.local_addr().expect("addr");
-            tokio::spawn(andon_server::serve(
-                listener,
-                started.app,
-                std::future::pending(),
-            ));
-            (
-                addr,
-                started
-                    .admin_token
-                    .or(token)
-                    .expect("an admin token: minted on a first start, or given"),
-            )
-        });
-        let url = format!("http://{addr}");
+        let (url, minted) = rt.block_on(serve(config));
+        let token = minted
+            .or(token)
+            .expect("an admin token: minted on a first start, or given");
         Self {
             admin: Client::new(&url, Some(token)),
             url,
             rt,
             db,
         }
+    }
+
+    /// Another server on this harness's database (several servers share one PostgreSQL
+    /// ledger); answers its URL. It runs on the harness's runtime.
+    pub fn another_server(&self) -> String {
+        let config = andon_server::Config::new(self.db.url.clone(), [1; 32]);
+        self.rt.block_on(serve(config)).0
     }
 
     /// Submits a typed statement and returns the summary the server derived from it.
@@ -145,6 +136,22 @@ pub fn config_for(db: &TestDb) -> andon_server::Config {
         config.checkpoint_file = Some(db.dir().join("andon.checkpoint"));
     }
     config
+}
+
+/// Opens a server with `config` and serves it on a loopback port: its URL, and the admin
+/// token a first start minted.
+async fn serve(config: andon_server::Config) -> (String, Option<String>) {
+    let started = andon_server::App::open(config).await.expect("open");
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let addr = listener.local_addr().expect("addr");
+    tokio::spawn(andon_server::serve(
+        listener,
+        started.app,
+        std::future::pending(),
+    ));
+    (format!("http://{addr}"), started.admin_token)
 }
 
 pub fn envelope(key: &SigningKey, n: u32) -> Vec<u8> {
