@@ -26,7 +26,7 @@ use andon_ledger::{Checkpoint, SignedCheckpoint, leaf_hash};
 use andon_store::{Append, Batch, Store};
 
 use crate::authority::{AUTHORITY_KINDS, Authority};
-use crate::projection::{Document, document_of, effect_of, rows_of};
+use crate::projection::{Document, document_of, effect_of, evidence_rows, rows_of};
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 use tokio::sync::{mpsc, oneshot};
@@ -217,13 +217,8 @@ async fn process(
                         body: serde_json::to_value(fact).unwrap_or_default(),
                         rows: None,
                     };
-                    let effect = match effect_of(&entry, Document::Bytes(document)) {
-                        Ok(e) => e,
-                        Err(why) => {
-                            outcomes.push(Outcome::Refused(AppError::unavailable(why)));
-                            continue;
-                        }
-                    };
+                    // The same mapping the replay applies to the entry's body.
+                    let effect = evidence_rows(fact, document.clone());
                     let bytes = entry.to_bytes();
                     appends.push(Append {
                         index: next,

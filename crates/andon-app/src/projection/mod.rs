@@ -37,23 +37,7 @@ pub fn effect_of(entry: &LedgerEntry, document: Document<'_>) -> Result<Effect, 
         EntryKind::Evidence => {
             let f: EvidenceFact = serde_json::from_value(entry.body.clone())
                 .map_err(|e| format!("the body is not an evidence fact: {e}"))?;
-            Ok(Effect::Evidence {
-                id: f.document.hex(),
-                application: f.application.to_string(),
-                run: f.run,
-                predicate_type: f.predicate_type,
-                signer: f.signer,
-                keyid: f.keyid.to_string(),
-                subjects: f
-                    .subjects
-                    .iter()
-                    .map(|s| (s.name.clone(), s.digest.hex()))
-                    .collect(),
-                document: bytes(),
-                summary: f.summary.as_ref().map(|v| v.to_string()),
-                commits: f.commits,
-                scm: f.scm,
-            })
+            Ok(evidence_rows(&f, bytes()))
         }
         EntryKind::SourceEvent => {
             let f: SourceEventFact = serde_json::from_value(entry.body.clone())
@@ -84,6 +68,28 @@ pub fn effect_of(entry: &LedgerEntry, document: Document<'_>) -> Result<Effect, 
             }
             Ok(effect)
         }
+    }
+}
+
+/// The rows an evidence entry with body `f` writes, its envelope `document` beside it (the
+/// sequencer calls this with the fact it holds rather than read its own body back).
+pub fn evidence_rows(f: &EvidenceFact, document: Vec<u8>) -> Effect {
+    Effect::Evidence {
+        id: f.document.hex(),
+        application: f.application.to_string(),
+        run: f.run.clone(),
+        predicate_type: f.predicate_type.clone(),
+        signer: f.signer.clone(),
+        keyid: f.keyid.to_string(),
+        subjects: f
+            .subjects
+            .iter()
+            .map(|s| (s.name.clone(), s.digest.hex()))
+            .collect(),
+        document,
+        summary: f.summary.as_ref().map(|v| v.to_string()),
+        commits: f.commits.clone(),
+        scm: f.scm.clone(),
     }
 }
 
