@@ -19,7 +19,7 @@ use sha2::{Digest, Sha256};
 use crate::{Hash, LedgerError};
 
 const ALG_ED25519: u8 = 0x01;
-const SIG_PREFIX: &str = "\u{2014} ";
+pub(crate) const SIG_PREFIX: &str = "\u{2014} ";
 
 /// A tree head: which log, how many entries, which root.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -43,7 +43,7 @@ impl Checkpoint {
         )
     }
 
-    fn parse_body(body: &str) -> Result<Self, LedgerError> {
+    pub(crate) fn parse_body(body: &str) -> Result<Self, LedgerError> {
         let bad = |m: &str| LedgerError::MalformedCheckpoint(m.to_owned());
         let mut lines = body.split('\n');
         let origin = lines
@@ -74,10 +74,15 @@ impl Checkpoint {
 }
 
 fn key_hash(name: &str, public: &VerifyingKey) -> [u8; 4] {
+    key_id(name, ALG_ED25519, public)
+}
+
+/// The signed-note key ID: the first four bytes of SHA-256(name || "\n" || type || key).
+pub(crate) fn key_id(name: &str, alg: u8, public: &VerifyingKey) -> [u8; 4] {
     let mut h = Sha256::new();
     h.update(name.as_bytes());
     h.update(b"\n");
-    h.update([ALG_ED25519]);
+    h.update([alg]);
     h.update(public.as_bytes());
     let d = h.finalize();
     [d[0], d[1], d[2], d[3]]

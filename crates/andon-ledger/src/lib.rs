@@ -6,12 +6,14 @@
 //! Storage of the leaves belongs to `andon-store`; sequencing belongs to `andon-server`.
 
 mod checkpoint;
+mod cosignature;
 mod error;
 mod hash;
 mod proof;
 mod tree;
 
 pub use checkpoint::{Checkpoint, LogSigner, NoteVerifier, SignedCheckpoint, rotation_statement};
+pub use cosignature::{Cosignature, WitnessSigner, WitnessVerifier, cosignatures};
 pub use error::LedgerError;
 pub use hash::{EMPTY_ROOT, Hash, leaf_hash, node_hash};
 pub use proof::{root_from_inclusion, root_from_leaf_hashes, verify_consistency, verify_inclusion};
