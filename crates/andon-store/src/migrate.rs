@@ -23,6 +23,10 @@ const SQLITE: &[(i64, &str)] = &[
         include_str!("../migrations/sqlite/0008_list_indexes.sql"),
     ),
     (9, include_str!("../migrations/sqlite/0009_late.sql")),
+    (
+        10,
+        include_str!("../migrations/sqlite/0010_cosignatures.sql"),
+    ),
 ];
 const POSTGRES: &[(i64, &str)] = &[
     (
@@ -46,6 +50,10 @@ const POSTGRES: &[(i64, &str)] = &[
         include_str!("../migrations/postgres/0008_list_indexes.sql"),
     ),
     (9, include_str!("../migrations/postgres/0009_late.sql")),
+    (
+        10,
+        include_str!("../migrations/postgres/0010_cosignatures.sql"),
+    ),
 ];
 
 pub(crate) async fn run(pool: &AnyPool, backend: Backend) -> Result<(), StoreError> {

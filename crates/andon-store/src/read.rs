@@ -421,7 +421,7 @@ fn identity_row(r: &AnyRow) -> Result<IdentityRow, StoreError> {
     })
 }
 
-fn checkpoint_row(r: &AnyRow) -> Result<StoredCheckpoint, StoreError> {
+pub(crate) fn checkpoint_row(r: &AnyRow) -> Result<StoredCheckpoint, StoreError> {
     let size: i64 = get(r, "size")?;
     Ok(StoredCheckpoint {
         size: size as u64,
