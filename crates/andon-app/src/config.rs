@@ -42,9 +42,9 @@ pub struct Config {
     pub notify_max_attempts: u32,
     /// The security telemetry rules (docs/telemetry.md).
     pub telemetry_rules: andon_telemetry::Rules,
-    /// An external witness's submission prefix (C2SP tlog-witness): checkpoints are sent
-    /// to `<prefix>/add-checkpoint` with consistency proofs.
-    pub witness_url: Option<String>,
+    /// External witnesses (C2SP tlog-witness): checkpoints are sent to each one's
+    /// `<prefix>/add-checkpoint` with consistency proofs, and their cosignatures kept.
+    pub witnesses: Vec<Witness>,
     /// How often the witness is brought up to date.
     pub witness_interval: std::time::Duration,
     /// Requests handled at once; more are refused with 429 and `Retry-After`.
@@ -110,10 +110,20 @@ impl Config {
             max_in_flight: 1024,
             auth_failure_limit: 20,
             auth_failure_window: std::time::Duration::from_secs(60),
-            witness_url: None,
+            witnesses: Vec::new(),
             witness_interval: std::time::Duration::from_secs(30),
             late_window: std::time::Duration::from_secs(24 * 3600),
             clock: crate::Clock::system(),
         }
     }
+}
+
+/// An external witness: where to submit checkpoints, and the key its cosignatures verify
+/// with (lines by any other key are ignored).
+#[derive(Clone, Debug)]
+pub struct Witness {
+    /// The submission prefix: checkpoints go to `<url>/add-checkpoint`.
+    pub url: String,
+    /// The witness's cosignature verifier key.
+    pub key: andon_ledger::WitnessVerifier,
 }

@@ -64,6 +64,21 @@ impl Client {
         self.get("/v1/ledger", &[])
     }
 
+    /// The latest checkpoint as a signed note, with the witnesses' cosignatures once they
+    /// have cosigned it.
+    pub fn checkpoint_note(&self) -> Result<String, ClientError> {
+        self.get_text("/v1/ledger/checkpoint", &[])
+    }
+
+    /// The newest checkpoint a witness cosigned, with every cosignature; `None` before any.
+    pub fn cosigned_checkpoint(&self) -> Result<Option<String>, ClientError> {
+        match self.get_text("/v1/ledger/cosigned", &[]) {
+            Ok(note) => Ok(Some(note)),
+            Err(e) if e.status() == Some(404) => Ok(None),
+            Err(e) => Err(e),
+        }
+    }
+
     /// Asks the server to verify its stored ledger now (admin, auditor):
     /// `{"verified", "size", "checked_at"}`, and when it does not verify `first_bad_index`,
     /// `reason` (the first problem), `problem_count`, `summary` and `problems` (each with

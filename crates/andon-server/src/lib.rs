@@ -14,7 +14,7 @@ mod state;
 mod web;
 
 pub use andon_app::{
-    App, Clock, Config, NotifyFormat, SIGNATURE_HEADER, Started, notification_signature,
+    App, Clock, Config, NotifyFormat, SIGNATURE_HEADER, Started, Witness, notification_signature,
 };
 pub use error::ApiError;
 

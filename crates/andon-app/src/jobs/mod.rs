@@ -36,8 +36,8 @@ pub fn spawn(app: &App) {
             }
         }
     });
-    if let Some(url) = app.0.config.witness_url.clone() {
-        tokio::spawn(crate::ledger::witness::run(app.clone(), url));
+    for w in app.0.config.witnesses.clone() {
+        tokio::spawn(crate::ledger::witness::run(app.clone(), w));
     }
     if let Some(url) = app.0.config.notify_url.clone() {
         tokio::spawn(notify::run(app.clone(), url));

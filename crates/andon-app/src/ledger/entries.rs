@@ -25,9 +25,36 @@ pub fn info(app: &App, _actor: &Actor) -> LogInfo {
 }
 
 /// `GET /v1/ledger/checkpoint`: the latest checkpoint as a plain signed note, the form
-/// witnesses and `curl` expect.
-pub fn checkpoint(app: &App, _actor: &Actor) -> String {
-    app.latest().note.clone()
+/// witnesses and `curl` expect, with the witnesses' cosignatures once they have cosigned it.
+pub async fn checkpoint(app: &App, _actor: &Actor) -> Result<String, AppError> {
+    let cp = app.latest();
+    let lines = app.store().cosignatures(cp.checkpoint.size).await?;
+    Ok(with_cosignatures(
+        &cp.note,
+        lines.iter().map(|c| c.line.as_str()),
+    ))
+}
+
+/// `GET /v1/ledger/cosigned`: the newest checkpoint a witness cosigned, with every
+/// cosignature it has; what an auditor requiring witnesses verifies the log against.
+pub async fn cosigned(app: &App, _actor: &Actor) -> Result<String, AppError> {
+    let (cp, lines) = app.store().latest_cosigned().await?.ok_or_else(|| {
+        AppError::not_found("no witness has cosigned a checkpoint of this log yet")
+    })?;
+    Ok(with_cosignatures(
+        &cp.note,
+        lines.iter().map(|c| c.line.as_str()),
+    ))
+}
+
+/// A note with signature lines appended.
+fn with_cosignatures<'a>(note: &str, lines: impl Iterator<Item = &'a str>) -> String {
+    let mut out = note.to_owned();
+    for line in lines {
+        out.push_str(line);
+        out.push('\n');
+    }
+    out
 }
 
 /// `GET /v1/ledger/entries`: committed entries from `start`, with their documents.

@@ -9,21 +9,32 @@ use std::time::Duration;
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
 
-use crate::App;
+use andon_store::StoredCosignature;
+
+use crate::{App, Witness};
 
 /// What one submission came to.
 #[derive(Debug, PartialEq, Eq)]
 enum Outcome {
-    /// Cosigned: the witness now holds this size.
+    /// Cosigned: the witness now holds this size; its answer (signature lines).
     Cosigned(u64, String),
     /// The witness holds another size: submit again from it.
     Conflict(u64),
+    /// The witness found the checkpoint inconsistent with what it cosigned before (422).
+    Inconsistent(String),
     /// Anything else (unreachable, refused): try again next round.
     Failed(String),
 }
 
+/// The checkpoint submitted, and the request body moving the witness from `old` to it.
+struct Submission {
+    size: u64,
+    note: String,
+    body: String,
+}
+
 /// The request body for moving the witness from `old` to the latest checkpoint.
-fn body(app: &App, old: u64) -> Result<(u64, String), String> {
+fn body(app: &App, old: u64) -> Result<Submission, String> {
     let cp = app.latest();
     let size = cp.checkpoint.size;
     if old > size {
@@ -48,7 +59,11 @@ fn body(app: &App, old: u64) -> Result<(u64, String), String> {
     }
     b.push('\n');
     b.push_str(&cp.note);
-    Ok((size, b))
+    Ok(Submission {
+        size,
+        note: cp.note.clone(),
+        body: b,
+    })
 }
 
 fn submit(agent: &ureq::Agent, url: &str, body: &str, size: u64) -> Outcome {
@@ -66,6 +81,7 @@ fn submit(agent: &ureq::Agent, url: &str, body: &str, size: u64) -> Outcome {
                     Ok(n) => Outcome::Conflict(n),
                     Err(_) => Outcome::Failed(format!("409 without a size: {text}")),
                 },
+                422 => Outcome::Inconsistent(text.trim().to_owned()),
                 s => Outcome::Failed(format!("the witness answered {s}: {}", text.trim())),
             }
         }
@@ -73,48 +89,150 @@ fn submit(agent: &ureq::Agent, url: &str, body: &str, size: u64) -> Outcome {
     }
 }
 
+/// Keeps the witness's cosignature of `note` from its answer. Lines by other keys are
+/// ignored (C2SP tlog-witness); a line by its key that does not verify is an error.
+async fn keep(
+    app: &App,
+    witness: &Witness,
+    size: u64,
+    note: &str,
+    answer: &str,
+) -> Result<u64, String> {
+    let c = andon_ledger::cosignatures(
+        &format!("{note}{answer}"),
+        std::slice::from_ref(&witness.key),
+    )
+    .map_err(|e| e.to_string())?
+    .pop()
+    .ok_or_else(|| {
+        format!(
+            "the answer holds no cosignature by {}: {}",
+            witness.key,
+            answer.trim()
+        )
+    })?;
+    app.store()
+        .add_cosignature(&StoredCosignature {
+            size,
+            witness: c.witness,
+            cosigned_at: c.timestamp,
+            line: c.line,
+        })
+        .await
+        .map_err(|e| e.to_string())?;
+    Ok(c.timestamp)
+}
+
+/// Raises `witness_refused` (high): the witness saw another history than this log serves.
+async fn refused(app: &App, witness: &Witness, message: String) {
+    let alert = andon_domain::change::Alert {
+        kind: "witness_refused".into(),
+        severity: "high".into(),
+        subject: format!("witness:{}", witness.key.name()),
+        message,
+        links: vec!["/v1/ledger/checkpoint".into(), "/v1/ledger/cosigned".into()],
+        ..Default::default()
+    };
+    let raised = async {
+        let alert = andon_domain::change::Alert {
+            id: crate::input::random_id("A")?,
+            ..alert
+        };
+        let body = serde_json::to_value(&alert)
+            .map_err(|e| crate::AppError::unavailable(e.to_string()))?;
+        app.append(crate::ledger::sequencer::Fact::admin(
+            andon_domain::EntryKind::AlertRaised,
+            "andon",
+            body,
+            andon_store::Effect::Change(andon_store::ChangeEffect::Alert(alert)),
+        ))
+        .await
+    };
+    if let Err(e) = raised.await {
+        tracing::error!(error = %e.message, "raising witness_refused failed");
+    }
+}
+
 /// Runs until the process ends: each interval, if the log grew since the witness last
-/// cosigned, submits the latest checkpoint with a consistency proof.
-pub async fn run(app: App, prefix: String) {
-    let url = format!("{}/add-checkpoint", prefix.trim_end_matches('/'));
+/// cosigned, submits the latest checkpoint with a consistency proof, and keeps the
+/// cosignature. A witness that finds the log inconsistent with what it cosigned before
+/// raises `witness_refused`, once until it cosigns again.
+pub async fn run(app: App, witness: Witness) {
+    let url = format!("{}/add-checkpoint", witness.url.trim_end_matches('/'));
     let agent: ureq::Agent = ureq::Agent::config_builder()
         .http_status_as_error(false)
         .timeout_global(Some(Duration::from_secs(10)))
         .build()
         .into();
-    // The size the witness last cosigned; 0 until it says otherwise.
+    let name = witness.key.name().to_owned();
+    // The size the witness holds, as far as we know; 0 until it says otherwise.
     let mut witnessed: u64 = 0;
+    // Whether it cosigned that size for this log (a 409 names a size, not our root).
+    let mut ours = false;
+    let mut alerted = false;
     let mut tick = tokio::time::interval(app.0.config.witness_interval);
     loop {
         tick.tick().await;
         // A 409 tells us the witness's size: one retry from it, at once.
         for _ in 0..2 {
-            if witnessed == app.latest().checkpoint.size && witnessed > 0 {
+            if ours && witnessed == app.latest().checkpoint.size {
                 break;
             }
-            let (size, body) = match body(&app, witnessed) {
+            let submission = match body(&app, witnessed) {
                 Ok(b) => b,
                 Err(e) => {
-                    tracing::error!(error = %e, "cannot prove consistency to the witness");
+                    tracing::error!(witness = %name, error = %e, "cannot prove consistency to the witness");
+                    if !alerted {
+                        alerted = true;
+                        refused(&app, &witness, format!(
+                            "witness {name} has cosigned a tree of {witnessed} entries, more than this log holds ({}): the log lost entries or was rolled back since the witness saw it",
+                            app.latest().checkpoint.size
+                        )).await;
+                    }
                     break;
                 }
             };
-            let (agent, url) = (agent.clone(), url.clone());
-            let outcome = tokio::task::spawn_blocking(move || submit(&agent, &url, &body, size))
+            let (agent, url, text, size) = (
+                agent.clone(),
+                url.clone(),
+                submission.body.clone(),
+                submission.size,
+            );
+            let outcome = tokio::task::spawn_blocking(move || submit(&agent, &url, &text, size))
                 .await
                 .unwrap_or_else(|e| Outcome::Failed(e.to_string()));
             match outcome {
-                Outcome::Cosigned(n, cosignature) => {
+                Outcome::Cosigned(n, answer) => {
                     witnessed = n;
-                    tracing::info!(size = n, cosignature = %cosignature.trim(), "witness cosigned");
+                    ours = true;
+                    alerted = false;
+                    match keep(&app, &witness, n, &submission.note, &answer).await {
+                        Ok(at) => {
+                            tracing::info!(witness = %name, size = n, cosigned_at = at, "witness cosigned")
+                        }
+                        Err(e) => {
+                            tracing::warn!(witness = %name, size = n, error = %e, "the witness's cosignature was not kept")
+                        }
+                    }
                     break;
                 }
                 Outcome::Conflict(n) => {
-                    tracing::info!(size = n, "the witness holds another size; proving from it");
+                    tracing::info!(witness = %name, size = n, "the witness holds another size; proving from it");
                     witnessed = n;
+                    ours = false;
+                }
+                Outcome::Inconsistent(text) => {
+                    tracing::error!(witness = %name, size, answer = %text, "the witness refused the checkpoint as inconsistent");
+                    if !alerted {
+                        alerted = true;
+                        refused(&app, &witness, format!(
+                            "witness {name} refused this log's checkpoint of {size} entries as inconsistent with the tree of {witnessed} entries it cosigned before: the history it saw was changed"
+                        )).await;
+                    }
+                    break;
                 }
                 Outcome::Failed(e) => {
-                    tracing::warn!(error = %e, "witness submission failed");
+                    tracing::warn!(witness = %name, error = %e, "witness submission failed");
                     break;
                 }
             }

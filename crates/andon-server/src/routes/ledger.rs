@@ -20,11 +20,25 @@ pub(crate) async fn info(State(app): State<App>, caller: Caller) -> Json<LogInfo
 }
 
 /// The latest checkpoint as a plain signed note, the form witnesses and `curl` expect.
-pub(crate) async fn checkpoint(State(app): State<App>, caller: Caller) -> impl IntoResponse {
-    (
+pub(crate) async fn checkpoint(
+    State(app): State<App>,
+    caller: Caller,
+) -> Result<impl IntoResponse, ApiError> {
+    Ok((
         [(header::CONTENT_TYPE, "text/plain; charset=utf-8")],
-        entries::checkpoint(&app, &caller),
-    )
+        entries::checkpoint(&app, &caller).await?,
+    ))
+}
+
+/// The newest checkpoint a witness cosigned, with its cosignatures, as a signed note.
+pub(crate) async fn cosigned(
+    State(app): State<App>,
+    caller: Caller,
+) -> Result<impl IntoResponse, ApiError> {
+    Ok((
+        [(header::CONTENT_TYPE, "text/plain; charset=utf-8")],
+        entries::cosigned(&app, &caller).await?,
+    ))
 }
 
 pub(crate) async fn entries(

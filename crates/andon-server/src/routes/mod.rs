@@ -55,6 +55,7 @@ pub(crate) fn router(server: Server) -> Router {
         .route("/v1/evidence/{id}/document", get(evidence::document))
         .route("/v1/ledger", get(ledger::info))
         .route("/v1/ledger/checkpoint", get(ledger::checkpoint))
+        .route("/v1/ledger/cosigned", get(ledger::cosigned))
         .route("/v1/ledger/verify", post(ledger::verify))
         .route("/v1/ledger/entries", get(ledger::entries))
         .route("/v1/ledger/proof/inclusion", get(ledger::inclusion))

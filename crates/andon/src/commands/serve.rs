@@ -74,9 +74,18 @@ pub struct ServeArgs {
     pub notify_format: String,
     /// An external witness (C2SP tlog-witness submission prefix): the log's checkpoints are
     /// sent to <URL>/add-checkpoint with consistency proofs, so a rewritten history is
-    /// caught outside this server.
-    #[arg(long, env = "ANDON_WITNESS_URL")]
-    pub witness_url: Option<String>,
+    /// caught outside this server. Repeat for several witnesses; each needs its
+    /// --witness-key, in the same order.
+    #[arg(long, env = "ANDON_WITNESS_URL", value_delimiter = ',')]
+    pub witness_url: Vec<String>,
+    /// The cosignature verifier key of the witness at the same position in --witness-url
+    /// (`<name>+<key ID>+<base64 key>`, signature type 0x04): its cosignatures are kept
+    /// and served with the checkpoints; lines by other keys are ignored.
+    #[arg(long, env = "ANDON_WITNESS_KEY", value_delimiter = ',')]
+    pub witness_key: Vec<String>,
+    /// How often each witness is brought up to date while the log grows: `30s`, `5m`.
+    #[arg(long, env = "ANDON_WITNESS_INTERVAL", default_value = "30s", value_parser = window)]
+    pub witness_interval: std::time::Duration,
     /// Requests served at once; past it the server answers 429 with Retry-After.
     #[arg(long, env = "ANDON_MAX_IN_FLIGHT", default_value_t = 1024)]
     pub max_in_flight: usize,
@@ -184,7 +193,25 @@ pub fn run(a: &ServeArgs) -> anyhow::Result<ExitCode> {
     config.late_window = a.late_window;
     config.max_in_flight = a.max_in_flight;
     config.auth_failure_limit = a.auth_failure_limit;
-    config.witness_url = a.witness_url.clone();
+    if a.witness_url.len() != a.witness_key.len() {
+        anyhow::bail!(
+            "{} --witness-url and {} --witness-key: each witness needs its URL and its cosignature key, in the same order",
+            a.witness_url.len(),
+            a.witness_key.len()
+        );
+    }
+    if a.witness_interval.is_zero() {
+        anyhow::bail!("--witness-interval must be at least 1s");
+    }
+    config.witness_interval = a.witness_interval;
+    for (url, key) in a.witness_url.iter().zip(&a.witness_key) {
+        let key = andon_ledger::WitnessVerifier::parse(key)
+            .with_context(|| format!("--witness-key for {url}"))?;
+        config.witnesses.push(andon_server::Witness {
+            url: url.clone(),
+            key,
+        });
+    }
     if let Some(path) = &a.telemetry_rules {
         let text =
             std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;

@@ -38,8 +38,29 @@ pub struct VerifyArgs {
     #[arg(long)]
     pub save_checkpoint: Option<PathBuf>,
     /// Check an audit package (`andon export package`) offline instead of a live ledger.
-    #[arg(long, conflicts_with_all = ["database", "checkpoint", "save_checkpoint"])]
+    #[arg(long, conflicts_with_all = ["database", "checkpoint", "save_checkpoint", "witness_key"])]
     pub package: Option<PathBuf>,
+    /// A witness you trust, by its cosignature verifier key (`<name>+<key ID>+<key>`,
+    /// C2SP tlog-cosignature, type 0x04). Repeat for several. The log must be an extension
+    /// of the newest checkpoint that at least --min-witnesses of them cosigned.
+    #[arg(long, env = "ANDON_WITNESS_KEY", value_delimiter = ',')]
+    pub witness_key: Vec<String>,
+    /// How many of the --witness-key witnesses must have cosigned that checkpoint.
+    #[arg(long, default_value_t = 1, requires = "witness_key")]
+    pub min_witnesses: usize,
+}
+
+/// What the witnesses vouch for.
+#[derive(Serialize)]
+pub struct Witnessed {
+    /// The size of the newest cosigned checkpoint.
+    pub size: u64,
+    /// How many cosignatures by the given witnesses were required.
+    pub required: usize,
+    /// The given witnesses that cosigned it, with their time (seconds since the epoch).
+    pub cosigned_by: Vec<(String, u64)>,
+    /// Entries after it that no witness has seen yet.
+    pub entries_after: u64,
 }
 
 enum Source {
@@ -139,6 +160,9 @@ pub struct Report {
     problems: Vec<Problem>,
     /// Log key rotations met on the way, in order.
     key_rotations: Vec<Rotation>,
+    /// With --witness-key: the checkpoint the witnesses cosigned.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    witnessed: Option<Witnessed>,
 }
 
 /// Runs `andon verify`.
@@ -223,6 +247,11 @@ pub fn run(ctx: &Context, v: &VerifyArgs, out: Output) -> anyhow::Result<ExitCod
         )?),
         None => None,
     };
+    let witnessed = if v.witness_key.is_empty() {
+        None
+    } else {
+        check_witnessed(v, &mut walked, &source, head_cp.as_ref(), &origin)?
+    };
     let findings = &walked.findings;
     if findings.is_clean()
         && let Some(path) = &v.save_checkpoint
@@ -255,6 +284,7 @@ pub fn run(ctx: &Context, v: &VerifyArgs, out: Output) -> anyhow::Result<ExitCod
                 next,
             })
             .collect(),
+        witnessed,
     };
     emit(out, &report, |r| print(r, &key_text))?;
     Ok(if report.ok {
@@ -298,6 +328,17 @@ fn print(r: &Report, key_text: &str) {
     }
     if let Some(p) = r.previous_checkpoint {
         println!("ok: consistent with the saved checkpoint of size {p}");
+    }
+    if let Some(w) = &r.witnessed {
+        let by: Vec<String> = w.cosigned_by.iter().map(|(n, _)| n.clone()).collect();
+        println!(
+            "ok: an extension of the checkpoint of size {} cosigned by {} of {} required witnesses ({}); {} entries after it not yet witnessed",
+            w.size,
+            by.len(),
+            w.required,
+            by.join(", "),
+            w.entries_after
+        );
     }
 }
 
@@ -434,12 +475,33 @@ fn check_saved(
             prev.origin
         );
     }
+    extends(
+        walked,
+        source,
+        head,
+        &prev,
+        "saved_checkpoint",
+        "the saved checkpoint",
+    )?;
+    Ok(prev.size)
+}
+
+/// Records a problem (check `check`) unless the log is an extension of `prev`, a checkpoint
+/// trusted for another reason (saved earlier, cosigned by witnesses) and named `what`.
+fn extends(
+    walked: &mut audit::Walked,
+    source: &Source,
+    head: Option<&andon_ledger::Checkpoint>,
+    prev: &andon_ledger::Checkpoint,
+    check: &str,
+    what: &str,
+) -> anyhow::Result<()> {
     let size = walked.tree.size();
     let mut problem = |index: u64, message: String| {
         walked.findings.push(Problem {
             index,
             kind: None,
-            check: "saved_checkpoint".into(),
+            check: check.into(),
             checkpoint: Some(prev.size),
             message,
         });
@@ -448,14 +510,17 @@ fn check_saved(
         problem(
             size,
             format!(
-                "the log shrank: the saved checkpoint has {} entries, the log {size}",
+                "the log shrank: {what} has {} entries, the log {size}",
                 prev.size
             ),
         );
     } else if walked.tree.root_at(prev.size).ok() != Some(prev.root) {
         problem(
             prev.size.saturating_sub(1),
-            "the log is not an extension of the saved checkpoint (history was rewritten)".into(),
+            format!(
+                "the log is not an extension of {what} of size {} (history was rewritten)",
+                prev.size
+            ),
         );
     } else if let (Source::Server(c), Some(head)) = (source, head)
         && prev.size > 0
@@ -479,5 +544,140 @@ fn check_saved(
             );
         }
     }
-    Ok(prev.size)
+    Ok(())
+}
+
+/// With --witness-key: the log must be an extension of the newest checkpoint the source
+/// keeps cosigned, signed by a log key, with cosignatures by at least --min-witnesses of
+/// the given witnesses. What falls short is a `witness` problem.
+fn check_witnessed(
+    v: &VerifyArgs,
+    walked: &mut audit::Walked,
+    source: &Source,
+    head: Option<&andon_ledger::Checkpoint>,
+    origin: &str,
+) -> anyhow::Result<Option<Witnessed>> {
+    let keys = v
+        .witness_key
+        .iter()
+        .map(|k| {
+            andon_ledger::WitnessVerifier::parse(k).with_context(|| format!("--witness-key {k}"))
+        })
+        .collect::<anyhow::Result<Vec<_>>>()?;
+    if v.min_witnesses == 0 || v.min_witnesses > keys.len() {
+        anyhow::bail!(
+            "--min-witnesses {} of {} --witness-key: give between 1 and the number of witness keys",
+            v.min_witnesses,
+            keys.len()
+        );
+    }
+    let note = match source {
+        Source::Server(c) => c.cosigned_checkpoint()?,
+        Source::Database(store, rt) => rt.block_on(store.latest_cosigned())?.map(|(cp, lines)| {
+            let mut note = cp.note;
+            for l in lines {
+                note.push_str(&l.line);
+                note.push('\n');
+            }
+            note
+        }),
+    };
+    let size = walked.tree.size();
+    let problem = |walked: &mut audit::Walked, checkpoint: Option<u64>, message: String| {
+        walked.findings.push(Problem {
+            index: checkpoint.unwrap_or(size).min(size).saturating_sub(1),
+            kind: None,
+            check: "witness".into(),
+            checkpoint,
+            message,
+        });
+    };
+    let Some(note) = note else {
+        problem(
+            walked,
+            None,
+            format!(
+                "no witness has cosigned a checkpoint of this log; {} of {} required",
+                v.min_witnesses,
+                keys.iter().map(|k| k.name()).collect::<Vec<_>>().join(", ")
+            ),
+        );
+        return Ok(None);
+    };
+    let Some(cp) = walked
+        .keys
+        .chain()
+        .iter()
+        .find_map(|k| k.verify(&note).ok())
+    else {
+        problem(
+            walked,
+            None,
+            "the cosigned checkpoint is not signed by a log key".into(),
+        );
+        return Ok(None);
+    };
+    if cp.origin != origin {
+        problem(
+            walked,
+            Some(cp.size),
+            format!(
+                "the cosigned checkpoint is of log {:?}, not {origin:?}",
+                cp.origin
+            ),
+        );
+        return Ok(None);
+    }
+    let cosigned = match andon_ledger::cosignatures(&note, &keys) {
+        Ok(c) => c,
+        Err(e) => {
+            problem(
+                walked,
+                Some(cp.size),
+                format!(
+                    "a cosignature of the checkpoint of size {} names a given witness's key and does not verify: {e}",
+                    cp.size
+                ),
+            );
+            return Ok(None);
+        }
+    };
+    if cosigned.len() < v.min_witnesses {
+        problem(
+            walked,
+            Some(cp.size),
+            format!(
+                "the newest cosigned checkpoint (size {}) carries cosignatures by {} of the {} witnesses required ({})",
+                cp.size,
+                cosigned.len(),
+                v.min_witnesses,
+                if cosigned.is_empty() {
+                    "none of the given keys".to_owned()
+                } else {
+                    cosigned
+                        .iter()
+                        .map(|c| c.witness.as_str())
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                }
+            ),
+        );
+    }
+    extends(
+        walked,
+        source,
+        head,
+        &cp,
+        "witness",
+        "the checkpoint the witnesses cosigned",
+    )?;
+    Ok(Some(Witnessed {
+        size: cp.size,
+        required: v.min_witnesses,
+        cosigned_by: cosigned
+            .into_iter()
+            .map(|c| (c.witness, c.timestamp))
+            .collect(),
+        entries_after: size.saturating_sub(cp.size),
+    }))
 }
