@@ -1,156 +1,220 @@
-//! The log's checkpoints reach an external witness by C2SP tlog-witness, on both backends:
-//! a witness written here from the protocol's rules checks each submission's signature and
-//! its consistency proof from the size it cosigned before, and cosigns.
+//! The log's checkpoints reach external witnesses by C2SP tlog-witness, and their C2SP
+//! tlog-cosignatures are kept and served, on both backends. The witnesses are
+//! `tests/fixtures/witness/witness.mjs`: written from the specifications in JavaScript with
+//! Node's built-in (OpenSSL) Ed25519, sharing no code with Andon.
 
-use std::io::{BufRead, BufReader, Read, Write};
+use std::io::{BufRead, BufReader};
+use std::process::{Child, Command, Stdio};
 use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
 
 use crate::common;
-use andon_ledger::{Hash, NoteVerifier, verify_consistency};
-use andon_testkit::{Backend, both_backends};
-use base64::Engine as _;
-use base64::engine::general_purpose::STANDARD;
+use andon_ledger::{LogSigner, WitnessVerifier};
+use andon_testkit::{Backend, TestDb, both_backends};
+use serde_json::Value;
 
-/// What the witness saw: (old size, proof length, new size, accepted).
-type Seen = Arc<Mutex<Vec<(u64, usize, u64, bool)>>>;
+const ORIGIN: &str = "andon.test/witnessed";
 
-/// A tlog-witness on loopback for one log; returns its submission prefix.
-fn witness(verifier_key: Arc<Mutex<Option<String>>>, seen: Seen) -> String {
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
-    let prefix = format!("http://{}/witness", listener.local_addr().expect("addr"));
-    std::thread::spawn(move || {
-        // The latest cosigned (size, root).
-        let mut held: Option<(u64, Hash)> = None;
-        for stream in listener.incoming() {
-            let Ok(mut stream) = stream else { continue };
-            let mut reader = BufReader::new(stream.try_clone().expect("clone"));
-            let mut line = String::new();
-            reader.read_line(&mut line).expect("request line");
-            assert!(line.starts_with("POST /witness/add-checkpoint "), "{line}");
-            let mut len = 0;
-            loop {
-                line.clear();
-                reader.read_line(&mut line).expect("header");
-                if line.trim().is_empty() {
-                    break;
-                }
-                if let Some((k, v)) = line.split_once(':')
-                    && k.eq_ignore_ascii_case("content-length")
-                {
-                    len = v.trim().parse().expect("length");
-                }
-            }
-            let mut body = vec![0; len];
-            reader.read_exact(&mut body).expect("body");
-            let body = String::from_utf8(body).expect("utf-8");
-            let (head, note) = body
-                .split_once("\n\n")
-                .expect("a blank line before the checkpoint");
-            let mut lines = head.lines();
-            let old: u64 = lines
-                .next()
-                .and_then(|l| l.strip_prefix("old "))
-                .expect("old line")
-                .parse()
-                .expect("old size");
-            let proof: Vec<Hash> = lines
-                .map(|l| {
-                    STANDARD
-                        .decode(l)
-                        .expect("base64")
-                        .try_into()
-                        .expect("32 bytes")
-                })
-                .collect();
-            // Until the test has configured the log's key, the origin is unknown (404).
-            let Some(key) = verifier_key.lock().expect("lock").clone() else {
-                let _ = write!(
-                    stream,
-                    "HTTP/1.1 404 Not Found\r\ncontent-length: 0\r\nconnection: close\r\n\r\n"
-                );
-                continue;
-            };
-            let cp = NoteVerifier::parse(&key)
-                .expect("key")
-                .verify(note)
-                .expect("a checkpoint signed by the log");
-            let (status, reply) = match held {
-                Some((size, _)) if size != old => ("409 Conflict", format!("{size}\n")),
-                None if old != 0 => ("409 Conflict", "0\n".to_owned()),
-                Some((size, root)) => {
-                    if verify_consistency(size, cp.size, &proof, &root, &cp.root).is_ok() {
-                        ("200 OK", "— witness.example/w1 AAAA\n".to_owned())
-                    } else {
-                        ("422 Unprocessable Entity", String::new())
-                    }
-                }
-                None => ("200 OK", "— witness.example/w1 AAAA\n".to_owned()),
-            };
-            let ok = status.starts_with("200");
-            if ok {
-                held = Some((cp.size, cp.root));
-            }
-            seen.lock()
-                .expect("lock")
-                .push((old, proof.len(), cp.size, ok));
-            let _ = write!(
-                stream,
-                "HTTP/1.1 {status}\r\ncontent-type: text/x.tlog.size\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{reply}",
-                reply.len()
-            );
-        }
-    });
-    prefix
+/// A witness process for the test log (origin [`ORIGIN`], the tests' log seed).
+struct Witness {
+    prefix: String,
+    key: String,
+    /// One JSON line per request it answered: old, proof length, size, status.
+    seen: Arc<Mutex<Vec<Value>>>,
+    child: Child,
 }
 
-fn the_witness_cosigns_each_checkpoint_consistent_with_the_last(b: Backend) {
-    let key = Arc::new(Mutex::new(None));
-    let seen: Seen = Default::default();
-    let prefix = witness(key.clone(), seen.clone());
-    let h = common::Harness::start_configured(b, |c| {
-        c.witness_url = Some(prefix.clone());
-        c.witness_interval = std::time::Duration::from_millis(100);
-    });
-    *key.lock().expect("lock") = Some(h.admin.ledger_info().expect("info").verifier_key);
-    let wait_for = |size: u64| {
-        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
-        loop {
-            let done = seen
-                .lock()
-                .expect("lock")
-                .iter()
-                .any(|&(_, _, s, ok)| ok && s == size);
-            if done {
-                return;
+impl Witness {
+    fn start(name: &str) -> Self {
+        let log_key = LogSigner::new(ORIGIN, [1; 32]).verifier().to_string();
+        let script = concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/tests/fixtures/witness/witness.mjs"
+        );
+        let mut child = Command::new("node")
+            .args([script, name, &log_key])
+            .stdout(Stdio::piped())
+            .spawn()
+            .expect("node runs the witness (.ci/browser.sh installs Node)");
+        let mut lines = BufReader::new(child.stdout.take().expect("stdout")).lines();
+        let first: Value =
+            serde_json::from_str(&lines.next().expect("a first line").expect("read"))
+                .expect("json");
+        let seen: Arc<Mutex<Vec<Value>>> = Default::default();
+        let log = seen.clone();
+        std::thread::spawn(move || {
+            for line in lines.map_while(Result::ok) {
+                if let Ok(v) = serde_json::from_str(&line) {
+                    log.lock().expect("lock").push(v);
+                }
             }
-            assert!(std::time::Instant::now() < deadline, "{:?}", seen.lock());
-            std::thread::sleep(std::time::Duration::from_millis(50));
+        });
+        Self {
+            prefix: first["prefix"].as_str().expect("prefix").to_owned(),
+            key: first["key"].as_str().expect("key").to_owned(),
+            seen,
+            child,
         }
-    };
+    }
+
+    fn config(&self) -> andon_server::Witness {
+        andon_server::Witness {
+            url: self.prefix.clone(),
+            key: WitnessVerifier::parse(&self.key).expect("the witness's key parses"),
+        }
+    }
+
+    fn seen(&self) -> Vec<Value> {
+        self.seen.lock().expect("lock").clone()
+    }
+}
+
+impl Drop for Witness {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn start(db: TestDb, witnesses: &[&Witness]) -> common::Harness {
+    let configs: Vec<_> = witnesses.iter().map(|w| w.config()).collect();
+    common::Harness::start_on(db, |c| {
+        c.origin = ORIGIN.into();
+        c.witnesses = configs;
+        c.witness_interval = Duration::from_millis(100);
+    })
+}
+
+fn until<T>(what: &str, mut f: impl FnMut() -> Option<T>) -> T {
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        if let Some(v) = f() {
+            return v;
+        }
+        assert!(Instant::now() < deadline, "timed out waiting for {what}");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+/// The server's newest cosigned checkpoint once it is of `size` and carries `n` cosignatures.
+fn cosigned_at(h: &common::Harness, size: u64, keys: &[WitnessVerifier]) -> String {
+    until(
+        &format!("{} cosignatures of size {size}", keys.len()),
+        || {
+            let note = h.admin.cosigned_checkpoint().expect("cosigned")?;
+            let found = andon_ledger::cosignatures(&note, keys).expect("every line verifies");
+            (note.contains(&format!("\n{size}\n")) && found.len() == keys.len()).then_some(note)
+        },
+    )
+}
+
+fn witnesses_cosign_each_checkpoint_consistent_with_the_last_and_the_log_serves_them(b: Backend) {
+    let (w1, w2) = (
+        Witness::start("witness.test/w1"),
+        Witness::start("witness.test/w2"),
+    );
+    let keys = [w1.config().key, w2.config().key];
+    let h = start(TestDb::new(b), &[&w1, &w2]);
+    let first = h.admin.ledger_info().expect("info").size;
+    cosigned_at(&h, first, &keys);
     h.admin.create_application("pay", "team").expect("app");
-    wait_for(h.admin.ledger_info().expect("info").size);
     for app in ["shop", "ledger", "reports"] {
         h.admin.create_application(app, "team").expect("app");
     }
     let size = h.admin.ledger_info().expect("info").size;
-    wait_for(size);
-    let seen = seen.lock().expect("lock").clone();
-    // Every accepted submission after the first proved consistency from the size before.
-    let accepted: Vec<_> = seen.iter().filter(|s| s.3).collect();
-    assert!(accepted.len() >= 2, "{seen:?}");
+    let note = cosigned_at(&h, size, &keys);
+    // The log's own signature still verifies on the note with the cosignatures.
+    let log = LogSigner::new(ORIGIN, [1; 32]).verifier();
+    assert_eq!(log.verify(&note).expect("log signature").size, size);
+    // The latest checkpoint, once cosigned, is served with its cosignatures.
+    let latest = h.admin.checkpoint_note().expect("checkpoint");
     assert_eq!(
-        (accepted[0].0, accepted[0].1),
-        (0, 0),
-        "the first starts from nothing"
+        andon_ledger::cosignatures(&latest, &keys)
+            .expect("verify")
+            .len(),
+        2,
+        "{latest}"
     );
-    for pair in accepted.windows(2) {
-        assert_eq!(
-            pair[1].0, pair[0].2,
-            "proved from the size last cosigned: {seen:?}"
+    // Every accepted submission after a witness's first proved consistency from the size
+    // it had cosigned before.
+    for w in [&w1, &w2] {
+        let seen = w.seen();
+        let accepted: Vec<_> = seen.iter().filter(|s| s["status"] == 200).collect();
+        assert!(accepted.len() >= 2, "{seen:?}");
+        assert_eq!(accepted[0]["old"], 0, "{seen:?}");
+        for pair in accepted.windows(2) {
+            assert_eq!(pair[1]["old"], pair[0]["size"], "{seen:?}");
+            assert!(pair[1]["proof"].as_u64() > Some(0), "{seen:?}");
+        }
+        assert!(
+            seen.iter().all(|s| s["status"] == 200),
+            "nothing refused: {seen:?}"
         );
-        assert!(pair[1].1 > 0, "with a proof: {seen:?}");
     }
-    assert!(seen.iter().all(|s| s.3), "nothing refused: {seen:?}");
+    // The cosignatures are kept in the database: a restart serves them without asking.
+    let kept =
+        h.rt.block_on(async {
+            let store = andon_store::Store::connect(&h.db.url).await?;
+            store.cosignatures(size).await
+        })
+        .expect("stored");
+    let names: Vec<_> = kept.iter().map(|c| c.witness.as_str()).collect();
+    assert_eq!(names, ["witness.test/w1", "witness.test/w2"]);
 }
 
-both_backends!(the_witness_cosigns_each_checkpoint_consistent_with_the_last);
+fn refusals(h: &common::Harness) -> Vec<andon_domain::change::Alert> {
+    h.admin
+        .alerts()
+        .expect("alerts")
+        .into_iter()
+        .filter(|a| a.kind == "witness_refused")
+        .collect()
+}
+
+fn a_witness_that_saw_another_history_raises_one_alert(b: Backend) {
+    let w = Witness::start("witness.test/w1");
+    let key = [w.config().key];
+    // The witness follows log A (same key and origin as the others below).
+    let a = start(TestDb::new(b), &[&w]);
+    let base = a.admin.ledger_info().expect("info").size;
+    cosigned_at(&a, base, &key);
+
+    // B holds another history of the same size under the same key: the witness refuses it
+    // as inconsistent with what it cosigned (422), once raised however often it retries.
+    let other = start(TestDb::new(b), &[&w]);
+    assert_eq!(other.admin.ledger_info().expect("info").size, base);
+    let alert = until(
+        &format!(
+            "a witness_refused alert on B, the witness saw {:?}",
+            w.seen()
+        ),
+        || refusals(&other).pop(),
+    );
+    assert_eq!(alert.severity, "high");
+    assert_eq!(alert.subject, "witness:witness.test/w1");
+    assert!(alert.message.contains("inconsistent"), "{}", alert.message);
+    assert!(
+        w.seen().iter().any(|s| s["status"] == 422),
+        "{:?}",
+        w.seen()
+    );
+    std::thread::sleep(Duration::from_millis(500));
+    assert_eq!(refusals(&other).len(), 1, "raised once");
+    // B's history is not cosigned: it has nothing to serve as witnessed.
+    assert_eq!(other.admin.cosigned_checkpoint().expect("cosigned"), None);
+
+    // A grows and is cosigned further; C holds fewer entries than the witness has seen, as
+    // a server restored from an older backup would: the log was rolled back.
+    a.admin.create_application("pay", "team").expect("app");
+    let grown = a.admin.ledger_info().expect("info").size;
+    cosigned_at(&a, grown, &key);
+    let c = start(TestDb::new(b), &[&w]);
+    let alert = until("a witness_refused alert on C", || refusals(&c).pop());
+    assert!(alert.message.contains("rolled back"), "{}", alert.message);
+    assert!(refusals(&a).is_empty(), "A's own history was never refused");
+}
+
+both_backends!(
+    witnesses_cosign_each_checkpoint_consistent_with_the_last_and_the_log_serves_them,
+    a_witness_that_saw_another_history_raises_one_alert,
+);

@@ -15,3 +15,4 @@ mod late;
 mod ledger;
 mod pipelines;
 mod tamper;
+mod witness;
