@@ -51,7 +51,20 @@ pub fn effect_of(entry: &LedgerEntry, document: Document<'_>) -> Result<Effect, 
             })
         }
         EntryKind::TelemetryBatch => match document {
-            Document::Events(events) => Ok(Effect::Telemetry(events)),
+            // The events are the batch's document: they must hash to the digest the entry
+            // binds, or a row deleted or altered among them would change the replay too.
+            Document::Events(events) => {
+                let digest = andon_telemetry::batch_digest(&events);
+                match entry.body["digest"].as_str() {
+                    Some(bound) if bound == digest => Ok(Effect::Telemetry(events)),
+                    bound => Err(format!(
+                        "its {} stored events hash to {digest}, the entry binds {} ({} events): events were deleted, added or altered",
+                        events.len(),
+                        bound.unwrap_or("no digest"),
+                        entry.body["count"]
+                    )),
+                }
+            }
             _ => Err("a telemetry batch without its events".into()),
         },
         _ => {
