@@ -183,6 +183,52 @@ fn the_demo_runs_against_a_live_server(b: Backend) {
     assert!(text.contains("proof of"), "{text}");
     assert!(verify(&[], &server.url, &token).0);
     drop(server_guard(server));
+    a_row_deleted_from_each_table_is_named(&db);
+}
+
+/// On the demo's history: a hostile administrator deletes one row from every table a read
+/// uses (dropping or disabling the guards first); `andon verify --database` names each.
+fn a_row_deleted_from_each_table_is_named(db: &TestDb) {
+    let (ok, report) = verify(&["--database", &db.url], "http://127.0.0.1:1", "unused");
+    assert!(ok, "the demo's database verifies before: {report}");
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("rt");
+    let mut touched = Vec::new();
+    let mut empty = Vec::new();
+    rt.block_on(async {
+        let store = andon_store::Store::connect(&db.url).await.expect("store");
+        for (table, key) in andon_app::projection::PROJECTED_TABLES {
+            let guard = match db.backend {
+                Backend::Sqlite => format!("DROP TRIGGER IF EXISTS {table}_no_delete"),
+                Backend::Postgres => format!("ALTER TABLE {table} DISABLE TRIGGER USER"),
+            };
+            store.raw_execute_for_tests(&guard).await.expect(&guard);
+            let key = key.join(", ");
+            let delete = format!(
+                "DELETE FROM {table} WHERE ({key}) IN (SELECT {key} FROM {table} ORDER BY {key} LIMIT 1)"
+            );
+            match store.raw_execute_for_tests(&delete).await.expect(&delete) {
+                0 => empty.push(*table),
+                _ => touched.push(*table),
+            }
+        }
+    });
+    let (ok, report) = verify(&["--database", &db.url], "http://127.0.0.1:1", "unused");
+    assert!(!ok, "{report}");
+    let text = report["problems"].to_string();
+    for table in &touched {
+        assert!(
+            text.contains(&format!("table {table}")),
+            "the row deleted from {table} is not named: {report}"
+        );
+    }
+    // The demo's history reaches nearly every table.
+    assert!(
+        touched.len() >= 25,
+        "only {touched:?} had rows; empty: {empty:?}"
+    );
 }
 
 /// The paved-road benchmark's pipeline works end to end (its timing is for BENCHMARKS.md,
