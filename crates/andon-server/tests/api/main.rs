@@ -19,6 +19,7 @@ mod notify;
 mod observe;
 mod operator;
 mod projection;
+mod property;
 mod source_control;
 mod tamper;
 mod telemetry;
