@@ -20,6 +20,7 @@ mod observe;
 mod operator;
 mod projection;
 mod property;
+mod provenance;
 mod source_control;
 mod tamper;
 mod telemetry;
