@@ -137,6 +137,41 @@ pub struct Approval {
     /// Its ledger entry.
     #[serde(default)]
     pub ledger_index: u64,
+    /// Where the approver's authority came from, as the ledger says: filled when a change is
+    /// shown (`GET /v1/changes/{id}`, the RFC), never recorded with the approval.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub provenance: Option<ApproverProvenance>,
+}
+
+/// Who stands behind an approver (docs/identities.md): the admin who created the identity,
+/// the token that decided and the admin whose one-time enrollment code issued it, read
+/// from the ledger's entries. An admin can create an identity, keep its enrollment code and
+/// enroll as it; that admin is named here, and `warnings` say so when the same admin also
+/// requested, wrote, deployed or decided on the change.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct ApproverProvenance {
+    /// Who created the approver's identity (an admin; the server for the first admin).
+    pub identity_created_by: Option<String>,
+    /// When (RFC 3339).
+    pub identity_created_at: Option<String>,
+    /// The `identity.created` entry.
+    pub identity_created_index: Option<u64>,
+    /// The token the approval was made with (its public id), as its entry records it.
+    pub token: Option<String>,
+    /// Who issued that token: the approver itself when it redeemed an enrollment code.
+    pub token_issued_by: Option<String>,
+    /// The `token.issued` entry.
+    pub token_issued_index: Option<u64>,
+    /// The admin who handed out the enrollment code that token was issued with.
+    pub enrolled_by: Option<String>,
+    /// When the code was handed out (RFC 3339).
+    pub enrollment_created_at: Option<String>,
+    /// The `enrollment.created` entry.
+    pub enrollment_index: Option<u64>,
+    /// Each admin behind the approver who is also involved in the change, in words: "identity
+    /// created and enrolled by admin bob, who also requested this change".
+    #[serde(default)]
+    pub warnings: Vec<String>,
 }
 
 /// A change record: one per production deployment, whatever its class.

@@ -376,5 +376,6 @@ fn approval_row(r: &AnyRow) -> Result<Approval, StoreError> {
         comment: get(r, "comment")?,
         at: get(r, "created_at")?,
         ledger_index: get::<i64>(r, "ledger_idx")? as u64,
+        provenance: None,
     })
 }

@@ -266,6 +266,26 @@ impl Store {
             .collect()
     }
 
+    /// Who recorded the deployments of change `change` (of `application`, whose index the
+    /// lookup uses), each once.
+    pub async fn change_deployers(
+        &self,
+        application: &str,
+        change: &str,
+    ) -> Result<Vec<String>, StoreError> {
+        sqlx::query(
+            "SELECT DISTINCT recorded_by FROM deployments WHERE application = $1 AND change_id = $2 ORDER BY recorded_by",
+        )
+        .bind(application.to_owned())
+        .bind(change.to_owned())
+        .fetch_all(&self.pool)
+        .await
+        .op("reading who deployed a change")?
+        .iter()
+        .map(|r| get(r, "recorded_by"))
+        .collect()
+    }
+
     /// Whether this artifact was deployed to this environment of the application before.
     pub async fn deployed_before(
         &self,

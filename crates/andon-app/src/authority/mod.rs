@@ -11,4 +11,6 @@ mod load;
 mod state;
 
 pub use load::{AUTHORITY_KINDS, absorb, load};
-pub use state::{Authority, Disabled, EnrollmentState, IdentityState, KeyState, TokenState};
+pub use state::{
+    Authority, Disabled, EnrollmentOrigin, EnrollmentState, IdentityState, KeyState, TokenState,
+};

@@ -64,6 +64,19 @@ pub struct TokenState {
     pub expires_ms: Option<i64>,
     /// Its revocation.
     pub revoked: Option<Disabled>,
+    /// The enrollment code it was issued with, when the identity redeemed one.
+    pub enrollment: Option<EnrollmentOrigin>,
+}
+
+/// The enrollment code a token was issued with: who handed it out, where and when.
+#[derive(Clone, Debug, Serialize)]
+pub struct EnrollmentOrigin {
+    /// The admin who handed it out.
+    pub created_by: String,
+    /// The `enrollment.created` entry.
+    pub created_index: u64,
+    /// When (RFC 3339).
+    pub created_at: String,
 }
 
 /// A signing key as the ledger registered it.
@@ -88,6 +101,10 @@ pub struct EnrollmentState {
     pub identity: String,
     /// Who handed it out.
     pub created_by: String,
+    /// The entry that handed it out.
+    pub created_index: u64,
+    /// When (RFC 3339).
+    pub created_at: String,
     /// When it stops working (Unix ms).
     pub expires_ms: i64,
     /// The entry that used it.
@@ -168,14 +185,22 @@ impl Authority {
                 if !self.identities.contains_key(&identity) {
                     return Err(format!("token for unknown identity {identity}"));
                 }
-                if let Ok(code) = text(b, "enrollment") {
-                    let en = self
-                        .enrollments
-                        .get_mut(&code)
-                        .filter(|en| en.identity == identity && en.used_index.is_none())
-                        .ok_or_else(|| format!("no unused enrollment code for {identity}"))?;
-                    en.used_index = Some(index);
-                }
+                let enrollment = match text(b, "enrollment") {
+                    Ok(code) => {
+                        let en = self
+                            .enrollments
+                            .get_mut(&code)
+                            .filter(|en| en.identity == identity && en.used_index.is_none())
+                            .ok_or_else(|| format!("no unused enrollment code for {identity}"))?;
+                        en.used_index = Some(index);
+                        Some(EnrollmentOrigin {
+                            created_by: en.created_by.clone(),
+                            created_index: en.created_index,
+                            created_at: en.created_at.clone(),
+                        })
+                    }
+                    Err(_) => None,
+                };
                 let id = token_id(&hash);
                 let issued_by = text(b, "issued_by").unwrap_or_else(|_| e.actor.clone());
                 let expires_at = text(b, "expires_at").ok();
@@ -192,6 +217,7 @@ impl Authority {
                         expires_ms: expires_at.as_deref().and_then(millis),
                         expires_at,
                         revoked: None,
+                        enrollment,
                     },
                 );
             }
@@ -240,6 +266,8 @@ impl Authority {
                     EnrollmentState {
                         identity,
                         created_by: e.actor.clone(),
+                        created_index: index,
+                        created_at: e.time.clone(),
                         expires_ms,
                         used_index: None,
                     },
@@ -527,6 +555,42 @@ mod tests {
             )
             .is_err()
         );
+    }
+
+    #[test]
+    fn a_token_issued_with_an_enrollment_code_names_the_admin_who_handed_it_out() {
+        let mut a = seeded();
+        a.apply(
+            4,
+            &entry(
+                EntryKind::EnrollmentCreated,
+                "admin",
+                json!({"identity": "dana", "code_sha256": "c0".repeat(32),
+                       "expires_at": "2026-12-08T00:00:00Z"}),
+            ),
+        )
+        .expect("handed out");
+        a.apply(
+            5,
+            &entry(
+                EntryKind::TokenIssued,
+                "dana",
+                json!({"identity": "dana", "token_sha256": "ff".repeat(32),
+                       "issued_by": "dana", "enrollment": "c0".repeat(32)}),
+            ),
+        )
+        .expect("redeemed");
+        let t = a.token(&token_id(&"ff".repeat(32))).expect("issued");
+        let origin = t.enrollment.as_ref().expect("from a code");
+        assert_eq!(
+            (origin.created_by.as_str(), origin.created_index),
+            ("admin", 4)
+        );
+        assert_eq!(origin.created_at, "2026-12-01T00:00:00Z");
+        assert_eq!(t.issued_by, "dana");
+        // A token an admin minted came from no code.
+        let minted = a.token(&token_id(&"bb".repeat(32))).expect("issued");
+        assert!(minted.enrollment.is_none());
     }
 
     #[test]

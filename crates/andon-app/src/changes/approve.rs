@@ -9,11 +9,11 @@ use andon_domain::api::ApprovalRequest;
 use andon_domain::change::{Approval, Change, ChangeClass, ChangeStatus};
 use andon_domain::{EntryKind, Role};
 use andon_store::{ChangeEffect, Effect};
-use serde_json::{Value, json};
+use serde_json::json;
 
 use crate::changes::authorized;
 use crate::changes::gate::find_change;
-use crate::changes::rfc::rfc_document;
+use crate::changes::rfc::{authors, rfc_document};
 use crate::input::check_text;
 use crate::jobs::reviews::raise_overdue;
 use crate::ledger::sequencer::Fact;
@@ -87,6 +87,7 @@ async fn decide(
         comment: req.comment.clone(),
         at: 0,
         ledger_index: 0,
+        provenance: None,
     };
     app.append(Fact::admin(
         EntryKind::ChangeApproval,
@@ -136,25 +137,6 @@ fn check_approver(actor: &Actor, change: &Change) -> Result<(), AppError> {
         ));
     }
     Ok(())
-}
-
-/// The authors of the commits and pull requests an RFC document lists, lowercase:
-/// source-control logins and identity names are compared without case.
-fn authors(rfc: &Value) -> BTreeSet<String> {
-    rfc["what"]["commits"]
-        .as_array()
-        .into_iter()
-        .flatten()
-        .filter_map(|c| c["author"].as_str())
-        .chain(
-            rfc["why"]["pull_requests"]
-                .as_array()
-                .into_iter()
-                .flatten()
-                .filter_map(|p| p["author"].as_str()),
-        )
-        .map(str::to_ascii_lowercase)
-        .collect()
 }
 
 /// Refuses an approver who wrote part of the change, or who already decided on it.
@@ -289,6 +271,7 @@ mod tests {
             comment: "no".into(),
             at: 0,
             ledger_index: 2,
+            provenance: None,
         });
         let e = check_independent(&approver("ann", &[]), &c, &BTreeSet::new()).unwrap_err();
         assert_eq!((e.kind, e.code), (ErrorKind::Conflict, "already_decided"));

@@ -25,9 +25,14 @@ pub(crate) async fn find_deployment(app: &App, id: &str) -> Result<Deployment, A
         .ok_or_else(|| AppError::not_found(format!("no deployment {id}")))
 }
 
-/// The change record `id` (any authenticated caller).
+/// The change record `id` (any authenticated caller), each approval with its approver's
+/// provenance (docs/identities.md).
 pub async fn show(app: &App, _actor: &Actor, id: &str) -> Result<Change, AppError> {
-    find_change(app, id).await
+    let mut change = find_change(app, id).await?;
+    let authors = crate::changes::rfc::change_authors(app, &change).await?;
+    change.approvals =
+        crate::changes::provenance::approvals_with_provenance(app, &change, &authors).await?;
+    Ok(change)
 }
 
 /// Change records, newest first, by application and environment, paged by `before`.

@@ -193,6 +193,42 @@ pub fn markdown(rfc: &Value) -> String {
             text(&d["approver"]),
             text(&d["comment"])
         );
+        if let Some(p) = provenance_words(&d["provenance"]) {
+            let _ = writeln!(out, "  - Provenance: {p}");
+        }
+        for w in d["provenance"]["warnings"].as_array().into_iter().flatten() {
+            let _ = writeln!(out, "  - **Warning:** {}", text(w));
+        }
     }
     out
+}
+
+/// An approver's provenance (`approvals.decisions[].provenance`) in words: who created the
+/// identity and when, who handed out the enrollment code its token was issued with, the
+/// token; `None` without one.
+pub fn provenance_words(p: &Value) -> Option<String> {
+    p.as_object()?;
+    let mut parts = Vec::new();
+    if let Some(by) = p["identity_created_by"].as_str() {
+        parts.push(format!(
+            "identity created by {by}, {} (ledger entry {})",
+            text(&p["identity_created_at"]),
+            text(&p["identity_created_index"])
+        ));
+    }
+    if let Some(by) = p["enrolled_by"].as_str() {
+        parts.push(format!(
+            "enrolled with a code from {by}, {} (ledger entry {})",
+            text(&p["enrollment_created_at"]),
+            text(&p["enrollment_index"])
+        ));
+    }
+    if let Some(token) = p["token"].as_str() {
+        parts.push(format!(
+            "token {token} issued by {} (ledger entry {})",
+            text(&p["token_issued_by"]),
+            text(&p["token_issued_index"])
+        ));
+    }
+    Some(parts.join("; "))
 }

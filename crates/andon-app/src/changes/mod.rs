@@ -12,6 +12,7 @@ pub mod gate;
 pub mod incident;
 pub mod list;
 pub mod markdown;
+pub mod provenance;
 pub mod rfc;
 
 /// The input the transport read (a body or a query), once the actor holds one of `roles`.

@@ -24,6 +24,106 @@ pub async fn rfc_markdown(app: &App, actor: &Actor, id: &str) -> Result<String, 
     Ok(markdown(&rfc_json(app, actor, id).await?))
 }
 
+/// What a change brings, from the source-control facts Andon holds: the commits since the
+/// application's last production deployment, their pull requests and tickets.
+struct Brought {
+    /// Commits, as the RFC lists them.
+    commits: Vec<Value>,
+    /// Pull requests, each once, as the RFC lists them.
+    pull_requests: Vec<Value>,
+    /// Ticket ids.
+    tickets: BTreeSet<String>,
+}
+
+impl Brought {
+    async fn of(
+        app: &App,
+        source: Option<&str>,
+        previous: Option<&andon_domain::change::Deployment>,
+    ) -> Result<Self, AppError> {
+        let commits = match source {
+            Some(sha) => {
+                commits_since(app, sha, previous.and_then(|d| d.source_commit.as_deref())).await?
+            }
+            None => Vec::new(),
+        };
+        let mut brought = Brought {
+            commits: Vec::new(),
+            pull_requests: Vec::new(),
+            tickets: BTreeSet::new(),
+        };
+        let mut seen_prs = BTreeSet::new();
+        for c in &commits {
+            let trace = crate::trace::commit_with(app, &c.sha, false).await?;
+            let mut own = BTreeSet::new();
+            for t in &trace.tickets {
+                brought.tickets.insert(t.ticket.clone());
+                own.insert(t.ticket.clone());
+            }
+            for pr in &trace.pull_requests {
+                if seen_prs.insert((pr.repository.clone(), pr.number)) {
+                    brought.pull_requests.push(json!({
+                        "repository": pr.repository, "number": pr.number, "title": pr.title,
+                        "author": pr.review.author, "state": pr.review.state,
+                        "approved_by": pr.review.independent_approvers,
+                    }));
+                }
+            }
+            brought.commits.push(json!({
+                "sha": c.sha, "repository": c.repository, "author": c.author,
+                "message": c.message.lines().next().unwrap_or(""), "tickets": own,
+            }));
+        }
+        Ok(brought)
+    }
+
+    /// The authors of its commits and pull requests.
+    fn authors(&self) -> BTreeSet<String> {
+        authors(&json!({
+            "what": {"commits": self.commits},
+            "why": {"pull_requests": self.pull_requests},
+        }))
+    }
+}
+
+/// The authors of the commits and pull requests an RFC document lists, lowercase:
+/// source-control logins and identity names are compared without case.
+pub(crate) fn authors(rfc: &Value) -> BTreeSet<String> {
+    rfc["what"]["commits"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|c| c["author"].as_str())
+        .chain(
+            rfc["why"]["pull_requests"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .filter_map(|p| p["author"].as_str()),
+        )
+        .map(str::to_ascii_lowercase)
+        .collect()
+}
+
+/// The source-control authors of the commits and pull requests `change` brings, lowercase
+/// (the RFC's, without the rest of it).
+pub async fn change_authors(app: &App, change: &Change) -> Result<BTreeSet<String>, AppError> {
+    let digest_hex = change
+        .artifact_digest
+        .strip_prefix("sha256:")
+        .unwrap_or(&change.artifact_digest);
+    let evidence = artifact_evidence(app, &change.application, digest_hex).await?;
+    let previous = app
+        .store()
+        .last_production_deployment(&change.application, change.ledger_index)
+        .await?;
+    Ok(
+        Brought::of(app, source_of(&evidence).as_deref(), previous.as_ref())
+            .await?
+            .authors(),
+    )
+}
+
 /// The request for change (`andon.rfc/v1`), from what Andon holds.
 pub async fn rfc_document(app: &App, change: &Change) -> Result<Value, AppError> {
     let store = app.store();
@@ -42,42 +142,15 @@ pub async fn rfc_document(app: &App, change: &Change) -> Result<Value, AppError>
     let previous = store
         .last_production_deployment(&change.application, change.ledger_index)
         .await?;
-    let commits = match &source {
-        Some(sha) => {
-            commits_since(
-                app,
-                sha,
-                previous.as_ref().and_then(|d| d.source_commit.as_deref()),
-            )
-            .await?
-        }
-        None => Vec::new(),
-    };
-    let mut tickets = BTreeSet::new();
-    let mut pull_requests = Vec::new();
-    let mut seen_prs = BTreeSet::new();
-    let mut commit_docs = Vec::new();
-    for c in &commits {
-        let trace = crate::trace::commit_with(app, &c.sha, false).await?;
-        let mut own = BTreeSet::new();
-        for t in &trace.tickets {
-            tickets.insert(t.ticket.clone());
-            own.insert(t.ticket.clone());
-        }
-        for pr in &trace.pull_requests {
-            if seen_prs.insert((pr.repository.clone(), pr.number)) {
-                pull_requests.push(json!({
-                    "repository": pr.repository, "number": pr.number, "title": pr.title,
-                    "author": pr.review.author, "state": pr.review.state,
-                    "approved_by": pr.review.independent_approvers,
-                }));
-            }
-        }
-        commit_docs.push(json!({
-            "sha": c.sha, "repository": c.repository, "author": c.author,
-            "message": c.message.lines().next().unwrap_or(""), "tickets": own,
-        }));
-    }
+    let brought = Brought::of(app, source.as_deref(), previous.as_ref()).await?;
+    let decisions =
+        crate::changes::provenance::approvals_with_provenance(app, change, &brought.authors())
+            .await?;
+    let Brought {
+        commits: commit_docs,
+        pull_requests,
+        tickets,
+    } = brought;
     let reports: Vec<Value> = evidence
         .iter()
         .map(|(r, s)| {
@@ -147,7 +220,7 @@ pub async fn rfc_document(app: &App, change: &Change) -> Result<Value, AppError>
         "approvals": {
             "required": change.classification.approvals,
             "group": change.classification.approver_group,
-            "decisions": change.approvals,
+            "decisions": decisions,
         },
         "links": {
             "self": format!("/v1/changes/{}/rfc.json", change.id),

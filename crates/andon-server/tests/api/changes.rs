@@ -29,7 +29,7 @@ fn approver_in(w: &World, name: &str, groups: &[&str]) -> Client {
 }
 
 /// Checks an RFC against its published JSON Schema, and that the schema bites.
-fn assert_rfc_schema(rfc: &serde_json::Value) {
+pub(crate) fn assert_rfc_schema(rfc: &serde_json::Value) {
     let schema: serde_json::Value =
         serde_json::from_str(include_str!("../../../../docs/schemas/rfc.schema.json"))
             .expect("schema");

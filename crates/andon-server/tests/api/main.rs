@@ -19,6 +19,8 @@ mod notify;
 mod observe;
 mod operator;
 mod projection;
+mod property;
+mod provenance;
 mod source_control;
 mod tamper;
 mod telemetry;

@@ -6,13 +6,13 @@ use crate::common::release::{Twist, world};
 use andon_domain::api::DeploymentRequest;
 use andon_testkit::{Backend, both_backends};
 
-struct Answer {
-    status: u16,
+pub(crate) struct Answer {
+    pub(crate) status: u16,
     location: String,
-    cookie: String,
+    pub(crate) cookie: String,
     content_type: String,
     csp: String,
-    body: String,
+    pub(crate) body: String,
 }
 
 fn agent() -> ureq::Agent {
@@ -47,7 +47,7 @@ fn answer(mut r: ureq::http::Response<ureq::Body>) -> Answer {
     }
 }
 
-fn get(url: &str, cookie: &str) -> Answer {
+pub(crate) fn get(url: &str, cookie: &str) -> Answer {
     let mut req = agent().get(url);
     if !cookie.is_empty() {
         req = req.header("Cookie", cookie);
@@ -55,7 +55,7 @@ fn get(url: &str, cookie: &str) -> Answer {
     answer(req.call().expect("response"))
 }
 
-fn sign_in(base: &str, token: &str, next: &str) -> Answer {
+pub(crate) fn sign_in(base: &str, token: &str, next: &str) -> Answer {
     answer(
         agent()
             .post(&format!("{base}/ui/sign-in"))

@@ -6,18 +6,59 @@ use serde_json::Value;
 use super::overview::ms_to_rfc;
 use crate::{Section, Viewer, layout, s, short, verdict, when};
 
-/// One approval or rejection: who, how, when, with its comment.
+/// One approval or rejection: who, how, when, with its comment; who stands behind the
+/// approver (who created the identity, whose enrollment code issued the token that decided),
+/// and a warning for each admin behind it who is also involved in the change.
 pub(crate) fn approval(a: &Value) -> Markup {
     let at = a["at"]
         .as_i64()
         .map(|ms| when(&ms_to_rfc(ms)))
         .unwrap_or_default();
+    let p = &a["provenance"];
     html! {
         (s(a, "approver")) " "
         (verdict(if a["approve"].as_bool() == Some(true) { "approved" } else { "rejected" }))
         " " span.muted { (at) }
         @if !s(a, "comment").is_empty() { ": " q { (s(a, "comment")) } }
+        @if p.is_object() {
+            br; span.muted { (provenance(p)) }
+            @for w in p["warnings"].as_array().into_iter().flatten() {
+                br; strong.warn { "Warning: " (w.as_str().unwrap_or("")) }
+            }
+        }
     }
+}
+
+/// An approver's provenance in words.
+fn provenance(p: &Value) -> String {
+    let entry = |k: &str| {
+        p[k].as_u64()
+            .map(|i| format!(" (ledger entry {i})"))
+            .unwrap_or_default()
+    };
+    let mut parts = Vec::new();
+    if let Some(by) = p["identity_created_by"].as_str() {
+        parts.push(format!(
+            "identity created by {by}, {}{}",
+            when(s(p, "identity_created_at")),
+            entry("identity_created_index")
+        ));
+    }
+    if let Some(by) = p["enrolled_by"].as_str() {
+        parts.push(format!(
+            "enrolled with a code from {by}, {}{}",
+            when(s(p, "enrollment_created_at")),
+            entry("enrollment_index")
+        ));
+    }
+    if let Some(token) = p["token"].as_str() {
+        parts.push(format!(
+            "token {token} issued by {}{}",
+            s(p, "token_issued_by"),
+            entry("token_issued_index")
+        ));
+    }
+    parts.join("; ")
 }
 
 /// The change records listing (`GET /v1/changes` items).

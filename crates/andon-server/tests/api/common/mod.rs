@@ -69,7 +69,13 @@ impl Harness {
     /// Another server on this harness's database (several servers share one PostgreSQL
     /// ledger); answers its URL. It runs on the harness's runtime.
     pub fn another_server(&self) -> String {
-        let config = andon_server::Config::new(self.db.url.clone(), [1; 32]);
+        self.another_server_with(|_| {})
+    }
+
+    /// [`Harness::another_server`], its configuration adjusted by `configure`.
+    pub fn another_server_with(&self, configure: impl FnOnce(&mut andon_server::Config)) -> String {
+        let mut config = andon_server::Config::new(self.db.url.clone(), [1; 32]);
+        configure(&mut config);
         self.rt.block_on(serve(config)).0
     }
 
