@@ -37,6 +37,7 @@ const TABLE: &[(&str, &str, &str)] = &[
     ("GET", "/v1/evidence/{id}/document", "*"),
     ("GET", "/v1/ledger", "*"),
     ("GET", "/v1/ledger/checkpoint", "*"),
+    ("GET", "/v1/ledger/cosigned", "*"),
     ("POST", "/v1/ledger/verify", "AU"),
     ("GET", "/v1/ledger/entries", "*"),
     ("GET", "/v1/ledger/proof/inclusion", "*"),
