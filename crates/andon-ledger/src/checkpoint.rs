@@ -88,6 +88,34 @@ pub(crate) fn key_id(name: &str, alg: u8, public: &VerifyingKey) -> [u8; 4] {
     [d[0], d[1], d[2], d[3]]
 }
 
+/// Parses a signed-note verifier key `<name>+<hex key ID>+<base64(type || key)>` of
+/// signature type `alg` (Ed25519 keys only); `what` names it in errors, `wrong_type` says
+/// what a key of another type or length is not.
+pub(crate) fn parse_vkey(
+    text: &str,
+    alg: u8,
+    what: &str,
+    wrong_type: &str,
+) -> Result<(String, VerifyingKey), LedgerError> {
+    let bad = |m: &str| LedgerError::MalformedCheckpoint(format!("{what}: {m}"));
+    let mut parts = text.trim().splitn(3, '+');
+    let (name, id, key) = match (parts.next(), parts.next(), parts.next()) {
+        (Some(n), Some(h), Some(k)) if !n.is_empty() => (n, h, k),
+        _ => return Err(bad("expected <name>+<key ID>+<key>")),
+    };
+    let raw = STANDARD.decode(key).map_err(|_| bad("key is not base64"))?;
+    if raw.len() != 33 || raw[0] != alg {
+        return Err(bad(wrong_type));
+    }
+    let mut pk = [0u8; 32];
+    pk.copy_from_slice(&raw[1..]);
+    let key = VerifyingKey::from_bytes(&pk).map_err(|_| bad("invalid Ed25519 point"))?;
+    if hex::encode(key_id(name, alg, &key)) != id {
+        return Err(bad("key ID does not match"));
+    }
+    Ok((name.to_owned(), key))
+}
+
 /// The log's signing key and name.
 pub struct LogSigner {
     name: String,
@@ -171,26 +199,8 @@ impl NoteVerifier {
 
     /// Parses a verifier key string.
     pub fn parse(text: &str) -> Result<Self, LedgerError> {
-        let bad = |m: &str| LedgerError::MalformedCheckpoint(format!("verifier key: {m}"));
-        let mut parts = text.trim().splitn(3, '+');
-        let (name, hash, key) = match (parts.next(), parts.next(), parts.next()) {
-            (Some(n), Some(h), Some(k)) if !n.is_empty() => (n, h, k),
-            _ => return Err(bad("expected <name>+<hash>+<key>")),
-        };
-        let raw = STANDARD.decode(key).map_err(|_| bad("key is not base64"))?;
-        if raw.len() != 33 || raw[0] != ALG_ED25519 {
-            return Err(bad("not an Ed25519 key"));
-        }
-        let mut pk = [0u8; 32];
-        pk.copy_from_slice(&raw[1..]);
-        let key = VerifyingKey::from_bytes(&pk).map_err(|_| bad("invalid Ed25519 point"))?;
-        if hex::encode(key_hash(name, &key)) != hash {
-            return Err(bad("key hash does not match"));
-        }
-        Ok(Self {
-            name: name.to_owned(),
-            key,
-        })
+        let (name, key) = parse_vkey(text, ALG_ED25519, "verifier key", "not an Ed25519 key")?;
+        Ok(Self { name, key })
     }
 
     /// Verifies a note and returns its checkpoint. Signatures by other keys are ignored, as

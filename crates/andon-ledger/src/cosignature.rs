@@ -15,7 +15,7 @@ use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
 use ed25519_dalek::{Signer as _, SigningKey, VerifyingKey};
 
-use crate::checkpoint::{SIG_PREFIX, key_id};
+use crate::checkpoint::{SIG_PREFIX, key_id, parse_vkey};
 use crate::{Checkpoint, LedgerError};
 
 /// The signed-note signature type of an Ed25519 cosignature.
@@ -98,28 +98,13 @@ impl WitnessVerifier {
 
     /// Parses a verifier key string.
     pub fn parse(text: &str) -> Result<Self, LedgerError> {
-        let bad = |m: &str| LedgerError::MalformedCheckpoint(format!("witness key: {m}"));
-        let mut parts = text.trim().splitn(3, '+');
-        let (name, id, key) = match (parts.next(), parts.next(), parts.next()) {
-            (Some(n), Some(h), Some(k)) if !n.is_empty() => (n, h, k),
-            _ => return Err(bad("expected <name>+<key ID>+<key>")),
-        };
-        let raw = STANDARD.decode(key).map_err(|_| bad("key is not base64"))?;
-        if raw.len() != 33 || raw[0] != ALG_COSIGNATURE_V1 {
-            return Err(bad(
-                "not an Ed25519 cosignature key (signature type 0x04, 32 bytes)",
-            ));
-        }
-        let mut pk = [0u8; 32];
-        pk.copy_from_slice(&raw[1..]);
-        let key = VerifyingKey::from_bytes(&pk).map_err(|_| bad("invalid Ed25519 point"))?;
-        if hex::encode(key_id(name, ALG_COSIGNATURE_V1, &key)) != id {
-            return Err(bad("key ID does not match"));
-        }
-        Ok(Self {
-            name: name.to_owned(),
-            key,
-        })
+        let (name, key) = parse_vkey(
+            text,
+            ALG_COSIGNATURE_V1,
+            "witness key",
+            "not an Ed25519 cosignature key (signature type 0x04, 32 bytes)",
+        )?;
+        Ok(Self { name, key })
     }
 
     /// Checks one signature line against a note body: `None` when the line is not by this
