@@ -74,13 +74,34 @@ impl Store {
             .await
     }
 
+    /// Writes the rows `appends` imply and not the entries themselves, in one transaction:
+    /// what a replay of the ledger into a fresh database writes to compare its tables
+    /// with another's (the entries are the audit's to check, not the tables').
+    pub async fn commit_rows(&self, appends: Vec<Append>) -> Result<(), StoreError> {
+        let batch = Batch {
+            appends,
+            checkpoint: None,
+        };
+        self.commit_in(self.begin_sequencing().await?.tx, &batch, false)
+            .await
+    }
+
     /// Commits a batch in the sequencing transaction it was built under.
     pub async fn commit_sequenced(
         &self,
         sequencing: Sequencing,
         batch: &Batch,
     ) -> Result<(), StoreError> {
-        let mut tx = sequencing.tx;
+        self.commit_in(sequencing.tx, batch, true).await
+    }
+
+    /// Writes `batch` in `tx`: its entries too when `entries`.
+    async fn commit_in(
+        &self,
+        mut tx: Transaction<'static, Any>,
+        batch: &Batch,
+        entries: bool,
+    ) -> Result<(), StoreError> {
         let mut ledger = Rows::new(
             "INSERT INTO ledger_entries (idx, kind, leaf_hash, entry, created_at)",
             5,
@@ -157,13 +178,15 @@ impl Store {
 
         for a in &batch.appends {
             let idx = a.index as i64;
-            ledger.row([
-                Val::I(idx),
-                Val::T(a.kind.to_owned()),
-                Val::B(a.leaf_hash.to_vec()),
-                Val::B(a.entry.clone()),
-                Val::I(a.time_ms),
-            ]);
+            if entries {
+                ledger.row([
+                    Val::I(idx),
+                    Val::T(a.kind.to_owned()),
+                    Val::B(a.leaf_hash.to_vec()),
+                    Val::B(a.entry.clone()),
+                    Val::I(a.time_ms),
+                ]);
+            }
             match &a.effect {
                 Effect::Evidence {
                     id,

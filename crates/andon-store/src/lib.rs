@@ -35,7 +35,7 @@ pub use batch::{Batch, Sequencing};
 pub use changes::ChangeEffect;
 pub use cosignatures::StoredCosignature;
 pub use deployments::MetricDeployment;
-pub use dump::TextRow;
+pub use dump::{Cell, Scan, Snapshot};
 pub use effect::{Append, Effect};
 pub use error::{Failure, StoreError};
 pub use gates::{DecisionRow, PolicyRow, WaiverRow};

@@ -81,11 +81,36 @@ pub fn check_writable(url: &str) -> Result<(), StoreError> {
     })
 }
 
+/// Indexes on tables the commit path writes and never reads (the evidence and telemetry
+/// event tables): for reads only.
+const INSERT_ONLY_INDEXES: &[&str] = &[
+    "evidence_by_app",
+    "evidence_by_type",
+    "evidence_by_app_idx",
+    "evidence_subjects_by_evidence",
+    "evidence_subjects_by_digest",
+    "evidence_commits_by_evidence",
+    "evidence_commits_by_sha",
+    "telemetry_by_app",
+    "telemetry_by_batch",
+];
+
+/// How a connection treats the disk.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Mode {
+    /// Every commit durable.
+    Durable,
+    /// Commits durable at `make_durable`.
+    Deferred,
+    /// Nothing durable: a throwaway file.
+    Scratch,
+}
+
 impl Store {
     /// Connects to `url` (`sqlite://path` creates the file; `postgres://...`) and applies
     /// the migrations the database lacks.
     pub async fn connect(url: &str) -> Result<Self, StoreError> {
-        Self::open(url, false).await
+        Self::open(url, Mode::Durable).await
     }
 
     /// Connects for the ledger sequencer, whose commits do not wait for the disk: a
@@ -93,10 +118,27 @@ impl Store {
     /// once, so the sequencer can write the next batch while the previous one is flushed.
     /// Nothing committed this way may be acknowledged before `make_durable` returns.
     pub async fn connect_deferred_durability(url: &str) -> Result<Self, StoreError> {
-        Self::open(url, true).await
+        Self::open(url, Mode::Deferred).await
     }
 
-    async fn open(url: &str, deferred: bool) -> Result<Self, StoreError> {
+    /// Creates a throwaway SQLite database at `path` for one task (the replay `andon verify`
+    /// compares the tables with): one connection, no journal, no syncs and a large page
+    /// cache. A crash leaves it corrupt, which is fine for a file nobody keeps.
+    pub async fn create_scratch(path: &std::path::Path) -> Result<Self, StoreError> {
+        let store = Self::open(&format!("sqlite://{}", path.display()), Mode::Scratch).await?;
+        // Tables the commit path only inserts into need none of the indexes the reads use;
+        // keeping them up to date is most of the cost of writing a million entries' rows.
+        for index in INSERT_ONLY_INDEXES {
+            sqlx::query(sqlx::AssertSqlSafe(format!("DROP INDEX IF EXISTS {index}")))
+                .execute(&store.pool)
+                .await
+                .op("preparing a scratch database")?;
+        }
+        Ok(store)
+    }
+
+    async fn open(url: &str, mode: Mode) -> Result<Self, StoreError> {
+        let deferred = mode != Mode::Durable;
         let backend = Backend::of_url(url)?;
         install_default_drivers();
         let url = match backend {
@@ -108,6 +150,7 @@ impl Store {
         };
         let opts = AnyPoolOptions::new()
             .max_connections(match (backend, deferred) {
+                _ if mode == Mode::Scratch => 1,
                 (_, true) => 2,
                 (Backend::Sqlite, false) => 8,
                 (Backend::Postgres, false) => 16,
@@ -118,6 +161,15 @@ impl Store {
             .after_connect(move |conn, _| {
                 Box::pin(async move {
                     match (backend, deferred) {
+                        // Nothing to keep: no journal, no syncs, and writes stay in memory
+                        // until the cache is full.
+                        (Backend::Sqlite, _) if mode == Mode::Scratch => {
+                            conn.execute(sqlx::raw_sql(
+                                "PRAGMA journal_mode=OFF; PRAGMA synchronous=OFF; \
+                                 PRAGMA cache_size=-262144; PRAGMA temp_store=MEMORY;",
+                            ))
+                            .await?;
+                        }
                         // WAL lets readers run beside the one writer. synchronous=FULL makes
                         // every commit durable; NORMAL (the sequencer's) leaves the WAL fsync
                         // to make_durable but still syncs around checkpoints.

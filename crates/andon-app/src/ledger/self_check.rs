@@ -18,6 +18,9 @@ pub fn log_keys(app: &App) -> Result<LogKeys, AppError> {
 pub async fn run(app: &App) -> Result<serde_json::Value, AppError> {
     let cp = app.latest();
     let size = cp.checkpoint.size;
+    // The tables every read uses, against the ledger's projection of them, beside the walk.
+    let store = app.store().clone();
+    let projection = tokio::spawn(async move { audit::projection_problems(&store).await });
     let walked = audit::audit_store(
         app.store(),
         log_keys(app)?,
@@ -27,9 +30,9 @@ pub async fn run(app: &App) -> Result<serde_json::Value, AppError> {
     )
     .await?;
     let mut findings = walked.findings;
-    // The tables every read uses, against the ledger's projection of them.
-    let (mismatches, tables) = audit::projection_problems(app.store())
+    let (mismatches, tables) = projection
         .await
+        .map_err(|e| AppError::unavailable(e.to_string()))?
         .map_err(AppError::unavailable)?;
     for p in mismatches {
         findings.push(p);

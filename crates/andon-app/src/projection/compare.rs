@@ -1,59 +1,93 @@
-//! The database against the ledger's projection, table by table and row by row.
+//! The database against the ledger's projection, table by table and row by row: both read
+//! in key order and merged, so memory stays flat whatever the tables' size.
 
-use std::collections::BTreeMap;
-
-use andon_store::{Store, TextRow};
+use andon_store::{Cell, Scan, Snapshot, Store};
 use serde::Serialize;
 
-/// Every table the API, the gate, authorization, the pages and the jobs read, with the
-/// columns that identify a row. Left out: the ledger itself and its checkpoints (the audit
-/// checks them), `meta` (the log's settings), and the notification outbox (delivery state,
-/// not history).
-pub const PROJECTED_TABLES: &[(&str, &[&str])] = &[
-    ("applications", &["name"]),
-    ("identities", &["name"]),
-    ("tokens", &["hash"]),
-    ("signing_keys", &["keyid"]),
-    ("evidence", &["ledger_idx"]),
-    ("evidence_subjects", &["evidence_idx", "name", "digest"]),
-    ("evidence_commits", &["evidence_idx", "sha"]),
-    ("scm_deliveries", &["provider", "delivery"]),
-    ("scm_commits", &["repository", "sha"]),
-    (
+/// A table the API, the gate, authorization, the pages or the jobs read.
+pub struct Projected {
+    /// The table.
+    pub table: &'static str,
+    /// The columns that identify a row.
+    pub key: &'static [&'static str],
+    /// Columns holding an entry's document (envelope, payload, bundle). They are not
+    /// compared here: the audit checks each against the digest its entry binds, and the
+    /// replay does not write them again.
+    pub documents: &'static [&'static str],
+}
+
+const fn t(table: &'static str, key: &'static [&'static str]) -> Projected {
+    Projected {
+        table,
+        key,
+        documents: &[],
+    }
+}
+
+/// Every projected table. Left out: the ledger itself and its checkpoints (the audit
+/// checks them), `meta` (the log's settings), the witnesses' cosignatures (each verifies
+/// on its own), and the notification outbox (delivery state, not history).
+pub const PROJECTED_TABLES: &[Projected] = &[
+    t("applications", &["name"]),
+    t("identities", &["name"]),
+    t("tokens", &["hash"]),
+    t("signing_keys", &["keyid"]),
+    Projected {
+        table: "evidence",
+        key: &["ledger_idx"],
+        documents: &["document"],
+    },
+    t("evidence_subjects", &["evidence_idx", "name", "digest"]),
+    t("evidence_commits", &["evidence_idx", "sha"]),
+    Projected {
+        table: "scm_deliveries",
+        key: &["provider", "delivery"],
+        documents: &["payload"],
+    },
+    t("scm_commits", &["repository", "sha"]),
+    t(
         "scm_changes",
         &["ledger_idx", "repository", "number", "action"],
     ),
-    (
+    t(
         "scm_reviews",
         &["ledger_idx", "repository", "number", "reviewer"],
     ),
-    (
+    t(
         "scm_deployments",
         &["ledger_idx", "repository", "sha", "environment"],
     ),
-    (
+    t(
         "scm_tickets",
         &["ledger_idx", "repository", "ticket", "source"],
     ),
-    ("policies", &["version"]),
-    ("decisions", &["id"]),
-    ("waivers", &["id"]),
-    ("changes", &["id"]),
-    ("change_approvals", &["ledger_idx"]),
-    ("deployments", &["id"]),
-    ("deployment_commits", &["deployment_id", "sha"]),
-    ("deployment_events", &["ledger_idx"]),
-    ("alerts", &["id"]),
-    ("alert_updates", &["ledger_idx"]),
-    ("telemetry_events", &["ledger_idx", "seq"]),
-    (
+    Projected {
+        table: "policies",
+        key: &["version"],
+        documents: &["bundle"],
+    },
+    Projected {
+        table: "decisions",
+        key: &["id"],
+        documents: &["envelope"],
+    },
+    t("waivers", &["id"]),
+    t("changes", &["id"]),
+    t("change_approvals", &["ledger_idx"]),
+    t("deployments", &["id"]),
+    t("deployment_commits", &["deployment_id", "sha"]),
+    t("deployment_events", &["ledger_idx"]),
+    t("alerts", &["id"]),
+    t("alert_updates", &["ledger_idx"]),
+    t("telemetry_events", &["ledger_idx", "seq"]),
+    t(
         "telemetry_minutes",
         &["kind", "application", "environment", "source", "minute"],
     ),
-    ("access_requests", &["id"]),
-    ("standing_accounts", &["name"]),
-    ("account_uses", &["ledger_idx"]),
-    ("runtime_snapshots", &["ledger_idx"]),
+    t("access_requests", &["id"]),
+    t("standing_accounts", &["name"]),
+    t("account_uses", &["ledger_idx"]),
+    t("runtime_snapshots", &["ledger_idx"]),
 ];
 
 /// One difference between the database and the projection.
@@ -73,94 +107,166 @@ pub struct Mismatch {
     pub ledger_index: Option<u64>,
 }
 
-fn key_of(row: &TextRow, key: &[&str]) -> String {
-    key.iter()
-        .map(|k| {
-            let v = row
-                .iter()
-                .find(|(c, _)| c == k)
-                .and_then(|(_, v)| v.clone())
-                .unwrap_or_else(|| "NULL".into());
-            format!("{k}={v}")
-        })
-        .collect::<Vec<_>>()
-        .join(", ")
+/// Differences found so far: the first `cap` kept, all counted.
+struct Found {
+    kept: Vec<Mismatch>,
+    total: usize,
+    cap: usize,
 }
 
-fn index_of(row: &TextRow) -> Option<u64> {
-    row.iter()
-        .find(|(c, _)| c == "ledger_idx" || c == "evidence_idx")
-        .and_then(|(_, v)| v.as_deref())
-        .and_then(|v| v.parse().ok())
+impl Found {
+    fn push(&mut self, m: Mismatch) {
+        self.total += 1;
+        if self.kept.len() < self.cap {
+            self.kept.push(m);
+        }
+    }
 }
 
-/// Compares the database's rows (`live`, one list per [`PROJECTED_TABLES`] entry, read in
-/// one snapshot) with `projection` (the ledger replayed), table by table; answers every
-/// difference (at most `cap`) and how many there were.
+/// One side of a table: its scan and where its key and its `ledger_idx` are.
+struct Side<'a> {
+    scan: Scan<'a>,
+    key: Vec<Option<usize>>,
+    index: Option<usize>,
+}
+
+impl<'a> Side<'a> {
+    fn new(scan: Scan<'a>, key: &[&str]) -> Self {
+        let at = |name: &str| scan.columns().iter().position(|c| c == name);
+        let key = key.iter().map(|k| at(k)).collect();
+        let index = at("ledger_idx").or_else(|| at("evidence_idx"));
+        Side { scan, key, index }
+    }
+
+    fn key_of<'r>(&self, row: &'r [Cell]) -> Vec<&'r Cell> {
+        self.key
+            .iter()
+            .map(|k| k.map_or(&Cell::Null, |i| &row[i]))
+            .collect()
+    }
+
+    fn describe(&self, names: &[&str], row: &[Cell]) -> String {
+        names
+            .iter()
+            .zip(self.key_of(row))
+            .map(|(k, v)| format!("{k}={}", v.text().unwrap_or_else(|| "NULL".into())))
+            .collect::<Vec<_>>()
+            .join(", ")
+    }
+
+    fn index_of(&self, row: &[Cell]) -> Option<u64> {
+        match self.index.map(|i| &row[i]) {
+            Some(Cell::Int(n)) => u64::try_from(*n).ok(),
+            Some(Cell::Text(t)) => t.parse().ok(),
+            _ => None,
+        }
+    }
+}
+
+/// Compares the tables as `live` holds them with `projection` (the ledger replayed), table
+/// by table; answers every difference (at most `cap`) and how many there were.
 pub async fn compare(
-    live: Vec<Vec<TextRow>>,
+    live: &mut Snapshot,
     projection: &Store,
     cap: usize,
 ) -> Result<(Vec<Mismatch>, usize), String> {
-    let mut out = Vec::new();
-    let mut total = 0;
-    let mut push = |m: Mismatch| {
-        total += 1;
-        if out.len() < cap {
-            out.push(m);
-        }
+    let mut found = Found {
+        kept: Vec::new(),
+        total: 0,
+        cap,
     };
-    for ((table, key), live) in PROJECTED_TABLES.iter().zip(live) {
-        let want = projection
-            .table_rows(table, key)
+    for p in PROJECTED_TABLES {
+        let read = |e: andon_store::StoreError| format!("reading {}: {e}", p.table);
+        // The database's own answer when it can give one; the rows one by one otherwise,
+        // and to name each difference.
+        if live
+            .same_rows_beside(p.table, p.documents)
             .await
-            .map_err(|e| format!("reading the projection's {table}: {e}"))?;
-        let live: BTreeMap<String, TextRow> =
-            live.into_iter().map(|r| (key_of(&r, key), r)).collect();
-        let want: BTreeMap<String, TextRow> =
-            want.into_iter().map(|r| (key_of(&r, key), r)).collect();
-        for (k, w) in &want {
-            match live.get(k) {
-                None => push(Mismatch {
-                    table: (*table).into(),
-                    key: k.clone(),
-                    column: None,
-                    expected: Some("the row".into()),
-                    found: None,
-                    ledger_index: index_of(w),
-                }),
-                Some(l) => {
-                    for (col, expected) in w {
-                        let found = l
-                            .iter()
-                            .find(|(c, _)| c == col)
-                            .and_then(|(_, v)| v.clone());
-                        if &found != expected {
-                            push(Mismatch {
-                                table: (*table).into(),
-                                key: k.clone(),
-                                column: Some(col.clone()),
-                                expected: expected.clone(),
-                                found,
-                                ledger_index: index_of(w),
-                            });
-                        }
-                    }
-                }
-            }
+            .map_err(read)?
+            == Some(true)
+        {
+            continue;
         }
-        for (k, l) in &live {
-            if !want.contains_key(k) {
-                push(Mismatch {
-                    table: (*table).into(),
-                    key: k.clone(),
+        let db = Side::new(
+            live.scan(p.table, p.key, p.documents).await.map_err(read)?,
+            p.key,
+        );
+        let want = Side::new(
+            projection
+                .scan(p.table, p.key, p.documents)
+                .await
+                .map_err(read)?,
+            p.key,
+        );
+        merge(p, db, want, &mut found).await.map_err(read)?;
+    }
+    Ok((found.kept, found.total))
+}
+
+/// Walks both sides of one table in key order: a key on one side only is a missing or an
+/// extra row; a key on both has its columns compared.
+async fn merge(
+    p: &Projected,
+    mut db: Side<'_>,
+    mut want: Side<'_>,
+    found: &mut Found,
+) -> Result<(), andon_store::StoreError> {
+    let columns: Vec<(String, Option<usize>)> = want
+        .scan
+        .columns()
+        .iter()
+        .map(|c| (c.clone(), db.scan.columns().iter().position(|d| d == c)))
+        .collect();
+    let mut l = db.scan.next().await?;
+    let mut w = want.scan.next().await?;
+    loop {
+        let order = match (&l, &w) {
+            (None, None) => return Ok(()),
+            (Some(_), None) => std::cmp::Ordering::Less,
+            (None, Some(_)) => std::cmp::Ordering::Greater,
+            (Some(a), Some(b)) => db.key_of(a).cmp(&want.key_of(b)),
+        };
+        match (order, &l, &w) {
+            (std::cmp::Ordering::Less, Some(a), _) => {
+                found.push(Mismatch {
+                    table: p.table.into(),
+                    key: db.describe(p.key, a),
                     column: None,
                     expected: None,
                     found: Some("a row no entry wrote".into()),
-                    ledger_index: index_of(l),
+                    ledger_index: db.index_of(a),
                 });
+                l = db.scan.next().await?;
             }
+            (std::cmp::Ordering::Greater, _, Some(b)) => {
+                found.push(Mismatch {
+                    table: p.table.into(),
+                    key: want.describe(p.key, b),
+                    column: None,
+                    expected: Some("the row".into()),
+                    found: None,
+                    ledger_index: want.index_of(b),
+                });
+                w = want.scan.next().await?;
+            }
+            (_, Some(a), Some(b)) => {
+                for ((name, at), expected) in columns.iter().zip(b) {
+                    let held = at.map_or(&Cell::Null, |i| &a[i]);
+                    if held != expected {
+                        found.push(Mismatch {
+                            table: p.table.into(),
+                            key: want.describe(p.key, b),
+                            column: Some(name.clone()),
+                            expected: expected.text(),
+                            found: held.text(),
+                            ledger_index: want.index_of(b),
+                        });
+                    }
+                }
+                l = db.scan.next().await?;
+                w = want.scan.next().await?;
+            }
+            _ => unreachable!("an order is taken only from the rows present"),
         }
     }
-    Ok((out, total))
 }

@@ -6,8 +6,8 @@
 mod compare;
 mod replay;
 
-pub use compare::{Mismatch, PROJECTED_TABLES, compare};
-pub use replay::{Replayed, replay};
+pub use compare::{Mismatch, PROJECTED_TABLES, Projected, compare};
+pub use replay::{Replayed, fill, replay};
 
 use std::sync::Arc;
 

@@ -1,10 +1,11 @@
 //! Replaying the ledger into a fresh database: every entry's rows written by the store's
-//! own commit path, from the entry and its document alone.
+//! own commit path, from the entry alone (and a telemetry batch's events, which are its
+//! rows). Documents and the entries' bytes are not written again: the audit checks them.
 
 use std::sync::Arc;
 
 use andon_domain::LedgerEntry;
-use andon_store::{Append, Batch, Store, TelemetryFilter};
+use andon_store::{Append, Store, TelemetryFilter};
 
 use super::{Document, effect_of};
 
@@ -31,27 +32,45 @@ impl Drop for Replayed {
 
 const PAGE: u32 = 2_000;
 
+impl Replayed {
+    /// A fresh, empty database in the system's temporary directory.
+    pub async fn create() -> Result<Self, String> {
+        let mut rnd = [0u8; 8];
+        getrandom::fill(&mut rnd).map_err(|e| e.to_string())?;
+        let path = std::env::temp_dir().join(format!("andon-replay-{}.db", hex::encode(rnd)));
+        // A throwaway database: nothing in it is kept.
+        let store = Store::create_scratch(&path)
+            .await
+            .map_err(|e| format!("cannot create the replay database: {e}"))?;
+        Ok(Replayed {
+            store,
+            entries: 0,
+            unreadable: Vec::new(),
+            path,
+        })
+    }
+
+    /// The database's file.
+    pub fn path(&self) -> &std::path::Path {
+        &self.path
+    }
+}
+
 /// Replays the first `size` entries of `source` into a fresh SQLite database in the
 /// system's temporary directory. Entries are taken as stored; whether they are the signed
 /// ledger's is the audit's question.
 pub async fn replay(source: &Store, size: u64) -> Result<Replayed, String> {
-    let mut rnd = [0u8; 8];
-    getrandom::fill(&mut rnd).map_err(|e| e.to_string())?;
-    let path = std::env::temp_dir().join(format!("andon-replay-{}.db", hex::encode(rnd)));
-    // A throwaway database: its commits need not wait for the disk.
-    let store = Store::connect_deferred_durability(&format!("sqlite://{}", path.display()))
-        .await
-        .map_err(|e| format!("cannot create the replay database: {e}"))?;
-    let mut replayed = Replayed {
-        store,
-        entries: 0,
-        unreadable: Vec::new(),
-        path,
-    };
+    let mut replayed = Replayed::create().await?;
+    fill(&mut replayed, source, size).await?;
+    Ok(replayed)
+}
+
+/// Replays the first `size` entries of `source` into `replayed`.
+pub async fn fill(replayed: &mut Replayed, source: &Store, size: u64) -> Result<(), String> {
     let mut start = 0;
     while start < size {
         let page = source
-            .entries(start, PAGE.min((size - start) as u32))
+            .ledger_rows(start, PAGE.min((size - start) as u32))
             .await
             .map_err(|e| e.to_string())?;
         let Some(last) = page.last().map(|e| e.index) else {
@@ -69,10 +88,11 @@ pub async fn replay(source: &Store, size: u64) -> Result<Replayed, String> {
                     } else {
                         None
                     };
-                    let doc = match (&events, &stored.document) {
-                        (Some(ev), _) => Document::Events(ev.clone()),
-                        (None, Some(d)) => Document::Bytes(d),
-                        (None, None) => Document::None,
+                    // Documents are not written again: the audit checks each against the
+                    // digest its entry binds, and the comparison leaves their columns out.
+                    let doc = match &events {
+                        Some(ev) => Document::Events(ev.clone()),
+                        None => Document::None,
                     };
                     effect_of(&entry, doc).and_then(|effect| {
                         let time_ms = entry
@@ -88,7 +108,8 @@ pub async fn replay(source: &Store, size: u64) -> Result<Replayed, String> {
                 Ok((effect, time_ms)) => appends.push(Append {
                     index: stored.index,
                     kind: kind_name(&stored.kind),
-                    entry: stored.entry.clone(),
+                    // The entry itself is the audit's: the replay writes only its rows.
+                    entry: Vec::new(),
                     leaf_hash: stored.leaf_hash,
                     time_ms,
                     effect,
@@ -99,15 +120,12 @@ pub async fn replay(source: &Store, size: u64) -> Result<Replayed, String> {
         replayed.entries += appends.len() as u64;
         replayed
             .store
-            .commit_batch(&Batch {
-                appends,
-                checkpoint: None,
-            })
+            .commit_rows(appends)
             .await
             .map_err(|e| format!("replaying entries from {start}: {e}"))?;
         start = last + 1;
     }
-    Ok(replayed)
+    Ok(())
 }
 
 /// A telemetry batch's events as stored beside its entry, in order (the audit checks them

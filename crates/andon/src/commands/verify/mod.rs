@@ -162,7 +162,9 @@ pub fn run(ctx: &Context, v: &VerifyArgs, out: Output) -> anyhow::Result<ExitCod
     }
     let source = match &v.database {
         Some(url) => {
-            let rt = tokio::runtime::Builder::new_current_thread()
+            // Two workers: the tables' replay runs beside the audit's walk.
+            let rt = tokio::runtime::Builder::new_multi_thread()
+                .worker_threads(2)
                 .enable_all()
                 .build()?;
             let store = rt.block_on(andon_store::Store::connect(url))?;
@@ -209,16 +211,21 @@ pub fn run(ctx: &Context, v: &VerifyArgs, out: Output) -> anyhow::Result<ExitCod
             ),
         });
     }
+    // From a database, the tables too: the ledger replayed into a fresh database and
+    // compared with them, row by row, while the walk checks the entries.
+    let projection = match &source {
+        Source::Database(store, rt) => {
+            let store = store.clone();
+            Some(rt.spawn(async move { audit::projection_problems(&store).await }))
+        }
+        Source::Server(_) => None,
+    };
     walk(&source, &mut audit, &head, head_cp.as_ref(), out)?;
     let tree_root = audit.tree().root_at(head.size).ok();
     let mut walked = audit.finish(head.size);
-    // From a database, the tables too: the ledger replayed into a fresh database and
-    // compared with them, row by row.
     let mut tables_compared = None;
-    if let Source::Database(store, rt) = &source {
-        let (problems, tables) = rt
-            .block_on(audit::projection_problems(store))
-            .map_err(anyhow::Error::msg)?;
+    if let (Source::Database(_, rt), Some(projection)) = (&source, projection) {
+        let (problems, tables) = rt.block_on(projection)?.map_err(anyhow::Error::msg)?;
         for p in problems {
             walked.findings.push(p);
         }

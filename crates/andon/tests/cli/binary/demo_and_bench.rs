@@ -199,7 +199,8 @@ fn a_row_deleted_from_each_table_is_named(db: &TestDb) {
     let mut empty = Vec::new();
     rt.block_on(async {
         let store = andon_store::Store::connect(&db.url).await.expect("store");
-        for (table, key) in andon_app::projection::PROJECTED_TABLES {
+        for p in andon_app::projection::PROJECTED_TABLES {
+            let (table, key) = (&p.table, p.key);
             let guard = match db.backend {
                 Backend::Sqlite => format!("DROP TRIGGER IF EXISTS {table}_no_delete"),
                 Backend::Postgres => format!("ALTER TABLE {table} DISABLE TRIGGER USER"),

@@ -4,6 +4,8 @@ use andon_domain::scm::{ChangeEvent, Commit, Review, ScmDeployment, SourceFacts,
 use andon_store::{Append, Batch, Effect, EvidenceFilter, Store};
 use andon_testkit::{Backend, TestDb, both_backends};
 
+mod snapshot;
+
 fn block_on<F: std::future::Future>(f: F) -> F::Output {
     tokio::runtime::Builder::new_current_thread()
         .enable_all()
