@@ -57,13 +57,16 @@ impl Store {
     /// payload, a signed decision, a policy bundle), in order.
     pub async fn entries(&self, start: u64, limit: u32) -> Result<Vec<StoredEntry>, StoreError> {
         let rows = sqlx::query(
+            // Each join repeats the lower bound: PostgreSQL does not carry it across an
+            // outer join, and its merge join then read every document table from its
+            // first row for every page (190 ms a page at 100,000 entries, 6 ms with it).
             "SELECT l.idx, l.kind, l.leaf_hash, l.entry, \
              COALESCE(e.document, d.payload, g.envelope, p.bundle) AS document \
              FROM ledger_entries l \
-             LEFT JOIN evidence e ON e.ledger_idx = l.idx \
-             LEFT JOIN scm_deliveries d ON d.ledger_idx = l.idx \
-             LEFT JOIN decisions g ON g.ledger_idx = l.idx \
-             LEFT JOIN policies p ON p.ledger_idx = l.idx \
+             LEFT JOIN evidence e ON e.ledger_idx = l.idx AND e.ledger_idx >= $1 \
+             LEFT JOIN scm_deliveries d ON d.ledger_idx = l.idx AND d.ledger_idx >= $1 \
+             LEFT JOIN decisions g ON g.ledger_idx = l.idx AND g.ledger_idx >= $1 \
+             LEFT JOIN policies p ON p.ledger_idx = l.idx AND p.ledger_idx >= $1 \
              WHERE l.idx >= $1 ORDER BY l.idx LIMIT $2",
         )
         .bind(start as i64)
