@@ -32,7 +32,11 @@ use base64::engine::general_purpose::STANDARD;
 use serde::{Deserialize, Serialize};
 
 use crate::cli::context::{Context, client};
+
+mod report;
+
 use crate::cli::output::{Output, emit};
+use report::{control_rows, controls_csv, report_html};
 
 /// The package format.
 pub const FORMAT: &str = "andon-audit-package/v1";
@@ -118,137 +122,6 @@ fn name(index: u64) -> String {
     format!("{index:010}")
 }
 
-/// `controls.csv`: per control, how the decisions in scope went.
-fn controls_csv(entries: &[InScope]) -> String {
-    #[derive(Default)]
-    struct Tally {
-        title: String,
-        counts: BTreeMap<String, u64>,
-        decisions: u64,
-    }
-    let mut by_control: BTreeMap<String, Tally> = BTreeMap::new();
-    for e in entries {
-        let Ok(entry) = serde_json::from_slice::<LedgerEntry>(&e.entry) else {
-            continue;
-        };
-        if entry.kind != andon_domain::EntryKind::GateDecision {
-            continue;
-        }
-        let Some(doc) = e
-            .document
-            .as_ref()
-            .and_then(|d| andon_domain::Envelope::parse(d).ok())
-            .and_then(|env| {
-                serde_json::from_slice::<andon_domain::gate::DecisionDoc>(&env.payload).ok()
-            })
-        else {
-            continue;
-        };
-        for c in doc.controls {
-            let t = by_control.entry(c.id.clone()).or_default();
-            t.title = c.title.clone();
-            t.decisions += 1;
-            let verdict = serde_json::to_value(c.verdict)
-                .ok()
-                .and_then(|v| v.as_str().map(str::to_owned))
-                .unwrap_or_default();
-            *t.counts.entry(verdict).or_default() += 1;
-        }
-    }
-    let verdicts = [
-        "pass",
-        "fail",
-        "missing",
-        "waived",
-        "not_applicable",
-        "error",
-    ];
-    let mut out = format!("control,title,decisions,{}\n", verdicts.join(","));
-    for (id, t) in by_control {
-        let counts: Vec<String> = verdicts
-            .iter()
-            .map(|v| t.counts.get(*v).copied().unwrap_or(0).to_string())
-            .collect();
-        out.push_str(&format!(
-            "{},{},{},{}\n",
-            csv(&id),
-            csv(&t.title),
-            t.decisions,
-            counts.join(",")
-        ));
-    }
-    out
-}
-
-fn csv(s: &str) -> String {
-    if s.contains([',', '"', '\n']) {
-        format!("\"{}\"", s.replace('"', "\"\""))
-    } else {
-        s.to_owned()
-    }
-}
-
-fn html(s: &str) -> String {
-    s.replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
-        .replace('"', "&quot;")
-}
-
-/// `report.html`: the package for a reader, from the entries alone (deterministic, so
-/// verification renders it again and compares).
-fn report_html(m: &Manifest, checkpoint: &str, entries: &[InScope], controls: &str) -> String {
-    let mut rows = String::new();
-    for e in entries {
-        let (kind, time, actor) = serde_json::from_slice::<LedgerEntry>(&e.entry)
-            .map(|l| (l.kind.as_str().to_owned(), l.time, l.actor))
-            .unwrap_or_default();
-        rows.push_str(&format!(
-            "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td><code>{}</code></td></tr>\n",
-            e.index,
-            html(&kind),
-            html(&time),
-            html(&actor),
-            hex::encode(leaf_hash(&e.entry)),
-        ));
-    }
-    let mut control_rows = String::new();
-    for line in controls.lines().skip(1) {
-        control_rows.push_str("<tr>");
-        for cell in line.split(',') {
-            control_rows.push_str(&format!("<td>{}</td>", html(cell.trim_matches('"'))));
-        }
-        control_rows.push_str("</tr>\n");
-    }
-    format!(
-        r#"<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><title>Audit package: {app}</title>
-<style>body{{font-family:system-ui,sans-serif;margin:2rem;max-width:70rem}}table{{border-collapse:collapse;width:100%}}td,th{{border:1px solid #ccc;padding:.3rem .5rem;text-align:left}}code,pre{{font-size:.85rem}}</style>
-</head><body>
-<h1>Audit package: {app}</h1>
-<p>Period: {since} to {until}. Log <code>{origin}</code>, {n} entries of a tree of {size}.</p>
-<p>Check it offline: <code>andon verify --package &lt;this archive&gt; --log-key '{key}'</code>
-(obtain the key from someone other than the operator).</p>
-<h2>Checkpoint</h2><pre>{checkpoint}</pre>
-<h2>Controls</h2>
-<table><thead><tr><th>control</th><th>title</th><th>decisions</th><th>pass</th><th>fail</th><th>missing</th><th>waived</th><th>not applicable</th><th>error</th></tr></thead><tbody>
-{control_rows}</tbody></table>
-<h2>Entries</h2>
-<table><thead><tr><th>index</th><th>kind</th><th>time</th><th>actor</th><th>leaf hash</th></tr></thead><tbody>
-{rows}</tbody></table>
-</body></html>
-"#,
-        app = html(&m.application),
-        since = html(m.since.as_deref().unwrap_or("the beginning")),
-        until = html(m.until.as_deref().unwrap_or("the export")),
-        origin = html(&m.origin),
-        n = m.entries,
-        size = m.tree_size,
-        key = html(&m.verifier_key),
-        checkpoint = html(checkpoint),
-    )
-}
-
 /// `andon export package`.
 pub fn export(ctx: &Context, p: &PackageArgs, out: Output) -> anyhow::Result<ExitCode> {
     export_from(&client(ctx), p, out)
@@ -312,7 +185,8 @@ pub fn export_from(
         "checkpoint.txt".into(),
         info.checkpoint.clone().into_bytes(),
     );
-    let controls = controls_csv(&entries);
+    let rows = control_rows(&entries);
+    let controls = controls_csv(&rows)?;
     let mut manifest = Manifest {
         format: FORMAT.into(),
         application: p.app.clone(),
@@ -326,7 +200,7 @@ pub fn export_from(
     };
     files.insert(
         "report.html".into(),
-        report_html(&manifest, &info.checkpoint, &entries, &controls).into_bytes(),
+        report_html(&manifest, &info.checkpoint, &entries, &rows).into_bytes(),
     );
     files.insert("controls.csv".into(), controls.into_bytes());
     manifest.files = files
@@ -490,11 +364,12 @@ fn check(
         );
     }
     // Derived files, rendered again from what was just verified.
-    let controls = controls_csv(&entries);
+    let rows = control_rows(&entries);
+    let controls = controls_csv(&rows)?;
     if files.get("controls.csv").map(Vec::as_slice) != Some(controls.as_bytes()) {
         bail!("controls.csv does not match the decisions in the package: it was altered");
     }
-    let report = report_html(&manifest, note, &entries, &controls);
+    let report = report_html(&manifest, note, &entries, &rows);
     if files.get("report.html").map(Vec::as_slice) != Some(report.as_bytes()) {
         bail!("report.html does not match the entries in the package: it was altered");
     }
