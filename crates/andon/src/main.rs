@@ -9,6 +9,7 @@ mod fixtures;
 use clap::Parser;
 
 fn main() -> std::process::ExitCode {
+    quiet_when_stdout_closes();
     let args = cli::args::Args::parse();
     match cli::run::run(args) {
         Ok(code) => code,
@@ -17,4 +18,19 @@ fn main() -> std::process::ExitCode {
             std::process::ExitCode::from(2)
         }
     }
+}
+
+/// `andon evidence list | head -1`: when the reader of standard output goes away, end as a
+/// Unix tool killed by SIGPIPE does (status 141, nothing on standard error). Rust ignores
+/// SIGPIPE, so `println!` meets the closed pipe as an error and panics; restoring the signal
+/// instead would also let it kill the process on a socket a peer closed.
+fn quiet_when_stdout_closes() {
+    let default = std::panic::take_hook();
+    std::panic::set_hook(Box::new(move |info| {
+        let message = info.payload_as_str().unwrap_or("");
+        if message.starts_with("failed printing to stdout") && message.contains("(os error 32)") {
+            std::process::exit(141);
+        }
+        default(info);
+    }));
 }

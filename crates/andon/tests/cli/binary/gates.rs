@@ -77,6 +77,28 @@ fn a_release_is_gated_replayed_and_a_tampered_decision_is_caught(b: Backend) {
     );
     assert!(text.lines().count() < 30, "more than a screen: {text}");
 
+    // `andon gate ... | head -1` after head has gone: the closed pipe ends it as SIGPIPE
+    // would (141), with no panic on standard error.
+    let (reader, writer) = std::io::pipe().expect("pipe");
+    drop(reader);
+    let closed = Command::new(BIN)
+        .args(["--server", &server.url, "--token", &issued.token])
+        .args([
+            "gate",
+            "--app",
+            "pay",
+            "--artifact",
+            &subject,
+            "--env",
+            "production",
+        ])
+        .stdout(writer)
+        .output()
+        .expect("andon gate");
+    let stderr = String::from_utf8_lossy(&closed.stderr);
+    assert_eq!(closed.status.code(), Some(141), "{stderr}");
+    assert!(!stderr.contains("panicked"), "{stderr}");
+
     // A staging policy of the team's own: only tests are required there, and one of the
     // three may be a known flake. Published from a directory, tested first.
     let dir = db.dir().join("staging-policy");
