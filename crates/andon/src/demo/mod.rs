@@ -36,6 +36,10 @@ pub struct DemoArgs {
     /// Days of delivery history the three history teams get (a quarter by default).
     #[arg(long, default_value_t = 91)]
     pub history_days: i64,
+    /// Where to keep the audit package the demo exports, for `andon verify --package`
+    /// (default: `andon-demo-<application>.tar` in the current directory).
+    #[arg(long)]
+    pub package_out: Option<std::path::PathBuf>,
 }
 
 /// The pull-request history of one build, as its repository's webhook delivers it. Most
@@ -310,8 +314,11 @@ pub fn run(ctx: &Context, d: &DemoArgs) -> anyhow::Result<ExitCode> {
 
     // What an auditor takes away: one application's quarter in one archive, checked with
     // nothing but the file and the log key.
-    let package = std::env::temp_dir().join(format!("andon-demo-{suffix}.tar"));
     let app = format!("payments-{suffix}");
+    let package = d
+        .package_out
+        .clone()
+        .unwrap_or_else(|| format!("andon-demo-{app}.tar").into());
     println!(
         "\n$ andon export package --app {app} --out {}",
         package.display()
@@ -335,10 +342,15 @@ pub fn run(ctx: &Context, d: &DemoArgs) -> anyhow::Result<ExitCode> {
         Some(&info.verifier_key),
         crate::cli::output::Output::Text,
     )?;
-    let _ = std::fs::remove_file(&package);
     if verified != ExitCode::SUCCESS {
         anyhow::bail!("the demo's audit package does not verify");
     }
+    println!(
+        "  kept {}: check it yourself, anywhere, with\n  andon verify --package {} --log-key '{}'",
+        package.display(),
+        package.display(),
+        info.verifier_key
+    );
 
     // The matrix in the form assessors' tools read: OSCAL assessment results.
     println!("\n$ andon export controls --app {app} --format oscal-assessment-results");

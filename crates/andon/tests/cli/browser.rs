@@ -65,6 +65,8 @@ fn an_auditor_walks_the_web_interface_in_chromium() {
             "demo",
             "--builds",
             "6",
+            "--package-out",
+            db.dir().join("demo.tar").to_str().expect("path"),
         ])
         .env("ANDON_GITHUB_WEBHOOK_SECRET", WEBHOOK_SECRET)
         .output()

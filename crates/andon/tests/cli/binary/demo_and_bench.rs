@@ -23,6 +23,8 @@ fn the_demo_runs_against_a_live_server(b: Backend) {
             "4",
             "--history-days",
             "42",
+            "--package-out",
+            db.dir().join("demo.tar").to_str().expect("path"),
         ])
         .env("ANDON_GITHUB_WEBHOOK_SECRET", WEBHOOK_SECRET)
         .output()
@@ -56,6 +58,23 @@ fn the_demo_runs_against_a_live_server(b: Backend) {
             && text.contains("against a checkpoint of size")
             && text.contains("documents, controls.csv and report.html match"),
         "{text}"
+    );
+    // ... and is kept, with the command that checks it, which works as printed.
+    let check = text
+        .lines()
+        .find(|l| l.trim_start().starts_with("andon verify --package "))
+        .expect("the printed verify command");
+    let key = check.split('\'').nth(1).expect("the quoted log key");
+    let kept = Command::new(BIN)
+        .args(["verify", "--package"])
+        .arg(db.dir().join("demo.tar"))
+        .args(["--log-key", key])
+        .output()
+        .expect("andon verify --package");
+    assert!(
+        kept.status.success() && check.contains("demo.tar"),
+        "{check}: {}",
+        String::from_utf8_lossy(&kept.stderr)
     );
     // The matrix as OSCAL, and the auditor's way into the web interface.
     assert!(
