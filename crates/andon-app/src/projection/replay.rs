@@ -22,10 +22,41 @@ pub struct Replayed {
 
 impl Drop for Replayed {
     fn drop(&mut self) {
-        for suffix in ["", "-wal", "-shm"] {
-            let mut p = self.path.clone().into_os_string();
-            p.push(suffix);
-            let _ = std::fs::remove_file(p);
+        remove(&self.path);
+    }
+}
+
+/// Removes a SQLite database file and its companions.
+fn remove(path: &std::path::Path) {
+    for suffix in ["", "-journal", "-wal", "-shm"] {
+        let mut p = path.to_path_buf().into_os_string();
+        p.push(suffix);
+        let _ = std::fs::remove_file(p);
+    }
+}
+
+/// Removes the replay databases in `dir` left by processes that no longer run (killed
+/// mid-check: their `Drop` never ran). Each name carries its process id; where `/proc`
+/// does not tell which processes run, nothing is removed.
+fn sweep(dir: &std::path::Path, proc_dir: &std::path::Path) {
+    if !proc_dir.join("self").exists() {
+        return;
+    }
+    let Ok(found) = std::fs::read_dir(dir) else {
+        return;
+    };
+    for f in found.flatten() {
+        let name = f.file_name().to_string_lossy().into_owned();
+        let Some(pid) = name
+            .strip_prefix("andon-replay-")
+            .and_then(|rest| rest.strip_suffix(".db"))
+            .and_then(|rest| rest.split_once('-'))
+            .and_then(|(pid, _)| pid.parse::<u32>().ok())
+        else {
+            continue;
+        };
+        if !proc_dir.join(pid.to_string()).exists() {
+            remove(&f.path());
         }
     }
 }
@@ -37,7 +68,13 @@ impl Replayed {
     pub async fn create() -> Result<Self, String> {
         let mut rnd = [0u8; 8];
         getrandom::fill(&mut rnd).map_err(|e| e.to_string())?;
-        let path = std::env::temp_dir().join(format!("andon-replay-{}.db", hex::encode(rnd)));
+        let dir = std::env::temp_dir();
+        sweep(&dir, std::path::Path::new("/proc"));
+        let path = dir.join(format!(
+            "andon-replay-{}-{}.db",
+            std::process::id(),
+            hex::encode(rnd)
+        ));
         // A throwaway database: nothing in it is kept.
         let store = Store::create_scratch(&path)
             .await
@@ -150,4 +187,46 @@ fn kind_name(kind: &str) -> &'static str {
     serde_json::from_value::<andon_domain::EntryKind>(serde_json::Value::String(kind.to_owned()))
         .map(|k| k.as_str())
         .unwrap_or("unknown")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::sweep;
+
+    #[test]
+    fn only_the_replays_of_processes_that_are_gone_are_swept() {
+        let dir = tempfile::tempdir().expect("dir");
+        let proc_dir = tempfile::tempdir().expect("proc");
+        std::fs::create_dir(proc_dir.path().join("self")).expect("self");
+        std::fs::create_dir(proc_dir.path().join("42")).expect("a live process");
+        let names = [
+            "andon-replay-42-aa.db",
+            "andon-replay-7-bb.db",
+            "andon-replay-7-bb.db-journal",
+            "andon-replay-cc.db",
+            "other-7-dd.db",
+        ];
+        for n in names {
+            std::fs::write(dir.path().join(n), b"x").expect("file");
+        }
+        sweep(dir.path(), proc_dir.path());
+        let mut left: Vec<String> = std::fs::read_dir(dir.path())
+            .expect("read")
+            .map(|f| f.expect("entry").file_name().to_string_lossy().into_owned())
+            .collect();
+        left.sort();
+        assert_eq!(
+            left,
+            [
+                "andon-replay-42-aa.db",
+                "andon-replay-cc.db",
+                "other-7-dd.db"
+            ]
+        );
+
+        // Without a /proc to ask, nothing is removed.
+        std::fs::write(dir.path().join("andon-replay-7-ee.db"), b"x").expect("file");
+        sweep(dir.path(), &proc_dir.path().join("missing"));
+        assert!(dir.path().join("andon-replay-7-ee.db").exists());
+    }
 }
