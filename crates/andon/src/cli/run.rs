@@ -10,6 +10,42 @@ use crate::commands;
 pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     let ctx = args.context();
     let out = args.output;
+    // The verbs whose server is --server (the demo and the benchmarks may run their own).
+    let remote = !matches!(
+        args.command,
+        Command::Serve(_)
+            | Command::Keygen { .. }
+            | Command::Backup { .. }
+            | Command::Restore { .. }
+            | Command::Demo(_)
+            | Command::Bench(_)
+    );
+    let done = dispatch(&args, &ctx, out);
+    match done {
+        Err(e) if remote && unreachable(&e) => Err(e.context(format!(
+            "the server at {} (--server, ANDON_SERVER)",
+            ctx.server
+        ))),
+        done => done,
+    }
+}
+
+/// Whether `e` is a server that could not be reached or read.
+fn unreachable(e: &anyhow::Error) -> bool {
+    e.chain().any(|c| {
+        matches!(
+            c.downcast_ref::<andon_client::ClientError>(),
+            Some(andon_client::ClientError::Transport(_))
+        )
+    })
+}
+
+fn dispatch(
+    args: &Args,
+    ctx: &crate::cli::context::Context,
+    out: output::Output,
+) -> anyhow::Result<ExitCode> {
+    let ctx = ctx.clone();
     match &args.command {
         Command::Serve(s) => commands::serve::run(s),
         Command::Keygen { out: path } => commands::identity::keygen(path, out),

@@ -8,6 +8,7 @@ mod audit;
 mod demo_and_bench;
 mod docs;
 mod durability;
+mod errors;
 mod gates;
 mod helpers;
 mod kubernetes;
