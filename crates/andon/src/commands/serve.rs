@@ -164,6 +164,8 @@ pub fn run(a: &ServeArgs) -> anyhow::Result<ExitCode> {
         .database
         .clone()
         .unwrap_or_else(|| format!("sqlite://{}", a.data_dir.join("andon.db").display()));
+    // Held until the process ends: one server per SQLite file.
+    let _lock = lock_sqlite(&url)?;
     let seed = crate::cli::keys::log_seed(
         &a.log_key
             .clone()
@@ -268,6 +270,50 @@ pub fn run(a: &ServeArgs) -> anyhow::Result<ExitCode> {
         Ok::<_, anyhow::Error>(())
     })?;
     Ok(ExitCode::SUCCESS)
+}
+
+/// Locks a SQLite database for this process (`<file>.lock`, holding its process id): two
+/// servers on one file would be two sequencers of one ledger. The lock goes with the
+/// process, however it ends. PostgreSQL is shared by design (servers take turns appending),
+/// so nothing is locked there.
+fn lock_sqlite(url: &str) -> anyhow::Result<Option<std::fs::File>> {
+    let Some(rest) = url
+        .strip_prefix("sqlite://")
+        .or_else(|| url.strip_prefix("sqlite:"))
+    else {
+        return Ok(None);
+    };
+    let file = rest.split('?').next().unwrap_or(rest);
+    if file.is_empty() || file.starts_with(":memory:") {
+        return Ok(None);
+    }
+    let path = PathBuf::from(format!("{file}.lock"));
+    let mut lock = std::fs::OpenOptions::new()
+        .read(true)
+        .write(true)
+        .create(true)
+        .truncate(false)
+        .open(&path)
+        .with_context(|| format!("opening {}", path.display()))?;
+    match lock.try_lock() {
+        Ok(()) => {
+            use std::io::{Seek as _, Write as _};
+            lock.set_len(0)?;
+            lock.rewind()?;
+            writeln!(lock, "{}", std::process::id())?;
+            Ok(Some(lock))
+        }
+        Err(std::fs::TryLockError::WouldBlock) => {
+            let holder = std::fs::read_to_string(&path).unwrap_or_default();
+            anyhow::bail!(
+                "another andon serve (process {}) is using {file}: stop it first, or give this one its own --data-dir or --database",
+                holder.trim()
+            )
+        }
+        Err(std::fs::TryLockError::Error(e)) => {
+            Err(e).with_context(|| format!("locking {}", path.display()))
+        }
+    }
 }
 
 #[cfg(test)]

@@ -2,7 +2,49 @@
 
 use std::process::Command;
 
+use andon_testkit::{Backend, TestDb};
+
 use crate::common::*;
+
+/// A second server on the same SQLite database refuses to start, naming the first
+/// process; the first keeps serving.
+#[test]
+fn a_second_server_on_one_sqlite_file_refuses_naming_the_first() {
+    let db = TestDb::new(Backend::Sqlite);
+    let first = start(&db, true);
+    let second = Command::new(BIN)
+        .args([
+            "serve",
+            "--listen",
+            "127.0.0.1:0",
+            "--database",
+            &db.url,
+            "--data-dir",
+        ])
+        .arg(db.dir())
+        .output()
+        .expect("andon serve");
+    let stderr = String::from_utf8_lossy(&second.stderr);
+    assert_eq!(second.status.code(), Some(2), "{stderr}");
+    assert!(
+        stderr.contains(&format!(
+            "another andon serve (process {}) is using",
+            first.child.id()
+        )),
+        "{stderr}"
+    );
+    let health = Command::new(BIN)
+        .args([
+            "--server",
+            &first.url,
+            "--token",
+            first.token.as_deref().expect("token"),
+        ])
+        .args(["app", "list"])
+        .output()
+        .expect("andon app list");
+    assert!(health.status.success(), "the first server stopped serving");
+}
 
 /// A server that does not answer is named, with the flag that chose it; a key file that
 /// is not there is named too. Both are errors (2), not verdicts.
