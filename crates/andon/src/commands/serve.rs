@@ -164,7 +164,9 @@ pub fn run(a: &ServeArgs) -> anyhow::Result<ExitCode> {
         .database
         .clone()
         .unwrap_or_else(|| format!("sqlite://{}", a.data_dir.join("andon.db").display()));
-    // Held until the process ends: one server per SQLite file.
+    // Held until the process ends: one server per SQLite file. A directory that cannot be
+    // written is said as such first (the lock is a file beside the database).
+    andon_store::check_writable(&url)?;
     let _lock = lock_sqlite(&url)?;
     let seed = crate::cli::keys::log_seed(
         &a.log_key
