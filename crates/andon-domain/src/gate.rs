@@ -8,7 +8,7 @@ pub const DECISION_PAYLOAD_TYPE: &str = "application/vnd.andon.decision+json";
 pub const DECISION_VERSION: &str = "andon.decision/v1";
 
 /// A control's verdict.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Verdict {
     /// The control holds.
@@ -26,6 +26,16 @@ pub enum Verdict {
 }
 
 impl Verdict {
+    /// Every verdict, in the order reports list them.
+    pub const ALL: [Verdict; 6] = [
+        Verdict::Pass,
+        Verdict::Fail,
+        Verdict::Missing,
+        Verdict::Waived,
+        Verdict::NotApplicable,
+        Verdict::Error,
+    ];
+
     /// Whether the verdict lets the release through.
     pub fn allows(self) -> bool {
         matches!(

@@ -138,11 +138,8 @@ impl<'a> Side<'a> {
         Side { scan, key, index }
     }
 
-    fn key_of<'r>(&self, row: &'r [Cell]) -> Vec<&'r Cell> {
-        self.key
-            .iter()
-            .map(|k| k.map_or(&Cell::Null, |i| &row[i]))
-            .collect()
+    fn key_of<'r>(&'r self, row: &'r [Cell]) -> impl Iterator<Item = &'r Cell> + 'r {
+        self.key.iter().map(|k| k.map_or(&Cell::Null, |i| &row[i]))
     }
 
     fn describe(&self, names: &[&str], row: &[Cell]) -> String {
@@ -224,7 +221,8 @@ async fn merge(
             (None, None) => return Ok(()),
             (Some(_), None) => std::cmp::Ordering::Less,
             (None, Some(_)) => std::cmp::Ordering::Greater,
-            (Some(a), Some(b)) => db.key_of(a).cmp(&want.key_of(b)),
+            // Compared in place: this runs for every row of every table on PostgreSQL.
+            (Some(a), Some(b)) => db.key_of(a).cmp(want.key_of(b)),
         };
         match (order, &l, &w) {
             (std::cmp::Ordering::Less, Some(a), _) => {

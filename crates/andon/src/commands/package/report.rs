@@ -4,19 +4,10 @@
 use std::collections::BTreeMap;
 
 use andon_domain::LedgerEntry;
+use andon_domain::gate::Verdict;
 use andon_ledger::leaf_hash;
 
 use super::{InScope, Manifest};
-
-/// The verdicts counted per control, in the order of their columns.
-const VERDICTS: [&str; 6] = [
-    "pass",
-    "fail",
-    "missing",
-    "waived",
-    "not_applicable",
-    "error",
-];
 
 /// One control's line: how the decisions in scope went.
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -24,15 +15,15 @@ pub(super) struct ControlRow {
     pub(super) id: String,
     pub(super) title: String,
     pub(super) decisions: u64,
-    counts: BTreeMap<String, u64>,
+    counts: BTreeMap<Verdict, u64>,
 }
 
 impl ControlRow {
-    /// The count of each of [`VERDICTS`], in order.
+    /// The count of each verdict, in the order of [`Verdict::ALL`].
     fn counts(&self) -> impl Iterator<Item = u64> + '_ {
-        VERDICTS
+        Verdict::ALL
             .iter()
-            .map(|v| self.counts.get(*v).copied().unwrap_or(0))
+            .map(|v| self.counts.get(v).copied().unwrap_or(0))
     }
 }
 
@@ -65,11 +56,7 @@ pub(super) fn control_rows(entries: &[InScope]) -> Vec<ControlRow> {
                 });
             t.title = c.title.clone();
             t.decisions += 1;
-            let verdict = serde_json::to_value(c.verdict)
-                .ok()
-                .and_then(|v| v.as_str().map(str::to_owned))
-                .unwrap_or_default();
-            *t.counts.entry(verdict).or_default() += 1;
+            *t.counts.entry(c.verdict).or_default() += 1;
         }
     }
     by_control.into_values().collect()
@@ -80,7 +67,7 @@ pub(super) fn control_rows(entries: &[InScope]) -> Vec<ControlRow> {
 pub(super) fn controls_csv(rows: &[ControlRow]) -> anyhow::Result<String> {
     let mut w = csv::Writer::from_writer(Vec::new());
     let mut header = vec!["control", "title", "decisions"];
-    header.extend(VERDICTS);
+    header.extend(Verdict::ALL.map(Verdict::as_str));
     w.write_record(&header)?;
     for r in rows {
         let mut record = vec![r.id.clone(), r.title.clone(), r.decisions.to_string()];
