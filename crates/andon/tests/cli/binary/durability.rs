@@ -474,18 +474,7 @@ fn sqlite_on_a_full_or_read_only_disk_says_so() {
 
     // Starts: read-only, then full. Each stops at once and says where and why.
     let start_fails = || {
-        let out = Command::new(BIN)
-            .args([
-                "serve",
-                "--listen",
-                "127.0.0.1:0",
-                "--database",
-                &url,
-                "--data-dir",
-            ])
-            .arg(&data)
-            .output()
-            .expect("andon serve");
+        let out = serve_command(&url, &data).output().expect("andon serve");
         assert!(!out.status.success(), "it started");
         String::from_utf8_lossy(&out.stderr).into_owned()
     };

@@ -12,16 +12,7 @@ use crate::common::*;
 fn a_second_server_on_one_sqlite_file_refuses_naming_the_first() {
     let db = TestDb::new(Backend::Sqlite);
     let first = start(&db, true);
-    let second = Command::new(BIN)
-        .args([
-            "serve",
-            "--listen",
-            "127.0.0.1:0",
-            "--database",
-            &db.url,
-            "--data-dir",
-        ])
-        .arg(db.dir())
+    let second = serve_command(&db.url, &db.dir())
         .output()
         .expect("andon serve");
     let stderr = String::from_utf8_lossy(&second.stderr);

@@ -244,16 +244,7 @@ fn a_server_publishes_its_policy_directories_at_start(b: Backend) {
         "package andon.controls.broken\nmetadata := {",
     )
     .expect("write");
-    let out = Command::new(BIN)
-        .args([
-            "serve",
-            "--listen",
-            "127.0.0.1:0",
-            "--database",
-            &db.url,
-            "--data-dir",
-        ])
-        .arg(db.dir())
+    let out = serve_command(&db.url, &db.dir())
         .args(["--policies", root.to_str().expect("path")])
         .output()
         .expect("serve");

@@ -190,16 +190,7 @@ fn the_log_key_is_rotated_and_verify_follows_the_hand_over(b: Backend) {
     // Refused starts: a new key without the old one, and a previous key that is not the
     // database's. Neither writes anything.
     let refused = |extra: &[&str]| {
-        let out = Command::new(BIN)
-            .args([
-                "serve",
-                "--listen",
-                "127.0.0.1:0",
-                "--database",
-                &db.url,
-                "--data-dir",
-            ])
-            .arg(db.dir())
+        let out = serve_command(&db.url, &db.dir())
             .args(extra)
             .env("RUST_LOG", "warn")
             .output()

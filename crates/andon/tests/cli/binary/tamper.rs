@@ -114,16 +114,7 @@ fn all_problems(report: &serde_json::Value) -> Vec<(u64, String)> {
 
 /// `andon serve` on `db` must refuse to start; answers what it said.
 fn refused_start(db: &TestDb) -> String {
-    let out = Command::new(BIN)
-        .args([
-            "serve",
-            "--listen",
-            "127.0.0.1:0",
-            "--database",
-            &db.url,
-            "--data-dir",
-        ])
-        .arg(db.dir())
+    let out = serve_command(&db.url, &db.dir())
         .env("RUST_LOG", "warn")
         .output()
         .expect("run andon serve");

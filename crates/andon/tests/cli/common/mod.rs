@@ -37,6 +37,21 @@ pub fn start_at(url: &str, dir: &std::path::Path, first: bool, extra: &[&str]) -
     spawn_server(url, dir, first, extra, None)
 }
 
+/// `andon serve` on the database at `url` with its data directory `dir`, on a free port.
+pub fn serve_command(url: &str, dir: &std::path::Path) -> Command {
+    let mut c = Command::new(BIN);
+    c.args([
+        "serve",
+        "--listen",
+        "127.0.0.1:0",
+        "--database",
+        url,
+        "--data-dir",
+    ])
+    .arg(dir);
+    c
+}
+
 /// Starts `andon serve`; with `log`, at debug level with its log written there.
 pub fn spawn_server(
     url: &str,
@@ -49,16 +64,7 @@ pub fn spawn_server(
         Some(p) => Stdio::from(std::fs::File::create(p).expect("log file")),
         None => Stdio::null(),
     };
-    let mut child = Command::new(BIN)
-        .args([
-            "serve",
-            "--listen",
-            "127.0.0.1:0",
-            "--database",
-            url,
-            "--data-dir",
-        ])
-        .arg(dir)
+    let mut child = serve_command(url, dir)
         .args(extra)
         .env("RUST_LOG", if log.is_some() { "debug" } else { "warn" })
         .env("ANDON_GITHUB_WEBHOOK_SECRET", WEBHOOK_SECRET)
