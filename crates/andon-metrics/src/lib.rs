@@ -126,6 +126,14 @@ pub struct Keys {
     pub start: String,
     /// First day after it.
     pub end: String,
+    /// The part of the period the figures are measured over (RFC 3339): the period cut to
+    /// the requested range and to the present. The total's is the requested range itself.
+    pub measured_from: String,
+    /// The end of the measured part (exclusive).
+    pub measured_until: String,
+    /// Days in the measured part: what deployment frequency divides by (0 for a period
+    /// wholly in the future or outside the range).
+    pub days: f64,
     /// Production deployments.
     pub deployments: u64,
     /// Days with at least one production deployment.
@@ -209,19 +217,24 @@ pub(crate) fn ms_of(d: Date) -> i64 {
         .unwrap_or(0)
 }
 
+/// The longest month, in days: "at least once a month" is at least one deployment per 31
+/// days on average, so one deployment in any calendar month is monthly.
+pub const MONTH_DAYS: f64 = 31.0;
+
 /// Deployment frequency band from deployments per day over `days` days (docs/metrics.md):
-/// elite at least one a day on average (on demand), high at least weekly, medium at least
-/// monthly, low below.
+/// elite at least one a day on average (on demand), high at least one per 7 days, medium
+/// at least one per [`MONTH_DAYS`], low below; none over no time at all.
 pub fn frequency_band(deployments: u64, days: f64) -> Option<Band> {
     if days <= 0.0 {
         return None;
     }
-    let per_day = deployments as f64 / days;
-    Some(if per_day >= 1.0 {
+    // Compared as deployments against days, not as a rounded rate.
+    let n = deployments as f64;
+    Some(if n >= days {
         Band::Elite
-    } else if per_day >= 1.0 / 7.0 {
+    } else if n * 7.0 >= days {
         Band::High
-    } else if per_day >= 1.0 / 30.0 {
+    } else if n * MONTH_DAYS >= days {
         Band::Medium
     } else {
         Band::Low
@@ -277,8 +290,47 @@ pub fn arrivals(deploys: &[&Deploy], end_ms: i64, now: i64) -> (u64, Option<u64>
     (late, after)
 }
 
-/// The keys of the deployments in `[from, to)` (days), as known at `now`.
-fn keys(deploys: &[&Deploy], from: Date, to: Date, now: i64) -> Keys {
+/// A span of time in Unix ms, `[from, until)`.
+#[derive(Clone, Copy, Debug)]
+struct Span {
+    from: i64,
+    until: i64,
+}
+
+impl Span {
+    /// This span cut to `other` (empty when they do not meet).
+    fn within(self, other: Span) -> Span {
+        let from = self.from.max(other.from);
+        Span {
+            from,
+            until: self.until.min(other.until).max(from),
+        }
+    }
+
+    fn days(self) -> f64 {
+        (self.until - self.from) as f64 / 86_400_000.0
+    }
+
+    fn contains(self, at: i64) -> bool {
+        at >= self.from && at < self.until
+    }
+}
+
+fn rfc3339_ms(ms: i64) -> String {
+    Timestamp::from_millisecond(ms)
+        .map(|t| t.to_string())
+        .unwrap_or_default()
+}
+
+/// The keys of the deployments in the period `[from, to)` (days), measured over `measured`,
+/// closing at `closes` (Unix ms), as known at `now`.
+fn keys(
+    deploys: &[&Deploy],
+    (from, to): (Date, Date),
+    measured: Span,
+    closes: i64,
+    now: i64,
+) -> Keys {
     let mut days: Vec<Date> = deploys.iter().filter_map(|d| date_of(d.at)).collect();
     days.sort();
     days.dedup();
@@ -301,11 +353,14 @@ fn keys(deploys: &[&Deploy], from: Date, to: Date, now: i64) -> Keys {
     let rate = (n > 0).then(|| failed.len() as f64 / n as f64);
     let lead = median(&leads);
     let restore = median(&restores);
-    let span_days = (ms_of(to) - ms_of(from)) as f64 / 86_400_000.0;
-    let (late, recorded_after_close) = arrivals(deploys, ms_of(to), now);
+    let span_days = measured.days();
+    let (late, recorded_after_close) = arrivals(deploys, closes, now);
     Keys {
         start: from.to_string(),
         end: to.to_string(),
+        measured_from: rfc3339_ms(measured.from),
+        measured_until: rfc3339_ms(measured.until),
+        days: span_days,
         deployments: n,
         deployment_days: days.len() as u64,
         changes: leads.len() as u64,
@@ -328,8 +383,10 @@ fn keys(deploys: &[&Deploy], from: Date, to: Date, now: i64) -> Keys {
 }
 
 /// The four keys of `deploys` from `from_ms` (inclusive) to `to_ms` (exclusive), per
-/// period, as known at `now` (which periods have ended): the range is widened to whole
-/// periods, and empty periods are listed too.
+/// period, as known at `now`: every period touching the range is listed, empty ones too,
+/// and each counts the deployments of its part inside the range and divides by that part's
+/// days up to `now` (a period cut by the range, or not over yet, is not averaged over days
+/// outside it). The total is the range itself.
 pub fn report(deploys: &[Deploy], from_ms: i64, to_ms: i64, period: Period, now: i64) -> Report {
     let Some((start, end, spans)) = spans(from_ms, to_ms, period) else {
         return Report {
@@ -338,20 +395,33 @@ pub fn report(deploys: &[Deploy], from_ms: i64, to_ms: i64, period: Period, now:
             total: Keys::default(),
         };
     };
+    let range = Span {
+        from: from_ms,
+        until: to_ms,
+    };
+    let known = range.within(Span {
+        from: from_ms,
+        until: now.max(from_ms),
+    });
     let periods = spans
         .into_iter()
         .map(|(p, q)| {
-            let (a, b) = (ms_of(p), ms_of(q));
-            let inside: Vec<&Deploy> = deploys.iter().filter(|d| d.at >= a && d.at < b).collect();
-            keys(&inside, p, q, now)
+            let whole = Span {
+                from: ms_of(p),
+                until: ms_of(q),
+            };
+            let inside: Vec<&Deploy> = deploys
+                .iter()
+                .filter(|d| whole.within(range).contains(d.at))
+                .collect();
+            keys(&inside, (p, q), whole.within(known), whole.until, now)
         })
         .collect();
-    let (a, b) = (ms_of(start), ms_of(end));
-    let all: Vec<&Deploy> = deploys.iter().filter(|d| d.at >= a && d.at < b).collect();
+    let all: Vec<&Deploy> = deploys.iter().filter(|d| range.contains(d.at)).collect();
     Report {
         period,
         periods,
-        total: keys(&all, start, end, now),
+        total: keys(&all, (start, end), known, to_ms, now),
     }
 }
 

@@ -180,3 +180,95 @@ fn a_closed_period_says_what_arrived_late_and_after_it_closed() {
     );
     assert_eq!(later.periods[0].recorded_after_close, Some(2));
 }
+
+/// A deployment at `at` with nothing else known.
+fn deployed(at: i64) -> Deploy {
+    Deploy {
+        at,
+        failed_at: None,
+        restored_at: None,
+        commit_times: Vec::new(),
+        arrivals: Vec::new(),
+    }
+}
+
+#[test]
+fn the_range_is_measured_alike_whatever_the_period() {
+    // Two deployments a week over a 90-day window that starts on a Thursday and ends on a
+    // Wednesday: the total must not depend on how the window is cut into periods.
+    let (from, to) = (t("2026-09-03T00:00:00Z"), t("2026-12-02T00:00:00Z"));
+    let d: Vec<Deploy> = (0..26)
+        .map(|i| deployed(from + i * 3 * 86_400_000 + 3_600_000))
+        .collect();
+    let totals: Vec<_> = [Period::Day, Period::Week, Period::Month, Period::Quarter]
+        .into_iter()
+        .map(|p| report(&d, from, to, p, NOW).total)
+        .collect();
+    for total in &totals {
+        assert_eq!(total.deployments, 26);
+        assert_eq!(total.days, 90.0);
+        assert_eq!(total.bands.deployment_frequency, Some(Band::High));
+        assert_eq!(total.measured_from, "2026-09-03T00:00:00Z");
+        assert_eq!(total.measured_until, "2026-12-02T00:00:00Z");
+    }
+    // The first quarter is cut by the window: its deployments are those from 3 September
+    // on, divided by the 28 days from 3 September to 1 October.
+    let q = report(&d, from, to, Period::Quarter, NOW);
+    assert_eq!(q.periods[0].start, "2026-07-01");
+    assert_eq!(q.periods[0].days, 28.0);
+    assert_eq!(q.periods[0].deployments, 10);
+    assert_eq!(q.periods[0].measured_from, "2026-09-03T00:00:00Z");
+}
+
+#[test]
+fn the_period_under_way_is_measured_up_to_now() {
+    // Monday and Tuesday of a week read on Wednesday at noon: two deployments in 2.5 days
+    // are high, not "two in seven days".
+    let monday = t("2026-11-30T00:00:00Z");
+    let d = vec![deployed(monday + 3_600_000), deployed(monday + 86_400_000)];
+    let now = t("2026-12-02T12:00:00Z");
+    let r = report(&d, monday, now + 86_400_000, Period::Week, now);
+    assert_eq!(r.periods.len(), 1);
+    assert_eq!(r.periods[0].days, 2.5);
+    assert_eq!(r.periods[0].measured_until, "2026-12-02T12:00:00Z");
+    assert_eq!(r.total.days, 2.5);
+    assert_eq!(r.periods[0].bands.deployment_frequency, Some(Band::High));
+    // A period entirely in the future has no days and no band.
+    let ahead = report(&d, monday, t("2026-12-15T00:00:00Z"), Period::Week, now);
+    assert_eq!(ahead.periods.len(), 3);
+    assert_eq!(ahead.periods[2].days, 0.0);
+    assert_eq!(ahead.periods[2].bands.deployment_frequency, None);
+}
+
+#[test]
+fn one_deployment_in_any_calendar_month_is_monthly() {
+    for (month, next) in [
+        ("2026-01-01", "2026-02-01"),
+        ("2026-02-01", "2026-03-01"),
+        ("2026-04-01", "2026-05-01"),
+        ("2026-12-01", "2027-01-01"),
+    ] {
+        let (from, to) = (
+            t(&format!("{month}T00:00:00Z")),
+            t(&format!("{next}T00:00:00Z")),
+        );
+        let r = report(&[deployed(from + 1)], from, to, Period::Month, NOW);
+        assert_eq!(
+            r.periods[0].bands.deployment_frequency,
+            Some(Band::Medium),
+            "one deployment in the month of {month}"
+        );
+    }
+    let (from, to) = (t("2026-01-01T00:00:00Z"), t("2026-03-01T00:00:00Z"));
+    let r = report(&[deployed(from + 1)], from, to, Period::Month, NOW);
+    assert_eq!(
+        r.total.bands.deployment_frequency,
+        Some(Band::Low),
+        "1 in 59 days"
+    );
+    assert_eq!(
+        r.periods[1].bands.deployment_frequency,
+        Some(Band::Low),
+        "none in February"
+    );
+}
