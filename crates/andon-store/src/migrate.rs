@@ -27,6 +27,10 @@ const SQLITE: &[(i64, &str)] = &[
         10,
         include_str!("../migrations/sqlite/0010_cosignatures.sql"),
     ),
+    (
+        11,
+        include_str!("../migrations/sqlite/0011_commit_order.sql"),
+    ),
 ];
 const POSTGRES: &[(i64, &str)] = &[
     (
@@ -54,6 +58,10 @@ const POSTGRES: &[(i64, &str)] = &[
         10,
         include_str!("../migrations/postgres/0010_cosignatures.sql"),
     ),
+    (
+        11,
+        include_str!("../migrations/postgres/0011_commit_order.sql"),
+    ),
 ];
 
 pub(crate) async fn run(pool: &AnyPool, backend: Backend) -> Result<(), StoreError> {
@@ -78,6 +86,9 @@ pub(crate) async fn run(pool: &AnyPool, backend: Backend) -> Result<(), StoreErr
     }
     result
 }
+
+/// The migration that adds commits' places in their push, filled from the ledger.
+const COMMIT_ORDER: i64 = 11;
 
 /// `b"andon-mg"` as an integer.
 const MIGRATION_LOCK: i64 = 0x616e_646f_6e2d_6d67;
@@ -120,6 +131,11 @@ async fn migrate(conn: &mut sqlx::AnyConnection, backend: Backend) -> Result<(),
             .execute(&mut *tx)
             .await
             .map_err(fail(version))?;
+        if version == COMMIT_ORDER {
+            crate::scm::fill_commit_positions(&mut tx)
+                .await
+                .map_err(fail(version))?;
+        }
         sqlx::query("INSERT INTO schema_migrations (version, applied_at) VALUES ($1, $2)")
             .bind(version)
             .bind(0i64)

@@ -98,7 +98,7 @@ impl Store {
     }
 
     /// The commits of a repository recorded by deliveries `from..=to` (ledger indexes), in
-    /// the order they reached Andon (then author time within one push).
+    /// the order they reached Andon: by push, then by their place in the push.
     pub async fn commits_recorded_between(
         &self,
         repository: &str,
@@ -108,7 +108,7 @@ impl Store {
         let rows = sqlx::query(
             "SELECT repository, sha, author, author_email, message, committed_at, git_ref, ledger_idx
              FROM scm_commits WHERE repository = $1 AND ledger_idx >= $2 AND ledger_idx <= $3
-             ORDER BY ledger_idx, committed_at, sha",
+             ORDER BY ledger_idx, position, sha",
         )
         .bind(repository)
         .bind(from as i64)
@@ -335,8 +335,8 @@ impl ScmRows {
     pub(crate) fn new() -> Self {
         Self {
             commits: Rows::new(
-                "INSERT INTO scm_commits (repository, sha, author, author_email, message, committed_at, git_ref, ledger_idx)",
-                8,
+                "INSERT INTO scm_commits (repository, sha, author, author_email, message, committed_at, git_ref, ledger_idx, position)",
+                9,
                 "ON CONFLICT DO NOTHING",
             ),
             changes: Rows::new(
@@ -364,7 +364,7 @@ impl ScmRows {
 
     /// Adds the rows of the facts recorded by the entry at `idx`.
     pub(crate) fn add(&mut self, idx: i64, f: &SourceFacts) {
-        for c in &f.commits {
+        for (position, c) in f.commits.iter().enumerate() {
             self.commits.row([
                 Val::T(c.repository.clone()),
                 Val::T(c.sha.clone()),
@@ -374,6 +374,7 @@ impl ScmRows {
                 Val::OptT(c.timestamp.clone()),
                 Val::OptT(c.git_ref.clone()),
                 Val::I(idx),
+                Val::I(position as i64),
             ]);
         }
         for e in &f.changes {
@@ -445,4 +446,38 @@ impl ScmRows {
             .await?;
         self.tickets.insert(tx, backend, "indexing tickets").await
     }
+}
+
+/// Fills the place in its push of each commit recorded before places were kept, from the
+/// webhook entry that recorded it (a row with no such entry keeps 0). Runs once, inside the
+/// migration that adds the column.
+pub(crate) async fn fill_commit_positions(
+    tx: &mut Transaction<'_, Any>,
+) -> Result<(), sqlx::Error> {
+    let entries: Vec<(i64, Vec<u8>)> = sqlx::query_as(
+        "SELECT l.idx, l.entry FROM ledger_entries l \
+         WHERE l.idx IN (SELECT DISTINCT ledger_idx FROM scm_commits) ORDER BY l.idx",
+    )
+    .fetch_all(&mut **tx)
+    .await?;
+    for (idx, bytes) in entries {
+        let Ok(entry) = serde_json::from_slice::<andon_domain::LedgerEntry>(&bytes) else {
+            continue;
+        };
+        let Ok(fact) = serde_json::from_value::<andon_domain::SourceEventFact>(entry.body) else {
+            continue;
+        };
+        for (position, c) in fact.facts.commits.iter().enumerate() {
+            sqlx::query(
+                "UPDATE scm_commits SET position = $1 WHERE repository = $2 AND sha = $3 AND ledger_idx = $4",
+            )
+            .bind(position as i64)
+            .bind(c.repository.clone())
+            .bind(c.sha.clone())
+            .bind(idx)
+            .execute(&mut **tx)
+            .await?;
+        }
+    }
+    Ok(())
 }

@@ -21,6 +21,7 @@ mod operator;
 mod projection;
 mod property;
 mod provenance;
+mod recompute;
 mod source_control;
 mod tamper;
 mod telemetry;

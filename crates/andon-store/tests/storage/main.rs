@@ -4,6 +4,7 @@ use andon_domain::scm::{ChangeEvent, Commit, Review, ScmDeployment, SourceFacts,
 use andon_store::{Append, Batch, Effect, EvidenceFilter, Store};
 use andon_testkit::{Backend, TestDb, both_backends};
 
+mod commit_order;
 mod snapshot;
 
 fn block_on<F: std::future::Future>(f: F) -> F::Output {
@@ -485,7 +486,10 @@ fn source_control_facts_are_indexed_for_tracing(b: Backend) {
     });
 }
 
+use commit_order::commits_keep_their_push_order_across_an_upgrade;
+
 both_backends!(
+    commits_keep_their_push_order_across_an_upgrade,
     source_control_facts_are_indexed_for_tracing,
     migrations_are_applied_once_and_a_reopened_store_keeps_its_data,
     a_committed_batch_reads_back_in_order_with_its_documents,
