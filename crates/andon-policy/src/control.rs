@@ -87,6 +87,9 @@ pub(crate) fn control_from_raw(c: &ControlMeta, raw: Result<Value, String>) -> C
             Some("fail") => Verdict::Fail,
             Some("missing") => Verdict::Missing,
             Some("not_applicable") => Verdict::NotApplicable,
+            // A control that applied waivers itself (per finding) says which; the engine
+            // checks they are among the waivers in force.
+            Some("waived") => Verdict::Waived,
             other => {
                 return base(
                     Verdict::Error,
@@ -103,6 +106,16 @@ pub(crate) fn control_from_raw(c: &ControlMeta, raw: Result<Value, String>) -> C
                 .to_owned(),
         );
         r.evidence = strings(&result, "evidence").unwrap_or_default();
+        if verdict == Verdict::Waived {
+            let waivers = strings(&result, "waivers").unwrap_or_default();
+            if waivers.is_empty() {
+                return base(
+                    Verdict::Error,
+                    "the control returned a waived verdict without naming its waivers".into(),
+                );
+            }
+            r.waiver = Some(waivers.join(", "));
+        }
         return r;
     }
     // Conftest style: a `deny` set of messages (the VM gives null for an undefined set).

@@ -11,6 +11,10 @@ use crate::policy::Policy;
 /// The version of the gate input document policies see (see docs/gates.md).
 pub const INPUT_VERSION: &str = "andon.gate/v1";
 
+/// The controls an emergency change does not set aside by default: an emergency shortens
+/// who must agree, not where the artifact was built.
+pub const EMERGENCY_BLOCKING: &[&str] = &["provenance"];
+
 /// A gate's outcome: allow only if every control allows.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Evaluation {
@@ -63,7 +67,25 @@ impl Policy {
         self.waive(input, results)
     }
 
-    /// Applies control-level waivers to `fail` and `missing` verdicts and decides.
+    /// The controls an emergency change does not set aside: the bundle's
+    /// `params.change.emergency_blocking`, [`EMERGENCY_BLOCKING`] by default.
+    pub fn emergency_blocking(&self) -> Vec<String> {
+        self.bundle
+            .params
+            .get(crate::CHANGE_PARAMS)
+            .and_then(|p| p.get("emergency_blocking"))
+            .and_then(Value::as_array)
+            .map(|a| {
+                a.iter()
+                    .filter_map(Value::as_str)
+                    .map(str::to_owned)
+                    .collect()
+            })
+            .unwrap_or_else(|| EMERGENCY_BLOCKING.iter().map(|s| (*s).to_owned()).collect())
+    }
+
+    /// Applies control-level waivers to `fail` and `missing` verdicts, then an emergency
+    /// change's deferral (docs/changes.md), and decides.
     fn waive(&self, input: &Value, mut results: Vec<ControlResult>) -> Evaluation {
         let waivers: Vec<&Value> = input
             .get("waivers")
@@ -71,6 +93,30 @@ impl Policy {
             .map(|w| w.iter().collect())
             .unwrap_or_default();
         for r in &mut results {
+            // A control's own waived verdict stands only on waivers in force for it.
+            if r.verdict == Verdict::Waived
+                && let Some(named) = r.waiver.clone()
+            {
+                let unknown: Vec<&str> = named
+                    .split(", ")
+                    .filter(|id| {
+                        !waivers.iter().any(|w| {
+                            w.get("id").and_then(Value::as_str) == Some(*id)
+                                && w.get("control").and_then(Value::as_str) == Some(r.id.as_str())
+                        })
+                    })
+                    .collect();
+                if !unknown.is_empty() {
+                    r.reason = format!(
+                        "the control named waivers not in force for it ({}): {}",
+                        unknown.join(", "),
+                        r.reason
+                    );
+                    r.verdict = Verdict::Error;
+                    r.waiver = None;
+                }
+                continue;
+            }
             if matches!(r.verdict, Verdict::Fail | Verdict::Missing)
                 && let Some(w) = waivers.iter().find(|w| {
                     w.get("control").and_then(Value::as_str) == Some(r.id.as_str())
@@ -89,9 +135,37 @@ impl Policy {
                 r.waiver = Some(id.to_owned());
             }
         }
+        self.defer_to_emergency(input, &mut results);
         Evaluation {
             allow: results.iter().all(|r| r.verdict.allows()),
             controls: results,
+        }
+    }
+
+    /// Under an emergency change (`input.change.class == "emergency"`), a control that
+    /// failed or lacked evidence is deferred to the change's review: its verdict becomes
+    /// `waived`, the waiver being the change, unless the policy lists it in
+    /// `emergency_blocking`. An error stays an error (fail closed).
+    fn defer_to_emergency(&self, input: &Value, results: &mut [ControlResult]) {
+        let change = &input["change"];
+        if change["class"] != "emergency" {
+            return;
+        }
+        let id = change["id"].as_str().unwrap_or("?");
+        let blocking = self.emergency_blocking();
+        for r in results.iter_mut() {
+            if matches!(r.verdict, Verdict::Fail | Verdict::Missing)
+                && !blocking.iter().any(|b| b == &r.id)
+            {
+                r.reason = format!(
+                    "deferred to the review of emergency change {id} ({}; review due by {}): {}",
+                    change["emergency_reason"].as_str().unwrap_or(""),
+                    change["review_due_at"].as_str().unwrap_or("-"),
+                    r.reason
+                );
+                r.verdict = Verdict::Waived;
+                r.waiver = Some(id.to_owned());
+            }
         }
     }
 }

@@ -28,22 +28,50 @@ migrations := {p |
 }
 
 h := object.union(
-	{"deployments": 0, "failures": 0, "change_success_rate": 0, "mean_time_to_restore_minutes": 0},
+	{"deployments": 0, "failures": 0, "unrestored": 0, "change_success_rate": null, "mean_time_to_restore_minutes": null},
 	object.get(input, "history", {}),
 )
 
+# A type earns standard from a record it has: enough deployments, a success rate (none
+# without deployments), every failure restored, and restored in time (no failures, no
+# restore time to meet). A failure still open is never "0 minutes to restore".
 earned if {
 	h.deployments >= params.min_deployments
+	is_number(h.change_success_rate)
 	h.change_success_rate >= params.min_success_rate
+	h.unrestored == 0
+	restored_in_time
+}
+
+restored_in_time if h.failures == 0
+
+restored_in_time if {
+	is_number(h.mean_time_to_restore_minutes)
 	h.mean_time_to_restore_minutes <= params.max_mttr_minutes
 }
 
+rate_text := sprintf("%.1f%%", [h.change_success_rate * 100]) if is_number(h.change_success_rate)
+
+else := "none (no deployments)"
+
+restore_text := sprintf("%.0f min", [h.mean_time_to_restore_minutes]) if {
+	is_number(h.mean_time_to_restore_minutes)
+} else := "none (no failures)" if {
+	h.failures == 0
+} else := "none (no failure restored)"
+
+unrestored_text := ", 1 failure not restored" if h.unrestored == 1
+
+else := sprintf(", %v failures not restored", [h.unrestored]) if h.unrestored > 1
+
+else := ""
+
 history := sprintf(
-	"over %v days: %v production deployments of %s (minimum %v), change success rate %.1f%% (minimum %.1f%%), mean time to restore %.0f min (maximum %v)",
+	"over %v days: %v production deployments of %s (minimum %v), change success rate %s (minimum %.1f%%), mean time to restore %s (maximum %v)%s",
 	[
 		params.window_days, h.deployments, input.change_type, params.min_deployments,
-		h.change_success_rate * 100, params.min_success_rate * 100,
-		h.mean_time_to_restore_minutes, params.max_mttr_minutes,
+		rate_text, params.min_success_rate * 100,
+		restore_text, params.max_mttr_minutes, unrestored_text,
 	],
 )
 
@@ -95,4 +123,22 @@ test_a_poor_history_stays_normal if {
 	c.class == "normal"
 	c.approvals == 1
 	contains(c.reasons[0], "change success rate 80%")
+}
+
+test_an_unrestored_failure_keeps_a_type_normal if {
+	c := classification with input as {"change_type": "config", "paths": [], "history": {"deployments": 40, "failures": 1, "unrestored": 1, "change_success_rate": 0.975, "mean_time_to_restore_minutes": null}} with data.andon.params as {}
+	c.class == "normal"
+	contains(c.reasons[0], "mean time to restore none (no failure restored) (maximum 60), 1 failure not restored")
+}
+
+test_no_deployments_is_no_success_rate if {
+	c := classification with input as {"change_type": "config", "paths": [], "history": {"deployments": 0, "failures": 0, "unrestored": 0, "change_success_rate": null, "mean_time_to_restore_minutes": null}} with data.andon.params as {"change": {"min_deployments": 0}}
+	c.class == "normal"
+	contains(c.reasons[0], "change success rate none (no deployments)")
+}
+
+test_no_failures_need_no_restore_time if {
+	c := classification with input as {"change_type": "config", "paths": [], "history": {"deployments": 12, "failures": 0, "unrestored": 0, "change_success_rate": 1, "mean_time_to_restore_minutes": null}} with data.andon.params as {}
+	c.class == "standard"
+	contains(c.reasons[0], "mean time to restore none (no failures)")
 }

@@ -17,6 +17,9 @@ pass(reason, evidence) := {"verdict": "pass", "reason": reason, "evidence": evid
 
 fail(reason, evidence) := {"verdict": "fail", "reason": reason, "evidence": evidence}
 
+# Waived by the waivers `waivers` (their ids) in force for the control.
+waived(reason, evidence, waivers) := {"verdict": "waived", "reason": reason, "evidence": evidence, "waivers": waivers}
+
 missing(reason) := {"verdict": "missing", "reason": reason, "evidence": []}
 
 not_applicable(reason) := {"verdict": "not_applicable", "reason": reason, "evidence": []}

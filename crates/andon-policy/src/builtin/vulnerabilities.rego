@@ -33,12 +33,19 @@ waived := {f.id |
 	f.id in waived_ids
 }
 
+# The waivers that waived a finding of this artifact.
+applied := sort({w.id |
+	some w in input.waivers
+	w.control == metadata.id
+	w.vulnerability in waived
+})
+
+# Findings at or above the severity all waived: the control is waived, not passed (the
+# Risk Control Matrix counts it so), and names the waivers.
 result := lib.missing("no vulnerability scan for this artifact") if {
 	count(scans) == 0
 } else := lib.fail(sprintf("%d open at or above %s: %s", [count(blocking), params.severity, concat(", ", blocking)]), lib.ids(scans)) if {
 	count(blocking) > 0
-} else := lib.pass(sprintf("none open at or above %s%s", [params.severity, waived_note]), lib.ids(scans))
-
-waived_note := sprintf(" (waived: %s)", [concat(", ", waived)]) if count(waived) > 0
-
-else := ""
+} else := lib.waived(sprintf("none open at or above %s; waived: %s", [params.severity, concat(", ", sort(waived))]), lib.ids(scans), applied) if {
+	count(waived) > 0
+} else := lib.pass(sprintf("none open at or above %s", [params.severity]), lib.ids(scans))

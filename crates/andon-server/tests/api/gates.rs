@@ -191,11 +191,38 @@ fn waivers_need_a_second_person_and_show_in_decisions(b: Backend) {
     ));
     let d = w.gate(&artifact, "production");
     assert!(d.decision.allow, "{:#?}", d.decision.controls);
+    // Every blocking finding waived is "waived", naming the waiver, not "pass".
     let (v, reason) = verdict(&d, "vulnerabilities");
-    assert_eq!(v, Verdict::Pass);
+    assert_eq!(v, Verdict::Waived);
     assert!(reason.contains("waived: CVE-2018-7489"), "{reason}");
+    let control = d
+        .decision
+        .controls
+        .iter()
+        .find(|c| c.id == "vulnerabilities");
+    assert_eq!(control.and_then(|c| c.waiver.as_deref()), Some(id.as_str()));
     let stored = w.h.admin.decision(&d.id).expect("stored");
     assert_eq!(stored.decision.input["waivers"][0]["id"], id.as_str());
+    // The Risk Control Matrix counts it waived: two failures, then one waiver.
+    let rcm: serde_json::Value = serde_json::from_str(
+        &w.ci
+            .controls_document("/v1/controls", &[("application", "pay".to_owned())])
+            .expect("matrix"),
+    )
+    .expect("json");
+    let row = rcm["controls"]
+        .as_array()
+        .and_then(|c| c.iter().find(|c| c["id"] == "vulnerabilities"))
+        .expect("vulnerabilities row");
+    assert_eq!(
+        (
+            row["fail"].as_u64(),
+            row["waived"].as_u64(),
+            row["pass"].as_u64()
+        ),
+        (Some(2), Some(1), Some(0)),
+        "{row}"
+    );
 
     // A control-level waiver turns a failure into "waived", naming the waiver.
     let cov = w.release("pay-3.0.1", Twist::Failing("coverage"));

@@ -133,7 +133,7 @@ fn the_demo_runs_against_a_live_server(b: Backend) {
     // allowed once a second person approves a waiver; a decision replays.
     assert!(text.contains("peer-review               FAIL"), "{text}");
     assert!(text.contains("what to do:"), "{text}");
-    assert!(text.contains("(waived: CVE-2018-7489)"), "{text}");
+    assert!(text.contains("waived: CVE-2018-7489"), "{text}");
     assert!(text.contains("same verdict on every control"), "{text}");
     // Change management: one change of each class, a DBA's approval, an overdue review, a
     // bypass; the RFC lists exactly what was pushed between the two production deployments
