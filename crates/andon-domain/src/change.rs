@@ -37,6 +37,11 @@ pub enum ChangeStatus {
     Rejected,
     /// Deployed.
     Deployed,
+    /// Deployed without an allowing gate decision: a gate bypass, whose alert names it.
+    Bypassed,
+    /// Replaced by a change a later gate of the same artifact opened, because it asked for
+    /// more (database migrations, an emergency): it does not deploy.
+    Superseded,
 }
 
 impl ChangeStatus {
@@ -47,6 +52,8 @@ impl ChangeStatus {
             Self::Approved => "approved",
             Self::Rejected => "rejected",
             Self::Deployed => "deployed",
+            Self::Bypassed => "bypassed",
+            Self::Superseded => "superseded",
         }
     }
 
@@ -57,6 +64,8 @@ impl ChangeStatus {
             "approved" => Self::Approved,
             "rejected" => Self::Rejected,
             "deployed" => Self::Deployed,
+            "bypassed" => Self::Bypassed,
+            "superseded" => Self::Superseded,
             _ => return None,
         })
     }

@@ -19,6 +19,9 @@ use crate::{Store, StoreError, alerts, deployments};
 pub enum ChangeEffect {
     /// A change record opened.
     Change(Box<Change>),
+    /// A change record rewritten: reclassified, its fields completed, approved by the gate
+    /// that allowed it (a standard change), or superseded. Its approvals are kept apart.
+    Update(Box<Change>),
     /// A change approved or rejected.
     Approval(Approval),
     /// A deployment recorded, with the change record it opened (a production deployment
@@ -62,6 +65,7 @@ pub(crate) async fn apply(
 ) -> Result<(), StoreError> {
     match effect {
         ChangeEffect::Change(c) => insert_change(tx, idx, at, c).await,
+        ChangeEffect::Update(c) => update_change(tx, idx, c).await,
         ChangeEffect::Approval(a) => approve(tx, idx, at, a).await,
         ChangeEffect::Deployment {
             deployment,
@@ -128,6 +132,35 @@ async fn insert_change(
     .execute(&mut **tx)
     .await
     .op("opening a change")?;
+    Ok(())
+}
+
+async fn update_change(
+    tx: &mut Transaction<'_, Any>,
+    idx: i64,
+    c: &Change,
+) -> Result<(), StoreError> {
+    let detail = serde_json::json!({
+        "classification": c.classification, "fields": c.fields,
+    });
+    sqlx::query(
+        "UPDATE changes SET change_type = $2, class = $3, status = $4, approvals_required = $5, approver_group = $6, emergency_reason = $7, review_due_at = $8, detail = $9, planned_start = $10, planned_end = $11, updated_idx = $12 WHERE id = $1",
+    )
+    .bind(c.id.clone())
+    .bind(c.change_type.clone())
+    .bind(c.class.as_str())
+    .bind(c.status.as_str())
+    .bind(i64::from(c.classification.approvals))
+    .bind(c.classification.approver_group.clone())
+    .bind(c.emergency_reason.clone())
+    .bind(c.review_due_at)
+    .bind(detail.to_string())
+    .bind(planned(c.fields.planned_start.as_deref()))
+    .bind(planned(c.fields.planned_end.as_deref()))
+    .bind(idx)
+    .execute(&mut **tx)
+    .await
+    .op("updating a change")?;
     Ok(())
 }
 
@@ -284,7 +317,8 @@ impl Store {
         Ok(out)
     }
 
-    /// The latest change for an artifact in an environment that has not deployed yet.
+    /// The latest change for an artifact in an environment that has not deployed, been
+    /// bypassed or superseded (a rejected one is found: it stays rejected).
     pub async fn open_change(
         &self,
         application: &str,
@@ -292,7 +326,7 @@ impl Store {
         artifact_digest: &str,
     ) -> Result<Option<Change>, StoreError> {
         let id: Option<String> = sqlx::query_scalar(
-            "SELECT id FROM changes WHERE artifact_digest = $1 AND environment = $2 AND application = $3 AND status <> 'deployed' ORDER BY ledger_idx DESC LIMIT 1",
+            "SELECT id FROM changes WHERE artifact_digest = $1 AND environment = $2 AND application = $3 AND status IN ('pending', 'approved', 'rejected') ORDER BY ledger_idx DESC LIMIT 1",
         )
         .bind(artifact_digest.to_owned())
         .bind(environment.to_owned())

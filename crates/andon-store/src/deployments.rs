@@ -76,9 +76,13 @@ async fn insert_deployment(
     .await
     .op("recording a deployment")?;
     if let Some(change) = &d.change {
-        sqlx::query("UPDATE changes SET status = 'deployed', updated_idx = $1 WHERE id = $2")
+        // Deployed without an allowing decision, the change is a bypass, not a deployment
+        // of what was authorised.
+        let status = if d.bypass { "bypassed" } else { "deployed" };
+        sqlx::query("UPDATE changes SET status = $3, updated_idx = $1 WHERE id = $2")
             .bind(idx)
             .bind(change.clone())
+            .bind(status)
             .execute(&mut **tx)
             .await
             .op("marking a change deployed")?;
@@ -530,5 +534,31 @@ impl Store {
         .iter()
         .map(deployment_row)
         .collect()
+    }
+
+    /// How many deployments of an application to an environment were recorded with a
+    /// deployment time in `[from, to)`, and how many of them bypassed the gate.
+    pub async fn deployment_counts(
+        &self,
+        application: &str,
+        environment: &str,
+        from: i64,
+        to: i64,
+    ) -> Result<(u64, u64), StoreError> {
+        let row = sqlx::query(
+            "SELECT COUNT(*) AS n, CAST(COALESCE(SUM(bypass), 0) AS BIGINT) AS bypassed FROM deployments \
+             WHERE application = $1 AND environment = $2 AND deployed_at >= $3 AND deployed_at < $4",
+        )
+        .bind(application.to_owned())
+        .bind(environment.to_owned())
+        .bind(from)
+        .bind(to)
+        .fetch_one(&self.pool)
+        .await
+        .op("counting deployments")?;
+        Ok((
+            get::<i64>(&row, "n")? as u64,
+            get::<i64>(&row, "bypassed")? as u64,
+        ))
     }
 }

@@ -105,6 +105,10 @@ fn closed(change: &Change) -> Option<&'static str> {
     match (change.status, change.class) {
         (ChangeStatus::Rejected, _) => Some("it was rejected"),
         (ChangeStatus::Deployed, c) if c != ChangeClass::Emergency => Some("it is deployed"),
+        (ChangeStatus::Bypassed, c) if c != ChangeClass::Emergency => {
+            Some("it was deployed without an allowing gate decision (a gate bypass)")
+        }
+        (ChangeStatus::Superseded, _) => Some("a later change for the same artifact superseded it"),
         (_, ChangeClass::Standard) => Some("it is a standard change, pre-approved"),
         (_, ChangeClass::Emergency) if change.reviewed_at.is_some() => {
             Some("its emergency review is done")

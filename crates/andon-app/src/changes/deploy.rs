@@ -4,6 +4,7 @@
 //! one it replaces, and brings its commits to production. Later, a deployment fails, is
 //! rolled back or restored.
 
+use andon_domain::access::AccessLevel;
 use andon_domain::api::{DeploymentRequest, DeploymentStateRequest, Receipt};
 use andon_domain::change::{
     Alert, Change, ChangeStatus, Deployment, DeploymentEvent, DeploymentState,
@@ -70,7 +71,7 @@ async fn record(
     let checked = check(app, actor, req).await?;
     let (decision, bypass) = gate_outcome(app, req, &checked).await?;
     let id = random_id("D")?;
-    let (change, opened) = change_record(app, actor, req, &checked).await?;
+    let (change, opened) = change_record(app, actor, req, &checked, bypass.is_some()).await?;
     let alert = match &bypass {
         Some(why) => Some(bypass_alert(app, actor, req, &checked, &id, why).await?),
         None => None,
@@ -208,13 +209,15 @@ async fn gate_outcome(
 }
 
 /// The change record of a production deployment: the open one for its artifact, or a new
-/// one, deployed, that the same ledger entry opens (production is described truthfully: an
-/// ungated change still gets its record). None outside production.
+/// one, deployed (or bypassed, without an allowing decision), that the same ledger entry
+/// opens (production is described truthfully: an ungated change still gets its record).
+/// None outside production.
 async fn change_record(
     app: &App,
     actor: &Actor,
     req: &DeploymentRequest,
     d: &Checked,
+    bypass: bool,
 ) -> Result<(Option<String>, Option<Box<Change>>), AppError> {
     if !d.production {
         return Ok((None, None));
@@ -240,7 +243,11 @@ async fn change_record(
         d.deployed_at,
     )
     .await?;
-    change.status = ChangeStatus::Deployed;
+    change.status = if bypass {
+        ChangeStatus::Bypassed
+    } else {
+        ChangeStatus::Deployed
+    };
     Ok((Some(change.id.clone()), Some(Box::new(change))))
 }
 
@@ -255,11 +262,22 @@ async fn bypass_alert(
     why: &str,
 ) -> Result<Alert, AppError> {
     let held = if d.production {
-        let grants = app
+        // Who could have deployed by hand: write grants on this application only.
+        let grants: Vec<_> = app
             .store()
             .grants_during(&req.environment, d.deployed_at, d.deployed_at)
-            .await?;
-        format!("; {}", grants_sentence(&grants))
+            .await?
+            .into_iter()
+            .filter(|g| g.application == d.application.as_str() && g.level == AccessLevel::Write)
+            .collect();
+        format!(
+            "; {}",
+            if grants.is_empty() {
+                format!("no break-glass write grant on {} was active", d.application)
+            } else {
+                grants_sentence(&grants)
+            }
+        )
     } else {
         String::new()
     };

@@ -1,7 +1,7 @@
 //! The change record a production gate opens or finds, classed by the policy's change rules.
 
 use andon_domain::api::GateRequest;
-use andon_domain::change::{Change, ChangeClass, ChangeStatus};
+use andon_domain::change::{Change, ChangeClass, ChangeFields, ChangeStatus};
 use andon_domain::{AppName, ArtifactRef, EntryKind};
 use andon_policy::Policy;
 use andon_store::{ChangeEffect, Effect, EvidenceFilter, EvidenceRow};
@@ -109,8 +109,10 @@ pub async fn classify(
     let history = json!({
         "change_type": change_type, "window_days": window_days,
         "deployments": deployments, "failures": failures, "restored": restored,
-        "change_success_rate": if deployments > 0 { 1.0 - failures as f64 / deployments as f64 } else { 0.0 },
-        "mean_time_to_restore_minutes": if restored > 0 { minutes / restored as f64 } else { 0.0 },
+        "unrestored": failures - restored,
+        // No deployments is no rate, and no restoration no restore time: never a zero.
+        "change_success_rate": (deployments > 0).then(|| 1.0 - failures as f64 / deployments as f64),
+        "mean_time_to_restore_minutes": (restored > 0).then(|| minutes / restored as f64),
     });
     let mut c = policy.classify(&json!({
         "application": application, "environment": environment, "change_type": change_type,
@@ -144,9 +146,11 @@ pub async fn new_change(
     )
     .await?;
     let class = classification.class.unwrap_or(ChangeClass::Normal);
+    // A standard change is pre-approved by its class, and approved once a gate allows it
+    // (see [`settle`]); an emergency is under its flag at once.
     let status = match class {
-        ChangeClass::Normal => ChangeStatus::Pending,
-        ChangeClass::Standard | ChangeClass::Emergency => ChangeStatus::Approved,
+        ChangeClass::Normal | ChangeClass::Standard => ChangeStatus::Pending,
+        ChangeClass::Emergency => ChangeStatus::Approved,
     };
     let review_due_at = (class == ChangeClass::Emergency).then(|| {
         let hours = classification.review_hours.unwrap_or(24.0).max(0.0);
@@ -176,17 +180,32 @@ pub async fn new_change(
     })
 }
 
-/// The change record of a production gate: the open one for this artifact and environment,
-/// or a new one classed by the policy's change rules (an emergency request on a change that
-/// is not an emergency opens a new one).
+/// A production gate's change record, before the gate decides: the one found or opened,
+/// and what the gate's outcome will write ([`settle`]).
+pub struct GateChange {
+    /// The change the gate input shows.
+    pub change: Change,
+    /// It is new: [`settle`] opens it.
+    pub new: bool,
+    /// The open change it replaces, which [`settle`] marks superseded.
+    pub supersedes: Option<Change>,
+    /// Its fields were completed by this request: [`settle`] records them.
+    pub completed: bool,
+}
+
+/// The change record of a production gate (docs/changes.md, "One change per artifact"):
+/// the open change for this artifact and environment, its fields completed by the request;
+/// or a new change, classed by the policy's change rules, when there is none, or when this
+/// request asks for more than the open one (an emergency, or paths that make it a stricter
+/// class), which it then supersedes. Nothing is written until [`settle`].
 pub async fn change_for_gate(
     app: &App,
-    caller: &Actor,
     policy: &Policy,
+    caller: &Actor,
     application: &AppName,
     artifact: &ArtifactRef,
     req: &GateRequest,
-) -> Result<Change, AppError> {
+) -> Result<GateChange, AppError> {
     let emergency = req.emergency.as_deref().map(str::trim);
     if let Some(reason) = emergency
         && (reason.is_empty() || reason.len() > MAX_TEXT)
@@ -232,6 +251,7 @@ pub async fn change_for_gate(
         }
         _ => {}
     }
+    let now = jiff::Timestamp::now().as_millisecond();
     let open = app
         .store()
         .open_change(
@@ -240,12 +260,37 @@ pub async fn change_for_gate(
             &artifact.digest.to_string(),
         )
         .await?;
-    if let Some(c) = open
-        && (emergency.is_none() || c.class == ChangeClass::Emergency)
-    {
-        return Ok(c);
+    let Some(open) = open else {
+        let change = new_change(
+            app,
+            policy,
+            &caller.name,
+            application.as_str(),
+            &req.environment,
+            artifact,
+            emergency,
+            fields,
+            now,
+        )
+        .await?;
+        return Ok(GateChange {
+            change,
+            new: true,
+            supersedes: None,
+            completed: false,
+        });
+    };
+    // A rejected change stays rejected, and an emergency is already the most it can be.
+    if open.status == ChangeStatus::Rejected || open.class == ChangeClass::Emergency {
+        return Ok(GateChange {
+            change: open,
+            new: false,
+            supersedes: None,
+            completed: false,
+        });
     }
-    let mut change = new_change(
+    let merged = completed(&open.fields, fields);
+    let candidate = new_change(
         app,
         policy,
         &caller.name,
@@ -253,20 +298,139 @@ pub async fn change_for_gate(
         &req.environment,
         artifact,
         emergency,
-        fields,
-        jiff::Timestamp::now().as_millisecond(),
+        merged.clone(),
+        now,
     )
     .await?;
-    let receipt = app
-        .append(Fact::admin(
-            EntryKind::ChangeCreated,
+    if stricter(&candidate, &open) {
+        let mut change = candidate;
+        change.classification.reasons.push(format!(
+            "supersedes {} ({}), opened for the same artifact with less",
+            open.id,
+            open.class.as_str()
+        ));
+        return Ok(GateChange {
+            change,
+            new: true,
+            supersedes: Some(open),
+            completed: false,
+        });
+    }
+    let completed = merged != open.fields;
+    Ok(GateChange {
+        change: Change {
+            fields: merged,
+            ..open
+        },
+        new: false,
+        supersedes: None,
+        completed,
+    })
+}
+
+/// The open change's fields completed by a later request: paths and scripts added, other
+/// fields given again replaced.
+fn completed(open: &ChangeFields, asked: ChangeFields) -> ChangeFields {
+    let mut f = open.clone();
+    for p in asked.paths {
+        if !f.paths.contains(&p) {
+            f.paths.push(p);
+        }
+    }
+    for s in asked.scripts {
+        if !f.scripts.iter().any(|x| x.name == s.name) {
+            f.scripts.push(s);
+        }
+    }
+    f.change_type = asked.change_type.or(f.change_type);
+    f.risk = asked.risk.or(f.risk);
+    f.rollback_plan = asked.rollback_plan.or(f.rollback_plan);
+    if asked.planned_start.is_some() {
+        (f.planned_start, f.planned_end) = (asked.planned_start, asked.planned_end);
+    }
+    f
+}
+
+/// Whether `candidate` asks for more than `open`: an emergency, a normal class over a
+/// standard one, more approvals, or an approver group the open change does not name.
+fn stricter(candidate: &Change, open: &Change) -> bool {
+    let rank = |c: ChangeClass| match c {
+        ChangeClass::Standard => 0,
+        ChangeClass::Normal => 1,
+        ChangeClass::Emergency => 2,
+    };
+    let (c, o) = (&candidate.classification, &open.classification);
+    rank(candidate.class) > rank(open.class)
+        || c.approvals > o.approvals
+        || (c.approver_group.is_some() && c.approver_group != o.approver_group)
+}
+
+/// Writes what the gate's outcome makes of its change: the superseded change closed, then a
+/// new change opened, or the open one's completed fields; a standard change is approved
+/// only by a gate that allowed it (denied, it stays pending). Returns the change as
+/// recorded.
+pub async fn settle(
+    app: &App,
+    caller: &Actor,
+    gate: GateChange,
+    allowed: bool,
+) -> Result<Change, AppError> {
+    let GateChange {
+        mut change,
+        new,
+        supersedes,
+        completed,
+    } = gate;
+    if let Some(old) = supersedes {
+        let closed = Change {
+            status: ChangeStatus::Superseded,
+            ..old
+        };
+        append_change(
+            app,
             caller,
-            serde_json::to_value(&change).map_err(|e| AppError::unavailable(e.to_string()))?,
-            Effect::Change(ChangeEffect::Change(Box::new(change.clone()))),
-        ))
+            EntryKind::ChangeUpdated,
+            &closed,
+            Some(&change.id),
+        )
         .await?;
-    change.ledger_index = receipt.ledger_index;
+    }
+    let approve =
+        change.class == ChangeClass::Standard && change.status == ChangeStatus::Pending && allowed;
+    if approve {
+        change.status = ChangeStatus::Approved;
+    }
+    if new {
+        change.ledger_index =
+            append_change(app, caller, EntryKind::ChangeCreated, &change, None).await?;
+    } else if approve || completed {
+        append_change(app, caller, EntryKind::ChangeUpdated, &change, None).await?;
+    }
     Ok(change)
+}
+
+/// Appends a change record opened or rewritten; returns its ledger index.
+async fn append_change(
+    app: &App,
+    caller: &Actor,
+    kind: EntryKind,
+    change: &Change,
+    superseded_by: Option<&str>,
+) -> Result<u64, AppError> {
+    let mut body =
+        serde_json::to_value(change).map_err(|e| AppError::unavailable(e.to_string()))?;
+    if let Some(by) = superseded_by {
+        body["superseded_by"] = by.into();
+    }
+    let effect = if kind == EntryKind::ChangeCreated {
+        ChangeEffect::Change(Box::new(change.clone()))
+    } else {
+        ChangeEffect::Update(Box::new(change.clone()))
+    };
+    let receipt = app
+        .append(Fact::admin(kind, caller, body, Effect::Change(effect)))
+        .await?;
+    Ok(receipt.ledger_index)
 }
 
 /// The change record `id`, or `not_found`.

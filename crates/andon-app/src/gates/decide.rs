@@ -179,15 +179,15 @@ pub async fn gate(app: &App, actor: &Actor, req: GateRequest) -> Result<Decision
     if production {
         let c = crate::changes::gate::change_for_gate(
             app,
-            actor,
             &policy,
+            actor,
             &application,
             &artifact,
             &req,
         )
         .await?;
-        input["change"] = crate::changes::gate::change_input(&c);
-        change = Some(c.id);
+        input["change"] = crate::changes::gate::change_input(&c.change);
+        change = Some(c);
     } else if req.emergency.is_some() {
         return Err(AppError::bad_request(
             "invalid_emergency",
@@ -196,6 +196,16 @@ pub async fn gate(app: &App, actor: &Actor, req: GateRequest) -> Result<Decision
     }
     let selected = began.elapsed();
     let evaluation = policy.evaluate(&input);
+    // The change record is written once the gate has decided: a standard change is
+    // approved only by a gate that allowed it.
+    let change = match change {
+        Some(c) => Some(
+            crate::changes::gate::settle(app, actor, c, evaluation.allow)
+                .await?
+                .id,
+        ),
+        None => None,
+    };
     let evaluated = began.elapsed();
     let doc = DecisionDoc {
         version: DECISION_VERSION.into(),

@@ -92,7 +92,42 @@ async fn matrix(app: &App, q: &ControlsQuery) -> Result<ControlMatrix, AppError>
             count(&mut m.controls, &c.id, &c.title, c.verdict);
         }
     }
+    let (deployments, bypassed) = app
+        .store()
+        .deployment_counts(&m.application, &m.environment, since, until)
+        .await?;
+    if let Some(row) = m.controls.iter_mut().find(|r| r.id == GATED_DEPLOYMENT) {
+        row.decisions = deployments;
+        row.pass = deployments - bypassed;
+        row.fail = bypassed;
+    }
     Ok(m)
+}
+
+/// The matrix's own control: every deployment followed an allowing gate decision. It is
+/// not a policy's (a policy judges an artifact before it deploys); the deployment records
+/// count it: each deployment of the period is a case, a bypass its failure.
+pub const GATED_DEPLOYMENT: &str = "gated-deployment";
+
+/// The row of [`GATED_DEPLOYMENT`], counted at zero.
+fn gated_deployment_row() -> ControlRow {
+    ControlRow {
+        risk: "A change reaches the environment without the gate: none of the controls \
+               ran on it, and nobody authorised it."
+            .into(),
+        stage: "deploy".into(),
+        evidence: vec!["deployment records".into(), "gate decisions".into()],
+        frameworks: vec![
+            "NIST SP 800-53 CM-3".into(),
+            "NIST SP 800-53 CM-5".into(),
+            "PCI DSS 4.0 6.5.1".into(),
+            "SOC 2 CC8.1".into(),
+        ],
+        ..ControlRow::new(
+            GATED_DEPLOYMENT,
+            "Deployments follow an allowing gate decision (a bypass fails it)",
+        )
+    }
 }
 
 /// Counts one control's verdict in one decision, adding a row for a control the matrix
@@ -131,7 +166,7 @@ pub async fn uncounted_matrix(
     let until = query_time("until", &q.until)?.unwrap_or(app.now());
     let since = query_time("since", &q.since)?.unwrap_or(until - DEFAULT_PERIOD_MS);
     let policy = select_policy(app, application.as_str(), &environment).await?;
-    let rows: Vec<ControlRow> = policy
+    let mut rows: Vec<ControlRow> = policy
         .controls()
         .into_iter()
         .map(|c| ControlRow {
@@ -142,6 +177,7 @@ pub async fn uncounted_matrix(
             ..ControlRow::new(&c.id, &c.title)
         })
         .collect();
+    rows.push(gated_deployment_row());
     let m = ControlMatrix {
         application: application.as_str().to_owned(),
         environment,

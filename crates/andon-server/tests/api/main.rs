@@ -7,6 +7,7 @@ mod access;
 mod alerts;
 mod authorization;
 mod backup;
+mod change_rules;
 mod changes;
 mod exports;
 mod gates;

@@ -156,7 +156,14 @@ pub fn deployment(viewer: &Viewer, t: &DeploymentTrace) -> Markup {
                 dt { "Why this class" } dd { @for r in c["classification"]["reasons"].as_array().into_iter().flatten() { (r.as_str().unwrap_or("")) br; } }
                 dt { "Approvals" } dd {
                     @let approvals = c["approvals"].as_array().cloned().unwrap_or_default();
-                    @if approvals.is_empty() { span.muted { "none required or given" } }
+                    @if approvals.is_empty() {
+                        @match (s(c, "status"), s(c, "class")) {
+                            ("bypassed", _) => { strong { "none: deployed without an allowing gate decision (a gate bypass; see its " a href="/ui/alerts" { "alert" } ")" } }
+                            (_, "standard") => { span.muted { "none required: a standard change, pre-approved" } }
+                            (_, "emergency") => { span.muted { "none yet: the first approval after deployment is the emergency review" } }
+                            _ => { span.muted { "none given yet" } }
+                        }
+                    }
                     @for a in &approvals { (super::changes::approval(a)) br; }
                 }
             }
