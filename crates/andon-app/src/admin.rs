@@ -308,6 +308,19 @@ pub(crate) async fn record_token(
     })
 }
 
+/// The webhook endpoints and the secrets they check, for an admin to configure the
+/// providers (or to drive them, as `andon demo` does): `GET /v1/admin/webhooks`.
+pub fn webhooks(app: &App, actor: &Actor) -> Result<serde_json::Value, AppError> {
+    require_admin(actor)?;
+    let config = app.config();
+    Ok(serde_json::json!({
+        "github": {"path": "/webhooks/github", "secret": config.github_webhook_secret,
+                   "header": "X-Hub-Signature-256 (HMAC-SHA256 of the body)"},
+        "gitlab": {"path": "/webhooks/gitlab", "token": config.gitlab_webhook_token,
+                   "header": "X-Gitlab-Token"},
+    }))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -377,3 +390,4 @@ mod tests {
         );
     }
 }
+

@@ -55,6 +55,23 @@ pub struct Started {
     pub app: App,
     /// On the very first start: the admin token, to be shown once.
     pub admin_token: Option<String>,
+    /// Webhook secrets this start created (none was configured or stored): (provider,
+    /// secret), to be shown with the token.
+    pub new_webhook_secrets: Vec<(&'static str, String)>,
+}
+
+/// The webhook secret of `provider` kept in the database (`meta`), created on first need:
+/// returns it, and whether this call created it. A configured secret is used instead.
+async fn stored_secret(store: &Store, provider: &str) -> Result<(String, bool), String> {
+    let mut raw = [0u8; 24];
+    getrandom::fill(&mut raw).map_err(|e| format!("no randomness: {e}"))?;
+    let fresh = format!("whsec_{}", hex::encode(raw));
+    let kept = store
+        .meta_init(&format!("{provider}_webhook_secret"), &fresh)
+        .await
+        .map_err(|e| e.to_string())?;
+    let created = kept == fresh;
+    Ok((kept, created))
 }
 
 /// A new random API token.
@@ -74,11 +91,26 @@ impl App {
     /// Connects, migrates, checks the stored ledger and rebuilds its tree (refusing a ledger
     /// that does not match what was signed: `ledger::start`), starts the sequencer,
     /// and on an empty database creates the first admin.
-    pub async fn open(config: Config) -> Result<Started, String> {
+    pub async fn open(mut config: Config) -> Result<Started, String> {
         andon_store::check_writable(&config.database_url).map_err(|e| e.to_string())?;
         let store = Store::connect(&config.database_url)
             .await
             .map_err(|e| e.to_string())?;
+        // Webhooks work out of the box: without a configured secret, the one the database
+        // keeps (made on the first start, shown then and to admins: GET /v1/admin/webhooks).
+        let mut new_webhook_secrets = Vec::new();
+        for (provider, configured) in [
+            ("github", &mut config.github_webhook_secret),
+            ("gitlab", &mut config.gitlab_webhook_token),
+        ] {
+            if configured.is_none() {
+                let (secret, created) = stored_secret(&store, provider).await?;
+                if created {
+                    new_webhook_secrets.push((provider, secret.clone()));
+                }
+                *configured = Some(secret);
+            }
+        }
         let default_origin = if config.origin.is_empty() {
             let probe = LogSigner::new("x", config.log_seed).verifier().to_string();
             format!("andon.local/{}", &probe.split('+').nth(1).unwrap_or("log"))
@@ -231,7 +263,11 @@ impl App {
             .await
             .map_err(|e| e.message)?;
         crate::jobs::spawn(&app);
-        Ok(Started { app, admin_token })
+        Ok(Started {
+            app,
+            admin_token,
+            new_webhook_secrets,
+        })
     }
 
     /// The keys the log was signed with before the current one, oldest first.

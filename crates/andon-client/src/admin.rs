@@ -58,6 +58,11 @@ impl Client {
         self.create_identity_in(name, role, applications, &[])
     }
 
+    /// The webhook endpoints and their secrets (admins).
+    pub fn webhooks(&self) -> Result<serde_json::Value, ClientError> {
+        self.get("/v1/admin/webhooks", &[])
+    }
+
     /// Creates an identity that belongs to approver groups (approvers). A person's identity
     /// answers a one-time enrollment code, which this redeems at once, as the person would:
     /// the token returned is one the identity issued for itself.

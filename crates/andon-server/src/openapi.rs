@@ -115,6 +115,7 @@ fn operations() -> Vec<Op> {
         op("GET", "/metrics", "*", "service", "Prometheus metrics.", NoBody, None, (200, TEXT)),
         op("GET", "/v1/openapi.json", "-", "service", "This description.", NoBody, None, (200, JSON)),
         op("GET", "/v1/whoami", "*", "identities", "The calling identity and its role.", NoBody, None, (200, JSON)),
+        op("GET", "/v1/admin/webhooks", "A", "identities", "The webhook endpoints and the secrets they check (configured, or made on the first start).", NoBody, None, (200, JSON)),
         op("POST", "/v1/applications", "A", "identities", "Create an application with its owning team.", Json(schema::<a::NewApplication>), None, (201, JSON)),
         op("GET", "/v1/applications", "*", "identities", "The applications.", NoBody, None, (200, JSON)),
         op("POST", "/v1/identities", "A", "identities", "Create an identity with a role; answers a pipeline's first token, or a person's one-time enrollment code, once.", Json(schema::<a::NewIdentity>), None, (201, JSON)),

@@ -24,6 +24,13 @@ pub(crate) async fn whoami(caller: Caller) -> Json<WhoAmI> {
     Json(admin::whoami(&caller))
 }
 
+pub(crate) async fn webhooks(
+    State(app): State<App>,
+    caller: Caller,
+) -> Result<Json<serde_json::Value>, ApiError> {
+    Ok(Json(admin::webhooks(&app, &caller)?))
+}
+
 pub(crate) async fn create_application(
     State(app): State<App>,
     caller: Caller,

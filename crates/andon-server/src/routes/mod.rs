@@ -26,6 +26,7 @@ pub(crate) fn router(server: Server) -> Router {
         .route("/metrics", get(crate::observe::metrics))
         .route("/v1/openapi.json", get(crate::openapi::serve))
         .route("/v1/whoami", get(admin::whoami))
+        .route("/v1/admin/webhooks", get(admin::webhooks))
         .route(
             "/v1/applications",
             post(admin::create_application).get(admin::list_applications),

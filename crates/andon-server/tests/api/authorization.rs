@@ -17,6 +17,7 @@ const TABLE: &[(&str, &str, &str)] = &[
     ("GET", "/metrics", "*"),
     ("GET", "/v1/openapi.json", "-"),
     ("GET", "/v1/whoami", "*"),
+    ("GET", "/v1/admin/webhooks", "A"),
     ("POST", "/v1/applications", "A"),
     ("GET", "/v1/applications", "*"),
     ("POST", "/v1/identities", "A"),

@@ -4,7 +4,7 @@
 
 use crate::common::{
     GITLAB_TOKEN, Harness, SECRET, deployment_status, err, fixture, github, pull_request, push,
-    review, sha, start,
+    push_to, review, sha, start,
 };
 use andon_client::{Client, ClientError, github_signature};
 use andon_domain::api::TraceView;
@@ -159,10 +159,53 @@ fn gitlab_deliveries_need_the_hook_token_and_are_recorded_once(b: Backend) {
     );
 }
 
-fn webhooks_not_configured_are_refused(b: Backend) {
+fn without_a_configured_secret_the_server_keeps_its_own(b: Backend) {
+    // No secret given: the server made one, kept in the database, that admins can read;
+    // a delivery signed with anything else is refused and writes nothing.
     let h = Harness::start(b, 1 << 20);
+    let before = h.counts();
     let r = github(&h, "push", "d-1", b"{}");
-    assert_eq!(err(r), (404, "webhook_not_configured".into()));
+    assert_eq!(err(r), (401, "bad_signature".into()));
+    assert_eq!(h.counts(), before, "a refused delivery wrote something");
+    let hooks = h.admin.webhooks().expect("webhooks");
+    let secret = hooks["github"]["secret"]
+        .as_str()
+        .expect("a secret")
+        .to_owned();
+    assert!(
+        secret.starts_with("whsec_") && secret.len() > 40,
+        "{secret}"
+    );
+    let token = hooks["gitlab"]["token"]
+        .as_str()
+        .expect("a token")
+        .to_owned();
+    assert_ne!(secret, token);
+    let body = push_to("refs/heads/main", &[(&sha('1'), "PAY-1 first")]);
+    Client::new(&h.url, None)
+        .deliver_webhook(
+            "/webhooks/github",
+            &[
+                ("X-GitHub-Event", "push".into()),
+                ("X-GitHub-Delivery", "d-2".into()),
+                ("X-Hub-Signature-256", github_signature(&secret, &body)),
+            ],
+            &body,
+        )
+        .expect("accepted with the kept secret");
+    // Only admins read it.
+    let (ci, _) = h.pipeline("pay");
+    assert_eq!(err(ci.webhooks()), (403, "forbidden".into()));
+    // Another server on the same database checks the same secret.
+    let root = h
+        .admin
+        .create_identity("root", "admin", &[])
+        .expect("admin");
+    let other = h.another_server();
+    let hooks = Client::new(&other, Some(root.token))
+        .webhooks()
+        .expect("webhooks");
+    assert_eq!(hooks["github"]["secret"], secret.as_str());
 }
 
 /// Provenance for `artifact`, built from `commit`: the real npm provenance with that commit.
@@ -420,7 +463,7 @@ fn vulnerability_scans_are_summarized_from_the_scanner_output(b: Backend) {
 both_backends!(
     github_deliveries_are_authenticated_recorded_once_and_read,
     gitlab_deliveries_need_the_hook_token_and_are_recorded_once,
-    webhooks_not_configured_are_refused,
+    without_a_configured_secret_the_server_keeps_its_own,
     trace_follows_an_artifact_to_reviews_tickets_and_deployments,
     review_and_pipeline_definition_attestations_feed_the_trace,
     vulnerability_scans_are_summarized_from_the_scanner_output,

@@ -262,6 +262,16 @@ pub fn run(a: &ServeArgs) -> anyhow::Result<ExitCode> {
             println!("first start: admin token (shown once, keep it safe):");
             println!("ANDON_TOKEN={token}");
         }
+        for (provider, secret) in &started.new_webhook_secrets {
+            let what = if *provider == "github" {
+                "GitHub webhook secret"
+            } else {
+                "GitLab webhook token"
+            };
+            println!(
+                "{what} (made now, kept in the database; admins: GET /v1/admin/webhooks): POST http://{addr}/webhooks/{provider} with {secret}"
+            );
+        }
         println!("web interface: http://{addr}/ui/ (sign in with a token)");
         use std::io::Write as _;
         std::io::stdout().flush()?;

@@ -30,7 +30,7 @@ pub struct DemoArgs {
     #[arg(long)]
     pub embedded: bool,
     /// The server's GitHub webhook secret, to replay a pull-request history as GitHub would
-    /// send it (not needed with --embedded).
+    /// send it (by default the demo asks the server: GET /v1/admin/webhooks).
     #[arg(long, env = "ANDON_GITHUB_WEBHOOK_SECRET", hide_env_values = true)]
     pub github_webhook_secret: Option<String>,
     /// Days of delivery history the three history teams get (a quarter by default).
@@ -126,15 +126,22 @@ pub fn run(ctx: &Context, d: &DemoArgs) -> anyhow::Result<ExitCode> {
     getrandom::fill(&mut rnd).map_err(|e| anyhow::anyhow!("{e}"))?;
     let suffix = hex::encode(rnd);
     println!("Andon demo against {}", admin.base());
-    let secret = server
+    // The server it drives says its webhook secret (admins may ask); one given on the
+    // command line wins, for a server that keeps none.
+    let secret = match server
         .as_ref()
         .map(|s| s.github_webhook_secret.clone())
-        .or_else(|| d.github_webhook_secret.clone());
-    if secret.is_none() {
-        println!(
-            "  (no GitHub webhook secret: skipping the pull-request history; pass --github-webhook-secret)"
-        );
-    }
+        .or_else(|| d.github_webhook_secret.clone())
+    {
+        Some(s) => Some(s),
+        None => admin.webhooks()?["github"]["secret"]
+            .as_str()
+            .map(str::to_owned),
+    };
+    anyhow::ensure!(
+        secret.is_some(),
+        "the server has no GitHub webhook secret to replay the pull-request history with; pass --github-webhook-secret"
+    );
     let hooks_client = Client::new(admin.base(), None);
     let mut traced: Vec<(String, Sha256Digest, String)> = Vec::new();
     let mut gated: Option<Gated> = None;

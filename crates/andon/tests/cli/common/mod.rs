@@ -60,14 +60,28 @@ pub fn spawn_server(
     extra: &[&str],
     log: Option<&std::path::Path>,
 ) -> Server {
+    let mut c = serve_command(url, dir);
+    c.env("ANDON_GITHUB_WEBHOOK_SECRET", WEBHOOK_SECRET);
+    spawn(c, first, extra, log)
+}
+
+/// Starts `andon serve` as the README's quickstart does: nothing configured but the
+/// database and the data directory (the webhook secrets are the server's own).
+pub fn start_as_quickstart(db: &TestDb) -> Server {
+    let mut c = serve_command(&db.url, &db.dir());
+    c.env_remove("ANDON_GITHUB_WEBHOOK_SECRET")
+        .env_remove("ANDON_GITLAB_WEBHOOK_TOKEN");
+    spawn(c, true, &[], None)
+}
+
+fn spawn(mut c: Command, first: bool, extra: &[&str], log: Option<&std::path::Path>) -> Server {
     let stderr = match log {
         Some(p) => Stdio::from(std::fs::File::create(p).expect("log file")),
         None => Stdio::null(),
     };
-    let mut child = serve_command(url, dir)
+    let mut child = c
         .args(extra)
         .env("RUST_LOG", if log.is_some() { "debug" } else { "warn" })
-        .env("ANDON_GITHUB_WEBHOOK_SECRET", WEBHOOK_SECRET)
         .stdout(Stdio::piped())
         .stderr(stderr)
         .spawn()
