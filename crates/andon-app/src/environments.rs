@@ -260,6 +260,12 @@ pub async fn report(
     may_report(actor, environment)?;
     let allowed = crate::late::permission(actor, input.late.as_ref())?;
     check_scope(app, actor, input.application.as_deref()).await?;
+    if input.application.is_some() == input.whole_environment {
+        return Err(AppError::bad_request(
+            "invalid_scope",
+            "say what the snapshot covers: one application (application), or everything that runs in the environment (whole_environment: true); a snapshot of part of an environment taken for all of it would report every other application's deployment as missing",
+        ));
+    }
     let running = running(&input.workloads)?;
     let taken_at = match input.taken_at.as_deref() {
         Some(t) => instant(t)?,

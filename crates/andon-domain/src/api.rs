@@ -526,9 +526,14 @@ pub struct AccountUseInput {
 /// `POST /v1/environments/{env}/snapshots`: what runs.
 #[derive(Clone, Debug, Default, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct SnapshotInput {
-    /// When only one application's workloads are reported.
+    /// The application whose workloads are reported; or none, with `whole_environment`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub application: Option<String>,
+    /// Everything that runs in the environment is reported (admins): every application's
+    /// current deployment not running is then missing. Exactly one of this and
+    /// `application`.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub whole_environment: bool,
     /// When it was taken (RFC 3339); by default, now.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub taken_at: Option<String>,

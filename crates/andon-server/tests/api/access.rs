@@ -413,6 +413,7 @@ fn what_runs_is_compared_with_what_was_deployed(b: Backend) {
             "staging",
             &SnapshotInput {
                 application: Some("pay".into()),
+                whole_environment: false,
                 taken_at: None,
                 late: None,
                 source: "kubernetes".into(),
@@ -544,6 +545,7 @@ fn what_runs_is_compared_with_what_was_deployed(b: Backend) {
     assert_eq!(
         bad(SnapshotInput {
             application: Some("pay".into()),
+            whole_environment: false,
             workloads: vec![Workload {
                 name: "x".into(),
                 image: "nginx:latest".into()
@@ -556,6 +558,20 @@ fn what_runs_is_compared_with_what_was_deployed(b: Backend) {
         bad(SnapshotInput::default()).0,
         403,
         "a pipeline names its application"
+    );
+    // An admin says what a snapshot covers: one application, or the whole environment.
+    let scope = |input: SnapshotInput| err(h.admin.report_snapshot("staging", &input));
+    assert_eq!(
+        scope(SnapshotInput::default()),
+        (400, "invalid_scope".into())
+    );
+    assert_eq!(
+        scope(SnapshotInput {
+            application: Some("pay".into()),
+            whole_environment: true,
+            ..Default::default()
+        }),
+        (400, "invalid_scope".into())
     );
     assert_eq!(h.counts(), before);
 

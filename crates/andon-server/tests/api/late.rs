@@ -498,6 +498,7 @@ fn account_uses_and_snapshots_are_bounded_too(b: Backend) {
             "production",
             &SnapshotInput {
                 application: Some("pay".into()),
+                whole_environment: false,
                 taken_at: at,
                 source: "kubernetes".into(),
                 workloads: vec![Workload {

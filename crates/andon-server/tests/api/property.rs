@@ -766,6 +766,7 @@ impl World {
                     pick(&ENVIRONMENTS, environment),
                     &SnapshotInput {
                         application: Some(app.into()),
+                        whole_environment: false,
                         taken_at: None,
                         late: None,
                         source: "kubernetes".into(),

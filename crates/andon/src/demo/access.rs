@@ -106,6 +106,7 @@ pub fn run(admin: &Client, h: &History, suffix: &str) -> anyhow::Result<()> {
         "production",
         &SnapshotInput {
             application: Some(app.to_owned()),
+            whole_environment: false,
             taken_at: None,
             late: None,
             source: "kubernetes".into(),

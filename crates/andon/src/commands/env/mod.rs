@@ -21,13 +21,18 @@ use crate::commands::env::workloads::{
 #[derive(clap::Subcommand, Debug)]
 pub enum EnvCmd {
     /// Report what runs in an environment; Andon compares it with what it deployed.
+    #[command(group = clap::ArgGroup::new("scope").required(true).args(["app", "whole_environment"]))]
     Report {
         /// Environment.
         #[arg(long = "env")]
         environment: String,
-        /// Only this application's workloads are reported.
+        /// The application whose workloads these are (or --whole-environment).
         #[arg(long, env = "ANDON_APP")]
         app: Option<String>,
+        /// These are all the workloads of the environment: every application's deployment
+        /// not among them is reported missing (admins).
+        #[arg(long)]
+        whole_environment: bool,
         /// A plain list: one workload per line, `name image@sha256:...` (`-`: stdin).
         #[arg(long, group = "source")]
         list: Option<PathBuf>,
@@ -76,6 +81,7 @@ pub fn run(ctx: &Context, cmd: &EnvCmd, out: Output) -> anyhow::Result<ExitCode>
     let EnvCmd::Report {
         environment,
         app,
+        whole_environment,
         list,
         kubernetes,
         dir,
@@ -105,7 +111,7 @@ pub fn run(ctx: &Context, cmd: &EnvCmd, out: Output) -> anyhow::Result<ExitCode>
         api: api.as_ref(),
     };
     loop {
-        let code = report_once(ctx, environment, app, &source, out)?;
+        let code = report_once(ctx, environment, app, *whole_environment, &source, out)?;
         match watch {
             Some(s) => std::thread::sleep(std::time::Duration::from_secs((*s).max(1))),
             None => return Ok(code),
@@ -125,6 +131,7 @@ fn report_once(
     ctx: &Context,
     environment: &str,
     app: &Option<String>,
+    whole_environment: bool,
     from: &Source<'_>,
     out: Output,
 ) -> anyhow::Result<ExitCode> {
@@ -144,6 +151,7 @@ fn report_once(
         environment,
         &SnapshotInput {
             application: app.clone(),
+            whole_environment,
             taken_at: None,
             source: source.into(),
             workloads,

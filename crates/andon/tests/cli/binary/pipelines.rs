@@ -208,6 +208,20 @@ fn the_ci_integrations_run_the_same_commands(b: Backend) {
             .output()
             .unwrap_or_else(|e| panic!("{what}: {e}"))
     };
+    // Without its scope, a snapshot is refused before anything is read or sent.
+    let unscoped = Command::new(BIN)
+        .args(["env", "report", "--env", "staging", "--dir"])
+        .arg(&host)
+        .envs(admin_env.iter().cloned())
+        .env_remove("ANDON_APP")
+        .output()
+        .expect("env report");
+    let said = String::from_utf8_lossy(&unscoped.stderr);
+    assert_eq!(unscoped.status.code(), Some(2), "{said}");
+    assert!(
+        said.contains("--app") && said.contains("--whole-environment"),
+        "{said}"
+    );
     let clean = env_report("clean");
     assert!(
         clean.status.success(),
