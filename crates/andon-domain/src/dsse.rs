@@ -141,7 +141,7 @@ impl SigningKey {
     pub fn from_pem(pem: &str) -> Result<Self, DomainError> {
         ed25519_dalek::SigningKey::from_pkcs8_pem(pem)
             .map(Self)
-            .map_err(|e| DomainError::MalformedKey(e.to_string()))
+            .map_err(|e| not_ed25519(pem, e.to_string()))
     }
 
     /// The key as PKCS#8 PEM.
@@ -173,6 +173,32 @@ impl SigningKey {
     }
 }
 
+/// How to make a key Andon reads, for the messages that refuse another.
+const MAKE_ONE: &str = "Andon reads Ed25519 keys (PKCS#8 / SPKI PEM); make a pair with `andon keygen`, or `openssl genpkey -algorithm ed25519 -out key.pem` and its public half with `openssl pkey -in key.pem -pubout`";
+
+/// The refusal of a key that did not read as Ed25519: what it is when it is a kind people
+/// commonly have (RSA, ECDSA, an OpenSSH key), with what is accepted and how to make one.
+fn not_ed25519(text: &str, why: String) -> DomainError {
+    let t = text.trim_start();
+    // Object identifiers of the SPKI / PKCS#8 algorithms, as the reader names them.
+    let kind = if t.starts_with("-----BEGIN RSA") || why.contains("1.2.840.113549.1.1.1") {
+        Some("an RSA key")
+    } else if t.starts_with("-----BEGIN EC") || why.contains("1.2.840.10045.2.1") {
+        Some("an ECDSA (EC) key")
+    } else if t.starts_with("-----BEGIN OPENSSH")
+        || t.starts_with("ssh-")
+        || t.starts_with("ecdsa-sha2-")
+    {
+        Some("an OpenSSH key")
+    } else {
+        None
+    };
+    DomainError::MalformedKey(match kind {
+        Some(k) => format!("this is {k}, which Andon does not accept yet: {MAKE_ONE}"),
+        None => format!("{why}; {MAKE_ONE}"),
+    })
+}
+
 /// An Ed25519 public key registered to an identity.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct VerifyingKey(ed25519_dalek::VerifyingKey);
@@ -191,11 +217,11 @@ impl VerifyingKey {
         if text.starts_with("-----BEGIN") {
             return ed25519_dalek::VerifyingKey::from_public_key_pem(text)
                 .map(Self)
-                .map_err(|e| DomainError::MalformedKey(e.to_string()));
+                .map_err(|e| not_ed25519(text, e.to_string()));
         }
         let raw = STANDARD
             .decode(text)
-            .map_err(|e| DomainError::MalformedKey(format!("not PEM and not base64: {e}")))?;
+            .map_err(|e| not_ed25519(text, format!("not PEM and not base64: {e}")))?;
         let raw: [u8; 32] = raw
             .try_into()
             .map_err(|_| DomainError::MalformedKey("an Ed25519 public key is 32 bytes".into()))?;

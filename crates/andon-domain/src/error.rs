@@ -36,6 +36,6 @@ pub enum DomainError {
     #[error("malformed in-toto statement: {0}")]
     MalformedStatement(String),
     /// A public key was not 32 bytes of base64.
-    #[error("malformed Ed25519 public key: {0}")]
+    #[error("not a usable Ed25519 key: {0}")]
     MalformedKey(String),
 }

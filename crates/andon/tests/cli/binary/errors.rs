@@ -89,3 +89,49 @@ fn an_unreachable_server_and_a_missing_key_are_named() {
         "the missing key file is not named: {stderr}"
     );
 }
+
+/// Keys of the kinds people hold (made by OpenSSL and OpenSSH, tests/fixtures/keys) are
+/// named for what they are, with what Andon accepts and how to make one; nothing is
+/// registered.
+#[test]
+fn keys_andon_does_not_read_yet_are_named() {
+    let db = TestDb::new(Backend::Sqlite);
+    let server = start(&db, true);
+    let token = server.token.clone().expect("admin token");
+    let fixtures = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/keys");
+    for (file, kind) in [
+        ("rsa.pub", "an RSA key"),
+        ("rsa.key", "an RSA key"),
+        ("ec-p256.pub", "an ECDSA (EC) key"),
+        ("ec-p256.key", "an ECDSA (EC) key"),
+        ("openssh-ed25519.pub", "an OpenSSH key"),
+        ("openssh-ed25519", "an OpenSSH key"),
+    ] {
+        let out = cli(
+            &server.url,
+            &token,
+            &[
+                "identity",
+                "add-key",
+                "admin",
+                "--key",
+                fixtures.join(file).to_str().expect("path"),
+            ],
+        );
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(!out.status.success(), "{file} was accepted");
+        assert!(
+            stderr.contains(&format!("this is {kind}"))
+                && stderr.contains("andon keygen")
+                && stderr.contains("openssl genpkey -algorithm ed25519"),
+            "{file}: {stderr}"
+        );
+    }
+    let shown = cli(&server.url, &token, &["identity", "show", "admin"]);
+    let shown = String::from_utf8_lossy(&shown.stdout);
+    assert!(shown.contains("admin"), "{shown}");
+    assert!(
+        !shown.lines().any(|l| l.trim_start().starts_with("key ")),
+        "a key was registered: {shown}"
+    );
+}
