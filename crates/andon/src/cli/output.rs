@@ -39,3 +39,81 @@ pub fn print_alerts(answer: &serde_json::Value, indent: &str) {
         );
     }
 }
+
+/// A listing for people: a header of column names, one aligned row per item, columns two
+/// spaces apart, no borders (the look of `kubectl get` or `docker ps`). Columns named in
+/// `right` are right-aligned (numbers).
+pub struct Listing {
+    table: comfy_table::Table,
+    rows: usize,
+}
+
+impl Listing {
+    /// A listing with these column names.
+    pub fn new(header: &[&str], right: &[&str]) -> Self {
+        let mut table = comfy_table::Table::new();
+        table
+            .load_style(comfy_table::presets::NOTHING)
+            .set_content_arrangement(comfy_table::ContentArrangement::Disabled)
+            .set_header(header.iter().map(|h| h.to_uppercase()));
+        for (i, h) in header.iter().enumerate() {
+            if let Some(c) = table.column_mut(i) {
+                c.set_padding((0, 2));
+                if right.contains(h) {
+                    c.set_cell_alignment(comfy_table::CellAlignment::Right);
+                }
+            }
+        }
+        Self { table, rows: 0 }
+    }
+
+    /// Adds a row, its cells in the header's order.
+    pub fn row<I, S>(&mut self, cells: I)
+    where
+        I: IntoIterator<Item = S>,
+        S: Into<comfy_table::Cell>,
+    {
+        self.table.add_row(cells);
+        self.rows += 1;
+    }
+
+    /// Prints the listing, or `empty` when it has no rows.
+    pub fn print(&self, empty: &str) {
+        if self.rows == 0 {
+            println!("{empty}");
+            return;
+        }
+        for line in self.table.lines() {
+            println!("{}", line.trim_end());
+        }
+    }
+}
+
+/// `count` with its noun, singular for one: "1 control", "3 controls".
+pub fn plural(count: impl Into<u64>, one: &str, many: &str) -> String {
+    let n = count.into();
+    format!("{n} {}", if n == 1 { one } else { many })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_listing_aligns_its_columns_under_a_header() {
+        let mut l = Listing::new(&["id", "state", "count"], &["count"]);
+        l.row(["D-1", "deployed", "7"]);
+        l.row(["D-22", "failed", "120"]);
+        let lines: Vec<String> = l.table.lines().map(|s| s.trim_end().to_owned()).collect();
+        assert_eq!(lines[0], "ID    STATE     COUNT");
+        assert_eq!(lines[1], "D-1   deployed      7");
+        assert_eq!(lines[2], "D-22  failed      120");
+    }
+
+    #[test]
+    fn one_is_singular() {
+        assert_eq!(plural(1u64, "control", "controls"), "1 control");
+        assert_eq!(plural(0u64, "control", "controls"), "0 controls");
+        assert_eq!(plural(2u32, "day", "days"), "2 days");
+    }
+}

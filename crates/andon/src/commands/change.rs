@@ -7,7 +7,7 @@ use andon_domain::api::{DeploymentRequest, DeploymentStateRequest, LateRequest};
 use andon_domain::change::{Change, Deployment};
 
 use crate::cli::context::{Context, client};
-use crate::cli::output::{Output, emit};
+use crate::cli::output::{Listing, Output, emit};
 
 /// `andon deploy`.
 #[derive(clap::Subcommand, Debug)]
@@ -111,43 +111,82 @@ pub(crate) fn late_flag(reason: &Option<String>) -> Option<LateRequest> {
     reason.as_ref().map(|r| LateRequest { reason: r.clone() })
 }
 
-/// What of a deployment arrived late, for its line: `\tLATE: <reason> (allowed by ...)`.
-fn late_words(d: &Deployment) -> String {
-    [("LATE", &d.late), ("STATE LATE", &d.state_late)]
-        .iter()
-        .filter_map(|(what, l)| {
-            l.as_ref()
-                .map(|l| format!("\t{what}: {} (allowed by {})", l.reason, l.allowed_by))
-        })
-        .collect()
+/// What to note about a deployment in a listing: a gate bypass, and what of it arrived
+/// late (`LATE: <reason> (allowed by ...)`).
+fn deployment_notes(d: &Deployment) -> String {
+    let mut notes = Vec::new();
+    if d.bypass {
+        notes.push("GATE BYPASS".to_owned());
+    }
+    for (what, l) in [("LATE", &d.late), ("STATE LATE", &d.state_late)] {
+        if let Some(l) = l {
+            notes.push(format!(
+                "{what}: {} (allowed by {})",
+                l.reason, l.allowed_by
+            ));
+        }
+    }
+    notes.join("; ")
 }
 
-fn deployment_line(d: &Deployment) {
-    println!(
-        "{}\t{}\t{}\t{}@{}\t{}\t{}{}{}",
-        d.id,
-        d.application,
-        d.environment,
-        d.artifact_name,
-        &d.artifact_digest,
-        d.state.as_str(),
-        time(Some(d.deployed_at)),
-        if d.bypass { "\tGATE BYPASS" } else { "" },
-        late_words(d)
+fn deployments_listing(list: &[Deployment]) {
+    let mut t = Listing::new(
+        &[
+            "id",
+            "application",
+            "environment",
+            "artifact",
+            "state",
+            "deployed at",
+            "notes",
+        ],
+        &[],
     );
+    for d in list {
+        t.row([
+            d.id.clone(),
+            d.application.clone(),
+            d.environment.clone(),
+            format!("{}@{}", d.artifact_name, short_digest(&d.artifact_digest)),
+            d.state.as_str().to_owned(),
+            time(Some(d.deployed_at)),
+            deployment_notes(d),
+        ]);
+    }
+    t.print("no deployments");
 }
 
-fn change_line(c: &Change) {
-    println!(
-        "{}\t{}\t{}\t{}\t{}\t{}\trequested by {}",
-        c.id,
-        c.application,
-        c.environment,
-        c.class.as_str(),
-        c.status.as_str(),
-        c.artifact_digest,
-        c.requested_by
+/// `sha256:` and the first 12 hex digits: enough to tell artifacts apart in a listing.
+fn short_digest(d: &str) -> String {
+    let hex = d.strip_prefix("sha256:").unwrap_or(d);
+    format!("sha256:{}", &hex[..12.min(hex.len())])
+}
+
+fn changes_listing(list: &[Change]) {
+    let mut t = Listing::new(
+        &[
+            "id",
+            "application",
+            "environment",
+            "class",
+            "status",
+            "artifact",
+            "requested by",
+        ],
+        &[],
     );
+    for c in list {
+        t.row([
+            c.id.clone(),
+            c.application.clone(),
+            c.environment.clone(),
+            c.class.as_str().to_owned(),
+            c.status.as_str().to_owned(),
+            format!("{}@{}", c.artifact_name, short_digest(&c.artifact_digest)),
+            c.requested_by.clone(),
+        ]);
+    }
+    t.print("no changes");
 }
 
 /// Runs `andon deploy`.
@@ -211,19 +250,24 @@ pub fn deploy(ctx: &Context, cmd: &DeployCmd, out: Output) -> anyhow::Result<Exi
                 },
             )?;
             emit(out, &d, |d| {
+                let notes = deployment_notes(d);
                 println!(
                     "{} is {} (failed {}, restored {}){}",
                     d.id,
                     d.state.as_str(),
                     time(d.failed_at),
                     time(d.restored_at),
-                    late_words(d)
+                    if notes.is_empty() {
+                        String::new()
+                    } else {
+                        format!("; {notes}")
+                    }
                 )
             })?;
         }
         DeployCmd::List { app, environment } => {
             let list = c.deployments(app.as_deref(), environment.as_deref())?;
-            emit(out, &list, |l| l.iter().for_each(deployment_line))?;
+            emit(out, &list, |l| deployments_listing(l))?;
         }
     }
     Ok(ExitCode::SUCCESS)
@@ -235,7 +279,7 @@ pub fn change(ctx: &Context, cmd: &ChangeCmd, out: Output) -> anyhow::Result<Exi
     match cmd {
         ChangeCmd::List { app } => {
             let list = c.changes(app.as_deref())?;
-            emit(out, &list, |l| l.iter().for_each(change_line))?;
+            emit(out, &list, |l| changes_listing(l))?;
         }
         ChangeCmd::Show { id } => match out {
             Output::Json => emit(out, &c.rfc_json(id)?, |_| {})?,
@@ -334,18 +378,30 @@ pub fn alerts(
     }
     let list = c.alerts_where(query)?;
     emit(out, &list, |l| {
+        let mut t = Listing::new(
+            &[
+                "raised at",
+                "id",
+                "state",
+                "severity",
+                "kind",
+                "subject",
+                "message",
+            ],
+            &[],
+        );
         for a in l {
-            println!(
-                "{}\t{}\t{}\t{}\t{}\t{}\t{}",
+            t.row([
                 time(Some(a.created_at)),
-                a.id,
-                a.state,
-                a.severity,
-                a.kind,
-                a.subject,
-                a.message
-            );
+                a.id.clone(),
+                a.state.clone(),
+                a.severity.clone(),
+                a.kind.clone(),
+                a.subject.clone(),
+                a.message.clone(),
+            ]);
         }
+        t.print("no alerts");
     })?;
     Ok(ExitCode::SUCCESS)
 }
@@ -396,28 +452,36 @@ pub fn metrics(ctx: &Context, m: &MetricsArgs, out: Output) -> anyhow::Result<Ex
     }
     let r = client(ctx).metrics(&q)?;
     emit(out, &r, |r| {
-        println!(
-            "{:<12} {:>7} {:>5} {:>20} {:>9} {:>22} {:>20}",
-            "from",
-            "deploys",
-            "days",
-            "lead time p50 (h)",
-            "p90 (h)",
-            "change failure rate",
-            "restore p50 (min)"
+        let mut t = Listing::new(
+            &[
+                "from",
+                "deploys",
+                "days",
+                "lead time p50 (h)",
+                "p90 (h)",
+                "change failure rate",
+                "restore p50 (min)",
+            ],
+            &[
+                "deploys",
+                "days",
+                "lead time p50 (h)",
+                "p90 (h)",
+                "change failure rate",
+                "restore p50 (min)",
+            ],
         );
         let rows = r["periods"].as_array().cloned().unwrap_or_default();
         for k in rows.iter().chain(std::iter::once(&r["total"])) {
             let b = &k["bands"];
-            println!(
-                "{:<12} {:>7} {:>5} {:>20} {:>9} {:>22} {:>20}",
+            t.row([
                 if std::ptr::eq(k, &r["total"]) {
-                    "all"
+                    "all".to_owned()
                 } else {
-                    k["start"].as_str().unwrap_or("")
+                    k["start"].as_str().unwrap_or("").to_owned()
                 },
                 format!("{}{}", k["deployments"], band(&b["deployment_frequency"])),
-                k["deployment_days"],
+                k["deployment_days"].to_string(),
                 format!(
                     "{}{}",
                     opt(&k["lead_time_median_hours"], 1.0, ""),
@@ -439,8 +503,9 @@ pub fn metrics(ctx: &Context, m: &MetricsArgs, out: Output) -> anyhow::Result<Ex
                         String::new()
                     }
                 ),
-            );
+            ]);
         }
+        t.print("no periods");
         for line in arrivals(&rows) {
             println!("{line}");
         }

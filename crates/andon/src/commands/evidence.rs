@@ -6,7 +6,7 @@ use andon_client::EvidenceQuery;
 use clap::Subcommand;
 
 use crate::cli::context::{Context, client};
-use crate::cli::output::{Output, emit};
+use crate::cli::output::{Listing, Output, emit};
 
 /// `andon evidence`.
 #[derive(Subcommand, Debug)]
@@ -74,17 +74,28 @@ pub fn run(ctx: &Context, cmd: &EvidenceCmd, out: Output) -> anyhow::Result<Exit
                 limit: Some(*limit),
             })?;
             emit(out, &page, |p| {
+                let mut t = Listing::new(
+                    &[
+                        "entry",
+                        "accepted at",
+                        "application",
+                        "predicate type",
+                        "subjects",
+                        "id",
+                    ],
+                    &["entry"],
+                );
                 for e in &p.evidence {
-                    println!(
-                        "#{}\t{}\t{}\t{}\t{}\t{}",
-                        e.ledger_index,
-                        e.accepted_at,
-                        e.application,
-                        e.predicate_type,
-                        e.subjects.join(","),
-                        e.id
-                    );
+                    t.row([
+                        e.ledger_index.to_string(),
+                        e.accepted_at.clone(),
+                        e.application.clone(),
+                        e.predicate_type.clone(),
+                        e.subjects.join(", "),
+                        e.id.clone(),
+                    ]);
                 }
+                t.print("no evidence");
                 if let Some(b) = p.next_before {
                     println!("(more: --before {b})");
                 }

@@ -10,7 +10,7 @@ use andon_policy::{Bundle, Policy};
 use anyhow::{Context as _, bail};
 
 use crate::cli::context::{Context, client};
-use crate::cli::output::{Output, emit};
+use crate::cli::output::{Listing, Output, emit, plural};
 
 /// Flags of `andon gate`.
 #[derive(clap::Args, Debug)]
@@ -378,9 +378,12 @@ pub fn decision(ctx: &Context, cmd: &DecisionCmd, out: Output) -> anyhow::Result
                 );
                 if same {
                     println!(
-                        "replayed: {} with the same verdict on each of {} controls",
+                        "replayed: {} with the same verdict on {}",
                         if doc.allow { "ALLOW" } else { "DENY" },
-                        doc.controls.len()
+                        match doc.controls.len() {
+                            1 => "its one control".to_owned(),
+                            n => format!("each of its {n} controls"),
+                        }
                     );
                 } else {
                     println!("REPLAY DIFFERS from the recorded decision");
@@ -403,7 +406,7 @@ pub fn policy(ctx: &Context, cmd: &PolicyCmd, out: Output) -> anyhow::Result<Exi
             let p = client(ctx).publish_policy(&serde_json::to_value(&bundle)?)?;
             emit(out, &p, |p| {
                 println!(
-                    "{} policy {} version {} (ledger entry {}): {} controls, {} tests passed",
+                    "{} policy {} version {} (ledger entry {}): {}, {} passed",
                     if p.existing {
                         "already had"
                     } else {
@@ -412,8 +415,8 @@ pub fn policy(ctx: &Context, cmd: &PolicyCmd, out: Output) -> anyhow::Result<Exi
                     p.name,
                     p.version,
                     p.ledger_index,
-                    p.controls.len(),
-                    p.tests
+                    plural(p.controls.len() as u64, "control", "controls"),
+                    plural(p.tests as u64, "test", "tests")
                 )
             })?;
             Ok(ExitCode::SUCCESS)
@@ -421,16 +424,34 @@ pub fn policy(ctx: &Context, cmd: &PolicyCmd, out: Output) -> anyhow::Result<Exi
         PolicyCmd::List => {
             let list = client(ctx).list_policies()?;
             emit(out, &list, |list| {
+                // A scope's names joined; an empty scope is every one.
+                let scope = |v: &serde_json::Value| {
+                    let names: Vec<&str> = v
+                        .as_array()
+                        .into_iter()
+                        .flatten()
+                        .filter_map(|x| x.as_str())
+                        .collect();
+                    if names.is_empty() {
+                        "all".to_owned()
+                    } else {
+                        names.join(", ")
+                    }
+                };
+                let mut t = Listing::new(
+                    &["name", "version", "applications", "environments", "entry"],
+                    &["entry"],
+                );
                 for p in list {
-                    println!(
-                        "{}\t{}\tapps {}\tenvs {}\t#{}",
-                        p["name"].as_str().unwrap_or(""),
-                        p["version"].as_str().unwrap_or(""),
-                        p["applications"],
-                        p["environments"],
-                        p["ledger_index"]
-                    );
+                    t.row([
+                        p["name"].as_str().unwrap_or("").to_owned(),
+                        short(p["version"].as_str().unwrap_or("")).to_owned(),
+                        scope(&p["applications"]),
+                        scope(&p["environments"]),
+                        p["ledger_index"].to_string(),
+                    ]);
                 }
+                t.print("no policies");
             })?;
             Ok(ExitCode::SUCCESS)
         }
@@ -543,24 +564,34 @@ pub fn waiver(ctx: &Context, cmd: &WaiverCmd, out: Output) -> anyhow::Result<Exi
         WaiverCmd::List { app } => {
             let list = c.list_waivers(app.as_deref())?;
             emit(out, &list, |list| {
+                let text = |w: &serde_json::Value, k: &str| w[k].as_str().unwrap_or("").to_owned();
+                let mut t = Listing::new(
+                    &[
+                        "id",
+                        "application",
+                        "control",
+                        "vulnerability",
+                        "ticket",
+                        "requested by",
+                        "approved by",
+                    ],
+                    &[],
+                );
                 for w in list {
-                    println!(
-                        "{}\t{}\t{}{}\t{}\trequested by {}\t{}",
-                        w["id"].as_str().unwrap_or(""),
-                        w["application"].as_str().unwrap_or(""),
-                        w["control"].as_str().unwrap_or(""),
-                        w["vulnerability"]
-                            .as_str()
-                            .map(|v| format!(" ({v})"))
-                            .unwrap_or_default(),
-                        w["ticket"].as_str().unwrap_or(""),
-                        w["requested_by"].as_str().unwrap_or(""),
+                    t.row([
+                        text(w, "id"),
+                        text(w, "application"),
+                        text(w, "control"),
+                        w["vulnerability"].as_str().unwrap_or("-").to_owned(),
+                        text(w, "ticket"),
+                        text(w, "requested_by"),
                         w["approved_by"]
                             .as_str()
-                            .map(|a| format!("approved by {a}"))
-                            .unwrap_or_else(|| "awaiting approval".into())
-                    );
+                            .unwrap_or("awaiting approval")
+                            .to_owned(),
+                    ]);
                 }
+                t.print("no waivers");
             })?;
         }
     }

@@ -7,7 +7,7 @@ use std::process::ExitCode;
 use clap::Subcommand;
 
 use crate::cli::context::{Context, client};
-use crate::cli::output::{Output, emit};
+use crate::cli::output::{Listing, Output, emit};
 
 /// `andon identity`.
 #[derive(Subcommand, Debug)]
@@ -139,16 +139,24 @@ pub fn run(ctx: &Context, cmd: &IdentityCmd, out: Output) -> anyhow::Result<Exit
         IdentityCmd::List => {
             let list = c.list_identities()?;
             emit(out, &list, |l| {
+                let mut t = Listing::new(
+                    &["name", "role", "created by", "entry", "state"],
+                    &["entry"],
+                );
                 for i in l {
                     let state = match &i.disabled {
                         Some(d) => format!("disabled at entry {}: {}", d.ledger_index, d.reason),
                         None => "enabled".into(),
                     };
-                    println!(
-                        "{:<20} {:<9} created by {:<12} entry {:<6} {state}",
-                        i.name, i.role, i.created_by, i.ledger_index
-                    );
+                    t.row([
+                        i.name.clone(),
+                        i.role.clone(),
+                        i.created_by.clone(),
+                        i.ledger_index.to_string(),
+                        state,
+                    ]);
                 }
+                t.print("no identities");
             })?;
         }
         IdentityCmd::Show { name } => {

@@ -87,7 +87,13 @@ fn a_late_fact_needs_an_admins_reason_on_the_command_line(b: Backend) {
     let out = cli(&server.url, ci, &["deploy", "list", "--app", "pay"]);
     let (stdout, _) = text(&out);
     let lines: Vec<&str> = stdout.lines().collect();
-    assert_eq!(lines.len(), 2, "{stdout}");
+    assert_eq!(lines.len(), 3, "a header and two deployments: {stdout}");
+    assert!(
+        lines[0].starts_with("ID ")
+            && lines[0].contains("DEPLOYED AT")
+            && lines[0].ends_with("NOTES"),
+        "{stdout}"
+    );
     let late: Vec<&&str> = lines.iter().filter(|l| l.contains("LATE")).collect();
     assert_eq!(late.len(), 1, "{stdout}");
     assert!(
