@@ -10,6 +10,7 @@
 //! (the API's JSON answers, read as `serde_json::Value`), and routing.
 
 pub mod charts;
+pub mod markdown;
 mod pages;
 
 pub use pages::*;
@@ -171,7 +172,11 @@ pub fn n(v: &Value, key: &str) -> f64 {
 /// An RFC 3339 time as `2026-11-24 05:48 UTC`; anything else as given.
 pub fn when(t: &str) -> String {
     match t.parse::<jiff::Timestamp>() {
-        Ok(ts) => ts.strftime("%Y-%m-%d %H:%M UTC").to_string(),
+        // Non-breaking spaces: a time in a narrow column stays on one line.
+        Ok(ts) => ts
+            .strftime("%Y-%m-%d %H:%M UTC")
+            .to_string()
+            .replace(' ', "\u{a0}"),
         Err(_) => t.to_owned(),
     }
 }

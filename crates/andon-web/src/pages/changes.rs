@@ -118,8 +118,9 @@ pub fn change(viewer: &Viewer, c: &Value, rfc_markdown: &str) -> Markup {
             a href={ "/v1/changes/" (id) "/rfc.md" } { "RFC (Markdown)" }
             a href={ "/v1/changes/" (id) "/rfc.json" } { "RFC (JSON)" }
         }
-        h2 { "Request for change" }
-        pre tabindex="0" { (rfc_markdown) }
+        article.document aria-label="Request for change" {
+            (crate::markdown::render(rfc_markdown))
+        }
     };
     layout(&format!("Change {id}"), Section::Changes, viewer, body)
 }

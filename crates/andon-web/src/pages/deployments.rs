@@ -202,20 +202,7 @@ fn dedup(mut v: Vec<&str>) -> Vec<&str> {
     v
 }
 
-/// A few words of an evidence summary: its scalar fields.
+/// An evidence summary in words (see `summary::in_words`).
 pub(crate) fn summary_line(v: &Value) -> String {
-    let Some(o) = v.as_object() else {
-        return String::new();
-    };
-    o.iter()
-        .filter(|(k, _)| *k != "kind")
-        .filter_map(|(k, v)| match v {
-            Value::String(s) if s.len() <= 80 => Some(format!("{k}: {s}")),
-            Value::Number(n) => Some(format!("{k}: {n}")),
-            Value::Bool(b) => Some(format!("{k}: {b}")),
-            _ => None,
-        })
-        .take(6)
-        .collect::<Vec<_>>()
-        .join(" · ")
+    super::summary::in_words(v)
 }

@@ -124,7 +124,15 @@ pub fn evidence_record(viewer: &Viewer, r: &Value) -> Markup {
             a href={ "/v1/evidence/" (id) "/document" } { "Raw document (DSSE envelope)" }
         }
         h2 { "Summary" }
-        pre tabindex="0" { (serde_json::to_string_pretty(&r["summary"]).unwrap_or_default()) }
+        @if r["summary"].is_object() {
+            p { (super::summary::in_words(&r["summary"])) }
+            details {
+                summary { "The summary as recorded (JSON)" }
+                pre tabindex="0" { (serde_json::to_string_pretty(&r["summary"]).unwrap_or_default()) }
+            }
+        } @else {
+            p.muted { "No summary: Andon does not read this predicate type; the statement is below." }
+        }
         h2 { "Statement" }
         pre tabindex="0" { (serde_json::to_string_pretty(&r["statement"]).unwrap_or_default()) }
     };

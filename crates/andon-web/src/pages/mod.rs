@@ -8,6 +8,7 @@ mod evidence;
 mod ledger;
 mod metrics;
 mod overview;
+mod summary;
 
 pub use access::access;
 pub use changes::{change, changes};

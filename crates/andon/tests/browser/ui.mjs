@@ -145,8 +145,38 @@ assert.ok((await page.goto(`${url}/ui/metrics?application=${checkout}`)).ok());
 assert.equal(await page.locator("svg[role=img]").count(), 5, "five charts");
 await page.goto(`${url}/ui/changes`);
 await page.locator("tbody tr td:first-child a").first().click();
-await assert.doesNotReject(page.getByRole("heading", { name: "Request for change" }).waitFor());
+await assert.doesNotReject(page.getByRole("heading", { name: "Request for change" }).first().waitFor());
+// The RFC is a document, not Markdown in a box, and prints as the document alone.
+assert.equal(await page.locator("article.document h1").count(), 1, "the RFC rendered as a document");
+assert.equal(await page.locator("main pre:not(article.document pre)").count(), 0, "no raw Markdown box");
+assert.doesNotMatch(await page.locator("article.document").innerText(), /^#+ /m, "no Markdown markup shown");
 await shot("15-change-rfc");
+await page.emulateMedia({ media: "print" });
+assert.ok(!(await page.locator("header.top").isVisible()), "printed: no navigation");
+assert.ok(!(await page.locator("dl.facts").isVisible()), "printed: the RFC alone");
+assert.ok(await page.locator("article.document h1").isVisible());
+await page.pdf({ path: `${shots}/15-change-rfc.pdf`, format: "A4" });
+await page.emulateMedia({ media: "screen" });
+
+// Every page fits the window on a laptop and on a phone: nothing runs past the right edge
+// (a table too wide for a phone scrolls inside itself). Screenshots of each at phone size.
+for (const [width, height, tag] of [[1400, 900, "wide"], [390, 844, "phone"]]) {
+  await page.setViewportSize({ width, height });
+  const wide = [];
+  for (const u of [...new Set(visited)].filter((u) => !u.includes("sign-in"))) {
+    await page.goto(u);
+    const over = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+    if (over > 1) wide.push(`${u}: ${over}px too wide`);
+  }
+  assert.deepEqual(wide, [], `at ${width}x${height}:\n${wide.join("\n")}`);
+  if (tag === "phone") {
+    for (const [path, name] of [["/ui/alerts", "phone-alerts"], ["/ui/changes", "phone-changes"], [`/ui/metrics?application=${checkout}`, "phone-metrics"]]) {
+      await page.goto(`${url}${path}`);
+      await page.screenshot({ path: `${shots}/${name}.png`, fullPage: true });
+    }
+  }
+}
+await page.setViewportSize({ width: 1280, height: 900 });
 
 // Keyboard: the first Tab reaches the skip link, which leads into the page.
 await page.goto(`${url}/ui/`);
