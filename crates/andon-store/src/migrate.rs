@@ -116,6 +116,7 @@ async fn migrate(conn: &mut sqlx::AnyConnection, backend: Backend) -> Result<(),
     if let Some(newest) = newest.filter(|n| *n > known) {
         return Err(StoreError::NewerSchema { newest, known });
     }
+    let mut applied = 0u32;
     for &(version, sql) in steps {
         let done: Option<i64> =
             sqlx::query_scalar("SELECT version FROM schema_migrations WHERE version = $1")
@@ -143,7 +144,11 @@ async fn migrate(conn: &mut sqlx::AnyConnection, backend: Backend) -> Result<(),
             .await
             .map_err(fail(version))?;
         tx.commit().await.map_err(fail(version))?;
-        tracing::info!(version, "applied migration");
+        tracing::debug!(version, "applied migration");
+        applied += 1;
+    }
+    if applied > 0 {
+        tracing::info!(applied, schema = known, "database migrated");
     }
     Ok(())
 }

@@ -68,6 +68,10 @@ pub struct ServeArgs {
     /// it leaves out keep their defaults.
     #[arg(long, env = "ANDON_TELEMETRY_RULES")]
     pub telemetry_rules: Option<PathBuf>,
+    /// Log lines: `text` for a person, `json` for a log pipeline, `auto` (the default):
+    /// text when standard error is a terminal, JSON otherwise.
+    #[arg(long, env = "ANDON_LOG_FORMAT", value_enum, default_value_t = LogFormat::Auto)]
+    pub log_format: LogFormat,
     /// Notification bodies: `json` (Andon's documents) or `slack` (a Slack incoming
     /// webhook's `{"text": ...}`).
     #[arg(long, env = "ANDON_NOTIFY_FORMAT", default_value = "json", value_parser = ["json", "slack"])]
@@ -148,16 +152,34 @@ fn policy_dirs(dir: &std::path::Path) -> anyhow::Result<Vec<PathBuf>> {
     Ok(out)
 }
 
+/// How the server writes its log.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum LogFormat {
+    /// Text on a terminal, JSON otherwise.
+    Auto,
+    /// Text for a person.
+    Text,
+    /// JSON lines for a log pipeline.
+    Json,
+}
+
 /// Runs `andon serve` until stopped.
 pub fn run(a: &ServeArgs) -> anyhow::Result<ExitCode> {
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env()
-                .unwrap_or_else(|_| "info,sqlx=warn".into()),
-        )
-        .json()
-        .with_writer(std::io::stderr)
-        .init();
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| "info,sqlx=warn".into());
+    let json = match a.log_format {
+        LogFormat::Json => true,
+        LogFormat::Text => false,
+        LogFormat::Auto => !std::io::IsTerminal::is_terminal(&std::io::stderr()),
+    };
+    let logs = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
+    if json {
+        logs.json().init();
+    } else {
+        logs.compact().init();
+    }
     std::fs::create_dir_all(&a.data_dir)
         .with_context(|| format!("creating {}", a.data_dir.display()))?;
     let url = a
