@@ -12,12 +12,24 @@ const BOTTOM: f64 = 28.0;
 const TOP: f64 = 10.0;
 
 /// One point of a series: its label (a period) and value (`None`: nothing to measure).
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, Default)]
 pub struct Point {
     /// The period or category.
     pub label: String,
     /// The value, if there was one.
     pub value: Option<f64>,
+    /// Only part of the period is measured (under way, or cut by the range): drawn
+    /// lighter, and said so, so that it does not read as a spike or a dip.
+    pub partial: bool,
+}
+
+/// A band boundary drawn across a chart: its value and what it separates ("elite | high").
+#[derive(Clone, Copy, Debug)]
+pub struct Threshold {
+    /// Where it is, in the chart's unit.
+    pub value: f64,
+    /// Its label.
+    pub label: &'static str,
 }
 
 fn fmt(v: f64) -> String {
@@ -65,7 +77,10 @@ fn frame(
                     thead { tr { th scope="col" { "Period" } th.num scope="col" { (unit) } } }
                     tbody {
                         @for p in points {
-                            tr { td { (p.label) } td.num { (p.value.map(fmt).unwrap_or_else(|| "–".into())) } }
+                            tr {
+                                td { (p.label) @if p.partial { " (part of the period)" } }
+                                td.num { (p.value.map(fmt).unwrap_or_else(|| "–".into())) }
+                            }
                         }
                     }
                 }
@@ -81,8 +96,13 @@ fn escape(s: &str) -> String {
         .replace('"', "&quot;")
 }
 
-fn axes(max: f64) -> String {
-    let mut out = String::new();
+fn axes(max: f64, unit: &str) -> String {
+    let mut out = format!(
+        r#"<text x="{:.1}" y="{:.1}" text-anchor="start">{}</text>"#,
+        LEFT + 4.0,
+        TOP + 9.0,
+        escape(unit)
+    );
     let plot_h = HEIGHT - TOP - BOTTOM;
     for i in 0..=4 {
         let v = max * f64::from(i) / 4.0;
@@ -117,17 +137,19 @@ pub fn bars(id: &str, title: &str, unit: &str, points: &[Point]) -> Markup {
     let plot_w = WIDTH - LEFT - 4.0;
     let plot_h = HEIGHT - TOP - BOTTOM;
     let slot = plot_w / points.len().max(1) as f64;
-    let mut inner = axes(max);
+    let mut inner = axes(max, unit);
     for (i, p) in points.iter().enumerate() {
         let v = p.value.unwrap_or(0.0);
         let h = plot_h * v / max;
         inner.push_str(&format!(
-            r##"<rect x="{:.1}" y="{:.1}" width="{:.1}" height="{h:.1}" fill="#0a58ca"><title>{}: {}</title></rect>"##,
+            r##"<rect x="{:.1}" y="{:.1}" width="{:.1}" height="{h:.1}" fill="#0a58ca"{}><title>{}: {}{}</title></rect>"##,
             LEFT + slot * i as f64 + slot * 0.15,
             TOP + plot_h - h,
             slot * 0.7,
+            if p.partial { r#" fill-opacity="0.35""# } else { "" },
             escape(&p.label),
-            fmt(v)
+            fmt(v),
+            if p.partial { " (part of the period)" } else { "" }
         ));
     }
     inner.push_str(&labels(points, |i| LEFT + slot * (i as f64 + 0.5)));
@@ -142,14 +164,24 @@ pub fn bars(id: &str, title: &str, unit: &str, points: &[Point]) -> Markup {
     frame(id, title, &description, inner, points, unit)
 }
 
-/// A line through the points that have a value (lead time per week, say).
-pub fn line(id: &str, title: &str, unit: &str, points: &[Point]) -> Markup {
+/// A line through the points that have a value (lead time per week, say), with the band
+/// boundaries that fall within its scale drawn dashed.
+pub fn line(id: &str, title: &str, unit: &str, points: &[Point], bands: &[Threshold]) -> Markup {
     let max = ceiling(points.iter().filter_map(|p| p.value).fold(0.0, f64::max));
     let plot_w = WIDTH - LEFT - 10.0;
     let plot_h = HEIGHT - TOP - BOTTOM;
     let step = plot_w / (points.len().max(2) - 1) as f64;
     let x_of = |i: usize| LEFT + 5.0 + step * i as f64;
-    let mut inner = axes(max);
+    let mut inner = axes(max, unit);
+    for t in bands.iter().filter(|t| t.value > 0.0 && t.value <= max) {
+        let y = TOP + plot_h - plot_h * t.value / max;
+        inner.push_str(&format!(
+            r##"<line x1="{LEFT}" x2="{WIDTH}" y1="{y:.1}" y2="{y:.1}" stroke="#8a5a00" stroke-width="1" stroke-dasharray="5 4"/><text x="{:.1}" y="{:.1}" text-anchor="end" fill="#8a5a00">{}</text>"##,
+            WIDTH - 4.0,
+            y - 3.0,
+            escape(t.label)
+        ));
+    }
     let coords: Vec<(f64, f64, &Point)> = points
         .iter()
         .enumerate()
@@ -170,9 +202,19 @@ pub fn line(id: &str, title: &str, unit: &str, points: &[Point]) -> Markup {
     }
     for (x, y, p) in &coords {
         inner.push_str(&format!(
-            r##"<circle cx="{x:.1}" cy="{y:.1}" r="3" fill="#0a58ca"><title>{}: {}</title></circle>"##,
+            r##"<circle cx="{x:.1}" cy="{y:.1}" r="3" fill="{}"><title>{}: {}{}</title></circle>"##,
+            if p.partial {
+                "#ffffff\" stroke=\"#0a58ca"
+            } else {
+                "#0a58ca"
+            },
             escape(&p.label),
-            p.value.map(fmt).unwrap_or_default()
+            p.value.map(fmt).unwrap_or_default(),
+            if p.partial {
+                " (part of the period)"
+            } else {
+                ""
+            }
         ));
     }
     inner.push_str(&labels(points, x_of));
@@ -254,6 +296,7 @@ mod tests {
             .map(|(i, v)| Point {
                 label: format!("W{i}"),
                 value: *v,
+                partial: false,
             })
             .collect()
     }
@@ -281,10 +324,36 @@ mod tests {
             "Lead time",
             "hours",
             &pts(&[Some(2.0), None, Some(5.0)]),
+            &[],
         )
         .into_string();
         assert_eq!(svg.matches("<circle").count(), 2, "{svg}");
         assert!(svg.contains("from 2 hours in W0 to 5 hours in W2"));
+    }
+
+    #[test]
+    fn a_line_draws_its_unit_the_bands_in_its_scale_and_marks_a_partial_period() {
+        let mut points = pts(&[Some(30.0), Some(90.0)]);
+        points[1].partial = true;
+        let bands = [
+            Threshold {
+                value: 60.0,
+                label: "elite | high",
+            },
+            Threshold {
+                value: 1440.0,
+                label: "high | medium",
+            },
+        ];
+        let svg = line("t", "Time to restore", "minutes", &points, &bands).into_string();
+        assert!(svg.contains(">minutes</text>"), "{svg}");
+        assert_eq!(
+            svg.matches("stroke-dasharray").count(),
+            1,
+            "only the band in scale: {svg}"
+        );
+        assert!(svg.contains(">elite | high</text>"), "{svg}");
+        assert!(svg.contains("W1: 90 (part of the period)"), "{svg}");
     }
 
     #[test]
@@ -295,6 +364,7 @@ mod tests {
             &[Point {
                 label: "<b>x</b>".into(),
                 value: Some(50.0),
+                partial: false,
             }],
         )
         .into_string();

@@ -261,12 +261,15 @@ fn an_auditor_signs_in_and_reads_every_page(b: Backend) {
     ] {
         page(path);
     }
-    assert_eq!(
-        page("/ui/metrics?application=pay")
-            .matches("<svg role=\"img\"")
-            .count(),
-        5
+    // The four keys (time to restore among them), access debt and pass rates; units on
+    // the axes, band boundaries drawn.
+    let metrics = page("/ui/metrics?application=pay");
+    assert_eq!(metrics.matches("<svg role=\"img\"").count(), 6);
+    assert!(
+        metrics.contains("Time to restore, weekly median"),
+        "{metrics}"
     );
+    assert!(metrics.contains(">hours</text>") && metrics.contains(">minutes</text>"));
     // The ledger page shows the last self-check, and checks an inclusion proof against
     // the signed checkpoint.
     w.h.admin.verify_ledger().expect("verified");

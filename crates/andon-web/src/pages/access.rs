@@ -24,6 +24,7 @@ pub fn access(
         .map(|p| Point {
             label: s(p, "start").to_owned(),
             value: Some(n(p, "points")),
+            partial: false,
         })
         .collect();
     let body = html! {
@@ -35,7 +36,7 @@ pub fn access(
                 thead { tr { th scope="col" { "Holder" } th scope="col" { "Level" } th scope="col" { "Application" } th scope="col" { "Environment" } th scope="col" { "Ticket" } th scope="col" { "Approved by" } th scope="col" { "Expires" } } }
                 tbody { @for g in grants { tr {
                     td { (s(g, "holder")) } td { (s(g, "level")) } td { (s(g, "application")) } td { (s(g, "environment")) }
-                    td { (s(g, "ticket")) } td { (s(g, "approved_by")) } td { (when(s(g, "expires_at"))) }
+                    td { (s(g, "ticket")) } td { (s(g, "approved_by")) } td.nowrap { (when(s(g, "expires_at"))) }
                 } } }
             }
         }
@@ -45,7 +46,7 @@ pub fn access(
             caption { (requests.len()) " requests, newest first" }
             thead { tr { th scope="col" { "Request" } th scope="col" { "Requested" } th scope="col" { "By" } th scope="col" { "Level" } th scope="col" { "Application" } th scope="col" { "Reason" } th scope="col" { "Decided by" } th scope="col" { "State" } } }
             tbody { @for r in requests { tr {
-                td.mono { (s(r, "id")) } td { (when(s(r, "requested_time"))) } td { (s(r, "requested_by")) }
+                td.mono.nowrap { (s(r, "id")) } td.nowrap { (when(s(r, "requested_time"))) } td { (s(r, "requested_by")) }
                 td { (s(r, "level")) " · " (r["minutes"]) " min" } td { (s(r, "application")) " " span.muted { (s(r, "environment")) } }
                 td { (s(r, "reason")) " " span.muted { (s(r, "ticket")) } } td { (s(r, "decided_by")) } td { (verdict(s(r, "state"))) }
             } } }

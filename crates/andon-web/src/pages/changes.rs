@@ -77,7 +77,7 @@ pub fn changes(viewer: &Viewer, rows: &[Value], api_query: &str, next: Option<&s
                 @for c in rows {
                     tr {
                         td { a href={ "/ui/changes/" (s(c, "id")) } { (s(c, "id")) } }
-                        td { (c["created_at"].as_i64().map(|ms| when(&ms_to_rfc(ms))).unwrap_or_default()) }
+                        td.nowrap { (c["created_at"].as_i64().map(|ms| when(&ms_to_rfc(ms))).unwrap_or_default()) }
                         td { (s(c, "application")) }
                         td { (s(c, "environment")) }
                         td { @if s(c, "class") == "emergency" { span.fail { "emergency" } } @else { (s(c, "class")) } }

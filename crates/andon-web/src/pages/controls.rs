@@ -66,6 +66,7 @@ pub fn controls(
         .map(|c| Point {
             label: s(c, "id").to_owned(),
             value: (n(c, "decisions") > 0.0).then(|| 100.0 * n(c, "pass") / n(c, "decisions")),
+            partial: false,
         })
         .collect();
     let body = html! {
@@ -161,7 +162,7 @@ pub fn control_cases(
             tbody {
                 @for c in cases {
                     tr {
-                        td { (when(&c.at)) }
+                        td.nowrap { (when(&c.at)) }
                         td { (short(&c.artifact)) }
                         td { (verdict(&c.verdict)) }
                         td { (c.reason) }

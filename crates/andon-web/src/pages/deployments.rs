@@ -38,7 +38,7 @@ pub fn deployments(
         }
         (super::exports("/v1/deployments", api_query))
         table {
-            caption { (rows.len()) " deployments, newest first" }
+            caption { (rows.len()) " deployments, most recently recorded first (ledger order: a deployment recorded late sits where it was recorded; the Deployed column says when it happened)" }
             thead { tr {
                 th scope="col" { "Deployment" } th scope="col" { "When" } th scope="col" { "Application" }
                 th scope="col" { "Environment" } th scope="col" { "Artifact" } th scope="col" { "State" }
@@ -48,7 +48,7 @@ pub fn deployments(
                 @for d in rows {
                     tr {
                         td { a href={ "/ui/deployments/" (s(d, "id")) } { (s(d, "id")) } }
-                        td { (d["deployed_at"].as_i64().map(|ms| when(&ms_to_rfc(ms))).unwrap_or_default()) }
+                        td.nowrap { (d["deployed_at"].as_i64().map(|ms| when(&ms_to_rfc(ms))).unwrap_or_default()) }
                         td { (s(d, "application")) }
                         td { (s(d, "environment")) }
                         td { (short(s(d, "artifact_digest"))) }

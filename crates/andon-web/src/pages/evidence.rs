@@ -81,7 +81,7 @@ pub fn evidence(viewer: &Viewer, q: &EvidenceSearch) -> Markup {
                     @for r in &q.rows {
                         tr {
                             td.num { a href={ "/ui/ledger" (query(&[("index", &r["ledger_index"].to_string())])) } { (r["ledger_index"]) } }
-                            td { (crate::when(s(r, "accepted_at"))) }
+                            td.nowrap { (crate::when(s(r, "accepted_at"))) }
                             td { (s(r, "application")) }
                             td { (r["summary"]["kind"].as_str().unwrap_or(s(r, "predicate_type"))) }
                             td { (s(r, "signer")) }

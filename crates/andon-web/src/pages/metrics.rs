@@ -4,7 +4,7 @@ use maud::{Markup, html};
 use serde_json::Value;
 
 use super::overview::ms_to_rfc;
-use crate::charts::{Point, bars, line, rates};
+use crate::charts::{Point, Threshold, bars, line, rates};
 use crate::{Section, Viewer, layout, n, query, s, verdict, when};
 
 fn series(report: &Value, f: impl Fn(&Value) -> Option<f64>) -> Vec<Point> {
@@ -15,9 +15,66 @@ fn series(report: &Value, f: impl Fn(&Value) -> Option<f64>) -> Vec<Point> {
         .map(|p| Point {
             label: s(p, "start").get(5..).unwrap_or("").to_owned(),
             value: f(p),
+            partial: partial(p),
         })
         .collect()
 }
+
+/// Whether only part of a period is measured: it is under way, or the range cuts it
+/// (`measured_from` after its first day, or `measured_until` before its end).
+fn partial(p: &Value) -> bool {
+    let (Some(from), Some(until)) = (p["measured_from"].as_str(), p["measured_until"].as_str())
+    else {
+        return false;
+    };
+    let start = format!("{}T00:00:00Z", s(p, "start"));
+    let end = format!("{}T00:00:00Z", s(p, "end"));
+    from > start.as_str() || until < end.as_str()
+}
+
+/// The DORA band boundaries of docs/metrics.md, in each chart's unit.
+const LEAD_BANDS: &[Threshold] = &[
+    Threshold {
+        value: 24.0,
+        label: "elite | high (1 day)",
+    },
+    Threshold {
+        value: 168.0,
+        label: "high | medium (1 week)",
+    },
+    Threshold {
+        value: 720.0,
+        label: "medium | low (30 days)",
+    },
+];
+const FAILURE_BANDS: &[Threshold] = &[
+    Threshold {
+        value: 5.0,
+        label: "elite | high (5%)",
+    },
+    Threshold {
+        value: 10.0,
+        label: "high | medium (10%)",
+    },
+    Threshold {
+        value: 15.0,
+        label: "medium | low (15%)",
+    },
+];
+const RESTORE_BANDS: &[Threshold] = &[
+    Threshold {
+        value: 60.0,
+        label: "elite | high (1 hour)",
+    },
+    Threshold {
+        value: 1440.0,
+        label: "high | medium (1 day)",
+    },
+    Threshold {
+        value: 10080.0,
+        label: "medium | low (1 week)",
+    },
+];
 
 /// The charts page for one application: `GET /v1/metrics` (weekly), `/v1/access/debt`
 /// (weekly) and `/v1/controls` answers.
@@ -31,6 +88,7 @@ pub fn metrics(
 ) -> Markup {
     let deployments = series(report, |p| Some(n(p, "deployments")));
     let lead = series(report, |p| p["lead_time_median_hours"].as_f64());
+    let restore = series(report, |p| p["time_to_restore_median_minutes"].as_f64());
     let failure = series(report, |p| {
         (n(p, "deployments") > 0.0).then(|| 100.0 * n(p, "change_failure_rate"))
     });
@@ -42,6 +100,7 @@ pub fn metrics(
         .map(|c| Point {
             label: s(c, "id").to_owned(),
             value: (n(c, "decisions") > 0.0).then(|| 100.0 * n(c, "pass") / n(c, "decisions")),
+            partial: false,
         })
         .collect();
     let body = html! {
@@ -55,10 +114,12 @@ pub fn metrics(
             a href={ "/v1/access/debt" (query(&[("application", application), ("period", "week")])) } { "access debt (JSON)" }
         }
         (arrivals(report, debt))
+        p.muted { "Lighter bars and hollow points are weeks only partly measured (the week under way, or cut by the 90 days); dashed lines are the DORA band boundaries (docs/metrics.md)." }
         div.charts {
             (bars("deploys", "Production deployments per week", "deployments", &deployments))
-            (line("lead", "Lead time for changes, weekly median", "hours", &lead))
-            (line("cfr", "Change failure rate per week", "%", &failure))
+            (line("lead", "Lead time for changes, weekly median", "hours", &lead, LEAD_BANDS))
+            (line("cfr", "Change failure rate per week", "%", &failure, FAILURE_BANDS))
+            (line("ttr", "Time to restore, weekly median", "minutes", &restore, RESTORE_BANDS))
             (bars("debt", "Production access debt per week", "points", &debt_points))
             (rates("pass", "Control pass rates, last 90 days", &pass))
         }
@@ -99,8 +160,15 @@ fn arrivals(report: &Value, debt: &Value) -> Markup {
             @if late > 0.0 {
                 p { span.warn { (late) " late" } " facts in these weeks were recorded after the late window, each with an admin's reason (see the deployments' Recorded column)." }
             }
-            @for (week, after) in &closed {
-                p { "Week of " (week) ": " (after) " facts recorded after the period closed." }
+            @if !closed.is_empty() {
+                @let total: f64 = closed.iter().map(|(_, a)| a).sum();
+                details {
+                    summary { (total) " facts were recorded after their week had closed, in " (closed.len()) " of these weeks" }
+                    table {
+                        thead { tr { th scope="col" { "Week of" } th.num scope="col" { "Facts recorded after it closed" } } }
+                        tbody { @for (week, after) in &closed { tr { td { (week) } td.num { (after) } } } }
+                    }
+                }
             }
         }
     }
@@ -132,10 +200,10 @@ pub fn alerts(
             caption { (rows.len()) " alerts, newest first" }
             thead { tr { th scope="col" { "Alert" } th scope="col" { "Raised" } th scope="col" { "Severity" } th scope="col" { "Kind" } th scope="col" { "Application" } th scope="col" { "What happened" } th scope="col" { "State" } } }
             tbody { @for a in rows { tr {
-                td.mono { (s(a, "id")) }
-                td { (a["created_at"].as_i64().map(|ms| when(&ms_to_rfc(ms))).unwrap_or_default()) }
+                td.mono.nowrap { (s(a, "id")) }
+                td.nowrap { (a["created_at"].as_i64().map(|ms| when(&ms_to_rfc(ms))).unwrap_or_default()) }
                 td { (verdict(s(a, "severity"))) } td { (s(a, "kind")) } td { (s(a, "application")) }
-                td { (s(a, "message")) } td { (verdict(s(a, "state"))) }
+                td.long { (s(a, "message")) } td { (verdict(s(a, "state"))) }
             } } }
         }
     };

@@ -142,7 +142,8 @@ for (const [path, name, expect] of [
 }
 assert.doesNotMatch(await page.locator("main").innerText(), /FAILED/, "the ledger's self-check");
 assert.ok((await page.goto(`${url}/ui/metrics?application=${checkout}`)).ok());
-assert.equal(await page.locator("svg[role=img]").count(), 5, "five charts");
+assert.equal(await page.locator("svg[role=img]").count(), 6, "six charts: the four keys, access debt, pass rates");
+assert.ok((await page.locator("svg line[stroke-dasharray]").count()) > 0, "band boundaries drawn");
 await page.goto(`${url}/ui/changes`);
 await page.locator("tbody tr td:first-child a").first().click();
 await assert.doesNotReject(page.getByRole("heading", { name: "Request for change" }).first().waitFor());
