@@ -149,6 +149,13 @@ pub enum Command {
         #[arg(long, env = "ANDON_DATABASE")]
         database: String,
     },
+    /// Print a shell completion script: `andon completions bash > /etc/bash_completion.d/andon`,
+    /// `andon completions zsh > "${fpath[1]}/_andon"`, `andon completions fish >
+    /// ~/.config/fish/completions/andon.fish`.
+    Completions {
+        /// The shell.
+        shell: clap_complete::Shell,
+    },
     /// Drive a realistic history against a live server.
     Demo(crate::demo::DemoArgs),
     /// Load benchmarks.

@@ -19,6 +19,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
             | Command::Restore { .. }
             | Command::Demo(_)
             | Command::Bench(_)
+            | Command::Completions { .. }
     );
     let done = dispatch(&args, &ctx, out);
     match done {
@@ -49,6 +50,16 @@ fn dispatch(
     match &args.command {
         Command::Serve(s) => commands::serve::run(s),
         Command::Keygen { out: path } => commands::identity::keygen(path, out),
+        Command::Completions { shell } => {
+            use clap::CommandFactory as _;
+            clap_complete::generate(
+                *shell,
+                &mut Args::command(),
+                "andon",
+                &mut std::io::stdout(),
+            );
+            Ok(ExitCode::SUCCESS)
+        }
         Command::App(a) => commands::app::run(&ctx, a, out),
         Command::Identity(cmd) => commands::identity::run(&ctx, cmd, out),
         Command::Token(cmd) => commands::token::run(&ctx, cmd, out),

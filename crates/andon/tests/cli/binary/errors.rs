@@ -135,3 +135,99 @@ fn keys_andon_does_not_read_yet_are_named() {
         "a key was registered: {shown}"
     );
 }
+
+/// The server's log reads as text for a person (`--log-format text`, or a terminal) and as
+/// JSON for a log pipeline (the default when standard error is not a terminal); the first
+/// start's migrations are one line, not one per migration.
+#[test]
+fn server_logs_are_text_for_people_and_json_for_pipelines() {
+    use std::io::{BufRead as _, BufReader};
+    for (format, json) in [(Some("text"), false), (None, true)] {
+        let db = TestDb::new(Backend::Sqlite);
+        let mut c = serve_command(&db.url, &db.dir());
+        if let Some(f) = format {
+            c.args(["--log-format", f]);
+        }
+        let mut child = c
+            .env("RUST_LOG", "info")
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .expect("serve");
+        let stderr = child.stderr.take().expect("stderr");
+        // Read until the migrations' line; a server that never logs it is killed after
+        // a while, which ends the reading.
+        let pid = child.id();
+        let (done_tx, done_rx) = std::sync::mpsc::channel::<()>();
+        let watchdog = std::thread::spawn(move || {
+            if done_rx
+                .recv_timeout(std::time::Duration::from_secs(30))
+                .is_err()
+            {
+                let _ = Command::new("kill").arg(pid.to_string()).status();
+            }
+        });
+        let mut lines = Vec::new();
+        for l in BufReader::new(stderr).lines().map_while(Result::ok) {
+            let done = l.contains("database migrated");
+            lines.push(l);
+            if done || lines.len() > 40 {
+                break;
+            }
+        }
+        let _ = done_tx.send(());
+        let _ = watchdog.join();
+        let _ = child.kill();
+        let _ = child.wait();
+        let migrated: Vec<&String> = lines.iter().filter(|l| l.contains("migrat")).collect();
+        assert_eq!(migrated.len(), 1, "{format:?}: {lines:#?}");
+        assert_eq!(
+            migrated[0].starts_with('{'),
+            json,
+            "{format:?}: {}",
+            migrated[0]
+        );
+        if !json {
+            assert!(
+                migrated[0].contains("INFO") && migrated[0].contains("database migrated"),
+                "{}",
+                migrated[0]
+            );
+        }
+    }
+}
+
+/// Completion scripts for the three shells people use, from the command definition itself:
+/// each names the verbs and their flags.
+#[test]
+fn completions_are_printed_for_bash_zsh_and_fish() {
+    for (shell, marker) in [
+        ("bash", "_andon()"),
+        ("zsh", "#compdef andon"),
+        ("fish", "complete -c andon"),
+    ] {
+        let out = Command::new(BIN)
+            .args(["completions", shell])
+            .output()
+            .expect("andon completions");
+        let script = String::from_utf8_lossy(&out.stdout);
+        assert!(
+            out.status.success(),
+            "{shell}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert!(
+            script.contains(marker),
+            "{shell}: {}",
+            &script[..script.len().min(300)]
+        );
+        for word in ["serve", "gate", "emergency", "whole-environment"] {
+            assert!(script.contains(word), "{shell} does not complete {word}");
+        }
+    }
+    let bad = Command::new(BIN)
+        .args(["completions", "powershell-7"])
+        .output()
+        .expect("andon completions");
+    assert_eq!(bad.status.code(), Some(2));
+}
