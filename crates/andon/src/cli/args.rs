@@ -83,7 +83,7 @@ pub enum Command {
     Decision(crate::commands::gate::DecisionCmd),
     /// Policies: publish, list, test, evaluate locally.
     #[command(subcommand)]
-    Policy(crate::commands::gate::PolicyCmd),
+    Policy(crate::commands::policy::PolicyCmd),
     /// Waivers: request, approve, list.
     #[command(subcommand)]
     Waiver(crate::commands::gate::WaiverCmd),

@@ -70,7 +70,7 @@ fn dispatch(
         Command::Trace(t) => commands::trace::run(&ctx, t, out),
         Command::Gate(g) => commands::gate::gate(&ctx, g, out),
         Command::Decision(d) => commands::gate::decision(&ctx, d, out),
-        Command::Policy(p) => commands::gate::policy(&ctx, p, out),
+        Command::Policy(p) => commands::policy::run(&ctx, p, out),
         Command::Waiver(w) => commands::gate::waiver(&ctx, w, out),
         Command::Deploy(d) => commands::change::deploy(&ctx, d, out),
         Command::Change(c) => commands::change::change(&ctx, c, out),

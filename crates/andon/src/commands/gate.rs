@@ -1,16 +1,15 @@
 //! `andon gate`, `andon decision`, `andon policy`, `andon waiver`: release gates from the
 //! command line. A gate exits 0 on allow, 1 on deny, 2 on error.
 
-use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use andon_domain::api::{DecisionView, GateRequest, WaiverRequest};
 use andon_domain::gate::{DECISION_PAYLOAD_TYPE, DecisionDoc, Verdict};
 use andon_policy::{Bundle, Policy};
-use anyhow::{Context as _, bail};
+use anyhow::bail;
 
 use crate::cli::context::{Context, client};
-use crate::cli::output::{Listing, Output, emit, plural};
+use crate::cli::output::{Listing, Output, emit};
 
 /// Flags of `andon gate`.
 #[derive(clap::Args, Debug)]
@@ -103,34 +102,6 @@ pub enum DecisionCmd {
     },
 }
 
-/// `andon policy`.
-#[derive(clap::Subcommand, Debug)]
-pub enum PolicyCmd {
-    /// Publish a policy directory: its *.rego files and an optional policy.json (name,
-    /// applications, environments, builtin, disabled, params).
-    Publish {
-        /// The directory.
-        dir: PathBuf,
-    },
-    /// List published policies.
-    List,
-    /// Run a policy directory's Rego unit tests (`test_` rules), with the built-in library
-    /// unless its policy.json says `"builtin": false`.
-    Test {
-        /// The directory (default: only the built-in library).
-        dir: Option<PathBuf>,
-    },
-    /// Evaluate a policy directory (or the built-in library) against a gate input file.
-    Eval {
-        /// The gate input (JSON; a decision's `input` works).
-        #[arg(long)]
-        input: PathBuf,
-        /// The policy directory.
-        #[arg(long)]
-        dir: Option<PathBuf>,
-    },
-}
-
 /// `andon waiver`.
 #[derive(clap::Subcommand, Debug)]
 pub enum WaiverCmd {
@@ -168,7 +139,7 @@ pub enum WaiverCmd {
     },
 }
 
-fn mark(v: Verdict) -> &'static str {
+pub(crate) fn mark(v: Verdict) -> &'static str {
     match v {
         Verdict::Pass => "pass",
         Verdict::Fail => "FAIL",
@@ -179,7 +150,7 @@ fn mark(v: Verdict) -> &'static str {
     }
 }
 
-fn short(id: &str) -> &str {
+pub(crate) fn short(id: &str) -> &str {
     &id[..id.len().min(12)]
 }
 
@@ -274,45 +245,6 @@ pub fn gate(ctx: &Context, g: &GateArgs, out: Output) -> anyhow::Result<ExitCode
     })
 }
 
-/// Loads a policy directory into a bundle.
-pub fn load_dir(dir: &Path) -> anyhow::Result<Bundle> {
-    let meta = dir.join("policy.json");
-    let mut bundle: Bundle = if meta.exists() {
-        let mut v: serde_json::Value = serde_json::from_slice(&std::fs::read(&meta)?)
-            .with_context(|| format!("{} is not JSON", meta.display()))?;
-        if v.get("name").is_none() {
-            v["name"] = dir_name(dir).into();
-        }
-        serde_json::from_value(v).with_context(|| format!("{}", meta.display()))?
-    } else {
-        Bundle {
-            name: dir_name(dir),
-            ..Bundle::builtin_default()
-        }
-    };
-    let mut files: Vec<PathBuf> = std::fs::read_dir(dir)
-        .with_context(|| format!("reading {}", dir.display()))?
-        .filter_map(|e| e.ok().map(|e| e.path()))
-        .filter(|p| p.extension().is_some_and(|x| x == "rego"))
-        .collect();
-    files.sort();
-    for f in files {
-        let name = f
-            .file_name()
-            .map(|n| n.to_string_lossy().into_owned())
-            .unwrap_or_default();
-        bundle.modules.insert(name, std::fs::read_to_string(&f)?);
-    }
-    Ok(bundle)
-}
-
-fn dir_name(dir: &Path) -> String {
-    dir.canonicalize()
-        .ok()
-        .and_then(|d| d.file_name().map(|n| n.to_string_lossy().into_owned()))
-        .unwrap_or_else(|| "policy".into())
-}
-
 /// Replays a decision: its signature against the log key, its policy bundle against its
 /// version, its verdicts against a fresh evaluation of its recorded input.
 pub fn replay(c: &andon_client::Client, id: &str) -> anyhow::Result<(DecisionDoc, bool)> {
@@ -390,125 +322,6 @@ pub fn decision(ctx: &Context, cmd: &DecisionCmd, out: Output) -> anyhow::Result
                 }
             })?;
             Ok(if same {
-                ExitCode::SUCCESS
-            } else {
-                ExitCode::from(1)
-            })
-        }
-    }
-}
-
-/// Runs a policy verb.
-pub fn policy(ctx: &Context, cmd: &PolicyCmd, out: Output) -> anyhow::Result<ExitCode> {
-    match cmd {
-        PolicyCmd::Publish { dir } => {
-            let bundle = load_dir(dir)?;
-            let p = client(ctx).publish_policy(&serde_json::to_value(&bundle)?)?;
-            emit(out, &p, |p| {
-                println!(
-                    "{} policy {} version {} (ledger entry {}): {}, {} passed",
-                    if p.existing {
-                        "already had"
-                    } else {
-                        "published"
-                    },
-                    p.name,
-                    p.version,
-                    p.ledger_index,
-                    plural(p.controls.len() as u64, "control", "controls"),
-                    plural(p.tests as u64, "test", "tests")
-                )
-            })?;
-            Ok(ExitCode::SUCCESS)
-        }
-        PolicyCmd::List => {
-            let list = client(ctx).list_policies()?;
-            emit(out, &list, |list| {
-                // A scope's names joined; an empty scope is every one.
-                let scope = |v: &serde_json::Value| {
-                    let names: Vec<&str> = v
-                        .as_array()
-                        .into_iter()
-                        .flatten()
-                        .filter_map(|x| x.as_str())
-                        .collect();
-                    if names.is_empty() {
-                        "all".to_owned()
-                    } else {
-                        names.join(", ")
-                    }
-                };
-                let mut t = Listing::new(
-                    &["name", "version", "applications", "environments", "entry"],
-                    &["entry"],
-                );
-                for p in list {
-                    t.row([
-                        p["name"].as_str().unwrap_or("").to_owned(),
-                        short(p["version"].as_str().unwrap_or("")).to_owned(),
-                        scope(&p["applications"]),
-                        scope(&p["environments"]),
-                        p["ledger_index"].to_string(),
-                    ]);
-                }
-                t.print("no policies");
-            })?;
-            Ok(ExitCode::SUCCESS)
-        }
-        PolicyCmd::Test { dir } => {
-            let bundle = match dir {
-                Some(d) => load_dir(d)?,
-                None => Bundle::builtin_default(),
-            };
-            let p = Policy::compile(bundle)?;
-            let tests = p.run_tests();
-            let failed = tests.iter().filter(|t| !t.passed).count();
-            emit(out, &tests, |tests| {
-                for t in tests {
-                    println!(
-                        "{} {}{}",
-                        if t.passed { "PASS" } else { "FAIL" },
-                        t.name,
-                        t.error
-                            .as_deref()
-                            .map(|e| format!(": {e}"))
-                            .unwrap_or_default()
-                    );
-                }
-                println!(
-                    "{} tests, {} passed, {failed} failed",
-                    tests.len(),
-                    tests.len() - failed
-                );
-            })?;
-            Ok(if failed == 0 {
-                ExitCode::SUCCESS
-            } else {
-                ExitCode::from(1)
-            })
-        }
-        PolicyCmd::Eval { input, dir } => {
-            let bundle = match dir {
-                Some(d) => load_dir(d)?,
-                None => Bundle::builtin_default(),
-            };
-            let p = Policy::compile(bundle)?;
-            let v: serde_json::Value = serde_json::from_slice(&std::fs::read(input)?)
-                .with_context(|| format!("{} is not JSON", input.display()))?;
-            // A decision (or a decision view) carries its input inside.
-            let v = v
-                .pointer("/decision/input")
-                .or_else(|| v.get("input"))
-                .cloned()
-                .unwrap_or(v);
-            let e = p.evaluate(&v);
-            emit(out, &e, |e| {
-                println!("{}", if e.allow { "ALLOW" } else { "DENY" });
-                for c in &e.controls {
-                    println!("  {:<26} {:<7} {}", c.id, mark(c.verdict), c.reason);
-                }
-            })?;
-            Ok(if e.allow {
                 ExitCode::SUCCESS
             } else {
                 ExitCode::from(1)

@@ -12,6 +12,7 @@ pub mod gate;
 pub mod identity;
 pub mod ledger;
 pub mod package;
+pub mod policy;
 pub mod serve;
 pub mod telemetry;
 pub mod token;

@@ -129,29 +129,6 @@ fn window(s: &str) -> Result<std::time::Duration, String> {
         .ok_or_else(|| format!("{s:?} is longer than ten years"))
 }
 
-/// The policy bundles under `dir`: itself if it holds Rego files, else each subdirectory
-/// that does.
-fn policy_dirs(dir: &std::path::Path) -> anyhow::Result<Vec<PathBuf>> {
-    let has_rego = |d: &std::path::Path| -> anyhow::Result<bool> {
-        Ok(std::fs::read_dir(d)
-            .with_context(|| format!("reading {}", d.display()))?
-            .filter_map(|e| e.ok())
-            .any(|e| e.path().extension().is_some_and(|x| x == "rego")))
-    };
-    if has_rego(dir)? {
-        return Ok(vec![dir.to_owned()]);
-    }
-    let mut out = Vec::new();
-    for e in std::fs::read_dir(dir)?.filter_map(|e| e.ok()) {
-        let p = e.path();
-        if p.is_dir() && has_rego(&p)? {
-            out.push(p);
-        }
-    }
-    out.sort();
-    Ok(out)
-}
-
 /// How the server writes its log.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
 pub enum LogFormat {
@@ -256,8 +233,8 @@ pub fn run(a: &ServeArgs) -> anyhow::Result<ExitCode> {
             .await
             .map_err(|e| anyhow::anyhow!(e))?;
         for root in &a.policies {
-            for dir in policy_dirs(root)? {
-                let bundle = crate::commands::gate::load_dir(&dir)?;
+            for dir in crate::commands::policy::bundle_dirs(root)? {
+                let bundle = crate::commands::policy::load_dir(&dir)?;
                 let p = started
                     .app
                     .publish_policy("andon", bundle)

@@ -134,8 +134,45 @@ test_one_failure_is_tolerated if {
         "{}",
         String::from_utf8_lossy(&tested.stdout)
     );
-    assert!(String::from_utf8_lossy(&tested.stdout).contains("1 tests, 1 passed"));
+    assert!(String::from_utf8_lossy(&tested.stdout).contains("1 test, 1 passed"));
     assert!(run(&token, &["policy", "publish", dir]).status.success());
+    // The folder above it is read as `serve --policies` reads it: each bundle inside.
+    let parent = db.dir().to_str().expect("path").to_owned();
+    let again = run(&token, &["policy", "publish", &parent]);
+    let said = String::from_utf8_lossy(&again.stdout);
+    assert!(
+        again.status.success(),
+        "{said}{}",
+        String::from_utf8_lossy(&again.stderr)
+    );
+    assert!(said.contains("already had policy pay-staging"), "{said}");
+    // A bundle that names no application would govern every one: it takes --scope global.
+    let wide = db.dir().join("wide-policy");
+    std::fs::create_dir_all(&wide).expect("dir");
+    std::fs::copy(
+        std::path::Path::new(dir).join("flaky.rego"),
+        wide.join("flaky.rego"),
+    )
+    .expect("copy");
+    let wide = wide.to_str().expect("path");
+    let listed =
+        |t: &str| String::from_utf8_lossy(&run(t, &["policy", "list"]).stdout).into_owned();
+    let before = listed(&token);
+    let refused = run(&token, &["policy", "publish", wide]);
+    let why = String::from_utf8_lossy(&refused.stderr);
+    assert_eq!(refused.status.code(), Some(2), "{why}");
+    assert!(
+        why.contains("would govern every application") && why.contains("--scope global"),
+        "{why}"
+    );
+    assert_eq!(listed(&token), before, "nothing was published");
+    let meant = run(&token, &["policy", "publish", wide, "--scope", "global"]);
+    assert!(
+        meant.status.success(),
+        "{}",
+        String::from_utf8_lossy(&meant.stderr)
+    );
+    assert!(listed(&token).contains("wide-policy"));
     let allowed = run(
         &issued.token,
         &[
