@@ -278,6 +278,13 @@ fn an_auditor_signs_in_and_reads_every_page(b: Backend) {
         ledger.contains("<span class=\"pass\">passed</span>"),
         "{ledger}"
     );
+    // What was checked, in words: every entry then, the checkpoints, the replayed tables.
+    assert!(
+        ledger.contains("entries recomputed")
+            && ledger.contains("signed checkpoints checked")
+            && ledger.contains("tables compared with a replay"),
+        "{ledger}"
+    );
     assert!(ledger.contains("is included"), "{ledger}");
     assert!(
         ledger.contains("the checkpoint&#39;s signature verifies")

@@ -39,7 +39,8 @@ pub fn ledger(
                 @match last_check {
                     Some(v) => {
                         @if v["verified"].as_bool() == Some(true) { span.pass { "passed" } } @else { span.fail { "FAILED" } " at entry " (v["first_bad_index"]) ": " (s(v, "reason")) }
-                        " at " (crate::when(s(v, "checked_at"))) ", " (v["size"]) " entries recomputed"
+                        " at " (crate::when(s(v, "checked_at"))) ": "
+                        (check_scope(v, info["size"].as_u64().unwrap_or(0)))
                     }
                     None => span.muted { "not run since this server started" },
                 }
@@ -77,4 +78,27 @@ pub fn ledger(
         }
     };
     layout("Ledger", Section::Ledger, viewer, body)
+}
+
+/// What a self-check covered, in words: the entries the log had then (of how many now),
+/// the checkpoints and the tables compared with a replay, and when it runs again.
+fn check_scope(v: &Value, now: u64) -> String {
+    let size = v["size"].as_u64().unwrap_or(0);
+    let mut said = if size == now {
+        format!("all {size} entries recomputed")
+    } else {
+        format!("the {size} entries the log had then recomputed (it has {now} now)")
+    };
+    if let Some(c) = v["checkpoints_checked"].as_u64() {
+        said.push_str(&format!(", {c} signed checkpoints checked"));
+    }
+    if let Some(t) = v["tables_compared"].as_u64() {
+        said.push_str(&format!(
+            ", {t} tables compared with a replay of the ledger"
+        ));
+    }
+    said.push_str(
+        "; the server checks again every hour (an admin can ask now: POST /v1/ledger/verify)",
+    );
+    said
 }
