@@ -26,19 +26,69 @@ pub struct OscalFile {
 }
 
 /// The Risk Control Matrix of a query: the controls of the policy that applies, and the
-/// verdicts of the period's decisions counted per control.
+/// verdicts of the period's decisions counted per control; without an application, the
+/// organisation's.
 pub async fn controls(
     app: &App,
     _actor: &Actor,
     q: &ControlsQuery,
 ) -> Result<ControlMatrix, AppError> {
-    matrix(app, q).await
+    match q.application {
+        Some(_) => matrix(app, q).await,
+        None => organisation(app, q).await,
+    }
 }
 
-/// The matrix as `GET /v1/controls` answers it: the period, the policy and the controls.
+/// What the organisation's matrix names as its application and policy.
+pub const ALL_APPLICATIONS: &str = "";
+
+/// The organisation's matrix: each application's matrix (its own policy, its decisions and
+/// deployments in the period), a control's rows added up across them. A control only some
+/// applications' policies have counts only their decisions.
+async fn organisation(app: &App, q: &ControlsQuery) -> Result<ControlMatrix, AppError> {
+    let mut org: Option<ControlMatrix> = None;
+    for a in app.store().applications().await? {
+        let one = matrix(
+            app,
+            &ControlsQuery {
+                application: Some(a.name),
+                ..q.clone()
+            },
+        )
+        .await?;
+        let Some(all) = org.as_mut() else {
+            org = Some(ControlMatrix {
+                application: ALL_APPLICATIONS.into(),
+                policy_name: "each application's own".into(),
+                policy_version: String::new(),
+                ..one
+            });
+            continue;
+        };
+        for row in one.controls {
+            match all.controls.iter_mut().find(|r| r.id == row.id) {
+                Some(r) => {
+                    r.decisions += row.decisions;
+                    r.pass += row.pass;
+                    r.fail += row.fail;
+                    r.missing += row.missing;
+                    r.waived += row.waived;
+                    r.not_applicable += row.not_applicable;
+                    r.error += row.error;
+                }
+                None => all.controls.push(row),
+            }
+        }
+    }
+    org.ok_or_else(|| AppError::not_found("no applications yet"))
+}
+
+/// The matrix as `GET /v1/controls` answers it: the period, the policy and the controls
+/// (the organisation's: `application` null).
 pub fn matrix_json(m: &ControlMatrix) -> Value {
     serde_json::json!({
-        "application": m.application, "environment": m.environment,
+        "application": (m.application != ALL_APPLICATIONS).then_some(&m.application),
+        "environment": m.environment,
         "policy": {"name": m.policy_name, "version": m.policy_version},
         "since": m.since, "until": m.until, "controls": m.controls,
     })
@@ -160,7 +210,13 @@ pub async fn uncounted_matrix(
     app: &App,
     q: &ControlsQuery,
 ) -> Result<(ControlMatrix, i64, i64), AppError> {
-    let application: AppName = q.application.parse()?;
+    let application: AppName = q
+        .application
+        .as_deref()
+        .ok_or_else(|| {
+            AppError::bad_request("invalid_scope", "one control's cases are an application's")
+        })?
+        .parse()?;
     let environment = q.environment.clone().unwrap_or_else(|| "production".into());
     check_environment(&environment)?;
     let until = query_time("until", &q.until)?.unwrap_or(app.now());

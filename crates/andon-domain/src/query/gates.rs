@@ -12,10 +12,11 @@ pub struct WaiverQuery {
 }
 
 /// `GET /v1/controls`: the query.
-#[derive(Deserialize, schemars::JsonSchema)]
+#[derive(Clone, Deserialize, schemars::JsonSchema)]
 pub struct ControlsQuery {
-    /// The application.
-    pub application: String,
+    /// The application; without it, the organisation's matrix: every application's, each
+    /// under the policy that applies to it, counted together.
+    pub application: Option<String>,
     /// The environment whose policy applies (default `production`).
     pub environment: Option<String>,
     /// From this time (RFC 3339), inclusive; default 90 days ago.
@@ -42,7 +43,7 @@ pub struct OscalQuery {
 impl From<OscalQuery> for ControlsQuery {
     fn from(q: OscalQuery) -> Self {
         Self {
-            application: q.application,
+            application: Some(q.application),
             environment: q.environment,
             since: q.since,
             until: q.until,

@@ -418,6 +418,37 @@ fn the_risk_control_matrix_counts_each_controls_verdicts(b: Backend) {
         (Some(1), Some(2)),
         "{tests}"
     );
+    // The organisation's matrix: every application's, added up. A second application
+    // gated once, without evidence: its controls are missing.
+    w.h.admin
+        .create_application("shop", "team-web")
+        .expect("app");
+    w.h.admin
+        .gate(&GateRequest {
+            application: "shop".into(),
+            artifact: format!("registry.example.com/shop@{}", Sha256Digest::of(b"shop 1")),
+            environment: "production".into(),
+            ..Default::default()
+        })
+        .expect("decided");
+    let (status, body) = get("environment=production");
+    assert_eq!(status, 200, "{body}");
+    let org: serde_json::Value = serde_json::from_str(&body).expect("json");
+    assert!(org["application"].is_null(), "{org}");
+    let row = org["controls"]
+        .as_array()
+        .and_then(|c| c.iter().find(|c| c["id"] == "tests-pass"))
+        .expect("tests-pass");
+    assert_eq!(
+        (
+            row["decisions"].as_u64(),
+            row["pass"].as_u64(),
+            row["fail"].as_u64(),
+            row["missing"].as_u64()
+        ),
+        (Some(4), Some(1), Some(2), Some(1)),
+        "{row}"
+    );
     for c in controls {
         let verdicts: u64 = [
             "pass",

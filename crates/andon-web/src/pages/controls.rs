@@ -39,7 +39,7 @@ fn period_form(
     html! {
         form.search method="get" action=(action) aria-label="Period" {
             @if let Some((k, v)) = extra { input type="hidden" name=(k) value=(v); }
-            (super::application_choice(application, applications, true))
+            (super::application_choice(application, applications, action != "/ui/controls"))
             div.field { label for="f-env" { "Environment" } input #f-env name="environment" value=(environment); }
             div.field { label for="f-since" { "From" } input #f-since type="date" name="since" value=(since); }
             div.field { label for="f-until" { "Until" } input #f-until type="date" name="until" value=(until); }
@@ -58,7 +58,9 @@ pub fn controls(
     until: &str,
     api_query: &str,
 ) -> Markup {
+    // No application: the organisation's matrix, every application counted together.
     let application = s(m, "application");
+    let organisation = application.is_empty();
     let environment = s(m, "environment");
     let rows: Vec<&Value> = m["controls"].as_array().into_iter().flatten().collect();
     let points: Vec<Point> = rows
@@ -71,16 +73,26 @@ pub fn controls(
         .collect();
     let body = html! {
         (period_form("/ui/controls", application, applications, environment, since, until, None))
-        p {
-            "Policy " strong { (s(&m["policy"], "name")) } " " (short(s(&m["policy"], "version")))
-            " · decisions from " (when(s(m, "since"))) " to " (when(s(m, "until")))
+        @if organisation {
+            p {
+                "The organisation: every application under its own policy, counted together ("
+                (applications.len()) " applications) · decisions from " (when(s(m, "since"))) " to " (when(s(m, "until")))
+                ". Choose an application for its own matrix and OSCAL documents."
+            }
+        } @else {
+            p {
+                "Policy " strong { (s(&m["policy"], "name")) } " " (short(s(&m["policy"], "version")))
+                " · decisions from " (when(s(m, "since"))) " to " (when(s(m, "until")))
+            }
         }
         p.exports {
             "Export: "
             a href={ "/v1/controls" (api_query) "&format=csv" } download { "CSV" }
             a href={ "/v1/controls" (api_query) } { "JSON" }
-            a href={ "/v1/controls/oscal/assessment-results" (api_query) } download { "OSCAL assessment results" }
-            a href={ "/v1/controls/oscal/component-definition" (api_query) } download { "OSCAL component definition" }
+            @if !organisation {
+                a href={ "/v1/controls/oscal/assessment-results" (api_query) } download { "OSCAL assessment results" }
+                a href={ "/v1/controls/oscal/component-definition" (api_query) } download { "OSCAL component definition" }
+            }
         }
         table {
             caption { "Each control: the risk it answers, what it relies on, how it did" }
@@ -93,7 +105,11 @@ pub fn controls(
                 @for c in &rows {
                     tr {
                         td {
-                            a href={ "/ui/controls/" (s(c, "id")) (query(&[("application", application), ("environment", environment), ("since", since), ("until", until)])) } { strong { (s(c, "id")) } }
+                            @if organisation {
+                                strong { (s(c, "id")) }
+                            } @else {
+                                a href={ "/ui/controls/" (s(c, "id")) (query(&[("application", application), ("environment", environment), ("since", since), ("until", until)])) } { strong { (s(c, "id")) } }
+                            }
                             br; span.muted { (s(c, "title")) } br; span.muted { "stage: " (s(c, "stage")) }
                         }
                         td { (s(c, "risk")) }

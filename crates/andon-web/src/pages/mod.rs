@@ -53,7 +53,7 @@ pub(crate) fn application_choice(chosen: &str, applications: &[String], required
         div.field {
             label for="f-app" { "Application" }
             select #f-app name="application" required[required] {
-                @if !required { option value="" { "any" } }
+                @if !required { option value="" { "all applications" } }
                 @for a in applications {
                     @if a == chosen { option value=(a) selected { (a) } } @else { option value=(a) { (a) } }
                 }

@@ -118,6 +118,12 @@ await assert.doesNotReject(page.getByText(/independently approved by/).first().w
 await assert.doesNotReject(page.getByRole("heading", { name: "Change record" }).waitFor());
 await shot("07-deployment-trace");
 
+// The organisation's Risk Control Matrix is the default; an application's is a filter of it.
+await page.goto(`${url}/ui/controls`);
+assert.match(await page.locator("main").innerText(), /The organisation: every application under its own policy/);
+assert.ok((await page.locator("tbody tr").count()) >= 5);
+await shot("08-controls-organisation");
+
 // The Risk Control Matrix, and one control's cases.
 await page.goto(`${url}/ui/controls?application=${payments}`);
 const controls = page.locator("tbody tr");

@@ -2,17 +2,26 @@
 
 use super::common::*;
 
-/// The Risk Control Matrix's API query for a page's form.
+/// The Risk Control Matrix's API query for a page's form (no application: the
+/// organisation's matrix).
 fn matrix_query(application: &str, f: &AppForm) -> Result<String, ApiError> {
-    Ok(query(&[
-        ("application", application),
-        ("environment", &f.environment),
-        ("since", &day("since", &f.since, false)?),
-        ("until", &day("until", &f.until, true)?),
-    ]))
+    let (since, until) = (
+        day("since", &f.since, false)?,
+        day("until", &f.until, true)?,
+    );
+    let mut q = vec![
+        ("environment", f.environment.as_str()),
+        ("since", &since),
+        ("until", &until),
+    ];
+    if !application.is_empty() {
+        q.insert(0, ("application", application));
+    }
+    Ok(query(&q))
 }
 
-/// `GET /ui/controls`: the Risk Control Matrix.
+/// `GET /ui/controls`: the Risk Control Matrix, the organisation's unless an application
+/// is chosen.
 pub(crate) async fn controls(
     State(app): State<App>,
     viewer: Viewer,
@@ -20,7 +29,8 @@ pub(crate) async fn controls(
 ) -> Response {
     let r = async {
         let Query(f) = form.map_err(crate::http::query_error)?;
-        let (application, apps) = chosen(&app, &viewer, &f.application).await?;
+        let apps = application_names(&app, &viewer).await?;
+        let application = f.application.clone();
         let api = matrix_query(&application, &f)?;
         let q = app_query(&api)?;
         let m = andon_app::gates::matrix::matrix_json(
