@@ -61,10 +61,21 @@ fn provenance(p: &Value) -> String {
     parts.join("; ")
 }
 
-/// The change records listing (`GET /v1/changes` items).
-/// `next` is the query string of the next (older) page.
-pub fn changes(viewer: &Viewer, rows: &[Value], api_query: &str, next: Option<&str>) -> Markup {
+/// The change records listing (`GET /v1/changes` items), with its filters (application,
+/// environment). `next` is the query string of the next (older) page.
+pub fn changes(
+    viewer: &Viewer,
+    rows: &[Value],
+    (application, environment, applications): (&str, &str, &[String]),
+    api_query: &str,
+    next: Option<&str>,
+) -> Markup {
     let body = html! {
+        form.search method="get" action="/ui/changes" aria-label="Changes" {
+            (super::application_choice(application, applications, false))
+            div.field { label for="f-env" { "Environment" } input #f-env name="environment" value=(environment) placeholder="any"; }
+            button type="submit" { "Show" }
+        }
         (super::exports("/v1/changes", api_query))
         table {
             caption { (rows.len()) " change records, newest first" }

@@ -150,6 +150,15 @@ assert.doesNotMatch(await page.locator("main").innerText(), /FAILED/, "the ledge
 assert.ok((await page.goto(`${url}/ui/metrics?application=${checkout}`)).ok());
 assert.equal(await page.locator("svg[role=img]").count(), 6, "six charts: the four keys, access debt, pass rates");
 assert.ok((await page.locator("svg line[stroke-dasharray]").count()) > 0, "band boundaries drawn");
+// The changes, filtered by application.
+await page.goto(`${url}/ui/changes`);
+const allChanges = await page.locator("tbody tr").count();
+await page.locator("#f-app").selectOption(payments);
+await page.getByRole("button", { name: "Show" }).click();
+assert.match(page.url(), /\/ui\/changes\?application=payments-/);
+const some = await page.locator("tbody tr").count();
+assert.ok(some > 0 && some < allChanges, `filtered: ${some} of ${allChanges}`);
+for (const cell of await page.locator("tbody tr td:nth-child(3)").allInnerTexts()) assert.equal(cell, payments);
 await page.goto(`${url}/ui/changes`);
 await page.locator("tbody tr td:first-child a").first().click();
 await assert.doesNotReject(page.getByRole("heading", { name: "Request for change" }).first().waitFor());
