@@ -6,11 +6,15 @@ mod commands;
 mod demo;
 mod fixtures;
 
-use clap::Parser;
-
 fn main() -> std::process::ExitCode {
     quiet_when_stdout_closes();
-    let args = cli::args::Args::parse();
+    let args = match cli::args::Args::read() {
+        Ok(a) => a,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            return std::process::ExitCode::from(2);
+        }
+    };
     match cli::run::run(args) {
         Ok(code) => code,
         Err(e) => {

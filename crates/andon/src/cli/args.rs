@@ -26,12 +26,43 @@ pub struct Args {
     /// Output format of read verbs.
     #[arg(long, global = true, value_enum, default_value = "text")]
     pub output: Output,
+    /// The profile to take the server, token and output from when not given otherwise
+    /// (a section of ~/.config/andon/config.toml, or of the file ANDON_CONFIG names).
+    #[arg(long, global = true, env = "ANDON_PROFILE")]
+    pub profile: Option<String>,
     /// The verb.
     #[command(subcommand)]
     pub command: Command,
 }
 
 impl Args {
+    /// Reads the command line, then fills what it and the environment left to their
+    /// defaults from the profile (see [`crate::cli::profile`]).
+    pub fn read() -> anyhow::Result<Self> {
+        use clap::parser::ValueSource;
+        use clap::{CommandFactory as _, FromArgMatches as _};
+        let matches = Self::command().get_matches();
+        let mut args = Self::from_arg_matches(&matches).unwrap_or_else(|e| e.exit());
+        let defaulted = |id: &str| {
+            !matches!(
+                matches.value_source(id),
+                Some(ValueSource::CommandLine | ValueSource::EnvVariable)
+            )
+        };
+        let p = crate::cli::profile::load(args.profile.as_deref())?;
+        if let Some(server) = p.server.filter(|_| defaulted("server")) {
+            args.server = server;
+        }
+        if args.token.is_none() {
+            args.token = p.token;
+        }
+        if let Some(o) = p.output.filter(|_| defaulted("output")) {
+            args.output = clap::ValueEnum::from_str(&o, true)
+                .map_err(|_| anyhow::anyhow!("the profile's output {o:?} is not text or json"))?;
+        }
+        Ok(args)
+    }
+
     /// The global flags, for the verbs.
     pub fn context(&self) -> Context {
         Context {

@@ -7,4 +7,5 @@ pub mod args;
 pub mod context;
 pub mod keys;
 pub mod output;
+pub mod profile;
 pub mod run;

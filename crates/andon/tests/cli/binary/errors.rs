@@ -231,3 +231,61 @@ fn completions_are_printed_for_bash_zsh_and_fish() {
         .expect("andon completions");
     assert_eq!(bad.status.code(), Some(2));
 }
+
+/// A profile file gives the server, token and output a person uses most: named with
+/// --profile (or `default`), overridden by a flag, and a missing one said so.
+#[test]
+fn a_profile_gives_the_server_and_token() {
+    let db = TestDb::new(Backend::Sqlite);
+    let server = start(&db, true);
+    let token = server.token.clone().expect("admin token");
+    let config = db.dir().join("config.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "[default]\nserver = \"http://127.0.0.1:1\"\n\n[here]\nserver = \"{}\"\ntoken = \"{token}\"\noutput = \"json\"\n",
+            server.url
+        ),
+    )
+    .expect("config");
+    let andon = |args: &[&str]| {
+        Command::new(BIN)
+            .args(args)
+            .env("ANDON_CONFIG", &config)
+            .env_remove("ANDON_SERVER")
+            .env_remove("ANDON_TOKEN")
+            .env_remove("ANDON_PROFILE")
+            .output()
+            .expect("andon")
+    };
+    let listed = andon(&["--profile", "here", "app", "list"]);
+    let out = String::from_utf8_lossy(&listed.stdout);
+    assert!(
+        listed.status.success(),
+        "{}",
+        String::from_utf8_lossy(&listed.stderr)
+    );
+    assert!(
+        out.trim_start().starts_with('['),
+        "the profile's output is json: {out}"
+    );
+    // The default profile points nowhere; a flag wins over the profile.
+    let refused = andon(&["app", "list"]);
+    assert!(String::from_utf8_lossy(&refused.stderr).contains("http://127.0.0.1:1"));
+    let flagged = andon(&[
+        "--profile",
+        "here",
+        "--server",
+        "http://127.0.0.1:1",
+        "app",
+        "list",
+    ]);
+    assert!(String::from_utf8_lossy(&flagged.stderr).contains("http://127.0.0.1:1"));
+    let missing = andon(&["--profile", "prod", "app", "list"]);
+    let said = String::from_utf8_lossy(&missing.stderr);
+    assert_eq!(missing.status.code(), Some(2), "{said}");
+    assert!(
+        said.contains("no profile [prod]") && said.contains("default, here"),
+        "{said}"
+    );
+}
