@@ -260,8 +260,9 @@ pub async fn change_for_gate(
             &artifact.digest.to_string(),
         )
         .await?;
-    let Some(open) = open else {
-        let change = new_change(
+    // A change of these fields as the policy's rules class it now (not yet recorded).
+    let classed = async |fields: ChangeFields| {
+        new_change(
             app,
             policy,
             &caller.name,
@@ -272,7 +273,10 @@ pub async fn change_for_gate(
             fields,
             now,
         )
-        .await?;
+        .await
+    };
+    let Some(open) = open else {
+        let change = classed(fields).await?;
         return Ok(GateChange {
             change,
             new: true,
@@ -290,18 +294,7 @@ pub async fn change_for_gate(
         });
     }
     let merged = completed(&open.fields, fields);
-    let candidate = new_change(
-        app,
-        policy,
-        &caller.name,
-        application.as_str(),
-        &req.environment,
-        artifact,
-        emergency,
-        merged.clone(),
-        now,
-    )
-    .await?;
+    let candidate = classed(merged.clone()).await?;
     if stricter(&candidate, &open) {
         let mut change = candidate;
         change.classification.reasons.push(format!(

@@ -104,6 +104,7 @@ fn a_later_gate_asking_for_more_supersedes_the_open_change(b: Backend) {
         w.ci.change(&standard).expect("old").status,
         ChangeStatus::Superseded
     );
+    crate::changes::assert_rfc_schema(&w.ci.rfc_json(&standard).expect("rfc"));
     // The superseded change takes no approval; the migration is not dropped by gating
     // again without it: the open change is found, never relaxed.
     let dba = person(&w, "dana", Role::Approver, &["dba"]);
@@ -232,6 +233,10 @@ fn a_denied_gate_leaves_no_approved_change_and_a_bypass_is_counted(b: Backend) {
         w.ci.change(&id).expect("change").status,
         ChangeStatus::Bypassed
     );
+    // Its request for change says so, and still matches the published schema.
+    let rfc = w.ci.rfc_json(&id).expect("rfc");
+    assert_eq!(rfc["change"]["status"], "bypassed", "{rfc:#}");
+    crate::changes::assert_rfc_schema(&rfc);
     // A bypassed change takes no approval after the fact.
     assert_eq!(
         err(bob.decide_change(&id, true, "fine")),
