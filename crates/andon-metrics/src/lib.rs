@@ -134,6 +134,10 @@ pub struct Keys {
     /// Days in the measured part: what deployment frequency divides by (0 for a period
     /// wholly in the future or outside the range).
     pub days: f64,
+    /// Only part of the period is measured (it is under way, or the range cuts it): a
+    /// count here is not comparable with a whole period's.
+    #[serde(default)]
+    pub partial: bool,
     /// Production deployments.
     pub deployments: u64,
     /// Days with at least one production deployment.
@@ -361,6 +365,7 @@ fn keys(
         measured_from: rfc3339_ms(measured.from),
         measured_until: rfc3339_ms(measured.until),
         days: span_days,
+        partial: measured.from > ms_of(from) || measured.until < ms_of(to),
         deployments: n,
         deployment_days: days.len() as u64,
         changes: leads.len() as u64,

@@ -15,21 +15,9 @@ fn series(report: &Value, f: impl Fn(&Value) -> Option<f64>) -> Vec<Point> {
         .map(|p| Point {
             label: s(p, "start").get(5..).unwrap_or("").to_owned(),
             value: f(p),
-            partial: partial(p),
+            partial: p["partial"].as_bool().unwrap_or(false),
         })
         .collect()
-}
-
-/// Whether only part of a period is measured: it is under way, or the range cuts it
-/// (`measured_from` after its first day, or `measured_until` before its end).
-fn partial(p: &Value) -> bool {
-    let (Some(from), Some(until)) = (p["measured_from"].as_str(), p["measured_until"].as_str())
-    else {
-        return false;
-    };
-    let start = format!("{}T00:00:00Z", s(p, "start"));
-    let end = format!("{}T00:00:00Z", s(p, "end"));
-    from > start.as_str() || until < end.as_str()
 }
 
 /// The DORA band boundaries of docs/metrics.md, in each chart's unit.
