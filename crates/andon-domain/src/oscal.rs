@@ -55,6 +55,17 @@ impl ControlRow {
         }
     }
 
+    /// Adds another count of the same control (another application's, say).
+    pub fn add(&mut self, other: &ControlRow) {
+        self.decisions += other.decisions;
+        self.pass += other.pass;
+        self.fail += other.fail;
+        self.missing += other.missing;
+        self.waived += other.waived;
+        self.not_applicable += other.not_applicable;
+        self.error += other.error;
+    }
+
     /// Whether it held every time it ran (it ran at least once, and never failed, lacked
     /// its evidence, errored or needed a waiver).
     pub fn satisfied(&self) -> bool {

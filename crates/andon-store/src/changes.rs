@@ -103,9 +103,6 @@ async fn insert_change(
     at: i64,
     c: &Change,
 ) -> Result<(), StoreError> {
-    let detail = serde_json::json!({
-        "classification": c.classification, "fields": c.fields,
-    });
     sqlx::query(
         "INSERT INTO changes (id, ledger_idx, application, environment, artifact_name, artifact_digest, change_type, class, status, requested_by, approvals_required, approver_group, emergency_reason, review_due_at, reviewed_at, detail, created_at, updated_idx, planned_start, planned_end) \
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, NULL, $15, $16, $17, $18, $19)",
@@ -124,7 +121,7 @@ async fn insert_change(
     .bind(c.classification.approver_group.clone())
     .bind(c.emergency_reason.clone())
     .bind(c.review_due_at)
-    .bind(detail.to_string())
+    .bind(detail(c))
     .bind(at)
     .bind(idx)
     .bind(planned(c.fields.planned_start.as_deref()))
@@ -140,9 +137,6 @@ async fn update_change(
     idx: i64,
     c: &Change,
 ) -> Result<(), StoreError> {
-    let detail = serde_json::json!({
-        "classification": c.classification, "fields": c.fields,
-    });
     sqlx::query(
         "UPDATE changes SET change_type = $2, class = $3, status = $4, approvals_required = $5, approver_group = $6, emergency_reason = $7, review_due_at = $8, detail = $9, planned_start = $10, planned_end = $11, updated_idx = $12 WHERE id = $1",
     )
@@ -154,7 +148,7 @@ async fn update_change(
     .bind(c.classification.approver_group.clone())
     .bind(c.emergency_reason.clone())
     .bind(c.review_due_at)
-    .bind(detail.to_string())
+    .bind(detail(c))
     .bind(planned(c.fields.planned_start.as_deref()))
     .bind(planned(c.fields.planned_end.as_deref()))
     .bind(idx)
@@ -162,6 +156,11 @@ async fn update_change(
     .await
     .op("updating a change")?;
     Ok(())
+}
+
+/// The change's `detail` column: its classification and the fields the pipeline filled.
+fn detail(c: &Change) -> String {
+    serde_json::json!({"classification": c.classification, "fields": c.fields}).to_string()
 }
 
 /// A planned time as Unix ms (the server checked it is RFC 3339).

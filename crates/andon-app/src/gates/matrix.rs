@@ -67,15 +67,7 @@ async fn organisation(app: &App, q: &ControlsQuery) -> Result<ControlMatrix, App
         };
         for row in one.controls {
             match all.controls.iter_mut().find(|r| r.id == row.id) {
-                Some(r) => {
-                    r.decisions += row.decisions;
-                    r.pass += row.pass;
-                    r.fail += row.fail;
-                    r.missing += row.missing;
-                    r.waived += row.waived;
-                    r.not_applicable += row.not_applicable;
-                    r.error += row.error;
-                }
+                Some(r) => r.add(&row),
                 None => all.controls.push(row),
             }
         }
