@@ -294,6 +294,16 @@ pub async fn change_for_gate(
         });
     }
     let merged = completed(&open.fields, fields);
+    // A retry that brings nothing new finds its change as it is: no classing again (the
+    // history query and the rules) on every gate of the same artifact.
+    if merged == open.fields && emergency.is_none() {
+        return Ok(GateChange {
+            change: open,
+            new: false,
+            supersedes: None,
+            completed: false,
+        });
+    }
     let candidate = classed(merged.clone()).await?;
     if stricter(&candidate, &open) {
         let mut change = candidate;
