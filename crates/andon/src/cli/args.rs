@@ -1,4 +1,4 @@
-//! The command line as clap reads it: the global flags and one variant per verb, each
+//! The command line as clap reads it: the client flags and one variant per verb, each
 //! carrying the flags its module in `commands` (or `demo`, `bench`) defines.
 
 use std::path::PathBuf;
@@ -12,63 +12,122 @@ use crate::cli::output::Output;
 #[derive(Parser, Debug)]
 #[command(name = "andon", version, about)]
 pub struct Args {
-    /// The Andon server.
-    #[arg(
-        long,
-        global = true,
-        env = "ANDON_SERVER",
-        default_value = "http://127.0.0.1:8420"
-    )]
-    pub server: String,
-    /// API token (admin, pipeline, approver or auditor).
-    #[arg(long, global = true, env = "ANDON_TOKEN", hide_env_values = true)]
-    pub token: Option<String>,
-    /// Output format of read verbs.
-    #[arg(long, global = true, value_enum, default_value = "text")]
-    pub output: Output,
-    /// The profile to take the server, token and output from when not given otherwise
-    /// (a section of ~/.config/andon/config.toml, or of the file ANDON_CONFIG names).
-    #[arg(long, global = true, env = "ANDON_PROFILE")]
-    pub profile: Option<String>,
+    /// How to reach the server and print its answers.
+    #[command(flatten)]
+    pub client: ClientFlags,
     /// The verb.
     #[command(subcommand)]
     pub command: Command,
+}
+
+/// The flags of a client verb: accepted before the verb (`andon --server URL app list`) and
+/// after it, and only by the verbs they apply to, so `andon serve --help` lists serve's own.
+#[derive(clap::Args, Debug, Clone)]
+pub struct ClientFlags {
+    /// The Andon server.
+    #[arg(long, env = "ANDON_SERVER", default_value = "http://127.0.0.1:8420")]
+    pub server: String,
+    /// API token (admin, pipeline, approver or auditor).
+    #[arg(long, env = "ANDON_TOKEN", hide_env_values = true)]
+    pub token: Option<String>,
+    /// Output format of read verbs.
+    #[arg(long, value_enum, default_value = "text")]
+    pub output: Output,
+    /// The profile to take the server, token and output from when not given otherwise
+    /// (a section of ~/.config/andon/config.toml, or of the file ANDON_CONFIG names).
+    #[arg(long, env = "ANDON_PROFILE")]
+    pub profile: Option<String>,
+}
+
+/// The verbs that talk to no server and print nothing a format applies to.
+const OWN_FLAGS_ONLY: [&str; 2] = ["serve", "completions"];
+/// The verbs that talk to no server but print an answer in text or JSON.
+const OUTPUT_ONLY: [&str; 3] = ["keygen", "backup", "restore"];
+
+/// The command line: the verbs, each given the client flags that apply to it.
+pub fn command() -> clap::Command {
+    use clap::{Args as _, CommandFactory as _};
+    let top = Args::command();
+    let flags: Vec<clap::Arg> = ClientFlags::augment_args(clap::Command::new("flags"))
+        .get_arguments()
+        .map(|a| a.clone().global(true))
+        .collect();
+    let names: Vec<String> = top
+        .get_subcommands()
+        .map(|c| c.get_name().to_owned())
+        .collect();
+    names.into_iter().fold(top, |top, name| {
+        if OWN_FLAGS_ONLY.contains(&name.as_str()) {
+            return top;
+        }
+        let wanted: Vec<clap::Arg> = flags
+            .iter()
+            .filter(|a| !OUTPUT_ONLY.contains(&name.as_str()) || a.get_id() == "output")
+            .cloned()
+            .collect();
+        top.mut_subcommand(name, |c| c.args(wanted))
+    })
+}
+
+/// Where a client flag's value came from, the strongest first: typed after the verb, typed
+/// before it, the environment.
+fn given<'m, T: Clone + Send + Sync + 'static>(
+    levels: &[&'m clap::ArgMatches],
+    id: &str,
+) -> Option<(&'m T, clap::parser::ValueSource)> {
+    use clap::parser::ValueSource;
+    let at = |wanted: ValueSource| {
+        levels.iter().rev().find_map(|m| {
+            let value = m.try_get_one::<T>(id).ok().flatten()?;
+            let source = m.value_source(id).filter(|s| *s == wanted)?;
+            Some((value, source))
+        })
+    };
+    at(ValueSource::CommandLine).or_else(|| at(ValueSource::EnvVariable))
 }
 
 impl Args {
     /// Reads the command line, then fills what it and the environment left to their
     /// defaults from the profile (see [`crate::cli::profile`]).
     pub fn read() -> anyhow::Result<Self> {
-        use clap::parser::ValueSource;
-        use clap::{CommandFactory as _, FromArgMatches as _};
-        let matches = Self::command().get_matches();
+        use clap::FromArgMatches as _;
+        let matches = command().get_matches();
         let mut args = Self::from_arg_matches(&matches).unwrap_or_else(|e| e.exit());
-        let defaulted = |id: &str| {
-            !matches!(
-                matches.value_source(id),
-                Some(ValueSource::CommandLine | ValueSource::EnvVariable)
-            )
-        };
-        let p = crate::cli::profile::load(args.profile.as_deref())?;
-        if let Some(server) = p.server.filter(|_| defaulted("server")) {
-            args.server = server;
+        let mut levels = vec![&matches];
+        while let Some((_, sub)) = levels[levels.len() - 1].subcommand() {
+            levels.push(sub);
         }
-        if args.token.is_none() {
-            args.token = p.token;
+        let server = given::<String>(&levels, "server");
+        let token = given::<String>(&levels, "token");
+        let output = given::<Output>(&levels, "output");
+        let profile = given::<String>(&levels, "profile").map(|(p, _)| p.clone());
+        let p = crate::cli::profile::load(profile.as_deref())?;
+        let c = &mut args.client;
+        c.profile = profile;
+        match (server, p.server) {
+            (Some((s, _)), _) => c.server = s.clone(),
+            (None, Some(s)) => c.server = s,
+            (None, None) => {}
         }
-        if let Some(o) = p.output.filter(|_| defaulted("output")) {
-            args.output = clap::ValueEnum::from_str(&o, true)
-                .map_err(|_| anyhow::anyhow!("the profile's output {o:?} is not text or json"))?;
+        c.token = token.map(|(t, _)| t.clone()).or(p.token);
+        match (output, p.output) {
+            (Some((o, _)), _) => c.output = *o,
+            (None, Some(o)) => {
+                c.output = clap::ValueEnum::from_str(&o, true).map_err(|_| {
+                    anyhow::anyhow!("the profile's output {o:?} is not text or json")
+                })?
+            }
+            (None, None) => {}
         }
         Ok(args)
     }
 
-    /// The global flags, for the verbs.
+    /// The client flags, for the verbs.
     pub fn context(&self) -> Context {
         Context {
-            server: self.server.clone(),
-            token: self.token.clone(),
-            output: self.output,
+            server: self.client.server.clone(),
+            token: self.client.token.clone(),
+            output: self.client.output,
         }
     }
 }

@@ -1,12 +1,12 @@
 //! What a client verb runs with besides its own flags: the server, the token, the output
-//! form. Built from the global flags by the dispatch, so the verbs need not know the parsed
+//! form. Built from the client flags by the dispatch, so the verbs need not know the parsed
 //! command line.
 
 use andon_client::Client;
 
 use crate::cli::output::Output;
 
-/// The global flags of one run, as the verbs see them.
+/// The client flags of one run, as the verbs see them.
 #[derive(Clone, Debug)]
 pub struct Context {
     /// The Andon server.

@@ -9,7 +9,7 @@ use crate::commands;
 /// Runs the verb `args` names.
 pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     let ctx = args.context();
-    let out = args.output;
+    let out = args.client.output;
     // The verbs whose server is --server (the demo and the benchmarks may run their own).
     let remote = !matches!(
         args.command,
@@ -51,10 +51,9 @@ fn dispatch(
         Command::Serve(s) => commands::serve::run(s),
         Command::Keygen { out: path } => commands::identity::keygen(path, out),
         Command::Completions { shell } => {
-            use clap::CommandFactory as _;
             clap_complete::generate(
                 *shell,
-                &mut Args::command(),
+                &mut crate::cli::args::command(),
                 "andon",
                 &mut std::io::stdout(),
             );

@@ -289,3 +289,54 @@ fn a_profile_gives_the_server_and_token() {
         "{said}"
     );
 }
+
+/// Each verb's help lists the flags that apply to it: the server's own for `serve`, the
+/// client flags for a client verb. The client flags work before the verb and after it, the
+/// one after it winning.
+#[test]
+fn help_lists_only_the_flags_a_verb_takes() {
+    let help = |args: &[&str]| {
+        let out = Command::new(BIN).args(args).output().expect("andon --help");
+        assert!(out.status.success(), "{args:?}");
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    };
+    let serve = help(&["serve", "--help"]);
+    assert!(serve.contains("--data-dir"), "{serve}");
+    for flag in ["--server", "--token", "--profile", "--output"] {
+        assert!(!serve.contains(flag), "serve --help lists {flag}:\n{serve}");
+    }
+    let keygen = help(&["keygen", "--help"]);
+    assert!(
+        keygen.contains("--output") && !keygen.contains("--server"),
+        "{keygen}"
+    );
+    let list = help(&["app", "list", "--help"]);
+    for flag in ["--server", "--token", "--profile", "--output"] {
+        assert!(list.contains(flag), "app list --help lacks {flag}:\n{list}");
+    }
+    assert!(list.contains("Usage: andon app list [OPTIONS]"), "{list}");
+    let tried = |args: &[&str]| {
+        let out = Command::new(BIN)
+            .args(args)
+            .env_remove("ANDON_SERVER")
+            .env_remove("ANDON_PROFILE")
+            .env("ANDON_CONFIG", "/nonexistent/andon.toml")
+            .output()
+            .expect("andon");
+        assert_eq!(out.status.code(), Some(2));
+        String::from_utf8_lossy(&out.stderr).into_owned()
+    };
+    let before = tried(&["--server", "http://127.0.0.1:1", "app", "list"]);
+    assert!(before.contains("http://127.0.0.1:1 "), "{before}");
+    let after = tried(&["app", "list", "--server", "http://127.0.0.1:2"]);
+    assert!(after.contains("http://127.0.0.1:2 "), "{after}");
+    let both = tried(&[
+        "--server",
+        "http://127.0.0.1:1",
+        "app",
+        "list",
+        "--server",
+        "http://127.0.0.1:3",
+    ]);
+    assert!(both.contains("http://127.0.0.1:3 "), "{both}");
+}
