@@ -59,8 +59,13 @@ impl LoginFailureRule {
         if failures as f64 <= self.max_ratio * successes as f64 {
             return None;
         }
+        let per = if self.max_ratio == 1.0 {
+            "failure"
+        } else {
+            "failures"
+        };
         Some(format!(
-            "{failures} failed against {successes} successful sign-ins in {} minutes (alert above {} failures per success, from {} failures)",
+            "{failures} failed against {successes} successful sign-ins in {} minutes (alert above {} {per} per success, from {} failures)",
             self.window_minutes, self.max_ratio, self.min_failures
         ))
     }

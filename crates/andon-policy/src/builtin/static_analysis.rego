@@ -33,4 +33,8 @@ result := lib.missing("no static analysis (SARIF) for this artifact") if {
 	count(reports) == 0
 } else := lib.fail(sprintf("%d findings at or above %s security severity, %d at level %s", [at_or_above, params.severity, by_level, concat("/", params.fail_on_levels)]), lib.ids(reports)) if {
 	at_or_above + by_level > 0
-} else := lib.pass(sprintf("no unsuppressed finding at or above %s (%d runs)", [params.severity, count(reports)]), lib.ids(reports))
+} else := lib.pass(sprintf("no unsuppressed finding at or above %s (%d %s)", [params.severity, count(reports), runs]), lib.ids(reports))
+
+runs := "run" if {
+	count(reports) == 1
+} else := "runs"

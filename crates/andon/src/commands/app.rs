@@ -5,7 +5,7 @@ use std::process::ExitCode;
 use clap::Subcommand;
 
 use crate::cli::context::{Context, client};
-use crate::cli::output::{Output, emit};
+use crate::cli::output::{Listing, Output, emit};
 
 /// `andon app`.
 #[derive(Subcommand, Debug)]
@@ -38,13 +38,14 @@ pub fn run(ctx: &Context, cmd: &AppCmd, out: Output) -> anyhow::Result<ExitCode>
         AppCmd::List => {
             let apps = client(ctx).list_applications()?;
             emit(out, &apps, |apps| {
+                let mut t = Listing::new(&["name", "team"], &[]);
                 for a in apps {
-                    println!(
-                        "{}\tteam {}",
+                    t.row([
                         a["name"].as_str().unwrap_or(""),
-                        a["team"].as_str().unwrap_or("")
-                    );
+                        a["team"].as_str().unwrap_or(""),
+                    ]);
                 }
+                t.print("no applications");
             })?;
             Ok(ExitCode::SUCCESS)
         }

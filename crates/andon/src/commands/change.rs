@@ -523,8 +523,9 @@ fn arrivals(periods: &[serde_json::Value]) -> Vec<String> {
             let after = k["recorded_after_close"].as_u64().unwrap_or(0);
             (late > 0 || after > 0).then(|| {
                 format!(
-                    "{}: {after} facts recorded after the period closed; {late} recorded late with an admin's reason",
-                    k["start"].as_str().unwrap_or("")
+                    "{}: {} recorded after the period closed; {late} recorded late with an admin's reason",
+                    k["start"].as_str().unwrap_or(""),
+                    crate::cli::output::plural(after, "fact", "facts"),
                 )
             })
         })

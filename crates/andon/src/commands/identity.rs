@@ -173,14 +173,20 @@ pub fn run(ctx: &Context, cmd: &IdentityCmd, out: Output) -> anyhow::Result<Exit
                         x.by, x.ledger_index, x.reason
                     );
                 }
-                for t in &d.tokens {
-                    println!("  {}", crate::commands::token::line(t));
+                if !d.tokens.is_empty() {
+                    println!();
+                    crate::commands::token::listing(&d.tokens).print("");
                 }
-                for k in &d.keys {
-                    let state = k
-                        .revoked_index
-                        .map_or("active".to_owned(), |r| format!("revoked at entry {r}"));
-                    println!("  key {} (entry {}) {state}", k.keyid, k.ledger_index);
+                if !d.keys.is_empty() {
+                    println!();
+                    let mut keys = Listing::new(&["key", "entry", "state"], &["entry"]);
+                    for k in &d.keys {
+                        let state = k
+                            .revoked_index
+                            .map_or("active".to_owned(), |r| format!("revoked at entry {r}"));
+                        keys.row([k.keyid.clone(), k.ledger_index.to_string(), state]);
+                    }
+                    keys.print("");
                 }
             })?;
         }

@@ -7,7 +7,7 @@ use std::process::ExitCode;
 use anyhow::Context as _;
 
 use crate::cli::context::{Context, client};
-use crate::cli::output::{Output, emit, query};
+use crate::cli::output::{Listing, Output, emit, plural, query};
 
 /// `andon telemetry`.
 #[derive(clap::Subcommand, Debug)]
@@ -62,8 +62,8 @@ pub fn run(ctx: &Context, cmd: &TelemetryCmd, out: Output) -> anyhow::Result<Exi
             let r = c.send_telemetry(&body)?;
             emit(out, &r, |r| {
                 println!(
-                    "{} events recorded at ledger index {} ({})",
-                    r["accepted"],
+                    "{} recorded at ledger index {} ({})",
+                    plural(r["accepted"].as_u64().unwrap_or(0), "event", "events"),
                     r["ledger_index"],
                     r["digest"].as_str().unwrap_or("")
                 );
@@ -92,32 +92,56 @@ pub fn run(ctx: &Context, cmd: &TelemetryCmd, out: Output) -> anyhow::Result<Exi
             }
             let events = c.telemetry(&q)?;
             emit(out, &events, |l| {
+                let mut t = Listing::new(
+                    &[
+                        "at", "kind", "source", "app", "env", "actor", "count", "4xx", "5xx",
+                    ],
+                    &["count", "4xx", "5xx"],
+                );
                 for e in l {
                     let s = |k: &str| e[k].as_str().unwrap_or("-").to_owned();
-                    println!(
-                        "{}\t{}\t{}\t{}/{}\t{}\tcount={}{}",
+                    let n = |k: &str| e[k].as_u64().map_or("-".to_owned(), |n| n.to_string());
+                    t.row([
                         s("at"),
                         s("kind"),
                         s("source"),
                         s("application"),
                         s("environment"),
                         s("actor"),
-                        e["count"],
-                        if e["kind"] == "http.requests" {
-                            format!(" 4xx={} 5xx={}", e["status_4xx"], e["status_5xx"])
-                        } else {
-                            String::new()
-                        }
-                    );
+                        n("count"),
+                        n("status_4xx"),
+                        n("status_5xx"),
+                    ]);
                 }
+                t.print("no events");
             })?;
         }
         TelemetryCmd::Rules => {
             let r = c.telemetry_rules()?;
-            emit(out, &r, |r| {
-                println!("{}", serde_json::to_string_pretty(r).unwrap_or_default())
-            })?;
+            emit(out, &r, |r| rules(r).print("no rules"))?;
         }
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// The rules in force as a listing: each rule, whether it runs, its parameters.
+fn rules(r: &serde_json::Value) -> Listing {
+    let mut l = Listing::new(&["rule", "enabled", "parameters"], &[]);
+    for (name, rule) in r.as_object().into_iter().flatten() {
+        let parameters = rule
+            .as_object()
+            .into_iter()
+            .flatten()
+            .filter(|(k, _)| *k != "enabled")
+            .map(|(k, v)| format!("{k}={v}"))
+            .collect::<Vec<_>>()
+            .join(" ");
+        let enabled = match rule["enabled"].as_bool() {
+            Some(true) => "yes",
+            Some(false) => "no",
+            None => "-",
+        };
+        l.row([name.clone(), enabled.to_owned(), parameters]);
+    }
+    l
 }

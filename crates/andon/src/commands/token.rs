@@ -6,7 +6,7 @@ use andon_domain::identity::TokenView;
 use clap::Subcommand;
 
 use crate::cli::context::{Context, client};
-use crate::cli::output::{Output, emit};
+use crate::cli::output::{Listing, Output, emit};
 
 /// `andon token`.
 #[derive(Subcommand, Debug)]
@@ -27,22 +27,32 @@ pub enum TokenCmd {
     },
 }
 
-/// One token as a line: id, identity, issuer, state.
-pub fn line(t: &TokenView) -> String {
-    let issuer = if t.self_issued {
-        "self-issued".to_owned()
-    } else {
-        format!("issued by {}", t.issued_by)
-    };
-    let state = match (&t.revoked, &t.expires_at) {
-        (Some(r), _) => format!("revoked at entry {}: {}", r.ledger_index, r.reason),
-        (None, Some(e)) => format!("expires {e}"),
-        (None, None) => "no expiry".into(),
-    };
-    format!(
-        "{} {:<16} {issuer:<20} entry {:<6} {state}",
-        t.id, t.identity, t.ledger_index
-    )
+/// Tokens as a listing: id, identity, issuer, the entry that issued it, state.
+pub fn listing(tokens: &[TokenView]) -> Listing {
+    let mut l = Listing::new(
+        &["id", "identity", "issued by", "entry", "state"],
+        &["entry"],
+    );
+    for t in tokens {
+        let issuer = if t.self_issued {
+            "(self-issued)".to_owned()
+        } else {
+            t.issued_by.clone()
+        };
+        let state = match (&t.revoked, &t.expires_at) {
+            (Some(r), _) => format!("revoked at entry {}: {}", r.ledger_index, r.reason),
+            (None, Some(e)) => format!("expires {e}"),
+            (None, None) => "no expiry".into(),
+        };
+        l.row([
+            t.id.clone(),
+            t.identity.clone(),
+            issuer,
+            t.ledger_index.to_string(),
+            state,
+        ]);
+    }
+    l
 }
 
 /// Runs a token verb.
@@ -51,15 +61,11 @@ pub fn run(ctx: &Context, cmd: &TokenCmd, out: Output) -> anyhow::Result<ExitCod
     match cmd {
         TokenCmd::List { identity } => {
             let list = c.list_tokens(identity.as_deref())?;
-            emit(out, &list, |l| {
-                for t in l {
-                    println!("{}", line(t));
-                }
-            })?;
+            emit(out, &list, |l| listing(l).print("no tokens"))?;
         }
         TokenCmd::Revoke { id, reason } => {
             let t = c.revoke_token(id, reason)?;
-            emit(out, &t, |t| println!("{}", line(t)))?;
+            emit(out, &t, |t| listing(std::slice::from_ref(t)).print(""))?;
         }
     }
     Ok(ExitCode::SUCCESS)

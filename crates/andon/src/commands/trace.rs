@@ -7,7 +7,7 @@ use andon_domain::api::{CommitTrace, EvidenceBrief, PullRequestTrace, TraceView}
 use serde_json::Value;
 
 use crate::cli::context::{Context, client};
-use crate::cli::output::{Output, emit};
+use crate::cli::output::{Output, emit, plural};
 
 /// Flags of `andon trace`.
 #[derive(clap::Args, Debug)]
@@ -38,34 +38,34 @@ pub fn one_line(kind: &str, s: &Value) -> String {
     let t = |k: &str| s[k].as_str().unwrap_or("-").to_owned();
     match kind {
         "junit" => format!(
-            "{} tests, {} failures, {} errors, {} skipped",
-            n("tests"),
-            n("failures"),
-            n("errors"),
+            "{}, {}, {}, {} skipped",
+            plural(n("tests"), "test", "tests"),
+            plural(n("failures"), "failure", "failures"),
+            plural(n("errors"), "error", "errors"),
             n("skipped")
         ),
         "coverage" => format!(
-            "line coverage {:.1}% of {} lines",
+            "line coverage {:.1}% of {}",
             s["line_rate"].as_f64().unwrap_or(0.0) * 100.0,
-            n("lines_total")
+            plural(n("lines_total"), "line", "lines")
         ),
         "sarif" => format!(
-            "{} findings ({} suppressed), max security severity {}",
-            n("findings"),
+            "{} ({} suppressed), max security severity {}",
+            plural(n("findings"), "finding", "findings"),
             n("suppressed"),
             s["max_security_severity"]
                 .as_f64()
                 .map_or("-".into(), |v| v.to_string())
         ),
         "sbom" => format!(
-            "{} {} components, {} with purl",
+            "{} {}, {} with purl",
             t("format"),
-            n("components"),
+            plural(n("components"), "component", "components"),
             n("with_purl")
         ),
         "vulnerabilities" => format!(
-            "{} open findings (max {}), {} fixable, {} not affected",
-            n("findings"),
+            "{} (max {}), {} fixable, {} not affected",
+            plural(n("findings"), "open finding", "open findings"),
             t("max_severity"),
             n("fixable"),
             n("not_affected")

@@ -7,6 +7,7 @@ use andon_domain::Sha256Digest;
 use andon_domain::access::Workload;
 use andon_domain::api::{AccessRequestInput, AccountInput, AccountUseInput, SnapshotInput};
 
+use crate::cli::output::plural;
 use crate::demo::history::History;
 
 /// Runs the access part against the history's busiest application.
@@ -132,9 +133,13 @@ pub fn run(admin: &Client, h: &History, suffix: &str) -> anyhow::Result<()> {
         ("period", "week".to_owned()),
     ])?;
     let t = &debt["total"];
+    let n = |k: &str, one: &str, many: &str| plural(t[k].as_u64().unwrap_or(0), one, many);
     println!(
-        "\n$ andon access debt --app {app} --period week    # Production Access Debt of the demo period: {} points ({} account uses x 10, {} write grants x 5, {} read grants x 1)",
-        t["points"], t["account_uses"], t["write_grants"], t["read_grants"]
+        "\n$ andon access debt --app {app} --period week    # Production Access Debt of the demo period: {} ({} x 10, {} x 5, {} x 1)",
+        n("points", "point", "points"),
+        n("account_uses", "account use", "account uses"),
+        n("write_grants", "write grant", "write grants"),
+        n("read_grants", "read grant", "read grants"),
     );
     Ok(())
 }

@@ -2,7 +2,7 @@
 
 use andon_domain::api::{AccountInput, AccountUseInput};
 
-use crate::cli::output::{Output, emit};
+use crate::cli::output::{Listing, Output, emit};
 
 /// `andon access account`.
 #[derive(clap::Subcommand, Debug)]
@@ -51,22 +51,7 @@ pub enum AccountCmd {
 /// Runs an access account verb with the client `c`.
 pub fn run(c: &andon_client::Client, cmd: &AccountCmd, out: Output) -> anyhow::Result<()> {
     let show = |a: &andon_domain::access::StandingAccount| {
-        println!(
-            "{}\t{}{}\towners {}\t{} uses{}",
-            a.name,
-            a.environment,
-            a.application
-                .as_deref()
-                .map(|x| format!(" ({x})"))
-                .unwrap_or_default(),
-            a.owners.join(", "),
-            a.uses,
-            if a.retired_at.is_some() {
-                "\tretired"
-            } else {
-                ""
-            }
-        )
+        listing(std::slice::from_ref(a)).print("");
     };
     match cmd {
         AccountCmd::Add {
@@ -107,8 +92,32 @@ pub fn run(c: &andon_client::Client, cmd: &AccountCmd, out: Output) -> anyhow::R
         }
         AccountCmd::List => {
             let list = c.accounts()?;
-            emit(out, &list, |l| l.iter().for_each(show))?;
+            emit(out, &list, |l| listing(l).print("no accounts registered"))?;
         }
     }
     Ok(())
+}
+
+/// The register as a listing.
+fn listing(accounts: &[andon_domain::access::StandingAccount]) -> Listing {
+    let mut l = Listing::new(
+        &["name", "env", "app", "owners", "uses", "state"],
+        &["uses"],
+    );
+    for a in accounts {
+        l.row([
+            a.name.clone(),
+            a.environment.clone(),
+            a.application.clone().unwrap_or_else(|| "-".into()),
+            a.owners.join(", "),
+            a.uses.to_string(),
+            if a.retired_at.is_some() {
+                "retired"
+            } else {
+                "active"
+            }
+            .to_owned(),
+        ]);
+    }
+    l
 }

@@ -9,7 +9,7 @@ use andon_domain::api::AccessRequestInput;
 use serde_json::Value;
 
 use crate::cli::context::{Context, client};
-use crate::cli::output::{Output, emit, query};
+use crate::cli::output::{Listing, Output, emit, plural, query};
 
 /// `andon access`.
 #[derive(clap::Subcommand, Debug)]
@@ -101,24 +101,34 @@ pub enum AccessCmd {
     Account(crate::commands::access::account::AccountCmd),
 }
 
-fn print_request(r: &Value) {
-    let s = |k: &str| r[k].as_str().unwrap_or("-").to_owned();
-    println!(
-        "{}\t{}\t{} {}/{}\t{} min\t{}\t{} ({})\t{}",
-        s("id"),
-        s("state"),
-        s("level"),
-        s("application"),
-        s("environment"),
-        r["minutes"],
-        s("requested_by"),
-        s("ticket"),
-        s("reason"),
-        r["expires_time"]
-            .as_str()
-            .map(|t| format!("until {t}"))
-            .unwrap_or_default()
+/// Access requests as a listing.
+fn requests(list: &[Value]) -> Listing {
+    let mut l = Listing::new(
+        &[
+            "id", "state", "level", "app", "env", "minutes", "by", "ticket", "until", "reason",
+        ],
+        &["minutes"],
     );
+    for r in list {
+        let s = |k: &str| r[k].as_str().unwrap_or("-").to_owned();
+        l.row([
+            s("id"),
+            s("state"),
+            s("level"),
+            s("application"),
+            s("environment"),
+            r["minutes"].to_string(),
+            s("requested_by"),
+            s("ticket"),
+            s("expires_time"),
+            s("reason"),
+        ]);
+    }
+    l
+}
+
+fn print_request(r: &Value) {
+    requests(std::slice::from_ref(r)).print("");
 }
 
 /// Runs an access verb.
@@ -174,7 +184,7 @@ pub fn run(ctx: &Context, cmd: &AccessCmd, out: Output) -> anyhow::Result<ExitCo
                 ("state", state),
             ]);
             let list = c.access_requests(&q)?;
-            emit(out, &list, |l| l.iter().for_each(print_request))?;
+            emit(out, &list, |l| requests(l).print("no access requests"))?;
         }
         AccessCmd::Grants { environment } => {
             let q: Vec<(&str, String)> = environment
@@ -183,10 +193,22 @@ pub fn run(ctx: &Context, cmd: &AccessCmd, out: Output) -> anyhow::Result<ExitCo
                 .collect();
             let list = c.access_grants(&q)?;
             emit(out, &list, |l| {
+                let mut t = Listing::new(
+                    &[
+                        "request",
+                        "holder",
+                        "level",
+                        "app",
+                        "env",
+                        "until",
+                        "ticket",
+                        "approved by",
+                    ],
+                    &[],
+                );
                 for g in l {
                     let s = |k: &str| g[k].as_str().unwrap_or("-").to_owned();
-                    println!(
-                        "{}\t{} {} {}/{}\tuntil {}\t{} (approved by {})",
+                    t.row([
                         s("request"),
                         s("holder"),
                         s("level"),
@@ -194,14 +216,18 @@ pub fn run(ctx: &Context, cmd: &AccessCmd, out: Output) -> anyhow::Result<ExitCo
                         s("environment"),
                         s("expires_at"),
                         s("ticket"),
-                        s("approved_by")
-                    );
+                        s("approved_by"),
+                    ]);
                 }
+                t.print("no access granted now");
             })?;
         }
         AccessCmd::Check => {
             let r = c.check_access()?;
-            emit(out, &r, |r| println!("{} expiries recorded", r["expired"]))?;
+            emit(out, &r, |r| {
+                let n = r["expired"].as_u64().unwrap_or(0);
+                println!("{} recorded", plural(n, "expiry", "expiries"))
+            })?;
         }
         AccessCmd::Debt {
             app,
@@ -219,25 +245,32 @@ pub fn run(ctx: &Context, cmd: &AccessCmd, out: Output) -> anyhow::Result<ExitCo
             ]));
             let r = c.access_debt(&q)?;
             emit(out, &r, |r| {
-                println!(
-                    "{:<12} {:>7} {:>13} {:>13} {:>12}",
-                    "from", "points", "account uses", "write grants", "read grants"
+                let numbers = ["points", "account uses", "write grants", "read grants"];
+                let mut t = Listing::new(
+                    &[
+                        "from",
+                        "points",
+                        "account uses",
+                        "write grants",
+                        "read grants",
+                    ],
+                    &numbers,
                 );
                 let rows = r["periods"].as_array().cloned().unwrap_or_default();
                 for p in rows.iter().chain(std::iter::once(&r["total"])) {
-                    println!(
-                        "{:<12} {:>7} {:>13} {:>13} {:>12}",
+                    t.row([
                         if std::ptr::eq(p, &r["total"]) {
-                            "all"
+                            "all".to_owned()
                         } else {
-                            p["start"].as_str().unwrap_or("")
+                            p["start"].as_str().unwrap_or("").to_owned()
                         },
-                        p["points"],
-                        p["account_uses"],
-                        p["write_grants"],
-                        p["read_grants"]
-                    );
+                        p["points"].to_string(),
+                        p["account_uses"].to_string(),
+                        p["write_grants"].to_string(),
+                        p["read_grants"].to_string(),
+                    ]);
                 }
+                t.print("");
                 if let Some(t) = r["trend"].as_str() {
                     println!("trend: {t} (zero is the elite score)");
                 }
@@ -246,23 +279,22 @@ pub fn run(ctx: &Context, cmd: &AccessCmd, out: Output) -> anyhow::Result<ExitCo
         AccessCmd::Standing => {
             let list = c.standing_access()?;
             emit(out, &list, |l| {
-                if l.is_empty() {
-                    println!("nobody has standing access to production");
-                }
+                let mut t = Listing::new(&["person", "accounts"], &[]);
                 for p in l {
-                    println!(
-                        "{}\t{}",
-                        p["person"].as_str().unwrap_or(""),
+                    t.row([
+                        p["person"].as_str().unwrap_or("").to_owned(),
                         p["accounts"]
                             .as_array()
-                            .map(|a| a
-                                .iter()
-                                .filter_map(Value::as_str)
-                                .collect::<Vec<_>>()
-                                .join(", "))
-                            .unwrap_or_default()
-                    );
+                            .map(|a| {
+                                a.iter()
+                                    .filter_map(Value::as_str)
+                                    .collect::<Vec<_>>()
+                                    .join(", ")
+                            })
+                            .unwrap_or_default(),
+                    ]);
                 }
+                t.print("nobody has standing access to production");
             })?;
         }
         AccessCmd::Account(a) => crate::commands::access::account::run(&c, a, out)?,

@@ -12,7 +12,7 @@ use andon_domain::api::SnapshotInput;
 use anyhow::{Context as _, bail};
 
 use crate::cli::context::{Context, client};
-use crate::cli::output::{Output, emit};
+use crate::cli::output::{Output, emit, plural};
 use crate::commands::env::workloads::{
     workloads_from_dir, workloads_from_list, workloads_from_pods,
 };
@@ -160,14 +160,25 @@ fn report_once(
     )?;
     emit(out, &r, |r| {
         println!(
-            "{} workloads in {environment} recorded at ledger index {}",
-            r["workloads"], r["ledger_index"]
+            "{} in {environment} recorded at ledger index {}",
+            plural(
+                r["workloads"].as_u64().unwrap_or(0),
+                "workload",
+                "workloads"
+            ),
+            r["ledger_index"]
         );
         for u in r["unauthorized"].as_array().into_iter().flatten() {
+            let names: Vec<&str> = u["workloads"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .filter_map(|w| w.as_str())
+                .collect();
             println!(
                 "UNAUTHORIZED {} ({})",
                 u["digest"].as_str().unwrap_or(""),
-                u["workloads"]
+                names.join(", ")
             );
         }
         for m in r["missing"].as_array().into_iter().flatten() {

@@ -231,9 +231,9 @@ pub fn export_from(
     });
     emit(out, &summary, |_| {
         println!(
-            "wrote {}: {} entries of {} with their documents and inclusion proofs at tree size {}, controls.csv, report.html",
+            "wrote {}: {} of {} with their documents and inclusion proofs at tree size {}, controls.csv, report.html",
             p.out.display(),
-            entries.len(),
+            crate::cli::output::plural(entries.len() as u64, "entry", "entries"),
             p.app,
             cp.size
         );

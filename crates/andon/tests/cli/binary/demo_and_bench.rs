@@ -197,7 +197,7 @@ fn the_demo_runs_against_a_live_server(b: Backend) {
         "approving her own request was refused",
         "ALERT high unauthorized_change",
         "held write access (AR-",
-        "Production Access Debt of the demo period: 26 points (2 account uses x 10, 1 write grants x 5, 1 read grants x 1)",
+        "Production Access Debt of the demo period: 26 points (2 account uses x 10, 1 write grant x 5, 1 read grant x 1)",
     ] {
         assert!(text.contains(wanted), "{wanted} missing:\n{text}");
     }
