@@ -344,6 +344,7 @@ impl Store {
         &self,
         application: Option<&str>,
         environment: Option<&str>,
+        sort: crate::Sort,
         before_index: Option<u64>,
         limit: u32,
     ) -> Result<Vec<Change>, StoreError> {
@@ -356,16 +357,14 @@ impl Store {
             clauses.push(format!("environment = ${}", clauses.len() + 1));
         }
         if before_index.is_some() {
-            clauses.push(format!("ledger_idx < ${}", clauses.len() + 1));
+            clauses.push(sort.after("changes", &format!("${}", clauses.len() + 1)));
         }
         if !clauses.is_empty() {
             sql.push_str(" WHERE ");
             sql.push_str(&clauses.join(" AND "));
         }
-        sql.push_str(&format!(
-            " ORDER BY ledger_idx DESC LIMIT {}",
-            limit.clamp(1, 1000)
-        ));
+        sql.push_str(&sort.order_by());
+        sql.push_str(&format!(" LIMIT {}", limit.clamp(1, 1000)));
         let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
         if let Some(a) = application {
             q = q.bind(a.to_owned());

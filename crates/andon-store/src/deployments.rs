@@ -225,11 +225,12 @@ impl Store {
     }
 
     /// Deployments of an application (all environments when `environment` is `None`),
-    /// newest first; `before_index` pages.
+    /// in `sort`'s order; `before_index` pages.
     pub async fn deployments(
         &self,
         application: Option<&str>,
         environment: Option<&str>,
+        sort: crate::Sort,
         before_index: Option<u64>,
         limit: u32,
     ) -> Result<Vec<Deployment>, StoreError> {
@@ -246,12 +247,10 @@ impl Store {
             sql.push_str(&format!(" AND environment = {}", next()));
         }
         if before_index.is_some() {
-            sql.push_str(&format!(" AND ledger_idx < {}", next()));
+            sql.push_str(&format!(" AND {}", sort.after("deployments", &next())));
         }
-        sql.push_str(&format!(
-            " ORDER BY ledger_idx DESC LIMIT {}",
-            limit.clamp(1, 1000)
-        ));
+        sql.push_str(&sort.order_by());
+        sql.push_str(&format!(" LIMIT {}", limit.clamp(1, 1000)));
         let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
         if let Some(a) = application {
             q = q.bind(a.to_owned());

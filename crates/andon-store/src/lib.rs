@@ -20,6 +20,7 @@ mod effect;
 mod error;
 mod gates;
 mod kinds;
+mod listing;
 mod migrate;
 mod multirow;
 mod notify;
@@ -39,6 +40,7 @@ pub use dump::{Cell, Scan, Snapshot};
 pub use effect::{Append, Effect};
 pub use error::{Failure, StoreError};
 pub use gates::{DecisionRow, PolicyRow, WaiverRow};
+pub use listing::Sort;
 pub use notify::{Attempt, Notification};
 pub use rows::{
     ApplicationRow, Counts, EvidenceFilter, EvidenceRow, IdentityRow, KeyRow, StoredCheckpoint,

@@ -175,10 +175,12 @@ pub fn line(id: &str, title: &str, unit: &str, points: &[Point], bands: &[Thresh
     let mut inner = axes(max, unit);
     for t in bands.iter().filter(|t| t.value > 0.0 && t.value <= max) {
         let y = TOP + plot_h - plot_h * t.value / max;
+        // Above its line, or below it when the line runs along the top of the plot; a white
+        // halo keeps it readable across the lines it crosses.
+        let label_y = if y - TOP < 14.0 { y + 12.0 } else { y - 3.0 };
         inner.push_str(&format!(
-            r##"<line x1="{LEFT}" x2="{WIDTH}" y1="{y:.1}" y2="{y:.1}" stroke="#8a5a00" stroke-width="1" stroke-dasharray="5 4"/><text x="{:.1}" y="{:.1}" text-anchor="end" fill="#8a5a00">{}</text>"##,
+            r##"<line x1="{LEFT}" x2="{WIDTH}" y1="{y:.1}" y2="{y:.1}" stroke="#8a5a00" stroke-width="1" stroke-dasharray="5 4"/><text x="{:.1}" y="{label_y:.1}" text-anchor="end" fill="#8a5a00" stroke="#fff" stroke-width="3" paint-order="stroke">{}</text>"##,
             WIDTH - 4.0,
-            y - 3.0,
             escape(t.label)
         ));
     }

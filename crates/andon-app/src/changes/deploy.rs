@@ -317,7 +317,13 @@ async fn rolled_back(
         return Ok(None);
     }
     Ok(store
-        .deployments(Some(application), Some(&req.environment), None, 1)
+        .deployments(
+            Some(application),
+            Some(&req.environment),
+            andon_store::Sort::RECORDED,
+            None,
+            1,
+        )
         .await?
         .into_iter()
         .next()

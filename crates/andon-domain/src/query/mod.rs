@@ -9,6 +9,72 @@ pub mod ledger;
 pub mod metrics;
 pub mod telemetry;
 
+/// What orders the change and deployment listings; ties go by ledger index.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Deserialize, schemars::JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum SortKey {
+    /// When it was recorded (ledger order): the default, newest first.
+    Recorded,
+    /// When it happened (deployments only), newest first by default.
+    Deployed,
+    /// The application, A to Z by default.
+    Application,
+    /// The environment, A to Z by default.
+    Environment,
+    /// A deployment's state (deployments only).
+    State,
+    /// A change's class (changes only).
+    Class,
+    /// A change's status (changes only).
+    Status,
+}
+
+impl SortKey {
+    /// Every key, as the query names it.
+    pub const ALL: [SortKey; 7] = [
+        SortKey::Recorded,
+        SortKey::Deployed,
+        SortKey::Application,
+        SortKey::Environment,
+        SortKey::State,
+        SortKey::Class,
+        SortKey::Status,
+    ];
+
+    /// The key as the query names it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SortKey::Recorded => "recorded",
+            SortKey::Deployed => "deployed",
+            SortKey::Application => "application",
+            SortKey::Environment => "environment",
+            SortKey::State => "state",
+            SortKey::Class => "class",
+            SortKey::Status => "status",
+        }
+    }
+
+    /// The key named `s`.
+    pub fn parse(s: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|k| k.as_str() == s)
+    }
+
+    /// Whether it sorts newest or highest first unless told otherwise (times do).
+    pub fn descending_by_default(self) -> bool {
+        matches!(self, SortKey::Recorded | SortKey::Deployed)
+    }
+}
+
+/// The direction of a sort.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Deserialize, schemars::JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum SortOrder {
+    /// Smallest, earliest or A first.
+    Asc,
+    /// Largest, latest or Z first.
+    Desc,
+}
+
 /// How a listing is answered: JSON (the default) or CSV, for a spreadsheet.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "lowercase")]

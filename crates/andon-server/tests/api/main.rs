@@ -15,6 +15,7 @@ mod hostile;
 mod identities;
 mod intake;
 mod late;
+mod listing_order;
 mod metrics;
 mod notify;
 mod observe;

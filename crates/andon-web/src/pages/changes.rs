@@ -67,6 +67,7 @@ pub fn changes(
     viewer: &Viewer,
     rows: &[Value],
     (application, environment, applications): (&str, &str, &[String]),
+    sorting: &super::Sorting,
     api_query: &str,
     next: Option<&str>,
 ) -> Markup {
@@ -74,33 +75,34 @@ pub fn changes(
         form.search method="get" action="/ui/changes" aria-label="Changes" {
             (super::application_choice(application, applications, false))
             div.field { label for="f-env" { "Environment" } input #f-env name="environment" value=(environment) placeholder="any"; }
+            (sorting.kept())
             button type="submit" { "Show" }
         }
         (super::exports("/v1/changes", api_query))
         table {
-            caption { (rows.len()) " change records, newest first" }
+            caption { (rows.len()) " change records, " (sorting.words()) }
             thead { tr {
-                th scope="col" { "Change" } th scope="col" { "Created" } th scope="col" { "Application" }
-                th scope="col" { "Environment" } th scope="col" { "Class" } th scope="col" { "Status" }
+                th scope="col" { "Change" } (sorting.header("Created", "recorded")) (sorting.header("Application", "application"))
+                (sorting.header("Environment", "environment")) (sorting.header("Class", "class")) (sorting.header("Status", "status"))
                 th scope="col" { "Artifact" } th scope="col" { "Requested by" }
             } }
             tbody {
                 @for c in rows {
                     tr {
-                        td { a href={ "/ui/changes/" (s(c, "id")) } { (s(c, "id")) } }
+                        td.nowrap { a href={ "/ui/changes/" (s(c, "id")) } { (s(c, "id")) } }
                         td.nowrap { (c["created_at"].as_i64().map(|ms| when(&ms_to_rfc(ms))).unwrap_or_default()) }
                         td { (s(c, "application")) }
                         td { (s(c, "environment")) }
                         td { @if s(c, "class") == "emergency" { span.fail { "emergency" } } @else { (s(c, "class")) } }
                         td { (verdict(s(c, "status"))) }
-                        td { (short(s(c, "artifact_digest"))) }
+                        td.nowrap { (short(s(c, "artifact_digest"))) }
                         td { (s(c, "requested_by")) }
                     }
                 }
             }
         }
         @if let Some(next) = next {
-            p.pager { a href={ "/ui/changes" (next) } rel="next" { "Older changes →" } }
+            p.pager { a href={ "/ui/changes" (next) } rel="next" { "Next changes →" } }
         }
     };
     layout("Changes", Section::Changes, viewer, body)

@@ -21,39 +21,43 @@ pub struct DeploymentTrace {
     pub trace: Option<Value>,
 }
 
-/// The deployments listing.
-/// The deployments listing; `next` is the query string of the next (older) page.
+/// The deployments listing in `sorting`'s order; `next` is the query string of the next
+/// page.
 pub fn deployments(
     viewer: &Viewer,
     rows: &[Value],
-    application: &str,
-    applications: &[String],
+    (application, applications): (&str, &[String]),
+    sorting: &super::Sorting,
     api_query: &str,
     next: Option<&str>,
 ) -> Markup {
     let body = html! {
         form.search method="get" action="/ui/deployments" aria-label="Deployments" {
             (super::application_choice(application, applications, false))
+            (sorting.kept())
             button type="submit" { "Show" }
         }
         (super::exports("/v1/deployments", api_query))
         table {
-            caption { (rows.len()) " deployments, most recently recorded first (ledger order: a deployment recorded late sits where it was recorded; the Deployed column says when it happened)" }
+            caption {
+                (rows.len()) " deployments, " (sorting.words())
+                @if sorting.key == "recorded" { " (a deployment recorded late sits where it was recorded; When says when it happened)" }
+            }
             thead { tr {
-                th scope="col" { "Deployment" } th scope="col" { "When" } th scope="col" { "Application" }
-                th scope="col" { "Environment" } th scope="col" { "Artifact" } th scope="col" { "State" }
-                th scope="col" { "Change" } th scope="col" { "Gate" } th scope="col" { "Recorded" }
+                th scope="col" { "Deployment" } (sorting.header("When", "deployed")) (sorting.header("Application", "application"))
+                (sorting.header("Environment", "environment")) th scope="col" { "Artifact" } (sorting.header("State", "state"))
+                th scope="col" { "Change" } th scope="col" { "Gate" } (sorting.header("Recorded", "recorded"))
             } }
             tbody {
                 @for d in rows {
                     tr {
-                        td { a href={ "/ui/deployments/" (s(d, "id")) } { (s(d, "id")) } }
+                        td.nowrap { a href={ "/ui/deployments/" (s(d, "id")) } { (s(d, "id")) } }
                         td.nowrap { (d["deployed_at"].as_i64().map(|ms| when(&ms_to_rfc(ms))).unwrap_or_default()) }
                         td { (s(d, "application")) }
                         td { (s(d, "environment")) }
-                        td { (short(s(d, "artifact_digest"))) }
+                        td.nowrap { (short(s(d, "artifact_digest"))) }
                         td { (verdict(s(d, "state"))) }
-                        td { a href={ "/ui/changes/" (s(d, "change")) } { (s(d, "change")) } }
+                        td.nowrap { a href={ "/ui/changes/" (s(d, "change")) } { (s(d, "change")) } }
                         td { @if d["bypass"].as_bool() == Some(true) { span.fail { "bypassed" } } @else { span.pass { "gated" } } }
                         td { (late_marks(d)) }
                     }
@@ -61,7 +65,7 @@ pub fn deployments(
             }
         }
         @if let Some(next) = next {
-            p.pager { a href={ "/ui/deployments" (next) } rel="next" { "Older deployments →" } }
+            p.pager { a href={ "/ui/deployments" (next) } rel="next" { "Next deployments →" } }
         }
     };
     layout("Deployments", Section::Deployments, viewer, body)

@@ -73,3 +73,64 @@ pub(crate) fn exports(api_path: &str, query: &str) -> Markup {
         }
     }
 }
+
+/// The order a listing page shows, and what its column headers link to.
+#[derive(Clone, Debug)]
+pub struct Sorting {
+    /// The page (`/ui/deployments`).
+    pub page: &'static str,
+    /// The filters its links keep, as (name, value).
+    pub filters: Vec<(String, String)>,
+    /// The key it is sorted by (`recorded` unless asked).
+    pub key: String,
+    /// Whether the order is descending.
+    pub descending: bool,
+}
+
+impl Sorting {
+    /// The order in words, for the table's caption.
+    pub(crate) fn words(&self) -> String {
+        match (self.key.as_str(), self.descending) {
+            ("recorded", true) => "most recently recorded first".into(),
+            ("recorded", false) => "first recorded first".into(),
+            ("deployed", true) => "most recently deployed first".into(),
+            ("deployed", false) => "first deployed first".into(),
+            (k, d) => format!("by {k}, {}", if d { "Z to A" } else { "A to Z" }),
+        }
+    }
+
+    /// The filter form's hidden fields that keep the order when the filters change.
+    pub(crate) fn kept(&self) -> Markup {
+        html! {
+            @if self.key != "recorded" { input type="hidden" name="sort" value=(self.key); }
+            input type="hidden" name="order" value=(if self.descending { "desc" } else { "asc" });
+        }
+    }
+
+    /// A column header that sorts the listing by `key`: a link (to the other direction when
+    /// it is the order now), marked with `aria-sort` when it is.
+    pub(crate) fn header(&self, label: &str, key: &str) -> Markup {
+        let active = self.key == key;
+        let mut pairs: Vec<(&str, &str)> = self
+            .filters
+            .iter()
+            .map(|(k, v)| (k.as_str(), v.as_str()))
+            .collect();
+        pairs.push(("sort", key));
+        if active {
+            pairs.push(("order", if self.descending { "asc" } else { "desc" }));
+        }
+        let href = format!("{}{}", self.page, crate::query(&pairs));
+        let aria = active.then_some(if self.descending {
+            "descending"
+        } else {
+            "ascending"
+        });
+        html! {
+            th scope="col" aria-sort=[aria] {
+                a.sort href=(href) title={ "Sort by " (label.to_lowercase()) } { (label) }
+                @if active { " " span aria-hidden="true" { (if self.descending { "▼" } else { "▲" }) } }
+            }
+        }
+    }
+}

@@ -10,12 +10,13 @@ pub(crate) async fn changes(
 ) -> Response {
     let r = async {
         let Query(f) = form.map_err(crate::http::query_error)?;
-        let (api, rows, next) = listed(&app, &viewer, &f, 200, Listing::Changes).await?;
+        let (api, rows, next, sorting) = listed(&app, &viewer, &f, 200, Listing::Changes).await?;
         let apps = application_names(&app, &viewer).await?;
         Ok(andon_web::changes(
             &viewer.shown,
             &rows,
             (&f.application, &f.environment, &apps),
+            &sorting,
             &api,
             next.as_deref(),
         ))

@@ -124,21 +124,53 @@ pub(crate) struct AppForm {
     pub(crate) state: String,
     #[serde(default)]
     pub(crate) verdict: String,
+    #[serde(default)]
+    pub(crate) sort: String,
+    #[serde(default)]
+    pub(crate) order: String,
     pub(super) before: Option<u64>,
 }
 
+/// A listing page's order: the key and direction the form asks for, or the default
+/// (`recorded`, newest first), as the page's headers show it.
+fn sorting(f: &AppForm, page: &'static str) -> andon_web::Sorting {
+    use andon_domain::query::SortKey;
+    let key = SortKey::parse(&f.sort).unwrap_or(SortKey::Recorded);
+    let descending = match f.order.as_str() {
+        "asc" => false,
+        "desc" => true,
+        _ => key.descending_by_default(),
+    };
+    andon_web::Sorting {
+        page,
+        filters: [
+            ("application", &f.application),
+            ("environment", &f.environment),
+        ]
+        .into_iter()
+        .filter(|(_, v)| !v.is_empty())
+        .map(|(k, v)| (k.to_owned(), v.clone()))
+        .collect(),
+        key: key.as_str().to_owned(),
+        descending,
+    }
+}
+
 /// A listing page's rows from the application's listing, paged by ledger index: the API
-/// query (for the exports), the rows, and the query string of the next page.
+/// query (for the exports), the rows, the query string of the next page and the order.
+/// A sort key or order the listing does not take is the application's `bad_query`.
 pub(super) async fn listed(
     app: &App,
     viewer: &Viewer,
     f: &AppForm,
     limit: u32,
     listing: Listing,
-) -> Result<(String, Vec<Value>, Option<String>), ApiError> {
+) -> Result<(String, Vec<Value>, Option<String>, andon_web::Sorting), ApiError> {
     let filters = [
         ("application", f.application.as_str()),
         ("environment", f.environment.as_str()),
+        ("sort", f.sort.as_str()),
+        ("order", f.order.as_str()),
     ];
     let api = query(&filters);
     let q: andon_domain::query::changes::ListQuery = app_query(&paged(&api, limit, f.before))?;
@@ -152,7 +184,11 @@ pub(super) async fn listed(
     };
     let rows = rows.as_array().cloned().unwrap_or_default();
     let next = older(&rows, limit as usize, &filters);
-    Ok((api, rows, next))
+    let page = match listing {
+        Listing::Changes => "/ui/changes",
+        Listing::Deployments => "/ui/deployments",
+    };
+    Ok((api, rows, next, sorting(f, page)))
 }
 
 /// An API query string with a page size and where the page starts.

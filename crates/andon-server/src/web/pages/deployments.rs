@@ -10,13 +10,14 @@ pub(crate) async fn deployments(
 ) -> Response {
     let r = async {
         let Query(f) = form.map_err(crate::http::query_error)?;
-        let (api, rows, next) = listed(&app, &viewer, &f, 100, Listing::Deployments).await?;
+        let (api, rows, next, sorting) =
+            listed(&app, &viewer, &f, 100, Listing::Deployments).await?;
         let apps = application_names(&app, &viewer).await?;
         Ok(andon_web::deployments(
             &viewer.shown,
             &rows,
-            &f.application,
-            &apps,
+            (&f.application, &apps),
+            &sorting,
             &api,
             next.as_deref(),
         ))

@@ -1,0 +1,43 @@
+//! The order of a paged listing: one column and a direction, ties broken by ledger index,
+//! paged by the ledger index of the last row shown (a keyset, so a page costs the same
+//! wherever it starts and rows recorded meanwhile shift nothing).
+
+/// How a listing is ordered.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Sort {
+    /// The column (one the listing names; never from a caller's text).
+    pub column: &'static str,
+    /// Largest, latest or Z first.
+    pub descending: bool,
+}
+
+impl Sort {
+    /// Ledger order, newest first: every listing's default.
+    pub const RECORDED: Sort = Sort {
+        column: "ledger_idx",
+        descending: true,
+    };
+
+    /// The condition for the rows after the one at ledger index `param` of `table`.
+    pub(crate) fn after(&self, table: &str, param: &str) -> String {
+        let op = if self.descending { "<" } else { ">" };
+        if self.column == "ledger_idx" {
+            format!("ledger_idx {op} {param}")
+        } else {
+            let c = self.column;
+            format!(
+                "({c}, ledger_idx) {op} (SELECT {c}, ledger_idx FROM {table} WHERE ledger_idx = {param})"
+            )
+        }
+    }
+
+    /// The ORDER BY clause.
+    pub(crate) fn order_by(&self) -> String {
+        let d = if self.descending { "DESC" } else { "ASC" };
+        if self.column == "ledger_idx" {
+            format!(" ORDER BY ledger_idx {d}")
+        } else {
+            format!(" ORDER BY {} {d}, ledger_idx {d}", self.column)
+        }
+    }
+}
