@@ -107,6 +107,24 @@ await shot("05-ledger-inclusion");
 // evidence, commits with their reviews, the change record.
 await page.goto(`${url}/ui/deployments?application=${payments}`);
 await shot("06-deployments");
+// Sorted by a column header: when it happened, newest first; again for oldest first; the
+// filter stays, and the column says how it is sorted.
+const whenColumn = async () => (await page.locator("tbody tr td:nth-child(2)").allInnerTexts()).map((t) => t.replace(/\s/g, " "));
+await page.getByRole("link", { name: "When", exact: true }).click();
+assert.match(page.url(), /sort=deployed/);
+assert.match(page.url(), new RegExp(`application=${payments}`));
+assert.equal(await page.locator("th[aria-sort]").getAttribute("aria-sort"), "descending");
+const newest = await whenColumn();
+assert.ok(newest.length > 2);
+assert.deepEqual(newest, [...newest].sort().reverse(), "newest first");
+await page.getByRole("link", { name: "When", exact: true }).click();
+assert.equal(await page.locator("th[aria-sort]").getAttribute("aria-sort"), "ascending");
+const oldest = await whenColumn();
+assert.deepEqual(oldest, [...oldest].sort(), "oldest first");
+assert.ok(oldest[0] <= newest[newest.length - 1], "the oldest page starts no later than the newest ends");
+assert.match(await page.locator("caption").innerText(), /first deployed first/);
+await shot("06-deployments-sorted");
+await page.goto(`${url}/ui/deployments?application=${payments}`);
 const gated = page.locator("tbody tr", { has: page.locator("span.pass", { hasText: "gated" }) }).filter({ hasText: "production" });
 await gated.first().locator("td:first-child a").click();
 assert.match(page.url(), /\/ui\/deployments\/D-/);
@@ -183,6 +201,30 @@ for (const [width, height, tag] of [[1400, 900, "wide"], [390, 844, "phone"]]) {
     await page.goto(u);
     const over = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
     if (over > 1) wide.push(`${u}: ${over}px too wide`);
+    // No column squeezed until its words break: a word in a table cell (ids and digests
+    // aside) stays on one line; a table too wide scrolls instead.
+    const broken = await page.evaluate(() => {
+      const found = [];
+      for (const cell of document.querySelectorAll("main th, main td")) {
+        const walker = document.createTreeWalker(cell, NodeFilter.SHOW_TEXT);
+        while (walker.nextNode()) {
+          const node = walker.currentNode;
+          if (node.parentElement.closest("code, .mono")) continue;
+          // Words of tokens short enough to fit any column (a URL or digest may break).
+          for (const t of node.data.matchAll(/\S+/g)) {
+            if (t[0].length > 24) continue;
+            for (const m of t[0].matchAll(/(?<![A-Za-z0-9])[A-Za-z]{3,20}(?![A-Za-z0-9])/g)) {
+              const r = document.createRange();
+              r.setStart(node, t.index + m.index);
+              r.setEnd(node, t.index + m.index + m[0].length);
+              if ([...r.getClientRects()].filter((x) => x.width > 0).length > 1) found.push(`${m[0]} in ${cell.tagName.toLowerCase()}.${cell.className} "${t[0]}"`);
+            }
+          }
+        }
+      }
+      return found;
+    });
+    if (broken.length) wide.push(`${u}: words broken across lines: ${broken.slice(0, 8).join(", ")}`);
   }
   assert.deepEqual(wide, [], `at ${width}x${height}:\n${wide.join("\n")}`);
   if (tag === "phone") {
