@@ -202,6 +202,7 @@ fn the_demo_runs_against_a_live_server(b: Backend) {
         assert!(text.contains(wanted), "{wanted} missing:\n{text}");
     }
     assert!(text.contains("proof of"), "{text}");
+    every_listing_is_an_aligned_table(&server.url, &token);
     assert!(verify(&[], &server.url, &token).0);
     drop(server_guard(server));
     a_row_deleted_from_each_table_is_named(&db);
@@ -338,3 +339,61 @@ both_backends!(
     the_load_command_drives_every_kind_of_call,
     the_demo_runs_against_a_live_server,
 );
+
+/// Every listing a person reads, on the demo's history: a header of column names, one row
+/// per item under it (the last column starts at the same place on every line), no tabs and
+/// no JSON.
+fn every_listing_is_an_aligned_table(url: &str, token: &str) {
+    for verb in [
+        "app list",
+        "identity list",
+        "token list",
+        "evidence list",
+        "deploy list",
+        "change list",
+        "alerts",
+        "policy list",
+        "waiver list",
+        "access list",
+        "access grants",
+        "access standing",
+        "access account list",
+        "telemetry list",
+        "telemetry rules",
+    ] {
+        let args: Vec<&str> = verb.split(' ').collect();
+        let out = cli(url, token, &args);
+        let (stdout, stderr) = (
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr),
+        );
+        assert!(out.status.success(), "andon {verb}: {stderr}");
+        let lines: Vec<&str> = stdout.lines().collect();
+        assert!(
+            lines.len() >= 2,
+            "andon {verb}: a header and rows:\n{stdout}"
+        );
+        let header = lines[0];
+        assert!(
+            header
+                .chars()
+                .all(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || c == ' '),
+            "andon {verb}: the first line is the column names:\n{stdout}"
+        );
+        let last = header
+            .rfind("  ")
+            .map(|i| i + 2)
+            .expect("two columns or more");
+        let last = last + header[last..].len() - header[last..].trim_start().len();
+        for row in &lines[1..] {
+            assert!(
+                !row.contains('\t') && !row.contains("{\"") && !row.contains("[\""),
+                "andon {verb}: {row}"
+            );
+            assert!(
+                row.len() <= last || row.as_bytes()[last - 1] == b' ',
+                "andon {verb}: the last column out of line:\n{stdout}"
+            );
+        }
+    }
+}
