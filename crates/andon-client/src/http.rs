@@ -6,6 +6,11 @@ use serde::de::DeserializeOwned;
 
 use crate::{Client, ClientError};
 
+/// Bodies larger than this ask the server first (`Expect: 100-continue`): a server that
+/// refuses the request by its headers (too large, unauthenticated) answers before the body
+/// is sent, and its answer is read instead of a broken pipe.
+const ASK_FIRST_ABOVE: usize = 1 << 20;
+
 impl Client {
     /// Sends with the configured retries.
     fn send_retrying(
@@ -135,6 +140,9 @@ impl Client {
                 .header("Content-Type", "application/json");
             if self.token.is_some() {
                 req = req.header("Authorization", &self.auth());
+            }
+            if body.len() > ASK_FIRST_ABOVE {
+                req = req.header("Expect", "100-continue");
             }
             for (k, v) in query {
                 req = req.query(*k, v);

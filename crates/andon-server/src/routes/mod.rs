@@ -144,7 +144,10 @@ pub(crate) fn router(server: Server) -> Router {
         .route("/webhooks/gitlab", post(webhooks::gitlab))
         .merge(crate::web::router())
         // Inside the tracker: overload is refused before a body is read.
-        .route_layer(axum::middleware::from_fn(crate::observe::read_body))
+        .route_layer(axum::middleware::from_fn_with_state(
+            server.clone(),
+            crate::observe::read_body,
+        ))
         .route_layer(axum::middleware::from_fn_with_state(
             server.clone(),
             crate::observe::track,

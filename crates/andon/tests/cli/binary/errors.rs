@@ -340,3 +340,71 @@ fn help_lists_only_the_flags_a_verb_takes() {
     ]);
     assert!(both.contains("http://127.0.0.1:3 "), "{both}");
 }
+
+/// A report too large for the server's request limit: the CLI says the server's own answer
+/// (413, the limit and how to raise it), not a broken pipe, and nothing is recorded.
+#[test]
+fn a_request_over_the_servers_limit_gets_the_servers_answer() {
+    let db = TestDb::new(Backend::Sqlite);
+    let server = start(&db, true);
+    let token = server.token.clone().expect("admin token");
+    let admin = andon_client::Client::new(&server.url, Some(token.clone()));
+    admin.create_application("pay", "payments").expect("app");
+    let issued = admin
+        .create_identity("ci-pay", "pipeline", &["pay".into()])
+        .expect("identity");
+    let dir = db.dir();
+    let key = dir.join("ci.key");
+    let made = Command::new(BIN)
+        .args([
+            "keygen",
+            "--out",
+            key.to_str().expect("path"),
+            "--output",
+            "json",
+        ])
+        .output()
+        .expect("keygen");
+    let made: serde_json::Value = serde_json::from_slice(&made.stdout).expect("keygen json");
+    admin
+        .register_key("ci-pay", made["public_key"].as_str().expect("public key"))
+        .expect("key");
+    // A CycloneDX SBOM over 4 MiB: base64-encoded twice, about three times the default limit.
+    let components: Vec<serde_json::Value> = (0..60_000)
+        .map(|i| {
+            serde_json::json!({"type": "library", "name": format!("component-{i}"),
+                "version": "1.0.0", "purl": format!("pkg:npm/component-{i}@1.0.0")})
+        })
+        .collect();
+    let bom = serde_json::json!({"bomFormat": "CycloneDX", "specVersion": "1.6", "components": components});
+    let file = dir.join("big.cdx.json");
+    std::fs::write(&file, serde_json::to_vec(&bom).expect("json")).expect("write");
+    assert!(std::fs::metadata(&file).expect("size").len() > 4 << 20);
+    let before = admin.ledger_info().expect("info").size;
+    let subject = format!("app@sha256:{}", "ab".repeat(32));
+    let out = cli(
+        &server.url,
+        &issued.token,
+        &[
+            "attest",
+            "sbom",
+            "--app",
+            "pay",
+            "--subject",
+            &subject,
+            "--key",
+            key.to_str().expect("path"),
+            "--file",
+            file.to_str().expect("path"),
+        ],
+    );
+    let said = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{said}");
+    assert!(!said.contains("Broken pipe"), "{said}");
+    assert!(said.contains("413"), "{said}");
+    assert_eq!(
+        admin.ledger_info().expect("info").size,
+        before,
+        "nothing recorded"
+    );
+}
