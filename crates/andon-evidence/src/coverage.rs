@@ -1,7 +1,7 @@
 //! Code coverage: LCOV tracefiles and Cobertura XML (coverage.py, JaCoCo's and gcovr's
-//! Cobertura output, cargo-llvm-cov). Totals are computed from the per-line records, never
-//! taken from summary attributes, and a line reported twice (Cobertura lists lines under
-//! classes and again under methods) counts once.
+//! Cobertura output, cargo-llvm-cov, Istanbul). Totals are computed from the per-line records,
+//! never taken from summary attributes: a class's `<lines>`, not the lines its `<methods>`
+//! list again, and a line reported twice counts once.
 
 use std::collections::BTreeMap;
 
@@ -99,6 +99,7 @@ fn summarize(format: &str, files: BTreeMap<String, Acc>) -> CoverageSummary {
 
 /// Parses a coverage report, telling LCOV from Cobertura by its first non-blank byte.
 pub fn parse(doc: &[u8]) -> Result<CoverageSummary, ParseError> {
+    let doc = &*crate::encoding::utf8(doc, "coverage report")?;
     match doc.iter().find(|b| !b.is_ascii_whitespace()) {
         Some(b'<') => parse_cobertura(doc),
         _ => parse_lcov(doc),
@@ -213,6 +214,10 @@ pub fn parse_cobertura(doc: &[u8]) -> Result<CoverageSummary, ParseError> {
     let mut files: BTreeMap<String, Acc> = BTreeMap::new();
     let mut file: Option<String> = None;
     let mut root = false;
+    // Inside a class's <methods>: its lines are the class's own lines again (coverage.py,
+    // JaCoCo), or function declarations that are no statements (Istanbul); the class's
+    // <lines> are the record.
+    let mut in_methods = false;
     loop {
         let event = xml.next()?;
         match event {
@@ -237,6 +242,8 @@ pub fn parse_cobertura(doc: &[u8]) -> Result<CoverageSummary, ParseError> {
                             file = Some(f);
                         }
                     }
+                    "methods" => in_methods = !empty,
+                    "line" if in_methods => {}
                     "line" => {
                         if let Some(f) = &file {
                             let number: u64 =
@@ -263,6 +270,7 @@ pub fn parse_cobertura(doc: &[u8]) -> Result<CoverageSummary, ParseError> {
                 }
             }
             Event::End(ref e) if e.local_name().as_ref() == "class" => file = None,
+            Event::End(ref e) if e.local_name().as_ref() == "methods" => in_methods = false,
             Event::Eof => break,
             _ => {}
         }

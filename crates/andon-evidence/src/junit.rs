@@ -51,6 +51,7 @@ struct Case {
 
 /// Parses a JUnit XML report.
 pub fn parse(doc: &[u8]) -> Result<JunitSummary, ParseError> {
+    let doc = &*crate::encoding::utf8(doc, FORMAT)?;
     let mut xml = Xml::new(doc, FORMAT)?;
     let mut summary = JunitSummary::default();
     let mut case: Option<Case> = None;

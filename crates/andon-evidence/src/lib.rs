@@ -7,6 +7,7 @@
 //! GitLab webhook payloads into source-control facts, and finds ticket ids in them.
 
 pub mod coverage;
+mod encoding;
 pub mod github;
 pub mod gitlab;
 pub mod junit;
@@ -67,6 +68,27 @@ pub enum ParseError {
         /// What was refused.
         message: String,
     },
+}
+
+/// A JSON report, or an error a person can act on: XML where JSON was expected says so and
+/// what is read (`accepts`), and a JSON error gives its line (1 at least).
+pub(crate) fn json_doc(
+    doc: &[u8],
+    format: &'static str,
+    accepts: &str,
+) -> Result<serde_json::Value, ParseError> {
+    if doc.iter().find(|b| !b.is_ascii_whitespace()) == Some(&b'<') {
+        return Err(ParseError::Malformed {
+            format,
+            line: 1,
+            message: format!("this is XML, not JSON; {format} reads {accepts}"),
+        });
+    }
+    serde_json::from_slice(doc).map_err(|e| ParseError::Malformed {
+        format,
+        line: (e.line() as u64).max(1),
+        message: format!("not valid JSON ({e}); {format} reads {accepts}"),
+    })
 }
 
 /// The 1-based line of byte `pos` in `doc`.

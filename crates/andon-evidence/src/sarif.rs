@@ -133,11 +133,8 @@ pub(crate) fn security_severity(result: &Value, rule: Option<&Value>) -> Option<
 
 /// Parses a SARIF 2.1.0 log.
 pub fn parse(doc: &[u8]) -> Result<SarifSummary, ParseError> {
-    let log: Value = serde_json::from_slice(doc).map_err(|e| ParseError::Malformed {
-        format: FORMAT,
-        line: e.line() as u64,
-        message: e.to_string(),
-    })?;
+    let doc = &*crate::encoding::utf8(doc, "SARIF")?;
+    let log = crate::json_doc(doc, FORMAT, "a SARIF 2.1.0 log (JSON)")?;
     if let Some(v) = log.get("version").and_then(Value::as_str)
         && v != "2.1.0"
     {

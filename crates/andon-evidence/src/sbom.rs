@@ -1,7 +1,7 @@
 //! Software bills of materials: CycloneDX (1.4 to 1.6, JSON and XML) and SPDX 2.3 JSON,
 //! read leniently into the components, their purls and their licenses. The described
-//! component itself (CycloneDX `metadata.component`, SPDX `documentDescribes`) is not
-//! counted among its components.
+//! component itself (CycloneDX `metadata.component`; SPDX `documentDescribes` or a
+//! `DESCRIBES` relationship from the document) is not counted among its components.
 
 use std::collections::BTreeMap;
 
@@ -90,14 +90,11 @@ fn malformed(format: &'static str, message: impl Into<String>) -> ParseError {
 /// Parses an SBOM: CycloneDX XML (first byte `<`), otherwise JSON, CycloneDX or SPDX by its
 /// `bomFormat` / `spdxVersion`.
 pub fn parse(doc: &[u8]) -> Result<SbomSummary, ParseError> {
+    let doc = &*crate::encoding::utf8(doc, "SBOM")?;
     if doc.iter().find(|b| !b.is_ascii_whitespace()) == Some(&b'<') {
         return parse_cyclonedx_xml(doc);
     }
-    let v: Value = serde_json::from_slice(doc).map_err(|e| ParseError::Malformed {
-        format: "SBOM",
-        line: e.line() as u64,
-        message: e.to_string(),
-    })?;
+    let v = crate::json_doc(doc, "SBOM", "CycloneDX JSON or XML, or SPDX 2.2/2.3 JSON")?;
     if v.get("bomFormat").and_then(Value::as_str) == Some("CycloneDX") {
         parse_cyclonedx_json(&v)
     } else if v.get("spdxVersion").is_some() {
@@ -187,11 +184,7 @@ pub fn parse_spdx_json(v: &Value) -> Result<SbomSummary, ParseError> {
     if !spec.starts_with("SPDX-2.") {
         return Err(malformed(F, format!("{spec} is not SPDX 2.x")));
     }
-    let described: Vec<&str> = v
-        .get("documentDescribes")
-        .and_then(Value::as_array)
-        .map(|d| d.iter().filter_map(Value::as_str).collect())
-        .unwrap_or_default();
+    let described = spdx_described(v);
     let packages = v
         .get("packages")
         .and_then(Value::as_array)
@@ -243,6 +236,67 @@ pub fn parse_spdx_json(v: &Value) -> Result<SbomSummary, ParseError> {
     Ok(summary("spdx", spec.to_owned(), subject, comps))
 }
 
+/// What an SPDX 2 document describes: `documentDescribes` (deprecated in 2.3), and the
+/// relationships `SPDXRef-DOCUMENT DESCRIBES x` and `x DESCRIBED_BY SPDXRef-DOCUMENT`, which
+/// most tools write instead.
+fn spdx_described(v: &Value) -> Vec<&str> {
+    let document = v
+        .get("SPDXID")
+        .and_then(Value::as_str)
+        .unwrap_or("SPDXRef-DOCUMENT");
+    let mut described: Vec<&str> = v
+        .get("documentDescribes")
+        .and_then(Value::as_array)
+        .map(|d| d.iter().filter_map(Value::as_str).collect())
+        .unwrap_or_default();
+    let relationships = v
+        .get("relationships")
+        .and_then(Value::as_array)
+        .map(Vec::as_slice)
+        .unwrap_or_default();
+    for r in relationships {
+        let field = |k: &str| r.get(k).and_then(Value::as_str).unwrap_or_default();
+        let (from, to) = (field("spdxElementId"), field("relatedSpdxElement"));
+        match field("relationshipType") {
+            "DESCRIBES" if from == document => described.push(to),
+            "DESCRIBED_BY" if to == document => described.push(from),
+            _ => {}
+        }
+    }
+    described
+}
+
+/// Where a `<component>` element sits, which says what it is.
+enum Frame {
+    /// One of the BOM's components: `bom/components/component`, or nested in one through
+    /// its own `components` (index into the list).
+    Counted(usize),
+    /// The described component, `bom/metadata/component`.
+    Described,
+    /// Any other: a tool, a pedigree's ancestor, descendant or variant, the described
+    /// component's children, an annotator, formulation. Not the BOM's components, as the
+    /// JSON reader does not count them either.
+    Other,
+}
+
+/// Whether a `<component>` opened under `path` is one of the BOM's own components.
+fn bom_component(path: &[String]) -> bool {
+    path.len() >= 2
+        && path[0] == "bom"
+        && path[1] == "components"
+        && path[2..]
+            .chunks(2)
+            .all(|p| p.len() == 2 && p[0] == "component" && p[1] == "components")
+}
+
+/// The version in a CycloneDX namespace (`http://cyclonedx.org/schema/bom/1.6`).
+fn cyclonedx_version(ns: &str) -> Option<String> {
+    let v = ns.strip_prefix("http://cyclonedx.org/schema/bom/")?;
+    let (major, minor) = v.split_once('.')?;
+    (major == "1" && !minor.is_empty() && minor.bytes().all(|b| b.is_ascii_digit()))
+        .then(|| v.to_owned())
+}
+
 /// CycloneDX XML.
 pub fn parse_cyclonedx_xml(doc: &[u8]) -> Result<SbomSummary, ParseError> {
     const F: &str = "CycloneDX XML";
@@ -251,35 +305,47 @@ pub fn parse_cyclonedx_xml(doc: &[u8]) -> Result<SbomSummary, ParseError> {
     let mut spec = String::new();
     let mut subject = None;
     let mut comps: Vec<Component> = Vec::new();
-    // Indexes into `comps` of the components being read, innermost last; the metadata
-    // component is read into `meta`.
-    let mut open: Vec<usize> = Vec::new();
-    let mut meta: Option<Component> = None;
+    // The `<component>` elements being read, innermost last.
+    let mut frames: Vec<Frame> = Vec::new();
+    let mut described: Option<Component> = None;
     loop {
         match xml.next()? {
             Event::Start(ref e) => {
                 let name = e.local_name().as_ref().to_owned();
                 if path.is_empty() {
+                    if name == "RDF" {
+                        return Err(xml.malformed(
+                            "this is SPDX RDF/XML, which is not read: send SPDX JSON, or CycloneDX JSON or XML",
+                        ));
+                    }
                     if name != "bom" {
-                        return Err(
-                            xml.malformed(format!("the root element is <{name}>, not <bom>"))
-                        );
+                        return Err(xml.malformed(format!(
+                            "the root element is <{name}>, not CycloneDX's <bom>"
+                        )));
                     }
                     let ns = attr(e, "xmlns").unwrap_or_default();
-                    spec = ns.rsplit('/').next().unwrap_or_default().to_owned();
+                    spec = cyclonedx_version(&ns).ok_or_else(|| {
+                        xml.malformed(format!(
+                            "<bom> is not in a CycloneDX namespace (http://cyclonedx.org/schema/bom/1.x): {ns:?}"
+                        ))
+                    })?;
                 }
                 if name == "component" {
-                    if path.last().map(String::as_str) == Some("metadata") {
-                        meta = Some(Component::default());
-                    } else {
+                    let frame = if bom_component(&path) {
                         comps.push(Component::default());
-                        open.push(comps.len() - 1);
                         if comps.len() > MAX_COMPONENTS {
                             return Err(
                                 xml.refused(format!("more than {MAX_COMPONENTS} components"))
                             );
                         }
-                    }
+                        Frame::Counted(comps.len() - 1)
+                    } else if path.len() == 2 && path[0] == "bom" && path[1] == "metadata" {
+                        described = Some(Component::default());
+                        Frame::Described
+                    } else {
+                        Frame::Other
+                    };
+                    frames.push(frame);
                 }
                 path.push(name);
             }
@@ -289,31 +355,35 @@ pub fn parse_cyclonedx_xml(doc: &[u8]) -> Result<SbomSummary, ParseError> {
                 if value.is_empty() || n < 2 {
                     continue;
                 }
-                let (parent, leaf) = (path[n - 2].as_str(), path[n - 1].as_str());
-                let in_metadata = n >= 3 && parent == "component" && path[n - 3] == "metadata";
-                let target = if in_metadata {
-                    meta.as_mut()
-                } else {
-                    open.last().map(|&i| &mut comps[i])
+                let target = match frames.last() {
+                    Some(Frame::Counted(i)) => Some(&mut comps[*i]),
+                    Some(Frame::Described) => described.as_mut(),
+                    _ => None,
                 };
                 let Some(c) = target else { continue };
-                match (parent, leaf) {
-                    ("component", "name") => c.name = value,
-                    ("component", "version") => c.version = Some(value),
-                    ("component", "purl") => c.purl = Some(value),
-                    ("license", "id") | ("license", "name") | ("licenses", "expression") => {
+                // Only the innermost component's own fields: its name, version and purl,
+                // and its licenses (not those found as evidence, not a pedigree's).
+                let at = |i: usize| path.get(n.wrapping_sub(i)).map(String::as_str);
+                match (at(3), at(2), at(1)) {
+                    (_, Some("component"), Some("name")) => c.name = value,
+                    (_, Some("component"), Some("version")) => c.version = Some(value),
+                    (_, Some("component"), Some("purl")) => c.purl = Some(value),
+                    (Some("component"), Some("licenses"), Some("expression")) => {
+                        c.licenses.push(value)
+                    }
+                    (Some("licenses"), Some("license"), Some("id" | "name"))
+                        if at(4) == Some("component") =>
+                    {
                         c.licenses.push(value)
                     }
                     _ => {}
                 }
             }
             Event::End(ref e) => {
-                if e.local_name().as_ref() == "component" {
-                    if path.len() >= 2 && path[path.len() - 2] == "metadata" {
-                        subject = meta.take().map(|m| m.name);
-                    } else {
-                        open.pop();
-                    }
+                if e.local_name().as_ref() == "component"
+                    && let Some(Frame::Described) = frames.pop()
+                {
+                    subject = described.take().map(|m| m.name);
                 }
                 path.pop();
             }

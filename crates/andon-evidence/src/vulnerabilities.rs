@@ -111,11 +111,12 @@ fn normalize_severity(s: &str) -> Option<&'static str> {
 
 /// Parses a vulnerability report: CycloneDX JSON or SARIF, told apart by their markers.
 pub fn parse(doc: &[u8]) -> Result<VulnerabilitySummary, ParseError> {
-    let v: Value = serde_json::from_slice(doc).map_err(|e| ParseError::Malformed {
-        format: "vulnerability report",
-        line: e.line() as u64,
-        message: e.to_string(),
-    })?;
+    let doc = &*crate::encoding::utf8(doc, "vulnerability report")?;
+    let v = crate::json_doc(
+        doc,
+        "vulnerability report",
+        "CycloneDX JSON with vulnerabilities (a scan or a VEX) or SARIF 2.1.0 (Trivy, Grype)",
+    )?;
     if v.get("bomFormat").and_then(Value::as_str) == Some("CycloneDX") {
         parse_cyclonedx(&v)
     } else if v.get("runs").is_some() {

@@ -1,5 +1,8 @@
-//! How this crate reads XML, the same way for every format: UTF-8 only, any DOCTYPE refused
-//! (so no entity expansion and no external entities), nesting bounded, errors with a line.
+//! How this crate reads XML, the same way for every format: UTF-8 (a byte-order mark and
+//! UTF-16 decoded first, by the callers), a DOCTYPE with an internal subset refused (so no
+//! entity declarations, hence no entity expansion and no external entities; a DOCTYPE that
+//! only names an external DTD, as Cobertura's and Istanbul's do, is read past: nothing is
+//! ever fetched), nesting bounded, errors with a line.
 
 use quick_xml::Reader;
 use quick_xml::events::{BytesStart, Event};
@@ -35,7 +38,8 @@ impl<'a> Xml<'a> {
         })
     }
 
-    /// The next event. A DOCTYPE is refused; so is nesting deeper than 64.
+    /// The next event. A DOCTYPE with an internal subset is refused; so is nesting deeper
+    /// than 64.
     pub(crate) fn next(&mut self) -> Result<Event<'a>, ParseError> {
         self.pos = self.reader.buffer_position();
         let event = self
@@ -47,8 +51,10 @@ impl<'a> Xml<'a> {
                 message: e.to_string(),
             })?;
         match &event {
-            Event::DocType(_) => {
-                return Err(self.refused("a DOCTYPE (DTDs and entities are not accepted)"));
+            Event::DocType(d) if d.as_ref().contains('[') => {
+                return Err(self.refused(
+                    "a DOCTYPE with an internal subset (DTD declarations and entities are not accepted)",
+                ));
             }
             Event::Start(_) => {
                 self.depth += 1;

@@ -81,3 +81,59 @@ fn malformed_and_hostile_reports_are_refused_with_the_line() {
         Err(ParseError::Malformed { .. })
     ));
 }
+
+/// Istanbul (nyc) writes Cobertura's own DOCTYPE line, naming an external DTD that is never
+/// fetched: read past, with the totals nyc itself reports (lines-valid 6, covered 4;
+/// branches 2, covered 1). Function lines listed only under `<methods>` are not statements.
+#[test]
+fn istanbul_cobertura_with_its_doctype_line_is_read() {
+    let doc = include_bytes!("fixtures/coverage/nyc-18.0.0-cobertura-doctype.xml");
+    assert!(
+        String::from_utf8_lossy(doc).contains("<!DOCTYPE coverage SYSTEM"),
+        "the sample carries the DOCTYPE"
+    );
+    let s = parse(doc).expect("parses");
+    assert_eq!(s.format, "cobertura");
+    assert_eq!(
+        (
+            s.lines_total,
+            s.lines_covered,
+            s.branches_total,
+            s.branches_covered
+        ),
+        (6, 4, 2, 1)
+    );
+}
+
+/// coverage.py's Cobertura saved with a UTF-8 byte-order mark (PowerShell 5's `Set-Content
+/// -Encoding UTF8`) is still Cobertura, not LCOV: coverage.py's own totals (12 lines, 9
+/// covered; 4 branches, 2 taken).
+#[test]
+fn a_byte_order_mark_does_not_change_the_format() {
+    let doc = include_bytes!("fixtures/coverage/coveragepy-7.17.5-cobertura-bom.xml");
+    assert_eq!(&doc[..3], b"\xEF\xBB\xBF");
+    let s = parse(doc).expect("parses");
+    assert_eq!(s.format, "cobertura");
+    assert_eq!(
+        (
+            s.lines_total,
+            s.lines_covered,
+            s.branches_total,
+            s.branches_covered
+        ),
+        (12, 9, 4, 2)
+    );
+}
+
+/// A DOCTYPE naming an external DTD is never fetched, so an entity it might declare stays
+/// undefined: a reference to it is refused, never replaced by the file's content.
+#[test]
+fn an_external_dtd_is_never_fetched() {
+    let doc = br#"<?xml version="1.0"?><!DOCTYPE coverage SYSTEM "file:///etc/passwd"><coverage><packages><package><classes><class filename="&x;"><lines><line number="1" hits="1"/></lines></class></classes></package></packages></coverage>"#;
+    let read = parse(doc);
+    assert!(
+        !format!("{read:?}").contains("root:"),
+        "an entity expanded: {read:?}"
+    );
+    assert!(read.is_err(), "{read:?}");
+}

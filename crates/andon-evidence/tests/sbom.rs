@@ -76,3 +76,93 @@ fn unknown_and_hostile_documents_are_refused() {
     nested.push('}');
     assert!(parse(nested.as_bytes()).is_err(), "nesting is bounded");
 }
+
+/// SPDX tools say what a document describes with a relationship (`SPDXRef-DOCUMENT
+/// DESCRIBES`), not the deprecated `documentDescribes`: the described package is the
+/// subject, not one of its components (spdx-tools 0.8.5: one application, three
+/// dependencies).
+#[test]
+fn spdx_describes_relationship_names_the_subject() {
+    let s = parse(include_bytes!(
+        "fixtures/sbom/spdx-tools-0.8.5-describes.spdx.json"
+    ))
+    .expect("parses");
+    assert_eq!(s.format, "spdx");
+    assert_eq!(s.subject.as_deref(), Some("acme-webapp"));
+    assert_eq!((s.components, s.with_purl, s.without_license), (3, 3, 0));
+}
+
+/// The same document in UTF-16 with a byte-order mark (PowerShell 5's `>`) reads the same.
+#[test]
+fn spdx_in_utf16_reads_as_in_utf8() {
+    let utf8 = parse(include_bytes!(
+        "fixtures/sbom/spdx-tools-0.8.5-describes.spdx.json"
+    ))
+    .expect("utf-8");
+    let doc = include_bytes!("fixtures/sbom/spdx-tools-0.8.5-describes-utf16le.spdx.json");
+    assert_eq!(&doc[..2], b"\xFF\xFE");
+    assert_eq!(parse(doc).expect("utf-16"), utf8);
+}
+
+/// The same BOM written as JSON and as XML by cyclonedx-python-lib gives one summary:
+/// pedigree ancestors, descendants and variants, tools, the described component's children
+/// and licenses found as evidence are not the BOM's components.
+#[test]
+fn cyclonedx_json_and_xml_of_one_bom_agree() {
+    let pairs: [(&str, &[u8], &[u8], u64); 6] = [
+        (
+            "plain",
+            include_bytes!("fixtures/sbom/cyclonedx-pairs/plain-1.6.json"),
+            include_bytes!("fixtures/sbom/cyclonedx-pairs/plain-1.6.xml"),
+            3,
+        ),
+        (
+            "pedigree",
+            include_bytes!("fixtures/sbom/cyclonedx-pairs/pedigree-1.6.json"),
+            include_bytes!("fixtures/sbom/cyclonedx-pairs/pedigree-1.6.xml"),
+            4,
+        ),
+        (
+            "metadata-tools",
+            include_bytes!("fixtures/sbom/cyclonedx-pairs/metadata-tools-1.6.json"),
+            include_bytes!("fixtures/sbom/cyclonedx-pairs/metadata-tools-1.6.xml"),
+            2,
+        ),
+        (
+            "nested",
+            include_bytes!("fixtures/sbom/cyclonedx-pairs/nested-1.6.json"),
+            include_bytes!("fixtures/sbom/cyclonedx-pairs/nested-1.6.xml"),
+            4,
+        ),
+        (
+            "license-expression",
+            include_bytes!("fixtures/sbom/cyclonedx-pairs/license-expression-1.6.json"),
+            include_bytes!("fixtures/sbom/cyclonedx-pairs/license-expression-1.6.xml"),
+            2,
+        ),
+        (
+            "setuptools-complete",
+            include_bytes!("fixtures/sbom/cyclonedx-pairs/setuptools-complete-1.6.json"),
+            include_bytes!("fixtures/sbom/cyclonedx-pairs/setuptools-complete-1.6.xml"),
+            3,
+        ),
+    ];
+    for (name, json, xml, components) in pairs {
+        let j = parse(json).unwrap_or_else(|e| panic!("{name} json: {e}"));
+        let x = parse(xml).unwrap_or_else(|e| panic!("{name} xml: {e}"));
+        assert_eq!(j.components, components, "{name}: {j:#?}");
+        assert_eq!(x, j, "{name}: XML and JSON differ");
+    }
+}
+
+/// SPDX RDF/XML is named as such, not mistaken for a broken CycloneDX; a `<bom>` outside
+/// CycloneDX's namespace is refused, not given a made-up version.
+#[test]
+fn other_xml_is_named_for_what_it_is() {
+    let rdf = br#"<?xml version="1.0"?><rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#" xmlns:spdx="http://spdx.org/rdf/terms#"><spdx:SpdxDocument/></rdf:RDF>"#;
+    let e = parse(rdf).expect_err("rdf").to_string();
+    assert!(e.contains("SPDX RDF/XML"), "{e}");
+    let odd = br#"<bom xmlns="http://example.com/schema/bom/12"><components/></bom>"#;
+    let e = parse(odd).expect_err("namespace").to_string();
+    assert!(e.contains("not in a CycloneDX namespace"), "{e}");
+}
