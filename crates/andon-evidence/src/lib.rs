@@ -51,11 +51,12 @@ pub fn summarize(kind: &str, doc: &[u8]) -> Option<Result<serde_json::Value, Par
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
 pub enum ParseError {
     /// The document is not well-formed, or not the format claimed.
-    #[error("{format}, line {line}: {message}")]
+    #[error("{format}{}: {message}", at_line(*line))]
     Malformed {
         /// The format being parsed.
         format: &'static str,
-        /// 1-based line of the problem.
+        /// 1-based line of the problem; 0 when the problem is the document's content as a
+        /// whole (a field missing), not a place in its text.
         line: u64,
         /// What was wrong.
         message: String,
@@ -89,6 +90,15 @@ pub(crate) fn json_doc(
         line: (e.line() as u64).max(1),
         message: format!("not valid JSON ({e}); {format} reads {accepts}"),
     })
+}
+
+/// ", line N" for a line, nothing for 0 (no place in the text).
+fn at_line(line: u64) -> String {
+    if line == 0 {
+        String::new()
+    } else {
+        format!(", line {line}")
+    }
 }
 
 /// The 1-based line of byte `pos` in `doc`.

@@ -75,18 +75,22 @@ pub(crate) async fn track(State(server): State<Server>, req: Request, next: Next
 /// connection usable. Bodies are bounded by the limit and read whole by the JSON
 /// extractors anyway, so this costs one copy, not memory the server would not spend.
 ///
-/// A body its Content-Length already puts over the limit is refused before any of it is
-/// read: a client that asked first (`Expect: 100-continue`, as the CLI and curl do for large
-/// bodies) reads the 413 instead of meeting a closed connection halfway through sending.
+/// A client that asked first (`Expect: 100-continue`, as the CLI and curl do for large
+/// bodies) and whose Content-Length is over the limit is answered 413 before it sends
+/// anything: it reads the answer instead of meeting a closed connection halfway through
+/// sending. One that did not ask is read as far as the limit first, as every other request.
 pub(crate) async fn read_body(State(server): State<Server>, req: Request, next: Next) -> Response {
     use axum::extract::FromRequest as _;
     let limit = server.app.config().max_body_bytes;
-    let declared = req
-        .headers()
+    let headers = req.headers();
+    let asked_first = headers
+        .get(header::EXPECT)
+        .is_some_and(|v| v.as_bytes().eq_ignore_ascii_case(b"100-continue"));
+    let declared = headers
         .get(header::CONTENT_LENGTH)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.parse::<u64>().ok());
-    if let Some(n) = declared.filter(|n| *n > limit as u64) {
+    if let Some(n) = declared.filter(|n| asked_first && *n > limit as u64) {
         return ApiError::new(
             StatusCode::PAYLOAD_TOO_LARGE,
             "payload_too_large",
