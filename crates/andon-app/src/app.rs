@@ -225,6 +225,7 @@ impl App {
             tracing::info!(index = receipt.ledger_index, previous = %previous, next = %next, "log key rotated");
         }
         let wal = app.0.store.clone();
+        wal.set_wal_limit(app.0.config.wal_limit_bytes);
         tokio::spawn(async move {
             let mut tick = tokio::time::interval(std::time::Duration::from_millis(500));
             loop {

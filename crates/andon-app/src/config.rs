@@ -14,6 +14,8 @@ pub struct Config {
     pub origin: String,
     /// The largest accepted request body, in bytes.
     pub max_body_bytes: usize,
+    /// SQLite: the write-ahead log's size past which a checkpoint empties it.
+    pub wal_limit_bytes: u64,
     /// The most entries group-committed at once.
     pub max_batch: usize,
     /// How long the sequencer waits after the first queued fact for more to join its batch
@@ -93,6 +95,7 @@ impl Config {
             previous_log_seed: None,
             origin: String::new(),
             max_body_bytes: 4 << 20,
+            wal_limit_bytes: andon_store::WAL_LIMIT_BYTES,
             max_batch: 1024,
             batch_linger: std::time::Duration::ZERO,
             github_webhook_secret: None,

@@ -47,5 +47,5 @@ pub use rows::{
     StoredEntry,
 };
 pub use scm::Recorded;
-pub use store::{Backend, Store, check_writable};
+pub use store::{Backend, Store, WAL_LIMIT_BYTES, check_writable};
 pub use telemetry::{StoredEvent, TelemetryFilter};

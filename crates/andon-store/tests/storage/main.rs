@@ -6,6 +6,7 @@ use andon_testkit::{Backend, TestDb, both_backends};
 
 mod commit_order;
 mod snapshot;
+mod wal;
 
 fn block_on<F: std::future::Future>(f: F) -> F::Output {
     tokio::runtime::Builder::new_current_thread()

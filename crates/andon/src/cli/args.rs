@@ -136,7 +136,7 @@ impl Args {
 #[derive(Subcommand, Debug)]
 pub enum Command {
     /// Run the server (SQLite under --data-dir unless --database says otherwise).
-    Serve(crate::commands::serve::ServeArgs),
+    Serve(Box<crate::commands::serve::ServeArgs>),
     /// Create an Ed25519 key pair for a pipeline identity.
     Keygen {
         /// Where to write the private key (PKCS#8 PEM, mode 0600).

@@ -38,6 +38,9 @@ pub struct ServeArgs {
     /// Largest accepted request body, in bytes.
     #[arg(long, env = "ANDON_MAX_BODY_BYTES", default_value_t = 4 << 20)]
     pub max_body_bytes: usize,
+    /// SQLite: the write-ahead log's size (bytes) past which a checkpoint empties it.
+    #[arg(long, env = "ANDON_WAL_LIMIT_BYTES", default_value_t = 64 << 20)]
+    pub wal_limit_bytes: u64,
     /// The secret of the GitHub webhook (enables POST /webhooks/github).
     #[arg(long, env = "ANDON_GITHUB_WEBHOOK_SECRET", hide_env_values = true)]
     pub github_webhook_secret: Option<String>,
@@ -183,6 +186,7 @@ pub fn run(a: &ServeArgs) -> anyhow::Result<ExitCode> {
         config.previous_log_seed = Some(crate::cli::keys::load(path)?.seed());
     }
     config.max_body_bytes = a.max_body_bytes;
+    config.wal_limit_bytes = a.wal_limit_bytes;
     config.github_webhook_secret = a.github_webhook_secret.clone();
     config.gitlab_webhook_token = a.gitlab_webhook_token.clone();
     config.notify_url = a.notify_url.clone();
@@ -274,10 +278,26 @@ pub fn run(a: &ServeArgs) -> anyhow::Result<ExitCode> {
         println!("web interface: http://{addr}/ui/ (sign in with a token)");
         use std::io::Write as _;
         std::io::stdout().flush()?;
+        // Ctrl-C on a terminal, SIGTERM from systemd, Kubernetes or docker stop: finish
+        // the requests under way, then close the database (a SQLite log is folded back).
         let shutdown = async {
+            #[cfg(unix)]
+            {
+                let mut term =
+                    tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+                        .expect("a SIGTERM handler");
+                tokio::select! {
+                    _ = tokio::signal::ctrl_c() => {}
+                    _ = term.recv() => {}
+                }
+            }
+            #[cfg(not(unix))]
             let _ = tokio::signal::ctrl_c().await;
         };
+        let app = started.app.clone();
         andon_server::serve(listener, started.app, shutdown).await?;
+        app.store().close().await;
+        tracing::info!("stopped");
         Ok::<_, anyhow::Error>(())
     })?;
     Ok(ExitCode::SUCCESS)

@@ -498,3 +498,40 @@ fn tempfile_dir() -> tempfile::TempDir {
 }
 
 both_backends!(acknowledged_submissions_survive_sigkill_and_the_ledger_verifies,);
+
+/// SIGTERM (systemd, Kubernetes, `docker stop`) stops the server cleanly: exit status 0,
+/// the SQLite write-ahead log folded back into the database and emptied, and every
+/// acknowledged write there when it starts again.
+#[test]
+fn sigterm_stops_the_server_and_folds_the_sqlite_log_back() {
+    let db = TestDb::new(Backend::Sqlite);
+    let mut server = start(&db, true);
+    let token = server.token.clone().expect("admin token");
+    let admin = Client::new(&server.url, Some(token.clone()));
+    for i in 0..20 {
+        admin
+            .create_application(&format!("app-{i}"), "team")
+            .expect("app");
+    }
+    let size = admin.ledger_info().expect("info").size;
+    let wal = db.dir().join("andon.db-wal");
+    assert!(
+        std::fs::metadata(&wal).map_or(0, |m| m.len()) > 0,
+        "writes went through the log"
+    );
+    let killed = Command::new("kill")
+        .args(["-TERM", &server.child.id().to_string()])
+        .status()
+        .expect("kill");
+    assert!(killed.success());
+    let status = server.child.wait().expect("the server ends");
+    assert_eq!(status.code(), Some(0), "{status:?}");
+    assert_eq!(
+        std::fs::metadata(&wal).map_or(0, |m| m.len()),
+        0,
+        "the log is folded back at stop"
+    );
+    let again = start(&db, false);
+    let admin = Client::new(&again.url, Some(token));
+    assert_eq!(admin.ledger_info().expect("info").size, size);
+}
