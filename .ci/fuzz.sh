@@ -19,7 +19,9 @@ fixtures=../crates/andon-evidence/tests/fixtures
 for target in $(cargo +nightly fuzz list); do
   corpus=$(mktemp -d)
   case "$target" in
-    junit|coverage|sarif|sbom|provenance|vulnerabilities) cp "$fixtures/$target"/* "$corpus"/ ;;
+    # Every real sample is a seed, those in subfolders too (not the scripts that made them).
+    junit|coverage|sarif|sbom|provenance|vulnerabilities)
+      find "$fixtures/$target" -type f ! -name '*.py' -exec cp -t "$corpus"/ {} + ;;
     github|gitlab) cp "$fixtures/webhooks/$target"/* "$corpus"/ ;;
   esac
   cargo +nightly fuzz run -O "$target" "$corpus" -- -max_total_time="$seconds" -print_final_stats=1 >"$corpus.log" 2>&1 || {
