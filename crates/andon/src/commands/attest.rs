@@ -30,8 +30,9 @@ pub enum AttestCmd {
     /// A vulnerability scan: CycloneDX JSON with a vulnerabilities section (or a VEX), or a
     /// scanner's SARIF (Trivy, Grype).
     Vulnerabilities(ReportArgs),
-    /// SLSA provenance: a file holding the statement a provenance generator wrote (its
-    /// predicate and predicate type are taken) or a bare SLSA v1 predicate.
+    /// SLSA provenance: the statement a provenance generator wrote (its predicate and
+    /// predicate type are taken), that statement in a DSSE envelope (`.intoto.jsonl`) or a
+    /// Sigstore bundle, or a bare SLSA v1 predicate.
     Provenance(ReportArgs),
     /// Code review facts, for source control that sends no webhooks: a JSON file with the
     /// repository, the pull request, its reviews and commits (see docs/evidence.md).
@@ -169,20 +170,14 @@ pub fn run(ctx: &Context, cmd: &AttestCmd, out: Output) -> anyhow::Result<ExitCo
             )
         }
         AttestCmd::Provenance(r) => {
-            let doc: serde_json::Value = serde_json::from_slice(&read(&r.file)?)
-                .with_context(|| format!("{} is not JSON", r.file.display()))?;
-            match (
-                doc.get("predicateType").and_then(|t| t.as_str()),
-                doc.get("predicate"),
-            ) {
-                (Some(t), Some(p)) => (&r.common, "provenance", t.to_owned(), p.clone()),
-                _ => (
-                    &r.common,
-                    "provenance",
-                    "https://slsa.dev/provenance/v1".to_owned(),
-                    doc,
-                ),
+            let (predicate_type, predicate, note) = crate::commands::provenance_file::read(
+                &read(&r.file)?,
+                &r.file.display().to_string(),
+            )?;
+            if let Some(note) = note {
+                eprintln!("note: {note}");
             }
+            (&r.common, "provenance", predicate_type, predicate)
         }
     };
     let key = crate::cli::keys::load(&common.key)?;

@@ -13,6 +13,7 @@ pub mod identity;
 pub mod ledger;
 pub mod package;
 pub mod policy;
+pub mod provenance_file;
 pub mod serve;
 pub mod telemetry;
 pub mod token;

@@ -454,6 +454,49 @@ fn a_pipeline_attests_test_and_coverage_reports_with_the_cli(b: Backend) {
         &["trace", &subject[subject.find('@').expect("@") + 1..]],
     );
     assert!(traced.contains("open findings (max medium)"), "{traced}");
+
+    // Provenance as the generator wrote it, and the same statement in the DSSE envelope a
+    // generator hands out (.intoto.jsonl): one summary; the envelope is said to be one.
+    let provenance = |file: &str| {
+        let out = Command::new(BIN)
+            .args([
+                "--server",
+                &server.url,
+                "--token",
+                &ci_token,
+                "--output",
+                "json",
+            ])
+            .args(["attest", "provenance", "--file", file])
+            .args(common)
+            .output()
+            .expect("andon attest provenance");
+        let said = String::from_utf8_lossy(&out.stderr).into_owned();
+        assert!(out.status.success(), "{said}");
+        let id = serde_json::from_slice::<serde_json::Value>(&out.stdout).expect("json")["id"]
+            .as_str()
+            .expect("id")
+            .to_owned();
+        let shown: serde_json::Value = serde_json::from_str(&andon(
+            &token,
+            &["--output", "json", "evidence", "show", &id],
+        ))
+        .expect("json");
+        (shown["summary"].clone(), said)
+    };
+    let (bare, said) = provenance(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../andon-evidence/tests/fixtures/provenance/npmcli-provenance-cli-0.0.3.json"
+    ));
+    assert!(said.is_empty(), "{said}");
+    assert_eq!(bare["kind"], "provenance", "{bare}");
+    assert!(!bare["builder_id"].is_null(), "{bare}");
+    let (enveloped, said) = provenance(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/fixtures/provenance/npm-provenance.intoto.jsonl"
+    ));
+    assert_eq!(enveloped, bare);
+    assert!(said.contains("is a DSSE envelope"), "{said}");
     drop(server_guard(server));
 }
 
