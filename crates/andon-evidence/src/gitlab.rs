@@ -1,7 +1,7 @@
 //! GitLab webhook payloads (as documented in GitLab's "Webhook events") into source-control
 //! facts.
 //!
-//! Events read, by `object_kind`: `push` (commits), `merge_request` (open, update, reopen,
+//! Events read, by `object_kind` (or, for a system hook's push, `event_name`): `push` (commits), `merge_request` (open, update, reopen,
 //! close, merge; and approvals: `approval`/`approved` by the user who approved, on the then
 //! last commit, `unapproval`/`unapproved`) and `deployment`. GitLab names a merge request's
 //! author only by id (`author_id`); when the event's `user` is that id (the author opened
@@ -24,7 +24,12 @@ fn repository(v: &Value) -> Result<&str, ParseError> {
 pub fn parse(payload: &[u8]) -> Result<Option<SourceFacts>, ParseError> {
     let v = R.json(payload)?;
     let mut facts = SourceFacts::default();
-    match R.s(&v, "/object_kind").unwrap_or_default() {
+    // A system hook (instance-wide) names a push by `event_name`, without `object_kind`.
+    let kind = R
+        .s(&v, "/object_kind")
+        .or_else(|| R.s(&v, "/event_name"))
+        .unwrap_or_default();
+    match kind {
         "push" => {
             let repo = repository(&v)?;
             let git_ref = R.req(&v, "/ref")?;

@@ -130,6 +130,23 @@ fn github_events_without_governance_facts_are_ignored() {
     assert!(e.to_string().contains("review is missing"), "{e}");
 }
 
+/// An instance-wide system hook names its push by `event_name` and has no `object_kind`:
+/// its commits are read as a project hook's are.
+#[test]
+fn a_gitlab_system_hook_push_gives_its_commits() {
+    let p = gl("system_hook_push.json").expect("facts");
+    assert_eq!(p.commits.len(), 1);
+    let c = &p.commits[0];
+    assert_eq!(
+        (c.repository.as_str(), c.sha.as_str(), c.git_ref.as_deref()),
+        (
+            "mike/diaspora",
+            "c5feabde2d8cd023215af4d2ceeb7a64839fc428",
+            Some("refs/heads/master")
+        )
+    );
+}
+
 #[test]
 fn gitlab_push_merge_request_and_deployment() {
     let p = gl("push.json").expect("facts");
