@@ -7,6 +7,7 @@
 //! GitLab webhook payloads into source-control facts, and finds ticket ids in them.
 
 pub mod coverage;
+mod cyclonedx_xml;
 mod encoding;
 pub mod github;
 pub mod gitlab;

@@ -1,7 +1,7 @@
 //! Vulnerability findings from a scanner, normalized to id, severity, component and fixed
 //! version, from either of the two forms scanners publish:
 //!
-//! - a CycloneDX document (1.4 to 1.6 JSON) with a `vulnerabilities` section, which is also
+//! - a CycloneDX document (1.4 to 1.6, JSON or XML) with a `vulnerabilities` section, which is also
 //!   the form of a CycloneDX VEX: the `analysis.state` of each vulnerability says whether the
 //!   product is affected. `not_affected`, `false_positive` and `resolved` findings are
 //!   counted apart from the open ones, as suppressed SARIF findings are;
@@ -112,6 +112,9 @@ fn normalize_severity(s: &str) -> Option<&'static str> {
 /// Parses a vulnerability report: CycloneDX JSON or SARIF, told apart by their markers.
 pub fn parse(doc: &[u8]) -> Result<VulnerabilitySummary, ParseError> {
     let doc = &*crate::encoding::utf8(doc, "vulnerability report")?;
+    if doc.iter().find(|b| !b.is_ascii_whitespace()) == Some(&b'<') {
+        return parse_cyclonedx(&crate::cyclonedx_xml::to_json(doc, "CycloneDX XML")?);
+    }
     let v = crate::json_doc(
         doc,
         "vulnerability report",

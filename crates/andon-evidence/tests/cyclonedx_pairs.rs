@@ -40,3 +40,34 @@ fn every_snapshot_bom_reads_the_same_from_json_and_xml() {
         differ.join("\n")
     );
 }
+
+/// The same for vulnerabilities: each snapshot BOM that carries a `vulnerabilities` section
+/// gives the same findings from its XML as from its JSON (CycloneDX XML VEX and scans are
+/// read, not refused).
+#[test]
+fn every_snapshot_with_vulnerabilities_reads_the_same_from_json_and_xml() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures/sbom/cyclonedx-python-lib-snapshots");
+    let mut pairs = 0;
+    for entry in std::fs::read_dir(&dir).expect("the snapshots") {
+        let json = entry.expect("entry").path();
+        if json.extension().is_none_or(|e| e != "json") {
+            continue;
+        }
+        let bytes = std::fs::read(&json).expect("json");
+        let doc: serde_json::Value = serde_json::from_slice(&bytes).expect("json");
+        if doc.get("vulnerabilities").is_none() {
+            continue;
+        }
+        let name = json.display().to_string();
+        let j = andon_evidence::vulnerabilities::parse(&bytes).expect(&name);
+        let x = andon_evidence::vulnerabilities::parse(
+            &std::fs::read(json.with_extension("xml")).expect("xml"),
+        )
+        .expect(&name);
+        assert!(j.findings + j.not_affected > 0, "{name}: {j:#?}");
+        assert_eq!(x, j, "{name}");
+        pairs += 1;
+    }
+    assert!(pairs >= 3, "{pairs} snapshots with vulnerabilities");
+}

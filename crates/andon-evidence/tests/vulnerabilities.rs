@@ -96,20 +96,20 @@ fn other_documents_are_refused_clearly() {
     assert!(e.to_string().contains("vulnerability 0 has no id"), "{e}");
 }
 
-/// A report in a format the vulnerability reader does not take says what it reads, rather
-/// than a JSON parser's "expected value at line 1 column 1".
+/// A report in a format the vulnerability reader does not take says what it is and what is
+/// read, rather than a JSON parser's "expected value at line 1 column 1".
 #[test]
 fn a_wrong_format_says_what_is_read() {
-    let xml = include_bytes!("fixtures/sbom/cyclonedx-py-7.5.0-1.4.xml");
-    let e = andon_evidence::vulnerabilities::parse(xml)
-        .expect_err("xml")
+    let junit = include_bytes!("fixtures/junit/pytest-9.2.0.xml");
+    let e = andon_evidence::vulnerabilities::parse(junit)
+        .expect_err("junit")
         .to_string();
-    assert!(
-        e.contains("this is XML, not JSON") && e.contains("CycloneDX JSON") && e.contains("SARIF"),
-        "{e}"
-    );
+    assert!(e.contains("not CycloneDX's <bom>"), "{e}");
     let e = andon_evidence::vulnerabilities::parse(b"{\"runs\": [")
         .expect_err("truncated")
         .to_string();
-    assert!(e.contains("line 1") && e.contains("not valid JSON"), "{e}");
+    assert!(
+        e.contains("line 1") && e.contains("not valid JSON") && e.contains("SARIF"),
+        "{e}"
+    );
 }

@@ -27,7 +27,7 @@ pub enum AttestCmd {
     Sarif(ReportArgs),
     /// A software bill of materials: CycloneDX (JSON or XML) or SPDX 2.3 JSON.
     Sbom(ReportArgs),
-    /// A vulnerability scan: CycloneDX JSON with a vulnerabilities section (or a VEX), or a
+    /// A vulnerability scan: CycloneDX JSON or XML with a vulnerabilities section (or a VEX), or a
     /// scanner's SARIF (Trivy, Grype).
     Vulnerabilities(ReportArgs),
     /// SLSA provenance: the statement a provenance generator wrote (its predicate and
