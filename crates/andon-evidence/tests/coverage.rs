@@ -1,21 +1,23 @@
 //! Coverage summaries of reports written by coverage.py, and hostile documents.
 
 use andon_evidence::ParseError;
-use andon_evidence::coverage::{parse, parse_lcov};
+use andon_evidence::coverage::{CoverageSummary, parse, parse_lcov};
+
+/// Lines, lines covered, branches, branches taken.
+fn totals(s: &CoverageSummary) -> (u64, u64, u64, u64) {
+    (
+        s.lines_total,
+        s.lines_covered,
+        s.branches_total,
+        s.branches_covered,
+    )
+}
 
 #[test]
 fn coveragepy_lcov_totals_are_recomputed_from_the_records() {
     let s = parse(include_bytes!("fixtures/coverage/coveragepy-7.17.3.lcov")).expect("parses");
     assert_eq!(s.format, "lcov");
-    assert_eq!(
-        (
-            s.lines_total,
-            s.lines_covered,
-            s.branches_total,
-            s.branches_covered
-        ),
-        (15, 9, 8, 3)
-    );
+    assert_eq!(totals(&s), (15, 9, 8, 3));
     assert!((s.line_rate - 0.6).abs() < 1e-12);
     assert_eq!(s.files.len(), 1);
     assert_eq!(s.files[0].path, "checkout.py");
@@ -28,15 +30,7 @@ fn coveragepy_cobertura_agrees_with_its_lcov() {
     ))
     .expect("parses");
     assert_eq!(s.format, "cobertura");
-    assert_eq!(
-        (
-            s.lines_total,
-            s.lines_covered,
-            s.branches_total,
-            s.branches_covered
-        ),
-        (15, 9, 8, 3)
-    );
+    assert_eq!(totals(&s), (15, 9, 8, 3));
     assert!((s.branch_rate - 0.375).abs() < 1e-12);
 }
 
@@ -94,15 +88,7 @@ fn istanbul_cobertura_with_its_doctype_line_is_read() {
     );
     let s = parse(doc).expect("parses");
     assert_eq!(s.format, "cobertura");
-    assert_eq!(
-        (
-            s.lines_total,
-            s.lines_covered,
-            s.branches_total,
-            s.branches_covered
-        ),
-        (6, 4, 2, 1)
-    );
+    assert_eq!(totals(&s), (6, 4, 2, 1));
 }
 
 /// coverage.py's Cobertura saved with a UTF-8 byte-order mark (PowerShell 5's `Set-Content
@@ -114,15 +100,7 @@ fn a_byte_order_mark_does_not_change_the_format() {
     assert_eq!(&doc[..3], b"\xEF\xBB\xBF");
     let s = parse(doc).expect("parses");
     assert_eq!(s.format, "cobertura");
-    assert_eq!(
-        (
-            s.lines_total,
-            s.lines_covered,
-            s.branches_total,
-            s.branches_covered
-        ),
-        (12, 9, 4, 2)
-    );
+    assert_eq!(totals(&s), (12, 9, 4, 2));
 }
 
 /// A DOCTYPE naming an external DTD is never fetched, so an entity it might declare stays

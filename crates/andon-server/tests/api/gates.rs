@@ -510,21 +510,7 @@ fn the_oscal_exports_validate_against_the_official_schemas(b: Backend) {
     let failing = w.release("pay-7.0.1", Twist::Failing("tests-pass"));
     w.gate(&good, "production");
     w.gate(&failing, "production");
-    let agent: ureq::Agent = ureq::Agent::config_builder()
-        .http_status_as_error(false)
-        .build()
-        .into();
-    let token = w.h.admin.token().expect("token").to_owned();
-    let get = |path: &str| {
-        let mut r = agent
-            .get(&format!("{}{path}", w.h.url))
-            .header("Authorization", &format!("Bearer {token}"))
-            .call()
-            .expect("response");
-        let status = r.status().as_u16();
-        let body = r.body_mut().read_to_string().expect("body");
-        (status, body)
-    };
+    let get = |path: &str| w.h.admin_get(path);
     let (status, body) = get("/v1/controls/oscal/component-definition?application=pay");
     assert_eq!(status, 200, "{body}");
     let cd: serde_json::Value = serde_json::from_str(&body).expect("json");

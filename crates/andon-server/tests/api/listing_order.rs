@@ -38,19 +38,8 @@ fn listings_sort_by_a_column_and_page_in_its_order(b: Backend) {
             })
             .expect("recorded");
     }
-    let agent: ureq::Agent = ureq::Agent::config_builder()
-        .http_status_as_error(false)
-        .build()
-        .into();
-    let token = w.h.admin.token().expect("token").to_owned();
     let get = |path: &str| -> (u16, Value) {
-        let mut r = agent
-            .get(&format!("{}{path}", w.h.url))
-            .header("Authorization", &format!("Bearer {token}"))
-            .call()
-            .expect("response");
-        let status = r.status().as_u16();
-        let body = r.body_mut().read_to_string().expect("body");
+        let (status, body) = w.h.admin_get(path);
         (status, serde_json::from_str(&body).expect("json"))
     };
     // Every page of a listing, following `before` from the last row of each.

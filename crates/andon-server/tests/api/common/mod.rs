@@ -17,6 +17,23 @@ pub struct Harness {
 }
 
 impl Harness {
+    /// `GET path` as the admin, any status: (status, body), for answers the client does
+    /// not model (exports, documents, errors).
+    pub fn admin_get(&self, path: &str) -> (u16, String) {
+        let agent: ureq::Agent = ureq::Agent::config_builder()
+            .http_status_as_error(false)
+            .build()
+            .into();
+        let token = self.admin.token().expect("admin token");
+        let mut r = agent
+            .get(&format!("{}{path}", self.url))
+            .header("Authorization", &format!("Bearer {token}"))
+            .call()
+            .expect("response");
+        let status = r.status().as_u16();
+        (status, r.body_mut().read_to_string().expect("body"))
+    }
+
     pub fn start(backend: Backend, max_body: usize) -> Self {
         Self::start_with(backend, max_body, std::time::Duration::ZERO)
     }
