@@ -320,6 +320,13 @@ fn a_pipeline_attests_test_and_coverage_reports_with_the_cli(b: Backend) {
         );
         String::from_utf8_lossy(&out.stdout).into_owned()
     };
+    let show = |id: &str| -> serde_json::Value {
+        serde_json::from_str(&andon(
+            &token,
+            &["--output", "json", "evidence", "show", id],
+        ))
+        .expect("json")
+    };
     andon(&token, &["app", "create", "pay", "--team", "payments"]);
     let created = andon(
         &token,
@@ -364,11 +371,7 @@ fn a_pipeline_attests_test_and_coverage_reports_with_the_cli(b: Backend) {
         .as_str()
         .expect("id")
         .to_owned();
-    let shown: serde_json::Value = serde_json::from_str(&andon(
-        &token,
-        &["--output", "json", "evidence", "show", &id],
-    ))
-    .expect("json");
+    let shown = show(&id);
     assert_eq!(shown["summary"]["kind"], "junit");
     assert_eq!(
         (
@@ -419,11 +422,7 @@ fn a_pipeline_attests_test_and_coverage_reports_with_the_cli(b: Backend) {
         .as_str()
         .expect("id")
         .to_owned();
-    let shown: serde_json::Value = serde_json::from_str(&andon(
-        &token,
-        &["--output", "json", "evidence", "show", &id],
-    ))
-    .expect("json");
+    let shown = show(&id);
     assert_eq!(shown["summary"]["max_severity"], "medium");
     let workflow = db.dir().join("release.yml");
     std::fs::write(&workflow, "on: push\njobs: {}\n").expect("write");
@@ -477,11 +476,7 @@ fn a_pipeline_attests_test_and_coverage_reports_with_the_cli(b: Backend) {
             .as_str()
             .expect("id")
             .to_owned();
-        let shown: serde_json::Value = serde_json::from_str(&andon(
-            &token,
-            &["--output", "json", "evidence", "show", &id],
-        ))
-        .expect("json");
+        let shown = show(&id);
         (shown["summary"].clone(), said)
     };
     let (bare, said) = provenance(concat!(
