@@ -1,8 +1,10 @@
-//! A CycloneDX XML document as the JSON its own serialization would be, for the readers that
-//! work on the JSON form: an element's attributes and children become an object's fields, a
-//! text-only element a string, and CycloneDX's list containers (`<components>` of
-//! `<component>`, `<vulnerabilities>` of `<vulnerability>`, ...) arrays, as the JSON schema
-//! has them. Read with the crate's hostile-input-safe XML reader.
+//! A CycloneDX XML document as the JSON its own serialization would be, so the SBOM and the
+//! vulnerability readers read one form and XML and JSON cannot disagree: an element's
+//! attributes and children become an object's fields, a text-only element a string,
+//! CycloneDX's list containers (`<components>` of `<component>`, `<vulnerabilities>` of
+//! `<vulnerability>`, ...) arrays, `<licenses>` the JSON's `[{"license": ...},
+//! {"expression": ...}]`, and the namespace's version `specVersion`. Read with the crate's
+//! hostile-input-safe XML reader.
 
 use quick_xml::events::{BytesStart, Event};
 use serde_json::{Map, Value};
@@ -56,18 +58,42 @@ impl Open {
 
     /// The element as JSON.
     fn finish(self) -> Value {
-        if LISTS.iter().any(|(list, _)| *list == self.name) && !self.items.is_empty() {
+        let list = self.name == "licenses" || LISTS.iter().any(|(list, _)| *list == self.name);
+        if list && !self.items.is_empty() {
             return Value::Array(self.items);
         }
+        let text = self.text.trim();
         if self.fields.is_empty() {
-            return Value::String(self.text.trim().to_owned());
+            return Value::String(text.to_owned());
         }
-        Value::Object(self.fields)
+        // Attributes and text (`<hash alg="SHA-256">…</hash>`): the text is the JSON's
+        // `content`.
+        let mut fields = self.fields;
+        if !text.is_empty() {
+            fields.insert("content".into(), Value::String(text.to_owned()));
+        }
+        Value::Object(fields)
     }
 
     /// Takes a finished child.
     fn add(&mut self, name: String, value: Value) {
-        if LISTS
+        if self.name == "licenses" {
+            // `<expression acknowledgement="declared">A OR B</expression>` is the JSON's
+            // `{"expression": "A OR B", "acknowledgement": "declared"}`.
+            let choice = match value {
+                Value::Object(mut attrs) if name == "expression" => {
+                    let text = attrs.remove("content").unwrap_or_default();
+                    attrs.insert(name, text);
+                    attrs
+                }
+                value => {
+                    let mut choice = Map::new();
+                    choice.insert(name, value);
+                    choice
+                }
+            };
+            self.items.push(Value::Object(choice));
+        } else if LISTS
             .iter()
             .any(|(list, item)| *list == self.name && *item == name)
         {
@@ -78,18 +104,41 @@ impl Open {
     }
 }
 
-/// The document's `<bom>` as CycloneDX JSON (with `bomFormat` set), or why not.
+/// The version in a CycloneDX namespace (`http://cyclonedx.org/schema/bom/1.6`).
+fn cyclonedx_version(ns: &str) -> Option<String> {
+    let v = ns.strip_prefix("http://cyclonedx.org/schema/bom/")?;
+    let (major, minor) = v.split_once('.')?;
+    (major == "1" && !minor.is_empty() && minor.bytes().all(|b| b.is_ascii_digit()))
+        .then(|| v.to_owned())
+}
+
+/// The document's `<bom>` as CycloneDX JSON (`bomFormat` and `specVersion` set), or why
+/// not: another root (SPDX RDF/XML named as such), or a namespace that is not CycloneDX's.
 pub(crate) fn to_json(doc: &[u8], format: &'static str) -> Result<Value, ParseError> {
     let mut xml = Xml::new(doc, format)?;
     let mut stack: Vec<Open> = Vec::new();
+    let mut spec = String::new();
     loop {
         match xml.next()? {
             Event::Start(ref e) => {
-                if stack.is_empty() && e.local_name().as_ref() != "bom" {
-                    return Err(xml.malformed(format!(
-                        "the root element is <{}>, not CycloneDX's <bom>",
-                        e.local_name().as_ref()
-                    )));
+                if stack.is_empty() {
+                    let root = e.local_name().as_ref().to_owned();
+                    if root == "RDF" {
+                        return Err(xml.malformed(
+                            "this is SPDX RDF/XML, which is not read: send SPDX JSON, or CycloneDX JSON or XML",
+                        ));
+                    }
+                    if root != "bom" {
+                        return Err(xml.malformed(format!(
+                            "the root element is <{root}>, not CycloneDX's <bom>"
+                        )));
+                    }
+                    let ns = crate::xml::attr(e, "xmlns").unwrap_or_default();
+                    spec = cyclonedx_version(&ns).ok_or_else(|| {
+                        xml.malformed(format!(
+                            "<bom> is not in a CycloneDX namespace (http://cyclonedx.org/schema/bom/1.x): {ns:?}"
+                        ))
+                    })?;
                 }
                 stack.push(Open::start(e));
             }
@@ -139,6 +188,7 @@ pub(crate) fn to_json(doc: &[u8], format: &'static str) -> Result<Value, ParseEr
                             _ => Map::new(),
                         };
                         bom.insert("bomFormat".into(), "CycloneDX".into());
+                        bom.insert("specVersion".into(), spec.into());
                         return Ok(Value::Object(bom));
                     }
                 }

@@ -5,12 +5,10 @@
 
 use std::collections::BTreeMap;
 
-use quick_xml::events::Event;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use crate::ParseError;
-use crate::xml::{Xml, attr};
 
 /// Components listed in full at most; the counts always cover them all.
 const MAX_LISTED: usize = 1000;
@@ -91,7 +89,7 @@ fn malformed(format: &'static str, message: impl Into<String>) -> ParseError {
 /// `bomFormat` / `spdxVersion`.
 pub fn parse(doc: &[u8]) -> Result<SbomSummary, ParseError> {
     let doc = &*crate::encoding::utf8(doc, "SBOM")?;
-    if doc.iter().find(|b| !b.is_ascii_whitespace()) == Some(&b'<') {
+    if crate::is_xml(doc) {
         return parse_cyclonedx_xml(doc);
     }
     let v = crate::json_doc(doc, "SBOM", "CycloneDX JSON or XML, or SPDX 2.2/2.3 JSON")?;
@@ -266,136 +264,8 @@ fn spdx_described(v: &Value) -> Vec<&str> {
     described
 }
 
-/// Where a `<component>` element sits, which says what it is.
-enum Frame {
-    /// One of the BOM's components: `bom/components/component`, or nested in one through
-    /// its own `components` (index into the list).
-    Counted(usize),
-    /// The described component, `bom/metadata/component`.
-    Described,
-    /// Any other: a tool, a pedigree's ancestor, descendant or variant, the described
-    /// component's children, an annotator, formulation. Not the BOM's components, as the
-    /// JSON reader does not count them either.
-    Other,
-}
-
-/// Whether a `<component>` opened under `path` is one of the BOM's own components.
-fn bom_component(path: &[String]) -> bool {
-    path.len() >= 2
-        && path[0] == "bom"
-        && path[1] == "components"
-        && path[2..]
-            .chunks(2)
-            .all(|p| p.len() == 2 && p[0] == "component" && p[1] == "components")
-}
-
-/// The version in a CycloneDX namespace (`http://cyclonedx.org/schema/bom/1.6`).
-fn cyclonedx_version(ns: &str) -> Option<String> {
-    let v = ns.strip_prefix("http://cyclonedx.org/schema/bom/")?;
-    let (major, minor) = v.split_once('.')?;
-    (major == "1" && !minor.is_empty() && minor.bytes().all(|b| b.is_ascii_digit()))
-        .then(|| v.to_owned())
-}
-
-/// CycloneDX XML.
+/// CycloneDX XML: read as the JSON its own serialization would be, by the one CycloneDX
+/// reader, so the two forms of one BOM give one summary.
 pub fn parse_cyclonedx_xml(doc: &[u8]) -> Result<SbomSummary, ParseError> {
-    const F: &str = "CycloneDX XML";
-    let mut xml = Xml::new(doc, F)?;
-    let mut path: Vec<String> = Vec::new();
-    let mut spec = String::new();
-    let mut subject = None;
-    let mut comps: Vec<Component> = Vec::new();
-    // The `<component>` elements being read, innermost last.
-    let mut frames: Vec<Frame> = Vec::new();
-    let mut described: Option<Component> = None;
-    loop {
-        match xml.next()? {
-            Event::Start(ref e) => {
-                let name = e.local_name().as_ref().to_owned();
-                if path.is_empty() {
-                    if name == "RDF" {
-                        return Err(xml.malformed(
-                            "this is SPDX RDF/XML, which is not read: send SPDX JSON, or CycloneDX JSON or XML",
-                        ));
-                    }
-                    if name != "bom" {
-                        return Err(xml.malformed(format!(
-                            "the root element is <{name}>, not CycloneDX's <bom>"
-                        )));
-                    }
-                    let ns = attr(e, "xmlns").unwrap_or_default();
-                    spec = cyclonedx_version(&ns).ok_or_else(|| {
-                        xml.malformed(format!(
-                            "<bom> is not in a CycloneDX namespace (http://cyclonedx.org/schema/bom/1.x): {ns:?}"
-                        ))
-                    })?;
-                }
-                if name == "component" {
-                    let frame = if bom_component(&path) {
-                        comps.push(Component::default());
-                        if comps.len() > MAX_COMPONENTS {
-                            return Err(
-                                xml.refused(format!("more than {MAX_COMPONENTS} components"))
-                            );
-                        }
-                        Frame::Counted(comps.len() - 1)
-                    } else if path.len() == 2 && path[0] == "bom" && path[1] == "metadata" {
-                        described = Some(Component::default());
-                        Frame::Described
-                    } else {
-                        Frame::Other
-                    };
-                    frames.push(frame);
-                }
-                path.push(name);
-            }
-            Event::Text(t) => {
-                let value = t.xml10_content().trim().to_owned();
-                let n = path.len();
-                if value.is_empty() || n < 2 {
-                    continue;
-                }
-                let target = match frames.last() {
-                    Some(Frame::Counted(i)) => Some(&mut comps[*i]),
-                    Some(Frame::Described) => described.as_mut(),
-                    _ => None,
-                };
-                let Some(c) = target else { continue };
-                // Only the innermost component's own fields: its name, version and purl,
-                // and its licenses (not those found as evidence, not a pedigree's).
-                let at = |i: usize| path.get(n.wrapping_sub(i)).map(String::as_str);
-                match (at(3), at(2), at(1)) {
-                    (_, Some("component"), Some("name")) => c.name = value,
-                    (_, Some("component"), Some("version")) => c.version = Some(value),
-                    (_, Some("component"), Some("purl")) => c.purl = Some(value),
-                    (Some("component"), Some("licenses"), Some("expression")) => {
-                        c.licenses.push(value)
-                    }
-                    (Some("licenses"), Some("license"), Some("id" | "name"))
-                        if at(4) == Some("component") =>
-                    {
-                        c.licenses.push(value)
-                    }
-                    _ => {}
-                }
-            }
-            Event::End(ref e) => {
-                if e.local_name().as_ref() == "component"
-                    && let Some(Frame::Described) = frames.pop()
-                {
-                    subject = described.take().map(|m| m.name);
-                }
-                path.pop();
-            }
-            Event::Eof => break,
-            _ => {}
-        }
-    }
-    if spec.is_empty() {
-        return Err(malformed(F, "no <bom> element with a CycloneDX namespace"));
-    }
-    if let Some(unnamed) = comps.iter().position(|c| c.name.is_empty()) {
-        return Err(malformed(F, format!("component {unnamed} has no name")));
-    }
-    Ok(summary("cyclonedx", spec, subject, comps))
+    parse_cyclonedx_json(&crate::cyclonedx_xml::to_json(doc, "CycloneDX XML")?)
 }
