@@ -100,9 +100,10 @@ fn summarize(format: &str, files: BTreeMap<String, Acc>) -> CoverageSummary {
 /// Parses a coverage report, telling LCOV from Cobertura by its first non-blank byte.
 pub fn parse(doc: &[u8]) -> Result<CoverageSummary, ParseError> {
     let doc = &*crate::encoding::utf8(doc, "coverage report")?;
-    match doc.iter().find(|b| !b.is_ascii_whitespace()) {
-        Some(b'<') => parse_cobertura(doc),
-        _ => parse_lcov(doc),
+    if crate::is_xml(doc) {
+        parse_cobertura(doc)
+    } else {
+        parse_lcov(doc)
     }
 }
 

@@ -72,6 +72,11 @@ pub enum ParseError {
     },
 }
 
+/// Whether a report is XML: its first byte past leading white space is `<`.
+pub(crate) fn is_xml(doc: &[u8]) -> bool {
+    doc.iter().find(|b| !b.is_ascii_whitespace()) == Some(&b'<')
+}
+
 /// A JSON report, or an error a person can act on: XML where JSON was expected says so and
 /// what is read (`accepts`), and a JSON error gives its line (1 at least).
 pub(crate) fn json_doc(
@@ -79,7 +84,7 @@ pub(crate) fn json_doc(
     format: &'static str,
     accepts: &str,
 ) -> Result<serde_json::Value, ParseError> {
-    if doc.iter().find(|b| !b.is_ascii_whitespace()) == Some(&b'<') {
+    if is_xml(doc) {
         return Err(ParseError::Malformed {
             format,
             line: 1,

@@ -112,7 +112,7 @@ fn normalize_severity(s: &str) -> Option<&'static str> {
 /// Parses a vulnerability report: CycloneDX JSON or SARIF, told apart by their markers.
 pub fn parse(doc: &[u8]) -> Result<VulnerabilitySummary, ParseError> {
     let doc = &*crate::encoding::utf8(doc, "vulnerability report")?;
-    if doc.iter().find(|b| !b.is_ascii_whitespace()) == Some(&b'<') {
+    if crate::is_xml(doc) {
         return parse_cyclonedx(&crate::cyclonedx_xml::to_json(doc, "CycloneDX XML")?);
     }
     let v = crate::json_doc(

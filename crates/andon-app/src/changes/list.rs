@@ -2,8 +2,8 @@
 
 use andon_domain::Role;
 use andon_domain::change::{Change, Deployment};
+use andon_domain::query::SortKey;
 use andon_domain::query::changes::ListQuery;
-use andon_domain::query::{SortKey, SortOrder};
 use andon_store::{Notification, Sort};
 
 use crate::changes::authorized;
@@ -53,11 +53,7 @@ fn sort(q: &ListQuery, listing: &str, sortable: &Sortable) -> Result<Sort, AppEr
     };
     Ok(Sort {
         column,
-        descending: match q.order {
-            Some(SortOrder::Desc) => true,
-            Some(SortOrder::Asc) => false,
-            None => key.descending_by_default(),
-        },
+        descending: key.descending(q.order),
     })
 }
 
@@ -165,7 +161,7 @@ mod tests {
         q.sort = Some(SortKey::Application);
         let s = sort(&q, "changes", CHANGE_SORTS).expect("sortable");
         assert_eq!((s.column, s.descending), ("application", false));
-        q.order = Some(SortOrder::Desc);
+        q.order = Some(andon_domain::query::SortOrder::Desc);
         assert!(
             sort(&q, "changes", CHANGE_SORTS)
                 .expect("sortable")

@@ -63,6 +63,26 @@ impl SortKey {
     pub fn descending_by_default(self) -> bool {
         matches!(self, SortKey::Recorded | SortKey::Deployed)
     }
+
+    /// Whether the listing runs descending: as `order` says, else this key's default.
+    pub fn descending(self, order: Option<SortOrder>) -> bool {
+        match order {
+            Some(SortOrder::Desc) => true,
+            Some(SortOrder::Asc) => false,
+            None => self.descending_by_default(),
+        }
+    }
+}
+
+impl SortOrder {
+    /// The direction named `s` (`asc`, `desc`).
+    pub fn parse(s: &str) -> Option<Self> {
+        match s {
+            "asc" => Some(SortOrder::Asc),
+            "desc" => Some(SortOrder::Desc),
+            _ => None,
+        }
+    }
 }
 
 /// The direction of a sort.

@@ -134,13 +134,9 @@ pub(crate) struct AppForm {
 /// A listing page's order: the key and direction the form asks for, or the default
 /// (`recorded`, newest first), as the page's headers show it.
 fn sorting(f: &AppForm, page: &'static str) -> andon_web::Sorting {
-    use andon_domain::query::SortKey;
+    use andon_domain::query::{SortKey, SortOrder};
     let key = SortKey::parse(&f.sort).unwrap_or(SortKey::Recorded);
-    let descending = match f.order.as_str() {
-        "asc" => false,
-        "desc" => true,
-        _ => key.descending_by_default(),
-    };
+    let descending = key.descending(SortOrder::parse(&f.order));
     andon_web::Sorting {
         page,
         filters: [
