@@ -123,6 +123,13 @@ pub struct EvidenceView {
     pub signer: String,
     /// Signing key id.
     pub keyid: String,
+    /// On `show`: the other registered keys whose signatures on the envelope verify.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub cosigners: Vec<String>,
+    /// On `show`: the keyid hints of the envelope's signatures no registered key verifies
+    /// (empty where the signature named none).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub unverified_signatures: Vec<String>,
     /// Acceptance time, RFC 3339.
     pub accepted_at: String,
     /// Subjects as `name@sha256:hex`.
@@ -208,6 +215,9 @@ pub struct KeyView {
     pub keyid: String,
     /// Owning identity.
     pub identity: String,
+    /// The key's algorithm: `ed25519`, `ecdsa-p256`, `ecdsa-p384`, `rsa` or `rsa-pss`.
+    #[serde(default)]
+    pub algorithm: String,
     /// The ledger receipt.
     pub receipt: Receipt,
 }

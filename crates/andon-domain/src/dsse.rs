@@ -1,16 +1,22 @@
-//! DSSE envelopes (Dead Simple Signing Envelope, v1.0) with Ed25519 signatures.
+//! DSSE envelopes (Dead Simple Signing Envelope, v1.0) and the Ed25519 keys Andon makes.
 //!
 //! The signature covers the pre-authentication encoding (PAE) of the payload type and the
 //! payload bytes, never the JSON around them, so re-serialising an envelope cannot change
-//! what was signed.
+//! what was signed. As the DSSE specification allows, a signature's `keyid` is optional and
+//! only a hint: [`VerifiedEnvelope::check_signatures`] tries the key it names first, then
+//! every other candidate key.
 
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
-use ed25519_dalek::pkcs8::{DecodePrivateKey, DecodePublicKey, EncodePrivateKey, EncodePublicKey};
+use ed25519_dalek::pkcs8::{DecodePrivateKey, EncodePrivateKey, KeypairBytes};
 use ed25519_dalek::{Signer as _, pkcs8::spki::der::pem::LineEnding};
 use serde::{Deserialize, Serialize};
 
+use crate::keys::{PublicKey, Signer};
 use crate::{DomainError, KeyId};
+
+/// The most signatures one envelope may carry.
+pub const MAX_SIGNATURES: usize = 16;
 
 /// The DSSE pre-authentication encoding: `DSSEv1 <len(type)> <type> <len(body)> <body>`.
 pub fn pae(payload_type: &str, payload: &[u8]) -> Vec<u8> {
@@ -43,7 +49,7 @@ pub struct Envelope {
 #[derive(Clone, Debug, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct EnvelopeSignature {
-    /// The signing key's id (see [`KeyId`]); optional in DSSE, required by Andon.
+    /// A hint naming the signing key, in any form (optional in DSSE; empty when absent).
     #[serde(default)]
     pub keyid: String,
     /// The signature, standard base64.
@@ -51,37 +57,62 @@ pub struct EnvelopeSignature {
 }
 
 /// An envelope whose structure was checked and whose payload was decoded. Its signatures are
-/// not yet verified: that needs the signer's registered key, see [`VerifiedEnvelope::verify`].
+/// not yet verified: that needs the signers' registered keys, see
+/// [`VerifiedEnvelope::check_signatures`].
 #[derive(Clone, Debug)]
 pub struct VerifiedEnvelope {
     /// The payload type.
     pub payload_type: String,
     /// The decoded payload bytes.
     pub payload: Vec<u8>,
-    /// The decoded signatures: key id and 64 signature bytes.
-    pub signatures: Vec<(String, [u8; 64])>,
+    /// The decoded signatures: the keyid hint as given and the signature bytes.
+    pub signatures: Vec<(String, Vec<u8>)>,
+}
+
+/// What [`VerifiedEnvelope::check_signatures`] found.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct SignatureCheck {
+    /// The distinct candidate keys with a valid signature, in signature order.
+    pub verified: Vec<KeyId>,
+    /// The keyid hints (as given, empty when absent) of the signatures no candidate key
+    /// verifies.
+    pub unverified: Vec<String>,
 }
 
 impl Envelope {
     /// Parses an envelope from JSON bytes and decodes its payload and signatures.
     pub fn parse(bytes: &[u8]) -> Result<VerifiedEnvelope, DomainError> {
-        let env: Envelope = serde_json::from_slice(bytes)
-            .map_err(|e| DomainError::MalformedEnvelope(e.to_string()))?;
+        let env: Envelope = serde_json::from_slice(bytes).map_err(|e| {
+            let hint = if e.to_string().contains("`mediaType`") {
+                " (this looks like a Sigstore bundle, not a DSSE envelope)"
+            } else {
+                ""
+            };
+            DomainError::MalformedEnvelope(format!("{e}{hint}"))
+        })?;
         let payload = STANDARD
             .decode(env.payload.as_bytes())
             .map_err(|e| DomainError::MalformedEnvelope(format!("payload is not base64: {e}")))?;
         if env.signatures.is_empty() {
             return Err(DomainError::Unsigned);
         }
+        if env.signatures.len() > MAX_SIGNATURES {
+            return Err(DomainError::MalformedEnvelope(format!(
+                "an envelope carries at most {MAX_SIGNATURES} signatures, not {}",
+                env.signatures.len()
+            )));
+        }
         let mut signatures = Vec::with_capacity(env.signatures.len());
         for s in &env.signatures {
             let raw = STANDARD.decode(s.sig.as_bytes()).map_err(|e| {
                 DomainError::MalformedEnvelope(format!("signature is not base64: {e}"))
             })?;
-            let sig: [u8; 64] = raw.try_into().map_err(|_| {
-                DomainError::MalformedEnvelope("an Ed25519 signature is 64 bytes".into())
-            })?;
-            signatures.push((s.keyid.clone(), sig));
+            if raw.is_empty() || raw.len() > 1024 {
+                return Err(DomainError::MalformedEnvelope(
+                    "a signature is 1 to 1,024 bytes".into(),
+                ));
+            }
+            signatures.push((s.keyid.clone(), raw));
         }
         Ok(VerifiedEnvelope {
             payload_type: env.payload_type,
@@ -91,42 +122,57 @@ impl Envelope {
     }
 
     /// Signs `payload` with `key`, naming the key by its [`KeyId`].
-    pub fn sign(payload_type: &str, payload: &[u8], key: &SigningKey) -> Envelope {
-        let sig = key.0.sign(&pae(payload_type, payload));
+    pub fn sign(payload_type: &str, payload: &[u8], key: &impl Signer) -> Envelope {
+        let sig = key.sign_message(&pae(payload_type, payload));
         Envelope {
             payload: STANDARD.encode(payload),
             payload_type: payload_type.to_owned(),
             signatures: vec![EnvelopeSignature {
                 keyid: key.key_id().to_string(),
-                sig: STANDARD.encode(sig.to_bytes()),
+                sig: STANDARD.encode(sig),
             }],
         }
     }
 }
 
 impl VerifiedEnvelope {
-    /// The key ids named by the signatures, in order.
+    /// The keyid hints of the signatures, in order (empty where absent).
     pub fn key_ids(&self) -> impl Iterator<Item = &str> {
         self.signatures.iter().map(|(k, _)| k.as_str())
     }
 
-    /// Verifies the signature made by `key` (strict Ed25519 verification: no malleable or
-    /// small-order signatures).
-    pub fn verify(&self, key: &VerifyingKey) -> Result<(), DomainError> {
+    /// Checks every signature against `keys`: the key whose [`KeyId`] equals the signature's
+    /// keyid hint is tried first, then every other key, so a signature verifies whatever
+    /// keyid form its tool wrote, or none. A key counts once however many of its signatures
+    /// the envelope carries.
+    pub fn check_signatures(&self, keys: &[(KeyId, PublicKey)]) -> SignatureCheck {
+        let message = pae(&self.payload_type, &self.payload);
+        let mut out = SignatureCheck::default();
+        for (hint, sig) in &self.signatures {
+            let named = keys.iter().filter(|(id, _)| id.as_str() == hint);
+            let others = keys.iter().filter(|(id, _)| id.as_str() != hint);
+            match named.chain(others).find(|(_, k)| k.verify(&message, sig)) {
+                Some((id, _)) if !out.verified.contains(id) => out.verified.push(id.clone()),
+                Some(_) => {}
+                None => out.unverified.push(hint.clone()),
+            }
+        }
+        out
+    }
+
+    /// Verifies that `key` made one of the signatures (strict Ed25519 verification: no
+    /// malleable or small-order signatures).
+    pub fn verify(&self, key: &PublicKey) -> Result<(), DomainError> {
         let id = key.key_id();
-        let (_, sig) = self
-            .signatures
-            .iter()
-            .find(|(k, _)| k == id.as_str())
-            .ok_or_else(|| DomainError::BadSignature(id.to_string()))?;
-        let sig = ed25519_dalek::Signature::from_bytes(sig);
-        key.0
-            .verify_strict(&pae(&self.payload_type, &self.payload), &sig)
-            .map_err(|_| DomainError::BadSignature(id.to_string()))
+        let check = self.check_signatures(&[(id.clone(), key.clone())]);
+        if check.verified.is_empty() {
+            return Err(DomainError::BadSignature(id.to_string()));
+        }
+        Ok(())
     }
 }
 
-/// An Ed25519 private key of a pipeline identity.
+/// An Ed25519 private key: the log's own key, or a pipeline's.
 #[derive(Clone)]
 pub struct SigningKey(ed25519_dalek::SigningKey);
 
@@ -136,7 +182,7 @@ impl SigningKey {
         Self(ed25519_dalek::SigningKey::from_bytes(&seed))
     }
 
-    /// Reads a PKCS#8 PEM private key, as written by `andon keygen` or
+    /// Reads a PKCS#8 PEM private key (version 1 or 2), as written by `andon keygen` or
     /// `openssl genpkey -algorithm ed25519`.
     pub fn from_pem(pem: &str) -> Result<Self, DomainError> {
         ed25519_dalek::SigningKey::from_pkcs8_pem(pem)
@@ -144,22 +190,32 @@ impl SigningKey {
             .map_err(|e| not_ed25519(pem, e.to_string()))
     }
 
-    /// The key as PKCS#8 PEM.
+    /// The key as PKCS#8 PEM version 1 (RFC 8410 without the public key), the form OpenSSL
+    /// 3.0 and pyca/cryptography read.
     pub fn to_pem(&self) -> String {
-        self.0
-            .to_pkcs8_pem(LineEnding::LF)
-            .map(|z| z.to_string())
-            .unwrap_or_default()
+        KeypairBytes {
+            secret_key: self.0.to_bytes(),
+            public_key: None,
+        }
+        .to_pkcs8_pem(LineEnding::LF)
+        .map(|z| z.to_string())
+        .unwrap_or_default()
     }
 
     /// The matching public key.
-    pub fn verifying_key(&self) -> VerifyingKey {
-        VerifyingKey(self.0.verifying_key())
+    pub fn public_key(&self) -> PublicKey {
+        PublicKey::ed25519(&self.0.verifying_key().to_bytes())
+            .expect("an Ed25519 signing key's public key is a valid point")
+    }
+
+    /// The 32 raw bytes of the matching public key.
+    pub fn public_bytes(&self) -> [u8; 32] {
+        self.0.verifying_key().to_bytes()
     }
 
     /// The key id of the matching public key.
     pub fn key_id(&self) -> KeyId {
-        self.verifying_key().key_id()
+        KeyId::of_bytes(&self.public_bytes())
     }
 
     /// The 32-byte seed (for handing the log key to the ledger signer).
@@ -174,7 +230,7 @@ impl SigningKey {
 }
 
 /// How to make a key Andon reads, for the messages that refuse another.
-const MAKE_ONE: &str = "Andon reads Ed25519 keys (PKCS#8 / SPKI PEM); make a pair with `andon keygen`, or `openssl genpkey -algorithm ed25519 -out key.pem` and its public half with `openssl pkey -in key.pem -pubout`";
+const MAKE_ONE: &str = "the log key and `andon keygen` keys are Ed25519 (PKCS#8 PEM); make a pair with `andon keygen`, or `openssl genpkey -algorithm ed25519 -out key.pem`";
 
 /// The refusal of a key that did not read as Ed25519: what it is when it is a kind people
 /// commonly have (RSA, ECDSA, an OpenSSH key), with what is accepted and how to make one.
@@ -185,75 +241,15 @@ fn not_ed25519(text: &str, why: String) -> DomainError {
         Some("an RSA key")
     } else if t.starts_with("-----BEGIN EC") || why.contains("1.2.840.10045.2.1") {
         Some("an ECDSA (EC) key")
-    } else if t.starts_with("-----BEGIN OPENSSH")
-        || t.starts_with("ssh-")
-        || t.starts_with("ecdsa-sha2-")
-    {
-        Some("an OpenSSH key")
+    } else if t.starts_with("-----BEGIN OPENSSH") {
+        Some("an OpenSSH private key")
     } else {
         None
     };
     DomainError::MalformedKey(match kind {
-        Some(k) => format!("this is {k}, which Andon does not accept yet: {MAKE_ONE}"),
+        Some(k) => format!("this is {k}, not an Ed25519 key: {MAKE_ONE}"),
         None => format!("{why}; {MAKE_ONE}"),
     })
-}
-
-/// An Ed25519 public key registered to an identity.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct VerifyingKey(ed25519_dalek::VerifyingKey);
-
-impl VerifyingKey {
-    /// From 32 raw bytes.
-    pub fn from_bytes(raw: &[u8; 32]) -> Result<Self, DomainError> {
-        ed25519_dalek::VerifyingKey::from_bytes(raw)
-            .map(Self)
-            .map_err(|e| DomainError::MalformedKey(e.to_string()))
-    }
-
-    /// Parses either an SPKI PEM public key or 32 raw bytes in standard base64.
-    pub fn parse(text: &str) -> Result<Self, DomainError> {
-        let text = text.trim();
-        if text.starts_with("-----BEGIN") {
-            return ed25519_dalek::VerifyingKey::from_public_key_pem(text)
-                .map(Self)
-                .map_err(|e| not_ed25519(text, e.to_string()));
-        }
-        let raw = STANDARD
-            .decode(text)
-            .map_err(|e| not_ed25519(text, format!("not PEM and not base64: {e}")))?;
-        let raw: [u8; 32] = raw
-            .try_into()
-            .map_err(|_| DomainError::MalformedKey("an Ed25519 public key is 32 bytes".into()))?;
-        Self::from_bytes(&raw)
-    }
-
-    /// The 32 raw bytes.
-    pub fn to_bytes(&self) -> [u8; 32] {
-        self.0.to_bytes()
-    }
-
-    /// The raw bytes in standard base64.
-    pub fn to_base64(&self) -> String {
-        STANDARD.encode(self.0.to_bytes())
-    }
-
-    /// The key as SPKI PEM.
-    pub fn to_pem(&self) -> String {
-        self.0.to_public_key_pem(LineEnding::LF).unwrap_or_default()
-    }
-
-    /// This key's id.
-    pub fn key_id(&self) -> KeyId {
-        KeyId::of_public_key(&self.0.to_bytes())
-    }
-
-    /// Strictly verifies a raw signature over `msg`.
-    pub fn verify_raw(&self, msg: &[u8], sig: &[u8; 64]) -> bool {
-        self.0
-            .verify_strict(msg, &ed25519_dalek::Signature::from_bytes(sig))
-            .is_ok()
-    }
 }
 
 #[cfg(test)]
@@ -275,14 +271,14 @@ mod tests {
         let env = Envelope::sign("application/vnd.in-toto+json", b"{}", &key);
         let bytes = serde_json::to_vec(&env).expect("serialise");
         let parsed = Envelope::parse(&bytes).expect("parse");
-        assert_eq!(parsed.verify(&key.verifying_key()), Ok(()));
+        assert_eq!(parsed.verify(&key.public_key()), Ok(()));
 
         let mut tampered = parsed.clone();
         tampered.payload = b"{ }".to_vec();
-        assert!(tampered.verify(&key.verifying_key()).is_err());
+        assert!(tampered.verify(&key.public_key()).is_err());
 
         let other = SigningKey::from_seed([8; 32]);
-        assert!(parsed.verify(&other.verifying_key()).is_err());
+        assert!(parsed.verify(&other.public_key()).is_err());
     }
 
     #[test]
@@ -290,10 +286,10 @@ mod tests {
         let key = SigningKey::from_seed([9; 32]);
         let again = SigningKey::from_pem(&key.to_pem()).expect("pem");
         assert_eq!(again.key_id(), key.key_id());
-        let public = VerifyingKey::parse(&key.verifying_key().to_pem()).expect("spki");
-        assert_eq!(public, key.verifying_key());
-        let public = VerifyingKey::parse(&key.verifying_key().to_base64()).expect("b64");
-        assert_eq!(public, key.verifying_key());
+        let public = PublicKey::parse(&key.public_key().to_pem()).expect("spki");
+        assert_eq!(public, key.public_key());
+        let public = PublicKey::parse(&key.public_key().to_ledger_text()).expect("b64");
+        assert_eq!(public, key.public_key());
     }
 
     #[test]
@@ -301,7 +297,7 @@ mod tests {
         let unsigned = br#"{"payload":"e30=","payloadType":"x","signatures":[]}"#;
         assert_eq!(Envelope::parse(unsigned).err(), Some(DomainError::Unsigned));
         let short_sig =
-            br#"{"payload":"e30=","payloadType":"x","signatures":[{"keyid":"k","sig":"AAAA"}]}"#;
+            br#"{"payload":"e30=","payloadType":"x","signatures":[{"keyid":"k","sig":""}]}"#;
         assert!(matches!(
             Envelope::parse(short_sig),
             Err(DomainError::MalformedEnvelope(_))

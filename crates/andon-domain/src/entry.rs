@@ -230,6 +230,13 @@ pub struct EvidenceFact {
     pub keyid: KeyId,
     /// The identity that key is registered to.
     pub signer: String,
+    /// The other registered keys whose signatures on the envelope verify.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub cosigners: Vec<KeyId>,
+    /// The keyid hints (as the envelope gives them, empty when absent) of the signatures no
+    /// registered key verifies.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub unverified_signatures: Vec<String>,
     /// For typed evidence: the summary Andon derived from the report itself.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub summary: Option<serde_json::Value>,

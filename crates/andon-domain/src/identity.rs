@@ -90,6 +90,9 @@ pub struct TokenView {
 pub struct KeyInfo {
     /// Key id.
     pub keyid: String,
+    /// The key's algorithm: `ed25519`, `ecdsa-p256`, `ecdsa-p384`, `rsa` or `rsa-pss`.
+    #[serde(default)]
+    pub algorithm: String,
     /// The entry that registered it.
     pub ledger_index: u64,
     /// The entry that revoked it.

@@ -14,6 +14,7 @@ mod entry;
 mod error;
 pub mod gate;
 pub mod identity;
+mod keys;
 pub mod late;
 mod names;
 pub mod oscal;
@@ -23,9 +24,12 @@ pub mod scm;
 mod statement;
 
 pub use digest::{ArtifactRef, Sha256Digest};
-pub use dsse::{Envelope, EnvelopeSignature, SigningKey, VerifiedEnvelope, VerifyingKey, pae};
+pub use dsse::{
+    Envelope, EnvelopeSignature, MAX_SIGNATURES, SignatureCheck, SigningKey, VerifiedEnvelope, pae,
+};
 pub use entry::{EntryKind, EvidenceFact, LedgerEntry, SourceEventFact, SubjectRef, Via, token_id};
 pub use error::DomainError;
+pub use keys::{Algorithm, EcdsaKey, KeyAlgorithm, PrivateKey, PublicKey, Signer};
 pub use names::{AppName, IdentityName, KeyId, Role};
 pub use report::{
     COVERAGE_PREDICATE_V1, EmbeddedReport, JUNIT_PREDICATE_V1, REPORT_PREDICATES, ReportPredicate,

@@ -130,9 +130,9 @@ impl fmt::Display for Role {
 pub struct KeyId(String);
 
 impl KeyId {
-    /// The key id of a raw Ed25519 public key.
-    pub fn of_public_key(raw: &[u8; 32]) -> Self {
-        Self(crate::Sha256Digest::of(raw).hex())
+    /// The key id of a public key's canonical bytes (see [`crate::PublicKey::key_id`]).
+    pub fn of_bytes(bytes: &[u8]) -> Self {
+        Self(crate::Sha256Digest::of(bytes).hex())
     }
 
     /// The id as text.

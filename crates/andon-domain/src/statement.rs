@@ -61,7 +61,7 @@ impl Statement {
 
     /// Signs the statement into a DSSE envelope and returns the envelope's JSON, exactly as a
     /// pipeline sends it.
-    pub fn sign(&self, key: &crate::SigningKey) -> Vec<u8> {
+    pub fn sign(&self, key: &impl crate::Signer) -> Vec<u8> {
         // Serialising these plain structs and JSON values cannot fail.
         let payload = serde_json::to_vec(self).unwrap_or_default();
         serde_json::to_vec(&crate::Envelope::sign(IN_TOTO_PAYLOAD_TYPE, &payload, key))
