@@ -4,7 +4,7 @@
 use andon_domain::api::{
     IssuedToken, KeyView, NewApplication, NewIdentity, NewKey, Receipt, WhoAmI,
 };
-use andon_domain::{AppName, EntryKind, IdentityName, KeyId, Role, VerifyingKey};
+use andon_domain::{AppName, EntryKind, IdentityName, KeyId, PublicKey, Role};
 use andon_store::{ApplicationRow, Effect};
 
 use crate::ledger::fact::Who;
@@ -168,23 +168,34 @@ pub async fn register_key(
 ) -> Result<KeyView, AppError> {
     require_admin(actor)?;
     let (name, _) = existing_identity(app, name)?;
-    let key = VerifyingKey::parse(&req.public_key)?;
+    let key = PublicKey::parse(&req.public_key)?;
     let keyid = key.key_id();
+    // The store keeps an Ed25519 key's 32 raw bytes, as it always did, and any other key's
+    // DER SubjectPublicKeyInfo.
+    let stored = key
+        .ed25519_bytes()
+        .map_or_else(|| key.spki_der().to_vec(), |raw| raw.to_vec());
     let receipt = app
         .append(Fact::admin(
             EntryKind::KeyRegistered,
             actor,
-            serde_json::json!({ "identity": name, "keyid": keyid, "public_key": key.to_base64() }),
+            serde_json::json!({
+                "identity": name,
+                "keyid": keyid,
+                "algorithm": key.algorithm().as_str(),
+                "public_key": key.to_ledger_text(),
+            }),
             Effect::Key {
                 keyid: keyid.to_string(),
                 identity: name.to_string(),
-                public_key: key.to_bytes().to_vec(),
+                public_key: stored,
             },
         ))
         .await?;
     Ok(KeyView {
         keyid: keyid.to_string(),
         identity: name.to_string(),
+        algorithm: key.algorithm().as_str().to_owned(),
         receipt,
     })
 }

@@ -158,6 +158,7 @@ pub fn show_identity(app: &App, actor: &Actor, name: &str) -> Result<IdentityDet
                 .into_iter()
                 .map(|k| KeyInfo {
                     keyid: k.keyid.clone(),
+                    algorithm: k.key.algorithm().as_str().to_owned(),
                     ledger_index: k.registered_index,
                     revoked_index: k.revoked_index,
                 })

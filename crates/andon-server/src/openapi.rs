@@ -127,7 +127,7 @@ fn operations() -> Vec<Op> {
         op("GET", "/v1/tokens", "*", "identities", "Tokens (never the secrets): admins and auditors see all, others their own.", NoBody, Some(query::<andon_domain::identity::TokensQuery>), (200, JSON)),
         op("POST", "/v1/tokens/{id}/revoke", "*", "identities", "Revoke a token (admins: any; others: their own).", Json(schema::<andon_domain::identity::ReasonInput>), None, (200, JSON)),
         op("POST", "/v1/identities/{name}/tokens", "A", "identities", "Issue another token, issued by the admin (it approves nothing).", NoBody, None, (201, JSON)),
-        op("POST", "/v1/identities/{name}/keys", "A", "identities", "Register an Ed25519 public key to a pipeline identity.", Json(schema::<a::NewKey>), None, (201, JSON)),
+        op("POST", "/v1/identities/{name}/keys", "A", "identities", "Register a public key (Ed25519, ECDSA P-256/P-384 or RSA; PEM, OpenSSH or raw base64 Ed25519) to a pipeline identity.", Json(schema::<a::NewKey>), None, (201, JSON)),
         op("POST", "/v1/keys/{keyid}/revoke", "A", "identities", "Revoke a key: evidence it signs is refused from now on.", NoBody, None, (200, JSON)),
         op("POST", "/v1/evidence", "P", "evidence", "Submit one signed attestation.", Raw(&[JSON], envelope), Some(query::<andon_domain::query::evidence::SubmitQuery>), (201, JSON)),
         op("GET", "/v1/evidence", "*", "evidence", "Search evidence.", NoBody, Some(query::<andon_domain::query::evidence::ListQuery>), (200, JSON)),

@@ -338,7 +338,7 @@ impl Store {
         row.map(|r| {
             let keyid: String = get(&r, "keyid")?;
             Ok(KeyRow {
-                public_key: hash32(get(&r, "public_key")?, || format!("public key {keyid}"))?,
+                public_key: get(&r, "public_key")?,
                 identity: get(&r, "identity")?,
                 revoked_at: get(&r, "revoked_at")?,
                 keyid,

@@ -112,9 +112,9 @@ pub struct KeyRow {
     pub keyid: String,
     /// Owning identity.
     pub identity: String,
-    /// The 32 raw bytes.
+    /// An Ed25519 key's 32 raw bytes, any other key's DER SubjectPublicKeyInfo.
     #[serde(skip)]
-    pub public_key: [u8; 32],
+    pub public_key: Vec<u8>,
     /// When it was revoked, if it was.
     pub revoked_at: Option<i64>,
 }

@@ -196,7 +196,7 @@ mod tests {
 
     #[test]
     fn actors_tokens_and_keys_come_from_earlier_entries() {
-        let key = andon_domain::SigningKey::from_seed([3; 32]).verifying_key();
+        let key = andon_domain::SigningKey::from_seed([3; 32]).public_key();
         let keyid = key.key_id().to_string();
         let (admin_tok, ci_tok, dana_tok) = ("aa".repeat(32), "bb".repeat(32), "cc".repeat(32));
         let (admin_id, ci_id, dana_id) =
@@ -235,7 +235,7 @@ mod tests {
                 EntryKind::KeyRegistered,
                 "admin",
                 admin,
-                json!({"identity": "ci", "keyid": keyid, "public_key": key.to_base64()}),
+                json!({"identity": "ci", "keyid": keyid, "public_key": key.to_ledger_text()}),
             ),
             entry(
                 EntryKind::Evidence,

@@ -3,7 +3,7 @@
 //! verdict above all) equals the signed one.
 
 use andon_domain::gate::{DECISION_PAYLOAD_TYPE, DecisionDoc};
-use andon_domain::{EntryKind, Envelope, VerifyingKey};
+use andon_domain::{EntryKind, Envelope, PublicKey};
 use serde_json::{Value, json};
 
 use super::keys::LogKeys;
@@ -37,7 +37,7 @@ impl EntryRule for DecisionMeaning {
             }
         };
         let key = keys.at(e.index);
-        let signed = VerifyingKey::from_bytes(&key.public_key())
+        let signed = PublicKey::ed25519(&key.public_key())
             .ok()
             .is_some_and(|k| env.verify(&k).is_ok());
         if self.signatures && (!signed || env.payload_type != DECISION_PAYLOAD_TYPE) {

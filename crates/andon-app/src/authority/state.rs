@@ -2,7 +2,7 @@
 
 use std::collections::{BTreeMap, HashMap};
 
-use andon_domain::{EntryKind, LedgerEntry, Role, VerifyingKey, Via, token_id};
+use andon_domain::{EntryKind, KeyId, LedgerEntry, PublicKey, Role, Via, token_id};
 use serde::Serialize;
 
 use crate::{Actor, AppError};
@@ -87,7 +87,7 @@ pub struct KeyState {
     /// The identity it belongs to.
     pub identity: String,
     /// The key.
-    pub key: VerifyingKey,
+    pub key: PublicKey,
     /// The entry that registered it.
     pub registered_index: u64,
     /// The entry that revoked it.
@@ -279,7 +279,7 @@ impl Authority {
                 if !self.identities.contains_key(&identity) {
                     return Err(format!("key for unknown identity {identity}"));
                 }
-                let key = VerifyingKey::parse(&text(b, "public_key")?)
+                let key = PublicKey::parse(&text(b, "public_key")?)
                     .map_err(|x| format!("key {keyid}: {x}"))?;
                 if key.key_id().to_string() != keyid {
                     return Err(format!("key {keyid} does not match its public key"));
@@ -415,6 +415,24 @@ impl Authority {
     /// A token by public id.
     pub fn token(&self, id: &str) -> Option<&TokenState> {
         self.token_ids.get(id).and_then(|h| self.tokens.get(h))
+    }
+
+    /// Every key a signature on `application`'s evidence may verify with: registered,
+    /// unrevoked, and owned by an enabled pipeline allowed for the application; with the
+    /// owner's name.
+    pub fn application_keys(&self, application: &str) -> Vec<(KeyId, PublicKey, String)> {
+        self.keys
+            .values()
+            .filter(|k| k.revoked_index.is_none())
+            .filter(|k| {
+                self.identities.get(&k.identity).is_some_and(|i| {
+                    i.disabled.is_none()
+                        && i.role == Role::Pipeline
+                        && i.applications.iter().any(|a| a == application)
+                })
+            })
+            .filter_map(|k| Some((k.keyid.parse().ok()?, k.key.clone(), k.identity.clone())))
+            .collect()
     }
 
     /// A key by id, whatever its state.

@@ -10,8 +10,8 @@ use andon_domain::api::Receipt;
 use andon_domain::query::evidence::SubmitQuery;
 use andon_domain::scm::{PIPELINE_DEFINITION_PREDICATE_V1, REVIEW_PREDICATE_V1};
 use andon_domain::{
-    AppName, Envelope, EvidenceFact, KeyId, REPORT_PREDICATES, Role, Sha256Digest, Statement,
-    SubjectRef, VerifiedEnvelope, VerifyingKey,
+    AppName, DomainError, Envelope, EvidenceFact, KeyId, PublicKey, REPORT_PREDICATES, Role,
+    Sha256Digest, SignatureCheck, Statement, SubjectRef, VerifiedEnvelope,
 };
 
 use super::summary::{CYCLONEDX_PREDICATE, SPDX_PREDICATE, derive};
@@ -173,8 +173,7 @@ async fn check_envelope(app: &App, intake: &Intake, body: &[u8]) -> Result<Fact,
     }
     let derived = derive(&statement, &app.config().ticket_patterns)?;
     let application = &intake.application;
-    let (keyid, owner, verifying) = signing_key(app, &envelope, application.as_str())?;
-    envelope.verify(&verifying)?;
+    let signed = verify_signatures(app, &envelope, application.as_str())?;
     let document = Sha256Digest::of(body);
     let fact = EvidenceFact {
         document,
@@ -186,8 +185,10 @@ async fn check_envelope(app: &App, intake: &Intake, body: &[u8]) -> Result<Fact,
             .into_iter()
             .map(|(name, digest)| SubjectRef { name, digest })
             .collect(),
-        keyid: keyid.parse::<KeyId>()?,
-        signer: owner,
+        keyid: signed.keyid,
+        signer: signed.signer,
+        cosigners: signed.cosigners,
+        unverified_signatures: signed.unverified,
         summary: derived.summary,
         commits: derived.commits,
         scm: derived.scm,
@@ -201,52 +202,109 @@ async fn check_envelope(app: &App, intake: &Intake, body: &[u8]) -> Result<Fact,
     })
 }
 
-/// Finds the registered, unrevoked key named by one of the envelope's signatures, as the
-/// ledger registered it, and checks its owner is a pipeline allowed for `application`:
-/// (key id, owner, key). The sequencer checks the key again where the entry is ordered.
-fn signing_key(
+/// Who signed an envelope, as intake accepts it.
+struct Signed {
+    /// The first registered key whose signature verifies: the entry's signer key.
+    keyid: KeyId,
+    /// Its owner.
+    signer: String,
+    /// The other registered keys whose signatures verify.
+    cosigners: Vec<KeyId>,
+    /// The keyid hints of the signatures no registered key verifies.
+    unverified: Vec<String>,
+}
+
+/// Checks the envelope's signatures against the keys registered to the pipelines allowed for
+/// `application`. A signature's keyid is a hint (DSSE makes it optional, and tools write
+/// different forms): the keys the hints name are tried first, then, if a signature is left
+/// unverified, every key of the application. The envelope is accepted when at least one
+/// registered key verifies; signatures no registered key verifies are recorded as
+/// unverified. The sequencer checks the signer key again where the entry is ordered.
+fn verify_signatures(
     app: &App,
     env: &VerifiedEnvelope,
     application: &str,
-) -> Result<(String, String, VerifyingKey), AppError> {
-    let mut named = Vec::new();
-    for keyid in env.key_ids() {
-        if keyid.is_empty() {
-            continue;
-        }
-        named.push(keyid.to_owned());
-        let found = app.with_authority(|a| {
-            let Some(k) = a.signing_key(keyid)? else {
-                return Ok(None);
-            };
-            let allowed = a.identity(&k.identity).is_some_and(|i| {
-                i.role == Role::Pipeline && i.applications.iter().any(|x| x == application)
-            });
-            if !allowed {
-                return Err(AppError::forbidden(
-                    "key_not_allowed",
-                    format!(
-                        "key {keyid} belongs to {}, which is not allowed for application {application}",
-                        k.identity
-                    ),
-                ));
+) -> Result<Signed, AppError> {
+    let (named, refusal) = app.with_authority(|a| {
+        let mut named: Vec<(KeyId, PublicKey, String)> = Vec::new();
+        let mut refusal: Option<AppError> = None;
+        for hint in env.key_ids() {
+            match a.signing_key(hint) {
+                Ok(Some(k)) => {
+                    let allowed = a.identity(&k.identity).is_some_and(|i| {
+                        i.role == Role::Pipeline && i.applications.iter().any(|x| x == application)
+                    });
+                    match k.keyid.parse::<KeyId>() {
+                        Ok(id) if allowed => named.push((id, k.key.clone(), k.identity.clone())),
+                        _ => {
+                            refusal.get_or_insert_with(|| {
+                                AppError::forbidden(
+                                    "key_not_allowed",
+                                    format!(
+                                        "key {hint} belongs to {}, which is not allowed for application {application}",
+                                        k.identity
+                                    ),
+                                )
+                            });
+                        }
+                    }
+                }
+                Ok(None) => {}
+                Err(e) => {
+                    refusal.get_or_insert(e);
+                }
             }
-            Ok(Some((k.keyid.clone(), k.identity.clone(), k.key)))
-        })?;
-        if let Some(hit) = found {
-            return Ok(hit);
         }
+        (named, refusal)
+    });
+    let mut candidates = named.clone();
+    let mut check = check_with(env, &candidates);
+    if !check.unverified.is_empty() {
+        candidates = app.with_authority(|a| a.application_keys(application));
+        check = check_with(env, &candidates);
     }
-    if named.is_empty() {
-        return Err(AppError::bad_request(
-            "missing_keyid",
-            "every signature must name its key in keyid",
+    let owner = |id: &KeyId| {
+        candidates
+            .iter()
+            .find(|(k, _, _)| k == id)
+            .map(|(_, _, o)| o.clone())
+            .unwrap_or_default()
+    };
+    let mut verified = check.verified.into_iter();
+    let Some(keyid) = verified.next() else {
+        if let Some(e) = refusal {
+            return Err(e);
+        }
+        if let Some((id, _, _)) = named.first() {
+            return Err(DomainError::BadSignature(id.to_string()).into());
+        }
+        let hints: Vec<&str> = env.key_ids().filter(|h| !h.is_empty()).collect();
+        let named = if hints.is_empty() {
+            String::new()
+        } else {
+            format!(" (the signatures name {})", hints.join(", "))
+        };
+        return Err(AppError::forbidden(
+            "unknown_key",
+            format!(
+                "no signature verifies with a key registered to a pipeline of application {application}{named}"
+            ),
         ));
-    }
-    Err(AppError::forbidden(
-        "unknown_key",
-        format!("no registered key {}", named.join(", ")),
-    ))
+    };
+    Ok(Signed {
+        signer: owner(&keyid),
+        keyid,
+        cosigners: verified.collect(),
+        unverified: check.unverified,
+    })
+}
+
+fn check_with(env: &VerifiedEnvelope, keys: &[(KeyId, PublicKey, String)]) -> SignatureCheck {
+    let pairs: Vec<(KeyId, PublicKey)> = keys
+        .iter()
+        .map(|(id, k, _)| (id.clone(), k.clone()))
+        .collect();
+    env.check_signatures(&pairs)
 }
 
 #[cfg(test)]

@@ -158,6 +158,8 @@ fn view(r: EvidenceRow) -> EvidenceView {
         predicate_type: r.predicate_type,
         signer: r.signer,
         keyid: r.keyid,
+        cosigners: Vec::new(),
+        unverified_signatures: Vec::new(),
         summary: r
             .summary
             .as_deref()
@@ -185,8 +187,18 @@ pub async fn show(app: &App, _actor: &Actor, id: &str) -> Result<EvidenceView, A
         .document(&id)
         .await?
         .ok_or_else(|| AppError::not_found(format!("the document of {id} is missing")))?;
+    let index = row.ledger_index;
     let mut v = view(row);
     v.statement = statement_json(&doc);
+    // Who else signed is in the ledger entry only: the entry is the record, and the listing
+    // has no use for it.
+    if let Some(entry) = app.store().entries(index, 1).await?.first()
+        && let Ok(e) = serde_json::from_slice::<andon_domain::LedgerEntry>(&entry.entry)
+        && let Ok(fact) = serde_json::from_value::<andon_domain::EvidenceFact>(e.body)
+    {
+        v.cosigners = fact.cosigners.iter().map(ToString::to_string).collect();
+        v.unverified_signatures = fact.unverified_signatures;
+    }
     Ok(v)
 }
 

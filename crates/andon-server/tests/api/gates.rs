@@ -109,7 +109,7 @@ fn decisions_are_ledgered_signed_and_refuse_bad_requests(b: Backend) {
     let key = andon_ledger::NoteVerifier::parse(&info.verifier_key)
         .expect("key")
         .public_key();
-    env.verify(&andon_domain::VerifyingKey::from_bytes(&key).expect("key"))
+    env.verify(&andon_domain::PublicKey::ed25519(&key).expect("key"))
         .expect("signed by the log key");
     assert_eq!(again.decision.input["version"], "andon.gate/v1");
 

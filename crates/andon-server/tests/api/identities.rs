@@ -26,7 +26,7 @@ fn rows_the_ledger_never_wrote_grant_nothing(b: Backend) {
         Backend::Postgres => |k: &str| format!("'\\x{k}'::bytea"),
     };
     let stranger = SigningKey::from_seed([9; 32]);
-    let stranger_pub = hex::encode(stranger.verifying_key().to_bytes());
+    let stranger_pub = hex::encode(stranger.public_bytes());
     crate::operator::execute(&h, &[
             format!(
                 "INSERT INTO tokens (hash, identity, ledger_idx, created_at) VALUES ('{}', 'admin', 1, 0)",
@@ -40,7 +40,7 @@ fn rows_the_ledger_never_wrote_grant_nothing(b: Backend) {
             // A key for the pipeline that no entry registered.
             format!(
                 "INSERT INTO signing_keys (keyid, identity, public_key, ledger_idx, created_at) VALUES ('{}', 'ci-pay', {}, 3, 0)",
-                stranger.verifying_key().key_id(),
+                stranger.public_key().key_id(),
                 blob(&stranger_pub)
             ),
             // The pipeline made an admin, an approver in group dba.
@@ -307,9 +307,9 @@ fn nothing_signed_lands_after_its_keys_revocation_on_several_servers() {
     let ci_other = Client::new(&other, ci.token().map(str::to_owned));
     for round in 0..4u8 {
         let key = SigningKey::from_seed([40 + round; 32]);
-        let keyid = key.verifying_key().key_id().to_string();
+        let keyid = key.public_key().key_id().to_string();
         h.admin
-            .register_key("ci-pay", &key.verifying_key().to_base64())
+            .register_key("ci-pay", &key.public_key().to_ledger_text())
             .expect("key");
         let accepted = std::sync::atomic::AtomicU32::new(0);
         std::thread::scope(|s| {

@@ -172,7 +172,7 @@ fn a_pipeline_key_is_rotated_and_old_evidence_stays_verifiable(b: Backend) {
         .expect("accepted");
     let new_key = SigningKey::from_seed([9; 32]);
     h.admin
-        .register_key("ci-pay", &new_key.verifying_key().to_base64())
+        .register_key("ci-pay", &new_key.public_key().to_ledger_text())
         .expect("the new key");
     h.admin.revoke_key(key.key_id().as_str()).expect("revoked");
     assert_eq!(
@@ -202,7 +202,7 @@ fn a_pipeline_key_is_rotated_and_old_evidence_stays_verifiable(b: Backend) {
         .expect("bytes");
     Envelope::parse(&document)
         .expect("an envelope")
-        .verify(&key.verifying_key())
+        .verify(&key.public_key())
         .expect("signed by the old key");
     assert_eq!(h.admin.verify_ledger().expect("verify")["verified"], true);
 }

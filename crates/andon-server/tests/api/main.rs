@@ -24,6 +24,7 @@ mod projection;
 mod property;
 mod provenance;
 mod recompute;
+mod signatures;
 mod source_control;
 mod tamper;
 mod telemetry;

@@ -304,7 +304,7 @@ impl World {
                 .admin()
                 .create_identity(&name, "pipeline", &[app.to_owned()])?;
             self.admin()
-                .register_key(&name, &self.keys[i].verifying_key().to_base64())?;
+                .register_key(&name, &self.keys[i].public_key().to_ledger_text())?;
             self.owners.push((name.clone(), i));
             self.add_client(&name, issued.token);
         }
@@ -445,7 +445,7 @@ impl World {
                 let name = pick(&NAMES, name);
                 let k = usize::from(key) % self.keys.len();
                 self.admin()
-                    .register_key(name, &self.keys[k].verifying_key().to_base64())?;
+                    .register_key(name, &self.keys[k].public_key().to_ledger_text())?;
                 self.owners.push((name.to_owned(), k));
             }
             Op::RevokeKey { key } => {

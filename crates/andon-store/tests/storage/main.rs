@@ -308,8 +308,12 @@ fn identities_tokens_and_keys_are_recorded_and_revocable(b: Backend) {
         );
         let key = s.key(&"k".repeat(64)).await.expect("key").expect("known");
         assert_eq!(
-            (key.identity.as_str(), key.public_key, key.revoked_at),
-            ("ci", [7; 32], None)
+            (
+                key.identity.as_str(),
+                key.public_key.as_slice(),
+                key.revoked_at
+            ),
+            ("ci", &[7u8; 32][..], None)
         );
         s.commit_batch(&batch(vec![mk(
             4,

@@ -145,7 +145,7 @@ impl Harness {
             .expect("identity");
         let key = SigningKey::from_seed(Sha256Digest::of(app.as_bytes()).as_bytes().to_owned());
         self.admin
-            .register_key(&issued.identity, &key.verifying_key().to_base64())
+            .register_key(&issued.identity, &key.public_key().to_ledger_text())
             .expect("key");
         (Client::new(&self.url, Some(issued.token)), key)
     }
