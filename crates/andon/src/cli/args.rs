@@ -137,11 +137,15 @@ impl Args {
 pub enum Command {
     /// Run the server (SQLite under --data-dir unless --database says otherwise).
     Serve(Box<crate::commands::serve::ServeArgs>),
-    /// Create an Ed25519 key pair for a pipeline identity.
+    /// Create a key pair for a pipeline identity (OpenSSL, pyca/cryptography and cosign's
+    /// `import-key-pair` read it).
     Keygen {
-        /// Where to write the private key (PKCS#8 PEM, mode 0600).
+        /// Where to write the private key (unencrypted PKCS#8 PEM, mode 0600).
         #[arg(long, default_value = "andon.key")]
         out: PathBuf,
+        /// The key's algorithm.
+        #[arg(long, value_enum, default_value_t = crate::commands::identity::KeygenAlgorithm::Ed25519)]
+        algorithm: crate::commands::identity::KeygenAlgorithm,
     },
     /// Applications.
     #[command(subcommand)]

@@ -49,7 +49,10 @@ fn dispatch(
     let ctx = ctx.clone();
     match &args.command {
         Command::Serve(s) => commands::serve::run(s),
-        Command::Keygen { out: path } => commands::identity::keygen(path, out),
+        Command::Keygen {
+            out: path,
+            algorithm,
+        } => commands::identity::keygen(path, *algorithm, out),
         Command::Completions { shell } => {
             clap_complete::generate(
                 *shell,

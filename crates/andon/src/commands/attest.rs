@@ -180,7 +180,7 @@ pub fn run(ctx: &Context, cmd: &AttestCmd, out: Output) -> anyhow::Result<ExitCo
             (&r.common, "provenance", predicate_type, predicate)
         }
     };
-    let key = crate::cli::keys::load(&common.key)?;
+    let key = crate::cli::keys::load_signer(&common.key)?;
     let mut subjects = Vec::new();
     for s in &common.subjects {
         let a: ArtifactRef = s.parse()?;

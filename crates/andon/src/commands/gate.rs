@@ -263,10 +263,7 @@ pub fn replay(c: &andon_client::Client, id: &str) -> anyhow::Result<(DecisionDoc
     let mut signed = false;
     for text in std::iter::once(&info.verifier_key).chain(&info.previous_verifier_keys) {
         let key = andon_ledger::NoteVerifier::parse(text)?.public_key();
-        if env
-            .verify(&andon_domain::VerifyingKey::from_bytes(&key)?)
-            .is_ok()
-        {
+        if env.verify(&andon_domain::PublicKey::ed25519(&key)?).is_ok() {
             signed = true;
             break;
         }

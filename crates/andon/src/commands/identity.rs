@@ -70,18 +70,40 @@ pub enum IdentityCmd {
     },
 }
 
+/// The algorithms `andon keygen` makes keys for.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum KeygenAlgorithm {
+    /// Ed25519.
+    Ed25519,
+    /// ECDSA on P-256 with SHA-256, as cosign makes.
+    EcdsaP256,
+}
+
+impl From<KeygenAlgorithm> for andon_domain::KeyAlgorithm {
+    fn from(a: KeygenAlgorithm) -> Self {
+        match a {
+            KeygenAlgorithm::Ed25519 => andon_domain::KeyAlgorithm::Ed25519,
+            KeygenAlgorithm::EcdsaP256 => andon_domain::KeyAlgorithm::EcdsaP256,
+        }
+    }
+}
+
 /// `andon keygen`: writes a fresh private key to `path` and prints its public half.
-pub fn keygen(path: &Path, out: Output) -> anyhow::Result<ExitCode> {
-    let key = crate::cli::keys::generate()?;
-    crate::cli::keys::save(path, &key)?;
-    let public = key.verifying_key();
+pub fn keygen(path: &Path, algorithm: KeygenAlgorithm, out: Output) -> anyhow::Result<ExitCode> {
+    let key = andon_domain::PrivateKey::generate(algorithm.into())?;
+    crate::cli::keys::save_pem(path, &key.to_pem())?;
+    let public = key.public_key();
     let value = serde_json::json!({
-        "private_key_file": path, "keyid": public.key_id(), "public_key": public.to_base64()
+        "private_key_file": path,
+        "algorithm": public.algorithm().as_str(),
+        "keyid": public.key_id(),
+        "public_key": public.to_ledger_text(),
     });
     emit(out, &value, |_| {
         println!("wrote {}", path.display());
+        println!("algorithm:  {}", public.algorithm());
         println!("key id:     {}", public.key_id());
-        println!("public key: {}", public.to_base64());
+        println!("public key: {}", public.to_ledger_text().trim_end());
     })?;
     Ok(ExitCode::SUCCESS)
 }
@@ -119,8 +141,8 @@ pub fn run(ctx: &Context, cmd: &IdentityCmd, out: Output) -> anyhow::Result<Exit
         IdentityCmd::AddKey { name, key } => {
             let text = std::fs::read_to_string(key)?;
             let public = if text.contains("PRIVATE KEY") {
-                andon_domain::SigningKey::from_pem(&text)?
-                    .verifying_key()
+                andon_domain::PrivateKey::from_pem(&text)?
+                    .public_key()
                     .to_pem()
             } else {
                 text

@@ -22,7 +22,7 @@ pub(crate) struct Gated {
     /// Its pipeline's client.
     pub ci: Client,
     /// Its pipeline's signing key.
-    pub key: andon_domain::SigningKey,
+    pub key: andon_domain::PrivateKey,
     /// The repository's web address and `owner/name`.
     pub repo: (String, String),
     /// (what it shows, `image@digest`, source commit).

@@ -149,9 +149,22 @@ pub fn run(ctx: &Context, d: &DemoArgs) -> anyhow::Result<ExitCode> {
     let mut sent = 0;
     for (app, team) in apps {
         let name = format!("{app}-{suffix}");
-        let (ci, key) = crate::fixtures::application::pipeline(&admin, &name, team)?;
+        // One pipeline signs as cosign does, with an ECDSA P-256 key; the other with Ed25519.
+        let algorithm = if app == "storefront" {
+            andon_domain::KeyAlgorithm::EcdsaP256
+        } else {
+            andon_domain::KeyAlgorithm::Ed25519
+        };
+        let (ci, key) =
+            crate::fixtures::application::pipeline_with(&admin, &name, team, algorithm)?;
         println!(
-            "  application {name} (owner {team}) with pipeline identity ci-{name} and its signing key"
+            "  application {name} (owner {team}) with pipeline identity ci-{name} and its {} signing key{}",
+            key.algorithm(),
+            if app == "storefront" {
+                " (the kind cosign makes)"
+            } else {
+                ""
+            }
         );
         let repo = format!("https://github.com/example/{app}");
         let mut hook = secret.as_deref().map(|secret| Hook {

@@ -112,7 +112,7 @@ fn an_audit_package_verifies_offline_and_any_change_fails(b: Backend) {
             .expect("identity");
         let key = SigningKey::from_seed([9 + n as u8; 32]);
         admin
-            .register_key(&format!("ci-{app}"), &key.verifying_key().to_base64())
+            .register_key(&format!("ci-{app}"), &key.public_key().to_ledger_text())
             .expect("key");
         let key_file = db.dir().join(format!("{app}.key"));
         std::fs::write(&key_file, key.to_pem()).expect("key file");

@@ -50,7 +50,7 @@ pub fn pay_pipeline(
         .expect("identity");
     let key = SigningKey::from_seed([seed; 32]);
     admin
-        .register_key("ci-pay", &key.verifying_key().to_base64())
+        .register_key("ci-pay", &key.public_key().to_ledger_text())
         .expect("key");
     (admin, issued, key)
 }

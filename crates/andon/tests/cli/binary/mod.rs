@@ -11,6 +11,7 @@ mod durability;
 mod errors;
 mod gates;
 mod helpers;
+mod interop;
 mod kubernetes;
 mod late;
 mod ledger;

@@ -1,0 +1,22 @@
+#!/usr/bin/env bash
+# What the interoperability tests need: Debian's OpenSSL and, from PyPI, the in-toto/securesystemslib reference
+# implementation of DSSE and pyca/cryptography, pinned, in a virtual environment outside the
+# clone. Prints nothing when everything is already there.
+set -euo pipefail
+
+sudo_if() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi; }
+missing=()
+command -v openssl >/dev/null || missing+=(openssl)
+python3 -c 'import ensurepip, venv' 2>/dev/null || missing+=(python3-venv)
+if [ ${#missing[@]} -gt 0 ]; then
+    echo "installing Debian's ${missing[*]}"
+    sudo_if apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive sudo_if apt-get install -y -qq "${missing[@]}" >/dev/null
+fi
+
+venv="${ANDON_PY_VENV:-/var/tmp/andon-py}"
+if ! "$venv/bin/python" -c 'import securesystemslib, cryptography' 2>/dev/null; then
+    echo "installing securesystemslib and cryptography into $venv"
+    python3 -m venv "$venv"
+    "$venv/bin/pip" install --quiet "securesystemslib[crypto]==1.6.0" "cryptography==50.0.2"
+fi
