@@ -1,12 +1,14 @@
-//! Administration: applications, identities, tokens and keys. Every change is a ledger
+//! Administration: applications and their signing policies, identities, tokens and keys. Every change is a ledger
 //! entry; only admins make them.
 
 use andon_domain::api::{
-    IssuedToken, KeyView, NewApplication, NewIdentity, NewKey, Receipt, WhoAmI,
+    IssuedToken, KeyView, NewApplication, NewIdentity, NewKey, NewSigningPolicy, Receipt,
+    SigningPolicyView, WhoAmI,
 };
 use andon_domain::{AppName, EntryKind, IdentityName, KeyId, PublicKey, Role};
 use andon_store::{ApplicationRow, Effect};
 
+use crate::authority::MAX_THRESHOLD;
 use crate::ledger::fact::Who;
 use crate::{Actor, App, AppError, Fact, new_token, token_hash};
 
@@ -196,6 +198,44 @@ pub async fn register_key(
         keyid: keyid.to_string(),
         identity: name.to_string(),
         algorithm: key.algorithm().as_str().to_owned(),
+        receipt,
+    })
+}
+
+/// `PUT /v1/applications/{name}/signing-policy` (admin): how many of the application's
+/// registered keys must sign each envelope from now on.
+pub async fn set_signing_policy(
+    app: &App,
+    actor: &Actor,
+    name: &str,
+    req: NewSigningPolicy,
+) -> Result<SigningPolicyView, AppError> {
+    require_admin(actor)?;
+    let name: AppName = name.parse()?;
+    if !(1..=MAX_THRESHOLD).contains(&req.threshold) {
+        return Err(AppError::bad_request(
+            "invalid_threshold",
+            format!(
+                "the threshold is how many registered keys must sign each envelope: 1 to {MAX_THRESHOLD}, not {}",
+                req.threshold
+            ),
+        ));
+    }
+    let known = app.store().applications().await?;
+    if !known.iter().any(|a| a.name == name.as_str()) {
+        return Err(AppError::not_found(format!("no application {name}")));
+    }
+    let receipt = app
+        .append(Fact::admin(
+            EntryKind::SigningPolicySet,
+            actor,
+            serde_json::json!({ "application": name, "threshold": req.threshold }),
+            Effect::EntryOnly,
+        ))
+        .await?;
+    Ok(SigningPolicyView {
+        application: name.to_string(),
+        threshold: req.threshold,
         receipt,
     })
 }

@@ -1,8 +1,9 @@
-//! Administration: liveness, who a token belongs to, applications, identities and their
-//! keys.
+//! Administration: liveness, who a token belongs to, applications and their signing
+//! policies, identities and their keys.
 
 use andon_domain::api::{
-    IssuedToken, KeyView, NewApplication, NewIdentity, NewKey, Receipt, WhoAmI,
+    IssuedToken, KeyView, NewApplication, NewIdentity, NewKey, NewSigningPolicy, Receipt,
+    SigningPolicyView, WhoAmI,
 };
 
 use andon_domain::identity::{EnrollRequest, IdentityDetail, IdentityView, ReasonInput, TokenView};
@@ -40,6 +41,18 @@ impl Client {
                 name: name.into(),
                 team: team.into(),
             },
+        )
+    }
+
+    /// Sets how many of an application's registered keys must sign each envelope.
+    pub fn set_signing_policy(
+        &self,
+        application: &str,
+        threshold: u32,
+    ) -> Result<SigningPolicyView, ClientError> {
+        self.put_json(
+            &format!("/v1/applications/{application}/signing-policy"),
+            &NewSigningPolicy { threshold },
         )
     }
 

@@ -151,6 +151,26 @@ impl Client {
         }))
     }
 
+    /// PUTs `body`, serialised to JSON, to `path` (retrying as configured) and reads the
+    /// JSON answer.
+    pub(crate) fn put_json<T: DeserializeOwned>(
+        &self,
+        path: &str,
+        body: &impl serde::Serialize,
+    ) -> Result<T, ClientError> {
+        let bytes = serde_json::to_vec(body).map_err(|e| ClientError::Transport(e.to_string()))?;
+        Self::read(self.send_retrying(|| {
+            let mut req = self
+                .agent
+                .put(&self.url(path))
+                .header("Content-Type", "application/json");
+            if self.token.is_some() {
+                req = req.header("Authorization", &self.auth());
+            }
+            req.send(&bytes[..])
+        }))
+    }
+
     /// POSTs `body`, serialised to JSON, to `path` and reads the JSON answer.
     pub(crate) fn post_json<T: DeserializeOwned>(
         &self,

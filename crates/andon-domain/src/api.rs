@@ -208,6 +208,25 @@ pub struct NewKey {
     pub public_key: String,
 }
 
+/// How many of an application's registered keys must sign each envelope.
+#[derive(Clone, Debug, Serialize, Deserialize, schemars::JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewSigningPolicy {
+    /// Distinct registered keys whose signatures must verify: 1 (the default) to 16.
+    pub threshold: u32,
+}
+
+/// An application's signing policy as recorded.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct SigningPolicyView {
+    /// The application.
+    pub application: String,
+    /// Distinct registered keys whose signatures must verify.
+    pub threshold: u32,
+    /// The `application.signing_policy` ledger entry.
+    pub receipt: Receipt,
+}
+
 /// A registered key.
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct KeyView {

@@ -123,14 +123,23 @@ impl Envelope {
 
     /// Signs `payload` with `key`, naming the key by its [`KeyId`].
     pub fn sign(payload_type: &str, payload: &[u8], key: &impl Signer) -> Envelope {
-        let sig = key.sign_message(&pae(payload_type, payload));
+        Self::sign_by(payload_type, payload, &[key])
+    }
+
+    /// An envelope over `payload` signed by each of `keys` in turn, each signature naming its
+    /// key's id: for an application whose threshold asks for more than one.
+    pub fn sign_by(payload_type: &str, payload: &[u8], keys: &[&dyn Signer]) -> Envelope {
+        let message = pae(payload_type, payload);
         Envelope {
             payload: STANDARD.encode(payload),
             payload_type: payload_type.to_owned(),
-            signatures: vec![EnvelopeSignature {
-                keyid: key.key_id().to_string(),
-                sig: STANDARD.encode(sig),
-            }],
+            signatures: keys
+                .iter()
+                .map(|key| EnvelopeSignature {
+                    keyid: key.key_id().to_string(),
+                    sig: STANDARD.encode(key.sign_message(&message)),
+                })
+                .collect(),
         }
     }
 }

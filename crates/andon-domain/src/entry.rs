@@ -108,6 +108,10 @@ pub enum EntryKind {
     /// token (its SHA-256, never the code).
     #[serde(rename = "enrollment.created")]
     EnrollmentCreated,
+    /// How many of an application's registered keys must sign each envelope
+    /// (`application`, `threshold`), from this entry on.
+    #[serde(rename = "application.signing_policy")]
+    SigningPolicySet,
 }
 
 impl EntryKind {
@@ -146,6 +150,7 @@ impl EntryKind {
             EntryKind::TokenRevoked => "token.revoked",
             EntryKind::IdentityDisabled => "identity.disabled",
             EntryKind::EnrollmentCreated => "enrollment.created",
+            EntryKind::SigningPolicySet => "application.signing_policy",
         }
     }
 }

@@ -62,10 +62,20 @@ impl Statement {
     /// Signs the statement into a DSSE envelope and returns the envelope's JSON, exactly as a
     /// pipeline sends it.
     pub fn sign(&self, key: &impl crate::Signer) -> Vec<u8> {
+        self.sign_by(&[key])
+    }
+
+    /// Serialises and wraps in a DSSE envelope signed by each of `keys`; returns the
+    /// envelope's JSON bytes.
+    pub fn sign_by(&self, keys: &[&dyn crate::Signer]) -> Vec<u8> {
         // Serialising these plain structs and JSON values cannot fail.
         let payload = serde_json::to_vec(self).unwrap_or_default();
-        serde_json::to_vec(&crate::Envelope::sign(IN_TOTO_PAYLOAD_TYPE, &payload, key))
-            .unwrap_or_default()
+        serde_json::to_vec(&crate::Envelope::sign_by(
+            IN_TOTO_PAYLOAD_TYPE,
+            &payload,
+            keys,
+        ))
+        .unwrap_or_default()
     }
 
     /// Parses and validates the payload of an envelope of type `payload_type`.

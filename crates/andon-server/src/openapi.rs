@@ -118,6 +118,7 @@ fn operations() -> Vec<Op> {
         op("GET", "/v1/admin/webhooks", "A", "identities", "The webhook endpoints and the secrets they check (configured, or made on the first start).", NoBody, None, (200, JSON)),
         op("POST", "/v1/applications", "A", "identities", "Create an application with its owning team.", Json(schema::<a::NewApplication>), None, (201, JSON)),
         op("GET", "/v1/applications", "*", "identities", "The applications.", NoBody, None, (200, JSON)),
+        op("PUT", "/v1/applications/{name}/signing-policy", "A", "identities", "How many of the application's registered keys must sign each envelope (1 to 16; 1 until set).", Json(schema::<a::NewSigningPolicy>), None, (200, JSON)),
         op("POST", "/v1/identities", "A", "identities", "Create an identity with a role; answers a pipeline's first token, or a person's one-time enrollment code, once.", Json(schema::<a::NewIdentity>), None, (201, JSON)),
         op("GET", "/v1/identities", "AU", "identities", "The identities, as the ledger made them.", NoBody, None, (200, JSON)),
         op("GET", "/v1/identities/{name}", "*", "identities", "One identity with its tokens and keys (admins and auditors: any; others: their own).", NoBody, None, (200, JSON)),

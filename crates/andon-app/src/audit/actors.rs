@@ -2,7 +2,7 @@
 //! key introduced by an earlier entry and not revoked, expired or disabled at that point,
 //! and decisions made only with a token the identity issued for itself.
 
-use andon_domain::{EntryKind, EvidenceFact};
+use andon_domain::{EntryKind, EvidenceFact, KeyId};
 
 use super::keys::LogKeys;
 use super::rules::{EntryRule, Finding, Subject};
@@ -103,6 +103,22 @@ impl Actors {
             return;
         };
         let keyid = f.keyid.to_string();
+        let mut signers: Vec<&KeyId> = std::iter::once(&f.keyid).chain(&f.cosigners).collect();
+        signers.sort();
+        signers.dedup();
+        let policy = self.authority.signing_policy(f.application.as_str());
+        if signers.len() < policy.threshold as usize {
+            out.push(Finding::new(
+                "key",
+                format!(
+                    "it is signed by {} registered key(s); application {} required {} from entry {}",
+                    signers.len(),
+                    f.application,
+                    policy.threshold,
+                    policy.index.unwrap_or_default()
+                ),
+            ));
+        }
         match self.authority.key(&keyid) {
             None => out.push(Finding::new(
                 "key",
@@ -314,5 +330,21 @@ mod tests {
                 (14, "key"),
             ]
         );
+
+        // Evidence signed by fewer keys than the application's threshold at its index.
+        let mut policy = history.clone();
+        policy.push(entry(
+            EntryKind::SigningPolicySet,
+            "admin",
+            admin,
+            json!({"application": "pay", "threshold": 2}),
+        ));
+        policy.push(entry(
+            EntryKind::Evidence,
+            "ci",
+            Some((ci_id.as_str(), "admin")),
+            evidence(4),
+        ));
+        assert_eq!(run(&policy), vec![(policy.len() as u64 - 1, "key")]);
     }
 }

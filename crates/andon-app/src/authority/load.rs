@@ -17,6 +17,7 @@ pub const AUTHORITY_KINDS: &[&str] = &[
     "enrollment.created",
     "key.registered",
     "key.revoked",
+    "application.signing_policy",
 ];
 
 const PAGE: u32 = 5_000;

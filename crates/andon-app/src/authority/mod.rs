@@ -1,5 +1,5 @@
 //! Who may act, as the ledger says: identities, their roles and groups, tokens, signing keys,
-//! enrollment codes, revocations and disabled identities.
+//! enrollment codes, revocations, disabled identities and how many keys must sign.
 //!
 //! Authorization reads only this state, and this state is built only from ledger entries
 //! ([`Authority::apply`], the same function at start, after every batch and for entries
@@ -12,5 +12,6 @@ mod state;
 
 pub use load::{AUTHORITY_KINDS, absorb, load};
 pub use state::{
-    Authority, Disabled, EnrollmentOrigin, EnrollmentState, IdentityState, KeyState, TokenState,
+    Authority, Disabled, EnrollmentOrigin, EnrollmentState, IdentityState, KeyState, MAX_THRESHOLD,
+    SigningPolicy, TokenState,
 };

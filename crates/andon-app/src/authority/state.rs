@@ -119,8 +119,21 @@ pub struct Authority {
     token_ids: HashMap<String, String>,
     keys: HashMap<String, KeyState>,
     enrollments: HashMap<String, EnrollmentState>,
+    thresholds: HashMap<String, SigningPolicy>,
     applied: u64,
 }
+
+/// How many of an application's keys must sign each envelope, and the entry that said so.
+#[derive(Clone, Copy, Debug, Serialize, PartialEq, Eq)]
+pub struct SigningPolicy {
+    /// Distinct registered keys that must verify (1 to [`MAX_THRESHOLD`]).
+    pub threshold: u32,
+    /// The `application.signing_policy` entry; `None` for the default of one.
+    pub index: Option<u64>,
+}
+
+/// The highest threshold: an envelope carries at most this many signatures.
+pub const MAX_THRESHOLD: u32 = andon_domain::MAX_SIGNATURES as u32;
 
 fn text(body: &serde_json::Value, field: &str) -> Result<String, String> {
     body.get(field)
@@ -295,6 +308,22 @@ impl Authority {
                     },
                 );
             }
+            EntryKind::SigningPolicySet => {
+                let application = text(b, "application")?;
+                let threshold = b
+                    .get("threshold")
+                    .and_then(serde_json::Value::as_u64)
+                    .and_then(|t| u32::try_from(t).ok())
+                    .filter(|t| (1..=MAX_THRESHOLD).contains(t))
+                    .ok_or_else(|| format!("the threshold is not 1 to {MAX_THRESHOLD}"))?;
+                self.thresholds.insert(
+                    application,
+                    SigningPolicy {
+                        threshold,
+                        index: Some(index),
+                    },
+                );
+            }
             EntryKind::KeyRevoked => {
                 let keyid = text(b, "keyid")?;
                 let k = self
@@ -433,6 +462,18 @@ impl Authority {
             })
             .filter_map(|k| Some((k.keyid.parse().ok()?, k.key.clone(), k.identity.clone())))
             .collect()
+    }
+
+    /// How many of `application`'s keys must sign each envelope (one unless an entry said
+    /// otherwise).
+    pub fn signing_policy(&self, application: &str) -> SigningPolicy {
+        self.thresholds
+            .get(application)
+            .copied()
+            .unwrap_or(SigningPolicy {
+                threshold: 1,
+                index: None,
+            })
     }
 
     /// A key by id, whatever its state.

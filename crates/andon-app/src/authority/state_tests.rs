@@ -168,3 +168,28 @@ fn an_expired_token_is_refused() {
     let e = a.actor(&"ee".repeat(32), after).expect_err("expired");
     assert!(e.message.contains("expired"), "{}", e.message);
 }
+
+#[test]
+fn a_signing_policy_holds_from_its_entry_and_a_malformed_one_changes_nothing() {
+    let mut a = seeded();
+    assert_eq!(a.signing_policy("pay").threshold, 1);
+    let policy = |t: serde_json::Value| {
+        entry(
+            EntryKind::SigningPolicySet,
+            "admin",
+            json!({"application": "pay", "threshold": t}),
+        )
+    };
+    a.apply(7, &policy(json!(3))).expect("applied");
+    for bad in [json!(0), json!(17), json!("2"), json!(-1)] {
+        assert!(a.apply(8, &policy(bad.clone())).is_err(), "{bad}");
+    }
+    assert_eq!(
+        a.signing_policy("pay"),
+        SigningPolicy {
+            threshold: 3,
+            index: Some(7)
+        }
+    );
+    assert_eq!(a.signing_policy("web").threshold, 1);
+}

@@ -270,6 +270,23 @@ fn verify_signatures(
             .map(|(_, _, o)| o.clone())
             .unwrap_or_default()
     };
+    let policy = app.with_authority(|a| a.signing_policy(application));
+    if !check.verified.is_empty() && check.verified.len() < policy.threshold as usize {
+        let at = policy
+            .index
+            .map(|i| format!(" (ledger entry {i})"))
+            .unwrap_or_default();
+        let did: Vec<String> = check.verified.iter().map(ToString::to_string).collect();
+        return Err(AppError::forbidden(
+            "below_threshold",
+            format!(
+                "application {application} needs {} of its registered keys to sign each envelope{at}; {} did: {}",
+                policy.threshold,
+                did.len(),
+                did.join(", ")
+            ),
+        ));
+    }
     let mut verified = check.verified.into_iter();
     let Some(keyid) = verified.next() else {
         if let Some(e) = refusal {

@@ -3,7 +3,8 @@
 
 use andon_app::admin;
 use andon_domain::api::{
-    IssuedToken, KeyView, NewApplication, NewIdentity, NewKey, Receipt, WhoAmI,
+    IssuedToken, KeyView, NewApplication, NewIdentity, NewKey, NewSigningPolicy, Receipt,
+    SigningPolicyView, WhoAmI,
 };
 use andon_store::ApplicationRow;
 use axum::Json;
@@ -48,6 +49,19 @@ pub(crate) async fn list_applications(
     caller: Caller,
 ) -> Result<Json<Vec<ApplicationRow>>, ApiError> {
     Ok(Json(admin::list_applications(&app, &caller).await?))
+}
+
+pub(crate) async fn set_signing_policy(
+    State(app): State<App>,
+    caller: Caller,
+    Path(name): Path<String>,
+    body: Result<Json<NewSigningPolicy>, JsonRejection>,
+) -> Result<Json<SigningPolicyView>, ApiError> {
+    admin::require_admin(&caller)?;
+    let req = json_body(body)?;
+    Ok(Json(
+        admin::set_signing_policy(&app, &caller, &name, req).await?,
+    ))
 }
 
 pub(crate) async fn create_identity(

@@ -16,7 +16,7 @@ mod webhooks;
 
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
-use axum::routing::{get, post};
+use axum::routing::{get, post, put};
 
 use crate::state::Server;
 
@@ -30,6 +30,10 @@ pub(crate) fn router(server: Server) -> Router {
         .route(
             "/v1/applications",
             post(admin::create_application).get(admin::list_applications),
+        )
+        .route(
+            "/v1/applications/{name}/signing-policy",
+            put(admin::set_signing_policy),
         )
         .route(
             "/v1/identities",

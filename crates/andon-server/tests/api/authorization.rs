@@ -20,6 +20,7 @@ const TABLE: &[(&str, &str, &str)] = &[
     ("GET", "/v1/admin/webhooks", "A"),
     ("POST", "/v1/applications", "A"),
     ("GET", "/v1/applications", "*"),
+    ("PUT", "/v1/applications/{name}/signing-policy", "A"),
     ("POST", "/v1/identities", "A"),
     ("GET", "/v1/identities", "AU"),
     ("GET", "/v1/identities/{name}", "*"),
@@ -195,6 +196,12 @@ fn each_role_against_each_route(b: Backend) {
                         r = r.header("Authorization", &format!("Bearer {t}"));
                     }
                     r.call()
+                } else if *method == "PUT" {
+                    let mut r = agent.put(&url).header("Content-Type", "application/json");
+                    if let Some(t) = tok {
+                        r = r.header("Authorization", &format!("Bearer {t}"));
+                    }
+                    r.send("{}")
                 } else {
                     let mut r = agent.post(&url).header("Content-Type", "application/json");
                     if let Some(t) = tok {

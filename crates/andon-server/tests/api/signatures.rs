@@ -1,7 +1,8 @@
 //! Signatures as pipelines make them, through the HTTP path on both backends: keys of every
 //! supported algorithm and form registered and verified, DSSE envelopes written by the
 //! in-toto/securesystemslib reference implementation (their own keyid form) and by OpenSSL
-//! keys (cosign's form: ECDSA P-256, no keyid), several signatures per envelope. What is
+//! keys (cosign's form: ECDSA P-256, no keyid), several signatures per envelope and an
+//! application's threshold of them. What is
 //! refused writes nothing. The key and envelope fixtures were made by the real tools, see
 //! `andon-domain/tests/fixtures/keys/README.md`.
 
@@ -235,7 +236,107 @@ fn envelopes_no_registered_key_verifies_are_refused_and_write_nothing(b: Backend
     let _ = Envelope::parse(&envelope(&ed, 1)).expect("the helper's envelope parses");
 }
 
+/// The API error of any call.
+fn error_of<T: std::fmt::Debug>(r: Result<T, ClientError>) -> (u16, String) {
+    match r {
+        Err(ClientError::Api { status, code, .. }) => (status, code),
+        other => panic!("expected an API error, got {other:?}"),
+    }
+}
+
+fn an_applications_threshold_of_keys_must_sign_and_a_key_counts_once(b: Backend) {
+    let h = Harness::start(b, 1 << 20);
+    let (ci, ed) = h.pipeline("pay");
+    let p256 = PrivateKey::generate(KeyAlgorithm::EcdsaP256).expect("key");
+    register(&h, &p256.public_key().to_pem());
+
+    // Requests that set nothing.
+    let before = h.counts();
+    for (who, app, threshold, expected) in [
+        (&h.admin, "pay", 0, (400, "invalid_threshold")),
+        (&h.admin, "pay", 17, (400, "invalid_threshold")),
+        (&h.admin, "nope", 2, (404, "not_found")),
+        (&ci, "pay", 2, (403, "forbidden")),
+    ] {
+        assert_eq!(
+            error_of(who.set_signing_policy(app, threshold)),
+            (expected.0, expected.1.to_owned()),
+            "{app} {threshold}"
+        );
+    }
+    assert_eq!(h.counts(), before, "a refused policy wrote something");
+
+    // One signature was enough until the policy says two.
+    ci.submit_evidence("pay", None, None, &signed_by(1, &[(&ed, None)]))
+        .expect("one signature, default threshold");
+    let set = h.admin.set_signing_policy("pay", 2).expect("policy");
+    assert_eq!(set.threshold, 2);
+    let page = h.admin.entries(set.receipt.ledger_index, 1).expect("entry");
+    let entry: andon_domain::LedgerEntry =
+        serde_json::from_slice(&base64_decode(&page.entries[0].entry)).expect("entry");
+    assert_eq!(entry.kind.as_str(), "application.signing_policy");
+    assert_eq!(entry.body["threshold"], 2);
+
+    let before = h.counts();
+    for (what, body) in [
+        ("one key", signed_by(2, &[(&ed, None)])),
+        (
+            "one key signing twice",
+            signed_by(3, &[(&ed, None), (&ed, Some(ed.key_id().as_str()))]),
+        ),
+        (
+            "one registered key and a stranger",
+            signed_by(
+                4,
+                &[
+                    (&ed, None),
+                    (
+                        &PrivateKey::generate(KeyAlgorithm::EcdsaP256).expect("key"),
+                        None,
+                    ),
+                ],
+            ),
+        ),
+    ] {
+        assert_eq!(
+            code(ci.submit_evidence("pay", None, None, &body)),
+            (403, "below_threshold".to_owned()),
+            "{what}"
+        );
+    }
+    assert_eq!(
+        h.counts(),
+        before,
+        "an envelope below the threshold wrote something"
+    );
+
+    let r = ci
+        .submit_evidence(
+            "pay",
+            None,
+            None,
+            &signed_by(5, &[(&p256, None), (&ed, None)]),
+        )
+        .expect("two keys");
+    let shown = h
+        .admin
+        .show_evidence(r.id.as_deref().expect("id"))
+        .expect("show");
+    let mut signers = vec![shown.keyid.clone()];
+    signers.extend(shown.cosigners);
+    signers.sort();
+    let mut expected = vec![ed.key_id().to_string(), p256.key_id().to_string()];
+    expected.sort();
+    assert_eq!(signers, expected);
+
+    // Other applications keep the default.
+    let (web, web_key) = h.pipeline("web");
+    web.submit_evidence("web", None, None, &signed_by(6, &[(&web_key, None)]))
+        .expect("web's threshold is one");
+}
+
 both_backends!(
+    an_applications_threshold_of_keys_must_sign_and_a_key_counts_once,
     keys_of_every_supported_form_are_registered_with_their_algorithm,
     envelopes_from_the_reference_implementation_and_openssl_keys_are_accepted,
     several_signatures_record_the_cosigners_and_the_unverified,

@@ -20,6 +20,14 @@ pub enum AppCmd {
     },
     /// List applications.
     List,
+    /// Set how many of the application's registered keys must sign each envelope.
+    SigningPolicy {
+        /// Application.
+        name: String,
+        /// Distinct registered keys whose signatures must verify (1 to 16).
+        #[arg(long)]
+        threshold: u32,
+    },
 }
 
 /// Runs an app verb.
@@ -31,6 +39,16 @@ pub fn run(ctx: &Context, cmd: &AppCmd, out: Output) -> anyhow::Result<ExitCode>
                 println!(
                     "created application {name} (ledger entry {})",
                     r.ledger_index
+                )
+            })?;
+            Ok(ExitCode::SUCCESS)
+        }
+        AppCmd::SigningPolicy { name, threshold } => {
+            let r = client(ctx).set_signing_policy(name, *threshold)?;
+            emit(out, &r, |r| {
+                println!(
+                    "application {name}: {} registered key(s) must sign each envelope (ledger entry {})",
+                    r.threshold, r.receipt.ledger_index
                 )
             })?;
             Ok(ExitCode::SUCCESS)

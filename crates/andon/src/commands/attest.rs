@@ -69,9 +69,10 @@ pub struct Common {
     /// Pipeline run id.
     #[arg(long, env = "ANDON_RUN")]
     pub run: Option<String>,
-    /// Signing key (PKCS#8 PEM).
-    #[arg(long, env = "ANDON_KEY_FILE")]
-    pub key: PathBuf,
+    /// Signing key (PKCS#8 PEM); repeat it to sign with several keys, for an application
+    /// whose threshold asks for more than one.
+    #[arg(long = "key", env = "ANDON_KEY_FILE", required = true)]
+    pub keys: Vec<PathBuf>,
 }
 
 /// Flags of `andon attest generic`.
@@ -180,7 +181,15 @@ pub fn run(ctx: &Context, cmd: &AttestCmd, out: Output) -> anyhow::Result<ExitCo
             (&r.common, "provenance", predicate_type, predicate)
         }
     };
-    let key = crate::cli::keys::load_signer(&common.key)?;
+    let keys = common
+        .keys
+        .iter()
+        .map(|k| crate::cli::keys::load_signer(k))
+        .collect::<anyhow::Result<Vec<_>>>()?;
+    let signers: Vec<&dyn andon_domain::Signer> = keys
+        .iter()
+        .map(|k| k as &dyn andon_domain::Signer)
+        .collect();
     let mut subjects = Vec::new();
     for s in &common.subjects {
         let a: ArtifactRef = s.parse()?;
@@ -191,7 +200,7 @@ pub fn run(ctx: &Context, cmd: &AttestCmd, out: Output) -> anyhow::Result<ExitCo
         &common.app,
         common.run.as_deref(),
         Some(kind),
-        &statement.sign(&key),
+        &statement.sign_by(&signers),
     )?;
     emit(out, &receipt, |r| {
         println!(

@@ -7,6 +7,7 @@ pub mod gates;
 pub mod history;
 pub mod identities;
 pub mod late;
+pub mod signing;
 pub mod telemetry;
 
 use std::process::ExitCode;
@@ -145,6 +146,7 @@ pub fn run(ctx: &Context, d: &DemoArgs) -> anyhow::Result<ExitCode> {
     let hooks_client = Client::new(admin.base(), None);
     let mut traced: Vec<(String, Sha256Digest, String)> = Vec::new();
     let mut gated: Option<Gated> = None;
+    let mut storefront: Option<(String, Client, andon_domain::PrivateKey)> = None;
     let apps = [("payments", "team-payments"), ("storefront", "team-web")];
     let mut sent = 0;
     for (app, team) in apps {
@@ -166,6 +168,9 @@ pub fn run(ctx: &Context, d: &DemoArgs) -> anyhow::Result<ExitCode> {
                 ""
             }
         );
+        if app == "storefront" {
+            storefront = Some((name.clone(), ci.clone(), key.clone()));
+        }
         let repo = format!("https://github.com/example/{app}");
         let mut hook = secret.as_deref().map(|secret| Hook {
             client: &hooks_client,
@@ -315,6 +320,9 @@ pub fn run(ctx: &Context, d: &DemoArgs) -> anyhow::Result<ExitCode> {
         crate::demo::access::run(&admin, &history, &suffix)?;
     }
     crate::demo::identities::run(&admin, &format!("payments-{suffix}"), &suffix)?;
+    if let Some((app, ci, key)) = &storefront {
+        crate::demo::signing::run(&admin, app, ci, key)?;
+    }
     let info = admin.ledger_info()?;
     let verifier = NoteVerifier::parse(&info.verifier_key)?;
     let cp = verifier.verify(&info.checkpoint)?;

@@ -16,5 +16,6 @@ mod kubernetes;
 mod late;
 mod ledger;
 mod pipelines;
+mod signing;
 mod tamper;
 mod witness;
