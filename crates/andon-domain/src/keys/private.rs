@@ -110,7 +110,7 @@ impl PrivateKey {
             "RSA PRIVATE KEY" => return Err(refuse(RSA_PRIVATE)),
             l if l.contains("SIGSTORE") || l.contains("COSIGN") => {
                 return Err(refuse(
-                    "this is cosign's encrypted key: sign with `cosign attest-blob` and send the envelope with `andon attest --envelope`, or sign with a PKCS#8 key",
+                    "this is cosign's encrypted key: sign with `cosign attest-blob` and send the envelope with `andon attest envelope --file`, or sign with a PKCS#8 key",
                 ));
             }
             l => return Err(refuse(format!("a PEM {l} is not a PKCS#8 private key"))),

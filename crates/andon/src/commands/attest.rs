@@ -1,4 +1,5 @@
-//! `andon attest`: build an in-toto statement, sign it into a DSSE envelope, send it.
+//! `andon attest`: build an in-toto statement, sign it into a DSSE envelope, send it; or
+//! send envelopes signed elsewhere as they are.
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -39,6 +40,28 @@ pub enum AttestCmd {
     Review(ReportArgs),
     /// The pipeline definition file that ran (embedded; Andon computes its digest).
     PipelineDefinition(PipelineArgs),
+    /// DSSE envelopes signed elsewhere (`cosign attest-blob`, in-toto, securesystemslib,
+    /// witness), sent as they are: one envelope, or JSON lines of them (`.intoto.jsonl`).
+    /// The server verifies them against the application's registered keys.
+    Envelope(EnvelopeArgs),
+}
+
+/// Flags of `andon attest envelope`.
+#[derive(clap::Args, Debug)]
+pub struct EnvelopeArgs {
+    /// Application the evidence belongs to.
+    #[arg(long, env = "ANDON_APP")]
+    pub app: String,
+    /// Pipeline run id.
+    #[arg(long, env = "ANDON_RUN")]
+    pub run: Option<String>,
+    /// The evidence type whose summary Andon derives (junit, sbom, ...), when the predicate
+    /// is one of Andon's report predicates.
+    #[arg(long = "type")]
+    pub kind: Option<String>,
+    /// The envelope file (`-`: standard input).
+    #[arg(long)]
+    pub file: PathBuf,
 }
 
 /// Flags of `andon attest pipeline-definition`.
@@ -129,9 +152,63 @@ fn report<'a>(
     ))
 }
 
+/// The envelopes of a file: one JSON document, or one per line.
+fn envelopes(bytes: &[u8], file: &str) -> anyhow::Result<Vec<Vec<u8>>> {
+    if serde_json::from_slice::<serde_json::Value>(bytes).is_ok_and(|v| v.is_object()) {
+        return Ok(vec![bytes.to_vec()]);
+    }
+    let mut out = Vec::new();
+    for (i, line) in bytes.split(|b| *b == b'\n').enumerate() {
+        if line.iter().all(u8::is_ascii_whitespace) {
+            continue;
+        }
+        match serde_json::from_slice::<serde_json::Value>(line) {
+            Ok(v) if v.is_object() => out.push(line.to_vec()),
+            _ => anyhow::bail!(
+                "{file} line {}: not a JSON object; expected a DSSE envelope, or one per line",
+                i + 1
+            ),
+        }
+    }
+    anyhow::ensure!(!out.is_empty(), "{file} holds no envelope");
+    Ok(out)
+}
+
+/// Sends envelopes signed elsewhere, one request each, in the file's order; stops at the
+/// first refusal, saying which envelope it was.
+fn send_envelopes(ctx: &Context, e: &EnvelopeArgs, out: Output) -> anyhow::Result<ExitCode> {
+    let file = e.file.display().to_string();
+    let all = envelopes(&read(&e.file)?, &file)?;
+    let client = client(ctx);
+    let mut receipts = Vec::with_capacity(all.len());
+    for (i, env) in all.iter().enumerate() {
+        let r = client
+            .submit_evidence(&e.app, e.run.as_deref(), e.kind.as_deref(), env)
+            .with_context(|| format!("envelope {} of {} in {file}", i + 1, all.len()))?;
+        receipts.push(r);
+    }
+    emit(out, &receipts, |rs| {
+        for r in rs {
+            println!(
+                "{} evidence {} at ledger index {} (tree size {})",
+                if r.existing {
+                    "already had"
+                } else {
+                    "recorded"
+                },
+                r.id.as_deref().unwrap_or("-"),
+                r.ledger_index,
+                r.tree_size
+            );
+        }
+    })?;
+    Ok(ExitCode::SUCCESS)
+}
+
 /// Runs an attest verb: signs the statement with the key file and sends it.
 pub fn run(ctx: &Context, cmd: &AttestCmd, out: Output) -> anyhow::Result<ExitCode> {
     let (common, kind, predicate_type, predicate) = match cmd {
+        AttestCmd::Envelope(e) => return send_envelopes(ctx, e, out),
         AttestCmd::Generic(g) => {
             let raw = read(&g.predicate)?;
             let predicate: serde_json::Value = serde_json::from_slice(&raw)

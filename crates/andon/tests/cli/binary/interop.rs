@@ -1,14 +1,17 @@
 //! Keys `andon keygen` writes are read by OpenSSL 3.0 and pyca/cryptography, and envelopes
 //! signed with them verify with the in-toto/securesystemslib reference implementation of
-//! DSSE. (The other direction, envelopes securesystemslib signed accepted by the server, is
+//! DSSE; envelopes that implementation signs are sent as they are with `andon attest
+//! envelope`. (The other direction, envelopes securesystemslib signed accepted by the server, is
 //! in andon-server's `signatures` tests.) Needs what `.ci/python.sh` installs; the test runs
 //! it, so the README's test command works on a fresh machine too.
 
 use std::process::Command;
 
-use andon_domain::{Envelope, IN_TOTO_PAYLOAD_TYPE, PrivateKey};
+use andon_client::Client;
+use andon_domain::{Envelope, IN_TOTO_PAYLOAD_TYPE, PrivateKey, Sha256Digest};
+use andon_testkit::{Backend, TestDb};
 
-use crate::common::BIN;
+use crate::common::{BIN, cli, start};
 
 /// The reference implementation's verifier: reads the private key file with
 /// pyca/cryptography, takes its public half as securesystemslib's key under Andon's keyid,
@@ -122,4 +125,151 @@ fn keygen_keys_work_with_openssl_pyca_and_securesystemslib() {
             format!("verified {scheme}")
         );
     }
+}
+
+/// The reference implementation signs statements with an ECDSA P-256 key, cosign's kind, as
+/// a pipeline that signs outside Andon would: its own keyid form, JSON lines of envelopes.
+const SIGN: &str = r#"
+import json, sys
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.hazmat.primitives import serialization
+from securesystemslib.dsse import Envelope
+from securesystemslib.signer import CryptoSigner
+
+out_pub, out_envs, digest = sys.argv[1:4]
+private = ec.generate_private_key(ec.SECP256R1())
+open(out_pub, "wb").write(private.public_key().public_bytes(
+    serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo))
+signer = CryptoSigner(private)
+with open(out_envs, "w") as f:
+    for n in range(2):
+        statement = {"_type": "https://in-toto.io/Statement/v1",
+                     "subject": [{"name": f"app-{n}.tar", "digest": {"sha256": digest}}],
+                     "predicateType": "https://example.com/check/v1",
+                     "predicate": {"n": n}}
+        env = Envelope(json.dumps(statement).encode(), "application/vnd.in-toto+json", {})
+        env.sign(signer)
+        f.write(json.dumps(env.to_dict()) + "\n")
+print(signer.public_key.keyid)
+"#;
+
+/// Envelopes signed elsewhere are sent as they are with `andon attest envelope`, JSON lines
+/// and all, and verify with the registered public key whatever keyid form their tool
+/// wrote; a file with a changed envelope stops at it, naming which, and writes nothing for
+/// it.
+#[test]
+fn envelopes_signed_elsewhere_are_sent_as_they_are() {
+    let python = python();
+    let db = TestDb::new(Backend::Sqlite);
+    let server = start(&db, true);
+    let token = server.token.clone().expect("admin token");
+    let admin = Client::new(&server.url, Some(token.clone()));
+    admin.create_application("pay", "payments").expect("app");
+    let issued = admin
+        .create_identity("ci-pay", "pipeline", &["pay".into()])
+        .expect("identity");
+    let dir = db.dir();
+    let (public, lines) = (dir.join("p256.pub"), dir.join("envelopes.intoto.jsonl"));
+    let signed = Command::new(&python)
+        .args(["-c", SIGN])
+        .arg(&public)
+        .arg(&lines)
+        .arg(Sha256Digest::of(b"pay").hex())
+        .output()
+        .expect("python");
+    assert!(
+        signed.status.success(),
+        "{}",
+        String::from_utf8_lossy(&signed.stderr)
+    );
+    let their_keyid = String::from_utf8_lossy(&signed.stdout).trim().to_owned();
+    let added = cli(
+        &server.url,
+        &token,
+        &[
+            "identity",
+            "add-key",
+            "ci-pay",
+            "--key",
+            public.to_str().expect("path"),
+        ],
+    );
+    assert!(
+        added.status.success(),
+        "{}",
+        String::from_utf8_lossy(&added.stderr)
+    );
+    let send = |file: &std::path::Path| {
+        cli(
+            &server.url,
+            &issued.token,
+            &[
+                "--output",
+                "json",
+                "attest",
+                "envelope",
+                "--app",
+                "pay",
+                "--file",
+                file.to_str().expect("path"),
+            ],
+        )
+    };
+
+    let sent = send(&lines);
+    assert!(
+        sent.status.success(),
+        "{}",
+        String::from_utf8_lossy(&sent.stderr)
+    );
+    let receipts: Vec<serde_json::Value> = serde_json::from_slice(&sent.stdout).expect("json");
+    assert_eq!(receipts.len(), 2);
+    assert!(
+        receipts.iter().all(|r| r["existing"] == false),
+        "{receipts:?}"
+    );
+    let shown = admin
+        .show_evidence(receipts[0]["id"].as_str().expect("id"))
+        .expect("show");
+    let ours = andon_domain::PublicKey::parse(&std::fs::read_to_string(&public).expect("read"))
+        .expect("parse")
+        .key_id()
+        .to_string();
+    assert_eq!(shown.keyid, ours);
+    assert_ne!(their_keyid, ours, "the tool's keyid form is not Andon's");
+
+    // The first envelope as it was, then the second with the first one's signature: the
+    // first is already recorded, the second refused by its number, and nothing more is
+    // recorded.
+    let original = std::fs::read_to_string(&lines).expect("read");
+    let original: Vec<&str> = original.lines().collect();
+    let first: serde_json::Value = serde_json::from_str(original[0]).expect("json");
+    let mut second: serde_json::Value = serde_json::from_str(original[1]).expect("json");
+    second["signatures"] = first["signatures"].clone();
+    let changed_file = dir.join("changed.intoto.jsonl");
+    std::fs::write(&changed_file, format!("{}\n{second}\n", original[0])).expect("write");
+    let evidence = || {
+        admin
+            .list_evidence(&andon_client::EvidenceQuery {
+                app: Some("pay".into()),
+                ..Default::default()
+            })
+            .expect("list")
+            .evidence
+            .len()
+    };
+    assert_eq!(evidence(), 2);
+    let refused = send(&changed_file);
+    let stderr = String::from_utf8_lossy(&refused.stderr);
+    assert!(!refused.status.success(), "a changed envelope was accepted");
+    assert!(stderr.contains("envelope 2 of 2"), "{stderr}");
+    assert_eq!(evidence(), 2, "the changed envelope was recorded");
+
+    // Not an envelope at all.
+    let junk = dir.join("junk.txt");
+    std::fs::write(&junk, "{}\nnot json\n").expect("write");
+    let out = send(&junk);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success());
+    assert!(stderr.contains("line 2"), "{stderr}");
 }
