@@ -2,8 +2,8 @@
 //! entry; only admins make them.
 
 use andon_domain::api::{
-    IssuedToken, KeyView, NewApplication, NewIdentity, NewKey, NewSigningPolicy, Receipt,
-    SigningPolicyView, WhoAmI,
+    ApplicationView, IssuedToken, KeyView, NewApplication, NewIdentity, NewKey, NewSigningPolicy,
+    Receipt, SigningPolicyView, WhoAmI,
 };
 use andon_domain::{AppName, EntryKind, IdentityName, KeyId, PublicKey, Role};
 use andon_store::{ApplicationRow, Effect};
@@ -59,9 +59,27 @@ pub async fn create_application(
     .await
 }
 
-/// `GET /v1/applications`: every application with its team.
-pub async fn list_applications(app: &App, _actor: &Actor) -> Result<Vec<ApplicationRow>, AppError> {
-    Ok(app.store().applications().await?)
+/// `GET /v1/applications`: every application with its team and signing policy (the policy
+/// as the ledger-built authority holds it).
+pub async fn list_applications(
+    app: &App,
+    _actor: &Actor,
+) -> Result<Vec<ApplicationView>, AppError> {
+    let rows: Vec<ApplicationRow> = app.store().applications().await?;
+    Ok(app.with_authority(|a| {
+        rows.into_iter()
+            .map(|r| {
+                let policy = a.signing_policy(&r.name);
+                ApplicationView {
+                    name: r.name,
+                    team: r.team,
+                    ledger_index: r.ledger_index,
+                    signing_threshold: policy.threshold,
+                    signing_policy_index: policy.index,
+                }
+            })
+            .collect()
+    }))
 }
 
 /// Pipelines, and only pipelines, are scoped to applications.

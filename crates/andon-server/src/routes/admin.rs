@@ -3,10 +3,9 @@
 
 use andon_app::admin;
 use andon_domain::api::{
-    IssuedToken, KeyView, NewApplication, NewIdentity, NewKey, NewSigningPolicy, Receipt,
-    SigningPolicyView, WhoAmI,
+    ApplicationView, IssuedToken, KeyView, NewApplication, NewIdentity, NewKey, NewSigningPolicy,
+    Receipt, SigningPolicyView, WhoAmI,
 };
-use andon_store::ApplicationRow;
 use axum::Json;
 use axum::extract::rejection::JsonRejection;
 use axum::extract::{Path, State};
@@ -47,7 +46,7 @@ pub(crate) async fn create_application(
 pub(crate) async fn list_applications(
     State(app): State<App>,
     caller: Caller,
-) -> Result<Json<Vec<ApplicationRow>>, ApiError> {
+) -> Result<Json<Vec<ApplicationView>>, ApiError> {
     Ok(Json(admin::list_applications(&app, &caller).await?))
 }
 

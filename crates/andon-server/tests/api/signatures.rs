@@ -329,10 +329,29 @@ fn an_applications_threshold_of_keys_must_sign_and_a_key_counts_once(b: Backend)
     expected.sort();
     assert_eq!(signers, expected);
 
-    // Other applications keep the default.
+    // Other applications keep the default, and the list says which is which.
     let (web, web_key) = h.pipeline("web");
     web.submit_evidence("web", None, None, &signed_by(6, &[(&web_key, None)]))
         .expect("web's threshold is one");
+    let listed: Vec<(String, u64, Option<u64>)> = ci
+        .list_applications()
+        .expect("list")
+        .iter()
+        .map(|a| {
+            (
+                a["name"].as_str().unwrap_or_default().to_owned(),
+                a["signing_threshold"].as_u64().unwrap_or_default(),
+                a["signing_policy_index"].as_u64(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        listed,
+        vec![
+            ("pay".to_owned(), 2, Some(set.receipt.ledger_index)),
+            ("web".to_owned(), 1, None)
+        ]
+    );
 }
 
 both_backends!(

@@ -56,11 +56,13 @@ pub fn run(ctx: &Context, cmd: &AppCmd, out: Output) -> anyhow::Result<ExitCode>
         AppCmd::List => {
             let apps = client(ctx).list_applications()?;
             emit(out, &apps, |apps| {
-                let mut t = Listing::new(&["name", "team"], &[]);
+                let mut t = Listing::new(&["name", "team", "signing keys"], &["signing keys"]);
                 for a in apps {
+                    let threshold = a["signing_threshold"].as_u64().unwrap_or(1).to_string();
                     t.row([
                         a["name"].as_str().unwrap_or(""),
                         a["team"].as_str().unwrap_or(""),
+                        threshold.as_str(),
                     ]);
                 }
                 t.print("no applications");
