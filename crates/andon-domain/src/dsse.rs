@@ -15,6 +15,14 @@ use serde::{Deserialize, Serialize};
 use crate::keys::{PublicKey, Signer};
 use crate::{DomainError, KeyId};
 
+/// The longest keyid hint accepted (tools write hex digests, 64 to 128 characters); the
+/// hints of signatures nothing verifies are recorded in the ledger as given.
+pub const MAX_KEYID_BYTES: usize = 256;
+
+/// The most key trials one envelope's signatures get (a trial: one signature against one
+/// candidate key); the signatures left untried when they run out count as unverified.
+pub const MAX_TRIALS: usize = 128;
+
 /// The most signatures one envelope may carry.
 pub const MAX_SIGNATURES: usize = 16;
 
@@ -77,6 +85,8 @@ pub struct SignatureCheck {
     /// The keyid hints (as given, empty when absent) of the signatures no candidate key
     /// verifies.
     pub unverified: Vec<String>,
+    /// Their positions in the envelope, for [`VerifiedEnvelope::recheck`].
+    pub unverified_at: Vec<usize>,
 }
 
 impl Envelope {
@@ -111,6 +121,11 @@ impl Envelope {
                 return Err(DomainError::MalformedEnvelope(
                     "a signature is 1 to 1,024 bytes".into(),
                 ));
+            }
+            if s.keyid.len() > MAX_KEYID_BYTES || s.keyid.chars().any(char::is_control) {
+                return Err(DomainError::MalformedEnvelope(format!(
+                    "a signature's keyid is at most {MAX_KEYID_BYTES} bytes, without control characters"
+                )));
             }
             signatures.push((s.keyid.clone(), raw));
         }
@@ -155,15 +170,61 @@ impl VerifiedEnvelope {
     /// keyid form its tool wrote, or none. A key counts once however many of its signatures
     /// the envelope carries.
     pub fn check_signatures(&self, keys: &[(KeyId, PublicKey)]) -> SignatureCheck {
+        let all: Vec<usize> = (0..self.signatures.len()).collect();
+        self.check_some(&all, keys, SignatureCheck::default())
+    }
+
+    /// Tries the signatures `earlier` left unverified against `keys` (a wider set of
+    /// candidates), keeping what `earlier` verified: the signatures already verified are
+    /// not verified again.
+    pub fn recheck(&self, earlier: SignatureCheck, keys: &[(KeyId, PublicKey)]) -> SignatureCheck {
+        let which = earlier.unverified_at;
+        let start = SignatureCheck {
+            verified: earlier.verified,
+            ..SignatureCheck::default()
+        };
+        self.check_some(&which, keys, start)
+    }
+
+    /// Checks the signatures at `which`: keys not yet counted first (the one the hint names
+    /// leading), then the counted ones, within [`MAX_TRIALS`] for the envelope. A signature
+    /// identical to an earlier one adds nothing.
+    fn check_some(
+        &self,
+        which: &[usize],
+        keys: &[(KeyId, PublicKey)],
+        mut out: SignatureCheck,
+    ) -> SignatureCheck {
         let message = pae(&self.payload_type, &self.payload);
-        let mut out = SignatureCheck::default();
-        for (hint, sig) in &self.signatures {
-            let named = keys.iter().filter(|(id, _)| id.as_str() == hint);
-            let others = keys.iter().filter(|(id, _)| id.as_str() != hint);
-            match named.chain(others).find(|(_, k)| k.verify(&message, sig)) {
-                Some((id, _)) if !out.verified.contains(id) => out.verified.push(id.clone()),
+        let mut trials = 0;
+        for &i in which {
+            let Some((hint, sig)) = self.signatures.get(i) else {
+                continue;
+            };
+            if self.signatures[..i].iter().any(|(_, s)| s == sig) {
+                continue;
+            }
+            let counted = |id: &KeyId| out.verified.contains(id);
+            let mut order: Vec<&(KeyId, PublicKey)> = keys.iter().collect();
+            order.sort_by_key(|k| (counted(&k.0), k.0.as_str() != hint));
+            let mut found = None;
+            for (id, key) in order {
+                if trials >= MAX_TRIALS {
+                    break;
+                }
+                trials += 1;
+                if key.verify(&message, sig) {
+                    found = Some(id.clone());
+                    break;
+                }
+            }
+            match found {
+                Some(id) if !out.verified.contains(&id) => out.verified.push(id),
                 Some(_) => {}
-                None => out.unverified.push(hint.clone()),
+                None => {
+                    out.unverified.push(hint.clone());
+                    out.unverified_at.push(i);
+                }
             }
         }
         out

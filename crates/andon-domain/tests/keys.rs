@@ -201,6 +201,35 @@ fn several_signatures_count_each_key_once_and_name_the_unverified() {
     let check = parsed.check_signatures(&keys);
     assert_eq!(check.verified, vec![a.key_id(), b.key_id()]);
     assert_eq!(check.unverified, vec![stranger.key_id().to_string()]);
+
+    // Tried again against a wider set, only the unverified signature is checked, and what
+    // was verified stays.
+    let again = parsed.recheck(check, &[(stranger.key_id(), stranger.public_key())]);
+    assert_eq!(
+        again.verified,
+        vec![a.key_id(), b.key_id(), stranger.key_id()]
+    );
+    assert!(again.unverified.is_empty());
+}
+
+#[test]
+fn a_repeated_signature_adds_nothing_and_keyids_are_bounded() {
+    let a = PrivateKey::generate(KeyAlgorithm::EcdsaP256).expect("key");
+    let mut env = Envelope::sign("t", b"payload", &a);
+    let copy = env.signatures[0].clone();
+    env.signatures.push(copy);
+    let parsed = Envelope::parse(&serde_json::to_vec(&env).expect("json")).expect("parse");
+    let check = parsed.check_signatures(&[(a.key_id(), a.public_key())]);
+    assert_eq!(check.verified, vec![a.key_id()]);
+    assert!(check.unverified.is_empty(), "{check:?}");
+    // Against no key at all, the copy is not listed twice.
+    assert_eq!(parsed.check_signatures(&[]).unverified.len(), 1);
+
+    env.signatures[1].keyid = "k".repeat(257);
+    assert!(matches!(
+        Envelope::parse(&serde_json::to_vec(&env).expect("json")),
+        Err(DomainError::MalformedEnvelope(_))
+    ));
 }
 
 #[test]

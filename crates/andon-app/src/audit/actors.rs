@@ -103,21 +103,24 @@ impl Actors {
             return;
         };
         let keyid = f.keyid.to_string();
-        let mut signers: Vec<&KeyId> = std::iter::once(&f.keyid).chain(&f.cosigners).collect();
-        signers.sort();
-        signers.dedup();
-        let policy = self.authority.signing_policy(f.application.as_str());
-        if signers.len() < policy.threshold as usize {
-            out.push(Finding::new(
-                "key",
-                format!(
-                    "it is signed by {} registered key(s); application {} required {} from entry {}",
-                    signers.len(),
-                    f.application,
-                    policy.threshold,
-                    policy.index.unwrap_or_default()
-                ),
-            ));
+        // The co-signers and the threshold, as intake and the sequencer checked them at this
+        // index (the signer's own key is checked below, with what it names).
+        if !f.cosigners.is_empty()
+            || self
+                .authority
+                .signing_policy(f.application.as_str())
+                .index
+                .is_some()
+        {
+            let keys = std::iter::once(&f.keyid)
+                .chain(&f.cosigners)
+                .map(KeyId::as_str);
+            if let Err(e) = self.authority.admit_signers(f.application.as_str(), keys) {
+                out.push(Finding::new(
+                    "key",
+                    format!("its signatures: {}", e.message),
+                ));
+            }
         }
         match self.authority.key(&keyid) {
             None => out.push(Finding::new(
@@ -346,5 +349,17 @@ mod tests {
             evidence(4),
         ));
         assert_eq!(run(&policy), vec![(policy.len() as u64 - 1, "key")]);
+
+        // A co-signer no entry registered does not count, threshold or not.
+        let mut cosigned = history.clone();
+        let mut body = evidence(5);
+        body["cosigners"] = json!(["ab".repeat(32)]);
+        cosigned.push(entry(
+            EntryKind::Evidence,
+            "ci",
+            Some((ci_id.as_str(), "admin")),
+            body,
+        ));
+        assert_eq!(run(&cosigned), vec![(cosigned.len() as u64 - 1, "key")]);
     }
 }

@@ -476,6 +476,56 @@ impl Authority {
             })
     }
 
+    /// Checks the keys an evidence entry names, its signer and co-signers, as of now: each
+    /// registered, unrevoked, of an enabled pipeline allowed for `application`, and as many
+    /// distinct ones as the application's threshold. The sequencer checks this again when
+    /// it writes the entry (a key revoked or a threshold raised since intake counts), and
+    /// the audit at the entry's index.
+    pub fn admit_signers<'k>(
+        &self,
+        application: &str,
+        keys: impl IntoIterator<Item = &'k str>,
+    ) -> Result<(), AppError> {
+        let mut counted: Vec<&str> = Vec::new();
+        for keyid in keys {
+            let k = self
+                .signing_key(keyid)?
+                .ok_or_else(|| AppError::forbidden("unknown_key", format!("no key {keyid}")))?;
+            let allowed = self.identities.get(&k.identity).is_some_and(|i| {
+                i.role == Role::Pipeline && i.applications.iter().any(|a| a == application)
+            });
+            if !allowed {
+                return Err(AppError::forbidden(
+                    "key_not_allowed",
+                    format!(
+                        "key {keyid} belongs to {}, which is not allowed for application {application}",
+                        k.identity
+                    ),
+                ));
+            }
+            if !counted.contains(&keyid) {
+                counted.push(keyid);
+            }
+        }
+        let policy = self.signing_policy(application);
+        if counted.len() < policy.threshold as usize {
+            let at = policy
+                .index
+                .map(|i| format!(" (ledger entry {i})"))
+                .unwrap_or_default();
+            return Err(AppError::forbidden(
+                "below_threshold",
+                format!(
+                    "application {application} needs {} of its registered keys to sign each envelope{at}; {} did: {}",
+                    policy.threshold,
+                    counted.len(),
+                    counted.join(", ")
+                ),
+            ));
+        }
+        Ok(())
+    }
+
     /// A key by id, whatever its state.
     pub fn key(&self, keyid: &str) -> Option<&KeyState> {
         self.keys.get(keyid)

@@ -197,7 +197,12 @@ async fn process(
             } => {
                 let admitted = admit_actor(app, &view, via.as_ref(), now_ms).and_then(|()| {
                     with_view(app, &view, |a| {
-                        a.signing_key(fact.keyid.as_str()).map(|_| ())
+                        a.admit_signers(
+                            fact.application.as_str(),
+                            std::iter::once(&fact.keyid)
+                                .chain(&fact.cosigners)
+                                .map(|k| k.as_str()),
+                        )
                     })
                 });
                 if let Err(e) = admitted {

@@ -159,6 +159,7 @@ fn envelopes(bytes: &[u8], file: &str) -> anyhow::Result<Vec<Vec<u8>>> {
     }
     let mut out = Vec::new();
     for (i, line) in bytes.split(|b| *b == b'\n').enumerate() {
+        let line = line.strip_suffix(b"\r").unwrap_or(line);
         if line.iter().all(u8::is_ascii_whitespace) {
             continue;
         }
