@@ -190,6 +190,13 @@ pub async fn register_key(
     let (name, _) = existing_identity(app, name)?;
     let key = PublicKey::parse(&req.public_key)?;
     let keyid = key.key_id();
+    // One key, one id: the same RSA key wrapped as PKCS#1 v1.5 and as PSS would otherwise
+    // count twice toward a signing threshold.
+    if let Some(twin) = app.with_authority(|a| a.twin_of(&key).map(|k| k.keyid.clone())) {
+        return Err(AppError::conflict(format!(
+            "this key is already registered as {twin} (the same key material in another wrapping)"
+        )));
+    }
     // The store keeps an Ed25519 key's 32 raw bytes, as it always did, and any other key's
     // DER SubjectPublicKeyInfo.
     let stored = key

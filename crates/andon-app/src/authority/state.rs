@@ -526,6 +526,14 @@ impl Authority {
         Ok(())
     }
 
+    /// A registered key (revoked or not) with the same material as `key` under another id.
+    pub fn twin_of(&self, key: &PublicKey) -> Option<&KeyState> {
+        let id = key.key_id().to_string();
+        self.keys
+            .values()
+            .find(|k| k.keyid != id && k.key.same_material(key))
+    }
+
     /// A key by id, whatever its state.
     pub fn key(&self, keyid: &str) -> Option<&KeyState> {
         self.keys.get(keyid)

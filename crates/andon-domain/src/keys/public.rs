@@ -297,6 +297,13 @@ impl PublicKey {
         &self.spki
     }
 
+    /// Whether `other` is the same key material in another wrapping: an RSA modulus and
+    /// exponent registered once as `rsaEncryption` and once as `id-RSASSA-PSS` have two key
+    /// ids but verify the same signatures.
+    pub fn same_material(&self, other: &PublicKey) -> bool {
+        self.raw == other.raw
+    }
+
     /// The 32 raw bytes of an Ed25519 key.
     pub fn ed25519_bytes(&self) -> Option<[u8; 32]> {
         match self.algorithm {

@@ -103,6 +103,27 @@ fn keys_of_every_supported_form_are_registered_with_their_algorithm(b: Backend) 
             other => panic!("{file}: {other:?}"),
         }
     }
+    // The registered RSA-PSS key again as a plain RSA key: one key, one id, or it would
+    // count twice toward a threshold.
+    let twin = PublicKey::parse(&key_fixture("rsapss2048.pkcs1.pub")).expect("parse");
+    assert_ne!(
+        twin.key_id(),
+        PublicKey::parse(&key_fixture("rsapss2048.pub"))
+            .expect("parse")
+            .key_id()
+    );
+    match h
+        .admin
+        .register_key("ci-pay", &key_fixture("rsapss2048.pkcs1.pub"))
+    {
+        Err(ClientError::Api {
+            status, message, ..
+        }) => {
+            assert_eq!(status, 409);
+            assert!(message.contains("already registered"), "{message}");
+        }
+        other => panic!("a twin key was registered: {other:?}"),
+    }
     assert_eq!(h.counts(), before, "a refused key wrote something");
 }
 
