@@ -3,6 +3,10 @@
 
 use serde::{Deserialize, Serialize};
 
+pub use crate::application::{
+    ApplicationView, NewApplication, NewSigningPolicy, SigningPolicyView,
+};
+
 /// Every error response: `{"error": {"code", "message"}}`.
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct ErrorBody {
@@ -151,15 +155,6 @@ pub struct EvidencePage {
     pub next_before: Option<u64>,
 }
 
-/// Create an application.
-#[derive(Clone, Debug, Serialize, Deserialize, schemars::JsonSchema)]
-pub struct NewApplication {
-    /// Name.
-    pub name: String,
-    /// Owning team.
-    pub team: String,
-}
-
 /// Create an identity.
 #[derive(Clone, Debug, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct NewIdentity {
@@ -206,41 +201,6 @@ pub struct IssuedToken {
 pub struct NewKey {
     /// SPKI PEM, or 32 raw bytes in base64.
     pub public_key: String,
-}
-
-/// An application as listed: its team, its creation and its signing policy.
-#[derive(Clone, Debug, Serialize, Deserialize)]
-pub struct ApplicationView {
-    /// Name.
-    pub name: String,
-    /// Owning team.
-    pub team: String,
-    /// Ledger index of its creation.
-    pub ledger_index: u64,
-    /// Distinct registered keys whose signatures must verify on each envelope.
-    pub signing_threshold: u32,
-    /// The `application.signing_policy` entry that set it; absent for the default of one.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub signing_policy_index: Option<u64>,
-}
-
-/// How many of an application's registered keys must sign each envelope.
-#[derive(Clone, Debug, Serialize, Deserialize, schemars::JsonSchema)]
-#[serde(deny_unknown_fields)]
-pub struct NewSigningPolicy {
-    /// Distinct registered keys whose signatures must verify: 1 (the default) to 16.
-    pub threshold: u32,
-}
-
-/// An application's signing policy as recorded.
-#[derive(Clone, Debug, Serialize, Deserialize)]
-pub struct SigningPolicyView {
-    /// The application.
-    pub application: String,
-    /// Distinct registered keys whose signatures must verify.
-    pub threshold: u32,
-    /// The `application.signing_policy` ledger entry.
-    pub receipt: Receipt,
 }
 
 /// A registered key.

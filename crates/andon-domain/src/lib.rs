@@ -7,6 +7,7 @@
 
 pub mod access;
 pub mod api;
+mod application;
 pub mod change;
 mod digest;
 mod dsse;

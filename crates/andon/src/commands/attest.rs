@@ -190,17 +190,7 @@ fn send_envelopes(ctx: &Context, e: &EnvelopeArgs, out: Output) -> anyhow::Resul
     }
     emit(out, &receipts, |rs| {
         for r in rs {
-            println!(
-                "{} evidence {} at ledger index {} (tree size {})",
-                if r.existing {
-                    "already had"
-                } else {
-                    "recorded"
-                },
-                r.id.as_deref().unwrap_or("-"),
-                r.ledger_index,
-                r.tree_size
-            );
+            print_receipt("", r);
         }
     })?;
     Ok(ExitCode::SUCCESS)
@@ -280,18 +270,21 @@ pub fn run(ctx: &Context, cmd: &AttestCmd, out: Output) -> anyhow::Result<ExitCo
         Some(kind),
         &statement.sign_by(&signers),
     )?;
-    emit(out, &receipt, |r| {
-        println!(
-            "{} {kind} evidence {} at ledger index {} (tree size {})",
-            if r.existing {
-                "already had"
-            } else {
-                "recorded"
-            },
-            r.id.as_deref().unwrap_or("-"),
-            r.ledger_index,
-            r.tree_size
-        );
-    })?;
+    emit(out, &receipt, |r| print_receipt(&format!("{kind} "), r))?;
     Ok(ExitCode::SUCCESS)
+}
+
+/// One line per receipt: recorded or already had, `what` evidence, where in the ledger.
+fn print_receipt(what: &str, r: &andon_domain::api::Receipt) {
+    println!(
+        "{} {what}evidence {} at ledger index {} (tree size {})",
+        if r.existing {
+            "already had"
+        } else {
+            "recorded"
+        },
+        r.id.as_deref().unwrap_or("-"),
+        r.ledger_index,
+        r.tree_size
+    );
 }

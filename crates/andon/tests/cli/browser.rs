@@ -33,17 +33,7 @@ const PAGES: &[&str] = &[
 
 #[test]
 fn an_auditor_walks_the_web_interface_in_chromium() {
-    // Installs what is missing (quietly nothing when all is there), so the README's test
-    // command works on a fresh machine too.
-    let install = Command::new("bash")
-        .arg(concat!(env!("CARGO_MANIFEST_DIR"), "/../../.ci/browser.sh"))
-        .output()
-        .expect("bash");
-    assert!(
-        install.status.success(),
-        "{}",
-        String::from_utf8_lossy(&install.stderr)
-    );
+    crate::common::install_prerequisites("browser.sh");
     let deps =
         std::env::var("ANDON_BROWSER_DEPS").unwrap_or_else(|_| "/var/tmp/andon-browser".into());
     assert!(

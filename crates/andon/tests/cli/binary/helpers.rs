@@ -36,6 +36,17 @@ pub fn verify(args: &[&str], url: &str, token: &str) -> (bool, serde_json::Value
     (out.status.success(), report)
 }
 
+/// The application `pay` and its pipeline identity `ci-pay`, no key yet: the admin's
+/// client and the pipeline's issued token.
+pub fn pay_app(url: &str, token: &str) -> (Client, andon_domain::api::IssuedToken) {
+    let admin = Client::new(url, Some(token.to_owned()));
+    admin.create_application("pay", "payments").expect("app");
+    let issued = admin
+        .create_identity("ci-pay", "pipeline", &["pay".into()])
+        .expect("identity");
+    (admin, issued)
+}
+
 /// The application `pay` and its pipeline identity `ci-pay` with a key made from `seed`:
 /// the admin's client, the pipeline's issued token, and its key.
 pub fn pay_pipeline(
@@ -43,11 +54,7 @@ pub fn pay_pipeline(
     token: &str,
     seed: u8,
 ) -> (Client, andon_domain::api::IssuedToken, SigningKey) {
-    let admin = Client::new(url, Some(token.to_owned()));
-    admin.create_application("pay", "payments").expect("app");
-    let issued = admin
-        .create_identity("ci-pay", "pipeline", &["pay".into()])
-        .expect("identity");
+    let (admin, issued) = pay_app(url, token);
     let key = SigningKey::from_seed([seed; 32]);
     admin
         .register_key("ci-pay", &key.public_key().to_ledger_text())

@@ -7,7 +7,6 @@
 
 use std::process::Command;
 
-use andon_client::Client;
 use andon_domain::{Envelope, IN_TOTO_PAYLOAD_TYPE, PrivateKey, Sha256Digest};
 use andon_testkit::{Backend, TestDb};
 
@@ -39,15 +38,7 @@ print("verified", key.scheme)
 "#;
 
 fn python() -> String {
-    let install = Command::new("bash")
-        .arg(concat!(env!("CARGO_MANIFEST_DIR"), "/../../.ci/python.sh"))
-        .output()
-        .expect("bash");
-    assert!(
-        install.status.success(),
-        "{}",
-        String::from_utf8_lossy(&install.stderr)
-    );
+    crate::common::install_prerequisites("python.sh");
     let venv = std::env::var("ANDON_PY_VENV").unwrap_or_else(|_| "/var/tmp/andon-py".into());
     format!("{venv}/bin/python")
 }
@@ -163,11 +154,7 @@ fn envelopes_signed_elsewhere_are_sent_as_they_are() {
     let db = TestDb::new(Backend::Sqlite);
     let server = start(&db, true);
     let token = server.token.clone().expect("admin token");
-    let admin = Client::new(&server.url, Some(token.clone()));
-    admin.create_application("pay", "payments").expect("app");
-    let issued = admin
-        .create_identity("ci-pay", "pipeline", &["pay".into()])
-        .expect("identity");
+    let (admin, issued) = crate::binary::helpers::pay_app(&server.url, &token);
     let dir = db.dir();
     let (public, lines) = (dir.join("p256.pub"), dir.join("envelopes.intoto.jsonl"));
     let signed = Command::new(&python)

@@ -1,7 +1,6 @@
 //! Two keys sign through the CLI: an admin asks for two of an application's keys with
 //! `andon app signing-policy`, and a pipeline meets it with `andon attest --key A --key B`.
 
-use andon_client::Client;
 use andon_domain::Sha256Digest;
 use andon_testkit::{Backend, TestDb};
 
@@ -12,11 +11,7 @@ fn a_threshold_of_two_keys_is_set_and_met_with_the_cli() {
     let db = TestDb::new(Backend::Sqlite);
     let server = start(&db, true);
     let token = server.token.clone().expect("admin token");
-    let admin = Client::new(&server.url, Some(token.clone()));
-    admin.create_application("pay", "payments").expect("app");
-    let issued = admin
-        .create_identity("ci-pay", "pipeline", &["pay".into()])
-        .expect("identity");
+    let (admin, issued) = crate::binary::helpers::pay_app(&server.url, &token);
     let run = |tok: &str, args: &[&str]| cli(&server.url, tok, args);
     let ed = db.dir().join("ed.key");
     let ec = db.dir().join("ec.key");

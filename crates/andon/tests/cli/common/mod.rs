@@ -25,6 +25,20 @@ impl Drop for Server {
     }
 }
 
+/// Runs one of `.ci/`'s prerequisite scripts (quietly nothing when all is there), so the
+/// README's test command works on a fresh machine too.
+pub fn install_prerequisites(script: &str) {
+    let install = Command::new("bash")
+        .arg(format!("{}/../../.ci/{script}", env!("CARGO_MANIFEST_DIR")))
+        .output()
+        .expect("bash");
+    assert!(
+        install.status.success(),
+        "{script}: {}",
+        String::from_utf8_lossy(&install.stderr)
+    );
+}
+
 pub fn start(db: &TestDb, first: bool) -> Server {
     start_with(db, first, &[])
 }
