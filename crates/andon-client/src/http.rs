@@ -133,22 +133,7 @@ impl Client {
         query: &[(&str, String)],
         body: &[u8],
     ) -> Result<T, ClientError> {
-        Self::read(self.send_retrying(|| {
-            let mut req = self
-                .agent
-                .post(&self.url(path))
-                .header("Content-Type", "application/json");
-            if self.token.is_some() {
-                req = req.header("Authorization", &self.auth());
-            }
-            if body.len() > ASK_FIRST_ABOVE {
-                req = req.header("Expect", "100-continue");
-            }
-            for (k, v) in query {
-                req = req.query(*k, v);
-            }
-            req.send(body)
-        }))
+        self.send_body(false, path, query, body)
     }
 
     /// PUTs `body`, serialised to JSON, to `path` (retrying as configured) and reads the
@@ -159,15 +144,36 @@ impl Client {
         body: &impl serde::Serialize,
     ) -> Result<T, ClientError> {
         let bytes = serde_json::to_vec(body).map_err(|e| ClientError::Transport(e.to_string()))?;
+        self.send_body(true, path, &[], &bytes)
+    }
+
+    /// Sends a JSON `body` with POST, or PUT when `put`, with the token, `query` and the
+    /// configured retries, and reads the JSON answer.
+    fn send_body<T: DeserializeOwned>(
+        &self,
+        put: bool,
+        path: &str,
+        query: &[(&str, String)],
+        body: &[u8],
+    ) -> Result<T, ClientError> {
         Self::read(self.send_retrying(|| {
-            let mut req = self
-                .agent
-                .put(&self.url(path))
-                .header("Content-Type", "application/json");
+            let url = self.url(path);
+            let req = if put {
+                self.agent.put(&url)
+            } else {
+                self.agent.post(&url)
+            };
+            let mut req = req.header("Content-Type", "application/json");
             if self.token.is_some() {
                 req = req.header("Authorization", &self.auth());
             }
-            req.send(&bytes[..])
+            if body.len() > ASK_FIRST_ABOVE {
+                req = req.header("Expect", "100-continue");
+            }
+            for (k, v) in query {
+                req = req.query(*k, v);
+            }
+            req.send(body)
         }))
     }
 

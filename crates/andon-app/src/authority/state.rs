@@ -454,11 +454,10 @@ impl Authority {
             .values()
             .filter(|k| k.revoked_index.is_none())
             .filter(|k| {
-                self.identities.get(&k.identity).is_some_and(|i| {
-                    i.disabled.is_none()
-                        && i.role == Role::Pipeline
-                        && i.applications.iter().any(|a| a == application)
-                })
+                self.identities
+                    .get(&k.identity)
+                    .is_some_and(|i| i.disabled.is_none())
+                    && self.pipeline_of(&k.identity, application)
             })
             .filter_map(|k| Some((k.keyid.parse().ok()?, k.key.clone(), k.identity.clone())))
             .collect()
@@ -476,6 +475,33 @@ impl Authority {
             })
     }
 
+    /// Whether `identity` is a pipeline allowed for `application`.
+    fn pipeline_of(&self, identity: &str, application: &str) -> bool {
+        self.identities.get(identity).is_some_and(|i| {
+            i.role == Role::Pipeline && i.applications.iter().any(|a| a == application)
+        })
+    }
+
+    /// The key `keyid` as a signing key for `application`: none when no such key is
+    /// registered, refused when it is revoked, its identity disabled
+    /// ([`Authority::signing_key`]) or it belongs to anything but a pipeline allowed for
+    /// `application` (`key_not_allowed`).
+    pub fn key_for(&self, keyid: &str, application: &str) -> Result<Option<&KeyState>, AppError> {
+        let Some(k) = self.signing_key(keyid)? else {
+            return Ok(None);
+        };
+        if !self.pipeline_of(&k.identity, application) {
+            return Err(AppError::forbidden(
+                "key_not_allowed",
+                format!(
+                    "key {keyid} belongs to {}, which is not allowed for application {application}",
+                    k.identity
+                ),
+            ));
+        }
+        Ok(Some(k))
+    }
+
     /// Checks the keys an evidence entry names, its signer and co-signers, as of now: each
     /// registered, unrevoked, of an enabled pipeline allowed for `application`, and as many
     /// distinct ones as the application's threshold. The sequencer checks this again when
@@ -488,21 +514,8 @@ impl Authority {
     ) -> Result<(), AppError> {
         let mut counted: Vec<&str> = Vec::new();
         for keyid in keys {
-            let k = self
-                .signing_key(keyid)?
+            self.key_for(keyid, application)?
                 .ok_or_else(|| AppError::forbidden("unknown_key", format!("no key {keyid}")))?;
-            let allowed = self.identities.get(&k.identity).is_some_and(|i| {
-                i.role == Role::Pipeline && i.applications.iter().any(|a| a == application)
-            });
-            if !allowed {
-                return Err(AppError::forbidden(
-                    "key_not_allowed",
-                    format!(
-                        "key {keyid} belongs to {}, which is not allowed for application {application}",
-                        k.identity
-                    ),
-                ));
-            }
             if !counted.contains(&keyid) {
                 counted.push(keyid);
             }

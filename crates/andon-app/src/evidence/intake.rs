@@ -216,10 +216,11 @@ struct Signed {
 
 /// Checks the envelope's signatures against the keys registered to the pipelines allowed for
 /// `application`. A signature's keyid is a hint (DSSE makes it optional, and tools write
-/// different forms): the keys the hints name are tried first, then, if a signature is left
-/// unverified, every key of the application. The envelope is accepted when at least one
-/// registered key verifies; signatures no registered key verifies are recorded as
-/// unverified. The sequencer checks the signer key again where the entry is ordered.
+/// different forms): the keys the hints name are tried first, then, for the signatures left
+/// unverified, every key of the application. The envelope is accepted when as many distinct
+/// registered keys verify as the application's threshold ([`crate::authority::Authority::admit_signers`]);
+/// signatures no registered key verifies are recorded as unverified. The sequencer applies
+/// the same rule again where the entry is ordered.
 fn verify_signatures(
     app: &App,
     env: &VerifiedEnvelope,
@@ -229,24 +230,10 @@ fn verify_signatures(
         let mut named: Vec<(KeyId, PublicKey, String)> = Vec::new();
         let mut refusal: Option<AppError> = None;
         for hint in env.key_ids() {
-            match a.signing_key(hint) {
+            match a.key_for(hint, application) {
                 Ok(Some(k)) => {
-                    let allowed = a.identity(&k.identity).is_some_and(|i| {
-                        i.role == Role::Pipeline && i.applications.iter().any(|x| x == application)
-                    });
-                    match k.keyid.parse::<KeyId>() {
-                        Ok(id) if allowed => named.push((id, k.key.clone(), k.identity.clone())),
-                        _ => {
-                            refusal.get_or_insert_with(|| {
-                                AppError::forbidden(
-                                    "key_not_allowed",
-                                    format!(
-                                        "key {hint} belongs to {}, which is not allowed for application {application}",
-                                        k.identity
-                                    ),
-                                )
-                            });
-                        }
+                    if let Ok(id) = k.keyid.parse::<KeyId>() {
+                        named.push((id, k.key.clone(), k.identity.clone()));
                     }
                 }
                 Ok(None) => {}
