@@ -70,7 +70,10 @@ pub async fn list_applications(
         rows.into_iter()
             .map(|r| {
                 let policy = a.signing_policy(&r.name);
+                let keyless = a.keyless_policy(&r.name);
                 ApplicationView {
+                    keyless_policy: keyless.map(|(p, _)| p.clone()),
+                    keyless_policy_index: keyless.map(|(_, i)| i),
                     name: r.name,
                     team: r.team,
                     ledger_index: r.ledger_index,

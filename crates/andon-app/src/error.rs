@@ -129,6 +129,9 @@ impl From<DomainError> for AppError {
             DomainError::MalformedStatement(m) if m.contains("sha256") => "malformed_digest",
             DomainError::MalformedStatement(_) => "malformed_statement",
             DomainError::MalformedKey(_) => "malformed_key",
+            DomainError::MalformedTrustedRoot(_) => "malformed_trusted_root",
+            DomainError::BundleRefused { .. } => "bundle_refused",
+            DomainError::MalformedPolicy(_) => "malformed_policy",
         };
         AppError::bad_request(code, e.to_string())
     }

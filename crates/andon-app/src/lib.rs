@@ -28,6 +28,7 @@ pub mod late;
 pub mod ledger;
 pub mod metrics;
 pub mod projection;
+pub mod sigstore;
 pub mod source;
 pub mod telemetry;
 pub mod trace;

@@ -1,10 +1,11 @@
 //! Administration: liveness, who a token belongs to, applications and their signing
-//! policies, identities and their keys.
+//! policies (keys and keyless), Sigstore trusted roots, identities and their keys.
 
 use andon_domain::api::{
-    IssuedToken, KeyView, NewApplication, NewIdentity, NewKey, NewSigningPolicy, Receipt,
-    SigningPolicyView, WhoAmI,
+    IssuedToken, KeyView, KeylessPolicyView, NewApplication, NewIdentity, NewKey,
+    NewSigningPolicy, Receipt, SigningPolicyView, TrustedRootView, WhoAmI,
 };
+use andon_domain::sigstore::KeylessPolicy;
 
 use andon_domain::identity::{EnrollRequest, IdentityDetail, IdentityView, ReasonInput, TokenView};
 
@@ -54,6 +55,33 @@ impl Client {
             &format!("/v1/applications/{application}/signing-policy"),
             &NewSigningPolicy { threshold },
         )
+    }
+
+    /// Sets which keyless signers may sign an application's evidence (the whole policy).
+    pub fn set_keyless_policy(
+        &self,
+        application: &str,
+        policy: &KeylessPolicy,
+    ) -> Result<KeylessPolicyView, ClientError> {
+        self.put_json(
+            &format!("/v1/applications/{application}/keyless-policy"),
+            policy,
+        )
+    }
+
+    /// Registers (or replaces) a Sigstore trusted root under `name`; `document` is the
+    /// `trusted_root.json` as it is.
+    pub fn set_trusted_root(
+        &self,
+        name: &str,
+        document: &[u8],
+    ) -> Result<TrustedRootView, ClientError> {
+        self.put_raw(&format!("/v1/sigstore/trusted-roots/{name}"), document)
+    }
+
+    /// The registered Sigstore trusted roots.
+    pub fn trusted_roots(&self) -> Result<Vec<TrustedRootView>, ClientError> {
+        self.get("/v1/sigstore/trusted-roots", &[])
     }
 
     /// Lists applications.

@@ -136,6 +136,16 @@ impl Client {
         self.send_body(false, path, query, body)
     }
 
+    /// PUTs `body` (JSON, as given) to `path` (retrying as configured) and reads the JSON
+    /// answer.
+    pub(crate) fn put_raw<T: DeserializeOwned>(
+        &self,
+        path: &str,
+        body: &[u8],
+    ) -> Result<T, ClientError> {
+        self.send_body(true, path, &[], body)
+    }
+
     /// PUTs `body`, serialised to JSON, to `path` (retrying as configured) and reads the
     /// JSON answer.
     pub(crate) fn put_json<T: DeserializeOwned>(

@@ -4,7 +4,8 @@
 use serde::{Deserialize, Serialize};
 
 pub use crate::application::{
-    ApplicationView, NewApplication, NewSigningPolicy, SigningPolicyView,
+    ApplicationView, KeylessPolicyView, NewApplication, NewSigningPolicy, SigningPolicyView,
+    TrustedRootView,
 };
 
 /// Every error response: `{"error": {"code", "message"}}`.
@@ -134,6 +135,10 @@ pub struct EvidenceView {
     /// (empty where the signature named none).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub unverified_signatures: Vec<String>,
+    /// On `show`, for a keyless Sigstore bundle: the verified certificate identity, issuer,
+    /// workload claims, trusted root and Rekor entry.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub keyless: Option<crate::sigstore::KeylessSignature>,
     /// Acceptance time, RFC 3339.
     pub accepted_at: String,
     /// Subjects as `name@sha256:hex`.

@@ -1,9 +1,10 @@
-//! Applications over the API: creating one, listing them, and how many of an application's
-//! registered keys must sign each envelope.
+//! Applications over the API: creating one, listing them, how many of an application's
+//! registered keys must sign each envelope, and which keyless signers it accepts.
 
 use serde::{Deserialize, Serialize};
 
 use crate::api::Receipt;
+use crate::sigstore::KeylessPolicy;
 
 /// Create an application.
 #[derive(Clone, Debug, Serialize, Deserialize, schemars::JsonSchema)]
@@ -28,6 +29,12 @@ pub struct ApplicationView {
     /// The `application.signing_policy` entry that set it; absent for the default of one.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub signing_policy_index: Option<u64>,
+    /// The keyless signers it accepts, when an `application.keyless_policy` entry set them.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub keyless_policy: Option<KeylessPolicy>,
+    /// That entry.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub keyless_policy_index: Option<u64>,
 }
 
 /// How many of an application's registered keys must sign each envelope.
@@ -47,4 +54,36 @@ pub struct SigningPolicyView {
     pub threshold: u32,
     /// The `application.signing_policy` ledger entry.
     pub receipt: Receipt,
+}
+
+/// An application's keyless signers as recorded.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct KeylessPolicyView {
+    /// The application.
+    pub application: String,
+    /// The policy now in force.
+    pub policy: KeylessPolicy,
+    /// The `application.keyless_policy` ledger entry.
+    pub receipt: Receipt,
+}
+
+/// A Sigstore trusted root as registered.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct TrustedRootView {
+    /// The name it was registered under.
+    pub name: String,
+    /// SHA-256 of the document exactly as registered.
+    pub sha256: String,
+    /// The `sigstore.trusted_root` ledger entry.
+    pub ledger_index: u64,
+    /// Who registered it.
+    pub registered_by: String,
+    /// Fulcio certificate authorities, Rekor logs, CT logs and timestamp authorities in it.
+    pub certificate_authorities: usize,
+    /// Rekor logs.
+    pub tlogs: usize,
+    /// Certificate transparency logs.
+    pub ctlogs: usize,
+    /// RFC 3161 timestamp authorities.
+    pub timestamp_authorities: usize,
 }

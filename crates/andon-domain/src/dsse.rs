@@ -89,17 +89,42 @@ pub struct SignatureCheck {
     pub unverified_at: Vec<usize>,
 }
 
+/// The parts of a Sigstore bundle that carry its statement.
+#[derive(Deserialize)]
+struct BundleContent {
+    #[serde(rename = "mediaType")]
+    media_type: String,
+    #[serde(rename = "dsseEnvelope")]
+    dsse_envelope: Option<Envelope>,
+}
+
+/// The DSSE envelope inside a Sigstore bundle; `None` when `bytes` is no bundle.
+fn bundle_envelope(bytes: &[u8]) -> Result<Option<Envelope>, DomainError> {
+    let Ok(b) = serde_json::from_slice::<BundleContent>(bytes) else {
+        return Ok(None);
+    };
+    if !b.media_type.starts_with(crate::sigstore::BUNDLE_MEDIA_TYPE) {
+        return Ok(None);
+    }
+    b.dsse_envelope.map(Some).ok_or_else(|| {
+        DomainError::MalformedEnvelope(
+            "this Sigstore bundle signs an artifact directly (a message signature) and carries no in-toto statement: send a bundle of an attestation (a DSSE envelope)".into(),
+        )
+    })
+}
+
 impl Envelope {
-    /// Parses an envelope from JSON bytes and decodes its payload and signatures.
+    /// Parses an envelope from JSON bytes and decodes its payload and signatures. A Sigstore
+    /// bundle of an attestation gives its DSSE envelope (its certificate and log entry are
+    /// checked by [`crate::sigstore::verify_bundle`]).
     pub fn parse(bytes: &[u8]) -> Result<VerifiedEnvelope, DomainError> {
-        let env: Envelope = serde_json::from_slice(bytes).map_err(|e| {
-            let hint = if e.to_string().contains("`mediaType`") {
-                " (this looks like a Sigstore bundle, not a DSSE envelope)"
-            } else {
-                ""
-            };
-            DomainError::MalformedEnvelope(format!("{e}{hint}"))
-        })?;
+        let env: Envelope = match serde_json::from_slice(bytes) {
+            Ok(env) => env,
+            Err(e) => match bundle_envelope(bytes)? {
+                Some(env) => env,
+                None => return Err(DomainError::MalformedEnvelope(e.to_string())),
+            },
+        };
         let payload = STANDARD
             .decode(env.payload.as_bytes())
             .map_err(|e| DomainError::MalformedEnvelope(format!("payload is not base64: {e}")))?;

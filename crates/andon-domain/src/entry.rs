@@ -112,6 +112,14 @@ pub enum EntryKind {
     /// (`application`, `threshold`), from this entry on.
     #[serde(rename = "application.signing_policy")]
     SigningPolicySet,
+    /// A Sigstore trusted root (`name`, its exact `document`, `sha256`) that keyless
+    /// bundles are verified against from this entry on; the same name replaces it.
+    #[serde(rename = "sigstore.trusted_root")]
+    TrustedRootSet,
+    /// Which keyless signers (OIDC issuer, certificate identity, claims) may sign an
+    /// application's evidence (`application`, `policy`), from this entry on.
+    #[serde(rename = "application.keyless_policy")]
+    KeylessPolicySet,
 }
 
 impl EntryKind {
@@ -151,6 +159,8 @@ impl EntryKind {
             EntryKind::IdentityDisabled => "identity.disabled",
             EntryKind::EnrollmentCreated => "enrollment.created",
             EntryKind::SigningPolicySet => "application.signing_policy",
+            EntryKind::TrustedRootSet => "sigstore.trusted_root",
+            EntryKind::KeylessPolicySet => "application.keyless_policy",
         }
     }
 }
@@ -231,10 +241,16 @@ pub struct EvidenceFact {
     pub predicate_type: String,
     /// The statement's subjects.
     pub subjects: Vec<SubjectRef>,
-    /// The key that signed it.
+    /// The key that signed it (for a keyless bundle, the SHA-256 of its certificate's
+    /// public key).
     pub keyid: KeyId,
-    /// The identity that key is registered to.
+    /// The identity that key is registered to (for a keyless bundle, the certificate
+    /// identity).
     pub signer: String,
+    /// For a Sigstore bundle signed keylessly: the verified certificate identity, issuer,
+    /// workload claims, trusted root and Rekor entry.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub keyless: Option<crate::sigstore::KeylessSignature>,
     /// The other registered keys whose signatures on the envelope verify.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub cosigners: Vec<KeyId>,

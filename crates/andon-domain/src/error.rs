@@ -38,4 +38,19 @@ pub enum DomainError {
     /// A public key was not 32 bytes of base64.
     #[error("not a usable Ed25519 key: {0}")]
     MalformedKey(String),
+    /// A Sigstore trusted root could not be read.
+    #[error("malformed Sigstore trusted root: {0}")]
+    MalformedTrustedRoot(String),
+    /// A Sigstore bundle failed one of its checks.
+    #[error("the Sigstore bundle fails its {check} check: {why}")]
+    BundleRefused {
+        /// The check: `certificate`, `sct`, `transparency_log`, `timestamp`, `signature`,
+        /// `identity`, `subject`, `bundle` or `trusted_root`.
+        check: &'static str,
+        /// Why, as the verifier says.
+        why: String,
+    },
+    /// A keyless signing policy was malformed.
+    #[error("malformed keyless policy: {0}")]
+    MalformedPolicy(String),
 }

@@ -22,6 +22,7 @@ pub mod oscal;
 pub mod query;
 mod report;
 pub mod scm;
+pub mod sigstore;
 mod statement;
 
 pub use digest::{ArtifactRef, Sha256Digest};

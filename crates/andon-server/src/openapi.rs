@@ -65,8 +65,41 @@ fn envelope() -> Value {
     })
 }
 
+/// A DSSE envelope, or a Sigstore bundle that carries one.
+fn attestation() -> Value {
+    json!({"oneOf": [envelope(), bundle()]})
+}
+
+fn bundle() -> Value {
+    json!({
+        "type": "object",
+        "description": "A Sigstore bundle (v0.1 to v0.3) of an attestation: keyless (a Fulcio certificate, checked against the registered trusted roots and the application's keyless policy) or with a key hint (its DSSE signature checked against the registered keys).",
+        "required": ["mediaType", "verificationMaterial", "dsseEnvelope"],
+        "properties": {
+            "mediaType": {"type": "string", "example": "application/vnd.dev.sigstore.bundle.v0.3+json"},
+            "verificationMaterial": {"type": "object"},
+            "dsseEnvelope": envelope()
+        }
+    })
+}
+
 fn envelopes() -> Value {
-    json!({"type": "array", "items": envelope(), "maxItems": 1000})
+    json!({"type": "array", "items": attestation(), "maxItems": 1000})
+}
+
+fn trusted_root() -> Value {
+    json!({
+        "type": "object",
+        "description": "A Sigstore trusted root (trusted_root.json), as Sigstore's TUF repository distributes it.",
+        "required": ["mediaType", "tlogs", "certificateAuthorities"],
+        "properties": {
+            "mediaType": {"type": "string", "example": "application/vnd.dev.sigstore.trustedroot+json;version=0.1"},
+            "tlogs": {"type": "array"},
+            "certificateAuthorities": {"type": "array"},
+            "ctlogs": {"type": "array"},
+            "timestampAuthorities": {"type": "array"}
+        }
+    })
 }
 
 fn telemetry() -> Value {
@@ -119,6 +152,9 @@ fn operations() -> Vec<Op> {
         op("POST", "/v1/applications", "A", "identities", "Create an application with its owning team.", Json(schema::<a::NewApplication>), None, (201, JSON)),
         op("GET", "/v1/applications", "*", "identities", "The applications.", NoBody, None, (200, JSON)),
         op("PUT", "/v1/applications/{name}/signing-policy", "A", "identities", "How many of the application's registered keys must sign each envelope (1 to 16; 1 until set).", Json(schema::<a::NewSigningPolicy>), None, (200, JSON)),
+        op("PUT", "/v1/applications/{name}/keyless-policy", "A", "identities", "Which keyless signers (OIDC issuer, certificate identity, claims) may sign the application's evidence; replaces the whole policy.", Json(schema::<andon_domain::sigstore::KeylessPolicy>), None, (200, JSON)),
+        op("GET", "/v1/sigstore/trusted-roots", "*", "identities", "The registered Sigstore trusted roots.", NoBody, None, (200, JSON)),
+        op("PUT", "/v1/sigstore/trusted-roots/{name}", "A", "identities", "Register (or replace) a Sigstore trusted root that keyless bundles are verified against.", Raw(&[JSON], trusted_root), None, (200, JSON)),
         op("POST", "/v1/identities", "A", "identities", "Create an identity with a role; answers a pipeline's first token, or a person's one-time enrollment code, once.", Json(schema::<a::NewIdentity>), None, (201, JSON)),
         op("GET", "/v1/identities", "AU", "identities", "The identities, as the ledger made them.", NoBody, None, (200, JSON)),
         op("GET", "/v1/identities/{name}", "*", "identities", "One identity with its tokens and keys (admins and auditors: any; others: their own).", NoBody, None, (200, JSON)),
@@ -130,7 +166,7 @@ fn operations() -> Vec<Op> {
         op("POST", "/v1/identities/{name}/tokens", "A", "identities", "Issue another token, issued by the admin (it approves nothing).", NoBody, None, (201, JSON)),
         op("POST", "/v1/identities/{name}/keys", "A", "identities", "Register a public key (Ed25519, ECDSA P-256/P-384 or RSA; PEM, OpenSSH or raw base64 Ed25519) to a pipeline identity.", Json(schema::<a::NewKey>), None, (201, JSON)),
         op("POST", "/v1/keys/{keyid}/revoke", "A", "identities", "Revoke a key: evidence it signs is refused from now on.", NoBody, None, (200, JSON)),
-        op("POST", "/v1/evidence", "P", "evidence", "Submit one signed attestation.", Raw(&[JSON], envelope), Some(query::<andon_domain::query::evidence::SubmitQuery>), (201, JSON)),
+        op("POST", "/v1/evidence", "P", "evidence", "Submit one signed attestation: a DSSE envelope or a Sigstore bundle.", Raw(&[JSON], attestation), Some(query::<andon_domain::query::evidence::SubmitQuery>), (201, JSON)),
         op("GET", "/v1/evidence", "*", "evidence", "Search evidence.", NoBody, Some(query::<andon_domain::query::evidence::ListQuery>), (200, JSON)),
         op("POST", "/v1/evidence/batch", "P", "evidence", "Submit several attestations at once, all or none.", Raw(&[JSON], envelopes), Some(query::<andon_domain::query::evidence::SubmitQuery>), (201, JSON)),
         op("GET", "/v1/evidence/{id}", "*", "evidence", "One piece of evidence with its inclusion proof.", NoBody, None, (200, JSON)),

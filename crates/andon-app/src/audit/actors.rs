@@ -2,6 +2,7 @@
 //! key introduced by an earlier entry and not revoked, expired or disabled at that point,
 //! and decisions made only with a token the identity issued for itself.
 
+use andon_domain::sigstore::{KeylessSignature, verify_bundle};
 use andon_domain::{EntryKind, EvidenceFact, KeyId};
 
 use super::keys::LogKeys;
@@ -102,6 +103,10 @@ impl Actors {
         let Ok(f) = serde_json::from_value::<EvidenceFact>(e.entry.body.clone()) else {
             return;
         };
+        if let Some(k) = &f.keyless {
+            self.check_keyless(e, &f, k, out);
+            return;
+        }
         let keyid = f.keyid.to_string();
         // The co-signers and the threshold, as intake and the sequencer checked them at this
         // index (the signer's own key is checked below, with what it names).
@@ -144,6 +149,50 @@ impl Actors {
                     ));
                 }
             }
+        }
+    }
+}
+
+impl Actors {
+    /// A keyless bundle's entry: its signer admitted as of its index (trusted root and
+    /// keyless policy), and, where the document is at hand, the bundle verified again against
+    /// the trusted roots of that index, naming the same signer.
+    fn check_keyless(
+        &self,
+        e: &Subject<'_>,
+        f: &EvidenceFact,
+        k: &KeylessSignature,
+        out: &mut Vec<Finding>,
+    ) {
+        if let Err(err) = self.authority.admit_keyless(f.application.as_str(), k) {
+            out.push(Finding::new("key", format!("its keyless signer: {}", err.message)));
+        }
+        if f.signer != k.identity {
+            out.push(Finding::new(
+                "key",
+                format!(
+                    "it names {} as the signer; its certificate names {}",
+                    f.signer, k.identity
+                ),
+            ));
+        }
+        let (Some(doc), Some(subject)) = (e.document, f.subjects.first()) else {
+            return;
+        };
+        let roots = self.authority.sigstore_roots();
+        match verify_bundle(doc, ("sha256", &subject.digest.hex()), &roots) {
+            Ok(v) if v.signature == *k && v.key == f.keyid => {}
+            Ok(v) => out.push(Finding::new(
+                "key",
+                format!(
+                    "its bundle verifies as signed by {} (log index {:?}), not as recorded",
+                    v.signature.identity, v.signature.log_index
+                ),
+            )),
+            Err(err) => out.push(Finding::new(
+                "key",
+                format!("its bundle no longer verifies: {err}"),
+            )),
         }
     }
 }

@@ -18,6 +18,8 @@ pub const AUTHORITY_KINDS: &[&str] = &[
     "key.registered",
     "key.revoked",
     "application.signing_policy",
+    "sigstore.trusted_root",
+    "application.keyless_policy",
 ];
 
 const PAGE: u32 = 5_000;

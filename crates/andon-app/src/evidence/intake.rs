@@ -3,12 +3,15 @@
 //! Intake checks everything before anything is written: the request (role, application
 //! scope, run id, evidence type), the envelope, the statement and its subject digests, the
 //! signing key (known, not revoked, registered to an identity allowed for the application)
-//! and the signature. Only then does the fact go to the sequencer. A rejected request
-//! therefore leaves no row, document or ledger entry.
+//! and the signature (or, for a keyless Sigstore bundle, the bundle against the registered
+//! trusted roots and its signer against the application's keyless policy). Only then does
+//! the fact go to the sequencer. A rejected request therefore leaves no row, document or
+//! ledger entry.
 
 use andon_domain::api::Receipt;
 use andon_domain::query::evidence::SubmitQuery;
 use andon_domain::scm::{PIPELINE_DEFINITION_PREDICATE_V1, REVIEW_PREDICATE_V1};
+use andon_domain::sigstore::{self, KeylessSignature};
 use andon_domain::{
     AppName, DomainError, Envelope, EvidenceFact, KeyId, PublicKey, REPORT_PREDICATES, Role,
     Sha256Digest, SignatureCheck, Statement, SubjectRef, VerifiedEnvelope,
@@ -173,7 +176,11 @@ async fn check_envelope(app: &App, intake: &Intake, body: &[u8]) -> Result<Fact,
     }
     let derived = derive(&statement, &app.config().ticket_patterns)?;
     let application = &intake.application;
-    let signed = verify_signatures(app, &envelope, application.as_str())?;
+    let signed = if sigstore::is_keyless_bundle(body) {
+        verify_keyless(app, body, &statement, application.as_str())?
+    } else {
+        verify_signatures(app, &envelope, application.as_str())?
+    };
     let document = Sha256Digest::of(body);
     let fact = EvidenceFact {
         document,
@@ -189,6 +196,7 @@ async fn check_envelope(app: &App, intake: &Intake, body: &[u8]) -> Result<Fact,
         signer: signed.signer,
         cosigners: signed.cosigners,
         unverified_signatures: signed.unverified,
+        keyless: signed.keyless,
         summary: derived.summary,
         commits: derived.commits,
         scm: derived.scm,
@@ -212,6 +220,34 @@ struct Signed {
     cosigners: Vec<KeyId>,
     /// The keyid hints of the signatures no registered key verifies.
     unverified: Vec<String>,
+    /// For a keyless bundle, who its certificate says signed.
+    keyless: Option<KeylessSignature>,
+}
+
+/// Checks a keyless Sigstore bundle: verified offline against the registered trusted roots
+/// (certificate chain, SCT, transparency log, signature), bound to the statement's first
+/// subject, and its signer admitted by the application's keyless policy
+/// ([`crate::authority::Authority::admit_keyless`], which the sequencer applies again).
+fn verify_keyless(
+    app: &App,
+    body: &[u8],
+    statement: &Statement,
+    application: &str,
+) -> Result<Signed, AppError> {
+    let digests = statement.subject_digests();
+    let (_, digest) = digests.first().ok_or_else(|| {
+        AppError::bad_request("malformed_statement", "the statement has no subject")
+    })?;
+    let roots = app.with_authority(|a| a.sigstore_roots());
+    let verified = sigstore::verify_bundle(body, ("sha256", &digest.hex()), &roots)?;
+    app.with_authority(|a| a.admit_keyless(application, &verified.signature))?;
+    Ok(Signed {
+        keyid: verified.key,
+        signer: verified.signature.identity.clone(),
+        cosigners: Vec::new(),
+        unverified: Vec::new(),
+        keyless: Some(verified.signature),
+    })
 }
 
 /// Checks the envelope's signatures against the keys registered to the pipelines allowed for
@@ -290,6 +326,7 @@ fn verify_signatures(
         keyid,
         cosigners: verified.collect(),
         unverified: check.unverified,
+        keyless: None,
     })
 }
 

@@ -160,6 +160,7 @@ fn view(r: EvidenceRow) -> EvidenceView {
         keyid: r.keyid,
         cosigners: Vec::new(),
         unverified_signatures: Vec::new(),
+        keyless: None,
         summary: r
             .summary
             .as_deref()
@@ -198,6 +199,7 @@ pub async fn show(app: &App, _actor: &Actor, id: &str) -> Result<EvidenceView, A
     {
         v.cosigners = fact.cosigners.iter().map(ToString::to_string).collect();
         v.unverified_signatures = fact.unverified_signatures;
+        v.keyless = fact.keyless;
     }
     Ok(v)
 }

@@ -196,13 +196,14 @@ async fn process(
                 via,
             } => {
                 let admitted = admit_actor(app, &view, via.as_ref(), now_ms).and_then(|()| {
-                    with_view(app, &view, |a| {
-                        a.admit_signers(
+                    with_view(app, &view, |a| match &fact.keyless {
+                        Some(k) => a.admit_keyless(fact.application.as_str(), k),
+                        None => a.admit_signers(
                             fact.application.as_str(),
                             std::iter::once(&fact.keyid)
                                 .chain(&fact.cosigners)
                                 .map(|k| k.as_str()),
-                        )
+                        ),
                     })
                 });
                 if let Err(e) = admitted {

@@ -10,6 +10,7 @@ pub(crate) mod gates;
 pub(crate) mod identities;
 pub(crate) mod ledger;
 pub(crate) mod metrics;
+pub(crate) mod sigstore;
 pub(crate) mod telemetry;
 pub(crate) mod trace;
 mod webhooks;
@@ -34,6 +35,18 @@ pub(crate) fn router(server: Server) -> Router {
         .route(
             "/v1/applications/{name}/signing-policy",
             put(admin::set_signing_policy),
+        )
+        .route(
+            "/v1/applications/{name}/keyless-policy",
+            put(sigstore::set_keyless_policy),
+        )
+        .route(
+            "/v1/sigstore/trusted-roots",
+            get(sigstore::list_trusted_roots),
+        )
+        .route(
+            "/v1/sigstore/trusted-roots/{name}",
+            put(sigstore::set_trusted_root),
         )
         .route(
             "/v1/identities",

@@ -14,6 +14,7 @@ mod gates;
 mod hostile;
 mod identities;
 mod intake;
+mod keyless;
 mod late;
 mod listing_order;
 mod metrics;

@@ -150,6 +150,9 @@ pub enum Command {
     /// Applications.
     #[command(subcommand)]
     App(crate::commands::app::AppCmd),
+    /// Sigstore trusted roots, for keyless bundles.
+    #[command(subcommand)]
+    Sigstore(crate::commands::sigstore::SigstoreCmd),
     /// Identities, tokens and keys.
     #[command(subcommand)]
     Identity(crate::commands::identity::IdentityCmd),

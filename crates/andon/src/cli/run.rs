@@ -64,6 +64,7 @@ fn dispatch(
         }
         Command::App(a) => commands::app::run(&ctx, a, out),
         Command::Identity(cmd) => commands::identity::run(&ctx, cmd, out),
+        Command::Sigstore(cmd) => commands::sigstore::run(&ctx, cmd, out),
         Command::Token(cmd) => commands::token::run(&ctx, cmd, out),
         Command::Enroll { code } => commands::token::enroll(&ctx, code, out),
         Command::Attest(cmd) => commands::attest::run(&ctx, cmd, out),

@@ -44,6 +44,11 @@ pub enum AttestCmd {
     /// witness), sent as they are: one envelope, or JSON lines of them (`.intoto.jsonl`).
     /// The server verifies them against the application's registered keys.
     Envelope(EnvelopeArgs),
+    /// Sigstore bundles (GitHub artifact attestations and `gh attestation download` output,
+    /// npm and PyPI attestations, `cosign attest --new-bundle-format`), sent as they are: one
+    /// bundle, or JSON lines of them. The server verifies them offline against the registered
+    /// trusted roots and the application's keyless policy.
+    Bundle(EnvelopeArgs),
 }
 
 /// Flags of `andon attest envelope`.
@@ -59,7 +64,7 @@ pub struct EnvelopeArgs {
     /// is one of Andon's report predicates.
     #[arg(long = "type")]
     pub kind: Option<String>,
-    /// The envelope file (`-`: standard input).
+    /// The envelope or bundle file (`-`: standard input).
     #[arg(long)]
     pub file: PathBuf,
 }
@@ -199,7 +204,7 @@ fn send_envelopes(ctx: &Context, e: &EnvelopeArgs, out: Output) -> anyhow::Resul
 /// Runs an attest verb: signs the statement with the key file and sends it.
 pub fn run(ctx: &Context, cmd: &AttestCmd, out: Output) -> anyhow::Result<ExitCode> {
     let (common, kind, predicate_type, predicate) = match cmd {
-        AttestCmd::Envelope(e) => return send_envelopes(ctx, e, out),
+        AttestCmd::Envelope(e) | AttestCmd::Bundle(e) => return send_envelopes(ctx, e, out),
         AttestCmd::Generic(g) => {
             let raw = read(&g.predicate)?;
             let predicate: serde_json::Value = serde_json::from_slice(&raw)

@@ -110,7 +110,28 @@ pub fn run(ctx: &Context, cmd: &EvidenceCmd, out: Output) -> anyhow::Result<Exit
                 println!("application  {}", e.application);
                 println!("run          {}", e.run.as_deref().unwrap_or("-"));
                 println!("predicate    {}", e.predicate_type);
-                println!("signer       {} (key {})", e.signer, e.keyid);
+                match &e.keyless {
+                    Some(k) => {
+                        println!("signer       {} (keyless)", k.identity);
+                        println!("issuer       {}", k.issuer);
+                        println!(
+                            "verified     under trusted root {}; Rekor log index {}, logged {}",
+                            k.trusted_root,
+                            k.log_index.map_or("-".into(), |i| i.to_string()),
+                            k.integrated_time.as_deref().unwrap_or("-")
+                        );
+                        for (name, value) in &k.claims {
+                            println!("claim        {name} = {value}");
+                        }
+                    }
+                    None => println!("signer       {} (key {})", e.signer, e.keyid),
+                }
+                for c in &e.cosigners {
+                    println!("co-signer    key {c}");
+                }
+                for u in &e.unverified_signatures {
+                    println!("unverified   signature {}", if u.is_empty() { "(no keyid)" } else { u });
+                }
                 println!("accepted     {}", e.accepted_at);
                 for s in &e.subjects {
                     println!("subject      {s}");

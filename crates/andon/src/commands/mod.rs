@@ -15,6 +15,7 @@ pub mod package;
 pub mod policy;
 pub mod provenance_file;
 pub mod serve;
+pub mod sigstore;
 pub mod telemetry;
 pub mod token;
 pub mod trace;

@@ -1,0 +1,283 @@
+//! Keyless signing through the HTTP path on both backends: Sigstore bundles published by
+//! real systems (PyPI attestations made on GitHub Actions and GitLab CI) verified offline
+//! against the public-good trusted root registered in the ledger, their signers admitted by
+//! the application's keyless policy. What is refused writes nothing. Fixtures and their
+//! provenance: `andon-domain/tests/fixtures/sigstore/README.md`.
+
+use crate::common::{Harness, code};
+use andon_client::ClientError;
+use andon_domain::sigstore::{IdentityRule, KeylessPolicy};
+use andon_testkit::{Backend, both_backends};
+use std::collections::BTreeMap;
+
+fn fixture(name: &str) -> Vec<u8> {
+    let path = format!(
+        "{}/../andon-domain/tests/fixtures/sigstore/{name}",
+        env!("CARGO_MANIFEST_DIR")
+    );
+    std::fs::read(&path).unwrap_or_else(|e| panic!("{path}: {e}"))
+}
+
+const GITHUB: &str = "https://token.actions.githubusercontent.com";
+const RELEASE: &str =
+    "https://github.com/trailofbits/pypi-attestations/.github/workflows/release.yml@refs/tags/v0.0.19";
+
+fn rule(issuer: &str, identity: Option<&str>, regex: Option<&str>) -> IdentityRule {
+    IdentityRule {
+        issuer: issuer.into(),
+        identity: identity.map(Into::into),
+        identity_regex: regex.map(Into::into),
+        claims: BTreeMap::new(),
+    }
+}
+
+fn policy(rules: Vec<IdentityRule>) -> KeylessPolicy {
+    KeylessPolicy { identities: rules }
+}
+
+fn error_code<T: std::fmt::Debug>(r: Result<T, ClientError>) -> (u16, String, String) {
+    match r {
+        Err(ClientError::Api {
+            status,
+            code,
+            message,
+        }) => (status, code, message),
+        other => panic!("expected an API error, got {other:?}"),
+    }
+}
+
+fn published_bundles_are_accepted_under_a_trusted_root_and_a_keyless_policy(b: Backend) {
+    let h = Harness::start(b, 1 << 20);
+    let (ci, _key) = h.pipeline("pypi");
+    let slsa = fixture("pypi-github-slsa.sigstore.json");
+
+    // No trusted root yet: nothing can verify the bundle.
+    let before = h.counts();
+    let (status, c, message) = error_code(ci.submit_evidence("pypi", None, None, &slsa));
+    assert_eq!((status, c.as_str()), (400, "bundle_refused"), "{message}");
+    assert!(message.contains("trusted_root"), "{message}");
+    assert_eq!(h.counts(), before, "a refused bundle writes nothing");
+
+    let root = h
+        .admin
+        .set_trusted_root("public-good", &fixture("public-good.trusted_root.json"))
+        .expect("registered");
+    assert_eq!((root.certificate_authorities, root.tlogs), (2, 2));
+    let listed = ci.trusted_roots().expect("any identity may list them");
+    assert_eq!(listed.len(), 1);
+    assert_eq!(listed[0].sha256, root.sha256);
+
+    // Verified, but the application admits no keyless signer.
+    let before = h.counts();
+    assert_eq!(
+        code(ci.submit_evidence("pypi", None, None, &slsa)),
+        (403, "identity_not_allowed".into())
+    );
+    // A policy for another repository's workflow does not admit it either, nor one that
+    // asks for a claim the certificate does not make.
+    h.admin
+        .set_keyless_policy(
+            "pypi",
+            &policy(vec![rule(
+                GITHUB,
+                None,
+                Some(r"https://github\.com/acme/[^/]+/\.github/workflows/release\.yml@refs/heads/main"),
+            )]),
+        )
+        .expect("policy");
+    assert_eq!(
+        code(ci.submit_evidence("pypi", None, None, &slsa)),
+        (403, "identity_not_allowed".into())
+    );
+    let mut on_main = rule(GITHUB, Some(RELEASE), None);
+    on_main
+        .claims
+        .insert("source_repository_ref".into(), "refs/heads/main".into());
+    h.admin
+        .set_keyless_policy("pypi", &policy(vec![on_main]))
+        .expect("policy");
+    assert_eq!(
+        code(ci.submit_evidence("pypi", None, None, &slsa)),
+        (403, "identity_not_allowed".into()),
+        "the release ran on a tag, not on main"
+    );
+    let evidence_before = h.counts();
+    assert_eq!(evidence_before.evidence, before.evidence);
+
+    // The release workflow on a GitHub-hosted runner: accepted, and the entry says who.
+    let mut release = rule(GITHUB, Some(RELEASE), None);
+    release
+        .claims
+        .insert("runner_environment".into(), "github-hosted".into());
+    let set = h
+        .admin
+        .set_keyless_policy("pypi", &policy(vec![release.clone()]))
+        .expect("policy");
+    let receipt = ci
+        .submit_evidence("pypi", None, Some("provenance"), &slsa)
+        .expect("accepted");
+    assert!(receipt.ledger_index > set.receipt.ledger_index);
+    let id = receipt.id.clone().expect("an evidence id");
+    let shown = ci.show_evidence(&id).expect("show");
+    let k = shown.keyless.expect("a keyless signer");
+    assert_eq!((k.issuer.as_str(), k.identity.as_str()), (GITHUB, RELEASE));
+    assert_eq!(shown.signer, RELEASE);
+    assert_eq!(k.trusted_root, "public-good");
+    assert_eq!(k.trusted_root_sha256.hex(), root.sha256);
+    assert!(k.log_index.is_some() && k.integrated_time.is_some());
+    assert_eq!(
+        k.claims.get("source_repository_uri").map(String::as_str),
+        Some("https://github.com/trailofbits/pypi-attestations")
+    );
+    assert_eq!(
+        shown.statement.expect("statement")["predicateType"],
+        "https://slsa.dev/provenance/v1"
+    );
+    // The exact bundle is the stored document; sending it again answers the first receipt.
+    let (status, doc) = h.admin_get(&format!("/v1/evidence/{id}/document"));
+    assert_eq!((status, doc.as_bytes()), (200, slsa.as_slice()));
+    assert!(
+        ci.submit_evidence("pypi", None, None, &slsa)
+            .expect("again")
+            .existing
+    );
+
+    // A GitLab-signed bundle needs its own rule.
+    let gitlab = fixture("pypi-gitlab-publish.sigstore.json");
+    assert_eq!(
+        code(ci.submit_evidence("pypi", None, None, &gitlab)),
+        (403, "identity_not_allowed".into())
+    );
+    h.admin
+        .set_keyless_policy(
+            "pypi",
+            &policy(vec![
+                release,
+                rule(
+                    "https://gitlab.com",
+                    None,
+                    Some(r"https://gitlab\.com/facutuesca/gitlab-oidc-project//\.gitlab-ci\.yml@refs/heads/.+"),
+                ),
+            ]),
+        )
+        .expect("policy");
+    let r = ci
+        .submit_evidence("pypi", None, None, &gitlab)
+        .expect("accepted under the GitLab rule");
+    assert_eq!(
+        ci.show_evidence(r.id.as_deref().expect("id")).expect("show").keyless.expect("keyless").issuer,
+        "https://gitlab.com"
+    );
+
+    // Keyless turned off: the next bundle is refused.
+    h.admin
+        .set_keyless_policy("pypi", &policy(vec![]))
+        .expect("policy");
+    let publish = fixture("pypi-github-publish.sigstore.json");
+    assert_eq!(
+        code(ci.submit_evidence("pypi", None, None, &publish)),
+        (403, "identity_not_allowed".into())
+    );
+    let apps = ci.list_applications().expect("list");
+    assert_eq!(apps[0]["keyless_policy"]["identities"], serde_json::json!([]));
+}
+
+/// Flips one base64 character of the string at `path` in the bundle, so the decoded bytes
+/// change in one place.
+fn mutate(bundle: &[u8], path: &[&str]) -> Vec<u8> {
+    let mut v: serde_json::Value = serde_json::from_slice(bundle).expect("json");
+    let mut at = &mut v;
+    for p in path {
+        at = match p.parse::<usize>() {
+            Ok(i) => &mut at[i],
+            Err(_) => &mut at[*p],
+        };
+    }
+    let s = at.as_str().expect("a string").to_owned();
+    let mid = s.len() / 2;
+    let c = s.as_bytes()[mid];
+    let flipped = if c == b'A' { 'B' } else { 'A' };
+    *at = format!("{}{}{}", &s[..mid], flipped, &s[mid + 1..]).into();
+    serde_json::to_vec(&v).expect("json")
+}
+
+fn a_bundle_changed_in_one_place_is_refused_naming_the_check(b: Backend) {
+    let h = Harness::start(b, 1 << 20);
+    let (ci, _key) = h.pipeline("pypi");
+    h.admin
+        .set_trusted_root("public-good", &fixture("public-good.trusted_root.json"))
+        .expect("root");
+    h.admin
+        .set_keyless_policy(
+            "pypi",
+            &policy(vec![rule(GITHUB, None, Some("https://github\\.com/trailofbits/.*"))]),
+        )
+        .expect("policy");
+    let slsa = fixture("pypi-github-slsa.sigstore.json");
+    let before = h.counts();
+    for (path, check) in [
+        (&["dsseEnvelope", "signatures", "0", "sig"][..], "signature"),
+        (&["verificationMaterial", "certificate", "rawBytes"][..], "certificate"),
+        (
+            &["verificationMaterial", "tlogEntries", "0", "inclusionProof", "hashes", "0"][..],
+            "transparency_log",
+        ),
+        (
+            &["verificationMaterial", "tlogEntries", "0", "inclusionPromise", "signedEntryTimestamp"][..],
+            "transparency_log",
+        ),
+    ] {
+        let (status, c, message) =
+            error_code(ci.submit_evidence("pypi", None, None, &mutate(&slsa, path)));
+        assert_eq!((status, c.as_str()), (400, "bundle_refused"), "{path:?}: {message}");
+        assert!(
+            message.contains(&format!("fails its {check} check")),
+            "{path:?} should fail the {check} check: {message}"
+        );
+    }
+    // The statement changed under its signature.
+    let payload = mutate(&slsa, &["dsseEnvelope", "payload"]);
+    assert_eq!(
+        error_code(ci.submit_evidence("pypi", None, None, &payload)).0,
+        400
+    );
+    assert_eq!(h.counts(), before, "nothing was written for a refused bundle");
+    // The untouched bundle still goes in.
+    ci.submit_evidence("pypi", None, None, &slsa).expect("accepted");
+}
+
+fn trusted_roots_and_keyless_policies_are_checked_before_they_are_recorded(b: Backend) {
+    let h = Harness::start(b, 1 << 20);
+    let _ = h.pipeline("pypi");
+    let before = h.counts();
+    let (status, c, _) = error_code(h.admin.set_trusted_root("public-good", b"{\"tlogs\": []}"));
+    assert_eq!((status, c.as_str()), (400, "malformed_trusted_root"));
+    let (status, c, _) = error_code(
+        h.admin
+            .set_trusted_root("Public-Good", &fixture("public-good.trusted_root.json")),
+    );
+    assert_eq!((status, c.as_str()), (400, "invalid_name"));
+    let (status, c, message) = error_code(
+        h.admin
+            .set_keyless_policy("pypi", &policy(vec![rule(GITHUB, None, Some("(unclosed"))])),
+    );
+    assert_eq!((status, c.as_str()), (400, "malformed_policy"), "{message}");
+    let (status, c, _) = error_code(
+        h.admin
+            .set_keyless_policy("pypi", &policy(vec![rule("http://insecure.example", Some("x"), None)])),
+    );
+    assert_eq!((status, c.as_str()), (400, "malformed_policy"));
+    let (status, _, _) = error_code(
+        h.admin
+            .set_keyless_policy("nope", &policy(vec![rule(GITHUB, Some(RELEASE), None)])),
+    );
+    assert_eq!(status, 404);
+    assert_eq!(h.counts(), before, "nothing was written for a refused change");
+    assert!(h.admin.trusted_roots().expect("list").is_empty());
+}
+
+both_backends!(
+    published_bundles_are_accepted_under_a_trusted_root_and_a_keyless_policy,
+    a_bundle_changed_in_one_place_is_refused_naming_the_check,
+    trusted_roots_and_keyless_policies_are_checked_before_they_are_recorded,
+);
