@@ -37,6 +37,7 @@ async fn main() {
                         summary: None,
                         commits: vec![],
                         scm: None,
+                        keyless: None,
                     },
                 }
             })

@@ -108,8 +108,8 @@ impl Store {
             "",
         );
         let mut evidence = Rows::new(
-            "INSERT INTO evidence (id, ledger_idx, application, run, predicate_type, signer, keyid, created_at, document, summary)",
-            10,
+            "INSERT INTO evidence (id, ledger_idx, application, run, predicate_type, signer, keyid, created_at, document, summary, keyless)",
+            11,
             "",
         );
         let mut subjects = Rows::new(
@@ -200,6 +200,7 @@ impl Store {
                     summary,
                     commits,
                     scm: facts,
+                    keyless,
                 } => {
                     for sha in commits {
                         evidence_commits.row([Val::I(idx), Val::T(sha.clone())]);
@@ -218,6 +219,7 @@ impl Store {
                         Val::I(a.time_ms),
                         Val::B(document.clone()),
                         Val::OptT(summary.clone()),
+                        Val::OptT(keyless.clone()),
                     ]);
                     for (name, digest) in subs {
                         subjects.row([Val::I(idx), Val::T(name.clone()), Val::T(digest.clone())]);

@@ -51,6 +51,9 @@ pub enum Effect {
         commits: Vec<String>,
         /// Source-control facts it carries (a review attestation).
         scm: Option<SourceFacts>,
+        /// For a keyless bundle: who its certificate says signed, JSON.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        keyless: Option<String>,
     },
     /// A policy bundle published.
     Policy {

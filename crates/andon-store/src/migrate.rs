@@ -31,6 +31,7 @@ const SQLITE: &[(i64, &str)] = &[
         11,
         include_str!("../migrations/sqlite/0011_commit_order.sql"),
     ),
+    (12, include_str!("../migrations/sqlite/0012_keyless.sql")),
 ];
 const POSTGRES: &[(i64, &str)] = &[
     (
@@ -62,6 +63,7 @@ const POSTGRES: &[(i64, &str)] = &[
         11,
         include_str!("../migrations/postgres/0011_commit_order.sql"),
     ),
+    (12, include_str!("../migrations/postgres/0012_keyless.sql")),
 ];
 
 pub(crate) async fn run(pool: &AnyPool, backend: Backend) -> Result<(), StoreError> {

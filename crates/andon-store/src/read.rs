@@ -370,7 +370,7 @@ impl Store {
     }
 }
 
-const EVIDENCE_SELECT: &str = "SELECT id, ledger_idx, application, run, predicate_type, signer, keyid, created_at, summary FROM evidence";
+const EVIDENCE_SELECT: &str = "SELECT id, ledger_idx, application, run, predicate_type, signer, keyid, created_at, summary, keyless FROM evidence";
 
 fn evidence_row(r: &AnyRow) -> Result<EvidenceRow, StoreError> {
     let idx: i64 = get(r, "ledger_idx")?;
@@ -384,6 +384,7 @@ fn evidence_row(r: &AnyRow) -> Result<EvidenceRow, StoreError> {
         keyid: get(r, "keyid")?,
         created_at: get(r, "created_at")?,
         summary: get(r, "summary")?,
+        keyless: get(r, "keyless")?,
         subjects: Vec::new(),
     })
 }

@@ -54,6 +54,8 @@ pub struct EvidenceRow {
     pub subjects: Vec<(String, String)>,
     /// For typed evidence: the derived summary, JSON text.
     pub summary: Option<String>,
+    /// For a keyless bundle: who its certificate says signed, JSON text.
+    pub keyless: Option<String>,
 }
 
 /// Filters for listing evidence; all optional, combined with AND.

@@ -56,6 +56,7 @@ fn evidence_input(r: &EvidenceRow, summary: Value) -> Value {
         "kind": summary.get("kind").and_then(Value::as_str).unwrap_or("generic"),
         "predicate_type": r.predicate_type,
         "signer": r.signer,
+        "keyless": r.keyless.as_deref().and_then(|k| serde_json::from_str::<Value>(k).ok()),
         "run": r.run,
         "accepted_at": rfc3339(Some(r.created_at)).unwrap_or_default(),
         "subjects": r.subjects.iter().map(|(n, d)| json!({"name": n, "digest": format!("sha256:{d}")})).collect::<Vec<_>>(),

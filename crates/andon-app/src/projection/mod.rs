@@ -103,6 +103,10 @@ pub fn evidence_rows(f: &EvidenceFact, document: Vec<u8>) -> Effect {
         summary: f.summary.as_ref().map(|v| v.to_string()),
         commits: f.commits.clone(),
         scm: f.scm.clone(),
+        keyless: f
+            .keyless
+            .as_ref()
+            .and_then(|k| serde_json::to_string(k).ok()),
     }
 }
 

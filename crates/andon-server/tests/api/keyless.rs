@@ -276,7 +276,88 @@ fn trusted_roots_and_keyless_policies_are_checked_before_they_are_recorded(b: Ba
     assert!(h.admin.trusted_roots().expect("list").is_empty());
 }
 
+/// The subject the GitHub-built SLSA bundle names.
+fn slsa_subject() -> String {
+    let env = andon_domain::Envelope::parse(&fixture("pypi-github-slsa.sigstore.json"))
+        .expect("envelope");
+    let st = andon_domain::Statement::parse(&env.payload_type, &env.payload).expect("statement");
+    let (name, digest) = st.subject_digests().remove(0);
+    format!("{name}@sha256:{}", digest.hex())
+}
+
+fn a_control_requires_the_release_workflow_on_a_hosted_runner(b: Backend) {
+    let h = Harness::start(b, 1 << 20);
+    let (ci, _key) = h.pipeline("pypi");
+    h.admin
+        .set_trusted_root("public-good", &fixture("public-good.trusted_root.json"))
+        .expect("root");
+    h.admin
+        .set_keyless_policy("pypi", &policy(vec![rule(GITHUB, Some(RELEASE), None)]))
+        .expect("policy");
+    // Written as a platform team would: the keyless signer's certificate claims decide.
+    let module = r#"package andon.controls.built_by_release
+
+import rego.v1
+
+metadata := {
+	"id": "built-by-release",
+	"title": "Built by the release workflow on a GitHub-hosted runner",
+	"risk": "An artifact built on a developer machine or a self-hosted runner reaches users.",
+	"stage": "release",
+	"evidence": ["keyless provenance"],
+	"frameworks": ["SLSA Build L2"],
+}
+
+deny contains "no provenance signed by the release workflow on a GitHub-hosted runner" if {
+	not built
+}
+
+built if {
+	some e in input.evidence
+	e.keyless.issuer == "https://token.actions.githubusercontent.com"
+	endswith(e.keyless.claims.build_config_uri, "/.github/workflows/release.yml@refs/tags/v0.0.19")
+	e.keyless.claims.runner_environment == "github-hosted"
+}
+"#;
+    h.admin
+        .publish_policy(&serde_json::json!({
+            "name": "pypi-release",
+            "applications": ["pypi"],
+            "environments": ["staging"],
+            "modules": {"built_by_release.rego": module},
+        }))
+        .expect("published");
+    let gate = || {
+        ci.gate(&andon_domain::api::GateRequest {
+            application: "pypi".into(),
+            artifact: slsa_subject(),
+            environment: "staging".into(),
+            production: Some(false),
+            ..Default::default()
+        })
+        .expect("decided")
+    };
+    let verdict = |d: &andon_domain::api::DecisionView| {
+        d.decision
+            .controls
+            .iter()
+            .find(|c| c.id == "built-by-release")
+            .map(|c| c.verdict)
+            .expect("the control ran")
+    };
+    assert_eq!(verdict(&gate()), andon_domain::gate::Verdict::Fail);
+    ci.submit_evidence(
+        "pypi",
+        None,
+        Some("provenance"),
+        &fixture("pypi-github-slsa.sigstore.json"),
+    )
+    .expect("accepted");
+    assert_eq!(verdict(&gate()), andon_domain::gate::Verdict::Pass);
+}
+
 both_backends!(
+    a_control_requires_the_release_workflow_on_a_hosted_runner,
     published_bundles_are_accepted_under_a_trusted_root_and_a_keyless_policy,
     a_bundle_changed_in_one_place_is_refused_naming_the_check,
     trusted_roots_and_keyless_policies_are_checked_before_they_are_recorded,

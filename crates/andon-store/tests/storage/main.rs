@@ -42,6 +42,8 @@ fn evidence(index: u64, app: &str, run: &str, digest: &str, ptype: &str) -> Appe
             summary: None,
             commits: vec![],
             scm: None,
+            // Odd entries stand for keyless bundles.
+            keyless: (index % 2 == 1).then(|| format!("{{\"identity\":\"ci-{index}\"}}")),
         },
     }
 }
@@ -121,6 +123,13 @@ fn a_committed_batch_reads_back_in_order_with_its_documents(b: Backend) {
             .expect("exists");
         assert_eq!(e.ledger_index, 3);
         assert_eq!(e.subjects, vec![("app.tar".to_owned(), d.clone())]);
+        assert_eq!(e.keyless.as_deref(), Some(r#"{"identity":"ci-3"}"#));
+        let even = s
+            .evidence(&format!("{:064x}", 2))
+            .await
+            .expect("read")
+            .expect("exists");
+        assert_eq!(even.keyless, None);
         assert_eq!(
             s.document(&e.id).await.expect("document").as_deref(),
             Some(&b"document 3"[..])
