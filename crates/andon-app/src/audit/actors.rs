@@ -211,6 +211,10 @@ impl EntryRule for Actors {
 }
 
 #[cfg(test)]
+#[path = "keyless_tests.rs"]
+mod keyless_tests;
+
+#[cfg(test)]
 mod tests {
     use super::*;
     use andon_domain::{LedgerEntry, Via, token_id};

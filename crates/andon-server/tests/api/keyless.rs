@@ -180,6 +180,11 @@ fn published_bundles_are_accepted_under_a_trusted_root_and_a_keyless_policy(b: B
     );
     let apps = ci.list_applications().expect("list");
     assert_eq!(apps[0]["keyless_policy"]["identities"], serde_json::json!([]));
+
+    // The audit replays it all: each bundle verified again against the trusted roots of its
+    // index, each signer admitted by the policy in force at its index (not today's).
+    let verified = h.admin.verify_ledger().expect("verify");
+    assert_eq!(verified["verified"], true, "{verified}");
 }
 
 /// Flips one base64 character of the string at `path` in the bundle, so the decoded bytes
