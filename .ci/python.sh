@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
-# What the interoperability tests need: Debian's OpenSSL and, from PyPI, the in-toto/securesystemslib reference
-# implementation of DSSE and pyca/cryptography, pinned, in a virtual environment outside the
-# clone. Prints nothing when everything is already there.
+# What the interoperability tests need: Debian's OpenSSL and, from PyPI, pinned, in a virtual
+# environment outside the clone: the in-toto/securesystemslib reference implementation of
+# DSSE, pyca/cryptography, and Sigstore's Python verifier with PyPI's attestation tool (the
+# reference the Sigstore bundle tests cross-check against). Prints nothing when everything is
+# already there.
 set -euo pipefail
 
 sudo_if() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi; }
@@ -15,8 +17,9 @@ if [ ${#missing[@]} -gt 0 ]; then
 fi
 
 venv="${ANDON_PY_VENV:-/var/tmp/andon-py}"
-if ! "$venv/bin/python" -c 'import securesystemslib, cryptography' 2>/dev/null; then
-    echo "installing securesystemslib and cryptography into $venv"
+if ! "$venv/bin/python" -c 'import securesystemslib, cryptography, sigstore, pypi_attestations' 2>/dev/null; then
+    echo "installing securesystemslib, cryptography, sigstore and pypi-attestations into $venv"
     python3 -m venv "$venv"
-    "$venv/bin/pip" install --quiet "securesystemslib[crypto]==1.6.0" "cryptography==50.0.2"
+    "$venv/bin/pip" install --quiet "securesystemslib[crypto]==1.6.0" "cryptography==50.0.2" \
+        "sigstore==4.5.1" "pypi-attestations==0.0.31"
 fi

@@ -2,8 +2,8 @@
 //! policies (keys and keyless), Sigstore trusted roots, identities and their keys.
 
 use andon_domain::api::{
-    IssuedToken, KeyView, KeylessPolicyView, NewApplication, NewIdentity, NewKey,
-    NewSigningPolicy, Receipt, SigningPolicyView, TrustedRootView, WhoAmI,
+    IssuedToken, KeyView, KeylessPolicyView, NewApplication, NewIdentity, NewKey, NewSigningPolicy,
+    Receipt, SigningPolicyView, TrustedRootView, WhoAmI,
 };
 use andon_domain::sigstore::KeylessPolicy;
 

@@ -64,11 +64,17 @@ fn published_bundles_verify_and_name_their_signer() {
         assert_eq!(s.identity, identity, "{name}");
         assert_eq!(s.trusted_root, "public-good");
         assert!(s.log_index.is_some(), "{name} records its Rekor index");
-        assert!(s.integrated_time.is_some(), "{name} records when it was logged");
+        assert!(
+            s.integrated_time.is_some(),
+            "{name} records when it was logged"
+        );
     }
     let github = verify("pypi-github-slsa.sigstore.json").expect("verifies");
     assert_eq!(
-        github.claims.get("source_repository_uri").map(String::as_str),
+        github
+            .claims
+            .get("source_repository_uri")
+            .map(String::as_str),
         Some("https://github.com/trailofbits/pypi-attestations")
     );
     assert_eq!(
@@ -120,5 +126,18 @@ fn malformed_trusted_roots_are_refused() {
             TrustedRoot::parse("x", bad),
             Err(DomainError::MalformedTrustedRoot(_))
         ));
+    }
+}
+
+#[test]
+fn a_bundle_logged_by_another_instance_is_refused() {
+    // rfc8785 0.1.2's publish attestation was logged by a Rekor whose key the public-good
+    // root does not hold (Sigstore's staging instance); sigstore-python refuses it too.
+    match verify("pypi-rfc8785-publish.sigstore.json") {
+        Err(DomainError::BundleRefused { check, why }) => {
+            assert_eq!(check, "transparency_log", "{why}");
+            assert!(why.contains("log key"), "{why}");
+        }
+        other => panic!("{other:?}"),
     }
 }

@@ -165,7 +165,10 @@ impl Actors {
         out: &mut Vec<Finding>,
     ) {
         if let Err(err) = self.authority.admit_keyless(f.application.as_str(), k) {
-            out.push(Finding::new("key", format!("its keyless signer: {}", err.message)));
+            out.push(Finding::new(
+                "key",
+                format!("its keyless signer: {}", err.message),
+            ));
         }
         if f.signer != k.identity {
             out.push(Finding::new(

@@ -17,8 +17,7 @@ fn fixture(name: &str) -> Vec<u8> {
     std::fs::read(&path).unwrap_or_else(|e| panic!("{path}: {e}"))
 }
 
-const RELEASE: &str =
-    "https://github.com/trailofbits/pypi-attestations/.github/workflows/release.yml@refs/tags/v0.0.19";
+const RELEASE: &str = "https://github.com/trailofbits/pypi-attestations/.github/workflows/release.yml@refs/tags/v0.0.19";
 
 fn entry(kind: EntryKind, body: serde_json::Value) -> LedgerEntry {
     LedgerEntry {
@@ -37,8 +36,12 @@ fn fact(bundle: &[u8], root: &TrustedRoot) -> EvidenceFact {
     let env = andon_domain::Envelope::parse(bundle).expect("envelope");
     let st = andon_domain::Statement::parse(&env.payload_type, &env.payload).expect("statement");
     let (name, digest) = st.subject_digests().remove(0);
-    let v = verify_bundle(bundle, ("sha256", &digest.hex()), std::slice::from_ref(root))
-        .expect("verifies");
+    let v = verify_bundle(
+        bundle,
+        ("sha256", &digest.hex()),
+        std::slice::from_ref(root),
+    )
+    .expect("verifies");
     EvidenceFact {
         document: Sha256Digest::of(bundle),
         application: "pypi".parse::<AppName>().expect("name"),
@@ -93,12 +96,8 @@ fn keyless_entries_are_checked_against_the_roots_and_policy_of_their_index() {
     let slsa = fixture("pypi-github-slsa.sigstore.json");
     let gitlab = fixture("pypi-gitlab-publish.sigstore.json");
     let good = fact(&slsa, &root);
-    let as_entry = |f: &EvidenceFact| {
-        entry(
-            EntryKind::Evidence,
-            serde_json::to_value(f).expect("json"),
-        )
-    };
+    let as_entry =
+        |f: &EvidenceFact| entry(EntryKind::Evidence, serde_json::to_value(f).expect("json"));
     let root_entry = entry(
         EntryKind::TrustedRootSet,
         json!({"name": "public-good", "sha256": root.sha256().hex(),
@@ -128,21 +127,31 @@ fn keyless_entries_are_checked_against_the_roots_and_policy_of_their_index() {
         (as_entry(&renamed), Some(slsa.clone())),
         // 5: the entry's document is another signer's bundle.
         (as_entry(&good), Some(gitlab)),
-        (policy("https://github.com/someone/else/.github/workflows/x.yml@refs/heads/main"), None),
+        (
+            policy("https://github.com/someone/else/.github/workflows/x.yml@refs/heads/main"),
+            None,
+        ),
         // 7: the policy of its index no longer admits it.
         (as_entry(&good), Some(slsa)),
     ];
     let found = key_findings(&entries);
     let at: Vec<u64> = found.iter().map(|(i, _)| *i).collect();
     assert!(at.contains(&0), "{found:?}");
-    assert!(!at.contains(&3), "the entry as intake wrote it passes: {found:?}");
     assert!(
-        found.iter().any(|(i, m)| *i == 4 && m.contains("verifies as signed by")),
+        !at.contains(&3),
+        "the entry as intake wrote it passes: {found:?}"
+    );
+    assert!(
+        found
+            .iter()
+            .any(|(i, m)| *i == 4 && m.contains("verifies as signed by")),
         "{found:?}"
     );
     assert!(found.iter().any(|(i, _)| *i == 5), "{found:?}");
     assert!(
-        found.iter().any(|(i, m)| *i == 7 && m.contains("not admitted")),
+        found
+            .iter()
+            .any(|(i, m)| *i == 7 && m.contains("not admitted")),
         "{found:?}"
     );
 }

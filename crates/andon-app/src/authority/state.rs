@@ -584,7 +584,10 @@ impl Authority {
 
     /// The trusted roots keyless bundles are verified against.
     pub fn sigstore_roots(&self) -> Vec<TrustedRoot> {
-        self.trusted_roots.values().map(|t| t.root.clone()).collect()
+        self.trusted_roots
+            .values()
+            .map(|t| t.root.clone())
+            .collect()
     }
 
     /// The keyless signers `application` accepts, and the entry that said so.
@@ -596,11 +599,7 @@ impl Authority {
     /// root that verified it is still registered with the same document, and a rule of the
     /// application's keyless policy admits its issuer, identity and claims. Intake, the
     /// sequencer and the audit apply this same rule.
-    pub fn admit_keyless(
-        &self,
-        application: &str,
-        s: &KeylessSignature,
-    ) -> Result<(), AppError> {
+    pub fn admit_keyless(&self, application: &str, s: &KeylessSignature) -> Result<(), AppError> {
         let root = self.trusted_roots.get(&s.trusted_root);
         if root.is_none_or(|r| r.root.sha256() != s.trusted_root_sha256) {
             return Err(AppError::forbidden(

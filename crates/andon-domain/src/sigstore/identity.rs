@@ -185,7 +185,8 @@ mod tests {
         }
     }
 
-    const WORKFLOW: &str = "https://github.com/acme/shop/.github/workflows/release.yml@refs/heads/main";
+    const WORKFLOW: &str =
+        "https://github.com/acme/shop/.github/workflows/release.yml@refs/heads/main";
 
     #[test]
     fn an_exact_identity_matches_only_itself() {
@@ -199,7 +200,12 @@ mod tests {
 
     #[test]
     fn a_regex_must_match_the_whole_identity() {
-        let r = rule(None, Some(r"https://github\.com/acme/[a-z]+/\.github/workflows/release\.yml@refs/heads/main"));
+        let r = rule(
+            None,
+            Some(
+                r"https://github\.com/acme/[a-z]+/\.github/workflows/release\.yml@refs/heads/main",
+            ),
+        );
         assert!(r.admits(&signature(WORKFLOW)));
         // An unanchored pattern would accept an attacker's repository that embeds ours.
         let r = rule(None, Some(r"https://github\.com/acme/shop/.*"));
@@ -209,10 +215,15 @@ mod tests {
     #[test]
     fn claims_must_hold_exactly() {
         let mut r = rule(Some(WORKFLOW), None);
-        r.claims.insert("source_repository_ref".into(), "refs/heads/main".into());
+        r.claims
+            .insert("source_repository_ref".into(), "refs/heads/main".into());
         assert!(r.admits(&signature(WORKFLOW)));
-        r.claims.insert("runner_environment".into(), "github-hosted".into());
-        assert!(!r.admits(&signature(WORKFLOW)), "a claim the certificate lacks fails");
+        r.claims
+            .insert("runner_environment".into(), "github-hosted".into());
+        assert!(
+            !r.admits(&signature(WORKFLOW)),
+            "a claim the certificate lacks fails"
+        );
     }
 
     #[test]
@@ -223,15 +234,25 @@ mod tests {
         let mut http = rule(Some(WORKFLOW), None);
         http.issuer = "http://token.actions.githubusercontent.com".into();
         let mut unknown = rule(Some(WORKFLOW), None);
-        unknown.claims.insert("favourite_colour".into(), "blue".into());
+        unknown
+            .claims
+            .insert("favourite_colour".into(), "blue".into());
         for r in [both, neither, bad_regex, http, unknown] {
-            let p = KeylessPolicy { identities: vec![r.clone()] };
+            let p = KeylessPolicy {
+                identities: vec![r.clone()],
+            };
             assert!(p.check().is_err(), "{r:?} should be refused");
         }
         let many = KeylessPolicy {
             identities: vec![rule(Some(WORKFLOW), None); MAX_IDENTITY_RULES + 1],
         };
         assert!(many.check().is_err());
-        assert!(KeylessPolicy { identities: vec![rule(Some(WORKFLOW), None)] }.check().is_ok());
+        assert!(
+            KeylessPolicy {
+                identities: vec![rule(Some(WORKFLOW), None)]
+            }
+            .check()
+            .is_ok()
+        );
     }
 }

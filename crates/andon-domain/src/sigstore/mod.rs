@@ -201,16 +201,18 @@ pub fn verify_bundle(
     let policy = VerificationPolicy::any_identity();
     let mut failures: Vec<(&'static str, String)> = Vec::new();
     for root in roots {
-        match root.verifier.verify(
-            Artifact::Digest(artifact.clone()),
-            &bundle,
-            &policy,
-        ) {
+        match root
+            .verifier
+            .verify(Artifact::Digest(artifact.clone()), &bundle, &policy)
+        {
             Ok(result) => {
                 let (Some(identity), Some(issuer)) = (result.identity(), result.issuer()) else {
                     failures.push((
                         "identity",
-                        format!("under {}: the certificate names no identity or issuer", root.name),
+                        format!(
+                            "under {}: the certificate names no identity or issuer",
+                            root.name
+                        ),
                     ));
                     continue;
                 };

@@ -19,8 +19,7 @@ fn fixture(name: &str) -> Vec<u8> {
 }
 
 const GITHUB: &str = "https://token.actions.githubusercontent.com";
-const RELEASE: &str =
-    "https://github.com/trailofbits/pypi-attestations/.github/workflows/release.yml@refs/tags/v0.0.19";
+const RELEASE: &str = "https://github.com/trailofbits/pypi-attestations/.github/workflows/release.yml@refs/tags/v0.0.19";
 
 fn rule(issuer: &str, identity: Option<&str>, regex: Option<&str>) -> IdentityRule {
     IdentityRule {
@@ -165,7 +164,11 @@ fn published_bundles_are_accepted_under_a_trusted_root_and_a_keyless_policy(b: B
         .submit_evidence("pypi", None, None, &gitlab)
         .expect("accepted under the GitLab rule");
     assert_eq!(
-        ci.show_evidence(r.id.as_deref().expect("id")).expect("show").keyless.expect("keyless").issuer,
+        ci.show_evidence(r.id.as_deref().expect("id"))
+            .expect("show")
+            .keyless
+            .expect("keyless")
+            .issuer,
         "https://gitlab.com"
     );
 
@@ -179,7 +182,10 @@ fn published_bundles_are_accepted_under_a_trusted_root_and_a_keyless_policy(b: B
         (403, "identity_not_allowed".into())
     );
     let apps = ci.list_applications().expect("list");
-    assert_eq!(apps[0]["keyless_policy"]["identities"], serde_json::json!([]));
+    assert_eq!(
+        apps[0]["keyless_policy"]["identities"],
+        serde_json::json!([])
+    );
 
     // The audit replays it all: each bundle verified again against the trusted roots of its
     // index, each signer admitted by the policy in force at its index (not today's).
@@ -215,26 +221,50 @@ fn a_bundle_changed_in_one_place_is_refused_naming_the_check(b: Backend) {
     h.admin
         .set_keyless_policy(
             "pypi",
-            &policy(vec![rule(GITHUB, None, Some("https://github\\.com/trailofbits/.*"))]),
+            &policy(vec![rule(
+                GITHUB,
+                None,
+                Some("https://github\\.com/trailofbits/.*"),
+            )]),
         )
         .expect("policy");
     let slsa = fixture("pypi-github-slsa.sigstore.json");
     let before = h.counts();
     for (path, check) in [
         (&["dsseEnvelope", "signatures", "0", "sig"][..], "signature"),
-        (&["verificationMaterial", "certificate", "rawBytes"][..], "certificate"),
         (
-            &["verificationMaterial", "tlogEntries", "0", "inclusionProof", "hashes", "0"][..],
+            &["verificationMaterial", "certificate", "rawBytes"][..],
+            "certificate",
+        ),
+        (
+            &[
+                "verificationMaterial",
+                "tlogEntries",
+                "0",
+                "inclusionProof",
+                "hashes",
+                "0",
+            ][..],
             "transparency_log",
         ),
         (
-            &["verificationMaterial", "tlogEntries", "0", "inclusionPromise", "signedEntryTimestamp"][..],
+            &[
+                "verificationMaterial",
+                "tlogEntries",
+                "0",
+                "inclusionPromise",
+                "signedEntryTimestamp",
+            ][..],
             "transparency_log",
         ),
     ] {
         let (status, c, message) =
             error_code(ci.submit_evidence("pypi", None, None, &mutate(&slsa, path)));
-        assert_eq!((status, c.as_str()), (400, "bundle_refused"), "{path:?}: {message}");
+        assert_eq!(
+            (status, c.as_str()),
+            (400, "bundle_refused"),
+            "{path:?}: {message}"
+        );
         assert!(
             message.contains(&format!("fails its {check} check")),
             "{path:?} should fail the {check} check: {message}"
@@ -246,9 +276,14 @@ fn a_bundle_changed_in_one_place_is_refused_naming_the_check(b: Backend) {
         error_code(ci.submit_evidence("pypi", None, None, &payload)).0,
         400
     );
-    assert_eq!(h.counts(), before, "nothing was written for a refused bundle");
+    assert_eq!(
+        h.counts(),
+        before,
+        "nothing was written for a refused bundle"
+    );
     // The untouched bundle still goes in.
-    ci.submit_evidence("pypi", None, None, &slsa).expect("accepted");
+    ci.submit_evidence("pypi", None, None, &slsa)
+        .expect("accepted");
 }
 
 fn trusted_roots_and_keyless_policies_are_checked_before_they_are_recorded(b: Backend) {
@@ -267,17 +302,21 @@ fn trusted_roots_and_keyless_policies_are_checked_before_they_are_recorded(b: Ba
             .set_keyless_policy("pypi", &policy(vec![rule(GITHUB, None, Some("(unclosed"))])),
     );
     assert_eq!((status, c.as_str()), (400, "malformed_policy"), "{message}");
-    let (status, c, _) = error_code(
-        h.admin
-            .set_keyless_policy("pypi", &policy(vec![rule("http://insecure.example", Some("x"), None)])),
-    );
+    let (status, c, _) = error_code(h.admin.set_keyless_policy(
+        "pypi",
+        &policy(vec![rule("http://insecure.example", Some("x"), None)]),
+    ));
     assert_eq!((status, c.as_str()), (400, "malformed_policy"));
     let (status, _, _) = error_code(
         h.admin
             .set_keyless_policy("nope", &policy(vec![rule(GITHUB, Some(RELEASE), None)])),
     );
     assert_eq!(status, 404);
-    assert_eq!(h.counts(), before, "nothing was written for a refused change");
+    assert_eq!(
+        h.counts(),
+        before,
+        "nothing was written for a refused change"
+    );
     assert!(h.admin.trusted_roots().expect("list").is_empty());
 }
 

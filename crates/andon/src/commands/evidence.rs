@@ -130,7 +130,10 @@ pub fn run(ctx: &Context, cmd: &EvidenceCmd, out: Output) -> anyhow::Result<Exit
                     println!("co-signer    key {c}");
                 }
                 for u in &e.unverified_signatures {
-                    println!("unverified   signature {}", if u.is_empty() { "(no keyid)" } else { u });
+                    println!(
+                        "unverified   signature {}",
+                        if u.is_empty() { "(no keyid)" } else { u }
+                    );
                 }
                 println!("accepted     {}", e.accepted_at);
                 for s in &e.subjects {

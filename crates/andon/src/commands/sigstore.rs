@@ -43,7 +43,13 @@ pub fn run(ctx: &Context, cmd: &SigstoreCmd, out: Output) -> anyhow::Result<Exit
             emit(out, &r, |r| {
                 println!(
                     "trusted root {} registered (sha256 {}; {} certificate authorities, {} transparency logs, {} CT logs, {} timestamp authorities; ledger entry {})",
-                    r.name, r.sha256, r.certificate_authorities, r.tlogs, r.ctlogs, r.timestamp_authorities, r.ledger_index
+                    r.name,
+                    r.sha256,
+                    r.certificate_authorities,
+                    r.tlogs,
+                    r.ctlogs,
+                    r.timestamp_authorities,
+                    r.ledger_index
                 )
             })?;
         }

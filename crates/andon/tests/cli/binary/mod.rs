@@ -17,5 +17,6 @@ mod late;
 mod ledger;
 mod pipelines;
 mod signing;
+mod sigstore;
 mod tamper;
 mod witness;
