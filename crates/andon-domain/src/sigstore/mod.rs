@@ -243,7 +243,7 @@ pub fn verify_bundle(
         check,
         failures
             .into_iter()
-            .map(|(c, m)| format!("{c}: {m}"))
+            .map(|(_, m)| m)
             .collect::<Vec<_>>()
             .join("; "),
     ))

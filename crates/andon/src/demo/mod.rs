@@ -6,6 +6,7 @@ pub mod changes;
 pub mod gates;
 pub mod history;
 pub mod identities;
+pub mod keyless;
 pub mod late;
 pub mod signing;
 pub mod telemetry;
@@ -323,6 +324,7 @@ pub fn run(ctx: &Context, d: &DemoArgs) -> anyhow::Result<ExitCode> {
     if let Some((app, ci, key)) = &storefront {
         crate::demo::signing::run(&admin, app, ci, key)?;
     }
+    crate::demo::keyless::run(&admin, &suffix)?;
     let info = admin.ledger_info()?;
     let verifier = NoteVerifier::parse(&info.verifier_key)?;
     let cp = verifier.verify(&info.checkpoint)?;
