@@ -7,16 +7,9 @@
 use andon_client::{Client, ClientError};
 use andon_domain::sigstore::{IdentityRule, KeylessPolicy};
 
-/// Sigstore's public-good trusted root, as sigstore-python 4.5.1 ships it.
-const PUBLIC_GOOD: &[u8] =
-    include_bytes!("../../../andon-domain/tests/fixtures/sigstore/public-good.trusted_root.json");
-/// SLSA provenance of pypi-attestations 0.0.19, signed by its release workflow (PyPI).
-const RELEASE_BUNDLE: &[u8] =
-    include_bytes!("../../../andon-domain/tests/fixtures/sigstore/pypi-github-slsa.sigstore.json");
-/// A PyPI publish attestation signed on GitLab CI.
-const GITLAB_BUNDLE: &[u8] = include_bytes!(
-    "../../../andon-domain/tests/fixtures/sigstore/pypi-gitlab-publish.sigstore.json"
-);
+use crate::fixtures::sigstore::{
+    GITHUB_SLSA as RELEASE_BUNDLE, GITLAB_PUBLISH as GITLAB_BUNDLE, PUBLIC_GOOD,
+};
 
 const GITHUB: &str = "https://token.actions.githubusercontent.com";
 const WORKFLOW: &str = "https://github.com/trailofbits/pypi-attestations/.github/workflows/release.yml@refs/tags/v0.0.19";
