@@ -126,7 +126,7 @@ impl From<DomainError> for AppError {
             DomainError::MalformedEnvelope(_) => "malformed_envelope",
             DomainError::Unsigned => "unsigned",
             DomainError::BadSignature(_) => "bad_signature",
-            DomainError::MalformedStatement(m) if m.contains("sha256") => "malformed_digest",
+            DomainError::MalformedStatement(m) if m.contains(" digest") => "malformed_digest",
             DomainError::MalformedStatement(_) => "malformed_statement",
             DomainError::MalformedKey(_) => "malformed_key",
             DomainError::MalformedTrustedRoot(_) => "malformed_trusted_root",

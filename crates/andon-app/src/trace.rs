@@ -131,7 +131,7 @@ pub(crate) async fn artifact(
         .map(|(n, _)| n.clone())
         .collect();
     let trace = ArtifactTrace {
-        digest: format!("sha256:{digest}"),
+        digest: andon_domain::SubjectDigest::shown(digest),
         names: names.into_iter().collect(),
         evidence: rows.iter().cloned().map(brief).collect(),
     };

@@ -223,8 +223,19 @@ impl LedgerEntry {
 pub struct SubjectRef {
     /// The artifact name.
     pub name: String,
-    /// Its digest.
-    pub digest: Sha256Digest,
+    /// Its primary digest: sha256 when the statement gave one (every entry before sha384,
+    /// sha512 and gitCommit subjects were read has one), else sha512, sha384, gitCommit.
+    pub digest: crate::SubjectDigest,
+    /// Its other known digests, which tie them to the primary one.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub also: Vec<crate::SubjectDigest>,
+}
+
+impl SubjectRef {
+    /// Every digest, the primary one first.
+    pub fn digests(&self) -> impl Iterator<Item = &crate::SubjectDigest> {
+        std::iter::once(&self.digest).chain(&self.also)
+    }
 }
 
 /// The body of an evidence entry: what was accepted and on whose signature. The document

@@ -24,6 +24,7 @@ mod report;
 pub mod scm;
 pub mod sigstore;
 mod statement;
+mod subject;
 
 pub use digest::{ArtifactRef, Sha256Digest};
 pub use dsse::{
@@ -38,3 +39,4 @@ pub use report::{
     SARIF_PREDICATE_V1, SBOM_PREDICATE_V1, VULNERABILITIES_PREDICATE_V1, report_kind,
 };
 pub use statement::{IN_TOTO_PAYLOAD_TYPE, STATEMENT_V1_TYPE, Statement, Subject};
+pub use subject::{DigestAlgorithm, SubjectDigest, known_digests};

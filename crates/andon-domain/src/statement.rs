@@ -17,12 +17,13 @@ pub struct Subject {
     /// The artifact's name.
     #[serde(default)]
     pub name: String,
-    /// Digests by algorithm; Andon requires `sha256`.
+    /// Digests by algorithm; Andon reads `sha256`, `sha384`, `sha512` and `gitCommit`
+    /// and needs one of them.
     pub digest: std::collections::BTreeMap<String, String>,
 }
 
 /// A validated in-toto Statement: known `_type`, at least one subject, each with a
-/// well-formed sha256 digest, and a predicate type.
+/// well-formed sha256, sha512, sha384 or gitCommit digest, and a predicate type.
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
 pub struct Statement {
     /// The statement type URI.
@@ -104,19 +105,42 @@ impl Statement {
             ));
         }
         for (i, s) in st.subject.iter().enumerate() {
-            let hex = s.digest.get("sha256").ok_or_else(|| {
-                DomainError::MalformedStatement(format!("subject {i} has no sha256 digest"))
-            })?;
-            Sha256Digest::from_hex(hex).map_err(|_| {
+            let known = crate::subject::known_digests(&s.digest).map_err(|e| {
+                let DomainError::MalformedDigest(d) = e else {
+                    return DomainError::MalformedStatement(e.to_string());
+                };
+                let alg = d.split(':').next().unwrap_or_default();
                 DomainError::MalformedStatement(format!(
-                    "subject {i} has a malformed sha256 digest {hex:?}"
+                    "subject {i} has a malformed {alg} digest {d:?}"
                 ))
             })?;
+            if known.is_empty() {
+                return Err(DomainError::MalformedStatement(format!(
+                    "subject {i} has no sha256, sha512, sha384 or gitCommit digest"
+                )));
+            }
         }
         Ok(st)
     }
 
-    /// The subjects' names and sha256 digests (validated by [`Statement::parse`]).
+    /// The subjects as the ledger records them: each with its primary digest and the other
+    /// known ones (validated by [`Statement::parse`]).
+    pub fn subject_refs(&self) -> Vec<crate::SubjectRef> {
+        self.subject
+            .iter()
+            .filter_map(|s| {
+                let mut known = crate::subject::known_digests(&s.digest).ok()?.into_iter();
+                Some(crate::SubjectRef {
+                    name: s.name.clone(),
+                    digest: known.next()?,
+                    also: known.collect(),
+                })
+            })
+            .collect()
+    }
+
+    /// The names and sha256 digests of the subjects that have one (validated by
+    /// [`Statement::parse`]).
     pub fn subject_digests(&self) -> Vec<(String, Sha256Digest)> {
         self.subject
             .iter()

@@ -209,8 +209,14 @@ impl Store {
         and(" AND predicate_type = $?", text(&f.predicate_type));
         and(" AND run = $?", text(&f.run));
         and(" AND signer = $?", text(&f.signer));
+        // A subject named by this digest, or by another digest that a record of the same
+        // application tied to it (one subject of one statement naming both).
         and(
-            " AND ledger_idx IN (SELECT evidence_idx FROM evidence_subjects WHERE digest = $?)",
+            " AND ledger_idx IN (SELECT evidence_idx FROM evidence_subjects WHERE digest = $? \
+             OR digest IN (SELECT t.digest FROM evidence_subjects s \
+             JOIN evidence_subjects t ON t.evidence_idx = s.evidence_idx AND t.name = s.name \
+             JOIN evidence e ON e.ledger_idx = s.evidence_idx \
+             WHERE s.digest = $? AND e.application = evidence.application))",
             text(&f.subject_digest),
         );
         and(" AND created_at >= $?", f.since_ms.map(Bind::I));

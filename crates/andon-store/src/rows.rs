@@ -63,7 +63,8 @@ pub struct EvidenceRow {
 pub struct EvidenceFilter {
     /// Application.
     pub application: Option<String>,
-    /// Subject sha256 hex.
+    /// A subject digest as stored (sha256 hex, or `<algorithm>:<hex>`): evidence naming it,
+    /// or naming a digest another record of the same application tied to it.
     pub subject_digest: Option<String>,
     /// Predicate type.
     pub predicate_type: Option<String>,

@@ -183,7 +183,8 @@ impl Actors {
             return;
         };
         let roots = self.authority.sigstore_roots();
-        match verify_bundle(doc, ("sha256", &subject.digest.hex()), &roots) {
+        let digest = &subject.digest;
+        match verify_bundle(doc, (digest.algorithm().as_str(), digest.hex()), &roots) {
             Ok(v) if v.signature == *k && v.key == f.keyid => {}
             Ok(v) => out.push(Finding::new(
                 "key",

@@ -47,7 +47,11 @@ fn fact(bundle: &[u8], root: &TrustedRoot) -> EvidenceFact {
         application: "pypi".parse::<AppName>().expect("name"),
         run: None,
         predicate_type: st.predicate_type,
-        subjects: vec![SubjectRef { name, digest }],
+        subjects: vec![SubjectRef {
+            name,
+            digest: digest.into(),
+            also: vec![],
+        }],
         keyid: v.key,
         signer: v.signature.identity.clone(),
         cosigners: vec![],

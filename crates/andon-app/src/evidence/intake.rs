@@ -14,7 +14,7 @@ use andon_domain::scm::{PIPELINE_DEFINITION_PREDICATE_V1, REVIEW_PREDICATE_V1};
 use andon_domain::sigstore::{self, KeylessSignature};
 use andon_domain::{
     AppName, DomainError, Envelope, EvidenceFact, KeyId, PublicKey, REPORT_PREDICATES, Role,
-    Sha256Digest, SignatureCheck, Statement, SubjectRef, VerifiedEnvelope,
+    Sha256Digest, SignatureCheck, Statement, VerifiedEnvelope,
 };
 
 use super::summary::{CYCLONEDX_PREDICATE, SPDX_PREDICATE, derive};
@@ -187,11 +187,7 @@ async fn check_envelope(app: &App, intake: &Intake, body: &[u8]) -> Result<Fact,
         application: application.clone(),
         run: intake.run.clone(),
         predicate_type: statement.predicate_type.clone(),
-        subjects: statement
-            .subject_digests()
-            .into_iter()
-            .map(|(name, digest)| SubjectRef { name, digest })
-            .collect(),
+        subjects: statement.subject_refs(),
         keyid: signed.keyid,
         signer: signed.signer,
         cosigners: signed.cosigners,
@@ -234,12 +230,16 @@ fn verify_keyless(
     statement: &Statement,
     application: &str,
 ) -> Result<Signed, AppError> {
-    let digests = statement.subject_digests();
-    let (_, digest) = digests.first().ok_or_else(|| {
-        AppError::bad_request("malformed_statement", "the statement has no subject")
-    })?;
+    let subjects = statement.subject_refs();
+    let digest = &subjects
+        .first()
+        .ok_or_else(|| {
+            AppError::bad_request("malformed_statement", "the statement has no subject")
+        })?
+        .digest;
     let roots = app.with_authority(|a| a.sigstore_roots());
-    let verified = sigstore::verify_bundle(body, ("sha256", &digest.hex()), &roots)?;
+    let verified =
+        sigstore::verify_bundle(body, (digest.algorithm().as_str(), digest.hex()), &roots)?;
     app.with_authority(|a| a.admit_keyless(application, &verified.signature))?;
     Ok(Signed {
         keyid: verified.key,

@@ -17,7 +17,7 @@ pub async fn list(app: &App, _actor: &Actor, q: ListQuery) -> Result<EvidencePag
     let subject = q
         .subject
         .as_deref()
-        .map(|s| s.parse::<Sha256Digest>().map(|d| d.hex()))
+        .map(|s| s.parse::<andon_domain::SubjectDigest>().map(|d| d.stored()))
         .transpose()?;
     let limit = q.limit.unwrap_or(50).clamp(1, 1000);
     if let Some(control) = &q.control {
@@ -132,7 +132,10 @@ fn cited_by(doc: &serde_json::Value, control: &str) -> Vec<(u64, (String, Vec<St
                 .into_iter()
                 .flatten()
                 .filter_map(|s| s["digest"].as_str())
-                .map(|d| d.trim_start_matches("sha256:").to_owned())
+                .map(|d| {
+                    d.parse::<andon_domain::SubjectDigest>()
+                        .map_or_else(|_| d.to_owned(), |d| d.stored())
+                })
                 .collect();
             out.push((index, (id.to_owned(), subjects)));
         }
@@ -149,7 +152,7 @@ fn view(r: EvidenceRow) -> EvidenceView {
         subjects: r
             .subjects
             .iter()
-            .map(|(n, d)| format!("{n}@sha256:{d}"))
+            .map(|(n, d)| format!("{n}@{}", andon_domain::SubjectDigest::shown(d)))
             .collect(),
         id: r.id,
         ledger_index: r.ledger_index,

@@ -59,7 +59,7 @@ fn evidence_input(r: &EvidenceRow, summary: Value) -> Value {
         "keyless": r.keyless.as_deref().and_then(|k| serde_json::from_str::<Value>(k).ok()),
         "run": r.run,
         "accepted_at": rfc3339(Some(r.created_at)).unwrap_or_default(),
-        "subjects": r.subjects.iter().map(|(n, d)| json!({"name": n, "digest": format!("sha256:{d}")})).collect::<Vec<_>>(),
+        "subjects": r.subjects.iter().map(|(n, d)| json!({"name": n, "digest": andon_domain::SubjectDigest::shown(d)})).collect::<Vec<_>>(),
         "summary": summary,
     })
 }

@@ -97,7 +97,7 @@ pub fn evidence_rows(f: &EvidenceFact, document: Vec<u8>) -> Effect {
         subjects: f
             .subjects
             .iter()
-            .map(|s| (s.name.clone(), s.digest.hex()))
+            .flat_map(|s| s.digests().map(|d| (s.name.clone(), d.stored())))
             .collect(),
         document,
         summary: f.summary.as_ref().map(|v| v.to_string()),

@@ -22,7 +22,8 @@ pub struct ListQuery {
     /// Only evidence this control relied on in the application's decisions of the period
     /// (`since`/`until`; default the last 90 days). Needs `app`.
     pub control: Option<String>,
-    /// Only evidence about this artifact (`sha256:<hex>`).
+    /// Only evidence about this artifact (`sha256:<hex>`, or `sha512:`, `sha384:`,
+    /// `gitCommit:`), or about a digest a record of the same application tied to it.
     pub subject: Option<String>,
     /// Only evidence of this predicate type.
     pub predicate_type: Option<String>,

@@ -9,6 +9,7 @@ mod authorization;
 mod backup;
 mod change_rules;
 mod changes;
+mod digests;
 mod exports;
 mod gates;
 mod hostile;

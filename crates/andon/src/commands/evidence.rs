@@ -16,7 +16,7 @@ pub enum EvidenceCmd {
         /// Application.
         #[arg(long)]
         app: Option<String>,
-        /// Subject digest, sha256:<hex>.
+        /// Subject digest: sha256:<hex>, sha512:<hex>, sha384:<hex> or gitCommit:<hex>.
         #[arg(long)]
         subject: Option<String>,
         /// Predicate type.
