@@ -21,7 +21,8 @@ pub fn run(admin: &Client, suffix: &str) -> anyhow::Result<()> {
         "\nKeyless: a release signed on GitHub Actions through Sigstore, as PyPI published it"
     );
     admin.create_application(&app, "supply-chain")?;
-    let issued = admin.create_identity(&format!("ci-{app}"), "pipeline", &[app.clone()])?;
+    let issued =
+        admin.create_identity(&format!("ci-{app}"), "pipeline", std::slice::from_ref(&app))?;
     let ci = Client::new(admin.base(), Some(issued.token.clone()));
     let root = admin.set_trusted_root("public-good", PUBLIC_GOOD)?;
     println!(
