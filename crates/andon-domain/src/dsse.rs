@@ -108,7 +108,7 @@ fn bundle_envelope(bytes: &[u8]) -> Result<Option<Envelope>, DomainError> {
     }
     b.dsse_envelope.map(Some).ok_or_else(|| {
         DomainError::MalformedEnvelope(
-            "this Sigstore bundle signs an artifact directly (a message signature) and carries no in-toto statement: send a bundle of an attestation (a DSSE envelope)".into(),
+            "this Sigstore bundle signs an artifact directly (a message signature) and carries no in-toto statement".into(),
         )
     })
 }

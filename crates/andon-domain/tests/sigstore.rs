@@ -2,7 +2,7 @@
 //! CI and CircleCI; npm provenance), verified offline against the public-good trusted root
 //! of their time. Provenance of each file: `tests/fixtures/sigstore/README.md`.
 
-use andon_domain::sigstore::{TrustedRoot, is_bundle, verify_bundle};
+use andon_domain::sigstore::{TrustedRoot, is_bundle, signed_digest, verify_bundle};
 use andon_domain::{DomainError, Envelope};
 
 fn fixture(name: &str) -> Vec<u8> {
@@ -84,11 +84,37 @@ fn published_bundles_verify_and_name_their_signer() {
 }
 
 #[test]
-fn a_message_signature_bundle_is_recognised_and_refused_as_evidence() {
+fn a_message_signature_bundle_verifies_against_the_digest_it_signs() {
+    // rfc8785 0.1.2's wheel, signed directly (no statement) by its release workflow.
     let bundle = fixture("message-signature.sigstore.json");
     assert!(is_bundle(&bundle));
     let e = Envelope::parse(&bundle).expect_err("no statement inside");
     assert!(e.to_string().contains("message signature"), "{e}");
+    let digest = signed_digest(&bundle)
+        .expect("well formed")
+        .expect("a message signature");
+    assert_eq!(
+        digest.to_string(),
+        "sha256:c4e92e9ecc828bef2aa7dba1de8ac983511f7532a0df11c770d39099a25cf201"
+    );
+    let signed = verify_bundle(&bundle, ("sha256", digest.hex()), &[public_good()])
+        .expect("verifies")
+        .signature;
+    assert_eq!(
+        signed.identity,
+        "https://github.com/trailofbits/rfc8785.py/.github/workflows/release.yml@refs/tags/v0.1.2"
+    );
+    // Bound to what it signs: another digest does not verify.
+    let other = "0".repeat(64);
+    assert!(matches!(
+        verify_bundle(&bundle, ("sha256", &other), &[public_good()]),
+        Err(DomainError::BundleRefused { .. })
+    ));
+    // A bundle of an attestation has no signed digest of its own.
+    assert_eq!(
+        signed_digest(&fixture("pypi-github-slsa.sigstore.json")),
+        Ok(None)
+    );
 }
 
 #[test]

@@ -14,7 +14,7 @@ use andon_domain::scm::{PIPELINE_DEFINITION_PREDICATE_V1, REVIEW_PREDICATE_V1};
 use andon_domain::sigstore::{self, KeylessSignature};
 use andon_domain::{
     AppName, DomainError, Envelope, EvidenceFact, KeyId, PublicKey, REPORT_PREDICATES, Role,
-    Sha256Digest, SignatureCheck, Statement, VerifiedEnvelope,
+    Sha256Digest, SignatureCheck, Statement, SubjectDigest, SubjectRef, VerifiedEnvelope,
 };
 
 use super::summary::{CYCLONEDX_PREDICATE, SPDX_PREDICATE, derive};
@@ -158,6 +158,9 @@ pub async fn submit_batch(
 /// Checks one envelope completely (statement, predicate type, key, scope, signature) and
 /// returns the fact to append. Writes nothing.
 async fn check_envelope(app: &App, intake: &Intake, body: &[u8]) -> Result<Fact, AppError> {
+    if let Some(digest) = sigstore::signed_digest(body)? {
+        return check_message_signature(app, intake, body, digest);
+    }
     let envelope = Envelope::parse(body)?;
     let statement = Statement::parse(&envelope.payload_type, &envelope.payload)?;
     if let Some((kind, types)) = &intake.kind
@@ -206,6 +209,62 @@ async fn check_envelope(app: &App, intake: &Intake, body: &[u8]) -> Result<Fact,
     })
 }
 
+/// A message-signature bundle: it signs an artifact (its digest) rather than a statement.
+/// Accepted keylessly only, as generic evidence about that digest (predicate type
+/// [`sigstore::MESSAGE_SIGNATURE_PREDICATE`], the subject named `artifact`), with the signer
+/// its certificate names.
+fn check_message_signature(
+    app: &App,
+    intake: &Intake,
+    body: &[u8],
+    digest: SubjectDigest,
+) -> Result<Fact, AppError> {
+    if let Some((kind, _)) = &intake.kind {
+        return Err(AppError::new(
+            ErrorKind::UnprocessableEntity,
+            "unknown_predicate_type",
+            format!(
+                "a message-signature bundle signs an artifact, not a {kind} report: send it without a type"
+            ),
+        ));
+    }
+    if !sigstore::is_keyless_bundle(body) {
+        return Err(AppError::bad_request(
+            "bundle_refused",
+            "a message-signature bundle signed with a key (not a certificate) is not read: sign a statement about the artifact instead",
+        ));
+    }
+    let application = &intake.application;
+    let signed = verify_keyless_of(app, body, &digest, application.as_str())?;
+    let document = Sha256Digest::of(body);
+    let fact = EvidenceFact {
+        document,
+        application: application.clone(),
+        run: intake.run.clone(),
+        predicate_type: sigstore::MESSAGE_SIGNATURE_PREDICATE.to_owned(),
+        subjects: vec![SubjectRef {
+            name: "artifact".into(),
+            digest,
+            also: Vec::new(),
+        }],
+        keyid: signed.keyid,
+        signer: signed.signer,
+        cosigners: Vec::new(),
+        unverified_signatures: Vec::new(),
+        keyless: signed.keyless,
+        summary: None,
+        commits: Vec::new(),
+        scm: None,
+    };
+    Ok(Fact::Evidence {
+        id: document.hex(),
+        fact,
+        document: body.to_vec(),
+        actor: intake.actor.clone(),
+        via: intake.via.clone(),
+    })
+}
+
 /// Who signed an envelope, as intake accepts it.
 struct Signed {
     /// The first registered key whose signature verifies: the entry's signer key.
@@ -237,6 +296,17 @@ fn verify_keyless(
             AppError::bad_request("malformed_statement", "the statement has no subject")
         })?
         .digest;
+    verify_keyless_of(app, body, digest, application)
+}
+
+/// A keyless bundle checked against the registered trusted roots, bound to `digest`, its
+/// signer admitted by the application's keyless policy.
+fn verify_keyless_of(
+    app: &App,
+    body: &[u8],
+    digest: &SubjectDigest,
+    application: &str,
+) -> Result<Signed, AppError> {
     let roots = app.with_authority(|a| a.sigstore_roots());
     let verified =
         sigstore::verify_bundle(body, (digest.algorithm().as_str(), digest.hex()), &roots)?;

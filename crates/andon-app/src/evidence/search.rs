@@ -133,8 +133,10 @@ fn cited_by(doc: &serde_json::Value, control: &str) -> Vec<(u64, (String, Vec<St
                 .flatten()
                 .filter_map(|s| s["digest"].as_str())
                 .map(|d| {
-                    d.parse::<andon_domain::SubjectDigest>()
-                        .map_or_else(|_| d.to_owned(), |d| d.stored())
+                    d.parse::<andon_domain::SubjectDigest>().map_or_else(
+                        |_| d.trim_start_matches("sha256:").to_owned(),
+                        |d| d.stored(),
+                    )
                 })
                 .collect();
             out.push((index, (id.to_owned(), subjects)));

@@ -18,7 +18,7 @@ use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
 use sigstore_verify::types::{
-    Artifact, ArtifactDigest, Bundle, HashAlgorithm, VerificationMaterialContent,
+    Artifact, ArtifactDigest, Bundle, HashAlgorithm, SignatureContent, VerificationMaterialContent,
 };
 use sigstore_verify::{CertificateError, Error, VerificationPolicy, Verifier};
 
@@ -57,6 +57,47 @@ pub fn is_keyless_bundle(json: &[u8]) -> bool {
                 VerificationMaterialContent::PublicKey(_)
             )
         })
+}
+
+/// The predicate type Andon records a message-signature bundle under: it signs an artifact
+/// (a wheel, a tarball) rather than a statement about one.
+pub const MESSAGE_SIGNATURE_PREDICATE: &str =
+    "https://andon.dev/attestations/sigstore-message-signature/v1";
+
+/// The artifact digest a message-signature bundle signs; `None` for a bundle of an
+/// attestation (a DSSE envelope) or anything that is no bundle.
+pub fn signed_digest(json: &[u8]) -> Result<Option<crate::SubjectDigest>, DomainError> {
+    let Some(bundle) = std::str::from_utf8(json)
+        .ok()
+        .filter(|_| is_bundle(json))
+        .and_then(|s| Bundle::from_json(s).ok())
+    else {
+        return Ok(None);
+    };
+    let SignatureContent::MessageSignature(m) = &bundle.content else {
+        return Ok(None);
+    };
+    let refuse = |why: &str| DomainError::BundleRefused {
+        check: "bundle",
+        why: why.to_owned(),
+    };
+    let digest = m
+        .message_digest
+        .as_ref()
+        .ok_or_else(|| refuse("the message signature names no digest of what it signs"))?;
+    let algorithm = match digest.algorithm {
+        HashAlgorithm::Sha2256 => "sha256",
+        HashAlgorithm::Sha2384 => "sha384",
+        HashAlgorithm::Sha2512 => "sha512",
+        _ => {
+            return Err(refuse(
+                "the message signature's digest algorithm is not read",
+            ));
+        }
+    };
+    crate::SubjectDigest::new(algorithm, &hex::encode(digest.digest.as_ref()))?
+        .map(Some)
+        .ok_or_else(|| refuse("the message signature's digest is malformed"))
 }
 
 /// One Sigstore trusted root, parsed once, under the name an administrator gave it.
@@ -161,9 +202,9 @@ pub struct Verified {
     pub key: KeyId,
 }
 
-/// Checks `json`, a keyless Sigstore bundle with a DSSE envelope, against each of `roots`
-/// until one verifies it; `subject` is one of its statement's subject digests (`sha256` or
-/// `sha512`, hex), which binds the check to the statement. With no root verifying, the error
+/// Checks `json`, a keyless Sigstore bundle, against each of `roots` until one verifies it;
+/// `subject` (algorithm and hex) is one of its statement's subject digests, which binds the
+/// check to the statement, or, for a message signature, the digest it signs. With no root verifying, the error
 /// names the check that failed (`certificate`, `sct`, `transparency_log`, `timestamp`,
 /// `signature`, `identity`, `bundle`) under each root.
 pub fn verify_bundle(

@@ -400,7 +400,58 @@ built if {
     assert_eq!(verdict(&gate()), andon_domain::gate::Verdict::Pass);
 }
 
+fn a_message_signature_bundle_is_evidence_about_the_digest_it_signs(b: Backend) {
+    let h = Harness::start(b, 1 << 20);
+    let (ci, _key) = h.pipeline("rfc8785");
+    h.admin
+        .set_trusted_root("public-good", &fixture("public-good.trusted_root.json"))
+        .expect("root");
+    h.admin
+        .set_keyless_policy(
+            "rfc8785",
+            &policy(vec![rule(
+                GITHUB,
+                Some("https://github.com/trailofbits/rfc8785.py/.github/workflows/release.yml@refs/tags/v0.1.2"),
+                None,
+            )]),
+        )
+        .expect("policy");
+    let wheel = fixture("message-signature.sigstore.json");
+    let before = h.counts();
+    assert_eq!(
+        code(ci.submit_evidence("rfc8785", None, Some("sbom"), &wheel)),
+        (422, "unknown_predicate_type".into()),
+        "a signature over a wheel is not an SBOM"
+    );
+    let changed = mutate(&wheel, &["messageSignature", "signature"]);
+    let (status, c, message) = error_code(ci.submit_evidence("rfc8785", None, None, &changed));
+    assert_eq!((status, c.as_str()), (400, "bundle_refused"), "{message}");
+    assert!(message.contains("fails its signature check"), "{message}");
+    assert_eq!(h.counts(), before, "nothing was written");
+
+    let r = ci
+        .submit_evidence("rfc8785", None, None, &wheel)
+        .expect("accepted");
+    let shown = ci
+        .show_evidence(r.id.as_deref().expect("id"))
+        .expect("show");
+    let digest = "sha256:c4e92e9ecc828bef2aa7dba1de8ac983511f7532a0df11c770d39099a25cf201";
+    assert_eq!(shown.subjects, vec![format!("artifact@{digest}")]);
+    assert_eq!(
+        shown.predicate_type,
+        andon_domain::sigstore::MESSAGE_SIGNATURE_PREDICATE
+    );
+    assert!(shown.statement.is_none());
+    assert_eq!(
+        shown.keyless.expect("keyless").identity,
+        "https://github.com/trailofbits/rfc8785.py/.github/workflows/release.yml@refs/tags/v0.1.2"
+    );
+    let verified = h.admin.verify_ledger().expect("verify");
+    assert_eq!(verified["verified"], true, "{verified}");
+}
+
 both_backends!(
+    a_message_signature_bundle_is_evidence_about_the_digest_it_signs,
     a_control_requires_the_release_workflow_on_a_hosted_runner,
     published_bundles_are_accepted_under_a_trusted_root_and_a_keyless_policy,
     a_bundle_changed_in_one_place_is_refused_naming_the_check,

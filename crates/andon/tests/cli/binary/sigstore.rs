@@ -1,7 +1,8 @@
 //! Sigstore bundles cross-checked against the reference verifier: every real bundle that
 //! sigstore-python (PyPI, run offline with the same trusted root and identity policy)
-//! accepts, Andon accepts through `andon attest bundle`; every bundle changed in one place
-//! (signature, certificate, inclusion proof, promise, log time, statement, SCT, identity),
+//! accepts, Andon accepts through `andon attest bundle` (attestations and a message
+//! signature); every bundle changed in one place (signature, certificate, inclusion proof,
+//! promise, log time, statement, SCT, identity),
 //! both refuse, Andon naming the check, and nothing is written for it. Fixtures:
 //! `andon-domain/tests/fixtures/sigstore/README.md`. Needs what `.ci/python.sh` installs.
 
@@ -15,9 +16,11 @@ use crate::common::{cli, start};
 /// The reference verifier: a manifest of (bundle, trusted root) pairs and the accepted
 /// (issuer, identity) rules in; one verdict per bundle out, as JSON.
 const REFERENCE: &str = r#"
-import json, sys
+import base64, json, sys
+from sigstore.hashes import Hashed
 from sigstore.models import Bundle, TrustedRoot
 from sigstore.verify import Verifier, policy
+from sigstore_models.common.v1 import HashAlgorithm
 
 cases, rules = json.load(open(sys.argv[1])), json.load(open(sys.argv[2]))
 accepted = policy.AnyOf([policy.Identity(identity=i, issuer=iss) for iss, i in rules])
@@ -25,7 +28,14 @@ verdicts = []
 for case in cases:
     try:
         verifier = Verifier(trusted_root=TrustedRoot.from_file(case["root"]))
-        verifier.verify_dsse(Bundle.from_json(open(case["bundle"], "rb").read()), accepted)
+        raw = open(case["bundle"], "rb").read()
+        bundle = Bundle.from_json(raw)
+        signed = json.loads(raw).get("messageSignature")
+        if signed:
+            digest = base64.b64decode(signed["messageDigest"]["digest"])
+            verifier.verify_artifact(Hashed(algorithm=HashAlgorithm.SHA2_256, digest=digest), bundle, accepted)
+        else:
+            verifier.verify_dsse(bundle, accepted)
         verdicts.append({"accepted": True})
     except Exception as e:
         verdicts.append({"accepted": False, "why": f"{type(e).__name__}: {e}"})
@@ -102,6 +112,10 @@ fn bundles_andon_and_the_reference_verifier_agree_on() {
             "https://github.com/trailofbits/pypi-attestation-models/.github/workflows/release.yml@refs/tags/v0.0.4a2",
         ),
         (
+            GITHUB,
+            "https://github.com/trailofbits/rfc8785.py/.github/workflows/release.yml@refs/tags/v0.1.2",
+        ),
+        (
             "https://oidc.circleci.com",
             "https://circleci.com/api/v2/projects/fdd9283f-e619-46af-8f9c-851f7d3e8b2b/pipeline-definitions/8e4f8ab2-8d7c-4827-9f15-de076d6d647f",
         ),
@@ -124,6 +138,11 @@ fn bundles_andon_and_the_reference_verifier_agree_on() {
             read("pypi-github-models-publish.sigstore.json"),
             None,
         ),
+        case(
+            "pypi-circleci-publish",
+            read("pypi-circleci-publish.sigstore.json"),
+            None,
+        ),
         // Signed on GitLab, which no rule names.
         case(
             "pypi-gitlab-publish (identity not admitted)",
@@ -134,6 +153,19 @@ fn bundles_andon_and_the_reference_verifier_agree_on() {
             "pypi-rfc8785-publish (logged by another instance)",
             read("pypi-rfc8785-publish.sigstore.json"),
             Some("transparency_log"),
+        ),
+        case(
+            "rfc8785 wheel, signed directly (a message signature)",
+            read("message-signature.sigstore.json"),
+            None,
+        ),
+        case(
+            "message signature changed",
+            mutated(
+                &read("message-signature.sigstore.json"),
+                &["messageSignature", "signature"],
+            ),
+            Some("signature"),
         ),
         case(
             "signature changed",
@@ -321,5 +353,5 @@ fn bundles_andon_and_the_reference_verifier_agree_on() {
         agreed.push((c.name, accepted));
     }
     // The real bundles the reference verifier accepts are the ones its rules admit.
-    assert_eq!(agreed.iter().filter(|(_, a)| *a).count(), 3, "{agreed:?}");
+    assert_eq!(agreed.iter().filter(|(_, a)| *a).count(), 5, "{agreed:?}");
 }
