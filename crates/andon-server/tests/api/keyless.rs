@@ -286,6 +286,67 @@ fn a_bundle_changed_in_one_place_is_refused_naming_the_check(b: Backend) {
         .expect("accepted");
 }
 
+fn each_registered_trusted_root_is_tried_and_the_entry_names_the_one_that_verified(b: Backend) {
+    let h = Harness::start(b, 1 << 20);
+    let (ci, _key) = h.pipeline("pypi");
+    h.admin
+        .set_keyless_policy("pypi", &policy(vec![rule(GITHUB, Some(RELEASE), None)]))
+        .expect("policy");
+    // A private instance's root (here: the public-good document with its CT logs swapped
+    // for its Rekor logs, so that nothing public verifies under it), registered first.
+    let mut private: serde_json::Value =
+        serde_json::from_slice(&fixture("public-good.trusted_root.json")).expect("json");
+    private["ctlogs"] = private["tlogs"].clone();
+    let private = serde_json::to_vec(&private).expect("json");
+    h.admin
+        .set_trusted_root("acme-private", &private)
+        .expect("registered");
+    let slsa = fixture("pypi-github-slsa.sigstore.json");
+    let (status, c, message) = error_code(ci.submit_evidence("pypi", None, None, &slsa));
+    assert_eq!((status, c.as_str()), (400, "bundle_refused"));
+    assert!(
+        message.contains("sct check") && message.contains("under acme-private"),
+        "{message}"
+    );
+    h.admin
+        .set_trusted_root("public-good", &fixture("public-good.trusted_root.json"))
+        .expect("registered");
+    let listed: Vec<String> = h
+        .admin
+        .trusted_roots()
+        .expect("list")
+        .into_iter()
+        .map(|r| r.name)
+        .collect();
+    assert_eq!(listed, vec!["acme-private", "public-good"]);
+    let r = ci
+        .submit_evidence("pypi", None, None, &slsa)
+        .expect("accepted");
+    let k = ci
+        .show_evidence(r.id.as_deref().expect("id"))
+        .expect("show")
+        .keyless
+        .expect("keyless");
+    assert_eq!(k.trusted_root, "public-good");
+    // Replacing the root that verified it: the next bundle is checked against the new
+    // document, and the audit still judges the recorded one by the root of its index.
+    h.admin
+        .set_trusted_root("public-good", &private)
+        .expect("replaced");
+    assert_eq!(
+        error_code(ci.submit_evidence(
+            "pypi",
+            None,
+            None,
+            &fixture("pypi-github-publish.sigstore.json")
+        ))
+        .1,
+        "bundle_refused"
+    );
+    let verified = h.admin.verify_ledger().expect("verify");
+    assert_eq!(verified["verified"], true, "{verified}");
+}
+
 fn trusted_roots_and_keyless_policies_are_checked_before_they_are_recorded(b: Backend) {
     let h = Harness::start(b, 1 << 20);
     let _ = h.pipeline("pypi");
@@ -451,6 +512,7 @@ fn a_message_signature_bundle_is_evidence_about_the_digest_it_signs(b: Backend) 
 }
 
 both_backends!(
+    each_registered_trusted_root_is_tried_and_the_entry_names_the_one_that_verified,
     a_message_signature_bundle_is_evidence_about_the_digest_it_signs,
     a_control_requires_the_release_workflow_on_a_hosted_runner,
     published_bundles_are_accepted_under_a_trusted_root_and_a_keyless_policy,

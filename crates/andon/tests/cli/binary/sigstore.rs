@@ -352,6 +352,42 @@ fn bundles_andon_and_the_reference_verifier_agree_on() {
         }
         agreed.push((c.name, accepted));
     }
+    // JSON lines of bundles, as `gh attestation download` writes them, go in as they are,
+    // under the real root again (the SCT case replaced it).
+    add_root(&root);
+    let accepted: Vec<usize> = (0..cases.len())
+        .filter(|i| reference[*i]["accepted"] == true)
+        .collect();
+    let lines = dir.join("attestations.jsonl");
+    let mut jsonl = Vec::new();
+    for i in &accepted {
+        let compact: serde_json::Value = serde_json::from_slice(&cases[*i].bundle).expect("json");
+        jsonl.extend(serde_json::to_vec(&compact).expect("json"));
+        jsonl.push(b'\n');
+    }
+    std::fs::write(&lines, &jsonl).expect("write");
+    let before = evidence();
+    let (ok, text) = run(
+        &issued.token,
+        &[
+            "--output",
+            "json",
+            "attest",
+            "bundle",
+            "--app",
+            "pay",
+            "--file",
+            lines.to_str().expect("path"),
+        ],
+    );
+    assert!(ok, "{text}");
+    let receipts: Vec<serde_json::Value> =
+        serde_json::from_str(text.trim()).expect("one JSON array of receipts");
+    assert_eq!(receipts.len(), accepted.len());
+    // Compacted, each line is a new document (the id is the hash of the bytes sent), and
+    // verifies as the original did.
+    assert_eq!(evidence(), before + accepted.len());
+
     // The real bundles the reference verifier accepts are the ones its rules admit.
     assert_eq!(agreed.iter().filter(|(_, a)| *a).count(), 5, "{agreed:?}");
 }
