@@ -266,3 +266,22 @@ fn is_root() -> bool {
         })
         .unwrap_or(false)
 }
+
+/// `json` with the string at `path` (object keys, or array positions as numbers) changed in
+/// one base64 character, halfway along: a signature, certificate or hash altered in one place,
+/// as an attacker or a broken transport would. Panics when the path names no string.
+pub fn flip_base64(json: &[u8], path: &[&str]) -> Vec<u8> {
+    let mut v: serde_json::Value = serde_json::from_slice(json).expect("json");
+    let mut at = &mut v;
+    for p in path {
+        at = match p.parse::<usize>() {
+            Ok(i) => &mut at[i],
+            Err(_) => &mut at[*p],
+        };
+    }
+    let s = at.as_str().expect("a string").to_owned();
+    let mid = s.len() / 2;
+    let flipped = if s.as_bytes()[mid] == b'A' { 'B' } else { 'A' };
+    *at = format!("{}{flipped}{}", &s[..mid], &s[mid + 1..]).into();
+    serde_json::to_vec(&v).expect("json")
+}

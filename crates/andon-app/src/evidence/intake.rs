@@ -61,6 +61,19 @@ pub struct Intake {
     kind: Option<(String, Vec<&'static str>)>,
 }
 
+impl Intake {
+    /// The fact to append for an evidence entry checked whole, with its document.
+    fn fact(&self, fact: EvidenceFact, body: &[u8]) -> Fact {
+        Fact::Evidence {
+            id: fact.document.hex(),
+            fact,
+            document: body.to_vec(),
+            actor: self.actor.clone(),
+            via: self.via.clone(),
+        }
+    }
+}
+
 /// Refuses a caller that may not submit evidence (only pipelines may). Intake checks this
 /// first, so a caller that may not submit learns nothing about its request.
 pub fn check_submitter(actor: &Actor) -> Result<(), AppError> {
@@ -200,13 +213,7 @@ async fn check_envelope(app: &App, intake: &Intake, body: &[u8]) -> Result<Fact,
         commits: derived.commits,
         scm: derived.scm,
     };
-    Ok(Fact::Evidence {
-        id: document.hex(),
-        fact,
-        document: body.to_vec(),
-        actor: intake.actor.clone(),
-        via: intake.via.clone(),
-    })
+    Ok(intake.fact(fact, body))
 }
 
 /// A message-signature bundle: it signs an artifact (its digest) rather than a statement.
@@ -256,13 +263,7 @@ fn check_message_signature(
         commits: Vec::new(),
         scm: None,
     };
-    Ok(Fact::Evidence {
-        id: document.hex(),
-        fact,
-        document: body.to_vec(),
-        actor: intake.actor.clone(),
-        via: intake.via.clone(),
-    })
+    Ok(intake.fact(fact, body))
 }
 
 /// Who signed an envelope, as intake accepts it.

@@ -4,20 +4,11 @@
 //! application ties the two digests (and only then, and only by a record of the same
 //! application).
 
-use crate::common::{Harness, code};
+use crate::common::{Harness, code, keyless_app, sigstore_fixture as fixture};
 use andon_client::EvidenceQuery;
 use andon_domain::api::GateRequest;
-use andon_domain::sigstore::{IdentityRule, KeylessPolicy};
 use andon_domain::{Sha256Digest, Statement};
 use andon_testkit::{Backend, both_backends};
-
-fn fixture(name: &str) -> Vec<u8> {
-    let path = format!(
-        "{}/../andon-domain/tests/fixtures/sigstore/{name}",
-        env!("CARGO_MANIFEST_DIR")
-    );
-    std::fs::read(&path).unwrap_or_else(|e| panic!("{path}: {e}"))
-}
 
 /// The npm provenance bundle's subject: its name and sha512 hex.
 fn npm_subject(bundle: &[u8]) -> (String, String) {
@@ -49,24 +40,14 @@ fn subjects_named_by_other_digests_are_recorded_and_tied(b: Backend) {
     let h = Harness::start(b, 1 << 20);
     let (ci, key) = h.pipeline("npm");
     let (other_ci, other_key) = h.pipeline("other");
-    h.admin
-        .set_trusted_root("public-good", &fixture("public-good.trusted_root.json"))
-        .expect("root");
-    h.admin
-        .set_keyless_policy(
-            "npm",
-            &KeylessPolicy {
-                identities: vec![IdentityRule {
-                    issuer: "https://token.actions.githubusercontent.com".into(),
-                    identity: Some(
-                        "https://github.com/sigstore/sigstore-js/.github/workflows/release.yml@refs/heads/main".into(),
-                    ),
-                    identity_regex: None,
-                    claims: Default::default(),
-                }],
-            },
-        )
-        .expect("policy");
+    keyless_app(
+        &h,
+        "npm",
+        &[(
+            "https://token.actions.githubusercontent.com",
+            r"https://github\.com/sigstore/sigstore-js/\.github/workflows/release\.yml@refs/heads/main",
+        )],
+    );
 
     // npm's provenance, as the registry published it: a sha512 subject only.
     let bundle = fixture("npm-provenance.sigstore.json");

@@ -4,19 +4,10 @@
 //! the application's keyless policy. What is refused writes nothing. Fixtures and their
 //! provenance: `andon-domain/tests/fixtures/sigstore/README.md`.
 
-use crate::common::{Harness, code};
-use andon_client::ClientError;
+use crate::common::{Harness, code, keyless_app, refusal, sigstore_fixture as fixture};
 use andon_domain::sigstore::{IdentityRule, KeylessPolicy};
-use andon_testkit::{Backend, both_backends};
+use andon_testkit::{Backend, both_backends, flip_base64};
 use std::collections::BTreeMap;
-
-fn fixture(name: &str) -> Vec<u8> {
-    let path = format!(
-        "{}/../andon-domain/tests/fixtures/sigstore/{name}",
-        env!("CARGO_MANIFEST_DIR")
-    );
-    std::fs::read(&path).unwrap_or_else(|e| panic!("{path}: {e}"))
-}
 
 const GITHUB: &str = "https://token.actions.githubusercontent.com";
 const RELEASE: &str = "https://github.com/trailofbits/pypi-attestations/.github/workflows/release.yml@refs/tags/v0.0.19";
@@ -34,17 +25,6 @@ fn policy(rules: Vec<IdentityRule>) -> KeylessPolicy {
     KeylessPolicy { identities: rules }
 }
 
-fn error_code<T: std::fmt::Debug>(r: Result<T, ClientError>) -> (u16, String, String) {
-    match r {
-        Err(ClientError::Api {
-            status,
-            code,
-            message,
-        }) => (status, code, message),
-        other => panic!("expected an API error, got {other:?}"),
-    }
-}
-
 fn published_bundles_are_accepted_under_a_trusted_root_and_a_keyless_policy(b: Backend) {
     let h = Harness::start(b, 1 << 20);
     let (ci, _key) = h.pipeline("pypi");
@@ -52,7 +32,7 @@ fn published_bundles_are_accepted_under_a_trusted_root_and_a_keyless_policy(b: B
 
     // No trusted root yet: nothing can verify the bundle.
     let before = h.counts();
-    let (status, c, message) = error_code(ci.submit_evidence("pypi", None, None, &slsa));
+    let (status, c, message) = refusal(ci.submit_evidence("pypi", None, None, &slsa));
     assert_eq!((status, c.as_str()), (400, "bundle_refused"), "{message}");
     assert!(message.contains("trusted_root"), "{message}");
     assert_eq!(h.counts(), before, "a refused bundle writes nothing");
@@ -193,41 +173,14 @@ fn published_bundles_are_accepted_under_a_trusted_root_and_a_keyless_policy(b: B
     assert_eq!(verified["verified"], true, "{verified}");
 }
 
-/// Flips one base64 character of the string at `path` in the bundle, so the decoded bytes
-/// change in one place.
-fn mutate(bundle: &[u8], path: &[&str]) -> Vec<u8> {
-    let mut v: serde_json::Value = serde_json::from_slice(bundle).expect("json");
-    let mut at = &mut v;
-    for p in path {
-        at = match p.parse::<usize>() {
-            Ok(i) => &mut at[i],
-            Err(_) => &mut at[*p],
-        };
-    }
-    let s = at.as_str().expect("a string").to_owned();
-    let mid = s.len() / 2;
-    let c = s.as_bytes()[mid];
-    let flipped = if c == b'A' { 'B' } else { 'A' };
-    *at = format!("{}{}{}", &s[..mid], flipped, &s[mid + 1..]).into();
-    serde_json::to_vec(&v).expect("json")
-}
-
 fn a_bundle_changed_in_one_place_is_refused_naming_the_check(b: Backend) {
     let h = Harness::start(b, 1 << 20);
     let (ci, _key) = h.pipeline("pypi");
-    h.admin
-        .set_trusted_root("public-good", &fixture("public-good.trusted_root.json"))
-        .expect("root");
-    h.admin
-        .set_keyless_policy(
-            "pypi",
-            &policy(vec![rule(
-                GITHUB,
-                None,
-                Some("https://github\\.com/trailofbits/.*"),
-            )]),
-        )
-        .expect("policy");
+    keyless_app(
+        &h,
+        "pypi",
+        &[(GITHUB, "https://github\\.com/trailofbits/.*")],
+    );
     let slsa = fixture("pypi-github-slsa.sigstore.json");
     let before = h.counts();
     for (path, check) in [
@@ -259,7 +212,7 @@ fn a_bundle_changed_in_one_place_is_refused_naming_the_check(b: Backend) {
         ),
     ] {
         let (status, c, message) =
-            error_code(ci.submit_evidence("pypi", None, None, &mutate(&slsa, path)));
+            refusal(ci.submit_evidence("pypi", None, None, &flip_base64(&slsa, path)));
         assert_eq!(
             (status, c.as_str()),
             (400, "bundle_refused"),
@@ -271,9 +224,9 @@ fn a_bundle_changed_in_one_place_is_refused_naming_the_check(b: Backend) {
         );
     }
     // The statement changed under its signature.
-    let payload = mutate(&slsa, &["dsseEnvelope", "payload"]);
+    let payload = flip_base64(&slsa, &["dsseEnvelope", "payload"]);
     assert_eq!(
-        error_code(ci.submit_evidence("pypi", None, None, &payload)).0,
+        refusal(ci.submit_evidence("pypi", None, None, &payload)).0,
         400
     );
     assert_eq!(
@@ -302,7 +255,7 @@ fn each_registered_trusted_root_is_tried_and_the_entry_names_the_one_that_verifi
         .set_trusted_root("acme-private", &private)
         .expect("registered");
     let slsa = fixture("pypi-github-slsa.sigstore.json");
-    let (status, c, message) = error_code(ci.submit_evidence("pypi", None, None, &slsa));
+    let (status, c, message) = refusal(ci.submit_evidence("pypi", None, None, &slsa));
     assert_eq!((status, c.as_str()), (400, "bundle_refused"));
     assert!(
         message.contains("sct check") && message.contains("under acme-private"),
@@ -334,7 +287,7 @@ fn each_registered_trusted_root_is_tried_and_the_entry_names_the_one_that_verifi
         .set_trusted_root("public-good", &private)
         .expect("replaced");
     assert_eq!(
-        error_code(ci.submit_evidence(
+        refusal(ci.submit_evidence(
             "pypi",
             None,
             None,
@@ -351,24 +304,24 @@ fn trusted_roots_and_keyless_policies_are_checked_before_they_are_recorded(b: Ba
     let h = Harness::start(b, 1 << 20);
     let _ = h.pipeline("pypi");
     let before = h.counts();
-    let (status, c, _) = error_code(h.admin.set_trusted_root("public-good", b"{\"tlogs\": []}"));
+    let (status, c, _) = refusal(h.admin.set_trusted_root("public-good", b"{\"tlogs\": []}"));
     assert_eq!((status, c.as_str()), (400, "malformed_trusted_root"));
-    let (status, c, _) = error_code(
+    let (status, c, _) = refusal(
         h.admin
             .set_trusted_root("Public-Good", &fixture("public-good.trusted_root.json")),
     );
     assert_eq!((status, c.as_str()), (400, "invalid_name"));
-    let (status, c, message) = error_code(
+    let (status, c, message) = refusal(
         h.admin
             .set_keyless_policy("pypi", &policy(vec![rule(GITHUB, None, Some("(unclosed"))])),
     );
     assert_eq!((status, c.as_str()), (400, "malformed_policy"), "{message}");
-    let (status, c, _) = error_code(h.admin.set_keyless_policy(
+    let (status, c, _) = refusal(h.admin.set_keyless_policy(
         "pypi",
         &policy(vec![rule("http://insecure.example", Some("x"), None)]),
     ));
     assert_eq!((status, c.as_str()), (400, "malformed_policy"));
-    let (status, _, _) = error_code(
+    let (status, _, _) = refusal(
         h.admin
             .set_keyless_policy("nope", &policy(vec![rule(GITHUB, Some(RELEASE), None)])),
     );
@@ -393,12 +346,14 @@ fn slsa_subject() -> String {
 fn a_control_requires_the_release_workflow_on_a_hosted_runner(b: Backend) {
     let h = Harness::start(b, 1 << 20);
     let (ci, _key) = h.pipeline("pypi");
-    h.admin
-        .set_trusted_root("public-good", &fixture("public-good.trusted_root.json"))
-        .expect("root");
-    h.admin
-        .set_keyless_policy("pypi", &policy(vec![rule(GITHUB, Some(RELEASE), None)]))
-        .expect("policy");
+    keyless_app(
+        &h,
+        "pypi",
+        &[(
+            GITHUB,
+            r"https://github\.com/trailofbits/pypi-attestations/\.github/workflows/release\.yml@refs/tags/v0\.0\.19",
+        )],
+    );
     // Written as a platform team would: the keyless signer's certificate claims decide.
     let module = r#"package andon.controls.built_by_release
 
@@ -464,19 +419,14 @@ built if {
 fn a_message_signature_bundle_is_evidence_about_the_digest_it_signs(b: Backend) {
     let h = Harness::start(b, 1 << 20);
     let (ci, _key) = h.pipeline("rfc8785");
-    h.admin
-        .set_trusted_root("public-good", &fixture("public-good.trusted_root.json"))
-        .expect("root");
-    h.admin
-        .set_keyless_policy(
-            "rfc8785",
-            &policy(vec![rule(
-                GITHUB,
-                Some("https://github.com/trailofbits/rfc8785.py/.github/workflows/release.yml@refs/tags/v0.1.2"),
-                None,
-            )]),
-        )
-        .expect("policy");
+    keyless_app(
+        &h,
+        "rfc8785",
+        &[(
+            GITHUB,
+            r"https://github\.com/trailofbits/rfc8785\.py/\.github/workflows/release\.yml@refs/tags/v0\.1\.2",
+        )],
+    );
     let wheel = fixture("message-signature.sigstore.json");
     let before = h.counts();
     assert_eq!(
@@ -484,8 +434,8 @@ fn a_message_signature_bundle_is_evidence_about_the_digest_it_signs(b: Backend) 
         (422, "unknown_predicate_type".into()),
         "a signature over a wheel is not an SBOM"
     );
-    let changed = mutate(&wheel, &["messageSignature", "signature"]);
-    let (status, c, message) = error_code(ci.submit_evidence("rfc8785", None, None, &changed));
+    let changed = flip_base64(&wheel, &["messageSignature", "signature"]);
+    let (status, c, message) = refusal(ci.submit_evidence("rfc8785", None, None, &changed));
     assert_eq!((status, c.as_str()), (400, "bundle_refused"), "{message}");
     assert!(message.contains("fails its signature check"), "{message}");
     assert_eq!(h.counts(), before, "nothing was written");

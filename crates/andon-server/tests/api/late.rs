@@ -19,7 +19,7 @@ use base64::Engine as _;
 use jiff::{SignedDuration, Timestamp};
 use serde_json::{Value, json};
 
-use crate::common::{self, Harness};
+use crate::common::{self, Harness, refusal};
 
 const REASON: &str = "hand deployment during INC-305, found in the on-call log";
 
@@ -45,18 +45,6 @@ fn late(reason: &str) -> Option<LateRequest> {
     Some(LateRequest {
         reason: reason.into(),
     })
-}
-
-/// The status, code and message of an API error (panics on success).
-fn refusal<T: std::fmt::Debug>(r: Result<T, ClientError>) -> (u16, String, String) {
-    match r {
-        Err(ClientError::Api {
-            status,
-            code,
-            message,
-        }) => (status, code, message),
-        other => panic!("expected an API error, got {other:?}"),
-    }
 }
 
 fn code<T: std::fmt::Debug>(r: Result<T, ClientError>) -> (u16, String) {

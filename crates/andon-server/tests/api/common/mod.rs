@@ -186,6 +186,53 @@ pub fn envelope(key: &SigningKey, n: u32) -> Vec<u8> {
     st.sign(key)
 }
 
+/// The status, code and message of an API error (panics on success).
+pub fn refusal<T: std::fmt::Debug>(r: Result<T, ClientError>) -> (u16, String, String) {
+    match r {
+        Err(ClientError::Api {
+            status,
+            code,
+            message,
+        }) => (status, code, message),
+        other => panic!("expected an API error, got {other:?}"),
+    }
+}
+
+/// A Sigstore fixture (`andon-domain/tests/fixtures/sigstore`).
+pub fn sigstore_fixture(name: &str) -> Vec<u8> {
+    let path = format!(
+        "{}/../andon-domain/tests/fixtures/sigstore/{name}",
+        env!("CARGO_MANIFEST_DIR")
+    );
+    std::fs::read(&path).unwrap_or_else(|e| panic!("{path}: {e}"))
+}
+
+/// The public-good trusted root registered, and `application`'s keyless policy set to
+/// admit `(issuer, identity regex)` signers.
+pub fn keyless_app(h: &Harness, application: &str, signers: &[(&str, &str)]) {
+    h.admin
+        .set_trusted_root(
+            "public-good",
+            &sigstore_fixture("public-good.trusted_root.json"),
+        )
+        .expect("root");
+    let identities = signers
+        .iter()
+        .map(|(issuer, regex)| andon_domain::sigstore::IdentityRule {
+            issuer: (*issuer).into(),
+            identity: None,
+            identity_regex: Some((*regex).into()),
+            claims: Default::default(),
+        })
+        .collect();
+    h.admin
+        .set_keyless_policy(
+            application,
+            &andon_domain::sigstore::KeylessPolicy { identities },
+        )
+        .expect("policy");
+}
+
 pub fn code(r: Result<andon_domain::api::Receipt, ClientError>) -> (u16, String) {
     match r {
         Err(ClientError::Api { status, code, .. }) => (status, code),

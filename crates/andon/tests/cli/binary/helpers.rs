@@ -47,6 +47,18 @@ pub fn pay_app(url: &str, token: &str) -> (Client, andon_domain::api::IssuedToke
     (admin, issued)
 }
 
+/// How many evidence records application `app` holds (up to a page of 50).
+pub fn evidence_count(admin: &Client, app: &str) -> usize {
+    admin
+        .list_evidence(&andon_client::EvidenceQuery {
+            app: Some(app.into()),
+            ..Default::default()
+        })
+        .expect("list")
+        .evidence
+        .len()
+}
+
 /// The application `pay` and its pipeline identity `ci-pay` with a key made from `seed`:
 /// the admin's client, the pipeline's issued token, and its key.
 pub fn pay_pipeline(

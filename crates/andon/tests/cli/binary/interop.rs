@@ -235,16 +235,7 @@ fn envelopes_signed_elsewhere_are_sent_as_they_are() {
     second["signatures"] = first["signatures"].clone();
     let changed_file = dir.join("changed.intoto.jsonl");
     std::fs::write(&changed_file, format!("{}\n{second}\n", original[0])).expect("write");
-    let evidence = || {
-        admin
-            .list_evidence(&andon_client::EvidenceQuery {
-                app: Some("pay".into()),
-                ..Default::default()
-            })
-            .expect("list")
-            .evidence
-            .len()
-    };
+    let evidence = || crate::binary::helpers::evidence_count(&admin, "pay");
     assert_eq!(evidence(), 2);
     let refused = send(&changed_file);
     let stderr = String::from_utf8_lossy(&refused.stderr);

@@ -9,7 +9,7 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use andon_testkit::{Backend, TestDb};
+use andon_testkit::{Backend, TestDb, flip_base64};
 
 use crate::common::{cli, start};
 
@@ -48,23 +48,6 @@ fn fixtures() -> PathBuf {
 
 fn read(name: &str) -> Vec<u8> {
     std::fs::read(fixtures().join(name)).expect("fixture")
-}
-
-/// `bundle` with the string at `path` changed in one base64 character.
-fn mutated(bundle: &[u8], path: &[&str]) -> Vec<u8> {
-    let mut v: serde_json::Value = serde_json::from_slice(bundle).expect("json");
-    let mut at = &mut v;
-    for p in path {
-        at = match p.parse::<usize>() {
-            Ok(i) => &mut at[i],
-            Err(_) => &mut at[*p],
-        };
-    }
-    let s = at.as_str().expect("a string").to_owned();
-    let mid = s.len() / 2;
-    let flipped = if s.as_bytes()[mid] == b'A' { 'B' } else { 'A' };
-    *at = format!("{}{flipped}{}", &s[..mid], &s[mid + 1..]).into();
-    serde_json::to_vec(&v).expect("json")
 }
 
 /// The bundle logged a day later than it was: its promise no longer covers it.
@@ -161,7 +144,7 @@ fn bundles_andon_and_the_reference_verifier_agree_on() {
         ),
         case(
             "message signature changed",
-            mutated(
+            flip_base64(
                 &read("message-signature.sigstore.json"),
                 &["messageSignature", "signature"],
             ),
@@ -169,17 +152,17 @@ fn bundles_andon_and_the_reference_verifier_agree_on() {
         ),
         case(
             "signature changed",
-            mutated(&slsa, &["dsseEnvelope", "signatures", "0", "sig"]),
+            flip_base64(&slsa, &["dsseEnvelope", "signatures", "0", "sig"]),
             Some("signature"),
         ),
         case(
             "certificate changed",
-            mutated(&slsa, &["verificationMaterial", "certificate", "rawBytes"]),
+            flip_base64(&slsa, &["verificationMaterial", "certificate", "rawBytes"]),
             Some("certificate"),
         ),
         case(
             "inclusion proof changed",
-            mutated(
+            flip_base64(
                 &slsa,
                 &[
                     "verificationMaterial",
@@ -194,7 +177,7 @@ fn bundles_andon_and_the_reference_verifier_agree_on() {
         ),
         case(
             "signed entry timestamp changed",
-            mutated(
+            flip_base64(
                 &slsa,
                 &[
                     "verificationMaterial",
@@ -213,7 +196,7 @@ fn bundles_andon_and_the_reference_verifier_agree_on() {
         ),
         case(
             "statement changed",
-            mutated(&slsa, &["dsseEnvelope", "payload"]),
+            flip_base64(&slsa, &["dsseEnvelope", "payload"]),
             None,
         ),
         sct,
@@ -297,16 +280,7 @@ fn bundles_andon_and_the_reference_verifier_agree_on() {
     );
     assert!(ok, "{text}");
 
-    let evidence = || {
-        admin
-            .list_evidence(&andon_client::EvidenceQuery {
-                app: Some("pay".into()),
-                ..Default::default()
-            })
-            .expect("list")
-            .evidence
-            .len()
-    };
+    let evidence = || crate::binary::helpers::evidence_count(&admin, "pay");
     let mut agreed = Vec::new();
     for (i, c) in cases.iter().enumerate() {
         if c.swapped_root {
