@@ -167,3 +167,44 @@ fn a_bundle_logged_by_another_instance_is_refused() {
         other => panic!("{other:?}"),
     }
 }
+
+#[test]
+fn an_rfc3161_timestamp_is_verified_by_the_roots_timestamp_authority() {
+    // Signed on Sigstore's staging instance, with a timestamp from its timestamp authority.
+    let staging = TrustedRoot::parse("staging", &fixture("staging.trusted_root.json"))
+        .expect("the staging root parses");
+    let bundle = fixture("staging-timestamped.sigstore.json");
+    let digest = signed_digest(&bundle)
+        .expect("well formed")
+        .expect("a message signature");
+    let roots = [public_good(), staging];
+    let signed = verify_bundle(&bundle, ("sha256", digest.hex()), &roots)
+        .expect("verifies under the staging root")
+        .signature;
+    assert_eq!(signed.trusted_root, "staging");
+    assert!(
+        signed.identity.contains("extremely-dangerous-oidc-beacon"),
+        "{}",
+        signed.identity
+    );
+    // The timestamp's signed content (its TSTInfo, 150 bytes in) changed in one place:
+    // refused, naming the timestamp check. (The copy of the authority's certificate the token
+    // embeds is not what it is checked with: the root's is.)
+    let changed = andon_testkit::flip_base64_at(
+        &bundle,
+        &[
+            "verificationMaterial",
+            "timestampVerificationData",
+            "rfc3161Timestamps",
+            "0",
+            "signedTimestamp",
+        ],
+        Some(200),
+    );
+    match verify_bundle(&changed, ("sha256", digest.hex()), &roots) {
+        Err(DomainError::BundleRefused { check, why }) => {
+            assert_eq!(check, "timestamp", "{why}")
+        }
+        other => panic!("{other:?}"),
+    }
+}

@@ -271,6 +271,11 @@ fn is_root() -> bool {
 /// one base64 character, halfway along: a signature, certificate or hash altered in one place,
 /// as an attacker or a broken transport would. Panics when the path names no string.
 pub fn flip_base64(json: &[u8], path: &[&str]) -> Vec<u8> {
+    flip_base64_at(json, path, None)
+}
+
+/// [`flip_base64`] at character `position` of the string (halfway when `None`).
+pub fn flip_base64_at(json: &[u8], path: &[&str], position: Option<usize>) -> Vec<u8> {
     let mut v: serde_json::Value = serde_json::from_slice(json).expect("json");
     let mut at = &mut v;
     for p in path {
@@ -280,7 +285,7 @@ pub fn flip_base64(json: &[u8], path: &[&str]) -> Vec<u8> {
         };
     }
     let s = at.as_str().expect("a string").to_owned();
-    let mid = s.len() / 2;
+    let mid = position.unwrap_or(s.len() / 2);
     let flipped = if s.as_bytes()[mid] == b'A' { 'B' } else { 'A' };
     *at = format!("{}{flipped}{}", &s[..mid], &s[mid + 1..]).into();
     serde_json::to_vec(&v).expect("json")

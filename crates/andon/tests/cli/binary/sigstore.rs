@@ -2,14 +2,14 @@
 //! sigstore-python (PyPI, run offline with the same trusted root and identity policy)
 //! accepts, Andon accepts through `andon attest bundle` (attestations and a message
 //! signature); every bundle changed in one place (signature, certificate, inclusion proof,
-//! promise, log time, statement, SCT, identity),
+//! promise, log time, statement, SCT, RFC 3161 timestamp, identity),
 //! both refuse, Andon naming the check, and nothing is written for it. Fixtures:
 //! `andon-domain/tests/fixtures/sigstore/README.md`. Needs what `.ci/python.sh` installs.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use andon_testkit::{Backend, TestDb, flip_base64};
+use andon_testkit::{Backend, TestDb, flip_base64, flip_base64_at};
 
 use crate::common::{cli, start};
 
@@ -66,6 +66,8 @@ struct Case {
     bundle: Vec<u8>,
     /// Verified under the trusted root with its CT logs swapped for its Rekor logs.
     swapped_root: bool,
+    /// Made on Sigstore's staging instance: the reference gets the staging root.
+    staging: bool,
     /// The check Andon must name when it refuses.
     check: Option<&'static str>,
 }
@@ -75,6 +77,7 @@ fn case(name: &'static str, bundle: Vec<u8>, check: Option<&'static str>) -> Cas
         name,
         bundle,
         swapped_root: false,
+        staging: false,
         check,
     }
 }
@@ -99,6 +102,10 @@ fn bundles_andon_and_the_reference_verifier_agree_on() {
             "https://github.com/trailofbits/rfc8785.py/.github/workflows/release.yml@refs/tags/v0.1.2",
         ),
         (
+            GITHUB,
+            "https://github.com/sigstore-conformance/extremely-dangerous-public-oidc-beacon/.github/workflows/extremely-dangerous-oidc-beacon.yml@refs/heads/main",
+        ),
+        (
             "https://oidc.circleci.com",
             "https://circleci.com/api/v2/projects/fdd9283f-e619-46af-8f9c-851f7d3e8b2b/pipeline-definitions/8e4f8ab2-8d7c-4827-9f15-de076d6d647f",
         ),
@@ -109,6 +116,36 @@ fn bundles_andon_and_the_reference_verifier_agree_on() {
         Some("sct"),
     );
     sct.swapped_root = true;
+    let timestamped = read("staging-timestamped.sigstore.json");
+    let mut staging = case(
+        "staging, with an RFC 3161 timestamp",
+        timestamped.clone(),
+        None,
+    );
+    staging.staging = true;
+    let mut bad_timestamp = case(
+        "staging, its RFC 3161 timestamp's signed content changed",
+        flip_base64_at(
+            &timestamped,
+            &[
+                "verificationMaterial",
+                "timestampVerificationData",
+                "rfc3161Timestamps",
+                "0",
+                "signedTimestamp",
+            ],
+            Some(200),
+        ),
+        Some("timestamp"),
+    );
+    bad_timestamp.staging = true;
+    // Made on staging by a person (a GitHub login), whom no rule admits.
+    let mut person = case(
+        "pypi-rfc8785-publish (staging, signed by a person)",
+        read("pypi-rfc8785-publish.sigstore.json"),
+        None,
+    );
+    person.staging = true;
     let cases = vec![
         case("pypi-github-slsa", slsa.clone(), None),
         case(
@@ -131,11 +168,6 @@ fn bundles_andon_and_the_reference_verifier_agree_on() {
             "pypi-gitlab-publish (identity not admitted)",
             read("pypi-gitlab-publish.sigstore.json"),
             None,
-        ),
-        case(
-            "pypi-rfc8785-publish (logged by another instance)",
-            read("pypi-rfc8785-publish.sigstore.json"),
-            Some("transparency_log"),
         ),
         case(
             "rfc8785 wheel, signed directly (a message signature)",
@@ -199,6 +231,9 @@ fn bundles_andon_and_the_reference_verifier_agree_on() {
             flip_base64(&slsa, &["dsseEnvelope", "payload"]),
             None,
         ),
+        staging,
+        bad_timestamp,
+        person,
         sct,
     ];
 
@@ -206,6 +241,7 @@ fn bundles_andon_and_the_reference_verifier_agree_on() {
     let db = TestDb::new(Backend::Sqlite);
     let dir = db.dir();
     let root = fixtures().join("public-good.trusted_root.json");
+    let staging_root = fixtures().join("staging.trusted_root.json");
     let mut swapped: serde_json::Value =
         serde_json::from_slice(&std::fs::read(&root).expect("root")).expect("json");
     swapped["ctlogs"] = swapped["tlogs"].clone();
@@ -215,7 +251,13 @@ fn bundles_andon_and_the_reference_verifier_agree_on() {
     for (i, c) in cases.iter().enumerate() {
         let path = dir.join(format!("case-{i}.sigstore.json"));
         std::fs::write(&path, &c.bundle).expect("write");
-        let root = if c.swapped_root { &swapped_root } else { &root };
+        let root = if c.swapped_root {
+            &swapped_root
+        } else if c.staging {
+            &staging_root
+        } else {
+            &root
+        };
         manifest.push(serde_json::json!({"bundle": path, "root": root}));
     }
     let (manifest_file, rules_file) = (dir.join("cases.json"), dir.join("rules.json"));
@@ -264,6 +306,19 @@ fn bundles_andon_and_the_reference_verifier_agree_on() {
         assert!(ok, "{text}");
     };
     add_root(&root);
+    // A second instance's root beside it, as a company running its own Sigstore would.
+    let (ok, text) = run(
+        &token,
+        &[
+            "sigstore",
+            "trusted-root",
+            "add",
+            "staging",
+            "--file",
+            staging_root.to_str().expect("path"),
+        ],
+    );
+    assert!(ok, "{text}");
     let policy = serde_json::json!({"identities": rules.iter().map(|(issuer, identity)|
         serde_json::json!({"issuer": issuer, "identity": identity})).collect::<Vec<_>>()});
     let policy_file = dir.join("policy.json");
@@ -363,5 +418,5 @@ fn bundles_andon_and_the_reference_verifier_agree_on() {
     assert_eq!(evidence(), before + accepted.len());
 
     // The real bundles the reference verifier accepts are the ones its rules admit.
-    assert_eq!(agreed.iter().filter(|(_, a)| *a).count(), 5, "{agreed:?}");
+    assert_eq!(agreed.iter().filter(|(_, a)| *a).count(), 6, "{agreed:?}");
 }
