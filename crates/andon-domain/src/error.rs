@@ -35,8 +35,8 @@ pub enum DomainError {
     /// The payload was not an in-toto Statement v1.
     #[error("malformed in-toto statement: {0}")]
     MalformedStatement(String),
-    /// A public key was not 32 bytes of base64.
-    #[error("not a usable Ed25519 key: {0}")]
+    /// A public key Andon cannot read or use.
+    #[error("not a usable public key: {0}")]
     MalformedKey(String),
     /// A Sigstore trusted root could not be read.
     #[error("malformed Sigstore trusted root: {0}")]
