@@ -171,7 +171,8 @@ pub async fn submit_batch(
 /// Checks one envelope completely (statement, predicate type, key, scope, signature) and
 /// returns the fact to append. Writes nothing.
 async fn check_envelope(app: &App, intake: &Intake, body: &[u8]) -> Result<Fact, AppError> {
-    if let Some(digest) = sigstore::signed_digest(body)? {
+    let submitted = sigstore::classify(body)?;
+    if let sigstore::Submitted::Keyless(Some(digest)) = submitted {
         return check_message_signature(app, intake, body, digest);
     }
     let envelope = Envelope::parse(body)?;
@@ -192,7 +193,7 @@ async fn check_envelope(app: &App, intake: &Intake, body: &[u8]) -> Result<Fact,
     }
     let derived = derive(&statement, &app.config().ticket_patterns)?;
     let application = &intake.application;
-    let signed = if sigstore::is_keyless_bundle(body) {
+    let signed = if submitted == sigstore::Submitted::Keyless(None) {
         verify_keyless(app, body, &statement, application.as_str())?
     } else {
         verify_signatures(app, &envelope, application.as_str())?
@@ -233,12 +234,6 @@ fn check_message_signature(
             format!(
                 "a message-signature bundle signs an artifact, not a {kind} report: send it without a type"
             ),
-        ));
-    }
-    if !sigstore::is_keyless_bundle(body) {
-        return Err(AppError::bad_request(
-            "bundle_refused",
-            "a message-signature bundle signed with a key (not a certificate) is not read: sign a statement about the artifact instead",
         ));
     }
     let application = &intake.application;

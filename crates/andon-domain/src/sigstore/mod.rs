@@ -38,25 +38,54 @@ struct MediaTypeOnly {
     media_type: Option<String>,
 }
 
-/// Whether `json` is a Sigstore bundle (a JSON object whose `mediaType` is a bundle's).
+/// Whether `json` is a Sigstore bundle (a JSON object whose `mediaType` is a bundle's). A
+/// DSSE envelope has no `mediaType` key, so most documents are told apart without parsing.
 pub fn is_bundle(json: &[u8]) -> bool {
-    serde_json::from_slice::<MediaTypeOnly>(json)
-        .ok()
-        .and_then(|m| m.media_type)
-        .is_some_and(|m| m.starts_with(BUNDLE_MEDIA_TYPE))
+    json.windows(11).any(|w| w == b"\"mediaType\"")
+        && serde_json::from_slice::<MediaTypeOnly>(json)
+            .ok()
+            .and_then(|m| m.media_type)
+            .is_some_and(|m| m.starts_with(BUNDLE_MEDIA_TYPE))
 }
 
-/// Whether a bundle is signed by a certificate (keyless) rather than a bare key hint.
-pub fn is_keyless_bundle(json: &[u8]) -> bool {
-    std::str::from_utf8(json)
+/// What a submitted document is, as intake routes it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Submitted {
+    /// A DSSE envelope, or a bundle with a key hint (its envelope checked against the
+    /// registered keys).
+    Keyed,
+    /// A bundle signed by a certificate; with the digest it signs when it is a message
+    /// signature rather than an attestation.
+    Keyless(Option<crate::SubjectDigest>),
+}
+
+/// Reads what `json` is, parsing a bundle once.
+pub fn classify(json: &[u8]) -> Result<Submitted, DomainError> {
+    let Some(bundle) = std::str::from_utf8(json)
         .ok()
+        .filter(|_| is_bundle(json))
         .and_then(|s| Bundle::from_json(s).ok())
-        .is_some_and(|b| {
-            !matches!(
-                b.verification_material.content,
-                VerificationMaterialContent::PublicKey(_)
-            )
-        })
+    else {
+        return Ok(Submitted::Keyed);
+    };
+    let keyless = !matches!(
+        bundle.verification_material.content,
+        VerificationMaterialContent::PublicKey(_)
+    );
+    let digest = match &bundle.content {
+        SignatureContent::MessageSignature(m) => Some(message_digest(m)?),
+        _ => None,
+    };
+    Ok(match (keyless, digest) {
+        (true, d) => Submitted::Keyless(d),
+        (false, None) => Submitted::Keyed,
+        (false, Some(_)) => {
+            return Err(DomainError::BundleRefused {
+                check: "bundle",
+                why: "a message signature made with a key (not a certificate) is not read: sign a statement about the artifact instead".into(),
+            });
+        }
+    })
 }
 
 /// The predicate type Andon records a message-signature bundle under: it signs an artifact
@@ -74,9 +103,15 @@ pub fn signed_digest(json: &[u8]) -> Result<Option<crate::SubjectDigest>, Domain
     else {
         return Ok(None);
     };
-    let SignatureContent::MessageSignature(m) = &bundle.content else {
-        return Ok(None);
-    };
+    match &bundle.content {
+        SignatureContent::MessageSignature(m) => message_digest(m).map(Some),
+        _ => Ok(None),
+    }
+}
+
+fn message_digest(
+    m: &sigstore_verify::types::MessageSignature,
+) -> Result<crate::SubjectDigest, DomainError> {
     let refuse = |why: &str| DomainError::BundleRefused {
         check: "bundle",
         why: why.to_owned(),
@@ -96,7 +131,6 @@ pub fn signed_digest(json: &[u8]) -> Result<Option<crate::SubjectDigest>, Domain
         }
     };
     crate::SubjectDigest::new(algorithm, &hex::encode(digest.digest.as_ref()))?
-        .map(Some)
         .ok_or_else(|| refuse("the message signature's digest is malformed"))
 }
 
