@@ -5,6 +5,8 @@
 //! afterwards. When PostgreSQL is unreachable they fail with a message saying so: they never
 //! skip.
 
+pub mod oidc;
+
 use std::path::PathBuf;
 
 use sqlx::Connection as _;
