@@ -46,6 +46,8 @@ pub struct Inner {
     /// The last self-check of the stored ledger (`POST /v1/ledger/verify` answer with
     /// `checked_at`), shown on the ledger page.
     pub last_check: RwLock<Option<serde_json::Value>>,
+    /// OpenID issuers' signing keys, fetched on first use and again on an unknown key id.
+    pub oidc_keys: crate::federation::KeyCache,
     pub config: Config,
 }
 
@@ -187,6 +189,7 @@ impl App {
             jobs: tx,
             authority: RwLock::new(authority),
             last_check: RwLock::new(None),
+            oidc_keys: crate::federation::KeyCache::default(),
             previous_keys: RwLock::new(previous_keys),
             policies: RwLock::new(HashMap::new()),
             decision_key: andon_domain::SigningKey::from_seed(config.log_seed),

@@ -185,7 +185,7 @@ pub fn list_tokens(
     }))
 }
 
-fn check_reason(r: &ReasonInput) -> Result<(), AppError> {
+pub(crate) fn check_reason(r: &ReasonInput) -> Result<(), AppError> {
     check_text(&r.reason, "a reason")?;
     if r.reason.trim().is_empty() {
         return Err(AppError::bad_request("missing_reason", "say why (reason)"));

@@ -20,6 +20,7 @@ mod config;
 pub mod environments;
 mod error;
 pub mod evidence;
+pub mod federation;
 pub mod gates;
 pub mod identities;
 pub mod input;

@@ -12,6 +12,7 @@ mod evidence;
 mod gates;
 mod http;
 mod ledger;
+mod oidc;
 mod reports;
 mod telemetry;
 mod webhooks;

@@ -120,6 +120,17 @@ pub enum EntryKind {
     /// application's evidence (`application`, `policy`), from this entry on.
     #[serde(rename = "application.keyless_policy")]
     KeylessPolicySet,
+    /// An OpenID Connect issuer whose ID tokens are accepted (`name`, `config`); the same
+    /// name replaces it.
+    #[serde(rename = "oidc.issuer")]
+    OidcIssuerSet,
+    /// A rule mapping CI jobs' ID tokens to a pipeline identity (`name`, `rule`); the same
+    /// name replaces it.
+    #[serde(rename = "oidc.workload_rule")]
+    WorkloadRuleSet,
+    /// A workload rule was removed (`name`, `reason`).
+    #[serde(rename = "oidc.workload_rule_removed")]
+    WorkloadRuleRemoved,
 }
 
 impl EntryKind {
@@ -161,6 +172,9 @@ impl EntryKind {
             EntryKind::SigningPolicySet => "application.signing_policy",
             EntryKind::TrustedRootSet => "sigstore.trusted_root",
             EntryKind::KeylessPolicySet => "application.keyless_policy",
+            EntryKind::OidcIssuerSet => "oidc.issuer",
+            EntryKind::WorkloadRuleSet => "oidc.workload_rule",
+            EntryKind::WorkloadRuleRemoved => "oidc.workload_rule_removed",
         }
     }
 }
@@ -195,8 +209,13 @@ pub struct LedgerEntry {
 pub struct Via {
     /// The token's id (`tok_` and the first 16 hex digits of its SHA-256).
     pub token: String,
-    /// The identity that issued the token (the actor itself for a self-issued token).
+    /// The identity that issued the token (the actor itself for a self-issued token;
+    /// `oidc:<issuer>` for a session an ID token was exchanged for).
     pub issued_by: String,
+    /// For a session exchanged for an OpenID Connect ID token: the token's issuer, subject
+    /// and `jti`, so every entry made with it says which CI job (or sign-in) acted.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub federated: Option<crate::oidc::Federated>,
 }
 
 impl Via {

@@ -18,6 +18,7 @@ pub mod identity;
 mod keys;
 pub mod late;
 mod names;
+pub mod oidc;
 pub mod oscal;
 pub mod query;
 mod report;

@@ -44,7 +44,11 @@ impl Actors {
                             entry.actor, via.token
                         ),
                     )),
-                    Some(t) if t.identity != entry.actor || t.issued_by != via.issued_by => {
+                    Some(t)
+                        if t.identity != entry.actor
+                            || t.issued_by != via.issued_by
+                            || t.federated != via.federated =>
+                    {
                         out.push(Finding::new(
                             "actor",
                             format!(
@@ -238,6 +242,7 @@ mod tests {
             via: via.map(|(t, i)| Via {
                 token: t.into(),
                 issued_by: i.into(),
+                federated: None,
             }),
             body,
             rows: None,

@@ -20,6 +20,9 @@ pub const AUTHORITY_KINDS: &[&str] = &[
     "application.signing_policy",
     "sigstore.trusted_root",
     "application.keyless_policy",
+    "oidc.issuer",
+    "oidc.workload_rule",
+    "oidc.workload_rule_removed",
 ];
 
 const PAGE: u32 = 5_000;

@@ -12,6 +12,6 @@ mod state;
 
 pub use load::{AUTHORITY_KINDS, absorb, load};
 pub use state::{
-    Authority, Disabled, EnrollmentOrigin, EnrollmentState, IdentityState, KeyState, MAX_THRESHOLD,
-    SigningPolicy, TokenState,
+    Authority, Disabled, EnrollmentOrigin, EnrollmentState, IdentityState, IssuerState, KeyState,
+    MAX_THRESHOLD, RuleState, SigningPolicy, TokenState,
 };

@@ -2,8 +2,9 @@
 
 use std::collections::{BTreeMap, HashMap};
 
+use andon_domain::oidc::Federated;
 use andon_domain::sigstore::KeylessPolicy;
-use andon_domain::{EntryKind, KeyId, LedgerEntry, PublicKey, Role, Via, token_id};
+use andon_domain::{EntryKind, LedgerEntry, PublicKey, Role, Via, token_id};
 use serde::Serialize;
 
 use crate::{Actor, AppError};
@@ -67,6 +68,8 @@ pub struct TokenState {
     pub revoked: Option<Disabled>,
     /// The enrollment code it was issued with, when the identity redeemed one.
     pub enrollment: Option<EnrollmentOrigin>,
+    /// The ID token it was exchanged for, when a CI job or a sign-in proved who it is.
+    pub federated: Option<Federated>,
 }
 
 /// The enrollment code a token was issued with: who handed it out, where and when.
@@ -123,6 +126,7 @@ pub struct Authority {
     thresholds: HashMap<String, SigningPolicy>,
     trusted_roots: BTreeMap<String, TrustedRootState>,
     keyless: HashMap<String, (KeylessPolicy, u64)>,
+    federation: federation::Federation,
     applied: u64,
 }
 
@@ -140,7 +144,7 @@ pub struct SigningPolicy {
 /// The highest threshold: an envelope carries at most this many signatures.
 pub const MAX_THRESHOLD: u32 = andon_domain::MAX_SIGNATURES as u32;
 
-fn text(body: &serde_json::Value, field: &str) -> Result<String, String> {
+pub(super) fn text(body: &serde_json::Value, field: &str) -> Result<String, String> {
     body.get(field)
         .and_then(|v| v.as_str())
         .map(str::to_owned)
@@ -158,7 +162,7 @@ fn list(body: &serde_json::Value, field: &str) -> Vec<String> {
         .unwrap_or_default()
 }
 
-fn millis(rfc3339: &str) -> Option<i64> {
+pub(super) fn millis(rfc3339: &str) -> Option<i64> {
     rfc3339
         .parse::<jiff::Timestamp>()
         .ok()
@@ -219,6 +223,10 @@ impl Authority {
                     }
                     Err(_) => None,
                 };
+                let federated = match b.get("federated") {
+                    Some(_) => Some(self.admit_exchange(&identity, e)?),
+                    None => None,
+                };
                 let id = token_id(&hash);
                 let issued_by = text(b, "issued_by").unwrap_or_else(|_| e.actor.clone());
                 let expires_at = text(b, "expires_at").ok();
@@ -236,6 +244,7 @@ impl Authority {
                         expires_at,
                         revoked: None,
                         enrollment,
+                        federated,
                     },
                 );
             }
@@ -331,6 +340,9 @@ impl Authority {
             }
             EntryKind::TrustedRootSet => self.apply_trusted_root(index, e)?,
             EntryKind::KeylessPolicySet => self.apply_keyless_policy(index, e)?,
+            EntryKind::OidcIssuerSet => self.apply_oidc_issuer(index, e)?,
+            EntryKind::WorkloadRuleSet => self.apply_workload_rule(index, e)?,
+            EntryKind::WorkloadRuleRemoved => self.remove_workload_rule(e)?,
             EntryKind::KeyRevoked => {
                 let keyid = text(b, "keyid")?;
                 let k = self
@@ -363,6 +375,7 @@ impl Authority {
             via: Some(Via {
                 token: t.id.clone(),
                 issued_by: t.issued_by.clone(),
+                federated: t.federated.clone(),
             }),
         })
     }
@@ -453,123 +466,6 @@ impl Authority {
         self.token_ids.get(id).and_then(|h| self.tokens.get(h))
     }
 
-    /// Every key a signature on `application`'s evidence may verify with: registered,
-    /// unrevoked, and owned by an enabled pipeline allowed for the application; with the
-    /// owner's name.
-    pub fn application_keys(&self, application: &str) -> Vec<(KeyId, PublicKey, String)> {
-        self.keys
-            .values()
-            .filter(|k| k.revoked_index.is_none())
-            .filter(|k| {
-                self.identities
-                    .get(&k.identity)
-                    .is_some_and(|i| i.disabled.is_none())
-                    && self.pipeline_of(&k.identity, application)
-            })
-            .filter_map(|k| Some((k.keyid.parse().ok()?, k.key.clone(), k.identity.clone())))
-            .collect()
-    }
-
-    /// How many of `application`'s keys must sign each envelope (one unless an entry said
-    /// otherwise).
-    pub fn signing_policy(&self, application: &str) -> SigningPolicy {
-        self.thresholds
-            .get(application)
-            .copied()
-            .unwrap_or(SigningPolicy {
-                threshold: 1,
-                index: None,
-            })
-    }
-
-    /// Whether `identity` is a pipeline allowed for `application`.
-    fn pipeline_of(&self, identity: &str, application: &str) -> bool {
-        self.identities.get(identity).is_some_and(|i| {
-            i.role == Role::Pipeline && i.applications.iter().any(|a| a == application)
-        })
-    }
-
-    /// The key `keyid` as a signing key for `application`: none when no such key is
-    /// registered, refused when it is revoked, its identity disabled
-    /// ([`Authority::signing_key`]) or it belongs to anything but a pipeline allowed for
-    /// `application` (`key_not_allowed`).
-    pub fn key_for(&self, keyid: &str, application: &str) -> Result<Option<&KeyState>, AppError> {
-        let Some(k) = self.signing_key(keyid)? else {
-            return Ok(None);
-        };
-        if !self.pipeline_of(&k.identity, application) {
-            return Err(AppError::forbidden(
-                "key_not_allowed",
-                format!(
-                    "key {keyid} belongs to {}, which is not allowed for application {application}",
-                    k.identity
-                ),
-            ));
-        }
-        Ok(Some(k))
-    }
-
-    /// Checks the keys an evidence entry names, its signer and co-signers, as of now: each
-    /// registered, unrevoked, of an enabled pipeline allowed for `application`, and as many
-    /// distinct ones as the application's threshold. The sequencer checks this again when
-    /// it writes the entry (a key revoked or a threshold raised since intake counts), and
-    /// the audit at the entry's index.
-    pub fn admit_signers<'k>(
-        &self,
-        application: &str,
-        keys: impl IntoIterator<Item = &'k str>,
-    ) -> Result<(), AppError> {
-        let mut counted: Vec<&str> = Vec::new();
-        for keyid in keys {
-            self.key_for(keyid, application)?
-                .ok_or_else(|| AppError::forbidden("unknown_key", format!("no key {keyid}")))?;
-            if !counted.contains(&keyid) {
-                counted.push(keyid);
-            }
-        }
-        let policy = self.signing_policy(application);
-        if counted.len() < policy.threshold as usize {
-            let at = policy
-                .index
-                .map(|i| format!(" (ledger entry {i})"))
-                .unwrap_or_default();
-            return Err(AppError::forbidden(
-                "below_threshold",
-                format!(
-                    "application {application} needs {} of its registered keys to sign each envelope{at}; {} did: {}",
-                    policy.threshold,
-                    counted.len(),
-                    counted.join(", ")
-                ),
-            ));
-        }
-        Ok(())
-    }
-
-    /// A registered key (revoked or not) with the same material as `key` under another id.
-    pub fn twin_of(&self, key: &PublicKey) -> Option<&KeyState> {
-        let id = key.key_id().to_string();
-        self.keys
-            .values()
-            .find(|k| k.keyid != id && k.key.same_material(key))
-    }
-
-    /// A key by id, whatever its state.
-    pub fn key(&self, keyid: &str) -> Option<&KeyState> {
-        self.keys.get(keyid)
-    }
-
-    /// Keys registered to `identity`.
-    pub fn keys_of(&self, identity: &str) -> Vec<&KeyState> {
-        let mut k: Vec<&KeyState> = self
-            .keys
-            .values()
-            .filter(|k| k.identity == identity)
-            .collect();
-        k.sort_by_key(|k| k.registered_index);
-        k
-    }
-
     /// The unused, unexpired enrollment code with this SHA-256.
     pub fn enrollment(&self, code_sha256: &str, now_ms: i64) -> Option<&EnrollmentState> {
         self.enrollments
@@ -580,6 +476,14 @@ impl Authority {
 
 #[path = "keyless.rs"]
 mod keyless;
+
+#[path = "federation.rs"]
+mod federation;
+
+#[path = "signers.rs"]
+mod signers;
+
+pub use federation::{IssuerState, RuleState};
 
 #[cfg(test)]
 #[path = "state_tests.rs"]

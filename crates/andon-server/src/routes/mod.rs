@@ -10,6 +10,7 @@ pub(crate) mod gates;
 pub(crate) mod identities;
 pub(crate) mod ledger;
 pub(crate) mod metrics;
+pub(crate) mod oidc;
 pub(crate) mod sigstore;
 pub(crate) mod telemetry;
 pub(crate) mod trace;
@@ -62,6 +63,15 @@ pub(crate) fn router(server: Server) -> Router {
             post(identities::create_enrollment),
         )
         .route("/v1/enroll", post(identities::enroll))
+        .route("/v1/auth/oidc", post(oidc::exchange))
+        .route("/v1/oidc/issuers", get(oidc::list_issuers))
+        .route("/v1/oidc/issuers/{name}", put(oidc::set_issuer))
+        .route("/v1/oidc/workload-rules", get(oidc::list_rules))
+        .route("/v1/oidc/workload-rules/{name}", put(oidc::set_rule))
+        .route(
+            "/v1/oidc/workload-rules/{name}/remove",
+            post(oidc::remove_rule),
+        )
         .route("/v1/tokens", get(identities::list_tokens))
         .route("/v1/tokens/{id}/revoke", post(identities::revoke_token))
         .route("/v1/identities/{name}/tokens", post(admin::issue_token))

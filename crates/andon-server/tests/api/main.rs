@@ -11,6 +11,7 @@ mod change_rules;
 mod changes;
 mod digests;
 mod exports;
+mod federation;
 mod gates;
 mod hostile;
 mod identities;

@@ -30,6 +30,15 @@ pub struct ClientFlags {
     /// API token (admin, pipeline, approver or auditor).
     #[arg(long, env = "ANDON_TOKEN", hide_env_values = true)]
     pub token: Option<String>,
+    /// A file holding the CI job's OpenID Connect ID token, used when no token is given
+    /// (else `ANDON_ID_TOKEN`, else GitHub Actions' ID token request): exchanged once for a
+    /// session of the pipeline a workload rule maps the job to.
+    #[arg(long, env = "ANDON_ID_TOKEN_FILE")]
+    pub id_token_file: Option<PathBuf>,
+    /// The audience to ask GitHub Actions' ID token for (what the issuer's registration
+    /// accepts).
+    #[arg(long, env = "ANDON_AUDIENCE", default_value = "andon")]
+    pub audience: String,
     /// Output format of read verbs.
     #[arg(long, value_enum, default_value = "text")]
     pub output: Output,
@@ -101,9 +110,15 @@ impl Args {
         let token = given::<String>(&levels, "token");
         let output = given::<Output>(&levels, "output");
         let profile = given::<String>(&levels, "profile").map(|(p, _)| p.clone());
+        let id_token_file = given::<PathBuf>(&levels, "id_token_file").map(|(p, _)| p.clone());
+        let audience = given::<String>(&levels, "audience").map(|(a, _)| a.clone());
         let p = crate::cli::profile::load(profile.as_deref())?;
         let c = &mut args.client;
         c.profile = profile;
+        c.id_token_file = id_token_file;
+        if let Some(a) = audience {
+            c.audience = a;
+        }
         match (server, p.server) {
             (Some((s, _)), _) => c.server = s.clone(),
             (None, Some(s)) => c.server = s,
@@ -153,6 +168,9 @@ pub enum Command {
     /// Sigstore trusted roots, for keyless bundles.
     #[command(subcommand)]
     Sigstore(crate::commands::sigstore::SigstoreCmd),
+    /// OpenID Connect issuers and the workload rules mapping CI jobs to pipelines.
+    #[command(subcommand)]
+    Oidc(crate::commands::oidc::OidcCmd),
     /// Identities, tokens and keys.
     #[command(subcommand)]
     Identity(crate::commands::identity::IdentityCmd),

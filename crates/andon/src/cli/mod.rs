@@ -9,3 +9,4 @@ pub mod keys;
 pub mod output;
 pub mod profile;
 pub mod run;
+pub mod workload;

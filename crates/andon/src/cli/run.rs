@@ -8,7 +8,7 @@ use crate::commands;
 
 /// Runs the verb `args` names.
 pub fn run(args: Args) -> anyhow::Result<ExitCode> {
-    let ctx = args.context();
+    let mut ctx = args.context();
     let out = args.client.output;
     // The verbs whose server is --server (the demo and the benchmarks may run their own).
     let remote = !matches!(
@@ -21,6 +21,14 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
             | Command::Bench(_)
             | Command::Completions { .. }
     );
+    if remote && ctx.token.is_none() {
+        // In CI without a stored token: the job's ID token stands for it.
+        ctx.token = crate::cli::workload::session(
+            &ctx.server,
+            args.client.id_token_file.as_deref(),
+            &args.client.audience,
+        )?;
+    }
     let done = dispatch(&args, &ctx, out);
     match done {
         Err(e) if remote && unreachable(&e) => Err(e.context(format!(
@@ -65,6 +73,7 @@ fn dispatch(
         Command::App(a) => commands::app::run(&ctx, a, out),
         Command::Identity(cmd) => commands::identity::run(&ctx, cmd, out),
         Command::Sigstore(cmd) => commands::sigstore::run(&ctx, cmd, out),
+        Command::Oidc(cmd) => commands::oidc::run(&ctx, cmd, out),
         Command::Token(cmd) => commands::token::run(&ctx, cmd, out),
         Command::Enroll { code } => commands::token::enroll(&ctx, code, out),
         Command::Attest(cmd) => commands::attest::run(&ctx, cmd, out),

@@ -1,0 +1,208 @@
+//! The authority's federated part: the OpenID Connect issuers accepted, the workload rules
+//! that map CI jobs' ID tokens to pipeline identities, and every ID token already exchanged
+//! (by issuer and `jti`), so a token is exchanged once however many servers see it.
+
+use std::collections::{BTreeMap, HashMap};
+
+use andon_domain::oidc::{Federated, OidcIssuer, WorkloadRule};
+use andon_domain::{LedgerEntry, Role};
+use serde::Serialize;
+
+use super::{Authority, millis, text};
+
+/// An issuer as the ledger registered it.
+#[derive(Clone, Debug, Serialize)]
+pub struct IssuerState {
+    /// Its name.
+    pub name: String,
+    /// The issuer.
+    pub config: OidcIssuer,
+    /// The `oidc.issuer` entry.
+    pub index: u64,
+    /// Who registered it.
+    pub by: String,
+}
+
+/// A workload rule as the ledger set it.
+#[derive(Clone, Debug, Serialize)]
+pub struct RuleState {
+    /// Its name.
+    pub name: String,
+    /// The rule.
+    pub rule: WorkloadRule,
+    /// The `oidc.workload_rule` entry.
+    pub index: u64,
+    /// Who set it.
+    pub by: String,
+}
+
+/// Exchanged tokens are forgotten this long after they expire (their `exp` is checked
+/// again at every exchange, so a forgotten one is refused as expired).
+const REMEMBER_AFTER_EXPIRY_MS: i64 = 10 * 60 * 1000;
+
+#[derive(Clone, Debug, Default)]
+pub(super) struct Federation {
+    issuers: BTreeMap<String, IssuerState>,
+    rules: BTreeMap<String, RuleState>,
+    /// `issuer` and `jti` → the token's expiry (Unix ms).
+    exchanged: HashMap<(String, String), i64>,
+}
+
+impl Authority {
+    /// An `oidc.issuer` entry: the whole issuer, checked; the same name replaces it.
+    pub(super) fn apply_oidc_issuer(&mut self, index: u64, e: &LedgerEntry) -> Result<(), String> {
+        let name = text(&e.body, "name")?;
+        let config: OidcIssuer =
+            serde_json::from_value(e.body.get("config").cloned().unwrap_or_default())
+                .map_err(|x| format!("issuer {name}: {x}"))?;
+        config.check().map_err(|x| x.to_string())?;
+        if let Some(other) = self
+            .federation
+            .issuers
+            .values()
+            .find(|i| i.name != name && i.config.issuer == config.issuer)
+        {
+            return Err(format!(
+                "issuer {} is already registered as {}",
+                config.issuer, other.name
+            ));
+        }
+        self.federation.issuers.insert(
+            name.clone(),
+            IssuerState {
+                name,
+                config,
+                index,
+                by: e.actor.clone(),
+            },
+        );
+        Ok(())
+    }
+
+    /// An `oidc.workload_rule` entry: its issuer registered and its identity an enabled
+    /// pipeline.
+    pub(super) fn apply_workload_rule(
+        &mut self,
+        index: u64,
+        e: &LedgerEntry,
+    ) -> Result<(), String> {
+        let name = text(&e.body, "name")?;
+        let rule: WorkloadRule =
+            serde_json::from_value(e.body.get("rule").cloned().unwrap_or_default())
+                .map_err(|x| format!("rule {name}: {x}"))?;
+        rule.check().map_err(|x| x.to_string())?;
+        if !self.federation.issuers.contains_key(&rule.issuer) {
+            return Err(format!("rule {name}: no issuer {}", rule.issuer));
+        }
+        match self.identity(&rule.identity) {
+            Some(i) if i.role == Role::Pipeline && i.disabled.is_none() => {}
+            _ => {
+                return Err(format!(
+                    "rule {name}: {} is not an enabled pipeline identity",
+                    rule.identity
+                ));
+            }
+        }
+        self.federation.rules.insert(
+            name.clone(),
+            RuleState {
+                name,
+                rule,
+                index,
+                by: e.actor.clone(),
+            },
+        );
+        Ok(())
+    }
+
+    /// An `oidc.workload_rule_removed` entry.
+    pub(super) fn remove_workload_rule(&mut self, e: &LedgerEntry) -> Result<(), String> {
+        let name = text(&e.body, "name")?;
+        self.federation
+            .rules
+            .remove(&name)
+            .map(|_| ())
+            .ok_or_else(|| format!("no workload rule {name}"))
+    }
+
+    /// The `federated` part of a `token.issued` entry: the issuer registered, the rule it
+    /// names still mapping the identity, and the token never exchanged before (by issuer and
+    /// `jti`). Remembers the token until a while after it expires.
+    pub(super) fn admit_exchange(
+        &mut self,
+        identity: &str,
+        e: &LedgerEntry,
+    ) -> Result<Federated, String> {
+        let b = &e.body;
+        let federated: Federated =
+            serde_json::from_value(b.get("federated").cloned().unwrap_or_default())
+                .map_err(|x| format!("federated: {x}"))?;
+        let issuer = text(b, "issuer")?;
+        let known = self
+            .federation
+            .issuers
+            .get(&issuer)
+            .is_some_and(|i| i.config.issuer == federated.issuer);
+        if !known {
+            return Err(format!(
+                "no registered issuer {issuer} for {}",
+                federated.issuer
+            ));
+        }
+        let rule = text(b, "rule")?;
+        let maps = self
+            .federation
+            .rules
+            .get(&rule)
+            .is_some_and(|r| r.rule.identity == identity && r.rule.issuer == issuer);
+        if !maps {
+            return Err(format!(
+                "no workload rule {rule} maps {issuer} to {identity}"
+            ));
+        }
+        let key = (federated.issuer.clone(), federated.jti.clone());
+        if self.federation.exchanged.contains_key(&key) {
+            return Err(format!(
+                "the ID token {} of {} was already exchanged",
+                federated.jti, federated.issuer
+            ));
+        }
+        let expires = millis(&text(b, "id_token_expires_at")?).ok_or("bad id_token_expires_at")?;
+        let now = millis(&e.time).unwrap_or(i64::MIN);
+        self.federation
+            .exchanged
+            .retain(|_, exp| *exp + REMEMBER_AFTER_EXPIRY_MS > now);
+        self.federation.exchanged.insert(key, expires);
+        Ok(federated)
+    }
+
+    /// Every registered issuer, by name.
+    pub fn oidc_issuers(&self) -> impl Iterator<Item = &IssuerState> {
+        self.federation.issuers.values()
+    }
+
+    /// The registered issuer whose tokens say `iss`.
+    pub fn oidc_issuer_for(&self, iss: &str) -> Option<&IssuerState> {
+        self.federation
+            .issuers
+            .values()
+            .find(|i| i.config.issuer == iss)
+    }
+
+    /// Every workload rule, by name.
+    pub fn workload_rules(&self) -> impl Iterator<Item = &RuleState> {
+        self.federation.rules.values()
+    }
+
+    /// A workload rule by name.
+    pub fn workload_rule(&self, name: &str) -> Option<&RuleState> {
+        self.federation.rules.get(name)
+    }
+
+    /// Whether the ID token `jti` of `issuer` was already exchanged.
+    pub fn exchanged(&self, issuer: &str, jti: &str) -> bool {
+        self.federation
+            .exchanged
+            .contains_key(&(issuer.to_owned(), jti.to_owned()))
+    }
+}

@@ -1,0 +1,39 @@
+//! Federated identity as the API shows it.
+
+use serde::{Deserialize, Serialize};
+
+use super::{OidcIssuer, WorkloadRule};
+
+/// A registered OpenID Connect issuer.
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq, schemars::JsonSchema)]
+pub struct IssuerView {
+    /// Its name.
+    pub name: String,
+    /// The issuer as registered.
+    pub config: OidcIssuer,
+    /// The `oidc.issuer` entry.
+    pub ledger_index: u64,
+    /// Who registered it.
+    pub registered_by: String,
+}
+
+/// A workload rule.
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq, schemars::JsonSchema)]
+pub struct RuleView {
+    /// Its name.
+    pub name: String,
+    /// The rule.
+    pub rule: WorkloadRule,
+    /// The `oidc.workload_rule` entry.
+    pub ledger_index: u64,
+    /// Who set it.
+    pub set_by: String,
+}
+
+/// `POST /v1/auth/oidc`: a CI job's ID token, exchanged once for a short-lived session token.
+#[derive(Clone, Debug, Serialize, Deserialize, schemars::JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ExchangeRequest {
+    /// The ID token (a JWT), as the CI platform issued it.
+    pub id_token: String,
+}

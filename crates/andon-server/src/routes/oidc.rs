@@ -1,0 +1,86 @@
+//! Federated identity over HTTP: the OpenID issuers trusted, the workload rules mapping CI
+//! jobs to pipelines, and the exchange of a job's ID token for a session token;
+//! `andon_app::federation` verifies and records, every change a ledger entry.
+
+use andon_app::{admin, federation};
+use andon_domain::api::IssuedToken;
+use andon_domain::identity::ReasonInput;
+use andon_domain::oidc::api::{ExchangeRequest, IssuerView, RuleView};
+use andon_domain::oidc::{OidcIssuer, WorkloadRule};
+use axum::Json;
+use axum::extract::rejection::JsonRejection;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+
+use crate::ApiError;
+use crate::App;
+use crate::auth::Caller;
+use crate::http::optional_json;
+
+fn json<T>(body: Result<Json<T>, JsonRejection>) -> Result<T, ApiError> {
+    body.map(|Json(b)| b)
+        .map_err(|e| ApiError::bad_request("malformed_json", e.body_text()))
+}
+
+pub(crate) async fn set_issuer(
+    State(app): State<App>,
+    caller: Caller,
+    Path(name): Path<String>,
+    body: Result<Json<OidcIssuer>, JsonRejection>,
+) -> Result<Json<IssuerView>, ApiError> {
+    admin::require_admin(&caller)?;
+    let config = json(body)?;
+    Ok(Json(
+        federation::set_issuer(&app, &caller, &name, config).await?,
+    ))
+}
+
+pub(crate) async fn list_issuers(
+    State(app): State<App>,
+    caller: Caller,
+) -> Result<Json<Vec<IssuerView>>, ApiError> {
+    Ok(Json(federation::list_issuers(&app, &caller)?))
+}
+
+pub(crate) async fn set_rule(
+    State(app): State<App>,
+    caller: Caller,
+    Path(name): Path<String>,
+    body: Result<Json<WorkloadRule>, JsonRejection>,
+) -> Result<Json<RuleView>, ApiError> {
+    admin::require_admin(&caller)?;
+    let rule = json(body)?;
+    Ok(Json(
+        federation::set_rule(&app, &caller, &name, rule).await?,
+    ))
+}
+
+pub(crate) async fn list_rules(
+    State(app): State<App>,
+    caller: Caller,
+) -> Result<Json<Vec<RuleView>>, ApiError> {
+    Ok(Json(federation::list_rules(&app, &caller)?))
+}
+
+pub(crate) async fn remove_rule(
+    State(app): State<App>,
+    caller: Caller,
+    Path(name): Path<String>,
+    body: Result<Option<Json<ReasonInput>>, JsonRejection>,
+) -> Result<Json<serde_json::Value>, ApiError> {
+    admin::require_admin(&caller)?;
+    let reason = optional_json(body)?.unwrap_or_default();
+    let index = federation::remove_rule(&app, &caller, &name, reason).await?;
+    Ok(Json(
+        serde_json::json!({"name": name, "removed": true, "ledger_index": index}),
+    ))
+}
+
+pub(crate) async fn exchange(
+    State(app): State<App>,
+    body: Result<Json<ExchangeRequest>, JsonRejection>,
+) -> Result<(StatusCode, Json<IssuedToken>), ApiError> {
+    let req = json(body)?;
+    let issued = federation::exchange(&app, &req.id_token).await?;
+    Ok((StatusCode::CREATED, Json(issued)))
+}
