@@ -8,12 +8,18 @@
 #
 # Environment:
 #   ANDON_SERVER   the Andon server URL
+#   The CI job's ID token (no Andon secret at all; docs/pipelines.md sets up the rule):
+#     ANDON_ID_TOKEN       the token (GitLab: `id_tokens: ANDON_ID_TOKEN: aud: andon`), or
+#     ANDON_ID_TOKEN_FILE  a file holding it (Kubernetes, Buildkite), or
+#     GitHub Actions' own request endpoint (`permissions: id-token: write`);
+#     the job then signs with a key it makes for itself. Otherwise:
 #   ANDON_TOKEN    the pipeline identity's token (a CI secret)
 #   ANDON_APP      the application
 #   ANDON_SUBJECT  the artifact, <name>@sha256:<hex>
 #   ANDON_RUN      the pipeline run id (default: the CI's own, when known)
 #   ANDON_KEY_FILE the pipeline's signing key file (PKCS#8 PEM), or
-#   ANDON_KEY      the key's PEM content (a CI secret; written to a private temporary file)
+#   ANDON_KEY      the key's PEM content (a CI secret; written to a private temporary file);
+#                  neither is needed with an ID token
 #   ANDON_BIN      the andon binary (default: andon on PATH)
 #
 # Nothing secret is ever echoed: tracing is switched off here, and the key content only
@@ -25,20 +31,34 @@ die() { echo "andon-pipeline: $*" >&2; exit 2; }
 
 bin="${ANDON_BIN:-andon}"
 : "${ANDON_SERVER:?set ANDON_SERVER to the Andon server URL}"
-: "${ANDON_TOKEN:?set ANDON_TOKEN (a CI secret) to the pipeline token}"
+# An ID token when the job has one and no stored token is given; else the stored token.
+workload=""
+if [ -z "${ANDON_TOKEN:-}" ]; then
+    if [ -n "${ANDON_ID_TOKEN:-}" ] || [ -n "${ANDON_ID_TOKEN_FILE:-}" ] || [ -n "${ACTIONS_ID_TOKEN_REQUEST_URL:-}" ]; then
+        workload=1
+        unset ANDON_TOKEN
+    else
+        die "give the job an ID token (ANDON_ID_TOKEN, ANDON_ID_TOKEN_FILE, or GitHub's id-token: write), or set ANDON_TOKEN (a CI secret)"
+    fi
+fi
 : "${ANDON_APP:?set ANDON_APP to the application}"
 : "${ANDON_SUBJECT:?set ANDON_SUBJECT to the artifact, <name>@sha256:<hex>}"
-export ANDON_SERVER ANDON_TOKEN ANDON_APP
+export ANDON_SERVER ANDON_APP
 # The CI's own run id when none is given: GitHub Actions, GitLab CI, Jenkins.
 ANDON_RUN="${ANDON_RUN:-${GITHUB_RUN_ID:-${CI_PIPELINE_ID:-${BUILD_TAG:-}}}}"
 run_args=()
 if [ -n "$ANDON_RUN" ]; then run_args=(--run "$ANDON_RUN"); fi
 
-# Sets $key: ANDON_KEY_FILE, or ANDON_KEY written to a private file removed on exit.
+# Sets key_args: --key ANDON_KEY_FILE, or ANDON_KEY written to a private file removed on
+# exit; none with an ID token and no key given (the job signs with a key it makes).
+key_args=()
 key=""
 use_key() {
     if [ -n "${ANDON_KEY_FILE:-}" ]; then
-        key="$ANDON_KEY_FILE"
+        key_args=(--key "$ANDON_KEY_FILE")
+        return
+    fi
+    if [ -z "${ANDON_KEY:-}" ] && [ -n "$workload" ]; then
         return
     fi
     [ -n "${ANDON_KEY:-}" ] || die "set ANDON_KEY_FILE, or ANDON_KEY (a CI secret) to the key's PEM"
@@ -48,6 +68,7 @@ use_key() {
     local pem="$ANDON_KEY"
     pem="${pem%"${pem##*[![:space:]]}"}"
     printf '%s\n' "$pem" > "$key"
+    key_args=(--key "$key")
 }
 
 cmd="${1:-}"
@@ -58,7 +79,7 @@ case "$cmd" in
         [ -f "$file" ] || die "no report file $file"
         use_key
         "$bin" attest "$kind" --app "$ANDON_APP" --subject "$ANDON_SUBJECT" \
-            --key "$key" --file "$file" "${run_args[@]}"
+            "${key_args[@]}" --file "$file" "${run_args[@]}"
         ;;
     gate)
         env="${2:?gate needs the environment}"

@@ -11,10 +11,21 @@ use crate::{Client, ClientError};
 impl Client {
     /// Exchanges a CI job's ID token, once, for a session token (no Andon token needed).
     pub fn exchange_id_token(&self, id_token: &str) -> Result<IssuedToken, ClientError> {
+        self.exchange_id_token_with_key(id_token, None)
+    }
+
+    /// Exchanges a CI job's ID token, registering `public_key` (PEM) as the job's signing
+    /// key for as long as the session lives.
+    pub fn exchange_id_token_with_key(
+        &self,
+        id_token: &str,
+        public_key: Option<&str>,
+    ) -> Result<IssuedToken, ClientError> {
         self.post_json(
             "/v1/auth/oidc",
             &ExchangeRequest {
                 id_token: id_token.into(),
+                public_key: public_key.map(str::to_owned),
             },
         )
     }

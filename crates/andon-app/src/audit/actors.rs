@@ -124,7 +124,10 @@ impl Actors {
             let keys = std::iter::once(&f.keyid)
                 .chain(&f.cosigners)
                 .map(KeyId::as_str);
-            if let Err(e) = self.authority.admit_signers(f.application.as_str(), keys) {
+            if let Err(e) =
+                self.authority
+                    .admit_signers(f.application.as_str(), keys, millis(&e.entry.time))
+            {
                 out.push(Finding::new(
                     "key",
                     format!("its signatures: {}", e.message),
@@ -142,6 +145,9 @@ impl Actors {
                         "key",
                         format!("it is signed by key {keyid}, revoked at entry {r} before it"),
                     ));
+                }
+                if let Err(err) = self.authority.job_key_current(k, millis(&e.entry.time)) {
+                    out.push(Finding::new("key", err.message));
                 }
                 if k.identity != f.signer {
                     out.push(Finding::new(

@@ -5,10 +5,10 @@
 use std::collections::{BTreeMap, HashMap};
 
 use andon_domain::oidc::{Federated, OidcIssuer, WorkloadRule};
-use andon_domain::{LedgerEntry, Role};
+use andon_domain::{LedgerEntry, PublicKey, Role};
 use serde::Serialize;
 
-use super::{Authority, millis, text};
+use super::{Authority, KeyState, millis, text};
 
 /// An issuer as the ledger registered it.
 #[derive(Clone, Debug, Serialize)]
@@ -174,6 +174,41 @@ impl Authority {
             .retain(|_, exp| *exp + REMEMBER_AFTER_EXPIRY_MS > now);
         self.federation.exchanged.insert(key, expires);
         Ok(federated)
+    }
+
+    /// The `job_key` of an exchange: a public key the job made for itself, registered to the
+    /// pipeline for as long as its session lives.
+    pub(super) fn register_job_key(
+        &mut self,
+        index: u64,
+        identity: &str,
+        session: &str,
+        expires_ms: Option<i64>,
+        b: &serde_json::Value,
+    ) -> Result<(), String> {
+        let k = b.get("job_key").cloned().unwrap_or_default();
+        let keyid = text(&k, "keyid")?;
+        let key = PublicKey::parse(&text(&k, "public_key")?)
+            .map_err(|x| format!("job key {keyid}: {x}"))?;
+        if key.key_id().to_string() != keyid {
+            return Err(format!("job key {keyid} does not match its public key"));
+        }
+        if self.keys.contains_key(&keyid) || self.twin_of(&key).is_some() {
+            return Err(format!("job key {keyid} is already registered"));
+        }
+        self.keys.insert(
+            keyid.clone(),
+            KeyState {
+                keyid,
+                identity: identity.to_owned(),
+                key,
+                registered_index: index,
+                revoked_index: None,
+                expires_ms,
+                session: Some(session.to_owned()),
+            },
+        );
+        Ok(())
     }
 
     /// Every registered issuer, by name.

@@ -36,6 +36,31 @@ impl Authority {
             })
     }
 
+    /// A job key signs only while its session lives: not after it expired, nor after the
+    /// session was revoked.
+    pub fn job_key_current(&self, k: &KeyState, now_ms: i64) -> Result<(), AppError> {
+        if k.expires_ms.is_some_and(|e| e <= now_ms) {
+            return Err(AppError::forbidden(
+                "key_expired",
+                format!(
+                    "job key {} expired with its session (registered at ledger entry {})",
+                    k.keyid, k.registered_index
+                ),
+            ));
+        }
+        let session = k.session.as_deref().and_then(|t| self.token(t));
+        if let Some(r) = session.and_then(|t| t.revoked.as_ref()) {
+            return Err(AppError::forbidden(
+                "key_revoked",
+                format!(
+                    "job key {} ended with its session, revoked at ledger entry {}",
+                    k.keyid, r.index
+                ),
+            ));
+        }
+        Ok(())
+    }
+
     /// Whether `identity` is a pipeline allowed for `application`.
     pub(super) fn pipeline_of(&self, identity: &str, application: &str) -> bool {
         self.identities.get(identity).is_some_and(|i| {
@@ -72,11 +97,14 @@ impl Authority {
         &self,
         application: &str,
         keys: impl IntoIterator<Item = &'k str>,
+        now_ms: i64,
     ) -> Result<(), AppError> {
         let mut counted: Vec<&str> = Vec::new();
         for keyid in keys {
-            self.key_for(keyid, application)?
+            let k = self
+                .key_for(keyid, application)?
                 .ok_or_else(|| AppError::forbidden("unknown_key", format!("no key {keyid}")))?;
+            self.job_key_current(k, now_ms)?;
             if !counted.contains(&keyid) {
                 counted.push(keyid);
             }

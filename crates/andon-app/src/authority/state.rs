@@ -96,6 +96,11 @@ pub struct KeyState {
     pub registered_index: u64,
     /// The entry that revoked it.
     pub revoked_index: Option<u64>,
+    /// For a job key (registered with a CI job's ID token exchange): when it stops signing
+    /// (Unix ms), with the session it came with.
+    pub expires_ms: Option<i64>,
+    /// The session token (public id) a job key came with: revoking it ends the key.
+    pub session: Option<String>,
 }
 
 /// A one-time enrollment code (its SHA-256 only).
@@ -230,6 +235,10 @@ impl Authority {
                 let id = token_id(&hash);
                 let issued_by = text(b, "issued_by").unwrap_or_else(|_| e.actor.clone());
                 let expires_at = text(b, "expires_at").ok();
+                if federated.is_some() && b.get("job_key").is_some() {
+                    let expires = expires_at.as_deref().and_then(millis);
+                    self.register_job_key(index, &identity, &id, expires, b)?;
+                }
                 self.token_ids.insert(id.clone(), hash.clone());
                 self.tokens.insert(
                     hash.clone(),
@@ -319,6 +328,8 @@ impl Authority {
                         key,
                         registered_index: index,
                         revoked_index: None,
+                        expires_ms: None,
+                        session: None,
                     },
                 );
             }

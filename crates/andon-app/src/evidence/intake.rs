@@ -363,7 +363,11 @@ fn verify_signatures(
     };
     if !check.verified.is_empty() {
         app.with_authority(|a| {
-            a.admit_signers(application, check.verified.iter().map(KeyId::as_str))
+            a.admit_signers(
+                application,
+                check.verified.iter().map(KeyId::as_str),
+                app.now(),
+            )
         })?;
     }
     let mut verified = check.verified.into_iter();

@@ -234,6 +234,18 @@ fn mapping_rule(app: &App, issuer: &IssuerState, t: &IdToken) -> Result<RuleStat
     Ok(first.clone())
 }
 
+/// A job's own public key, checked: readable, and registered nowhere yet.
+fn job_key(app: &App, pem: &str) -> Result<serde_json::Value, AppError> {
+    let key = andon_domain::PublicKey::parse(pem)?;
+    let keyid = key.key_id().to_string();
+    if app.with_authority(|a| a.key(&keyid).is_some() || a.twin_of(&key).is_some()) {
+        return Err(AppError::conflict(format!(
+            "key {keyid} is already registered: a job makes a new key for itself"
+        )));
+    }
+    Ok(serde_json::json!({"keyid": keyid, "public_key": key.to_ledger_text()}))
+}
+
 fn rfc3339(ms: i64) -> String {
     crate::input::rfc3339(Some(ms)).unwrap_or_default()
 }
@@ -243,8 +255,13 @@ fn rfc3339(ms: i64) -> String {
 /// nothing written, when the token does not verify, has expired or is not yet valid, names
 /// another audience or an unregistered issuer, was exchanged before, or no rule maps it to
 /// an enabled pipeline.
-pub async fn exchange(app: &App, id_token: &str) -> Result<IssuedToken, AppError> {
+pub async fn exchange(
+    app: &App,
+    id_token: &str,
+    public_key: Option<&str>,
+) -> Result<IssuedToken, AppError> {
     let id_token = id_token.trim();
+    let job_key = public_key.map(|k| job_key(app, k)).transpose()?;
     let (issuer, t) = verify(app, id_token).await?;
     if app.with_authority(|a| a.exchanged(&t.issuer, &t.jti)) {
         return Err(AppError::new(
@@ -292,6 +309,10 @@ pub async fn exchange(app: &App, id_token: &str) -> Result<IssuedToken, AppError
         "federated": federated, "id_token_expires_at": rfc3339(id_token_expires),
         "kid": t.kid, "alg": t.alg, "claims": recorded_claims(&t.claims),
     });
+    let mut body = body;
+    if let Some(k) = job_key {
+        body["job_key"] = k;
+    }
     let receipt = app
         .append(Fact::admin(
             EntryKind::TokenIssued,

@@ -203,6 +203,7 @@ async fn process(
                             std::iter::once(&fact.keyid)
                                 .chain(&fact.cosigners)
                                 .map(|k| k.as_str()),
+                            now_ms,
                         ),
                     })
                 });

@@ -36,4 +36,9 @@ pub struct RuleView {
 pub struct ExchangeRequest {
     /// The ID token (a JWT), as the CI platform issued it.
     pub id_token: String,
+    /// A public key the job made for itself (PEM, any algorithm a pipeline key may have):
+    /// registered to the pipeline for as long as the session lives, so the job signs its
+    /// evidence without a stored key.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub public_key: Option<String>,
 }

@@ -81,6 +81,6 @@ pub(crate) async fn exchange(
     body: Result<Json<ExchangeRequest>, JsonRejection>,
 ) -> Result<(StatusCode, Json<IssuedToken>), ApiError> {
     let req = json(body)?;
-    let issued = federation::exchange(&app, &req.id_token).await?;
+    let issued = federation::exchange(&app, &req.id_token, req.public_key.as_deref()).await?;
     Ok((StatusCode::CREATED, Json(issued)))
 }

@@ -452,8 +452,89 @@ fn issuers_and_rules_are_checked_before_they_are_recorded(backend: Backend) {
     assert_eq!(s, 403);
 }
 
+fn a_job_signs_with_a_key_it_made_for_itself(backend: Backend) {
+    use andon_domain::{Sha256Digest, SigningKey};
+    let w = world(backend);
+    let anonymous = Client::new(&w.h.url, None);
+    let job_key =
+        |seed: &str| SigningKey::from_seed(Sha256Digest::of(seed.as_bytes()).as_bytes().to_owned());
+    let key = job_key("job 4242");
+    let token = w.idp.ci_token(
+        "andon",
+        job_claims("acme/shop", "refs/heads/main"),
+        "ES256",
+        600,
+    );
+    let issued = anonymous
+        .exchange_id_token_with_key(&token, Some(&key.public_key().to_ledger_text()))
+        .expect("exchange with a job key");
+    let ci = session(&w.h, &issued.token);
+    let accepted = ci
+        .submit_evidence("shop", None, None, &crate::common::envelope(&key, 1))
+        .expect("evidence signed by the job key");
+    let e = entry(&w.h, accepted.ledger_index);
+    assert_eq!(e["body"]["keyid"], key.public_key().key_id().to_string());
+    assert_eq!(e["via"]["federated"]["issuer"], w.idp.issuer);
+    // The key is the pipeline's, shown with its identity.
+    let keys = w.h.admin.show_identity("shop-ci").expect("identity").keys;
+    assert_eq!(keys.len(), 1);
+
+    // A key already registered cannot be registered again by another job.
+    let again = w.idp.ci_token(
+        "andon",
+        job_claims("acme/shop", "refs/heads/main"),
+        "ES256",
+        600,
+    );
+    let before = w.h.counts();
+    let (s, c, m) = refusal(
+        anonymous.exchange_id_token_with_key(&again, Some(&key.public_key().to_ledger_text())),
+    );
+    assert_eq!((s, c.as_str()), (409, "conflict"), "{m}");
+    assert_eq!(w.h.counts(), before);
+
+    // Revoking the session ends its key, even for a holder of another session.
+    let other = job_key("job 4243");
+    let second = anonymous
+        .exchange_id_token_with_key(&again, Some(&other.public_key().to_ledger_text()))
+        .expect("second job");
+    w.h.admin
+        .revoke_token(
+            issued.token_id.as_deref().expect("id"),
+            "the runner was compromised",
+        )
+        .expect("revoked");
+    let before = w.h.counts();
+    let (s, c, m) = refusal(session(&w.h, &second.token).submit_evidence(
+        "shop",
+        None,
+        None,
+        &crate::common::envelope(&key, 2),
+    ));
+    assert_eq!((s, c.as_str()), (403, "key_revoked"), "{m}");
+    assert_eq!(w.h.counts(), before);
+
+    // A job key signs no longer than its session lives (ten minutes here).
+    session(&w.h, &second.token)
+        .submit_evidence("shop", None, None, &crate::common::envelope(&other, 3))
+        .expect("within the session");
+    w.clock.advance(std::time::Duration::from_secs(11 * 60));
+    let admin_ci = Client::new(
+        &w.h.url,
+        Some(w.h.admin.issue_token("shop-ci").expect("token").token),
+    );
+    let before = w.h.counts();
+    let (s, c, m) =
+        refusal(admin_ci.submit_evidence("shop", None, None, &crate::common::envelope(&other, 4)));
+    assert_eq!((s, c.as_str()), (403, "key_expired"), "{m}");
+    assert_eq!(w.h.counts(), before);
+    let report = w.h.admin.verify_ledger().expect("verify");
+    assert_eq!(report["verified"], true, "{report}");
+}
+
 both_backends!(
     a_ci_job_acts_with_its_id_token,
+    a_job_signs_with_a_key_it_made_for_itself,
     forged_stale_and_unmapped_tokens_are_refused,
     issuers_and_rules_are_checked_before_they_are_recorded,
 );

@@ -37,7 +37,11 @@ pub struct ClientFlags {
     pub id_token_file: Option<PathBuf>,
     /// The audience to ask GitHub Actions' ID token for (what the issuer's registration
     /// accepts).
-    #[arg(long, env = "ANDON_AUDIENCE", default_value = "andon")]
+    #[arg(
+        long = "id-token-audience",
+        env = "ANDON_AUDIENCE",
+        default_value = "andon"
+    )]
     pub audience: String,
     /// Output format of read verbs.
     #[arg(long, value_enum, default_value = "text")]
@@ -143,6 +147,7 @@ impl Args {
             server: self.client.server.clone(),
             token: self.client.token.clone(),
             output: self.client.output,
+            job_key: None,
         }
     }
 }

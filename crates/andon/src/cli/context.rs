@@ -15,6 +15,9 @@ pub struct Context {
     pub token: Option<String>,
     /// Output format of read verbs.
     pub output: Output,
+    /// In CI with an ID token: the private key (PEM) the job made for itself and registered
+    /// with its session; `attest` signs with it when no --key is given.
+    pub job_key: Option<String>,
 }
 
 /// A client of the server for a verb run by hand or by a pipeline step.

@@ -23,11 +23,14 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     );
     if remote && ctx.token.is_none() {
         // In CI without a stored token: the job's ID token stands for it.
-        ctx.token = crate::cli::workload::session(
+        if let Some(s) = crate::cli::workload::session(
             &ctx.server,
             args.client.id_token_file.as_deref(),
             &args.client.audience,
-        )?;
+        )? {
+            ctx.token = Some(s.token);
+            ctx.job_key = Some(s.key);
+        }
     }
     let done = dispatch(&args, &ctx, out);
     match done {

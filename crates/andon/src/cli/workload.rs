@@ -9,6 +9,9 @@
 //! 3. GitHub Actions with `permissions: id-token: write`: requested from
 //!    `ACTIONS_ID_TOKEN_REQUEST_URL` for the audience `--audience` (`andon` by default).
 //!
+//! The exchange registers a key the job makes for itself, so the job signs its evidence
+//! without a stored key; the key signs no longer than the session lives.
+//!
 //! An ID token is exchanged once (the server refuses a replay), so the session is kept for
 //! the job's next steps in a file only this user reads, under `RUNNER_TEMP` (GitHub's
 //! per-job directory) or the temporary directory, named after the job's credential, and used
@@ -108,15 +111,19 @@ fn now_ms() -> i64 {
 }
 
 /// A kept session still good for half a minute.
-fn kept(file: &Path) -> Option<String> {
+fn kept(file: &Path) -> Option<Session> {
     let kept: serde_json::Value = serde_json::from_slice(&std::fs::read(file).ok()?).ok()?;
     let expires: jiff::Timestamp = kept["expires_at"].as_str()?.parse().ok()?;
-    (expires.as_millisecond() > now_ms() + 30_000)
-        .then(|| kept["token"].as_str().map(str::to_owned))
-        .flatten()
+    if expires.as_millisecond() <= now_ms() + 30_000 {
+        return None;
+    }
+    Some(Session {
+        token: kept["token"].as_str()?.to_owned(),
+        key: kept["key"].as_str()?.to_owned(),
+    })
 }
 
-fn keep(file: &Path, token: &str, expires_at: &str) -> anyhow::Result<()> {
+fn keep(file: &Path, session: &Session, expires_at: &str) -> anyhow::Result<()> {
     use std::io::Write as _;
     let mut options = std::fs::OpenOptions::new();
     options.write(true).create(true).truncate(true);
@@ -126,32 +133,49 @@ fn keep(file: &Path, token: &str, expires_at: &str) -> anyhow::Result<()> {
         .open(file)
         .with_context(|| format!("keeping the session in {}", file.display()))?;
     f.write_all(
-        serde_json::json!({"token": token, "expires_at": expires_at})
+        serde_json::json!({"token": session.token, "key": session.key, "expires_at": expires_at})
             .to_string()
             .as_bytes(),
     )?;
     Ok(())
 }
 
-/// The session token of this CI job on `server`, when the job has an ID token: kept from an
-/// earlier step, or exchanged now. `None` when the job has no ID token.
+/// A CI job's session: its token, and the private key (PEM) the job made for itself and
+/// registered with the exchange, which signs its evidence while the session lives.
+pub struct Session {
+    /// The session token.
+    pub token: String,
+    /// The job key's PKCS#8 PEM.
+    pub key: String,
+}
+
+/// The session of this CI job on `server`, when the job has an ID token: kept from an
+/// earlier step, or exchanged now with a key made now. `None` when the job has no ID token.
 pub fn session(
     server: &str,
     id_token_file: Option<&Path>,
     audience: &str,
-) -> anyhow::Result<Option<String>> {
+) -> anyhow::Result<Option<Session>> {
     let Some(source) = Source::find(id_token_file) else {
         return Ok(None);
     };
     let file = session_file(server, &source.job_key()?);
-    if let Some(token) = kept(&file) {
-        return Ok(Some(token));
+    if let Some(s) = kept(&file) {
+        return Ok(Some(s));
     }
     let id_token = source.id_token(audience)?;
+    let key = crate::cli::keys::generate()?;
     let issued = andon_client::Client::new(server, None)
-        .exchange_id_token(&id_token)
+        .exchange_id_token_with_key(&id_token, Some(&key.public_key().to_ledger_text()))
         .context("exchanging the CI job's ID token for an Andon session (POST /v1/auth/oidc)")?;
-    let expires_at = issued.expires_at.clone().unwrap_or_default();
-    keep(&file, &issued.token, &expires_at)?;
-    Ok(Some(issued.token))
+    let session = Session {
+        token: issued.token,
+        key: key.to_pem(),
+    };
+    keep(
+        &file,
+        &session,
+        issued.expires_at.as_deref().unwrap_or_default(),
+    )?;
+    Ok(Some(session))
 }

@@ -99,7 +99,8 @@ pub struct Common {
     pub run: Option<String>,
     /// Signing key (PKCS#8 PEM); repeat it to sign with several keys, for an application
     /// whose threshold asks for more than one.
-    #[arg(long = "key", env = "ANDON_KEY_FILE", required = true)]
+    /// Without one, in CI with an ID token, the key the job made for itself signs.
+    #[arg(long = "key", env = "ANDON_KEY_FILE")]
     pub keys: Vec<PathBuf>,
 }
 
@@ -254,11 +255,17 @@ pub fn run(ctx: &Context, cmd: &AttestCmd, out: Output) -> anyhow::Result<ExitCo
             (&r.common, "provenance", predicate_type, predicate)
         }
     };
-    let keys = common
+    let mut keys = common
         .keys
         .iter()
         .map(|k| crate::cli::keys::load_signer(k))
         .collect::<anyhow::Result<Vec<_>>>()?;
+    if keys.is_empty() {
+        let pem = ctx.job_key.as_deref().context(
+            "no signing key: give --key (ANDON_KEY_FILE), or run in CI with an ID token (the job then signs with a key it makes for itself)",
+        )?;
+        keys.push(andon_domain::PrivateKey::from_pem(pem).context("the job's key")?);
+    }
     let signers: Vec<&dyn andon_domain::Signer> = keys
         .iter()
         .map(|k| k as &dyn andon_domain::Signer)

@@ -176,6 +176,7 @@ fn the_ci_integrations_run_the_same_commands(b: Backend) {
             ("subject", subject("github")),
             ("token", token.clone()),
             ("key", key_pem.clone()),
+            ("audience", "andon".to_owned()),
         ];
         let mut env: Vec<(&str, String)> =
             vec![("GITHUB_ACTION_PATH", action_dir.display().to_string())];
@@ -238,7 +239,67 @@ fn the_ci_integrations_run_the_same_commands(b: Backend) {
     );
     assert!(text.contains("ALERT high unauthorized_change"), "{text}");
 
-    // GitLab CI: the hidden jobs' scripts with the template's and the job's variables.
+    // GitLab CI, with no Andon secret: each job's ID token (the template's id_tokens, issued
+    // here by a real OpenID provider with GitLab's claims) is mapped by a workload rule to
+    // the pipeline, and the job signs with a key it makes for itself.
+    let aud = gitlab[".andon"]["id_tokens"]["ANDON_ID_TOKEN"]["aud"]
+        .as_str()
+        .expect("the template asks GitLab for an ID token")
+        .to_owned();
+    let idp = andon_testkit::oidc::OidcProvider::start(&andon_testkit::oidc::ProviderConfig {
+        ci_audiences: vec![aud.clone()],
+        ..Default::default()
+    });
+    for args in [
+        vec![
+            "oidc",
+            "issuer",
+            "add",
+            "gitlab",
+            "--issuer",
+            &idp.issuer,
+            "--audience",
+            &aud,
+        ],
+        vec![
+            "oidc",
+            "rule",
+            "set",
+            "pay-main",
+            "--issuer",
+            "gitlab",
+            "--claim",
+            "project_path=acme/pay",
+            "--claim",
+            "ref_protected=true",
+            "--identity",
+            "ci-pay",
+        ],
+    ] {
+        let out = Command::new(BIN)
+            .args(&args)
+            .envs(admin_env.iter().cloned())
+            .output()
+            .expect("andon oidc");
+        assert!(
+            out.status.success(),
+            "{args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    let job_token = |job: &str| {
+        idp.ci_token(
+            &aud,
+            serde_json::json!({
+                "sub": "project_path:acme/pay:ref_type:branch:ref:main",
+                "namespace_path": "acme", "project_path": "acme/pay", "pipeline_id": "777",
+                "pipeline_source": "push", "job_id": job, "ref": "main", "ref_type": "branch",
+                "ref_protected": "true", "user_login": "alice",
+            }),
+            "RS256",
+            3600,
+        )
+    };
     let common = |s: &str| {
         vec![
             (
@@ -251,22 +312,35 @@ fn the_ci_integrations_run_the_same_commands(b: Backend) {
             ("ANDON_SERVER", server.url.clone()),
             ("ANDON_APP", "pay".to_owned()),
             ("ANDON_SUBJECT", subject(s)),
-            ("ANDON_TOKEN", token.clone()),
-            ("ANDON_KEY", key_pem.clone()),
             ("CI_PIPELINE_ID", "777".to_owned()),
+            ("TMPDIR", dir.display().to_string()),
         ]
     };
     let mut env = common("gitlab");
     env.extend([
         ("ANDON_KIND", "sbom".to_owned()),
         ("ANDON_FILE", report.display().to_string()),
+        ("ANDON_ID_TOKEN", job_token("1001")),
     ]);
     run("gitlab attest", &script(".andon-attest"), &env);
     let mut env = common("gitlab");
     env.push(("ANDON_ENVIRONMENT", "staging".to_owned()));
+    env.push(("ANDON_ID_TOKEN", job_token("1002")));
     let gate = run("gitlab gate", &script(".andon-gate"), &env);
     assert!(gate.contains("ALLOW"), "{gate}");
+    env.push(("ANDON_ID_TOKEN", job_token("1003")));
     run("gitlab deploy", &script(".andon-deploy"), &env);
+    let sessions: Vec<_> = admin
+        .list_tokens(Some("ci-pay"))
+        .expect("tokens")
+        .into_iter()
+        .filter(|t| t.issued_by == "oidc:gitlab")
+        .collect();
+    assert_eq!(
+        sessions.len(),
+        3,
+        "one session per GitLab job: {sessions:?}"
+    );
 
     // Jenkins: its sh steps, the key as a credentials file.
     let env = vec![
