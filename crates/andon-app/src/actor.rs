@@ -18,6 +18,8 @@ pub struct Actor {
     pub groups: Vec<String>,
     /// The token it acts with and who issued it (absent for the server itself).
     pub via: Option<Via>,
+    /// For a person who signs in through single sign-on: the issuer and subject.
+    pub sso: Option<crate::authority::SsoLink>,
 }
 
 impl Actor {
@@ -43,6 +45,24 @@ impl Actor {
     /// approvals, waiver approvals and access decisions are made only with a token the
     /// identity issued for itself, so that nobody can decide in someone else's name.
     pub fn require_own_token(&self, verb: &str) -> Result<(), AppError> {
+        if let Some(link) = &self.sso {
+            // A person who signs in through their identity provider decides only with a
+            // session of that sign-in: no token an admin could have minted or enrolled.
+            let signed_in = self
+                .via
+                .as_ref()
+                .and_then(|v| v.federated.as_ref())
+                .is_some_and(|f| f.issuer == link.issuer && f.subject == link.subject);
+            if !signed_in {
+                return Err(AppError::forbidden(
+                    "sso_required",
+                    format!(
+                        "{} signs in through {}: to {verb}, sign in there (andon login, or the web interface); a token made any other way does not decide",
+                        self.name, link.issuer
+                    ),
+                ));
+            }
+        }
         match &self.via {
             Some(v) if v.self_issued(&self.name) => Ok(()),
             Some(v) => Err(AppError::forbidden(

@@ -462,6 +462,7 @@ mod tests {
             applications: vec!["shop".into()],
             groups: vec!["x".into()],
             via: None,
+            sso: None,
         });
         assert_eq!(
             (me.name.as_str(), me.role.as_str(), me.applications),

@@ -70,6 +70,23 @@ pub struct Config {
     /// beside a SQLite database (`<file>.checkpoint`); none for PostgreSQL (`andon serve`
     /// puts it in its data directory).
     pub checkpoint_file: Option<std::path::PathBuf>,
+    /// Single sign-on for the web interface, when configured.
+    pub sso: Option<Sso>,
+}
+
+/// Single sign-on through an OpenID provider: the registered issuer (`oidc.issuer`, whose
+/// audiences include `client_id`) and this server's client at it.
+#[derive(Clone, Debug)]
+pub struct Sso {
+    /// The registered issuer's name.
+    pub issuer: String,
+    /// The client id the provider gave this server.
+    pub client_id: String,
+    /// The client secret, for a confidential client (never recorded in the ledger).
+    pub client_secret: Option<String>,
+    /// Where the provider sends the browser back: `<public URL>/ui/sso/callback`, exactly as
+    /// registered at the provider.
+    pub redirect_uri: String,
 }
 
 /// The default checkpoint file of a database: `<path>.checkpoint` beside a SQLite file.
@@ -117,6 +134,7 @@ impl Config {
             witness_interval: std::time::Duration::from_secs(30),
             late_window: std::time::Duration::from_secs(24 * 3600),
             clock: crate::Clock::system(),
+            sso: None,
         }
     }
 }

@@ -108,6 +108,7 @@ mod tests {
             applications: vec!["pay".into()],
             groups: Vec::new(),
             via: None,
+            sso: None,
         }
     }
 

@@ -30,6 +30,26 @@ impl Client {
         )
     }
 
+    /// Signs a person in with an ID token from the organisation's identity provider (no
+    /// Andon token needed): a session of their own.
+    pub fn sign_in_sso(&self, id_token: &str) -> Result<IssuedToken, ClientError> {
+        self.post_json(
+            "/v1/auth/sso",
+            &andon_domain::oidc::api::SignInRequest {
+                id_token: id_token.into(),
+            },
+        )
+    }
+
+    /// Sets a person rule under `name`.
+    pub fn set_person_rule(
+        &self,
+        name: &str,
+        rule: &andon_domain::oidc::PersonRule,
+    ) -> Result<serde_json::Value, ClientError> {
+        self.put_json(&format!("/v1/oidc/person-rules/{name}"), rule)
+    }
+
     /// Trusts (or replaces) an OpenID issuer under `name`.
     pub fn set_oidc_issuer(
         &self,

@@ -131,6 +131,13 @@ pub enum EntryKind {
     /// A workload rule was removed (`name`, `reason`).
     #[serde(rename = "oidc.workload_rule_removed")]
     WorkloadRuleRemoved,
+    /// A rule mapping people's ID tokens to a role and approver groups (`name`, `rule`);
+    /// the same name replaces it.
+    #[serde(rename = "oidc.person_rule")]
+    PersonRuleSet,
+    /// A person rule was removed (`name`, `reason`).
+    #[serde(rename = "oidc.person_rule_removed")]
+    PersonRuleRemoved,
 }
 
 impl EntryKind {
@@ -175,6 +182,8 @@ impl EntryKind {
             EntryKind::OidcIssuerSet => "oidc.issuer",
             EntryKind::WorkloadRuleSet => "oidc.workload_rule",
             EntryKind::WorkloadRuleRemoved => "oidc.workload_rule_removed",
+            EntryKind::PersonRuleSet => "oidc.person_rule",
+            EntryKind::PersonRuleRemoved => "oidc.person_rule_removed",
         }
     }
 }

@@ -14,7 +14,8 @@ mod state;
 mod web;
 
 pub use andon_app::{
-    App, Clock, Config, NotifyFormat, SIGNATURE_HEADER, Started, Witness, notification_signature,
+    App, Clock, Config, NotifyFormat, SIGNATURE_HEADER, Sso, Started, Witness,
+    notification_signature,
 };
 pub use error::ApiError;
 

@@ -113,7 +113,10 @@ pub fn layout(title: &str, section: Section, viewer: &Viewer, body: Markup) -> M
 }
 
 /// The sign-in page: an API token, exchanged for a session cookie.
-pub fn sign_in(error: Option<&str>, next: &str) -> Markup {
+///
+/// With single sign-on configured (`sso`), the first way offered is the organisation's
+/// identity provider; the token form stays for automation and installs without one.
+pub fn sign_in(error: Option<&str>, next: &str, sso: bool) -> Markup {
     html! {
         (DOCTYPE)
         html lang="en" {
@@ -132,6 +135,14 @@ pub fn sign_in(error: Option<&str>, next: &str) -> Markup {
                     }
                     @if let Some(e) = error {
                         p.error-box role="alert" { (e) }
+                    }
+                    @if sso {
+                        p {
+                            a #sso.button href=(format!("/ui/sso?next={}", encode(next))) {
+                                "Sign in with your identity provider"
+                            }
+                        }
+                        p.muted { "Or paste an API token:" }
                     }
                     form.stack method="post" action="/ui/sign-in" {
                         input type="hidden" name="next" value=(next);

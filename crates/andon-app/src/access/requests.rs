@@ -318,6 +318,7 @@ mod tests {
             applications: vec![],
             groups: vec![],
             via: None,
+            sso: None,
         }
     }
 

@@ -66,6 +66,25 @@ impl Actors {
                         }
                     }
                 }
+                let linked = self
+                    .authority
+                    .identity(&entry.actor)
+                    .and_then(|i| i.sso.as_ref());
+                if let Some(link) = linked
+                    && DECISIONS.contains(&entry.kind)
+                    && via
+                        .federated
+                        .as_ref()
+                        .is_none_or(|f| f.issuer != link.issuer || f.subject != link.subject)
+                {
+                    out.push(Finding::new(
+                        "actor",
+                        format!(
+                            "{} signs in through {}, yet decided with a token no sign-in of theirs made",
+                            entry.actor, link.issuer
+                        ),
+                    ));
+                }
                 if DECISIONS.contains(&entry.kind) && !via.self_issued(&entry.actor) {
                     out.push(Finding::new(
                         "actor",

@@ -4,11 +4,11 @@
 
 use std::collections::{BTreeMap, HashMap};
 
-use andon_domain::oidc::{Federated, OidcIssuer, WorkloadRule};
+use andon_domain::oidc::{Federated, OidcIssuer, PersonRule, WorkloadRule};
 use andon_domain::{LedgerEntry, PublicKey, Role};
 use serde::Serialize;
 
-use super::{Authority, KeyState, millis, text};
+use super::{Authority, KeyState, SsoLink, millis, text};
 
 /// An issuer as the ledger registered it.
 #[derive(Clone, Debug, Serialize)]
@@ -36,6 +36,19 @@ pub struct RuleState {
     pub by: String,
 }
 
+/// A person rule as the ledger set it.
+#[derive(Clone, Debug, Serialize)]
+pub struct PersonRuleState {
+    /// Its name.
+    pub name: String,
+    /// The rule.
+    pub rule: PersonRule,
+    /// The `oidc.person_rule` entry.
+    pub index: u64,
+    /// Who set it.
+    pub by: String,
+}
+
 /// Exchanged tokens are forgotten this long after they expire (their `exp` is checked
 /// again at every exchange, so a forgotten one is refused as expired).
 const REMEMBER_AFTER_EXPIRY_MS: i64 = 10 * 60 * 1000;
@@ -44,6 +57,7 @@ const REMEMBER_AFTER_EXPIRY_MS: i64 = 10 * 60 * 1000;
 pub(super) struct Federation {
     issuers: BTreeMap<String, IssuerState>,
     rules: BTreeMap<String, RuleState>,
+    people: BTreeMap<String, PersonRuleState>,
     /// `issuer` and `jti` → the token's expiry (Unix ms).
     exchanged: HashMap<(String, String), i64>,
 }
@@ -150,15 +164,33 @@ impl Authority {
             ));
         }
         let rule = text(b, "rule")?;
-        let maps = self
-            .federation
-            .rules
-            .get(&rule)
-            .is_some_and(|r| r.rule.identity == identity && r.rule.issuer == issuer);
-        if !maps {
-            return Err(format!(
-                "no workload rule {rule} maps {issuer} to {identity}"
-            ));
+        if b.get("person").is_some() {
+            // A person's session: the identity is the one linked to the token's subject, and
+            // the rule that gave its role still stands.
+            let linked = self
+                .identity(identity)
+                .and_then(|i| i.sso.as_ref())
+                .is_some_and(|l| l.issuer == federated.issuer && l.subject == federated.subject);
+            if !linked {
+                return Err(format!(
+                    "{identity} is not linked to {} of {}",
+                    federated.subject, federated.issuer
+                ));
+            }
+            if !self.federation.people.contains_key(&rule) {
+                return Err(format!("no person rule {rule}"));
+            }
+        } else {
+            let maps = self
+                .federation
+                .rules
+                .get(&rule)
+                .is_some_and(|r| r.rule.identity == identity && r.rule.issuer == issuer);
+            if !maps {
+                return Err(format!(
+                    "no workload rule {rule} maps {issuer} to {identity}"
+                ));
+            }
         }
         let key = (federated.issuer.clone(), federated.jti.clone());
         if self.federation.exchanged.contains_key(&key) {
@@ -209,6 +241,71 @@ impl Authority {
             },
         );
         Ok(())
+    }
+
+    /// An `oidc.person_rule` entry: its issuer registered.
+    pub(super) fn apply_person_rule(&mut self, index: u64, e: &LedgerEntry) -> Result<(), String> {
+        let name = text(&e.body, "name")?;
+        let rule: PersonRule =
+            serde_json::from_value(e.body.get("rule").cloned().unwrap_or_default())
+                .map_err(|x| format!("person rule {name}: {x}"))?;
+        rule.check().map_err(|x| x.to_string())?;
+        if !self.federation.issuers.contains_key(&rule.issuer) {
+            return Err(format!("person rule {name}: no issuer {}", rule.issuer));
+        }
+        self.federation.people.insert(
+            name.clone(),
+            PersonRuleState {
+                name,
+                rule,
+                index,
+                by: e.actor.clone(),
+            },
+        );
+        Ok(())
+    }
+
+    /// An `oidc.person_rule_removed` entry.
+    pub(super) fn remove_person_rule(&mut self, e: &LedgerEntry) -> Result<(), String> {
+        let name = text(&e.body, "name")?;
+        self.federation
+            .people
+            .remove(&name)
+            .map(|_| ())
+            .ok_or_else(|| format!("no person rule {name}"))
+    }
+
+    /// The `sso` link of an `identity.created` entry, unique per issuer and subject.
+    pub(super) fn sso_link(&self, b: &serde_json::Value) -> Result<Option<SsoLink>, String> {
+        let Some(v) = b.get("sso") else {
+            return Ok(None);
+        };
+        let link: SsoLink = serde_json::from_value(v.clone()).map_err(|x| format!("sso: {x}"))?;
+        if let Some(other) = self.identity_for_subject(&link.issuer, &link.subject) {
+            return Err(format!(
+                "{} of {} is already linked to {}",
+                link.subject, link.issuer, other.name
+            ));
+        }
+        Ok(Some(link))
+    }
+
+    /// The identity linked to `subject` of `issuer`.
+    pub fn identity_for_subject(
+        &self,
+        issuer: &str,
+        subject: &str,
+    ) -> Option<&super::IdentityState> {
+        self.identities().find(|i| {
+            i.sso
+                .as_ref()
+                .is_some_and(|l| l.issuer == issuer && l.subject == subject)
+        })
+    }
+
+    /// Every person rule, by name.
+    pub fn person_rules(&self) -> impl Iterator<Item = &PersonRuleState> {
+        self.federation.people.values()
     }
 
     /// Every registered issuer, by name.

@@ -23,6 +23,8 @@ pub const AUTHORITY_KINDS: &[&str] = &[
     "oidc.issuer",
     "oidc.workload_rule",
     "oidc.workload_rule_removed",
+    "oidc.person_rule",
+    "oidc.person_rule_removed",
 ];
 
 const PAGE: u32 = 5_000;

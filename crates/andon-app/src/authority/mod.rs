@@ -13,5 +13,5 @@ mod state;
 pub use load::{AUTHORITY_KINDS, absorb, load};
 pub use state::{
     Authority, Disabled, EnrollmentOrigin, EnrollmentState, IdentityState, IssuerState, KeyState,
-    MAX_THRESHOLD, RuleState, SigningPolicy, TokenState,
+    MAX_THRESHOLD, PersonRuleState, RuleState, SigningPolicy, SsoLink, TokenState,
 };

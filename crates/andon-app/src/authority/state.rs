@@ -28,6 +28,18 @@ pub struct IdentityState {
     pub created_at: String,
     /// When it was disabled, by whom and why: (index, by, reason).
     pub disabled: Option<Disabled>,
+    /// The identity provider's subject it signs in as, for a person created (or linked) by
+    /// single sign-on: it then decides only with a session from that sign-in.
+    pub sso: Option<SsoLink>,
+}
+
+/// A person's link to their identity provider: the issuer and the subject (`sub`).
+#[derive(Clone, Debug, Serialize, PartialEq, Eq, serde::Deserialize)]
+pub struct SsoLink {
+    /// The issuer (`iss`).
+    pub issuer: String,
+    /// The subject (`sub`).
+    pub subject: String,
 }
 
 /// An identity's or token's end: the entry, who, why.
@@ -192,6 +204,7 @@ impl Authority {
                     return Err(format!("identity {name} already exists"));
                 }
                 let role: Role = text(b, "role")?.parse().map_err(|x| format!("{x}"))?;
+                let sso = self.sso_link(b)?;
                 self.identities.insert(
                     name.clone(),
                     IdentityState {
@@ -203,6 +216,7 @@ impl Authority {
                         created_index: index,
                         created_at: e.time.clone(),
                         disabled: None,
+                        sso,
                     },
                 );
             }
@@ -354,6 +368,8 @@ impl Authority {
             EntryKind::OidcIssuerSet => self.apply_oidc_issuer(index, e)?,
             EntryKind::WorkloadRuleSet => self.apply_workload_rule(index, e)?,
             EntryKind::WorkloadRuleRemoved => self.remove_workload_rule(e)?,
+            EntryKind::PersonRuleSet => self.apply_person_rule(index, e)?,
+            EntryKind::PersonRuleRemoved => self.remove_person_rule(e)?,
             EntryKind::KeyRevoked => {
                 let keyid = text(b, "keyid")?;
                 let k = self
@@ -383,6 +399,7 @@ impl Authority {
             role: i.role,
             applications: i.applications.clone(),
             groups: i.groups.clone(),
+            sso: i.sso.clone(),
             via: Some(Via {
                 token: t.id.clone(),
                 issued_by: t.issued_by.clone(),
@@ -472,6 +489,11 @@ impl Authority {
         t
     }
 
+    /// A token by its SHA-256.
+    pub fn token_by_hash(&self, token_sha256: &str) -> Option<&TokenState> {
+        self.tokens.get(token_sha256)
+    }
+
     /// A token by public id.
     pub fn token(&self, id: &str) -> Option<&TokenState> {
         self.token_ids.get(id).and_then(|h| self.tokens.get(h))
@@ -494,7 +516,7 @@ mod federation;
 #[path = "signers.rs"]
 mod signers;
 
-pub use federation::{IssuerState, RuleState};
+pub use federation::{IssuerState, PersonRuleState, RuleState};
 
 #[cfg(test)]
 #[path = "state_tests.rs"]

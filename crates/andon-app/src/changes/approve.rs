@@ -204,6 +204,7 @@ mod tests {
             applications: Vec::new(),
             groups: groups.iter().map(|g| (*g).to_owned()).collect(),
             via: None,
+            sso: None,
         }
     }
 

@@ -164,6 +164,7 @@ mod tests {
             applications: vec!["pay".into()],
             groups: Vec::new(),
             via: None,
+            sso: None,
         };
         let req = IncidentRequest {
             application: "pay".into(),

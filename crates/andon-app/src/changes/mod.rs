@@ -40,6 +40,7 @@ mod tests {
             applications: Vec::new(),
             groups: Vec::new(),
             via: None,
+            sso: None,
         }
     }
 

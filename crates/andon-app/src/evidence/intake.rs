@@ -421,6 +421,7 @@ mod tests {
             applications: applications.iter().map(|a| a.to_string()).collect(),
             groups: vec![],
             via: None,
+            sso: None,
         }
     }
 

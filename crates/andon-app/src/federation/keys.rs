@@ -45,7 +45,7 @@ impl KeyCache {
     }
 }
 
-fn unreachable(issuer: &str, why: impl std::fmt::Display) -> AppError {
+pub(crate) fn unreachable(issuer: &str, why: impl std::fmt::Display) -> AppError {
     AppError::new(
         ErrorKind::ServiceUnavailable,
         "issuer_unreachable",
@@ -86,23 +86,29 @@ pub(crate) async fn fetch(issuer: OidcIssuer) -> Result<JwkSet, AppError> {
         .map_err(|e| unreachable(&name, e))?
 }
 
-fn fetch_blocking(issuer: &OidcIssuer) -> Result<JwkSet, AppError> {
-    let agent: ureq::Agent = ureq::Agent::config_builder()
+fn agent() -> ureq::Agent {
+    ureq::Agent::config_builder()
         .timeout_global(Some(Duration::from_secs(5)))
         .build()
-        .into();
-    let get = |url: &str| -> Result<serde_json::Value, AppError> {
-        agent
-            .get(url)
-            .call()
-            .map_err(|e| unreachable(&issuer.issuer, format!("{url}: {e}")))?
-            .body_mut()
-            .with_config()
-            .limit(1 << 20)
-            .read_json()
-            .map_err(|e| unreachable(&issuer.issuer, format!("{url}: {e}")))
-    };
-    let discovery = get(&issuer.discovery_url())?;
+        .into()
+}
+
+fn get_json(agent: &ureq::Agent, issuer: &str, url: &str) -> Result<serde_json::Value, AppError> {
+    agent
+        .get(url)
+        .call()
+        .map_err(|e| unreachable(issuer, format!("{url}: {e}")))?
+        .body_mut()
+        .with_config()
+        .limit(1 << 20)
+        .read_json()
+        .map_err(|e| unreachable(issuer, format!("{url}: {e}")))
+}
+
+/// An issuer's discovery document, checked to name the same issuer (OpenID Connect
+/// Discovery 1.0, section 4.3).
+pub(crate) fn discovery_blocking(issuer: &OidcIssuer) -> Result<serde_json::Value, AppError> {
+    let discovery = get_json(&agent(), &issuer.issuer, &issuer.discovery_url())?;
     let said = discovery.get("issuer").and_then(|v| v.as_str());
     if said != Some(issuer.issuer.as_str()) {
         return Err(unreachable(
@@ -110,17 +116,45 @@ fn fetch_blocking(issuer: &OidcIssuer) -> Result<JwkSet, AppError> {
             format!("its discovery document names the issuer {said:?}"),
         ));
     }
-    let jwks_uri = discovery
-        .get("jwks_uri")
+    Ok(discovery)
+}
+
+/// An endpoint the discovery document names, on https (or on the issuer's own loopback
+/// origin).
+pub(crate) fn endpoint(
+    issuer: &OidcIssuer,
+    discovery: &serde_json::Value,
+    name: &str,
+) -> Result<String, AppError> {
+    let url = discovery
+        .get(name)
         .and_then(|v| v.as_str())
-        .ok_or_else(|| unreachable(&issuer.issuer, "its discovery document has no jwks_uri"))?;
-    let same_scheme = jwks_uri.starts_with("https://")
-        || (issuer.issuer.starts_with("http://") && jwks_uri.starts_with(&issuer.issuer));
-    if !same_scheme {
+        .ok_or_else(|| {
+            unreachable(
+                &issuer.issuer,
+                format!("its discovery document has no {name}"),
+            )
+        })?;
+    let origin = issuer
+        .issuer
+        .splitn(4, '/')
+        .take(3)
+        .collect::<Vec<_>>()
+        .join("/");
+    let secure = url.starts_with("https://")
+        || (issuer.issuer.starts_with("http://") && url.starts_with(&format!("{origin}/")));
+    if !secure {
         return Err(unreachable(
             &issuer.issuer,
-            format!("its jwks_uri {jwks_uri} is not https"),
+            format!("its {name} {url} is not https"),
         ));
     }
-    parse_key_set(&get(jwks_uri)?).map_err(|e| unreachable(&issuer.issuer, e))
+    Ok(url.to_owned())
+}
+
+fn fetch_blocking(issuer: &OidcIssuer) -> Result<JwkSet, AppError> {
+    let discovery = discovery_blocking(issuer)?;
+    let jwks_uri = endpoint(issuer, &discovery, "jwks_uri")?;
+    parse_key_set(&get_json(&agent(), &issuer.issuer, &jwks_uri)?)
+        .map_err(|e| unreachable(&issuer.issuer, e))
 }

@@ -11,6 +11,8 @@
 //! sequencer refuses a second exchange even when two servers race.
 
 mod keys;
+pub mod person;
+pub mod sso;
 
 pub use keys::KeyCache;
 
@@ -177,7 +179,7 @@ pub fn list_rules(app: &App, actor: &Actor) -> Result<Vec<RuleView>, AppError> {
 
 /// Verifies an ID token against its registered issuer's keys (fetched again once when it
 /// names a key id the cache lacks).
-async fn verify(app: &App, token: &str) -> Result<(IssuerState, IdToken), AppError> {
+pub(crate) async fn verify(app: &App, token: &str) -> Result<(IssuerState, IdToken), AppError> {
     let peeked = peek(token).map_err(refused)?;
     let issuer = app
         .with_authority(|a| a.oidc_issuer_for(&peeked.issuer).cloned())
@@ -246,7 +248,33 @@ fn job_key(app: &App, pem: &str) -> Result<serde_json::Value, AppError> {
     Ok(serde_json::json!({"keyid": keyid, "public_key": key.to_ledger_text()}))
 }
 
-fn rfc3339(ms: i64) -> String {
+/// Refuses an ID token exchanged before (by issuer and `jti`).
+pub(crate) fn refuse_replay(app: &App, t: &IdToken) -> Result<(), AppError> {
+    if app.with_authority(|a| a.exchanged(&t.issuer, &t.jti)) {
+        return Err(AppError::new(
+            ErrorKind::Unauthorized,
+            "id_token_replayed",
+            format!(
+                "the ID token {} of {} was already exchanged: ask for a new one",
+                t.jti, t.issuer
+            ),
+        ));
+    }
+    Ok(())
+}
+
+/// Two exchanges of one token raced (on two servers): the sequencer let one through, and
+/// the other is a replay.
+pub(crate) fn replay_race(e: AppError) -> AppError {
+    match e.code {
+        "conflict" if e.message.contains("already exchanged") => {
+            AppError::new(ErrorKind::Unauthorized, "id_token_replayed", e.message)
+        }
+        _ => e,
+    }
+}
+
+pub(crate) fn rfc3339(ms: i64) -> String {
     crate::input::rfc3339(Some(ms)).unwrap_or_default()
 }
 
@@ -263,16 +291,7 @@ pub async fn exchange(
     let id_token = id_token.trim();
     let job_key = public_key.map(|k| job_key(app, k)).transpose()?;
     let (issuer, t) = verify(app, id_token).await?;
-    if app.with_authority(|a| a.exchanged(&t.issuer, &t.jti)) {
-        return Err(AppError::new(
-            ErrorKind::Unauthorized,
-            "id_token_replayed",
-            format!(
-                "the ID token {} of {} was already exchanged: ask the CI platform for a new one",
-                t.jti, t.issuer
-            ),
-        ));
-    }
+    refuse_replay(app, &t)?;
     let rule = mapping_rule(app, &issuer, &t)?;
     let (identity, role) = existing_identity(app, &rule.rule.identity).map_err(|e| {
         AppError::forbidden(
@@ -324,15 +343,7 @@ pub async fn exchange(
             },
         ))
         .await
-        .map_err(|e| match e.code {
-            // Two exchanges of one token raced on two servers: the sequencer let one through.
-            "conflict" if e.message.contains("already exchanged") => AppError::new(
-                ErrorKind::Unauthorized,
-                "id_token_replayed",
-                e.message.clone(),
-            ),
-            _ => e,
-        })?;
+        .map_err(replay_race)?;
     Ok(IssuedToken {
         identity: identity.to_string(),
         token,

@@ -154,6 +154,7 @@ mod tests {
             applications: applications.iter().map(|a| (*a).to_owned()).collect(),
             groups: vec![],
             via: None,
+            sso: None,
         }
     }
 

@@ -30,6 +30,15 @@ pub struct RuleView {
     pub set_by: String,
 }
 
+/// `POST /v1/auth/sso`: a person's ID token from the organisation's identity provider (as
+/// `andon login` obtains it by the device authorization grant), for a session of their own.
+#[derive(Clone, Debug, Serialize, Deserialize, schemars::JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SignInRequest {
+    /// The ID token.
+    pub id_token: String,
+}
+
 /// `POST /v1/auth/oidc`: a CI job's ID token, exchanged once for a short-lived session token.
 #[derive(Clone, Debug, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]

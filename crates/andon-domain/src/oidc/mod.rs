@@ -7,6 +7,7 @@
 //! then matched by [`WorkloadRule::matches`].
 
 pub mod api;
+mod person;
 mod token;
 
 use std::collections::BTreeMap;
@@ -14,6 +15,7 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 
 pub use jsonwebtoken::jwk::JwkSet;
+pub use person::{PersonRule, identity_name_for};
 pub use token::{IdToken, MAX_TOKEN_BYTES, Peeked, Refusal, parse_key_set, peek, verify_id_token};
 
 use crate::DomainError;

@@ -64,6 +64,13 @@ pub(crate) fn router(server: Server) -> Router {
         )
         .route("/v1/enroll", post(identities::enroll))
         .route("/v1/auth/oidc", post(oidc::exchange))
+        .route("/v1/auth/sso", post(oidc::sign_in))
+        .route("/v1/oidc/person-rules", get(oidc::list_person_rules))
+        .route("/v1/oidc/person-rules/{name}", put(oidc::set_person_rule))
+        .route(
+            "/v1/oidc/person-rules/{name}/remove",
+            post(oidc::remove_person_rule),
+        )
         .route("/v1/oidc/issuers", get(oidc::list_issuers))
         .route("/v1/oidc/issuers/{name}", put(oidc::set_issuer))
         .route("/v1/oidc/workload-rules", get(oidc::list_rules))

@@ -76,6 +76,49 @@ pub(crate) async fn remove_rule(
     ))
 }
 
+pub(crate) async fn sign_in(
+    State(app): State<App>,
+    body: Result<Json<andon_domain::oidc::api::SignInRequest>, JsonRejection>,
+) -> Result<(StatusCode, Json<IssuedToken>), ApiError> {
+    let req = json(body)?;
+    let issued = federation::person::sign_in(&app, &req.id_token, None, "cli").await?;
+    Ok((StatusCode::CREATED, Json(issued)))
+}
+
+pub(crate) async fn set_person_rule(
+    State(app): State<App>,
+    caller: Caller,
+    Path(name): Path<String>,
+    body: Result<Json<andon_domain::oidc::PersonRule>, JsonRejection>,
+) -> Result<Json<federation::person::PersonRuleView>, ApiError> {
+    admin::require_admin(&caller)?;
+    let rule = json(body)?;
+    Ok(Json(
+        federation::person::set_person_rule(&app, &caller, &name, rule).await?,
+    ))
+}
+
+pub(crate) async fn list_person_rules(
+    State(app): State<App>,
+    caller: Caller,
+) -> Result<Json<Vec<federation::person::PersonRuleView>>, ApiError> {
+    Ok(Json(federation::person::list_person_rules(&app, &caller)?))
+}
+
+pub(crate) async fn remove_person_rule(
+    State(app): State<App>,
+    caller: Caller,
+    Path(name): Path<String>,
+    body: Result<Option<Json<ReasonInput>>, JsonRejection>,
+) -> Result<Json<serde_json::Value>, ApiError> {
+    admin::require_admin(&caller)?;
+    let reason = optional_json(body)?.unwrap_or_default();
+    let index = federation::person::remove_person_rule(&app, &caller, &name, reason).await?;
+    Ok(Json(
+        serde_json::json!({"name": name, "removed": true, "ledger_index": index}),
+    ))
+}
+
 pub(crate) async fn exchange(
     State(app): State<App>,
     body: Result<Json<ExchangeRequest>, JsonRejection>,

@@ -6,6 +6,7 @@
 
 mod pages;
 pub(crate) mod session;
+mod sso;
 mod view;
 
 use view::html;
@@ -26,6 +27,8 @@ pub(crate) fn router() -> Router<Server> {
         .route("/ui/assets/andon.css", get(stylesheet))
         .route("/ui/sign-in", get(sign_in_form).post(sign_in))
         .route("/ui/sign-out", axum::routing::post(sign_out))
+        .route("/ui/sso", get(sso::start))
+        .route("/ui/sso/callback", get(sso::callback))
         .route("/ui/evidence", get(pages::evidence))
         .route("/ui/evidence/{id}", get(pages::evidence_record))
         .route("/ui/deployments", get(pages::deployments))
@@ -106,8 +109,16 @@ struct SignInQuery {
     next: Option<String>,
 }
 
-async fn sign_in_form(query: axum::extract::Query<SignInQuery>) -> impl IntoResponse {
-    html(andon_web::sign_in(None, &safe_next(query.next.as_deref())))
+async fn sign_in_form(
+    State(server): State<Server>,
+    query: axum::extract::Query<SignInQuery>,
+) -> impl IntoResponse {
+    let sso = server.app.config().sso.is_some();
+    html(andon_web::sign_in(
+        None,
+        &safe_next(query.next.as_deref()),
+        sso,
+    ))
 }
 
 #[derive(serde::Deserialize)]
@@ -131,6 +142,7 @@ async fn sign_in(State(server): State<Server>, request: axum::extract::Request) 
             html(andon_web::sign_in(
                 Some("Too many failed sign-ins from this address; wait a minute."),
                 "/ui/",
+                server.app.config().sso.is_some(),
             )),
         )
             .into_response();
@@ -141,6 +153,7 @@ async fn sign_in(State(server): State<Server>, request: axum::extract::Request) 
             html(andon_web::sign_in(
                 Some("Sign in from this server's own page."),
                 "/ui/",
+                server.app.config().sso.is_some(),
             )),
         )
             .into_response();
@@ -156,6 +169,7 @@ async fn sign_in(State(server): State<Server>, request: axum::extract::Request) 
             html(andon_web::sign_in(
                 Some("The form was incomplete: paste a token."),
                 "/ui/",
+                server.app.config().sso.is_some(),
             )),
         )
             .into_response();
@@ -169,7 +183,11 @@ async fn sign_in(State(server): State<Server>, request: axum::extract::Request) 
         }
         return (
             StatusCode::UNAUTHORIZED,
-            html(andon_web::sign_in(Some("That token is not valid."), &next)),
+            html(andon_web::sign_in(
+                Some("That token is not valid."),
+                &next,
+                app.config().sso.is_some(),
+            )),
         )
             .into_response();
     }
@@ -181,7 +199,16 @@ async fn sign_in(State(server): State<Server>, request: axum::extract::Request) 
         .into_response()
 }
 
-async fn sign_out() -> Response {
+/// Ends the session: a session a sign-in through the identity provider started is revoked
+/// in the ledger (on every server at once), not only dropped from the browser; a session of
+/// a pasted API token drops the cookie and leaves the token alone.
+async fn sign_out(State(server): State<Server>, headers: axum::http::HeaderMap) -> Response {
+    if same_origin(&headers)
+        && let Some(hash) = session::from_headers(&server.app, &headers)
+        && let Err(e) = andon_app::federation::person::sign_out(&server.app, &hash).await
+    {
+        tracing::warn!(error = %e, "sign-out could not revoke the session");
+    }
     (
         StatusCode::SEE_OTHER,
         [

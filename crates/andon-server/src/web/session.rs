@@ -90,3 +90,56 @@ pub(crate) fn set_cookie(value: &str, secure: bool) -> String {
 pub(crate) fn clear_cookie() -> String {
     format!("{COOKIE}=; Path=/; HttpOnly; SameSite=Strict; Max-Age=0")
 }
+
+/// The cookie that carries a single sign-on in progress (state, nonce, PKCE verifier,
+/// where to return) while the browser is at the identity provider.
+pub(crate) const SSO_COOKIE: &str = "andon_sso";
+
+/// A sign-in in progress as a cookie value: its JSON, base64url, and an HMAC-SHA-256 over
+/// it with the session key (so the browser can neither read a forged one in nor change it).
+pub(crate) fn seal_pending(app: &App, p: &andon_app::federation::sso::Pending) -> String {
+    use base64::Engine as _;
+    let body = base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .encode(serde_json::to_vec(p).unwrap_or_default());
+    let tag = hex::encode(mac(app, &format!("sso.{body}")).finalize().into_bytes());
+    format!("{body}.{tag}")
+}
+
+/// The sign-in in progress a cookie value holds, if its MAC verifies.
+pub(crate) fn open_pending(app: &App, value: &str) -> Option<andon_app::federation::sso::Pending> {
+    use base64::Engine as _;
+    let (body, tag) = value.rsplit_once('.')?;
+    let tag = hex::decode(tag).ok()?;
+    mac(app, &format!("sso.{body}")).verify_slice(&tag).ok()?;
+    let json = base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .decode(body)
+        .ok()?;
+    serde_json::from_slice(&json).ok()
+}
+
+/// A named cookie's value among a request's cookies.
+pub(crate) fn named_cookie<'h>(headers: &'h HeaderMap, name: &str) -> Option<&'h str> {
+    headers
+        .get_all(axum::http::header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|c| c.trim().split_once('='))
+        .find(|(n, _)| *n == name)
+        .map(|(_, value)| value)
+}
+
+/// The `Set-Cookie` of a sign-in in progress: `SameSite=Lax`, because the browser comes
+/// back from the provider by a top-level navigation, which a `Strict` cookie would miss;
+/// only the callback path sees it, for ten minutes.
+pub(crate) fn set_pending_cookie(value: &str, secure: bool) -> String {
+    format!(
+        "{SSO_COOKIE}={value}; Path=/ui/sso; HttpOnly; SameSite=Lax; Max-Age=600{}",
+        if secure { "; Secure" } else { "" }
+    )
+}
+
+/// The `Set-Cookie` that drops a sign-in in progress.
+pub(crate) fn clear_pending_cookie() -> String {
+    format!("{SSO_COOKIE}=; Path=/ui/sso; HttpOnly; SameSite=Lax; Max-Age=0")
+}

@@ -29,6 +29,7 @@ mod provenance;
 mod recompute;
 mod signatures;
 mod source_control;
+mod sso;
 mod tamper;
 mod telemetry;
 mod web;

@@ -109,6 +109,21 @@ pub struct ServeArgs {
     /// marks them late (docs/changes.md, "Time").
     #[arg(long, env = "ANDON_LATE_WINDOW", default_value = "24h", value_parser = window)]
     pub late_window: std::time::Duration,
+    /// Single sign-on for the web interface: the registered OpenID issuer people sign in at
+    /// (`andon oidc issuer add`, its audiences including --sso-client-id).
+    #[arg(long, env = "ANDON_SSO_ISSUER", requires_all = ["sso_client_id", "public_url"])]
+    pub sso_issuer: Option<String>,
+    /// This server's client id at the identity provider.
+    #[arg(long, env = "ANDON_SSO_CLIENT_ID")]
+    pub sso_client_id: Option<String>,
+    /// The client secret, for a confidential client (an environment variable, never a flag
+    /// on a shared machine).
+    #[arg(long, env = "ANDON_SSO_CLIENT_SECRET", hide_env_values = true)]
+    pub sso_client_secret: Option<String>,
+    /// The URL people reach this server at (behind a proxy, the proxy's): the provider sends
+    /// them back to <public-url>/ui/sso/callback, which must be registered there exactly.
+    #[arg(long, env = "ANDON_PUBLIC_URL")]
+    pub public_url: Option<String>,
 }
 
 /// A late window: a whole number of seconds, minutes, hours or days (`24h`).
@@ -198,6 +213,16 @@ pub fn run(a: &ServeArgs) -> anyhow::Result<ExitCode> {
     };
     config.access_max_minutes = a.access_max_minutes;
     config.late_window = a.late_window;
+    if let (Some(issuer), Some(client_id), Some(url)) =
+        (&a.sso_issuer, &a.sso_client_id, &a.public_url)
+    {
+        config.sso = Some(andon_server::Sso {
+            issuer: issuer.clone(),
+            client_id: client_id.clone(),
+            client_secret: a.sso_client_secret.clone(),
+            redirect_uri: format!("{}/ui/sso/callback", url.trim_end_matches('/')),
+        });
+    }
     config.max_in_flight = a.max_in_flight;
     config.auth_failure_limit = a.auth_failure_limit;
     if a.witness_url.len() != a.witness_key.len() {
