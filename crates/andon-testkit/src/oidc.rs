@@ -23,6 +23,7 @@
 //! # let _ = token;
 //! ```
 
+use std::collections::BTreeMap;
 use std::io::{BufRead as _, BufReader, Read as _};
 use std::path::PathBuf;
 use std::process::{Child, ChildStdin, Command, Stdio};
@@ -80,6 +81,8 @@ pub struct OidcProvider {
     stdin: Option<ChildStdin>,
     stderr: Arc<Mutex<String>>,
     agent: ureq::Agent,
+    /// The configured users' passwords, by sub (users without one accept any).
+    passwords: BTreeMap<String, String>,
 }
 
 impl OidcProvider {
@@ -167,12 +170,22 @@ impl OidcProvider {
             .timeout_global(Some(Duration::from_secs(30)))
             .build()
             .into();
+        let passwords = config
+            .users
+            .iter()
+            .filter_map(|user| {
+                let sub = user["sub"].as_str()?;
+                let password = user["password"].as_str()?;
+                Some((sub.to_owned(), password.to_owned()))
+            })
+            .collect();
         Self {
             issuer,
             stdin: child.stdin.take(),
             child,
             stderr,
             agent,
+            passwords,
         }
     }
 
@@ -216,6 +229,52 @@ impl OidcProvider {
             .clone()
     }
 
+    /// Acts as the person at the provider for a device authorization: opens `verification_uri`,
+    /// enters `user_code`, confirms it and signs in as `login` (a configured user's sub, with
+    /// its configured password if it has one). Panics with what the provider answered when a
+    /// step fails.
+    pub fn approve_device(&self, verification_uri: &str, user_code: &str, login: &str) {
+        let mut browser = Browser::new(&self.issuer);
+        let what = format!("approving the device code {user_code} as {login}");
+        let step = |method: &str, url: &str, reply: (u16, String, String), expected: u16| {
+            let (status, location, body) = reply;
+            assert!(
+                status == expected,
+                "{what}: {method} {url} answered {status} (expected {expected}), Location \
+                 {location:?}:\n{body}\nThe provider's stderr:\n{}",
+                self.stderr()
+            );
+            (location, body)
+        };
+
+        // The code entry form...
+        let (_, html) = step("GET", verification_uri, browser.get(verification_uri), 200);
+        let xsrf = attribute(&html, r#"name="xsrf""#, "value");
+        // ...shows the confirmation for a known code...
+        let entered = [("xsrf", xsrf.as_str()), ("user_code", user_code)];
+        let reply = browser.post_form(verification_uri, &entered);
+        let (_, html) = step("POST", verification_uri, reply, 200);
+        assert!(
+            html.contains(r#"id="user-code""#),
+            "{what}: the provider did not confirm the code:\n{html}"
+        );
+        // ...which, confirmed, leads to the sign-in form...
+        let confirmed = [entered[0], entered[1], ("confirm", "yes")];
+        let reply = browser.post_form(verification_uri, &confirmed);
+        let (login_page, _) = step("POST (confirm)", verification_uri, reply, 303);
+        let (_, html) = step("GET", &login_page, browser.get(&login_page), 200);
+        let action = browser.url(&attribute(&html, r#"<form id="login-form""#, "action"));
+        let password = self.passwords.get(login).map_or("x", String::as_str);
+        let reply = browser.post_form(&action, &[("login", login), ("password", password)]);
+        let (resume, _) = step("POST", &action, reply, 303);
+        // ...and then the device flow's own page says it is done.
+        let (_, html) = step("GET", &resume, browser.get(&resume), 200);
+        assert!(
+            html.contains(r#"id="success""#),
+            "{what}: the provider did not say the device is signed in:\n{html}"
+        );
+    }
+
     fn get_json(&self, url: &str) -> Value {
         let (status, value) = self.request_json(&format!("GET {url}"), self.agent.get(url).call());
         assert_eq!(status, 200, "GET {url}: {value}");
@@ -250,4 +309,104 @@ impl Drop for OidcProvider {
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
+}
+
+// --- A plain HTTP client that follows no redirects and carries cookies by hand. ---------------
+
+/// A cookie jar (by name, ignoring paths: one sign-in at a time) in front of an agent that
+/// follows no redirects, for acting as a person's browser at the provider.
+pub struct Browser {
+    origin: String,
+    agent: ureq::Agent,
+    cookies: BTreeMap<String, String>,
+}
+
+impl Browser {
+    /// A browser with no cookies; origin-relative URLs are taken relative to `origin` (e.g. the
+    /// provider's issuer).
+    pub fn new(origin: &str) -> Self {
+        Self {
+            origin: origin.to_owned(),
+            agent: ureq::Agent::config_builder()
+                .http_status_as_error(false)
+                .max_redirects(0)
+                .timeout_global(Some(Duration::from_secs(30)))
+                .build()
+                .into(),
+            cookies: BTreeMap::new(),
+        }
+    }
+
+    /// An absolute URL for a possibly origin-relative one.
+    pub fn url(&self, url: &str) -> String {
+        if url.starts_with('/') {
+            format!("{}{url}", self.origin)
+        } else {
+            url.to_owned()
+        }
+    }
+
+    /// GET: status, Location (absolute, or empty) and body.
+    pub fn get(&mut self, url: &str) -> (u16, String, String) {
+        let reply = self
+            .agent
+            .get(self.url(url))
+            .header("cookie", self.cookie_header())
+            .call();
+        self.take(reply)
+    }
+
+    /// POST a form: status, Location (absolute, or empty) and body.
+    pub fn post_form(&mut self, url: &str, form: &[(&str, &str)]) -> (u16, String, String) {
+        let reply = self
+            .agent
+            .post(self.url(url))
+            .header("cookie", self.cookie_header())
+            .send_form(form.iter().copied());
+        self.take(reply)
+    }
+
+    fn cookie_header(&self) -> String {
+        let pairs: Vec<String> = self
+            .cookies
+            .iter()
+            .map(|(k, v)| format!("{k}={v}"))
+            .collect();
+        pairs.join("; ")
+    }
+
+    fn take(
+        &mut self,
+        reply: Result<ureq::http::Response<ureq::Body>, ureq::Error>,
+    ) -> (u16, String, String) {
+        let mut reply = reply.expect("request to the provider");
+        for set in reply.headers().get_all("set-cookie") {
+            let set = set.to_str().expect("an ASCII Set-Cookie");
+            let pair = set.split(';').next().unwrap_or_default();
+            let (name, value) = pair.split_once('=').expect("name=value");
+            self.cookies.insert(name.to_owned(), value.to_owned());
+        }
+        let location = reply
+            .headers()
+            .get("location")
+            .map(|l| self.url(l.to_str().expect("an ASCII Location")))
+            .unwrap_or_default();
+        let body = reply.body_mut().read_to_string().unwrap_or_default();
+        (reply.status().as_u16(), location, body)
+    }
+}
+
+/// The value of `attr` in the first tag of `html` that contains `marker` (`&amp;` decoded);
+/// panics with the page when there is none.
+pub fn attribute(html: &str, marker: &str, attr: &str) -> String {
+    let at = html
+        .find(marker)
+        .unwrap_or_else(|| panic!("{marker} not in {html}"));
+    let start = html[..=at].rfind('<').expect("a tag");
+    let tag = &html[start..start + html[start..].find('>').expect("a closed tag")];
+    let value = tag
+        .split(&format!(r#"{attr}=""#))
+        .nth(1)
+        .unwrap_or_else(|| panic!("no {attr} in {tag}"));
+    value[..value.find('"').expect("a closing quote")].replace("&amp;", "&")
 }

@@ -1,12 +1,13 @@
 //! The test OpenID provider (`oidc/provider.mjs`) against its contract: CI tokens issued by
 //! oidc-provider with the requested claims, audience, lifetime and algorithm, and people's
 //! sign-in by the authorization code flow with PKCE and by the device flow, driven by a plain
-//! HTTP client that carries cookies by hand.
+//! HTTP client that carries cookies by hand (`oidc::Browser`, which
+//! `OidcProvider::approve_device` uses too).
 
 use std::collections::BTreeMap;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use andon_testkit::oidc::{OidcProvider, ProviderConfig};
+use andon_testkit::oidc::{Browser, OidcProvider, ProviderConfig, attribute};
 use base64::Engine as _;
 use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
 use serde_json::{Value, json};
@@ -204,34 +205,14 @@ fn device_flow_for_a_public_client() {
     let device: Value = reply.body_mut().read_json().expect("device reply");
     let user_code = device["user_code"].as_str().expect("user_code");
 
-    // The person enters the code, confirms it and signs in.
-    let mut browser = Browser::new(&provider.issuer);
-    let (status, _, html) = browser.get(device["verification_uri"].as_str().unwrap());
-    assert_eq!(status, 200);
-    let xsrf = attribute(&html, r#"name="xsrf""#, "value");
-    let (status, _, html) = browser.post_form(
-        device["verification_uri"].as_str().unwrap(),
-        &[("xsrf", &xsrf), ("user_code", user_code)],
+    // The person enters the code, confirms it and signs in; the device flow says it is done.
+    provider.approve_device(
+        device["verification_uri"]
+            .as_str()
+            .expect("verification_uri"),
+        user_code,
+        "alice",
     );
-    assert_eq!(status, 200);
-    assert!(html.contains(user_code), "the confirmation shows the code");
-    let (status, login_page, _) = browser.post_form(
-        device["verification_uri"].as_str().unwrap(),
-        &[
-            ("xsrf", &xsrf),
-            ("user_code", user_code),
-            ("confirm", "yes"),
-        ],
-    );
-    assert_eq!(status, 303);
-    let (_, _, html) = browser.get(&login_page);
-    let action = browser.url(&attribute(&html, r#"<form id="login-form""#, "action"));
-    let (status, resume, _) = browser.post_form(&action, &[("login", "alice"), ("password", "x")]);
-    assert_eq!(status, 303);
-    // The device flow resumes on its own page, which says it is done.
-    let (status, _, html) = browser.get(&resume);
-    assert_eq!(status, 200);
-    assert!(html.contains(r#"id="success""#), "{html}");
 
     // The device's poll now gets the tokens.
     let mut reply = agent()
@@ -249,7 +230,7 @@ fn device_flow_for_a_public_client() {
     assert_eq!(payload["groups"], json!(["approvers", "platform"]));
 }
 
-// --- A plain HTTP client that follows no redirects and carries cookies by hand. ---------------
+// --- A plain HTTP client that follows no redirects (`Browser` also carries cookies). ----------
 
 fn agent() -> ureq::Agent {
     ureq::Agent::config_builder()
@@ -258,95 +239,6 @@ fn agent() -> ureq::Agent {
         .timeout_global(Some(Duration::from_secs(30)))
         .build()
         .into()
-}
-
-/// A cookie jar (by name, ignoring paths: one sign-in at a time) in front of an agent.
-struct Browser {
-    origin: String,
-    agent: ureq::Agent,
-    cookies: BTreeMap<String, String>,
-}
-
-impl Browser {
-    fn new(origin: &str) -> Self {
-        Self {
-            origin: origin.to_owned(),
-            agent: agent(),
-            cookies: BTreeMap::new(),
-        }
-    }
-
-    /// An absolute URL for a possibly origin-relative one.
-    fn url(&self, url: &str) -> String {
-        if url.starts_with('/') {
-            format!("{}{url}", self.origin)
-        } else {
-            url.to_owned()
-        }
-    }
-
-    fn cookie_header(&self) -> String {
-        let pairs: Vec<String> = self
-            .cookies
-            .iter()
-            .map(|(k, v)| format!("{k}={v}"))
-            .collect();
-        pairs.join("; ")
-    }
-
-    /// GET: status, Location (absolute, or empty) and body.
-    fn get(&mut self, url: &str) -> (u16, String, String) {
-        let reply = self
-            .agent
-            .get(self.url(url))
-            .header("cookie", self.cookie_header())
-            .call();
-        self.take(reply)
-    }
-
-    /// POST a form: status, Location (absolute, or empty) and body.
-    fn post_form(&mut self, url: &str, form: &[(&str, &str)]) -> (u16, String, String) {
-        let reply = self
-            .agent
-            .post(self.url(url))
-            .header("cookie", self.cookie_header())
-            .send_form(form.iter().copied());
-        self.take(reply)
-    }
-
-    fn take(
-        &mut self,
-        reply: Result<ureq::http::Response<ureq::Body>, ureq::Error>,
-    ) -> (u16, String, String) {
-        let mut reply = reply.expect("request to the provider");
-        for set in reply.headers().get_all("set-cookie") {
-            let set = set.to_str().expect("an ASCII Set-Cookie");
-            let pair = set.split(';').next().unwrap_or_default();
-            let (name, value) = pair.split_once('=').expect("name=value");
-            self.cookies.insert(name.to_owned(), value.to_owned());
-        }
-        let location = reply
-            .headers()
-            .get("location")
-            .map(|l| self.url(l.to_str().expect("an ASCII Location")))
-            .unwrap_or_default();
-        let body = reply.body_mut().read_to_string().unwrap_or_default();
-        (reply.status().as_u16(), location, body)
-    }
-}
-
-/// The value of `attr` in the first tag of `html` that contains `marker`.
-fn attribute(html: &str, marker: &str, attr: &str) -> String {
-    let at = html
-        .find(marker)
-        .unwrap_or_else(|| panic!("{marker} not in {html}"));
-    let start = html[..=at].rfind('<').expect("a tag");
-    let tag = &html[start..start + html[start..].find('>').expect("a closed tag")];
-    let value = tag
-        .split(&format!(r#"{attr}=""#))
-        .nth(1)
-        .unwrap_or_else(|| panic!("no {attr} in {tag}"));
-    value[..value.find('"').expect("a closing quote")].replace("&amp;", "&")
 }
 
 /// The query parameters of a URL (values percent-decoded).

@@ -182,6 +182,9 @@ pub enum Command {
     /// Tokens: list and revoke.
     #[command(subcommand)]
     Token(crate::commands::token::TokenCmd),
+    /// Sign in through your organisation's identity provider (a code to enter in any
+    /// browser); the session is kept in the profile.
+    Login(crate::commands::login::LoginArgs),
     /// Redeem a one-time enrollment code for a token of your own.
     Enroll {
         /// The code an admin handed you.

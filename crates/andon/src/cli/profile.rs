@@ -31,6 +31,8 @@ pub struct Profile {
     pub token: Option<String>,
     /// `text` or `json`.
     pub output: Option<String>,
+    /// When the session `andon login` saved as `token` ends (RFC 3339).
+    pub session_expires_at: Option<String>,
 }
 
 /// Where the profile file is: `ANDON_CONFIG`, else the XDG configuration directory.
@@ -100,6 +102,52 @@ fn warn_if_readable(file: &std::path::Path, profile: &Profile) {
     }
 }
 
+/// Saves a session `andon login` made into profile `name` (the server and the token, with
+/// when it ends), keeping the file's other profiles and fields; the file is written
+/// readable by its owner only.
+pub fn save_session(
+    name: &str,
+    server: &str,
+    token: &str,
+    expires_at: &str,
+) -> anyhow::Result<PathBuf> {
+    let file = path().context("no HOME, XDG_CONFIG_HOME or ANDON_CONFIG to keep the profile in")?;
+    let mut all: toml::Table = match std::fs::read_to_string(&file) {
+        Ok(t) => toml::from_str(&t)
+            .with_context(|| format!("{} is not a valid profile file", file.display()))?,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => toml::Table::new(),
+        Err(e) => return Err(e).with_context(|| format!("reading {}", file.display())),
+    };
+    let section = all
+        .entry(name.to_owned())
+        .or_insert_with(|| toml::Value::Table(toml::Table::new()));
+    let toml::Value::Table(section) = section else {
+        bail!("{}: [{name}] is not a section", file.display());
+    };
+    section.insert("server".into(), server.into());
+    section.insert("token".into(), token.into());
+    section.insert("session_expires_at".into(), expires_at.into());
+    if let Some(dir) = file.parent() {
+        std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
+    }
+    let text = toml::to_string(&all).context("writing the profile")?;
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create(true).truncate(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    use std::io::Write as _;
+    options
+        .open(&file)
+        .and_then(|mut f| f.write_all(text.as_bytes()))
+        .with_context(|| format!("writing {}", file.display()))?;
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt as _;
+        std::fs::set_permissions(&file, std::fs::Permissions::from_mode(0o600))?;
+    }
+    Ok(file)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -112,7 +160,8 @@ mod tests {
             Profile {
                 server: Some("https://p".into()),
                 token: Some("t".into()),
-                output: Some("json".into())
+                output: Some("json".into()),
+                session_expires_at: None,
             }
         );
         let e = parse(text, "qa", "f").expect_err("no qa").to_string();

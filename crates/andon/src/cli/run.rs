@@ -18,6 +18,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
             | Command::Backup { .. }
             | Command::Restore { .. }
             | Command::Demo(_)
+            | Command::Login(_)
             | Command::Bench(_)
             | Command::Completions { .. }
     );
@@ -79,6 +80,7 @@ fn dispatch(
         Command::Oidc(cmd) => commands::oidc::run(&ctx, cmd, out),
         Command::Token(cmd) => commands::token::run(&ctx, cmd, out),
         Command::Enroll { code } => commands::token::enroll(&ctx, code, out),
+        Command::Login(l) => commands::login::run(&ctx, l, args.client.profile.as_deref(), out),
         Command::Attest(cmd) => commands::attest::run(&ctx, cmd, out),
         Command::Evidence(e) => commands::evidence::run(&ctx, e, out),
         Command::Ledger(l) => commands::ledger::run(&ctx, l, out),

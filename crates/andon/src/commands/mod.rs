@@ -11,6 +11,7 @@ pub mod export;
 pub mod gate;
 pub mod identity;
 pub mod ledger;
+pub mod login;
 pub mod oidc;
 pub mod package;
 pub mod policy;

@@ -15,6 +15,7 @@ mod interop;
 mod kubernetes;
 mod late;
 mod ledger;
+mod login;
 mod pipelines;
 mod signing;
 mod sigstore;
