@@ -156,6 +156,30 @@ pub fn sign_in(error: Option<&str>, next: &str, sso: bool) -> Markup {
     }
 }
 
+/// The page a sign-in through the identity provider lands on: it moves on to `next` by
+/// itself (a refresh, no script). The browser arrives here from the provider's site, and a
+/// `SameSite=Strict` session cookie is not sent on a redirect that began there; the move
+/// from this page begins on Andon's own, so the session goes along.
+pub fn signed_in(next: &str) -> Markup {
+    html! {
+        (DOCTYPE)
+        html lang="en" {
+            head {
+                meta charset="utf-8";
+                meta http-equiv="refresh" content=(format!("0;url={next}"));
+                title { "Signed in · Andon" }
+                link rel="stylesheet" href=(STYLESHEET_PATH);
+            }
+            body {
+                main #main .sign-in {
+                    h1 { "Signed in" }
+                    p { a href=(next) { "Continue to Andon" } }
+                }
+            }
+        }
+    }
+}
+
 /// An error page inside the layout (a bad query, a record that does not exist).
 pub fn error_page(viewer: &Viewer, section: Section, status: u16, message: &str) -> Markup {
     layout(

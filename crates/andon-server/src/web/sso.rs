@@ -103,11 +103,8 @@ pub(super) async fn callback(
             let hash = andon_app::token_hash(&issued.token);
             let cookie =
                 session::set_cookie(&session::mint(app, &hash, app.now()), secure(&headers));
-            let mut r = (
-                StatusCode::SEE_OTHER,
-                [(header::LOCATION, pending.next.clone())],
-            )
-                .into_response();
+            // A page that moves on by itself, not a redirect: see andon_web::signed_in.
+            let mut r = html(andon_web::signed_in(&pending.next)).into_response();
             let h = r.headers_mut();
             for c in [cookie, session::clear_pending_cookie()] {
                 if let Ok(v) = c.parse() {
