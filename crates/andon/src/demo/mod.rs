@@ -3,6 +3,7 @@
 
 pub mod access;
 pub mod changes;
+pub mod federation;
 pub mod gates;
 pub mod history;
 pub mod identities;
@@ -325,6 +326,7 @@ pub fn run(ctx: &Context, d: &DemoArgs) -> anyhow::Result<ExitCode> {
         crate::demo::signing::run(&admin, app, ci, key)?;
     }
     crate::demo::keyless::run(&admin, &suffix)?;
+    crate::demo::federation::run(&admin, &suffix)?;
     let info = admin.ledger_info()?;
     let verifier = NoteVerifier::parse(&info.verifier_key)?;
     let cp = verifier.verify(&info.checkpoint)?;
