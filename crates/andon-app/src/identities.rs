@@ -52,6 +52,7 @@ fn token_view(t: &TokenState) -> TokenView {
         issued_at: t.issued_at.clone(),
         expires_at: t.expires_at.clone(),
         revoked: t.revoked.as_ref().map(ended),
+        federated: t.federated.clone(),
     }
 }
 

@@ -37,6 +37,7 @@ impl Client {
             "/v1/auth/sso",
             &andon_domain::oidc::api::SignInRequest {
                 id_token: id_token.into(),
+                link: self.token().is_some(),
             },
         )
     }

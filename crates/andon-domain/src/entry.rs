@@ -138,6 +138,10 @@ pub enum EntryKind {
     /// A person rule was removed (`name`, `reason`).
     #[serde(rename = "oidc.person_rule_removed")]
     PersonRuleRemoved,
+    /// An existing identity linked itself, with a token of its own, to the subject it signs in
+    /// as at an identity provider (`name`, `sso`).
+    #[serde(rename = "identity.linked")]
+    IdentityLinked,
 }
 
 impl EntryKind {
@@ -184,6 +188,7 @@ impl EntryKind {
             EntryKind::WorkloadRuleRemoved => "oidc.workload_rule_removed",
             EntryKind::PersonRuleSet => "oidc.person_rule",
             EntryKind::PersonRuleRemoved => "oidc.person_rule_removed",
+            EntryKind::IdentityLinked => "identity.linked",
         }
     }
 }

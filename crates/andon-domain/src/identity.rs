@@ -83,6 +83,10 @@ pub struct TokenView {
     /// Set when it was revoked.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub revoked: Option<Ended>,
+    /// For a session a sign-in or a CI job's ID token started: the token's issuer, subject
+    /// and `jti`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub federated: Option<crate::oidc::Federated>,
 }
 
 /// A signing key of an identity.

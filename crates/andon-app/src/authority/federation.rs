@@ -290,6 +290,30 @@ impl Authority {
         Ok(Some(link))
     }
 
+    /// An `identity.linked` entry: only the identity itself, acting with a token it issued
+    /// for itself, links itself, once, to a subject no other identity has.
+    pub(super) fn link_identity(&mut self, e: &LedgerEntry) -> Result<(), String> {
+        let name = text(&e.body, "name")?;
+        let own = e.actor == name && e.via.as_ref().is_some_and(|v| v.self_issued(&name));
+        if !own {
+            return Err(format!(
+                "{name} is linked only by itself, with a token of its own"
+            ));
+        }
+        let link = self
+            .sso_link(&e.body)?
+            .ok_or_else(|| format!("identity.linked of {name} has no sso"))?;
+        let i = self
+            .identities
+            .get_mut(&name)
+            .ok_or_else(|| format!("no identity {name}"))?;
+        if i.sso.is_some() {
+            return Err(format!("{name} is already linked"));
+        }
+        i.sso = Some(link);
+        Ok(())
+    }
+
     /// The identity linked to `subject` of `issuer`.
     pub fn identity_for_subject(
         &self,

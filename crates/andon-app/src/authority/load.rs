@@ -25,6 +25,7 @@ pub const AUTHORITY_KINDS: &[&str] = &[
     "oidc.workload_rule_removed",
     "oidc.person_rule",
     "oidc.person_rule_removed",
+    "identity.linked",
 ];
 
 const PAGE: u32 = 5_000;

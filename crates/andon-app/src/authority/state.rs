@@ -370,6 +370,7 @@ impl Authority {
             EntryKind::WorkloadRuleRemoved => self.remove_workload_rule(e)?,
             EntryKind::PersonRuleSet => self.apply_person_rule(index, e)?,
             EntryKind::PersonRuleRemoved => self.remove_person_rule(e)?,
+            EntryKind::IdentityLinked => self.link_identity(e)?,
             EntryKind::KeyRevoked => {
                 let keyid = text(b, "keyid")?;
                 let k = self

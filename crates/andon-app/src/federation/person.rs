@@ -159,6 +159,7 @@ async fn identity_of(
     role: Role,
     groups: Vec<String>,
     rule: &str,
+    link: Option<&Actor>,
 ) -> Result<IdentityName, AppError> {
     let linked = app.with_authority(|a| {
         a.identity_for_subject(&t.issuer, &t.subject)
@@ -172,6 +173,9 @@ async fn identity_of(
             ));
         }
         return Ok(name.parse()?);
+    }
+    if let Some(me) = link {
+        return link_identity(app, t, me).await;
     }
     let name: IdentityName = identity_name_for(&t.claims)
         .and_then(|n| n.parse().ok())
@@ -206,6 +210,28 @@ async fn identity_of(
     Ok(name)
 }
 
+/// Links `me` (a person acting with a token it issued for itself) to the token's subject.
+async fn link_identity(app: &App, t: &IdToken, me: &Actor) -> Result<IdentityName, AppError> {
+    let own = me.via.as_ref().is_some_and(|v| v.self_issued(&me.name));
+    if me.role == Role::Pipeline || !own || me.sso.is_some() {
+        return Err(AppError::forbidden(
+            "link_refused",
+            format!(
+                "{} cannot be linked: a person links their own identity once, with a token they issued for themselves",
+                me.name
+            ),
+        ));
+    }
+    app.append(Fact::admin(
+        EntryKind::IdentityLinked,
+        me,
+        serde_json::json!({"name": me.name, "sso": {"issuer": t.issuer, "subject": t.subject}}),
+        Effect::EntryOnly,
+    ))
+    .await?;
+    Ok(me.name.parse()?)
+}
+
 /// Signs a person in with an ID token from a registered issuer whose audiences include the
 /// client the token was issued to: checks it (and its `nonce` when the sign-in sent one),
 /// maps it by the person rules, creates or finds the linked identity and records a session
@@ -215,6 +241,7 @@ pub async fn sign_in(
     id_token: &str,
     nonce: Option<&str>,
     how: &str,
+    link: Option<&Actor>,
 ) -> Result<IssuedToken, AppError> {
     let (issuer, t) = super::verify(app, id_token.trim()).await?;
     if let Some(expected) = nonce {
@@ -229,7 +256,7 @@ pub async fn sign_in(
     }
     super::refuse_replay(app, &t)?;
     let (rule, role, groups) = mapped(app, &issuer, &t)?;
-    let name = identity_of(app, &t, role, groups, &rule).await?;
+    let name = identity_of(app, &t, role, groups, &rule, link).await?;
     let token = new_token()?;
     let hash = token_hash(&token);
     let id = andon_domain::token_id(&hash);

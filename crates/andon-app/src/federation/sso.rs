@@ -167,5 +167,5 @@ pub async fn finish(
         }
     })
     .await?;
-    super::person::sign_in(app, &id_token, Some(&pending.nonce), "web").await
+    super::person::sign_in(app, &id_token, Some(&pending.nonce), "web", None).await
 }

@@ -37,6 +37,11 @@ pub struct RuleView {
 pub struct SignInRequest {
     /// The ID token.
     pub id_token: String,
+    /// Link the identity whose own token authorizes this request (`Authorization: Bearer`)
+    /// to the token's subject, on a first sign-in: a person who enrolled before single
+    /// sign-on keeps their identity.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub link: bool,
 }
 
 /// `POST /v1/auth/oidc`: a CI job's ID token, exchanged once for a short-lived session token.

@@ -78,10 +78,33 @@ pub(crate) async fn remove_rule(
 
 pub(crate) async fn sign_in(
     State(app): State<App>,
+    headers: axum::http::HeaderMap,
     body: Result<Json<andon_domain::oidc::api::SignInRequest>, JsonRejection>,
 ) -> Result<(StatusCode, Json<IssuedToken>), ApiError> {
     let req = json(body)?;
-    let issued = federation::person::sign_in(&app, &req.id_token, None, "cli").await?;
+    // Linking needs the identity's own token beside the ID token.
+    let me = match req.link {
+        false => None,
+        true => {
+            let token = headers
+                .get(axum::http::header::AUTHORIZATION)
+                .and_then(|h| h.to_str().ok())
+                .and_then(|h| h.strip_prefix("Bearer "))
+                .ok_or_else(|| {
+                    ApiError::new(
+                        StatusCode::UNAUTHORIZED,
+                        "unauthorized",
+                        "linking needs the identity's own token (Authorization: Bearer)",
+                    )
+                })?;
+            Some(
+                crate::auth::caller_for(&app, andon_app::token_hash(token.trim()))
+                    .await?
+                    .0,
+            )
+        }
+    };
+    let issued = federation::person::sign_in(&app, &req.id_token, None, "cli", me.as_ref()).await?;
     Ok((StatusCode::CREATED, Json(issued)))
 }
 

@@ -206,7 +206,77 @@ fn an_admin_cannot_decide_in_a_signed_in_persons_name(backend: Backend) {
     assert_eq!(report["verified"], true, "{report}");
 }
 
+fn sessions_end_one_by_one_and_an_enrolled_person_links_their_identity(backend: Backend) {
+    let w = world(backend);
+    // Two sessions of alice's (a laptop and a phone); she ends one, an admin the other.
+    let laptop = anonymous(&w)
+        .sign_in_sso(&person_token(&w, "alice", &["release-approvers"]))
+        .expect("laptop");
+    let phone = anonymous(&w)
+        .sign_in_sso(&person_token(&w, "alice", &["release-approvers"]))
+        .expect("phone");
+    let on_phone = Client::new(&w.h.url, Some(phone.token.clone()));
+    let listed = on_phone.list_tokens(Some("alice")).expect("her sessions");
+    assert_eq!(listed.len(), 2);
+    assert!(
+        listed
+            .iter()
+            .all(|t| t.federated.as_ref().is_some_and(|f| f.subject == "alice"))
+    );
+    on_phone
+        .revoke_token(
+            laptop.token_id.as_deref().expect("id"),
+            "left the laptop on a train",
+        )
+        .expect("she ends one");
+    assert_eq!(
+        refusal(Client::new(&w.h.url, Some(laptop.token)).whoami()).0,
+        401
+    );
+    on_phone.whoami().expect("the other lives on");
+    w.h.admin
+        .revoke_token(
+            phone.token_id.as_deref().expect("id"),
+            "phone reported stolen",
+        )
+        .expect("an admin ends the other");
+    assert_eq!(refusal(on_phone.whoami()).0, 401);
+
+    // Carol enrolled before single sign-on: with her own token beside her first ID token,
+    // her identity is linked, not duplicated; an admin-minted token cannot link anybody.
+    let carol =
+        w.h.admin
+            .create_identity_in("carol", "approver", &[], &["cab".into()])
+            .expect("carol");
+    let minted = w.h.admin.issue_token("carol").expect("minted");
+    let before = w.h.counts();
+    let (s, c, m) = refusal(
+        Client::new(&w.h.url, Some(minted.token)).sign_in_sso(&person_token(
+            &w,
+            "carol-at-idp",
+            &["release-approvers"],
+        )),
+    );
+    assert_eq!((s, c.as_str()), (403, "link_refused"), "{m}");
+    assert_eq!(w.h.counts(), before, "a refused link wrote something");
+    let linked = Client::new(&w.h.url, Some(carol.token))
+        .sign_in_sso(&person_token(&w, "carol-at-idp", &["release-approvers"]))
+        .expect("linked");
+    assert_eq!(linked.identity, "carol");
+    let again = anonymous(&w)
+        .sign_in_sso(&person_token(&w, "carol-at-idp", &["release-approvers"]))
+        .expect("later sign-ins find her");
+    assert_eq!(again.identity, "carol");
+    assert!(
+        w.h.admin.show_identity("carol-at-idp").is_err(),
+        "no second identity"
+    );
+    let report = w.h.admin.verify_ledger().expect("verify");
+    assert_eq!(report["verified"], true, "{report}");
+}
+
 both_backends!(
     people_sign_in_with_their_providers_id_token,
+    sessions_end_one_by_one_and_an_enrolled_person_links_their_identity,
     an_admin_cannot_decide_in_a_signed_in_persons_name,
 );

@@ -23,6 +23,11 @@ pub struct LoginArgs {
     /// The profile to keep the session in (`default` unless --profile says otherwise).
     #[arg(long = "save-as")]
     pub save_as: Option<String>,
+    /// Link the identity you already have (the token of --token or the profile, one you
+    /// issued for yourself by enrollment) to your sign-in at the provider, on your first
+    /// sign-in there.
+    #[arg(long)]
+    pub link: bool,
 }
 
 fn agent() -> ureq::Agent {
@@ -122,7 +127,16 @@ pub fn run(
             ),
         }
     };
-    let issued = andon_client::Client::new(&ctx.server, None)
+    let token = if args.link {
+        Some(
+            ctx.token
+                .clone()
+                .context("--link needs your own token (--token, ANDON_TOKEN or the profile)")?,
+        )
+    } else {
+        None
+    };
+    let issued = andon_client::Client::new(&ctx.server, token)
         .sign_in_sso(&id_token)
         .context("signing in to Andon with the provider's ID token (POST /v1/auth/sso)")?;
     let name = args.save_as.as_deref().or(profile).unwrap_or("default");
