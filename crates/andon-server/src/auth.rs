@@ -80,6 +80,35 @@ async fn authenticate(parts: &mut Parts, app: &App) -> Result<Caller, ApiError> 
     caller_for(app, token_hash(token.trim())).await
 }
 
+/// The limit on failed authentications, for the routes that authenticate by what the body
+/// carries (an ID token) rather than by a bearer token: refuses an address over the limit,
+/// and counts a 401 against it. `attempt` is the route's work.
+pub(crate) async fn limited<T>(
+    server: &Server,
+    extensions: &axum::http::Extensions,
+    attempt: impl std::future::Future<Output = Result<T, ApiError>>,
+) -> Result<T, ApiError> {
+    let peer = extensions
+        .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
+        .map(|c| c.0.ip());
+    if let Some(ip) = peer
+        && server.http.auth_failures.blocked(ip)
+    {
+        return Err(ApiError::new(
+            StatusCode::TOO_MANY_REQUESTS,
+            "too_many_auth_failures",
+            "too many failed authentications from this address; wait a minute",
+        ));
+    }
+    let result = attempt.await;
+    if let (Err(e), Some(ip)) = (&result, peer)
+        && e.status == StatusCode::UNAUTHORIZED
+    {
+        server.http.auth_failures.failed(ip);
+    }
+    result
+}
+
 /// The caller a token hash belongs to, or 401.
 pub(crate) async fn caller_for(app: &App, hash: String) -> Result<Caller, ApiError> {
     Ok(Caller(app.actor_by_token_hash(hash).await?))

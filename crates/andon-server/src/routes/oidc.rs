@@ -16,6 +16,7 @@ use crate::ApiError;
 use crate::App;
 use crate::auth::Caller;
 use crate::http::optional_json;
+use crate::state::Server;
 
 fn json<T>(body: Result<Json<T>, JsonRejection>) -> Result<T, ApiError> {
     body.map(|Json(b)| b)
@@ -77,7 +78,17 @@ pub(crate) async fn remove_rule(
 }
 
 pub(crate) async fn sign_in(
-    State(app): State<App>,
+    State(server): State<Server>,
+    extensions: axum::http::Extensions,
+    headers: axum::http::HeaderMap,
+    body: Result<Json<andon_domain::oidc::api::SignInRequest>, JsonRejection>,
+) -> Result<(StatusCode, Json<IssuedToken>), ApiError> {
+    let app = server.app.clone();
+    crate::auth::limited(&server, &extensions, sign_in_as(app, headers, body)).await
+}
+
+async fn sign_in_as(
+    app: App,
     headers: axum::http::HeaderMap,
     body: Result<Json<andon_domain::oidc::api::SignInRequest>, JsonRejection>,
 ) -> Result<(StatusCode, Json<IssuedToken>), ApiError> {
@@ -143,10 +154,15 @@ pub(crate) async fn remove_person_rule(
 }
 
 pub(crate) async fn exchange(
-    State(app): State<App>,
+    State(server): State<Server>,
+    extensions: axum::http::Extensions,
     body: Result<Json<ExchangeRequest>, JsonRejection>,
 ) -> Result<(StatusCode, Json<IssuedToken>), ApiError> {
-    let req = json(body)?;
-    let issued = federation::exchange(&app, &req.id_token, req.public_key.as_deref()).await?;
-    Ok((StatusCode::CREATED, Json(issued)))
+    let app = &server.app;
+    crate::auth::limited(&server, &extensions, async {
+        let req = json(body)?;
+        let issued = federation::exchange(app, &req.id_token, req.public_key.as_deref()).await?;
+        Ok((StatusCode::CREATED, Json(issued)))
+    })
+    .await
 }

@@ -532,8 +532,44 @@ fn a_job_signs_with_a_key_it_made_for_itself(backend: Backend) {
     assert_eq!(report["verified"], true, "{report}");
 }
 
+fn failed_exchanges_count_against_the_address(backend: Backend) {
+    let idp = provider();
+    let h = Harness::start_configured(backend, |c| c.auth_failure_limit = 3);
+    h.admin.create_application("shop", "payments").expect("app");
+    h.admin
+        .set_oidc_issuer(
+            "ci",
+            &OidcIssuer {
+                issuer: idp.issuer.clone(),
+                audiences: vec!["andon".into()],
+                algorithms: vec![],
+                jwks: None,
+                clock_skew_seconds: None,
+            },
+        )
+        .expect("issuer");
+    let anonymous = Client::new(&h.url, None);
+    let forged = rewritten(
+        &idp.ci_token(
+            "andon",
+            job_claims("acme/shop", "refs/heads/main"),
+            "RS256",
+            300,
+        ),
+        |_| {},
+        |c| c["repository"] = "acme/other".into(),
+    );
+    for _ in 0..3 {
+        assert_eq!(refusal(anonymous.exchange_id_token(&forged)).0, 401);
+    }
+    // Over the limit, the address is turned away before its token is even read.
+    let (s, c, _) = refusal(anonymous.sign_in_sso(&forged));
+    assert_eq!((s, c.as_str()), (429, "too_many_auth_failures"));
+}
+
 both_backends!(
     a_ci_job_acts_with_its_id_token,
+    failed_exchanges_count_against_the_address,
     a_job_signs_with_a_key_it_made_for_itself,
     forged_stale_and_unmapped_tokens_are_refused,
     issuers_and_rules_are_checked_before_they_are_recorded,

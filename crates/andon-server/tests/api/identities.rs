@@ -15,6 +15,7 @@ fn status<T>(r: Result<T, andon_client::ClientError>) -> Option<u16> {
 fn rows_the_ledger_never_wrote_grant_nothing(b: Backend) {
     let h = common::start(b);
     let (ci, _) = h.pipeline("pay");
+    h.wait_for_start_check();
     let size = h.admin.ledger_info().expect("info").size;
 
     // A token row for the admin, and an identity with a token, inserted by hand.

@@ -11,6 +11,8 @@ use serde_json::{Value, json};
 
 pub struct Harness {
     pub url: String,
+    /// The first server's application, for what only it can tell (its self-checks).
+    pub app: andon_server::App,
     pub admin: Client,
     pub rt: tokio::runtime::Runtime,
     pub db: TestDb,
@@ -71,12 +73,13 @@ impl Harness {
             .expect("rt");
         let mut config = config_for(&db);
         configure(&mut config);
-        let (url, minted) = rt.block_on(serve(config));
+        let (url, minted, app) = rt.block_on(serve(config));
         let token = minted
             .or(token)
             .expect("an admin token: minted on a first start, or given");
         Self {
             admin: Client::new(&url, Some(token)),
+            app,
             url,
             rt,
             db,
@@ -94,6 +97,19 @@ impl Harness {
         let mut config = andon_server::Config::new(self.db.url.clone(), [1; 32]);
         configure(&mut config);
         self.rt.block_on(serve(config)).0
+    }
+
+    /// Waits for the self-check the server runs in the background as it starts: a test that
+    /// edits tables by hand must not race it (on a loaded machine it could run after the
+    /// edit and, rightly, raise an alert).
+    pub fn wait_for_start_check(&self) {
+        for _ in 0..400 {
+            if self.app.last_check().is_some() {
+                return;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(25));
+        }
+        panic!("the start-up self-check did not finish in ten seconds");
     }
 
     /// Submits a typed statement and returns the summary the server derived from it.
@@ -161,10 +177,11 @@ pub fn config_for(db: &TestDb) -> andon_server::Config {
     config
 }
 
-/// Opens a server with `config` and serves it on a loopback port: its URL, and the admin
-/// token a first start minted.
-async fn serve(config: andon_server::Config) -> (String, Option<String>) {
+/// Opens a server with `config` and serves it on a loopback port: its URL, the admin token
+/// a first start minted, and the application.
+async fn serve(config: andon_server::Config) -> (String, Option<String>, andon_server::App) {
     let started = andon_server::App::open(config).await.expect("open");
+    let app = started.app.clone();
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
         .await
         .expect("bind");
@@ -174,7 +191,7 @@ async fn serve(config: andon_server::Config) -> (String, Option<String>) {
         started.app,
         std::future::pending(),
     ));
-    (format!("http://{addr}"), started.admin_token)
+    (format!("http://{addr}"), started.admin_token, app)
 }
 
 pub fn envelope(key: &SigningKey, n: u32) -> Vec<u8> {
