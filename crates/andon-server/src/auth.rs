@@ -36,11 +36,7 @@ impl FromRequestParts<Server> for Caller {
         if let Some(ip) = peer
             && server.http.auth_failures.blocked(ip)
         {
-            return Err(ApiError::new(
-                StatusCode::TOO_MANY_REQUESTS,
-                "too_many_auth_failures",
-                "too many failed authentications from this address; wait a minute",
-            ));
+            return Err(too_many_failures());
         }
         // Only a presented credential that fails counts: a guess, not a forgotten header.
         let presented = parts
@@ -80,6 +76,15 @@ async fn authenticate(parts: &mut Parts, app: &App) -> Result<Caller, ApiError> 
     caller_for(app, token_hash(token.trim())).await
 }
 
+/// The answer to an address over the limit of failed authentications.
+fn too_many_failures() -> ApiError {
+    ApiError::new(
+        StatusCode::TOO_MANY_REQUESTS,
+        "too_many_auth_failures",
+        "too many failed authentications from this address; wait a minute",
+    )
+}
+
 /// The limit on failed authentications, for the routes that authenticate by what the body
 /// carries (an ID token) rather than by a bearer token: refuses an address over the limit,
 /// and counts a 401 against it. `attempt` is the route's work.
@@ -94,11 +99,7 @@ pub(crate) async fn limited<T>(
     if let Some(ip) = peer
         && server.http.auth_failures.blocked(ip)
     {
-        return Err(ApiError::new(
-            StatusCode::TOO_MANY_REQUESTS,
-            "too_many_auth_failures",
-            "too many failed authentications from this address; wait a minute",
-        ));
+        return Err(too_many_failures());
     }
     let result = attempt.await;
     if let (Err(e), Some(ip)) = (&result, peer)

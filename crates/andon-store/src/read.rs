@@ -98,28 +98,13 @@ impl Store {
         start: u64,
         limit: u32,
     ) -> Result<Vec<StoredEntry>, StoreError> {
-        let rows = sqlx::query(
-            "SELECT idx, kind, leaf_hash, entry FROM ledger_entries \
-             WHERE idx >= $1 ORDER BY idx LIMIT $2",
-        )
-        .bind(start as i64)
-        .bind(limit as i64)
-        .fetch_all(&self.pool)
-        .await
-        .op("reading ledger entries")?;
-        rows.iter()
-            .map(|r| {
-                let idx: i64 = get(r, "idx")?;
-                let leaf: Vec<u8> = get(r, "leaf_hash")?;
-                Ok(StoredEntry {
-                    index: idx as u64,
-                    kind: get(r, "kind")?,
-                    leaf_hash: leaf.try_into().unwrap_or([0; 32]),
-                    entry: get(r, "entry")?,
-                    document: None,
-                })
-            })
-            .collect()
+        let rows = sqlx::query(LEDGER_ROWS)
+            .bind(start as i64)
+            .bind(limit as i64)
+            .fetch_all(&self.pool)
+            .await
+            .op("reading ledger entries")?;
+        rows.iter().map(ledger_row).collect()
     }
 
     /// The newest stored checkpoint.
@@ -481,4 +466,22 @@ pub(crate) async fn appended_since(
         .await
         .op("reading the latest checkpoint")?;
     Ok((leaves, row.map(|r| checkpoint_row(&r)).transpose()?))
+}
+
+/// The query of [`Store::ledger_rows`]: entries from `$1`, at most `$2`, without documents.
+pub(crate) const LEDGER_ROWS: &str = "SELECT idx, kind, leaf_hash, entry FROM ledger_entries \
+     WHERE idx >= $1 ORDER BY idx LIMIT $2";
+
+/// One row of [`LEDGER_ROWS`]. A leaf hash that is not 32 bytes reads as zeros, so it fails
+/// its check instead of the read.
+pub(crate) fn ledger_row(r: &sqlx::any::AnyRow) -> Result<StoredEntry, StoreError> {
+    let idx: i64 = get(r, "idx")?;
+    let leaf: Vec<u8> = get(r, "leaf_hash")?;
+    Ok(StoredEntry {
+        index: idx as u64,
+        kind: get(r, "kind")?,
+        leaf_hash: leaf.try_into().unwrap_or([0; 32]),
+        entry: get(r, "entry")?,
+        document: None,
+    })
 }

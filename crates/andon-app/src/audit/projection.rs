@@ -50,7 +50,7 @@ pub async fn projection_problems(store: &Store) -> Result<(Vec<Problem>, usize),
         .await
         .map_err(|e| e.to_string())?;
     let size = live.size();
-    fill(&mut replayed, store, size).await?;
+    fill(&mut replayed, store, size, Some(&mut live)).await?;
     let mut out: Vec<Problem> = replayed
         .unreadable
         .iter()

@@ -98,18 +98,26 @@ impl Replayed {
 /// ledger's is the audit's question.
 pub async fn replay(source: &Store, size: u64) -> Result<Replayed, String> {
     let mut replayed = Replayed::create().await?;
-    fill(&mut replayed, source, size).await?;
+    fill(&mut replayed, source, size, None).await?;
     Ok(replayed)
 }
 
-/// Replays the first `size` entries of `source` into `replayed`.
-pub async fn fill(replayed: &mut Replayed, source: &Store, size: u64) -> Result<(), String> {
+/// Replays the first `size` entries of `source` into `replayed`, read through `snapshot`
+/// when one is held (see [`andon_store::Snapshot::ledger_rows`]).
+pub async fn fill(
+    replayed: &mut Replayed,
+    source: &Store,
+    size: u64,
+    mut snapshot: Option<&mut andon_store::Snapshot>,
+) -> Result<(), String> {
     let mut start = 0;
     while start < size {
-        let page = source
-            .ledger_rows(start, PAGE.min((size - start) as u32))
-            .await
-            .map_err(|e| e.to_string())?;
+        let limit = PAGE.min((size - start) as u32);
+        let page = match snapshot.as_deref_mut() {
+            Some(s) => s.ledger_rows(start, limit).await,
+            None => source.ledger_rows(start, limit).await,
+        }
+        .map_err(|e| e.to_string())?;
         let Some(last) = page.last().map(|e| e.index) else {
             break;
         };

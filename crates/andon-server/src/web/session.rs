@@ -61,14 +61,7 @@ pub(crate) fn check(app: &App, value: &str, now_ms: i64) -> Option<String> {
 
 /// The session cookie's value among a request's cookies.
 pub(crate) fn cookie(headers: &HeaderMap) -> Option<&str> {
-    headers
-        .get_all(axum::http::header::COOKIE)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(';'))
-        .filter_map(|c| c.trim().split_once('='))
-        .find(|(name, _)| *name == COOKIE)
-        .map(|(_, value)| value)
+    named_cookie(headers, COOKIE)
 }
 
 /// The token hash of a request's valid session, if it has one.

@@ -37,6 +37,22 @@ fn job_claims(repository: &str, git_ref: &str) -> Value {
     })
 }
 
+/// Registers the provider as issuer `ci`, accepting audience `andon`.
+fn register(h: &Harness, idp: &OidcProvider) {
+    h.admin
+        .set_oidc_issuer(
+            "ci",
+            &OidcIssuer {
+                issuer: idp.issuer.clone(),
+                audiences: vec!["andon".into()],
+                algorithms: vec![],
+                jwks: None,
+                clock_skew_seconds: None,
+            },
+        )
+        .expect("issuer");
+}
+
 struct World {
     h: Harness,
     clock: Clock,
@@ -55,18 +71,7 @@ fn world(backend: Backend) -> World {
     h.admin
         .create_identity("shop-ci", "pipeline", &["shop".into()])
         .expect("pipeline");
-    h.admin
-        .set_oidc_issuer(
-            "ci",
-            &OidcIssuer {
-                issuer: idp.issuer.clone(),
-                audiences: vec!["andon".into()],
-                algorithms: vec![],
-                jwks: None,
-                clock_skew_seconds: None,
-            },
-        )
-        .expect("issuer");
+    register(&h, &idp);
     h.admin
         .set_workload_rule(
             "shop-branches",
@@ -536,18 +541,7 @@ fn failed_exchanges_count_against_the_address(backend: Backend) {
     let idp = provider();
     let h = Harness::start_configured(backend, |c| c.auth_failure_limit = 3);
     h.admin.create_application("shop", "payments").expect("app");
-    h.admin
-        .set_oidc_issuer(
-            "ci",
-            &OidcIssuer {
-                issuer: idp.issuer.clone(),
-                audiences: vec!["andon".into()],
-                algorithms: vec![],
-                jwks: None,
-                clock_skew_seconds: None,
-            },
-        )
-        .expect("issuer");
+    register(&h, &idp);
     let anonymous = Client::new(&h.url, None);
     let forged = rewritten(
         &idp.ci_token(
