@@ -17,12 +17,15 @@ pub mod provenance;
 pub mod review;
 pub mod sarif;
 pub mod sbom;
+pub mod schema;
 pub mod tickets;
 pub mod vulnerabilities;
 mod xml;
 
-/// Parses a report of `kind` into its summary as JSON, with `"kind"` set; `None` for a kind
-/// this crate does not parse.
+/// Parses a report of `kind` into its summary as JSON, with `"kind"` set, and for a
+/// CycloneDX or SPDX document (`sbom`, `vulnerabilities`) its validation against the
+/// format's schema as `"schema"` ([`schema::SchemaReport`]); `None` for a kind this crate
+/// does not parse.
 pub fn summarize(kind: &str, doc: &[u8]) -> Option<Result<serde_json::Value, ParseError>> {
     fn json<T: serde::Serialize>(
         r: Result<T, ParseError>,
@@ -44,6 +47,11 @@ pub fn summarize(kind: &str, doc: &[u8]) -> Option<Result<serde_json::Value, Par
     };
     if let Ok(v) = v.as_mut() {
         v["kind"] = kind.into();
+        if matches!(kind, "sbom" | "vulnerabilities")
+            && let Some(report) = schema::validate(doc)
+        {
+            v["schema"] = serde_json::to_value(report).unwrap_or_default();
+        }
     }
     Some(v)
 }
