@@ -1,7 +1,8 @@
-//! Code coverage: LCOV tracefiles and Cobertura XML (coverage.py, JaCoCo's and gcovr's
-//! Cobertura output, cargo-llvm-cov, Istanbul). Totals are computed from the per-line records,
-//! never taken from summary attributes: a class's `<lines>`, not the lines its `<methods>`
-//! list again, and a line reported twice counts once.
+//! Code coverage: LCOV tracefiles, Cobertura XML (coverage.py, gcovr, cargo-llvm-cov,
+//! Istanbul, and the Cobertura output of JaCoCo converters) and JaCoCo XML. Totals are
+//! computed from the per-line records, never taken from summary attributes: a class's
+//! `<lines>`, not the lines its `<methods>` list again, and a line reported twice counts once.
+//! XML is told apart by its root element: `<coverage>` is Cobertura, `<report>` JaCoCo.
 
 use std::collections::BTreeMap;
 
@@ -10,6 +11,8 @@ use serde::{Deserialize, Serialize};
 
 use crate::xml::{Xml, attr};
 use crate::{ParseError, line_of};
+
+pub use crate::jacoco::parse_jacoco;
 
 /// Branches counted per line at most (a hostile `condition-coverage="(1/4000000000)"` must not
 /// allocate billions of entries).
@@ -20,7 +23,7 @@ const MAX_FILES: usize = 200;
 /// Coverage totals and per-file figures.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct CoverageSummary {
-    /// `lcov` or `cobertura`.
+    /// `lcov`, `cobertura` or `jacoco`.
     pub format: String,
     /// Instrumented lines.
     pub lines_total: u64,
@@ -65,11 +68,7 @@ fn rate(n: u64, d: u64) -> f64 {
 }
 
 fn summarize(format: &str, files: BTreeMap<String, Acc>) -> CoverageSummary {
-    let mut out = CoverageSummary {
-        format: format.to_owned(),
-        ..Default::default()
-    };
-    let mut list: Vec<FileCoverage> = files
+    let files = files
         .into_iter()
         .map(|(path, acc)| FileCoverage {
             path,
@@ -79,11 +78,20 @@ fn summarize(format: &str, files: BTreeMap<String, Acc>) -> CoverageSummary {
             branches_covered: acc.branches.values().filter(|&&h| h).count() as u64,
         })
         .collect();
+    summary(format, files)
+}
+
+/// The summary of per-file figures: totals over every file, the worst covered 200 listed.
+pub(crate) fn summary(format: &str, mut list: Vec<FileCoverage>) -> CoverageSummary {
+    let mut out = CoverageSummary {
+        format: format.to_owned(),
+        ..Default::default()
+    };
     for f in &list {
-        out.lines_total += f.lines_total;
-        out.lines_covered += f.lines_covered;
-        out.branches_total += f.branches_total;
-        out.branches_covered += f.branches_covered;
+        out.lines_total = out.lines_total.saturating_add(f.lines_total);
+        out.lines_covered = out.lines_covered.saturating_add(f.lines_covered);
+        out.branches_total = out.branches_total.saturating_add(f.branches_total);
+        out.branches_covered = out.branches_covered.saturating_add(f.branches_covered);
     }
     out.line_rate = rate(out.lines_covered, out.lines_total);
     out.branch_rate = rate(out.branches_covered, out.branches_total);
@@ -97,13 +105,45 @@ fn summarize(format: &str, files: BTreeMap<String, Acc>) -> CoverageSummary {
     out
 }
 
-/// Parses a coverage report, telling LCOV from Cobertura by its first non-blank byte.
+/// Parses a coverage report: LCOV unless its first non-blank byte is `<`; XML by its root
+/// element, `<coverage>` as Cobertura and `<report>` as JaCoCo.
 pub fn parse(doc: &[u8]) -> Result<CoverageSummary, ParseError> {
     let doc = &*crate::encoding::utf8(doc, "coverage report")?;
     if crate::is_xml(doc) {
-        parse_cobertura(doc)
+        xml_reader(doc)?(doc)
     } else {
         parse_lcov(doc)
+    }
+}
+
+/// A reader of one coverage format.
+type Reader = fn(&[u8]) -> Result<CoverageSummary, ParseError>;
+
+/// The reader for an XML coverage report, chosen by its root element; another root element
+/// is refused with the formats read.
+fn xml_reader(doc: &[u8]) -> Result<Reader, ParseError> {
+    let mut xml = Xml::new(doc, "coverage XML")?;
+    loop {
+        match xml.next()? {
+            Event::Start(e) | Event::Empty(e) => {
+                return match e.local_name().as_ref() {
+                    "coverage" => Ok(parse_cobertura),
+                    "report" => Ok(parse_jacoco),
+                    other => Err(xml.malformed(format!(
+                        "the root element is <{other}>: coverage reads LCOV tracefiles, \
+                         Cobertura XML (root <coverage>) and JaCoCo XML (root <report>)"
+                    ))),
+                };
+            }
+            Event::Eof => {
+                return Err(ParseError::Malformed {
+                    format: "coverage XML",
+                    line: 1,
+                    message: "the document has no root element".into(),
+                });
+            }
+            _ => {}
+        }
     }
 }
 

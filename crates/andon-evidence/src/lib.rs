@@ -11,6 +11,7 @@ mod cyclonedx_xml;
 mod encoding;
 pub mod github;
 pub mod gitlab;
+mod jacoco;
 pub mod junit;
 mod payload;
 pub mod provenance;
