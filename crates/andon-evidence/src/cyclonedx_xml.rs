@@ -3,8 +3,9 @@
 //! attributes and children become an object's fields, a text-only element a string,
 //! CycloneDX's list containers (`<components>` of `<component>`, `<vulnerabilities>` of
 //! `<vulnerability>`, ...) arrays, `<licenses>` the JSON's `[{"license": ...},
-//! {"expression": ...}]`, and the namespace's version `specVersion`. Read with the crate's
-//! hostile-input-safe XML reader.
+//! {"expression": ...}]` (1.7's `<expression-detailed expression="...">` with its
+//! `<details>` the JSON's `{"expression": ..., "expressionDetails": [...]}`), and the
+//! namespace's version `specVersion`. Read with the crate's hostile-input-safe XML reader.
 
 use quick_xml::events::{BytesStart, Event};
 use serde_json::{Map, Value};
@@ -58,6 +59,13 @@ impl Open {
 
     /// The element as JSON.
     fn finish(self) -> Value {
+        if self.name == "expression-detailed" {
+            let mut fields = self.fields;
+            if !self.items.is_empty() {
+                fields.insert("expressionDetails".into(), Value::Array(self.items));
+            }
+            return Value::Object(fields);
+        }
         let list = self.name == "licenses" || LISTS.iter().any(|(list, _)| *list == self.name);
         if list && !self.items.is_empty() {
             return Value::Array(self.items);
@@ -81,6 +89,7 @@ impl Open {
             // `<expression acknowledgement="declared">A OR B</expression>` is the JSON's
             // `{"expression": "A OR B", "acknowledgement": "declared"}`.
             let choice = match value {
+                Value::Object(detailed) if name == "expression-detailed" => detailed,
                 Value::Object(mut attrs) if name == "expression" => {
                     let text = attrs.remove("content").unwrap_or_default();
                     attrs.insert(name, text);
@@ -93,6 +102,8 @@ impl Open {
                 }
             };
             self.items.push(Value::Object(choice));
+        } else if self.name == "expression-detailed" && name == "details" {
+            self.items.push(expression_details(value));
         } else if LISTS
             .iter()
             .any(|(list, item)| *list == self.name && *item == name)
@@ -104,12 +115,45 @@ impl Open {
     }
 }
 
-/// The version in a CycloneDX namespace (`http://cyclonedx.org/schema/bom/1.6`).
-fn cyclonedx_version(ns: &str) -> Option<String> {
-    let v = ns.strip_prefix("http://cyclonedx.org/schema/bom/")?;
-    let (major, minor) = v.split_once('.')?;
-    (major == "1" && !minor.is_empty() && minor.bytes().all(|b| b.is_ascii_digit()))
-        .then(|| v.to_owned())
+/// One `<details license-identifier="MIT">` of an `<expression-detailed>` as the JSON's
+/// `{"licenseIdentifier": "MIT", ...}` (its `<text content-type>` the JSON's `contentType`).
+fn expression_details(value: Value) -> Value {
+    let Value::Object(mut fields) = value else {
+        return value;
+    };
+    if let Some(id) = fields.remove("license-identifier") {
+        fields.insert("licenseIdentifier".into(), id);
+    }
+    if let Some(Value::Object(text)) = fields.get_mut("text")
+        && let Some(kind) = text.remove("content-type")
+    {
+        text.insert("contentType".into(), kind);
+    }
+    Value::Object(fields)
+}
+
+/// CycloneDX's namespace, less its version.
+const NAMESPACE: &str = "http://cyclonedx.org/schema/bom/";
+/// The CycloneDX versions whose XML is read, by their namespace.
+const VERSIONS: [&str; 8] = ["1.0", "1.1", "1.2", "1.3", "1.4", "1.5", "1.6", "1.7"];
+
+/// The version of a CycloneDX namespace (`http://cyclonedx.org/schema/bom/1.6`), or why the
+/// `<bom>` is not read: outside CycloneDX's namespace, or in one of a version not known here
+/// (its elements may not mean what they meant in the versions read).
+fn cyclonedx_version(ns: &str) -> Result<String, String> {
+    let Some(v) = ns.strip_prefix(NAMESPACE) else {
+        return Err(format!(
+            "<bom> is not in a CycloneDX namespace ({NAMESPACE}1.x): {ns:?}"
+        ));
+    };
+    if VERSIONS.contains(&v) {
+        return Ok(v.to_owned());
+    }
+    Err(format!(
+        "<bom> is in the namespace {ns:?}: CycloneDX {v:?} is not a version read here ({} to {})",
+        VERSIONS[0],
+        VERSIONS[VERSIONS.len() - 1],
+    ))
 }
 
 /// The document's `<bom>` as CycloneDX JSON (`bomFormat` and `specVersion` set), or why
@@ -134,11 +178,7 @@ pub(crate) fn to_json(doc: &[u8], format: &'static str) -> Result<Value, ParseEr
                         )));
                     }
                     let ns = crate::xml::attr(e, "xmlns").unwrap_or_default();
-                    spec = cyclonedx_version(&ns).ok_or_else(|| {
-                        xml.malformed(format!(
-                            "<bom> is not in a CycloneDX namespace (http://cyclonedx.org/schema/bom/1.x): {ns:?}"
-                        ))
-                    })?;
+                    spec = cyclonedx_version(&ns).map_err(|m| xml.malformed(m))?;
                 }
                 stack.push(Open::start(e));
             }
@@ -196,5 +236,33 @@ pub(crate) fn to_json(doc: &[u8], format: &'static str) -> Result<Value, ParseEr
             Event::Eof => return Err(xml.malformed("the document ends inside <bom>")),
             _ => {}
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// CycloneDX 1.7's `<expression-detailed>` becomes the JSON schema's license choice.
+    #[test]
+    fn expression_detailed_is_the_json_expression_with_its_details() {
+        let doc = br#"<bom xmlns="http://cyclonedx.org/schema/bom/1.7"><components><component type="library"><name>a</name><licenses>
+<expression-detailed acknowledgement="declared" expression="MIT OR GPL-2.0">
+<details bom-ref="d1" license-identifier="GPL-2.0"><text content-type="text/plain">gpl</text></details>
+<details license-identifier="MIT"><url>https://example.com/mit</url></details>
+</expression-detailed></licenses></component></components></bom>"#;
+        let bom = to_json(doc, "CycloneDX XML").expect("reads");
+        assert_eq!(
+            bom["components"][0]["licenses"],
+            serde_json::json!([{
+                "acknowledgement": "declared",
+                "expression": "MIT OR GPL-2.0",
+                "expressionDetails": [
+                    {"bom-ref": "d1", "licenseIdentifier": "GPL-2.0",
+                     "text": {"contentType": "text/plain", "content": "gpl"}},
+                    {"licenseIdentifier": "MIT", "url": "https://example.com/mit"}
+                ]
+            }])
+        );
     }
 }

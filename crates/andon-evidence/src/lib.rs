@@ -19,6 +19,8 @@ pub mod review;
 pub mod sarif;
 pub mod sbom;
 pub mod schema;
+mod spdx3;
+mod spdx_tag_value;
 pub mod tickets;
 pub mod vulnerabilities;
 mod xml;

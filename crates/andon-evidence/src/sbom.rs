@@ -1,7 +1,10 @@
-//! Software bills of materials: CycloneDX (1.4 to 1.6, JSON and XML) and SPDX 2.3 JSON,
-//! read leniently into the components, their purls and their licenses. The described
-//! component itself (CycloneDX `metadata.component`; SPDX `documentDescribes` or a
-//! `DESCRIBES` relationship from the document) is not counted among its components.
+//! Software bills of materials: CycloneDX (1.4 to 1.7, JSON and XML), SPDX 2.2/2.3 (JSON and
+//! tag-value) and SPDX 3.0 JSON-LD, read leniently into the components, their purls and their
+//! licenses. The described component itself (CycloneDX `metadata.component`; SPDX 2
+//! `documentDescribes` or a `DESCRIBES` relationship from the document; SPDX 3 the document's
+//! root element) is not counted among its components. One document gives one summary
+//! whatever its form: CycloneDX XML and SPDX tag-value are read as the JSON their own
+//! serializations would be, by the JSON readers.
 
 use std::collections::BTreeMap;
 
@@ -13,7 +16,7 @@ use crate::ParseError;
 /// Components listed in full at most; the counts always cover them all.
 const MAX_LISTED: usize = 1000;
 /// Components read at most.
-const MAX_COMPONENTS: usize = 200_000;
+pub(crate) const MAX_COMPONENTS: usize = 200_000;
 /// Nesting bound of JSON components.
 const MAX_DEPTH: usize = 64;
 
@@ -51,7 +54,8 @@ pub struct Component {
     pub licenses: Vec<String>,
 }
 
-fn summary(
+/// The summary of `comps`, counted.
+pub(crate) fn summary(
     format: &str,
     spec: String,
     subject: Option<String>,
@@ -85,24 +89,49 @@ fn malformed(format: &'static str, message: impl Into<String>) -> ParseError {
     }
 }
 
-/// Parses an SBOM: CycloneDX XML (first byte `<`), otherwise JSON, CycloneDX or SPDX by its
-/// `bomFormat` / `spdxVersion`.
+/// What [`parse`] reads, for its error messages.
+const ACCEPTS: &str = "CycloneDX JSON or XML, SPDX 2.2/2.3 JSON or tag-value, or SPDX 3.0 JSON-LD";
+
+/// Parses an SBOM: CycloneDX XML (first byte `<`), SPDX tag-value (an `SPDXVersion:` line),
+/// otherwise JSON: CycloneDX by its `bomFormat`, SPDX 2 by its `spdxVersion`, SPDX 3 by its
+/// `@context`.
 pub fn parse(doc: &[u8]) -> Result<SbomSummary, ParseError> {
     let doc = &*crate::encoding::utf8(doc, "SBOM")?;
     if crate::is_xml(doc) {
         return parse_cyclonedx_xml(doc);
     }
-    let v = crate::json_doc(doc, "SBOM", "CycloneDX JSON or XML, or SPDX 2.2/2.3 JSON")?;
+    if crate::spdx_tag_value::looks_like(doc) {
+        return parse_spdx_tag_value(doc);
+    }
+    let v = crate::json_doc(doc, "SBOM", ACCEPTS)?;
     if v.get("bomFormat").and_then(Value::as_str) == Some("CycloneDX") {
         parse_cyclonedx_json(&v)
     } else if v.get("spdxVersion").is_some() {
         parse_spdx_json(&v)
+    } else if crate::spdx3::is_spdx3(&v) {
+        parse_spdx3_json(&v)
     } else {
         Err(malformed(
             "SBOM",
-            "neither CycloneDX (bomFormat) nor SPDX (spdxVersion)",
+            format!(
+                "neither CycloneDX (bomFormat), SPDX 2 (spdxVersion) nor SPDX 3 (an @context of \
+                 https://spdx.org/rdf/3.0.x/spdx-context.jsonld); the SBOM reader reads {ACCEPTS}"
+            ),
         ))
     }
+}
+
+/// SPDX 2.x tag-value: read as the SPDX JSON it stands for, so both forms of one document
+/// give one summary.
+pub fn parse_spdx_tag_value(doc: &[u8]) -> Result<SbomSummary, ParseError> {
+    let doc = &*crate::encoding::utf8(doc, "SPDX tag-value")?;
+    parse_spdx_json(&crate::spdx_tag_value::to_json(doc, MAX_COMPONENTS)?)
+}
+
+/// SPDX 3.0 JSON-LD (`@graph` of elements): packages, their purls and licenses, and the
+/// document's root element as the subject.
+pub fn parse_spdx3_json(v: &Value) -> Result<SbomSummary, ParseError> {
+    crate::spdx3::parse(v)
 }
 
 fn cdx_licenses(c: &Value) -> Vec<String> {
