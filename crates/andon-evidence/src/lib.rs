@@ -7,12 +7,14 @@
 //! GitLab webhook payloads into source-control facts, and finds ticket ids in them.
 
 pub mod coverage;
+mod csaf;
 mod cyclonedx_xml;
 mod encoding;
 pub mod github;
 pub mod gitlab;
 mod jacoco;
 pub mod junit;
+mod openvex;
 mod payload;
 pub mod provenance;
 pub mod review;

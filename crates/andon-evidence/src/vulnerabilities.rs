@@ -1,18 +1,28 @@
 //! Vulnerability findings from a scanner, normalized to id, severity, component and fixed
-//! version, from either of the two forms scanners publish:
+//! version, and VEX statements, from any of the forms scanners and suppliers publish:
 //!
 //! - a CycloneDX document (1.4 to 1.6, JSON or XML) with a `vulnerabilities` section, which is also
 //!   the form of a CycloneDX VEX: the `analysis.state` of each vulnerability says whether the
 //!   product is affected. `not_affected`, `false_positive` and `resolved` findings are
-//!   counted apart from the open ones, as suppressed SARIF findings are;
+//!   counted apart from the open ones, as suppressed SARIF findings are, and each analysis is
+//!   also a [`VexStatement`];
 //! - SARIF 2.1.0 from a scanner (Trivy, Grype, ...): each result is a finding of its rule (the
 //!   vulnerability id); the severity comes from `security-severity`, else a severity tag on
 //!   the rule (Trivy tags rules `CRITICAL`, `HIGH`, ...), else the level; the package and the
 //!   fixed version come from the message lines Trivy and Grype write (`Package:`,
-//!   `Installed Version:`, `Fixed Version:`).
+//!   `Installed Version:`, `Fixed Version:`);
+//! - an OpenVEX document (JSON-LD whose `@context` is OpenVEX's, v0.0.x included) or a CSAF
+//!   2.0 document (`document.csaf_version`: a `csaf_vex`, or an advisory whose vulnerabilities
+//!   carry a `product_status`): each statement is a [`VexStatement`] and a finding per product
+//!   it names; `not_affected` and `fixed` findings are counted apart from the open ones. An
+//!   OpenVEX finding has no severity (`unknown`); a CSAF one takes its product's CVSS score.
 //!
 //! Severities are `critical`, `high`, `medium`, `low`, `none` or `unknown`; a CVSS score
 //! maps to the CVSS v3 bands (critical >= 9.0, high >= 7.0, medium >= 4.0, low > 0).
+//!
+//! VEX statuses are normalized to `not_affected`, `affected`, `fixed` and
+//! `under_investigation`, and the reasons a product is not affected to the five OpenVEX (CISA)
+//! justifications, see [`justification`].
 
 use std::collections::{BTreeMap, HashMap};
 
@@ -24,15 +34,20 @@ use crate::ParseError;
 /// Findings listed in full at most; the counts always cover them all.
 const MAX_LISTED: usize = 1000;
 /// Findings read at most.
-const MAX_FINDINGS: usize = 200_000;
+pub(crate) const MAX_FINDINGS: usize = 200_000;
 
 /// The severities, most severe first.
 pub const SEVERITIES: [&str; 6] = ["critical", "high", "medium", "low", "none", "unknown"];
 
+/// Products named in full by one VEX statement at most; `product_count` counts them all.
+pub(crate) const MAX_PRODUCTS: usize = 100;
+/// Characters kept of a free-text statement (impact, action) at most.
+const MAX_TEXT: usize = 1000;
+
 /// What a vulnerability report says.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct VulnerabilitySummary {
-    /// `cyclonedx` or `sarif`.
+    /// `cyclonedx`, `sarif`, `openvex` or `csaf`.
     pub format: String,
     /// The scanners named by the report.
     pub tools: Vec<String>,
@@ -44,12 +59,130 @@ pub struct VulnerabilitySummary {
     pub max_severity: Option<String>,
     /// Open findings with a known fixed version.
     pub fixable: u64,
-    /// Findings a VEX analysis marks `not_affected`, `false_positive` or `resolved`.
+    /// Findings a VEX marks `not_affected`, `false_positive`, `resolved` or `fixed`, and
+    /// suppressed SARIF results.
     pub not_affected: u64,
     /// Distinct vulnerability ids among open findings.
     pub ids: u64,
     /// The findings, most severe first (at most 1000; `findings` counts all open ones).
     pub listed: Vec<Finding>,
+    /// Who issued the VEX: OpenVEX `author`, CSAF `document.publisher.name`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub issuer: Option<String>,
+    /// The VEX statements, in document order (at most 1000; `statement_count` counts all).
+    /// Absent from a report that makes none (a scan).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub statements: Vec<VexStatement>,
+    /// All VEX statements of the report.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub statement_count: u64,
+}
+
+fn is_zero(n: &u64) -> bool {
+    *n == 0
+}
+
+/// What a VEX says of one vulnerability in some products.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct VexStatement {
+    /// The vulnerability id (CVE, GHSA, ...).
+    pub id: String,
+    /// Other ids of the same vulnerability (OpenVEX `aliases`, CSAF `ids`, CycloneDX
+    /// `references`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub aliases: Vec<String>,
+    /// `not_affected`, `affected`, `fixed` or `under_investigation`.
+    pub status: String,
+    /// Why the products are not affected, one of the five OpenVEX justifications (see
+    /// [`justification`]); only for `not_affected`, and `None` when none (or no known one) is
+    /// given.
+    pub justification: Option<String>,
+    /// The impact statement: OpenVEX `impact_statement`, CSAF `impact` threat, CycloneDX
+    /// `analysis.detail` (at most 1000 characters).
+    pub impact: Option<String>,
+    /// What to do: OpenVEX `action_statement`, CSAF remediation (`category: details`),
+    /// CycloneDX `recommendation` (at most 1000 characters).
+    pub action: Option<String>,
+    /// The products: purls, else names (at most 100).
+    pub products: Vec<String>,
+    /// The products the statement names, all of them.
+    pub product_count: u64,
+    /// OpenVEX subcomponents: the components of the products the statement is about.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub components: Vec<String>,
+    /// When the statement was made, as the document gives it.
+    pub timestamp: Option<String>,
+}
+
+/// One of the five OpenVEX justifications (CISA's VEX status justifications, which CSAF's
+/// flag labels repeat) for a justification word of OpenVEX, CSAF or CycloneDX; `None` for an
+/// unknown word. CycloneDX's nine map as: `code_not_present` -> `vulnerable_code_not_present`;
+/// `code_not_reachable` -> `vulnerable_code_not_in_execute_path`; `requires_dependency` ->
+/// `component_not_present`; `requires_configuration` and `requires_environment` ->
+/// `vulnerable_code_cannot_be_controlled_by_adversary`; `protected_by_compiler`,
+/// `protected_at_runtime`, `protected_at_perimeter` and `protected_by_mitigating_control` ->
+/// `inline_mitigations_already_exist`.
+pub fn justification(word: &str) -> Option<&'static str> {
+    Some(match word.trim().to_ascii_lowercase().as_str() {
+        "component_not_present" | "requires_dependency" => "component_not_present",
+        "vulnerable_code_not_present" | "code_not_present" => "vulnerable_code_not_present",
+        "vulnerable_code_not_in_execute_path" | "code_not_reachable" => {
+            "vulnerable_code_not_in_execute_path"
+        }
+        "vulnerable_code_cannot_be_controlled_by_adversary"
+        | "requires_configuration"
+        | "requires_environment" => "vulnerable_code_cannot_be_controlled_by_adversary",
+        "inline_mitigations_already_exist"
+        | "protected_by_compiler"
+        | "protected_at_runtime"
+        | "protected_at_perimeter"
+        | "protected_by_mitigating_control" => "inline_mitigations_already_exist",
+        _ => return None,
+    })
+}
+
+/// The normalized status of a CycloneDX `analysis.state`.
+fn cyclonedx_status(state: &str) -> Option<&'static str> {
+    match state {
+        "not_affected" | "false_positive" => Some("not_affected"),
+        "exploitable" => Some("affected"),
+        "resolved" | "resolved_with_pedigree" => Some("fixed"),
+        "in_triage" => Some("under_investigation"),
+        _ => None,
+    }
+}
+
+/// A free text, at most [`MAX_TEXT`] characters, or `None` when blank.
+pub(crate) fn clip(text: Option<&str>) -> Option<String> {
+    let t = text?.trim();
+    (!t.is_empty()).then(|| t.chars().take(MAX_TEXT).collect())
+}
+
+/// A statement's justification: normalized, and only for `not_affected`.
+pub(crate) fn justification_of(status: &str, word: Option<&str>) -> Option<String> {
+    (status == "not_affected")
+        .then(|| word.and_then(justification))
+        .flatten()
+        .map(str::to_owned)
+}
+
+/// Adds a product to a statement: counted always, listed up to [`MAX_PRODUCTS`].
+pub(crate) fn add_product(s: &mut VexStatement, product: String) {
+    s.product_count += 1;
+    if s.products.len() < MAX_PRODUCTS && !s.products.contains(&product) {
+        s.products.push(product);
+    }
+}
+
+/// Sets the statements of a summary: all counted, the first 1000 listed.
+pub(crate) fn with_statements(
+    mut s: VulnerabilitySummary,
+    mut statements: Vec<VexStatement>,
+) -> VulnerabilitySummary {
+    s.statement_count = statements.len() as u64;
+    statements.truncate(MAX_LISTED);
+    s.statements = statements;
+    s
 }
 
 /// One vulnerability in one component.
@@ -71,7 +204,7 @@ pub struct Finding {
     pub state: Option<String>,
 }
 
-fn malformed(format: &'static str, message: impl Into<String>) -> ParseError {
+pub(crate) fn malformed(format: &'static str, message: impl Into<String>) -> ParseError {
     ParseError::Malformed {
         format,
         line: 0,
@@ -79,7 +212,7 @@ fn malformed(format: &'static str, message: impl Into<String>) -> ParseError {
     }
 }
 
-fn rank(sev: &str) -> usize {
+pub(crate) fn rank(sev: &str) -> usize {
     SEVERITIES
         .iter()
         .position(|s| *s == sev)
@@ -97,7 +230,7 @@ pub fn band(score: f64) -> &'static str {
     }
 }
 
-fn normalize_severity(s: &str) -> Option<&'static str> {
+pub(crate) fn normalize_severity(s: &str) -> Option<&'static str> {
     match s.trim().to_ascii_lowercase().as_str() {
         "critical" => Some("critical"),
         "high" => Some("high"),
@@ -109,7 +242,8 @@ fn normalize_severity(s: &str) -> Option<&'static str> {
     }
 }
 
-/// Parses a vulnerability report: CycloneDX JSON or SARIF, told apart by their markers.
+/// Parses a vulnerability report: CycloneDX (JSON or XML), OpenVEX, CSAF or SARIF, told apart
+/// by their markers (`bomFormat`, an OpenVEX `@context`, `document.csaf_version`, `runs`).
 pub fn parse(doc: &[u8]) -> Result<VulnerabilitySummary, ParseError> {
     let doc = &*crate::encoding::utf8(doc, "vulnerability report")?;
     if crate::is_xml(doc) {
@@ -118,21 +252,34 @@ pub fn parse(doc: &[u8]) -> Result<VulnerabilitySummary, ParseError> {
     let v = crate::json_doc(
         doc,
         "vulnerability report",
-        "CycloneDX JSON with vulnerabilities (a scan or a VEX) or SARIF 2.1.0 (Trivy, Grype)",
+        "CycloneDX JSON with vulnerabilities (a scan or a VEX), OpenVEX, CSAF 2.0 or SARIF 2.1.0 (Trivy, Grype)",
     )?;
     if v.get("bomFormat").and_then(Value::as_str) == Some("CycloneDX") {
         parse_cyclonedx(&v)
+    } else if crate::openvex::is_openvex(&v) {
+        crate::openvex::parse(&v)
+    } else if v.pointer("/document/csaf_version").is_some() {
+        crate::csaf::parse(&v)
     } else if v.get("runs").is_some() {
         parse_sarif(&v)
+    } else if let Some(context) = v.get("@context") {
+        Err(malformed(
+            "vulnerability report",
+            format!(
+                "a JSON-LD document whose @context ({context}) is not OpenVEX's (https://openvex.dev/ns/...)"
+            ),
+        ))
     } else {
         Err(malformed(
             "vulnerability report",
-            "neither a CycloneDX document (bomFormat) nor a SARIF log (runs)",
+            "neither a CycloneDX document (bomFormat), an OpenVEX document (@context), a CSAF document (document.csaf_version) nor a SARIF log (runs)",
         ))
     }
 }
 
-fn finish(format: &str, tools: Vec<String>, all: Vec<Finding>) -> VulnerabilitySummary {
+/// The summary of a report's findings: open ones counted and listed, those a VEX or a
+/// suppression clears counted apart.
+pub(crate) fn finish(format: &str, tools: Vec<String>, all: Vec<Finding>) -> VulnerabilitySummary {
     let mut s = VulnerabilitySummary {
         format: format.into(),
         tools,
@@ -142,7 +289,9 @@ fn finish(format: &str, tools: Vec<String>, all: Vec<Finding>) -> VulnerabilityS
     for f in all {
         let suppressed = matches!(
             f.state.as_deref(),
-            Some("not_affected" | "false_positive" | "resolved" | "resolved_with_pedigree")
+            Some(
+                "not_affected" | "false_positive" | "resolved" | "resolved_with_pedigree" | "fixed"
+            )
         );
         if suppressed {
             s.not_affected += 1;
@@ -209,11 +358,15 @@ fn parse_cyclonedx(v: &Value) -> Result<VulnerabilitySummary, ParseError> {
     }
     let mut tools = Vec::new();
     let mut out = Vec::new();
+    let mut statements = Vec::new();
     for (i, vuln) in vulns.iter().enumerate() {
         let id = vuln
             .get("id")
             .and_then(Value::as_str)
             .ok_or_else(|| malformed(F, format!("vulnerability {i} has no id")))?;
+        if let Some(st) = cyclonedx_statement(id, vuln, &refs) {
+            statements.push(st);
+        }
         let mut severity: Option<&'static str> = None;
         let mut score: Option<f64> = None;
         for r in vuln
@@ -296,7 +449,56 @@ fn parse_cyclonedx(v: &Value) -> Result<VulnerabilitySummary, ParseError> {
             }
         }
     }
-    Ok(finish("cyclonedx", tools, out))
+    Ok(with_statements(finish("cyclonedx", tools, out), statements))
+}
+
+/// The VEX statement of a CycloneDX vulnerability with an `analysis` whose state is known.
+fn cyclonedx_statement(
+    id: &str,
+    vuln: &Value,
+    refs: &HashMap<String, (String, Option<String>)>,
+) -> Option<VexStatement> {
+    let analysis = vuln.get("analysis")?;
+    let status = cyclonedx_status(analysis.get("state").and_then(Value::as_str)?)?;
+    fn text<'a>(v: &'a Value, key: &str) -> Option<&'a str> {
+        v.get(key).and_then(Value::as_str)
+    }
+    let mut st = VexStatement {
+        id: id.to_owned(),
+        aliases: vuln
+            .get("references")
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+            .filter_map(|r| r.get("id").and_then(Value::as_str))
+            .filter(|a| *a != id)
+            .take(MAX_PRODUCTS)
+            .map(str::to_owned)
+            .collect(),
+        status: status.to_owned(),
+        justification: justification_of(status, text(analysis, "justification")),
+        impact: clip(text(analysis, "detail")),
+        action: clip(text(vuln, "recommendation")),
+        timestamp: ["lastUpdated", "firstIssued"]
+            .into_iter()
+            .find_map(|k| text(analysis, k))
+            .or_else(|| text(vuln, "updated"))
+            .or_else(|| text(vuln, "published"))
+            .map(str::to_owned),
+        ..Default::default()
+    };
+    for a in vuln
+        .get("affects")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+    {
+        if let Some(r) = a.get("ref").and_then(Value::as_str) {
+            let product = refs.get(r).map_or(r, |(name, _)| name.as_str());
+            add_product(&mut st, product.to_owned());
+        }
+    }
+    Some(st)
 }
 
 /// `Key: value` lines of a scanner's message.
