@@ -12,6 +12,7 @@ mod cyclonedx_xml;
 mod encoding;
 pub mod github;
 pub mod gitlab;
+pub mod hardening;
 mod jacoco;
 pub mod junit;
 mod openvex;
@@ -48,6 +49,7 @@ pub fn summarize(kind: &str, doc: &[u8]) -> Option<Result<serde_json::Value, Par
         "sarif" => json(sarif::parse(doc)),
         "sbom" => json(sbom::parse(doc)),
         "vulnerabilities" => json(vulnerabilities::parse(doc)),
+        "hardening" => json(hardening::parse(doc)),
         _ => return None,
     };
     if let Ok(v) = v.as_mut() {
