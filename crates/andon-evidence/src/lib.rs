@@ -9,6 +9,7 @@
 pub mod coverage;
 mod csaf;
 mod cyclonedx_xml;
+pub mod dast;
 mod encoding;
 pub mod github;
 pub mod gitlab;
@@ -22,6 +23,7 @@ pub mod review;
 pub mod sarif;
 pub mod sbom;
 pub mod schema;
+pub mod secrets;
 mod spdx3;
 mod spdx_tag_value;
 pub mod tickets;
@@ -50,6 +52,8 @@ pub fn summarize(kind: &str, doc: &[u8]) -> Option<Result<serde_json::Value, Par
         "sbom" => json(sbom::parse(doc)),
         "vulnerabilities" => json(vulnerabilities::parse(doc)),
         "hardening" => json(hardening::parse(doc)),
+        "secrets" => json(secrets::parse(doc)),
+        "dast" => json(dast::parse(doc)),
         _ => return None,
     };
     if let Ok(v) = v.as_mut() {

@@ -19,7 +19,7 @@ fn suite(version: &str, prefix: &str, ext: &str) -> Vec<(String, Vec<u8>)> {
             n.starts_with(prefix) && n.ends_with(ext)
         })
         .map(|p| {
-            let name = p.file_name().unwrap().to_string_lossy().into_owned();
+            let name = p.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
             (name, std::fs::read(&p).expect("readable"))
         })
         .collect();
@@ -124,6 +124,6 @@ fn real_tools_output_is_valid() {
 
 #[test]
 fn xml_is_not_validated_and_says_so_by_having_no_report() {
-    let doc = std::fs::read(spec_dir("1.6").join("valid-bom-1.6.xml")).expect("file");
-    assert_eq!(validate(&doc), None);
+    let doc = include_bytes!("fixtures/sbom/cyclonedx-py-7.5.0-1.4.xml");
+    assert_eq!(validate(doc), None);
 }
