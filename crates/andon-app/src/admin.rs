@@ -2,8 +2,8 @@
 //! entry; only admins make them.
 
 use andon_domain::api::{
-    ApplicationView, IssuedToken, KeyView, NewApplication, NewIdentity, NewKey, NewSigningPolicy,
-    Receipt, SigningPolicyView, WhoAmI,
+    ApplicationView, EvidencePolicyView, IssuedToken, KeyView, NewApplication, NewEvidencePolicy,
+    NewIdentity, NewKey, NewSigningPolicy, Receipt, SigningPolicyView, WhoAmI,
 };
 use andon_domain::{AppName, EntryKind, IdentityName, KeyId, PublicKey, Role};
 use andon_store::{ApplicationRow, Effect};
@@ -71,6 +71,7 @@ pub async fn list_applications(
             .map(|r| {
                 let policy = a.signing_policy(&r.name);
                 let keyless = a.keyless_policy(&r.name);
+                let schema_validation = a.evidence_policy(&r.name).0;
                 ApplicationView {
                     keyless_policy: keyless.map(|(p, _)| p.clone()),
                     keyless_policy_index: keyless.map(|(_, i)| i),
@@ -79,6 +80,7 @@ pub async fn list_applications(
                     ledger_index: r.ledger_index,
                     signing_threshold: policy.threshold,
                     signing_policy_index: policy.index,
+                    schema_validation,
                 }
             })
             .collect()
@@ -264,6 +266,39 @@ pub async fn set_signing_policy(
     Ok(SigningPolicyView {
         application: name.to_string(),
         threshold: req.threshold,
+        receipt,
+    })
+}
+
+/// `PUT /v1/applications/{name}/evidence-policy` (admin): whether the application's SBOMs
+/// that break their format's schema are refused (strict, the default) or recorded with their
+/// errors (lenient), from now on.
+pub async fn set_evidence_policy(
+    app: &App,
+    actor: &Actor,
+    name: &str,
+    req: NewEvidencePolicy,
+) -> Result<EvidencePolicyView, AppError> {
+    require_admin(actor)?;
+    let name: AppName = name.parse()?;
+    let known = app.store().applications().await?;
+    if !known.iter().any(|a| a.name == name.as_str()) {
+        return Err(AppError::not_found(format!("no application {name}")));
+    }
+    let receipt = app
+        .append(Fact::admin(
+            EntryKind::EvidencePolicySet,
+            actor,
+            serde_json::json!({
+                "application": name,
+                "schema_validation": req.schema_validation,
+            }),
+            Effect::EntryOnly,
+        ))
+        .await?;
+    Ok(EvidencePolicyView {
+        application: name.to_string(),
+        schema_validation: req.schema_validation,
         receipt,
     })
 }

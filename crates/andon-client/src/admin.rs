@@ -2,8 +2,9 @@
 //! policies (keys and keyless), Sigstore trusted roots, identities and their keys.
 
 use andon_domain::api::{
-    IssuedToken, KeyView, KeylessPolicyView, NewApplication, NewIdentity, NewKey, NewSigningPolicy,
-    Receipt, SigningPolicyView, TrustedRootView, WhoAmI,
+    EvidencePolicyView, IssuedToken, KeyView, KeylessPolicyView, NewApplication, NewEvidencePolicy,
+    NewIdentity, NewKey, NewSigningPolicy, Receipt, SchemaValidation, SigningPolicyView,
+    TrustedRootView, WhoAmI,
 };
 use andon_domain::sigstore::KeylessPolicy;
 
@@ -54,6 +55,18 @@ impl Client {
         self.put_json(
             &format!("/v1/applications/{application}/signing-policy"),
             &NewSigningPolicy { threshold },
+        )
+    }
+
+    /// Sets whether an application's SBOMs that break their schema are refused or recorded.
+    pub fn set_evidence_policy(
+        &self,
+        application: &str,
+        schema_validation: SchemaValidation,
+    ) -> Result<EvidencePolicyView, ClientError> {
+        self.put_json(
+            &format!("/v1/applications/{application}/evidence-policy"),
+            &NewEvidencePolicy { schema_validation },
         )
     }
 

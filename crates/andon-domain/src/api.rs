@@ -4,8 +4,8 @@
 use serde::{Deserialize, Serialize};
 
 pub use crate::application::{
-    ApplicationView, KeylessPolicyView, NewApplication, NewSigningPolicy, SigningPolicyView,
-    TrustedRootView,
+    ApplicationView, EvidencePolicyView, KeylessPolicyView, NewApplication, NewEvidencePolicy,
+    NewSigningPolicy, SchemaValidation, SigningPolicyView, TrustedRootView,
 };
 
 /// Every error response: `{"error": {"code", "message"}}`.

@@ -1,5 +1,6 @@
 //! Applications over the API: creating one, listing them, how many of an application's
-//! registered keys must sign each envelope, and which keyless signers it accepts.
+//! registered keys must sign each envelope, which keyless signers it accepts, and how its
+//! SBOMs' schemas are enforced.
 
 use serde::{Deserialize, Serialize};
 
@@ -35,6 +36,52 @@ pub struct ApplicationView {
     /// That entry.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub keyless_policy_index: Option<u64>,
+    /// What happens to its SBOMs that break their format's schema.
+    #[serde(default)]
+    pub schema_validation: SchemaValidation,
+}
+
+/// What intake does with an SBOM that breaks its format's official schema.
+#[derive(
+    Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema,
+)]
+#[serde(rename_all = "lowercase")]
+pub enum SchemaValidation {
+    /// Refused (422 `schema_invalid`), naming the failing paths: the default.
+    #[default]
+    Strict,
+    /// Recorded, with its schema errors in the summary for controls to read.
+    Lenient,
+}
+
+impl SchemaValidation {
+    /// `strict` or `lenient`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SchemaValidation::Strict => "strict",
+            SchemaValidation::Lenient => "lenient",
+        }
+    }
+}
+
+/// How an application's evidence is checked at intake.
+#[derive(Clone, Debug, Serialize, Deserialize, schemars::JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewEvidencePolicy {
+    /// `strict` (refuse SBOMs that break their schema) or `lenient` (record them with
+    /// their errors).
+    pub schema_validation: SchemaValidation,
+}
+
+/// An application's evidence policy as recorded.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct EvidencePolicyView {
+    /// The application.
+    pub application: String,
+    /// What happens to SBOMs that break their schema.
+    pub schema_validation: SchemaValidation,
+    /// The `application.evidence_policy` ledger entry.
+    pub receipt: Receipt,
 }
 
 /// How many of an application's registered keys must sign each envelope.

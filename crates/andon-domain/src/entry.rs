@@ -112,6 +112,11 @@ pub enum EntryKind {
     /// (`application`, `threshold`), from this entry on.
     #[serde(rename = "application.signing_policy")]
     SigningPolicySet,
+    /// Whether an application's SBOMs that break their format's schema are refused
+    /// (`strict`, the default) or recorded with their errors (`lenient`)
+    /// (`application`, `schema_validation`), from this entry on.
+    #[serde(rename = "application.evidence_policy")]
+    EvidencePolicySet,
     /// A Sigstore trusted root (`name`, its exact `document`, `sha256`) that keyless
     /// bundles are verified against from this entry on; the same name replaces it.
     #[serde(rename = "sigstore.trusted_root")]
@@ -181,6 +186,7 @@ impl EntryKind {
             EntryKind::IdentityDisabled => "identity.disabled",
             EntryKind::EnrollmentCreated => "enrollment.created",
             EntryKind::SigningPolicySet => "application.signing_policy",
+            EntryKind::EvidencePolicySet => "application.evidence_policy",
             EntryKind::TrustedRootSet => "sigstore.trusted_root",
             EntryKind::KeylessPolicySet => "application.keyless_policy",
             EntryKind::OidcIssuerSet => "oidc.issuer",

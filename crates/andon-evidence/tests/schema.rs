@@ -19,7 +19,10 @@ fn suite(version: &str, prefix: &str, ext: &str) -> Vec<(String, Vec<u8>)> {
             n.starts_with(prefix) && n.ends_with(ext)
         })
         .map(|p| {
-            let name = p.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+            let name = p
+                .file_name()
+                .map(|n| n.to_string_lossy().into_owned())
+                .unwrap_or_default();
             (name, std::fs::read(&p).expect("readable"))
         })
         .collect();
@@ -67,7 +70,10 @@ fn the_cyclonedx_suites_invalid_documents_fail_naming_the_path() {
             by_schema += 1;
         }
     }
-    assert_eq!(by_schema, 133, "the suite's invalid JSON documents, bomFormat aside");
+    assert_eq!(
+        by_schema, 133,
+        "the suite's invalid JSON documents, bomFormat aside"
+    );
 }
 
 #[test]
@@ -76,7 +82,10 @@ fn failures_name_the_json_path_and_the_rule() {
     let r = report("invalid-hash-sha256", &doc);
     assert_eq!(r.schema, "CycloneDX 1.6");
     assert!(
-        r.errors.iter().any(|e| e.path == "/components/0/hashes/2/content" && e.message.contains("\"foo\" does not match")),
+        r.errors
+            .iter()
+            .any(|e| e.path == "/components/0/hashes/2/content"
+                && e.message.contains("\"foo\" does not match")),
         "{:?}",
         r.errors
     );

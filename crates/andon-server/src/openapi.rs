@@ -152,6 +152,7 @@ fn operations() -> Vec<Op> {
         op("POST", "/v1/applications", "A", "identities", "Create an application with its owning team.", Json(schema::<a::NewApplication>), None, (201, JSON)),
         op("GET", "/v1/applications", "*", "identities", "The applications.", NoBody, None, (200, JSON)),
         op("PUT", "/v1/applications/{name}/signing-policy", "A", "identities", "How many of the application's registered keys must sign each envelope (1 to 16; 1 until set).", Json(schema::<a::NewSigningPolicy>), None, (200, JSON)),
+        op("PUT", "/v1/applications/{name}/evidence-policy", "A", "identities", "Whether the application's SBOMs that break their format's official schema are refused (strict, the default) or recorded with their errors (lenient).", Json(schema::<a::NewEvidencePolicy>), None, (200, JSON)),
         op("PUT", "/v1/applications/{name}/keyless-policy", "A", "identities", "Which keyless signers (OIDC issuer, certificate identity, claims) may sign the application's evidence; replaces the whole policy.", Json(schema::<andon_domain::sigstore::KeylessPolicy>), None, (200, JSON)),
         op("GET", "/v1/sigstore/trusted-roots", "*", "identities", "The registered Sigstore trusted roots.", NoBody, None, (200, JSON)),
         op("PUT", "/v1/sigstore/trusted-roots/{name}", "A", "identities", "Register (or replace) a Sigstore trusted root that keyless bundles are verified against.", Raw(&[JSON], trusted_root), None, (200, JSON)),

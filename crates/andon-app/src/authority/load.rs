@@ -18,6 +18,7 @@ pub const AUTHORITY_KINDS: &[&str] = &[
     "key.registered",
     "key.revoked",
     "application.signing_policy",
+    "application.evidence_policy",
     "sigstore.trusted_root",
     "application.keyless_policy",
     "oidc.issuer",

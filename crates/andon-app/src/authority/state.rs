@@ -2,6 +2,7 @@
 
 use std::collections::{BTreeMap, HashMap};
 
+use andon_domain::api::SchemaValidation;
 use andon_domain::oidc::Federated;
 use andon_domain::sigstore::KeylessPolicy;
 use andon_domain::{EntryKind, LedgerEntry, PublicKey, Role, Via, token_id};
@@ -141,6 +142,7 @@ pub struct Authority {
     keys: HashMap<String, KeyState>,
     enrollments: HashMap<String, EnrollmentState>,
     thresholds: HashMap<String, SigningPolicy>,
+    evidence_policies: HashMap<String, (SchemaValidation, u64)>,
     trusted_roots: BTreeMap<String, TrustedRootState>,
     keyless: HashMap<String, (KeylessPolicy, u64)>,
     federation: federation::Federation,
@@ -156,6 +158,16 @@ pub struct SigningPolicy {
     pub threshold: u32,
     /// The `application.signing_policy` entry; `None` for the default of one.
     pub index: Option<u64>,
+}
+
+impl Authority {
+    /// How an application's SBOMs' schemas are enforced, and the entry that said so
+    /// (`None` for the default, strict).
+    pub fn evidence_policy(&self, application: &str) -> (SchemaValidation, Option<u64>) {
+        self.evidence_policies
+            .get(application)
+            .map_or((SchemaValidation::Strict, None), |(m, i)| (*m, Some(*i)))
+    }
 }
 
 /// The highest threshold: an envelope carries at most this many signatures.
@@ -362,6 +374,13 @@ impl Authority {
                         index: Some(index),
                     },
                 );
+            }
+            EntryKind::EvidencePolicySet => {
+                let application = text(b, "application")?;
+                let mode =
+                    serde_json::from_value(b.get("schema_validation").cloned().unwrap_or_default())
+                        .map_err(|_| "schema_validation is not strict or lenient".to_owned())?;
+                self.evidence_policies.insert(application, (mode, index));
             }
             EntryKind::TrustedRootSet => self.apply_trusted_root(index, e)?,
             EntryKind::KeylessPolicySet => self.apply_keyless_policy(index, e)?,

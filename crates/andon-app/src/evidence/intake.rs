@@ -17,11 +17,11 @@ use andon_domain::{
     Sha256Digest, SignatureCheck, Statement, SubjectDigest, SubjectRef, VerifiedEnvelope,
 };
 
-use super::summary::{CYCLONEDX_PREDICATE, SPDX_PREDICATE, derive};
+use super::summary::{CYCLONEDX_PREDICATE, SPDX_PREDICATE, check_schema, derive};
 use crate::{Actor, App, AppError, ErrorKind, Fact};
 
 /// The evidence types `?type=` accepts, for error messages.
-const KNOWN_TYPES: &str = "generic, junit, coverage, sarif, sbom, vulnerabilities, provenance, review, pipeline-definition";
+const KNOWN_TYPES: &str = "generic, junit, coverage, sarif, sbom, vulnerabilities, hardening, secrets, dast, provenance, review, pipeline-definition";
 
 /// The most envelopes one batch request may carry.
 pub const MAX_BATCH_ENVELOPES: usize = 1000;
@@ -193,6 +193,8 @@ async fn check_envelope(app: &App, intake: &Intake, body: &[u8]) -> Result<Fact,
     }
     let derived = derive(&statement, &app.config().ticket_patterns)?;
     let application = &intake.application;
+    let mode = app.with_authority(|a| a.evidence_policy(application.as_str()).0);
+    check_schema(derived.summary.as_ref(), mode)?;
     let signed = if submitted == sigstore::Submitted::Keyless(None) {
         verify_keyless(app, body, &statement, application.as_str())?
     } else {

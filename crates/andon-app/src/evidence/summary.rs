@@ -38,6 +38,51 @@ fn unparseable(m: String) -> AppError {
     AppError::new(ErrorKind::UnprocessableEntity, "unparseable_report", m)
 }
 
+/// Refuses a document that breaks its format's schema (422 `schema_invalid`, naming the
+/// first failing paths), unless the application's evidence policy is lenient: then the
+/// errors stay in the summary, for controls to read.
+pub(crate) fn check_schema(
+    summary: Option<&serde_json::Value>,
+    mode: andon_domain::api::SchemaValidation,
+) -> Result<(), AppError> {
+    let Some(report) = summary.and_then(|s| s.get("schema")) else {
+        return Ok(());
+    };
+    if report["valid"] == true || mode == andon_domain::api::SchemaValidation::Lenient {
+        return Ok(());
+    }
+    let errors = report["errors"]
+        .as_array()
+        .map(Vec::as_slice)
+        .unwrap_or_default();
+    let listed: Vec<String> = errors
+        .iter()
+        .take(3)
+        .map(|e| {
+            let path = e["path"].as_str().filter(|p| !p.is_empty()).unwrap_or("/");
+            format!("{path}: {}", e["message"].as_str().unwrap_or(""))
+        })
+        .collect();
+    let count = report["error_count"]
+        .as_u64()
+        .unwrap_or(errors.len() as u64);
+    let more = count.saturating_sub(listed.len() as u64);
+    Err(AppError::new(
+        ErrorKind::UnprocessableEntity,
+        "schema_invalid",
+        format!(
+            "the document breaks the {} schema: {}{}; the application's evidence policy is strict (an admin can make it lenient to record such documents with their errors)",
+            report["schema"].as_str().unwrap_or("format's"),
+            listed.join("; "),
+            if more > 0 {
+                format!("; and {more} more")
+            } else {
+                String::new()
+            },
+        ),
+    ))
+}
+
 /// Derives the summary of a typed report from the report itself. A typed predicate whose
 /// report does not parse is refused (422), naming the line where the parser can.
 pub(crate) fn derive(statement: &Statement, tickets: &TicketPatterns) -> Result<Derived, AppError> {
@@ -64,8 +109,13 @@ pub(crate) fn derive(statement: &Statement, tickets: &TicketPatterns) -> Result<
             andon_evidence::sbom::parse_spdx_json(p)
         }
         .map_err(|e| unparseable(e.to_string()))?;
+        let mut summary = with_kind("sbom", &s)?;
+        if let Some(report) = andon_evidence::schema::validate_json(p) {
+            summary["schema"] =
+                serde_json::to_value(report).map_err(|e| unparseable(e.to_string()))?;
+        }
         return Ok(Derived {
-            summary: Some(with_kind("sbom", &s)?),
+            summary: Some(summary),
             ..Default::default()
         });
     }

@@ -3,8 +3,8 @@
 
 use andon_app::admin;
 use andon_domain::api::{
-    ApplicationView, IssuedToken, KeyView, NewApplication, NewIdentity, NewKey, NewSigningPolicy,
-    Receipt, SigningPolicyView, WhoAmI,
+    ApplicationView, EvidencePolicyView, IssuedToken, KeyView, NewApplication, NewEvidencePolicy,
+    NewIdentity, NewKey, NewSigningPolicy, Receipt, SigningPolicyView, WhoAmI,
 };
 use axum::Json;
 use axum::extract::rejection::JsonRejection;
@@ -60,6 +60,19 @@ pub(crate) async fn set_signing_policy(
     let req = json_body(body)?;
     Ok(Json(
         admin::set_signing_policy(&app, &caller, &name, req).await?,
+    ))
+}
+
+pub(crate) async fn set_evidence_policy(
+    State(app): State<App>,
+    caller: Caller,
+    Path(name): Path<String>,
+    body: Result<Json<NewEvidencePolicy>, JsonRejection>,
+) -> Result<Json<EvidencePolicyView>, ApiError> {
+    admin::require_admin(&caller)?;
+    let req = json_body(body)?;
+    Ok(Json(
+        admin::set_evidence_policy(&app, &caller, &name, req).await?,
     ))
 }
 

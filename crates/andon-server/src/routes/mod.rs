@@ -38,6 +38,10 @@ pub(crate) fn router(server: Server) -> Router {
             put(admin::set_signing_policy),
         )
         .route(
+            "/v1/applications/{name}/evidence-policy",
+            put(admin::set_evidence_policy),
+        )
+        .route(
             "/v1/applications/{name}/keyless-policy",
             put(sigstore::set_keyless_policy),
         )

@@ -21,6 +21,7 @@ const TABLE: &[(&str, &str, &str)] = &[
     ("POST", "/v1/applications", "A"),
     ("GET", "/v1/applications", "*"),
     ("PUT", "/v1/applications/{name}/signing-policy", "A"),
+    ("PUT", "/v1/applications/{name}/evidence-policy", "A"),
     ("PUT", "/v1/applications/{name}/keyless-policy", "A"),
     ("GET", "/v1/sigstore/trusted-roots", "*"),
     ("PUT", "/v1/sigstore/trusted-roots/{name}", "A"),

@@ -2,6 +2,7 @@
 
 use std::process::ExitCode;
 
+use andon_domain::api::SchemaValidation;
 use andon_domain::sigstore::{IdentityRule, KeylessPolicy};
 use anyhow::Context as _;
 use clap::Subcommand;
@@ -29,6 +30,15 @@ pub enum AppCmd {
         /// Distinct registered keys whose signatures must verify (1 to 16).
         #[arg(long)]
         threshold: u32,
+    },
+    /// Set whether the application's SBOMs that break their format's official schema are
+    /// refused (strict, the default) or recorded with their errors (lenient).
+    EvidencePolicy {
+        /// Application.
+        name: String,
+        /// strict or lenient.
+        #[arg(long, value_parser = ["strict", "lenient"])]
+        schema_validation: String,
     },
     /// Set which keyless signers (Sigstore bundles) may sign the application's evidence:
     /// one rule from the flags, or a whole policy from a file; replaces the policy.
@@ -111,6 +121,29 @@ pub fn run(ctx: &Context, cmd: &AppCmd, out: Output) -> anyhow::Result<ExitCode>
             })?;
             Ok(ExitCode::SUCCESS)
         }
+        AppCmd::EvidencePolicy {
+            name,
+            schema_validation,
+        } => {
+            let mode = if schema_validation == "lenient" {
+                SchemaValidation::Lenient
+            } else {
+                SchemaValidation::Strict
+            };
+            let r = client(ctx).set_evidence_policy(name, mode)?;
+            emit(out, &r, |r| {
+                println!(
+                    "application {name}: SBOMs that break their schema are {} (ledger entry {})",
+                    if r.schema_validation == SchemaValidation::Lenient {
+                        "recorded with their errors"
+                    } else {
+                        "refused"
+                    },
+                    r.receipt.ledger_index
+                )
+            })?;
+            Ok(ExitCode::SUCCESS)
+        }
         AppCmd::KeylessPolicy(a) => {
             let policy = keyless_policy(a)?;
             let r = client(ctx).set_keyless_policy(&a.name, &policy)?;
@@ -136,7 +169,7 @@ pub fn run(ctx: &Context, cmd: &AppCmd, out: Output) -> anyhow::Result<ExitCode>
             let apps = client(ctx).list_applications()?;
             emit(out, &apps, |apps| {
                 let mut t = Listing::new(
-                    &["name", "team", "signing keys", "keyless rules"],
+                    &["name", "team", "signing keys", "keyless rules", "schemas"],
                     &["signing keys", "keyless rules"],
                 );
                 for a in apps {
@@ -150,6 +183,7 @@ pub fn run(ctx: &Context, cmd: &AppCmd, out: Output) -> anyhow::Result<ExitCode>
                         a["team"].as_str().unwrap_or(""),
                         threshold.as_str(),
                         keyless.as_str(),
+                        a["schema_validation"].as_str().unwrap_or("strict"),
                     ]);
                 }
                 t.print("no applications");
