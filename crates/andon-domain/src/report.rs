@@ -12,17 +12,28 @@ use crate::DomainError;
 
 /// Predicate type of a JUnit XML test report.
 pub const JUNIT_PREDICATE_V1: &str = "https://andon.dev/attestations/junit/v1";
-/// Predicate type of a code coverage report (LCOV or Cobertura XML).
+/// Predicate type of a code coverage report (LCOV, Cobertura XML or JaCoCo XML).
 pub const COVERAGE_PREDICATE_V1: &str = "https://andon.dev/attestations/coverage/v1";
 /// Predicate type of a static analysis log (SARIF 2.1.0).
 pub const SARIF_PREDICATE_V1: &str = "https://andon.dev/attestations/sarif/v1";
 
-/// Predicate type of a software bill of materials (CycloneDX JSON or XML, SPDX 2.3 JSON).
+/// Predicate type of a software bill of materials (CycloneDX JSON or XML, SPDX 2.2/2.3 JSON
+/// or tag-value, SPDX 3.0 JSON-LD).
 pub const SBOM_PREDICATE_V1: &str = "https://andon.dev/attestations/sbom/v1";
 
-/// Predicate type of a vulnerability scan (CycloneDX with vulnerabilities, or a scanner's
-/// SARIF).
+/// Predicate type of a vulnerability scan or VEX (CycloneDX with vulnerabilities, a scanner's
+/// SARIF, OpenVEX, CSAF 2.0).
 pub const VULNERABILITIES_PREDICATE_V1: &str = "https://andon.dev/attestations/vulnerabilities/v1";
+
+/// Predicate type of an environment hardening scan (Nmap XML, XCCDF results or ARF, Chef
+/// InSpec JSON).
+pub const HARDENING_PREDICATE_V1: &str = "https://andon.dev/attestations/hardening/v1";
+
+/// Predicate type of a secrets scan (gitleaks JSON, TruffleHog JSON lines).
+pub const SECRETS_PREDICATE_V1: &str = "https://andon.dev/attestations/secrets/v1";
+
+/// Predicate type of a dynamic application security scan (OWASP ZAP JSON or XML).
+pub const DAST_PREDICATE_V1: &str = "https://andon.dev/attestations/dast/v1";
 
 /// The report kinds and their predicate types.
 pub const REPORT_PREDICATES: &[(&str, &str)] = &[
@@ -31,6 +42,9 @@ pub const REPORT_PREDICATES: &[(&str, &str)] = &[
     ("sarif", SARIF_PREDICATE_V1),
     ("sbom", SBOM_PREDICATE_V1),
     ("vulnerabilities", VULNERABILITIES_PREDICATE_V1),
+    ("hardening", HARDENING_PREDICATE_V1),
+    ("secrets", SECRETS_PREDICATE_V1),
+    ("dast", DAST_PREDICATE_V1),
 ];
 
 /// The report kind of a predicate type, if it is one.

@@ -6,8 +6,9 @@ use std::process::ExitCode;
 
 use andon_domain::scm::{PIPELINE_DEFINITION_PREDICATE_V1, REVIEW_PREDICATE_V1};
 use andon_domain::{
-    ArtifactRef, COVERAGE_PREDICATE_V1, JUNIT_PREDICATE_V1, ReportPredicate, SARIF_PREDICATE_V1,
-    SBOM_PREDICATE_V1, Statement, VULNERABILITIES_PREDICATE_V1,
+    ArtifactRef, COVERAGE_PREDICATE_V1, DAST_PREDICATE_V1, HARDENING_PREDICATE_V1,
+    JUNIT_PREDICATE_V1, ReportPredicate, SARIF_PREDICATE_V1, SBOM_PREDICATE_V1,
+    SECRETS_PREDICATE_V1, Statement, VULNERABILITIES_PREDICATE_V1,
 };
 use anyhow::Context as _;
 
@@ -22,15 +23,23 @@ pub enum AttestCmd {
     /// A JUnit XML test report (pytest, cargo-nextest, Surefire, jest-junit, go-junit-report);
     /// Andon derives the summary from the report itself.
     Junit(ReportArgs),
-    /// A coverage report: LCOV tracefile or Cobertura XML.
+    /// A coverage report: LCOV tracefile, Cobertura XML or JaCoCo XML.
     Coverage(ReportArgs),
     /// A static analysis log: SARIF 2.1.0 from any tool.
     Sarif(ReportArgs),
-    /// A software bill of materials: CycloneDX (JSON or XML) or SPDX 2.3 JSON.
+    /// A software bill of materials: CycloneDX (JSON or XML), SPDX 2.2/2.3 (JSON or
+    /// tag-value) or SPDX 3.0 JSON-LD.
     Sbom(ReportArgs),
-    /// A vulnerability scan: CycloneDX JSON or XML with a vulnerabilities section (or a VEX), or a
-    /// scanner's SARIF (Trivy, Grype).
+    /// A vulnerability scan or VEX: CycloneDX JSON or XML with a vulnerabilities section, a
+    /// scanner's SARIF (Trivy, Grype), an OpenVEX or a CSAF 2.0 document.
     Vulnerabilities(ReportArgs),
+    /// An environment hardening scan: Nmap XML, OpenSCAP XCCDF results or ARF, or Chef InSpec
+    /// JSON (open ports, passing and failing rules).
+    Hardening(ReportArgs),
+    /// A secrets scan: gitleaks JSON (`--report-format json`) or TruffleHog JSON lines.
+    Secrets(ReportArgs),
+    /// A dynamic application security scan: OWASP ZAP's traditional JSON or XML report.
+    Dast(ReportArgs),
     /// SLSA provenance: the statement a provenance generator wrote (its predicate and
     /// predicate type are taken), that statement in a DSSE envelope (`.intoto.jsonl`) or a
     /// Sigstore bundle, or a bare SLSA v1 predicate.
@@ -219,6 +228,9 @@ pub fn run(ctx: &Context, cmd: &AttestCmd, out: Output) -> anyhow::Result<ExitCo
         AttestCmd::Vulnerabilities(r) => {
             report(r, "vulnerabilities", VULNERABILITIES_PREDICATE_V1)?
         }
+        AttestCmd::Hardening(r) => report(r, "hardening", HARDENING_PREDICATE_V1)?,
+        AttestCmd::Secrets(r) => report(r, "secrets", SECRETS_PREDICATE_V1)?,
+        AttestCmd::Dast(r) => report(r, "dast", DAST_PREDICATE_V1)?,
         AttestCmd::Review(r) => {
             let doc: serde_json::Value = serde_json::from_slice(&read(&r.file)?)
                 .with_context(|| format!("{} is not JSON", r.file.display()))?;
