@@ -39,6 +39,18 @@ pub const BUILTIN: &[(&str, &str)] = &[
         include_str!("builtin/vulnerabilities.rego"),
     ),
     (
+        "builtin/no_secrets.rego",
+        include_str!("builtin/no_secrets.rego"),
+    ),
+    (
+        "builtin/dynamic_scan.rego",
+        include_str!("builtin/dynamic_scan.rego"),
+    ),
+    (
+        "builtin/hardening.rego",
+        include_str!("builtin/hardening.rego"),
+    ),
+    (
         "builtin/provenance.rego",
         include_str!("builtin/provenance.rego"),
     ),

@@ -8,6 +8,11 @@ use serde_json::Value;
 use crate::control::{control_from_raw, interpret_control};
 use crate::policy::Policy;
 
+/// The fields by which a waiver names one finding of a control (a vulnerability id, a
+/// secret's fingerprint, a dynamic scan's alert) rather than the whole control: such a waiver
+/// only waives what the control itself says it covers.
+pub const FINDING_FIELDS: &[&str] = &["vulnerability", "fingerprint", "alert"];
+
 /// The version of the gate input document policies see (see docs/gates.md).
 pub const INPUT_VERSION: &str = "andon.gate/v1";
 
@@ -120,7 +125,9 @@ impl Policy {
             if matches!(r.verdict, Verdict::Fail | Verdict::Missing)
                 && let Some(w) = waivers.iter().find(|w| {
                     w.get("control").and_then(Value::as_str) == Some(r.id.as_str())
-                        && w.get("vulnerability").is_none_or(Value::is_null)
+                        && FINDING_FIELDS
+                            .iter()
+                            .all(|f| w.get(*f).is_none_or(Value::is_null))
                 })
             {
                 let id = w.get("id").and_then(Value::as_str).unwrap_or("?");

@@ -13,6 +13,9 @@ fn the_builtin_library_compiles_with_metadata_and_passing_tests() {
         vec![
             "change-approval",
             "coverage",
+            "dynamic-scan",
+            "hardening",
+            "no-secrets",
             "peer-review",
             "pipeline-reviewed",
             "provenance",
@@ -39,10 +42,17 @@ fn an_empty_input_denies_with_missing_evidence_never_a_pass() {
     let p = Policy::compile(Bundle::builtin_default()).expect("compiles");
     let e = p.evaluate(&json!({"version": andon_policy::INPUT_VERSION, "evidence": [], "commits": [], "deployments": [], "waivers": [], "artifact": {"digest": "sha256:00"}, "environment": {"name": "production", "production": true}}));
     assert!(!e.allow);
-    assert!(
-        e.controls.iter().all(|c| c.verdict == Verdict::Missing),
-        "{e:#?}"
-    );
+    // The scans a team opts into (require_scan) do not apply without one; every other
+    // control misses its evidence.
+    let opt_in = ["dynamic-scan", "hardening", "no-secrets"];
+    for c in &e.controls {
+        let expected = if opt_in.contains(&c.id.as_str()) {
+            Verdict::NotApplicable
+        } else {
+            Verdict::Missing
+        };
+        assert_eq!(c.verdict, expected, "{c:#?}");
+    }
 }
 
 #[test]

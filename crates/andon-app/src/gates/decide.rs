@@ -145,6 +145,7 @@ async fn gate_input(
         "commits": commits,
         "deployments": deployments,
         "waivers": waivers,
+        "hardening": super::hardening::hardening_input(app, environment).await?,
         "change": Value::Null,
     }))
 }

@@ -215,6 +215,12 @@ fn advice(control: &str, v: Verdict) -> String {
         ("peer-review", false) => "get an approval from someone other than the author on the merged head".into(),
         ("pipeline-reviewed", _) => "merge the pipeline definition through a reviewed pull request and attest it: andon attest pipeline-definition".into(),
         ("tested-before-production", _) => "deploy and test this release in a non-production environment first".into(),
+        ("no-secrets", true) => "attest a secrets scan: andon attest secrets --file <gitleaks.json|trufflehog.jsonl>".into(),
+        ("no-secrets", false) => "revoke and rotate the credentials and remove them from the source and its history, or request a waiver: andon waiver request --control no-secrets".into(),
+        ("dynamic-scan", true) => "attest the ZAP report: andon attest dast --file <report.json|report.xml>".into(),
+        ("dynamic-scan", false) => "fix the alerts, or request a waiver: andon waiver request --control dynamic-scan".into(),
+        ("hardening", true) => "attest a scan of the environment: andon attest hardening --file <scan> --subject environment:<name>@sha256:<digest>".into(),
+        ("hardening", false) => "close the port or fix the rule and scan the environment again, or request a waiver: andon waiver request --control hardening".into(),
         (_, _) if v == Verdict::Error => "the control could not run: fix the policy (andon policy test)".into(),
         _ => "see the reason above; a waiver is possible: andon waiver request".into(),
     }

@@ -57,7 +57,7 @@ const PROFILES: [Profile; 3] = [
 
 /// Every built-in control but provenance is off for the history: its releases are checked
 /// for what they really carry (signed provenance from a trusted builder), no more.
-const OFF: [&str; 9] = [
+const OFF: [&str; 12] = [
     "peer-review",
     "pipeline-reviewed",
     "tests-pass",
@@ -67,6 +67,9 @@ const OFF: [&str; 9] = [
     "vulnerabilities",
     "change-approval",
     "tested-before-production",
+    "no-secrets",
+    "dynamic-scan",
+    "hardening",
 ];
 
 /// Why the history's facts are recorded although they are older than the late window.

@@ -86,7 +86,7 @@ fn the_ci_integrations_run_the_same_commands(b: Backend) {
             "name": "pay-staging", "applications": ["pay"], "environments": ["staging"],
             "builtin": true,
             "disabled": ["peer-review", "pipeline-reviewed", "tests-pass", "coverage", "static-analysis",
-                         "vulnerabilities", "provenance", "change-approval", "tested-before-production"],
+                         "vulnerabilities", "provenance", "change-approval", "tested-before-production", "no-secrets", "dynamic-scan", "hardening"],
         }))
         .expect("policy");
     let token = admin
