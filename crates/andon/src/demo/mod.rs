@@ -9,6 +9,7 @@ pub mod history;
 pub mod identities;
 pub mod keyless;
 pub mod late;
+pub mod scans;
 pub mod signing;
 pub mod telemetry;
 
@@ -314,6 +315,7 @@ pub fn run(ctx: &Context, d: &DemoArgs) -> anyhow::Result<ExitCode> {
         gates(&admin, &release, &suffix)?;
         crate::demo::changes::run(&admin, &release, &suffix)?;
         crate::demo::late::run(&admin, &release)?;
+        crate::demo::scans::run(&admin, &release, &suffix)?;
     }
     if let Some(secret) = secret.as_deref()
         && let Some(history) = crate::demo::history::run(&admin, secret, &suffix, d.history_days)?
