@@ -15,7 +15,13 @@ fn every_builtin_control_passes_fails_and_reports_missing_evidence(b: Backend) {
     let good = w.release("pay-1.0.0", Twist::None);
     let d = w.gate(&good, "production");
     for c in &d.decision.controls {
-        assert_eq!(c.verdict, Verdict::Pass, "{}: {}", c.id, c.reason);
+        // The scans a team opts into do not apply to a release that carries none.
+        let expected = if ["no-secrets", "dynamic-scan", "hardening"].contains(&c.id.as_str()) {
+            Verdict::NotApplicable
+        } else {
+            Verdict::Pass
+        };
+        assert_eq!(c.verdict, expected, "{}: {}", c.id, c.reason);
     }
     assert!(d.decision.allow);
     assert_eq!(d.decision.policy.name, "builtin");
@@ -64,18 +70,25 @@ fn every_builtin_control_passes_fails_and_reports_missing_evidence(b: Backend) {
         "{:?}",
         verdict(&d, "peer-review")
     );
-    // An artifact nothing is known about: every control is missing, none passes.
+    // An artifact nothing is known about: every control is missing (the scans a team opts
+    // into do not apply), none passes.
     let d = w.gate(
         &format!("registry.example.com/pay@{}", Sha256Digest::of(b"unknown")),
         "production",
     );
     assert!(!d.decision.allow);
+    let opt_in = ["no-secrets", "dynamic-scan", "hardening"];
     assert!(
         d.decision
             .controls
             .iter()
             .filter(|c| c.id != "change-approval")
-            .all(|c| c.verdict == Verdict::Missing),
+            .all(|c| c.verdict
+                == if opt_in.contains(&c.id.as_str()) {
+                    Verdict::NotApplicable
+                } else {
+                    Verdict::Missing
+                }),
         "{:#?}",
         d.decision.controls
     );

@@ -27,6 +27,7 @@ mod projection;
 mod property;
 mod provenance;
 mod recompute;
+mod scans;
 mod schema_validation;
 mod signatures;
 mod source_control;
