@@ -136,11 +136,7 @@ fn xml_reader(doc: &[u8]) -> Result<Reader, ParseError> {
                 };
             }
             Event::Eof => {
-                return Err(ParseError::Malformed {
-                    format: "coverage XML",
-                    line: 1,
-                    message: "the document has no root element".into(),
-                });
+                return Err(crate::xml::no_root("coverage XML"));
             }
             _ => {}
         }
@@ -317,11 +313,7 @@ pub fn parse_cobertura(doc: &[u8]) -> Result<CoverageSummary, ParseError> {
         }
     }
     if !root {
-        return Err(ParseError::Malformed {
-            format: "Cobertura XML",
-            line: 1,
-            message: "the document has no root element".into(),
-        });
+        return Err(crate::xml::no_root("Cobertura XML"));
     }
     Ok(summarize("cobertura", files))
 }

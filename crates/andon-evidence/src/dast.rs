@@ -299,11 +299,7 @@ fn parse_xml(doc: &[u8]) -> Result<DastSummary, ParseError> {
         }
     }
     if !root {
-        return Err(ParseError::Malformed {
-            format: FORMAT,
-            line: 1,
-            message: "the document has no root element".into(),
-        });
+        return Err(crate::xml::no_root(FORMAT));
     }
     finish(version, sites, raws)
 }

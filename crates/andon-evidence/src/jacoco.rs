@@ -164,11 +164,7 @@ pub fn parse_jacoco(doc: &[u8]) -> Result<CoverageSummary, ParseError> {
         }
     }
     if !root {
-        return Err(ParseError::Malformed {
-            format: FORMAT,
-            line: 1,
-            message: "the document has no root element".into(),
-        });
+        return Err(crate::xml::no_root(FORMAT));
     }
     let list: Vec<FileCoverage> = files.into_iter().map(file_coverage).collect();
     if instructions > 0 && list.iter().all(|f| f.lines_total == 0) {

@@ -132,11 +132,7 @@ pub fn parse(doc: &[u8]) -> Result<JunitSummary, ParseError> {
         }
     }
     if !seen_root {
-        return Err(ParseError::Malformed {
-            format: FORMAT,
-            line: 1,
-            message: "the document has no root element".into(),
-        });
+        return Err(crate::xml::no_root(FORMAT));
     }
     Ok(summary)
 }

@@ -86,6 +86,15 @@ impl<'a> Xml<'a> {
     }
 }
 
+/// The error for a document that ended before its first element, at line 1.
+pub(crate) fn no_root(format: &'static str) -> ParseError {
+    ParseError::Malformed {
+        format,
+        line: 1,
+        message: "the document has no root element".into(),
+    }
+}
+
 /// An attribute's value, entity references resolved.
 pub(crate) fn attr(e: &BytesStart<'_>, name: &str) -> Option<String> {
     e.attributes()
