@@ -8,11 +8,13 @@
 //!   (`file`, `line`, `commit`). Log lines (`level`, `msg`) mixed in are skipped.
 //!
 //! The summary never carries a secret: the matched text (`Secret`, `Match`, `Raw`, `RawV2`,
-//! `Redacted`, `ExtraData`) is never read into it, and a location field that contains a
-//! finding's secret text (a hostile or unlucky file name) is replaced by `(redacted)`.
+//! `Redacted`, `ExtraData`) is never read into it, and a field that contains any finding's
+//! secret text (a hostile or unlucky file name, a rule named after another finding's secret)
+//! is replaced by `(redacted)`.
 
 use std::collections::{BTreeMap, BTreeSet};
 
+use aho_corasick::AhoCorasick;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
@@ -92,27 +94,60 @@ pub fn parse(doc: &[u8]) -> Result<SecretsSummary, ParseError> {
     }
 }
 
-/// The secret texts of a finding, to keep out of the summary.
-fn secret_texts<'a>(v: &'a Value, keys: &[&str]) -> Vec<&'a str> {
-    keys.iter()
-        .filter_map(|k| v.get(*k).and_then(Value::as_str))
-        .map(str::trim)
-        .filter(|s| s.len() >= MIN_SECRET_LEN)
-        .collect()
+/// Adds the secret texts of a finding to `into`, to keep out of the summary.
+fn secret_texts(v: &Value, keys: &[&str], into: &mut BTreeSet<String>) {
+    let texts = keys
+        .iter()
+        .filter_map(|k| v.get(*k).and_then(Value::as_str));
+    add_secrets(texts, into);
 }
 
-/// `field`, unless it contains one of `secrets`.
-fn scrub(field: Option<String>, secrets: &[&str]) -> Option<String> {
-    field.map(|f| {
-        if secrets.iter().any(|s| f.contains(s)) {
-            REDACTED.to_owned()
-        } else {
-            f
+fn add_secrets<'a>(texts: impl Iterator<Item = &'a str>, into: &mut BTreeSet<String>) {
+    into.extend(
+        texts
+            .map(str::trim)
+            .filter(|s| s.len() >= MIN_SECRET_LEN)
+            .map(str::to_owned),
+    );
+}
+
+/// Replaces every field of every finding that contains any of the report's secret texts.
+/// A finding's own secret is not enough: another finding's secret may sit in its file
+/// name or rule.
+fn scrub_all(all: &mut [SecretFinding], secrets: &BTreeSet<String>) {
+    if secrets.is_empty() {
+        return;
+    }
+    // Built from at most MAX_FINDINGS short texts: a matcher, not a search per pair.
+    let Ok(matcher) = AhoCorasick::new(secrets) else {
+        // Too large to build a matcher over: keep no location at all rather than risk one.
+        for f in all.iter_mut() {
+            *f = SecretFinding {
+                rule: REDACTED.to_owned(),
+                line: f.line,
+                verified: f.verified,
+                ..Default::default()
+            };
         }
-    })
+        return;
+    };
+    let scrub = |field: &mut String| {
+        if matcher.is_match(field.as_str()) {
+            REDACTED.clone_into(field);
+        }
+    };
+    for f in all.iter_mut() {
+        scrub(&mut f.rule);
+        for field in [&mut f.file, &mut f.commit, &mut f.fingerprint]
+            .into_iter()
+            .flatten()
+        {
+            scrub(field);
+        }
+    }
 }
 
-/// A finding with every location field scrubbed of its secret texts.
+/// A finding, its empty fields absent.
 fn finding(
     rule: String,
     file: Option<String>,
@@ -120,14 +155,13 @@ fn finding(
     commit: Option<String>,
     fingerprint: Option<String>,
     verified: Option<bool>,
-    secrets: &[&str],
 ) -> SecretFinding {
     SecretFinding {
-        rule: scrub(Some(rule), secrets).unwrap_or_default(),
-        file: scrub(file.filter(|f| !f.is_empty()), secrets),
+        rule,
+        file: file.filter(|f| !f.is_empty()),
         line,
-        commit: scrub(commit.filter(|c| !c.is_empty()), secrets),
-        fingerprint: scrub(fingerprint.filter(|f| !f.is_empty()), secrets),
+        commit: commit.filter(|c| !c.is_empty()),
+        fingerprint: fingerprint.filter(|f| !f.is_empty()),
         verified,
     }
 }
@@ -161,6 +195,7 @@ fn parse_gitleaks(v: &Value) -> Result<SecretsSummary, ParseError> {
         });
     }
     let mut out = Vec::with_capacity(items.len());
+    let mut secrets = BTreeSet::new();
     for (i, item) in items.iter().enumerate() {
         let rule = item.get("RuleID").and_then(Value::as_str).ok_or_else(|| {
             malformed(
@@ -168,7 +203,7 @@ fn parse_gitleaks(v: &Value) -> Result<SecretsSummary, ParseError> {
                 format!("finding {i} has no RuleID: not a gitleaks 8 finding; reads {ACCEPTS}"),
             )
         })?;
-        let secrets = secret_texts(item, &["Secret", "Match"]);
+        secret_texts(item, &["Secret", "Match"], &mut secrets);
         out.push(finding(
             rule.to_owned(),
             string(item, "File"),
@@ -176,10 +211,9 @@ fn parse_gitleaks(v: &Value) -> Result<SecretsSummary, ParseError> {
             string(item, "Commit"),
             string(item, "Fingerprint"),
             None,
-            &secrets,
         ));
     }
-    Ok(finish("gitleaks-json", "gitleaks", out))
+    Ok(finish("gitleaks-json", "gitleaks", out, &secrets))
 }
 
 /// TruffleHog's location of a finding: the one source object under `SourceMetadata.Data`
@@ -193,6 +227,7 @@ fn trufflehog_location(v: &Value) -> Option<&serde_json::Map<String, Value>> {
 
 fn parse_trufflehog(doc: &[u8]) -> Result<SecretsSummary, ParseError> {
     let mut out = Vec::new();
+    let mut secrets = BTreeSet::new();
     let mut stream = serde_json::Deserializer::from_slice(doc).into_iter::<Value>();
     let mut first = true;
     loop {
@@ -236,14 +271,9 @@ fn parse_trufflehog(doc: &[u8]) -> Result<SecretsSummary, ParseError> {
         }
         let loc = trufflehog_location(&v);
         let field = |k: &str| loc.and_then(|l| l.get(k));
-        let mut secrets = secret_texts(&v, &["Raw", "RawV2", "Redacted"]);
+        secret_texts(&v, &["Raw", "RawV2", "Redacted"], &mut secrets);
         if let Some(Value::Object(extra)) = v.get("ExtraData") {
-            secrets.extend(
-                extra
-                    .values()
-                    .filter_map(Value::as_str)
-                    .filter(|s| s.len() >= MIN_SECRET_LEN),
-            );
+            add_secrets(extra.values().filter_map(Value::as_str), &mut secrets);
         }
         out.push(finding(
             detector.to_owned(),
@@ -252,13 +282,18 @@ fn parse_trufflehog(doc: &[u8]) -> Result<SecretsSummary, ParseError> {
             field("commit").and_then(Value::as_str).map(str::to_owned),
             None,
             Some(v.get("Verified").and_then(Value::as_bool).unwrap_or(false)),
-            &secrets,
         ));
     }
-    Ok(finish("trufflehog-json-lines", "trufflehog", out))
+    Ok(finish("trufflehog-json-lines", "trufflehog", out, &secrets))
 }
 
-fn finish(format: &str, tool: &str, mut all: Vec<SecretFinding>) -> SecretsSummary {
+fn finish(
+    format: &str,
+    tool: &str,
+    mut all: Vec<SecretFinding>,
+    secrets: &BTreeSet<String>,
+) -> SecretsSummary {
+    scrub_all(&mut all, secrets);
     let mut s = SecretsSummary {
         format: format.into(),
         tool: tool.into(),

@@ -128,6 +128,37 @@ fn a_file_name_holding_the_secret_is_redacted() {
 }
 
 #[test]
+fn another_findings_secret_is_redacted_from_every_field() {
+    // Found by fuzzing: the second finding's secret is the first finding's rule. Each
+    // finding's own secret is not enough to scrub against.
+    let s = secrets::parse(b"[{\"RuleID\":\"releas\"},{\"Secret\":\"releas\",\n\"RuleID\":\"\"}]")
+        .expect("parses");
+    assert_eq!(s.findings, 2);
+    assert!(s.by_rule.contains_key("(redacted)"), "{:?}", s.by_rule);
+    assert_no_secret(&s, &["releas".to_owned()]);
+    // The real report: one finding's secret planted in another's file, commit and
+    // fingerprint, and in a TruffleHog line's detector name.
+    let mut v: Value = serde_json::from_slice(LEAKS).expect("json");
+    let secret = v[0]["Secret"].as_str().expect("secret").to_owned();
+    let last = v.as_array().expect("array").len() - 1;
+    assert!(last > 0, "the fixture has several findings");
+    v[last]["File"] = format!("notes/{secret}").into();
+    v[last]["Commit"] = secret.clone().into();
+    v[last]["Fingerprint"] = format!("c:{secret}:r:2").into();
+    let s = secrets::parse(&serde_json::to_vec(&v).expect("json")).expect("parses");
+    assert_no_secret(&s, std::slice::from_ref(&secret));
+    let t: Value = serde_json::from_slice(TRUFFLEHOG).expect("json");
+    let raw = t["Raw"].as_str().expect("raw").to_owned();
+    let mut other = t.clone();
+    other["DetectorName"] = format!("x{raw}").into();
+    other["Raw"] = "another-secret".into();
+    let doc = format!("{other}\n{t}\n");
+    let s = secrets::parse(doc.as_bytes()).expect("parses");
+    assert_eq!(s.findings, 2);
+    assert_no_secret(&s, &[raw]);
+}
+
+#[test]
 fn trufflehog_documented_json_line_is_read_without_its_secret() {
     let s = secrets::parse(TRUFFLEHOG).expect("parses");
     assert_eq!(
