@@ -16,12 +16,27 @@ export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-/var/tmp/andon-target}/fuzz"
 cargo +nightly fuzz build -O
 seconds="${ANDON_FUZZ_SECONDS:-15}"
 fixtures=../crates/andon-evidence/tests/fixtures
+# Every real sample is a seed, those in subfolders too (not the scripts that made them); two
+# samples of the same name in different folders are both kept.
+seed() { find "$@" -type f ! -name '*.py' ! -name '*.sh' -exec cp --backup=numbered -t "$corpus"/ {} +; }
 for target in $(cargo +nightly fuzz list); do
   corpus=$(mktemp -d)
   case "$target" in
-    # Every real sample is a seed, those in subfolders too (not the scripts that made them).
-    junit|coverage|sarif|sbom|provenance|vulnerabilities)
-      find "$fixtures/$target" -type f ! -name '*.py' -exec cp -t "$corpus"/ {} + ;;
+    junit|coverage|sarif|sbom|provenance|secrets|dast) seed "$fixtures/$target" ;;
+    # VEX documents (OpenVEX, CSAF) are read as vulnerability evidence.
+    vulnerabilities) seed "$fixtures/vulnerabilities" "$fixtures/vex" ;;
+    # Each scan alone, and each pair of successive scans joined by a NUL byte (the target
+    # compares the two).
+    hardening)
+      seed "$fixtures/hardening"
+      for first in "$fixtures"/hardening/*1.xml; do
+        second="${first%1.xml}2.xml"
+        if [ -f "$second" ]; then
+          { cat "$first"; printf '\0'; cat "$second"; } >"$corpus/pair-$(basename "$first")"
+        fi
+      done ;;
+    # Every CycloneDX and SPDX JSON document, the specification's schema test suite too.
+    schema) seed "$fixtures/sbom" "$fixtures/cyclonedx-spec" "$fixtures/vulnerabilities" -name '*.json' ;;
     github|gitlab) cp "$fixtures/webhooks/$target"/* "$corpus"/ ;;
   esac
   cargo +nightly fuzz run -O "$target" "$corpus" -- -max_total_time="$seconds" -print_final_stats=1 >"$corpus.log" 2>&1 || {
