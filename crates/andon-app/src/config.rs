@@ -14,6 +14,8 @@ pub struct Config {
     pub origin: String,
     /// The largest accepted request body, in bytes.
     pub max_body_bytes: usize,
+    /// The largest report uploaded on its own (`PUT /v1/reports/...`), in bytes.
+    pub max_report_bytes: usize,
     /// SQLite: the write-ahead log's size past which a checkpoint empties it.
     pub wal_limit_bytes: u64,
     /// The most entries group-committed at once.
@@ -112,6 +114,7 @@ impl Config {
             previous_log_seed: None,
             origin: String::new(),
             max_body_bytes: 4 << 20,
+            max_report_bytes: 256 << 20,
             wal_limit_bytes: andon_store::WAL_LIMIT_BYTES,
             max_batch: 1024,
             batch_linger: std::time::Duration::ZERO,

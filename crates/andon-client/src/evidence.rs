@@ -1,7 +1,8 @@
 //! Evidence: submitting signed envelopes, one or a batch, and searching and reading what was
 //! recorded.
 
-use andon_domain::api::{EvidencePage, EvidenceView, Receipt};
+use andon_domain::Sha256Digest;
+use andon_domain::api::{EvidencePage, EvidenceView, Receipt, ReportReceipt};
 
 use crate::{Client, ClientError};
 
@@ -98,6 +99,32 @@ impl Client {
             q.push(("limit", l.to_string()));
         }
         self.get("/v1/evidence", &q)
+    }
+
+    /// Uploads a report too large to carry inline, under its digest: `body` yields its
+    /// `size` bytes (a file, or a reader that shows progress). Sent once, without retries:
+    /// the server asks for it only after accepting the request's headers.
+    pub fn upload_report(
+        &self,
+        digest: &Sha256Digest,
+        size: u64,
+        body: &mut dyn std::io::Read,
+    ) -> Result<ReportReceipt, ClientError> {
+        let mut req = self
+            .agent
+            .put(&self.url(&format!("/v1/reports/{digest}")))
+            .header("Content-Type", "application/octet-stream")
+            .header("Content-Length", &size.to_string())
+            .header("Expect", "100-continue");
+        if let Some(t) = &self.token {
+            req = req.header("Authorization", &format!("Bearer {t}"));
+        }
+        Self::read(req.send(ureq::SendBody::from_reader(body)))
+    }
+
+    /// An uploaded report's bytes.
+    pub fn report(&self, digest: &Sha256Digest) -> Result<Vec<u8>, ClientError> {
+        self.get_bytes(&format!("/v1/reports/{digest}"))
     }
 
     /// One evidence record with its statement.

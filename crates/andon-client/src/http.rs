@@ -110,6 +110,11 @@ impl Client {
         }))
     }
 
+    /// GETs `path` (retrying as configured) and answers the body's bytes.
+    pub(crate) fn get_bytes(&self, path: &str) -> Result<Vec<u8>, ClientError> {
+        Self::read_bytes(self.send_retrying(|| self.get_request(path).call()))
+    }
+
     /// GETs `path` with `query` once (no retries) and answers the body as text: for the
     /// documents the server renders (a request for change, the Risk Control Matrix).
     pub(crate) fn get_text(

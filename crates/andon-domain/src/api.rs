@@ -24,6 +24,17 @@ pub struct ErrorDetail {
     pub message: String,
 }
 
+/// The answer to a report upload (`PUT /v1/reports/sha256:<hex>`).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ReportReceipt {
+    /// `sha256:<hex>`.
+    pub digest: String,
+    /// Bytes.
+    pub size: u64,
+    /// Already stored (an upload of the same bytes before).
+    pub existing: bool,
+}
+
 /// The answer to an accepted submission: where it sits in the ledger, and the proof.
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct Receipt {

@@ -317,6 +317,10 @@ pub struct EvidenceFact {
     /// The source-control facts it carries (a review attestation).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub scm: Option<crate::scm::SourceFacts>,
+    /// The report the statement names by digest, uploaded on its own and stored beside the
+    /// ledger (the envelope, which this entry binds, signs the digest).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub report: Option<crate::StoredReport>,
 }
 
 /// The body of a source-control event entry: which delivery, a digest binding the entry to

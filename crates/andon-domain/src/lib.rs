@@ -37,8 +37,9 @@ pub use keys::{Algorithm, EcdsaKey, KeyAlgorithm, PrivateKey, PublicKey, Signer}
 pub use names::{AppName, IdentityName, KeyId, Role};
 pub use report::{
     COVERAGE_PREDICATE_V1, DAST_PREDICATE_V1, EmbeddedReport, HARDENING_PREDICATE_V1,
-    JUNIT_PREDICATE_V1, REPORT_PREDICATES, ReportPredicate, SARIF_PREDICATE_V1, SBOM_PREDICATE_V1,
-    SECRETS_PREDICATE_V1, VULNERABILITIES_PREDICATE_V1, report_kind,
+    JUNIT_PREDICATE_V1, REPORT_PREDICATES, ReportPredicate, ReportSource, SARIF_PREDICATE_V1,
+    SBOM_PREDICATE_V1, SECRETS_PREDICATE_V1, StoredReport, VULNERABILITIES_PREDICATE_V1,
+    report_kind,
 };
 pub use statement::{IN_TOTO_PAYLOAD_TYPE, STATEMENT_V1_TYPE, Statement, Subject};
 pub use subject::{DigestAlgorithm, SubjectDigest, known_digests};

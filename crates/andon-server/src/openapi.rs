@@ -102,6 +102,14 @@ fn trusted_root() -> Value {
     })
 }
 
+fn report_bytes() -> Value {
+    json!({
+        "type": "string",
+        "format": "binary",
+        "description": "The report's bytes, exactly as the tool wrote them; they must hash to the digest in the path.",
+    })
+}
+
 fn telemetry() -> Value {
     json!({
         "type": "array",
@@ -182,6 +190,8 @@ fn operations() -> Vec<Op> {
         op("POST", "/v1/evidence/batch", "P", "evidence", "Submit several attestations at once, all or none.", Raw(&[JSON], envelopes), Some(query::<andon_domain::query::evidence::SubmitQuery>), (201, JSON)),
         op("GET", "/v1/evidence/{id}", "*", "evidence", "One piece of evidence with its inclusion proof.", NoBody, None, (200, JSON)),
         op("GET", "/v1/evidence/{id}/document", "*", "evidence", "The envelope exactly as received.", NoBody, None, (200, JSON)),
+        op("PUT", "/v1/reports/{digest}", "P", "evidence", "Upload a report too large to carry inline, under its digest (sha256:<hex>); a statement then names it by digest and size. Limited by --max-report-bytes, not the JSON body limit.", Raw(&["application/octet-stream"], report_bytes), None, (201, JSON)),
+        op("GET", "/v1/reports/{digest}", "*", "evidence", "An uploaded report, as uploaded.", NoBody, None, (200, "application/octet-stream")),
         op("GET", "/v1/ledger", "*", "ledger", "Origin, verifier keys, size, signed checkpoint.", NoBody, None, (200, JSON)),
         op("GET", "/v1/ledger/checkpoint", "*", "ledger", "The latest checkpoint as a C2SP signed note, with the witnesses' cosignatures once they have cosigned it.", NoBody, None, (200, TEXT)),
         op("GET", "/v1/ledger/cosigned", "*", "ledger", "The newest checkpoint a witness cosigned, with every cosignature (C2SP tlog-cosignature lines); 404 before any.", NoBody, None, (200, TEXT)),

@@ -25,6 +25,7 @@ mod migrate;
 mod multirow;
 mod notify;
 mod read;
+mod reports;
 mod rows;
 mod scm;
 mod store;

@@ -32,6 +32,7 @@ const SQLITE: &[(i64, &str)] = &[
         include_str!("../migrations/sqlite/0011_commit_order.sql"),
     ),
     (12, include_str!("../migrations/sqlite/0012_keyless.sql")),
+    (13, include_str!("../migrations/sqlite/0013_reports.sql")),
 ];
 const POSTGRES: &[(i64, &str)] = &[
     (
@@ -64,6 +65,7 @@ const POSTGRES: &[(i64, &str)] = &[
         include_str!("../migrations/postgres/0011_commit_order.sql"),
     ),
     (12, include_str!("../migrations/postgres/0012_keyless.sql")),
+    (13, include_str!("../migrations/postgres/0013_reports.sql")),
 ];
 
 pub(crate) async fn run(pool: &AnyPool, backend: Backend) -> Result<(), StoreError> {

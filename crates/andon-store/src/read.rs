@@ -344,7 +344,7 @@ impl Store {
             "SELECT (SELECT COUNT(*) FROM ledger_entries) AS l, (SELECT COUNT(*) FROM evidence) AS e, \
              (SELECT COUNT(*) FROM evidence_subjects) AS s, \
              (SELECT COUNT(*) FROM identities) AS i, (SELECT COUNT(*) FROM signing_keys) AS k, \
-             (SELECT COUNT(*) FROM checkpoints) AS c",
+             (SELECT COUNT(*) FROM checkpoints) AS c, (SELECT COUNT(*) FROM reports) AS r",
         )
         .fetch_one(&self.pool)
         .await
@@ -357,6 +357,7 @@ impl Store {
             identities: n("i")?,
             keys: n("k")?,
             checkpoints: n("c")?,
+            reports: n("r")?,
         })
     }
 }

@@ -137,4 +137,6 @@ pub struct Counts {
     pub keys: u64,
     /// Checkpoints.
     pub checkpoints: u64,
+    /// Uploaded reports.
+    pub reports: u64,
 }

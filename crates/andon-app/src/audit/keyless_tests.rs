@@ -60,6 +60,7 @@ fn fact(bundle: &[u8], root: &TrustedRoot) -> EvidenceFact {
         summary: None,
         commits: vec![],
         scm: None,
+        report: None,
     }
 }
 

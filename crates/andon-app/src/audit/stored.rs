@@ -1,8 +1,10 @@
 //! The walk over a database: the entries page by page, each page's checkpoints after it.
 //! This is the audit's one edge with I/O; everything it decides is in the pure walk.
 
+use andon_domain::{Sha256Digest, StoredReport};
 use andon_store::{Store, StoreError};
 
+use super::Problem;
 use super::walk::{Audit, RawEntry};
 
 /// Which stored checkpoints a walk checks.
@@ -58,6 +60,9 @@ pub async fn walk(
             });
         }
         next = last.saturating_add(1);
+        if documents {
+            check_reports(store, audit).await?;
+        }
         if which == Checkpoints::All {
             for c in store.checkpoints(checkpoints_from, next.min(end)).await? {
                 audit.checkpoint(c.size, c.root, &c.note);
@@ -87,4 +92,43 @@ pub async fn walk(
         Checkpoints::None => {}
     }
     Ok(())
+}
+
+/// Checks the uploaded reports the evidence walked so far names against the stored ones
+/// ([`report_problem`]).
+pub async fn check_reports(store: &Store, audit: &mut Audit) -> Result<(), StoreError> {
+    for (index, r) in audit.take_reports() {
+        let bytes = store.report(&r.digest.hex()).await?;
+        if let Some(p) = report_problem(index, &r, bytes.as_deref()) {
+            audit.report(p);
+        }
+    }
+    Ok(())
+}
+
+/// What is wrong with the uploaded report entry `index` names, given the bytes a source
+/// holds under its digest: it must be there, with the size and the SHA-256 its signed
+/// statement gives. A report altered or removed is a problem of the entry that names it.
+pub fn report_problem(index: u64, r: &StoredReport, bytes: Option<&[u8]>) -> Option<Problem> {
+    let message = match bytes {
+        None => format!("its report {} is missing", r.digest),
+        Some(b) if b.len() as u64 != r.size => format!(
+            "its report {} is {} bytes, not the {} its statement signs: it was altered",
+            r.digest,
+            b.len(),
+            r.size
+        ),
+        Some(b) if Sha256Digest::of(b) != r.digest => format!(
+            "its report {} no longer matches its digest: it was altered",
+            r.digest
+        ),
+        Some(_) => return None,
+    };
+    Some(Problem {
+        index,
+        kind: Some("evidence".into()),
+        check: "report".into(),
+        checkpoint: None,
+        message,
+    })
 }

@@ -1,7 +1,7 @@
 //! The walk: entries in index order, then the checkpoints they reach; every problem found
 //! is recorded, none stops the walk.
 
-use andon_domain::{EntryKind, LedgerEntry};
+use andon_domain::{EntryKind, LedgerEntry, StoredReport};
 use andon_ledger::{Hash, MerkleTree, leaf_hash};
 
 use super::keys::LogKeys;
@@ -39,6 +39,8 @@ pub struct Audit {
     /// The next index expected.
     next: u64,
     checkpoints: CheckpointState,
+    /// Uploaded reports the walked evidence names, not yet checked by the source.
+    reports: Vec<(u64, StoredReport)>,
 }
 
 #[derive(Default)]
@@ -84,6 +86,7 @@ impl Audit {
             rules_ran: false,
             next: 0,
             checkpoints: CheckpointState::default(),
+            reports: Vec::new(),
         }
     }
 
@@ -100,6 +103,13 @@ impl Audit {
     /// The keys as they stand.
     pub fn keys(&self) -> &LogKeys {
         &self.keys
+    }
+
+    /// The uploaded reports the evidence walked since the last call names (with the index of
+    /// the entry naming each), for the source to check: it holds the bytes, the walk does
+    /// not. Only entries the rules read are seen.
+    pub fn take_reports(&mut self) -> Vec<(u64, StoredReport)> {
+        std::mem::take(&mut self.reports)
     }
 
     /// Records a problem found outside the walk (by a source), so it is reported with the
@@ -195,6 +205,12 @@ impl Audit {
                 "kind_column",
                 format!("its kind column says {c}, its bytes say {kind}"),
             );
+        }
+        if entry.kind == EntryKind::Evidence
+            && let Some(r) = entry.body.get("report")
+            && let Ok(r) = serde_json::from_value::<StoredReport>(r.clone())
+        {
+            self.reports.push((e.index, r));
         }
         let subject = Subject {
             index: e.index,

@@ -13,11 +13,12 @@ use andon_domain::query::evidence::SubmitQuery;
 use andon_domain::scm::{PIPELINE_DEFINITION_PREDICATE_V1, REVIEW_PREDICATE_V1};
 use andon_domain::sigstore::{self, KeylessSignature};
 use andon_domain::{
-    AppName, DomainError, Envelope, EvidenceFact, KeyId, PublicKey, REPORT_PREDICATES, Role,
-    Sha256Digest, SignatureCheck, Statement, SubjectDigest, SubjectRef, VerifiedEnvelope,
+    AppName, DomainError, Envelope, EvidenceFact, KeyId, PublicKey, REPORT_PREDICATES,
+    ReportPredicate, Role, Sha256Digest, SignatureCheck, Statement, SubjectDigest, SubjectRef,
+    VerifiedEnvelope, report_kind,
 };
 
-use super::summary::{CYCLONEDX_PREDICATE, SPDX_PREDICATE, check_schema, derive};
+use super::summary::{CYCLONEDX_PREDICATE, Derived, SPDX_PREDICATE, check_schema, derive};
 use crate::{Actor, App, AppError, ErrorKind, Fact};
 
 /// The evidence types `?type=` accepts, for error messages.
@@ -191,7 +192,7 @@ async fn check_envelope(app: &App, intake: &Intake, body: &[u8]) -> Result<Fact,
             ),
         ));
     }
-    let derived = derive(&statement, &app.config().ticket_patterns)?;
+    let (statement, derived) = derive_typed(app, statement).await?;
     let application = &intake.application;
     let mode = app.with_authority(|a| a.evidence_policy(application.as_str()).0);
     check_schema(derived.summary.as_ref(), mode)?;
@@ -215,8 +216,36 @@ async fn check_envelope(app: &App, intake: &Intake, body: &[u8]) -> Result<Fact,
         summary: derived.summary,
         commits: derived.commits,
         scm: derived.scm,
+        report: derived.report,
     };
     Ok(intake.fact(fact, body))
+}
+
+/// Derives the summary of a typed statement; for a report uploaded on its own, reads and
+/// checks its bytes first, and parses them off the async workers (a large report takes
+/// seconds).
+async fn derive_typed(app: &App, statement: Statement) -> Result<(Statement, Derived), AppError> {
+    let stored = if report_kind(&statement.predicate_type).is_some() {
+        ReportPredicate::stored(&statement.predicate)?
+    } else {
+        None
+    };
+    let Some(stored) = stored else {
+        let derived = derive(&statement, &app.config().ticket_patterns, None)?;
+        return Ok((statement, derived));
+    };
+    let bytes = super::reports::resolve(app, stored).await?;
+    let worker = app.clone();
+    tokio::task::spawn_blocking(move || {
+        let derived = derive(
+            &statement,
+            &worker.config().ticket_patterns,
+            Some((stored, bytes)),
+        )?;
+        Ok((statement, derived))
+    })
+    .await
+    .map_err(|e| AppError::new(ErrorKind::InternalServerError, "internal", e.to_string()))?
 }
 
 /// A message-signature bundle: it signs an artifact (its digest) rather than a statement.
@@ -259,6 +288,7 @@ fn check_message_signature(
         summary: None,
         commits: Vec::new(),
         scm: None,
+        report: None,
     };
     Ok(intake.fact(fact, body))
 }

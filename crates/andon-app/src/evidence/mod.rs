@@ -2,5 +2,6 @@
 //! and the searches over what was accepted.
 
 pub mod intake;
+pub mod reports;
 pub mod search;
 mod summary;

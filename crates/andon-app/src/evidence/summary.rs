@@ -25,6 +25,8 @@ pub(crate) struct Derived {
     pub(crate) commits: Vec<String>,
     /// Source-control facts (review attestations).
     pub(crate) scm: Option<SourceFacts>,
+    /// The uploaded report the predicate names (its bytes were read from the store).
+    pub(crate) report: Option<andon_domain::StoredReport>,
 }
 
 fn with_kind<T: serde::Serialize>(kind: &str, s: &T) -> Result<serde_json::Value, AppError> {
@@ -85,7 +87,13 @@ pub(crate) fn check_schema(
 
 /// Derives the summary of a typed report from the report itself. A typed predicate whose
 /// report does not parse is refused (422), naming the line where the parser can.
-pub(crate) fn derive(statement: &Statement, tickets: &TicketPatterns) -> Result<Derived, AppError> {
+/// `uploaded`: the bytes of the uploaded report the predicate names, read and checked by
+/// the caller (an inline report is decoded here).
+pub(crate) fn derive(
+    statement: &Statement,
+    tickets: &TicketPatterns,
+    uploaded: Option<(andon_domain::StoredReport, Vec<u8>)>,
+) -> Result<Derived, AppError> {
     let pt = statement.predicate_type.as_str();
     let p = &statement.predicate;
     if pt == provenance::SLSA_V1 || pt == provenance::SLSA_V02 {
@@ -99,6 +107,7 @@ pub(crate) fn derive(statement: &Statement, tickets: &TicketPatterns) -> Result<
             summary: Some(with_kind("provenance", &s)?),
             commits,
             scm: None,
+            report: None,
         });
     }
     // SBOMs attested the way cosign does it: the predicate is the document itself.
@@ -126,6 +135,7 @@ pub(crate) fn derive(statement: &Statement, tickets: &TicketPatterns) -> Result<
             summary: Some(with_kind("review", &facts)?),
             commits: Vec::new(),
             scm: Some(facts),
+            report: None,
         });
     }
     if pt == PIPELINE_DEFINITION_PREDICATE_V1 {
@@ -136,19 +146,30 @@ pub(crate) fn derive(statement: &Statement, tickets: &TicketPatterns) -> Result<
             commits: s.commit.iter().cloned().collect(),
             summary: Some(with_kind("pipeline-definition", &s)?),
             scm: None,
+            report: None,
         });
     }
     let Some(kind) = report_kind(pt) else {
         return Ok(Derived::default());
     };
-    let bytes = ReportPredicate::decode(p).map_err(|e| unparseable(e.to_string()))?;
+    let (report, bytes) = match uploaded {
+        Some((stored, bytes)) => (Some(stored), bytes),
+        None => (
+            None,
+            ReportPredicate::decode(p).map_err(|e| unparseable(e.to_string()))?,
+        ),
+    };
     match andon_evidence::summarize(kind, &bytes) {
         Some(Ok(v)) => Ok(Derived {
             summary: Some(v),
+            report,
             ..Default::default()
         }),
         Some(Err(e)) => Err(unparseable(e.to_string())),
-        None => Ok(Derived::default()),
+        None => Ok(Derived {
+            report,
+            ..Default::default()
+        }),
     }
 }
 
@@ -169,6 +190,7 @@ mod tests {
         let d = derive(
             &statement("https://example.com/anything", serde_json::json!({"x": 1})),
             &TicketPatterns::default(),
+            None,
         )
         .expect("untyped predicates are accepted as they are");
         assert!(d.summary.is_none() && d.commits.is_empty() && d.scm.is_none());
@@ -184,6 +206,7 @@ mod tests {
             let Err(e) = derive(
                 &statement(pt, serde_json::json!("not a report")),
                 &TicketPatterns::default(),
+                None,
             ) else {
                 panic!("{pt}: a string is not a report");
             };
@@ -210,6 +233,7 @@ mod tests {
                 }),
             ),
             &TicketPatterns::default(),
+            None,
         )
         .expect("a complete provenance parses");
         assert_eq!(d.commits, vec![normalize_sha(sha).expect("hex")]);

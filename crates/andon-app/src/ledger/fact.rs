@@ -8,6 +8,10 @@ use andon_store::Effect;
 use tokio::sync::oneshot;
 
 /// A fact waiting for its ledger index.
+#[allow(
+    clippy::large_enum_variant,
+    reason = "a fact lives only between intake and its batch's commit, moved a few times; boxing would add an allocation per fact for nothing measurable"
+)]
 pub enum Fact {
     /// Signed evidence.
     Evidence {

@@ -11,6 +11,7 @@ pub(crate) mod identities;
 pub(crate) mod ledger;
 pub(crate) mod metrics;
 pub(crate) mod oidc;
+pub(crate) mod reports;
 pub(crate) mod sigstore;
 pub(crate) mod telemetry;
 pub(crate) mod trace;
@@ -190,6 +191,14 @@ pub(crate) fn router(server: Server) -> Router {
             server.clone(),
             crate::observe::track,
         ))
+        // Reports read their own body, within their own limit (`--max-report-bytes`): not
+        // buffered whole under the JSON body limit as every route above is.
+        .route(
+            "/v1/reports/{digest}",
+            put(reports::upload).get(reports::read).route_layer(
+                axum::middleware::from_fn_with_state(server.clone(), crate::observe::track),
+            ),
+        )
         // Probes sit outside the in-flight limit: an overloaded server is alive, and says
         // so, rather than answering its orchestrator 429.
         .route("/healthz", get(|| async { "ok" }))

@@ -51,6 +51,8 @@ const TABLE: &[(&str, &str, &str)] = &[
     ("POST", "/v1/evidence/batch", "P"),
     ("GET", "/v1/evidence/{id}", "*"),
     ("GET", "/v1/evidence/{id}/document", "*"),
+    ("PUT", "/v1/reports/{digest}", "P"),
+    ("GET", "/v1/reports/{digest}", "*"),
     ("GET", "/v1/ledger", "*"),
     ("GET", "/v1/ledger/checkpoint", "*"),
     ("GET", "/v1/ledger/cosigned", "*"),
@@ -201,6 +203,7 @@ fn each_role_against_each_route(b: Backend) {
                 .replace("{id}", "X-none")
                 .replace("{version}", "none")
                 .replace("{env}", "staging")
+                .replace("{digest}", &format!("sha256:{}", "0".repeat(64)))
         );
         for (role, tok) in &callers {
             let status = {

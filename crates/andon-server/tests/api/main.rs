@@ -17,6 +17,7 @@ mod hostile;
 mod identities;
 mod intake;
 mod keyless;
+mod large_reports;
 mod late;
 mod listing_order;
 mod metrics;

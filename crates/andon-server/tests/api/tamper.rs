@@ -306,6 +306,57 @@ fn a_deleted_entry_is_named(b: Backend) {
     );
 }
 
+/// A report uploaded on its own is outside the ledger's bytes, but the entry of the evidence
+/// naming it records its digest and size: altering it in place, then removing it, is named
+/// at that entry.
+fn an_uploaded_report_altered_or_removed_is_named(b: Backend) {
+    let h = common::start(b);
+    let (ci, key) = h.pipeline("pay");
+    let id = crate::large_reports::attest_uploaded(&ci, &key);
+    let index = h.admin.show_evidence(&id).expect("show").ledger_index;
+    let digest = Sha256Digest::of(crate::large_reports::REPORT).hex();
+    let mut altered = crate::large_reports::REPORT.to_vec();
+    altered[10] ^= 1;
+    let guard = match b {
+        Backend::Sqlite => "DROP TRIGGER IF EXISTS reports_no_update".to_owned(),
+        Backend::Postgres => "DROP TRIGGER IF EXISTS reports_immutable ON reports".to_owned(),
+    };
+    sql(
+        &h.db.url,
+        b,
+        &[
+            guard,
+            format!(
+                "UPDATE reports SET content = {} WHERE digest = '{digest}'",
+                blob(b, &altered)
+            ),
+        ],
+    );
+    let r = checked(&h);
+    assert_eq!(named(&r), vec![(index, "report".into())], "{r}");
+    assert!(
+        r["problems"][0]["message"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("no longer matches its digest"),
+        "{r}"
+    );
+    sql(
+        &h.db.url,
+        b,
+        &[format!("DELETE FROM reports WHERE digest = '{digest}'")],
+    );
+    let r = checked(&h);
+    assert_eq!(named(&r), vec![(index, "report".into())], "{r}");
+    assert!(
+        r["problems"][0]["message"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("is missing"),
+        "{r}"
+    );
+}
+
 /// The last entries removed, their checkpoints kept: the checkpoints name them.
 fn truncated_entries_are_named_by_their_checkpoints(b: Backend) {
     let h = common::start(b);
@@ -421,6 +472,7 @@ both_backends!(
     entries_truncated_with_their_checkpoints_are_refused_by_the_checkpoint_file,
     a_decision_rewritten_to_allow_is_caught_by_its_signed_decision,
     restart_of_an_untouched_ledger_is_not_refused,
+    an_uploaded_report_altered_or_removed_is_named,
 );
 
 /// Several servers share one PostgreSQL database; "another server" writes an entry and a

@@ -8,7 +8,7 @@ use andon_domain::scm::{PIPELINE_DEFINITION_PREDICATE_V1, REVIEW_PREDICATE_V1};
 use andon_domain::{
     ArtifactRef, COVERAGE_PREDICATE_V1, DAST_PREDICATE_V1, HARDENING_PREDICATE_V1,
     JUNIT_PREDICATE_V1, ReportPredicate, SARIF_PREDICATE_V1, SBOM_PREDICATE_V1,
-    SECRETS_PREDICATE_V1, Statement, VULNERABILITIES_PREDICATE_V1,
+    SECRETS_PREDICATE_V1, Sha256Digest, Statement, StoredReport, VULNERABILITIES_PREDICATE_V1,
 };
 use anyhow::Context as _;
 
@@ -146,8 +146,16 @@ fn read(path: &PathBuf) -> anyhow::Result<Vec<u8>> {
     }
 }
 
-/// Wraps a report file in its predicate.
+/// Reports larger than this are uploaded on their own and named by digest in the
+/// statement: they travel once, not base64-encoded twice inside the envelope.
+const INLINE_LIMIT: usize = 1 << 20;
+/// Uploads larger than this show a progress bar (on a terminal).
+const PROGRESS_ABOVE: usize = 4 << 20;
+
+/// Wraps a report file in its predicate: inline when small, else uploaded first and named
+/// by digest and size.
 fn report<'a>(
+    ctx: &Context,
     r: &'a ReportArgs,
     kind: &'static str,
     predicate_type: &str,
@@ -158,13 +166,44 @@ fn report<'a>(
         Some(b'{') => "application/json",
         _ => "text/plain",
     };
-    let p = ReportPredicate::new(media_type, Some(r.file.display().to_string()), &bytes);
+    let path = Some(r.file.display().to_string());
+    let p = if bytes.len() > INLINE_LIMIT {
+        let stored = upload(ctx, &bytes, &r.file.display().to_string())?;
+        ReportPredicate::reference(media_type, path, stored)
+    } else {
+        ReportPredicate::new(media_type, path, &bytes)
+    };
     Ok((
         &r.common,
         kind,
         predicate_type.to_owned(),
         serde_json::to_value(p)?,
     ))
+}
+
+/// Uploads a report under its digest, with a progress bar for a large one on a terminal.
+fn upload(ctx: &Context, bytes: &[u8], file: &str) -> anyhow::Result<StoredReport> {
+    let stored = StoredReport {
+        digest: Sha256Digest::of(bytes),
+        size: bytes.len() as u64,
+    };
+    let bar = indicatif::ProgressBar::new(stored.size);
+    if bytes.len() <= PROGRESS_ABOVE || !std::io::IsTerminal::is_terminal(&std::io::stderr()) {
+        bar.set_draw_target(indicatif::ProgressDrawTarget::hidden());
+    } else {
+        bar.set_style(
+            indicatif::ProgressStyle::with_template(
+                "uploading {msg} {bar:30} {bytes}/{total_bytes} {bytes_per_sec}",
+            )
+            .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+        );
+        bar.set_message(file.to_owned());
+    }
+    let mut reader = bar.wrap_read(bytes);
+    let result = client(ctx).upload_report(&stored.digest, stored.size, &mut reader);
+    bar.finish_and_clear();
+    result.with_context(|| format!("uploading {file} ({} bytes)", stored.size))?;
+    Ok(stored)
 }
 
 /// The envelopes of a file: one JSON document, or one per line.
@@ -221,16 +260,16 @@ pub fn run(ctx: &Context, cmd: &AttestCmd, out: Output) -> anyhow::Result<ExitCo
                 .with_context(|| format!("{} is not JSON", g.predicate.display()))?;
             (&g.common, "generic", g.predicate_type.clone(), predicate)
         }
-        AttestCmd::Junit(r) => report(r, "junit", JUNIT_PREDICATE_V1)?,
-        AttestCmd::Coverage(r) => report(r, "coverage", COVERAGE_PREDICATE_V1)?,
-        AttestCmd::Sarif(r) => report(r, "sarif", SARIF_PREDICATE_V1)?,
-        AttestCmd::Sbom(r) => report(r, "sbom", SBOM_PREDICATE_V1)?,
+        AttestCmd::Junit(r) => report(ctx, r, "junit", JUNIT_PREDICATE_V1)?,
+        AttestCmd::Coverage(r) => report(ctx, r, "coverage", COVERAGE_PREDICATE_V1)?,
+        AttestCmd::Sarif(r) => report(ctx, r, "sarif", SARIF_PREDICATE_V1)?,
+        AttestCmd::Sbom(r) => report(ctx, r, "sbom", SBOM_PREDICATE_V1)?,
         AttestCmd::Vulnerabilities(r) => {
-            report(r, "vulnerabilities", VULNERABILITIES_PREDICATE_V1)?
+            report(ctx, r, "vulnerabilities", VULNERABILITIES_PREDICATE_V1)?
         }
-        AttestCmd::Hardening(r) => report(r, "hardening", HARDENING_PREDICATE_V1)?,
-        AttestCmd::Secrets(r) => report(r, "secrets", SECRETS_PREDICATE_V1)?,
-        AttestCmd::Dast(r) => report(r, "dast", DAST_PREDICATE_V1)?,
+        AttestCmd::Hardening(r) => report(ctx, r, "hardening", HARDENING_PREDICATE_V1)?,
+        AttestCmd::Secrets(r) => report(ctx, r, "secrets", SECRETS_PREDICATE_V1)?,
+        AttestCmd::Dast(r) => report(ctx, r, "dast", DAST_PREDICATE_V1)?,
         AttestCmd::Review(r) => {
             let doc: serde_json::Value = serde_json::from_slice(&read(&r.file)?)
                 .with_context(|| format!("{} is not JSON", r.file.display()))?;

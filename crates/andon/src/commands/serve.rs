@@ -38,6 +38,10 @@ pub struct ServeArgs {
     /// Largest accepted request body, in bytes.
     #[arg(long, env = "ANDON_MAX_BODY_BYTES", default_value_t = 4 << 20)]
     pub max_body_bytes: usize,
+    /// Largest report uploaded on its own (`PUT /v1/reports/...`, what `andon attest` does
+    /// for reports over 1 MiB), in bytes.
+    #[arg(long, env = "ANDON_MAX_REPORT_BYTES", default_value_t = 256 << 20)]
+    pub max_report_bytes: usize,
     /// SQLite: the write-ahead log's size (bytes) past which a checkpoint empties it.
     #[arg(long, env = "ANDON_WAL_LIMIT_BYTES", default_value_t = 64 << 20)]
     pub wal_limit_bytes: u64,
@@ -201,6 +205,7 @@ pub fn run(a: &ServeArgs) -> anyhow::Result<ExitCode> {
         config.previous_log_seed = Some(crate::cli::keys::load(path)?.seed());
     }
     config.max_body_bytes = a.max_body_bytes;
+    config.max_report_bytes = a.max_report_bytes;
     config.wal_limit_bytes = a.wal_limit_bytes;
     config.github_webhook_secret = a.github_webhook_secret.clone();
     config.gitlab_webhook_token = a.gitlab_webhook_token.clone();

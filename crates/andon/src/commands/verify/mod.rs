@@ -385,6 +385,16 @@ fn walk(
                         kind: Some(&e.kind),
                     });
                 }
+                for (index, r) in audit.take_reports() {
+                    let bytes = match c.report(&r.digest) {
+                        Ok(b) => Some(b),
+                        Err(andon_client::ClientError::Api { status: 404, .. }) => None,
+                        Err(e) => return Err(e).context("reading an uploaded report"),
+                    };
+                    if let Some(p) = audit::stored::report_problem(index, &r, bytes.as_deref()) {
+                        audit.report(p);
+                    }
+                }
                 bar.inc(page.len() as u64);
                 next = last + 1;
             }
