@@ -44,9 +44,9 @@ pub struct LoadArgs {
 }
 
 /// One `andon serve` child process.
-struct Served {
-    child: Child,
-    url: String,
+pub(crate) struct Served {
+    pub(crate) child: Child,
+    pub(crate) url: String,
 }
 
 impl Drop for Served {
@@ -57,11 +57,22 @@ impl Drop for Served {
 }
 
 /// Starts a server; the first on an empty database also reads the admin token it prints.
-fn spawn(
+pub(crate) fn spawn(
     database: &str,
     dir: &std::path::Path,
     secret: &str,
     first: bool,
+) -> anyhow::Result<(Served, Option<String>)> {
+    spawn_with(database, dir, secret, first, &[])
+}
+
+/// [`spawn`], with more `andon serve` flags.
+pub(crate) fn spawn_with(
+    database: &str,
+    dir: &std::path::Path,
+    secret: &str,
+    first: bool,
+    extra: &[&str],
 ) -> anyhow::Result<(Served, Option<String>)> {
     let mut child = Command::new(std::env::current_exe()?)
         .args([
@@ -74,6 +85,7 @@ fn spawn(
         ])
         .arg(dir)
         .args(["--github-webhook-secret", secret])
+        .args(extra)
         .stdout(Stdio::piped())
         .stderr(Stdio::null())
         .spawn()
@@ -99,11 +111,16 @@ fn spawn(
 }
 
 /// Resident memory of a process, in bytes (Linux).
-fn rss(pid: u32) -> Option<u64> {
+pub(crate) fn rss(pid: u32) -> Option<u64> {
+    status_bytes(pid, "VmRSS:")
+}
+
+/// A size field of `/proc/<pid>/status` (`VmRSS:`, `VmHWM:`, the peak), in bytes.
+pub(crate) fn status_bytes(pid: u32, field: &str) -> Option<u64> {
     let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
     let kb: u64 = status
         .lines()
-        .find(|l| l.starts_with("VmRSS:"))?
+        .find(|l| l.starts_with(field))?
         .split_whitespace()
         .nth(1)?
         .parse()
@@ -508,7 +525,7 @@ pub fn run(ctx: &Context, l: &LoadArgs) -> anyhow::Result<ExitCode> {
 }
 
 /// Removes the run's directory (a temporary SQLite database and the log key).
-struct Cleanup(std::path::PathBuf);
+pub(crate) struct Cleanup(pub(crate) std::path::PathBuf);
 
 impl Drop for Cleanup {
     fn drop(&mut self) {

@@ -7,6 +7,7 @@ pub mod ingest;
 pub mod load;
 pub mod pages;
 pub mod pipeline;
+pub mod report;
 pub mod stats;
 pub mod telemetry;
 
@@ -31,6 +32,9 @@ pub enum BenchCmd {
     Load(crate::bench::load::LoadArgs),
     /// Every page of the web interface, timed server-side over a year of demo history.
     Pages(crate::bench::pages::PagesBenchArgs),
+    /// A large SBOM attested uploaded once and inline: time and the server's peak memory,
+    /// beside SHA-256 and the bare parser.
+    Report(crate::bench::report::ReportBenchArgs),
     /// Keyless Sigstore bundles verified per second on one core, beside raw ECDSA
     /// verification.
     Bundles(crate::bench::bundles::BundlesBenchArgs),
@@ -51,6 +55,7 @@ pub fn run(ctx: &Context, cmd: &BenchCmd) -> anyhow::Result<ExitCode> {
         BenchCmd::Pipeline(p) => crate::bench::pipeline::run(ctx, p),
         BenchCmd::Load(l) => crate::bench::load::run(ctx, l),
         BenchCmd::Pages(p) => crate::bench::pages::run(ctx, p),
+        BenchCmd::Report(r) => crate::bench::report::run(ctx, r),
         BenchCmd::Bundles(b) => crate::bench::bundles::run(b, ctx.output),
     }
 }

@@ -352,12 +352,13 @@ fn help_lists_only_the_flags_a_verb_takes() {
     assert!(both.contains("http://127.0.0.1:3 "), "{both}");
 }
 
-/// A report too large for the server's request limit: the CLI says the server's own answer
-/// (413, the limit and how to raise it), not a broken pipe, and nothing is recorded.
+/// A report over the JSON body limit is uploaded once and named by digest, so it is
+/// recorded; one over the server's report limit gets the server's own answer (413, the
+/// limit and how to raise it), not a broken pipe, and nothing is recorded.
 #[test]
-fn a_request_over_the_servers_limit_gets_the_servers_answer() {
+fn a_large_report_is_uploaded_and_one_over_the_servers_limit_gets_its_answer() {
     let db = TestDb::new(Backend::Sqlite);
-    let server = start(&db, true);
+    let server = start_with(&db, true, &["--max-report-bytes", "8000000"]);
     let token = server.token.clone().expect("admin token");
     let admin = andon_client::Client::new(&server.url, Some(token.clone()));
     admin.create_application("pay", "payments").expect("app");
@@ -380,39 +381,68 @@ fn a_request_over_the_servers_limit_gets_the_servers_answer() {
     admin
         .register_key("ci-pay", made["public_key"].as_str().expect("public key"))
         .expect("key");
-    // A CycloneDX SBOM over 4 MiB: base64-encoded twice, about three times the default limit.
-    let components: Vec<serde_json::Value> = (0..60_000)
-        .map(|i| {
-            serde_json::json!({"type": "library", "name": format!("component-{i}"),
-                "version": "1.0.0", "purl": format!("pkg:npm/component-{i}@1.0.0")})
-        })
-        .collect();
-    let bom = serde_json::json!({"bomFormat": "CycloneDX", "specVersion": "1.6", "components": components});
-    let file = dir.join("big.cdx.json");
-    std::fs::write(&file, serde_json::to_vec(&bom).expect("json")).expect("write");
-    assert!(std::fs::metadata(&file).expect("size").len() > 4 << 20);
-    let before = admin.ledger_info().expect("info").size;
+    let bom = |n: usize| {
+        let components: Vec<serde_json::Value> = (0..n)
+            .map(|i| {
+                serde_json::json!({"type": "library", "name": format!("component-{i}"),
+                    "version": "1.0.0", "purl": format!("pkg:npm/component-{i}@1.0.0")})
+            })
+            .collect();
+        serde_json::to_vec(&serde_json::json!({"bomFormat": "CycloneDX", "specVersion": "1.6", "components": components}))
+            .expect("json")
+    };
     let subject = format!("app@sha256:{}", "ab".repeat(32));
-    let out = cli(
-        &server.url,
-        &issued.token,
-        &[
-            "attest",
-            "sbom",
-            "--app",
-            "pay",
-            "--subject",
-            &subject,
-            "--key",
-            key.to_str().expect("path"),
-            "--file",
-            file.to_str().expect("path"),
-        ],
-    );
+    let attest = |file: &std::path::Path| {
+        cli(
+            &server.url,
+            &issued.token,
+            &[
+                "--output",
+                "json",
+                "attest",
+                "sbom",
+                "--app",
+                "pay",
+                "--subject",
+                &subject,
+                "--key",
+                key.to_str().expect("path"),
+                "--file",
+                file.to_str().expect("path"),
+            ],
+        )
+    };
+    // Over 4 MiB: base64-encoded twice it would be about three times the body limit.
+    let file = dir.join("big.cdx.json");
+    let big = bom(60_000);
+    std::fs::write(&file, &big).expect("write");
+    assert!(big.len() > 4 << 20 && big.len() < 8_000_000);
+    let out = attest(&file);
+    let said = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{said}");
+    let receipt: serde_json::Value = serde_json::from_slice(&out.stdout).expect("receipt");
+    let view = admin
+        .show_evidence(receipt["id"].as_str().expect("id"))
+        .expect("show");
+    assert_eq!(view.summary.expect("summary")["components"], 60_000);
+    let digest: andon_domain::Sha256Digest =
+        format!("sha256:{}", andon_domain::Sha256Digest::of(&big).hex())
+            .parse()
+            .expect("digest");
+    assert_eq!(admin.report(&digest).expect("uploaded"), big);
+
+    // Over the report limit.
+    let file = dir.join("bigger.cdx.json");
+    std::fs::write(&file, bom(100_000)).expect("write");
+    let before = admin.ledger_info().expect("info").size;
+    let out = attest(&file);
     let said = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(2), "{said}");
     assert!(!said.contains("Broken pipe"), "{said}");
-    assert!(said.contains("413"), "{said}");
+    assert!(
+        said.contains("413") && said.contains("--max-report-bytes"),
+        "{said}"
+    );
     assert_eq!(
         admin.ledger_info().expect("info").size,
         before,
