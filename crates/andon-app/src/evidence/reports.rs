@@ -15,6 +15,17 @@ fn internal(m: String) -> AppError {
     AppError::new(ErrorKind::InternalServerError, "internal", m)
 }
 
+/// The bytes with their SHA-256, computed off the async workers (a large report takes a
+/// while).
+async fn hashed(bytes: Vec<u8>) -> Result<(Vec<u8>, Sha256Digest), AppError> {
+    tokio::task::spawn_blocking(move || {
+        let d = Sha256Digest::of(&bytes);
+        (bytes, d)
+    })
+    .await
+    .map_err(|e| internal(format!("hashing a report: {e}")))
+}
+
 /// The digest of a report's URL: `sha256:<64 lowercase hex>`.
 pub fn parse_digest(s: &str) -> Result<Sha256Digest, AppError> {
     s.parse::<Sha256Digest>().map_err(|_| {
@@ -63,13 +74,7 @@ pub async fn upload(
             existing: true,
         });
     }
-    // Hashing a large body takes a while: off the async workers.
-    let (content, actual) = tokio::task::spawn_blocking(move || {
-        let d = Sha256Digest::of(&content);
-        (content, d)
-    })
-    .await
-    .map_err(|e| internal(format!("hashing a report: {e}")))?;
+    let (content, actual) = hashed(content).await?;
     if actual != digest {
         return Err(AppError::new(
             ErrorKind::UnprocessableEntity,
@@ -124,12 +129,7 @@ pub(crate) async fn resolve(app: &App, stored: StoredReport) -> Result<Vec<u8>, 
         ));
     }
     // The stored row is not trusted: the bytes must still be the ones the statement signs.
-    let (bytes, actual) = tokio::task::spawn_blocking(move || {
-        let d = Sha256Digest::of(&bytes);
-        (bytes, d)
-    })
-    .await
-    .map_err(|e| internal(format!("hashing a report: {e}")))?;
+    let (bytes, actual) = hashed(bytes).await?;
     if actual != digest {
         return Err(internal(format!(
             "stored report {digest} no longer hashes to its digest (it hashes to {actual}): the database was altered"
