@@ -35,8 +35,8 @@ for target in $(cargo +nightly fuzz list); do
           { cat "$first"; printf '\0'; cat "$second"; } >"$corpus/pair-$(basename "$first")"
         fi
       done ;;
-    # Every CycloneDX and SPDX JSON document, the specification's schema test suite too.
-    schema) seed "$fixtures/sbom" "$fixtures/cyclonedx-spec" "$fixtures/vulnerabilities" -name '*.json' ;;
+    # Every CycloneDX and SPDX document, JSON and XML, the specification's schema test suite too.
+    schema) seed "$fixtures/sbom" "$fixtures/cyclonedx-spec" "$fixtures/vulnerabilities" \( -name '*.json' -o -name '*.xml' \) ;;
     github|gitlab) cp "$fixtures/webhooks/$target"/* "$corpus"/ ;;
   esac
   cargo +nightly fuzz run -O "$target" "$corpus" -- -max_total_time="$seconds" -print_final_stats=1 >"$corpus.log" 2>&1 || {

@@ -1,4 +1,5 @@
-//! Fuzz the validation of CycloneDX and SPDX JSON against their schemas: never a panic, and
+//! Fuzz the validation of CycloneDX and SPDX JSON against their JSON schemas and of CycloneDX
+//! XML against its XSD (libxml2): never a panic or a crash, and
 //! a report's counts agree with the errors it lists (at most 20 of them).
 #![no_main]
 use andon_evidence::schema::validate;

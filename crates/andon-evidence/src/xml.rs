@@ -68,6 +68,11 @@ impl<'a> Xml<'a> {
         Ok(event)
     }
 
+    /// The byte offset where the last event starts.
+    pub(crate) fn position(&self) -> usize {
+        usize::try_from(self.pos).unwrap_or(usize::MAX)
+    }
+
     /// A malformed-document error at the last event's line.
     pub(crate) fn malformed(&self, message: impl Into<String>) -> ParseError {
         ParseError::Malformed {

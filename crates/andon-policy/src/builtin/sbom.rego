@@ -18,7 +18,7 @@ params := lib.params(metadata.id, metadata.params)
 sboms := lib.evidence_of("sbom")
 
 # SBOMs without a passing validation against their format's official schema: recorded
-# leniently with errors, or in a form with no schema (CycloneDX XML, SPDX tag-value, SPDX 3).
+# leniently with errors, or in a form with no schema (SPDX tag-value, SPDX 3).
 not_valid := sort([s.id |
 	some s in sboms
 	not object.get(s.summary, ["schema", "valid"], false) == true
