@@ -15,12 +15,23 @@ const INVALID: &[u8] = include_bytes!(
 );
 const VALID: &[u8] =
     include_bytes!("../../../andon-evidence/tests/fixtures/sbom/npm-11.19.1-cyclonedx.json");
+/// The same suite's XML document with the same fault.
+const INVALID_XML: &[u8] = include_bytes!(
+    "../../../andon-evidence/tests/fixtures/cyclonedx-spec/1.6/invalid-hash-sha256-1.6.xml"
+);
+/// What cyclonedx-py wrote as CycloneDX 1.4 XML.
+const VALID_XML: &[u8] =
+    include_bytes!("../../../andon-evidence/tests/fixtures/sbom/cyclonedx-py-7.5.0-1.4.xml");
 
 fn embedded(doc: &[u8]) -> Statement {
+    embedded_as(doc, "application/json")
+}
+
+fn embedded_as(doc: &[u8], media_type: &str) -> Statement {
     Statement::new(
         vec![("app.tar".into(), Sha256Digest::of(doc))],
         SBOM_PREDICATE_V1.into(),
-        serde_json::to_value(ReportPredicate::new("application/json", None, doc)).expect("json"),
+        serde_json::to_value(ReportPredicate::new(media_type, None, doc)).expect("json"),
     )
 }
 
@@ -115,4 +126,56 @@ fn sboms_breaking_their_schema_are_refused_unless_the_application_is_lenient(b: 
     assert_eq!(report["verified"], true, "{report}");
 }
 
-both_backends!(sboms_breaking_their_schema_are_refused_unless_the_application_is_lenient);
+/// CycloneDX XML is validated against its XSD the same way: refused naming the element's
+/// path, nothing written; recorded with its errors when the application is lenient.
+fn xml_sboms_are_validated_against_their_xsd(b: Backend) {
+    let h = Harness::start(b, 1 << 20);
+    let (ci, key) = h.pipeline("pay");
+
+    let s = h.typed_summary(
+        &ci,
+        &key,
+        "sbom",
+        &embedded_as(VALID_XML, "application/xml"),
+    );
+    assert_eq!(s["schema"]["schema"], "CycloneDX 1.4 XML", "{s}");
+    assert_eq!(s["schema"]["valid"], true, "{s}");
+
+    let before = h.counts();
+    let st = embedded_as(INVALID_XML, "application/xml");
+    match ci.submit_evidence("pay", None, Some("sbom"), &st.sign(&key)) {
+        Err(ClientError::Api {
+            status: 422,
+            code,
+            message,
+        }) => {
+            assert_eq!(code, "schema_invalid");
+            assert!(
+                message.contains("CycloneDX 1.6 XML")
+                    && message.contains("/bom/components[1]/component[1]/hashes[1]/hash[3]"),
+                "{message}"
+            );
+        }
+        other => panic!("expected 422 schema_invalid, got {other:?}"),
+    }
+    assert_eq!(h.counts(), before, "a refused SBOM wrote something");
+
+    h.admin
+        .set_evidence_policy("pay", SchemaValidation::Lenient)
+        .expect("admin sets it");
+    let s = h.typed_summary(&ci, &key, "sbom", &st);
+    assert_eq!(s["schema"]["valid"], false, "{s}");
+    assert_eq!(s["schema"]["error_count"], 1, "{s}");
+    assert_eq!(
+        s["schema"]["errors"][0]["path"],
+        "/bom/components[1]/component[1]/hashes[1]/hash[3]"
+    );
+    assert_eq!(s["components"], 1, "the document is still read");
+    let report = h.admin.verify_ledger().expect("verify");
+    assert_eq!(report["verified"], true, "{report}");
+}
+
+both_backends!(
+    sboms_breaking_their_schema_are_refused_unless_the_application_is_lenient,
+    xml_sboms_are_validated_against_their_xsd
+);

@@ -1,9 +1,9 @@
 //! The demo's environment scans and the evidence types beyond build and test: a platform team
 //! attests Nmap scans of a production environment, a release is denied once a port opened
 //! there since the previous scan, then allowed under a waiver; the release also carries a
-//! gitleaks scan, the staging site an OWASP ZAP report, and an SBOM that breaks its schema is refused until
-//! the application is made lenient. Every sample is a real tool's output kept in the
-//! evidence fixtures.
+//! gitleaks scan, the staging site an OWASP ZAP report, and an SBOM that breaks its schema
+//! (in JSON, and in XML against the XSD) is refused until the application is made lenient.
+//! Every sample is a real tool's output kept in the evidence fixtures.
 
 use andon_client::Client;
 use andon_domain::api::{GateRequest, SchemaValidation, WaiverRequest};
@@ -25,6 +25,9 @@ const ZAP: &[u8] = include_bytes!(
 );
 const INVALID_SBOM: &[u8] = include_bytes!(
     "../../../andon-evidence/tests/fixtures/cyclonedx-spec/1.6/invalid-hash-sha256-1.6.json"
+);
+const INVALID_XML_SBOM: &[u8] = include_bytes!(
+    "../../../andon-evidence/tests/fixtures/cyclonedx-spec/1.6/invalid-hash-sha256-1.6.xml"
 );
 
 fn report(
@@ -174,6 +177,18 @@ pub fn run(admin: &Client, g: &Gated, suffix: &str) -> anyhow::Result<()> {
             println!("    an SBOM with a SHA-256 of \"foo\" is refused: {code}: {message}")
         }
         Ok(_) => anyhow::bail!("an SBOM breaking its schema was accepted"),
+        Err(e) => return Err(e.into()),
+    }
+    // The same fault in CycloneDX XML, against the XSD.
+    let xml = report((image.clone(), digest), SBOM_PREDICATE_V1, INVALID_XML_SBOM)?;
+    match g
+        .ci
+        .submit_evidence(&g.app, None, Some("sbom"), &xml.sign(&g.key))
+    {
+        Err(andon_client::ClientError::Api { code, message, .. }) => {
+            println!("    the same BOM in XML is refused by its XSD: {code}: {message}")
+        }
+        Ok(_) => anyhow::bail!("an XML SBOM breaking its schema was accepted"),
         Err(e) => return Err(e.into()),
     }
     admin.set_evidence_policy(&g.app, SchemaValidation::Lenient)?;
