@@ -16,6 +16,9 @@ pub struct Config {
     pub max_body_bytes: usize,
     /// The largest report uploaded on its own (`PUT /v1/reports/...`), in bytes.
     pub max_report_bytes: usize,
+    /// The largest report of a kind (`sbom`, `junit`, ...), inline or uploaded, in bytes; a
+    /// kind not named here is bounded by `max_report_bytes` (and, inline, the body limit).
+    pub report_limits: std::collections::BTreeMap<String, u64>,
     /// SQLite: the write-ahead log's size past which a checkpoint empties it.
     pub wal_limit_bytes: u64,
     /// The most entries group-committed at once.
@@ -103,7 +106,55 @@ pub fn default_checkpoint_file(database_url: &str) -> Option<std::path::PathBuf>
     Some(std::path::PathBuf::from(format!("{path}.checkpoint")))
 }
 
+/// Reads a per-kind report limit, `KIND=SIZE`: a report kind (`sbom`, `junit`, ...) and a
+/// size in bytes, or with a `KiB`, `MiB` or `GiB` suffix (`sbom=512MiB`).
+pub fn parse_report_limit(s: &str) -> Result<(String, u64), String> {
+    let (kind, size) = s
+        .split_once('=')
+        .ok_or_else(|| format!("{s:?} is not KIND=SIZE (sbom=512MiB, say)"))?;
+    let kinds: Vec<&str> = andon_domain::REPORT_PREDICATES
+        .iter()
+        .map(|(k, _)| *k)
+        .collect();
+    if !kinds.contains(&kind) {
+        return Err(format!(
+            "{kind:?} is not a report kind; the kinds are {}",
+            kinds.join(", ")
+        ));
+    }
+    let size = size.trim();
+    let (digits, unit) = match size.find(|c: char| !c.is_ascii_digit()) {
+        Some(i) => size.split_at(i),
+        None => (size, ""),
+    };
+    let shift = match unit.trim() {
+        "" => 0,
+        "KiB" => 10,
+        "MiB" => 20,
+        "GiB" => 30,
+        other => {
+            return Err(format!(
+                "{other:?} is not a size unit: bytes, KiB, MiB or GiB"
+            ));
+        }
+    };
+    let n: u64 = digits
+        .parse()
+        .map_err(|_| format!("{size:?} is not a size (512MiB, say)"))?;
+    let bytes = n
+        .checked_mul(1 << shift)
+        .filter(|b| *b > 0)
+        .ok_or_else(|| format!("{size:?} is not a size above zero"))?;
+    Ok((kind.to_owned(), bytes))
+}
+
 impl Config {
+    /// The largest report of `kind` this server takes, in bytes.
+    pub fn report_limit(&self, kind: &str) -> u64 {
+        let all = self.max_report_bytes as u64;
+        self.report_limits.get(kind).map_or(all, |l| (*l).min(all))
+    }
+
     /// Defaults for a database URL and a log key.
     pub fn new(database_url: impl Into<String>, log_seed: [u8; 32]) -> Self {
         let database_url = database_url.into();
@@ -115,6 +166,7 @@ impl Config {
             origin: String::new(),
             max_body_bytes: 4 << 20,
             max_report_bytes: 256 << 20,
+            report_limits: Default::default(),
             wal_limit_bytes: andon_store::WAL_LIMIT_BYTES,
             max_batch: 1024,
             batch_linger: std::time::Duration::ZERO,
@@ -150,4 +202,45 @@ pub struct Witness {
     pub url: String,
     /// The witness's cosignature verifier key.
     pub key: andon_ledger::WitnessVerifier,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn report_limits_read_a_kind_and_a_size() {
+        assert_eq!(
+            parse_report_limit("sbom=512MiB"),
+            Ok(("sbom".into(), 512 << 20))
+        );
+        assert_eq!(parse_report_limit("junit=1000"), Ok(("junit".into(), 1000)));
+        assert_eq!(
+            parse_report_limit("sarif=2 GiB"),
+            Ok(("sarif".into(), 2 << 30))
+        );
+        for bad in [
+            "sbom",
+            "nope=1",
+            "sbom=",
+            "sbom=0",
+            "sbom=12MB",
+            "sbom=-1",
+            "sbom=99999999999GiB",
+        ] {
+            assert!(parse_report_limit(bad).is_err(), "{bad}");
+        }
+        assert!(parse_report_limit("nope=1").unwrap_err().contains("sbom"));
+    }
+
+    #[test]
+    fn a_kinds_limit_never_exceeds_the_servers() {
+        let mut c = Config::new("sqlite::memory:", [0; 32]);
+        c.max_report_bytes = 1000;
+        c.report_limits.insert("junit".into(), 10);
+        c.report_limits.insert("sbom".into(), 5000);
+        assert_eq!(c.report_limit("junit"), 10);
+        assert_eq!(c.report_limit("sbom"), 1000);
+        assert_eq!(c.report_limit("sarif"), 1000);
+    }
 }

@@ -37,7 +37,7 @@ pub mod trace;
 pub use actor::Actor;
 pub use app::{App, Started, new_token, token_hash};
 pub use clock::Clock;
-pub use config::{Config, Sso, Witness, default_checkpoint_file};
+pub use config::{Config, Sso, Witness, default_checkpoint_file, parse_report_limit};
 pub use error::{AppError, ErrorKind};
 pub use jobs::notify::{NotifyFormat, SIGNATURE_HEADER, signature as notification_signature};
 pub use ledger::sequencer::Fact;

@@ -184,6 +184,19 @@ impl ReportPredicate {
         }
     }
 
+    /// The size in bytes of the report a predicate carries, without decoding it: an uploaded
+    /// report's signed size, or what an inline report's base64 decodes to. `None` when the
+    /// predicate is not a report's.
+    pub fn size(predicate: &serde_json::Value) -> Option<u64> {
+        let report = predicate.get("report")?;
+        if report.get("digest").is_some() {
+            return report.get("size").and_then(serde_json::Value::as_u64);
+        }
+        let content = report.get("content")?.as_str()?.as_bytes();
+        let padding = content.iter().rev().take(2).filter(|b| **b == b'=').count();
+        Some((content.len() / 4 * 3).saturating_sub(padding) as u64)
+    }
+
     /// Reads the predicate of a statement and decodes an inline report's bytes (an
     /// uploaded one is refused: its bytes are not here).
     pub fn decode(predicate: &serde_json::Value) -> Result<Vec<u8>, DomainError> {
@@ -193,5 +206,32 @@ impl ReportPredicate {
                 "this predicate's report must be inline (report.content), not an upload".into(),
             )),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_reports_size_is_read_without_decoding_it() {
+        for n in 0..12 {
+            let bytes = vec![7u8; n];
+            let p = serde_json::to_value(ReportPredicate::new("text/plain", None, &bytes))
+                .expect("json");
+            assert_eq!(
+                ReportPredicate::size(&p),
+                Some(n as u64),
+                "{n} bytes inline"
+            );
+        }
+        let stored = StoredReport {
+            digest: Sha256Digest::of(b"x"),
+            size: 123_456_789,
+        };
+        let p = serde_json::to_value(ReportPredicate::reference("text/plain", None, stored))
+            .expect("json");
+        assert_eq!(ReportPredicate::size(&p), Some(123_456_789));
+        assert_eq!(ReportPredicate::size(&serde_json::json!({"x": 1})), None);
     }
 }

@@ -225,7 +225,13 @@ async fn check_envelope(app: &App, intake: &Intake, body: &[u8]) -> Result<Fact,
 /// checks its bytes first, and parses them off the async workers (a large report takes
 /// seconds).
 async fn derive_typed(app: &App, statement: Statement) -> Result<(Statement, Derived), AppError> {
-    let stored = if report_kind(&statement.predicate_type).is_some() {
+    let stored = if let Some(kind) = report_kind(&statement.predicate_type) {
+        let limit = app.config().report_limit(kind);
+        if let Some(size) = ReportPredicate::size(&statement.predicate)
+            && size > limit
+        {
+            return Err(super::reports::too_large_for(kind, size, limit));
+        }
         ReportPredicate::stored(&statement.predicate)?
     } else {
         None

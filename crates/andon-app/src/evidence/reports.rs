@@ -53,6 +53,17 @@ pub fn too_large(size: u64, limit: usize) -> AppError {
     )
 }
 
+/// A report larger than the server takes for its kind (413).
+pub fn too_large_for(kind: &str, size: u64, limit: u64) -> AppError {
+    AppError::new(
+        ErrorKind::PayloadTooLarge,
+        "payload_too_large",
+        format!(
+            "the {kind} report is {size} bytes, over this server's limit of {limit} bytes for {kind} reports (andon serve --report-limit {kind}=SIZE)"
+        ),
+    )
+}
+
 /// `PUT /v1/reports/sha256:<hex>`: stores `content` under its digest, which must be the one
 /// it was sent under. Nothing is stored for a body that does not hash to it.
 pub async fn upload(

@@ -191,7 +191,71 @@ fn refused_uploads_and_statements_write_nothing(b: Backend) {
     assert_eq!(h.counts(), uploaded, "a refused statement wrote something");
 }
 
+/// A statement of `kind` carrying `doc` inline.
+fn inline(predicate_type: &str, doc: &[u8]) -> Statement {
+    Statement::new(
+        vec![("app.tar".into(), Sha256Digest::of(b"app.tar"))],
+        predicate_type.into(),
+        serde_json::to_value(ReportPredicate::new("application/json", None, doc)).expect("json"),
+    )
+}
+
+/// A kind's own limit bounds its reports, inline or uploaded, below the server's; other
+/// kinds keep the server's. A refusal names the kind and its limit, and writes nothing.
+fn each_kind_has_its_own_limit(b: Backend) {
+    let limit = REPORT.len() as u64 - 1;
+    let h = Harness::start_configured(b, |c| {
+        c.report_limits.insert("sbom".into(), limit);
+        c.report_limits.insert("junit".into(), 1 << 30);
+    });
+    let (ci, key) = h.pipeline("pay");
+    let r = stored(REPORT);
+    upload(&ci, &r.digest, REPORT).expect("the upload itself is under the server's limit");
+    let before = h.counts();
+    for st in [naming(r), inline(SBOM_PREDICATE_V1, REPORT)] {
+        let (status, code, message) =
+            refusal(ci.submit_evidence("pay", None, Some("sbom"), &st.sign(&key)));
+        assert_eq!(
+            (status, code.as_str()),
+            (413, "payload_too_large"),
+            "{message}"
+        );
+        assert!(
+            message.contains(&format!("the sbom report is {} bytes", REPORT.len()))
+                && message.contains(&format!("limit of {limit} bytes for sbom reports"))
+                && message.contains("--report-limit sbom="),
+            "{message}"
+        );
+    }
+    assert_eq!(h.counts(), before, "a refused statement wrote something");
+
+    // Under the limit: accepted. Another kind is not bounded by the sbom limit.
+    let small = include_bytes!(
+        "../../../andon-evidence/tests/fixtures/sbom/cdx17-spec-license-expression-with-text.json"
+    );
+    assert!((small.len() as u64) < limit);
+    ci.submit_evidence(
+        "pay",
+        None,
+        Some("sbom"),
+        &inline(SBOM_PREDICATE_V1, small).sign(&key),
+    )
+    .expect("an SBOM under its kind's limit");
+    let mut vulnerabilities =
+        br#"{"bomFormat": "CycloneDX", "specVersion": "1.6", "vulnerabilities": []}"#.to_vec();
+    vulnerabilities.resize(REPORT.len() + 10, b' ');
+    ci.submit_evidence(
+        "pay",
+        None,
+        Some("vulnerabilities"),
+        &inline(andon_domain::VULNERABILITIES_PREDICATE_V1, &vulnerabilities).sign(&key),
+    )
+    .expect("the sbom limit does not bound vulnerability reports");
+    assert_eq!(h.admin.verify_ledger().expect("verify")["verified"], true);
+}
+
 both_backends!(
     a_large_report_travels_once_and_is_summarised,
-    refused_uploads_and_statements_write_nothing
+    refused_uploads_and_statements_write_nothing,
+    each_kind_has_its_own_limit
 );

@@ -42,6 +42,16 @@ pub struct ServeArgs {
     /// for reports over 1 MiB), in bytes.
     #[arg(long, env = "ANDON_MAX_REPORT_BYTES", default_value_t = 256 << 20)]
     pub max_report_bytes: usize,
+    /// The largest report of one kind, inline or uploaded: KIND=SIZE, repeatable (sbom=512MiB,
+    /// junit=16MiB; sizes in bytes, KiB, MiB or GiB). A kind not named is bounded by
+    /// --max-report-bytes.
+    #[arg(
+        long = "report-limit",
+        env = "ANDON_REPORT_LIMITS",
+        value_delimiter = ',',
+        value_parser = andon_app::parse_report_limit
+    )]
+    pub report_limits: Vec<(String, u64)>,
     /// SQLite: the write-ahead log's size (bytes) past which a checkpoint empties it.
     #[arg(long, env = "ANDON_WAL_LIMIT_BYTES", default_value_t = 64 << 20)]
     pub wal_limit_bytes: u64,
@@ -206,6 +216,7 @@ pub fn run(a: &ServeArgs) -> anyhow::Result<ExitCode> {
     }
     config.max_body_bytes = a.max_body_bytes;
     config.max_report_bytes = a.max_report_bytes;
+    config.report_limits = a.report_limits.iter().cloned().collect();
     config.wal_limit_bytes = a.wal_limit_bytes;
     config.github_webhook_secret = a.github_webhook_secret.clone();
     config.gitlab_webhook_token = a.gitlab_webhook_token.clone();
