@@ -44,6 +44,21 @@ fn as_predicate(doc: &[u8]) -> Statement {
     )
 }
 
+/// A 422 `schema_invalid` whose message names each of `named`.
+fn assert_schema_refused<T: std::fmt::Debug>(r: Result<T, ClientError>, named: &[&str]) {
+    match r {
+        Err(ClientError::Api {
+            status: 422,
+            code,
+            message,
+        }) => {
+            assert_eq!(code, "schema_invalid");
+            assert!(named.iter().all(|n| message.contains(n)), "{message}");
+        }
+        other => panic!("expected 422 schema_invalid, got {other:?}"),
+    }
+}
+
 fn sboms_breaking_their_schema_are_refused_unless_the_application_is_lenient(b: Backend) {
     let h = Harness::start(b, 1 << 20);
     let (ci, key) = h.pipeline("pay");
@@ -56,21 +71,10 @@ fn sboms_breaking_their_schema_are_refused_unless_the_application_is_lenient(b: 
     // Strict by default: refused, naming the path, and nothing written, in both forms.
     let before = h.counts();
     for st in [embedded(INVALID), as_predicate(INVALID)] {
-        match ci.submit_evidence("pay", None, Some("sbom"), &st.sign(&key)) {
-            Err(ClientError::Api {
-                status: 422,
-                code,
-                message,
-            }) => {
-                assert_eq!(code, "schema_invalid");
-                assert!(
-                    message.contains("CycloneDX 1.6")
-                        && message.contains("/components/0/hashes/2/content"),
-                    "{message}"
-                );
-            }
-            other => panic!("expected 422 schema_invalid, got {other:?}"),
-        }
+        assert_schema_refused(
+            ci.submit_evidence("pay", None, Some("sbom"), &st.sign(&key)),
+            &["CycloneDX 1.6", "/components/0/hashes/2/content"],
+        );
     }
     assert_eq!(h.counts(), before, "a refused SBOM wrote something");
 
@@ -143,21 +147,13 @@ fn xml_sboms_are_validated_against_their_xsd(b: Backend) {
 
     let before = h.counts();
     let st = embedded_as(INVALID_XML, "application/xml");
-    match ci.submit_evidence("pay", None, Some("sbom"), &st.sign(&key)) {
-        Err(ClientError::Api {
-            status: 422,
-            code,
-            message,
-        }) => {
-            assert_eq!(code, "schema_invalid");
-            assert!(
-                message.contains("CycloneDX 1.6 XML")
-                    && message.contains("/bom/components[1]/component[1]/hashes[1]/hash[3]"),
-                "{message}"
-            );
-        }
-        other => panic!("expected 422 schema_invalid, got {other:?}"),
-    }
+    assert_schema_refused(
+        ci.submit_evidence("pay", None, Some("sbom"), &st.sign(&key)),
+        &[
+            "CycloneDX 1.6 XML",
+            "/bom/components[1]/component[1]/hashes[1]/hash[3]",
+        ],
+    );
     assert_eq!(h.counts(), before, "a refused SBOM wrote something");
 
     h.admin

@@ -47,6 +47,21 @@ fn report(
     ))
 }
 
+/// Submits an SBOM that breaks its schema and prints the server's refusal after `what`.
+fn refused(g: &Gated, st: &Statement, what: &str) -> anyhow::Result<()> {
+    match g
+        .ci
+        .submit_evidence(&g.app, None, Some("sbom"), &st.sign(&g.key))
+    {
+        Err(andon_client::ClientError::Api { code, message, .. }) => {
+            println!("    {what}: {code}: {message}");
+            Ok(())
+        }
+        Ok(_) => anyhow::bail!("an SBOM breaking its schema was accepted"),
+        Err(e) => Err(e.into()),
+    }
+}
+
 /// The release the demo allowed, as `(image, digest)`.
 fn clean_release(g: &Gated) -> Option<(String, Sha256Digest)> {
     let (_, artifact, _) = g.releases.iter().find(|(r, _, _)| *r == Role::Clean)?;
@@ -169,28 +184,10 @@ pub fn run(admin: &Client, g: &Gated, suffix: &str) -> anyhow::Result<()> {
     show(&d);
     // CycloneDX's own invalid test document: refused, then recorded once lenient.
     let st = report((image.clone(), digest), SBOM_PREDICATE_V1, INVALID_SBOM)?;
-    match g
-        .ci
-        .submit_evidence(&g.app, None, Some("sbom"), &st.sign(&g.key))
-    {
-        Err(andon_client::ClientError::Api { code, message, .. }) => {
-            println!("    an SBOM with a SHA-256 of \"foo\" is refused: {code}: {message}")
-        }
-        Ok(_) => anyhow::bail!("an SBOM breaking its schema was accepted"),
-        Err(e) => return Err(e.into()),
-    }
+    refused(g, &st, "an SBOM with a SHA-256 of \"foo\" is refused")?;
     // The same fault in CycloneDX XML, against the XSD.
     let xml = report((image.clone(), digest), SBOM_PREDICATE_V1, INVALID_XML_SBOM)?;
-    match g
-        .ci
-        .submit_evidence(&g.app, None, Some("sbom"), &xml.sign(&g.key))
-    {
-        Err(andon_client::ClientError::Api { code, message, .. }) => {
-            println!("    the same BOM in XML is refused by its XSD: {code}: {message}")
-        }
-        Ok(_) => anyhow::bail!("an XML SBOM breaking its schema was accepted"),
-        Err(e) => return Err(e.into()),
-    }
+    refused(g, &xml, "the same BOM in XML is refused by its XSD")?;
     admin.set_evidence_policy(&g.app, SchemaValidation::Lenient)?;
     let r =
         g.ci.submit_evidence(&g.app, None, Some("sbom"), &st.sign(&g.key))?;
