@@ -1,5 +1,5 @@
-//! `andon bench report`: a large SBOM (CycloneDX 1.5 JSON, made for the run in the shape an
-//! image scanner writes: components with purls, CPEs, hashes, licenses and properties)
+//! `andon bench report`: a large SBOM (CycloneDX 1.5 JSON or XML, made for the run in the shape
+//! an image scanner writes: components with purls, CPEs, hashes, licenses and properties)
 //! attested to an `andon serve` child process, two ways: uploaded once and named by digest
 //! (what `andon attest` does over 1 MiB), and inline, base64 inside base64, on a server whose
 //! body limit is raised for it. For each: the time, and the server's peak resident memory
@@ -30,6 +30,10 @@ pub struct ReportBenchArgs {
     /// Also attest it inline (base64 inside base64), on a server whose body limit is raised.
     #[arg(long, default_value_t = true, action = clap::ArgAction::Set)]
     pub inline: bool,
+    /// The SBOM's serialization: CycloneDX JSON (validated against its JSON schema) or XML
+    /// (against its XSD).
+    #[arg(long, value_parser = ["json", "xml"], default_value = "json")]
+    pub format: String,
 }
 
 /// The figures of one way of attesting.
@@ -51,6 +55,7 @@ struct Way {
 
 #[derive(Serialize)]
 struct Figures {
+    format: String,
     report_bytes: u64,
     components: u64,
     /// SHA-256 over the document, MB/s.
@@ -122,9 +127,18 @@ fn way(
 
 /// Runs `andon bench report`.
 pub fn run(ctx: &Context, b: &ReportBenchArgs) -> anyhow::Result<ExitCode> {
-    let (doc, components) = crate::fixtures::large_sbom::cyclonedx(b.size_mb * 1_000_000);
+    let (doc, components, media_type) = if b.format == "xml" {
+        let (doc, n) = crate::fixtures::large_sbom::cyclonedx_xml(b.size_mb * 1_000_000);
+        (doc, n, "application/xml")
+    } else {
+        let (doc, n) = crate::fixtures::large_sbom::cyclonedx(b.size_mb * 1_000_000);
+        (doc, n, "application/json")
+    };
     let size = doc.len() as u64;
-    eprintln!("a CycloneDX BOM of {size} bytes, {components} components ...");
+    eprintln!(
+        "a CycloneDX {} BOM of {size} bytes, {components} components ...",
+        b.format
+    );
 
     let t = Instant::now();
     let digest = Sha256Digest::of(&doc);
@@ -158,7 +172,7 @@ pub fn run(ctx: &Context, b: &ReportBenchArgs) -> anyhow::Result<ExitCode> {
             ci.upload_report(&digest, size, &mut &doc[..])?;
             let upload = t.elapsed().as_secs_f64();
             let envelope =
-                statement(ReportPredicate::reference("application/json", None, stored))?.sign(&key);
+                statement(ReportPredicate::reference(media_type, None, stored))?.sign(&key);
             let r = ci.submit_evidence("checkout", None, Some("sbom"), &envelope)?;
             anyhow::ensure!(!r.existing, "recorded");
             Ok((size + envelope.len() as u64, Some(upload)))
@@ -168,8 +182,7 @@ pub fn run(ctx: &Context, b: &ReportBenchArgs) -> anyhow::Result<ExitCode> {
         let limit = (size * 2 + (64 << 20)).to_string();
         let (served, ci, key) = server(&dir.join("inline"), &["--max-body-bytes", limit.as_str()])?;
         Some(way(served.child.id(), size, || {
-            let envelope =
-                statement(ReportPredicate::new("application/json", None, &doc))?.sign(&key);
+            let envelope = statement(ReportPredicate::new(media_type, None, &doc))?.sign(&key);
             ci.submit_evidence("checkout", None, Some("sbom"), &envelope)?;
             Ok((envelope.len() as u64, None))
         })?)
@@ -177,6 +190,7 @@ pub fn run(ctx: &Context, b: &ReportBenchArgs) -> anyhow::Result<ExitCode> {
         None
     };
     let figures = Figures {
+        format: b.format.clone(),
         report_bytes: size,
         components,
         sha256_mb_per_s,
@@ -187,7 +201,8 @@ pub fn run(ctx: &Context, b: &ReportBenchArgs) -> anyhow::Result<ExitCode> {
     };
     emit(ctx.output, &figures, |f| {
         println!(
-            "report: {:.1} MB, {} components",
+            "report: CycloneDX {}, {:.1} MB, {} components",
+            f.format,
             f.report_bytes as f64 / 1e6,
             f.components
         );
