@@ -22,20 +22,16 @@ pub struct App(#[doc(hidden)] pub Arc<Inner>);
 #[allow(missing_docs)]
 pub struct Inner {
     pub store: Store,
-    pub signer: LogSigner,
+    /// The log keys this server holds and the one the log says is in force.
+    pub keys: crate::ledger::keyring::Keyring,
     pub origin: String,
     pub tree: RwLock<MerkleTree>,
     pub latest: RwLock<Arc<SignedCheckpoint>>,
     pub jobs: mpsc::Sender<Job>,
     /// Who may act, built from the ledger only (identities, tokens, keys, revocations).
     pub authority: RwLock<crate::authority::Authority>,
-    /// The verifier keys the log was signed with before the current one, oldest first
-    /// (decisions and checkpoints from those times verify with them).
-    pub previous_keys: RwLock<Vec<String>>,
     /// Compiled policies by version: compiling is milliseconds, evaluating microseconds.
     pub policies: RwLock<HashMap<String, Arc<andon_policy::Policy>>>,
-    /// Signs gate decisions: the log key (decisions and checkpoints verify with one key).
-    pub decision_key: andon_domain::SigningKey,
     /// How long appends took, from hand-over to the sequencer to a durable receipt.
     pub appends: crate::ledger::meter::AppendMeter,
     /// Held while telemetry rules evaluate and raise their alerts, so two batches do not
@@ -123,28 +119,16 @@ impl App {
             .meta_init("log_origin", &default_origin)
             .await
             .map_err(|e| e.to_string())?;
-        let signer = LogSigner::new(origin.clone(), config.log_seed);
-        let verifier = signer.verifier().to_string();
+        let held: Vec<[u8; 32]> = std::iter::once(config.log_seed)
+            .chain(config.previous_log_seed)
+            .chain(config.next_log_seed)
+            .collect();
+        let configured = LogSigner::new(origin.clone(), config.log_seed);
         let recorded = store
-            .meta_init("log_verifier_key", &verifier)
+            .meta_init("log_verifier_key", &configured.verifier().to_string())
             .await
             .map_err(|e| e.to_string())?;
-        let rotation = if recorded == verifier {
-            None
-        } else {
-            let Some(previous) = config.previous_log_seed else {
-                return Err(format!(
-                    "the log key does not match this database: it was signed by {recorded}, the configured key is {verifier}; to rotate to the configured key, also give the current key as the previous log key"
-                ));
-            };
-            let retiring = LogSigner::new(origin.clone(), previous);
-            if retiring.verifier().to_string() != recorded {
-                return Err(format!(
-                    "the previous log key is not the key this database is signed by ({recorded}): nothing was rotated"
-                ));
-            }
-            Some((retiring, recorded))
-        };
+        let (signer, rotation) = choose_key(&origin, &config, &held, &recorded)?;
         let previous_keys: Vec<String> = store
             .meta("log_previous_verifier_keys")
             .await
@@ -156,7 +140,7 @@ impl App {
             &origin,
             crate::ledger::start::StartKeys {
                 signer: &signer,
-                retiring: rotation.as_ref().map(|r| &r.0),
+                retiring: None,
                 previous: &previous_keys,
             },
             config.checkpoint_file.as_deref(),
@@ -182,7 +166,12 @@ impl App {
         let (tx, rx) = mpsc::channel(config.max_batch * 8);
         let app = App(Arc::new(Inner {
             store,
-            signer,
+            keys: crate::ledger::keyring::Keyring::new(
+                &origin,
+                held,
+                signer.verifier(),
+                previous_keys,
+            ),
             origin,
             tree: RwLock::new(tree),
             latest: RwLock::new(Arc::new(cp)),
@@ -190,9 +179,7 @@ impl App {
             authority: RwLock::new(authority),
             last_check: RwLock::new(None),
             oidc_keys: crate::federation::KeyCache::default(),
-            previous_keys: RwLock::new(previous_keys),
             policies: RwLock::new(HashMap::new()),
-            decision_key: andon_domain::SigningKey::from_seed(config.log_seed),
             telemetry_lock: tokio::sync::Mutex::new(()),
             sequencing: tokio::sync::Mutex::new(()),
             appends: Default::default(),
@@ -205,10 +192,11 @@ impl App {
                 std::time::Duration::from_millis(500),
             ));
         }
-        if let Some((retiring, previous)) = rotation {
-            let next = app.0.signer.verifier();
-            let retired = app.previous_keys_with(&previous);
-            let signature = retiring.endorse(&next);
+        if let Some(next) = rotation {
+            let previous = signer.verifier().to_string();
+            let mut retired = app.previous_keys();
+            retired.push(previous.clone());
+            let signature = signer.endorse(&next);
             let receipt = app
                 .append(Fact::admin(
                     EntryKind::LogKeyRotated,
@@ -276,23 +264,7 @@ impl App {
 
     /// The keys the log was signed with before the current one, oldest first.
     pub fn previous_keys(&self) -> Vec<String> {
-        self.0
-            .previous_keys
-            .read()
-            .map(|k| k.clone())
-            .unwrap_or_else(|p| p.into_inner().clone())
-    }
-
-    /// The previous keys with `retiring` added (it becomes one of them), remembered here.
-    fn previous_keys_with(&self, retiring: &str) -> Vec<String> {
-        let mut keys = self.previous_keys();
-        if !keys.iter().any(|k| k == retiring) {
-            keys.push(retiring.to_owned());
-        }
-        if let Ok(mut k) = self.0.previous_keys.write() {
-            *k = keys.clone();
-        }
-        keys
+        self.0.keys.previous()
     }
 
     /// Validates and publishes a policy bundle (as `andon serve --policies` does at start).
@@ -312,6 +284,11 @@ impl App {
     /// Whether the sequencer has stopped (nothing can be appended).
     pub fn sequencer_stopped(&self) -> bool {
         self.0.jobs.is_closed()
+    }
+
+    /// Why this server signs nothing, if it does not hold the log key in force.
+    pub fn signing_stopped(&self) -> Option<String> {
+        self.0.keys.stopped()
     }
 
     /// Facts waiting for the sequencer, and the queue's bound.
@@ -408,4 +385,37 @@ impl App {
         }
         Ok(receipts)
     }
+}
+
+/// The key in force at start: the held key the database says is current (`recorded`), or,
+/// rotating, the configured previous key; then the key a rotation hands over to.
+fn choose_key(
+    origin: &str,
+    config: &Config,
+    held: &[[u8; 32]],
+    recorded: &str,
+) -> Result<(LogSigner, Option<andon_ledger::NoteVerifier>), String> {
+    let signer = |seed: [u8; 32]| LogSigner::new(origin.to_owned(), seed);
+    if let Some(s) = held
+        .iter()
+        .map(|s| signer(*s))
+        .find(|s| s.verifier().to_string() == recorded)
+    {
+        // Started with the key of the log (perhaps besides a staged next key, or after
+        // another server already rotated to this one): nothing to rotate.
+        let configured = signer(config.log_seed).verifier();
+        let rotate = config.previous_log_seed.is_some()
+            && s.verifier() != configured
+            && config.next_log_seed.is_none();
+        return Ok((s, rotate.then_some(configured)));
+    }
+    let verifier = signer(config.log_seed).verifier();
+    if config.previous_log_seed.is_none() {
+        return Err(format!(
+            "the log key does not match this database: it was signed by {recorded}, the configured key is {verifier}; to rotate to the configured key, also give the current key as the previous log key"
+        ));
+    }
+    Err(format!(
+        "the previous log key is not the key this database is signed by ({recorded}): nothing was rotated"
+    ))
 }

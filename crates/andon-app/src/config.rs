@@ -10,6 +10,9 @@ pub struct Config {
     /// The seed of the key the log was signed with until now, to rotate to `log_seed`: at
     /// start the retiring key signs the hand-over into a `log.key_rotated` entry.
     pub previous_log_seed: Option<[u8; 32]>,
+    /// The seed of a key staged for a rotation another server will make: this server signs
+    /// with `log_seed` until the log is handed over to this key, then with this key.
+    pub next_log_seed: Option<[u8; 32]>,
     /// The checkpoint origin used when the database has none yet.
     pub origin: String,
     /// The largest accepted request body, in bytes.
@@ -163,6 +166,7 @@ impl Config {
             database_url,
             log_seed,
             previous_log_seed: None,
+            next_log_seed: None,
             origin: String::new(),
             max_body_bytes: 4 << 20,
             max_report_bytes: 256 << 20,

@@ -117,7 +117,8 @@ pub(crate) async fn read_body(State(server): State<Server>, req: Request, next: 
     }
 }
 
-/// `GET /readyz`: the database answers and the sequencer runs (503 otherwise, with why).
+/// `GET /readyz`: the database answers, the sequencer runs and this server holds the log key
+/// in force (503 otherwise, with why).
 pub(crate) async fn ready(State(app): State<App>) -> Response {
     if app.sequencer_stopped() {
         return (
@@ -125,6 +126,9 @@ pub(crate) async fn ready(State(app): State<App>) -> Response {
             "the ledger sequencer has stopped",
         )
             .into_response();
+    }
+    if let Some(why) = app.signing_stopped() {
+        return (StatusCode::SERVICE_UNAVAILABLE, why).into_response();
     }
     match app.store().ping().await {
         Ok(()) => (StatusCode::OK, "ready").into_response(),

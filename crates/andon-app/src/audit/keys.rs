@@ -108,6 +108,17 @@ impl LogKeys {
         self.in_force() == self.current()
     }
 
+    /// Verifies a signed checkpoint whose size is not known beforehand (a saved or cosigned
+    /// one): signed by one of the log's keys, and by the key in force at its size. A
+    /// checkpoint a retired key signed after its hand-over is refused, as is one signed
+    /// with a key before the log was handed to it.
+    pub fn verify_checkpoint(&self, note: &str) -> Result<Checkpoint, String> {
+        let Some(cp) = self.chain.iter().find_map(|k| k.verify(note).ok()) else {
+            return Err("it is not signed by any of the log's keys".into());
+        };
+        self.verify_at(cp.size, note)
+    }
+
     /// Verifies a signed note as of `position`: `Ok` with its checkpoint when the key in
     /// force there signed it; `Err` says what signed it instead, if any key of the log did.
     pub fn verify_at(&self, position: u64, note: &str) -> Result<Checkpoint, String> {
@@ -152,5 +163,18 @@ mod tests {
         assert_eq!(keys.at(4), &b.verifier());
         assert!(keys.reached_current());
         assert_eq!(keys.rotate(9, &sb, &sa), Err(RotationError::UnknownNext));
+
+        // A checkpoint is judged by the key in force at its size: the retired key signs
+        // nothing after its hand-over, the new one nothing before.
+        let cp = |size| Checkpoint {
+            origin: "log".into(),
+            size,
+            root: [7; 32],
+        };
+        assert!(keys.verify_checkpoint(&a.sign(&cp(3)).note).is_ok());
+        assert!(keys.verify_checkpoint(&b.sign(&cp(4)).note).is_ok());
+        let late = keys.verify_checkpoint(&a.sign(&cp(4)).note).unwrap_err();
+        assert!(late.contains("in force at size 4"), "{late}");
+        assert!(keys.verify_checkpoint(&b.sign(&cp(3)).note).is_err());
     }
 }

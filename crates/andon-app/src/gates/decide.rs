@@ -225,10 +225,11 @@ pub async fn gate(app: &App, actor: &Actor, req: GateRequest) -> Result<Decision
         requested_by: actor.name.clone(),
     };
     let payload = serde_json::to_vec(&doc).map_err(|e| AppError::unavailable(e.to_string()))?;
+    let signers = app.0.keys.signers()?;
     let envelope = serde_json::to_vec(&Envelope::sign(
         DECISION_PAYLOAD_TYPE,
         &payload,
-        &app.0.decision_key,
+        &signers.decision,
     ))
     .map_err(|e| AppError::unavailable(e.to_string()))?;
     let id = Sha256Digest::of(&envelope).hex();
@@ -248,7 +249,10 @@ pub async fn gate(app: &App, actor: &Actor, req: GateRequest) -> Result<Decision
     };
     let signed = began.elapsed();
     let receipt = app
-        .append(Fact::admin(EntryKind::GateDecision, actor, body, effect))
+        .append(
+            Fact::admin(EntryKind::GateDecision, actor, body, effect)
+                .signed_under(signers.generation),
+        )
         .await?;
     tracing::debug!(
         gather_ms = gathered.as_secs_f64() * 1e3,

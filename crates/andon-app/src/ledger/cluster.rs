@@ -3,9 +3,12 @@
 
 use crate::App;
 use crate::AppError;
-use andon_ledger::{Checkpoint, SignedCheckpoint};
+use andon_domain::{EntryKind, LedgerEntry};
+use andon_ledger::{Checkpoint, NoteVerifier, SignedCheckpoint, leaf_hash};
 use andon_store::{Sequencing, StoredCheckpoint};
 use std::sync::Arc;
+
+use super::keyring::hand_over_of;
 
 /// Takes in what other servers appended, under the ledger lock: their leaves into the tree
 /// (checked against their checkpoint) and that checkpoint as the latest.
@@ -40,16 +43,46 @@ pub(super) async fn catch_up(
         return Ok(());
     }
     let (leaves, checkpoint) = sequencing.appended_since(have, size).await?;
-    adopt(app, have, leaves, checkpoint, Some(last_signed))?;
+    adopt(app, have, leaves, checkpoint, Some(last_signed)).await?;
     // Another server may have issued or revoked tokens and keys: the authority takes in
     // their entries before this server sequences anything after them.
     let now = app.0.tree.read().map(|t| t.size()).unwrap_or(have);
     crate::authority::absorb(app, have, now).await
 }
 
+/// A hand-over among entries appended elsewhere: (index, previous, next, signature).
+type HandOver = (u64, String, String, String);
+
+/// The hand-overs among `leaves` (appended elsewhere from `from`), each checked against its
+/// leaf hash.
+async fn hand_overs(app: &App, from: u64, leaves: &[[u8; 32]]) -> Result<Vec<HandOver>, AppError> {
+    let to = from + leaves.len() as u64;
+    let found = app
+        .store()
+        .entries_of_kinds(from, to, &[EntryKind::LogKeyRotated.as_str()], 64)
+        .await?;
+    let mut out = Vec::with_capacity(found.len());
+    for (index, bytes) in found {
+        let leaf = leaves.get((index - from) as usize);
+        if leaf != Some(&leaf_hash(&bytes)) {
+            return Err(AppError::unavailable(format!(
+                "ledger entry {index} does not hash to its leaf: the stored hand-over of the log key was changed"
+            )));
+        }
+        let entry: LedgerEntry = serde_json::from_slice(&bytes).map_err(|e| {
+            AppError::unavailable(format!("ledger entry {index} is not an entry: {e}"))
+        })?;
+        let (previous, next, signature) = hand_over_of(&entry.body);
+        out.push((index, previous, next, signature));
+    }
+    Ok(out)
+}
+
 /// Extends the tree with leaves appended elsewhere from `from`, if it still ends there, and
-/// publishes their checkpoint once the tree's root matches it.
-pub fn adopt(
+/// publishes their checkpoint once the tree's root matches it and it is signed by the key
+/// in force at its size: the key the last hand-over among the leaves handed the log to,
+/// which this server then follows (and stops signing if it does not hold it).
+pub async fn adopt(
     app: &App,
     from: u64,
     leaves: Vec<[u8; 32]>,
@@ -57,6 +90,22 @@ pub fn adopt(
     last_signed: Option<&mut Arc<SignedCheckpoint>>,
 ) -> Result<(), AppError> {
     let adopted = leaves.len();
+    let rotations = hand_overs(app, from, &leaves).await?;
+    // The key in force at the end of these entries, each hand-over checked in turn.
+    let mut key = None;
+    for (index, previous, next, signature) in &rotations {
+        let (next_key, _) = app
+            .0
+            .keys
+            .check_hand_over(key.as_ref(), previous, next, signature)
+            .map_err(|why| {
+                AppError::unavailable(format!(
+                    "ledger entry {index}, appended by another server, is not a valid hand-over of the log key: {why}"
+                ))
+            })?;
+        key = Some(next_key);
+    }
+    let key = key.unwrap_or_else(|| app.0.keys.current());
     let signed = {
         let mut tree = app
             .0
@@ -79,7 +128,7 @@ pub fn adopt(
                 size.saturating_sub(1)
             )));
         };
-        if let Err(why) = authentic(app, &cp) {
+        if let Err(why) = authentic(app, &key, &cp) {
             tree.truncate(from);
             return Err(AppError::unavailable(format!(
                 "the checkpoint of size {} another server stored is not adopted: {why}",
@@ -102,6 +151,12 @@ pub fn adopt(
             note: cp.note,
         })
     };
+    for (index, previous, next, signature) in &rotations {
+        app.0
+            .keys
+            .hand_over(*index, previous, next, signature)
+            .map_err(AppError::unavailable)?;
+    }
     if let Ok(mut l) = app.0.latest.write()
         && l.checkpoint.size < signed.checkpoint.size
     {
@@ -117,14 +172,13 @@ pub fn adopt(
     Ok(())
 }
 
-/// Whether a checkpoint another server stored is signed by this log's key, for this log,
-/// and says what its row says. Only the configured key counts: keys named in the database
-/// could have been put there by whoever wrote the checkpoint.
-fn authentic(app: &App, cp: &StoredCheckpoint) -> Result<(), String> {
-    let key = app.0.signer.verifier();
+/// Whether a checkpoint another server stored is signed by `key` (the log key in force at
+/// its size), for this log, and says what its row says. Only keys this log handed over to
+/// count: keys named in the database could have been put there by whoever wrote it.
+fn authentic(app: &App, key: &NoteVerifier, cp: &StoredCheckpoint) -> Result<(), String> {
     let signed = key
         .verify(&cp.note)
-        .map_err(|_| format!("its signature does not verify with the log key {key}"))?;
+        .map_err(|_| format!("its signature does not verify with the log key in force, {key}"))?;
     if signed.origin != app.0.origin || signed.size != cp.size || signed.root != cp.root {
         return Err(format!(
             "its signed note (log {:?}, size {}) does not say what its row says",
@@ -158,7 +212,7 @@ pub async fn refresh(app: App, every: std::time::Duration) {
                 continue;
             }
         };
-        if let Err(e) = adopt(&app, have, leaves, Some(checkpoint), None) {
+        if let Err(e) = adopt(&app, have, leaves, Some(checkpoint), None).await {
             tracing::error!(error = %e.message, "taking in other servers' entries failed");
             continue;
         }

@@ -17,7 +17,7 @@ pub fn info(app: &App, _actor: &Actor) -> LogInfo {
     let cp = app.latest();
     LogInfo {
         origin: app.0.origin.clone(),
-        verifier_key: app.0.signer.verifier().to_string(),
+        verifier_key: app.0.keys.current().to_string(),
         size: cp.checkpoint.size,
         checkpoint: cp.note.clone(),
         previous_verifier_keys: app.previous_keys(),

@@ -45,6 +45,9 @@ pub enum Fact {
         body: serde_json::Value,
         /// The rows it writes.
         effect: Effect,
+        /// The generation of the log key that signed what it carries (a gate decision):
+        /// refused if the log was handed to another key since.
+        signed_under: Option<u64>,
     },
 }
 
@@ -102,7 +105,16 @@ impl Fact {
             via: who.via,
             body,
             effect,
+            signed_under: None,
         }
+    }
+
+    /// Marks what the fact carries as signed with the log key of `generation`.
+    pub fn signed_under(mut self, generation: u64) -> Self {
+        if let Fact::Admin { signed_under, .. } = &mut self {
+            *signed_under = Some(generation);
+        }
+        self
     }
 
     /// The token the fact was made with, if an actor made it.

@@ -7,6 +7,7 @@ pub mod cluster;
 mod durable;
 pub mod entries;
 pub mod fact;
+pub mod keyring;
 pub mod meter;
 pub mod self_check;
 pub mod sequencer;

@@ -5,7 +5,7 @@ use crate::{App, AppError};
 
 /// The keys the server holds for its log: the previous ones, oldest first, and its own.
 pub fn log_keys(app: &App) -> Result<LogKeys, AppError> {
-    LogKeys::parse(&app.previous_keys(), &app.0.signer.verifier().to_string())
+    LogKeys::parse(&app.previous_keys(), &app.0.keys.current().to_string())
         .map_err(AppError::unavailable)
 }
 

@@ -150,6 +150,13 @@ async fn process(
     {
         return fail_all(jobs, e);
     }
+    // The key in force once the others' entries are in: a server that no longer holds it
+    // signs nothing (see `keyring`).
+    let mut in_force = match app.0.keys.signers() {
+        Ok(s) => s,
+        Err(e) => return fail_all(jobs, e),
+    };
+    let mut handed_over: Option<(u64, String, String, String)> = None;
     // Entries are stamped by the application's clock, the one every rule judges time by
     // (token expiry, the late window, grants): a verifier replaying them sees the same times.
     let now =
@@ -300,9 +307,12 @@ async fn process(
                 via,
                 body,
                 effect,
+                signed_under,
             } => match check_admin(store, effect, &mut claimed)
                 .await
                 .and_then(|()| admit_actor(app, &view, via.as_ref(), now_ms))
+                .and_then(|()| signed_in_force(*signed_under, &in_force))
+                .and_then(|()| hand_over(app, *kind, body, next, &mut in_force, &mut handed_over))
             {
                 Err(e) => Outcome::Refused(e),
                 Ok(()) => {
@@ -361,7 +371,7 @@ async fn process(
             for a in &appends {
                 tree.push(a.leaf_hash);
             }
-            app.0.signer.sign(&Checkpoint {
+            in_force.log.sign(&Checkpoint {
                 origin: app.0.origin.clone(),
                 size: tree.size(),
                 root: tree.root(),
@@ -393,6 +403,11 @@ async fn process(
         {
             *a = view;
         }
+        if let Some((index, previous, next, signature)) = handed_over
+            && let Err(why) = app.0.keys.hand_over(index, &previous, &next, &signature)
+        {
+            tracing::error!(%why, "a committed hand-over of the log key was not followed");
+        }
         let signed = Arc::new(signed);
         *last_signed = signed.clone();
         signed
@@ -406,6 +421,52 @@ async fn process(
     {
         tracing::error!("the durability task has stopped; batch left unanswered");
     }
+}
+
+/// Refuses what was signed with the log key under an earlier hand-over (a gate decision
+/// signed just before the log changed keys): its signature would not verify at its place.
+fn signed_in_force(
+    signed_under: Option<u64>,
+    in_force: &crate::ledger::keyring::Signers,
+) -> Result<(), AppError> {
+    match signed_under {
+        Some(g) if g != in_force.generation => Err(AppError::unavailable(
+            "the log key was handed over while this was being signed; nothing was recorded, retry",
+        )),
+        _ => Ok(()),
+    }
+}
+
+/// A `log.key_rotated` fact: checked against the key in force at its place, which it
+/// hands over to its next key from the next entry on (this batch's checkpoint is signed
+/// with it); the keyring follows once the batch is committed.
+fn hand_over(
+    app: &App,
+    kind: EntryKind,
+    body: &serde_json::Value,
+    index: u64,
+    in_force: &mut Arc<crate::ledger::keyring::Signers>,
+    handed_over: &mut Option<(u64, String, String, String)>,
+) -> Result<(), AppError> {
+    if kind != EntryKind::LogKeyRotated {
+        return Ok(());
+    }
+    let (previous, next, signature) = crate::ledger::keyring::hand_over_of(body);
+    let (_, signers) = app
+        .0
+        .keys
+        .check_hand_over(Some(&in_force.log.verifier()), &previous, &next, &signature)
+        .map_err(|why| AppError::new(crate::ErrorKind::Conflict, "key_rotation", why))?;
+    let Some(signers) = signers else {
+        return Err(AppError::new(
+            crate::ErrorKind::Conflict,
+            "key_rotation",
+            format!("this server does not hold the key {next} it would hand the log to"),
+        ));
+    };
+    *in_force = signers;
+    *handed_over = Some((index, previous, next, signature));
+    Ok(())
 }
 
 /// Reads the authority as this batch has made it so far.

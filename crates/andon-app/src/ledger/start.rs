@@ -36,6 +36,12 @@ pub async fn verified_tree(
         keys.signer.verifier(),
     );
     let mut audit = Audit::new(chain.clone(), vec![], Some(origin.to_owned()));
+    // Read before the walk: on PostgreSQL other servers append meanwhile (and, sharing a
+    // directory, update the file), and what the file held then is within what is walked.
+    let saved = match file {
+        Some(path) => super::anchor::read(path)?,
+        None => None,
+    };
     // On PostgreSQL other servers may append meanwhile: walk until the newest checkpoint
     // is within what was walked.
     let mut latest = None;
@@ -59,7 +65,9 @@ pub async fn verified_tree(
     let tree = walked.tree;
     if let Some(path) = file {
         let trusted = trusted_for_file(&keys);
-        check_file(store, path, origin, &trusted, &tree).await?;
+        if let Some(note) = saved {
+            check_file(store, path, &note, origin, &trusted, &tree).await?;
+        }
         if let Some(c) = &latest {
             super::anchor::write(path, &c.note)
                 .map_err(|e| format!("cannot write the checkpoint file {}: {e}", path.display()))?;
@@ -132,17 +140,15 @@ fn trusted_for_file(keys: &StartKeys<'_>) -> Vec<NoteVerifier> {
 async fn check_file(
     store: &Store,
     path: &Path,
+    note: &str,
     origin: &str,
     trusted: &[NoteVerifier],
     tree: &MerkleTree,
 ) -> Result<(), String> {
-    let Some(note) = super::anchor::read(path)? else {
-        return Ok(());
-    };
     let shown = path.display();
     let saved = trusted
         .iter()
-        .find_map(|k| k.verify(&note).ok())
+        .find_map(|k| k.verify(note).ok())
         .ok_or_else(|| {
             format!("refusing to start: the checkpoint file {shown} is not signed by this log's key: it was altered, or belongs to another log")
         })?;

@@ -26,6 +26,16 @@ pub struct ServeArgs {
     /// needed again, but `andon verify` pinned to the old public key follows the hand-over.
     #[arg(long, env = "ANDON_PREVIOUS_LOG_KEY_FILE")]
     pub previous_log_key: Option<PathBuf>,
+    /// Stage a rotation made by another server of the cluster: the key the log will be
+    /// handed over to (PKCS#8 PEM). This server goes on signing with --log-key until it meets
+    /// the hand-over in the shared log, then signs with this key; a server that does not
+    /// hold the new key stops signing until restarted with it (docs/operations.md).
+    #[arg(
+        long,
+        env = "ANDON_NEXT_LOG_KEY_FILE",
+        conflicts_with = "previous_log_key"
+    )]
+    pub next_log_key: Option<PathBuf>,
     /// Where this server keeps the latest checkpoint it made durable, outside the database:
     /// a start refuses a database that does not extend it (rolled back, truncated or
     /// rewritten together with its checkpoints). Default: beside a SQLite database
@@ -213,6 +223,9 @@ pub fn run(a: &ServeArgs) -> anyhow::Result<ExitCode> {
     config.origin = a.origin.clone();
     if let Some(path) = &a.previous_log_key {
         config.previous_log_seed = Some(crate::cli::keys::load(path)?.seed());
+    }
+    if let Some(path) = &a.next_log_key {
+        config.next_log_seed = Some(crate::cli::keys::load(path)?.seed());
     }
     config.max_body_bytes = a.max_body_bytes;
     config.max_report_bytes = a.max_report_bytes;

@@ -235,13 +235,7 @@ pub fn run(ctx: &Context, v: &VerifyArgs, out: Output) -> anyhow::Result<ExitCod
         refine_by_consistency(c, &mut walked, head.size, head_cp.as_ref());
     }
     let previous_checkpoint = match &v.checkpoint {
-        Some(p) => Some(check_saved(
-            p,
-            &mut walked,
-            &source,
-            head_cp.as_ref(),
-            &origin,
-        )?),
+        Some(p) => check_saved(p, &mut walked, &source, head_cp.as_ref(), &origin)?,
         None => None,
     };
     let witnessed = if v.witness_key.is_empty() {
@@ -455,27 +449,34 @@ fn refine_by_consistency(
     );
 }
 
-/// Checks the log against a checkpoint saved earlier; answers its size.
+/// Checks the log against a checkpoint saved earlier; answers its size if it is the log's.
 fn check_saved(
     path: &PathBuf,
     walked: &mut audit::Walked,
     source: &Source,
     head: Option<&andon_ledger::Checkpoint>,
     origin: &str,
-) -> anyhow::Result<u64> {
+) -> anyhow::Result<Option<u64>> {
     let text =
         std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
-    let prev = walked
-        .keys
-        .chain()
-        .iter()
-        .find_map(|k| k.verify(&text).ok())
-        .with_context(|| {
-            format!(
-                "the saved checkpoint {} is not signed by a trusted log key",
-                path.display()
-            )
-        })?;
+    // Signed by the key in force at its size: a retired key's checkpoint made after its
+    // hand-over is not the log's.
+    let prev = match walked.keys.verify_checkpoint(&text) {
+        Ok(cp) => cp,
+        Err(why) => {
+            walked.findings.push(Problem {
+                index: walked.tree.size(),
+                kind: None,
+                check: "saved_checkpoint".into(),
+                checkpoint: None,
+                message: format!(
+                    "the saved checkpoint {} is not the log's: {why}",
+                    path.display()
+                ),
+            });
+            return Ok(None);
+        }
+    };
     if prev.origin != origin {
         anyhow::bail!(
             "the saved checkpoint is of log {:?}, not {origin:?}",
@@ -490,7 +491,7 @@ fn check_saved(
         "saved_checkpoint",
         "the saved checkpoint",
     )?;
-    Ok(prev.size)
+    Ok(Some(prev.size))
 }
 
 /// Records a problem (check `check`) unless the log is an extension of `prev`, a checkpoint

@@ -77,18 +77,16 @@ pub(super) fn check_witnessed(
         );
         return Ok(None);
     };
-    let Some(cp) = walked
-        .keys
-        .chain()
-        .iter()
-        .find_map(|k| k.verify(&note).ok())
-    else {
-        problem(
-            walked,
-            None,
-            "the cosigned checkpoint is not signed by a log key".into(),
-        );
-        return Ok(None);
+    let cp = match walked.keys.verify_checkpoint(&note) {
+        Ok(cp) => cp,
+        Err(why) => {
+            problem(
+                walked,
+                None,
+                format!("the cosigned checkpoint is not the log's: {why}"),
+            );
+            return Ok(None);
+        }
     };
     if cp.origin != origin {
         problem(

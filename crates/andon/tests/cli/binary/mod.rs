@@ -5,6 +5,7 @@
 //! One module per topic; `helpers` holds what they share.
 
 mod audit;
+mod cluster;
 mod demo_and_bench;
 mod docs;
 mod durability;
