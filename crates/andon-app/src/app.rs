@@ -226,6 +226,14 @@ impl App {
                 }
             }
         });
+        // Servers started together on an empty PostgreSQL: one creates the first admin and
+        // the built-in policy, the others wait and find them.
+        let first_start = app
+            .0
+            .store
+            .lock_first_start()
+            .await
+            .map_err(|e| e.to_string())?;
         let admin_token = if app
             .0
             .store
@@ -254,6 +262,7 @@ impl App {
         crate::gates::policies::publish_builtin(&app)
             .await
             .map_err(|e| e.message)?;
+        first_start.release().await.map_err(|e| e.to_string())?;
         crate::jobs::spawn(&app);
         Ok(Started {
             app,

@@ -83,21 +83,8 @@ pub async fn publish_bundle(
     }
     let (policy, tests) = Policy::validate(bundle).map_err(policy_error)?;
     let controls: Vec<String> = policy.controls().iter().map(|c| c.id.clone()).collect();
-    if let Some(row) = app
-        .store()
-        .policies()
-        .await?
-        .into_iter()
-        .find(|p| p.version == policy.version)
-    {
-        return Ok(PublishedPolicy {
-            name: row.name,
-            version: row.version,
-            ledger_index: row.ledger_index,
-            existing: true,
-            controls,
-            tests: tests.len(),
-        });
+    if let Some(existing) = published(app, &policy.version, &controls, tests.len()).await? {
+        return Ok(existing);
     }
     let b = &policy.bundle;
     let body = json!({
@@ -112,9 +99,19 @@ pub async fn publish_bundle(
         environments: serde_json::to_string(&b.environments).unwrap_or_default(),
         bundle: b.to_bytes(),
     };
-    let receipt = app
+    let receipt = match app
         .append(Fact::admin(EntryKind::PolicyPublished, actor, body, effect))
-        .await?;
+        .await
+    {
+        // Published meanwhile by another server (two starting together with one bundle).
+        Err(e) if e.code == "policy_exists" => {
+            if let Some(existing) = published(app, &policy.version, &controls, tests.len()).await? {
+                return Ok(existing);
+            }
+            return Err(e);
+        }
+        r => r?,
+    };
     let out = PublishedPolicy {
         name: policy.name.clone(),
         version: policy.version.clone(),
@@ -127,6 +124,29 @@ pub async fn publish_bundle(
         cache.insert(policy.version.clone(), Arc::new(policy));
     }
     Ok(out)
+}
+
+/// The policy version as already published, if it is.
+async fn published(
+    app: &App,
+    version: &str,
+    controls: &[String],
+    tests: usize,
+) -> Result<Option<PublishedPolicy>, AppError> {
+    Ok(app
+        .store()
+        .policies()
+        .await?
+        .into_iter()
+        .find(|p| p.version == version)
+        .map(|row| PublishedPolicy {
+            name: row.name,
+            version: row.version,
+            ledger_index: row.ledger_index,
+            existing: true,
+            controls: controls.to_vec(),
+            tests,
+        }))
 }
 
 /// Publishes the built-in library with default parameters, if this version of it is not

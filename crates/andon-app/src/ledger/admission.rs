@@ -71,6 +71,22 @@ pub(super) async fn check_admin(
                 )));
             }
         }
+        Effect::Policy { version, .. } => {
+            // Two servers starting together publish the same bundle: the second finds it.
+            if !claimed.insert(format!("policy:{version}"))
+                || store
+                    .policies()
+                    .await?
+                    .iter()
+                    .any(|p| &p.version == version)
+            {
+                return Err(AppError::new(
+                    crate::ErrorKind::Conflict,
+                    "policy_exists",
+                    format!("policy version {version} is already published"),
+                ));
+            }
+        }
         Effect::Access(e) => check_access(store, e, claimed).await?,
         Effect::Change(_)
         | Effect::Token { .. }
@@ -78,7 +94,6 @@ pub(super) async fn check_admin(
         | Effect::EntryOnly
         | Effect::Evidence { .. }
         | Effect::SourceEvent { .. }
-        | Effect::Policy { .. }
         | Effect::Decision { .. }
         | Effect::WaiverRequested { .. }
         | Effect::Telemetry(_) => {}

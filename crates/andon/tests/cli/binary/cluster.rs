@@ -233,3 +233,105 @@ fn a_key_rotation_reaches_every_server_of_a_cluster_under_load() {
         drop(server_guard(s));
     }
 }
+
+/// Three servers started at once on an empty PostgreSQL (a Deployment's first rollout), each
+/// with its own data directory, one log key and one policy directory: all three come up;
+/// one of them creates the first admin and prints its token; the ledger holds one admin,
+/// one built-in policy and one team policy.
+#[test]
+fn servers_started_together_on_an_empty_database_all_come_up() {
+    let db = TestDb::new(Backend::Postgres);
+    let key = db.dir().join("log.key");
+    let made = Command::new(BIN)
+        .args(["keygen", "--out"])
+        .arg(&key)
+        .output()
+        .expect("keygen");
+    assert!(made.status.success());
+    let policies = db.dir().join("policies").join("team");
+    std::fs::create_dir_all(&policies).expect("dir");
+    std::fs::write(
+        policies.join("freeze.rego"),
+        "package andon.controls.freeze\n\nimport rego.v1\n\nmetadata := {\"id\": \"freeze\", \"title\": \"No releases during the freeze\", \"risk\": \"r\", \"stage\": \"release\", \"evidence\": [], \"frameworks\": [\"team\"]}\n\ndeny contains \"freeze\" if input.environment.production\n",
+    )
+    .expect("write");
+    let root = db.dir().join("policies");
+    let mut children: Vec<std::process::Child> = (0..3)
+        .map(|i| {
+            let dir = db.dir().join(format!("server-{i}"));
+            serve_command(&db.url, &dir)
+                .arg("--log-key")
+                .arg(&key)
+                .arg("--policies")
+                .arg(&root)
+                .env("RUST_LOG", "warn")
+                .stdout(std::process::Stdio::piped())
+                .stderr(std::process::Stdio::piped())
+                .spawn()
+                .expect("spawn andon serve")
+        })
+        .collect();
+    // Each prints its address once it serves (and the token, if it made the admin).
+    let starts: Vec<(Option<String>, Vec<String>)> = children
+        .iter_mut()
+        .map(|c| {
+            use std::io::BufRead as _;
+            let mut lines = std::io::BufReader::new(c.stdout.take().expect("stdout")).lines();
+            let mut url = None;
+            let mut seen = Vec::new();
+            for l in lines.by_ref() {
+                let Ok(l) = l else { break };
+                seen.push(l.clone());
+                if l.starts_with("web interface") {
+                    break;
+                }
+                if let Some(u) = l.strip_prefix("andon listening on ") {
+                    url = Some(u.to_owned());
+                }
+            }
+            std::thread::spawn(move || for _ in lines {});
+            (url, seen)
+        })
+        .collect();
+    let mut exited = Vec::new();
+    for c in &mut children {
+        if let Ok(Some(status)) = c.try_wait() {
+            let mut err = String::new();
+            use std::io::Read as _;
+            let _ = c.stderr.take().expect("stderr").read_to_string(&mut err);
+            exited.push(format!("{status}: {err}"));
+        }
+    }
+    assert!(exited.is_empty(), "servers exited: {exited:?}");
+    let urls: Vec<String> = starts
+        .iter()
+        .map(|(u, seen)| u.clone().unwrap_or_else(|| panic!("no address: {seen:?}")))
+        .collect();
+    let tokens: Vec<String> = starts
+        .iter()
+        .flat_map(|(_, seen)| seen.iter())
+        .filter_map(|l| l.strip_prefix("ANDON_TOKEN=").map(str::to_owned))
+        .collect();
+    assert_eq!(tokens.len(), 1, "one start makes the admin: {starts:?}");
+    for url in &urls {
+        let c = Client::new(url, Some(tokens[0].clone()));
+        let identities = c.list_identities().expect("identities");
+        assert_eq!(
+            identities.iter().filter(|i| i.name == "admin").count(),
+            1,
+            "{identities:?}"
+        );
+        let mut names: Vec<String> = c
+            .list_policies()
+            .expect("policies")
+            .iter()
+            .map(|p| p["name"].as_str().unwrap_or_default().to_owned())
+            .collect();
+        names.sort();
+        assert_eq!(names, vec!["builtin".to_owned(), "team".to_owned()]);
+    }
+    for mut c in children {
+        let _ = c.kill();
+        let _ = c.wait();
+    }
+}
