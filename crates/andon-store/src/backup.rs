@@ -193,21 +193,31 @@ impl Store {
                 .await
                 .op("reading the schema version")?;
         if ours != schema {
-            return Err(bad(format!(
-                "the backup has schema {schema}, this database {ours}: restore with the Andon version that wrote it"
+            return Err(StoreError::RestoreTarget(format!(
+                "the backup has schema {schema}, the target database {ours}: restore into a database of the Andon version that wrote the backup (nothing was written)"
             )));
         }
-        let entries: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM ledger_entries")
+        let tables = self.tables(&mut tx).await?;
+        // Every table but the migrations' own bookkeeping must be empty: a server started
+        // on the target first (its admin, its settings) would collide with the backup's.
+        for (table, _) in &tables {
+            if table == "schema_migrations" {
+                continue;
+            }
+            let held: i64 = sqlx::query_scalar(sqlx::AssertSqlSafe(format!(
+                "SELECT COUNT(*) FROM (SELECT 1 FROM {table} LIMIT 1) t"
+            )))
             .fetch_one(&mut *tx)
             .await
             .op("checking the target is empty")?;
-        if entries > 0 {
-            return Err(bad(
-                "the target database already holds a ledger: restore into an empty one",
-            ));
+            if held > 0 {
+                return Err(StoreError::RestoreTarget(format!(
+                    "the target database is not empty (its table {table} has rows; was a server started on it?): restore into a new, empty database (nothing was written)"
+                )));
+            }
         }
         let kinds: std::collections::HashMap<String, Vec<(String, Kind)>> =
-            self.tables(&mut tx).await?.into_iter().collect();
+            tables.into_iter().collect();
         let mut summary = BackupSummary {
             schema,
             ..Default::default()

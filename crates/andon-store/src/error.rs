@@ -64,6 +64,10 @@ pub enum StoreError {
         #[source]
         source: std::io::Error,
     },
+    /// A restore was refused before anything was written: the target is not an empty
+    /// database of the backup's schema.
+    #[error("{0}")]
+    RestoreTarget(String),
     /// A stored value could not be decoded.
     #[error("corrupt stored value in {what}: {detail}")]
     Corrupt {

@@ -257,7 +257,7 @@ pub enum Command {
     /// Write a consistent snapshot of the database (while the server runs) to a file.
     Backup {
         /// The database (sqlite://... or postgres://...).
-        #[arg(long, env = "ANDON_DATABASE")]
+        #[arg(long, env = "ANDON_DATABASE_URL")]
         database: String,
         /// The backup file (JSON lines; `-`: standard output).
         #[arg(long)]
@@ -269,7 +269,7 @@ pub enum Command {
         /// The backup file.
         file: PathBuf,
         /// The empty database to restore into.
-        #[arg(long, env = "ANDON_DATABASE")]
+        #[arg(long, env = "ANDON_DATABASE_URL")]
         database: String,
     },
     /// Print a shell completion script: `andon completions bash > /etc/bash_completion.d/andon`,

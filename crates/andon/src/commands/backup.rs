@@ -18,8 +18,7 @@ pub fn backup(database: &str, file: &PathBuf, out: Output) -> anyhow::Result<Exi
             Box::new(std::io::stdout().lock())
         } else {
             Box::new(std::io::BufWriter::new(
-                std::fs::File::create(file)
-                    .with_context(|| format!("creating {}", file.display()))?,
+                private_file(file).with_context(|| format!("creating {}", file.display()))?,
             ))
         };
         let s = store.backup(&mut w).await?;
@@ -39,6 +38,24 @@ pub fn backup(database: &str, file: &PathBuf, out: Output) -> anyhow::Result<Exi
         })?;
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// Creates (or empties) `path` readable and writable by its owner only: a backup holds
+/// every token hash, webhook secret and document of the database.
+fn private_file(path: &PathBuf) -> std::io::Result<std::fs::File> {
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create(true).truncate(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::{OpenOptionsExt as _, PermissionsExt as _};
+        options.mode(0o600);
+        let f = options.open(path)?;
+        // An existing file keeps its mode through open: narrowed here.
+        f.set_permissions(std::fs::Permissions::from_mode(0o600))?;
+        Ok(f)
+    }
+    #[cfg(not(unix))]
+    options.open(path)
 }
 
 /// What `andon restore` did, and what the audit of the result found.

@@ -42,9 +42,10 @@ pub struct ServeArgs {
     /// (<file>.checkpoint); for PostgreSQL, <data-dir>/checkpoint.
     #[arg(long, env = "ANDON_CHECKPOINT_FILE")]
     pub checkpoint_file: Option<PathBuf>,
-    /// Checkpoint origin for a new log.
-    #[arg(long, env = "ANDON_LOG_ORIGIN", default_value = "")]
-    pub origin: String,
+    /// The log's name in its checkpoints, fixed when the log begins (a new database);
+    /// default andon.local/<log key hash>.
+    #[arg(long, env = "ANDON_LOG_ORIGIN")]
+    pub origin: Option<String>,
     /// Largest accepted request body, in bytes.
     #[arg(long, env = "ANDON_MAX_BODY_BYTES", default_value_t = 4 << 20)]
     pub max_body_bytes: usize,
@@ -220,7 +221,7 @@ pub fn run(a: &ServeArgs) -> anyhow::Result<ExitCode> {
         .clone()
         .or(config.checkpoint_file)
         .or_else(|| Some(a.data_dir.join("checkpoint")));
-    config.origin = a.origin.clone();
+    config.origin = a.origin.clone().unwrap_or_default();
     if let Some(path) = &a.previous_log_key {
         config.previous_log_seed = Some(crate::cli::keys::load(path)?.seed());
     }

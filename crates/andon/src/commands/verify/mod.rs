@@ -27,9 +27,10 @@ use witness::{Witnessed, check_witnessed};
 /// Flags of `andon verify`.
 #[derive(clap::Args, Debug)]
 pub struct VerifyArgs {
-    /// Read the ledger straight from this database instead of the server.
-    #[arg(long)]
-    pub database: Option<String>,
+    /// Read the ledger straight from this database instead of the server; `--database`
+    /// alone reads the one ANDON_DATABASE_URL names (the server's own setting).
+    #[arg(long, num_args = 0..=1, value_name = "URL")]
+    pub database: Option<Option<String>>,
     /// The log's verifier key (<name>+<hash>+<key>). Without it the key the source reports
     /// is used, and the report says so.
     #[arg(long, env = "ANDON_LOG_KEY")]
@@ -155,13 +156,29 @@ pub struct Report {
     witnessed: Option<Witnessed>,
 }
 
+/// The database to read, if any: `--database URL`, or `--database` alone and
+/// ANDON_DATABASE_URL. Never the variable without the flag: what an auditor checks is said
+/// on the command line.
+fn database_url(v: &VerifyArgs) -> anyhow::Result<Option<String>> {
+    match &v.database {
+        None => Ok(None),
+        Some(Some(url)) => Ok(Some(url.clone())),
+        Some(None) => std::env::var("ANDON_DATABASE_URL")
+            .ok()
+            .filter(|u| !u.is_empty())
+            .map(Some)
+            .context("--database without a URL reads ANDON_DATABASE_URL, which is not set"),
+    }
+}
+
 /// Runs `andon verify`.
 pub fn run(ctx: &Context, v: &VerifyArgs, out: Output) -> anyhow::Result<ExitCode> {
     if let Some(p) = &v.package {
         return crate::commands::package::verify(p, v.log_key.as_deref(), out);
     }
-    let source = match &v.database {
+    let source = match database_url(v)? {
         Some(url) => {
+            let url = url.as_str();
             // Two workers: the tables' replay runs beside the audit's walk.
             let rt = tokio::runtime::Builder::new_multi_thread()
                 .worker_threads(2)

@@ -313,6 +313,16 @@ fn help_lists_only_the_flags_a_verb_takes() {
     };
     let serve = help(&["serve", "--help"]);
     assert!(serve.contains("--data-dir"), "{serve}");
+    // No flag shows an empty default, and the database has one name everywhere.
+    assert!(!serve.contains("[default: ]"), "{serve}");
+    for verb in [
+        &["serve", "--help"][..],
+        &["backup", "--help"],
+        &["restore", "--help"],
+    ] {
+        let text = help(verb);
+        assert!(text.contains("ANDON_DATABASE_URL"), "{verb:?}: {text}");
+    }
     for flag in ["--server", "--token", "--profile", "--output"] {
         assert!(!serve.contains(flag), "serve --help lists {flag}:\n{serve}");
     }

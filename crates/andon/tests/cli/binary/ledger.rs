@@ -76,14 +76,50 @@ fn backup_restore_and_verify_through_the_cli(b: Backend) {
         );
         String::from_utf8_lossy(&out.stdout).into_owned()
     };
-    let said = run(&[
-        "backup",
-        "--database",
-        &db.url,
-        "--out",
-        file.to_str().expect("path"),
-    ]);
-    assert!(said.starts_with("backed up "), "{said}");
+    // The database comes from the server's own setting; a file that was there before is
+    // narrowed to its owner (a backup holds token hashes and webhook secrets).
+    std::fs::write(&file, "old").expect("write");
+    {
+        use std::os::unix::fs::PermissionsExt as _;
+        std::fs::set_permissions(&file, std::fs::Permissions::from_mode(0o644)).expect("chmod");
+    }
+    let out = Command::new(BIN)
+        .args(["backup", "--out", file.to_str().expect("path")])
+        .env("ANDON_DATABASE_URL", &db.url)
+        .output()
+        .expect("andon backup");
+    let said = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success() && said.starts_with("backed up "),
+        "{said}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    {
+        use std::os::unix::fs::PermissionsExt as _;
+        let mode = std::fs::metadata(&file).expect("stat").permissions().mode();
+        assert_eq!(mode & 0o777, 0o600, "the backup is readable by others");
+    }
+    // Restoring into a database a server already started on is refused, saying so, and
+    // writes nothing.
+    let before = admin.ledger_info().expect("info").size;
+    let out = Command::new(BIN)
+        .args([
+            "restore",
+            file.to_str().expect("path"),
+            "--database",
+            &db.url,
+        ])
+        .output()
+        .expect("andon restore");
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success());
+    assert!(
+        err.contains("not empty")
+            && err.contains("nothing was written")
+            && !err.contains("corrupt"),
+        "{err}"
+    );
+    assert_eq!(admin.ledger_info().expect("info").size, before);
     let target = TestDb::new(b);
     let said = run(&[
         "restore",
@@ -94,6 +130,19 @@ fn backup_restore_and_verify_through_the_cli(b: Backend) {
     assert!(said.starts_with("restored "), "{said}");
     let (ok, report) = verify(&["--database", &target.url], &server.url, &token);
     assert!(ok, "{report:#}");
+    // `--database` alone reads the database the server's setting names.
+    let out = Command::new(BIN)
+        .args(["--output", "json", "verify", "--database"])
+        .env("ANDON_DATABASE_URL", &target.url)
+        .output()
+        .expect("andon verify");
+    let alone: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json report");
+    assert!(out.status.success(), "{alone:#}");
+    assert_eq!(alone["entries_checked"], report["entries_checked"]);
+    assert!(
+        alone["tables_compared"].as_u64().is_some_and(|n| n > 0),
+        "{alone:#}"
+    );
     assert_eq!(
         report["entries_checked"],
         admin.ledger_info().expect("info").size,
