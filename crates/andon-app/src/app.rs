@@ -37,6 +37,9 @@ pub struct Inner {
     /// Held while telemetry rules evaluate and raise their alerts, so two batches do not
     /// raise the same alert twice.
     pub telemetry_lock: tokio::sync::Mutex<()>,
+    /// Why this server writes nothing more, when a newer Andon's migration contracted the
+    /// schema past what it knows (`jobs::schema`).
+    pub schema_stopped: RwLock<Option<String>>,
     /// Held while the tree is extended (a batch, or entries other servers appended).
     pub sequencing: tokio::sync::Mutex<()>,
     /// The last self-check of the stored ledger (`POST /v1/ledger/verify` answer with
@@ -182,6 +185,7 @@ impl App {
             policies: RwLock::new(HashMap::new()),
             telemetry_lock: tokio::sync::Mutex::new(()),
             sequencing: tokio::sync::Mutex::new(()),
+            schema_stopped: RwLock::new(None),
             appends: Default::default(),
             config,
         }));
@@ -295,9 +299,15 @@ impl App {
         self.0.jobs.is_closed()
     }
 
-    /// Why this server signs nothing, if it does not hold the log key in force.
-    pub fn signing_stopped(&self) -> Option<String> {
-        self.0.keys.stopped()
+    /// Why this server writes nothing, if it does not: it does not hold the log key in force,
+    /// or a newer Andon contracted the schema past what it knows.
+    pub fn writes_stopped(&self) -> Option<String> {
+        self.0
+            .schema_stopped
+            .read()
+            .ok()
+            .and_then(|s| s.clone())
+            .or_else(|| self.0.keys.stopped())
     }
 
     /// Facts waiting for the sequencer, and the queue's bound.

@@ -13,6 +13,9 @@ pub struct Config {
     /// The seed of a key staged for a rotation another server will make: this server signs
     /// with `log_seed` until the log is handed over to this key, then with this key.
     pub next_log_seed: Option<[u8; 32]>,
+    /// How often a running server reads the database's schema (a newer Andon's contract
+    /// migration stops its writes: `jobs::schema`).
+    pub schema_check_interval: std::time::Duration,
     /// The checkpoint origin used when the database has none yet.
     pub origin: String,
     /// The largest accepted request body, in bytes.
@@ -167,6 +170,7 @@ impl Config {
             log_seed,
             previous_log_seed: None,
             next_log_seed: None,
+            schema_check_interval: std::time::Duration::from_secs(2),
             origin: String::new(),
             max_body_bytes: 4 << 20,
             max_report_bytes: 256 << 20,

@@ -117,8 +117,8 @@ pub(crate) async fn read_body(State(server): State<Server>, req: Request, next: 
     }
 }
 
-/// `GET /readyz`: the database answers, the sequencer runs and this server holds the log key
-/// in force (503 otherwise, with why).
+/// `GET /readyz`: the database answers, the sequencer runs and this server may write (it
+/// holds the log key in force; the schema lets it write); 503 otherwise, with why.
 pub(crate) async fn ready(State(app): State<App>) -> Response {
     if app.sequencer_stopped() {
         return (
@@ -127,7 +127,7 @@ pub(crate) async fn ready(State(app): State<App>) -> Response {
         )
             .into_response();
     }
-    if let Some(why) = app.signing_stopped() {
+    if let Some(why) = app.writes_stopped() {
         return (StatusCode::SERVICE_UNAVAILABLE, why).into_response();
     }
     match app.store().ping().await {

@@ -51,6 +51,9 @@ fn kind_of(declared: &str) -> Kind {
     }
 }
 
+/// The migrations' own tables: the target's rows are right for it, and are kept.
+const BOOKKEEPING: &[&str] = &["schema_migrations", "schema_compat"];
+
 fn bad(detail: impl ToString) -> StoreError {
     StoreError::Corrupt {
         what: "backup".into(),
@@ -201,7 +204,7 @@ impl Store {
         // Every table but the migrations' own bookkeeping must be empty: a server started
         // on the target first (its admin, its settings) would collide with the backup's.
         for (table, _) in &tables {
-            if table == "schema_migrations" {
+            if BOOKKEEPING.contains(&table.as_str()) {
                 continue;
             }
             let held: i64 = sqlx::query_scalar(sqlx::AssertSqlSafe(format!(
@@ -245,7 +248,7 @@ impl Store {
                 })
                 .collect::<Result<_, _>>()?;
             // The migrations' own bookkeeping is already here.
-            let skip = table == "schema_migrations";
+            let skip = BOOKKEEPING.contains(&table.as_str());
             if skip {
                 for _ in 0..n {
                     next()?;

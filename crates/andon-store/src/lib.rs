@@ -44,6 +44,7 @@ pub use error::{Failure, StoreError};
 pub use first_start::FirstStart;
 pub use gates::{DecisionRow, PolicyRow, WaiverRow};
 pub use listing::Sort;
+pub use migrate::{SchemaState, WRITERS_FROM, known as schema_known};
 pub use notify::{Attempt, Notification};
 pub use rows::{
     ApplicationRow, Counts, EvidenceFilter, EvidenceRow, IdentityRow, KeyRow, StoredCheckpoint,

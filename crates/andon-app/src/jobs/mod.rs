@@ -1,9 +1,10 @@
 //! The background jobs a server runs: overdue emergency reviews and grant expiries, the
-//! ledger's self-check, the witness and the notification outbox.
+//! ledger's self-check, the schema watch, the witness and the notification outbox.
 
 pub mod expiries;
 pub mod notify;
 pub mod reviews;
+pub mod schema;
 
 use crate::App;
 
@@ -36,6 +37,10 @@ pub fn spawn(app: &App) {
             }
         }
     });
+    tokio::spawn(schema::watch(
+        app.clone(),
+        app.0.config.schema_check_interval,
+    ));
     for w in app.0.config.witnesses.clone() {
         tokio::spawn(crate::ledger::witness::run(app.clone(), w));
     }

@@ -138,6 +138,9 @@ async fn process(
     // One batch at a time in this process (the refresher waits too), and on PostgreSQL one
     // server at a time: the ledger lock is held until the commit.
     let _own = app.0.sequencing.lock().await;
+    if let Some(why) = app.0.schema_stopped.read().ok().and_then(|s| s.clone()) {
+        return fail_all(jobs, AppError::unavailable(why));
+    }
     let mut sequencing = match store.begin_sequencing().await {
         Ok(s) => s,
         Err(e) => {

@@ -35,5 +35,6 @@ mod source_control;
 mod sso;
 mod tamper;
 mod telemetry;
+mod upgrades;
 mod web;
 mod witness;
