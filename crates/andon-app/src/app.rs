@@ -138,7 +138,16 @@ impl App {
             .map_err(|e| e.to_string())?
             .map(|v| v.lines().map(str::to_owned).collect())
             .unwrap_or_default();
-        let tree = crate::ledger::start::verified_tree(
+        let highest = match &config.highest_checkpoint {
+            Some(path) => Some((
+                path.clone(),
+                std::fs::read_to_string(path).map_err(|e| {
+                    format!("reading the highest checkpoint {}: {e}", path.display())
+                })?,
+            )),
+            None => None,
+        };
+        let verified = crate::ledger::start::verified_tree(
             &store,
             &origin,
             crate::ledger::start::StartKeys {
@@ -147,8 +156,10 @@ impl App {
                 previous: &previous_keys,
             },
             config.checkpoint_file.as_deref(),
+            highest.as_ref().map(|(p, n)| (p.as_path(), n.as_str())),
         )
         .await?;
+        let tree = verified.tree;
         let size = tree.size();
         let authority = crate::authority::load(&store, &tree).await?;
         let cp = signer.sign(&Checkpoint {
@@ -156,6 +167,20 @@ impl App {
             size,
             root: tree.root(),
         });
+        // Signed checkpoints beyond this database (see `ledger::restored`): refused unless
+        // acknowledged.
+        let mut losses = verified.losses;
+        losses.extend(crate::ledger::witness::losses(&config.witnesses, size, &cp.note).await);
+        let losses = crate::ledger::restored::unacknowledged(&store, size, losses).await?;
+        if !losses.is_empty() && config.acknowledge_loss.is_none() {
+            return Err(crate::ledger::restored::refusal(size, &losses));
+        }
+        let restore_pending: Option<serde_json::Value> = store
+            .meta("restore_pending")
+            .await
+            .map_err(|e| e.to_string())?
+            .filter(|v| !v.is_empty())
+            .map(|v| serde_json::from_str(&v).unwrap_or(serde_json::Value::String(v)));
         let stored = store.latest_checkpoint().await.map_err(|e| e.to_string())?;
         if stored.as_ref().map(|c| c.size) != Some(size) {
             store
@@ -218,6 +243,16 @@ impl App {
                 .await
                 .map_err(|e| e.message)?;
             tracing::info!(index = receipt.ledger_index, previous = %previous, next = %next, "log key rotated");
+        }
+        if restore_pending.is_some() || !losses.is_empty() {
+            crate::ledger::restored::record(
+                &app,
+                restore_pending,
+                &losses,
+                app.0.config.acknowledge_loss.as_deref(),
+            )
+            .await
+            .map_err(|e| e.message)?;
         }
         let wal = app.0.store.clone();
         wal.set_wal_limit(app.0.config.wal_limit_bytes);

@@ -13,6 +13,12 @@ pub struct Config {
     /// The seed of a key staged for a rotation another server will make: this server signs
     /// with `log_seed` until the log is handed over to this key, then with this key.
     pub next_log_seed: Option<[u8; 32]>,
+    /// A signed checkpoint an operator keeps outside the database (the last one monitoring
+    /// saw, an old checkpoint file): a start refuses a database that does not extend it.
+    pub highest_checkpoint: Option<std::path::PathBuf>,
+    /// The operator's reason for serving a database that lost signed entries (restored
+    /// from an older backup): recorded in the ledger, with an alert.
+    pub acknowledge_loss: Option<String>,
     /// How often a running server reads the database's schema (a newer Andon's contract
     /// migration stops its writes: `jobs::schema`).
     pub schema_check_interval: std::time::Duration,
@@ -171,6 +177,8 @@ impl Config {
             previous_log_seed: None,
             next_log_seed: None,
             schema_check_interval: std::time::Duration::from_secs(2),
+            highest_checkpoint: None,
+            acknowledge_loss: None,
             origin: String::new(),
             max_body_bytes: 4 << 20,
             max_report_bytes: 256 << 20,

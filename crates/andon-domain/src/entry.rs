@@ -147,6 +147,11 @@ pub enum EntryKind {
     /// as at an identity provider (`name`, `sso`).
     #[serde(rename = "identity.linked")]
     IdentityLinked,
+    /// The first start on a restored database, or on one behind a larger signed checkpoint:
+    /// the backup's last checkpoint (`backup`), the entries known lost (`lost`: the range
+    /// and the checkpoints that show it) and the operator's `reason` for serving it anyway.
+    #[serde(rename = "ledger.restored")]
+    LedgerRestored,
 }
 
 impl EntryKind {
@@ -195,6 +200,7 @@ impl EntryKind {
             EntryKind::PersonRuleSet => "oidc.person_rule",
             EntryKind::PersonRuleRemoved => "oidc.person_rule_removed",
             EntryKind::IdentityLinked => "identity.linked",
+            EntryKind::LedgerRestored => "ledger.restored",
         }
     }
 }

@@ -293,6 +293,25 @@ impl Store {
                 summary.ledger_entries = n;
             }
         }
+        // The next start records the restore in the ledger, naming this checkpoint (and
+        // what is known lost past it): until then the restore is pending.
+        let last: Option<(i64, Vec<u8>)> =
+            sqlx::query_as("SELECT size, root FROM checkpoints ORDER BY size DESC LIMIT 1")
+                .fetch_optional(&mut *tx)
+                .await
+                .op("reading the backup's last checkpoint")?;
+        let pending = serde_json::json!({
+            "size": last.as_ref().map_or(0, |l| l.0),
+            "root": last.as_ref().map(|l| hex::encode(&l.1)).unwrap_or_default(),
+            "restored_at": jiff::Timestamp::now().to_string(),
+        });
+        sqlx::query(
+            "INSERT INTO meta (key, value) VALUES ('restore_pending', $1) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+        )
+        .bind(pending.to_string())
+        .execute(&mut *tx)
+        .await
+        .op("marking the restore for the next start")?;
         tx.commit().await.op("committing the restore")?;
         Ok(summary)
     }

@@ -9,6 +9,7 @@ pub mod entries;
 pub mod fact;
 pub mod keyring;
 pub mod meter;
+pub mod restored;
 pub mod self_check;
 pub mod sequencer;
 pub mod start;

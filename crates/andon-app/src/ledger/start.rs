@@ -23,14 +23,39 @@ pub struct StartKeys<'a> {
     pub previous: &'a [String],
 }
 
-/// Checks the stored ledger (see the module) and answers the tree of its leaf hashes, or
-/// why the start is refused.
+/// A signed checkpoint larger than the stored log, or not a prefix of it: entries the log
+/// once had and the database no longer holds (a restore from an older backup, a rollback).
+#[derive(Clone, Debug, serde::Serialize)]
+pub struct Loss {
+    /// Where the checkpoint came from (the checkpoint file, a witness, the configured one).
+    pub source: String,
+    /// Its size.
+    pub size: u64,
+    /// Its root (hex), when known (a witness names only its size).
+    pub root: Option<String>,
+    /// The first entry the database does not hold as signed: entries from it up to `size`
+    /// are lost.
+    pub from: u64,
+}
+
+/// What a start found: the verified tree, and the checkpoints that show entries lost.
+pub struct Verified {
+    /// The tree of the stored leaf hashes.
+    pub tree: MerkleTree,
+    /// Signed checkpoints the stored log does not extend.
+    pub losses: Vec<Loss>,
+}
+
+/// Checks the stored ledger (see the module) and answers the tree of its leaf hashes and
+/// the signed checkpoints (the checkpoint file's, `highest`: one an operator configured)
+/// it does not extend, or why the start is refused.
 pub async fn verified_tree(
     store: &Store,
     origin: &str,
     keys: StartKeys<'_>,
     file: Option<&Path>,
-) -> Result<MerkleTree, String> {
+    highest: Option<(&Path, &str)>,
+) -> Result<Verified, String> {
     let chain = LogKeys::new(
         keys.retiring.map(|r| r.verifier()).into_iter().collect(),
         keys.signer.verifier(),
@@ -63,21 +88,27 @@ pub async fn verified_tree(
         return Err(refusal(&walked.findings, located));
     }
     let tree = walked.tree;
-    if let Some(path) = file {
-        let trusted = trusted_for_file(&keys);
-        if let Some(note) = saved {
-            check_file(store, path, &note, origin, &trusted, &tree).await?;
-        }
-        if let Some(c) = &latest {
-            super::anchor::write(path, &c.note)
-                .map_err(|e| format!("cannot write the checkpoint file {}: {e}", path.display()))?;
-        }
-    } else {
-        tracing::warn!(
-            "no checkpoint file: a rollback of the database together with its checkpoints would go unnoticed at start"
-        );
+    let trusted = trusted_for_file(&keys);
+    let mut losses = Vec::new();
+    if let (Some(path), Some(note)) = (file, &saved) {
+        let source = format!("the checkpoint file {}", path.display());
+        losses.extend(extends(store, &source, note, origin, &trusted, &tree).await?);
     }
-    Ok(tree)
+    if let Some((path, note)) = highest {
+        let source = format!("the highest checkpoint {}", path.display());
+        losses.extend(extends(store, &source, note, origin, &trusted, &tree).await?);
+    }
+    match (file, &latest) {
+        // Only once nothing is known lost: a file that shows a loss stays as the record of
+        // it until the loss is acknowledged (and the next flush replaces it).
+        (Some(path), Some(c)) if losses.is_empty() => super::anchor::write(path, &c.note)
+            .map_err(|e| format!("cannot write the checkpoint file {}: {e}", path.display()))?,
+        (None, _) => tracing::warn!(
+            "no checkpoint file: a rollback of the database together with its checkpoints would go unnoticed at start"
+        ),
+        _ => {}
+    }
+    Ok(Verified { tree, losses })
 }
 
 fn refusal(findings: &Findings, located: Option<String>) -> String {
@@ -134,57 +165,59 @@ fn trusted_for_file(keys: &StartKeys<'_>) -> Vec<NoteVerifier> {
     out
 }
 
-/// The database extends the checkpoint this server saved: the tree of its leaves at the
-/// saved size has the saved root (what a consistency proof from the saved checkpoint to
-/// the database's would show; with every leaf at hand the root is compared directly).
-async fn check_file(
+/// Whether the stored log extends the signed checkpoint `note` (from `source`): the tree of
+/// its leaves at that size has that root (what a consistency proof from it would show;
+/// with every leaf at hand the root is compared directly). `Some` names the loss when it
+/// does not; a note that is not this log's refuses the start.
+async fn extends(
     store: &Store,
-    path: &Path,
+    source: &str,
     note: &str,
     origin: &str,
     trusted: &[NoteVerifier],
     tree: &MerkleTree,
-) -> Result<(), String> {
-    let shown = path.display();
+) -> Result<Option<Loss>, String> {
     let saved = trusted
         .iter()
         .find_map(|k| k.verify(note).ok())
         .ok_or_else(|| {
-            format!("refusing to start: the checkpoint file {shown} is not signed by this log's key: it was altered, or belongs to another log")
+            format!("refusing to start: {source} is not signed by this log's key: it was altered, or belongs to another log")
         })?;
     if saved.origin != origin {
         return Err(format!(
-            "refusing to start: the checkpoint file {shown} is of log {:?}, this database of {origin:?}",
+            "refusing to start: {source} is of log {:?}, this database of {origin:?}",
             saved.origin
         ));
     }
     let have = tree.size();
-    let aside =
-        "If this is intended (a restore from an older backup), move the file aside and start again";
+    let root = Some(hex::encode(saved.root));
     if saved.size > have {
-        return Err(format!(
-            "refusing to start: the database holds {have} ledger entries, fewer than the {} of the checkpoint this server saved in {shown}: entry {have} and those after it up to {} are missing, removed together with their checkpoints (a rollback or truncation). {aside}",
-            saved.size,
-            saved.size - 1
-        ));
+        return Ok(Some(Loss {
+            source: source.to_owned(),
+            size: saved.size,
+            root,
+            from: have,
+        }));
     }
-    if tree.root_at(saved.size).ok() != Some(saved.root) {
-        let stored = store
-            .checkpoints(0, saved.size)
-            .await
-            .map_err(|e| e.to_string())?;
-        let sizes: Vec<u64> = stored.iter().map(|c| c.size).collect();
-        let signed = |size: u64| {
-            let c = stored.iter().find(|c| c.size == size)?;
-            trusted.iter().find_map(|k| k.verify(&c.note).ok())
-        };
-        let first = first_divergence(tree, &sizes, signed)
-            .map(|(good, _)| good)
-            .unwrap_or(0);
-        return Err(format!(
-            "refusing to start: the database is not an extension of the checkpoint of size {} this server saved in {shown}: its first {} entries differ from what was signed (the first that differs is entry {first} or after it). {aside}",
-            saved.size, saved.size
-        ));
+    if tree.root_at(saved.size).ok() == Some(saved.root) {
+        return Ok(None);
     }
-    Ok(())
+    let stored = store
+        .checkpoints(0, saved.size)
+        .await
+        .map_err(|e| e.to_string())?;
+    let sizes: Vec<u64> = stored.iter().map(|c| c.size).collect();
+    let signed = |size: u64| {
+        let c = stored.iter().find(|c| c.size == size)?;
+        trusted.iter().find_map(|k| k.verify(&c.note).ok())
+    };
+    let from = first_divergence(tree, &sizes, signed)
+        .map(|(good, _)| good)
+        .unwrap_or(0);
+    Ok(Some(Loss {
+        source: source.to_owned(),
+        size: saved.size,
+        root,
+        from,
+    }))
 }

@@ -123,6 +123,50 @@ async fn keep(
     Ok(c.timestamp)
 }
 
+/// Asks each witness, at start, whether it has cosigned a larger tree of this log than the
+/// database holds (`size` entries, `note` its latest checkpoint): the witness answers a
+/// submission from the wrong size with 409 and the size it holds. Unreachable witnesses
+/// are skipped (they catch a rewritten history anyway once they are reached). An empty
+/// database is a log's first start: not asked (the witness would cosign its empty tree);
+/// should the key's log have had entries elsewhere, the witness refuses this one's first
+/// checkpoint and `witness_refused` is raised.
+pub async fn losses(
+    witnesses: &[Witness],
+    size: u64,
+    note: &str,
+) -> Vec<crate::ledger::start::Loss> {
+    let mut out = Vec::new();
+    if size == 0 {
+        return out;
+    }
+    for w in witnesses {
+        let url = format!("{}/add-checkpoint", w.url.trim_end_matches('/'));
+        let agent: ureq::Agent = ureq::Agent::config_builder()
+            .http_status_as_error(false)
+            .timeout_global(Some(Duration::from_secs(5)))
+            .build()
+            .into();
+        let text = format!("old {size}\n\n{note}");
+        let outcome = tokio::task::spawn_blocking(move || submit(&agent, &url, &text, size))
+            .await
+            .unwrap_or_else(|e| Outcome::Failed(e.to_string()));
+        let name = w.key.name().to_owned();
+        match outcome {
+            Outcome::Conflict(n) if n > size => out.push(crate::ledger::start::Loss {
+                source: format!("witness {name}"),
+                size: n,
+                root: None,
+                from: size,
+            }),
+            Outcome::Failed(e) => {
+                tracing::warn!(witness = %name, error = %e, "the witness could not be asked what it cosigned")
+            }
+            _ => {}
+        }
+    }
+    out
+}
+
 /// Raises `witness_refused` (high): the witness saw another history than this log serves.
 async fn refused(app: &App, witness: &Witness, message: String) {
     let alert = andon_domain::change::Alert {

@@ -61,8 +61,23 @@ fn a_backup_taken_under_load_restores_and_verifies(b: Backend) {
         let r = Harness::start_on_with_token(db, |_| {}, h.admin.token().map(str::to_owned));
         let info = r.admin.ledger_info().expect("info");
         assert_eq!(
-            info.size, summary.ledger_entries,
-            "the backup's entries, all of them"
+            info.size,
+            summary.ledger_entries + 1,
+            "the backup's entries, all of them, and the restore's own"
+        );
+        let restore_entry = r.admin.entries(summary.ledger_entries, 1).expect("entries");
+        let restore_entry: serde_json::Value = serde_json::from_slice(
+            &base64::Engine::decode(
+                &base64::engine::general_purpose::STANDARD,
+                &restore_entry.entries[0].entry,
+            )
+            .expect("base64"),
+        )
+        .expect("entry");
+        assert_eq!(restore_entry["kind"], "ledger.restored", "{restore_entry}");
+        assert_eq!(
+            restore_entry["body"]["backup"]["size"], summary.ledger_entries,
+            "{restore_entry}"
         );
         assert_eq!(info.verifier_key, before.verifier_key);
         // It extends the checkpoint published before the backup.

@@ -398,17 +398,48 @@ fn entries_truncated_with_their_checkpoints_are_refused_by_the_checkpoint_file(b
     );
     let err = refused_start(&db);
     assert!(
-        err.contains("checkpoint this server saved")
-            && err.contains(&format!("entry {cut} and those after it")),
+        err.contains("the checkpoint file")
+            && err.contains(&format!(
+                "more than the {cut} this database holds: entries {cut} to {} are missing",
+                size - 1
+            ))
+            && err.contains("--acknowledge-loss"),
         "{err}"
     );
-    // Moved aside on purpose (a restore from an older backup), the database starts.
-    let file = common::config_for(&db)
-        .checkpoint_file
-        .expect("a checkpoint file");
-    std::fs::rename(&file, db.dir().join("set-aside")).expect("move aside");
+    // Served anyway, on purpose (a restore from an older backup): the loss and the reason
+    // are in the ledger, and alerted.
+    let h = Harness::start_on_with_token(
+        db,
+        |c| c.acknowledge_loss = Some("restored the nightly backup after the disk failed".into()),
+        token,
+    );
+    let entries = h.admin.entries(cut, 2).expect("entries").entries;
+    let entry: serde_json::Value = serde_json::from_slice(
+        &base64::Engine::decode(
+            &base64::engine::general_purpose::STANDARD,
+            &entries[0].entry,
+        )
+        .expect("base64"),
+    )
+    .expect("entry");
+    assert_eq!(entry["kind"], "ledger.restored", "{entry}");
+    assert_eq!(entry["body"]["lost"][0]["from"], cut, "{entry}");
+    assert_eq!(entry["body"]["lost"][0]["size"], size, "{entry}");
+    assert_eq!(
+        entry["body"]["reason"],
+        "restored the nightly backup after the disk failed"
+    );
+    let alerts = h.admin_get("/v1/alerts?kind=ledger_history_lost").1;
+    assert!(
+        alerts.contains("ledger_history_lost") && alerts.contains("disk failed"),
+        "{alerts}"
+    );
+    // The acknowledged loss is not raised again at the next start.
+    let token = h.admin.token().map(str::to_owned);
+    let size_after = h.admin.ledger_info().expect("info").size;
+    let db = stop(h);
     let h = Harness::start_on_with_token(db, |_| {}, token);
-    assert_eq!(h.admin.ledger_info().expect("info").size, cut);
+    assert_eq!(h.admin.ledger_info().expect("info").size, size_after);
 }
 
 /// A denied decision whose entry is rewritten to say allow (with its leaf hash: the

@@ -214,7 +214,81 @@ fn a_witness_that_saw_another_history_raises_one_alert(b: Backend) {
     assert!(refusals(&a).is_empty(), "A's own history was never refused");
 }
 
+/// A backup restored after the witness cosigned past it: the start asks the witness, which
+/// names the larger size it cosigned; the start is refused and writes nothing, until an
+/// operator acknowledges the loss.
+fn a_restore_behind_what_the_witness_cosigned_is_refused(b: Backend) {
+    let w = Witness::start("witness.test/w1");
+    let key = [w.config().key];
+    let a = start(TestDb::new(b), &[&w]);
+    a.admin.create_application("pay", "team").expect("app");
+    let mut backup = Vec::new();
+    a.rt.block_on(async {
+        andon_store::Store::connect(&a.db.url)
+            .await
+            .expect("store")
+            .backup(&mut backup)
+            .await
+            .expect("backup")
+    });
+    let backed_up = a.admin.ledger_info().expect("info").size;
+    a.admin.create_application("shop", "team").expect("app");
+    let grown = a.admin.ledger_info().expect("info").size;
+    cosigned_at(&a, grown, &key);
+    let token = a.admin.token().map(str::to_owned);
+    drop(a);
+
+    let db = TestDb::new(b);
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("rt");
+    let store = rt.block_on(async {
+        let store = andon_store::Store::connect(&db.url).await.expect("store");
+        store.restore(&backup[..]).await.expect("restore");
+        store
+    });
+    let mut config = common::config_for(&db);
+    config.origin = ORIGIN.into();
+    config.witnesses = vec![w.config()];
+    let err = match rt.block_on(andon_server::App::open(config)) {
+        Ok(_) => panic!("a restore behind its witness started"),
+        Err(e) => e,
+    };
+    assert!(
+        err.contains(&format!(
+            "witness witness.test/w1 holds a signed checkpoint of {grown} entries, more than the {backed_up}"
+        )),
+        "{err}"
+    );
+    let count = rt.block_on(store.counts()).expect("counts").ledger_entries;
+    assert_eq!(count, backed_up, "a refused start wrote");
+    let h = common::Harness::start_on_with_token(
+        db,
+        |c| {
+            c.origin = ORIGIN.into();
+            c.witnesses = vec![w.config()];
+            c.acknowledge_loss = Some("rebuilt from last night's backup".into());
+        },
+        token,
+    );
+    let lost: Vec<_> = h
+        .admin
+        .alerts()
+        .expect("alerts")
+        .into_iter()
+        .filter(|a| a.kind == "ledger_history_lost")
+        .collect();
+    assert_eq!(lost.len(), 1, "{lost:?}");
+    assert!(
+        lost[0].message.contains("witness witness.test/w1"),
+        "{}",
+        lost[0].message
+    );
+}
+
 both_backends!(
     witnesses_cosign_each_checkpoint_consistent_with_the_last_and_the_log_serves_them,
     a_witness_that_saw_another_history_raises_one_alert,
+    a_restore_behind_what_the_witness_cosigned_is_refused,
 );

@@ -42,6 +42,16 @@ pub struct ServeArgs {
     /// (<file>.checkpoint); for PostgreSQL, <data-dir>/checkpoint.
     #[arg(long, env = "ANDON_CHECKPOINT_FILE")]
     pub checkpoint_file: Option<PathBuf>,
+    /// A signed checkpoint of this log kept outside the database (the last one monitoring
+    /// saw, a receipt's, an old checkpoint file): a start refuses a database that does not
+    /// extend it, as it does for its own checkpoint file.
+    #[arg(long, env = "ANDON_HIGHEST_CHECKPOINT_FILE")]
+    pub highest_checkpoint: Option<PathBuf>,
+    /// Serve a database that lost signed entries anyway (restored from an older backup),
+    /// for this reason: the start records the loss and the reason in the ledger and raises
+    /// an alert. A flag only, never a setting: each loss is acknowledged by a person.
+    #[arg(long, value_name = "REASON")]
+    pub acknowledge_loss: Option<String>,
     /// The log's name in its checkpoints, fixed when the log begins (a new database);
     /// default andon.local/<log key hash>.
     #[arg(long, env = "ANDON_LOG_ORIGIN")]
@@ -222,6 +232,14 @@ pub fn run(a: &ServeArgs) -> anyhow::Result<ExitCode> {
         .or(config.checkpoint_file)
         .or_else(|| Some(a.data_dir.join("checkpoint")));
     config.origin = a.origin.clone().unwrap_or_default();
+    config.highest_checkpoint = a.highest_checkpoint.clone();
+    config.acknowledge_loss = a.acknowledge_loss.clone();
+    if a.acknowledge_loss
+        .as_deref()
+        .is_some_and(|r| r.trim().is_empty())
+    {
+        anyhow::bail!("--acknowledge-loss needs a reason");
+    }
     if let Some(path) = &a.previous_log_key {
         config.previous_log_seed = Some(crate::cli::keys::load(path)?.seed());
     }

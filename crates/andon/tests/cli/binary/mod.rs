@@ -18,6 +18,7 @@ mod late;
 mod ledger;
 mod login;
 mod pipelines;
+mod restore;
 mod signing;
 mod sigstore;
 mod tamper;
