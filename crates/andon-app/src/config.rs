@@ -13,6 +13,11 @@ pub struct Config {
     /// The seed of a key staged for a rotation another server will make: this server signs
     /// with `log_seed` until the log is handed over to this key, then with this key.
     pub next_log_seed: Option<[u8; 32]>,
+    /// Proxies whose `Forwarded` / `X-Forwarded-For` say who the client is (networks);
+    /// from anyone else those headers are ignored.
+    pub trusted_proxies: Vec<ipnet::IpNet>,
+    /// The share of successful requests the access log records (0 to 1; errors always).
+    pub access_log_sample: f64,
     /// A signed checkpoint an operator keeps outside the database (the last one monitoring
     /// saw, an old checkpoint file): a start refuses a database that does not extend it.
     pub highest_checkpoint: Option<std::path::PathBuf>,
@@ -178,6 +183,8 @@ impl Config {
             next_log_seed: None,
             schema_check_interval: std::time::Duration::from_secs(2),
             highest_checkpoint: None,
+            trusted_proxies: Vec::new(),
+            access_log_sample: 1.0,
             acknowledge_loss: None,
             origin: String::new(),
             max_body_bytes: 4 << 20,

@@ -52,6 +52,36 @@ impl ClientError {
     }
 }
 
+/// The certificate authorities `ANDON_CA_FILE` names (PEM), for a server whose HTTPS
+/// certificate a private CA issued; without it, the web's public roots.
+fn private_roots() -> Option<ureq::tls::RootCerts> {
+    let path = std::env::var_os("ANDON_CA_FILE").filter(|p| !p.is_empty())?;
+    let pem = match std::fs::read(&path) {
+        Ok(p) => p,
+        Err(e) => {
+            eprintln!(
+                "warning: ANDON_CA_FILE {}: {e}; using the public roots",
+                std::path::Path::new(&path).display()
+            );
+            return None;
+        }
+    };
+    let certs: Vec<ureq::tls::Certificate<'static>> = ureq::tls::parse_pem(&pem)
+        .filter_map(|item| match item {
+            Ok(ureq::tls::PemItem::Certificate(c)) => Some(c),
+            _ => None,
+        })
+        .collect();
+    if certs.is_empty() {
+        eprintln!(
+            "warning: ANDON_CA_FILE {} holds no PEM certificate; using the public roots",
+            std::path::Path::new(&path).display()
+        );
+        return None;
+    }
+    Some(ureq::tls::RootCerts::new_with_certs(&certs))
+}
+
 /// A client bound to one server and one token.
 #[derive(Clone)]
 pub struct Client {
@@ -71,6 +101,11 @@ impl Client {
             .max_idle_connections(1024)
             .max_idle_connections_per_host(1024)
             .timeout_global(Some(std::time::Duration::from_secs(60)))
+            .tls_config(
+                ureq::tls::TlsConfig::builder()
+                    .root_certs(private_roots().unwrap_or(ureq::tls::RootCerts::WebPki))
+                    .build(),
+            )
             .build()
             .into();
         Self {

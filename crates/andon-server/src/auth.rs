@@ -10,6 +10,11 @@ use crate::App;
 use crate::state::Server;
 use andon_app::token_hash;
 
+/// Where a request's authenticated identity is noted for its access-log line (put in the
+/// request by the tracking middleware, filled by the [`Caller`] extractor).
+#[derive(Clone, Default)]
+pub(crate) struct IdentitySlot(pub std::sync::Arc<std::sync::OnceLock<String>>);
+
 /// The authenticated caller: the application's [`Actor`], extracted from the request.
 #[derive(Clone, Debug)]
 pub struct Caller(pub Actor);
@@ -31,8 +36,8 @@ impl FromRequestParts<Server> for Caller {
         let app = &server.app;
         let peer = parts
             .extensions
-            .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
-            .map(|c| c.0.ip());
+            .get::<crate::client_addr::ClientAddr>()
+            .map(|c| c.0);
         if let Some(ip) = peer
             && server.http.auth_failures.blocked(ip)
         {
@@ -43,6 +48,9 @@ impl FromRequestParts<Server> for Caller {
             .headers
             .contains_key(axum::http::header::AUTHORIZATION);
         let result = authenticate(parts, app).await;
+        if let (Ok(caller), Some(slot)) = (&result, parts.extensions.get::<IdentitySlot>()) {
+            let _ = slot.0.set(caller.name.clone());
+        }
         if let (Err(e), Some(ip), true) = (&result, peer, presented)
             && e.status == StatusCode::UNAUTHORIZED
         {
@@ -94,8 +102,8 @@ pub(crate) async fn limited<T>(
     attempt: impl std::future::Future<Output = Result<T, ApiError>>,
 ) -> Result<T, ApiError> {
     let peer = extensions
-        .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
-        .map(|c| c.0.ip());
+        .get::<crate::client_addr::ClientAddr>()
+        .map(|c| c.0);
     if let Some(ip) = peer
         && server.http.auth_failures.blocked(ip)
     {

@@ -5,12 +5,14 @@
 //! jobs live in `andon-app`.
 
 mod auth;
+pub mod client_addr;
 mod error;
 mod http;
 mod observe;
 pub mod openapi;
 mod routes;
 mod state;
+mod tls;
 mod web;
 
 pub use andon_app::{
@@ -18,6 +20,7 @@ pub use andon_app::{
     notification_signature,
 };
 pub use error::ApiError;
+pub use tls::{Tls, serve_tls};
 
 use std::future::Future;
 

@@ -34,7 +34,7 @@ fn request_id(req: &Request) -> String {
 
 /// Middleware on every matched route: a request id (echoed in `X-Request-Id`, in the
 /// request's log span and its completion line), and the route's count and latency.
-pub(crate) async fn track(State(server): State<Server>, req: Request, next: Next) -> Response {
+pub(crate) async fn track(State(server): State<Server>, mut req: Request, next: Next) -> Response {
     // Bounded concurrency: past the limit, refuse at once rather than pile up.
     let Ok(_permit) = server.http.in_flight.clone().try_acquire_owned() else {
         server.http.meters.refused();
@@ -47,15 +47,36 @@ pub(crate) async fn track(State(server): State<Server>, req: Request, next: Next
         .get::<MatchedPath>()
         .map(|p| p.as_str().to_owned())
         .unwrap_or_else(|| "unmatched".into());
+    let client = req
+        .extensions()
+        .get::<crate::client_addr::ClientAddr>()
+        .map(|c| c.0.to_string())
+        .unwrap_or_default();
+    let identity = crate::auth::IdentitySlot::default();
+    req.extensions_mut().insert(identity.clone());
     let started = Instant::now();
     let span = tracing::info_span!("request", request_id = %id, method = %method, route = %route);
     let mut resp = next.run(req).instrument(span.clone()).await;
     let took = started.elapsed();
     let status = resp.status().as_u16();
     server.http.meters.request(&method, &route, status, took);
-    span.in_scope(|| {
-        tracing::info!(status, ms = took.as_secs_f64() * 1000.0, "request done");
-    });
+    if status >= 400
+        || server
+            .http
+            .meters
+            .sampled(server.app.config().access_log_sample)
+    {
+        let who = identity.0.get().map(String::as_str).unwrap_or("-");
+        span.in_scope(|| {
+            tracing::info!(
+                status,
+                ms = took.as_secs_f64() * 1000.0,
+                client = %client,
+                identity = %who,
+                "request done"
+            );
+        });
+    }
     if let Ok(v) = HeaderValue::from_str(&id) {
         resp.headers_mut().insert("x-request-id", v);
     }

@@ -66,9 +66,27 @@ pub(crate) struct Meters {
     /// By (method, route template): one lock and one lookup per request.
     pub(crate) routes: Mutex<BTreeMap<(String, String), RouteStats>>,
     pub(crate) refused: std::sync::atomic::AtomicU64,
+    /// Successful requests seen, for sampling the access log.
+    pub(crate) successes: std::sync::atomic::AtomicU64,
 }
 
 impl Meters {
+    /// Whether this successful request's access-log line is written: `share` of them,
+    /// evenly (every n-th for a share of 1/n).
+    pub(crate) fn sampled(&self, share: f64) -> bool {
+        if share >= 1.0 {
+            return true;
+        }
+        if share <= 0.0 {
+            return false;
+        }
+        let n = self
+            .successes
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let every = (1.0 / share).round().max(1.0) as u64;
+        n.is_multiple_of(every)
+    }
+
     pub(crate) fn refused(&self) {
         self.refused
             .fetch_add(1, std::sync::atomic::Ordering::Relaxed);

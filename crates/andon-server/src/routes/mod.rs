@@ -206,5 +206,10 @@ pub(crate) fn router(server: Server) -> Router {
         .route("/readyz", get(crate::observe::ready))
         .fallback(|| async { crate::ApiError::not_found("no such route") })
         .layer(DefaultBodyLimit::max(limit))
+        // Outermost: every route, the probes included, knows its client's address.
+        .layer(axum::middleware::from_fn_with_state(
+            server.clone(),
+            crate::client_addr::layer,
+        ))
         .with_state(server)
 }

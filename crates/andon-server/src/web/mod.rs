@@ -132,8 +132,8 @@ async fn sign_in(State(server): State<Server>, request: axum::extract::Request) 
     use axum::extract::FromRequest as _;
     let peer = request
         .extensions()
-        .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
-        .map(|c| c.0.ip());
+        .get::<crate::client_addr::ClientAddr>()
+        .map(|c| c.0);
     if let Some(ip) = peer
         && server.http.auth_failures.blocked(ip)
     {

@@ -128,6 +128,27 @@ pub struct ServeArgs {
     /// How often each witness is brought up to date while the log grows: `30s`, `5m`.
     #[arg(long, env = "ANDON_WITNESS_INTERVAL", default_value = "30s", value_parser = window)]
     pub witness_interval: std::time::Duration,
+    /// Serve HTTPS with this certificate chain (PEM; needs --tls-key). Sending the server
+    /// SIGHUP reads the certificate and key again (a renewed certificate, no restart).
+    #[arg(long, env = "ANDON_TLS_CERT_FILE", requires = "tls_key")]
+    pub tls_cert: Option<PathBuf>,
+    /// The private key of --tls-cert (PEM).
+    #[arg(long, env = "ANDON_TLS_KEY_FILE", requires = "tls_cert")]
+    pub tls_key: Option<PathBuf>,
+    /// A proxy (address or network: 10.0.0.0/8) whose Forwarded / X-Forwarded-For headers
+    /// name the client; repeatable. Other peers' forwarding headers are ignored. The
+    /// failed-authentication limit and the access log use the client's address.
+    #[arg(
+        long = "trusted-proxy",
+        env = "ANDON_TRUSTED_PROXIES",
+        value_delimiter = ',',
+        value_parser = proxy_net
+    )]
+    pub trusted_proxies: Vec<ipnet::IpNet>,
+    /// The share of successful requests the access log records, 0 to 1 (0.1: one in ten);
+    /// failed requests are always recorded. RUST_LOG sets the level.
+    #[arg(long, env = "ANDON_ACCESS_LOG_SAMPLE", default_value_t = 1.0)]
+    pub access_log_sample: f64,
     /// Requests served at once; past it the server answers 429 with Retry-After.
     #[arg(long, env = "ANDON_MAX_IN_FLIGHT", default_value_t = 1024)]
     pub max_in_flight: usize,
@@ -159,6 +180,14 @@ pub struct ServeArgs {
     /// them back to <public-url>/ui/sso/callback, which must be registered there exactly.
     #[arg(long, env = "ANDON_PUBLIC_URL")]
     pub public_url: Option<String>,
+}
+
+/// A trusted proxy: a network, or one address.
+fn proxy_net(s: &str) -> Result<ipnet::IpNet, String> {
+    let s = s.trim();
+    s.parse::<ipnet::IpNet>()
+        .or_else(|_| s.parse::<std::net::IpAddr>().map(ipnet::IpNet::from))
+        .map_err(|_| format!("{s:?} is not an address or a network such as 10.0.0.0/8"))
 }
 
 /// A late window: a whole number of seconds, minutes, hours or days (`24h`).
@@ -206,7 +235,7 @@ pub fn run(a: &ServeArgs) -> anyhow::Result<ExitCode> {
         .with_env_filter(filter)
         .with_writer(std::io::stderr);
     if json {
-        logs.json().init();
+        logs.json().with_span_list(false).init();
     } else {
         logs.compact().init();
     }
@@ -271,6 +300,11 @@ pub fn run(a: &ServeArgs) -> anyhow::Result<ExitCode> {
             redirect_uri: format!("{}/ui/sso/callback", url.trim_end_matches('/')),
         });
     }
+    config.trusted_proxies = a.trusted_proxies.clone();
+    if !(0.0..=1.0).contains(&a.access_log_sample) {
+        anyhow::bail!("--access-log-sample is a share between 0 and 1");
+    }
+    config.access_log_sample = a.access_log_sample;
     config.max_in_flight = a.max_in_flight;
     config.auth_failure_limit = a.auth_failure_limit;
     if a.witness_url.len() != a.witness_key.len() {
@@ -306,6 +340,18 @@ pub fn run(a: &ServeArgs) -> anyhow::Result<ExitCode> {
         .enable_all()
         .build()?;
     rt.block_on(async {
+        // A certificate that cannot be served stops the start before anything is opened.
+        let tls = match (&a.tls_cert, &a.tls_key) {
+            (Some(cert), Some(key)) => {
+                let tls = andon_server::Tls {
+                    cert: cert.clone(),
+                    key: key.clone(),
+                };
+                let config = tls.load().await?;
+                Some((tls, config))
+            }
+            _ => None,
+        };
         let started = andon_server::App::open(config)
             .await
             .map_err(|e| anyhow::anyhow!(e))?;
@@ -329,11 +375,12 @@ pub fn run(a: &ServeArgs) -> anyhow::Result<ExitCode> {
                 );
             }
         }
+        let scheme = if tls.is_some() { "https" } else { "http" };
         let listener = tokio::net::TcpListener::bind(&a.listen)
             .await
             .with_context(|| format!("binding {}", a.listen))?;
         let addr = listener.local_addr()?;
-        println!("andon listening on http://{addr}");
+        println!("andon listening on {scheme}://{addr}");
         if let Some(token) = &started.admin_token {
             println!("first start: admin token (shown once, keep it safe):");
             println!("ANDON_TOKEN={token}");
@@ -345,10 +392,10 @@ pub fn run(a: &ServeArgs) -> anyhow::Result<ExitCode> {
                 "GitLab webhook token"
             };
             println!(
-                "{what} (made now, kept in the database; admins: GET /v1/admin/webhooks): POST http://{addr}/webhooks/{provider} with {secret}"
+                "{what} (made now, kept in the database; admins: GET /v1/admin/webhooks): POST {scheme}://{addr}/webhooks/{provider} with {secret}"
             );
         }
-        println!("web interface: http://{addr}/ui/ (sign in with a token)");
+        println!("web interface: {scheme}://{addr}/ui/ (sign in with a token)");
         use std::io::Write as _;
         std::io::stdout().flush()?;
         // Ctrl-C on a terminal, SIGTERM from systemd, Kubernetes or docker stop: finish
@@ -368,7 +415,12 @@ pub fn run(a: &ServeArgs) -> anyhow::Result<ExitCode> {
             let _ = tokio::signal::ctrl_c().await;
         };
         let app = started.app.clone();
-        andon_server::serve(listener, started.app, shutdown).await?;
+        match tls {
+            Some((tls, config)) => {
+                andon_server::serve_tls(listener, started.app, shutdown, tls, config).await?
+            }
+            None => andon_server::serve(listener, started.app, shutdown).await?,
+        }
         app.store().close().await;
         tracing::info!("stopped");
         Ok::<_, anyhow::Error>(())

@@ -9,6 +9,7 @@ mod cluster;
 mod demo_and_bench;
 mod docs;
 mod durability;
+mod edge;
 mod errors;
 mod gates;
 mod helpers;
