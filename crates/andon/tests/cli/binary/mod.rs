@@ -14,6 +14,7 @@ mod errors;
 mod gates;
 mod helpers;
 mod interop;
+mod k8s_manifests;
 mod kubernetes;
 mod late;
 mod ledger;
