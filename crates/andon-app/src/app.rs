@@ -407,7 +407,22 @@ impl App {
     /// for all their receipts; the first failure is returned.
     pub async fn append_all(&self, facts: Vec<Fact>) -> Result<Vec<Receipt>, AppError> {
         let started = std::time::Instant::now();
-        let receipts = self.append_all_untimed(facts).await;
+        // A database that stops answering (a network partition, a frozen host) would hold
+        // the request as long as TCP does: past the write deadline the caller is told to
+        // retry. What was sent may still be recorded once the database answers; evidence
+        // is identified by its bytes, so a retry finds it.
+        let receipts = match tokio::time::timeout(
+            self.0.config.write_deadline,
+            self.append_all_untimed(facts),
+        )
+        .await
+        {
+            Ok(r) => r,
+            Err(_) => Err(AppError::unavailable(format!(
+                "the database did not answer within {} s; this write may or may not be recorded: retry it (evidence is recognized when sent again)",
+                self.0.config.write_deadline.as_secs()
+            ))),
+        };
         self.0.appends.observe(started.elapsed());
         receipts
     }

@@ -13,6 +13,9 @@ pub struct Config {
     /// The seed of a key staged for a rotation another server will make: this server signs
     /// with `log_seed` until the log is handed over to this key, then with this key.
     pub next_log_seed: Option<[u8; 32]>,
+    /// How long a write waits for the ledger before it is answered 503 (the database not
+    /// answering).
+    pub write_deadline: std::time::Duration,
     /// Proxies whose `Forwarded` / `X-Forwarded-For` say who the client is (networks);
     /// from anyone else those headers are ignored.
     pub trusted_proxies: Vec<ipnet::IpNet>,
@@ -184,6 +187,7 @@ impl Config {
             schema_check_interval: std::time::Duration::from_secs(2),
             highest_checkpoint: None,
             trusted_proxies: Vec::new(),
+            write_deadline: std::time::Duration::from_secs(5),
             access_log_sample: 1.0,
             acknowledge_loss: None,
             origin: String::new(),

@@ -3,7 +3,6 @@
 //! text (`GET /metrics`); liveness and readiness; a request id on every request and log
 //! line.
 
-use std::fmt::Write as _;
 use std::time::Instant;
 
 use axum::extract::{MatchedPath, Request, State};
@@ -37,7 +36,7 @@ fn request_id(req: &Request) -> String {
 pub(crate) async fn track(State(server): State<Server>, mut req: Request, next: Next) -> Response {
     // Bounded concurrency: past the limit, refuse at once rather than pile up.
     let Ok(_permit) = server.http.in_flight.clone().try_acquire_owned() else {
-        server.http.meters.refused();
+        server.http.metrics.refused();
         return ApiError::busy("too many requests in flight; retry in a second").into_response();
     };
     let id = request_id(&req);
@@ -59,11 +58,11 @@ pub(crate) async fn track(State(server): State<Server>, mut req: Request, next: 
     let mut resp = next.run(req).instrument(span.clone()).await;
     let took = started.elapsed();
     let status = resp.status().as_u16();
-    server.http.meters.request(&method, &route, status, took);
+    server.http.metrics.request(&method, &route, status, took);
     if status >= 400
         || server
             .http
-            .meters
+            .sampler
             .sampled(server.app.config().access_log_sample)
     {
         let who = identity.0.get().map(String::as_str).unwrap_or("-");
@@ -151,79 +150,41 @@ pub(crate) async fn ready(State(app): State<App>) -> Response {
     if let Some(why) = app.writes_stopped() {
         return (StatusCode::SERVICE_UNAVAILABLE, why).into_response();
     }
-    match app.store().ping().await {
-        Ok(()) => (StatusCode::OK, "ready").into_response(),
-        Err(e) => (
+    // An orchestrator waits a few seconds at most: the answer comes within half a second,
+    // database or not.
+    match tokio::time::timeout(std::time::Duration::from_millis(400), app.store().ping()).await {
+        Ok(Ok(())) => (StatusCode::OK, "ready").into_response(),
+        Ok(Err(e)) => (
             StatusCode::SERVICE_UNAVAILABLE,
             format!("the database does not answer: {e}"),
+        )
+            .into_response(),
+        Err(_) => (
+            StatusCode::SERVICE_UNAVAILABLE,
+            "the database does not answer within 400 ms",
         )
             .into_response(),
     }
 }
 
-/// `GET /metrics` (any identity: Prometheus sends a bearer token): Prometheus text format.
-pub(crate) async fn metrics(
-    State(server): State<Server>,
-    _caller: Caller,
-) -> Result<Response, ApiError> {
-    let app = &server.app;
-    let m = &server.http.meters;
-    let mut out = String::new();
-    out.push_str("# HELP andon_http_requests_total HTTP requests by route and status.\n# TYPE andon_http_requests_total counter\n");
-    if let Ok(routes) = m.routes.lock() {
-        for ((method, route), stats) in routes.iter() {
-            for (status, n) in &stats.statuses {
-                let _ = writeln!(
-                    out,
-                    "andon_http_requests_total{{method=\"{method}\",route=\"{route}\",status=\"{status}\"}} {n}"
-                );
-            }
-        }
-    }
-    out.push_str("# HELP andon_http_request_duration_seconds HTTP request latency by route.\n# TYPE andon_http_request_duration_seconds histogram\n");
-    if let Ok(routes) = m.routes.lock() {
-        for ((method, route), stats) in routes.iter() {
-            stats.latency.write(
-                &mut out,
-                "andon_http_request_duration_seconds",
-                &format!("method=\"{method}\",route=\"{route}\""),
-            );
-        }
-    }
-    out.push_str("# HELP andon_ledger_append_duration_seconds From hand-over to the sequencer to a durable receipt.\n# TYPE andon_ledger_append_duration_seconds histogram\n");
-    app.append_latencies()
-        .write(&mut out, "andon_ledger_append_duration_seconds", "");
-    let _ = writeln!(
-        out,
-        "# HELP andon_http_refused_total Requests refused for overload (429).\n# TYPE andon_http_refused_total counter\nandon_http_refused_total {}",
-        m.refused.load(std::sync::atomic::Ordering::Relaxed)
-    );
-    let (depth, capacity) = app.sequencer_queue();
-    let _ = write!(
-        out,
-        "# HELP andon_ledger_entries Entries in the ledger (latest signed checkpoint).\n# TYPE andon_ledger_entries gauge\nandon_ledger_entries {}\n\
-         # HELP andon_sequencer_queue_depth Facts waiting for the sequencer.\n# TYPE andon_sequencer_queue_depth gauge\nandon_sequencer_queue_depth {}\n\
-         # HELP andon_sequencer_queue_capacity The sequencer queue's bound.\n# TYPE andon_sequencer_queue_capacity gauge\nandon_sequencer_queue_capacity {}\n",
-        app.latest().checkpoint.size,
-        depth,
-        capacity
-    );
-    let store = app.store();
-    out.push_str("# HELP andon_alerts_open Alerts not resolved, by severity.\n# TYPE andon_alerts_open gauge\n");
-    for (severity, n) in store.open_alert_counts().await? {
-        let _ = writeln!(out, "andon_alerts_open{{severity=\"{severity}\"}} {n}");
-    }
-    let _ = writeln!(
-        out,
-        "# HELP andon_notifications_pending Notifications not delivered yet (and not given up).\n# TYPE andon_notifications_pending gauge\nandon_notifications_pending {}",
-        store.pending_notifications().await?
-    );
-    Ok((
+/// `GET /metrics` on the main listener (any identity: Prometheus sends a bearer token).
+pub(crate) async fn metrics(State(server): State<Server>, _caller: Caller) -> Response {
+    open_metrics(&server)
+}
+
+/// `GET /metrics` on the metrics listener (`--metrics-listen`): no token, never limited.
+pub(crate) async fn metrics_open(State(server): State<Server>) -> Response {
+    open_metrics(&server)
+}
+
+/// The metrics, from memory only (see `metrics`).
+fn open_metrics(server: &Server) -> Response {
+    (
         [(
             header::CONTENT_TYPE,
-            "text/plain; version=0.0.4; charset=utf-8",
+            "application/openmetrics-text; version=1.0.0; charset=utf-8",
         )],
-        out,
+        server.http.metrics.encode(),
     )
-        .into_response())
+        .into_response()
 }

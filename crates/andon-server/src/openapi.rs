@@ -47,6 +47,7 @@ fn query<T: JsonSchema>(g: &mut SchemaGenerator) -> Schema {
 
 const JSON: &str = "application/json";
 const TEXT: &str = "text/plain";
+const OPEN_METRICS: &str = "application/openmetrics-text";
 
 fn envelope() -> Value {
     json!({
@@ -152,8 +153,8 @@ fn operations() -> Vec<Op> {
     vec![
         op("GET", "/healthz", "-", "service", "Alive (kept for older probes).", NoBody, None, (200, TEXT)),
         op("GET", "/livez", "-", "service", "The process answers.", NoBody, None, (200, TEXT)),
-        op("GET", "/readyz", "-", "service", "The database and the sequencer answer (503 otherwise).", NoBody, None, (200, TEXT)),
-        op("GET", "/metrics", "*", "service", "Prometheus metrics.", NoBody, None, (200, TEXT)),
+        op("GET", "/readyz", "-", "service", "This server can write: the database answers within 400 ms, the sequencer runs, it holds the log key in force and the schema lets it write (503 otherwise, saying why).", NoBody, None, (200, TEXT)),
+        op("GET", "/metrics", "*", "service", "Metrics in OpenMetrics text, from memory (also while the database is down); docs/operations.md lists them.", NoBody, None, (200, OPEN_METRICS)),
         op("GET", "/v1/openapi.json", "-", "service", "This description.", NoBody, None, (200, JSON)),
         op("GET", "/v1/whoami", "*", "identities", "The calling identity and its role.", NoBody, None, (200, JSON)),
         op("GET", "/v1/admin/webhooks", "A", "identities", "The webhook endpoints and the secrets they check (configured, or made on the first start).", NoBody, None, (200, JSON)),

@@ -3,11 +3,8 @@
 
 use std::sync::Arc;
 
-use std::collections::BTreeMap;
-use std::sync::Mutex;
 use std::time::Duration;
 
-use andon_app::ledger::meter::Histogram;
 use axum::extract::FromRef;
 
 use crate::App;
@@ -23,8 +20,10 @@ pub(crate) struct Server {
 
 /// What only the HTTP layer keeps.
 pub(crate) struct Http {
-    /// Request meters (`GET /metrics`).
-    pub meters: Meters,
+    /// The metrics (`GET /metrics`).
+    pub metrics: crate::metrics::Metrics,
+    /// Access-log sampling.
+    pub sampler: Sampler,
     /// Failed authentications per address.
     pub auth_failures: AuthFailures,
     /// Permits for requests in flight (`max_in_flight`).
@@ -36,14 +35,26 @@ impl Server {
     pub(crate) fn new(app: App) -> Self {
         let config = app.config();
         let http = Http {
-            meters: Default::default(),
+            metrics: crate::metrics::Metrics::new(&app),
+            sampler: Sampler::default(),
             auth_failures: AuthFailures::new(config.auth_failure_limit, config.auth_failure_window),
             in_flight: Arc::new(tokio::sync::Semaphore::new(config.max_in_flight.max(1))),
         };
-        Self {
-            app,
-            http: Arc::new(http),
-        }
+        let http = Arc::new(http);
+        // What lives in the database is read in the background: a scrape answers from
+        // memory, also while the database is down.
+        let (probe_app, probe_http) = (app.clone(), Arc::downgrade(&http));
+        tokio::spawn(async move {
+            let mut tick = tokio::time::interval(Duration::from_secs(5));
+            loop {
+                tick.tick().await;
+                let Some(http) = probe_http.upgrade() else {
+                    break;
+                };
+                http.metrics.probe(&probe_app).await;
+            }
+        });
+        Self { app, http }
     }
 }
 
@@ -53,24 +64,14 @@ impl FromRef<Server> for App {
     }
 }
 
-/// One route's latency and its answers by status.
+/// Access-log sampling.
 #[derive(Debug, Default)]
-pub(crate) struct RouteStats {
-    pub(crate) latency: Histogram,
-    pub(crate) statuses: BTreeMap<u16, u64>,
+pub(crate) struct Sampler {
+    /// Successful requests seen.
+    successes: std::sync::atomic::AtomicU64,
 }
 
-/// The server's meters.
-#[derive(Debug, Default)]
-pub(crate) struct Meters {
-    /// By (method, route template): one lock and one lookup per request.
-    pub(crate) routes: Mutex<BTreeMap<(String, String), RouteStats>>,
-    pub(crate) refused: std::sync::atomic::AtomicU64,
-    /// Successful requests seen, for sampling the access log.
-    pub(crate) successes: std::sync::atomic::AtomicU64,
-}
-
-impl Meters {
+impl Sampler {
     /// Whether this successful request's access-log line is written: `share` of them,
     /// evenly (every n-th for a share of 1/n).
     pub(crate) fn sampled(&self, share: f64) -> bool {
@@ -85,19 +86,6 @@ impl Meters {
             .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         let every = (1.0 / share).round().max(1.0) as u64;
         n.is_multiple_of(every)
-    }
-
-    pub(crate) fn refused(&self) {
-        self.refused
-            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-    }
-
-    pub(crate) fn request(&self, method: &str, route: &str, status: u16, d: Duration) {
-        if let Ok(mut m) = self.routes.lock() {
-            let stats = m.entry((method.to_owned(), route.to_owned())).or_default();
-            stats.latency.observe(d);
-            *stats.statuses.entry(status).or_default() += 1;
-        }
     }
 }
 

@@ -10,8 +10,6 @@ use std::path::PathBuf;
 use axum_server::tls_rustls::RustlsConfig;
 use tokio::net::TcpListener;
 
-use crate::App;
-
 /// A certificate chain and its private key, PEM files.
 #[derive(Clone, Debug)]
 pub struct Tls {
@@ -40,11 +38,11 @@ impl Tls {
     }
 }
 
-/// Serves `app` over TLS on `listener` until `shutdown` resolves, with `config` (from
+/// Serves `router` over TLS on `listener` until `shutdown` resolves, with `config` (from
 /// [`Tls::load`]), reloading it from `tls`'s files on SIGHUP.
-pub async fn serve_tls(
+pub(crate) async fn serve_tls(
     listener: TcpListener,
-    app: App,
+    router: axum::Router,
     shutdown: impl Future<Output = ()> + Send + 'static,
     tls: Tls,
     config: RustlsConfig,
@@ -74,7 +72,6 @@ pub async fn serve_tls(
         shutdown.await;
         stopping.graceful_shutdown(None);
     });
-    let router = crate::routes::router(crate::state::Server::new(app));
     axum_server::from_tcp_rustls(listener.into_std()?, config)?
         .handle(handle)
         .serve(router.into_make_service_with_connect_info::<SocketAddr>())

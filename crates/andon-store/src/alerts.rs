@@ -109,6 +109,27 @@ impl Store {
         .collect()
     }
 
+    /// Open alerts (not resolved) counted by kind and severity.
+    pub async fn open_alerts_by_kind(&self) -> Result<Vec<(String, String, u64)>, StoreError> {
+        sqlx::query(
+            "SELECT kind, severity, COUNT(*) AS n FROM alerts a WHERE NOT EXISTS \
+             (SELECT 1 FROM alert_updates u WHERE u.alert_id = a.id AND u.action = 'resolved') \
+             GROUP BY kind, severity ORDER BY kind, severity",
+        )
+        .fetch_all(&self.pool)
+        .await
+        .op("counting open alerts")?
+        .iter()
+        .map(|r| {
+            Ok((
+                get(r, "kind")?,
+                get(r, "severity")?,
+                get::<i64>(r, "n")?.max(0) as u64,
+            ))
+        })
+        .collect()
+    }
+
     /// The latest alert of a kind about a subject.
     pub async fn alert_about(
         &self,

@@ -242,6 +242,36 @@ impl PrivatePostgres {
         );
     }
 
+    /// Freezes the server and every backend (SIGSTOP): connections stay open and nothing
+    /// answers, as when its host hangs or the network drops packets. [`Self::thaw`] resumes.
+    pub fn freeze(&self) {
+        self.signal("STOP");
+    }
+
+    /// Resumes a frozen server (SIGCONT).
+    pub fn thaw(&self) {
+        self.signal("CONT");
+    }
+
+    fn signal(&self, signal: &str) {
+        let pid = std::fs::read_to_string(self.dir.path().join("data/postmaster.pid"))
+            .expect("postmaster.pid")
+            .lines()
+            .next()
+            .expect("a pid line")
+            .trim()
+            .to_owned();
+        // The backends first, then the postmaster (which would otherwise restart none).
+        let _ = std::process::Command::new("pkill")
+            .args([&format!("-{signal}"), "-P", &pid])
+            .status();
+        let status = std::process::Command::new("kill")
+            .args([&format!("-{signal}"), &pid])
+            .status()
+            .expect("kill");
+        assert!(status.success(), "kill -{signal} {pid}");
+    }
+
     /// Stops the server: `fast` (clients disconnected, a clean shutdown) or `immediate` (as
     /// a crash).
     pub fn down(&self, mode: &str) {

@@ -30,6 +30,29 @@ impl Histogram {
         }
     }
 
+    /// The number of observations.
+    pub fn count(&self) -> u64 {
+        self.count
+    }
+
+    /// The sum of the observations, seconds.
+    pub fn sum(&self) -> f64 {
+        self.sum
+    }
+
+    /// The buckets, each with the observations in it alone (above the previous bound, at or
+    /// below its own), the last one unbounded: the form OpenMetrics encoders sum up.
+    pub fn buckets(&self) -> Vec<(f64, u64)> {
+        let mut out = Vec::with_capacity(BOUNDS.len() + 1);
+        let mut below = 0;
+        for (bound, at_or_below) in BOUNDS.iter().zip(self.buckets) {
+            out.push((*bound, at_or_below - below));
+            below = at_or_below;
+        }
+        out.push((f64::INFINITY, self.count - below));
+        out
+    }
+
     /// Writes the histogram in Prometheus' text format as `name` with `labels`.
     pub fn write(&self, out: &mut String, name: &str, labels: &str) {
         let sep = if labels.is_empty() { "" } else { "," };

@@ -23,6 +23,17 @@ use axum::routing::{get, post, put};
 
 use crate::state::Server;
 
+/// The metrics listener (`--metrics-listen`): `/metrics` without a token, and the probes.
+/// Nothing there is rate-limited and nothing reads a token.
+pub(crate) fn metrics_router(server: Server) -> Router {
+    Router::new()
+        .route("/metrics", get(crate::observe::metrics_open))
+        .route("/livez", get(|| async { "ok" }))
+        .route("/readyz", get(crate::observe::ready))
+        .fallback(|| async { crate::ApiError::not_found("only /metrics and the probes here") })
+        .with_state(server)
+}
+
 pub(crate) fn router(server: Server) -> Router {
     let limit = server.app.config().max_body_bytes;
     Router::new()

@@ -57,6 +57,22 @@ fn operators_see_requests_the_ledger_and_alerts(b: Backend) {
     assert_eq!(get("/metrics", None, None).0, 401);
     let (status, _, text) = get("/metrics", h.admin.token(), None);
     assert_eq!(status, 200);
+    assert!(
+        text.ends_with("# EOF\n"),
+        "OpenMetrics text ends with # EOF:\n{text}"
+    );
+    // The figures the database holds are read every few seconds: wait for a first read.
+    let text = {
+        let mut text = text;
+        for _ in 0..100 {
+            if text.contains("andon_database_up 1") && text.contains("andon_alerts_open{") {
+                break;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(100));
+            text = get("/metrics", h.admin.token(), None).2;
+        }
+        text
+    };
     let value = |series: &str| -> f64 {
         text.lines()
             .find_map(|l| l.strip_prefix(series)?.strip_prefix(' ')?.parse().ok())
@@ -74,8 +90,13 @@ fn operators_see_requests_the_ledger_and_alerts(b: Backend) {
     );
     let size = h.admin.ledger_info().expect("info").size;
     assert_eq!(value("andon_ledger_entries"), size as f64);
-    assert_eq!(value(r#"andon_alerts_open{severity="high"}"#), 1.0);
-    assert!(value("andon_ledger_append_duration_seconds_count{}") >= 3.0);
+    assert_eq!(
+        value(r#"andon_alerts_open{kind="gate_bypass",severity="high"}"#),
+        1.0
+    );
+    assert!(value("andon_ledger_append_duration_seconds_count") >= 3.0);
+    assert_eq!(value("andon_database_up"), 1.0);
+    assert_eq!(value("andon_writes_stopped"), 0.0);
     assert_eq!(value("andon_sequencer_queue_depth"), 0.0);
     assert_eq!(value("andon_notifications_pending"), 0.0);
 }
@@ -208,7 +229,66 @@ fn guessing_tokens_is_slowed_to_the_limit(b: Backend) {
     assert_eq!(h.admin.whoami().expect("served again").name, "admin");
 }
 
+/// The shipped alerting rules pass promtool's own tests, and every metric they name (with
+/// its labels) is one a running server serves.
+fn the_alert_rules_name_what_the_server_serves(b: Backend) {
+    let root = concat!(env!("CARGO_MANIFEST_DIR"), "/../..");
+    let out = std::process::Command::new("bash")
+        .arg(format!("{root}/.ci/prometheus.sh"))
+        .output()
+        .expect("bash");
+    assert!(
+        out.status.success(),
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let rules = std::fs::read_to_string(format!("{root}/integrations/prometheus/andon.rules.yml"))
+        .expect("rules");
+    let h = common::start(b);
+    h.admin.create_application("pay", "team").expect("app");
+    h.admin
+        .record_deployment(&DeploymentRequest {
+            application: "pay".into(),
+            artifact: format!("registry.example.com/pay@{}", Sha256Digest::of(b"x")),
+            environment: "production".into(),
+            ..Default::default()
+        })
+        .expect("a gate bypass");
+    h.admin.verify_ledger().expect("a self-check");
+    let mut text = String::new();
+    for _ in 0..100 {
+        text = h.admin_get("/metrics").1;
+        if text.contains("andon_alerts_open{") {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    let served: std::collections::BTreeSet<&str> = text
+        .lines()
+        .filter(|l| !l.starts_with('#'))
+        .filter_map(|l| l.split(['{', ' ']).next())
+        .collect();
+    let named: std::collections::BTreeSet<String> = rules
+        .split(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
+        .filter(|w| w.starts_with("andon_"))
+        .map(str::to_owned)
+        .collect();
+    assert!(named.len() >= 8, "{named:?}");
+    for m in &named {
+        assert!(
+            served.contains(m.as_str()),
+            "the rules name {m}, the server serves {served:?}"
+        );
+    }
+    assert!(
+        text.contains("andon_alerts_open{kind=\"gate_bypass\""),
+        "{text}"
+    );
+}
+
 both_backends!(
+    the_alert_rules_name_what_the_server_serves,
     operators_see_requests_the_ledger_and_alerts,
     overload_is_refused_with_retry_after_and_writes_nothing,
     guessing_tokens_is_slowed_to_the_limit

@@ -128,6 +128,10 @@ pub struct ServeArgs {
     /// How often each witness is brought up to date while the log grows: `30s`, `5m`.
     #[arg(long, env = "ANDON_WITNESS_INTERVAL", default_value = "30s", value_parser = window)]
     pub witness_interval: std::time::Duration,
+    /// Also serve /metrics without a token, and the probes, on this address (for a scraper
+    /// on a network of its own; nothing else is served there): 0.0.0.0:9420.
+    #[arg(long, env = "ANDON_METRICS_LISTEN")]
+    pub metrics_listen: Option<String>,
     /// Serve HTTPS with this certificate chain (PEM; needs --tls-key). Sending the server
     /// SIGHUP reads the certificate and key again (a renewed certificate, no restart).
     #[arg(long, env = "ANDON_TLS_CERT_FILE", requires = "tls_key")]
@@ -380,6 +384,14 @@ pub fn run(a: &ServeArgs) -> anyhow::Result<ExitCode> {
             .await
             .with_context(|| format!("binding {}", a.listen))?;
         let addr = listener.local_addr()?;
+        let metrics = match &a.metrics_listen {
+            Some(at) => Some(
+                tokio::net::TcpListener::bind(at)
+                    .await
+                    .with_context(|| format!("binding {at} (--metrics-listen)"))?,
+            ),
+            None => None,
+        };
         println!("andon listening on {scheme}://{addr}");
         if let Some(token) = &started.admin_token {
             println!("first start: admin token (shown once, keep it safe):");
@@ -396,6 +408,9 @@ pub fn run(a: &ServeArgs) -> anyhow::Result<ExitCode> {
             );
         }
         println!("web interface: {scheme}://{addr}/ui/ (sign in with a token)");
+        if let Some(m) = &metrics {
+            println!("metrics (no token): http://{}/metrics", m.local_addr()?);
+        }
         use std::io::Write as _;
         std::io::stdout().flush()?;
         // Ctrl-C on a terminal, SIGTERM from systemd, Kubernetes or docker stop: finish
@@ -415,12 +430,16 @@ pub fn run(a: &ServeArgs) -> anyhow::Result<ExitCode> {
             let _ = tokio::signal::ctrl_c().await;
         };
         let app = started.app.clone();
-        match tls {
-            Some((tls, config)) => {
-                andon_server::serve_tls(listener, started.app, shutdown, tls, config).await?
-            }
-            None => andon_server::serve(listener, started.app, shutdown).await?,
-        }
+        andon_server::serve_all(
+            andon_server::Listeners {
+                main: listener,
+                metrics,
+                tls,
+            },
+            started.app,
+            shutdown,
+        )
+        .await?;
         app.store().close().await;
         tracing::info!("stopped");
         Ok::<_, anyhow::Error>(())

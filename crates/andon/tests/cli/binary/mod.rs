@@ -19,6 +19,7 @@ mod kubernetes;
 mod late;
 mod ledger;
 mod login;
+mod outage;
 mod pipelines;
 mod restore;
 mod signing;
