@@ -72,7 +72,8 @@ fn migrations_are_applied_once_and_a_reopened_store_keeps_its_data(b: Backend) {
             "x",
             "settings are set once"
         );
-        // A newer Andon migrated this database: this one refuses it rather than write to
+        // A newer Andon migrated this database with an expand step: this one still opens
+        // it (a rolling upgrade); after a contract step it refuses it rather than write to
         // tables whose meaning it does not know.
         again
             .raw_execute_for_tests(
@@ -81,6 +82,14 @@ fn migrations_are_applied_once_and_a_reopened_store_keeps_its_data(b: Backend) {
             .await
             .expect("a future migration");
         again.close().await;
+        let expanded = Store::connect(&db.url)
+            .await
+            .expect("a database expanded by a newer Andon opens");
+        expanded
+            .raw_execute_for_tests("UPDATE schema_compat SET writers_from = 9999")
+            .await
+            .expect("a future contract step");
+        expanded.close().await;
         match Store::connect(&db.url).await {
             Err(e) => assert!(
                 e.to_string()
