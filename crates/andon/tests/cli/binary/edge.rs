@@ -169,6 +169,18 @@ fn https_serves_a_certificate_renewed_on_sighup() {
     assert!(whoami(&second).status.success());
 }
 
+/// `GET url+path` with `token`, as a proxy forwarding for `client` sends it: the status.
+fn forwarded(url: &str, path: &str, token: &str, client: &str) -> String {
+    let out = Command::new("curl")
+        .args(["-s", "-o", "/dev/null", "-w", "%{http_code}"])
+        .args(["-H", &format!("Authorization: Bearer {token}")])
+        .args(["-H", &format!("X-Forwarded-For: {client}")])
+        .arg(format!("{url}{path}"))
+        .output()
+        .expect("curl");
+    String::from_utf8_lossy(&out.stdout).trim().to_owned()
+}
+
 /// Behind a trusted proxy, a client guessing tokens is refused on its own: another client
 /// behind the same proxy goes on, the probes answer it too, and the access log names each
 /// client and identity. Without the proxy trusted, the header is ignored: everyone behind
@@ -190,16 +202,7 @@ fn clients_behind_a_trusted_proxy_are_told_apart() {
         Some(&log),
     );
     let token = server.token.clone().expect("admin token");
-    let get = |path: &str, token: &str, client: &str| {
-        let out = Command::new("curl")
-            .args(["-s", "-o", "/dev/null", "-w", "%{http_code}"])
-            .args(["-H", &format!("Authorization: Bearer {token}")])
-            .args(["-H", &format!("X-Forwarded-For: {client}")])
-            .arg(format!("{}{path}", server.url))
-            .output()
-            .expect("curl");
-        String::from_utf8_lossy(&out.stdout).trim().to_owned()
-    };
+    let get = |path: &str, token: &str, client: &str| forwarded(&server.url, path, token, client);
     for _ in 0..3 {
         assert_eq!(get("/v1/whoami", "andon_wrong", "203.0.113.9"), "401");
     }
@@ -231,16 +234,7 @@ fn clients_behind_a_trusted_proxy_are_told_apart() {
     let db = TestDb::new(Backend::Sqlite);
     let server = start_with(&db, true, &["--auth-failure-limit", "3"]);
     let token = server.token.clone().expect("admin token");
-    let get = |path: &str, token: &str, client: &str| {
-        let out = Command::new("curl")
-            .args(["-s", "-o", "/dev/null", "-w", "%{http_code}"])
-            .args(["-H", &format!("Authorization: Bearer {token}")])
-            .args(["-H", &format!("X-Forwarded-For: {client}")])
-            .arg(format!("{}{path}", server.url))
-            .output()
-            .expect("curl");
-        String::from_utf8_lossy(&out.stdout).trim().to_owned()
-    };
+    let get = |path: &str, token: &str, client: &str| forwarded(&server.url, path, token, client);
     for _ in 0..3 {
         assert_eq!(get("/v1/whoami", "andon_wrong", "203.0.113.9"), "401");
     }
