@@ -38,6 +38,22 @@ pub(crate) fn late(
     }))
 }
 
+/// Evidence whose subject is named by a digest (`$?`): by that digest itself, or by another
+/// digest that a record of the same application tied to it (one subject of one statement
+/// naming both). The ties are found first, as (digest, application) pairs, so every step
+/// is a lookup by the digest index: an earlier form correlated the tie with each evidence
+/// row and scanned the whole table for every search.
+const SUBJECT_CLAUSE: &str = " AND ledger_idx IN (\
+     SELECT evidence_idx FROM evidence_subjects WHERE digest = $? \
+     UNION SELECT x.evidence_idx FROM (\
+       SELECT DISTINCT t.digest, e.application FROM evidence_subjects s \
+       JOIN evidence e ON e.ledger_idx = s.evidence_idx \
+       JOIN evidence_subjects t ON t.evidence_idx = s.evidence_idx AND t.name = s.name \
+         AND t.digest <> s.digest \
+       WHERE s.digest = $?) tie \
+     JOIN evidence_subjects x ON x.digest = tie.digest \
+     JOIN evidence ex ON ex.ledger_idx = x.evidence_idx AND ex.application = tie.application)";
+
 impl Store {
     /// The number of ledger entries.
     pub async fn ledger_size(&self) -> Result<u64, StoreError> {
@@ -194,16 +210,7 @@ impl Store {
         and(" AND predicate_type = $?", text(&f.predicate_type));
         and(" AND run = $?", text(&f.run));
         and(" AND signer = $?", text(&f.signer));
-        // A subject named by this digest, or by another digest that a record of the same
-        // application tied to it (one subject of one statement naming both).
-        and(
-            " AND ledger_idx IN (SELECT evidence_idx FROM evidence_subjects WHERE digest = $? \
-             OR digest IN (SELECT t.digest FROM evidence_subjects s \
-             JOIN evidence_subjects t ON t.evidence_idx = s.evidence_idx AND t.name = s.name \
-             JOIN evidence e ON e.ledger_idx = s.evidence_idx \
-             WHERE s.digest = $? AND e.application = evidence.application))",
-            text(&f.subject_digest),
-        );
+        and(SUBJECT_CLAUSE, text(&f.subject_digest));
         and(" AND created_at >= $?", f.since_ms.map(Bind::I));
         and(" AND created_at < $?", f.until_ms.map(Bind::I));
         and(
