@@ -46,13 +46,8 @@ pub async fn trace(app: &App, _actor: &Actor, q: TraceQuery) -> Result<TraceView
                     "no evidence names artifact sha256:{hex}"
                 )));
             }
-            for r in &rows {
-                for c in app.store().commits_of_evidence(r.ledger_index).await? {
-                    if !commits.contains(&c) {
-                        commits.push(c);
-                    }
-                }
-            }
+            let indexes: Vec<u64> = rows.iter().map(|r| r.ledger_index).collect();
+            commits = app.store().commits_of_evidence(&indexes).await?;
             view.artifacts.push(trace);
         }
         _ => {

@@ -278,17 +278,37 @@ impl Store {
         rows.iter().map(|r| get(r, "id")).collect()
     }
 
-    /// The distinct commits named by any of the evidence at these ledger indexes, in one
-    /// query.
+    /// The distinct commits named by any of the evidence at these ledger indexes, in sha
+    /// order, in one query per 500 indexes.
     pub async fn commits_of_evidence_set(
         &self,
         ledger_indexes: &[u64],
+    ) -> Result<Vec<String>, StoreError> {
+        self.commits_of(ledger_indexes, "ORDER BY sha").await
+    }
+
+    /// The distinct commits named by the evidence at these ledger indexes, in the order of
+    /// the evidence (by ledger index), each record's commits by sha: one query per 500
+    /// indexes instead of one per record.
+    pub async fn commits_of_evidence(
+        &self,
+        ledger_indexes: &[u64],
+    ) -> Result<Vec<String>, StoreError> {
+        self.commits_of(ledger_indexes, "ORDER BY evidence_idx, sha")
+            .await
+    }
+
+    /// The commits of the evidence at `ledger_indexes`, first seen first, in `order`.
+    async fn commits_of(
+        &self,
+        ledger_indexes: &[u64],
+        order: &str,
     ) -> Result<Vec<String>, StoreError> {
         let mut out: Vec<String> = Vec::new();
         for chunk in ledger_indexes.chunks(500) {
             let placeholders: Vec<String> = (1..=chunk.len()).map(|i| format!("${i}")).collect();
             let sql = format!(
-                "SELECT DISTINCT sha FROM evidence_commits WHERE evidence_idx IN ({}) ORDER BY sha",
+                "SELECT evidence_idx, sha FROM evidence_commits WHERE evidence_idx IN ({}) {order}",
                 placeholders.join(",")
             );
             let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
@@ -307,17 +327,6 @@ impl Store {
             }
         }
         Ok(out)
-    }
-
-    /// The commits named by evidence `id`.
-    pub async fn commits_of_evidence(&self, ledger_index: u64) -> Result<Vec<String>, StoreError> {
-        let rows =
-            sqlx::query("SELECT sha FROM evidence_commits WHERE evidence_idx = $1 ORDER BY sha")
-                .bind(ledger_index as i64)
-                .fetch_all(&self.pool)
-                .await
-                .op("reading the commits of evidence")?;
-        rows.iter().map(|r| get(r, "sha")).collect()
     }
 }
 
