@@ -29,6 +29,7 @@ mod read;
 mod reports;
 mod rows;
 mod scm;
+mod sizes;
 mod store;
 mod telemetry;
 
@@ -51,5 +52,6 @@ pub use rows::{
     StoredEntry,
 };
 pub use scm::Recorded;
+pub use sizes::TableSize;
 pub use store::{Backend, Store, WAL_LIMIT_BYTES, check_writable};
 pub use telemetry::{StoredEvent, TelemetryFilter};

@@ -5,6 +5,7 @@ use andon_store::{Append, Batch, Effect, EvidenceFilter, Store};
 use andon_testkit::{Backend, TestDb, both_backends};
 
 mod commit_order;
+mod sizes;
 mod snapshot;
 mod wal;
 
@@ -510,6 +511,7 @@ fn source_control_facts_are_indexed_for_tracing(b: Backend) {
 }
 
 use commit_order::commits_keep_their_push_order_across_an_upgrade;
+use sizes::every_table_reports_its_rows_and_indexes_and_grows_with_them;
 
 both_backends!(
     commits_keep_their_push_order_across_an_upgrade,
@@ -520,4 +522,5 @@ both_backends!(
     ledger_rows_refuse_updates_and_deletes,
     evidence_is_found_by_each_filter_and_paged_newest_first,
     identities_tokens_and_keys_are_recorded_and_revocable,
+    every_table_reports_its_rows_and_indexes_and_grows_with_them,
 );
