@@ -279,7 +279,8 @@ fn the_paved_road_pipeline_runs() {
 
 /// `andon bench load` drives every kind of call against the servers it starts (two on
 /// PostgreSQL, sharing one ledger) and reports them without errors, with each server's
-/// memory; the ledger it leaves behind verifies.
+/// memory; it samples throughput, storage and memory every interval and reports each
+/// table's growth; the ledger it leaves behind verifies.
 fn the_load_command_drives_every_kind_of_call(b: Backend) {
     let db = TestDb::new(b);
     let (database, servers) = match b {
@@ -289,6 +290,7 @@ fn the_load_command_drives_every_kind_of_call(b: Backend) {
     let out = Command::new(BIN)
         .args(["--output", "json", "bench", "load", "--database", &database])
         .args(["--servers", servers, "--clients", "4", "--seconds", "3"])
+        .args(["--interval", "1"])
         .output()
         .expect("andon bench load");
     assert!(
@@ -327,6 +329,38 @@ fn the_load_command_drives_every_kind_of_call(b: Backend) {
     );
     assert!(
         report["memory"][0]["rss_peak_mib"].as_f64() > Some(1.0),
+        "{report}"
+    );
+    let samples = report["samples"].as_array().expect("samples");
+    assert!(samples.len() >= 3, "one a second: {report}");
+    let entries: Vec<u64> = samples
+        .iter()
+        .filter_map(|s| s["ledger_entries"].as_u64())
+        .collect();
+    assert_eq!(entries.len(), samples.len(), "{report}");
+    assert!(
+        entries.windows(2).all(|w| w[0] <= w[1]) && entries[0] > 0,
+        "the ledger only grows: {entries:?}"
+    );
+    for s in samples {
+        assert!(s["calls_per_second"].as_f64() > Some(0.0), "{s}");
+        assert!(s["database_mib"].as_f64() > Some(0.0), "{s}");
+        assert_eq!(
+            s["rss_mib"].as_array().map(Vec::len),
+            Some(servers.parse().expect("n")),
+            "{s}"
+        );
+        // SQLite's write-ahead log is reported; PostgreSQL has none of its own to report.
+        assert_eq!(s["wal_mib"].is_f64(), b == Backend::Sqlite, "{s}");
+    }
+    let evidence = report["growth"]
+        .as_array()
+        .expect("growth")
+        .iter()
+        .find(|g| g["table"] == "evidence")
+        .unwrap_or_else(|| panic!("the evidence table grew: {report}"));
+    assert!(
+        evidence["table_mib_per_100k"].as_f64() > Some(0.0),
         "{report}"
     );
     if b == Backend::Postgres {

@@ -1,0 +1,101 @@
+//! The servers a benchmark starts for its run: `andon serve` processes on one database,
+//! their resident memory, and the run's directory removed at the end.
+
+use std::io::{BufRead as _, BufReader};
+use std::process::{Child, Command, Stdio};
+
+use anyhow::Context as _;
+
+/// One `andon serve` child process.
+pub(crate) struct Served {
+    pub(crate) child: Child,
+    pub(crate) url: String,
+}
+
+impl Drop for Served {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Starts a server; the first on an empty database also reads the admin token it prints.
+pub(crate) fn spawn(
+    database: &str,
+    dir: &std::path::Path,
+    secret: &str,
+    first: bool,
+) -> anyhow::Result<(Served, Option<String>)> {
+    spawn_with(database, dir, secret, first, &[])
+}
+
+/// [`spawn`], with more `andon serve` flags.
+pub(crate) fn spawn_with(
+    database: &str,
+    dir: &std::path::Path,
+    secret: &str,
+    first: bool,
+    extra: &[&str],
+) -> anyhow::Result<(Served, Option<String>)> {
+    let mut child = Command::new(std::env::current_exe()?)
+        .args([
+            "serve",
+            "--listen",
+            "127.0.0.1:0",
+            "--database",
+            database,
+            "--data-dir",
+        ])
+        .arg(dir)
+        .args(["--github-webhook-secret", secret])
+        .args(extra)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .context("starting andon serve")?;
+    let mut lines = BufReader::new(child.stdout.take().context("stdout")?).lines();
+    let line = lines.next().context("the server printed nothing")??;
+    let url = line
+        .strip_prefix("andon listening on ")
+        .with_context(|| format!("unexpected first line {line:?}"))?
+        .to_owned();
+    let mut token = None;
+    if first
+        && let Some(Ok(l)) = lines.next()
+        && l.starts_with("first start")
+    {
+        token = lines
+            .next()
+            .and_then(|l| l.ok())
+            .and_then(|l| l.strip_prefix("ANDON_TOKEN=").map(str::to_owned));
+    }
+    std::thread::spawn(move || for _ in lines {});
+    Ok((Served { child, url }, token))
+}
+
+/// Resident memory of a process, in bytes (Linux).
+pub(crate) fn rss(pid: u32) -> Option<u64> {
+    status_bytes(pid, "VmRSS:")
+}
+
+/// A size field of `/proc/<pid>/status` (`VmRSS:`, `VmHWM:`, the peak), in bytes.
+pub(crate) fn status_bytes(pid: u32, field: &str) -> Option<u64> {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
+    let kb: u64 = status
+        .lines()
+        .find(|l| l.starts_with(field))?
+        .split_whitespace()
+        .nth(1)?
+        .parse()
+        .ok()?;
+    Some(kb * 1024)
+}
+
+/// Removes the run's directory (a temporary SQLite database and the log key).
+pub(crate) struct Cleanup(pub(crate) std::path::PathBuf);
+
+impl Drop for Cleanup {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
