@@ -5,12 +5,26 @@ use andon_testkit::{Backend, TestDb};
 
 use crate::block_on;
 
+/// `len` bytes that do not compress (PostgreSQL compresses large values: 2 KiB of one byte
+/// would take a few dozen), from a xorshift generator seeded by `seed`.
+fn noise(seed: u64, len: usize) -> Vec<u8> {
+    let mut x = seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1;
+    (0..len)
+        .map(|_| {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            (x >> 24) as u8
+        })
+        .collect()
+}
+
 fn documents(first: u64, n: u64) -> Batch {
     let appends = (first..first + n)
         .map(|index| {
             let mut append = crate::evidence(index, "pay", "r", &format!("{index:064x}"), "p");
             if let Effect::Evidence { document, .. } = &mut append.effect {
-                *document = vec![b'x'; 2048];
+                *document = noise(index, 2048);
             }
             append
         })
