@@ -30,6 +30,7 @@ mod reports;
 mod rows;
 mod scm;
 mod sizes;
+mod statistics;
 mod store;
 mod telemetry;
 

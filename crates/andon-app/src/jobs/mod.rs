@@ -1,10 +1,12 @@
 //! The background jobs a server runs: overdue emergency reviews and grant expiries, the
-//! ledger's self-check, the schema watch, the witness and the notification outbox.
+//! ledger's self-check, the schema watch, planner statistics, the witness and the
+//! notification outbox.
 
 pub mod expiries;
 pub mod notify;
 pub mod reviews;
 pub mod schema;
+pub mod statistics;
 
 use crate::App;
 
@@ -41,6 +43,7 @@ pub fn spawn(app: &App) {
         app.clone(),
         app.0.config.schema_check_interval,
     ));
+    tokio::spawn(statistics::run(app.clone()));
     for w in app.0.config.witnesses.clone() {
         tokio::spawn(crate::ledger::witness::run(app.clone(), w));
     }

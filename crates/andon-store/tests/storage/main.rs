@@ -7,6 +7,7 @@ use andon_testkit::{Backend, TestDb, both_backends};
 mod commit_order;
 mod sizes;
 mod snapshot;
+mod statistics;
 mod wal;
 
 fn block_on<F: std::future::Future>(f: F) -> F::Output {
@@ -512,6 +513,7 @@ fn source_control_facts_are_indexed_for_tracing(b: Backend) {
 
 use commit_order::commits_keep_their_push_order_across_an_upgrade;
 use sizes::every_table_reports_its_rows_and_indexes_and_grows_with_them;
+use statistics::stale_tables_are_analyzed_once;
 
 both_backends!(
     commits_keep_their_push_order_across_an_upgrade,
@@ -523,4 +525,5 @@ both_backends!(
     evidence_is_found_by_each_filter_and_paged_newest_first,
     identities_tokens_and_keys_are_recorded_and_revocable,
     every_table_reports_its_rows_and_indexes_and_grows_with_them,
+    stale_tables_are_analyzed_once,
 );
