@@ -251,7 +251,7 @@ pub async fn change_for_gate(
         }
         _ => {}
     }
-    let now = jiff::Timestamp::now().as_millisecond();
+    let now = app.now();
     let open = app
         .store()
         .open_change(

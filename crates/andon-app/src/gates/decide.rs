@@ -164,7 +164,8 @@ pub async fn gate(app: &App, actor: &Actor, req: GateRequest) -> Result<Decision
     let production = req
         .production
         .unwrap_or_else(|| is_production(&req.environment));
-    let now = jiff::Timestamp::now();
+    let now = jiff::Timestamp::from_millisecond(app.now())
+        .map_err(|e| AppError::unavailable(format!("the clock is out of range: {e}")))?;
     let began = std::time::Instant::now();
     let mut input = gate_input(
         app,

@@ -108,7 +108,7 @@ pub async fn approve(app: &App, actor: &Actor, id: &str) -> Result<WaiverRow, Ap
             "waiver {id} is already approved"
         )));
     }
-    let expires_at = jiff::Timestamp::now().as_millisecond() + w.duration_ms;
+    let expires_at = app.now() + w.duration_ms;
     let body = json!({
         "id": id, "approved_by": actor.name,
         "expires_at": rfc3339(Some(expires_at)),

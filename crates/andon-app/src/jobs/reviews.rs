@@ -10,7 +10,7 @@ use crate::{App, AppError};
 
 /// Raises an alert for every emergency change whose review is overdue (once each).
 pub async fn raise_overdue(app: &App) -> Result<usize, AppError> {
-    let now = jiff::Timestamp::now().as_millisecond();
+    let now = app.now();
     let overdue = app.store().overdue_reviews(now).await?;
     for c in &overdue {
         let alert = Alert {

@@ -1,11 +1,12 @@
 //! Release gates through the real HTTP path, on both backends: every built-in control passes,
 //! fails and reports missing evidence; waivers; custom OPA-style policies.
 
-use crate::common::release::{CONTROLS, Twist, World, verdict, world};
+use crate::common::release::{CONTROLS, Twist, World, verdict, world, world_with};
 use andon_client::{Client, ClientError};
 use andon_domain::Sha256Digest;
 use andon_domain::api::{GateRequest, WaiverRequest};
 use andon_domain::gate::Verdict;
+use andon_server::Clock;
 use andon_testkit::{Backend, both_backends};
 use serde_json::json;
 
@@ -609,7 +610,46 @@ fn the_oscal_exports_validate_against_the_official_schemas(b: Backend) {
     assert_eq!(status, 400, "{body}");
 }
 
+/// A waiver lasts its hours on the server's clock: the gates it covers allow until then and
+/// deny after, and the decision records the clock's time, not the machine's.
+fn a_waiver_expires_on_the_servers_clock(b: Backend) {
+    let start = jiff::Timestamp::now().as_millisecond() - 7 * 86_400_000;
+    let clock = Clock::manual(start);
+    let w = world_with(b, |c| c.clock = clock.clone());
+    let artifact = w.release("pay-4.0.0", Twist::Failing("coverage"));
+    let asked =
+        w.ci.request_waiver(&WaiverRequest {
+            application: "pay".into(),
+            control: "coverage".into(),
+            vulnerability: None,
+            reason: "generated code".into(),
+            ticket: "PAY-78".into(),
+            hours: 24,
+        })
+        .expect("requested");
+    let id = asked["id"].as_str().expect("id").to_owned();
+    let approved = w.h.admin.approve_waiver(&id).expect("approved");
+    assert_eq!(
+        (
+            approved["approved_at"].as_i64(),
+            approved["expires_at"].as_i64()
+        ),
+        (Some(start), Some(start + 24 * 3_600_000)),
+        "{approved}"
+    );
+    clock.advance(std::time::Duration::from_secs(23 * 3600));
+    let d = w.gate(&artifact, "production");
+    assert!(d.decision.allow, "{:#?}", d.decision.controls);
+    let at = jiff::Timestamp::from_millisecond(start + 23 * 3_600_000).expect("time");
+    assert_eq!(d.decision.decided_at, at.to_string());
+    clock.advance(std::time::Duration::from_secs(3600));
+    let d = w.gate(&artifact, "production");
+    assert!(!d.decision.allow, "the waiver outlived its hours");
+    assert_eq!(verdict(&d, "coverage").0, Verdict::Fail);
+}
+
 both_backends!(
+    a_waiver_expires_on_the_servers_clock,
     the_oscal_exports_validate_against_the_official_schemas,
     the_risk_control_matrix_counts_each_controls_verdicts,
     every_builtin_control_passes_fails_and_reports_missing_evidence,
