@@ -3,7 +3,8 @@
 # environment outside the clone: the in-toto/securesystemslib reference implementation of
 # DSSE, pyca/cryptography, Sigstore's Python verifier with PyPI's attestation tool (the
 # reference the Sigstore bundle tests cross-check against), and CycloneDX's own Python library
-# (the serializer of the JSON/XML equivalence property). Prints nothing when everything is
+# (the serializer of the JSON/XML equivalence property), and PyPA's packaging (the PEP 440
+# oracle of the version-ordering property). Prints nothing when everything is
 # already there.
 set -euo pipefail
 
@@ -18,9 +19,9 @@ if [ ${#missing[@]} -gt 0 ]; then
 fi
 
 venv="${ANDON_PY_VENV:-/var/tmp/andon-py}"
-if ! "$venv/bin/python" -c 'import securesystemslib, cryptography, sigstore, pypi_attestations, cyclonedx' 2>/dev/null; then
+if ! "$venv/bin/python" -c 'import securesystemslib, cryptography, sigstore, pypi_attestations, cyclonedx, packaging' 2>/dev/null; then
     echo "installing securesystemslib, cryptography, sigstore, pypi-attestations and cyclonedx-python-lib into $venv"
     python3 -m venv "$venv"
     "$venv/bin/pip" install --quiet "securesystemslib[crypto]==1.6.0" "cryptography==50.0.2" \
-        "sigstore==4.5.1" "pypi-attestations==0.0.31" "cyclonedx-python-lib==11.12.0"
+        "sigstore==4.5.1" "pypi-attestations==0.0.31" "cyclonedx-python-lib==11.12.0" "packaging==26.4"
 fi
