@@ -220,6 +220,18 @@ impl Store {
         row.as_ref().map(decision_row).transpose()
     }
 
+    /// Whether a decision of this id (the SHA-256 of its signed envelope) is recorded.
+    pub async fn decision_recorded(&self, id: &str) -> Result<bool, StoreError> {
+        Ok(
+            sqlx::query_scalar::<_, i64>("SELECT 1 FROM decisions WHERE id = $1")
+                .bind(id)
+                .fetch_optional(&self.pool)
+                .await
+                .op("finding a decision")?
+                .is_some(),
+        )
+    }
+
     /// Whether an allowing decision exists for this artifact and environment; its id.
     pub async fn allowing_decision(
         &self,

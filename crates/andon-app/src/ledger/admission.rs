@@ -88,13 +88,23 @@ pub(super) async fn check_admin(
             }
         }
         Effect::Access(e) => check_access(store, e, claimed).await?,
+        Effect::Decision { id, .. } => {
+            // The same request with the same inputs at the same instant is signed into the
+            // same envelope (Ed25519 is deterministic): one decision, recorded once.
+            if !claimed.insert(format!("decision:{id}")) || store.decision_recorded(id).await? {
+                return Err(AppError::new(
+                    crate::ErrorKind::Conflict,
+                    "decision_exists",
+                    format!("decision {id} is already recorded"),
+                ));
+            }
+        }
         Effect::Change(_)
         | Effect::Token { .. }
         | Effect::Settings(_)
         | Effect::EntryOnly
         | Effect::Evidence { .. }
         | Effect::SourceEvent { .. }
-        | Effect::Decision { .. }
         | Effect::WaiverRequested { .. }
         | Effect::Telemetry(_) => {}
     }

@@ -646,6 +646,15 @@ fn a_waiver_expires_on_the_servers_clock(b: Backend) {
     let d = w.gate(&artifact, "production");
     assert!(!d.decision.allow, "the waiver outlived its hours");
     assert_eq!(verdict(&d, "coverage").0, Verdict::Fail);
+    // Asked again at the same instant with the same inputs: the same signed decision (Ed25519
+    // is deterministic), answered from the ledger and recorded once.
+    let before = w.h.counts().ledger_entries;
+    let again = w.gate(&artifact, "production");
+    assert_eq!(
+        (again.id.as_str(), again.ledger_index),
+        (d.id.as_str(), d.ledger_index)
+    );
+    assert_eq!(w.h.counts().ledger_entries, before);
 }
 
 both_backends!(
