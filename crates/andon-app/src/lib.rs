@@ -33,6 +33,7 @@ pub mod sigstore;
 pub mod source;
 pub mod telemetry;
 pub mod trace;
+pub mod vulns;
 
 pub use actor::Actor;
 pub use app::{App, Started, new_token, token_hash};

@@ -27,6 +27,40 @@ impl Client {
         self.get_text(path, query)
     }
 
+    /// The blast radius of a package URL, in every environment or in one.
+    pub fn impact(
+        &self,
+        purl: &str,
+        environment: Option<&str>,
+    ) -> Result<andon_domain::vulns::Impact, ClientError> {
+        let mut q = vec![("purl", purl.to_owned())];
+        if let Some(e) = environment {
+            q.push(("environment", e.to_owned()));
+        }
+        self.get("/v1/vulnerabilities/impact", &q)
+    }
+
+    /// The blast radius of a vulnerability id of an imported advisory (`CVE-…`, `GHSA-…`).
+    pub fn impact_of(
+        &self,
+        id: &str,
+        environment: Option<&str>,
+    ) -> Result<andon_domain::vulns::Impact, ClientError> {
+        let mut q = vec![("id", id.to_owned())];
+        if let Some(e) = environment {
+            q.push(("environment", e.to_owned()));
+        }
+        self.get("/v1/vulnerabilities/impact", &q)
+    }
+
+    /// Imports OSV records: `body` is one record, a JSON array, or `{"advisories": [...]}`.
+    pub fn import_advisories(
+        &self,
+        body: &[u8],
+    ) -> Result<andon_domain::vulns::ImportAnswer, ClientError> {
+        self.post("/v1/advisories", &[], body)
+    }
+
     /// DORA's four keys: `query` holds `application` or `team`, and optionally `period`,
     /// `since`, `until`.
     pub fn metrics(&self, query: &[(&str, String)]) -> Result<serde_json::Value, ClientError> {

@@ -152,6 +152,10 @@ pub enum EntryKind {
     /// and the checkpoints that show it) and the operator's `reason` for serving it anyway.
     #[serde(rename = "ledger.restored")]
     LedgerRestored,
+    /// An OSV advisory imported, or a newer version of it (`id`, `modified`, `aliases`,
+    /// `severity`, `affected`, `sha256` of the record as sent).
+    #[serde(rename = "advisory.imported")]
+    AdvisoryImported,
 }
 
 impl EntryKind {
@@ -201,6 +205,7 @@ impl EntryKind {
             EntryKind::PersonRuleRemoved => "oidc.person_rule_removed",
             EntryKind::IdentityLinked => "identity.linked",
             EntryKind::LedgerRestored => "ledger.restored",
+            EntryKind::AdvisoryImported => "advisory.imported",
         }
     }
 }
@@ -327,6 +332,10 @@ pub struct EvidenceFact {
     /// ledger (the envelope, which this entry binds, signs the digest).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub report: Option<crate::StoredReport>,
+    /// For an SBOM: how many components it lists and the digest of them all, which the
+    /// component rows must hash to (`components::ComponentsBinding`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub components: Option<crate::components::ComponentsBinding>,
 }
 
 /// The body of a source-control event entry: which delivery, a digest binding the entry to

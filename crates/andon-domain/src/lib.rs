@@ -9,6 +9,7 @@ pub mod access;
 pub mod api;
 mod application;
 pub mod change;
+pub mod components;
 mod digest;
 mod dsse;
 mod entry;
@@ -26,6 +27,7 @@ pub mod scm;
 pub mod sigstore;
 mod statement;
 mod subject;
+pub mod vulns;
 
 pub use digest::{ArtifactRef, Sha256Digest};
 pub use dsse::{

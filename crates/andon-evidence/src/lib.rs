@@ -17,6 +17,7 @@ pub mod hardening;
 mod jacoco;
 pub mod junit;
 mod openvex;
+pub mod osv;
 mod payload;
 pub mod provenance;
 pub mod review;
@@ -35,6 +36,15 @@ mod xml;
 /// format's schema as `"schema"` ([`schema::SchemaReport`]); `None` for a kind this crate
 /// does not parse.
 pub fn summarize(kind: &str, doc: &[u8]) -> Option<Result<serde_json::Value, ParseError>> {
+    summarize_full(kind, doc).map(|r| r.map(|(v, _)| v))
+}
+
+/// A report's summary as JSON, and for an SBOM every component it lists.
+pub type FullSummary = (serde_json::Value, Option<Vec<sbom::Component>>);
+
+/// [`summarize`], and for an SBOM every component it lists (the summary keeps the first
+/// 1000), read in the same pass.
+pub fn summarize_full(kind: &str, doc: &[u8]) -> Option<Result<FullSummary, ParseError>> {
     fn json<T: serde::Serialize>(
         r: Result<T, ParseError>,
     ) -> Result<serde_json::Value, ParseError> {
@@ -45,11 +55,15 @@ pub fn summarize(kind: &str, doc: &[u8]) -> Option<Result<serde_json::Value, Par
             })
         })
     }
+    let mut components = None;
     let mut v = match kind {
         "junit" => json(junit::parse(doc)),
         "coverage" => json(coverage::parse(doc)),
         "sarif" => json(sarif::parse(doc)),
-        "sbom" => json(sbom::parse(doc)),
+        "sbom" => json(sbom::parse_full(doc).map(|s| {
+            components = Some(s.components);
+            s.summary
+        })),
         "vulnerabilities" => json(vulnerabilities::parse(doc)),
         "hardening" => json(hardening::parse(doc)),
         "secrets" => json(secrets::parse(doc)),
@@ -64,7 +78,7 @@ pub fn summarize(kind: &str, doc: &[u8]) -> Option<Result<serde_json::Value, Par
             v["schema"] = serde_json::to_value(report).unwrap_or_default();
         }
     }
-    Some(v)
+    Some(v.map(|v| (v, components)))
 }
 
 /// Why a report was refused.

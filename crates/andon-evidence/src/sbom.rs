@@ -54,13 +54,23 @@ pub struct Component {
     pub licenses: Vec<String>,
 }
 
-/// The summary of `comps`, counted.
+/// An SBOM read whole: its summary, and every component in document order (the summary
+/// lists only the first 1000).
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Sbom {
+    /// The summary recorded with the evidence.
+    pub summary: SbomSummary,
+    /// Every component, in the order the document gives them.
+    pub components: Vec<Component>,
+}
+
+/// The summary of `comps`, counted, with the components kept whole beside it.
 pub(crate) fn summary(
     format: &str,
     spec: String,
     subject: Option<String>,
     comps: Vec<Component>,
-) -> SbomSummary {
+) -> Sbom {
     let mut s = SbomSummary {
         format: format.into(),
         spec_version: spec,
@@ -77,8 +87,11 @@ pub(crate) fn summary(
             *s.licenses.entry(l.clone()).or_default() += 1;
         }
     }
-    s.listed = comps.into_iter().take(MAX_LISTED).collect();
-    s
+    s.listed = comps.iter().take(MAX_LISTED).cloned().collect();
+    Sbom {
+        summary: s,
+        components: comps,
+    }
 }
 
 fn malformed(format: &'static str, message: impl Into<String>) -> ParseError {
@@ -96,20 +109,25 @@ const ACCEPTS: &str = "CycloneDX JSON or XML, SPDX 2.2/2.3 JSON or tag-value, or
 /// otherwise JSON: CycloneDX by its `bomFormat`, SPDX 2 by its `spdxVersion`, SPDX 3 by its
 /// `@context`.
 pub fn parse(doc: &[u8]) -> Result<SbomSummary, ParseError> {
+    parse_full(doc).map(|s| s.summary)
+}
+
+/// [`parse`], keeping every component.
+pub fn parse_full(doc: &[u8]) -> Result<Sbom, ParseError> {
     let doc = &*crate::encoding::utf8(doc, "SBOM")?;
     if crate::is_xml(doc) {
-        return parse_cyclonedx_xml(doc);
+        return cyclonedx_json(&crate::cyclonedx_xml::to_json(doc, "CycloneDX XML")?);
     }
     if crate::spdx_tag_value::looks_like(doc) {
-        return parse_spdx_tag_value(doc);
+        return spdx_json(&crate::spdx_tag_value::to_json(doc, MAX_COMPONENTS)?);
     }
     let v = crate::json_doc(doc, "SBOM", ACCEPTS)?;
     if v.get("bomFormat").and_then(Value::as_str) == Some("CycloneDX") {
-        parse_cyclonedx_json(&v)
+        cyclonedx_json(&v)
     } else if v.get("spdxVersion").is_some() {
-        parse_spdx_json(&v)
+        spdx_json(&v)
     } else if crate::spdx3::is_spdx3(&v) {
-        parse_spdx3_json(&v)
+        crate::spdx3::parse(&v)
     } else {
         Err(malformed(
             "SBOM",
@@ -131,7 +149,7 @@ pub fn parse_spdx_tag_value(doc: &[u8]) -> Result<SbomSummary, ParseError> {
 /// SPDX 3.0 JSON-LD (`@graph` of elements): packages, their purls and licenses, and the
 /// document's root element as the subject.
 pub fn parse_spdx3_json(v: &Value) -> Result<SbomSummary, ParseError> {
-    crate::spdx3::parse(v)
+    crate::spdx3::parse(v).map(|s| s.summary)
 }
 
 fn cdx_licenses(c: &Value) -> Vec<String> {
@@ -185,6 +203,11 @@ fn cdx_walk(list: &[Value], out: &mut Vec<Component>, depth: usize) -> Result<()
 
 /// CycloneDX JSON.
 pub fn parse_cyclonedx_json(v: &Value) -> Result<SbomSummary, ParseError> {
+    cyclonedx_json(v).map(|s| s.summary)
+}
+
+/// CycloneDX JSON, every component kept.
+pub fn cyclonedx_json(v: &Value) -> Result<Sbom, ParseError> {
     const F: &str = "CycloneDX";
     let spec = v
         .get("specVersion")
@@ -203,6 +226,11 @@ pub fn parse_cyclonedx_json(v: &Value) -> Result<SbomSummary, ParseError> {
 
 /// SPDX 2.x JSON.
 pub fn parse_spdx_json(v: &Value) -> Result<SbomSummary, ParseError> {
+    spdx_json(v).map(|s| s.summary)
+}
+
+/// SPDX 2.x JSON, every component kept.
+pub fn spdx_json(v: &Value) -> Result<Sbom, ParseError> {
     const F: &str = "SPDX";
     let spec = v
         .get("spdxVersion")

@@ -21,7 +21,7 @@ use std::collections::{HashMap, HashSet};
 use serde_json::Value;
 
 use crate::ParseError;
-use crate::sbom::{Component, MAX_COMPONENTS, SbomSummary, summary};
+use crate::sbom::{Component, MAX_COMPONENTS, Sbom, summary};
 
 const F: &str = "SPDX 3";
 /// Elements read at most.
@@ -141,7 +141,7 @@ impl<'a> Graph<'a> {
 }
 
 /// Reads an SPDX 3 JSON-LD document.
-pub(crate) fn parse(v: &Value) -> Result<SbomSummary, ParseError> {
+pub(crate) fn parse(v: &Value) -> Result<Sbom, ParseError> {
     let graph = v
         .get("@graph")
         .and_then(Value::as_array)

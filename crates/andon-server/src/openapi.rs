@@ -66,6 +66,23 @@ fn envelope() -> Value {
     })
 }
 
+/// OSV records (ossf.github.io/osv-schema): one, an array, or `{"advisories": [...]}`.
+fn osv_records() -> Value {
+    let record = json!({
+        "type": "object",
+        "description": "An OSV record, as the OSV database, GitHub's advisory database and osv-scanner write it; checked against the OSV schema.",
+        "required": ["id", "modified"],
+        "properties": {"id": {"type": "string"}, "modified": {"type": "string"}},
+    });
+    json!({"oneOf": [
+        record.clone(),
+        {"type": "array", "items": record.clone(), "minItems": 1, "maxItems": 1000},
+        {"type": "object", "required": ["advisories"], "properties": {
+            "advisories": {"type": "array", "items": record, "minItems": 1, "maxItems": 1000}
+        }},
+    ]})
+}
+
 /// A DSSE envelope, or a Sigstore bundle that carries one.
 fn attestation() -> Value {
     json!({"oneOf": [envelope(), bundle()]})
@@ -229,6 +246,8 @@ fn operations() -> Vec<Op> {
         op("POST", "/v1/alerts/{id}/acknowledge", "AR", "alerts", "Acknowledge an alert.", Json(schema::<andon_domain::api::NoteInput>), None, (200, JSON)),
         op("POST", "/v1/alerts/{id}/resolve", "AR", "alerts", "Resolve an alert.", Json(schema::<andon_domain::api::NoteInput>), None, (200, JSON)),
         op("GET", "/v1/metrics", "*", "metrics", "DORA's four keys with their bands.", NoBody, Some(query::<andon_domain::query::metrics::MetricsQuery>), (200, JSON)),
+        op("GET", "/v1/vulnerabilities/impact", "*", "vulnerabilities", "Which artifacts contain a package or a version an imported advisory names (from their SBOMs), where each runs now, and who owns it.", NoBody, Some(query::<andon_domain::query::vulns::ImpactQuery>), (200, JSON)),
+        op("POST", "/v1/advisories", "A", "vulnerabilities", "Import OSV records: one, a JSON array, or {\"advisories\": [...]} (at most 1,000), each checked against the OSV schema.", Raw(&[JSON], osv_records), None, (201, JSON)),
         op("POST", "/v1/telemetry", "AP", "telemetry", "Send a batch of security events.", Raw(&[JSON, "application/x-ndjson"], telemetry), None, (201, JSON)),
         op("GET", "/v1/telemetry", "*", "telemetry", "Search security events.", NoBody, Some(query::<andon_domain::query::telemetry::SearchQuery>), (200, JSON)),
         op("GET", "/v1/telemetry/rules", "*", "telemetry", "The rules in force.", NoBody, None, (200, JSON)),
@@ -378,6 +397,7 @@ fn build() -> Value {
         "gates",
         "changes",
         "metrics",
+        "vulnerabilities",
         "alerts",
         "telemetry",
         "access",

@@ -38,6 +38,7 @@ async fn main() {
                         commits: vec![],
                         scm: None,
                         keyless: None,
+                        components: Default::default(),
                     },
                 }
             })

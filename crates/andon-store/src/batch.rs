@@ -117,6 +117,11 @@ impl Store {
             3,
             "",
         );
+        let mut components = Rows::new(
+            "INSERT INTO sbom_components (evidence_idx, seq, name, version, purl, purl_type, purl_namespace, purl_name)",
+            8,
+            "",
+        );
         let mut apps = Rows::new(
             "INSERT INTO applications (name, team, ledger_idx, created_at)",
             4,
@@ -159,6 +164,7 @@ impl Store {
         let mut approvals = Vec::new();
         let mut change_effects = Vec::new();
         let mut access_effects = Vec::new();
+        let mut advisory_effects = Vec::new();
         let mut settings = Vec::new();
         let mut telemetry = Rows::new(
             "INSERT INTO telemetry_events (ledger_idx, seq, kind, at, source, application, environment, actor, count, status_4xx, status_5xx, deployment, detail)",
@@ -201,7 +207,20 @@ impl Store {
                     commits,
                     scm: facts,
                     keyless,
+                    components: comps,
                 } => {
+                    for (seq, c) in comps.iter().enumerate() {
+                        components.row([
+                            Val::I(idx),
+                            Val::I(seq as i64),
+                            Val::T(c.row.name.clone()),
+                            Val::OptT(c.row.version.clone()),
+                            Val::OptT(c.row.purl.clone()),
+                            Val::T(c.purl_type.clone()),
+                            Val::T(c.purl_namespace.clone()),
+                            Val::T(c.purl_name.clone()),
+                        ]);
+                    }
                     for sha in commits {
                         evidence_commits.row([Val::I(idx), Val::T(sha.clone())]);
                     }
@@ -270,6 +289,7 @@ impl Store {
                 Effect::EntryOnly => {}
                 Effect::Change(e) => change_effects.push((idx, a.time_ms, e)),
                 Effect::Access(e) => access_effects.push((idx, e)),
+                Effect::Advisory(e) => advisory_effects.push((idx, a.time_ms, e)),
                 Effect::Telemetry(events) => {
                     for (seq, e) in events.iter().enumerate() {
                         if e.kind.is_login() || e.kind == andon_telemetry::EventKind::HttpRequests {
@@ -391,6 +411,9 @@ impl Store {
         subjects
             .insert(&mut tx, backend, "indexing evidence subjects")
             .await?;
+        components
+            .insert(&mut tx, backend, "indexing sbom components")
+            .await?;
         apps.insert(&mut tx, backend, "creating applications")
             .await?;
         identities
@@ -457,6 +480,9 @@ impl Store {
         }
         for (idx, e) in access_effects {
             crate::access::apply(&mut tx, idx, e).await?;
+        }
+        for (idx, at, e) in advisory_effects {
+            crate::advisories::apply(&mut tx, idx, at, e).await?;
         }
         for (keyid, at) in revoked {
             sqlx::query(

@@ -20,6 +20,20 @@ pub struct Append {
     pub effect: Effect,
 }
 
+/// One SBOM component as stored: the component as the document gives it, and the package
+/// key matching reads, derived from its purl by the application (empty without one).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SbomComponent {
+    /// The component.
+    pub row: andon_domain::components::ComponentRow,
+    /// The purl's type (`npm`, `pypi`, `deb`).
+    pub purl_type: String,
+    /// Its namespace, or empty.
+    pub purl_namespace: String,
+    /// Its name.
+    pub purl_name: String,
+}
+
 /// Index rows implied by an append. Serialized (without the documents, which entries bind
 /// by digest and the store keeps beside them) it is what an entry carries for the
 /// projection to rebuild its rows.
@@ -54,6 +68,9 @@ pub enum Effect {
         /// For a keyless bundle: who its certificate says signed, JSON.
         #[serde(default, skip_serializing_if = "Option::is_none")]
         keyless: Option<String>,
+        /// For an SBOM: every component, in document order (the entry binds their digest).
+        #[serde(skip)]
+        components: std::sync::Arc<Vec<SbomComponent>>,
     },
     /// A policy bundle published.
     Policy {
@@ -172,6 +189,8 @@ pub enum Effect {
     Change(crate::changes::ChangeEffect),
     /// Break-glass access, standing accounts, runtime snapshots.
     Access(crate::access::AccessEffect),
+    /// An OSV advisory imported (a newer version replaces the older).
+    Advisory(crate::advisories::AdvisoryEffect),
     /// A batch of telemetry events, stored in order (`seq` from 0).
     #[serde(skip)]
     Telemetry(std::sync::Arc<Vec<andon_telemetry::Event>>),

@@ -9,10 +9,12 @@
 //! domain's and the server's job) and it does not compute Merkle hashes (the ledger's).
 
 mod access;
+mod advisories;
 mod alerts;
 mod backup;
 mod batch;
 mod changes;
+mod components;
 mod cosignatures;
 mod deployments;
 mod dump;
@@ -35,13 +37,15 @@ mod store;
 mod telemetry;
 
 pub use access::{AccessEffect, DebtRow};
+pub use advisories::{AdvisoryEffect, AdvisoryPackage, StoredAdvisory};
 pub use backup::{BACKUP_FORMAT, BackupSummary};
 pub use batch::{Batch, Sequencing};
 pub use changes::ChangeEffect;
+pub use components::PackageHit;
 pub use cosignatures::StoredCosignature;
 pub use deployments::MetricDeployment;
 pub use dump::{Cell, Scan, Snapshot};
-pub use effect::{Append, Effect};
+pub use effect::{Append, Effect, SbomComponent};
 pub use error::{Failure, StoreError};
 pub use first_start::FirstStart;
 pub use gates::{DecisionRow, PolicyRow, WaiverRow};

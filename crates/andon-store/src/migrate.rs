@@ -37,6 +37,8 @@ const SQLITE: &[(i64, &str)] = &[
         14,
         include_str!("../migrations/sqlite/0014_schema_compat.sql"),
     ),
+    (15, include_str!("../migrations/sqlite/0015_components.sql")),
+    (16, include_str!("../migrations/sqlite/0016_advisories.sql")),
 ];
 const POSTGRES: &[(i64, &str)] = &[
     (
@@ -73,6 +75,14 @@ const POSTGRES: &[(i64, &str)] = &[
     (
         14,
         include_str!("../migrations/postgres/0014_schema_compat.sql"),
+    ),
+    (
+        15,
+        include_str!("../migrations/postgres/0015_components.sql"),
+    ),
+    (
+        16,
+        include_str!("../migrations/postgres/0016_advisories.sql"),
     ),
 ];
 

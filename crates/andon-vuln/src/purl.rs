@@ -10,7 +10,7 @@ use packageurl::PackageUrl;
 use crate::versions::Scheme;
 
 /// What a package is matched by.
-#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct PackageKey {
     /// The purl type (`npm`, `pypi`, `deb`, …).
     pub ty: String,
@@ -194,6 +194,32 @@ impl Ecosystem {
             namespace.to_owned()
         };
         key(self.ty, &namespace, &name)
+    }
+}
+
+/// The version ordering of a purl type's versions, where Andon has one.
+pub fn scheme_of_type(ty: &str) -> Option<Scheme> {
+    match ty {
+        "npm" | "golang" | "cargo" | "hex" | "pub" => Some(Scheme::SemVer),
+        "pypi" => Some(Scheme::Pep440),
+        "deb" => Some(Scheme::Debian),
+        _ => None,
+    }
+}
+
+/// Whether two versions of a package of type `ty` are the same version: equal in the type's
+/// ordering (`1.0` and `1.0.0` in PyPI), or equal as text where the type has none or either
+/// does not read.
+pub fn same_version(ty: &str, a: &str, b: &str) -> bool {
+    if a == b {
+        return true;
+    }
+    let Some(scheme) = scheme_of_type(ty) else {
+        return false;
+    };
+    match (scheme.parse(a), scheme.parse(b)) {
+        (Ok(x), Ok(y)) => x.cmp_same(&y) == std::cmp::Ordering::Equal,
+        _ => false,
     }
 }
 

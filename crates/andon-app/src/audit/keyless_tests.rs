@@ -61,6 +61,7 @@ fn fact(bundle: &[u8], root: &TrustedRoot) -> EvidenceFact {
         commits: vec![],
         scm: None,
         report: None,
+        components: None,
     }
 }
 

@@ -64,11 +64,17 @@ pub struct Intake {
 
 impl Intake {
     /// The fact to append for an evidence entry checked whole, with its document.
-    fn fact(&self, fact: EvidenceFact, body: &[u8]) -> Fact {
+    fn fact(
+        &self,
+        fact: EvidenceFact,
+        body: &[u8],
+        components: Vec<andon_store::SbomComponent>,
+    ) -> Fact {
         Fact::Evidence {
             id: fact.document.hex(),
             fact,
             document: body.to_vec(),
+            components: std::sync::Arc::new(components),
             actor: self.actor.clone(),
             via: self.via.clone(),
         }
@@ -202,6 +208,10 @@ async fn check_envelope(app: &App, intake: &Intake, body: &[u8]) -> Result<Fact,
         verify_signatures(app, &envelope, application.as_str())?
     };
     let document = Sha256Digest::of(body);
+    let (binding, components) = match derived.components {
+        Some((b, rows)) => (Some(b), rows),
+        None => (None, Vec::new()),
+    };
     let fact = EvidenceFact {
         document,
         application: application.clone(),
@@ -217,8 +227,9 @@ async fn check_envelope(app: &App, intake: &Intake, body: &[u8]) -> Result<Fact,
         commits: derived.commits,
         scm: derived.scm,
         report: derived.report,
+        components: binding,
     };
-    Ok(intake.fact(fact, body))
+    Ok(intake.fact(fact, body, components))
 }
 
 /// Derives the summary of a typed statement; for a report uploaded on its own, reads and
@@ -295,8 +306,9 @@ fn check_message_signature(
         commits: Vec::new(),
         scm: None,
         report: None,
+        components: None,
     };
-    Ok(intake.fact(fact, body))
+    Ok(intake.fact(fact, body, Vec::new()))
 }
 
 /// Who signed an envelope, as intake accepts it.

@@ -27,6 +27,11 @@ pub(crate) struct Derived {
     pub(crate) scm: Option<SourceFacts>,
     /// The uploaded report the predicate names (its bytes were read from the store).
     pub(crate) report: Option<andon_domain::StoredReport>,
+    /// An SBOM's components, bound and indexed.
+    pub(crate) components: Option<(
+        andon_domain::components::ComponentsBinding,
+        Vec<andon_store::SbomComponent>,
+    )>,
 }
 
 fn with_kind<T: serde::Serialize>(kind: &str, s: &T) -> Result<serde_json::Value, AppError> {
@@ -108,23 +113,25 @@ pub(crate) fn derive(
             commits,
             scm: None,
             report: None,
+            components: None,
         });
     }
     // SBOMs attested the way cosign does it: the predicate is the document itself.
     if pt == CYCLONEDX_PREDICATE || pt == SPDX_PREDICATE {
         let s = if pt == CYCLONEDX_PREDICATE {
-            andon_evidence::sbom::parse_cyclonedx_json(p)
+            andon_evidence::sbom::cyclonedx_json(p)
         } else {
-            andon_evidence::sbom::parse_spdx_json(p)
+            andon_evidence::sbom::spdx_json(p)
         }
         .map_err(|e| unparseable(e.to_string()))?;
-        let mut summary = with_kind("sbom", &s)?;
+        let mut summary = with_kind("sbom", &s.summary)?;
         if let Some(report) = andon_evidence::schema::validate_json(p) {
             summary["schema"] =
                 serde_json::to_value(report).map_err(|e| unparseable(e.to_string()))?;
         }
         return Ok(Derived {
             summary: Some(summary),
+            components: Some(crate::vulns::components::bind(s.components)),
             ..Default::default()
         });
     }
@@ -136,6 +143,7 @@ pub(crate) fn derive(
             commits: Vec::new(),
             scm: Some(facts),
             report: None,
+            components: None,
         });
     }
     if pt == PIPELINE_DEFINITION_PREDICATE_V1 {
@@ -147,6 +155,7 @@ pub(crate) fn derive(
             summary: Some(with_kind("pipeline-definition", &s)?),
             scm: None,
             report: None,
+            components: None,
         });
     }
     let Some(kind) = report_kind(pt) else {
@@ -159,10 +168,11 @@ pub(crate) fn derive(
             ReportPredicate::decode(p).map_err(|e| unparseable(e.to_string()))?,
         ),
     };
-    match andon_evidence::summarize(kind, &bytes) {
-        Some(Ok(v)) => Ok(Derived {
+    match andon_evidence::summarize_full(kind, &bytes) {
+        Some(Ok((v, components))) => Ok(Derived {
             summary: Some(v),
             report,
+            components: components.map(crate::vulns::components::bind),
             ..Default::default()
         }),
         Some(Err(e)) => Err(unparseable(e.to_string())),

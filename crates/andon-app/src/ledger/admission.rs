@@ -99,6 +99,22 @@ pub(super) async fn check_admin(
                 ));
             }
         }
+        Effect::Advisory(a) => {
+            // One version of an advisory is recorded once; an older one never replaces a
+            // newer (two imports racing, or a stale copy sent again).
+            let recorded = store.advisory_versions(std::slice::from_ref(&a.id)).await?;
+            let newer = recorded.iter().any(|(_, m)| !newer_than(&a.modified, m));
+            if !claimed.insert(format!("advisory:{}", a.id)) || newer {
+                return Err(AppError::new(
+                    crate::ErrorKind::Conflict,
+                    "advisory_recorded",
+                    format!(
+                        "advisory {} modified {} is not newer than the version recorded",
+                        a.id, a.modified
+                    ),
+                ));
+            }
+        }
         Effect::Change(_)
         | Effect::Token { .. }
         | Effect::Settings(_)
@@ -162,4 +178,13 @@ async fn check_access(
         A::Requested(_) | A::AccountRetired { .. } | A::AccountUsed(_) | A::Snapshot(_) => {}
     }
     Ok(())
+}
+
+/// Whether OSV time `a` is later than `b` (RFC 3339; compared as instants, as text when
+/// either does not read).
+pub(crate) fn newer_than(a: &str, b: &str) -> bool {
+    match (a.parse::<jiff::Timestamp>(), b.parse::<jiff::Timestamp>()) {
+        (Ok(x), Ok(y)) => x > y,
+        _ => a > b,
+    }
 }

@@ -21,6 +21,8 @@ pub enum Fact {
         fact: EvidenceFact,
         /// The raw envelope.
         document: Vec<u8>,
+        /// An SBOM's components with their package keys (the fact binds their digest).
+        components: std::sync::Arc<Vec<andon_store::SbomComponent>>,
         /// The submitting identity.
         actor: String,
         /// The token it submitted with.

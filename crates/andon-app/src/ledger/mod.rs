@@ -1,7 +1,7 @@
 //! The ledger: the sequencer that appends every fact, its reads and proofs, its self-check,
 //! the witness, the append meter, the check a start makes, and the checkpoint file.
 
-mod admission;
+pub(crate) mod admission;
 pub mod anchor;
 pub mod cluster;
 mod durable;

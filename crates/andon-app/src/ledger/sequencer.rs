@@ -202,6 +202,7 @@ async fn process(
                 id,
                 fact,
                 document,
+                components,
                 actor,
                 via,
             } => {
@@ -235,7 +236,7 @@ async fn process(
                         rows: None,
                     };
                     // The same mapping the replay applies to the entry's body.
-                    let effect = evidence_rows(fact, document.clone());
+                    let effect = evidence_rows(fact, document.clone(), components.clone());
                     let bytes = entry.to_bytes();
                     appends.push(Append {
                         index: next,

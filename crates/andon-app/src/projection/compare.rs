@@ -39,6 +39,10 @@ pub const PROJECTED_TABLES: &[Projected] = &[
     },
     t("evidence_subjects", &["evidence_idx", "name", "digest"]),
     t("evidence_commits", &["evidence_idx", "sha"]),
+    t("sbom_components", &["evidence_idx", "seq"]),
+    t("advisories", &["id"]),
+    t("advisory_aliases", &["alias", "advisory_id"]),
+    t("advisory_packages", &["advisory_id", "seq"]),
     Projected {
         table: "scm_deliveries",
         key: &["provider", "delivery"],

@@ -23,6 +23,8 @@ pub enum Document<'a> {
     Bytes(&'a [u8]),
     /// A telemetry batch's events, in order.
     Events(Arc<Vec<andon_telemetry::Event>>),
+    /// An SBOM evidence entry's components as stored, in order.
+    Components(Vec<andon_domain::components::ComponentRow>),
 }
 
 /// The rows an entry writes. Evidence and webhook entries say everything in their body;
@@ -37,7 +39,18 @@ pub fn effect_of(entry: &LedgerEntry, document: Document<'_>) -> Result<Effect, 
         EntryKind::Evidence => {
             let f: EvidenceFact = serde_json::from_value(entry.body.clone())
                 .map_err(|e| format!("the body is not an evidence fact: {e}"))?;
-            Ok(evidence_rows(&f, bytes()))
+            let envelope = bytes();
+            // The components are the SBOM's: they must hash to the binding the entry
+            // carries, or a row deleted or altered among them would change the replay too.
+            let components = match (&f.components, document) {
+                (None, _) => Arc::default(),
+                (Some(bound), Document::Components(rows)) => {
+                    bound.check(&rows)?;
+                    Arc::new(crate::vulns::components::indexed(rows))
+                }
+                (Some(_), _) => return Err("an SBOM's evidence without its components".into()),
+            };
+            Ok(evidence_rows(&f, envelope, components))
         }
         EntryKind::SourceEvent => {
             let f: SourceEventFact = serde_json::from_value(entry.body.clone())
@@ -84,9 +97,14 @@ pub fn effect_of(entry: &LedgerEntry, document: Document<'_>) -> Result<Effect, 
     }
 }
 
-/// The rows an evidence entry with body `f` writes, its envelope `document` beside it (the
-/// sequencer calls this with the fact it holds rather than read its own body back).
-pub fn evidence_rows(f: &EvidenceFact, document: Vec<u8>) -> Effect {
+/// The rows an evidence entry with body `f` writes, its envelope `document` and an SBOM's
+/// `components` beside it (the sequencer calls this with the fact it holds rather than read
+/// its own body back).
+pub fn evidence_rows(
+    f: &EvidenceFact,
+    document: Vec<u8>,
+    components: Arc<Vec<andon_store::SbomComponent>>,
+) -> Effect {
     Effect::Evidence {
         id: f.document.hex(),
         application: f.application.to_string(),
@@ -107,6 +125,7 @@ pub fn evidence_rows(f: &EvidenceFact, document: Vec<u8>) -> Effect {
             .keyless
             .as_ref()
             .and_then(|k| serde_json::to_string(k).ok()),
+        components,
     }
 }
 

@@ -128,16 +128,23 @@ pub async fn fill(
             let effect = match parsed {
                 Err(why) => Err(why),
                 Ok(entry) => {
-                    let events = if entry.kind == andon_domain::EntryKind::TelemetryBatch {
-                        Some(batch_events(source, stored.index).await?)
-                    } else {
-                        None
-                    };
                     // Documents are not written again: the audit checks each against the
                     // digest its entry binds, and the comparison leaves their columns out.
-                    let doc = match &events {
-                        Some(ev) => Document::Events(ev.clone()),
-                        None => Document::None,
+                    // A telemetry batch's events and an SBOM's components are rows bound by
+                    // digest: read back, and checked against their entry by `effect_of`.
+                    let doc = if entry.kind == andon_domain::EntryKind::TelemetryBatch {
+                        Document::Events(batch_events(source, stored.index).await?)
+                    } else if entry.kind == andon_domain::EntryKind::Evidence
+                        && entry.body.get("components").is_some()
+                    {
+                        Document::Components(
+                            source
+                                .sbom_components(stored.index)
+                                .await
+                                .map_err(|e| e.to_string())?,
+                        )
+                    } else {
+                        Document::None
                     };
                     effect_of(&entry, doc).and_then(|effect| {
                         let time_ms = entry

@@ -8,6 +8,7 @@ pub mod gates;
 pub mod ledger;
 pub mod metrics;
 pub mod telemetry;
+pub mod vulns;
 
 /// What orders the change and deployment listings; ties go by ledger index.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Deserialize, schemars::JsonSchema)]

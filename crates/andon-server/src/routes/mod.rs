@@ -15,6 +15,7 @@ pub(crate) mod reports;
 pub(crate) mod sigstore;
 pub(crate) mod telemetry;
 pub(crate) mod trace;
+pub(crate) mod vulns;
 mod webhooks;
 
 use axum::Router;
@@ -155,6 +156,8 @@ pub(crate) fn router(server: Server) -> Router {
         .route("/v1/alerts/{id}/acknowledge", post(alerts::acknowledge))
         .route("/v1/alerts/{id}/resolve", post(alerts::resolve))
         .route("/v1/metrics", get(metrics::metrics))
+        .route("/v1/vulnerabilities/impact", get(vulns::impact))
+        .route("/v1/advisories", post(vulns::import))
         .route(
             "/v1/telemetry",
             post(telemetry::ingest).get(telemetry::search),

@@ -89,6 +89,8 @@ const TABLE: &[(&str, &str, &str)] = &[
     ("POST", "/v1/alerts/{id}/acknowledge", "AR"),
     ("POST", "/v1/alerts/{id}/resolve", "AR"),
     ("GET", "/v1/metrics", "*"),
+    ("GET", "/v1/vulnerabilities/impact", "*"),
+    ("POST", "/v1/advisories", "A"),
     ("POST", "/v1/telemetry", "AP"),
     ("GET", "/v1/telemetry", "*"),
     ("GET", "/v1/telemetry/rules", "*"),

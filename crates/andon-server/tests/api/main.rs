@@ -36,5 +36,6 @@ mod sso;
 mod tamper;
 mod telemetry;
 mod upgrades;
+mod vulnerabilities;
 mod web;
 mod witness;

@@ -46,6 +46,7 @@ fn evidence(index: u64, app: &str, run: &str, digest: &str, ptype: &str) -> Appe
             scm: None,
             // Odd entries stand for keyless bundles.
             keyless: (index % 2 == 1).then(|| format!("{{\"identity\":\"ci-{index}\"}}")),
+            components: Default::default(),
         },
     }
 }

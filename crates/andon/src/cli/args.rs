@@ -218,6 +218,9 @@ pub enum Command {
     Change(crate::commands::change::ChangeCmd),
     /// DORA's four keys per period, with their bands, for an application or a team.
     Metrics(crate::commands::change::MetricsArgs),
+    /// Vulnerabilities: the blast radius of a package.
+    #[command(subcommand)]
+    Vuln(crate::commands::vuln::VulnCmd),
     /// Production access: break-glass requests and grants, standing accounts, access debt.
     #[command(subcommand)]
     Access(crate::commands::access::AccessCmd),

@@ -92,6 +92,7 @@ fn dispatch(
         Command::Deploy(d) => commands::change::deploy(&ctx, d, out),
         Command::Change(c) => commands::change::change(&ctx, c, out),
         Command::Metrics(m) => commands::change::metrics(&ctx, m, out),
+        Command::Vuln(v) => commands::vuln::run(&ctx, v, out),
         Command::Telemetry(t) => commands::telemetry::run(&ctx, t, out),
         Command::Backup {
             database,

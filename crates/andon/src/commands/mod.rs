@@ -22,3 +22,4 @@ pub mod telemetry;
 pub mod token;
 pub mod trace;
 pub mod verify;
+pub mod vuln;

@@ -12,6 +12,7 @@ pub mod late;
 pub mod scans;
 pub mod signing;
 pub mod telemetry;
+pub mod vulns;
 
 use std::process::ExitCode;
 
@@ -316,6 +317,7 @@ pub fn run(ctx: &Context, d: &DemoArgs) -> anyhow::Result<ExitCode> {
         crate::demo::changes::run(&admin, &release, &suffix)?;
         crate::demo::late::run(&admin, &release)?;
         crate::demo::scans::run(&admin, &release, &suffix)?;
+        crate::demo::vulns::run(&admin, &release)?;
     }
     if let Some(secret) = secret.as_deref()
         && let Some(history) = crate::demo::history::run(&admin, secret, &suffix, d.history_days)?

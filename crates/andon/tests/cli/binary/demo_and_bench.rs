@@ -166,6 +166,23 @@ fn the_demo_runs_against_a_live_server(b: Backend) {
     assert!(commits[1].contains("Merge pull request #102"), "{rfc}");
     assert!(rfc.contains("- Tickets: #102, PAY-42\n"), "{rfc}");
     assert!(!rfc.contains("PAY-41") && !rfc.contains("PAY-43"), "{rfc}");
+    // A CVE published: its OSV record imported, the payments artifacts that carry
+    // setuptools 65.5.0 named with the fix, and the artifact production runs without any
+    // SBOM (the one built on a laptop) named as a blind spot.
+    let impact = text
+        .split("$ andon vuln impact CVE-2022-40897")
+        .nth(1)
+        .and_then(|t| t.split("\n$ ").next())
+        .expect("the impact in the demo output");
+    for wanted in [
+        "advisory PYSEC-2022-43012 (medium; CVE-2022-40897, GHSA-r9hx-vwmv-q579)",
+        "built into 5 artifacts running nowhere",
+        "setuptools 65.5.0, fixed in 65.5.1",
+        "production runs sha256:",
+        "with no SBOM recorded: Andon cannot tell",
+    ] {
+        assert!(impact.contains(wanted), "{wanted} missing:\n{impact}");
+    }
     // Six weeks of history for three teams whose delivery differs, and their bands.
     let row = |team: &str| {
         text.lines()

@@ -25,4 +25,5 @@ mod restore;
 mod signing;
 mod sigstore;
 mod tamper;
+mod vulns;
 mod witness;

@@ -1,0 +1,178 @@
+//! OSV advisories imported (`POST /v1/advisories`, `andon vuln import`): each record
+//! checked against the OSV schema, its affected packages keyed as SBOM components are, and
+//! ledgered as `advisory.imported`. Only admins import: a forged advisory would name
+//! vulnerabilities that do not exist, and a withdrawn one would hide one that does.
+
+use andon_domain::api::Receipt;
+use andon_domain::vulns::{ImportAnswer, Imported};
+use andon_domain::{EntryKind, Role, Sha256Digest};
+use andon_store::{AdvisoryEffect, AdvisoryPackage, Effect};
+use andon_vuln::osv::Advisory;
+use serde_json::{Value, json};
+
+use crate::ledger::admission::newer_than;
+use crate::ledger::sequencer::Fact;
+use crate::{Actor, App, AppError};
+
+/// Records per request at most.
+pub const MAX_ADVISORIES: usize = 1000;
+
+/// Imports the OSV records of `body`: one record, a JSON array of them, or
+/// `{"advisories": [...]}`. Every record is checked before any is written; one bad record
+/// refuses the request, naming it. A record already recorded at the same or a newer
+/// `modified` time is left as it is.
+pub async fn import(app: &App, actor: &Actor, body: &[u8]) -> Result<ImportAnswer, AppError> {
+    actor.require(&[Role::Admin])?;
+    let doc: Value = serde_json::from_slice(body).map_err(|e| {
+        AppError::bad_request("malformed_advisory", format!("the body is not JSON: {e}"))
+    })?;
+    let records: Vec<Value> = match doc {
+        Value::Array(a) => a,
+        Value::Object(mut o) if o.contains_key("advisories") => match o.remove("advisories") {
+            Some(Value::Array(a)) => a,
+            _ => {
+                return Err(AppError::bad_request(
+                    "malformed_advisory",
+                    "`advisories` is not an array of OSV records",
+                ));
+            }
+        },
+        v @ Value::Object(_) => vec![v],
+        _ => {
+            return Err(AppError::bad_request(
+                "malformed_advisory",
+                "send an OSV record, an array of them, or {\"advisories\": [...]}",
+            ));
+        }
+    };
+    if records.is_empty() || records.len() > MAX_ADVISORIES {
+        return Err(AppError::bad_request(
+            "bad_batch_size",
+            format!(
+                "an import holds 1 to {MAX_ADVISORIES} records, not {}",
+                records.len()
+            ),
+        ));
+    }
+    let mut read = Vec::with_capacity(records.len());
+    for (i, record) in records.iter().enumerate() {
+        let name = record["id"].as_str().unwrap_or("(no id)").to_owned();
+        andon_evidence::osv::check(record).map_err(|errors| {
+            AppError::bad_request(
+                "invalid_advisory",
+                format!(
+                    "record {i} ({name}) breaks the OSV schema: {}",
+                    errors.join("; ")
+                ),
+            )
+        })?;
+        let advisory: Advisory = serde_json::from_value(record.clone()).map_err(|e| {
+            AppError::bad_request(
+                "invalid_advisory",
+                format!("record {i} ({name}) cannot be read: {e}"),
+            )
+        })?;
+        let bytes = serde_json::to_vec(record).unwrap_or_default();
+        read.push((advisory, Sha256Digest::of(&bytes).hex()));
+    }
+    let ids: Vec<String> = read.iter().map(|(a, _)| a.id.clone()).collect();
+    let recorded = app.store().advisory_versions(&ids).await?;
+    let mut answer = ImportAnswer::default();
+    let mut facts = Vec::new();
+    let mut pending = Vec::new();
+    for (advisory, sha256) in read {
+        let known = recorded
+            .iter()
+            .find(|(id, _)| *id == advisory.id)
+            .map(|(_, m)| m.as_str());
+        let later_in_request = pending.iter().any(|(id, m): &(String, String)| {
+            *id == advisory.id && !newer_than(&advisory.modified, m)
+        });
+        if known.is_some_and(|m| !newer_than(&advisory.modified, m)) || later_in_request {
+            answer.unchanged.push(advisory.id.clone());
+            continue;
+        }
+        pending.retain(|(id, _)| *id != advisory.id);
+        pending.push((advisory.id.clone(), advisory.modified.clone()));
+        facts.push(fact(actor, &advisory, sha256)?);
+    }
+    // A record sent twice in one request keeps its newest version only.
+    let facts: Vec<(String, String, Fact)> = facts
+        .into_iter()
+        .filter(|(id, m, _)| pending.iter().any(|(pid, pm)| pid == id && pm == m))
+        .collect();
+    let names: Vec<(String, String)> = facts
+        .iter()
+        .map(|(i, m, _)| (i.clone(), m.clone()))
+        .collect();
+    let receipts: Vec<Receipt> = app
+        .append_all(facts.into_iter().map(|(_, _, f)| f).collect())
+        .await?;
+    for ((id, modified), r) in names.into_iter().zip(receipts) {
+        answer.imported.push(Imported {
+            id,
+            modified,
+            ledger_index: r.ledger_index,
+        });
+    }
+    Ok(answer)
+}
+
+/// The fact recording `a`: its body says everything matching reads (the affected entries
+/// whole), and its rows are the tables' rows.
+fn fact(actor: &Actor, a: &Advisory, sha256: String) -> Result<(String, String, Fact), AppError> {
+    let packages: Vec<AdvisoryPackage> = a
+        .affected
+        .iter()
+        .map(|affected| {
+            let (ecosystem, key) = match &affected.package {
+                Some(p) => {
+                    let key = p
+                        .purl
+                        .as_deref()
+                        .and_then(|u| andon_vuln::purl::parse(u).ok())
+                        .map(|u| u.key)
+                        .or_else(|| {
+                            andon_vuln::purl::ecosystem(&p.ecosystem).map(|e| e.key(&p.name))
+                        });
+                    (p.ecosystem.clone(), key)
+                }
+                None => (String::new(), None),
+            };
+            let key = key.unwrap_or_default();
+            AdvisoryPackage {
+                ecosystem,
+                purl_type: key.ty,
+                purl_namespace: key.namespace,
+                purl_name: key.name,
+                affected: serde_json::to_string(affected).unwrap_or_default(),
+            }
+        })
+        .collect();
+    let effect = AdvisoryEffect {
+        id: a.id.clone(),
+        modified: a.modified.clone(),
+        published: a.published.clone(),
+        withdrawn: a.withdrawn.clone(),
+        summary: a.summary.as_ref().map(|s| s.chars().take(1000).collect()),
+        severity: a.severity_word().to_owned(),
+        sha256: sha256.clone(),
+        aliases: a.aliases.clone(),
+        packages,
+    };
+    let body = json!({
+        "id": a.id, "modified": a.modified, "published": a.published,
+        "withdrawn": a.withdrawn, "aliases": a.aliases, "summary": effect.summary,
+        "severity": effect.severity, "sha256": sha256, "affected": a.affected,
+    });
+    Ok((
+        a.id.clone(),
+        a.modified.clone(),
+        Fact::admin(
+            EntryKind::AdvisoryImported,
+            actor,
+            body,
+            Effect::Advisory(effect),
+        ),
+    ))
+}

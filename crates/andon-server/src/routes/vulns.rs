@@ -1,0 +1,39 @@
+//! Vulnerabilities (docs/vulnerabilities.md): OSV advisories imported, and the blast radius
+//! of a package or a vulnerability. The rules are
+//! `andon_app::vulns`'; these handlers extract, call and serialize.
+
+use andon_domain::query::vulns::ImpactQuery;
+use andon_domain::vulns::{Impact, ImportAnswer};
+use axum::Json;
+use axum::body::Bytes;
+use axum::extract::rejection::{BytesRejection, QueryRejection};
+use axum::extract::{Query, State};
+use axum::http::StatusCode;
+
+use crate::ApiError;
+use crate::App;
+use crate::auth::Caller;
+use crate::http::{body_error, query_error};
+
+/// `POST /v1/advisories`: OSV records (admins).
+pub(crate) async fn import(
+    State(app): State<App>,
+    caller: Caller,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<(StatusCode, Json<ImportAnswer>), ApiError> {
+    let body = body.map_err(|e| body_error(&app, e))?;
+    let answer = andon_app::vulns::advisories::import(&app, &caller, &body).await?;
+    Ok((StatusCode::CREATED, Json(answer)))
+}
+
+/// `GET /v1/vulnerabilities/impact?purl=|id=&environment=`.
+pub(crate) async fn impact(
+    State(app): State<App>,
+    caller: Caller,
+    q: Result<Query<ImpactQuery>, QueryRejection>,
+) -> Result<Json<Impact>, ApiError> {
+    let Query(q) = q.map_err(query_error)?;
+    Ok(Json(
+        andon_app::vulns::impact::impact(&app, &caller, &q).await?,
+    ))
+}

@@ -1,0 +1,115 @@
+//! `andon vuln impact` as an on-call engineer runs it: an SBOM attested with the CLI, what
+//! runs reported with the CLI, and the blast radius printed, with exit code 1 while
+//! something running contains the package.
+
+use andon_client::Client;
+use andon_domain::Sha256Digest;
+use andon_testkit::{Backend, TestDb, both_backends};
+
+use crate::common::*;
+
+fn the_blast_radius_is_printed_and_sets_the_exit_code(b: Backend) {
+    let db = TestDb::new(b);
+    let server = start(&db, true);
+    let token = server.token.clone().expect("admin token");
+    let admin = Client::new(&server.url, Some(token.clone()));
+    admin.create_application("shop", "storefront").expect("app");
+    let issued = admin
+        .create_identity("ci-shop", "pipeline", &["shop".into()])
+        .expect("identity");
+    let run = |tok: &str, args: &[&str]| cli(&server.url, tok, args);
+    let key = db.dir().join("ci.key");
+    let key = key.to_str().expect("path");
+    assert!(run(&token, &["keygen", "--out", key]).status.success());
+    assert!(
+        run(&token, &["identity", "add-key", "ci-shop", "--key", key])
+            .status
+            .success()
+    );
+    let image = format!(
+        "registry.example.com/shop@{}",
+        Sha256Digest::of(b"shop 1.0")
+    );
+    let sbom = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../andon-evidence/tests/fixtures/sbom/cyclonedx-py-7.5.0-1.6.json"
+    );
+    let attested = run(
+        &issued.token,
+        &[
+            "attest",
+            "sbom",
+            "--app",
+            "shop",
+            "--subject",
+            &image,
+            "--key",
+            key,
+            "--file",
+            sbom,
+        ],
+    );
+    assert!(
+        attested.status.success(),
+        "{}",
+        String::from_utf8_lossy(&attested.stderr)
+    );
+
+    // Built, running nowhere yet: exit 0, and the artifact named.
+    let out = run(&token, &["vuln", "impact", "pkg:pypi/six@1.16.0"]);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(0), "{text}");
+    assert!(text.contains("running nowhere Andon knows of"), "{text}");
+    assert!(
+        text.contains("built into 1 artifact running nowhere"),
+        "{text}"
+    );
+
+    let list = db.dir().join("running.txt");
+    std::fs::write(&list, format!("shop-web-1 {image}\n")).expect("list");
+    let reported = run(
+        &issued.token,
+        &[
+            "env",
+            "report",
+            "--env",
+            "production",
+            "--app",
+            "shop",
+            "--list",
+            list.to_str().expect("path"),
+        ],
+    );
+    // Nothing deployed it there: the report is drift too (exit 1), and recorded all the same.
+    assert_eq!(
+        reported.status.code(),
+        Some(1),
+        "{}{}",
+        String::from_utf8_lossy(&reported.stdout),
+        String::from_utf8_lossy(&reported.stderr)
+    );
+
+    // Running in production: exit 1, the environment, owner, workload and component.
+    let out = run(&token, &["vuln", "impact", "pkg:pypi/six@1.16"]);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(1), "{text}");
+    assert!(text.contains("  production:"), "{text}");
+    assert!(
+        text.contains("shop (team storefront)") && text.contains("as shop-web-1: six 1.16.0"),
+        "{text}"
+    );
+    assert!(
+        text.contains("environments checked: production (snapshot)"),
+        "{text}"
+    );
+    // Another version: nothing.
+    let out = run(&token, &["vuln", "impact", "pkg:pypi/six@1.15.0"]);
+    assert_eq!(out.status.code(), Some(0));
+    // A malformed purl: the server's error, and a failing exit code.
+    let out = run(&token, &["vuln", "impact", "pkg:six"]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("is not a package URL"), "{stderr}");
+}
+
+both_backends!(the_blast_radius_is_printed_and_sets_the_exit_code);
