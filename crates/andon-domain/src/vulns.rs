@@ -138,6 +138,10 @@ pub struct ImportAnswer {
     pub imported: Vec<Imported>,
     /// Records already recorded at this version or a newer one: nothing written.
     pub unchanged: Vec<String>,
+    /// `vulnerability_in_production` alerts raised: one per application whose artifacts
+    /// running in production an imported record affects.
+    #[serde(default)]
+    pub alerts: Vec<crate::change::Alert>,
 }
 
 /// One advisory recorded.

@@ -3,13 +3,18 @@
 //! ledgered as `advisory.imported`. Only admins import: a forged advisory would name
 //! vulnerabilities that do not exist, and a withdrawn one would hide one that does.
 
+use std::collections::BTreeMap;
+
 use andon_domain::api::Receipt;
-use andon_domain::vulns::{ImportAnswer, Imported};
+use andon_domain::query::vulns::ImpactQuery;
+use andon_domain::vulns::{Affected, ImportAnswer, Imported};
 use andon_domain::{EntryKind, Role, Sha256Digest};
 use andon_store::{AdvisoryEffect, AdvisoryPackage, Effect};
 use andon_vuln::osv::Advisory;
 use serde_json::{Value, json};
 
+use crate::alerts::NewAlert;
+use crate::input::is_production;
 use crate::ledger::admission::newer_than;
 use crate::ledger::sequencer::Fact;
 use crate::{Actor, App, AppError};
@@ -115,7 +120,100 @@ pub async fn import(app: &App, actor: &Actor, body: &[u8]) -> Result<ImportAnswe
             ledger_index: r.ledger_index,
         });
     }
+    let mut alerts = Vec::new();
+    for i in &answer.imported {
+        alerts.extend(in_production(app, actor, &i.id).await?);
+    }
+    answer.alerts = crate::alerts::raise_all(app, alerts).await?;
     Ok(answer)
+}
+
+/// One `vulnerability_in_production` alert per application whose artifacts running in a
+/// production environment the advisory `id` affects; an application already alerted about
+/// it (an earlier version of the record) is marked seen instead.
+async fn in_production(app: &App, actor: &Actor, id: &str) -> Result<Vec<NewAlert>, AppError> {
+    let q = ImpactQuery {
+        id: Some(id.to_owned()),
+        ..ImpactQuery::default()
+    };
+    let impact = super::impact::impact(app, actor, &q).await?;
+    let Some(advisory) = impact.advisories.iter().find(|a| a.id == id) else {
+        return Ok(Vec::new());
+    };
+    let mut by_app: BTreeMap<&str, Vec<&Affected>> = BTreeMap::new();
+    for a in &impact.affected {
+        if a.environment.as_deref().is_some_and(is_production)
+            && a.components
+                .iter()
+                .any(|c| c.advisory.as_deref() == Some(id))
+        {
+            by_app.entry(a.application.as_str()).or_default().push(a);
+        }
+    }
+    let mut out = Vec::new();
+    for (application, rows) in by_app {
+        let subject = format!("vuln:{id}:{application}");
+        if let Some(existing) = app
+            .store()
+            .alert_about("vulnerability_in_production", &subject)
+            .await?
+        {
+            crate::alerts::update(app, "andon", &existing.id, "seen", None).await?;
+            continue;
+        }
+        let places: Vec<String> = rows
+            .iter()
+            .map(|a| {
+                let c = a
+                    .components
+                    .iter()
+                    .find(|c| c.advisory.as_deref() == Some(id));
+                format!(
+                    "{} {} in {} running in {}{}",
+                    c.map_or("", |c| c.component.name.as_str()),
+                    c.and_then(|c| c.component.version.as_deref())
+                        .unwrap_or("?"),
+                    a.artifact,
+                    a.environment.as_deref().unwrap_or("?"),
+                    c.and_then(|c| c.fixed.as_deref())
+                        .map(|f| format!(" (fixed in {f})"))
+                        .unwrap_or_default()
+                )
+            })
+            .collect();
+        let aliases = if advisory.aliases.is_empty() {
+            String::new()
+        } else {
+            format!(" ({})", advisory.aliases.join(", "))
+        };
+        let mut links = vec![format!("/v1/vulnerabilities/impact?id={id}")];
+        for a in &rows {
+            let link = format!("/v1/evidence/{}", a.evidence);
+            if !links.contains(&link) {
+                links.push(link);
+            }
+        }
+        out.push(NewAlert {
+            kind: "vulnerability_in_production".into(),
+            severity: if matches!(advisory.severity.as_str(), "critical" | "high") {
+                "high".into()
+            } else {
+                "medium".into()
+            },
+            application: Some(application.to_owned()),
+            environment: rows.first().and_then(|a| a.environment.clone()),
+            subject,
+            message: format!(
+                "{id}{aliases}, {} severity, affects {application} (team {}): {}",
+                advisory.severity,
+                rows.first().map_or("", |a| a.team.as_str()),
+                places.join("; ")
+            ),
+            links,
+            suspect: None,
+        });
+    }
+    Ok(out)
 }
 
 /// The fact recording `a`: its body says everything matching reads (the affected entries

@@ -445,10 +445,60 @@ fn advisories_are_imported_once_and_their_ranges_find_what_runs(b: Backend) {
             "GHSA-35c4-f3rq-f9g3"
         ]
     );
+    // One alert per application and advisory that affects what runs in production: three
+    // npm advisories hit checkout 1.0, requests' hits ledger; staging's checkout 1.1 has the
+    // fixed versions, and production runs nothing the others name.
+    let mut raised: Vec<(String, Option<String>, String, String)> = answer
+        .alerts
+        .iter()
+        .map(|a| {
+            (
+                a.kind.clone(),
+                a.application.clone(),
+                a.subject.clone(),
+                a.severity.clone(),
+            )
+        })
+        .collect();
+    raised.sort();
+    let alert = |app: &str, id: &str| {
+        (
+            "vulnerability_in_production".to_owned(),
+            Some(app.to_owned()),
+            format!("vuln:{id}:{app}"),
+            "medium".to_owned(),
+        )
+    };
+    assert_eq!(
+        raised,
+        [
+            alert("checkout", "GHSA-f89g-whpf-6q9m"),
+            alert("checkout", "GHSA-fhjf-83wg-r2j9"),
+            alert("checkout", "GHSA-mhpp-875w-9cpv"),
+            alert("ledger", "PYSEC-2023-74"),
+        ]
+    );
+    let requests = answer
+        .alerts
+        .iter()
+        .find(|a| a.subject == "vuln:PYSEC-2023-74:ledger")
+        .expect("ledger's alert");
+    assert!(
+        requests.message.contains(&format!(
+            "affects ledger (team team-finance): requests 2.30.0 in {l1} running in production (fixed in 2.31.0)"
+        )),
+        "{}",
+        requests.message
+    );
+    assert!(
+        requests
+            .links
+            .contains(&"/v1/vulnerabilities/impact?id=PYSEC-2023-74".to_owned())
+    );
     // The same records again: nothing new.
     let after = h.counts();
     let again = h.admin.import_advisories(&body).expect("again");
-    assert!(again.imported.is_empty());
+    assert!(again.imported.is_empty() && again.alerts.is_empty());
     assert_eq!(again.unchanged.len(), 6);
     assert_eq!(h.counts(), after);
 
