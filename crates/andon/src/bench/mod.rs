@@ -3,6 +3,7 @@
 
 pub mod bundles;
 pub mod gate;
+pub mod impact;
 pub mod ingest;
 pub mod load;
 pub mod pages;
@@ -38,6 +39,9 @@ pub enum BenchCmd {
     /// Keyless Sigstore bundles verified per second on one core, beside raw ECDSA
     /// verification.
     Bundles(crate::bench::bundles::BundlesBenchArgs),
+    /// The blast-radius query over thousands of SBOMs (a million components), beside the
+    /// bare read of the package index.
+    Impact(crate::bench::impact::ImpactBenchArgs),
 }
 
 /// Runs a benchmark.
@@ -57,5 +61,6 @@ pub fn run(ctx: &Context, cmd: &BenchCmd) -> anyhow::Result<ExitCode> {
         BenchCmd::Pages(p) => crate::bench::pages::run(ctx, p),
         BenchCmd::Report(r) => crate::bench::report::run(ctx, r),
         BenchCmd::Bundles(b) => crate::bench::bundles::run(b, ctx.output),
+        BenchCmd::Impact(b) => crate::bench::impact::run(ctx, b),
     }
 }
