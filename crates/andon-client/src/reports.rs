@@ -33,11 +33,7 @@ impl Client {
         purl: &str,
         environment: Option<&str>,
     ) -> Result<andon_domain::vulns::Impact, ClientError> {
-        let mut q = vec![("purl", purl.to_owned())];
-        if let Some(e) = environment {
-            q.push(("environment", e.to_owned()));
-        }
-        self.get("/v1/vulnerabilities/impact", &q)
+        self.impact_by("purl", purl, environment)
     }
 
     /// The blast radius of a vulnerability id of an imported advisory (`CVE-…`, `GHSA-…`).
@@ -46,7 +42,16 @@ impl Client {
         id: &str,
         environment: Option<&str>,
     ) -> Result<andon_domain::vulns::Impact, ClientError> {
-        let mut q = vec![("id", id.to_owned())];
+        self.impact_by("id", id, environment)
+    }
+
+    fn impact_by(
+        &self,
+        key: &'static str,
+        value: &str,
+        environment: Option<&str>,
+    ) -> Result<andon_domain::vulns::Impact, ClientError> {
+        let mut q = vec![(key, value.to_owned())];
         if let Some(e) = environment {
             q.push(("environment", e.to_owned()));
         }

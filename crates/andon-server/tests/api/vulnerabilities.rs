@@ -64,6 +64,27 @@ fn sbom(
     format!("sha256:{}", digest.hex())
 }
 
+/// Reports what runs in the whole of `env`: (workload, image name, digest) each.
+fn running(h: &Harness, env: &str, workloads: &[(&str, &str, &String)]) {
+    h.admin
+        .report_snapshot(
+            env,
+            &SnapshotInput {
+                whole_environment: true,
+                source: "kubernetes".into(),
+                workloads: workloads
+                    .iter()
+                    .map(|(name, app, digest)| Workload {
+                        name: (*name).into(),
+                        image: image(app, digest),
+                    })
+                    .collect(),
+                ..SnapshotInput::default()
+            },
+        )
+        .expect("snapshot");
+}
+
 fn image(name: &str, digest: &str) -> String {
     format!("registry.example.com/{name}@{digest}")
 }
@@ -126,34 +147,16 @@ fn impact_by_purl_names_exactly_what_runs_and_what_was_built(b: Backend) {
 
     // Production is known from a snapshot of the whole environment; staging only from a
     // deployment. pay 1 runs nowhere.
-    h.admin
-        .report_snapshot(
-            "production",
-            &SnapshotInput {
-                whole_environment: true,
-                source: "kubernetes".into(),
-                workloads: vec![
-                    Workload {
-                        name: "shop-web-1".into(),
-                        image: image("shop", &shop_10),
-                    },
-                    Workload {
-                        name: "shop-web-2".into(),
-                        image: image("shop", &shop_10),
-                    },
-                    Workload {
-                        name: "web-1".into(),
-                        image: image("web", &web_1),
-                    },
-                    Workload {
-                        name: "legacy-1".into(),
-                        image: image("legacy", &legacy),
-                    },
-                ],
-                ..SnapshotInput::default()
-            },
-        )
-        .expect("snapshot");
+    running(
+        &h,
+        "production",
+        &[
+            ("shop-web-1", "shop", &shop_10),
+            ("shop-web-2", "shop", &shop_10),
+            ("web-1", "web", &web_1),
+            ("legacy-1", "legacy", &legacy),
+        ],
+    );
     shop.record_deployment(&DeploymentRequest {
         application: "shop".into(),
         artifact: image("shop", &shop_11),
@@ -363,40 +366,15 @@ fn advisories_are_imported_once_and_their_ranges_find_what_runs(b: Backend) {
         true,
     );
     let l1 = sbom(&ledger, &lk, "ledger", "ledger:1", REQUESTS_230, false);
-    h.admin
-        .report_snapshot(
-            "production",
-            &SnapshotInput {
-                whole_environment: true,
-                source: "kubernetes".into(),
-                workloads: vec![
-                    Workload {
-                        name: "checkout-1".into(),
-                        image: image("checkout", &c10),
-                    },
-                    Workload {
-                        name: "ledger-1".into(),
-                        image: image("ledger", &l1),
-                    },
-                ],
-                ..SnapshotInput::default()
-            },
-        )
-        .expect("snapshot");
-    h.admin
-        .report_snapshot(
-            "staging",
-            &SnapshotInput {
-                whole_environment: true,
-                source: "kubernetes".into(),
-                workloads: vec![Workload {
-                    name: "checkout-1".into(),
-                    image: image("checkout", &c11),
-                }],
-                ..SnapshotInput::default()
-            },
-        )
-        .expect("snapshot");
+    running(
+        &h,
+        "production",
+        &[
+            ("checkout-1", "checkout", &c10),
+            ("ledger-1", "ledger", &l1),
+        ],
+    );
+    running(&h, "staging", &[("checkout-1", "checkout", &c11)]);
 
     let records = vec![
         vector("ghsa/equals_with_patch.osv.json"),

@@ -14,27 +14,16 @@ fn a_release_is_gated_replayed_and_a_tampered_decision_is_caught(b: Backend) {
     let db = TestDb::new(b);
     let server = start(&db, true);
     let token = server.token.clone().expect("admin token");
-    let admin = Client::new(&server.url, Some(token.clone()));
-    admin.create_application("pay", "payments").expect("app");
-    let issued = admin
-        .create_identity("ci-pay", "pipeline", &["pay".into()])
-        .expect("identity");
+    let (pipeline_token, key) = cli_pipeline(&db, &server.url, &token, "pay", "payments");
+    let key = key.as_str();
     let run = |tok: &str, args: &[&str]| cli(&server.url, tok, args);
-    let key = db.dir().join("ci.key");
-    let key = key.to_str().expect("path");
-    assert!(run(&token, &["keygen", "--out", key]).status.success());
-    assert!(
-        run(&token, &["identity", "add-key", "ci-pay", "--key", key])
-            .status
-            .success()
-    );
     let subject = format!("registry.example.com/pay@{}", Sha256Digest::of(b"pay 1.0"));
     let report = concat!(
         env!("CARGO_MANIFEST_DIR"),
         "/../andon-evidence/tests/fixtures/junit/cargo-nextest-0.9.143.xml"
     );
     let attested = run(
-        &issued.token,
+        &pipeline_token,
         &[
             "attest",
             "junit",
@@ -53,7 +42,7 @@ fn a_release_is_gated_replayed_and_a_tampered_decision_is_caught(b: Backend) {
     // Production: the failing test and all the missing evidence deny, exit code 1, with
     // what to do on one screen.
     let denied = run(
-        &issued.token,
+        &pipeline_token,
         &[
             "gate",
             "--app",
@@ -82,7 +71,7 @@ fn a_release_is_gated_replayed_and_a_tampered_decision_is_caught(b: Backend) {
     let (reader, writer) = std::io::pipe().expect("pipe");
     drop(reader);
     let closed = Command::new(BIN)
-        .args(["--server", &server.url, "--token", &issued.token])
+        .args(["--server", &server.url, "--token", &pipeline_token])
         .args([
             "gate",
             "--app",
@@ -174,7 +163,7 @@ test_one_failure_is_tolerated if {
     );
     assert!(listed(&token).contains("wide-policy"));
     let allowed = run(
-        &issued.token,
+        &pipeline_token,
         &[
             "--output",
             "json",

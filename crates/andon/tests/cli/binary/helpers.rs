@@ -109,3 +109,34 @@ impl Drop for Guard {
 pub fn server_guard(s: Server) -> Guard {
     Guard(s)
 }
+
+/// An application of `team` with its pipeline identity `ci-<app>`, whose key `andon keygen`
+/// wrote and `andon identity add-key` registered, as an operator sets them up: the
+/// pipeline's token and the key file's path.
+pub fn cli_pipeline(
+    db: &TestDb,
+    url: &str,
+    token: &str,
+    app: &str,
+    team: &str,
+) -> (String, String) {
+    let admin = Client::new(url, Some(token.to_owned()));
+    admin.create_application(app, team).expect("app");
+    let issued = admin
+        .create_identity(&format!("ci-{app}"), "pipeline", &[app.to_owned()])
+        .expect("identity");
+    let key = db.dir().join(format!("ci-{app}.key"));
+    let key = key.to_str().expect("path").to_owned();
+    assert!(cli(url, token, &["keygen", "--out", &key]).status.success());
+    let added = cli(
+        url,
+        token,
+        &["identity", "add-key", &format!("ci-{app}"), "--key", &key],
+    );
+    assert!(
+        added.status.success(),
+        "{}",
+        String::from_utf8_lossy(&added.stderr)
+    );
+    (issued.token, key)
+}

@@ -2,30 +2,19 @@
 //! runs reported with the CLI, and the blast radius printed, with exit code 1 while
 //! something running contains the package.
 
-use andon_client::Client;
 use andon_domain::Sha256Digest;
 use andon_testkit::{Backend, TestDb, both_backends};
 
+use crate::binary::helpers::cli_pipeline;
 use crate::common::*;
 
 fn the_blast_radius_is_printed_and_sets_the_exit_code(b: Backend) {
     let db = TestDb::new(b);
     let server = start(&db, true);
     let token = server.token.clone().expect("admin token");
-    let admin = Client::new(&server.url, Some(token.clone()));
-    admin.create_application("shop", "storefront").expect("app");
-    let issued = admin
-        .create_identity("ci-shop", "pipeline", &["shop".into()])
-        .expect("identity");
+    let (pipeline_token, key) = cli_pipeline(&db, &server.url, &token, "shop", "storefront");
+    let key = key.as_str();
     let run = |tok: &str, args: &[&str]| cli(&server.url, tok, args);
-    let key = db.dir().join("ci.key");
-    let key = key.to_str().expect("path");
-    assert!(run(&token, &["keygen", "--out", key]).status.success());
-    assert!(
-        run(&token, &["identity", "add-key", "ci-shop", "--key", key])
-            .status
-            .success()
-    );
     let image = format!(
         "registry.example.com/shop@{}",
         Sha256Digest::of(b"shop 1.0")
@@ -35,7 +24,7 @@ fn the_blast_radius_is_printed_and_sets_the_exit_code(b: Backend) {
         "/../andon-evidence/tests/fixtures/sbom/cyclonedx-py-7.5.0-1.6.json"
     );
     let attested = run(
-        &issued.token,
+        &pipeline_token,
         &[
             "attest",
             "sbom",
@@ -68,7 +57,7 @@ fn the_blast_radius_is_printed_and_sets_the_exit_code(b: Backend) {
     let list = db.dir().join("running.txt");
     std::fs::write(&list, format!("shop-web-1 {image}\n")).expect("list");
     let reported = run(
-        &issued.token,
+        &pipeline_token,
         &[
             "env",
             "report",
