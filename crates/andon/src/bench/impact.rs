@@ -87,10 +87,12 @@ fn package(p: u64) -> (&'static str, String) {
 /// The component `j` of artifact `i`: package 0 is in every SBOM (the common library), the
 /// others spread over the pool; versions move on with the artifact's age.
 fn component(i: u64, j: u64) -> serde_json::Value {
+    // 4729 is prime to PACKAGES - 1: the packages of one SBOM are distinct (CycloneDX
+    // requires its components to be), and none is package 0.
     let p = if j == 0 {
         0
     } else {
-        (i.wrapping_mul(7919) + j.wrapping_mul(104_729)) % PACKAGES
+        1 + (i.wrapping_mul(7919) + j.wrapping_mul(4729)) % (PACKAGES - 1)
     };
     let v = (i / 500 + j) % VERSIONS;
     let (ty, name) = package(p);
