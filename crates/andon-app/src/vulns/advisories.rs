@@ -83,36 +83,33 @@ pub async fn import(app: &App, actor: &Actor, body: &[u8]) -> Result<ImportAnswe
     let ids: Vec<String> = read.iter().map(|(a, _)| a.id.clone()).collect();
     let recorded = app.store().advisory_versions(&ids).await?;
     let mut answer = ImportAnswer::default();
-    let mut facts = Vec::new();
-    let mut pending = Vec::new();
+    // One version per id: the newest the request holds, and only if newer than the recorded.
+    let mut chosen: Vec<(Advisory, String)> = Vec::new();
     for (advisory, sha256) in read {
-        let known = recorded
+        let recorded = recorded
             .iter()
             .find(|(id, _)| *id == advisory.id)
             .map(|(_, m)| m.as_str());
-        let later_in_request = pending.iter().any(|(id, m): &(String, String)| {
-            *id == advisory.id && !newer_than(&advisory.modified, m)
-        });
-        if known.is_some_and(|m| !newer_than(&advisory.modified, m)) || later_in_request {
-            answer.unchanged.push(advisory.id.clone());
-            continue;
+        match chosen.iter_mut().find(|(a, _)| a.id == advisory.id) {
+            Some(slot) if newer_than(&advisory.modified, &slot.0.modified) => {
+                *slot = (advisory, sha256)
+            }
+            Some(_) => answer.unchanged.push(advisory.id),
+            None if recorded.is_some_and(|m| !newer_than(&advisory.modified, m)) => {
+                answer.unchanged.push(advisory.id)
+            }
+            None => chosen.push((advisory, sha256)),
         }
-        pending.retain(|(id, _)| *id != advisory.id);
-        pending.push((advisory.id.clone(), advisory.modified.clone()));
-        facts.push(fact(actor, &advisory, sha256)?);
     }
-    // A record sent twice in one request keeps its newest version only.
-    let facts: Vec<(String, String, Fact)> = facts
-        .into_iter()
-        .filter(|(id, m, _)| pending.iter().any(|(pid, pm)| pid == id && pm == m))
-        .collect();
-    let names: Vec<(String, String)> = facts
+    let facts = chosen
         .iter()
-        .map(|(i, m, _)| (i.clone(), m.clone()))
+        .map(|(a, sha256)| fact(actor, a, sha256.clone()))
+        .collect::<Result<Vec<Fact>, AppError>>()?;
+    let names: Vec<(String, String)> = chosen
+        .into_iter()
+        .map(|(a, _)| (a.id, a.modified))
         .collect();
-    let receipts: Vec<Receipt> = app
-        .append_all(facts.into_iter().map(|(_, _, f)| f).collect())
-        .await?;
+    let receipts: Vec<Receipt> = app.append_all(facts).await?;
     for ((id, modified), r) in names.into_iter().zip(receipts) {
         answer.imported.push(Imported {
             id,
@@ -218,7 +215,7 @@ async fn in_production(app: &App, actor: &Actor, id: &str) -> Result<Vec<NewAler
 
 /// The fact recording `a`: its body says everything matching reads (the affected entries
 /// whole), and its rows are the tables' rows.
-fn fact(actor: &Actor, a: &Advisory, sha256: String) -> Result<(String, String, Fact), AppError> {
+fn fact(actor: &Actor, a: &Advisory, sha256: String) -> Result<Fact, AppError> {
     let packages: Vec<AdvisoryPackage> = a
         .affected
         .iter()
@@ -263,14 +260,10 @@ fn fact(actor: &Actor, a: &Advisory, sha256: String) -> Result<(String, String, 
         "withdrawn": a.withdrawn, "aliases": a.aliases, "summary": effect.summary,
         "severity": effect.severity, "sha256": sha256, "affected": a.affected,
     });
-    Ok((
-        a.id.clone(),
-        a.modified.clone(),
-        Fact::admin(
-            EntryKind::AdvisoryImported,
-            actor,
-            body,
-            Effect::Advisory(effect),
-        ),
+    Ok(Fact::admin(
+        EntryKind::AdvisoryImported,
+        actor,
+        body,
+        Effect::Advisory(effect),
     ))
 }
