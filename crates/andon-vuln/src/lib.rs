@@ -6,6 +6,7 @@
 pub mod osv;
 pub mod purl;
 pub mod range;
+pub mod sla;
 pub mod versions;
 
 pub use osv::Advisory;
