@@ -8,8 +8,13 @@
 //!   period.
 //! - **Change failure rate**: production deployments of the period that failed or were
 //!   rolled back, over the production deployments of the period; never above 100%.
-//! - **Time to restore**: from a failure to its restoration, median over the failures of the
-//!   period that were restored; failures not yet restored are counted apart.
+//! - **Time to restore** (DORA's *failed deployment recovery time* since 2024): from a
+//!   failure to its restoration, median over the failures of the period that were restored;
+//!   failures not yet restored are counted apart.
+//! - **Deployment rework rate** (DORA 2024): production deployments made while an earlier
+//!   deployment of the same application and environment was failed and not yet restored (a
+//!   rollback or a fix forward: unplanned work to fix a production incident), over the
+//!   production deployments of the period.
 //!
 //! Each period also says how many of the facts it counts (a deployment's record, its
 //! failures and restorations) arrived after the late window with an admin's reason, and,
@@ -19,6 +24,7 @@
 //! reads the deployments and says what time it is; nothing here reads a clock.
 
 pub mod debt;
+pub mod security;
 
 use jiff::civil::Date;
 use jiff::tz::TimeZone;
@@ -40,6 +46,14 @@ pub struct Deploy {
     /// reached the ledger.
     #[serde(default)]
     pub arrivals: Vec<Arrival>,
+    /// What it replaces: its application and environment. Deployments of one scope follow
+    /// each other; rework is judged within a scope.
+    #[serde(default)]
+    pub scope: String,
+    /// Made while an earlier deployment of its scope was failed and not yet restored
+    /// ([`mark_rework`]).
+    #[serde(default)]
+    pub rework: bool,
 }
 
 /// How one fact reached the ledger.
@@ -158,6 +172,16 @@ pub struct Keys {
     pub unrestored: u64,
     /// Median time to restore, minutes.
     pub time_to_restore_median_minutes: Option<f64>,
+    /// The same figure under the name DORA gives it since 2024.
+    #[serde(default)]
+    pub failed_deployment_recovery_time_median_minutes: Option<f64>,
+    /// Deployments of the period made while an earlier one of the same scope was failed
+    /// and not yet restored: rollbacks and fixes forward.
+    #[serde(default)]
+    pub rework_deployments: u64,
+    /// `rework_deployments / deployments`, 0 to 1 (DORA 2024's deployment rework rate).
+    #[serde(default)]
+    pub deployment_rework_rate: Option<f64>,
     /// Facts counted in the period (deployments, failures, restorations) that arrived after
     /// the late window, each allowed by an admin with a reason.
     pub late: u64,
@@ -179,6 +203,9 @@ pub struct Bands {
     pub change_failure_rate: Option<Band>,
     /// Time to restore.
     pub time_to_restore: Option<Band>,
+    /// Failed deployment recovery time: time to restore's band, under its 2024 name.
+    #[serde(default)]
+    pub failed_deployment_recovery_time: Option<Band>,
 }
 
 /// The metrics of a range, per period and overall.
@@ -190,6 +217,9 @@ pub struct Report {
     pub periods: Vec<Keys>,
     /// The whole range.
     pub total: Keys,
+    /// Security lead time, when the caller adds it (`GET /v1/metrics` does).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub security: Option<security::Security>,
 }
 
 /// The `q` quantile (0 to 1) of sorted values, nearest rank.
@@ -355,6 +385,7 @@ fn keys(
     restores.sort_by(f64::total_cmp);
     let n = deploys.len() as u64;
     let rate = (n > 0).then(|| failed.len() as f64 / n as f64);
+    let rework = deploys.iter().filter(|d| d.rework).count() as u64;
     let lead = median(&leads);
     let restore = median(&restores);
     let span_days = measured.days();
@@ -376,6 +407,9 @@ fn keys(
         restored: restores.len() as u64,
         unrestored: (failed.len() - restores.len()) as u64,
         time_to_restore_median_minutes: restore,
+        failed_deployment_recovery_time_median_minutes: restore,
+        rework_deployments: rework,
+        deployment_rework_rate: (n > 0).then(|| rework as f64 / n as f64),
         late,
         recorded_after_close,
         bands: Bands {
@@ -383,6 +417,7 @@ fn keys(
             lead_time: lead.map(lead_time_band),
             change_failure_rate: rate.map(failure_band),
             time_to_restore: restore.map(restore_band),
+            failed_deployment_recovery_time: restore.map(restore_band),
         },
     }
 }
@@ -398,6 +433,7 @@ pub fn report(deploys: &[Deploy], from_ms: i64, to_ms: i64, period: Period, now:
             period,
             periods: Vec::new(),
             total: Keys::default(),
+            security: None,
         };
     };
     let range = Span {
@@ -427,6 +463,27 @@ pub fn report(deploys: &[Deploy], from_ms: i64, to_ms: i64, period: Period, now:
         period,
         periods,
         total: keys(&all, (start, end), known, to_ms, now),
+        security: None,
+    }
+}
+
+/// Marks each deployment made while an earlier deployment of its scope was failed and not
+/// yet restored (restored at or after it, or never): a rollback or a fix forward.
+pub fn mark_rework(deploys: &mut [Deploy]) {
+    let mut order: Vec<usize> = (0..deploys.len()).collect();
+    order.sort_by_key(|&i| (deploys[i].at, i));
+    let mut flags = vec![false; deploys.len()];
+    for (k, &i) in order.iter().enumerate() {
+        let d = &deploys[i];
+        flags[i] = order[..k].iter().any(|&j| {
+            let e = &deploys[j];
+            e.scope == d.scope
+                && e.failed_at.is_some_and(|f| f <= d.at)
+                && e.restored_at.is_none_or(|r| r >= d.at)
+        });
+    }
+    for (d, f) in deploys.iter_mut().zip(flags) {
+        d.rework = f;
     }
 }
 

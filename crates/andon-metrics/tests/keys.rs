@@ -7,6 +7,9 @@ fn t(s: &str) -> i64 {
     s.parse::<jiff::Timestamp>().expect("time").as_millisecond()
 }
 
+/// The application and environment every deployment of the scenario replaces.
+const SCOPE: &str = "shop\nproduction";
+
 /// When the scenario is read: after all of it.
 const NOW: i64 = 1_800_000_000_000;
 
@@ -19,6 +22,8 @@ fn scenario() -> Vec<Deploy> {
             restored_at: None,
             commit_times: vec![t("2026-11-01T10:00:00Z"), t("2026-11-02T08:00:00Z")],
             arrivals: Vec::new(),
+            scope: SCOPE.into(),
+            rework: false,
         },
         // A 6 h old commit; failed an hour later, restored 30 minutes after.
         Deploy {
@@ -27,6 +32,8 @@ fn scenario() -> Vec<Deploy> {
             restored_at: Some(t("2026-11-03T13:30:00Z")),
             commit_times: vec![t("2026-11-03T06:00:00Z")],
             arrivals: Vec::new(),
+            scope: SCOPE.into(),
+            rework: false,
         },
         // The same commits deployed again (nothing new to count); failed, not restored yet.
         Deploy {
@@ -35,6 +42,8 @@ fn scenario() -> Vec<Deploy> {
             restored_at: None,
             commit_times: vec![],
             arrivals: Vec::new(),
+            scope: SCOPE.into(),
+            rework: false,
         },
         // Week of 16 November: commits 168 h and 24 h old.
         Deploy {
@@ -43,6 +52,8 @@ fn scenario() -> Vec<Deploy> {
             restored_at: None,
             commit_times: vec![t("2026-11-10T09:00:00Z"), t("2026-11-16T09:00:00Z")],
             arrivals: Vec::new(),
+            scope: SCOPE.into(),
+            rework: false,
         },
     ]
 }
@@ -189,6 +200,8 @@ fn deployed(at: i64) -> Deploy {
         restored_at: None,
         commit_times: Vec::new(),
         arrivals: Vec::new(),
+        scope: SCOPE.into(),
+        rework: false,
     }
 }
 
@@ -271,4 +284,49 @@ fn one_deployment_in_any_calendar_month_is_monthly() {
         Some(Band::Low),
         "none in February"
     );
+}
+
+#[test]
+fn rework_is_a_deployment_made_while_an_earlier_one_is_failed() {
+    let mut deploys = scenario();
+    // Another application's failure is not this one's rework.
+    let mut other = deployed(t("2026-11-05T11:00:00Z"));
+    other.scope = "ledger\nproduction".into();
+    deploys.push(other);
+    andon_metrics::mark_rework(&mut deploys);
+    let flags: Vec<bool> = deploys.iter().map(|d| d.rework).collect();
+    // 3 November's failure was restored before 5 November's deployment; 5 November's was
+    // never restored, so 17 November's deployment is a fix forward.
+    assert_eq!(flags, [false, false, false, true, false]);
+    let r = report(
+        &deploys,
+        t("2026-11-02T00:00:00Z"),
+        t("2026-11-23T00:00:00Z"),
+        Period::Week,
+        NOW,
+    );
+    assert_eq!(r.total.rework_deployments, 1);
+    assert_eq!(r.total.deployment_rework_rate, Some(0.2));
+    assert_eq!(r.periods[2].rework_deployments, 1);
+    assert_eq!(r.periods[2].deployment_rework_rate, Some(1.0));
+    assert_eq!(r.periods[0].deployment_rework_rate, Some(0.0));
+    // DORA's 2024 name for time to restore: the same figure and band.
+    assert_eq!(
+        r.total.failed_deployment_recovery_time_median_minutes,
+        Some(30.0)
+    );
+    assert_eq!(
+        r.total.bands.failed_deployment_recovery_time,
+        r.total.bands.time_to_restore
+    );
+    // A rollback: made at the moment the failed deployment is restored.
+    let mut failed = deployed(t("2026-11-20T10:00:00Z"));
+    failed.failed_at = Some(t("2026-11-20T11:00:00Z"));
+    failed.restored_at = Some(t("2026-11-20T11:05:00Z"));
+    let rollback = deployed(t("2026-11-20T11:05:00Z"));
+    let after = deployed(t("2026-11-20T12:00:00Z"));
+    let mut three = vec![failed, rollback, after];
+    andon_metrics::mark_rework(&mut three);
+    let flags: Vec<bool> = three.iter().map(|d| d.rework).collect();
+    assert_eq!(flags, [false, true, false]);
 }
