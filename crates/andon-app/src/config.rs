@@ -1,5 +1,7 @@
 //! How the application is set up: storage, keys, limits, jobs, the clock.
 
+pub use andon_vuln::sla::Policy as VulnSla;
+
 /// How the server is set up.
 #[derive(Clone, Debug)]
 pub struct Config {
@@ -55,8 +57,11 @@ pub struct Config {
     pub gitlab_webhook_token: Option<String>,
     /// How ticket ids are found in commit messages, branch names and titles.
     pub ticket_patterns: andon_evidence::tickets::TicketPatterns,
-    /// How often overdue emergency-change reviews are looked for (and alerted).
+    /// How often overdue emergency-change reviews are looked for (and alerted); vulnerability
+    /// items are swept and their deadlines checked on the same interval.
     pub review_check_interval: std::time::Duration,
+    /// Each severity's priority and deadline for vulnerability items (`--vuln-sla`).
+    pub vuln_sla: VulnSla,
     /// Where change events are POSTed (docs/changes.md); none: no notifications.
     pub notify_url: Option<String>,
     /// The secret signing notification bodies.
@@ -201,6 +206,7 @@ impl Config {
             gitlab_webhook_token: None,
             ticket_patterns: Default::default(),
             review_check_interval: std::time::Duration::from_secs(60),
+            vuln_sla: VulnSla::default(),
             notify_url: None,
             notify_secret: None,
             notify_format: crate::jobs::notify::NotifyFormat::Json,

@@ -312,6 +312,7 @@ pub async fn report(
     let unauthorized = unauthorized(app, &r, &running, &mut alerts).await?;
     let missing = missing(app, &r, &running, &mut alerts).await?;
     let alerts = raise_all(app, alerts).await?;
+    crate::vulns::items::after(app, input.application.as_deref()).await;
     Ok(json!({
         "ledger_index": receipt.ledger_index,
         "environment": environment,

@@ -38,7 +38,7 @@ pub mod vulns;
 pub use actor::Actor;
 pub use app::{App, Started, new_token, token_hash};
 pub use clock::Clock;
-pub use config::{Config, Sso, Witness, default_checkpoint_file, parse_report_limit};
+pub use config::{Config, Sso, VulnSla, Witness, default_checkpoint_file, parse_report_limit};
 pub use error::{AppError, ErrorKind};
 pub use jobs::notify::{NotifyFormat, SIGNATURE_HEADER, signature as notification_signature};
 pub use ledger::sequencer::Fact;

@@ -1,9 +1,11 @@
 //! DORA's four keys per period for an application or a team (docs/metrics.md), from the
 //! recorded deployments, their failures and restorations, and their commits' times; each
 //! period also counts the facts that arrived late and, once it has ended, those recorded
-//! after it closed (docs/changes.md, "Time").
+//! after it closed (docs/changes.md, "Time"). Beside them, the deployment rework rate and
+//! the security lead time of the vulnerability items.
 
 use andon_domain::query::metrics::MetricsQuery;
+use andon_metrics::security::{Fix, Open};
 use andon_metrics::{Arrival, Deploy, Period, Report};
 
 use crate::input::instant;
@@ -36,9 +38,11 @@ pub async fn metrics(app: &App, _actor: &Actor, q: MetricsQuery) -> Result<Repor
         .store()
         .metric_deployments(q.application.as_deref(), q.team.as_deref(), since, until)
         .await?;
-    let deploys: Vec<Deploy> = rows
+    let mut deploys: Vec<Deploy> = rows
         .into_iter()
         .map(|d| Deploy {
+            scope: d.scope,
+            rework: false,
             at: d.deployed_at,
             failed_at: d.failed_at,
             restored_at: d.restored_at,
@@ -50,7 +54,33 @@ pub async fn metrics(app: &App, _actor: &Actor, q: MetricsQuery) -> Result<Repor
                 .collect(),
         })
         .collect();
-    Ok(andon_metrics::report(&deploys, since, until, period, now))
+    andon_metrics::mark_rework(&mut deploys);
+    let mut report = andon_metrics::report(&deploys, since, until, period, now);
+    let items = app
+        .store()
+        .metric_vuln_items(q.application.as_deref(), q.team.as_deref(), since, until)
+        .await?;
+    let (mut fixes, mut open) = (Vec::new(), Vec::new());
+    for i in items {
+        if i.is_open() {
+            open.push(Open {
+                detected_at: i.detected_at,
+                priority: i.priority,
+                due_at: i.due_at,
+            });
+        } else if let Some(deployed_at) = i.fix_deployed_at.or(i.closed_at) {
+            fixes.push(Fix {
+                detected_at: i.detected_at,
+                built_at: i.fix_built_at,
+                deployed_at,
+                due_at: i.due_at,
+            });
+        }
+    }
+    report.security = Some(andon_metrics::security::security(
+        &fixes, &open, since, until, period, now,
+    ));
+    Ok(report)
 }
 
 /// The query's scope, period and range checked: (period, since, until) in Unix ms, `until`

@@ -66,6 +66,27 @@ impl Client {
         self.post("/v1/advisories", &[], body)
     }
 
+    /// Vulnerability items: `query` holds any of `application`, `state` (or `open`),
+    /// `vulnerability`.
+    pub fn vuln_items(
+        &self,
+        query: &[(&str, String)],
+    ) -> Result<Vec<andon_domain::vuln_items::VulnItem>, ClientError> {
+        self.get("/v1/vulnerabilities/items", query)
+    }
+
+    /// One vulnerability item with its transitions.
+    pub fn vuln_item(&self, id: &str) -> Result<andon_domain::vuln_items::VulnItem, ClientError> {
+        self.get(&format!("/v1/vulnerabilities/items/{id}"), &[])
+    }
+
+    /// Advances every vulnerability item and raises the overdue alerts now (admin).
+    pub fn check_vulnerabilities(
+        &self,
+    ) -> Result<andon_domain::vuln_items::CheckAnswer, ClientError> {
+        self.post("/v1/vulnerabilities/check", &[], b"")
+    }
+
     /// DORA's four keys: `query` holds `application` or `team`, and optionally `period`,
     /// `since`, `until`.
     pub fn metrics(&self, query: &[(&str, String)]) -> Result<serde_json::Value, ClientError> {

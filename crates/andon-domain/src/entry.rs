@@ -156,6 +156,20 @@ pub enum EntryKind {
     /// `severity`, `affected`, `sha256` of the record as sent).
     #[serde(rename = "advisory.imported")]
     AdvisoryImported,
+    /// A vulnerability found running in production for an application: an item opens
+    /// (`item`, `application`, `vulnerability`, `severity`, `priority`, `due_at`, `artifacts`).
+    #[serde(rename = "vuln.detected")]
+    VulnDetected,
+    /// An item's fix built: an artifact of the application whose SBOM no longer has it
+    /// (`item`, `at`, `artifact`, `evidence`).
+    #[serde(rename = "vuln.fix_built")]
+    VulnFixBuilt,
+    /// An item's fixed artifact seen running in production (`item`, `at`, `artifact`).
+    #[serde(rename = "vuln.fix_deployed")]
+    VulnFixDeployed,
+    /// An item closed (`item`, `at`, `reason`, `detail`).
+    #[serde(rename = "vuln.closed")]
+    VulnClosed,
 }
 
 impl EntryKind {
@@ -206,6 +220,10 @@ impl EntryKind {
             EntryKind::IdentityLinked => "identity.linked",
             EntryKind::LedgerRestored => "ledger.restored",
             EntryKind::AdvisoryImported => "advisory.imported",
+            EntryKind::VulnDetected => "vuln.detected",
+            EntryKind::VulnFixBuilt => "vuln.fix_built",
+            EntryKind::VulnFixDeployed => "vuln.fix_deployed",
+            EntryKind::VulnClosed => "vuln.closed",
         }
     }
 }

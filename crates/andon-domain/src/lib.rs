@@ -27,6 +27,7 @@ pub mod scm;
 pub mod sigstore;
 mod statement;
 mod subject;
+pub mod vuln_items;
 pub mod vulns;
 
 pub use digest::{ArtifactRef, Sha256Digest};

@@ -17,7 +17,7 @@ mod tls;
 mod web;
 
 pub use andon_app::{
-    App, Clock, Config, NotifyFormat, SIGNATURE_HEADER, Sso, Started, Witness,
+    App, Clock, Config, NotifyFormat, SIGNATURE_HEADER, Sso, Started, VulnSla, Witness,
     notification_signature,
 };
 pub use error::ApiError;

@@ -114,6 +114,8 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
             let deploys: Vec<Deploy> = rows
                 .into_iter()
                 .map(|d| Deploy {
+                    scope: d.scope,
+                    rework: false,
                     at: d.deployed_at,
                     failed_at: d.failed_at,
                     restored_at: d.restored_at,

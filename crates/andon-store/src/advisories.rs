@@ -190,6 +190,58 @@ impl Store {
         Ok(out)
     }
 
+    /// The advisories with an affected package among `keys` (type, namespace, name).
+    pub async fn advisories_on(
+        &self,
+        keys: &[(String, String, String)],
+    ) -> Result<Vec<StoredAdvisory>, StoreError> {
+        let wanted: BTreeSet<&(String, String, String)> = keys.iter().collect();
+        let names: BTreeSet<&String> = keys.iter().map(|k| &k.2).collect();
+        let names: Vec<&String> = names.into_iter().collect();
+        let mut ids: BTreeSet<String> = BTreeSet::new();
+        for chunk in names.chunks(500) {
+            let marks: Vec<String> = (1..=chunk.len()).map(|i| format!("${i}")).collect();
+            let mut q = sqlx::query(sqlx::AssertSqlSafe(format!(
+                "SELECT advisory_id, purl_type, purl_namespace, purl_name FROM advisory_packages \
+                 WHERE purl_name IN ({})",
+                marks.join(", ")
+            )));
+            for n in chunk {
+                q = q.bind((*n).clone());
+            }
+            for r in q
+                .fetch_all(&self.pool)
+                .await
+                .op("finding packages' advisories")?
+            {
+                let key = (
+                    get(&r, "purl_type")?,
+                    get(&r, "purl_namespace")?,
+                    get(&r, "purl_name")?,
+                );
+                if wanted.contains(&key) {
+                    ids.insert(get(&r, "advisory_id")?);
+                }
+            }
+        }
+        let mut out = Vec::new();
+        for id in ids {
+            if let Some(a) = self.advisory(&id).await? {
+                out.push(a);
+            }
+        }
+        Ok(out)
+    }
+
+    /// Whether any advisory was ever imported.
+    pub async fn any_advisory(&self) -> Result<bool, StoreError> {
+        let one: Option<String> = sqlx::query_scalar("SELECT id FROM advisories LIMIT 1")
+            .fetch_optional(&self.pool)
+            .await
+            .op("looking for advisories")?;
+        Ok(one.is_some())
+    }
+
     /// One advisory by its own id.
     pub async fn advisory(&self, id: &str) -> Result<Option<StoredAdvisory>, StoreError> {
         let Some(r) = sqlx::query(

@@ -165,6 +165,7 @@ impl Store {
         let mut change_effects = Vec::new();
         let mut access_effects = Vec::new();
         let mut advisory_effects = Vec::new();
+        let mut vuln_effects = Vec::new();
         let mut settings = Vec::new();
         let mut telemetry = Rows::new(
             "INSERT INTO telemetry_events (ledger_idx, seq, kind, at, source, application, environment, actor, count, status_4xx, status_5xx, deployment, detail)",
@@ -290,6 +291,7 @@ impl Store {
                 Effect::Change(e) => change_effects.push((idx, a.time_ms, e)),
                 Effect::Access(e) => access_effects.push((idx, e)),
                 Effect::Advisory(e) => advisory_effects.push((idx, a.time_ms, e)),
+                Effect::Vuln(e) => vuln_effects.push((idx, e)),
                 Effect::Telemetry(events) => {
                     for (seq, e) in events.iter().enumerate() {
                         if e.kind.is_login() || e.kind == andon_telemetry::EventKind::HttpRequests {
@@ -483,6 +485,9 @@ impl Store {
         }
         for (idx, at, e) in advisory_effects {
             crate::advisories::apply(&mut tx, idx, at, e).await?;
+        }
+        for (idx, e) in vuln_effects {
+            crate::vuln_items::apply(&mut tx, idx, e).await?;
         }
         for (keyid, at) in revoked {
             sqlx::query(

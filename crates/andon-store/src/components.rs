@@ -26,7 +26,87 @@ pub struct PackageHit {
     pub digests: Vec<String>,
 }
 
+/// A component an SBOM of an artifact lists, with its package key.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ArtifactComponent {
+    /// The artifact (`sha256:<hex>`).
+    pub digest: String,
+    /// The SBOM evidence.
+    pub evidence: String,
+    /// The application it was recorded for.
+    pub application: String,
+    /// That application's team.
+    pub team: String,
+    /// When the SBOM was recorded (Unix ms).
+    pub recorded_at: i64,
+    /// The component as the SBOM gives it.
+    pub component: ComponentRow,
+    /// Its package key: purl type, namespace, name.
+    pub key: (String, String, String),
+}
+
 impl Store {
+    /// The components of every SBOM describing each of `digests` (`sha256:<hex>`), of one
+    /// application or any; components without a package key are left out. An artifact
+    /// with several SBOMs (the image's and the language's, say) has what any of them lists.
+    pub async fn artifact_components(
+        &self,
+        digests: &[String],
+        application: Option<&str>,
+    ) -> Result<Vec<ArtifactComponent>, StoreError> {
+        let mut out = Vec::new();
+        for chunk in digests.chunks(200) {
+            let bare: Vec<String> = chunk
+                .iter()
+                .map(|d| d.strip_prefix("sha256:").unwrap_or(d).to_owned())
+                .collect();
+            let marks: Vec<String> = (1..=bare.len()).map(|i| format!("${i}")).collect();
+            let sql = format!(
+                "SELECT s.digest, c.name, c.version, c.purl, c.purl_type, c.purl_namespace, c.purl_name, \
+                 e.id, e.application, e.created_at, a.team \
+                 FROM evidence_subjects s \
+                 JOIN evidence e ON e.ledger_idx = s.evidence_idx \
+                 JOIN applications a ON a.name = e.application \
+                 JOIN sbom_components c ON c.evidence_idx = s.evidence_idx \
+                 WHERE s.digest IN ({}) AND c.purl_type <> '' \
+                 ORDER BY s.digest, c.evidence_idx, c.seq",
+                marks.join(", ")
+            );
+            let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
+            for d in bare {
+                q = q.bind(d);
+            }
+            for r in q
+                .fetch_all(&self.pool)
+                .await
+                .op("reading the components of running artifacts")?
+            {
+                let app: String = get(&r, "application")?;
+                if application.is_some_and(|a| a != app) {
+                    continue;
+                }
+                out.push(ArtifactComponent {
+                    digest: format!("sha256:{}", get::<String>(&r, "digest")?),
+                    evidence: get(&r, "id")?,
+                    application: app,
+                    team: get(&r, "team")?,
+                    recorded_at: get(&r, "created_at")?,
+                    component: ComponentRow {
+                        name: get(&r, "name")?,
+                        version: get(&r, "version")?,
+                        purl: get(&r, "purl")?,
+                    },
+                    key: (
+                        get(&r, "purl_type")?,
+                        get(&r, "purl_namespace")?,
+                        get(&r, "purl_name")?,
+                    ),
+                });
+            }
+        }
+        Ok(out)
+    }
+
     /// The components an evidence entry stored, in document order.
     pub async fn sbom_components(
         &self,

@@ -160,6 +160,8 @@ pub(crate) async fn mark_suspect(
 /// A production deployment as the delivery metrics read it. Times are Unix ms.
 #[derive(Clone, Debug, PartialEq)]
 pub struct MetricDeployment {
+    /// Its application and environment, one line each.
+    pub scope: String,
     /// When it was deployed.
     pub deployed_at: i64,
     /// When it failed or was rolled back.
@@ -435,7 +437,7 @@ impl Store {
             q
         };
         let rows = bind(format!(
-            "SELECT d.ledger_idx, d.deployed_at, d.failed_at, d.restored_at, \
+            "SELECT d.ledger_idx, d.application, d.environment, d.deployed_at, d.failed_at, d.restored_at, \
              CAST(CASE WHEN d.late_reason IS NULL THEN 0 ELSE 1 END AS BIGINT) AS late, COALESCE(l.created_at, d.deployed_at) AS recorded_at \
              FROM deployments d LEFT JOIN ledger_entries l ON l.idx = d.ledger_idx \
              WHERE {filter} ORDER BY d.deployed_at, d.ledger_idx"
@@ -448,6 +450,11 @@ impl Store {
         for r in &rows {
             at.insert(get::<i64>(r, "ledger_idx")?, out.len());
             out.push(MetricDeployment {
+                scope: format!(
+                    "{}\n{}",
+                    get::<String>(r, "application")?,
+                    get::<String>(r, "environment")?
+                ),
                 deployed_at: get(r, "deployed_at")?,
                 failed_at: get(r, "failed_at")?,
                 restored_at: get(r, "restored_at")?,

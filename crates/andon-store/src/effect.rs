@@ -191,6 +191,8 @@ pub enum Effect {
     Access(crate::access::AccessEffect),
     /// An OSV advisory imported (a newer version replaces the older).
     Advisory(crate::advisories::AdvisoryEffect),
+    /// A vulnerability item opened or moved on.
+    Vuln(crate::vuln_items::VulnEffect),
     /// A batch of telemetry events, stored in order (`seq` from 0).
     #[serde(skip)]
     Telemetry(std::sync::Arc<Vec<andon_telemetry::Event>>),

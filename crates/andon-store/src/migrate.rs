@@ -39,6 +39,7 @@ const SQLITE: &[(i64, &str)] = &[
     ),
     (15, include_str!("../migrations/sqlite/0015_components.sql")),
     (16, include_str!("../migrations/sqlite/0016_advisories.sql")),
+    (17, include_str!("../migrations/sqlite/0017_vuln_items.sql")),
 ];
 const POSTGRES: &[(i64, &str)] = &[
     (
@@ -83,6 +84,10 @@ const POSTGRES: &[(i64, &str)] = &[
     (
         16,
         include_str!("../migrations/postgres/0016_advisories.sql"),
+    ),
+    (
+        17,
+        include_str!("../migrations/postgres/0017_vuln_items.sql"),
     ),
 ];
 

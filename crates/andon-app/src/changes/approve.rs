@@ -46,11 +46,12 @@ pub async fn reject<E: From<AppError>>(
     Ok(decide(app, actor, id, &req, false).await?)
 }
 
-/// Looks for overdue emergency reviews now rather than at the watcher's next tick (admin);
+/// Looks for overdue emergency reviews and vulnerability items past their deadline now,
+/// rather than at the watcher's next tick (admin);
 /// answers how many alerts were raised.
 pub async fn check_overdue_reviews(app: &App, actor: &Actor) -> Result<usize, AppError> {
     actor.require(&[Role::Admin])?;
-    raise_overdue(app).await
+    Ok(raise_overdue(app).await? + crate::vulns::overdue::raise(app).await?)
 }
 
 /// Records `actor`'s approval or rejection of change `id`.

@@ -115,6 +115,9 @@ async fn record(
             }),
         ))
         .await?;
+    if checked.production {
+        crate::vulns::items::after(app, Some(checked.application.as_str())).await;
+    }
     Ok(RecordedDeployment {
         deployment: Deployment {
             ledger_index: receipt.ledger_index,

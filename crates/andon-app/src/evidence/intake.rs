@@ -134,7 +134,30 @@ pub fn check_request(actor: &Actor, q: SubmitQuery) -> Result<Intake, AppError> 
 /// already recorded answers its first receipt, `existing`).
 pub async fn submit(app: &App, intake: &Intake, body: &[u8]) -> Result<Receipt, AppError> {
     let fact = check_envelope(app, intake, body).await?;
-    app.append(fact).await
+    let moves = moves_items(&fact);
+    let receipt = app.append(fact).await?;
+    if let Some(application) = moves {
+        crate::vulns::items::after_evidence(app, &application).await;
+    }
+    Ok(receipt)
+}
+
+/// The application whose vulnerability items an evidence fact may move: an SBOM (a fix
+/// built) or a report with VEX statements (a vulnerability cleared).
+fn moves_items(fact: &Fact) -> Option<String> {
+    match fact {
+        Fact::Evidence {
+            fact, components, ..
+        } if !components.is_empty()
+            || fact
+                .summary
+                .as_ref()
+                .is_some_and(|s| s["statements"].as_array().is_some_and(|a| !a.is_empty())) =>
+        {
+            Some(fact.application.to_string())
+        }
+        _ => None,
+    }
 }
 
 /// `POST /v1/evidence/batch`: a JSON array of DSSE envelopes, as a CI job sends the
@@ -172,7 +195,12 @@ pub async fn submit_batch(
             })?;
         facts.push(fact);
     }
-    app.append_all(facts).await
+    let moves: std::collections::BTreeSet<String> = facts.iter().filter_map(moves_items).collect();
+    let receipts = app.append_all(facts).await?;
+    for application in moves {
+        crate::vulns::items::after_evidence(app, &application).await;
+    }
+    Ok(receipts)
 }
 
 /// Checks one envelope completely (statement, predicate type, key, scope, signature) and

@@ -118,7 +118,11 @@ pub async fn approve(app: &App, actor: &Actor, id: &str) -> Result<WaiverRow, Ap
         approved_by: actor.name.clone(),
         expires_at,
     };
-    record_step(app, EntryKind::WaiverApproved, actor, body, effect, id).await
+    let waiver = record_step(app, EntryKind::WaiverApproved, actor, body, effect, id).await?;
+    if waiver.vulnerability.is_some() {
+        crate::vulns::items::after(app, Some(&waiver.application)).await;
+    }
+    Ok(waiver)
 }
 
 /// The waivers, of one application or all.

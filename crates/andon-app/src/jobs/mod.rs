@@ -1,6 +1,6 @@
-//! The background jobs a server runs: overdue emergency reviews and grant expiries, the
-//! ledger's self-check, the schema watch, planner statistics, the witness and the
-//! notification outbox.
+//! The background jobs a server runs: overdue emergency reviews, grant expiries,
+//! vulnerability items and their deadlines, the ledger's self-check, the schema watch,
+//! planner statistics, the witness and the notification outbox.
 
 pub mod expiries;
 pub mod notify;
@@ -22,6 +22,11 @@ pub fn spawn(app: &App) {
             }
             if let Err(e) = expiries::record(&watcher).await {
                 tracing::warn!(error = %e.message, "recording grant expiries failed");
+            }
+            // Items a race between servers or a failed hook left behind, and deadlines.
+            crate::vulns::items::after(&watcher, None).await;
+            if let Err(e) = crate::vulns::overdue::raise(&watcher).await {
+                tracing::warn!(error = %e.message, "raising overdue vulnerability alerts failed");
             }
         }
     });

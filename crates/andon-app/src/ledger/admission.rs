@@ -115,6 +115,7 @@ pub(super) async fn check_admin(
                 ));
             }
         }
+        Effect::Vuln(v) => check_vuln(store, v, claimed).await?,
         Effect::Change(_)
         | Effect::Token { .. }
         | Effect::Settings(_)
@@ -123,6 +124,49 @@ pub(super) async fn check_admin(
         | Effect::SourceEvent { .. }
         | Effect::WaiverRequested { .. }
         | Effect::Telemetry(_) => {}
+    }
+    Ok(())
+}
+
+/// Refuses a vulnerability item opened twice (one open item per application and
+/// vulnerability) or a transition already made: two servers advancing items at once write
+/// each step once.
+async fn check_vuln(
+    store: &Store,
+    effect: &andon_store::VulnEffect,
+    claimed: &mut HashSet<String>,
+) -> Result<(), AppError> {
+    let conflict =
+        |what: String| AppError::new(crate::ErrorKind::Conflict, "vuln_item_recorded", what);
+    match effect {
+        andon_store::VulnEffect::Detected(i) => {
+            let key = format!("vuln-open:{}:{}", i.application, i.vulnerability);
+            if !claimed.insert(key)
+                || store
+                    .open_vuln_item(&i.application, &i.vulnerability)
+                    .await?
+                    .is_some()
+            {
+                return Err(conflict(format!(
+                    "{} already has an open item for {}",
+                    i.application, i.vulnerability
+                )));
+            }
+        }
+        andon_store::VulnEffect::Advanced { item, state, .. } => {
+            let states = store.vuln_item_states(item).await?;
+            if states.is_empty() && !claimed.contains(&format!("vuln:{item}:detected")) {
+                return Err(conflict(format!("no vulnerability item {item}")));
+            }
+            if !claimed.insert(format!("vuln:{item}:{state}"))
+                || states.iter().any(|s| s == state || s == "closed")
+            {
+                return Err(conflict(format!("item {item} already entered {state}")));
+            }
+        }
+    }
+    if let andon_store::VulnEffect::Detected(i) = effect {
+        claimed.insert(format!("vuln:{}:detected", i.id));
     }
     Ok(())
 }

@@ -43,6 +43,8 @@ pub const PROJECTED_TABLES: &[Projected] = &[
     t("advisories", &["id"]),
     t("advisory_aliases", &["alias", "advisory_id"]),
     t("advisory_packages", &["advisory_id", "seq"]),
+    t("vuln_items", &["id"]),
+    t("vuln_item_events", &["ledger_idx"]),
     Projected {
         table: "scm_deliveries",
         key: &["provider", "delivery"],

@@ -122,6 +122,9 @@ pub async fn import(app: &App, actor: &Actor, body: &[u8]) -> Result<ImportAnswe
         alerts.extend(in_production(app, actor, &i.id).await?);
     }
     answer.alerts = crate::alerts::raise_all(app, alerts).await?;
+    if !answer.imported.is_empty() {
+        super::items::after(app, None).await;
+    }
     Ok(answer)
 }
 

@@ -200,7 +200,7 @@ async fn by_id(app: &App, id: &str, found: &mut Found) -> Result<Impact, AppErro
 }
 
 /// Whether a component is a Debian package of another release than `release`.
-fn other_release(release: Option<&str>, c: &ComponentRow) -> bool {
+pub(super) fn other_release(release: Option<&str>, c: &ComponentRow) -> bool {
     let have = c
         .purl
         .as_deref()

@@ -14,3 +14,15 @@ pub struct ImpactQuery {
     /// Only this environment.
     pub environment: Option<String>,
 }
+
+/// `GET /v1/vulnerabilities/items`: which items.
+#[derive(Debug, Default, Deserialize, schemars::JsonSchema)]
+pub struct ItemQuery {
+    /// Only this application's.
+    pub application: Option<String>,
+    /// Only items in this state (`detected`, `fix_built`, `fix_deployed`, `closed`), or
+    /// `open` for every state but closed.
+    pub state: Option<String>,
+    /// Only this vulnerability (its id or any alias).
+    pub vulnerability: Option<String>,
+}

@@ -158,6 +158,9 @@ pub(crate) fn router(server: Server) -> Router {
         .route("/v1/metrics", get(metrics::metrics))
         .route("/v1/vulnerabilities/impact", get(vulns::impact))
         .route("/v1/advisories", post(vulns::import))
+        .route("/v1/vulnerabilities/items", get(vulns::items))
+        .route("/v1/vulnerabilities/items/{id}", get(vulns::item))
+        .route("/v1/vulnerabilities/check", post(vulns::check))
         .route(
             "/v1/telemetry",
             post(telemetry::ingest).get(telemetry::search),

@@ -36,6 +36,7 @@ mod sso;
 mod tamper;
 mod telemetry;
 mod upgrades;
+mod vuln_items;
 mod vulnerabilities;
 mod web;
 mod witness;

@@ -12,7 +12,7 @@ use andon_testkit::{Backend, both_backends};
 
 use crate::common::{self, Harness};
 
-const CYCLONEDX_PY: &[u8] =
+pub(crate) const CYCLONEDX_PY: &[u8] =
     include_bytes!("../../../andon-evidence/tests/fixtures/sbom/cyclonedx-py-7.5.0-1.6.json");
 const NPM: &[u8] =
     include_bytes!("../../../andon-evidence/tests/fixtures/sbom/npm-11.19.1-cyclonedx.json");
@@ -21,7 +21,7 @@ const SBOM4PYTHON: &[u8] = include_bytes!(
 );
 
 /// An application of `team`, and a pipeline identity with its key.
-fn pipeline(h: &Harness, app: &str, team: &str) -> (Client, SigningKey) {
+pub(crate) fn pipeline(h: &Harness, app: &str, team: &str) -> (Client, SigningKey) {
     h.admin.create_application(app, team).expect("app");
     let issued = h
         .admin
@@ -36,7 +36,7 @@ fn pipeline(h: &Harness, app: &str, team: &str) -> (Client, SigningKey) {
 
 /// Records `sbom` for the artifact named `image`: as cosign attests a CycloneDX BOM (the
 /// BOM as the predicate), or as an uploaded report. Returns the artifact's `sha256:<hex>`.
-fn sbom(
+pub(crate) fn sbom(
     ci: &Client,
     key: &SigningKey,
     app: &str,
@@ -65,7 +65,7 @@ fn sbom(
 }
 
 /// Reports what runs in the whole of `env`: (workload, image name, digest) each.
-fn running(h: &Harness, env: &str, workloads: &[(&str, &str, &String)]) {
+pub(crate) fn running(h: &Harness, env: &str, workloads: &[(&str, &str, &String)]) {
     h.admin
         .report_snapshot(
             env,
@@ -300,17 +300,17 @@ fn impact_by_purl_names_exactly_what_runs_and_what_was_built(b: Backend) {
     );
 }
 
-const CHECKOUT_10: &[u8] = include_bytes!(
+pub(crate) const CHECKOUT_10: &[u8] = include_bytes!(
     "../../../andon-evidence/tests/fixtures/sbom/npm-11.19.1-checkout-web-1.0.cdx.json"
 );
-const CHECKOUT_11: &[u8] = include_bytes!(
+pub(crate) const CHECKOUT_11: &[u8] = include_bytes!(
     "../../../andon-evidence/tests/fixtures/sbom/npm-11.19.1-checkout-web-1.1.cdx.json"
 );
-const REQUESTS_230: &[u8] = include_bytes!(
+pub(crate) const REQUESTS_230: &[u8] = include_bytes!(
     "../../../andon-evidence/tests/fixtures/sbom/cyclonedx-py-7.5.0-requests-2.30.0.json"
 );
 
-fn vector(path: &str) -> serde_json::Value {
+pub(crate) fn vector(path: &str) -> serde_json::Value {
     let text = std::fs::read(format!(
         "{}/../andon-vuln/tests/vectors/{path}",
         env!("CARGO_MANIFEST_DIR")

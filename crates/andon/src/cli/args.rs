@@ -218,7 +218,8 @@ pub enum Command {
     Change(crate::commands::change::ChangeCmd),
     /// DORA's four keys per period, with their bands, for an application or a team.
     Metrics(crate::commands::change::MetricsArgs),
-    /// Vulnerabilities: the blast radius of a package.
+    /// Vulnerabilities: the blast radius of a package or a CVE, and the items tracking each
+    /// to its fix.
     #[command(subcommand)]
     Vuln(crate::commands::vuln::VulnCmd),
     /// Production access: break-glass requests and grants, standing accounts, access debt.

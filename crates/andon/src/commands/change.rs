@@ -101,7 +101,8 @@ pub enum ChangeCmd {
     },
 }
 
-fn time(ms: Option<i64>) -> String {
+/// A Unix-ms time as RFC 3339, `-` when there is none.
+pub(crate) fn time(ms: Option<i64>) -> String {
     ms.and_then(|m| jiff::Timestamp::from_millisecond(m).ok())
         .map_or_else(|| "-".into(), |t| t.to_string())
 }
@@ -461,6 +462,7 @@ pub fn metrics(ctx: &Context, m: &MetricsArgs, out: Output) -> anyhow::Result<Ex
                 "p90 (h)",
                 "change failure rate",
                 "restore p50 (min)",
+                "rework",
             ],
             &[
                 "deploys",
@@ -469,6 +471,7 @@ pub fn metrics(ctx: &Context, m: &MetricsArgs, out: Output) -> anyhow::Result<Ex
                 "p90 (h)",
                 "change failure rate",
                 "restore p50 (min)",
+                "rework",
             ],
         );
         let rows = r["periods"].as_array().cloned().unwrap_or_default();
@@ -503,14 +506,36 @@ pub fn metrics(ctx: &Context, m: &MetricsArgs, out: Output) -> anyhow::Result<Ex
                         String::new()
                     }
                 ),
+                opt(&k["deployment_rework_rate"], 100.0, "%"),
             ]);
         }
         t.print("no periods");
         for line in arrivals(&rows) {
             println!("{line}");
         }
+        if let Some(line) = security_line(&r["security"]) {
+            println!("{line}");
+        }
     })?;
     Ok(ExitCode::SUCCESS)
+}
+
+/// Security lead time in one line: fixes, their median and 90th percentile, and what is
+/// open; nothing when there is nothing to say.
+fn security_line(s: &serde_json::Value) -> Option<String> {
+    let total = &s["total"];
+    let fixed = total["fixed"].as_u64().unwrap_or(0);
+    let open = s["open"].as_u64().unwrap_or(0);
+    if fixed == 0 && open == 0 {
+        return None;
+    }
+    Some(format!(
+        "security lead time: {fixed} fixed ({} within the deadline), p50 {} h, p90 {} h; {open} open, {} overdue",
+        total["within_deadline"],
+        opt(&total["lead_time_median_hours"], 1.0, ""),
+        opt(&total["lead_time_p90_hours"], 1.0, ""),
+        s["overdue"]
+    ))
 }
 
 /// What arrived late, one line per period that says so: its facts admitted after the late

@@ -23,3 +23,4 @@ pub mod token;
 pub mod trace;
 pub mod verify;
 pub mod vuln;
+pub mod vuln_items;

@@ -160,6 +160,12 @@ pub struct ServeArgs {
     /// until the minute ends.
     #[arg(long, env = "ANDON_AUTH_FAILURE_LIMIT", default_value_t = 20)]
     pub auth_failure_limit: u32,
+    /// Each vulnerability severity's priority and deadline (docs/vulnerabilities.md):
+    /// `severity=Pn:deadline`, a deadline being hours (`24h`), days (`30d`) or `end_of_week`
+    /// (Saturday 00:00 UTC). Severities not named take medium's rule.
+    #[arg(long, env = "ANDON_VULN_SLA", default_value = "critical=P1:24h,high=P2:end_of_week,medium=P3:30d,low=P4:90d",
+          value_parser = |s: &str| s.parse::<andon_server::VulnSla>())]
+    pub vuln_sla: andon_server::VulnSla,
     /// The longest break-glass grant, in minutes.
     #[arg(long, env = "ANDON_ACCESS_MAX_MINUTES", default_value_t = 240)]
     pub access_max_minutes: u32,
@@ -293,6 +299,7 @@ pub fn run(a: &ServeArgs) -> anyhow::Result<ExitCode> {
         andon_server::NotifyFormat::Json
     };
     config.access_max_minutes = a.access_max_minutes;
+    config.vuln_sla = a.vuln_sla.clone();
     config.late_window = a.late_window;
     if let (Some(issuer), Some(client_id), Some(url)) =
         (&a.sso_issuer, &a.sso_client_id, &a.public_url)

@@ -29,12 +29,69 @@ pub enum VulnCmd {
         #[arg(long)]
         env: Option<String>,
     },
+    /// Vulnerability items: one per application and vulnerability running in production,
+    /// with priority, deadline and where the fix stands, newest first.
+    Items {
+        /// Only this application's.
+        #[arg(long)]
+        app: Option<String>,
+        /// Only items in this state: open, detected, fix_built, fix_deployed, closed.
+        #[arg(long)]
+        state: Option<String>,
+        /// Only this vulnerability (any of its ids).
+        #[arg(long)]
+        vulnerability: Option<String>,
+    },
+    /// One vulnerability item with every transition and its ledger entry.
+    Item {
+        /// `V-…`.
+        id: String,
+    },
+    /// Advance every item and raise the overdue alerts now, rather than at the server's
+    /// next interval (admins).
+    Check,
 }
 
 /// Runs `andon vuln`.
 pub fn run(ctx: &Context, cmd: &VulnCmd, out: Output) -> anyhow::Result<ExitCode> {
     match cmd {
         VulnCmd::Import { paths } => import(ctx, paths, out),
+        VulnCmd::Items {
+            app,
+            state,
+            vulnerability,
+        } => {
+            let q: Vec<(&str, String)> = [
+                ("application", app),
+                ("state", state),
+                ("vulnerability", vulnerability),
+            ]
+            .into_iter()
+            .filter_map(|(k, v)| v.clone().map(|v| (k, v)))
+            .collect();
+            let items = client(ctx).vuln_items(&q)?;
+            emit(out, &items, |i| crate::commands::vuln_items::print_list(i))?;
+            Ok(ExitCode::SUCCESS)
+        }
+        VulnCmd::Item { id } => {
+            let item = client(ctx).vuln_item(id)?;
+            emit(out, &item, crate::commands::vuln_items::print_one)?;
+            Ok(ExitCode::SUCCESS)
+        }
+        VulnCmd::Check => {
+            let answer = client(ctx).check_vulnerabilities()?;
+            emit(out, &answer, |a| {
+                for (item, state) in &a.transitions {
+                    println!("{item} -> {state}");
+                }
+                println!(
+                    "{}, {}",
+                    plural(a.transitions.len() as u64, "transition", "transitions"),
+                    plural(a.overdue_alerts as u64, "overdue alert", "overdue alerts")
+                );
+            })?;
+            Ok(ExitCode::SUCCESS)
+        }
         VulnCmd::Impact { target, env } => {
             let c = client(ctx);
             let impact = if target.starts_with("pkg:") {

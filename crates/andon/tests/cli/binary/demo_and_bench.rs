@@ -166,22 +166,28 @@ fn the_demo_runs_against_a_live_server(b: Backend) {
     assert!(commits[1].contains("Merge pull request #102"), "{rfc}");
     assert!(rfc.contains("- Tickets: #102, PAY-42\n"), "{rfc}");
     assert!(!rfc.contains("PAY-41") && !rfc.contains("PAY-43"), "{rfc}");
-    // A CVE published: its OSV record imported, the payments artifacts that carry
-    // setuptools 65.5.0 named with the fix, and the artifact production runs without any
-    // SBOM (the one built on a laptop) named as a blind spot.
-    let impact = text
-        .split("$ andon vuln impact CVE-2022-40897")
+    // The clean payments release ships, then a CVE is published: its OSV record imported,
+    // one alert for payments, the artifact running in production and the four built ones
+    // that carry setuptools 65.5.0 named with the fix.
+    let story = text
+        .split("$ andon vuln import PYSEC-2022-43012.json")
         .nth(1)
-        .and_then(|t| t.split("\n$ ").next())
-        .expect("the impact in the demo output");
+        .and_then(|t| t.split(" days of delivery history").next())
+        .expect("the vulnerability story in the demo output");
     for wanted in [
+        "alert vulnerability_in_production (medium): PYSEC-2022-43012 (CVE-2022-40897, GHSA-r9hx-vwmv-q579), medium severity, affects payments-",
         "advisory PYSEC-2022-43012 (medium; CVE-2022-40897, GHSA-r9hx-vwmv-q579)",
-        "built into 5 artifacts running nowhere",
+        "  production:\n    payments-",
+        "built into 4 artifacts running nowhere",
         "setuptools 65.5.0, fixed in 65.5.1",
-        "production runs sha256:",
-        "with no SBOM recorded: Andon cannot tell",
+        // The item it opens, due in 30 days, closed by the PSIRT's VEX.
+        "  detected     P3 medium   payments-",
+        "CVE-2022-40897 (team-payments), due ",
+        ": P3 medium, closed\n",
+        "by Storefront PSIRT for sha256:",
+        ": not_affected (vulnerable_code_not_in_execute_path)",
     ] {
-        assert!(impact.contains(wanted), "{wanted} missing:\n{impact}");
+        assert!(story.contains(wanted), "{wanted} missing:\n{story}");
     }
     // Six weeks of history for three teams whose delivery differs, and their bands.
     let row = |team: &str| {

@@ -1,6 +1,7 @@
 //! `andon vuln impact` as an on-call engineer runs it: an SBOM attested with the CLI, what
 //! runs reported with the CLI, and the blast radius printed, with exit code 1 while
-//! something running contains the package.
+//! something running contains the package; then an advisory imported with the CLI and the
+//! item it opens listed and shown.
 
 use andon_domain::Sha256Digest;
 use andon_testkit::{Backend, TestDb, both_backends};
@@ -99,6 +100,55 @@ fn the_blast_radius_is_printed_and_sets_the_exit_code(b: Backend) {
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(2), "{stderr}");
     assert!(stderr.contains("is not a package URL"), "{stderr}");
+
+    // CVE-2022-40897 is published: imported, it opens an item for shop, whose production
+    // artifact carries setuptools 65.5.0.
+    let advisory = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/src/demo/advisories/PYSEC-2022-43012.json"
+    );
+    let out = run(&token, &["vuln", "import", advisory]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let out = run(&token, &["vuln", "items", "--state", "open"]);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{text}");
+    assert!(
+        text.contains("detected     P3 medium   shop           CVE-2022-40897 (storefront), due "),
+        "{text}"
+    );
+    let id = text
+        .split_whitespace()
+        .next()
+        .expect("an item id")
+        .to_owned();
+    assert!(id.starts_with("V-"), "{text}");
+    let out = run(&token, &["vuln", "item", &id]);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        text.contains(&format!(
+            "{id} CVE-2022-40897 in shop (team storefront): P3 medium, detected"
+        )) && text.contains("also known as GHSA-r9hx-vwmv-q579, PYSEC-2022-43012")
+            && text.contains(&format!(
+                "detected     CVE-2022-40897 medium severity, P3 due; running in production as {}",
+                image.rsplit('@').next().expect("digest")
+            )),
+        "{text}"
+    );
+    // Only admins sweep; an admin's sweep finds nothing more to record.
+    let out = run(&pipeline_token, &["vuln", "check"]);
+    assert_eq!(
+        out.status.code(),
+        Some(2),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+    let out = run(&token, &["vuln", "check"]);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains("0 transitions, 0 overdue alerts"), "{text}");
 }
 
 both_backends!(the_blast_radius_is_printed_and_sets_the_exit_code);

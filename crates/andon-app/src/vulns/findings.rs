@@ -1,0 +1,159 @@
+//! What runs in production with a known vulnerability: the components of every artifact
+//! running in a production environment (its newest SBOM) judged against the imported
+//! advisories on their packages, grouped by application and vulnerability.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use andon_domain::components::ComponentRow;
+use andon_store::{AdvisoryEffect, ArtifactComponent};
+use andon_vuln::osv::Affected as OsvAffected;
+use andon_vuln::{Verdict, evaluate, purl};
+
+use super::running::running;
+use crate::input::is_production;
+use crate::{App, AppError};
+
+/// One vulnerability of one application, running in production.
+#[derive(Clone, Debug, Default)]
+pub(crate) struct Finding {
+    pub(crate) team: String,
+    /// The CVE id when an advisory names one, else the advisory's own.
+    pub(crate) vulnerability: String,
+    pub(crate) aliases: BTreeSet<String>,
+    pub(crate) advisories: BTreeSet<String>,
+    pub(crate) severity: String,
+    /// The affected artifacts running in production (`sha256:<hex>`).
+    pub(crate) artifacts: BTreeSet<String>,
+}
+
+/// An artifact running in production that an SBOM describes.
+#[derive(Clone, Debug)]
+pub(crate) struct Described {
+    pub(crate) evidence: String,
+    pub(crate) recorded_at: i64,
+}
+
+/// What runs in production, judged.
+#[derive(Default)]
+pub(crate) struct Scan {
+    /// (application, vulnerability) -> the finding.
+    pub(crate) findings: BTreeMap<(String, String), Finding>,
+    /// application -> its artifacts running in production with an SBOM.
+    pub(crate) described: BTreeMap<String, BTreeMap<String, Described>>,
+}
+
+/// Judges what runs in production, for every application or `only` one.
+pub(crate) async fn scan(app: &App, only: Option<&str>) -> Result<Scan, AppError> {
+    let now = running(app, None).await?;
+    let production: Vec<String> = now
+        .by_digest
+        .iter()
+        .filter(|(_, envs)| envs.keys().any(|e| is_production(e)))
+        .map(|(d, _)| d.clone())
+        .collect();
+    let components = app.store().artifact_components(&production, only).await?;
+    let mut out = Scan::default();
+    let mut by_key: BTreeMap<&(String, String, String), Vec<&ArtifactComponent>> = BTreeMap::new();
+    for c in &components {
+        by_key.entry(&c.key).or_default().push(c);
+        out.described
+            .entry(c.application.clone())
+            .or_default()
+            .entry(c.digest.clone())
+            .or_insert_with(|| Described {
+                evidence: c.evidence.clone(),
+                recorded_at: c.recorded_at,
+            });
+    }
+    let keys: Vec<(String, String, String)> = by_key.keys().map(|k| (*k).clone()).collect();
+    for stored in app.store().advisories_on(&keys).await? {
+        let a = &stored.advisory;
+        if a.withdrawn.is_some() {
+            continue;
+        }
+        for c in &components {
+            if !affects(a, &c.key, &c.component)? {
+                continue;
+            }
+            let vulnerability = canonical(a);
+            let f = out
+                .findings
+                .entry((c.application.clone(), vulnerability.clone()))
+                .or_insert_with(|| Finding {
+                    team: c.team.clone(),
+                    vulnerability,
+                    severity: "unknown".into(),
+                    ..Finding::default()
+                });
+            f.advisories.insert(a.id.clone());
+            f.aliases
+                .extend(std::iter::once(&a.id).chain(&a.aliases).cloned());
+            f.artifacts.insert(c.digest.clone());
+            if rank(&a.severity) > rank(&f.severity) {
+                f.severity = a.severity.clone();
+            }
+        }
+    }
+    for f in out.findings.values_mut() {
+        let v = f.vulnerability.clone();
+        f.aliases.remove(&v);
+    }
+    Ok(out)
+}
+
+/// Whether advisory `a` affects a component of package `key` by its ranges (a version it
+/// cannot judge is not counted: the impact query lists those as unevaluated).
+pub(crate) fn affects(
+    a: &AdvisoryEffect,
+    key: &(String, String, String),
+    c: &ComponentRow,
+) -> Result<bool, AppError> {
+    let Some(version) = c.version.as_deref() else {
+        return Ok(false);
+    };
+    for p in &a.packages {
+        if (&p.purl_type, &p.purl_namespace, &p.purl_name) != (&key.0, &key.1, &key.2) {
+            continue;
+        }
+        let eco = purl::ecosystem(&p.ecosystem);
+        let release = eco.as_ref().and_then(|e| e.release.clone());
+        if super::impact::other_release(release.as_deref(), c) {
+            continue;
+        }
+        let affected: OsvAffected = serde_json::from_str(&p.affected).map_err(|e| {
+            AppError::unavailable(format!(
+                "advisory {}'s stored ranges do not read: {e}",
+                a.id
+            ))
+        })?;
+        if matches!(
+            evaluate(&affected, eco.as_ref(), version),
+            Verdict::Affected(_)
+        ) {
+            return Ok(true);
+        }
+    }
+    Ok(false)
+}
+
+/// The name a vulnerability is tracked by: the first CVE id among the advisory's own and
+/// its aliases, else the advisory's id.
+pub(crate) fn canonical(a: &AdvisoryEffect) -> String {
+    std::iter::once(&a.id)
+        .chain(&a.aliases)
+        .filter(|n| n.starts_with("CVE-"))
+        .min()
+        .unwrap_or(&a.id)
+        .clone()
+}
+
+/// Severity words in order.
+pub(crate) fn rank(severity: &str) -> u8 {
+    match severity {
+        "critical" => 4,
+        "high" => 3,
+        "medium" => 2,
+        "low" => 1,
+        _ => 0,
+    }
+}
