@@ -10,6 +10,7 @@
 pub mod access;
 pub mod actor;
 pub mod admin;
+pub mod admission;
 pub mod alerts;
 mod app;
 pub mod audit;

@@ -6,6 +6,7 @@
 
 mod access;
 mod admin;
+mod admission;
 mod alerts;
 mod changes;
 mod evidence;

@@ -170,6 +170,14 @@ pub enum EntryKind {
     /// An item closed (`item`, `at`, `reason`, `detail`).
     #[serde(rename = "vuln.closed")]
     VulnClosed,
+    /// A cluster registered for admission, or changed (`cluster`, `environment`, `mode`,
+    /// `max_decision_age_days`, `token_sha256`).
+    #[serde(rename = "admission.cluster")]
+    AdmissionCluster,
+    /// A workload refused at admission, or one audit mode admitted that enforce would refuse
+    /// (`cluster`, `enforced`, the object, `images` with the failing control of each).
+    #[serde(rename = "admission.refused")]
+    AdmissionRefused,
 }
 
 impl EntryKind {
@@ -224,6 +232,8 @@ impl EntryKind {
             EntryKind::VulnFixBuilt => "vuln.fix_built",
             EntryKind::VulnFixDeployed => "vuln.fix_deployed",
             EntryKind::VulnClosed => "vuln.closed",
+            EntryKind::AdmissionCluster => "admission.cluster",
+            EntryKind::AdmissionRefused => "admission.refused",
         }
     }
 }

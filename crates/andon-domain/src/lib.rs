@@ -6,6 +6,7 @@
 //! the program never re-checks it.
 
 pub mod access;
+pub mod admission;
 pub mod api;
 mod application;
 pub mod change;

@@ -25,7 +25,7 @@ enum Body {
 struct Op {
     method: &'static str,
     path: &'static str,
-    /// `-` anyone, `*` any identity, `sig` a webhook signature, else role letters: `A`
+    /// `-` anyone, `*` any identity, `sig` a webhook signature, `cluster` an admission cluster's token, else role letters: `A`
     /// admin, `P` pipeline, `R` approver, `U` auditor.
     roles: &'static str,
     summary: &'static str,
@@ -148,6 +148,10 @@ fn telemetry() -> Value {
     })
 }
 
+fn admission_review() -> Value {
+    json!({"type": "object", "description": "An admission.k8s.io/v1 AdmissionReview, as the Kubernetes API server sends it; answered with an AdmissionReview carrying the response (docs/admission.md)."})
+}
+
 fn webhook() -> Value {
     json!({"type": "object", "description": "The source-control system's webhook payload, as it sends it."})
 }
@@ -250,6 +254,9 @@ fn operations() -> Vec<Op> {
         op("GET", "/v1/vulnerabilities/items", "*", "vulnerabilities", "Vulnerability items: one per application and vulnerability found running in production, with its priority, deadline and where its fix stands (newest first, at most 1,000).", NoBody, Some(query::<andon_domain::query::vulns::ItemQuery>), (200, JSON)),
         op("GET", "/v1/vulnerabilities/items/{id}", "*", "vulnerabilities", "One vulnerability item with its transitions, each a ledger entry.", NoBody, None, (200, JSON)),
         op("POST", "/v1/vulnerabilities/check", "A", "vulnerabilities", "Advance every vulnerability item and raise the overdue alerts now, as the server does on its interval.", NoBody, None, (200, JSON)),
+        op("GET", "/v1/admission/clusters", "*", "admission", "The clusters registered for admission: environment, mode, how old an allowing decision may be.", NoBody, None, (200, JSON)),
+        op("PUT", "/v1/admission/clusters/{name}", "A", "admission", "Register a cluster for admission or change it; the first registration (or new_token) answers with the token its API server sends, shown once.", Json(schema::<andon_domain::admission::ClusterInput>), None, (200, JSON)),
+        op("GET", "/v1/admission/events", "*", "admission", "Workloads refused at admission, or admitted in audit mode though enforce would refuse them, newest first.", NoBody, Some(query::<andon_domain::admission::EventsQuery>), (200, JSON)),
         op("POST", "/v1/advisories", "A", "vulnerabilities", "Import OSV records: one, a JSON array, or {\"advisories\": [...]} (at most 1,000), each checked against the OSV schema.", Raw(&[JSON], osv_records), None, (201, JSON)),
         op("POST", "/v1/telemetry", "AP", "telemetry", "Send a batch of security events.", Raw(&[JSON, "application/x-ndjson"], telemetry), None, (201, JSON)),
         op("GET", "/v1/telemetry", "*", "telemetry", "Search security events.", NoBody, Some(query::<andon_domain::query::telemetry::SearchQuery>), (200, JSON)),
@@ -274,6 +281,7 @@ fn operations() -> Vec<Op> {
         op("GET", "/v1/notifications", "AU", "alerts", "The notification delivery log.", NoBody, Some(query::<andon_domain::query::changes::ListQuery>), (200, JSON)),
         op("POST", "/webhooks/github", "sig", "webhooks", "A GitHub webhook delivery (X-Hub-Signature-256).", Raw(&[JSON], webhook), None, (200, JSON)),
         op("POST", "/webhooks/gitlab", "sig", "webhooks", "A GitLab webhook delivery (X-Gitlab-Token).", Raw(&[JSON], webhook), None, (200, JSON)),
+        op("POST", "/k8s/admission/v1/{cluster}", "cluster", "admission", "A Kubernetes API server's admission review, with the cluster's token as a bearer token: each new container image admitted only when pinned by digest with a recent allowing gate decision for the cluster's environment.", Raw(&[JSON], admission_review), None, (200, JSON)),
     ]
 }
 
@@ -404,6 +412,7 @@ fn build() -> Value {
         "alerts",
         "telemetry",
         "access",
+        "admission",
         "webhooks",
     ]
     .iter()

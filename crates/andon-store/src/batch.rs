@@ -166,6 +166,7 @@ impl Store {
         let mut access_effects = Vec::new();
         let mut advisory_effects = Vec::new();
         let mut vuln_effects = Vec::new();
+        let mut admission_effects = Vec::new();
         let mut settings = Vec::new();
         let mut telemetry = Rows::new(
             "INSERT INTO telemetry_events (ledger_idx, seq, kind, at, source, application, environment, actor, count, status_4xx, status_5xx, deployment, detail)",
@@ -292,6 +293,7 @@ impl Store {
                 Effect::Access(e) => access_effects.push((idx, e)),
                 Effect::Advisory(e) => advisory_effects.push((idx, a.time_ms, e)),
                 Effect::Vuln(e) => vuln_effects.push((idx, e)),
+                Effect::Admission(e) => admission_effects.push((idx, e)),
                 Effect::Telemetry(events) => {
                     for (seq, e) in events.iter().enumerate() {
                         if e.kind.is_login() || e.kind == andon_telemetry::EventKind::HttpRequests {
@@ -488,6 +490,9 @@ impl Store {
         }
         for (idx, e) in vuln_effects {
             crate::vuln_items::apply(&mut tx, idx, e).await?;
+        }
+        for (idx, e) in admission_effects {
+            crate::admission::apply(&mut tx, idx, e).await?;
         }
         for (keyid, at) in revoked {
             sqlx::query(

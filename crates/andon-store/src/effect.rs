@@ -193,6 +193,8 @@ pub enum Effect {
     Advisory(crate::advisories::AdvisoryEffect),
     /// A vulnerability item opened or moved on.
     Vuln(crate::vuln_items::VulnEffect),
+    /// An admission cluster set, or a workload refused at admission.
+    Admission(crate::admission::AdmissionEffect),
     /// A batch of telemetry events, stored in order (`seq` from 0).
     #[serde(skip)]
     Telemetry(std::sync::Arc<Vec<andon_telemetry::Event>>),

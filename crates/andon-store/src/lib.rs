@@ -9,6 +9,7 @@
 //! domain's and the server's job) and it does not compute Merkle hashes (the ledger's).
 
 mod access;
+mod admission;
 mod advisories;
 mod alerts;
 mod backup;
@@ -38,6 +39,7 @@ mod telemetry;
 mod vuln_items;
 
 pub use access::{AccessEffect, DebtRow};
+pub use admission::AdmissionEffect;
 pub use advisories::{AdvisoryEffect, AdvisoryPackage, StoredAdvisory};
 pub use backup::{BACKUP_FORMAT, BackupSummary};
 pub use batch::{Batch, Sequencing};

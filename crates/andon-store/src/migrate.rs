@@ -40,6 +40,7 @@ const SQLITE: &[(i64, &str)] = &[
     (15, include_str!("../migrations/sqlite/0015_components.sql")),
     (16, include_str!("../migrations/sqlite/0016_advisories.sql")),
     (17, include_str!("../migrations/sqlite/0017_vuln_items.sql")),
+    (18, include_str!("../migrations/sqlite/0018_admission.sql")),
 ];
 const POSTGRES: &[(i64, &str)] = &[
     (
@@ -88,6 +89,10 @@ const POSTGRES: &[(i64, &str)] = &[
     (
         17,
         include_str!("../migrations/postgres/0017_vuln_items.sql"),
+    ),
+    (
+        18,
+        include_str!("../migrations/postgres/0018_admission.sql"),
     ),
 ];
 

@@ -116,6 +116,7 @@ pub(super) async fn check_admin(
             }
         }
         Effect::Vuln(v) => check_vuln(store, v, claimed).await?,
+        Effect::Admission(_) => {}
         Effect::Change(_)
         | Effect::Token { .. }
         | Effect::Settings(_)

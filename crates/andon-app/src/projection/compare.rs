@@ -45,6 +45,8 @@ pub const PROJECTED_TABLES: &[Projected] = &[
     t("advisory_packages", &["advisory_id", "seq"]),
     t("vuln_items", &["id"]),
     t("vuln_item_events", &["ledger_idx"]),
+    t("admission_clusters", &["name"]),
+    t("admission_events", &["ledger_idx"]),
     Projected {
         table: "scm_deliveries",
         key: &["provider", "delivery"],

@@ -2,6 +2,7 @@
 
 pub(crate) mod access;
 pub(crate) mod admin;
+pub(crate) mod admission;
 pub(crate) mod alerts;
 pub(crate) mod changes;
 pub(crate) mod environments;
@@ -161,6 +162,9 @@ pub(crate) fn router(server: Server) -> Router {
         .route("/v1/vulnerabilities/items", get(vulns::items))
         .route("/v1/vulnerabilities/items/{id}", get(vulns::item))
         .route("/v1/vulnerabilities/check", post(vulns::check))
+        .route("/v1/admission/clusters", get(admission::clusters))
+        .route("/v1/admission/clusters/{name}", put(admission::set_cluster))
+        .route("/v1/admission/events", get(admission::events))
         .route(
             "/v1/telemetry",
             post(telemetry::ingest).get(telemetry::search),
@@ -197,6 +201,7 @@ pub(crate) fn router(server: Server) -> Router {
         .route("/v1/alerts/check", post(changes::check_alerts))
         .route("/v1/notifications", get(changes::notifications))
         .route("/webhooks/github", post(webhooks::github))
+        .route("/k8s/admission/v1/{cluster}", post(admission::review))
         .route("/webhooks/gitlab", post(webhooks::gitlab))
         .merge(crate::web::router())
         // Inside the tracker: overload is refused before a body is read.

@@ -94,6 +94,9 @@ const TABLE: &[(&str, &str, &str)] = &[
     ("GET", "/v1/vulnerabilities/items", "*"),
     ("GET", "/v1/vulnerabilities/items/{id}", "*"),
     ("POST", "/v1/vulnerabilities/check", "A"),
+    ("GET", "/v1/admission/clusters", "*"),
+    ("PUT", "/v1/admission/clusters/{name}", "A"),
+    ("GET", "/v1/admission/events", "*"),
     ("POST", "/v1/telemetry", "AP"),
     ("GET", "/v1/telemetry", "*"),
     ("GET", "/v1/telemetry/rules", "*"),
@@ -117,6 +120,7 @@ const TABLE: &[(&str, &str, &str)] = &[
     ("GET", "/v1/notifications", "AU"),
     ("POST", "/webhooks/github", "sig"),
     ("POST", "/webhooks/gitlab", "sig"),
+    ("POST", "/k8s/admission/v1/{cluster}", "cluster"),
 ];
 
 /// The (method, path) pairs the router declares, read from its source.
@@ -235,13 +239,13 @@ fn each_role_against_each_route(b: Backend) {
             };
             let allowed = match *who {
                 "-" => true,
-                "sig" => false,
+                "sig" | "cluster" => false,
                 "*" => *role != '-',
                 letters => letters.contains(*role),
             };
             let refused = status == 401 || status == 403;
             let expected_refusal = match (*who, *role) {
-                ("sig", _) => status == 401,
+                ("sig" | "cluster", _) => status == 401,
                 (_, '-') => status == 401,
                 _ => status == 403,
             };

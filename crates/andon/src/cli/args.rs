@@ -222,6 +222,9 @@ pub enum Command {
     /// to its fix.
     #[command(subcommand)]
     Vuln(crate::commands::vuln::VulnCmd),
+    /// Kubernetes admission: the clusters that ask Andon before a workload starts.
+    #[command(subcommand)]
+    Admission(crate::commands::admission::AdmissionCmd),
     /// Production access: break-glass requests and grants, standing accounts, access debt.
     #[command(subcommand)]
     Access(crate::commands::access::AccessCmd),

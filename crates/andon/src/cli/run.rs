@@ -93,6 +93,7 @@ fn dispatch(
         Command::Change(c) => commands::change::change(&ctx, c, out),
         Command::Metrics(m) => commands::change::metrics(&ctx, m, out),
         Command::Vuln(v) => commands::vuln::run(&ctx, v, out),
+        Command::Admission(a) => commands::admission::run(&ctx, a, out),
         Command::Telemetry(t) => commands::telemetry::run(&ctx, t, out),
         Command::Backup {
             database,

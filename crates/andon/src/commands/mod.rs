@@ -1,6 +1,7 @@
 //! The verbs: one module per verb family, each with its flags and what it does.
 
 pub mod access;
+pub mod admission;
 pub mod app;
 pub mod attest;
 pub mod backup;

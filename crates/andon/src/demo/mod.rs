@@ -2,6 +2,7 @@
 //! real data at once. Each capability adds itself here.
 
 pub mod access;
+pub mod admission;
 pub mod changes;
 pub mod federation;
 pub mod gates;
@@ -318,6 +319,7 @@ pub fn run(ctx: &Context, d: &DemoArgs) -> anyhow::Result<ExitCode> {
         crate::demo::late::run(&admin, &release)?;
         crate::demo::scans::run(&admin, &release, &suffix)?;
         crate::demo::vulns::run(&admin, &release)?;
+        crate::demo::admission::run(&admin, &release, &suffix)?;
     }
     if let Some(secret) = secret.as_deref()
         && let Some(history) = crate::demo::history::run(&admin, secret, &suffix, d.history_days)?

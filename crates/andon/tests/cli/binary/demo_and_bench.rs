@@ -189,6 +189,14 @@ fn the_demo_runs_against_a_live_server(b: Backend) {
     ] {
         assert!(story.contains(wanted), "{wanted} missing:\n{story}");
     }
+    // Production's cluster asks before pods start: the allowed release is admitted, an
+    // image by tag refused with its control and its ledger entry.
+    for wanted in [
+        "pod with the allowed payments release: admitted",
+        "pod with a hotfix image by tag, never gated: REFUSED, andon: payments/payments-web container web: registry.example.com/payments:hotfix is not pinned by digest (control image_pinned) (ledger entry ",
+    ] {
+        assert!(text.contains(wanted), "{wanted} missing:\n{text}");
+    }
     // Six weeks of history for three teams whose delivery differs, and their bands.
     let row = |team: &str| {
         text.lines()

@@ -4,6 +4,7 @@
 //!
 //! One module per topic; `helpers` holds what they share.
 
+mod admission;
 mod audit;
 mod cluster;
 mod demo_and_bench;

@@ -1,0 +1,260 @@
+//! `POST /k8s/admission/v1/{cluster}`: one review judged. Once the cluster and its token
+//! are known the answer is always an `AdmissionReview` (HTTP 200): a malformed review gets
+//! a well-formed refusal and writes nothing.
+
+use andon_domain::admission::{AdmissionEvent, Cluster, ImageVerdict};
+use andon_domain::gate::Verdict;
+use andon_domain::{EntryKind, Sha256Digest};
+use andon_store::{AdmissionEffect, Effect};
+use serde_json::Value;
+use subtle::ConstantTimeEq;
+
+use super::review::{Review, answer, pinned, read};
+use crate::alerts::NewAlert;
+use crate::gates::decide::decision_doc;
+use crate::ledger::sequencer::Fact;
+use crate::{App, AppError};
+
+const DAY_MS: i64 = 86_400_000;
+
+/// Judges the review in `body` for `cluster`, whose API server presented `token`.
+pub async fn review(
+    app: &App,
+    cluster: &str,
+    token: Option<&str>,
+    body: &[u8],
+) -> Result<Value, AppError> {
+    // An unknown cluster and a wrong token get the same answer: names are not probed.
+    let refused = || {
+        AppError::unauthorized(format!(
+            "no admission cluster {cluster} has this token (andon admission cluster add)"
+        ))
+    };
+    let Some((cluster, token_sha256)) = app.store().admission_cluster(cluster).await? else {
+        return Err(refused());
+    };
+    let presented = Sha256Digest::of(token.unwrap_or_default().as_bytes()).hex();
+    if token.is_none() || !bool::from(presented.as_bytes().ct_eq(token_sha256.as_bytes())) {
+        return Err(refused());
+    }
+    let r = match read(body) {
+        Ok(r) => r,
+        Err(m) => {
+            return Ok(answer(
+                &m.uid,
+                false,
+                400,
+                &format!("andon: malformed admission review: {}", m.why),
+                &[],
+            ));
+        }
+    };
+    let now = app.now();
+    let mut refused = Vec::new();
+    for (container, image) in &r.images {
+        if let Some(v) = judge(app, &cluster, container, image, now).await? {
+            refused.push(v);
+        }
+    }
+    if refused.is_empty() {
+        return Ok(answer(&r.uid, true, 200, "", &[]));
+    }
+    let enforced = cluster.mode == "enforce";
+    let what = format!(
+        "{}/{}",
+        r.namespace,
+        if r.name.is_empty() {
+            "(generated)"
+        } else {
+            &r.name
+        }
+    );
+    let lines: Vec<String> = refused
+        .iter()
+        .map(|v| {
+            format!(
+                "{what} container {}: {} {} (control {})",
+                v.container, v.image, v.reason, v.control
+            )
+        })
+        .collect();
+    let mut index = None;
+    if !r.dry_run {
+        index = Some(record(app, &cluster, &r, enforced, refused, now).await?);
+    }
+    let entry = index
+        .map(|i| format!(" (ledger entry {i})"))
+        .unwrap_or_default();
+    Ok(if enforced {
+        answer(
+            &r.uid,
+            false,
+            403,
+            &format!("andon: {}{entry}", lines.join("; ")),
+            &[],
+        )
+    } else {
+        let warnings: Vec<String> = lines
+            .iter()
+            .map(|l| format!("andon would refuse in enforce mode: {l}"))
+            .collect();
+        answer(&r.uid, true, 200, "", &warnings)
+    })
+}
+
+/// Why `image` may not start in `cluster`, or `None` when it may.
+async fn judge(
+    app: &App,
+    cluster: &Cluster,
+    container: &str,
+    image: &str,
+    now: i64,
+) -> Result<Option<ImageVerdict>, AppError> {
+    let refuse =
+        |digest: Option<String>, control: &str, reason: String, decision: Option<String>| {
+            Some(ImageVerdict {
+                container: container.to_owned(),
+                image: image.to_owned(),
+                digest,
+                control: control.to_owned(),
+                reason,
+                decision,
+            })
+        };
+    let Some(digest) = pinned(image) else {
+        return Ok(refuse(
+            None,
+            "image_pinned",
+            "is not pinned by digest".into(),
+            None,
+        ));
+    };
+    let env = &cluster.environment;
+    let Some(id) = app.store().latest_decision(&digest, env).await? else {
+        return Ok(refuse(
+            Some(digest),
+            "release_gate",
+            format!("has no gate decision for {env}"),
+            None,
+        ));
+    };
+    let Some(row) = app.store().decision(&id).await? else {
+        return Ok(refuse(
+            Some(digest),
+            "release_gate",
+            format!("has no gate decision for {env}"),
+            None,
+        ));
+    };
+    if !row.allow {
+        let failing: Vec<String> = decision_doc(&row.envelope)
+            .map(|d| {
+                d.controls
+                    .into_iter()
+                    .filter(|c| {
+                        matches!(c.verdict, Verdict::Fail | Verdict::Missing | Verdict::Error)
+                    })
+                    .map(|c| c.id)
+                    .collect()
+            })
+            .unwrap_or_default();
+        let control = failing
+            .first()
+            .cloned()
+            .unwrap_or_else(|| "release_gate".into());
+        return Ok(refuse(
+            Some(digest),
+            &control,
+            format!("was denied by the gate for {env} ({})", failing.join(", ")),
+            Some(id),
+        ));
+    }
+    let age_days = (now - row.created_at) / DAY_MS;
+    if now - row.created_at > i64::from(cluster.max_decision_age_days) * DAY_MS {
+        return Ok(refuse(
+            Some(digest),
+            "decision_expired",
+            format!(
+                "was allowed for {env} {age_days} days ago, more than the cluster's {} days",
+                cluster.max_decision_age_days
+            ),
+            Some(id),
+        ));
+    }
+    Ok(None)
+}
+
+/// Records the refusal and raises its alert; answers the entry's index.
+async fn record(
+    app: &App,
+    cluster: &Cluster,
+    r: &Review,
+    enforced: bool,
+    images: Vec<ImageVerdict>,
+    now: i64,
+) -> Result<u64, AppError> {
+    let event = AdmissionEvent {
+        ledger_index: 0,
+        cluster: cluster.name.clone(),
+        enforced,
+        uid: r.uid.clone(),
+        operation: r.operation.clone(),
+        kind: r.kind.clone(),
+        namespace: r.namespace.clone(),
+        name: r.name.clone(),
+        user: r.user.clone(),
+        at: now,
+        images,
+    };
+    let body = serde_json::to_value(&event).map_err(|e| AppError::unavailable(e.to_string()))?;
+    let receipt = app
+        .append(Fact::admin(
+            EntryKind::AdmissionRefused,
+            "andon",
+            body,
+            Effect::Admission(AdmissionEffect::Refused(Box::new(event.clone()))),
+        ))
+        .await?;
+    let kind = if enforced {
+        "admission_refused"
+    } else {
+        "admission_would_refuse"
+    };
+    let subject = format!(
+        "admission:{}:{}/{}",
+        cluster.name, event.namespace, event.name
+    );
+    let open = app.store().alert_about(kind, &subject).await?;
+    if open.is_none() {
+        let what = event
+            .images
+            .iter()
+            .map(|v| format!("{} {} (control {})", v.image, v.reason, v.control))
+            .collect::<Vec<_>>()
+            .join("; ");
+        crate::alerts::raise_all(
+            app,
+            vec![NewAlert {
+                kind: kind.into(),
+                severity: if enforced { "medium" } else { "low" }.into(),
+                application: None,
+                environment: Some(cluster.environment.clone()),
+                subject,
+                message: format!(
+                    "{} {} {}/{} in cluster {} ({}), asked by {}: {what}",
+                    if enforced { "refused" } else { "would refuse" },
+                    event.kind,
+                    event.namespace,
+                    event.name,
+                    cluster.name,
+                    cluster.environment,
+                    event.user
+                ),
+                links: vec![format!("/v1/admission/events?cluster={}", cluster.name)],
+                suspect: None,
+            }],
+        )
+        .await?;
+    }
+    Ok(receipt.ledger_index)
+}
