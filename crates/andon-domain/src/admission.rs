@@ -85,7 +85,27 @@ pub struct AdmissionEvent {
     pub at: i64,
     /// The images refused.
     pub images: Vec<ImageVerdict>,
+    /// For a break-glass override: the access grant named by the object's
+    /// `andon.dev/break-glass` annotation, its holder and its approver.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub grant: Option<GrantUsed>,
 }
+
+/// The break-glass grant that admitted a workload the gate would refuse.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Deserialize, Serialize)]
+pub struct GrantUsed {
+    /// `AR-…`.
+    pub id: String,
+    /// Who holds it.
+    pub holder: String,
+    /// Who approved it.
+    pub approved_by: String,
+    /// Its ticket.
+    pub ticket: String,
+}
+
+/// The annotation naming a break-glass grant, on the object or its pod template.
+pub const BREAK_GLASS_ANNOTATION: &str = "andon.dev/break-glass";
 
 /// `GET /v1/admission/events`: which refusals.
 #[derive(Debug, Default, Deserialize, schemars::JsonSchema)]

@@ -178,6 +178,10 @@ pub enum EntryKind {
     /// (`cluster`, `enforced`, the object, `images` with the failing control of each).
     #[serde(rename = "admission.refused")]
     AdmissionRefused,
+    /// A workload the gate would refuse admitted by the break-glass grant its annotation
+    /// names (`grant` with its holder and approver, and what would have been refused).
+    #[serde(rename = "admission.override")]
+    AdmissionOverride,
 }
 
 impl EntryKind {
@@ -234,6 +238,7 @@ impl EntryKind {
             EntryKind::VulnClosed => "vuln.closed",
             EntryKind::AdmissionCluster => "admission.cluster",
             EntryKind::AdmissionRefused => "admission.refused",
+            EntryKind::AdmissionOverride => "admission.override",
         }
     }
 }

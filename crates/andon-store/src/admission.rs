@@ -20,7 +20,8 @@ pub enum AdmissionEffect {
         /// SHA-256 (hex) of the token its API server sends.
         token_sha256: String,
     },
-    /// A workload refused, or one audit mode would refuse.
+    /// A workload refused, one audit mode would refuse, or one a break-glass grant admitted
+    /// (`grant` set).
     Refused(Box<AdmissionEvent>),
 }
 
@@ -56,8 +57,8 @@ pub(crate) async fn apply(
         }
         AdmissionEffect::Refused(ev) => {
             sqlx::query(
-                "INSERT INTO admission_events (ledger_idx, cluster, enforced, uid, operation, kind, namespace, name, username, at, images) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
+                "INSERT INTO admission_events (ledger_idx, cluster, enforced, uid, operation, kind, namespace, name, username, at, images, grant_used) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
             )
             .bind(idx)
             .bind(ev.cluster.clone())
@@ -70,6 +71,11 @@ pub(crate) async fn apply(
             .bind(ev.user.clone())
             .bind(ev.at)
             .bind(serde_json::to_string(&ev.images).unwrap_or_else(|_| "[]".into()))
+            .bind(
+                ev.grant
+                    .as_ref()
+                    .and_then(|g| serde_json::to_string(g).ok()),
+            )
             .execute(&mut **tx)
             .await
             .op("recording an admission refusal")?;
@@ -129,7 +135,7 @@ impl Store {
         cluster: Option<&str>,
         limit: u32,
     ) -> Result<Vec<AdmissionEvent>, StoreError> {
-        let base = "SELECT ledger_idx, cluster, enforced, uid, operation, kind, namespace, name, username, at, images FROM admission_events";
+        let base = "SELECT ledger_idx, cluster, enforced, uid, operation, kind, namespace, name, username, at, images, grant_used FROM admission_events";
         let sql = match cluster {
             Some(_) => format!("{base} WHERE cluster = $1 ORDER BY ledger_idx DESC LIMIT {limit}"),
             None => format!("{base} ORDER BY ledger_idx DESC LIMIT {limit}"),
@@ -144,6 +150,7 @@ impl Store {
             .iter()
             .map(|r| {
                 let images: String = get(r, "images")?;
+                let grant: Option<String> = get(r, "grant_used")?;
                 Ok(AdmissionEvent {
                     ledger_index: get::<i64>(r, "ledger_idx")? as u64,
                     cluster: get(r, "cluster")?,
@@ -159,6 +166,7 @@ impl Store {
                         what: "admission_events.images".into(),
                         detail: e.to_string(),
                     })?,
+                    grant: grant.and_then(|g| serde_json::from_str(&g).ok()),
                 })
             })
             .collect()

@@ -1,6 +1,7 @@
 //! An `AdmissionReview` (admission.k8s.io/v1) as the Kubernetes API server sends it, read
 //! to what Andon judges: the object's containers and their images. Pure.
 
+use andon_domain::admission::BREAK_GLASS_ANNOTATION;
 use serde_json::{Value, json};
 
 /// What Andon reads of a review.
@@ -23,6 +24,9 @@ pub struct Review {
     /// (container, image) of every container, init container and ephemeral container that
     /// is new: on UPDATE, those whose image the old object did not run.
     pub images: Vec<(String, String)>,
+    /// The break-glass grant the object's annotation names (on the object, or on its pod
+    /// template: pods created from a template inherit only the template's annotations).
+    pub break_glass: Option<String>,
 }
 
 /// A review that does not read, with its uid when it has one.
@@ -34,21 +38,28 @@ pub struct Malformed {
     pub why: String,
 }
 
-/// The kinds judged and where each keeps its pod spec.
-fn pod_spec<'a>(kind: &str, object: &'a Value) -> Option<&'a Value> {
+/// The kinds judged and where each keeps its pod template (the pod itself for a Pod).
+fn template<'a>(kind: &str, object: &'a Value) -> Option<&'a Value> {
     let spec = &object["spec"];
     let found = match kind {
-        "Pod" => spec,
+        "Pod" => object,
         "Deployment"
         | "ReplicaSet"
         | "StatefulSet"
         | "DaemonSet"
         | "Job"
-        | "ReplicationController" => &spec["template"]["spec"],
-        "CronJob" => &spec["jobTemplate"]["spec"]["template"]["spec"],
+        | "ReplicationController" => &spec["template"],
+        "CronJob" => &spec["jobTemplate"]["spec"]["template"],
         _ => return None,
     };
     found.is_object().then_some(found)
+}
+
+/// The pod spec of a kind judged.
+fn pod_spec<'a>(kind: &str, object: &'a Value) -> Option<&'a Value> {
+    template(kind, object)
+        .map(|t| &t["spec"])
+        .filter(|s| s.is_object())
 }
 
 /// (container, image) of a pod spec, in the order the spec lists them.
@@ -111,6 +122,7 @@ pub fn read(body: &[u8]) -> Result<Review, Malformed> {
             .to_owned(),
         dry_run: request["dryRun"].as_bool().unwrap_or(false),
         images: Vec::new(),
+        break_glass: None,
     };
     // Deleting or connecting starts nothing.
     if !matches!(operation, "CREATE" | "UPDATE") {
@@ -133,6 +145,15 @@ pub fn read(body: &[u8]) -> Result<Review, Malformed> {
         .into_iter()
         .filter(|(_, image)| !old.contains(image))
         .collect();
+    let object = &request["object"];
+    review.break_glass = [
+        Some(object),
+        template(kind, object).filter(|_| kind != "Pod"),
+    ]
+    .into_iter()
+    .flatten()
+    .find_map(|o| o["metadata"]["annotations"][BREAK_GLASS_ANNOTATION].as_str())
+    .map(|s| s.trim().to_owned());
     Ok(review)
 }
 

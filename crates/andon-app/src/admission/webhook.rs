@@ -2,7 +2,8 @@
 //! are known the answer is always an `AdmissionReview` (HTTP 200): a malformed review gets
 //! a well-formed refusal and writes nothing.
 
-use andon_domain::admission::{AdmissionEvent, Cluster, ImageVerdict};
+use andon_domain::access::{AccessLevel, AccessStatus};
+use andon_domain::admission::{AdmissionEvent, Cluster, GrantUsed, ImageVerdict};
 use andon_domain::gate::Verdict;
 use andon_domain::{EntryKind, Sha256Digest};
 use andon_store::{AdmissionEffect, Effect};
@@ -69,7 +70,7 @@ pub async fn review(
             &r.name
         }
     );
-    let lines: Vec<String> = refused
+    let mut lines: Vec<String> = refused
         .iter()
         .map(|v| {
             format!(
@@ -78,9 +79,15 @@ pub async fn review(
             )
         })
         .collect();
+    if let Some(id) = &r.break_glass {
+        match grant(app, &cluster, id, now).await? {
+            Ok(g) => return Ok(overridden(app, &cluster, &r, g, refused, lines, now).await),
+            Err(why) => lines.push(format!("break-glass {id} not honoured: {why}")),
+        }
+    }
     let mut index = None;
     if !r.dry_run {
-        index = Some(record(app, &cluster, &r, enforced, refused, now).await?);
+        index = Some(record(app, &cluster, &r, enforced, refused, None, now).await?);
     }
     let entry = index
         .map(|i| format!(" (ledger entry {i})"))
@@ -184,13 +191,97 @@ async fn judge(
     Ok(None)
 }
 
-/// Records the refusal and raises its alert; answers the entry's index.
+/// The grant `id` when it lets someone change the cluster's environment now: granted, not
+/// revoked, at write level, for that environment, unexpired; else why not.
+async fn grant(
+    app: &App,
+    cluster: &Cluster,
+    id: &str,
+    now: i64,
+) -> Result<Result<GrantUsed, String>, AppError> {
+    let Some(g) = app.store().access_request(id).await? else {
+        return Ok(Err("no such access request".into()));
+    };
+    let why = if g.status != AccessStatus::Granted {
+        Some(format!("it is {}", g.status.as_str()))
+    } else if g.revoked_by.is_some() {
+        Some("it was revoked".into())
+    } else if g.level != AccessLevel::Write {
+        Some("it grants read access only".into())
+    } else if g.environment != cluster.environment {
+        Some(format!(
+            "it is for {}, not {}",
+            g.environment, cluster.environment
+        ))
+    } else if g.expires_at.is_none_or(|e| e <= now) {
+        Some("it has expired".into())
+    } else {
+        None
+    };
+    Ok(match why {
+        Some(w) => Err(w),
+        None => Ok(GrantUsed {
+            id: g.id,
+            holder: g.requested_by,
+            approved_by: g.decided_by.unwrap_or_default(),
+            ticket: g.ticket,
+        }),
+    })
+}
+
+/// Admits what a valid break-glass grant covers, recording the override first: if the
+/// record cannot be written the workload is refused.
+async fn overridden(
+    app: &App,
+    cluster: &Cluster,
+    r: &Review,
+    g: GrantUsed,
+    refused: Vec<ImageVerdict>,
+    lines: Vec<String>,
+    now: i64,
+) -> Value {
+    let said = format!(
+        "andon: admitted by break-glass grant {} ({}, held by {}, approved by {}) though",
+        g.id, g.ticket, g.holder, g.approved_by
+    );
+    if r.dry_run {
+        return answer(
+            &r.uid,
+            true,
+            200,
+            "",
+            &[format!("{said} {}", lines.join("; "))],
+        );
+    }
+    match record(app, cluster, r, false, refused, Some(g), now).await {
+        Ok(i) => answer(
+            &r.uid,
+            true,
+            200,
+            "",
+            &[format!("{said} {} (ledger entry {i})", lines.join("; "))],
+        ),
+        Err(e) => answer(
+            &r.uid,
+            false,
+            403,
+            &format!(
+                "andon: the break-glass override could not be recorded, so it is refused: {}",
+                e.message
+            ),
+            &[],
+        ),
+    }
+}
+
+/// Records the refusal (or the override) and raises its alert; answers the entry's index.
 async fn record(
     app: &App,
     cluster: &Cluster,
     r: &Review,
     enforced: bool,
     images: Vec<ImageVerdict>,
+    grant: Option<GrantUsed>,
     now: i64,
 ) -> Result<u64, AppError> {
     let event = AdmissionEvent {
@@ -205,26 +296,35 @@ async fn record(
         user: r.user.clone(),
         at: now,
         images,
+        grant,
     };
     let body = serde_json::to_value(&event).map_err(|e| AppError::unavailable(e.to_string()))?;
     let receipt = app
         .append(Fact::admin(
-            EntryKind::AdmissionRefused,
+            if event.grant.is_some() {
+                EntryKind::AdmissionOverride
+            } else {
+                EntryKind::AdmissionRefused
+            },
             "andon",
             body,
             Effect::Admission(AdmissionEffect::Refused(Box::new(event.clone()))),
         ))
         .await?;
-    let kind = if enforced {
-        "admission_refused"
-    } else {
-        "admission_would_refuse"
+    let kind = match (&event.grant, enforced) {
+        (Some(_), _) => "admission_override",
+        (None, true) => "admission_refused",
+        (None, false) => "admission_would_refuse",
     };
     let subject = format!(
         "admission:{}:{}/{}",
         cluster.name, event.namespace, event.name
     );
-    let open = app.store().alert_about(kind, &subject).await?;
+    // Every override is an alert of its own: someone went around the gate.
+    let open = match kind {
+        "admission_override" => None,
+        _ => app.store().alert_about(kind, &subject).await?,
+    };
     if open.is_none() {
         let what = event
             .images
@@ -236,13 +336,25 @@ async fn record(
             app,
             vec![NewAlert {
                 kind: kind.into(),
-                severity: if enforced { "medium" } else { "low" }.into(),
+                severity: match kind {
+                    "admission_override" => "high",
+                    "admission_refused" => "medium",
+                    _ => "low",
+                }
+                .into(),
                 application: None,
                 environment: Some(cluster.environment.clone()),
                 subject,
                 message: format!(
                     "{} {} {}/{} in cluster {} ({}), asked by {}: {what}",
-                    if enforced { "refused" } else { "would refuse" },
+                    match &event.grant {
+                        Some(g) => format!(
+                            "break-glass grant {} ({}) held by {}, approved by {}, admitted",
+                            g.id, g.ticket, g.holder, g.approved_by
+                        ),
+                        None if enforced => "refused".to_owned(),
+                        None => "would refuse".to_owned(),
+                    },
                     event.kind,
                     event.namespace,
                     event.name,

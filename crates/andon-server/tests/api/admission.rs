@@ -1,8 +1,9 @@
 //! The Kubernetes admission webhook through the real HTTP path, on both backends: reviews
 //! as an API server sends them (a Pod CREATE captured from GKE, and Deployment, Job and
 //! CronJob objects kubectl wrote, in the same envelope), images by tag and by digest,
-//! allowed and denied gate decisions, audit and enforce, a dry run, an UPDATE, malformed
-//! reviews answered with a well-formed refusal and nothing written, and a wrong token.
+//! allowed and denied gate decisions, audit and enforce, a dry run, an UPDATE, break-glass
+//! grants (valid, read-only, expired), malformed reviews answered with a well-formed
+//! refusal and nothing written, and a wrong token.
 
 use andon_domain::admission::ClusterInput;
 use andon_server::Clock;
@@ -206,6 +207,100 @@ fn workloads_start_only_with_an_allowing_decision(b: Backend) {
     let (_, v) = ask(h, "prod-eu", Some(&token), &pod(&allowed, "u-6"));
     assert!(response(&v).1, "{v}");
 
+    // Break-glass: alice holds a write grant for production that bob approved. The denied
+    // artifact, annotated with it, is admitted, recorded as an override and alerted high;
+    // on a Job the annotation is read from the pod template too.
+    let person = |name: &str| {
+        let issued = h
+            .admin
+            .create_identity(name, "approver", &[])
+            .expect("identity");
+        andon_client::Client::new(&h.url, Some(issued.token))
+    };
+    let (alice, bob) = (person("alice"), person("bob"));
+    let grant = |level: &str| {
+        let r = alice
+            .request_access(&andon_domain::api::AccessRequestInput {
+                application: "pay".into(),
+                environment: "production".into(),
+                level: level.into(),
+                reason: "INC-9 payments down, hotfix image".into(),
+                ticket: "INC-9".into(),
+                minutes: 60,
+            })
+            .expect("requested");
+        let id = r["id"].as_str().expect("id").to_owned();
+        bob.decide_access(&id, "approve", None).expect("approved");
+        id
+    };
+    let write = grant("write");
+    let annotated = |body: Vec<u8>, path: &[&str], ar: &str| {
+        let mut v: Value = serde_json::from_slice(&body).expect("json");
+        let mut at = &mut v["request"]["object"];
+        for p in path {
+            at = &mut at[*p];
+        }
+        at["metadata"]["annotations"]["andon.dev/break-glass"] = ar.into();
+        serde_json::to_vec(&v).expect("json")
+    };
+    let (_, v) = ask(
+        h,
+        "prod-eu",
+        Some(&token),
+        &annotated(pod(&denied, "u-10"), &[], &write),
+    );
+    assert!(response(&v).1, "{v}");
+    let warning = v["response"]["warnings"][0].as_str().unwrap_or_default();
+    assert!(
+        warning.starts_with(&format!(
+            "andon: admitted by break-glass grant {write} (INC-9, held by alice, approved by bob) though colin-coder/echo-pod container echo-server: {denied} was denied by the gate"
+        )),
+        "{warning}"
+    );
+    let (_, v) = ask(
+        h,
+        "prod-eu",
+        Some(&token),
+        &annotated(review(JOB, "u-11"), &["spec", "template"], &write),
+    );
+    assert!(response(&v).1, "{v}");
+    let events = h.admin.admission_events(Some("prod-eu")).expect("events");
+    let used = events[0]
+        .grant
+        .as_ref()
+        .expect("the override names its grant");
+    assert_eq!(
+        (
+            used.id.as_str(),
+            used.holder.as_str(),
+            used.approved_by.as_str()
+        ),
+        (write.as_str(), "alice", "bob")
+    );
+    let overrides: Vec<_> = h
+        .admin
+        .alerts()
+        .expect("alerts")
+        .into_iter()
+        .filter(|a| a.kind == "admission_override")
+        .collect();
+    assert_eq!(overrides.len(), 2);
+    assert_eq!(overrides[0].severity, "high");
+    // A read grant does not admit anything, and says why.
+    let read = grant("read");
+    let (_, v) = ask(
+        h,
+        "prod-eu",
+        Some(&token),
+        &annotated(pod(&denied, "u-12"), &[], &read),
+    );
+    assert!(
+        response(&v).3.contains(&format!(
+            "break-glass {read} not honoured: it grants read access only"
+        )),
+        "{v}"
+    );
+
     // A dry run is judged and writes nothing.
     let mut dry: Value = serde_json::from_slice(&review(CRONJOB, "u-7")).expect("json");
     dry["request"]["dryRun"] = true.into();
@@ -264,6 +359,20 @@ fn workloads_start_only_with_an_allowing_decision(b: Backend) {
         response(&v)
             .3
             .contains("more than the cluster's 30 days (control decision_expired)"),
+        "{v}"
+    );
+
+    // The grant ran out long ago.
+    let (_, v) = ask(
+        h,
+        "prod-eu",
+        Some(&token),
+        &annotated(pod(&denied, "u-13"), &[], &write),
+    );
+    assert!(
+        response(&v)
+            .3
+            .contains(&format!("break-glass {write} not honoured: it has expired")),
         "{v}"
     );
 

@@ -1,6 +1,7 @@
--- Admission (`admission.cluster`, `admission.refused`): the clusters whose API servers ask
--- Andon before a workload starts, with the SHA-256 of the token each sends, and every
--- workload refused, or admitted in audit mode though enforce would refuse it. Every row is
+-- Admission (`admission.cluster`, `admission.refused`, `admission.override`): the clusters
+-- whose API servers ask Andon before a workload starts, with the SHA-256 of the token each
+-- sends, and every workload refused, admitted in audit mode though enforce would refuse it,
+-- or admitted by a break-glass grant (`grant_used`). Every row is
 -- re-derived from the ledger by `andon verify`. An expand step: older servers never read it.
 CREATE TABLE admission_clusters (
     name                  TEXT   PRIMARY KEY,
@@ -21,7 +22,8 @@ CREATE TABLE admission_events (
     name       TEXT   NOT NULL,
     username   TEXT   NOT NULL,
     at         BIGINT NOT NULL,
-    images     TEXT   NOT NULL
+    images     TEXT   NOT NULL,
+    grant_used TEXT
 );
 CREATE INDEX admission_events_by_cluster ON admission_events (cluster, ledger_idx);
 CREATE TRIGGER admission_events_immutable BEFORE UPDATE ON admission_events

@@ -42,8 +42,9 @@ pub struct GateBenchArgs {
     pub github_webhook_secret: Option<String>,
 }
 
-/// Sends the history and evidence of one realistic release; returns its artifact reference.
-fn release(
+/// Sends the history and evidence of one realistic release; returns its pipeline's client,
+/// the application and the artifact reference.
+pub(crate) fn release(
     admin: &Client,
     secret: &str,
     suffix: &str,

@@ -1,6 +1,7 @@
 //! `andon bench`: the benchmarks, one module each, against a server given by --server and
 //! --token or one started in this process. `BENCHMARKS.md` holds their figures.
 
+pub mod admission;
 pub mod bundles;
 pub mod gate;
 pub mod impact;
@@ -42,6 +43,9 @@ pub enum BenchCmd {
     /// The blast-radius query over thousands of SBOMs (a million components), beside the
     /// bare read of the package index.
     Impact(crate::bench::impact::ImpactBenchArgs),
+    /// Kubernetes admission reviews of a five-container pod under load (allowed, refused,
+    /// audited), beside the bare store reads they make.
+    Admission(crate::bench::admission::AdmissionBenchArgs),
 }
 
 /// Runs a benchmark.
@@ -62,5 +66,6 @@ pub fn run(ctx: &Context, cmd: &BenchCmd) -> anyhow::Result<ExitCode> {
         BenchCmd::Report(r) => crate::bench::report::run(ctx, r),
         BenchCmd::Bundles(b) => crate::bench::bundles::run(b, ctx.output),
         BenchCmd::Impact(b) => crate::bench::impact::run(ctx, b),
+        BenchCmd::Admission(b) => crate::bench::admission::run(ctx, b),
     }
 }

@@ -451,10 +451,38 @@ fn the_impact_benchmark_answers_each_query(b: Backend) {
     }
 }
 
+/// A second of each admission case: every review answered as the case expects (the bench
+/// checks each answer), the figures present.
+fn the_admission_benchmark_runs_each_case(b: Backend) {
+    let db = TestDb::new(b);
+    let mut cmd = Command::new(BIN);
+    cmd.args(["--output", "json", "bench", "admission"])
+        .args(["--clients", "2", "--seconds", "1"]);
+    if b == Backend::Postgres {
+        cmd.args(["--database", &db.url]);
+    }
+    let out = cmd.output().expect("andon bench admission");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let r: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
+    let cases = r["cases"].as_array().expect("cases");
+    assert_eq!(cases.len(), 3, "{r}");
+    for c in cases {
+        assert!(c["reviews"].as_u64().is_some_and(|n| n > 0), "{c}");
+        assert!(c["p99_ms"].as_f64().is_some_and(|v| v > 0.0), "{c}");
+    }
+    assert_eq!(r["containers"], 5);
+    assert!(r["bare_p50_ms"].as_f64().is_some_and(|v| v > 0.0), "{r}");
+}
+
 both_backends!(
     the_load_command_drives_every_kind_of_call,
     the_demo_runs_against_a_live_server,
     the_impact_benchmark_answers_each_query,
+    the_admission_benchmark_runs_each_case,
 );
 
 /// Every listing a person reads, on the demo's history: a header of column names, one row
