@@ -50,13 +50,15 @@ pub enum Section {
     Access,
     /// Alerts.
     Alerts,
+    /// Vulnerabilities: blast radius and items.
+    Vulnerabilities,
     /// Delivery metrics as charts.
     Metrics,
     /// The ledger and its proofs.
     Ledger,
 }
 
-const SECTIONS: [(Section, &str, &str); 9] = [
+const SECTIONS: [(Section, &str, &str); 10] = [
     (Section::Overview, "/ui/", "Overview"),
     (Section::Evidence, "/ui/evidence", "Evidence"),
     (Section::Deployments, "/ui/deployments", "Deployments"),
@@ -64,6 +66,11 @@ const SECTIONS: [(Section, &str, &str); 9] = [
     (Section::Changes, "/ui/changes", "Changes"),
     (Section::Access, "/ui/access", "Access"),
     (Section::Alerts, "/ui/alerts", "Alerts"),
+    (
+        Section::Vulnerabilities,
+        "/ui/vulnerabilities",
+        "Vulnerabilities",
+    ),
     (Section::Metrics, "/ui/metrics", "Metrics"),
     (Section::Ledger, "/ui/ledger", "Ledger"),
 ];

@@ -39,6 +39,8 @@ pub(crate) fn router() -> Router<Server> {
         .route("/ui/changes/{id}", get(pages::change))
         .route("/ui/access", get(pages::access))
         .route("/ui/alerts", get(pages::alerts))
+        .route("/ui/vulnerabilities", get(pages::vulnerabilities))
+        .route("/ui/vulnerabilities/{id}", get(pages::vulnerability_item))
         .route("/ui/metrics", get(pages::metrics))
         .route("/ui/ledger", get(pages::ledger))
         .layer(axum::middleware::map_response(harden))

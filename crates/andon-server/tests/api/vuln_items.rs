@@ -360,6 +360,38 @@ fn items_follow_a_vulnerability_from_detection_to_the_fix_in_production(b: Backe
         "{m:#}"
     );
 
+    // The pages: the items, open first, with the overdue one marked; the blast radius
+    // asked on the page; one item with every step and its ledger entry.
+    let token = h.admin.token().expect("token").to_owned();
+    let signed = crate::web::sign_in(&h.url, &token, "/ui/");
+    let cookie = signed.cookie.split(';').next().expect("pair").to_owned();
+    let page = |path: &str| {
+        let a = crate::web::get(&format!("{}{path}", h.url), &cookie);
+        assert_eq!(a.status, 200, "{path}: {}", a.body);
+        a.body
+    };
+    let list = page("/ui/vulnerabilities");
+    for id in [&mixin.id, &requests.id, &st.id] {
+        assert!(list.contains(id.as_str()), "{id}: {list}");
+    }
+    assert!(
+        list.find("CVE-2022-40897").expect("open") < list.find("CVE-2019-10746").expect("closed"),
+        "open items first"
+    );
+    let asked = page("/ui/vulnerabilities?q=CVE-2022-40897");
+    assert!(
+        asked.contains("running artifacts contain it") && asked.contains("setuptools 65.5.0"),
+        "{asked}"
+    );
+    let refused = page("/ui/vulnerabilities?q=CVE-1999-0001");
+    assert!(
+        refused.contains("no imported advisory is or names CVE-1999-0001"),
+        "{refused}"
+    );
+    let one = page(&format!("/ui/vulnerabilities/{}", mixin.id));
+    assert_eq!(one.matches("/ui/ledger?index=").count(), 4, "{one}");
+    assert!(one.contains("was built without CVE-2019-10746"), "{one}");
+
     // Every step is a ledger entry the verification re-derives; a database administrator
     // who turns the waiver into a fix is named.
     let clean = h.admin.verify_ledger().expect("verify");

@@ -257,6 +257,7 @@ fn an_auditor_signs_in_and_reads_every_page(b: Backend) {
         "/ui/changes",
         "/ui/access",
         "/ui/alerts",
+        "/ui/vulnerabilities",
         "/ui/metrics?application=pay",
     ] {
         page(path);

@@ -9,6 +9,7 @@ mod ledger;
 mod metrics;
 mod overview;
 mod summary;
+mod vulns;
 
 pub use access::access;
 pub use changes::{change, changes};
@@ -18,6 +19,7 @@ pub use evidence::{EvidenceSearch, evidence, evidence_record};
 pub use ledger::{InclusionCheck, ledger};
 pub use metrics::{alerts, metrics};
 pub use overview::{AppSummary, overview};
+pub use vulns::{vulnerabilities, vulnerability_item};
 
 use maud::{Markup, html};
 

@@ -159,6 +159,7 @@ for (const [path, name, expect] of [
   ["/ui/alerts", "12-alerts", /unauthorized_change|emergency_review_overdue/],
   [`/ui/metrics?application=${checkout}`, "13-metrics", /Production deployments per week/],
   ["/ui/ledger", "14-ledger", /Current checkpoint/],
+  ["/ui/vulnerabilities?q=CVE-2022-40897", "16-vulnerabilities", /CVE-2022-40897[\s\S]*vex not affected/],
 ]) {
   await page.goto(`${url}${path}`);
   assert.match(await page.locator("main").innerText(), expect, path);

@@ -29,6 +29,7 @@ const PAGES: &[&str] = &[
     "13-metrics",
     "14-ledger",
     "15-change-rfc",
+    "16-vulnerabilities",
 ];
 
 #[test]

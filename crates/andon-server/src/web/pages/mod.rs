@@ -8,6 +8,7 @@ mod deployments;
 mod evidence;
 mod ledger;
 mod overview;
+mod vulns;
 
 pub(crate) use activity::{access, alerts, metrics};
 pub(crate) use changes::{change, changes};
@@ -16,3 +17,4 @@ pub(crate) use deployments::{deployment, deployments};
 pub(crate) use evidence::{evidence, evidence_record};
 pub(crate) use ledger::ledger;
 pub(crate) use overview::overview;
+pub(crate) use vulns::{vulnerabilities, vulnerability_item};
