@@ -47,6 +47,8 @@ pub struct Inner {
     pub last_check: RwLock<Option<serde_json::Value>>,
     /// OpenID issuers' signing keys, fetched on first use and again on an unknown key id.
     pub oidc_keys: crate::federation::KeyCache,
+    /// The gate decisions the admission webhook read, for a few seconds.
+    pub admission_cache: crate::admission::cache::DecisionCache,
     pub config: Config,
 }
 
@@ -207,6 +209,7 @@ impl App {
             authority: RwLock::new(authority),
             last_check: RwLock::new(None),
             oidc_keys: crate::federation::KeyCache::default(),
+            admission_cache: Default::default(),
             policies: RwLock::new(HashMap::new()),
             telemetry_lock: tokio::sync::Mutex::new(()),
             sequencing: tokio::sync::Mutex::new(()),

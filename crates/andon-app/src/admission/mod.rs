@@ -5,6 +5,7 @@
 //! `enforce` refuses the rest, `audit` admits them with a warning; both record each refusal
 //! as a ledger entry and raise an alert.
 
+pub mod cache;
 pub mod clusters;
 pub mod review;
 pub mod webhook;

@@ -10,6 +10,7 @@ use andon_store::{AdmissionEffect, Effect};
 use serde_json::Value;
 use subtle::ConstantTimeEq;
 
+use super::cache::Decided;
 use super::review::{Review, answer, pinned, read};
 use crate::alerts::NewAlert;
 use crate::gates::decide::decision_doc;
@@ -137,7 +138,7 @@ async fn judge(
         ));
     };
     let env = &cluster.environment;
-    let Some(id) = app.store().latest_decision(&digest, env).await? else {
+    let Some(d) = decided(app, env, &digest).await? else {
         return Ok(refuse(
             Some(digest),
             "release_gate",
@@ -145,39 +146,24 @@ async fn judge(
             None,
         ));
     };
-    let Some(row) = app.store().decision(&id).await? else {
-        return Ok(refuse(
-            Some(digest),
-            "release_gate",
-            format!("has no gate decision for {env}"),
-            None,
-        ));
-    };
-    if !row.allow {
-        let failing: Vec<String> = decision_doc(&row.envelope)
-            .map(|d| {
-                d.controls
-                    .into_iter()
-                    .filter(|c| {
-                        matches!(c.verdict, Verdict::Fail | Verdict::Missing | Verdict::Error)
-                    })
-                    .map(|c| c.id)
-                    .collect()
-            })
-            .unwrap_or_default();
-        let control = failing
+    if !d.allow {
+        let control = d
+            .failing
             .first()
             .cloned()
             .unwrap_or_else(|| "release_gate".into());
         return Ok(refuse(
             Some(digest),
             &control,
-            format!("was denied by the gate for {env} ({})", failing.join(", ")),
-            Some(id),
+            format!(
+                "was denied by the gate for {env} ({})",
+                d.failing.join(", ")
+            ),
+            Some(d.id),
         ));
     }
-    let age_days = (now - row.created_at) / DAY_MS;
-    if now - row.created_at > i64::from(cluster.max_decision_age_days) * DAY_MS {
+    let age_days = (now - d.created_at) / DAY_MS;
+    if now - d.created_at > i64::from(cluster.max_decision_age_days) * DAY_MS {
         return Ok(refuse(
             Some(digest),
             "decision_expired",
@@ -185,10 +171,46 @@ async fn judge(
                 "was allowed for {env} {age_days} days ago, more than the cluster's {} days",
                 cluster.max_decision_age_days
             ),
-            Some(id),
+            Some(d.id),
         ));
     }
     Ok(None)
+}
+
+/// The latest decision for `digest` in `env`, from the cache or the store.
+async fn decided(app: &App, env: &str, digest: &str) -> Result<Option<Decided>, AppError> {
+    let cache = &app.0.admission_cache;
+    if let Some(known) = cache.get(env, digest) {
+        return Ok(known);
+    }
+    let found = match app.store().latest_decision(digest, env).await? {
+        Some(id) => app.store().decision(&id).await?.map(|row| Decided {
+            failing: if row.allow {
+                Vec::new()
+            } else {
+                decision_doc(&row.envelope)
+                    .map(|doc| {
+                        doc.controls
+                            .into_iter()
+                            .filter(|c| {
+                                matches!(
+                                    c.verdict,
+                                    Verdict::Fail | Verdict::Missing | Verdict::Error
+                                )
+                            })
+                            .map(|c| c.id)
+                            .collect()
+                    })
+                    .unwrap_or_default()
+            },
+            id: row.id,
+            allow: row.allow,
+            created_at: row.created_at,
+        }),
+        None => None,
+    };
+    cache.put(env, digest, found.clone());
+    Ok(found)
 }
 
 /// The grant `id` when it lets someone change the cluster's environment now: granted, not

@@ -256,7 +256,11 @@ pub async fn gate(app: &App, actor: &Actor, req: GateRequest) -> Result<Decision
         )
         .await
     {
-        Ok(r) => r,
+        Ok(r) => {
+            // The admission webhook reads the new decision from now on.
+            app.0.admission_cache.clear();
+            r
+        }
         // Asked again, byte for byte, within the same millisecond: the recorded decision.
         Err(e) if e.code == "decision_exists" => {
             let recorded = decision(app, actor, &id).await?;

@@ -206,6 +206,14 @@ fn workloads_start_only_with_an_allowing_decision(b: Backend) {
     // The allowed artifact as a pod: admitted.
     let (_, v) = ask(h, "prod-eu", Some(&token), &pod(&allowed, "u-6"));
     assert!(response(&v).1, "{v}");
+    // A release gated while its pods are being refused: the next review sees the new
+    // decision at once (the webhook's cache of decisions is cleared by it).
+    let late = w.release("pay-late", Twist::None);
+    let (_, v) = ask(h, "prod-eu", Some(&token), &pod(&late, "u-6b"));
+    assert!(response(&v).3.contains("has no gate decision"), "{v}");
+    assert!(w.gate(&late, "production").decision.allow);
+    let (_, v) = ask(h, "prod-eu", Some(&token), &pod(&late, "u-6c"));
+    assert!(response(&v).1, "{v}");
 
     // Break-glass: alice holds a write grant for production that bob approved. The denied
     // artifact, annotated with it, is admitted, recorded as an override and alerted high;
