@@ -28,6 +28,7 @@ while [ $# -gt 0 ]; do
 done
 if [ ${#paths[@]} -eq 0 ]; then
     paths=("$root/integrations/kubernetes/base" "$root/integrations/kubernetes/example"
+        "$root/integrations/kubernetes/admission"
         "$root/integrations/kubernetes/secret.example.yaml")
 fi
 

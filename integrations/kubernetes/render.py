@@ -28,7 +28,7 @@ import yaml
 
 SUPPORTED = {"apiVersion", "kind", "resources", "namespace", "commonLabels", "labels", "images"}
 # Kinds without a namespace that these manifests could hold.
-CLUSTER_SCOPED = {"Namespace", "ClusterRole", "ClusterRoleBinding", "PriorityClass", "StorageClass"}
+CLUSTER_SCOPED = {"Namespace", "ClusterRole", "ClusterRoleBinding", "PriorityClass", "StorageClass", "ValidatingWebhookConfiguration"}
 WORKLOADS = {"Deployment", "StatefulSet", "DaemonSet", "ReplicaSet", "Job"}
 
 

@@ -275,3 +275,78 @@ fn the_kubernetes_check_refuses_an_unknown_field_and_an_unsupported_feature() {
         said(&out)
     );
 }
+
+/// The admission webhook's configuration validates, reaches Andon's review route over TLS
+/// for one cluster, asks only for what the webhook judges, never records a dry run, and
+/// leaves out the namespaces Andon and Kubernetes run in.
+#[test]
+fn the_admission_webhook_configuration_validates_and_matches_the_route() {
+    let dir = tempfile::tempdir().expect("dir");
+    let rendered = dir.path().join("admission.json");
+    let admission = repo().join("integrations/kubernetes/admission");
+    let out = check(&[
+        "--json".as_ref(),
+        rendered.as_os_str(),
+        admission.as_os_str(),
+    ]);
+    assert!(out.status.success(), "{}", said(&out));
+    let docs: Vec<Value> =
+        serde_json::from_str(&std::fs::read_to_string(&rendered).expect("rendered"))
+            .expect("documents");
+    let config = one(&docs, "ValidatingWebhookConfiguration");
+    assert_eq!(config["apiVersion"], "admissionregistration.k8s.io/v1");
+    let hooks = config["webhooks"].as_array().expect("webhooks");
+    assert_eq!(hooks.len(), 1);
+    let hook = &hooks[0];
+    assert_eq!(hook["admissionReviewVersions"], serde_json::json!(["v1"]));
+    assert_eq!(hook["sideEffects"], "NoneOnDryRun");
+    assert!(hook["timeoutSeconds"].as_u64().is_some_and(|t| t <= 5));
+    assert!(matches!(hook["failurePolicy"].as_str(), Some("Ignore" | "Fail")));
+    let url = hook["clientConfig"]["url"].as_str().expect("a url");
+    let (scheme, path) = url.split_once("://").expect("a scheme");
+    assert_eq!(scheme, "https", "API servers call webhooks over TLS only");
+    let route = path.split_once('/').expect("a path").1;
+    let cluster = route
+        .strip_prefix("k8s/admission/v1/")
+        .expect("the review route");
+    assert!(!cluster.is_empty() && !cluster.contains('/'), "{url}");
+    let excluded = &hook["namespaceSelector"]["matchExpressions"][0];
+    assert_eq!(excluded["key"], "kubernetes.io/metadata.name");
+    assert_eq!(excluded["operator"], "NotIn");
+    for ns in ["kube-system", "andon"] {
+        assert!(
+            excluded["values"].as_array().expect("values").iter().any(|v| v == ns),
+            "{ns} excluded"
+        );
+    }
+    // Every kind the webhook reads a pod spec from, and nothing else.
+    let mut resources: Vec<String> = hook["rules"]
+        .as_array()
+        .expect("rules")
+        .iter()
+        .flat_map(|r| {
+            assert_eq!(r["operations"], serde_json::json!(["CREATE", "UPDATE"]));
+            r["resources"]
+                .as_array()
+                .expect("resources")
+                .iter()
+                .map(|x| x.as_str().expect("a resource").to_owned())
+                .collect::<Vec<_>>()
+        })
+        .collect();
+    resources.sort();
+    assert_eq!(
+        resources,
+        [
+            "cronjobs",
+            "daemonsets",
+            "deployments",
+            "jobs",
+            "pods",
+            "pods/ephemeralcontainers",
+            "replicasets",
+            "replicationcontrollers",
+            "statefulsets"
+        ]
+    );
+}
