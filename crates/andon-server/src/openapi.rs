@@ -282,6 +282,7 @@ fn operations() -> Vec<Op> {
         op("POST", "/webhooks/github", "sig", "webhooks", "A GitHub webhook delivery (X-Hub-Signature-256).", Raw(&[JSON], webhook), None, (200, JSON)),
         op("POST", "/webhooks/gitlab", "sig", "webhooks", "A GitLab webhook delivery (X-Gitlab-Token).", Raw(&[JSON], webhook), None, (200, JSON)),
         op("POST", "/k8s/admission/v1/{cluster}", "cluster", "admission", "A Kubernetes API server's admission review, with the cluster's token as a bearer token: each new container image admitted only when pinned by digest with a recent allowing gate decision for the cluster's environment.", Raw(&[JSON], admission_review), None, (200, JSON)),
+        op("POST", "/k8s/admission/v1/{cluster}/{token}", "cluster", "admission", "The same review for control planes that cannot send a bearer token: the cluster's token as the last path segment.", Raw(&[JSON], admission_review), None, (200, JSON)),
     ]
 }
 

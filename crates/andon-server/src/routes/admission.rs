@@ -71,3 +71,16 @@ pub(crate) async fn review(
         andon_app::admission::webhook::review(&app, &cluster, token, &body).await?,
     ))
 }
+
+/// `POST /k8s/admission/v1/{cluster}/{token}`: the same, for control planes that cannot
+/// send a bearer token (managed Kubernetes): the token is the last path segment.
+pub(crate) async fn review_with_path_token(
+    State(app): State<App>,
+    Path((cluster, token)): Path<(String, String)>,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<Json<Value>, ApiError> {
+    let body = body.map_err(|e| body_error(&app, e))?;
+    Ok(Json(
+        andon_app::admission::webhook::review(&app, &cluster, Some(&token), &body).await?,
+    ))
+}

@@ -202,6 +202,10 @@ pub(crate) fn router(server: Server) -> Router {
         .route("/v1/notifications", get(changes::notifications))
         .route("/webhooks/github", post(webhooks::github))
         .route("/k8s/admission/v1/{cluster}", post(admission::review))
+        .route(
+            "/k8s/admission/v1/{cluster}/{token}",
+            post(admission::review_with_path_token),
+        )
         .route("/webhooks/gitlab", post(webhooks::gitlab))
         .merge(crate::web::router())
         // Inside the tracker: overload is refused before a body is read.

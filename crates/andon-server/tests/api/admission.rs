@@ -125,6 +125,12 @@ fn workloads_start_only_with_an_allowing_decision(b: Backend) {
     }
     assert_eq!(h.counts(), before);
 
+    // A managed control plane cannot send the header: the token as the last path segment.
+    let (status, v) = ask(h, &format!("prod-eu/{token}"), None, &body);
+    assert_eq!((status, response(&v).1), (200, true), "{v}");
+    assert_eq!(ask(h, "prod-eu/andon_wrong", None, &body).0, 401);
+    assert_eq!(h.counts(), before);
+
     // The Deployment kubectl wrote runs the allowed artifact: admitted, nothing written.
     let (status, v) = ask(h, "prod-eu", Some(&token), &body);
     assert_eq!(status, 200);

@@ -121,6 +121,7 @@ const TABLE: &[(&str, &str, &str)] = &[
     ("POST", "/webhooks/github", "sig"),
     ("POST", "/webhooks/gitlab", "sig"),
     ("POST", "/k8s/admission/v1/{cluster}", "cluster"),
+    ("POST", "/k8s/admission/v1/{cluster}/{token}", "cluster"),
 ];
 
 /// The (method, path) pairs the router declares, read from its source.

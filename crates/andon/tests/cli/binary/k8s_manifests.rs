@@ -301,7 +301,10 @@ fn the_admission_webhook_configuration_validates_and_matches_the_route() {
     assert_eq!(hook["admissionReviewVersions"], serde_json::json!(["v1"]));
     assert_eq!(hook["sideEffects"], "NoneOnDryRun");
     assert!(hook["timeoutSeconds"].as_u64().is_some_and(|t| t <= 5));
-    assert!(matches!(hook["failurePolicy"].as_str(), Some("Ignore" | "Fail")));
+    assert!(matches!(
+        hook["failurePolicy"].as_str(),
+        Some("Ignore" | "Fail")
+    ));
     let url = hook["clientConfig"]["url"].as_str().expect("a url");
     let (scheme, path) = url.split_once("://").expect("a scheme");
     assert_eq!(scheme, "https", "API servers call webhooks over TLS only");
@@ -315,7 +318,11 @@ fn the_admission_webhook_configuration_validates_and_matches_the_route() {
     assert_eq!(excluded["operator"], "NotIn");
     for ns in ["kube-system", "andon"] {
         assert!(
-            excluded["values"].as_array().expect("values").iter().any(|v| v == ns),
+            excluded["values"]
+                .as_array()
+                .expect("values")
+                .iter()
+                .any(|v| v == ns),
             "{ns} excluded"
         );
     }
