@@ -66,6 +66,11 @@ impl Client {
         self.post("/v1/advisories", &[], body)
     }
 
+    /// The imported advisories, newest import first.
+    pub fn advisories(&self) -> Result<Vec<andon_domain::vulns::AdvisoryBrief>, ClientError> {
+        self.get("/v1/advisories", &[])
+    }
+
     /// Vulnerability items: `query` holds any of `application`, `state` (or `open`),
     /// `vulnerability`.
     pub fn vuln_items(

@@ -257,6 +257,7 @@ fn operations() -> Vec<Op> {
         op("GET", "/v1/admission/clusters", "*", "admission", "The clusters registered for admission: environment, mode, how old an allowing decision may be.", NoBody, None, (200, JSON)),
         op("PUT", "/v1/admission/clusters/{name}", "A", "admission", "Register a cluster for admission or change it; the first registration (or new_token) answers with the token its API server sends, shown once.", Json(schema::<andon_domain::admission::ClusterInput>), None, (200, JSON)),
         op("GET", "/v1/admission/events", "*", "admission", "Workloads refused at admission, or admitted in audit mode though enforce would refuse them, newest first.", NoBody, Some(query::<andon_domain::admission::EventsQuery>), (200, JSON)),
+        op("GET", "/v1/advisories", "*", "vulnerabilities", "The imported OSV advisories, newest import first (at most 1,000): id, aliases, severity, summary, modified, withdrawn, entry.", NoBody, None, (200, JSON)),
         op("POST", "/v1/advisories", "A", "vulnerabilities", "Import OSV records: one, a JSON array, or {\"advisories\": [...]} (at most 1,000), each checked against the OSV schema.", Raw(&[JSON], osv_records), None, (201, JSON)),
         op("POST", "/v1/telemetry", "AP", "telemetry", "Send a batch of security events.", Raw(&[JSON, "application/x-ndjson"], telemetry), None, (201, JSON)),
         op("GET", "/v1/telemetry", "*", "telemetry", "Search security events.", NoBody, Some(query::<andon_domain::query::telemetry::SearchQuery>), (200, JSON)),

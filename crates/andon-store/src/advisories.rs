@@ -233,6 +233,49 @@ impl Store {
         Ok(out)
     }
 
+    /// The advisories recorded, newest import first, at most `limit`, with their aliases.
+    pub async fn advisory_list(&self, limit: u32) -> Result<Vec<StoredAdvisory>, StoreError> {
+        let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
+            "SELECT id, ledger_idx, modified, published, withdrawn, summary, severity, sha256 \
+             FROM advisories ORDER BY ledger_idx DESC LIMIT {}",
+            limit.clamp(1, 1000)
+        )))
+        .fetch_all(&self.pool)
+        .await
+        .op("listing advisories")?;
+        let mut aliases: std::collections::HashMap<String, Vec<String>> =
+            std::collections::HashMap::new();
+        for r in sqlx::query("SELECT alias, advisory_id FROM advisory_aliases ORDER BY alias")
+            .fetch_all(&self.pool)
+            .await
+            .op("listing advisory aliases")?
+        {
+            aliases
+                .entry(get(&r, "advisory_id")?)
+                .or_default()
+                .push(get(&r, "alias")?);
+        }
+        rows.iter()
+            .map(|r| {
+                let id: String = get(r, "id")?;
+                Ok(StoredAdvisory {
+                    ledger_idx: get::<i64>(r, "ledger_idx")? as u64,
+                    advisory: AdvisoryEffect {
+                        aliases: aliases.remove(&id).unwrap_or_default(),
+                        id,
+                        modified: get(r, "modified")?,
+                        published: get(r, "published")?,
+                        withdrawn: get(r, "withdrawn")?,
+                        summary: get(r, "summary")?,
+                        severity: get(r, "severity")?,
+                        sha256: get(r, "sha256")?,
+                        packages: Vec::new(),
+                    },
+                })
+            })
+            .collect()
+    }
+
     /// Whether any advisory was ever imported.
     pub async fn any_advisory(&self) -> Result<bool, StoreError> {
         let one: Option<String> = sqlx::query_scalar("SELECT id FROM advisories LIMIT 1")

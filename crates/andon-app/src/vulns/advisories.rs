@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 
 use andon_domain::api::Receipt;
 use andon_domain::query::vulns::ImpactQuery;
-use andon_domain::vulns::{Affected, ImportAnswer, Imported};
+use andon_domain::vulns::{AdvisoryBrief, Affected, ImportAnswer, Imported};
 use andon_domain::{EntryKind, Role, Sha256Digest};
 use andon_store::{AdvisoryEffect, AdvisoryPackage, Effect};
 use andon_vuln::osv::Advisory;
@@ -126,6 +126,25 @@ pub async fn import(app: &App, actor: &Actor, body: &[u8]) -> Result<ImportAnswe
         super::items::after(app, None).await;
     }
     Ok(answer)
+}
+
+/// `GET /v1/advisories`: any identity; the newest imports first, at most 1,000.
+pub async fn list(app: &App, _actor: &Actor) -> Result<Vec<AdvisoryBrief>, AppError> {
+    Ok(app
+        .store()
+        .advisory_list(1000)
+        .await?
+        .into_iter()
+        .map(|s| AdvisoryBrief {
+            id: s.advisory.id,
+            aliases: s.advisory.aliases,
+            severity: s.advisory.severity,
+            summary: s.advisory.summary,
+            modified: s.advisory.modified,
+            withdrawn: s.advisory.withdrawn,
+            ledger_index: s.ledger_idx,
+        })
+        .collect())
 }
 
 /// One `vulnerability_in_production` alert per application whose artifacts running in a

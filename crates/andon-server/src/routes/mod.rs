@@ -158,7 +158,7 @@ pub(crate) fn router(server: Server) -> Router {
         .route("/v1/alerts/{id}/resolve", post(alerts::resolve))
         .route("/v1/metrics", get(metrics::metrics))
         .route("/v1/vulnerabilities/impact", get(vulns::impact))
-        .route("/v1/advisories", post(vulns::import))
+        .route("/v1/advisories", post(vulns::import).get(vulns::advisories))
         .route("/v1/vulnerabilities/items", get(vulns::items))
         .route("/v1/vulnerabilities/items/{id}", get(vulns::item))
         .route("/v1/vulnerabilities/check", post(vulns::check))

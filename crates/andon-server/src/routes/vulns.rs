@@ -4,7 +4,7 @@
 
 use andon_domain::query::vulns::{ImpactQuery, ItemQuery};
 use andon_domain::vuln_items::{CheckAnswer, VulnItem};
-use andon_domain::vulns::{Impact, ImportAnswer};
+use andon_domain::vulns::{AdvisoryBrief, Impact, ImportAnswer};
 use axum::Json;
 use axum::body::Bytes;
 use axum::extract::rejection::{BytesRejection, QueryRejection};
@@ -68,4 +68,14 @@ pub(crate) async fn check(
     caller: Caller,
 ) -> Result<Json<CheckAnswer>, ApiError> {
     Ok(Json(andon_app::vulns::items::check(&app, &caller).await?))
+}
+
+/// `GET /v1/advisories`: the imported advisories, newest import first.
+pub(crate) async fn advisories(
+    State(app): State<App>,
+    caller: Caller,
+) -> Result<Json<Vec<AdvisoryBrief>>, ApiError> {
+    Ok(Json(
+        andon_app::vulns::advisories::list(&app, &caller).await?,
+    ))
 }

@@ -91,6 +91,7 @@ const TABLE: &[(&str, &str, &str)] = &[
     ("GET", "/v1/metrics", "*"),
     ("GET", "/v1/vulnerabilities/impact", "*"),
     ("POST", "/v1/advisories", "A"),
+    ("GET", "/v1/advisories", "*"),
     ("GET", "/v1/vulnerabilities/items", "*"),
     ("GET", "/v1/vulnerabilities/items/{id}", "*"),
     ("POST", "/v1/vulnerabilities/check", "A"),

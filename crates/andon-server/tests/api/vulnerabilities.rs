@@ -473,6 +473,22 @@ fn advisories_are_imported_once_and_their_ranges_find_what_runs(b: Backend) {
             .links
             .contains(&"/v1/vulnerabilities/impact?id=PYSEC-2023-74".to_owned())
     );
+    // Listed newest import first, with aliases and the withdrawal.
+    let listed = h.admin.advisories().expect("advisories");
+    let ids: Vec<&str> = listed.iter().map(|a| a.id.as_str()).collect();
+    assert_eq!(
+        ids,
+        [
+            "GHSA-35c4-f3rq-f9g3",
+            "GO-2020-0001",
+            "PYSEC-2023-74",
+            "GHSA-f89g-whpf-6q9m",
+            "GHSA-mhpp-875w-9cpv",
+            "GHSA-fhjf-83wg-r2j9"
+        ]
+    );
+    assert_eq!(listed[2].aliases, ["CVE-2023-32681", "GHSA-j8r2-6x86-q33q"]);
+    assert!(listed[0].withdrawn.is_some() && listed[1].withdrawn.is_none());
     // The same records again: nothing new.
     let after = h.counts();
     let again = h.admin.import_advisories(&body).expect("again");

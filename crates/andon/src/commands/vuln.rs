@@ -29,6 +29,8 @@ pub enum VulnCmd {
         #[arg(long)]
         env: Option<String>,
     },
+    /// The imported advisories, newest import first.
+    Advisories,
     /// Vulnerability items: one per application and vulnerability running in production,
     /// with priority, deadline and where the fix stands, newest first.
     Items {
@@ -56,6 +58,31 @@ pub enum VulnCmd {
 pub fn run(ctx: &Context, cmd: &VulnCmd, out: Output) -> anyhow::Result<ExitCode> {
     match cmd {
         VulnCmd::Import { paths } => import(ctx, paths, out),
+        VulnCmd::Advisories => {
+            let list = client(ctx).advisories()?;
+            emit(out, &list, |l| {
+                if l.is_empty() {
+                    println!("no advisories imported (andon vuln import)");
+                }
+                for a in l {
+                    println!(
+                        "{} {} {}{}{}",
+                        a.id,
+                        a.severity,
+                        a.aliases.join(", "),
+                        a.withdrawn
+                            .as_ref()
+                            .map(|w| format!(", WITHDRAWN {w}"))
+                            .unwrap_or_default(),
+                        a.summary
+                            .as_ref()
+                            .map(|s| format!(": {s}"))
+                            .unwrap_or_default()
+                    );
+                }
+            })?;
+            Ok(ExitCode::SUCCESS)
+        }
         VulnCmd::Items {
             app,
             state,

@@ -113,6 +113,13 @@ fn the_blast_radius_is_printed_and_sets_the_exit_code(b: Backend) {
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
+    let out = run(&token, &["vuln", "advisories"]);
+    assert!(
+        String::from_utf8_lossy(&out.stdout)
+            .contains("PYSEC-2022-43012 medium CVE-2022-40897, GHSA-r9hx-vwmv-q579: Regular expression denial of service"),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
     let out = run(&token, &["vuln", "items", "--state", "open"]);
     let text = String::from_utf8_lossy(&out.stdout);
     assert!(out.status.success(), "{text}");
