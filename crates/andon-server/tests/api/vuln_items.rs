@@ -388,6 +388,9 @@ fn items_follow_a_vulnerability_from_detection_to_the_fix_in_production(b: Backe
         refused.contains("no imported advisory is or names CVE-1999-0001"),
         "{refused}"
     );
+    let charts = page("/ui/metrics?application=checkout");
+    assert_eq!(charts.matches("<svg role=\"img\"").count(), 8, "{charts}");
+    assert!(charts.contains("Security lead time (detected to fix in production)"));
     let one = page(&format!("/ui/vulnerabilities/{}", mixin.id));
     assert_eq!(one.matches("/ui/ledger?index=").count(), 4, "{one}");
     assert!(one.contains("was built without CVE-2019-10746"), "{one}");

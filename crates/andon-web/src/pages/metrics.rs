@@ -64,6 +64,12 @@ const RESTORE_BANDS: &[Threshold] = &[
     },
 ];
 
+/// A critical vulnerability's deadline: a day (docs/vulnerabilities.md).
+const SECURITY_BANDS: &[Threshold] = &[Threshold {
+    value: 24.0,
+    label: "P1 deadline (1 day)",
+}];
+
 /// The charts page for one application: `GET /v1/metrics` (weekly), `/v1/access/debt`
 /// (weekly) and `/v1/controls` answers.
 pub fn metrics(
@@ -91,6 +97,25 @@ pub fn metrics(
             partial: false,
         })
         .collect();
+    // Security lead time, once the application has had a vulnerability in production.
+    let sec = &report["security"];
+    let security = (n(&sec["total"], "fixed") > 0.0 || n(sec, "open") > 0.0).then(|| {
+        let ages = &sec["open_by_age"];
+        let age = |label: &str, key: &str| Point {
+            label: label.to_owned(),
+            value: Some(n(ages, key)),
+            partial: false,
+        };
+        (
+            series(sec, |p| p["lead_time_median_hours"].as_f64()),
+            vec![
+                age("< 1 day", "under_1_day"),
+                age("1-7 days", "days_1_to_7"),
+                age("7-30 days", "days_7_to_30"),
+                age("> 30 days", "over_30_days"),
+            ],
+        )
+    });
     let body = html! {
         form.search method="get" action="/ui/metrics" aria-label="Application" {
             (super::application_choice(application, applications, true))
@@ -110,6 +135,10 @@ pub fn metrics(
             (line("ttr", "Time to restore, weekly median", "minutes", &restore, RESTORE_BANDS))
             (bars("debt", "Production access debt per week", "points", &debt_points))
             (rates("pass", "Control pass rates, last 90 days", &pass))
+            @if let Some((lead, ages)) = &security {
+                (line("slt", "Security lead time (detected to fix in production), weekly median", "hours", lead, SECURITY_BANDS))
+                (bars("open-items", "Open vulnerability items by age", "items", ages))
+            }
         }
     };
     layout(
