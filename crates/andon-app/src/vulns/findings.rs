@@ -6,9 +6,9 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use andon_domain::components::ComponentRow;
 use andon_store::{AdvisoryEffect, ArtifactComponent};
-use andon_vuln::osv::Affected as OsvAffected;
-use andon_vuln::{Verdict, evaluate, purl};
+use andon_vuln::Verdict;
 
+use super::impact::Ranges;
 use super::running::running;
 use crate::input::is_production;
 use crate::{App, AppError};
@@ -44,13 +44,10 @@ pub(crate) struct Scan {
 
 /// Judges what runs in production, for every application or `only` one.
 pub(crate) async fn scan(app: &App, only: Option<&str>) -> Result<Scan, AppError> {
-    let now = running(app, None).await?;
-    let production: Vec<String> = now
-        .by_digest
-        .iter()
-        .filter(|(_, envs)| envs.keys().any(|e| is_production(e)))
-        .map(|(d, _)| d.clone())
-        .collect();
+    // Only production's snapshots are read: the sweep runs after every production
+    // deployment and every minute.
+    let now = running(app, is_production).await?;
+    let production: Vec<String> = now.by_digest.keys().cloned().collect();
     let components = app.store().artifact_components(&production, only).await?;
     let mut out = Scan::default();
     let mut by_key: BTreeMap<&(String, String, String), Vec<&ArtifactComponent>> = BTreeMap::new();
@@ -71,8 +68,9 @@ pub(crate) async fn scan(app: &App, only: Option<&str>) -> Result<Scan, AppError
         if a.withdrawn.is_some() {
             continue;
         }
+        let judge = Judge::of(a)?;
         for c in &components {
-            if !affects(a, &c.key, &c.component)? {
+            if !judge.affects(&c.key, &c.component) {
                 continue;
             }
             let vulnerability = canonical(a);
@@ -101,39 +99,34 @@ pub(crate) async fn scan(app: &App, only: Option<&str>) -> Result<Scan, AppError
     Ok(out)
 }
 
-/// Whether advisory `a` affects a component of package `key` by its ranges (a version it
-/// cannot judge is not counted: the impact query lists those as unevaluated).
-pub(crate) fn affects(
-    a: &AdvisoryEffect,
-    key: &(String, String, String),
-    c: &ComponentRow,
-) -> Result<bool, AppError> {
-    let Some(version) = c.version.as_deref() else {
-        return Ok(false);
-    };
-    for p in &a.packages {
-        if (&p.purl_type, &p.purl_namespace, &p.purl_name) != (&key.0, &key.1, &key.2) {
-            continue;
+/// An advisory's affected packages with their ranges read once: (package key, ranges).
+pub(crate) struct Judge(Vec<((String, String, String), Ranges)>);
+
+impl Judge {
+    /// The packages of `a` Andon can match.
+    pub(crate) fn of(a: &AdvisoryEffect) -> Result<Self, AppError> {
+        let mut out = Vec::new();
+        for p in a.packages.iter().filter(|p| !p.purl_type.is_empty()) {
+            let key = (
+                p.purl_type.clone(),
+                p.purl_namespace.clone(),
+                p.purl_name.clone(),
+            );
+            out.push((key, Ranges::of(&a.id, p)?));
         }
-        let eco = purl::ecosystem(&p.ecosystem);
-        let release = eco.as_ref().and_then(|e| e.release.clone());
-        if super::impact::other_release(release.as_deref(), c) {
-            continue;
-        }
-        let affected: OsvAffected = serde_json::from_str(&p.affected).map_err(|e| {
-            AppError::unavailable(format!(
-                "advisory {}'s stored ranges do not read: {e}",
-                a.id
-            ))
-        })?;
-        if matches!(
-            evaluate(&affected, eco.as_ref(), version),
-            Verdict::Affected(_)
-        ) {
-            return Ok(true);
-        }
+        Ok(Judge(out))
     }
-    Ok(false)
+
+    /// Whether a component of package `key` is affected by the ranges (a version that
+    /// cannot be judged is not counted: the impact query lists those as unevaluated).
+    pub(crate) fn affects(&self, key: &(String, String, String), c: &ComponentRow) -> bool {
+        let Some(version) = c.version.as_deref() else {
+            return false;
+        };
+        self.0.iter().any(|(k, r)| {
+            k == key && !r.other_release(c) && matches!(r.evaluate(version), Verdict::Affected(_))
+        })
+    }
 }
 
 /// The name a vulnerability is tracked by: the first CVE id among the advisory's own and

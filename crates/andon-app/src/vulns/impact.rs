@@ -35,7 +35,8 @@ pub async fn impact(app: &App, _actor: &Actor, q: &ImpactQuery) -> Result<Impact
             ));
         }
     };
-    let running = running(app, q.environment.as_deref()).await?;
+    let only = q.environment.as_deref();
+    let running = running(app, |env| only.is_none_or(|o| o == env)).await?;
     answer.environments = running.environments;
     answer.unevaluated = found.blind;
     for (artifact, a) in found.artifacts {
@@ -158,27 +159,20 @@ async fn by_id(app: &App, id: &str, found: &mut Found) -> Result<Impact, AppErro
             if !answer.packages.contains(&key.purl()) {
                 answer.packages.push(key.purl());
             }
-            let affected: OsvAffected = serde_json::from_str(&p.affected).map_err(|e| {
-                AppError::unavailable(format!(
-                    "advisory {}'s stored ranges do not read: {e}",
-                    a.id
-                ))
-            })?;
-            let eco = purl::ecosystem(&p.ecosystem);
+            let ranges = Ranges::of(&a.id, p)?;
             let hits = app
                 .store()
                 .package_components(&key.ty, &key.namespace, &key.name)
                 .await?;
             for hit in hits {
-                let release = eco.as_ref().and_then(|e| e.release.clone());
-                if other_release(release.as_deref(), &hit.component) {
+                if ranges.other_release(&hit.component) {
                     continue;
                 }
                 let Some(version) = hit.component.version.as_deref() else {
                     found.unevaluated(&hit, "the SBOM gives no version".into());
                     continue;
                 };
-                match evaluate(&affected, eco.as_ref(), version) {
+                match ranges.evaluate(version) {
                     Verdict::Affected(h) => found.add(
                         &hit,
                         AffectedComponent {
@@ -199,8 +193,41 @@ async fn by_id(app: &App, id: &str, found: &mut Found) -> Result<Impact, AppErro
     Ok(answer)
 }
 
+/// One affected package of an advisory, its ranges read once, judged component by
+/// component (the impact query and the items share it).
+pub(crate) struct Ranges {
+    affected: OsvAffected,
+    ecosystem: Option<purl::Ecosystem>,
+}
+
+impl Ranges {
+    /// The stored package's ranges, read.
+    pub(crate) fn of(advisory: &str, p: &andon_store::AdvisoryPackage) -> Result<Self, AppError> {
+        let affected = serde_json::from_str(&p.affected).map_err(|e| {
+            AppError::unavailable(format!(
+                "advisory {advisory}'s stored ranges do not read: {e}"
+            ))
+        })?;
+        Ok(Ranges {
+            affected,
+            ecosystem: purl::ecosystem(&p.ecosystem),
+        })
+    }
+
+    /// Whether `c` is a Debian package of another release: another package.
+    pub(crate) fn other_release(&self, c: &ComponentRow) -> bool {
+        let release = self.ecosystem.as_ref().and_then(|e| e.release.as_deref());
+        other_release(release, c)
+    }
+
+    /// The verdict on one version.
+    pub(crate) fn evaluate(&self, version: &str) -> Verdict {
+        evaluate(&self.affected, self.ecosystem.as_ref(), version)
+    }
+}
+
 /// Whether a component is a Debian package of another release than `release`.
-pub(super) fn other_release(release: Option<&str>, c: &ComponentRow) -> bool {
+fn other_release(release: Option<&str>, c: &ComponentRow) -> bool {
     let have = c
         .purl
         .as_deref()

@@ -14,7 +14,7 @@ use andon_domain::{EntryKind, Role, Sha256Digest};
 use andon_store::{Effect, EvidenceFilter, StoredAdvisory, VulnEffect};
 use serde_json::{Value, json};
 
-use super::findings::{Described, Finding, Scan, affects, scan};
+use super::findings::{Described, Finding, Judge, Scan, scan};
 use crate::input::rfc3339;
 use crate::ledger::sequencer::Fact;
 use crate::{Actor, App, AppError, ErrorKind};
@@ -250,16 +250,17 @@ async fn built_fix(
             )
         })
         .collect();
+    let judges = advisories
+        .iter()
+        .map(|a| Judge::of(&a.advisory))
+        .collect::<Result<Vec<_>, _>>()?;
     for key in &keys {
         let hits = app
             .store()
             .package_components(&key.0, &key.1, &key.2)
             .await?;
         for hit in hits.iter().filter(|h| h.application == item.application) {
-            let mut hit_affected = false;
-            for a in advisories {
-                hit_affected |= affects(&a.advisory, key, &hit.component)?;
-            }
+            let hit_affected = judges.iter().any(|j| j.affects(key, &hit.component));
             let e = sboms.entry(hit.evidence_idx).or_insert_with(|| {
                 (
                     false,

@@ -22,12 +22,12 @@ pub(crate) struct Running {
     pub(crate) by_digest: BTreeMap<String, BTreeMap<String, Vec<String>>>,
 }
 
-/// What runs now in every environment, or in `only` one.
-pub(crate) async fn running(app: &App, only: Option<&str>) -> Result<Running, AppError> {
+/// What runs now in the environments `keep` chooses.
+pub(crate) async fn running(app: &App, keep: impl Fn(&str) -> bool) -> Result<Running, AppError> {
     let store = app.store();
     let mut out = Running::default();
     for env in store.runtime_environments().await? {
-        if only.is_some_and(|o| o != env) {
+        if !keep(&env) {
             continue;
         }
         let snapshots = store.snapshots(&env, SNAPSHOTS_READ).await?;
