@@ -18,6 +18,7 @@ pub mod authority;
 pub mod changes;
 mod clock;
 mod config;
+pub mod drills;
 pub mod environments;
 mod error;
 pub mod evidence;

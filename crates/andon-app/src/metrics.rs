@@ -5,7 +5,7 @@
 //! the security lead time of the vulnerability items.
 
 use andon_domain::query::metrics::MetricsQuery;
-use andon_metrics::security::{Fix, Open};
+use andon_metrics::security::{DrillRun, Fix, Open};
 use andon_metrics::{Arrival, Deploy, Period, Report};
 
 use crate::input::instant;
@@ -77,9 +77,19 @@ pub async fn metrics(app: &App, _actor: &Actor, q: MetricsQuery) -> Result<Repor
             });
         }
     }
-    report.security = Some(andon_metrics::security::security(
-        &fixes, &open, since, until, period, now,
-    ));
+    let mut security = andon_metrics::security::security(&fixes, &open, since, until, period, now);
+    let runs: Vec<DrillRun> = app
+        .store()
+        .metric_drills(q.application.as_deref(), q.team.as_deref(), since, until)
+        .await?
+        .into_iter()
+        .map(|(finished_at, time_to_production_ms)| DrillRun {
+            finished_at,
+            time_to_production_ms,
+        })
+        .collect();
+    security.drills = andon_metrics::security::drills(&runs, since, until);
+    report.security = Some(security);
     Ok(report)
 }
 

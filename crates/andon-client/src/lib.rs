@@ -9,6 +9,7 @@ mod admin;
 mod admission;
 mod alerts;
 mod changes;
+mod drills;
 mod evidence;
 mod gates;
 mod http;

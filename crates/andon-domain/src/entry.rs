@@ -182,6 +182,20 @@ pub enum EntryKind {
     /// names (`grant` with its holder and approver, and what would have been refused).
     #[serde(rename = "admission.override")]
     AdmissionOverride,
+    /// A game day began (`drill`, `application`, `scenario`, `rehearses`, `participants`).
+    #[serde(rename = "drill.started")]
+    DrillStarted,
+    /// A game day ended (`drill`, `outcome`, the runs, decisions and deployments during it,
+    /// its time to production and segments).
+    #[serde(rename = "drill.finished")]
+    DrillFinished,
+    /// A game day's retrospective (`drill`, `went_well`, `went_badly`, `actions`, and the
+    /// SHA-256 of the DSSE envelope that signs it).
+    #[serde(rename = "drill.retrospective")]
+    DrillRetrospective,
+    /// An application's risk level set (`application`, `risk`).
+    #[serde(rename = "application.risk")]
+    ApplicationRisk,
 }
 
 impl EntryKind {
@@ -239,6 +253,10 @@ impl EntryKind {
             EntryKind::AdmissionCluster => "admission.cluster",
             EntryKind::AdmissionRefused => "admission.refused",
             EntryKind::AdmissionOverride => "admission.override",
+            EntryKind::DrillStarted => "drill.started",
+            EntryKind::DrillFinished => "drill.finished",
+            EntryKind::DrillRetrospective => "drill.retrospective",
+            EntryKind::ApplicationRisk => "application.risk",
         }
     }
 }

@@ -12,6 +12,7 @@ mod application;
 pub mod change;
 pub mod components;
 mod digest;
+pub mod drills;
 mod dsse;
 mod entry;
 mod error;

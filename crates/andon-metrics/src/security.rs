@@ -83,6 +83,50 @@ pub struct Security {
     pub open_by_age: Ages,
     /// Open items by priority.
     pub open_by_priority: BTreeMap<String, u64>,
+    /// The drills that finished in the range, beside the real fixes.
+    #[serde(default)]
+    pub drills: Drills,
+}
+
+/// A finished drill (a game day). Times are Unix milliseconds.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct DrillRun {
+    /// When it finished.
+    pub finished_at: i64,
+    /// From its start to its first production deployment, if it reached production.
+    pub time_to_production_ms: Option<i64>,
+}
+
+/// Drills over the whole range: how fast a rehearsed change reached production.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct Drills {
+    /// Drills finished in the range.
+    pub finished: u64,
+    /// Of them, those whose change reached production.
+    pub reached_production: u64,
+    /// Median start to production, hours.
+    pub time_to_production_median_hours: Option<f64>,
+    /// 90th percentile, hours (nearest rank).
+    pub time_to_production_p90_hours: Option<f64>,
+}
+
+/// The drills of `runs` that finished in `[from_ms, to_ms)`.
+pub fn drills(runs: &[DrillRun], from_ms: i64, to_ms: i64) -> Drills {
+    let inside: Vec<&DrillRun> = runs
+        .iter()
+        .filter(|d| d.finished_at >= from_ms && d.finished_at < to_ms)
+        .collect();
+    let mut hours: Vec<f64> = inside
+        .iter()
+        .filter_map(|d| Some(d.time_to_production_ms?.max(0) as f64 / HOUR_MS))
+        .collect();
+    hours.sort_by(f64::total_cmp);
+    Drills {
+        finished: inside.len() as u64,
+        reached_production: hours.len() as u64,
+        time_to_production_median_hours: median(&hours),
+        time_to_production_p90_hours: quantile(&hours, 0.9),
+    }
 }
 
 const HOUR_MS: f64 = 3_600_000.0;

@@ -82,3 +82,30 @@ fn lead_times_are_counted_in_the_week_the_fix_reached_production() {
         [("P1".into(), 1), ("P2".into(), 1), ("P3".into(), 1)]
     );
 }
+
+#[test]
+fn drills_are_counted_apart_with_their_time_to_production() {
+    use andon_metrics::security::{DrillRun, drills};
+    let from = t("2026-11-01T00:00:00Z");
+    let to = t("2026-12-01T00:00:00Z");
+    let run = |finished: &str, ttp_minutes: Option<i64>| DrillRun {
+        finished_at: t(finished),
+        time_to_production_ms: ttp_minutes.map(|m| m * 60_000),
+    };
+    let runs = [
+        run("2026-11-03T15:00:00Z", Some(30)),
+        run("2026-11-10T15:00:00Z", Some(90)),
+        run("2026-11-17T15:00:00Z", Some(60)),
+        // Never reached production: counted as finished, not in the times.
+        run("2026-11-24T15:00:00Z", None),
+        // Outside the range.
+        run("2026-10-31T23:59:59Z", Some(5)),
+        run("2026-12-01T00:00:00Z", Some(5)),
+    ];
+    let d = drills(&runs, from, to);
+    assert_eq!((d.finished, d.reached_production), (4, 3));
+    // 0.5 h, 1 h, 1.5 h: median 1 h; nearest-rank p90 of three is the third.
+    assert_eq!(d.time_to_production_median_hours, Some(1.0));
+    assert_eq!(d.time_to_production_p90_hours, Some(1.5));
+    assert_eq!(drills(&[], from, to), Default::default());
+}

@@ -51,6 +51,10 @@ pub const BUILTIN: &[(&str, &str)] = &[
         include_str!("builtin/hardening.rego"),
     ),
     (
+        "builtin/drill_recent.rego",
+        include_str!("builtin/drill_recent.rego"),
+    ),
+    (
         "builtin/provenance.rego",
         include_str!("builtin/provenance.rego"),
     ),

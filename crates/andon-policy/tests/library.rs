@@ -13,6 +13,7 @@ fn the_builtin_library_compiles_with_metadata_and_passing_tests() {
         vec![
             "change-approval",
             "coverage",
+            "drill-recent",
             "dynamic-scan",
             "hardening",
             "no-secrets",
@@ -44,7 +45,7 @@ fn an_empty_input_denies_with_missing_evidence_never_a_pass() {
     assert!(!e.allow);
     // The scans a team opts into (require_scan) do not apply without one; every other
     // control misses its evidence.
-    let opt_in = ["dynamic-scan", "hardening", "no-secrets"];
+    let opt_in = ["drill-recent", "dynamic-scan", "hardening", "no-secrets"];
     for c in &e.controls {
         let expected = if opt_in.contains(&c.id.as_str()) {
             Verdict::NotApplicable

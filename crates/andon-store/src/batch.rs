@@ -167,6 +167,7 @@ impl Store {
         let mut advisory_effects = Vec::new();
         let mut vuln_effects = Vec::new();
         let mut admission_effects = Vec::new();
+        let mut drill_effects = Vec::new();
         let mut settings = Vec::new();
         let mut telemetry = Rows::new(
             "INSERT INTO telemetry_events (ledger_idx, seq, kind, at, source, application, environment, actor, count, status_4xx, status_5xx, deployment, detail)",
@@ -294,6 +295,7 @@ impl Store {
                 Effect::Advisory(e) => advisory_effects.push((idx, a.time_ms, e)),
                 Effect::Vuln(e) => vuln_effects.push((idx, e)),
                 Effect::Admission(e) => admission_effects.push((idx, e)),
+                Effect::Drill(e) => drill_effects.push((idx, e)),
                 Effect::Telemetry(events) => {
                     for (seq, e) in events.iter().enumerate() {
                         if e.kind.is_login() || e.kind == andon_telemetry::EventKind::HttpRequests {
@@ -493,6 +495,9 @@ impl Store {
         }
         for (idx, e) in admission_effects {
             crate::admission::apply(&mut tx, idx, e).await?;
+        }
+        for (idx, e) in drill_effects {
+            crate::drills::apply(&mut tx, idx, e).await?;
         }
         for (keyid, at) in revoked {
             sqlx::query(

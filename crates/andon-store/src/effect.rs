@@ -195,6 +195,8 @@ pub enum Effect {
     Vuln(crate::vuln_items::VulnEffect),
     /// An admission cluster set, or a workload refused at admission.
     Admission(crate::admission::AdmissionEffect),
+    /// A drill started, finished or reviewed, or an application's risk set.
+    Drill(crate::drills::DrillEffect),
     /// A batch of telemetry events, stored in order (`seq` from 0).
     #[serde(skip)]
     Telemetry(std::sync::Arc<Vec<andon_telemetry::Event>>),

@@ -41,6 +41,7 @@ const SQLITE: &[(i64, &str)] = &[
     (16, include_str!("../migrations/sqlite/0016_advisories.sql")),
     (17, include_str!("../migrations/sqlite/0017_vuln_items.sql")),
     (18, include_str!("../migrations/sqlite/0018_admission.sql")),
+    (19, include_str!("../migrations/sqlite/0019_drills.sql")),
 ];
 const POSTGRES: &[(i64, &str)] = &[
     (
@@ -94,6 +95,7 @@ const POSTGRES: &[(i64, &str)] = &[
         18,
         include_str!("../migrations/postgres/0018_admission.sql"),
     ),
+    (19, include_str!("../migrations/postgres/0019_drills.sql")),
 ];
 
 /// The oldest schema version whose servers may write once this binary's migrations are

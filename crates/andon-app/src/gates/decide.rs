@@ -146,6 +146,7 @@ async fn gate_input(
         "deployments": deployments,
         "waivers": waivers,
         "hardening": super::hardening::hardening_input(app, environment).await?,
+        "drills": crate::drills::gate_input(app, application.as_str(), now.as_millisecond()).await?,
         "change": Value::Null,
     }))
 }

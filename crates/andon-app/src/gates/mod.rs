@@ -11,7 +11,7 @@ use andon_domain::AppName;
 use crate::{App, AppError};
 
 /// Refuses an application that was never created (`not_found`).
-async fn require_known(app: &App, application: &AppName) -> Result<(), AppError> {
+pub(crate) async fn require_known(app: &App, application: &AppName) -> Result<(), AppError> {
     if app
         .store()
         .applications()

@@ -116,6 +116,7 @@ pub(super) async fn check_admin(
             }
         }
         Effect::Vuln(v) => check_vuln(store, v, claimed).await?,
+        Effect::Drill(d) => check_drill(store, d, claimed).await?,
         Effect::Admission(_) => {}
         Effect::Change(_)
         | Effect::Token { .. }
@@ -125,6 +126,45 @@ pub(super) async fn check_admin(
         | Effect::SourceEvent { .. }
         | Effect::WaiverRequested { .. }
         | Effect::Telemetry(_) => {}
+    }
+    Ok(())
+}
+
+/// Refuses a drill finished twice, or reviewed before it finished or twice: two servers
+/// (or a retried request) record each step once.
+async fn check_drill(
+    store: &Store,
+    effect: &andon_store::DrillEffect,
+    claimed: &mut HashSet<String>,
+) -> Result<(), AppError> {
+    use andon_store::DrillEffect as D;
+    let conflict = |what: String| AppError::new(crate::ErrorKind::Conflict, "drill_recorded", what);
+    match effect {
+        D::Started(d) => {
+            if !claimed.insert(format!("drill:{}", d.id)) || store.drill(&d.id).await?.is_some() {
+                return Err(conflict(format!("drill {} is already recorded", d.id)));
+            }
+        }
+        D::Finished { drill, .. } => {
+            let d = store.drill(drill).await?;
+            if !claimed.insert(format!("drill:{drill}:finished"))
+                || d.as_ref().is_none_or(|d| d.finished_at.is_some())
+            {
+                return Err(conflict(format!("drill {drill} is not running")));
+            }
+        }
+        D::Retrospective { drill, .. } => {
+            let d = store.drill(drill).await?;
+            if !claimed.insert(format!("drill:{drill}:retrospective"))
+                || d.as_ref()
+                    .is_none_or(|d| d.finished_at.is_none() || d.retrospective.is_some())
+            {
+                return Err(conflict(format!(
+                    "drill {drill} is not finished, or already has its retrospective"
+                )));
+            }
+        }
+        D::Risk { .. } => {}
     }
     Ok(())
 }

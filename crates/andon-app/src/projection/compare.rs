@@ -47,6 +47,8 @@ pub const PROJECTED_TABLES: &[Projected] = &[
     t("vuln_item_events", &["ledger_idx"]),
     t("admission_clusters", &["name"]),
     t("admission_events", &["ledger_idx"]),
+    t("drills", &["id"]),
+    t("application_risks", &["application"]),
     Projected {
         table: "scm_deliveries",
         key: &["provider", "delivery"],

@@ -5,6 +5,7 @@ pub(crate) mod admin;
 pub(crate) mod admission;
 pub(crate) mod alerts;
 pub(crate) mod changes;
+pub(crate) mod drills;
 pub(crate) mod environments;
 pub(crate) mod evidence;
 pub(crate) mod gates;
@@ -55,6 +56,7 @@ pub(crate) fn router(server: Server) -> Router {
             "/v1/applications/{name}/evidence-policy",
             put(admin::set_evidence_policy),
         )
+        .route("/v1/applications/{name}/risk", put(drills::set_risk))
         .route(
             "/v1/applications/{name}/keyless-policy",
             put(sigstore::set_keyless_policy),
@@ -162,6 +164,10 @@ pub(crate) fn router(server: Server) -> Router {
         .route("/v1/vulnerabilities/items", get(vulns::items))
         .route("/v1/vulnerabilities/items/{id}", get(vulns::item))
         .route("/v1/vulnerabilities/check", post(vulns::check))
+        .route("/v1/drills", post(drills::start).get(drills::list))
+        .route("/v1/drills/{id}", get(drills::show))
+        .route("/v1/drills/{id}/finish", post(drills::finish))
+        .route("/v1/drills/{id}/retrospective", post(drills::retrospective))
         .route("/v1/admission/clusters", get(admission::clusters))
         .route("/v1/admission/clusters/{name}", put(admission::set_cluster))
         .route("/v1/admission/events", get(admission::events))

@@ -11,6 +11,7 @@ mod backup;
 mod change_rules;
 mod changes;
 mod digests;
+mod drills;
 mod exports;
 mod federation;
 mod gates;

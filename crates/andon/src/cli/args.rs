@@ -225,6 +225,10 @@ pub enum Command {
     /// Kubernetes admission: the clusters that ask Andon before a workload starts.
     #[command(subcommand)]
     Admission(crate::commands::admission::AdmissionCmd),
+    /// Game days: drills that rehearse a change through the real pipeline, their time to
+    /// production and their signed retrospectives.
+    #[command(subcommand)]
+    Drill(crate::commands::drill::DrillCmd),
     /// Production access: break-glass requests and grants, standing accounts, access debt.
     #[command(subcommand)]
     Access(crate::commands::access::AccessCmd),

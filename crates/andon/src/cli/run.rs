@@ -94,6 +94,7 @@ fn dispatch(
         Command::Metrics(m) => commands::change::metrics(&ctx, m, out),
         Command::Vuln(v) => commands::vuln::run(&ctx, v, out),
         Command::Admission(a) => commands::admission::run(&ctx, a, out),
+        Command::Drill(d) => commands::drill::run(&ctx, d, out),
         Command::Telemetry(t) => commands::telemetry::run(&ctx, t, out),
         Command::Backup {
             database,

@@ -43,6 +43,15 @@ pub enum AppCmd {
     /// Set which keyless signers (Sigstore bundles) may sign the application's evidence:
     /// one rule from the flags, or a whole policy from a file; replaces the policy.
     KeylessPolicy(KeylessArgs),
+    /// Set the application's risk level (low, medium, high, critical): the drill-recent
+    /// control holds high and critical applications to a recent drill.
+    Risk {
+        /// Application.
+        name: String,
+        /// low, medium, high or critical.
+        #[arg(value_parser = ["low", "medium", "high", "critical"])]
+        risk: String,
+    },
 }
 
 /// Flags of `andon app keyless-policy`.
@@ -117,6 +126,16 @@ pub fn run(ctx: &Context, cmd: &AppCmd, out: Output) -> anyhow::Result<ExitCode>
                 println!(
                     "application {name}: {} registered key(s) must sign each envelope (ledger entry {})",
                     r.threshold, r.receipt.ledger_index
+                )
+            })?;
+            Ok(ExitCode::SUCCESS)
+        }
+        AppCmd::Risk { name, risk } => {
+            let r = client(ctx).set_application_risk(name, risk)?;
+            emit(out, &r, |r| {
+                println!(
+                    "application {name}: risk {risk} (ledger entry {})",
+                    r["ledger_index"]
                 )
             })?;
             Ok(ExitCode::SUCCESS)

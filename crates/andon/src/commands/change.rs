@@ -516,6 +516,9 @@ pub fn metrics(ctx: &Context, m: &MetricsArgs, out: Output) -> anyhow::Result<Ex
         if let Some(line) = security_line(&r["security"]) {
             println!("{line}");
         }
+        if let Some(line) = drills_line(&r["security"]["drills"]) {
+            println!("{line}");
+        }
     })?;
     Ok(ExitCode::SUCCESS)
 }
@@ -535,6 +538,17 @@ fn security_line(s: &serde_json::Value) -> Option<String> {
         opt(&total["lead_time_median_hours"], 1.0, ""),
         opt(&total["lead_time_p90_hours"], 1.0, ""),
         s["overdue"]
+    ))
+}
+
+/// Drills beside the real fixes, in one line; nothing when none finished.
+fn drills_line(d: &serde_json::Value) -> Option<String> {
+    let finished = d["finished"].as_u64().filter(|n| *n > 0)?;
+    Some(format!(
+        "drills: {finished} finished, {} reached production, time to production p50 {} h, p90 {} h",
+        d["reached_production"],
+        opt(&d["time_to_production_median_hours"], 1.0, ""),
+        opt(&d["time_to_production_p90_hours"], 1.0, ""),
     ))
 }
 

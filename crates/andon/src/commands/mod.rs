@@ -6,6 +6,7 @@ pub mod app;
 pub mod attest;
 pub mod backup;
 pub mod change;
+pub mod drill;
 pub mod env;
 pub mod evidence;
 pub mod export;

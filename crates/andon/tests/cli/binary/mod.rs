@@ -9,6 +9,7 @@ mod audit;
 mod cluster;
 mod demo_and_bench;
 mod docs;
+mod drills;
 mod durability;
 mod edge;
 mod errors;
