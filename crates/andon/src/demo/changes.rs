@@ -3,44 +3,11 @@
 //! gate bypass, and a failed deployment restored.
 
 use andon_client::Client;
+use andon_domain::Sha256Digest;
 use andon_domain::api::{DeploymentRequest, DeploymentStateRequest, GateRequest};
 use andon_domain::change::{ChangeFields, Script};
-use andon_domain::{JUNIT_PREDICATE_V1, ReportPredicate, Sha256Digest, Statement};
 
 use crate::demo::gates::{Gated, Role};
-
-/// Sends a whole run's evidence for a new image built from `commit`; its reference.
-fn release(g: &Gated, name: &str, commit: &str, run: &str) -> anyhow::Result<String> {
-    let image = "registry.example.com/payments".to_owned();
-    let digest = Sha256Digest::of(format!("{}-{name}", g.app).as_bytes());
-    let subject = (image.clone(), digest);
-    let mut statements =
-        crate::fixtures::sample_release::evidence(&subject, &g.repo.1, commit, run, false)?;
-    statements.push((
-        "provenance",
-        Statement::new(
-            vec![subject.clone()],
-            "https://slsa.dev/provenance/v1".into(),
-            crate::fixtures::build::provenance(&g.repo.0, commit, run),
-        ),
-    ));
-    statements.push((
-        "junit",
-        Statement::new(
-            vec![subject],
-            JUNIT_PREDICATE_V1.into(),
-            serde_json::to_value(ReportPredicate::new(
-                "application/xml",
-                Some("target/nextest/ci/junit.xml".into()),
-                crate::fixtures::build::junit_report("payments", 1).as_bytes(),
-            ))?,
-        ),
-    ));
-    for (kind, st) in statements {
-        g.ci.submit_evidence(&g.app, Some(run), Some(kind), &st.sign(&g.key))?;
-    }
-    Ok(format!("{image}@{digest}"))
-}
 
 /// The change record a production gate names, and what the change-approval control said.
 fn change_of(d: &andon_domain::api::DecisionView) -> (String, String) {
@@ -97,7 +64,7 @@ pub fn run(admin: &Client, g: &Gated, suffix: &str) -> anyhow::Result<()> {
     );
 
     // Normal: a database migration waits for a DBA who is not an author.
-    let migrating = release(g, "with-migration", &clean_commit, "9100002")?;
+    let migrating = g.rebuild("with-migration", &clean_commit, "9100002", None)?;
     let fields = ChangeFields {
         paths: vec![
             "db/migrations/0007_refund_limits.sql".into(),
@@ -150,7 +117,7 @@ pub fn run(admin: &Client, g: &Gated, suffix: &str) -> anyhow::Result<()> {
         "applications": [g.app], "environments": ["production"],
         "params": {"change": {"emergency_review_hours": 0.0005}},
     }))?;
-    let hotfix = release(g, "hotfix", &clean_commit, "9100003")?;
+    let hotfix = g.rebuild("hotfix", &clean_commit, "9100003", None)?;
     let d = ask(&hotfix, Some("refunds failing since 14:02 (INC-311)"), None)?;
     let (emergency, reason) = change_of(&d);
     deploy(g, &hotfix, "9100003")?;

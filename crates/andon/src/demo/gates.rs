@@ -3,6 +3,7 @@
 //! a waiver), then a decision replayed. `changes` goes on from the same releases.
 
 use andon_client::Client;
+use andon_domain::{JUNIT_PREDICATE_V1, ReportPredicate, Sha256Digest, Statement};
 
 /// What the three gated releases show.
 #[derive(Clone, Copy, PartialEq)]
@@ -27,6 +28,102 @@ pub(crate) struct Gated {
     pub repo: (String, String),
     /// (what it shows, `image@digest`, source commit).
     pub releases: Vec<(Role, String, String)>,
+}
+
+impl Gated {
+    /// Sends a whole run's evidence for a new image built from `commit` (with `sbom` as
+    /// its SBOM, cyclonedx-py's of the release environment by default); its reference.
+    pub(crate) fn rebuild(
+        &self,
+        name: &str,
+        commit: &str,
+        run: &str,
+        sbom: Option<&[u8]>,
+    ) -> anyhow::Result<String> {
+        let image = "registry.example.com/payments".to_owned();
+        let digest = Sha256Digest::of(format!("{}-{name}", self.app).as_bytes());
+        let subject = (image.clone(), digest);
+        let mut statements = match sbom {
+            Some(bom) => crate::fixtures::sample_release::evidence_with_sbom(
+                &subject,
+                &self.repo.1,
+                commit,
+                run,
+                false,
+                bom,
+            )?,
+            None => crate::fixtures::sample_release::evidence(
+                &subject,
+                &self.repo.1,
+                commit,
+                run,
+                false,
+            )?,
+        };
+        statements.push((
+            "provenance",
+            Statement::new(
+                vec![subject.clone()],
+                "https://slsa.dev/provenance/v1".into(),
+                crate::fixtures::build::provenance(&self.repo.0, commit, run),
+            ),
+        ));
+        statements.push((
+            "junit",
+            Statement::new(
+                vec![subject],
+                JUNIT_PREDICATE_V1.into(),
+                serde_json::to_value(ReportPredicate::new(
+                    "application/xml",
+                    Some("target/nextest/ci/junit.xml".into()),
+                    crate::fixtures::build::junit_report("payments", 1).as_bytes(),
+                ))?,
+            ),
+        ));
+        for (kind, st) in statements {
+            self.ci
+                .submit_evidence(&self.app, Some(run), Some(kind), &st.sign(&self.key))?;
+        }
+        Ok(format!("{image}@{digest}"))
+    }
+
+    /// The release of `role`: (`image@digest`, source commit).
+    pub(crate) fn find(&self, role: Role) -> Option<(String, String)> {
+        self.releases
+            .iter()
+            .find(|(r, _, _)| *r == role)
+            .map(|(_, a, c)| (a.clone(), c.clone()))
+    }
+
+    /// Asks the production gate for `artifact`.
+    pub(crate) fn gate_production(
+        &self,
+        artifact: &str,
+    ) -> anyhow::Result<andon_domain::api::DecisionView> {
+        Ok(self.ci.gate(&andon_domain::api::GateRequest {
+            application: self.app.clone(),
+            artifact: artifact.to_owned(),
+            environment: "production".into(),
+            ..Default::default()
+        })?)
+    }
+
+    /// Records `artifact` deployed to production by run `run`: its `D-…` id.
+    pub(crate) fn deploy_production(&self, artifact: &str, run: &str) -> anyhow::Result<String> {
+        let r = self
+            .ci
+            .record_deployment(&andon_domain::api::DeploymentRequest {
+                application: self.app.clone(),
+                artifact: artifact.to_owned(),
+                environment: "production".into(),
+                run: Some(run.to_owned()),
+                ..Default::default()
+            })?;
+        Ok(r["deployment"]["id"]
+            .as_str()
+            .unwrap_or_default()
+            .to_owned())
+    }
 }
 
 /// One line: the verdict on a release and what the vulnerabilities control said.

@@ -4,6 +4,7 @@
 pub mod access;
 pub mod admission;
 pub mod changes;
+pub mod drills;
 pub mod federation;
 pub mod gates;
 pub mod history;
@@ -318,7 +319,8 @@ pub fn run(ctx: &Context, d: &DemoArgs) -> anyhow::Result<ExitCode> {
         crate::demo::changes::run(&admin, &release, &suffix)?;
         crate::demo::late::run(&admin, &release)?;
         crate::demo::scans::run(&admin, &release, &suffix)?;
-        crate::demo::vulns::run(&admin, &release)?;
+        let drill = crate::demo::drills::run(&admin, &release, &suffix)?;
+        crate::demo::vulns::run(&admin, &release, storefront.as_ref(), drill.as_deref())?;
         crate::demo::admission::run(&admin, &release, &suffix)?;
     }
     if let Some(secret) = secret.as_deref()

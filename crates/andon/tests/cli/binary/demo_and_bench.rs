@@ -166,9 +166,23 @@ fn the_demo_runs_against_a_live_server(b: Backend) {
     assert!(commits[1].contains("Merge pull request #102"), "{rfc}");
     assert!(rfc.contains("- Tickets: #102, PAY-42\n"), "{rfc}");
     assert!(!rfc.contains("PAY-41") && !rfc.contains("PAY-43"), "{rfc}");
-    // The clean payments release ships, then a CVE is published: its OSV record imported,
-    // one alert for payments, the artifact running in production and the four built ones
-    // that carry setuptools 65.5.0 named with the fix.
+    // A game day before the CVE: the drill rehearses a rebuild through the gates to
+    // production, finishes with its time to production and a signed retrospective, and
+    // payments becomes a high-risk application.
+    for wanted in [
+        "$ andon drill start --app payments-",
+        "the production gate allows it, it ships as D-",
+        "(completed, entry ",
+        "start → first evidence ",
+        "during it: 1 runs, 1 gate decisions, 1 deployments",
+        "signed by the server's key as a DSSE envelope, sha256:",
+        "high-risk applications must have drilled within 90 days (control drill-recent)",
+    ] {
+        assert!(text.contains(wanted), "{wanted} missing:\n{text}");
+    }
+    // The clean payments release and storefront's ship, then a CVE is published: its OSV
+    // record imported, one alert for each application, the artifacts running in production
+    // and the five built ones that carry setuptools 65.5.0 named with the fix.
     let story = text
         .split("$ andon vuln import PYSEC-2022-43012.json")
         .nth(1)
@@ -178,14 +192,22 @@ fn the_demo_runs_against_a_live_server(b: Backend) {
         "alert vulnerability_in_production (medium): PYSEC-2022-43012 (CVE-2022-40897, GHSA-r9hx-vwmv-q579), medium severity, affects payments-",
         "advisory PYSEC-2022-43012 (medium; CVE-2022-40897, GHSA-r9hx-vwmv-q579)",
         "  production:\n    payments-",
-        "built into 4 artifacts running nowhere",
+        "built into 5 artifacts running nowhere",
+        "affects storefront-",
         "setuptools 65.5.0, fixed in 65.5.1",
-        // The item it opens, due in 30 days, closed by the PSIRT's VEX.
+        // One item per application, due in 30 days; storefront's closed by its PSIRT's VEX.
         "  detected     P3 medium   payments-",
         "CVE-2022-40897 (team-payments), due ",
         ": P3 medium, closed\n",
         "by Storefront PSIRT for sha256:",
         ": not_affected (vulnerable_code_not_in_execute_path)",
+        // Payments ships the fix through the gates, within its deadline; the drill beside it.
+        "--env production    # ALLOW; drill-recent: drill DR-",
+        " fix_built    sha256:",
+        " fix_deployed sha256:",
+        "runs in production without CVE-2022-40897",
+        "security lead time (detected → fix in production): 1 fixed, 1 within the deadline, p50 ",
+        ": 1 finished, time to production p50 ",
     ] {
         assert!(story.contains(wanted), "{wanted} missing:\n{story}");
     }
