@@ -1,6 +1,6 @@
 //! The Kubernetes admission webhook through the real HTTP path, on both backends: reviews
 //! as an API server sends them (a Pod CREATE captured from GKE, and Deployment, Job and
-//! CronJob objects kubectl wrote, in the same envelope), images by tag and by digest,
+//! CronJob objects kubectl wrote, in the same envelope), images by tag, by digest and by both,
 //! allowed and denied gate decisions, audit and enforce, a dry run, an UPDATE, break-glass
 //! grants (valid, read-only, expired), malformed reviews answered with a well-formed
 //! refusal and nothing written, and a wrong token.
@@ -209,9 +209,16 @@ fn workloads_start_only_with_an_allowing_decision(b: Backend) {
             .contains("has no gate decision for production (control release_gate)"),
         "{v}"
     );
-    // The allowed artifact as a pod: admitted.
+    // The allowed artifact as a pod: admitted; by tag and digest both, as `kubectl set
+    // image` writes a pinned tag, the digest decides.
     let (_, v) = ask(h, "prod-eu", Some(&token), &pod(&allowed, "u-6"));
     assert!(response(&v).1, "{v}");
+    let both = allowed.replacen("@sha256:", ":2.1@sha256:", 1);
+    let (_, v) = ask(h, "prod-eu", Some(&token), &pod(&both, "u-6t"));
+    assert!(response(&v).1, "{both}: {v}");
+    let denied_both = denied.replacen("@sha256:", ":2.1@sha256:", 1);
+    let (_, v) = ask(h, "prod-eu", Some(&token), &pod(&denied_both, "u-6u"));
+    assert!(!response(&v).1, "{denied_both}: {v}");
     // A release gated while its pods are being refused: the next review sees the new
     // decision at once (the webhook's cache of decisions is cleared by it).
     let late = w.release("pay-late", Twist::None);

@@ -1,4 +1,5 @@
-//! The server at the edge of a network: HTTPS with a certificate renewed by SIGHUP, and
+//! The server at the edge of a network: HTTPS with a certificate renewed by SIGHUP (and the
+//! admission webhook answering a review over it, as a Kubernetes API server calls it), and
 //! clients told apart behind a trusted proxy (the failed-authentication limit, the probes,
 //! the access log).
 
@@ -142,6 +143,58 @@ fn https_serves_a_certificate_renewed_on_sighup() {
         out.status.success(),
         "{}",
         String::from_utf8_lossy(&out.stderr)
+    );
+
+    // The admission webhook over TLS, as a Kubernetes API server calls it: the caBundle
+    // is the private CA, the cluster's token a bearer token.
+    let out = Command::new(BIN)
+        .args(["--server", &server.url, "--token", &token])
+        .args([
+            "admission",
+            "cluster",
+            "prod",
+            "--env",
+            "production",
+            "--mode",
+            "enforce",
+        ])
+        .env("ANDON_CA_FILE", &first)
+        .output()
+        .expect("andon admission cluster");
+    let text = String::from_utf8_lossy(&out.stdout);
+    let cluster_token = text
+        .lines()
+        .find_map(|l| l.split("bearer token): ").nth(1))
+        .unwrap_or_else(|| panic!("no token in {text}"))
+        .to_owned();
+    let review = dir.join("review.json");
+    std::fs::write(
+        &review,
+        r#"{"apiVersion":"admission.k8s.io/v1","kind":"AdmissionReview","request":{"uid":"tls-1","kind":{"group":"","version":"v1","kind":"Pod"},"operation":"CREATE","namespace":"shop","name":"web","userInfo":{"username":"dev"},"object":{"spec":{"containers":[{"name":"web","image":"shop:1.0"}]}}}}"#,
+    )
+    .expect("write");
+    let answer = Command::new("curl")
+        .args([
+            "-s",
+            "--cacert",
+            &first,
+            "-H",
+            "Content-Type: application/json",
+        ])
+        .args(["-H", &format!("Authorization: Bearer {cluster_token}")])
+        .args(["--data-binary", &format!("@{}", review.display())])
+        .arg(format!("{}/k8s/admission/v1/prod", server.url))
+        .output()
+        .expect("curl");
+    let answer: serde_json::Value = serde_json::from_slice(&answer.stdout).expect("a review");
+    assert_eq!(answer["kind"], "AdmissionReview", "{answer}");
+    assert_eq!(answer["response"]["uid"], "tls-1", "{answer}");
+    assert_eq!(answer["response"]["allowed"], false, "{answer}");
+    assert!(
+        answer["response"]["status"]["message"]
+            .as_str()
+            .is_some_and(|m| m.contains("is not pinned by digest")),
+        "{answer}"
     );
 
     // Renewed: new files, SIGHUP, the new certificate is served without a restart.
