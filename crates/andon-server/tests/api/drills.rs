@@ -234,6 +234,18 @@ fn a_drill_rehearses_a_fix_to_production_and_keeps_a_signed_retrospective(b: Bac
         .as_f64()
         .expect("h");
     assert!((hours - 40.0 / 60.0).abs() < 1e-9, "{hours}");
+    let token = h.admin.token().expect("token").to_owned();
+    let signed = crate::web::sign_in(&h.url, &token, "/ui/");
+    let cookie = signed.cookie.split(';').next().expect("pair").to_owned();
+    let page = crate::web::get(&format!("{}/ui/metrics?application=pay", h.url), &cookie);
+    assert_eq!(page.status, 200, "{}", page.body);
+    assert!(
+        page.body.contains(
+            "Game days in these 90 days: 1 finished, 1 reached production; time to production median 0.7 h, 90th percentile 0.7 h"
+        ),
+        "{}",
+        page.body
+    );
 
     // Every step is re-derived by the verification; a database administrator who shortens
     // the drill's time to production is named.

@@ -116,6 +116,21 @@ pub fn metrics(
             ],
         )
     });
+    let drills = &sec["drills"];
+    let hours = |k: &str| {
+        drills[k]
+            .as_f64()
+            .map_or_else(|| "-".to_owned(), |h| format!("{h:.1} h"))
+    };
+    let game_days = (n(drills, "finished") > 0.0).then(|| {
+        format!(
+            "Game days in these 90 days: {} finished, {} reached production; time to production median {}, 90th percentile {} (beside the security lead time of real fixes; docs/drills.md).",
+            n(drills, "finished"),
+            n(drills, "reached_production"),
+            hours("time_to_production_median_hours"),
+            hours("time_to_production_p90_hours"),
+        )
+    });
     let body = html! {
         form.search method="get" action="/ui/metrics" aria-label="Application" {
             (super::application_choice(application, applications, true))
@@ -139,6 +154,9 @@ pub fn metrics(
                 (line("slt", "Security lead time (detected to fix in production), weekly median", "hours", lead, SECURITY_BANDS))
                 (bars("open-items", "Open vulnerability items by age", "items", ages))
             }
+        }
+        @if let Some(line) = &game_days {
+            p.drills { (line) }
         }
     };
     layout(
