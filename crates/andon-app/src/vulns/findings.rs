@@ -1,11 +1,15 @@
 //! What runs in production with a known vulnerability: the components of every artifact
-//! running in a production environment (its newest SBOM) judged against the imported
-//! advisories on their packages, grouped by application and vulnerability.
+//! running in a production environment (its SBOMs) judged against the imported advisories
+//! on their packages, and the open findings of the newest vulnerability scan attested for
+//! it (Trivy, Grype, any SARIF or CycloneDX report), grouped by application and
+//! vulnerability.
 
 use std::collections::{BTreeMap, BTreeSet};
 
+use andon_domain::VULNERABILITIES_PREDICATE_V1;
 use andon_domain::components::ComponentRow;
-use andon_store::{AdvisoryEffect, ArtifactComponent};
+use andon_evidence::vulnerabilities::VulnerabilitySummary;
+use andon_store::{AdvisoryEffect, ArtifactComponent, EvidenceFilter};
 use andon_vuln::Verdict;
 
 use super::impact::Ranges;
@@ -21,6 +25,8 @@ pub(crate) struct Finding {
     pub(crate) vulnerability: String,
     pub(crate) aliases: BTreeSet<String>,
     pub(crate) advisories: BTreeSet<String>,
+    /// The scans that report it (evidence ids).
+    pub(crate) scans: BTreeSet<String>,
     pub(crate) severity: String,
     /// The affected artifacts running in production (`sha256:<hex>`).
     pub(crate) artifacts: BTreeSet<String>,
@@ -40,6 +46,9 @@ pub(crate) struct Scan {
     pub(crate) findings: BTreeMap<(String, String), Finding>,
     /// application -> its artifacts running in production with an SBOM.
     pub(crate) described: BTreeMap<String, BTreeMap<String, Described>>,
+    /// application -> its artifacts running in production with a vulnerability scan (the
+    /// newest scan of each).
+    pub(crate) scanned: BTreeMap<String, BTreeMap<String, Described>>,
 }
 
 /// Judges what runs in production, for every application or `only` one.
@@ -92,11 +101,100 @@ pub(crate) async fn scan(app: &App, only: Option<&str>) -> Result<Scan, AppError
             }
         }
     }
+    scan_findings(app, only, &production, &mut out).await?;
     for f in out.findings.values_mut() {
         let v = f.vulnerability.clone();
         f.aliases.remove(&v);
     }
     Ok(out)
+}
+
+/// Scans read per running artifact, newest first, at most.
+const SCANS_READ: u32 = 50;
+
+/// Whether a vulnerability report is a scan (a VEX document only says what does not apply).
+pub(crate) fn is_scan(s: &VulnerabilitySummary) -> bool {
+    !matches!(s.format.as_str(), "openvex" | "csaf")
+}
+
+/// Adds the open findings of the newest scan each application attested for each artifact
+/// running in production: to the advisories' finding of the same vulnerability (by id or
+/// alias), or as a finding of their own, named by the scanner's id.
+async fn scan_findings(
+    app: &App,
+    only: Option<&str>,
+    production: &[String],
+    out: &mut Scan,
+) -> Result<(), AppError> {
+    if production.is_empty() {
+        return Ok(());
+    }
+    let teams: BTreeMap<String, String> = app
+        .store()
+        .applications()
+        .await?
+        .into_iter()
+        .map(|a| (a.name, a.team))
+        .collect();
+    // (application, any name in lower case) -> the finding's key.
+    let mut names: BTreeMap<(String, String), (String, String)> = BTreeMap::new();
+    for (key, f) in &out.findings {
+        for n in std::iter::once(&f.vulnerability).chain(&f.aliases) {
+            names.insert((key.0.clone(), n.to_ascii_lowercase()), key.clone());
+        }
+    }
+    for digest in production {
+        let rows = app
+            .store()
+            .list_evidence(&EvidenceFilter {
+                application: only.map(str::to_owned),
+                subject_digest: Some(digest.trim_start_matches("sha256:").to_owned()),
+                predicate_type: Some(VULNERABILITIES_PREDICATE_V1.to_owned()),
+                limit: SCANS_READ,
+                ..EvidenceFilter::default()
+            })
+            .await?;
+        let mut seen = BTreeSet::new();
+        for r in &rows {
+            let Some(s) = r
+                .summary
+                .as_deref()
+                .and_then(|s| serde_json::from_str::<VulnerabilitySummary>(s).ok())
+            else {
+                continue;
+            };
+            if !is_scan(&s) || !seen.insert(r.application.clone()) {
+                continue;
+            }
+            out.scanned
+                .entry(r.application.clone())
+                .or_default()
+                .entry(digest.clone())
+                .or_insert_with(|| Described {
+                    evidence: r.id.clone(),
+                    recorded_at: r.created_at,
+                });
+            for found in &s.listed {
+                let lower = (r.application.clone(), found.id.to_ascii_lowercase());
+                let key = names
+                    .entry(lower)
+                    .or_insert_with(|| (r.application.clone(), found.id.clone()))
+                    .clone();
+                let f = out.findings.entry(key).or_insert_with(|| Finding {
+                    team: teams.get(&r.application).cloned().unwrap_or_default(),
+                    vulnerability: found.id.clone(),
+                    severity: "unknown".into(),
+                    ..Finding::default()
+                });
+                f.scans.insert(r.id.clone());
+                f.artifacts.insert(digest.clone());
+                if rank(&found.severity) > rank(&f.severity) {
+                    f.severity = found.severity.clone();
+                }
+            }
+        }
+    }
+    Ok(())
 }
 
 /// An advisory's affected packages with their ranges read once: (package key, ranges).

@@ -6,7 +6,7 @@
 //! steps not yet recorded. The import, deployments, snapshots, SBOM and VEX evidence and
 //! waiver approvals call it for what they touched; the jobs loop sweeps everything.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeSet;
 
 use andon_domain::query::vulns::ItemQuery;
 use andon_domain::vuln_items::{CheckAnswer, STATES, VulnItem};
@@ -14,7 +14,7 @@ use andon_domain::{EntryKind, Role, Sha256Digest};
 use andon_store::{Effect, EvidenceFilter, StoredAdvisory, VulnEffect};
 use serde_json::{Value, json};
 
-use super::findings::{Described, Finding, Judge, Scan, scan};
+use super::findings::{Described, Finding, Scan, scan};
 use crate::input::rfc3339;
 use crate::ledger::sequencer::Fact;
 use crate::{Actor, App, AppError, ErrorKind};
@@ -25,8 +25,8 @@ const OPEN_READ: u32 = 10_000;
 /// Records every step due for `only` one application's items, or every application's.
 /// Answers the steps recorded, as (item, state).
 pub async fn advance(app: &App, only: Option<&str>) -> Result<Vec<(String, String)>, AppError> {
-    // No item exists, or can, before an advisory is imported.
-    if !app.store().any_advisory().await? {
+    // No item exists, or can, before an advisory is imported or a scan attested.
+    if !app.store().any_advisory().await? && !any_scan(app).await? {
         return Ok(Vec::new());
     }
     let scan = scan(app, only).await?;
@@ -76,7 +76,7 @@ pub async fn advance(app: &App, only: Option<&str>) -> Result<Vec<(String, Strin
         let body = json!({
             "item": item.id, "application": item.application, "team": item.team,
             "vulnerability": item.vulnerability, "aliases": item.aliases,
-            "advisories": item.advisories, "severity": item.severity,
+            "advisories": item.advisories, "scans": f.scans, "severity": item.severity,
             "priority": item.priority, "detected_at": rfc3339(Some(now)),
             "due_at": rfc3339(Some(due_at)), "artifacts": item.artifacts,
         });
@@ -92,6 +92,16 @@ pub async fn advance(app: &App, only: Option<&str>) -> Result<Vec<(String, Strin
         step(app, &scan, &item, Some(f), now, &mut steps).await?;
     }
     Ok(steps.done)
+}
+
+/// Whether any vulnerability report was attested.
+async fn any_scan(app: &App) -> Result<bool, AppError> {
+    let filter = EvidenceFilter {
+        predicate_type: Some(andon_domain::VULNERABILITIES_PREDICATE_V1.to_owned()),
+        limit: 1,
+        ..EvidenceFilter::default()
+    };
+    Ok(!app.store().list_evidence(&filter).await?.is_empty())
 }
 
 /// The steps due for one open item, in order.
@@ -112,7 +122,9 @@ async fn step(
         return steps.close(app, item, now, reason, detail).await;
     }
     let advisories = advisories_of(app, item).await?;
-    if finding.is_none() && advisories.iter().all(|a| a.advisory.withdrawn.is_some()) {
+    // An item only a scan found is judged by scans; one an advisory found, by SBOMs.
+    let by_scan = item.advisories.is_empty();
+    if finding.is_none() && !by_scan && advisories.iter().all(|a| a.advisory.withdrawn.is_some()) {
         let detail = format!(
             "every advisory naming {} was withdrawn: {}",
             item.vulnerability,
@@ -122,8 +134,12 @@ async fn step(
     }
     // Artifacts of the application running in production whose SBOM shows no affected
     // component: the fix, once deployed.
-    let clean: Vec<(&String, &Described)> = scan
-        .described
+    let evidence_of = if by_scan {
+        &scan.scanned
+    } else {
+        &scan.described
+    };
+    let clean: Vec<(&String, &Described)> = evidence_of
         .get(&item.application)
         .map(|d| {
             d.iter()
@@ -135,7 +151,12 @@ async fn step(
     if fix.is_none() && !steps.entered(&item.id, "fix_built") {
         // While an affected artifact still runs, only an SBOM with the dependency upgraded
         // shows a fix; once none runs, the clean artifact running is the fix.
-        let built = match built_fix(app, item, &advisories).await? {
+        let built = if by_scan {
+            super::fixes::by_scan(app, item).await?
+        } else {
+            super::fixes::by_sbom(app, item, &advisories).await?
+        };
+        let built = match built {
             Some(b) => Some(b),
             None if finding.is_none() => clean
                 .first()
@@ -145,8 +166,9 @@ async fn step(
         if let Some((artifact, evidence, recorded_at)) = built {
             let at = recorded_at.max(item.detected_at);
             let detail = format!(
-                "{artifact} was built without {} (SBOM {evidence})",
-                item.vulnerability
+                "{artifact} was built without {} ({} {evidence})",
+                item.vulnerability,
+                if by_scan { "scan" } else { "SBOM" }
             );
             let body = json!({"item": item.id, "at": rfc3339(Some(at)), "artifact": artifact,
                               "evidence": evidence, "detail": detail});
@@ -226,65 +248,6 @@ async fn advisories_of(app: &App, item: &VulnItem) -> Result<Vec<StoredAdvisory>
         }
     }
     Ok(out)
-}
-
-/// The first SBOM of the application recorded after its newest affected one that lists a
-/// package of the advisories at a version none of them affects (the dependency upgraded):
-/// its artifact, evidence and recording time.
-async fn built_fix(
-    app: &App,
-    item: &VulnItem,
-    advisories: &[StoredAdvisory],
-) -> Result<Option<(String, String, i64)>, AppError> {
-    // evidence index -> (affected, evidence id, digests, recorded at)
-    let mut sboms: BTreeMap<u64, (bool, String, Vec<String>, i64)> = BTreeMap::new();
-    let keys: BTreeSet<(String, String, String)> = advisories
-        .iter()
-        .flat_map(|a| &a.advisory.packages)
-        .filter(|p| !p.purl_type.is_empty())
-        .map(|p| {
-            (
-                p.purl_type.clone(),
-                p.purl_namespace.clone(),
-                p.purl_name.clone(),
-            )
-        })
-        .collect();
-    let judges = advisories
-        .iter()
-        .map(|a| Judge::of(&a.advisory))
-        .collect::<Result<Vec<_>, _>>()?;
-    for key in &keys {
-        let hits = app
-            .store()
-            .package_components(&key.0, &key.1, &key.2)
-            .await?;
-        for hit in hits.iter().filter(|h| h.application == item.application) {
-            let hit_affected = judges.iter().any(|j| j.affects(key, &hit.component));
-            let e = sboms.entry(hit.evidence_idx).or_insert_with(|| {
-                (
-                    false,
-                    hit.evidence.clone(),
-                    hit.digests.clone(),
-                    hit.recorded_at,
-                )
-            });
-            e.0 |= hit_affected;
-        }
-    }
-    let newest_affected = sboms.iter().filter(|(_, s)| s.0).map(|(i, _)| *i).max();
-    let Some(newest_affected) = newest_affected else {
-        return Ok(None);
-    };
-    Ok(sboms
-        .range(newest_affected + 1..)
-        .find(|(_, s)| !s.0)
-        .and_then(|(_, (_, evidence, digests, at))| {
-            digests
-                .iter()
-                .find(|d| d.len() == 64)
-                .map(|d| (format!("sha256:{d}"), evidence.clone(), *at))
-        }))
 }
 
 /// Why the vulnerability needs no fix now, if it does not: an approved waiver in force, or

@@ -5,6 +5,7 @@
 pub mod advisories;
 pub mod components;
 mod findings;
+mod fixes;
 pub mod impact;
 pub mod items;
 pub mod overdue;

@@ -90,10 +90,21 @@ fn a_standard_change_flows_without_a_human(b: Backend) {
     assert_eq!(change.requested_by, "ci-pay");
     assert!(change.classification.reasons[0].contains("standard change list"));
 
-    // The deployment links the allowing decision and the change; nothing is flagged.
+    // The deployment links the allowing decision and the change; nothing is flagged. One
+    // ledger entry, and one more for each of the four vulnerabilities its Trivy scan
+    // reports, now running in production (docs/vulnerabilities.md, "Items from scans").
     let before = w.h.counts().ledger_entries;
     let recorded = deploy(&w.ci, &artifact, "production");
-    assert_eq!(w.h.counts().ledger_entries, before + 1, "one ledger entry");
+    assert_eq!(
+        w.h.counts().ledger_entries,
+        before + 1 + 4,
+        "one ledger entry, and the items"
+    );
+    let opened =
+        w.h.admin
+            .vuln_items(&[("application", "pay".to_owned())])
+            .expect("items");
+    assert_eq!(opened.len(), 4, "{opened:?}");
     let dep = &recorded["deployment"];
     assert_eq!(dep["decision"], d.id.as_str());
     assert_eq!(dep["change"], id.as_str());

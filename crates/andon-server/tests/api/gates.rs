@@ -16,8 +16,11 @@ fn every_builtin_control_passes_fails_and_reports_missing_evidence(b: Backend) {
     let good = w.release("pay-1.0.0", Twist::None);
     let d = w.gate(&good, "production");
     for c in &d.decision.controls {
-        // The scans a team opts into do not apply to a release that carries none.
-        let expected = if ["no-secrets", "dynamic-scan", "hardening"].contains(&c.id.as_str()) {
+        // The scans a team opts into do not apply to a release that carries none, nor
+        // drills to an application with no risk level.
+        let expected = if ["no-secrets", "dynamic-scan", "hardening", "drill-recent"]
+            .contains(&c.id.as_str())
+        {
             Verdict::NotApplicable
         } else {
             Verdict::Pass
@@ -78,7 +81,7 @@ fn every_builtin_control_passes_fails_and_reports_missing_evidence(b: Backend) {
         "production",
     );
     assert!(!d.decision.allow);
-    let opt_in = ["no-secrets", "dynamic-scan", "hardening"];
+    let opt_in = ["no-secrets", "dynamic-scan", "hardening", "drill-recent"];
     assert!(
         d.decision
             .controls

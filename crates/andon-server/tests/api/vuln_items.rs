@@ -411,4 +411,116 @@ fn items_follow_a_vulnerability_from_detection_to_the_fix_in_production(b: Backe
     assert!(found.to_string().contains("table vuln_items"), "{found:#}");
 }
 
-both_backends!(items_follow_a_vulnerability_from_detection_to_the_fix_in_production,);
+/// Trivy 0.x's SARIF of an Alpine 3.10 image: CVE-2019-1549, -1551, -1563 (warning) and
+/// CVE-2019-1547 (note), each in libcrypto1.1 and libssl1.1.
+const TRIVY: &[u8] =
+    include_bytes!("../../../andon-evidence/tests/fixtures/vulnerabilities/trivy-alpine-310.sarif");
+
+/// Attests a vulnerability scan of `image`: its digest as `sha256:<hex>`.
+fn scanned(
+    ci: &andon_client::Client,
+    key: &andon_domain::SigningKey,
+    app: &str,
+    image: &str,
+    report: &[u8],
+) -> String {
+    let digest = Sha256Digest::of(image.as_bytes());
+    let st = Statement::new(
+        vec![(image.into(), digest)],
+        VULNERABILITIES_PREDICATE_V1.into(),
+        serde_json::to_value(ReportPredicate::new("application/sarif+json", None, report))
+            .expect("predicate"),
+    );
+    ci.submit_evidence(app, None, Some("vulnerabilities"), &st.sign(key))
+        .expect("scan recorded");
+    format!("sha256:{}", digest.hex())
+}
+
+fn a_scan_of_what_runs_opens_items_and_a_clean_rescan_closes_them(b: Backend) {
+    let clock = Clock::manual(at_ms("2026-12-07T10:00:00Z"));
+    let h = Harness::start_configured(b, |c| {
+        c.clock = clock.clone();
+        c.review_check_interval = std::time::Duration::from_secs(3600);
+    });
+    let (edge, ek) = pipeline(&h, "edge", "team-edge");
+    // No advisory is imported: the scanner's report alone finds what runs.
+    let e1 = scanned(&edge, &ek, "edge", "edge:1", TRIVY);
+    assert!(
+        items(&h, &[]).is_empty(),
+        "a scan of nothing running opens nothing"
+    );
+    running(&h, "production", &[("edge-1", "edge", &e1)]);
+    let open = items(&h, &[("application", "edge"), ("state", "open")]);
+    let mut ids: Vec<(&str, &str, &str)> = open
+        .iter()
+        .map(|i| {
+            (
+                i.vulnerability.as_str(),
+                i.severity.as_str(),
+                i.priority.as_str(),
+            )
+        })
+        .collect();
+    ids.sort();
+    assert_eq!(
+        ids,
+        [
+            ("CVE-2019-1547", "low", "P4"),
+            ("CVE-2019-1549", "medium", "P3"),
+            ("CVE-2019-1551", "medium", "P3"),
+            ("CVE-2019-1563", "medium", "P3"),
+        ],
+        "{open:?}"
+    );
+    let item = item_of(&h, "edge", "CVE-2019-1549");
+    assert_eq!(item.artifacts, std::slice::from_ref(&e1));
+    assert!(item.advisories.is_empty());
+    assert_eq!(item.due_at, at_ms("2027-01-06T10:00:00Z"));
+
+    // Tuesday: edge 2 is built with OpenSSL upgraded; its scan no longer reports
+    // CVE-2019-1549 (the same report without that rule's results). Its fix is built.
+    clock.set_ms(at_ms("2026-12-08T09:00:00Z"));
+    let mut rescan: serde_json::Value = serde_json::from_slice(TRIVY).expect("sarif");
+    rescan["runs"][0]["results"]
+        .as_array_mut()
+        .expect("results")
+        .retain(|r| r["ruleId"] != "CVE-2019-1549");
+    let e2 = scanned(
+        &edge,
+        &ek,
+        "edge",
+        "edge:2",
+        &serde_json::to_vec(&rescan).expect("json"),
+    );
+    h.admin.check_vulnerabilities().expect("check");
+    let item = item_of(&h, "edge", "CVE-2019-1549");
+    assert_eq!(item.state, "fix_built");
+    assert_eq!(item.fix_artifact.as_deref(), Some(e2.as_str()));
+    assert_eq!(item.fix_built_at, Some(at_ms("2026-12-08T09:00:00Z")));
+    assert_eq!(item_of(&h, "edge", "CVE-2019-1551").state, "detected");
+
+    // 11:00: edge 2 replaces edge 1. CVE-2019-1549 is fixed; the rest still run.
+    clock.set_ms(at_ms("2026-12-08T11:00:00Z"));
+    running(&h, "production", &[("edge-1", "edge", &e2)]);
+    let item = item_of(&h, "edge", "CVE-2019-1549");
+    assert_eq!(
+        steps(&item),
+        [
+            step("detected", "2026-12-07T10:00:00Z"),
+            step("fix_built", "2026-12-08T09:00:00Z"),
+            step("fix_deployed", "2026-12-08T11:00:00Z"),
+            step("closed", "2026-12-08T11:00:00Z"),
+        ]
+    );
+    assert_eq!(item.close_reason.as_deref(), Some("fixed"));
+    let open = items(&h, &[("application", "edge"), ("state", "open")]);
+    assert_eq!(open.len(), 3, "{open:?}");
+    assert!(open.iter().all(|i| i.artifacts == [e1.clone()]));
+    // The replay re-derives every step.
+    assert_eq!(h.admin.verify_ledger().expect("verify")["verified"], true);
+}
+
+both_backends!(
+    items_follow_a_vulnerability_from_detection_to_the_fix_in_production,
+    a_scan_of_what_runs_opens_items_and_a_clean_rescan_closes_them,
+);

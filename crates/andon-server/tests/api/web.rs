@@ -265,7 +265,13 @@ fn an_auditor_signs_in_and_reads_every_page(b: Backend) {
     // The four keys (time to restore among them), access debt and pass rates; units on
     // the axes, band boundaries drawn.
     let metrics = page("/ui/metrics?application=pay");
-    assert_eq!(metrics.matches("<svg role=\"img\"").count(), 6);
+    // Six, and the two security charts: the Trivy scan of what pay runs in production
+    // opened vulnerability items.
+    assert_eq!(metrics.matches("<svg role=\"img\"").count(), 8);
+    assert!(
+        metrics.contains("Open vulnerability items by age"),
+        "{metrics}"
+    );
     assert!(
         metrics.contains("Time to restore, weekly median"),
         "{metrics}"

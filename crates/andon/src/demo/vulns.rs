@@ -17,6 +17,8 @@ use andon_domain::{
 use super::gates::{Gated, Role};
 use crate::commands::drill::duration;
 
+/// The vulnerability the demo publishes.
+const CVE: &str = "CVE-2022-40897";
 const ADVISORY: &[u8] = include_bytes!("advisories/PYSEC-2022-43012.json");
 const VEX: &[u8] = include_bytes!(
     "../../../andon-evidence/tests/fixtures/vex/lib4vex-0.2.3/storefront.openvex.json"
@@ -69,7 +71,10 @@ fn item_of(
     admin: &Client,
     application: &str,
 ) -> anyhow::Result<Option<andon_domain::vuln_items::VulnItem>> {
-    let items = admin.vuln_items(&[("application", application.to_owned())])?;
+    let items = admin.vuln_items(&[
+        ("application", application.to_owned()),
+        ("vulnerability", CVE.to_owned()),
+    ])?;
     match items.first() {
         Some(i) => Ok(Some(admin.vuln_item(&i.id)?)),
         None => Ok(None),
@@ -107,9 +112,12 @@ pub(crate) fn run(
         "\n$ andon vuln impact CVE-2022-40897    # which artifacts carry it, where they run, whose they are"
     );
     crate::commands::vuln::print(&impact);
-    let items = admin.vuln_items(&[("state", "open".to_owned())])?;
+    let items = admin.vuln_items(&[
+        ("state", "open".to_owned()),
+        ("vulnerability", CVE.to_owned()),
+    ])?;
     println!(
-        "\n$ andon vuln items --state open    # one item per application, its priority and deadline from the severity"
+        "\n$ andon vuln items --state open --vulnerability {CVE}    # one item per application, its priority and deadline from the severity"
     );
     crate::commands::vuln_items::print_list(&items);
 
@@ -155,6 +163,17 @@ pub(crate) fn run(
         println!("\n$ andon vuln item {}", i.id);
         crate::commands::vuln_items::print_one(&i);
     }
+
+    // What the pipeline's own scan of the running image reports opens items too.
+    let scanned = admin.vuln_items(&[
+        ("application", release.app.clone()),
+        ("state", "open".to_owned()),
+    ])?;
+    println!(
+        "\n$ andon vuln items --app {} --state open    # what Trivy's scan of the image running in production still reports, each with its deadline",
+        release.app
+    );
+    crate::commands::vuln_items::print_list(&scanned);
 
     let m = admin.metrics(&[
         ("application", release.app.clone()),
