@@ -114,8 +114,9 @@ pub const BANDS: [&str; 5] = ["critical", "high", "medium", "low", "unknown"];
 
 impl Advisory {
     /// The record's severity as one of [`BANDS`]: the database's own word when it gives one
-    /// (GHSA: `CRITICAL`, `HIGH`, `MODERATE`, `LOW`), else an Ubuntu priority, else
-    /// `unknown` (CVSS vectors are scored by the caller).
+    /// (GHSA: `CRITICAL`, `HIGH`, `MODERATE`, `LOW`), else an Ubuntu priority, else the
+    /// band of the highest base score among its CVSS v3 and v4 vectors (critical from 9.0,
+    /// high from 7.0, medium from 4.0, low above 0), else `unknown`.
     pub fn severity_word(&self) -> &'static str {
         let word = self
             .database_specific
@@ -129,12 +130,37 @@ impl Advisory {
                     .map(|s| s.score.as_str())
             })
             .unwrap_or("");
-        band(word)
+        match band(word) {
+            "unknown" => self.cvss_score().map_or("unknown", score_band),
+            b => b,
+        }
+    }
+
+    /// The highest base score of the record's CVSS v3 and v4 vectors that parse.
+    pub fn cvss_score(&self) -> Option<f64> {
+        self.severity
+            .iter()
+            .filter(|s| matches!(s.kind.as_str(), "CVSS_V3" | "CVSS_V4"))
+            .filter_map(|s| s.score.parse::<cvss::Cvss>().ok())
+            .map(|c| c.score())
+            .max_by(f64::total_cmp)
     }
 
     /// The ids this record goes by: its own and its aliases.
     pub fn ids(&self) -> impl Iterator<Item = &str> {
         std::iter::once(self.id.as_str()).chain(self.aliases.iter().map(String::as_str))
+    }
+}
+
+/// A CVSS base score as one of [`BANDS`], by the qualitative scale of CVSS v3.1 and v4.0
+/// (a score of 0 is no severity: `unknown`).
+pub fn score_band(score: f64) -> &'static str {
+    match score {
+        s if s >= 9.0 => "critical",
+        s if s >= 7.0 => "high",
+        s if s >= 4.0 => "medium",
+        s if s > 0.0 => "low",
+        _ => "unknown",
     }
 }
 

@@ -94,6 +94,20 @@ fn pypi_ranges_and_listed_versions() {
     }
     assert_eq!(verdict(&gradio.affected[0], "4.36.2"), Verdict::NotAffected);
     assert_eq!(gradio.severity_word(), "critical");
+    // Records with a CVSS vector and no word are scored: OpenSSL's CVE-2018-5407 (3.1
+    // AV:L/AC:H/PR:L/UI:N/S:U/C:H/I:N/A:N, NVD's 4.7) and CVE-2023-41045 (5.3) are medium.
+    for (text, score) in [
+        (include_str!("vectors/osv/CVE-2018-5407.json"), 4.7),
+        (include_str!("vectors/osv/CVE-2023-41045.json"), 5.3),
+    ] {
+        let r = record(text);
+        assert_eq!(r.cvss_score(), Some(score), "{}", r.id);
+        assert_eq!(r.severity_word(), "medium", "{}", r.id);
+    }
+    assert_eq!(andon_vuln::osv::score_band(9.8), "critical");
+    assert_eq!(andon_vuln::osv::score_band(7.0), "high");
+    assert_eq!(andon_vuln::osv::score_band(0.1), "low");
+    assert_eq!(andon_vuln::osv::score_band(0.0), "unknown");
     let pas = record(include_str!("vectors/ghsa/pypi_normalize.osv.json"));
     // A development release comes before its release; an epoch above zero after every
     // version without one.
