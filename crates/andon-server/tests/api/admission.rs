@@ -17,6 +17,9 @@ const GKE_POD: &[u8] = include_bytes!("fixtures/admission/gke-pod-create.json");
 const DEPLOYMENT: &[u8] = include_bytes!("fixtures/admission/deployment.json");
 const JOB: &[u8] = include_bytes!("fixtures/admission/job.json");
 const CRONJOB: &[u8] = include_bytes!("fixtures/admission/cronjob.json");
+const DAEMONSET: &[u8] = include_bytes!("fixtures/admission/daemonset.json");
+const STATEFULSET: &[u8] = include_bytes!("fixtures/admission/statefulset.json");
+const REPLICASET: &[u8] = include_bytes!("fixtures/admission/replicaset.json");
 
 /// The captured review with `object` in its request, as the API server would send it.
 fn review(object: &[u8], uid: &str) -> Vec<u8> {
@@ -413,4 +416,90 @@ fn workloads_start_only_with_an_allowing_decision(b: Backend) {
     );
 }
 
-both_backends!(workloads_start_only_with_an_allowing_decision);
+/// `object` with the image of its pod template's first container replaced.
+fn with_template_image(object: &[u8], image: &str) -> Vec<u8> {
+    let mut o: Value = serde_json::from_slice(object).expect("object");
+    o["spec"]["template"]["spec"]["containers"][0]["image"] = image.into();
+    serde_json::to_vec(&o).expect("json")
+}
+
+fn every_workload_kind_is_judged_by_its_pod_template(b: Backend) {
+    let w = world_with(b, |_| {});
+    let h = &w.h;
+    let allowed = w.release("pay-allowed", Twist::None);
+    assert!(w.gate(&allowed, "production").decision.allow);
+    let token = h
+        .admin
+        .set_admission_cluster(
+            "prod-eu",
+            &ClusterInput {
+                environment: "production".into(),
+                mode: "enforce".into(),
+                ..ClusterInput::default()
+            },
+        )
+        .expect("registered")
+        .token
+        .expect("token");
+    // The Kubernetes documentation's DaemonSet, StatefulSet and ReplicaSet, images by tag:
+    // each refused, naming its container and image; pinned to the allowed release:
+    // admitted.
+    for (object, kind, name, container, image) in [
+        (
+            DAEMONSET,
+            "DaemonSet",
+            "fluentd-elasticsearch",
+            "fluentd-elasticsearch",
+            "k8s.gcr.io/fluentd-elasticsearch:1.20",
+        ),
+        (
+            STATEFULSET,
+            "StatefulSet",
+            "web",
+            "nginx",
+            "registry.k8s.io/nginx-slim:0.24",
+        ),
+        (REPLICASET, "ReplicaSet", "my-repset", "nginx", "nginx"),
+    ] {
+        let uid = format!("u-{kind}");
+        let (status, v) = ask(h, "prod-eu", Some(&token), &review(object, &uid));
+        assert_eq!(status, 200, "{v}");
+        let (answered, allowed_now, code, message) = response(&v);
+        assert_eq!(
+            (answered, allowed_now, code),
+            (uid.as_str(), false, Some(403)),
+            "{v}"
+        );
+        assert!(
+            message.starts_with(&format!(
+                "andon: shop/{name} container {container}: {image} is not pinned by digest (control image_pinned)"
+            )),
+            "{kind}: {message}"
+        );
+        let pinned = with_template_image(object, &allowed);
+        let (_, v) = ask(
+            h,
+            "prod-eu",
+            Some(&token),
+            &review(&pinned, &format!("{uid}-pinned")),
+        );
+        assert!(response(&v).1, "{kind}: {v}");
+    }
+    let kinds: Vec<String> = h
+        .admin
+        .admission_events(Some("prod-eu"))
+        .expect("events")
+        .into_iter()
+        .map(|e| e.kind)
+        .collect();
+    assert_eq!(
+        kinds,
+        ["ReplicaSet", "StatefulSet", "DaemonSet"],
+        "newest first"
+    );
+}
+
+both_backends!(
+    workloads_start_only_with_an_allowing_decision,
+    every_workload_kind_is_judged_by_its_pod_template,
+);
