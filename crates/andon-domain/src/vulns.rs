@@ -30,6 +30,41 @@ pub struct Impact {
     /// as unaffected.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub running_without_sbom: Vec<RunningArtifact>,
+    /// For a query by id: artifacts running now whose newest attested vulnerability scan
+    /// (Trivy, Grype, any SARIF or CycloneDX report) reports it, by its id or an alias.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub reported: Vec<Reported>,
+}
+
+/// An artifact running now that a scan reports the vulnerability in.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Reported {
+    /// The application that attested the scan.
+    pub application: String,
+    /// Its team.
+    pub team: String,
+    /// Where it runs.
+    pub environment: String,
+    /// The artifact, `sha256:<hex>`.
+    pub artifact: String,
+    /// The workloads running it, when a snapshot names them.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub workloads: Vec<String>,
+    /// The scan's evidence id.
+    pub evidence: String,
+    /// The id the scan gives it.
+    pub id: String,
+    /// The scanner's severity.
+    pub severity: String,
+    /// The component, as the scan names it (a purl or a package name).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub component: Option<String>,
+    /// Its installed version.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub version: Option<String>,
+    /// The first version without it, when the scan says.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub fixed_version: Option<String>,
 }
 
 /// An artifact running in an environment.

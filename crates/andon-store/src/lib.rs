@@ -32,6 +32,7 @@ mod notify;
 mod read;
 mod reports;
 mod rows;
+mod scans;
 mod scm;
 mod sizes;
 mod statistics;

@@ -371,7 +371,7 @@ impl Store {
 
 const EVIDENCE_SELECT: &str = "SELECT id, ledger_idx, application, run, predicate_type, signer, keyid, created_at, summary, keyless FROM evidence";
 
-fn evidence_row(r: &AnyRow) -> Result<EvidenceRow, StoreError> {
+pub(crate) fn evidence_row(r: &AnyRow) -> Result<EvidenceRow, StoreError> {
     let idx: i64 = get(r, "ledger_idx")?;
     Ok(EvidenceRow {
         id: get(r, "id")?,

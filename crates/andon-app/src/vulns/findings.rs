@@ -9,7 +9,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use andon_domain::VULNERABILITIES_PREDICATE_V1;
 use andon_domain::components::ComponentRow;
 use andon_evidence::vulnerabilities::VulnerabilitySummary;
-use andon_store::{AdvisoryEffect, ArtifactComponent, EvidenceFilter};
+use andon_store::{AdvisoryEffect, ArtifactComponent, EvidenceRow};
 use andon_vuln::Verdict;
 
 use super::impact::Ranges;
@@ -109,12 +109,40 @@ pub(crate) async fn scan(app: &App, only: Option<&str>) -> Result<Scan, AppError
     Ok(out)
 }
 
-/// Scans read per running artifact, newest first, at most.
-const SCANS_READ: u32 = 50;
-
 /// Whether a vulnerability report is a scan (a VEX document only says what does not apply).
 pub(crate) fn is_scan(s: &VulnerabilitySummary) -> bool {
     !matches!(s.format.as_str(), "openvex" | "csaf")
+}
+
+/// The newest scan each application attested for each of `digests` (`sha256:<hex>`), of
+/// one application or all: (digest, record, what it says), in one query per 500 digests.
+pub(crate) async fn newest_scans(
+    app: &App,
+    digests: &[String],
+    only: Option<&str>,
+) -> Result<Vec<(String, EvidenceRow, VulnerabilitySummary)>, AppError> {
+    let rows = app
+        .store()
+        .evidence_on_digests(VULNERABILITIES_PREDICATE_V1, digests)
+        .await?;
+    let mut seen = BTreeSet::new();
+    let mut out = Vec::new();
+    for (digest, r) in rows {
+        if only.is_some_and(|o| o != r.application) {
+            continue;
+        }
+        let Some(s) = r
+            .summary
+            .as_deref()
+            .and_then(|s| serde_json::from_str::<VulnerabilitySummary>(s).ok())
+        else {
+            continue;
+        };
+        if is_scan(&s) && seen.insert((digest.clone(), r.application.clone())) {
+            out.push((digest, r, s));
+        }
+    }
+    Ok(out)
 }
 
 /// Adds the open findings of the newest scan each application attested for each artifact
@@ -143,54 +171,31 @@ async fn scan_findings(
             names.insert((key.0.clone(), n.to_ascii_lowercase()), key.clone());
         }
     }
-    for digest in production {
-        let rows = app
-            .store()
-            .list_evidence(&EvidenceFilter {
-                application: only.map(str::to_owned),
-                subject_digest: Some(digest.trim_start_matches("sha256:").to_owned()),
-                predicate_type: Some(VULNERABILITIES_PREDICATE_V1.to_owned()),
-                limit: SCANS_READ,
-                ..EvidenceFilter::default()
-            })
-            .await?;
-        let mut seen = BTreeSet::new();
-        for r in &rows {
-            let Some(s) = r
-                .summary
-                .as_deref()
-                .and_then(|s| serde_json::from_str::<VulnerabilitySummary>(s).ok())
-            else {
-                continue;
-            };
-            if !is_scan(&s) || !seen.insert(r.application.clone()) {
-                continue;
-            }
-            out.scanned
-                .entry(r.application.clone())
-                .or_default()
-                .entry(digest.clone())
-                .or_insert_with(|| Described {
-                    evidence: r.id.clone(),
-                    recorded_at: r.created_at,
-                });
-            for found in &s.listed {
-                let lower = (r.application.clone(), found.id.to_ascii_lowercase());
-                let key = names
-                    .entry(lower)
-                    .or_insert_with(|| (r.application.clone(), found.id.clone()))
-                    .clone();
-                let f = out.findings.entry(key).or_insert_with(|| Finding {
-                    team: teams.get(&r.application).cloned().unwrap_or_default(),
-                    vulnerability: found.id.clone(),
-                    severity: "unknown".into(),
-                    ..Finding::default()
-                });
-                f.scans.insert(r.id.clone());
-                f.artifacts.insert(digest.clone());
-                if rank(&found.severity) > rank(&f.severity) {
-                    f.severity = found.severity.clone();
-                }
+    for (digest, r, s) in newest_scans(app, production, only).await? {
+        out.scanned
+            .entry(r.application.clone())
+            .or_default()
+            .entry(digest.clone())
+            .or_insert_with(|| Described {
+                evidence: r.id.clone(),
+                recorded_at: r.created_at,
+            });
+        for found in &s.listed {
+            let lower = (r.application.clone(), found.id.to_ascii_lowercase());
+            let key = names
+                .entry(lower)
+                .or_insert_with(|| (r.application.clone(), found.id.clone()))
+                .clone();
+            let f = out.findings.entry(key).or_insert_with(|| Finding {
+                team: teams.get(&r.application).cloned().unwrap_or_default(),
+                vulnerability: found.id.clone(),
+                severity: "unknown".into(),
+                ..Finding::default()
+            });
+            f.scans.insert(r.id.clone());
+            f.artifacts.insert(digest.clone());
+            if rank(&found.severity) > rank(&f.severity) {
+                f.severity = found.severity.clone();
             }
         }
     }

@@ -1,13 +1,14 @@
 //! The blast radius of a package or a vulnerability: every artifact whose SBOM lists the
 //! package (at the version asked, any version, or a version an imported advisory's ranges
-//! name), where each runs now, and who owns it.
+//! name), where each runs now, and who owns it; for a vulnerability, also what the newest
+//! scan attested for each running artifact reports.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use andon_domain::components::ComponentRow;
 use andon_domain::query::vulns::ImpactQuery;
 use andon_domain::vulns::{
-    AdvisoryBrief, Affected, AffectedComponent, Impact, RunningArtifact, Unevaluated,
+    AdvisoryBrief, Affected, AffectedComponent, Impact, Reported, RunningArtifact, Unevaluated,
 };
 use andon_store::PackageHit;
 use andon_vuln::osv::Affected as OsvAffected;
@@ -37,6 +38,14 @@ pub async fn impact(app: &App, _actor: &Actor, q: &ImpactQuery) -> Result<Impact
     };
     let only = q.environment.as_deref();
     let running = running(app, |env| only.is_none_or(|o| o == env)).await?;
+    if let Some(id) = &q.id {
+        answer.reported = reported(app, id.trim(), &answer.advisories, &running).await?;
+        if answer.advisories.is_empty() && answer.reported.is_empty() {
+            return Err(AppError::not_found(format!(
+                "no imported advisory is or names {id} (andon vuln import), and no scan of what runs reports it"
+            )));
+        }
+    }
     answer.environments = running.environments;
     answer.unevaluated = found.blind;
     for (artifact, a) in found.artifacts {
@@ -84,6 +93,70 @@ pub async fn impact(app: &App, _actor: &Actor, q: &ImpactQuery) -> Result<Impact
     Ok(answer)
 }
 
+/// What the newest scan of each running artifact reports of the vulnerability `id`, by
+/// that id or an alias the advisories give.
+async fn reported(
+    app: &App,
+    id: &str,
+    advisories: &[AdvisoryBrief],
+    running: &super::running::Running,
+) -> Result<Vec<Reported>, AppError> {
+    let names: BTreeSet<String> = std::iter::once(id)
+        .chain(
+            advisories
+                .iter()
+                .flat_map(|a| std::iter::once(&a.id).chain(&a.aliases))
+                .map(String::as_str),
+        )
+        .map(str::to_ascii_lowercase)
+        .collect();
+    let digests: Vec<String> = running.by_digest.keys().cloned().collect();
+    let scans = super::findings::newest_scans(app, &digests, None).await?;
+    if scans.is_empty() {
+        return Ok(Vec::new());
+    }
+    let teams: BTreeMap<String, String> = app
+        .store()
+        .applications()
+        .await?
+        .into_iter()
+        .map(|a| (a.name, a.team))
+        .collect();
+    let mut out = Vec::new();
+    for (digest, r, s) in &scans {
+        for f in s
+            .listed
+            .iter()
+            .filter(|f| names.contains(&f.id.to_ascii_lowercase()))
+        {
+            for (env, workloads) in running.by_digest.get(digest).into_iter().flatten() {
+                out.push(Reported {
+                    application: r.application.clone(),
+                    team: teams.get(&r.application).cloned().unwrap_or_default(),
+                    environment: env.clone(),
+                    artifact: digest.clone(),
+                    workloads: workloads.clone(),
+                    evidence: r.id.clone(),
+                    id: f.id.clone(),
+                    severity: f.severity.clone(),
+                    component: f.component.clone(),
+                    version: f.version.clone(),
+                    fixed_version: f.fixed_version.clone(),
+                });
+            }
+        }
+    }
+    out.sort_by(|x, y| {
+        (&x.environment, &x.application, &x.artifact, &x.component).cmp(&(
+            &y.environment,
+            &y.application,
+            &y.artifact,
+            &y.component,
+        ))
+    });
+    Ok(out)
+}
+
 /// The components of one package, at the version the purl names or any.
 async fn by_purl(app: &App, text: &str, found: &mut Found) -> Result<Impact, AppError> {
     let wanted =
@@ -124,11 +197,6 @@ async fn by_id(app: &App, id: &str, found: &mut Found) -> Result<Impact, AppErro
         ));
     }
     let advisories = app.store().advisories_named(id).await?;
-    if advisories.is_empty() {
-        return Err(AppError::not_found(format!(
-            "no imported advisory is or names {id} (andon vuln import)"
-        )));
-    }
     let mut answer = Impact {
         query: id.to_owned(),
         ..Impact::default()

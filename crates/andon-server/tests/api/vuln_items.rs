@@ -475,6 +475,41 @@ fn a_scan_of_what_runs_opens_items_and_a_clean_rescan_closes_them(b: Backend) {
     let item = item_of(&h, "edge", "CVE-2019-1549");
     assert_eq!(item.artifacts, std::slice::from_ref(&e1));
     assert!(item.advisories.is_empty());
+    // The blast radius of a CVE no advisory was imported for: what the scans of what runs
+    // report, in libcrypto1.1 and libssl1.1 of edge 1.
+    let impact = h.admin.impact_of("cve-2019-1549", None).expect("impact");
+    assert!(impact.advisories.is_empty() && impact.affected.is_empty());
+    let rows: Vec<(&str, &str, &str, &str)> = impact
+        .reported
+        .iter()
+        .map(|r| {
+            (
+                r.environment.as_str(),
+                r.application.as_str(),
+                r.artifact.as_str(),
+                r.severity.as_str(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        rows,
+        [
+            ("production", "edge", e1.as_str(), "medium"),
+            ("production", "edge", e1.as_str(), "medium"),
+        ],
+        "{impact:?}"
+    );
+    let mut components: Vec<&str> = impact
+        .reported
+        .iter()
+        .filter_map(|r| r.component.as_deref())
+        .collect();
+    components.sort();
+    assert_eq!(components.len(), 2, "{impact:?}");
+    assert!(
+        components[0].contains("libcrypto") && components[1].contains("libssl"),
+        "{components:?}"
+    );
     assert_eq!(item.due_at, at_ms("2027-01-06T10:00:00Z"));
 
     // Tuesday: edge 2 is built with OpenSSL upgraded; its scan no longer reports
@@ -516,6 +551,14 @@ fn a_scan_of_what_runs_opens_items_and_a_clean_rescan_closes_them(b: Backend) {
     let open = items(&h, &[("application", "edge"), ("state", "open")]);
     assert_eq!(open.len(), 3, "{open:?}");
     assert!(open.iter().all(|i| i.artifacts == [e1.clone()]));
+    // Nothing running reports CVE-2019-1549 now, and no advisory names it.
+    assert_eq!(
+        common::err(h.admin.impact_of("CVE-2019-1549", None)),
+        (404, "not_found".into())
+    );
+    let still = h.admin.impact_of("CVE-2019-1551", None).expect("impact");
+    assert!(still.reported.iter().all(|r| r.artifact == e2), "{still:?}");
+    assert_eq!(still.reported.len(), 2);
     // The replay re-derives every step.
     assert_eq!(h.admin.verify_ledger().expect("verify")["verified"], true);
 }

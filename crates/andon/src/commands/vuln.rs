@@ -252,7 +252,7 @@ pub fn print(i: &Impact) {
                 .unwrap_or_default()
         );
     }
-    if i.affected.is_empty() {
+    if i.affected.is_empty() && i.reported.is_empty() {
         println!("  running nowhere Andon knows of");
     }
     let mut env = None;
@@ -271,6 +271,26 @@ pub fn print(i: &Impact) {
         for a in &i.built {
             println!("    {}", line(a));
         }
+    }
+    if !i.reported.is_empty() {
+        println!("  reported by the newest scan of what runs:");
+    }
+    for r in &i.reported {
+        println!(
+            "    {}: {} (team {}) {}: {} {}{} ({}, scan {})",
+            r.environment,
+            r.application,
+            r.team,
+            r.artifact,
+            r.component.as_deref().unwrap_or("-"),
+            r.version.as_deref().unwrap_or(""),
+            r.fixed_version
+                .as_deref()
+                .map(|f| format!(", fixed in {f}"))
+                .unwrap_or_default(),
+            r.severity,
+            r.evidence
+        );
     }
     for u in &i.unevaluated {
         println!(
