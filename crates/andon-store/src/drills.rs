@@ -215,8 +215,9 @@ impl Store {
             .collect()
     }
 
-    /// The finished drills of an application (or of a team's applications) that finished in
-    /// `[from, to)` (Unix ms): (finished at, time to production in ms).
+    /// The completed drills of an application (or of a team's applications) that finished
+    /// in `[from, to)` (Unix ms): (finished at, time to production in ms). Aborted drills
+    /// are left out.
     pub async fn metric_drills(
         &self,
         application: Option<&str>,
@@ -234,7 +235,8 @@ impl Store {
         };
         sqlx::query(sqlx::AssertSqlSafe(format!(
             "SELECT d.finished_at, d.time_to_production_ms FROM drills d \
-             WHERE d.finished_at >= $1 AND d.finished_at < $2 AND {scope} ORDER BY d.finished_at"
+             WHERE d.outcome = 'completed' AND d.finished_at >= $1 AND d.finished_at < $2 AND {scope} \
+             ORDER BY d.finished_at"
         )))
         .bind(from)
         .bind(to)
@@ -256,14 +258,15 @@ impl Store {
             .op("reading a risk level")
     }
 
-    /// An application's newest completed drill: (id, finished at).
+    /// An application's newest drill that completed with its change in production: (id,
+    /// finished at).
     pub async fn last_completed_drill(
         &self,
         application: &str,
     ) -> Result<Option<(String, i64)>, StoreError> {
         let row = sqlx::query(
             "SELECT id, finished_at FROM drills WHERE application = $1 AND outcome = 'completed' \
-             ORDER BY finished_at DESC LIMIT 1",
+             AND time_to_production_ms IS NOT NULL ORDER BY finished_at DESC LIMIT 1",
         )
         .bind(application.to_owned())
         .fetch_optional(&self.pool)
@@ -275,7 +278,8 @@ impl Store {
 
     /// What an application did in `[from, to]` (Unix ms), for a drill's links: the runs that
     /// sent evidence with the first evidence time, the decisions (id, environment, allow,
-    /// time) and the deployments (id, production, time), oldest first, at most 1,000 each.
+    /// time) and the deployments a gate allowed (id, production, when Andon recorded them),
+    /// oldest first, reading at most 1,000 rows of each.
     pub async fn drill_activity(
         &self,
         application: &str,
@@ -320,9 +324,13 @@ impl Store {
                 get(&r, "created_at")?,
             ));
         }
+        // A deployment counts from when Andon recorded it (the pipeline says when it
+        // deployed, and could say any time), and only when a gate allowed it.
         for r in sqlx::query(
-            "SELECT id, production, deployed_at FROM deployments WHERE application = $1 AND deployed_at >= $2 \
-             AND deployed_at <= $3 ORDER BY deployed_at, ledger_idx LIMIT 1000",
+            "SELECT d.id, d.production, l.created_at AS recorded_at FROM deployments d \
+             JOIN ledger_entries l ON l.idx = d.ledger_idx \
+             WHERE d.application = $1 AND d.bypass = 0 AND l.created_at >= $2 AND l.created_at <= $3 \
+             ORDER BY d.ledger_idx LIMIT 1000",
         )
         .bind(application.to_owned())
         .bind(from)
@@ -334,7 +342,7 @@ impl Store {
             out.deployments.push((
                 get(&r, "id")?,
                 get::<i64>(&r, "production")? != 0,
-                get(&r, "deployed_at")?,
+                get(&r, "recorded_at")?,
             ));
         }
         Ok(out)
@@ -350,6 +358,6 @@ pub struct DrillActivity {
     pub first_evidence_at: Option<i64>,
     /// Gate decisions: (id, environment, allowed, time).
     pub decisions: Vec<(String, String, bool, i64)>,
-    /// Deployments: (id, production, deployed at).
+    /// Deployments a gate allowed: (id, production, recorded at).
     pub deployments: Vec<(String, bool, i64)>,
 }

@@ -20,6 +20,10 @@ use crate::{Actor, App, AppError};
 /// Who runs drills: admins, pipelines (of the application) and approvers.
 pub const RUNNERS: &[Role] = &[Role::Admin, Role::Pipeline, Role::Approver];
 
+/// Who records a retrospective: people (admins and approvers), not pipelines, since the
+/// server signs it as what the team said.
+pub const REVIEWERS: &[Role] = &[Role::Admin, Role::Approver];
+
 /// The longest scenario, rehearsal or retrospective line, in characters.
 const MAX_TEXT: usize = 2_000;
 /// The most participants, or lines in each part of a retrospective.
@@ -29,7 +33,14 @@ fn text(field: &str, value: &str, required: bool) -> Result<(), AppError> {
     if required && value.trim().is_empty() {
         return Err(AppError::bad_request(
             "invalid_drill",
-            format!("{field} is required"),
+            format!("{field} is empty"),
+        ));
+    }
+    // Printed by the CLI and the pages: a newline or an escape sequence could forge a line.
+    if value.chars().any(char::is_control) {
+        return Err(AppError::bad_request(
+            "invalid_drill",
+            format!("{field} holds a control character (a newline, a tab, an escape)"),
         ));
     }
     if value.chars().count() > MAX_TEXT {
@@ -48,7 +59,9 @@ fn lines(field: &str, values: &[String]) -> Result<(), AppError> {
             format!("{field} has more than {MAX_ITEMS} entries"),
         ));
     }
-    values.iter().try_for_each(|v| text(field, v, true))
+    values
+        .iter()
+        .try_for_each(|v| text(&format!("an entry of {field}"), v, true))
 }
 
 async fn running(app: &App, id: &str) -> Result<Drill, AppError> {
@@ -66,9 +79,16 @@ pub async fn start(app: &App, actor: &Actor, input: DrillStart) -> Result<Drill,
     text("scenario", &input.scenario, true)?;
     text("rehearses", &input.rehearses, true)?;
     if let Some(v) = &input.vulnerability {
-        text("vulnerability", v, true)?;
+        text("vulnerability (when given)", v, true)?;
     }
     lines("participants", &input.participants)?;
+    let distinct: std::collections::BTreeSet<&String> = input.participants.iter().collect();
+    if distinct.len() != input.participants.len() {
+        return Err(AppError::bad_request(
+            "invalid_drill",
+            "a participant is named twice",
+        ));
+    }
     crate::gates::require_known(app, &application).await?;
     let now = app.now();
     let nonce = crate::new_token()?;
@@ -171,7 +191,7 @@ pub async fn retrospective(
     id: &str,
     input: Retrospective,
 ) -> Result<Drill, AppError> {
-    actor.require(RUNNERS)?;
+    actor.require(REVIEWERS)?;
     lines("went_well", &input.went_well)?;
     lines("went_badly", &input.went_badly)?;
     if input.actions.len() > MAX_ITEMS {
@@ -180,11 +200,12 @@ pub async fn retrospective(
             format!("actions has more than {MAX_ITEMS} entries"),
         ));
     }
+    let mut due_dates = Vec::new();
     for a in &input.actions {
         text("an action's what", &a.what, true)?;
         text("an action's owner", &a.owner, true)?;
         if let Some(due) = &a.due {
-            crate::input::instant(due)?;
+            due_dates.push((due, crate::input::instant(due)?));
         }
     }
     if input.went_well.is_empty() && input.went_badly.is_empty() && input.actions.is_empty() {
@@ -194,7 +215,12 @@ pub async fn retrospective(
         ));
     }
     let drill = running(app, id).await?;
-    actor.require_application(&drill.application, "drill")?;
+    if let Some((due, _)) = due_dates.iter().find(|(_, at)| *at < drill.started_at) {
+        return Err(AppError::bad_request(
+            "invalid_drill",
+            format!("an action is due {due}, before the drill started"),
+        ));
+    }
     if drill.finished_at.is_none() {
         return Err(AppError::conflict(format!(
             "drill {id} has not finished: finish it first"
@@ -208,9 +234,11 @@ pub async fn retrospective(
     let now = app.now();
     let payload = serde_json::to_vec(&json!({
         "drill": id, "application": drill.application, "scenario": drill.scenario,
-        "rehearses": drill.rehearses, "started_at": drill.started_at,
+        "rehearses": drill.rehearses, "vulnerability": drill.vulnerability,
+        "participants": drill.participants, "started_at": drill.started_at,
         "finished_at": drill.finished_at, "outcome": drill.outcome,
         "time_to_production_ms": drill.time_to_production_ms,
+        "segments": drill.links.as_ref().map(|l| &l.segments),
         "went_well": input.went_well, "went_badly": input.went_badly, "actions": input.actions,
         "recorded_by": actor.name, "recorded_at": now,
     }))
@@ -291,6 +319,12 @@ pub async fn set_risk(
         ));
     }
     crate::gates::require_known(app, &application).await?;
+    // The same level again changes nothing and writes nothing.
+    if app.store().application_risk(application.as_str()).await? == Some(input.risk.clone()) {
+        return Ok(json!({
+            "application": application.as_str(), "risk": input.risk, "unchanged": true,
+        }));
+    }
     let receipt = app
         .append(Fact::admin(
             EntryKind::ApplicationRisk,

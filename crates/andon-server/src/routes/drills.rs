@@ -52,7 +52,7 @@ pub(crate) async fn retrospective(
     Path(id): Path<String>,
     body: Result<Json<Retrospective>, JsonRejection>,
 ) -> Result<Json<Drill>, ApiError> {
-    caller.require(andon_app::drills::RUNNERS)?;
+    caller.require(andon_app::drills::REVIEWERS)?;
     let Json(input) = body.map_err(json_error)?;
     Ok(Json(
         andon_app::drills::retrospective(&app, &caller, &id, input).await?,

@@ -99,7 +99,7 @@ const TABLE: &[(&str, &str, &str)] = &[
     ("GET", "/v1/drills", "*"),
     ("GET", "/v1/drills/{id}", "*"),
     ("POST", "/v1/drills/{id}/finish", "APR"),
-    ("POST", "/v1/drills/{id}/retrospective", "APR"),
+    ("POST", "/v1/drills/{id}/retrospective", "AR"),
     ("PUT", "/v1/applications/{name}/risk", "A"),
     ("GET", "/v1/admission/clusters", "*"),
     ("PUT", "/v1/admission/clusters/{name}", "A"),

@@ -51,14 +51,33 @@ fn a_drill_rehearses_a_fix_to_production_and_keeps_a_signed_retrospective(b: Bac
         verdict(&w.gate(&before, "staging"), "drill-recent").0,
         Verdict::NotApplicable
     );
-    // Medium risk is not held to drills by default.
+    // A drill started and finished at once, nothing shipped: it does not count.
+    clock.set_ms(t0 - 20 * MINUTE);
+    let idle = w.ci.start_drill(&start_input("pay")).expect("started");
+    clock.set_ms(t0 - 19 * MINUTE);
+    let idle = w.ci.finish_drill(&idle.id, false).expect("finished");
+    assert_eq!(idle.time_to_production_ms, None);
+    assert_eq!(
+        verdict(&w.gate(&before, "production"), "drill-recent").0,
+        Verdict::Missing
+    );
+    // Medium risk is not held to drills by default; the same level again writes nothing.
     h.admin.set_application_risk("pay", "medium").expect("risk");
+    let counts = h.counts();
+    let same = h.admin.set_application_risk("pay", "medium").expect("risk");
+    assert_eq!(same["unchanged"], true);
+    assert_eq!(h.counts(), counts);
 
     let auditor = h
         .admin
         .create_identity("audit", "auditor", &[])
         .expect("id");
     let auditor = andon_client::Client::new(&h.url, Some(auditor.token));
+    let carol = h
+        .admin
+        .create_identity("carol", "approver", &[])
+        .expect("id");
+    let carol = andon_client::Client::new(&h.url, Some(carol.token));
     // Bad requests are refused with the reason, and nothing is written.
     let counts = h.counts();
     let mut empty = start_input("pay");
@@ -73,6 +92,17 @@ fn a_drill_rehearses_a_fix_to_production_and_keeps_a_signed_retrospective(b: Bac
         (404, "not_found".into())
     );
     assert_eq!(err(auditor.start_drill(&start_input("pay"))).0, 403);
+    // Text that would forge a line of the CLI's or a page's output, and a participant named
+    // twice.
+    let mut forged = start_input("pay");
+    forged.scenario = "x\n  finished 2026-12-08T14:00:00Z (completed)".into();
+    assert_eq!(
+        err(w.ci.start_drill(&forged)),
+        (400, "invalid_drill".into())
+    );
+    let mut twice = start_input("pay");
+    twice.participants = vec!["alice".into(), "alice".into()];
+    assert_eq!(err(w.ci.start_drill(&twice)), (400, "invalid_drill".into()));
     assert_eq!(
         err(h.admin.set_application_risk("pay", "extreme")),
         (400, "invalid_risk".into())
@@ -110,7 +140,7 @@ fn a_drill_rehearses_a_fix_to_production_and_keeps_a_signed_retrospective(b: Bac
     };
     let counts = h.counts();
     assert_eq!(
-        err(w.ci.drill_retrospective(&drill.id, &retro)),
+        err(carol.drill_retrospective(&drill.id, &retro)),
         (409, "conflict".into())
     );
     assert_eq!(h.counts(), counts);
@@ -122,6 +152,23 @@ fn a_drill_rehearses_a_fix_to_production_and_keeps_a_signed_retrospective(b: Bac
     clock.set_ms(t0 + 25 * MINUTE);
     let decided = w.gate(&fixed, "production");
     assert!(decided.decision.allow, "{:?}", decided.decision.controls);
+    // 14:30 someone records a production deployment no gate allowed, dated a minute after
+    // the start: it is a bypass, and it does not make the drill look fast.
+    clock.set_ms(t0 + 30 * MINUTE);
+    let rogue = w.release("pay-rogue-build", Twist::Failing("tests-pass"));
+    let early = at_ms("2026-12-08T14:01:00Z");
+    w.ci.record_deployment(&DeploymentRequest {
+        application: "pay".into(),
+        artifact: rogue,
+        environment: "production".into(),
+        deployed_at: Some(
+            jiff::Timestamp::from_millisecond(early)
+                .expect("t")
+                .to_string(),
+        ),
+        ..Default::default()
+    })
+    .expect("recorded, as a bypass");
     clock.set_ms(t0 + 40 * MINUTE);
     let deployed =
         w.ci.record_deployment(&DeploymentRequest {
@@ -154,11 +201,21 @@ fn a_drill_rehearses_a_fix_to_production_and_keeps_a_signed_retrospective(b: Bac
     );
     assert_eq!(h.counts(), counts, "a second finish wrote something");
 
-    // The retrospective is signed by the log key; the entry binds the envelope.
+    // The retrospective is recorded by a person, not the pipeline, and signed by the log
+    // key; the entry binds the envelope.
     clock.set_ms(t0 + 70 * MINUTE);
-    let reviewed =
-        w.ci.drill_retrospective(&drill.id, &retro)
-            .expect("recorded");
+    let counts = h.counts();
+    assert_eq!(err(w.ci.drill_retrospective(&drill.id, &retro)).0, 403);
+    let mut late_action = retro.clone();
+    late_action.actions[0].due = Some("2026-12-01".into());
+    assert_eq!(
+        err(carol.drill_retrospective(&drill.id, &late_action)),
+        (400, "invalid_drill".into())
+    );
+    assert_eq!(h.counts(), counts);
+    let reviewed = carol
+        .drill_retrospective(&drill.id, &retro)
+        .expect("recorded");
     let recorded = reviewed.retrospective.clone().expect("retrospective");
     assert_eq!(recorded.retrospective, retro);
     assert_eq!(recorded.recorded_at, t0 + 70 * MINUTE);
@@ -180,6 +237,9 @@ fn a_drill_rehearses_a_fix_to_production_and_keeps_a_signed_retrospective(b: Bac
     assert_eq!(payload["drill"], drill.id.as_str());
     assert_eq!(payload["time_to_production_ms"], 40 * MINUTE);
     assert_eq!(payload["actions"][0]["owner"], "bob");
+    assert_eq!(payload["recorded_by"], "carol");
+    assert_eq!(payload["segments"]["allowing_gate_ms"], 25 * MINUTE);
+    assert_eq!(payload["participants"][1], "bob");
     let page = h.admin.entries(recorded.ledger_index, 1).expect("entry");
     assert_eq!(page.entries[0].kind, "drill.retrospective");
     let leaf = base64::Engine::decode(
@@ -195,12 +255,13 @@ fn a_drill_rehearses_a_fix_to_production_and_keeps_a_signed_retrospective(b: Bac
     );
     let counts = h.counts();
     assert_eq!(
-        err(w.ci.drill_retrospective(&drill.id, &retro)),
+        err(carol.drill_retrospective(&drill.id, &retro)),
         (409, "conflict".into())
     );
     assert_eq!(h.counts(), counts);
     let listed = h.admin.drills(Some("pay")).expect("list");
-    assert_eq!(listed.len(), 1);
+    assert_eq!(listed.len(), 2);
+    assert_eq!(listed[0].id, drill.id, "newest first");
     assert!(
         listed[0].retrospective_envelope.is_none(),
         "listings stay short"
@@ -228,7 +289,8 @@ fn a_drill_rehearses_a_fix_to_production_and_keeps_a_signed_retrospective(b: Bac
         ])
         .expect("metrics");
     let drills = &m["security"]["drills"];
-    assert_eq!(drills["finished"], 1, "{m:#}");
+    // The idle drill completed too, but reached nothing.
+    assert_eq!(drills["finished"], 2, "{m:#}");
     assert_eq!(drills["reached_production"], 1);
     let hours = drills["time_to_production_median_hours"]
         .as_f64()
@@ -241,7 +303,7 @@ fn a_drill_rehearses_a_fix_to_production_and_keeps_a_signed_retrospective(b: Bac
     assert_eq!(page.status, 200, "{}", page.body);
     assert!(
         page.body.contains(
-            "Game days in these 90 days: 1 finished, 1 reached production; time to production median 0.7 h, 90th percentile 0.7 h"
+            "Game days in these 90 days: 2 finished, 1 reached production; time to production median 0.7 h, 90th percentile 0.7 h"
         ),
         "{}",
         page.body

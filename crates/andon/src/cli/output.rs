@@ -95,6 +95,16 @@ pub fn plural(count: impl Into<u64>, one: &str, many: &str) -> String {
     format!("{n} {}", if n == 1 { one } else { many })
 }
 
+/// A duration in seconds, minutes or hours, or `-`.
+pub(crate) fn duration(ms: Option<i64>) -> String {
+    match ms {
+        None => "-".into(),
+        Some(m) if m < 60_000 => format!("{:.1} s", m as f64 / 1_000.0),
+        Some(m) if m < 7_200_000 => format!("{:.1} min", m as f64 / 60_000.0),
+        Some(m) => format!("{:.1} h", m as f64 / 3_600_000.0),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -115,5 +125,13 @@ mod tests {
         assert_eq!(plural(1u64, "control", "controls"), "1 control");
         assert_eq!(plural(0u64, "control", "controls"), "0 controls");
         assert_eq!(plural(2u32, "day", "days"), "2 days");
+    }
+
+    #[test]
+    fn durations_read_in_the_unit_that_suits_them() {
+        assert_eq!(duration(None), "-");
+        assert_eq!(duration(Some(2_400)), "2.4 s");
+        assert_eq!(duration(Some(40 * 60_000)), "40.0 min");
+        assert_eq!(duration(Some(3 * 3_600_000)), "3.0 h");
     }
 }

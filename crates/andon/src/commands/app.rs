@@ -132,11 +132,9 @@ pub fn run(ctx: &Context, cmd: &AppCmd, out: Output) -> anyhow::Result<ExitCode>
         }
         AppCmd::Risk { name, risk } => {
             let r = client(ctx).set_application_risk(name, risk)?;
-            emit(out, &r, |r| {
-                println!(
-                    "application {name}: risk {risk} (ledger entry {})",
-                    r["ledger_index"]
-                )
+            emit(out, &r, |r| match r["ledger_index"].as_u64() {
+                Some(i) => println!("application {name}: risk {risk} (ledger entry {i})"),
+                None => println!("application {name}: risk {risk} (unchanged)"),
             })?;
             Ok(ExitCode::SUCCESS)
         }

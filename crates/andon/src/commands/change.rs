@@ -544,11 +544,13 @@ fn security_line(s: &serde_json::Value) -> Option<String> {
 /// Drills beside the real fixes, in one line; nothing when none finished.
 fn drills_line(d: &serde_json::Value) -> Option<String> {
     let finished = d["finished"].as_u64().filter(|n| *n > 0)?;
+    let time =
+        |k: &str| crate::cli::output::duration(d[k].as_f64().map(|h| (h * 3_600_000.0) as i64));
     Some(format!(
-        "drills: {finished} finished, {} reached production, time to production p50 {} h, p90 {} h",
+        "drills: {finished} finished, {} reached production, time to production p50 {}, p90 {}",
         d["reached_production"],
-        opt(&d["time_to_production_median_hours"], 1.0, ""),
-        opt(&d["time_to_production_p90_hours"], 1.0, ""),
+        time("time_to_production_median_hours"),
+        time("time_to_production_p90_hours"),
     ))
 }
 

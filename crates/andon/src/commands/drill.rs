@@ -7,6 +7,7 @@ use std::process::ExitCode;
 use andon_domain::drills::{Drill, DrillAction, DrillStart, Retrospective};
 
 use crate::cli::context::{Context, client};
+use crate::cli::output::duration;
 use crate::cli::output::{Output, emit};
 use crate::commands::change::time;
 
@@ -67,14 +68,15 @@ pub enum DrillCmd {
     },
 }
 
-/// `WHAT=OWNER` or `WHAT=OWNER@DUE`: the owner is after the last `=`.
+/// `WHAT=OWNER` or `WHAT=OWNER@DUE`: the owner is after the last `=`, and a due date (it
+/// starts with a digit) after the owner's last `@`, so an owner may be an e-mail address.
 fn action(s: &str) -> anyhow::Result<DrillAction> {
     let (what, rest) = s
         .rsplit_once('=')
         .ok_or_else(|| anyhow::anyhow!("an action is WHAT=OWNER or WHAT=OWNER@DUE, not {s:?}"))?;
-    let (owner, due) = match rest.split_once('@') {
-        Some((o, d)) => (o, Some(d.to_owned())),
-        None => (rest, None),
+    let (owner, due) = match rest.rsplit_once('@') {
+        Some((o, d)) if d.starts_with(|c: char| c.is_ascii_digit()) => (o, Some(d.to_owned())),
+        _ => (rest, None),
     };
     Ok(DrillAction {
         what: what.trim().to_owned(),
@@ -134,16 +136,6 @@ pub fn run(ctx: &Context, cmd: &DrillCmd, out: Output) -> anyhow::Result<ExitCod
         DrillCmd::Show { id } => emit(out, &c.drill(id)?, print_one)?,
     }
     Ok(ExitCode::SUCCESS)
-}
-
-/// A duration in seconds, minutes or hours, or `-`.
-pub(crate) fn duration(ms: Option<i64>) -> String {
-    match ms {
-        None => "-".into(),
-        Some(m) if m < 60_000 => format!("{:.1} s", m as f64 / 1_000.0),
-        Some(m) if m < 7_200_000 => format!("{:.1} min", m as f64 / 60_000.0),
-        Some(m) => format!("{:.1} h", m as f64 / 3_600_000.0),
-    }
 }
 
 /// One line per drill.
@@ -233,13 +225,10 @@ mod tests {
         assert_eq!(a.owner, "ops");
         assert_eq!(a.due.as_deref(), Some("2027-01-15"));
         assert!(action("no owner").is_err());
-    }
-
-    #[test]
-    fn durations_read_in_the_unit_that_suits_them() {
-        assert_eq!(duration(None), "-");
-        assert_eq!(duration(Some(2_400)), "2.4 s");
-        assert_eq!(duration(Some(40 * 60_000)), "40.0 min");
-        assert_eq!(duration(Some(3 * 3_600_000)), "3.0 h");
+        let mail = action("rotate the key=bob@example.com").expect("parses");
+        assert_eq!((mail.owner.as_str(), mail.due), ("bob@example.com", None));
+        let both = action("rotate the key=bob@example.com@2027-02-01").expect("parses");
+        assert_eq!(both.owner, "bob@example.com");
+        assert_eq!(both.due.as_deref(), Some("2027-02-01"));
     }
 }

@@ -53,7 +53,8 @@ pub(crate) fn run(admin: &Client, g: &Gated, suffix: &str) -> anyhow::Result<Opt
             due: None,
         }],
     };
-    let reviewed = g.ci.drill_retrospective(&drill.id, &retro)?;
+    // The team records what it learned (a person, not the pipeline).
+    let reviewed = admin.drill_retrospective(&drill.id, &retro)?;
     println!(
         "\n$ andon drill retro {} --went-well \"…\" --went-badly \"…\" --action \"name a second production approver=bob\"",
         drill.id

@@ -15,7 +15,7 @@ use andon_domain::{
 };
 
 use super::gates::{Gated, Role};
-use crate::commands::drill::duration;
+use crate::cli::output::duration;
 
 /// The vulnerability the demo publishes.
 const CVE: &str = "CVE-2022-40897";

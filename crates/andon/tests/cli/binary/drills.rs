@@ -1,7 +1,7 @@
 //! `andon drill` as a team runs a game day: started by the pipeline, finished (nothing
-//! reached production, so no time to production), its retrospective recorded with an
-//! action and its owner, listed and shown; `andon app risk` by an admin, refused to a
-//! pipeline.
+//! reached production, so no time to production), its retrospective recorded by a person
+//! (refused to the pipeline) with an action whose owner is an e-mail address, listed and
+//! shown; `andon app risk` by an admin, refused to a pipeline, and unchanged when repeated.
 
 use andon_testkit::{Backend, TestDb, both_backends};
 
@@ -47,7 +47,7 @@ fn a_game_day_is_started_finished_and_reviewed(b: Backend) {
     assert!(text.contains("  participants: alice, bob"), "{text}");
 
     // A retrospective before the finish is refused.
-    let (code, text) = run(&pipeline, &["drill", "retro", &id, "--went-well", "x"]);
+    let (code, text) = run(&token, &["drill", "retro", &id, "--went-well", "x"]);
     assert_ne!(code, Some(0), "{text}");
 
     let (code, text) = run(&pipeline, &["drill", "finish", &id]);
@@ -61,8 +61,11 @@ fn a_game_day_is_started_finished_and_reviewed(b: Backend) {
         "{text}"
     );
 
+    // The team records it, not the pipeline.
+    let (code, text) = run(&pipeline, &["drill", "retro", &id, "--went-well", "x"]);
+    assert_eq!(code, Some(2), "{text}");
     let (code, text) = run(
-        &pipeline,
+        &token,
         &[
             "drill",
             "retro",
@@ -70,17 +73,17 @@ fn a_game_day_is_started_finished_and_reviewed(b: Backend) {
             "--went-badly",
             "the image rebuild waited for a runner",
             "--action",
-            "keep a warm runner for releases=ops@2027-01-15",
+            "keep a warm runner for releases=ops@example.com@2027-01-15",
         ],
     );
     assert_eq!(code, Some(0), "{text}");
-    assert!(text.contains("retrospective by ci-shop (entry "), "{text}");
+    assert!(text.contains("retrospective by admin (entry "), "{text}");
     assert!(
         text.contains("    - the image rebuild waited for a runner"),
         "{text}"
     );
     assert!(
-        text.contains("    → keep a warm runner for releases (ops, by 2027-01-15)"),
+        text.contains("    → keep a warm runner for releases (ops@example.com, by 2027-01-15)"),
         "{text}"
     );
 
@@ -91,7 +94,10 @@ fn a_game_day_is_started_finished_and_reviewed(b: Backend) {
     );
     let (_, json) = run(&token, &["--output", "json", "drill", "show", &id]);
     let v: serde_json::Value = serde_json::from_str(&json).expect("json");
-    assert_eq!(v["retrospective"]["actions"][0]["owner"], "ops", "{v}");
+    assert_eq!(
+        v["retrospective"]["actions"][0]["owner"], "ops@example.com",
+        "{v}"
+    );
     assert!(v["retrospective_envelope"].as_str().is_some(), "{v}");
 
     let (code, text) = run(&pipeline, &["app", "risk", "shop", "high"]);
@@ -100,6 +106,11 @@ fn a_game_day_is_started_finished_and_reviewed(b: Backend) {
     assert_eq!(code, Some(0), "{text}");
     assert!(
         text.contains("application shop: risk high (ledger entry "),
+        "{text}"
+    );
+    let (_, text) = run(&token, &["app", "risk", "shop", "high"]);
+    assert!(
+        text.contains("application shop: risk high (unchanged)"),
         "{text}"
     );
 }
