@@ -145,6 +145,17 @@ pub(crate) async fn newest_scans(
     Ok(out)
 }
 
+/// Each application's team, by application.
+pub(crate) async fn teams(app: &App) -> Result<BTreeMap<String, String>, AppError> {
+    Ok(app
+        .store()
+        .applications()
+        .await?
+        .into_iter()
+        .map(|a| (a.name, a.team))
+        .collect())
+}
+
 /// Adds the open findings of the newest scan each application attested for each artifact
 /// running in production: to the advisories' finding of the same vulnerability (by id or
 /// alias), or as a finding of their own, named by the scanner's id.
@@ -157,13 +168,7 @@ async fn scan_findings(
     if production.is_empty() {
         return Ok(());
     }
-    let teams: BTreeMap<String, String> = app
-        .store()
-        .applications()
-        .await?
-        .into_iter()
-        .map(|a| (a.name, a.team))
-        .collect();
+    let teams = teams(app).await?;
     // (application, any name in lower case) -> the finding's key.
     let mut names: BTreeMap<(String, String), (String, String)> = BTreeMap::new();
     for (key, f) in &out.findings {

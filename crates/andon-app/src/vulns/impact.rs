@@ -115,13 +115,7 @@ async fn reported(
     if scans.is_empty() {
         return Ok(Vec::new());
     }
-    let teams: BTreeMap<String, String> = app
-        .store()
-        .applications()
-        .await?
-        .into_iter()
-        .map(|a| (a.name, a.team))
-        .collect();
+    let teams = super::findings::teams(app).await?;
     let mut out = Vec::new();
     for (digest, r, s) in &scans {
         for f in s
