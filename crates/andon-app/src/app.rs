@@ -49,6 +49,8 @@ pub struct Inner {
     pub oidc_keys: crate::federation::KeyCache,
     /// The gate decisions the admission webhook read, for a few seconds.
     pub admission_cache: crate::admission::cache::DecisionCache,
+    /// What gates gathered about artifacts, checked against the ledger before each use.
+    pub gather_cache: crate::gates::gathered::GatherCache,
     pub config: Config,
 }
 
@@ -210,6 +212,7 @@ impl App {
             last_check: RwLock::new(None),
             oidc_keys: crate::federation::KeyCache::default(),
             admission_cache: Default::default(),
+            gather_cache: Default::default(),
             policies: RwLock::new(HashMap::new()),
             telemetry_lock: tokio::sync::Mutex::new(()),
             sequencing: tokio::sync::Mutex::new(()),

@@ -7,6 +7,27 @@ use crate::error::Op;
 use crate::read::get;
 use crate::{Store, StoreError};
 
+/// Kinds of ledger entries that write nothing a gate gathers about an artifact: its
+/// decisions, the change records it opens, the alerts and admission reviews that follow.
+pub const GATHER_QUIET_KINDS: &[&str] = &[
+    "gate.decision",
+    "change.created",
+    "change.updated",
+    "alert.raised",
+    "alert.updated",
+    "admission.refused",
+    "admission.override",
+];
+
+/// The answer of [`Store::gathered_since`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct GatherMark {
+    /// The ledger's size when asked: what a gather that starts now has seen at least.
+    pub size: u64,
+    /// Something a gate gathers may have been written since.
+    pub changed: bool,
+}
+
 /// A published policy bundle (without its text).
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct PolicyRow {
@@ -206,6 +227,45 @@ impl Store {
         let n = get::<i64>(&row, "n")?;
         let allowed = get::<i64>(&row, "allowed")?;
         Ok((n.max(0) as u64, allowed.max(0) as u64))
+    }
+
+    /// Whether anything a gate gathers about `application`'s artifacts (its evidence, and the
+    /// commits, pull requests, reviews and source-control deployments that evidence leads
+    /// to) may have been written at ledger index `since` or later, and the ledger's size
+    /// now, in one statement.
+    ///
+    /// Evidence is asked of `application` only; any other entry counts unless its kind is
+    /// one of [`GATHER_QUIET_KINDS`], which write none of those tables. When more than
+    /// `horizon` entries came since, the answer is "changed" without looking.
+    pub async fn gathered_since(
+        &self,
+        application: &str,
+        since: u64,
+        horizon: u64,
+    ) -> Result<GatherMark, StoreError> {
+        // Evidence is asked of the application's own rows, so its entries are left out here.
+        let quiet: Vec<String> = GATHER_QUIET_KINDS
+            .iter()
+            .chain(&["evidence"])
+            .map(|k| format!("'{k}'"))
+            .collect();
+        let sql = format!(
+            "SELECT COALESCE((SELECT MAX(idx) FROM ledger_entries), -1) + 1 AS size, \
+             (SELECT COUNT(*) FROM (SELECT 1 FROM evidence WHERE application = $1 AND ledger_idx >= $2 LIMIT 1) a) AS evidence, \
+             (SELECT COUNT(*) FROM (SELECT 1 FROM ledger_entries WHERE idx >= $2 AND kind NOT IN ({}) LIMIT 1) b) AS other",
+            quiet.join(", ")
+        );
+        let row = sqlx::query(sqlx::AssertSqlSafe(sql))
+            .bind(application.to_owned())
+            .bind(since.min(i64::MAX as u64) as i64)
+            .fetch_one(&self.pool)
+            .await
+            .op("asking what changed since a gate gathered")?;
+        let size = get::<i64>(&row, "size")?.max(0) as u64;
+        let changed = size.saturating_sub(since) > horizon
+            || get::<i64>(&row, "evidence")? > 0
+            || get::<i64>(&row, "other")? > 0;
+        Ok(GatherMark { size, changed })
     }
 
     /// A decision by id.

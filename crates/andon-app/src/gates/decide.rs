@@ -8,12 +8,10 @@
 //! replays without the server. A production gate also opens or finds the change record
 //! ([`crate::changes::gate`]).
 
-use std::collections::BTreeSet;
-
 use andon_domain::api::{DecisionView, GateRequest};
 use andon_domain::gate::{DECISION_PAYLOAD_TYPE, DECISION_VERSION, DecisionDoc, PolicyRef};
 use andon_domain::{AppName, ArtifactRef, EntryKind, Envelope, Role, Sha256Digest};
-use andon_store::{Effect, EvidenceFilter, EvidenceRow, WaiverRow};
+use andon_store::{Effect, WaiverRow};
 use serde_json::{Value, json};
 
 use super::policies::select_policy;
@@ -24,45 +22,6 @@ use crate::{Actor, App, AppError};
 /// Who may ask the gate. A transport that reads the request before calling [`gate`] checks
 /// this first, so that a caller without the role is refused before its body is looked at.
 pub const DECIDERS: &[Role] = &[Role::Pipeline, Role::Admin, Role::Approver];
-
-/// Evidence records read per gate, at most.
-const MAX_GATE_EVIDENCE: u32 = 1000;
-
-/// The summary a policy sees: long listings that no control reads are dropped, so that the
-/// input (kept in every decision) stays small.
-fn policy_summary(summary: Option<&str>) -> Value {
-    let mut v: Value = summary
-        .and_then(|s| serde_json::from_str(s).ok())
-        .unwrap_or(Value::Null);
-    if let Some(o) = v.as_object_mut() {
-        match o.get("kind").and_then(Value::as_str) {
-            Some("sbom") => {
-                o.remove("listed");
-            }
-            Some("coverage") => {
-                o.remove("files");
-            }
-            _ => {}
-        }
-    }
-    v
-}
-
-/// One piece of evidence as the gate input shows it.
-fn evidence_input(r: &EvidenceRow, summary: Value) -> Value {
-    json!({
-        "id": r.id,
-        "ledger_index": r.ledger_index,
-        "kind": summary.get("kind").and_then(Value::as_str).unwrap_or("generic"),
-        "predicate_type": r.predicate_type,
-        "signer": r.signer,
-        "keyless": r.keyless.as_deref().and_then(|k| serde_json::from_str::<Value>(k).ok()),
-        "run": r.run,
-        "accepted_at": rfc3339(Some(r.created_at)).unwrap_or_default(),
-        "subjects": r.subjects.iter().map(|(n, d)| json!({"name": n, "digest": andon_domain::SubjectDigest::shown(d)})).collect::<Vec<_>>(),
-        "summary": summary,
-    })
-}
 
 /// One waiver in force as the gate input shows it.
 fn waiver_input(w: &WaiverRow) -> Value {
@@ -82,54 +41,9 @@ async fn gate_input(
     production: bool,
     now: jiff::Timestamp,
 ) -> Result<Value, AppError> {
-    let store = app.store();
-    let mut rows = store
-        .list_evidence(&EvidenceFilter {
-            application: Some(application.to_string()),
-            subject_digest: Some(artifact.digest.hex()),
-            limit: MAX_GATE_EVIDENCE,
-            ..Default::default()
-        })
-        .await?;
-    rows.reverse();
-    let indexes: Vec<u64> = rows.iter().map(|r| r.ledger_index).collect();
-    let shas = store.commits_of_evidence_set(&indexes).await?;
-    // The artifact was built from its provenance's source commits: their deployments are
-    // the artifact's (a pipeline definition's commit says nothing about where it ran).
-    let summaries: Vec<Value> = rows
-        .iter()
-        .map(|r| policy_summary(r.summary.as_deref()))
-        .collect();
-    let sources: BTreeSet<String> = summaries
-        .iter()
-        .filter(|s| s["kind"] == "provenance")
-        .filter_map(|s| s["source_commit"].as_str().map(str::to_ascii_lowercase))
-        .collect();
-    let mut commits = Vec::new();
-    let mut deployments = Vec::new();
-    for sha in &shas {
-        let c = crate::trace::commit_with(app, sha, false).await?;
-        let tickets: BTreeSet<&str> = c.tickets.iter().map(|t| t.ticket.as_str()).collect();
-        for d in c.deployments.iter().filter(|_| sources.contains(sha)) {
-            deployments.push(json!({
-                "environment": d.environment, "state": d.state, "sha": d.sha,
-                "production": is_production(&d.environment), "source": "scm", "at": d.at,
-            }));
-        }
-        commits.push(json!({
-            "sha": c.sha,
-            "repository": c.commit.as_ref().map(|p| p.repository.clone()),
-            "author": c.commit.as_ref().and_then(|p| p.author.clone()),
-            "message": c.commit.as_ref().map(|p| p.message.clone()),
-            "tickets": tickets,
-            "pull_requests": c.pull_requests.iter().map(|pr| json!({
-                "repository": pr.repository, "number": pr.number, "title": pr.title,
-                "source_branch": pr.source_branch, "target_branch": pr.target_branch,
-                "author": pr.review.author, "state": pr.review.state, "review": pr.review,
-            })).collect::<Vec<_>>(),
-        }));
-    }
-    let waivers: Vec<Value> = store
+    let gathered = super::gathered::artifact_facts(app, application, artifact).await?;
+    let waivers: Vec<Value> = app
+        .store()
         .active_waivers(application.as_str(), now.as_millisecond())
         .await?
         .iter()
@@ -141,9 +55,10 @@ async fn gate_input(
         "application": application.as_str(),
         "artifact": {"name": artifact.name, "digest": artifact.digest.to_string()},
         "environment": {"name": environment, "production": production},
-        "evidence": rows.iter().zip(summaries).map(|(r, s)| evidence_input(r, s)).collect::<Vec<_>>(),
-        "commits": commits,
-        "deployments": deployments,
+        // Cloned as trees: `json!` would serialize them into new ones, at twice the cost.
+        "evidence": Value::Array(gathered.evidence.clone()),
+        "commits": Value::Array(gathered.commits.clone()),
+        "deployments": Value::Array(gathered.deployments.clone()),
         "waivers": waivers,
         "hardening": super::hardening::hardening_input(app, environment).await?,
         "drills": crate::drills::gate_input(app, application.as_str(), now.as_millisecond()).await?,
@@ -329,19 +244,6 @@ pub async fn decision(app: &App, _actor: &Actor, id: &str) -> Result<DecisionVie
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn summaries_drop_the_listings_no_control_reads() {
-        let sbom = policy_summary(Some(r#"{"kind":"sbom","listed":["a","b"],"components":2}"#));
-        assert_eq!(sbom, json!({"kind": "sbom", "components": 2}));
-        let coverage = policy_summary(Some(r#"{"kind":"coverage","files":[1],"line_rate":0.8}"#));
-        assert_eq!(coverage, json!({"kind": "coverage", "line_rate": 0.8}));
-        // Other kinds keep everything; no or unreadable summaries are null.
-        let tests = policy_summary(Some(r#"{"kind":"tests","files":[1]}"#));
-        assert_eq!(tests, json!({"kind": "tests", "files": [1]}));
-        assert_eq!(policy_summary(None), Value::Null);
-        assert_eq!(policy_summary(Some("not json")), Value::Null);
-    }
 
     #[test]
     fn a_decision_doc_is_read_from_its_envelope_or_refused() {

@@ -1,6 +1,7 @@
 //! Release gates: policies, decisions, waivers and the Risk Control Matrix.
 
 pub mod decide;
+pub mod gathered;
 pub mod hardening;
 pub mod matrix;
 pub mod policies;

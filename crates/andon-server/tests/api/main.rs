@@ -15,6 +15,7 @@ mod drills;
 mod exports;
 mod federation;
 mod gates;
+mod gathered;
 mod hostile;
 mod identities;
 mod intake;

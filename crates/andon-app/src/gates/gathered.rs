@@ -1,0 +1,229 @@
+//! What a gate gathers about an artifact (its evidence, the commits that evidence names
+//! with their pull requests and reviews, and the deployments of its source commits), kept
+//! between gates of the same artifact.
+//!
+//! Gathering is about fifteen queries; checking that nothing it read has changed is one
+//! ([`andon_store::Store::gathered_since`]): the ledger is the only writer of those
+//! tables, so an entry at or past the ledger size seen before the last gather is the only
+//! way its answer can differ. The check asks the database, not this server's memory, so a
+//! cluster's servers see each other's writes at once. The parts of the input that depend on
+//! the time (waivers in force, drills' ages) or on the environment are read every gate.
+//! Debug builds gather again on every hit and assert that both agree.
+
+use std::collections::{BTreeSet, HashMap};
+use std::sync::{Arc, Mutex};
+
+use andon_domain::{AppName, ArtifactRef};
+use andon_store::{EvidenceFilter, EvidenceRow};
+use serde_json::{Value, json};
+
+use crate::input::{is_production, rfc3339};
+use crate::{App, AppError};
+
+/// Evidence records read per gate, at most.
+const MAX_GATE_EVIDENCE: u32 = 1000;
+/// Artifacts kept; past it the cache starts over.
+const MAX_KEPT: usize = 256;
+/// Entries since the last gather past which the check does not look and gathers again.
+const HORIZON: u64 = 20_000;
+
+/// The artifact's part of the gate input.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Gathered {
+    /// `evidence`: oldest first.
+    pub evidence: Vec<Value>,
+    /// `commits`.
+    pub commits: Vec<Value>,
+    /// `deployments`.
+    pub deployments: Vec<Value>,
+}
+
+type Key = (String, String);
+
+/// (application, artifact digest) -> the ledger size seen before the gather, and what it
+/// found.
+#[derive(Default)]
+pub struct GatherCache {
+    map: Mutex<HashMap<Key, (u64, Arc<Gathered>)>>,
+}
+
+impl GatherCache {
+    fn get(&self, key: &Key) -> Option<(u64, Arc<Gathered>)> {
+        let map = self.map.lock().unwrap_or_else(|e| e.into_inner());
+        map.get(key).cloned()
+    }
+
+    fn put(&self, key: Key, size: u64, gathered: Arc<Gathered>) {
+        let mut map = self.map.lock().unwrap_or_else(|e| e.into_inner());
+        if map.len() >= MAX_KEPT && !map.contains_key(&key) {
+            map.clear();
+        }
+        map.insert(key, (size, gathered));
+    }
+
+    /// How many artifacts are kept.
+    pub fn len(&self) -> usize {
+        self.map.lock().unwrap_or_else(|e| e.into_inner()).len()
+    }
+
+    /// Nothing is kept.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+}
+
+/// The artifact's part of the gate input: kept from the last gate of the same artifact
+/// when the ledger says nothing it read has changed since, gathered otherwise.
+pub(crate) async fn artifact_facts(
+    app: &App,
+    application: &AppName,
+    artifact: &ArtifactRef,
+) -> Result<Arc<Gathered>, AppError> {
+    let key = (application.to_string(), artifact.digest.hex());
+    let cache = &app.0.gather_cache;
+    let kept = cache.get(&key);
+    let since = kept.as_ref().map_or(0, |(size, _)| *size);
+    let mark = app
+        .store()
+        .gathered_since(application.as_str(), since, HORIZON)
+        .await?;
+    if let Some((_, g)) = kept
+        && !mark.changed
+    {
+        if cfg!(debug_assertions) {
+            let fresh = gather(app, application, artifact).await?;
+            // Compared only when nothing was written while gathering again.
+            let after = app
+                .store()
+                .gathered_since(application.as_str(), mark.size, HORIZON)
+                .await?;
+            assert!(
+                after.changed || *g == fresh,
+                "the kept gather of {artifact} differs from the store's"
+            );
+        }
+        cache.put(key, mark.size, g.clone());
+        return Ok(g);
+    }
+    let g = Arc::new(gather(app, application, artifact).await?);
+    cache.put(key, mark.size, g.clone());
+    Ok(g)
+}
+
+/// The summary a policy sees: long listings that no control reads are dropped, so that the
+/// input (kept in every decision) stays small.
+fn policy_summary(summary: Option<&str>) -> Value {
+    let mut v: Value = summary
+        .and_then(|s| serde_json::from_str(s).ok())
+        .unwrap_or(Value::Null);
+    if let Some(o) = v.as_object_mut() {
+        match o.get("kind").and_then(Value::as_str) {
+            Some("sbom") => {
+                o.remove("listed");
+            }
+            Some("coverage") => {
+                o.remove("files");
+            }
+            _ => {}
+        }
+    }
+    v
+}
+
+/// One piece of evidence as the gate input shows it.
+fn evidence_input(r: &EvidenceRow, summary: Value) -> Value {
+    json!({
+        "id": r.id,
+        "ledger_index": r.ledger_index,
+        "kind": summary.get("kind").and_then(Value::as_str).unwrap_or("generic"),
+        "predicate_type": r.predicate_type,
+        "signer": r.signer,
+        "keyless": r.keyless.as_deref().and_then(|k| serde_json::from_str::<Value>(k).ok()),
+        "run": r.run,
+        "accepted_at": rfc3339(Some(r.created_at)).unwrap_or_default(),
+        "subjects": r.subjects.iter().map(|(n, d)| json!({"name": n, "digest": andon_domain::SubjectDigest::shown(d)})).collect::<Vec<_>>(),
+        "summary": summary,
+    })
+}
+
+/// Reads the artifact's part of the gate input from the store.
+async fn gather(
+    app: &App,
+    application: &AppName,
+    artifact: &ArtifactRef,
+) -> Result<Gathered, AppError> {
+    let store = app.store();
+    let mut rows = store
+        .list_evidence(&EvidenceFilter {
+            application: Some(application.to_string()),
+            subject_digest: Some(artifact.digest.hex()),
+            limit: MAX_GATE_EVIDENCE,
+            ..Default::default()
+        })
+        .await?;
+    rows.reverse();
+    let indexes: Vec<u64> = rows.iter().map(|r| r.ledger_index).collect();
+    let shas = store.commits_of_evidence_set(&indexes).await?;
+    // The artifact was built from its provenance's source commits: their deployments are
+    // the artifact's (a pipeline definition's commit says nothing about where it ran).
+    let summaries: Vec<Value> = rows
+        .iter()
+        .map(|r| policy_summary(r.summary.as_deref()))
+        .collect();
+    let sources: BTreeSet<String> = summaries
+        .iter()
+        .filter(|s| s["kind"] == "provenance")
+        .filter_map(|s| s["source_commit"].as_str().map(str::to_ascii_lowercase))
+        .collect();
+    let mut commits = Vec::new();
+    let mut deployments = Vec::new();
+    for sha in &shas {
+        let c = crate::trace::commit_with(app, sha, false).await?;
+        let tickets: BTreeSet<&str> = c.tickets.iter().map(|t| t.ticket.as_str()).collect();
+        for d in c.deployments.iter().filter(|_| sources.contains(sha)) {
+            deployments.push(json!({
+                "environment": d.environment, "state": d.state, "sha": d.sha,
+                "production": is_production(&d.environment), "source": "scm", "at": d.at,
+            }));
+        }
+        commits.push(json!({
+            "sha": c.sha,
+            "repository": c.commit.as_ref().map(|p| p.repository.clone()),
+            "author": c.commit.as_ref().and_then(|p| p.author.clone()),
+            "message": c.commit.as_ref().map(|p| p.message.clone()),
+            "tickets": tickets,
+            "pull_requests": c.pull_requests.iter().map(|pr| json!({
+                "repository": pr.repository, "number": pr.number, "title": pr.title,
+                "source_branch": pr.source_branch, "target_branch": pr.target_branch,
+                "author": pr.review.author, "state": pr.review.state, "review": pr.review,
+            })).collect::<Vec<_>>(),
+        }));
+    }
+    Ok(Gathered {
+        evidence: rows
+            .iter()
+            .zip(summaries)
+            .map(|(r, s)| evidence_input(r, s))
+            .collect(),
+        commits,
+        deployments,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn summaries_drop_the_listings_no_control_reads() {
+        let sbom = policy_summary(Some(r#"{"kind":"sbom","listed":["a","b"],"components":2}"#));
+        assert_eq!(sbom, json!({"kind": "sbom", "components": 2}));
+        let coverage = policy_summary(Some(r#"{"kind":"coverage","files":[1],"line_rate":0.8}"#));
+        assert_eq!(coverage, json!({"kind": "coverage", "line_rate": 0.8}));
+        // Other kinds keep everything; no or unreadable summaries are null.
+        let tests = policy_summary(Some(r#"{"kind":"tests","files":[1]}"#));
+        assert_eq!(tests, json!({"kind": "tests", "files": [1]}));
+        assert_eq!(policy_summary(None), Value::Null);
+        assert_eq!(policy_summary(Some("not json")), Value::Null);
+    }
+}
