@@ -50,7 +50,7 @@ pub(crate) fn spawn_with(
         .args(["--github-webhook-secret", secret])
         .args(extra)
         .stdout(Stdio::piped())
-        .stderr(Stdio::null())
+        .stderr(server_stderr()?)
         .spawn()
         .context("starting andon serve")?;
     let mut lines = BufReader::new(child.stdout.take().context("stdout")?).lines();
@@ -71,6 +71,20 @@ pub(crate) fn spawn_with(
     }
     std::thread::spawn(move || for _ in lines {});
     Ok((Served { child, url }, token))
+}
+
+/// Where a server's diagnostics go: nowhere, or appended to the file
+/// `ANDON_BENCH_SERVER_STDERR` names (with `RUST_LOG`, to see where a benchmark's time goes).
+fn server_stderr() -> anyhow::Result<Stdio> {
+    Ok(match std::env::var_os("ANDON_BENCH_SERVER_STDERR") {
+        Some(path) => std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(&path)
+            .with_context(|| format!("opening {}", path.to_string_lossy()))?
+            .into(),
+        None => Stdio::null(),
+    })
 }
 
 /// Resident memory of a process, in bytes (Linux).

@@ -503,8 +503,54 @@ fn the_admission_benchmark_runs_each_case(b: Backend) {
     assert!(r["bare_p50_ms"].as_f64().is_some_and(|v| v > 0.0), "{r}");
 }
 
+/// A second of each gate case over two applications of two releases each: every decision
+/// allowed (the bench counts any other answer as an error), the server's CPU per decision
+/// and the bare engine on the same inputs reported.
+fn the_gate_benchmark_spreads_its_decisions_over_every_release(b: Backend) {
+    let db = TestDb::new(b);
+    let mut cmd = Command::new(BIN);
+    cmd.args(["--output", "json", "bench", "gate"])
+        .args(["--apps", "2", "--releases", "2", "--runs", "1"])
+        .args(["--clients", "2", "--rate", "20", "--seconds", "1"]);
+    if b == Backend::Postgres {
+        cmd.args(["--database", &db.url]);
+    }
+    let out = cmd.output().expect("andon bench gate");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let r: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
+    assert_eq!(r["releases"], 4, "{r}");
+    assert_eq!(r["evidence_records_per_release"], 7, "{r}");
+    let cases = r["cases"].as_array().expect("cases");
+    let releases: Vec<u64> = cases
+        .iter()
+        .filter_map(|c| c["releases"].as_u64())
+        .collect();
+    assert_eq!(releases, [4, 4, 1], "{r}");
+    for c in cases {
+        assert!(c["decisions"].as_u64().is_some_and(|n| n > 0), "{c}");
+        assert_eq!(c["errors"], 0, "{c}");
+        assert!(
+            c["server_cpu_ms_per_decision"]
+                .as_f64()
+                .is_some_and(|v| v > 0.0),
+            "{c}"
+        );
+    }
+    assert!(
+        r["bare_engine"]["ms_per_evaluation"]
+            .as_f64()
+            .is_some_and(|v| v > 0.0),
+        "{r}"
+    );
+}
+
 both_backends!(
     the_load_command_drives_every_kind_of_call,
+    the_gate_benchmark_spreads_its_decisions_over_every_release,
     the_demo_runs_against_a_live_server,
     the_impact_benchmark_answers_each_query,
     the_admission_benchmark_runs_each_case,
