@@ -324,6 +324,18 @@ impl Store {
             .collect()
     }
 
+    /// Whether an application of this name was created (one row by its key, not the list).
+    pub async fn application_exists(&self, name: &str) -> Result<bool, StoreError> {
+        Ok(
+            sqlx::query_scalar::<_, i64>("SELECT 1 FROM applications WHERE name = $1")
+                .bind(name.to_owned())
+                .fetch_optional(&self.pool)
+                .await
+                .op("finding an application")?
+                .is_some(),
+        )
+    }
+
     /// A signing key by id.
     pub async fn key(&self, keyid: &str) -> Result<Option<KeyRow>, StoreError> {
         let row = sqlx::query(

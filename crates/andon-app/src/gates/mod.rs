@@ -13,13 +13,7 @@ use crate::{App, AppError};
 
 /// Refuses an application that was never created (`not_found`).
 pub(crate) async fn require_known(app: &App, application: &AppName) -> Result<(), AppError> {
-    if app
-        .store()
-        .applications()
-        .await?
-        .iter()
-        .any(|a| a.name == application.as_str())
-    {
+    if app.store().application_exists(application.as_str()).await? {
         Ok(())
     } else {
         Err(AppError::not_found(format!("no application {application}")))
