@@ -7,18 +7,6 @@ use crate::error::Op;
 use crate::read::get;
 use crate::{Store, StoreError};
 
-/// Kinds of ledger entries that write nothing a gate gathers about an artifact: its
-/// decisions, the change records it opens, the alerts and admission reviews that follow.
-pub const GATHER_QUIET_KINDS: &[&str] = &[
-    "gate.decision",
-    "change.created",
-    "change.updated",
-    "alert.raised",
-    "alert.updated",
-    "admission.refused",
-    "admission.override",
-];
-
 /// The answer of [`Store::gathered_since`].
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct GatherMark {
@@ -229,31 +217,35 @@ impl Store {
         Ok((n.max(0) as u64, allowed.max(0) as u64))
     }
 
-    /// Whether anything a gate gathers about `application`'s artifacts (its evidence, and the
-    /// commits, pull requests, reviews and source-control deployments that evidence leads
-    /// to) may have been written at ledger index `since` or later, and the ledger's size
-    /// now, in one statement.
-    ///
-    /// Evidence is asked of `application` only; any other entry counts unless its kind is
-    /// one of [`GATHER_QUIET_KINDS`], which write none of those tables. When more than
-    /// `horizon` entries came since, the answer is "changed" without looking.
+    /// Whether anything a gate gathers about `application`'s artifacts may have been
+    /// written at ledger index `since` or later, and the ledger's size now, in one
+    /// statement: the application's evidence (its subjects and commits are written with
+    /// it), and the source-control tables whatever wrote them (a webhook, or a review
+    /// attested by another application of the same repository). Each is a probe of an
+    /// index by ledger index.
     pub async fn gathered_since(
         &self,
         application: &str,
         since: u64,
-        horizon: u64,
     ) -> Result<GatherMark, StoreError> {
-        // Evidence is asked of the application's own rows, so its entries are left out here.
-        let quiet: Vec<String> = GATHER_QUIET_KINDS
-            .iter()
-            .chain(&["evidence"])
-            .map(|k| format!("'{k}'"))
-            .collect();
+        let scm: Vec<String> = [
+            "scm_commits",
+            "scm_changes",
+            "scm_reviews",
+            "scm_deployments",
+            "scm_tickets",
+        ]
+        .iter()
+        .map(|t| {
+            format!(
+                " + (SELECT COUNT(*) FROM (SELECT 1 FROM {t} WHERE ledger_idx >= $2 LIMIT 1) {t})"
+            )
+        })
+        .collect();
         let sql = format!(
             "SELECT COALESCE((SELECT MAX(idx) FROM ledger_entries), -1) + 1 AS size, \
-             (SELECT COUNT(*) FROM (SELECT 1 FROM evidence WHERE application = $1 AND ledger_idx >= $2 LIMIT 1) a) AS evidence, \
-             (SELECT COUNT(*) FROM (SELECT 1 FROM ledger_entries WHERE idx >= $2 AND kind NOT IN ({}) LIMIT 1) b) AS other",
-            quiet.join(", ")
+             (SELECT COUNT(*) FROM (SELECT 1 FROM evidence WHERE application = $1 AND ledger_idx >= $2 LIMIT 1) e){} AS changed",
+            scm.concat()
         );
         let row = sqlx::query(sqlx::AssertSqlSafe(sql))
             .bind(application.to_owned())
@@ -261,11 +253,10 @@ impl Store {
             .fetch_one(&self.pool)
             .await
             .op("asking what changed since a gate gathered")?;
-        let size = get::<i64>(&row, "size")?.max(0) as u64;
-        let changed = size.saturating_sub(since) > horizon
-            || get::<i64>(&row, "evidence")? > 0
-            || get::<i64>(&row, "other")? > 0;
-        Ok(GatherMark { size, changed })
+        Ok(GatherMark {
+            size: get::<i64>(&row, "size")?.max(0) as u64,
+            changed: get::<i64>(&row, "changed")? > 0,
+        })
     }
 
     /// A decision by id.

@@ -42,6 +42,10 @@ const SQLITE: &[(i64, &str)] = &[
     (17, include_str!("../migrations/sqlite/0017_vuln_items.sql")),
     (18, include_str!("../migrations/sqlite/0018_admission.sql")),
     (19, include_str!("../migrations/sqlite/0019_drills.sql")),
+    (
+        20,
+        include_str!("../migrations/sqlite/0020_gather_marks.sql"),
+    ),
 ];
 const POSTGRES: &[(i64, &str)] = &[
     (
@@ -96,6 +100,10 @@ const POSTGRES: &[(i64, &str)] = &[
         include_str!("../migrations/postgres/0018_admission.sql"),
     ),
     (19, include_str!("../migrations/postgres/0019_drills.sql")),
+    (
+        20,
+        include_str!("../migrations/postgres/0020_gather_marks.sql"),
+    ),
 ];
 
 /// The oldest schema version whose servers may write once this binary's migrations are

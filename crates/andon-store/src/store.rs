@@ -102,6 +102,11 @@ const INSERT_ONLY_INDEXES: &[&str] = &[
     "evidence_commits_by_sha",
     "telemetry_by_app",
     "telemetry_by_batch",
+    "scm_commits_by_idx",
+    "scm_changes_by_idx",
+    "scm_reviews_by_idx",
+    "scm_deployments_by_idx",
+    "scm_tickets_by_idx",
 ];
 
 /// How a connection treats the disk.

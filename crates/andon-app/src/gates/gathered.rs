@@ -3,10 +3,12 @@
 //! between gates of the same artifact.
 //!
 //! Gathering is about fifteen queries; checking that nothing it read has changed is one
-//! ([`andon_store::Store::gathered_since`]): the ledger is the only writer of those
-//! tables, so an entry at or past the ledger size seen before the last gather is the only
-//! way its answer can differ. The check asks the database, not this server's memory, so a
-//! cluster's servers see each other's writes at once. The parts of the input that depend on
+//! ([`andon_store::Store::gathered_since`]): every row of those tables is written by a
+//! ledger entry and carries its index, so a row at or past the ledger size seen before the
+//! last gather is the only way its answer can differ. The check asks the database, not this
+//! server's memory, so a cluster's servers see each other's writes at once. [`gather`]
+//! reads the application's evidence (with its subjects and commits) and the source-control
+//! tables; a read of any other table added there must be added to the check. The parts of the input that depend on
 //! the time (waivers in force, drills' ages) or on the environment are read every gate.
 //! Debug builds gather again on every hit and assert that both agree.
 
@@ -24,8 +26,6 @@ use crate::{App, AppError};
 const MAX_GATE_EVIDENCE: u32 = 1000;
 /// Artifacts kept; past it the cache starts over.
 const MAX_KEPT: usize = 256;
-/// Entries since the last gather past which the check does not look and gathers again.
-const HORIZON: u64 = 20_000;
 
 /// The artifact's part of the gate input.
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -85,7 +85,7 @@ pub(crate) async fn artifact_facts(
     let since = kept.as_ref().map_or(0, |(size, _)| *size);
     let mark = app
         .store()
-        .gathered_since(application.as_str(), since, HORIZON)
+        .gathered_since(application.as_str(), since)
         .await?;
     if let Some((_, g)) = kept
         && !mark.changed
@@ -95,7 +95,7 @@ pub(crate) async fn artifact_facts(
             // Compared only when nothing was written while gathering again.
             let after = app
                 .store()
-                .gathered_since(application.as_str(), mark.size, HORIZON)
+                .gathered_since(application.as_str(), mark.size)
                 .await?;
             assert!(
                 after.changed || *g == fresh,
@@ -146,7 +146,8 @@ fn evidence_input(r: &EvidenceRow, summary: Value) -> Value {
     })
 }
 
-/// Reads the artifact's part of the gate input from the store.
+/// Reads the artifact's part of the gate input from the store: only the tables
+/// [`andon_store::Store::gathered_since`] watches.
 async fn gather(
     app: &App,
     application: &AppName,
