@@ -12,7 +12,7 @@ impl Policy {
     /// classification`, docs/changes.md). A bundle without change rules, or rules that error
     /// or decide nothing, make it `normal` with one approval: never less control than asked.
     pub fn classify(&self, input: &Value) -> Classification {
-        let mut engine = self.engine_with(regorus::Value::from(input.clone()));
+        let mut engine = self.engine_with(crate::evaluate::engine_value(input));
         let fallback = |why: String| Classification {
             class: Some(ChangeClass::Normal),
             approvals: 1,

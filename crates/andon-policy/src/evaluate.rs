@@ -37,7 +37,7 @@ impl Policy {
         let fast = self
             .vm
             .as_ref()
-            .and_then(|vm| vm.run(regorus::Value::from(input.clone())))
+            .and_then(|vm| vm.run(engine_value(input)))
             .map(|raw| {
                 let controls = self.controls();
                 let results = controls
@@ -63,7 +63,7 @@ impl Policy {
     /// Evaluates every enabled control on the interpreter, control by control: the reference
     /// semantics (and the path for Rego the VM compiler does not support).
     pub fn evaluate_interpreted(&self, input: &Value) -> Evaluation {
-        let mut engine = self.engine_with(regorus::Value::from(input.clone()));
+        let mut engine = self.engine_with(engine_value(input));
         let results = self
             .controls()
             .into_iter()
@@ -174,5 +174,26 @@ impl Policy {
                 r.waiver = Some(id.to_owned());
             }
         }
+    }
+}
+/// The engine's value of a JSON input, read from it in place: `regorus::Value::from` takes
+/// the tree by value, which made every evaluation copy the whole input first. Unreadable
+/// input is undefined, as there.
+pub(crate) fn engine_value(input: &Value) -> regorus::Value {
+    regorus::Value::deserialize(input).unwrap_or(regorus::Value::Undefined)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_input_read_in_place_is_the_value_made_from_a_copy() {
+        let input = serde_json::json!({
+            "n": 1, "neg": -7, "big": 18446744073709551615u64, "f": 0.25, "t": true, "z": null,
+            "s": "caf\u{e9}", "a": [1, "x", {"k": [null, 2.5]}], "o": {"": {}, "b": []},
+        });
+        assert_eq!(engine_value(&input), regorus::Value::from(input.clone()));
+        assert_ne!(engine_value(&input), regorus::Value::Undefined);
     }
 }
