@@ -40,8 +40,8 @@ async fn gate_input(
     environment: &str,
     production: bool,
     now: jiff::Timestamp,
-) -> Result<Value, AppError> {
-    let gathered = super::gathered::artifact_facts(app, application, artifact).await?;
+) -> Result<(Value, super::gathered::Keep), AppError> {
+    let (gathered, keep) = super::gathered::artifact_facts(app, application, artifact).await?;
     let waivers: Vec<Value> = app
         .store()
         .active_waivers(application.as_str(), now.as_millisecond())
@@ -49,7 +49,7 @@ async fn gate_input(
         .iter()
         .map(waiver_input)
         .collect();
-    Ok(json!({
+    let input = json!({
         "version": andon_policy::INPUT_VERSION,
         "time": now.to_string(),
         "application": application.as_str(),
@@ -63,7 +63,8 @@ async fn gate_input(
         "hardening": super::hardening::hardening_input(app, environment).await?,
         "drills": crate::drills::gate_input(app, application.as_str(), now.as_millisecond()).await?,
         "change": Value::Null,
-    }))
+    });
+    Ok((input, keep))
 }
 
 /// Asks the gate for an artifact and an environment: builds the input, evaluates the policy
@@ -83,7 +84,7 @@ pub async fn gate(app: &App, actor: &Actor, req: GateRequest) -> Result<Decision
     let now = jiff::Timestamp::from_millisecond(app.now())
         .map_err(|e| AppError::unavailable(format!("the clock is out of range: {e}")))?;
     let began = std::time::Instant::now();
-    let mut input = gate_input(
+    let (mut input, keep) = gate_input(
         app,
         &application,
         &artifact,
@@ -175,6 +176,8 @@ pub async fn gate(app: &App, actor: &Actor, req: GateRequest) -> Result<Decision
         Ok(r) => {
             // The admission webhook reads the new decision from now on.
             app.0.admission_cache.clear();
+            // Durable: so is everything the gather read.
+            app.0.gather_cache.keep(keep);
             r
         }
         // Asked again, byte for byte, within the same millisecond: the recorded decision.

@@ -40,6 +40,13 @@ pub struct Gathered {
 
 type Key = (String, String);
 
+/// A gather to keep once the decision made on it is durable ([`GatherCache::keep`]).
+pub struct Keep {
+    key: Key,
+    size: u64,
+    gathered: Arc<Gathered>,
+}
+
 /// (application, artifact digest) -> the ledger size seen before the gather, and what it
 /// found.
 #[derive(Default)]
@@ -53,12 +60,20 @@ impl GatherCache {
         map.get(key).cloned()
     }
 
-    fn put(&self, key: Key, size: u64, gathered: Arc<Gathered>) {
+    /// Keeps a gather, once the decision made on it is durable: everything in the ledger
+    /// before that decision is durable too, so what was kept cannot be lost with the
+    /// database in a crash (entries committed but not yet durable can be).
+    pub fn keep(&self, kept: Keep) {
         let mut map = self.map.lock().unwrap_or_else(|e| e.into_inner());
-        if map.len() >= MAX_KEPT && !map.contains_key(&key) {
+        if map.len() >= MAX_KEPT && !map.contains_key(&kept.key) {
             map.clear();
         }
-        map.insert(key, (size, gathered));
+        map.insert(kept.key, (kept.size, kept.gathered));
+    }
+
+    /// Forgets everything: the database lost entries this server had seen.
+    pub fn clear(&self) {
+        self.map.lock().unwrap_or_else(|e| e.into_inner()).clear();
     }
 
     /// How many artifacts are kept.
@@ -73,15 +88,15 @@ impl GatherCache {
 }
 
 /// The artifact's part of the gate input: kept from the last gate of the same artifact
-/// when the ledger says nothing it read has changed since, gathered otherwise.
+/// when the ledger says nothing it read has changed since, gathered otherwise; with what to
+/// keep once the decision is durable.
 pub(crate) async fn artifact_facts(
     app: &App,
     application: &AppName,
     artifact: &ArtifactRef,
-) -> Result<Arc<Gathered>, AppError> {
+) -> Result<(Arc<Gathered>, Keep), AppError> {
     let key = (application.to_string(), artifact.digest.hex());
-    let cache = &app.0.gather_cache;
-    let kept = cache.get(&key);
+    let kept = app.0.gather_cache.get(&key);
     let since = kept.as_ref().map_or(0, |(size, _)| *size);
     let mark = app
         .store()
@@ -102,12 +117,20 @@ pub(crate) async fn artifact_facts(
                 "the kept gather of {artifact} differs from the store's"
             );
         }
-        cache.put(key, mark.size, g.clone());
-        return Ok(g);
+        let keep = Keep {
+            key,
+            size: mark.size,
+            gathered: g.clone(),
+        };
+        return Ok((g, keep));
     }
     let g = Arc::new(gather(app, application, artifact).await?);
-    cache.put(key, mark.size, g.clone());
-    Ok(g)
+    let keep = Keep {
+        key,
+        size: mark.size,
+        gathered: g.clone(),
+    };
+    Ok((g, keep))
 }
 
 /// The summary a policy sees: long listings that no control reads are dropped, so that the
