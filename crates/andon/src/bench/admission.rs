@@ -22,7 +22,7 @@ use andon_domain::api::GateRequest;
 use serde::Serialize;
 use serde_json::{Value, json};
 
-use crate::bench::load::{Cleanup, spawn_with};
+use crate::bench::load::{BENCH_SECRET, BenchServer};
 use crate::bench::stats::percentile;
 use crate::cli::context::Context;
 use crate::cli::output::emit;
@@ -140,16 +140,10 @@ fn load(
 pub fn run(ctx: &Context, b: &AdmissionBenchArgs) -> anyhow::Result<ExitCode> {
     let mut rnd = [0u8; 8];
     getrandom::fill(&mut rnd).map_err(|e| anyhow::anyhow!("{e}"))?;
-    let dir = std::env::temp_dir().join(format!("andon-bench-admission-{}", hex::encode(rnd)));
-    std::fs::create_dir_all(&dir)?;
-    let _cleanup = Cleanup(dir.clone());
-    let database = b
-        .database
-        .clone()
-        .unwrap_or_else(|| format!("sqlite://{}", dir.join("andon.db").display()));
-    let secret = "bench-secret";
-    let (served, token) = spawn_with(&database, &dir, secret, true, &[])?;
-    let admin = Client::new(&served.url, token);
+    let server = BenchServer::start("admission", b.database.as_deref(), &[])?;
+    let (served, database) = (&server.served, &server.database);
+    let secret = BENCH_SECRET;
+    let admin = Client::new(&served.url, server.token.clone());
     eprintln!("recording and gating {CONTAINERS} releases ...");
     let mut allowed = Vec::new();
     for i in 0..CONTAINERS {
@@ -230,7 +224,7 @@ pub fn run(ctx: &Context, b: &AdmissionBenchArgs) -> anyhow::Result<ExitCode> {
     let rt = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()?;
-    let store = rt.block_on(andon_store::Store::connect(&database))?;
+    let store = rt.block_on(andon_store::Store::connect(database))?;
     let digests: Vec<String> = allowed
         .iter()
         .filter_map(|a| a.rsplit_once('@').map(|(_, d)| d.to_owned()))
@@ -247,7 +241,7 @@ pub fn run(ctx: &Context, b: &AdmissionBenchArgs) -> anyhow::Result<ExitCode> {
         bare.push(t.elapsed());
     }
     bare.sort();
-    drop(served);
+    drop(server);
     let bare_p50 = percentile(&bare, 0.5);
     let figures = Figures {
         clients: b.clients,

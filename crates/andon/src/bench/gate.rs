@@ -21,7 +21,7 @@ use andon_domain::{JUNIT_PREDICATE_V1, Sha256Digest, SigningKey, Statement};
 use serde::Serialize;
 use serde_json::Value;
 
-use crate::bench::load::{Cleanup, spawn};
+use crate::bench::load::{BENCH_SECRET, BenchServer};
 use crate::bench::stats::percentile;
 use crate::cli::context::Context;
 use crate::cli::output::emit;
@@ -223,6 +223,37 @@ struct Case {
     cpu_ratio_to_engine: f64,
 }
 
+impl Case {
+    /// A case from its sorted latencies, its duration and the server's CPU time over it.
+    #[allow(clippy::too_many_arguments)]
+    fn of(
+        what: &str,
+        releases: usize,
+        offered_per_second: u32,
+        lat: &[Duration],
+        errors: usize,
+        elapsed_s: f64,
+        cpu_ms: f64,
+        engine_ms: f64,
+    ) -> Self {
+        let per_decision = cpu_ms / lat.len().max(1) as f64;
+        Case {
+            what: what.into(),
+            releases,
+            offered_per_second,
+            decisions: lat.len(),
+            errors,
+            decisions_per_second: lat.len() as f64 / elapsed_s.max(1e-9),
+            p50_ms: percentile(lat, 0.50),
+            p90_ms: percentile(lat, 0.90),
+            p99_ms: percentile(lat, 0.99),
+            max_ms: percentile(lat, 1.0),
+            server_cpu_ms_per_decision: per_decision,
+            cpu_ratio_to_engine: per_decision / engine_ms.max(1e-9),
+        }
+    }
+}
+
 /// The bare engine on the same inputs, one core.
 #[derive(Serialize)]
 struct Engine {
@@ -322,21 +353,16 @@ fn offer(
     let elapsed = start.elapsed().as_secs_f64();
     let cpu = cpu_time(pid)?.saturating_sub(cpu_before).as_secs_f64() * 1e3;
     lat.sort();
-    let per_decision = cpu / lat.len().max(1) as f64;
-    Ok(Case {
-        what: what.into(),
-        releases: targets.len(),
-        offered_per_second: b.rate,
-        decisions: lat.len(),
+    Ok(Case::of(
+        what,
+        targets.len(),
+        b.rate,
+        &lat,
         errors,
-        decisions_per_second: lat.len() as f64 / elapsed,
-        p50_ms: percentile(&lat, 0.50),
-        p90_ms: percentile(&lat, 0.90),
-        p99_ms: percentile(&lat, 0.99),
-        max_ms: percentile(&lat, 1.0),
-        server_cpu_ms_per_decision: per_decision,
-        cpu_ratio_to_engine: per_decision / engine_ms.max(1e-9),
-    })
+        elapsed,
+        cpu,
+        engine_ms,
+    ))
 }
 
 /// The bare engine evaluating `inputs` round robin for three seconds on this thread.
@@ -368,16 +394,10 @@ pub fn run(ctx: &Context, b: &GateBenchArgs) -> anyhow::Result<ExitCode> {
     let mut rnd = [0u8; 4];
     getrandom::fill(&mut rnd).map_err(|e| anyhow::anyhow!("{e}"))?;
     let suffix = hex::encode(rnd);
-    let dir = std::env::temp_dir().join(format!("andon-bench-gate-{suffix}"));
-    std::fs::create_dir_all(&dir)?;
-    let _cleanup = Cleanup(dir.clone());
-    let database = b
-        .database
-        .clone()
-        .unwrap_or_else(|| format!("sqlite://{}", dir.join("andon.db").display()));
-    let secret = "bench-secret";
-    let (served, token) = spawn(&database, &dir, secret, true)?;
-    let admin = Client::new(&served.url, token);
+    let server = BenchServer::start("gate", b.database.as_deref(), &[])?;
+    let served = &server.served;
+    let secret = BENCH_SECRET;
+    let admin = Client::new(&served.url, server.token.clone());
     let issued = admin.create_identity(&format!("carol-{suffix}"), "approver", &[])?;
     let approver = Client::new(admin.base(), Some(issued.token));
     eprintln!(
@@ -437,21 +457,16 @@ pub fn run(ctx: &Context, b: &GateBenchArgs) -> anyhow::Result<ExitCode> {
         std::fs::write(path, serde_json::to_vec_pretty(&inputs[0])?)?;
     }
     let bare = engine(&inputs)?;
-    let per_decision = first_cpu / targets.len() as f64;
-    let first = Case {
-        what: "first gate of each release".into(),
-        releases: targets.len(),
-        offered_per_second: 0,
-        decisions: targets.len(),
-        errors: 0,
-        decisions_per_second: targets.len() as f64 / first_elapsed,
-        p50_ms: percentile(&first_lat, 0.50),
-        p90_ms: percentile(&first_lat, 0.90),
-        p99_ms: percentile(&first_lat, 0.99),
-        max_ms: percentile(&first_lat, 1.0),
-        server_cpu_ms_per_decision: per_decision,
-        cpu_ratio_to_engine: per_decision / bare.ms_per_evaluation.max(1e-9),
-    };
+    let first = Case::of(
+        "first gate of each release",
+        targets.len(),
+        0,
+        &first_lat,
+        0,
+        first_elapsed,
+        first_cpu,
+        bare.ms_per_evaluation,
+    );
     let spread = offer(
         pid,
         &targets,

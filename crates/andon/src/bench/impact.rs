@@ -18,7 +18,7 @@ use andon_domain::{Sha256Digest, Statement};
 use serde::Serialize;
 use serde_json::json;
 
-use crate::bench::load::{Cleanup, spawn_with};
+use crate::bench::load::BenchServer;
 use crate::bench::stats::percentile;
 use crate::cli::context::Context;
 use crate::cli::output::emit;
@@ -122,17 +122,9 @@ fn timed(n: usize, mut f: impl FnMut() -> anyhow::Result<()>) -> anyhow::Result<
 
 /// Runs the benchmark.
 pub fn run(ctx: &Context, b: &ImpactBenchArgs) -> anyhow::Result<ExitCode> {
-    let mut rnd = [0u8; 8];
-    getrandom::fill(&mut rnd).map_err(|e| anyhow::anyhow!("{e}"))?;
-    let dir = std::env::temp_dir().join(format!("andon-bench-impact-{}", hex::encode(rnd)));
-    std::fs::create_dir_all(&dir)?;
-    let _cleanup = Cleanup(dir.clone());
-    let database = b
-        .database
-        .clone()
-        .unwrap_or_else(|| format!("sqlite://{}", dir.join("andon.db").display()));
-    let (served, token) = spawn_with(&database, &dir, "bench-secret", true, &[])?;
-    let admin = Client::new(&served.url, token);
+    let server = BenchServer::start("impact", b.database.as_deref(), &[])?;
+    let (served, database) = (&server.served, &server.database);
+    let admin = Client::new(&served.url, server.token.clone());
     let apps = b.apps.clamp(1, b.artifacts.max(1));
     let mut pipelines = Vec::new();
     for a in 0..apps {
@@ -199,7 +191,7 @@ pub fn run(ctx: &Context, b: &ImpactBenchArgs) -> anyhow::Result<ExitCode> {
     let rt = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()?;
-    let store = rt.block_on(andon_store::Store::connect(&database))?;
+    let store = rt.block_on(andon_store::Store::connect(database))?;
     let bare = |ty: &str, name: &str| -> anyhow::Result<f64> {
         let t = timed(b.queries, || {
             rt.block_on(store.package_components(ty, "", name))?;
@@ -258,7 +250,7 @@ pub fn run(ctx: &Context, b: &ImpactBenchArgs) -> anyhow::Result<ExitCode> {
             ratio: if bare_p50 > 0.0 { p50 / bare_p50 } else { 0.0 },
         });
     }
-    drop(served);
+    drop(server);
     let figures = Figures {
         artifacts: b.artifacts,
         components: b.artifacts * b.components,

@@ -27,7 +27,9 @@ use crate::cli::context::Context;
 use crate::cli::output::emit;
 use mix::{Kind, Log, Shared, client_loop, open_policy};
 use report::{KindReport, Report, ServerMemory};
-pub(crate) use servers::{Cleanup, Served, rss, spawn, spawn_with, status_bytes};
+pub(crate) use servers::{
+    BENCH_SECRET, BenchServer, Cleanup, Served, rss, spawn, spawn_with, status_bytes,
+};
 use soak::{MIB, Probe, Sample};
 
 /// Flags of `andon bench load`.

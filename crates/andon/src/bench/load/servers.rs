@@ -105,6 +105,49 @@ pub(crate) fn status_bytes(pid: u32, field: &str) -> Option<u64> {
     Some(kb * 1024)
 }
 
+/// One `andon serve` a benchmark starts for itself on a fresh database: in a temporary
+/// directory of its own, removed when this is dropped (after the server is stopped).
+pub(crate) struct BenchServer {
+    /// The server (stopped first on drop).
+    pub(crate) served: Served,
+    /// The admin token the first start printed.
+    pub(crate) token: Option<String>,
+    /// Its database URL.
+    pub(crate) database: String,
+    _cleanup: Cleanup,
+}
+
+impl BenchServer {
+    /// Starts a server for benchmark `name` on `database`, or on a fresh SQLite file when
+    /// none is given (a PostgreSQL URL must name an empty database); `extra` are more
+    /// `andon serve` flags. Its GitHub webhook secret is [`BENCH_SECRET`].
+    pub(crate) fn start(
+        name: &str,
+        database: Option<&str>,
+        extra: &[&str],
+    ) -> anyhow::Result<Self> {
+        let mut rnd = [0u8; 8];
+        getrandom::fill(&mut rnd).map_err(|e| anyhow::anyhow!("{e}"))?;
+        let dir = std::env::temp_dir().join(format!("andon-bench-{name}-{}", hex::encode(rnd)));
+        std::fs::create_dir_all(&dir)?;
+        let cleanup = Cleanup(dir.clone());
+        let database = database.map_or_else(
+            || format!("sqlite://{}", dir.join("andon.db").display()),
+            str::to_owned,
+        );
+        let (served, token) = spawn_with(&database, &dir, BENCH_SECRET, true, extra)?;
+        Ok(Self {
+            served,
+            token,
+            database,
+            _cleanup: cleanup,
+        })
+    }
+}
+
+/// The GitHub webhook secret of the servers [`BenchServer::start`] starts.
+pub(crate) const BENCH_SECRET: &str = "bench-secret";
+
 /// Removes the run's directory (a temporary SQLite database and the log key).
 pub(crate) struct Cleanup(pub(crate) std::path::PathBuf);
 
