@@ -21,7 +21,7 @@ use andon_domain::{JUNIT_PREDICATE_V1, Sha256Digest, SigningKey, Statement};
 use serde::Serialize;
 use serde_json::Value;
 
-use crate::bench::load::{BENCH_SECRET, BenchServer};
+use crate::bench::load::{BENCH_SECRET, BenchServer, cpu_time};
 use crate::bench::stats::percentile;
 use crate::cli::context::Context;
 use crate::cli::output::emit;
@@ -273,24 +273,6 @@ struct Figures {
     clients: usize,
     bare_engine: Engine,
     cases: Vec<Case>,
-}
-
-/// CPU time of a process so far (user and system), from `/proc/<pid>/stat`.
-fn cpu_time(pid: u32) -> anyhow::Result<Duration> {
-    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat"))?;
-    // The fields after the command name, which is in parentheses: state is the first,
-    // utime the twelfth and stime the thirteenth, in clock ticks (USER_HZ, 100 on Linux).
-    let fields: Vec<&str> = stat
-        .rsplit_once(") ")
-        .map(|(_, f)| f.split_whitespace().collect())
-        .unwrap_or_default();
-    let tick = |i: usize| -> anyhow::Result<u64> {
-        Ok(fields
-            .get(i)
-            .ok_or_else(|| anyhow::anyhow!("unreadable /proc/{pid}/stat"))?
-            .parse()?)
-    };
-    Ok(Duration::from_millis((tick(11)? + tick(12)?) * 10))
 }
 
 /// Offers `rate` decisions a second over `targets` (round robin) from `clients` threads.

@@ -4,6 +4,7 @@
 pub mod admission;
 pub mod bundles;
 pub mod gate;
+mod http1;
 pub mod impact;
 pub mod ingest;
 pub mod load;

@@ -28,7 +28,7 @@ use crate::cli::output::emit;
 use mix::{Kind, Log, Shared, client_loop, open_policy};
 use report::{KindReport, Report, ServerMemory};
 pub(crate) use servers::{
-    BENCH_SECRET, BenchServer, Cleanup, Served, rss, spawn, spawn_with, status_bytes,
+    BENCH_SECRET, BenchServer, Cleanup, Served, cpu_time, rss, spawn, spawn_with, status_bytes,
 };
 use soak::{MIB, Probe, Sample};
 

@@ -87,6 +87,26 @@ fn server_stderr() -> anyhow::Result<Stdio> {
     })
 }
 
+/// CPU time of a process so far (user and system), from `/proc/<pid>/stat`.
+pub(crate) fn cpu_time(pid: u32) -> anyhow::Result<std::time::Duration> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat"))?;
+    // The fields after the command name, which is in parentheses: state is the first,
+    // utime the twelfth and stime the thirteenth, in clock ticks (USER_HZ, 100 on Linux).
+    let fields: Vec<&str> = stat
+        .rsplit_once(") ")
+        .map(|(_, f)| f.split_whitespace().collect())
+        .unwrap_or_default();
+    let tick = |i: usize| -> anyhow::Result<u64> {
+        Ok(fields
+            .get(i)
+            .ok_or_else(|| anyhow::anyhow!("unreadable /proc/{pid}/stat"))?
+            .parse()?)
+    };
+    Ok(std::time::Duration::from_millis(
+        (tick(11)? + tick(12)?) * 10,
+    ))
+}
+
 /// Resident memory of a process, in bytes (Linux).
 pub(crate) fn rss(pid: u32) -> Option<u64> {
     status_bytes(pid, "VmRSS:")

@@ -548,7 +548,49 @@ fn the_gate_benchmark_spreads_its_decisions_over_every_release(b: Backend) {
     );
 }
 
+/// Forty envelopes to a server the benchmark starts, one per request and then four per
+/// request: every one acknowledged (the bench counts any other answer as an error), the
+/// server's CPU per record and the raw verification rate of the same run reported.
+fn the_ingest_benchmark_reports_the_servers_cpu_per_record(b: Backend) {
+    for per_request in ["1", "4"] {
+        let db = TestDb::new(b);
+        let database = match b {
+            Backend::Sqlite => "temp".to_owned(),
+            Backend::Postgres => db.url.clone(),
+        };
+        let out = Command::new(BIN)
+            .args(["--output", "json", "bench", "ingest", "--spawn", &database])
+            .args([
+                "--clients",
+                "3",
+                "--records",
+                "40",
+                "--per-request",
+                per_request,
+            ])
+            .output()
+            .expect("andon bench ingest");
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let r: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
+        assert_eq!(r["acknowledged"], 40, "{r}");
+        assert_eq!(r["errors"], 0, "{r}");
+        for figure in [
+            "records_per_second",
+            "server_cpu_us_per_record",
+            "server_cpu_ratio_to_raw_verification",
+            "raw_verifications_per_second_one_core",
+        ] {
+            assert!(r[figure].as_f64().is_some_and(|v| v > 0.0), "{figure}: {r}");
+        }
+    }
+}
+
 both_backends!(
+    the_ingest_benchmark_reports_the_servers_cpu_per_record,
     the_load_command_drives_every_kind_of_call,
     the_gate_benchmark_spreads_its_decisions_over_every_release,
     the_demo_runs_against_a_live_server,
