@@ -29,6 +29,20 @@ pub struct EvidenceQuery {
     pub limit: Option<u32>,
 }
 
+/// The body of `POST /v1/evidence/batch`: the envelopes, each as given, in a JSON array.
+pub fn batch_body(envelopes: &[Vec<u8>]) -> Vec<u8> {
+    let mut body = Vec::with_capacity(envelopes.iter().map(|e| e.len() + 1).sum::<usize>() + 2);
+    body.push(b'[');
+    for (i, e) in envelopes.iter().enumerate() {
+        if i > 0 {
+            body.push(b',');
+        }
+        body.extend_from_slice(e);
+    }
+    body.push(b']');
+    body
+}
+
 impl Client {
     /// Submits a raw DSSE envelope for `app`.
     pub fn submit_evidence(
@@ -56,15 +70,7 @@ impl Client {
         run: Option<&str>,
         envelopes: &[Vec<u8>],
     ) -> Result<Vec<Receipt>, ClientError> {
-        let mut body = Vec::with_capacity(envelopes.iter().map(|e| e.len() + 1).sum::<usize>() + 2);
-        body.push(b'[');
-        for (i, e) in envelopes.iter().enumerate() {
-            if i > 0 {
-                body.push(b',');
-            }
-            body.extend_from_slice(e);
-        }
-        body.push(b']');
+        let body = batch_body(envelopes);
         let mut q = vec![("app", app.to_owned())];
         if let Some(r) = run {
             q.push(("run", r.to_owned()));

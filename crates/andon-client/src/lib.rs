@@ -19,7 +19,7 @@ mod reports;
 mod telemetry;
 mod webhooks;
 
-pub use evidence::EvidenceQuery;
+pub use evidence::{EvidenceQuery, batch_body};
 pub use ledger::{check_inclusion, check_receipt};
 pub use webhooks::github_signature;
 

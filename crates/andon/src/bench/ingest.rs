@@ -107,10 +107,10 @@ pub fn run(ctx: &Context, b: &IngestArgs) -> anyhow::Result<ExitCode> {
     let start = Instant::now();
     let sent = send(&url, pipeline.token(), &path, requests, b.clients.max(1))?;
     let elapsed = start.elapsed().as_secs_f64();
-    let server_cpu = match (pid, cpu_before) {
-        (Some(pid), Some(before)) => Some(cpu_time(pid)?.saturating_sub(before).as_secs_f64()),
-        _ => None,
-    };
+    let server_cpu = pid
+        .zip(cpu_before)
+        .map(|(pid, before)| anyhow::Ok(cpu_time(pid)?.saturating_sub(before).as_secs_f64()))
+        .transpose()?;
     let Sent {
         mut lat,
         errors,
@@ -155,12 +155,7 @@ fn bodies(envelopes: Vec<Vec<u8>>, per_request: usize) -> Vec<(usize, Bytes)> {
     }
     envelopes
         .chunks(per_request)
-        .map(|group| {
-            let mut body = b"[".to_vec();
-            body.extend(group.join(&b","[..]));
-            body.push(b']');
-            (group.len(), Bytes::from(body))
-        })
+        .map(|group| (group.len(), Bytes::from(andon_client::batch_body(group))))
         .collect()
 }
 
