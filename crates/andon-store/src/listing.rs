@@ -41,3 +41,15 @@ impl Sort {
         }
     }
 }
+
+/// A search: a statement whose best plan depends on its values (a digest's ties, a range of
+/// times or ledger indexes, an application among many). PostgreSQL plans it for its values
+/// each time it runs (an unnamed statement). Every other statement is prepared once per
+/// connection and may run on the generic plan PostgreSQL keeps for it: on `bench load`'s
+/// mix, planning every statement for its values was half of PostgreSQL's statement time,
+/// and a generic plan for these searches was ten to twenty times slower than a custom one.
+pub(crate) fn search<'q>(
+    sql: String,
+) -> sqlx::query::Query<'q, sqlx::Any, <sqlx::Any as sqlx::Database>::Arguments> {
+    sqlx::query(sqlx::AssertSqlSafe(sql)).persistent(false)
+}

@@ -1,6 +1,7 @@
-//! Fresh planner statistics on PostgreSQL. Andon's tables only grow, and every statement is
-//! planned for its values (`plan_cache_mode = force_custom_plan`), so the plans are only as
-//! good as the statistics they read. Autovacuum keeps them fresh where it runs; where it is
+//! Fresh planner statistics on PostgreSQL. Andon's tables only grow, and every plan, the
+//! searches' made for their values and the generic ones PostgreSQL keeps for prepared
+//! statements (made again when a table's statistics change), is only as good as the
+//! statistics it reads. Autovacuum keeps them fresh where it runs; where it is
 //! switched off, or has not come round yet after a fast start, the planner keeps estimating
 //! from the tables as they were: on `bench load`'s mix a subject search estimated 695 rows
 //! for a digest that has 10, scanned the whole table in parallel, and the mix fell from 884

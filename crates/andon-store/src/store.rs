@@ -196,26 +196,26 @@ impl Store {
                             .await?;
                         }
                         // Commits return once their WAL is written; make_durable waits for
-                        // the flush.
+                        // the flush. Its statements are inserts and lookups by key: a generic
+                        // plan is as good as any.
                         (Backend::Postgres, true) => {
                             conn.execute(sqlx::raw_sql(
-                                "SET synchronous_commit = off; SET plan_cache_mode = force_custom_plan",
+                                "SET synchronous_commit = off; SET plan_cache_mode = auto",
                             ))
                             .await?;
                         }
-                        // Every statement is planned for its values and the tables as they
-                        // are now. A pooled connection lives as long as the server, and a
-                        // generic plan PostgreSQL caches for a prepared statement is made
-                        // once, from the statistics of that moment: on a database that grew
-                        // from empty, a plan made for tiny tables (scan every row of the
-                        // application, then filter) stayed in use while the tables grew,
-                        // and the mixed load fell from 900 to 300 calls/s within a minute.
-                        // Planning is not free (about half of PostgreSQL's statement time
-                        // on `bench load`'s mix), but generic plans lost more: with fresh
-                        // statistics, a search by application and subject took 2.8 ms
-                        // instead of 0.6, and throughput fell by a seventh.
+                        // PostgreSQL's own choice (`auto`, set in case a database was
+                        // configured otherwise): a prepared statement is planned for its
+                        // values five times, then runs on a generic plan when that is not
+                        // estimated dearer. The searches whose plans depend on their values
+                        // are planned for them every time (`listing::search`). Planning every
+                        // statement for its values (`force_custom_plan`, until 2026-12-07)
+                        // was half of PostgreSQL's statement time on `bench load`'s mix. A
+                        // cached plan is made again when its tables' statistics change, so
+                        // one made while the tables were small does not outlive them
+                        // (`Store::refresh_statistics` keeps the statistics fresh).
                         (Backend::Postgres, false) => {
-                            conn.execute(sqlx::raw_sql("SET plan_cache_mode = force_custom_plan"))
+                            conn.execute(sqlx::raw_sql("SET plan_cache_mode = auto"))
                                 .await?;
                         }
                     }
