@@ -180,4 +180,51 @@ fn subjects_named_by_other_digests_are_recorded_and_tied(b: Backend) {
     assert_eq!(verified["verified"], true, "{verified}");
 }
 
-both_backends!(subjects_named_by_other_digests_are_recorded_and_tied);
+/// A digest tied to many others is found through each: with few ties the search has a branch
+/// per tie, past sixteen it is one statement, and both find the same records.
+fn a_digest_tied_to_many_others_finds_the_records_of_each(b: Backend) {
+    let h = Harness::start(b, 1 << 20);
+    let (ci, key) = h.pipeline("web");
+    let name = "web.tgz";
+    let sha256 = Sha256Digest::of(b"web.tgz").hex();
+    let mut expected = Vec::new();
+    for i in 0..18u32 {
+        let sha512 = format!("{:0>128}", format!("{:x}", i + 1));
+        // Named by its sha512 alone: found by the sha256 only once a record ties the two.
+        let alone = ci
+            .submit_evidence(
+                "web",
+                None,
+                None,
+                &statement(name, &[("sha512", &sha512)], 100 + i).sign(&key),
+            )
+            .expect("accepted");
+        let tie = ci
+            .submit_evidence(
+                "web",
+                None,
+                None,
+                &statement(name, &[("sha256", &sha256), ("sha512", &sha512)], 200 + i).sign(&key),
+            )
+            .expect("accepted");
+        expected.extend([alone.ledger_index, tie.ledger_index]);
+        if i == 2 || i == 17 {
+            let mut want = expected.clone();
+            want.sort_unstable_by(|a, b| b.cmp(a));
+            let found = ids(ci
+                .list_evidence(&EvidenceQuery {
+                    app: Some("web".into()),
+                    subject: Some(format!("sha256:{sha256}")),
+                    limit: Some(100),
+                    ..Default::default()
+                })
+                .expect("list"));
+            assert_eq!(found, want, "{} ties", i + 1);
+        }
+    }
+}
+
+both_backends!(
+    subjects_named_by_other_digests_are_recorded_and_tied,
+    a_digest_tied_to_many_others_finds_the_records_of_each,
+);
