@@ -14,7 +14,7 @@ if ! command -v cargo-fuzz >/dev/null 2>&1; then
 fi
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-/var/tmp/andon-target}/fuzz"
 cargo +nightly fuzz build -O
-seconds="${ANDON_FUZZ_SECONDS:-15}"
+seconds="${ANDON_FUZZ_SECONDS:-10}"
 fixtures=../crates/andon-evidence/tests/fixtures
 # Every real sample is a seed, those in subfolders too (not the scripts that made them); two
 # samples of the same name in different folders are both kept.
