@@ -286,9 +286,11 @@ impl Store {
         from: i64,
         to: i64,
     ) -> Result<DrillActivity, StoreError> {
-        let evidence = sqlx::query(
+        let evidence = self
+            .search(
             "SELECT run, created_at FROM evidence WHERE application = $1 AND created_at >= $2 AND created_at <= $3 \
-             ORDER BY ledger_idx LIMIT 1000",
+             ORDER BY ledger_idx LIMIT 1000"
+                .into(),
         )
         .bind(application.to_owned())
         .bind(from)
@@ -306,9 +308,11 @@ impl Store {
                 out.runs.push(run);
             }
         }
-        for r in sqlx::query(
+        for r in self
+            .search(
             "SELECT id, environment, allow, created_at FROM decisions WHERE application = $1 AND created_at >= $2 \
-             AND created_at <= $3 ORDER BY ledger_idx LIMIT 1000",
+             AND created_at <= $3 ORDER BY ledger_idx LIMIT 1000"
+                .into(),
         )
         .bind(application.to_owned())
         .bind(from)
@@ -326,11 +330,13 @@ impl Store {
         }
         // A deployment counts from when Andon recorded it (the pipeline says when it
         // deployed, and could say any time), and only when a gate allowed it.
-        for r in sqlx::query(
+        for r in self
+            .search(
             "SELECT d.id, d.production, l.created_at AS recorded_at FROM deployments d \
              JOIN ledger_entries l ON l.idx = d.ledger_idx \
              WHERE d.application = $1 AND d.bypass = 0 AND l.created_at >= $2 AND l.created_at <= $3 \
-             ORDER BY d.ledger_idx LIMIT 1000",
+             ORDER BY d.ledger_idx LIMIT 1000"
+                .into(),
         )
         .bind(application.to_owned())
         .bind(from)

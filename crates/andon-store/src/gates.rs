@@ -171,7 +171,8 @@ impl Store {
             },
             limit.clamp(1, 100_000)
         );
-        let mut q = sqlx::query(sqlx::AssertSqlSafe(sql))
+        let mut q = self
+            .search(sql)
             .bind(application.to_owned())
             .bind(from)
             .bind(to);
@@ -204,7 +205,8 @@ impl Store {
                 ""
             },
         );
-        let mut q = sqlx::query(sqlx::AssertSqlSafe(sql))
+        let mut q = self
+            .search(sql)
             .bind(application.to_owned())
             .bind(from)
             .bind(to);
@@ -249,7 +251,8 @@ impl Store {
         );
         // Planned for its values: only then does PostgreSQL know that `since` is near the
         // end of every table and each count one step down an index.
-        let row = crate::listing::search(sql)
+        let row = self
+            .search(sql)
             .bind(application.to_owned())
             .bind(since.min(i64::MAX as u64) as i64)
             .fetch_one(&self.pool)

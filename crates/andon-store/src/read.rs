@@ -70,8 +70,10 @@ const MAX_TIES: usize = 16;
 /// ([`TIES`]), then the evidence naming the digest or one of its ties within the tie's
 /// application, one branch per tie (usually none). As one statement, planning it for its
 /// values took longer than running it (0.7-1 ms against 0.2-0.3 on PostgreSQL) and was a
-/// third of PostgreSQL's statement time on `bench load`'s mix; the two statements here are
-/// prepared once and may run on generic plans. Returns the clause and its values in order.
+/// third of PostgreSQL's statement time on `bench load`'s mix. [`TIES`] is prepared once,
+/// and so is the evidence statement unless the search has a range or the digest has more
+/// than [`MAX_TIES`] ties (then it is a search, planned for its values). Returns the
+/// clause and its values in order.
 async fn subject_clause(pool: &AnyPool, digest: &str) -> Result<(String, Vec<String>), StoreError> {
     let ties: Vec<(String, String)> = sqlx::query_as(TIES)
         .bind(digest.to_owned())
@@ -267,6 +269,9 @@ impl Store {
                 and(&format!(" AND {column} = $?"), text(value));
             }
         }
+        let many_ties = subject
+            .as_ref()
+            .is_some_and(|(clause, _)| clause == SUBJECT_CLAUSE);
         if let Some((clause, values)) = subject {
             and(&clause, values.into_iter().map(Bind::T).collect());
         }
@@ -288,8 +293,8 @@ impl Store {
             " ORDER BY ledger_idx DESC LIMIT {}",
             f.limit.clamp(1, 1000)
         ));
-        let mut q = if ranged {
-            crate::listing::search(sql)
+        let mut q = if ranged || many_ties {
+            self.search(sql)
         } else {
             sqlx::query(sqlx::AssertSqlSafe(sql))
         };

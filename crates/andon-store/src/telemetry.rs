@@ -213,7 +213,7 @@ impl Store {
             " ORDER BY at DESC, ledger_idx DESC, seq DESC"
         });
         sql.push_str(&format!(" LIMIT {}", f.limit.clamp(1, 10_000)));
-        let mut q = crate::listing::search(sql);
+        let mut q = self.search(sql);
         for t in texts {
             q = q.bind(t);
         }
