@@ -248,8 +248,11 @@ impl Store {
         };
         let mut sql = format!("{EVIDENCE_SELECT} WHERE 1 = 1");
         let mut binds: Vec<Bind> = Vec::new();
-        // Each `$?` of the clause takes the next value.
+        // Each `$?` of the clause takes the next value; no values, no clause.
         let mut and = |clause: &str, values: Vec<Bind>| {
+            if values.is_empty() {
+                return;
+            }
             let mut clause = clause.to_owned();
             for v in values {
                 binds.push(v);
@@ -259,16 +262,10 @@ impl Store {
         };
         let text = |v: &Option<String>| v.iter().cloned().map(Bind::T).collect();
         let int = |v: Option<i64>| v.into_iter().map(Bind::I).collect();
-        for (column, value) in [
-            ("application", &f.application),
-            ("predicate_type", &f.predicate_type),
-            ("run", &f.run),
-            ("signer", &f.signer),
-        ] {
-            if value.is_some() {
-                and(&format!(" AND {column} = $?"), text(value));
-            }
-        }
+        and(" AND application = $?", text(&f.application));
+        and(" AND predicate_type = $?", text(&f.predicate_type));
+        and(" AND run = $?", text(&f.run));
+        and(" AND signer = $?", text(&f.signer));
         let many_ties = subject
             .as_ref()
             .is_some_and(|(clause, _)| clause == SUBJECT_CLAUSE);
@@ -277,18 +274,12 @@ impl Store {
         }
         // A range's plan depends on where it falls: such a search is planned for its values.
         let ranged = f.since_ms.is_some() || f.until_ms.is_some() || f.before_index.is_some();
-        if f.since_ms.is_some() {
-            and(" AND created_at >= $?", int(f.since_ms));
-        }
-        if f.until_ms.is_some() {
-            and(" AND created_at < $?", int(f.until_ms));
-        }
-        if f.before_index.is_some() {
-            and(
-                " AND ledger_idx < $?",
-                int(f.before_index.map(|i| i as i64)),
-            );
-        }
+        and(" AND created_at >= $?", int(f.since_ms));
+        and(" AND created_at < $?", int(f.until_ms));
+        and(
+            " AND ledger_idx < $?",
+            int(f.before_index.map(|i| i as i64)),
+        );
         sql.push_str(&format!(
             " ORDER BY ledger_idx DESC LIMIT {}",
             f.limit.clamp(1, 1000)
