@@ -239,6 +239,23 @@ impl Snapshot {
         rows.iter().map(crate::read::ledger_row).collect()
     }
 
+    /// Entries from `start` (at most `limit`) with their documents, as the snapshot sees
+    /// them (see [`Store::entries`]), read on its own connection like
+    /// [`Snapshot::ledger_rows`].
+    pub async fn entries(
+        &mut self,
+        start: u64,
+        limit: u32,
+    ) -> Result<Vec<crate::StoredEntry>, StoreError> {
+        let rows = sqlx::query(crate::read::ENTRIES_WITH_DOCUMENTS)
+            .bind(start as i64)
+            .bind(limit as i64)
+            .fetch_all(&mut self.conn)
+            .await
+            .op("reading ledger entries")?;
+        rows.iter().map(crate::read::entry_with_document).collect()
+    }
+
     /// Ends the read.
     pub async fn end(mut self) -> Result<(), StoreError> {
         sqlx::raw_sql("COMMIT")

@@ -4,6 +4,7 @@
 
 use andon_domain::sigstore::{KeylessSignature, verify_bundle};
 use andon_domain::{EntryKind, EvidenceFact, KeyId};
+use serde::Deserialize;
 
 use super::keys::LogKeys;
 use super::rules::{EntryRule, Finding, Subject};
@@ -123,7 +124,7 @@ impl Actors {
         if e.entry.kind != EntryKind::Evidence {
             return;
         }
-        let Ok(f) = serde_json::from_value::<EvidenceFact>(e.entry.body.clone()) else {
+        let Ok(f) = EvidenceFact::deserialize(&e.entry.body) else {
             return;
         };
         if let Some(k) = &f.keyless {

@@ -15,6 +15,7 @@
 //! [`EntryRule`]s in [`default_rules`].
 
 mod actors;
+mod database;
 mod decision;
 mod keys;
 mod locate;
@@ -24,10 +25,10 @@ mod rules;
 pub mod stored;
 mod walk;
 
+pub use database::{Tables, audit_database};
 pub use keys::{LogKeys, RotationError};
 pub use locate::first_divergence;
 pub use problem::{Findings, PROBLEM_CAP, Problem};
-pub use projection::projection_problems;
 pub use rules::{Documents, EntryRule, Finding, KeyRotations, Subject, check_one, default_rules};
 pub use walk::{Audit, RawEntry, Walked};
 

@@ -1,11 +1,12 @@
-//! The tables against the ledger: the whole ledger replayed into a fresh database
-//! ([`crate::projection`]) and compared with the database, each difference a problem
+//! The tables against the ledger, once [`super::audit_database`] has replayed the whole
+//! ledger into a fresh database ([`crate::projection`]) beside its walk: compared with the
+//! database, each difference a problem
 //! naming the table, the row, the column, what the ledger says and what the table holds.
 
-use andon_store::Store;
+use andon_store::Snapshot;
 
 use super::Problem;
-use crate::projection::{Mismatch, Replayed, compare, fill};
+use crate::projection::{Mismatch, Replayed, compare};
 
 /// How many differences are listed one by one; beyond it one problem counts the rest.
 const LISTED: usize = 10_000;
@@ -93,20 +94,13 @@ fn problem(m: Mismatch, size: u64) -> Problem {
     }
 }
 
-/// Reads every projected table and the ledger's size in one snapshot, replays that many
-/// entries and compares: the problems found, and how many tables were compared.
-pub async fn projection_problems(store: &Store) -> Result<(Vec<Problem>, usize), String> {
-    // The tables are read as they stand when the snapshot begins, however long the replay
-    // takes: entries appended meanwhile are neither replayed nor read.
-    // On SQLite the replay's database is attached to the snapshot, so the database itself
-    // tells whether a table matches before any row is read out.
-    let mut replayed = Replayed::create().await?;
-    let mut live = store
-        .snapshot(Some(replayed.path()))
-        .await
-        .map_err(|e| e.to_string())?;
-    let size = live.size();
-    fill(&mut replayed, store, size, Some(&mut live)).await?;
+/// The differences between the tables `live` reads and the ledger's `size` entries
+/// replayed into `replayed`, with the entries whose rows could not be rebuilt, as problems.
+pub(crate) async fn table_problems(
+    live: &mut Snapshot,
+    replayed: &Replayed,
+    size: u64,
+) -> Result<Vec<Problem>, String> {
     let mut out: Vec<Problem> = replayed
         .unreadable
         .iter()
@@ -118,8 +112,7 @@ pub async fn projection_problems(store: &Store) -> Result<(Vec<Problem>, usize),
             message: format!("its rows cannot be rebuilt from it: {why}"),
         })
         .collect();
-    let (mismatches, total) = compare(&mut live, &replayed.store, LISTED).await?;
-    live.end().await.map_err(|e| e.to_string())?;
+    let (mismatches, total) = compare(live, &replayed.store, LISTED).await?;
     out.extend(grouped(mismatches, size));
     if total > LISTED {
         out.push(Problem {
@@ -133,7 +126,7 @@ pub async fn projection_problems(store: &Store) -> Result<(Vec<Problem>, usize),
             ),
         });
     }
-    Ok((out, crate::projection::PROJECTED_TABLES.len()))
+    Ok(out)
 }
 
 #[cfg(test)]

@@ -7,6 +7,7 @@
 //! walker's, not rules.
 
 use andon_domain::{EntryKind, EvidenceFact, LedgerEntry, Sha256Digest, SourceEventFact};
+use serde::Deserialize;
 
 use super::keys::{LogKeys, RotationError};
 
@@ -118,7 +119,7 @@ fn document_matches(e: &Subject<'_>) -> Result<(), String> {
     let body = &e.entry.body;
     match e.entry.kind {
         EntryKind::Evidence => {
-            let fact: EvidenceFact = serde_json::from_value(body.clone())
+            let fact: EvidenceFact = EvidenceFact::deserialize(body)
                 .map_err(|err| format!("its evidence body is malformed: {err}"))?;
             let doc = e.document.ok_or("its document is missing")?;
             if Sha256Digest::of(doc) != fact.document {
@@ -147,7 +148,7 @@ fn document_matches(e: &Subject<'_>) -> Result<(), String> {
             }
         }
         EntryKind::SourceEvent => {
-            let fact: SourceEventFact = serde_json::from_value(body.clone())
+            let fact: SourceEventFact = SourceEventFact::deserialize(body)
                 .map_err(|err| format!("its source-control body is malformed: {err}"))?;
             let doc = e.document.ok_or("its webhook payload is missing")?;
             if Sha256Digest::of(doc) != fact.payload {

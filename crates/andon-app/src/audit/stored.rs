@@ -32,66 +32,113 @@ pub async fn walk(
     which: Checkpoints,
     documents: bool,
 ) -> Result<(), StoreError> {
-    let end = end.unwrap_or(u64::MAX);
-    let mut next = audit.position();
-    let mut checkpoints_from = next;
-    while next < end {
+    let mut fed = Fed::new(audit, end, which);
+    while fed.next < fed.end {
         let page = if documents {
             PAGE_WITH_DOCUMENTS
         } else {
             PAGE_BARE
         };
-        let want = page.min((end - next).min(u32::MAX as u64) as u32);
+        let want = page.min((fed.end - fed.next).min(u32::MAX as u64) as u32);
         let rows = if documents {
-            store.entries(next, want).await?
+            store.entries(fed.next, want).await?
         } else {
-            store.ledger_rows(next, want).await?
+            store.ledger_rows(fed.next, want).await?
         };
-        let Some(last) = rows.last().map(|r| r.index) else {
+        if rows.is_empty() {
             break;
+        }
+        fed.page(store, audit, &rows, documents, |_, _| {}).await?;
+    }
+    fed.finish(store, audit).await
+}
+
+/// Where a walk fed from pages of stored entries stands: the pages come from
+/// [`walk`]'s own reads, or from a reader that hands them to the replay too.
+pub(crate) struct Fed {
+    /// The index after the last entry fed.
+    pub(crate) next: u64,
+    /// Entries at or past it are not fed.
+    pub(crate) end: u64,
+    checkpoints_from: u64,
+    which: Checkpoints,
+}
+
+impl Fed {
+    /// A walk from where `audit` stands up to `end` (all when `None`), checking `which`.
+    pub(crate) fn new(audit: &Audit, end: Option<u64>, which: Checkpoints) -> Self {
+        let next = audit.position();
+        Fed {
+            next,
+            end: end.unwrap_or(u64::MAX),
+            checkpoints_from: next,
+            which,
+        }
+    }
+
+    /// Feeds one page of entries (in index order, not empty) to `audit`, then the reports
+    /// they name (`documents`: the page holds them) and the checkpoints they reach. `each`
+    /// sees every row fed, with the entry parsed when the rules parsed it.
+    pub(crate) async fn page(
+        &mut self,
+        store: &Store,
+        audit: &mut Audit,
+        rows: &[andon_store::StoredEntry],
+        documents: bool,
+        mut each: impl FnMut(&andon_store::StoredEntry, Option<andon_domain::LedgerEntry>),
+    ) -> Result<(), StoreError> {
+        let Some(last) = rows.last().map(|r| r.index) else {
+            return Ok(());
         };
-        for r in rows.iter().filter(|r| r.index < end) {
-            audit.entry(RawEntry {
+        for r in rows.iter().filter(|r| r.index < self.end) {
+            let parsed = audit.entry(RawEntry {
                 index: r.index,
                 leaf_hash: r.leaf_hash,
                 bytes: &r.entry,
                 document: r.document.as_deref(),
                 kind: Some(&r.kind),
             });
+            each(r, parsed);
         }
-        next = last.saturating_add(1);
+        self.next = last.saturating_add(1);
         if documents {
             check_reports(store, audit).await?;
         }
-        if which == Checkpoints::All {
-            for c in store.checkpoints(checkpoints_from, next.min(end)).await? {
+        if self.which == Checkpoints::All {
+            let upto = self.next.min(self.end);
+            for c in store.checkpoints(self.checkpoints_from, upto).await? {
                 audit.checkpoint(c.size, c.root, &c.note);
             }
-            checkpoints_from = next.min(end) + 1;
+            self.checkpoints_from = upto + 1;
         }
+        Ok(())
     }
-    match which {
-        Checkpoints::All => {
-            // Checkpoints past the last entry: they name entries the database lost.
-            let upto = if end == u64::MAX {
-                i64::MAX as u64
-            } else {
-                end
-            };
-            if checkpoints_from <= upto {
-                for c in store.checkpoints(checkpoints_from, upto).await? {
+
+    /// The checkpoints past the last entry (`All`: they name entries the database lost), or
+    /// the newest (`Latest`).
+    pub(crate) async fn finish(self, store: &Store, audit: &mut Audit) -> Result<(), StoreError> {
+        match self.which {
+            Checkpoints::All => {
+                let upto = if self.end == u64::MAX {
+                    i64::MAX as u64
+                } else {
+                    self.end
+                };
+                if self.checkpoints_from <= upto {
+                    for c in store.checkpoints(self.checkpoints_from, upto).await? {
+                        audit.checkpoint(c.size, c.root, &c.note);
+                    }
+                }
+            }
+            Checkpoints::Latest => {
+                if let Some(c) = store.latest_checkpoint().await? {
                     audit.checkpoint(c.size, c.root, &c.note);
                 }
             }
+            Checkpoints::None => {}
         }
-        Checkpoints::Latest => {
-            if let Some(c) = store.latest_checkpoint().await? {
-                audit.checkpoint(c.size, c.root, &c.note);
-            }
-        }
-        Checkpoints::None => {}
+        Ok(())
     }
-    Ok(())
 }
 
 /// Checks the uploaded reports the evidence walked so far names against the stored ones

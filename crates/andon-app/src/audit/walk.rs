@@ -3,6 +3,7 @@
 
 use andon_domain::{EntryKind, LedgerEntry, StoredReport};
 use andon_ledger::{Hash, MerkleTree, leaf_hash};
+use serde::Deserialize;
 
 use super::keys::LogKeys;
 use super::problem::{Findings, Problem};
@@ -136,8 +137,9 @@ impl Audit {
         });
     }
 
-    /// Checks the next entry.
-    pub fn entry(&mut self, e: RawEntry<'_>) {
+    /// Checks the next entry; answers it parsed when the rules parsed it (a caller that
+    /// needs it too need not parse it again).
+    pub fn entry(&mut self, e: RawEntry<'_>) -> Option<LedgerEntry> {
         let column_kind = e.kind.map(str::to_owned);
         if e.index < self.next {
             self.problem(
@@ -149,7 +151,7 @@ impl Audit {
                     self.next - 1
                 ),
             );
-            return;
+            return None;
         }
         if e.index > self.next {
             let (from, to) = (self.next, e.index - 1);
@@ -171,12 +173,14 @@ impl Audit {
             );
         }
         let mut kind = None;
+        let mut parsed = None;
         if !self.rules.is_empty() {
             self.rules_ran = true;
             match serde_json::from_slice::<LedgerEntry>(e.bytes) {
                 Ok(entry) => {
                     kind = Some(entry.kind);
                     self.apply_rules(&e, &entry, column_kind.as_deref());
+                    parsed = Some(entry);
                 }
                 Err(err) => self.problem(
                     e.index,
@@ -192,6 +196,7 @@ impl Audit {
             self.tree.push(e.leaf_hash);
             self.kinds.push(kind);
         }
+        parsed
     }
 
     fn apply_rules(&mut self, e: &RawEntry<'_>, entry: &LedgerEntry, column: Option<&str>) {
@@ -208,7 +213,7 @@ impl Audit {
         }
         if entry.kind == EntryKind::Evidence
             && let Some(r) = entry.body.get("report")
-            && let Ok(r) = serde_json::from_value::<StoredReport>(r.clone())
+            && let Ok(r) = StoredReport::deserialize(r)
         {
             self.reports.push((e.index, r));
         }

@@ -18,23 +18,19 @@ pub fn log_keys(app: &App) -> Result<LogKeys, AppError> {
 pub async fn run(app: &App) -> Result<serde_json::Value, AppError> {
     let cp = app.latest();
     let size = cp.checkpoint.size;
-    // The tables every read uses, against the ledger's projection of them, beside the walk.
-    let store = app.store().clone();
-    let projection = tokio::spawn(async move { audit::projection_problems(&store).await });
-    let walked = audit::audit_store(
-        app.store(),
+    // The tables every read uses, against the ledger's projection of them, from the same
+    // read of the entries as the walk.
+    let mut audit = audit::Audit::new(
         log_keys(app)?,
+        audit::default_rules(),
         Some(app.0.origin.clone()),
-        Some(size),
-        size,
-    )
-    .await?;
-    let mut findings = walked.findings;
-    let (mismatches, tables) = projection
+    );
+    let tables = audit::audit_database(app.store(), &mut audit, Some(size))
         .await
-        .map_err(|e| AppError::unavailable(e.to_string()))?
         .map_err(AppError::unavailable)?;
-    for p in mismatches {
+    let walked = audit.finish(size);
+    let mut findings = walked.findings;
+    for p in tables.problems {
         findings.push(p);
     }
     if walked.tree.size() == size
@@ -59,7 +55,7 @@ pub async fn run(app: &App) -> Result<serde_json::Value, AppError> {
         let v = serde_json::json!({
             "verified": true, "size": size, "checked_at": checked_at,
             "entries_checked": walked.entries, "checkpoints_checked": walked.checkpoints,
-            "tables_compared": tables,
+            "tables_compared": tables.compared,
         });
         if let Ok(mut last) = app.0.last_check.write() {
             *last = Some(v.clone());

@@ -1,14 +1,16 @@
 //! State is a projection of the ledger: every row the API, the gate, the pages and the jobs
 //! read is written from a ledger entry by [`effect_of`], the one function the sequencer uses
 //! when it appends and `andon verify` uses when it replays the whole ledger into a fresh
-//! database ([`replay`]) to compare with the tables ([`compare`]).
+//! database ([`Replayed`]) to compare with the tables ([`compare`]).
 
 mod compare;
 mod replay;
 
 pub use compare::{Mismatch, PROJECTED_TABLES, Projected, compare};
-pub use replay::{Replayed, fill, replay};
+pub use replay::Replayed;
+pub(crate) use replay::append_of;
 
+use serde::Deserialize;
 use std::sync::Arc;
 
 use andon_domain::{EntryKind, EvidenceFact, LedgerEntry, SourceEventFact};
@@ -37,7 +39,7 @@ pub fn effect_of(entry: &LedgerEntry, document: Document<'_>) -> Result<Effect, 
     };
     match entry.kind {
         EntryKind::Evidence => {
-            let f: EvidenceFact = serde_json::from_value(entry.body.clone())
+            let f: EvidenceFact = EvidenceFact::deserialize(&entry.body)
                 .map_err(|e| format!("the body is not an evidence fact: {e}"))?;
             let envelope = bytes();
             // The components are the SBOM's: they must hash to the binding the entry
@@ -53,7 +55,7 @@ pub fn effect_of(entry: &LedgerEntry, document: Document<'_>) -> Result<Effect, 
             Ok(evidence_rows(&f, envelope, components))
         }
         EntryKind::SourceEvent => {
-            let f: SourceEventFact = serde_json::from_value(entry.body.clone())
+            let f: SourceEventFact = SourceEventFact::deserialize(&entry.body)
                 .map_err(|e| format!("the body is not a webhook delivery: {e}"))?;
             Ok(Effect::SourceEvent {
                 provider: f.provider,
@@ -85,7 +87,7 @@ pub fn effect_of(entry: &LedgerEntry, document: Document<'_>) -> Result<Effect, 
                 .rows
                 .as_ref()
                 .ok_or("the entry carries no rows (written before entries carried them)")?;
-            let mut effect: Effect = serde_json::from_value(rows.clone())
+            let mut effect: Effect = Effect::deserialize(rows)
                 .map_err(|e| format!("the entry's rows do not read: {e}"))?;
             match &mut effect {
                 Effect::Policy { bundle, .. } => *bundle = bytes(),

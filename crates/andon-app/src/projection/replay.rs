@@ -1,6 +1,7 @@
-//! Replaying the ledger into a fresh database: every entry's rows written by the store's
-//! own commit path, from the entry alone (and a telemetry batch's events, which are its
-//! rows). Documents and the entries' bytes are not written again: the audit checks them.
+//! Replaying the ledger into a fresh database: every entry's rows ([`append_of`]) written
+//! by the store's own commit path, from the entry alone (and a telemetry batch's events and
+//! an SBOM's components, which are its rows). Documents and the entries' bytes are not
+//! written again: the audit checks them. [`crate::audit::audit_database`] drives it.
 
 use std::sync::Arc;
 
@@ -61,8 +62,6 @@ fn sweep(dir: &std::path::Path, proc_dir: &std::path::Path) {
     }
 }
 
-const PAGE: u32 = 2_000;
-
 impl Replayed {
     /// A fresh, empty database in the system's temporary directory.
     pub async fn create() -> Result<Self, String> {
@@ -93,91 +92,52 @@ impl Replayed {
     }
 }
 
-/// Replays the first `size` entries of `source` into a fresh SQLite database in the
-/// system's temporary directory. Entries are taken as stored; whether they are the signed
-/// ledger's is the audit's question.
-pub async fn replay(source: &Store, size: u64) -> Result<Replayed, String> {
-    let mut replayed = Replayed::create().await?;
-    fill(&mut replayed, source, size, None).await?;
-    Ok(replayed)
-}
-
-/// Replays the first `size` entries of `source` into `replayed`, read through `snapshot`
-/// when one is held (see [`andon_store::Snapshot::ledger_rows`]).
-pub async fn fill(
-    replayed: &mut Replayed,
+/// The rows `stored` writes, from `entry` (its bytes parsed, or why they do not parse):
+/// `Ok(Err(why))` when they cannot be rebuilt from it; `Err` when `source` cannot be read.
+pub(crate) async fn append_of(
     source: &Store,
-    size: u64,
-    mut snapshot: Option<&mut andon_store::Snapshot>,
-) -> Result<(), String> {
-    let mut start = 0;
-    while start < size {
-        let limit = PAGE.min((size - start) as u32);
-        let page = match snapshot.as_deref_mut() {
-            Some(s) => s.ledger_rows(start, limit).await,
-            None => source.ledger_rows(start, limit).await,
-        }
-        .map_err(|e| e.to_string())?;
-        let Some(last) = page.last().map(|e| e.index) else {
-            break;
-        };
-        let mut appends = Vec::with_capacity(page.len());
-        for stored in &page {
-            let parsed = serde_json::from_slice::<LedgerEntry>(&stored.entry)
-                .map_err(|e| format!("not an entry: {e}"));
-            let effect = match parsed {
-                Err(why) => Err(why),
-                Ok(entry) => {
-                    // Documents are not written again: the audit checks each against the
-                    // digest its entry binds, and the comparison leaves their columns out.
-                    // A telemetry batch's events and an SBOM's components are rows bound by
-                    // digest: read back, and checked against their entry by `effect_of`.
-                    let doc = if entry.kind == andon_domain::EntryKind::TelemetryBatch {
-                        Document::Events(batch_events(source, stored.index).await?)
-                    } else if entry.kind == andon_domain::EntryKind::Evidence
-                        && entry.body.get("components").is_some()
-                    {
-                        Document::Components(
-                            source
-                                .sbom_components(stored.index)
-                                .await
-                                .map_err(|e| e.to_string())?,
-                        )
-                    } else {
-                        Document::None
-                    };
-                    effect_of(&entry, doc).and_then(|effect| {
-                        let time_ms = entry
-                            .time
-                            .parse::<jiff::Timestamp>()
-                            .map_err(|e| format!("bad time: {e}"))?
-                            .as_millisecond();
-                        Ok((effect, time_ms))
-                    })
-                }
-            };
-            match effect {
-                Ok((effect, time_ms)) => appends.push(Append {
-                    index: stored.index,
-                    kind: kind_name(&stored.kind),
-                    // The entry itself is the audit's: the replay writes only its rows.
-                    entry: Vec::new(),
-                    leaf_hash: stored.leaf_hash,
-                    time_ms,
-                    effect,
-                }),
-                Err(why) => replayed.unreadable.push((stored.index, why)),
-            }
-        }
-        replayed.entries += appends.len() as u64;
-        replayed
-            .store
-            .commit_rows(appends)
-            .await
-            .map_err(|e| format!("replaying entries from {start}: {e}"))?;
-        start = last + 1;
-    }
-    Ok(())
+    stored: &andon_store::StoredEntry,
+    entry: Result<LedgerEntry, String>,
+) -> Result<Result<Append, String>, String> {
+    let entry = match entry {
+        Ok(entry) => entry,
+        Err(why) => return Ok(Err(why)),
+    };
+    // Documents are not written again: the audit checks each against the digest its entry
+    // binds, and the comparison leaves their columns out. A telemetry batch's events and an
+    // SBOM's components are rows bound by digest: read back, and checked against their
+    // entry by `effect_of`.
+    let doc = if entry.kind == andon_domain::EntryKind::TelemetryBatch {
+        Document::Events(batch_events(source, stored.index).await?)
+    } else if entry.kind == andon_domain::EntryKind::Evidence
+        && entry.body.get("components").is_some()
+    {
+        Document::Components(
+            source
+                .sbom_components(stored.index)
+                .await
+                .map_err(|e| e.to_string())?,
+        )
+    } else {
+        Document::None
+    };
+    let effect = effect_of(&entry, doc).and_then(|effect| {
+        let time_ms = entry
+            .time
+            .parse::<jiff::Timestamp>()
+            .map_err(|e| format!("bad time: {e}"))?
+            .as_millisecond();
+        Ok((effect, time_ms))
+    });
+    Ok(effect.map(|(effect, time_ms)| Append {
+        index: stored.index,
+        kind: kind_name(&stored.kind),
+        // The entry itself is the audit's: the replay writes only its rows.
+        entry: Vec::new(),
+        leaf_hash: stored.leaf_hash,
+        time_ms,
+        effect,
+    }))
 }
 
 /// A telemetry batch's events as stored beside its entry, in order (the audit checks them

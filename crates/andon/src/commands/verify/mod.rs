@@ -229,25 +229,16 @@ pub fn run(ctx: &Context, v: &VerifyArgs, out: Output) -> anyhow::Result<ExitCod
         });
     }
     // From a database, the tables too: the ledger replayed into a fresh database and
-    // compared with them, row by row, while the walk checks the entries.
-    let projection = match &source {
-        Source::Database(store, rt) => {
-            let store = store.clone();
-            Some(rt.spawn(async move { audit::projection_problems(&store).await }))
-        }
-        Source::Server(_) => None,
-    };
-    walk(&source, &mut audit, &head, head_cp.as_ref(), out)?;
+    // compared with them, row by row, from the same read of the entries as the walk.
+    let tables = walk(&source, &mut audit, &head, head_cp.as_ref(), out)?;
     let tree_root = audit.tree().root_at(head.size).ok();
     let mut walked = audit.finish(head.size);
-    let mut tables_compared = None;
-    if let (Source::Database(_, rt), Some(projection)) = (&source, projection) {
-        let (problems, tables) = rt.block_on(projection)?.map_err(anyhow::Error::msg)?;
-        for p in problems {
+    let tables_compared = tables.map(|t| {
+        for p in t.problems {
             walked.findings.push(p);
         }
-        tables_compared = Some(tables);
-    }
+        t.compared
+    });
     if let Source::Server(c) = &source {
         refine_by_consistency(c, &mut walked, head.size, head_cp.as_ref());
     }
@@ -350,23 +341,21 @@ fn print(r: &Report, key_text: &str) {
     }
 }
 
-/// Feeds the source's entries (and checkpoints) to the audit.
+/// Feeds the source's entries (and checkpoints) to the audit; from a database, also
+/// compares its tables with the ledger.
 fn walk(
     source: &Source,
     audit: &mut Audit,
     head: &Head,
     head_cp: Option<&andon_ledger::Checkpoint>,
     out: Output,
-) -> anyhow::Result<()> {
+) -> anyhow::Result<Option<audit::Tables>> {
     match source {
         Source::Database(store, rt) => {
-            rt.block_on(audit::stored::walk(
-                store,
-                audit,
-                None,
-                audit::stored::Checkpoints::All,
-                true,
-            ))?;
+            let tables = rt
+                .block_on(audit::audit_database(store, audit, None))
+                .map_err(anyhow::Error::msg)?;
+            Ok(Some(tables))
         }
         Source::Server(c) => {
             let bar = indicatif::ProgressBar::new(head.size);
@@ -412,9 +401,9 @@ fn walk(
             bar.finish_and_clear();
             let (size, root) = head_cp.map_or((head.size, [0; 32]), |c| (c.size, c.root));
             audit.checkpoint(size, root, &head.note);
+            Ok(None)
         }
     }
-    Ok(())
 }
 
 /// From a server, when the entries do not reproduce its latest checkpoint, its consistency
