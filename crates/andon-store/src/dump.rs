@@ -161,6 +161,7 @@ pub struct Snapshot {
     conn: AnyConnection,
     backend: Backend,
     size: u64,
+    signed: u64,
     beside: bool,
 }
 
@@ -171,6 +172,13 @@ impl Snapshot {
     /// How many ledger entries the snapshot holds.
     pub fn size(&self) -> u64 {
         self.size
+    }
+
+    /// The size of the largest stored checkpoint the snapshot holds (0: none). Checkpoints
+    /// read outside the snapshot up to this size are the ones it holds; a larger one was
+    /// stored after it began, with entries it does not see.
+    pub fn signed(&self) -> u64 {
+        self.signed
     }
 
     /// Every row of `table` (its name and key columns are the caller's constants, never
@@ -303,10 +311,15 @@ impl Store {
             .fetch_one(&mut conn)
             .await
             .op("counting ledger entries")?;
+        let signed: i64 = sqlx::query_scalar("SELECT COALESCE(MAX(size), 0) FROM checkpoints")
+            .fetch_one(&mut conn)
+            .await
+            .op("reading the largest checkpoint")?;
         Ok(Snapshot {
             conn,
             backend: self.backend(),
             size: size as u64,
+            signed: signed.max(0) as u64,
             beside,
         })
     }

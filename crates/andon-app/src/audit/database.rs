@@ -47,13 +47,14 @@ pub async fn audit_database(
         .snapshot(Some(replayed.path()))
         .await
         .map_err(|e| e.to_string())?;
-    let size = live.size();
+    let (size, signed) = (live.size(), live.signed());
     let (pages, mut read) = mpsc::channel(AHEAD);
     let reader = tokio::spawn(read_pages(live, pages));
     let (rows, to_commit) = mpsc::channel(AHEAD);
     let committer = tokio::spawn(commit_pages(replayed.store.clone(), to_commit));
 
-    let mut fed = Fed::new(audit, end, Checkpoints::All);
+    // The checkpoints are read beside the snapshot: none stored after it began.
+    let mut fed = Fed::new(audit, end, Checkpoints::All).checkpoints_upto(signed);
     while let Some(page) = read.recv().await {
         let page = page?;
         let mut parsed = Vec::with_capacity(page.len());

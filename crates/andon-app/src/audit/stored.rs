@@ -61,6 +61,8 @@ pub(crate) struct Fed {
     /// Entries at or past it are not fed.
     pub(crate) end: u64,
     checkpoints_from: u64,
+    /// Checkpoints larger than this are not read.
+    checkpoints_upto: u64,
     which: Checkpoints,
 }
 
@@ -72,8 +74,16 @@ impl Fed {
             next,
             end: end.unwrap_or(u64::MAX),
             checkpoints_from: next,
+            checkpoints_upto: i64::MAX as u64,
             which,
         }
+    }
+
+    /// Reads no stored checkpoint larger than `size`: a walk of one moment of the ledger
+    /// reads no checkpoint stored after it, whose entries it does not see.
+    pub(crate) fn checkpoints_upto(mut self, size: u64) -> Self {
+        self.checkpoints_upto = size;
+        self
     }
 
     /// Feeds one page of entries (in index order, not empty) to `audit`, then the reports
@@ -105,7 +115,7 @@ impl Fed {
             check_reports(store, audit).await?;
         }
         if self.which == Checkpoints::All {
-            let upto = self.next.min(self.end);
+            let upto = self.next.min(self.end).min(self.checkpoints_upto);
             for c in store.checkpoints(self.checkpoints_from, upto).await? {
                 audit.checkpoint(c.size, c.root, &c.note);
             }
@@ -119,11 +129,7 @@ impl Fed {
     pub(crate) async fn finish(self, store: &Store, audit: &mut Audit) -> Result<(), StoreError> {
         match self.which {
             Checkpoints::All => {
-                let upto = if self.end == u64::MAX {
-                    i64::MAX as u64
-                } else {
-                    self.end
-                };
+                let upto = self.end.min(self.checkpoints_upto);
                 if self.checkpoints_from <= upto {
                     for c in store.checkpoints(self.checkpoints_from, upto).await? {
                         audit.checkpoint(c.size, c.root, &c.note);
