@@ -32,9 +32,9 @@ pub struct Tables {
 
 /// Walks every stored entry below `end` (all when `None`) with its document and every
 /// stored checkpoint into `audit` (a fresh one), and replays every entry the snapshot holds
-/// (below `end` or not) into a fresh database to compare the tables with it. The tables are read as they stand
-/// when the snapshot begins, however long the replay takes: entries appended meanwhile are
-/// neither walked, replayed nor read.
+/// (below `end` or not) into a fresh database to compare the tables with it. The tables are
+/// read as they stand when the snapshot begins, however long the replay takes: entries
+/// appended meanwhile are neither walked, replayed nor read.
 pub async fn audit_database(
     store: &Store,
     audit: &mut Audit,

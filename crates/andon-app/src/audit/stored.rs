@@ -23,8 +23,8 @@ const PAGE_WITH_DOCUMENTS: u32 = 1000;
 const PAGE_BARE: u32 = 20_000;
 
 /// Walks the stored entries from where `audit` stands with index below `end` (all of them
-/// when `None`) and the checkpoints `which`, feeding `audit`. `documents`: read each entry's document too (the
-/// rules need them; a start does not).
+/// when `None`) and the checkpoints `which`, feeding `audit`. `documents`: read each entry's
+/// document too (the rules need them; a start does not).
 pub async fn walk(
     store: &Store,
     audit: &mut Audit,
