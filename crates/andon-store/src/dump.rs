@@ -229,27 +229,11 @@ impl Snapshot {
         Ok(differing.ok().map(|n| n == 0))
     }
 
-    /// Entries from `start` (at most `limit`) as the snapshot sees them, read on its own
-    /// connection: a check that held the snapshot and read entries on another connection
-    /// would wait forever behind a lock someone requested on the table meanwhile (a
-    /// `DROP TRIGGER` queues behind the snapshot, and every later read behind it).
-    pub async fn ledger_rows(
-        &mut self,
-        start: u64,
-        limit: u32,
-    ) -> Result<Vec<crate::StoredEntry>, StoreError> {
-        let rows = sqlx::query(crate::read::LEDGER_ROWS)
-            .bind(start as i64)
-            .bind(limit as i64)
-            .fetch_all(&mut self.conn)
-            .await
-            .op("reading ledger entries")?;
-        rows.iter().map(crate::read::ledger_row).collect()
-    }
-
     /// Entries from `start` (at most `limit`) with their documents, as the snapshot sees
-    /// them (see [`Store::entries`]), read on its own connection like
-    /// [`Snapshot::ledger_rows`].
+    /// them (see [`Store::entries`]), read on its own connection: a check that held the
+    /// snapshot and read entries on another connection would wait forever behind a lock
+    /// someone requested on the table meanwhile (a `DROP TRIGGER` queues behind the
+    /// snapshot, and every later read behind it).
     pub async fn entries(
         &mut self,
         start: u64,

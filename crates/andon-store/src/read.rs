@@ -530,7 +530,6 @@ pub(crate) async fn appended_since(
     Ok((leaves, row.map(|r| checkpoint_row(&r)).transpose()?))
 }
 
-/// The query of [`Store::ledger_rows`]: entries from `$1`, at most `$2`, without documents.
 /// Entries from `$1` (at most `$2`) with their documents. Each join repeats the lower
 /// bound: PostgreSQL does not carry it across an outer join, and its merge join then read
 /// every document table from its first row for every page (190 ms a page at 100,000
@@ -556,12 +555,13 @@ pub(crate) fn entry_with_document(r: &sqlx::any::AnyRow) -> Result<StoredEntry, 
     })
 }
 
-pub(crate) const LEDGER_ROWS: &str = "SELECT idx, kind, leaf_hash, entry FROM ledger_entries \
+/// The query of [`Store::ledger_rows`]: entries from `$1`, at most `$2`, without documents.
+const LEDGER_ROWS: &str = "SELECT idx, kind, leaf_hash, entry FROM ledger_entries \
      WHERE idx >= $1 ORDER BY idx LIMIT $2";
 
 /// One row of [`LEDGER_ROWS`]. A leaf hash that is not 32 bytes reads as zeros, so it fails
 /// its check instead of the read.
-pub(crate) fn ledger_row(r: &sqlx::any::AnyRow) -> Result<StoredEntry, StoreError> {
+fn ledger_row(r: &sqlx::any::AnyRow) -> Result<StoredEntry, StoreError> {
     let idx: i64 = get(r, "idx")?;
     let leaf: Vec<u8> = get(r, "leaf_hash")?;
     Ok(StoredEntry {
