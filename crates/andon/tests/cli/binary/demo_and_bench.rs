@@ -38,6 +38,14 @@ fn the_demo_runs_against_a_live_server(b: Backend) {
     );
     let text = String::from_utf8_lossy(&out.stdout);
     assert!(text.contains("sent 16 attestations"), "{text}");
+    // The server's own audit of its store, the tables replayed from the ledger included.
+    assert!(
+        text.contains(&format!(
+            "stored checkpoints, and {} tables against the ledger replayed",
+            andon_app::projection::PROJECTED_TABLES.len()
+        )),
+        "{text}"
+    );
     // Identities: an admin-minted token approves nothing, and is revoked; the list is shown.
     assert!(
         text.contains("refused (403 token_not_own)")
