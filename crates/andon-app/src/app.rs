@@ -50,7 +50,10 @@ pub struct Inner {
     /// The gate decisions the admission webhook read, for a few seconds.
     pub admission_cache: crate::admission::cache::DecisionCache,
     /// What gates gathered about artifacts, checked against the ledger before each use.
-    pub gather_cache: crate::gates::gathered::GatherCache,
+    pub gather_cache: crate::gates::kept::Kept<crate::gates::gathered::Gathered>,
+    /// What gates read about applications and environments (policy, waivers, drills,
+    /// hardening scans), checked against the ledger before each use.
+    pub context_cache: crate::gates::kept::Kept<crate::gates::context::Context>,
     pub config: Config,
 }
 
@@ -213,6 +216,7 @@ impl App {
             oidc_keys: crate::federation::KeyCache::default(),
             admission_cache: Default::default(),
             gather_cache: Default::default(),
+            context_cache: Default::default(),
             policies: RwLock::new(HashMap::new()),
             telemetry_lock: tokio::sync::Mutex::new(()),
             sequencing: tokio::sync::Mutex::new(()),

@@ -12,8 +12,11 @@ use crate::{Store, StoreError};
 pub struct GatherMark {
     /// The ledger's size when asked: what a gather that starts now has seen at least.
     pub size: u64,
-    /// Something a gate gathers may have been written since.
+    /// Something a gate gathers about the artifact may have been written since.
     pub changed: bool,
+    /// Something a gate reads about the application and environment (waivers, policies,
+    /// drills, the risk level, hardening scans) may have been written since.
+    pub context_changed: bool,
 }
 
 /// A published policy bundle (without its text).
@@ -220,17 +223,24 @@ impl Store {
     }
 
     /// Whether anything a gate gathers about `application`'s artifacts may have been
-    /// written at ledger index `since` or later, and the ledger's size now, in one
-    /// statement: the application's evidence (its subjects and commits are written with
-    /// it), and the source-control tables whatever wrote them (a webhook, or a review
-    /// attested by another application of the same repository). Each is a probe of an
-    /// index by ledger index.
+    /// written at ledger index `since` or later, whether anything it reads about the
+    /// application and its environments may have been written at `context_since` or later,
+    /// and the ledger's size now, in one statement. The artifact's part: the application's
+    /// evidence (its subjects and commits are written with it), and the source-control
+    /// tables whatever wrote them (a webhook, or a review attested by another application
+    /// of the same repository). The context: the application's waivers (requested or
+    /// approved), every policy, the application's risk level and finished drills, and
+    /// hardening scans of any application. Each is a probe of an index by ledger index.
     pub async fn gathered_since(
         &self,
         application: &str,
         since: u64,
+        context_since: u64,
     ) -> Result<GatherMark, StoreError> {
-        let scm: Vec<String> = [
+        let probe = |t: &str, filter: &str, at: &str| {
+            format!(" + (SELECT COUNT(*) FROM (SELECT 1 FROM {t} WHERE {filter}{at} LIMIT 1) {t})")
+        };
+        let scm: String = [
             "scm_commits",
             "scm_changes",
             "scm_reviews",
@@ -238,30 +248,59 @@ impl Store {
             "scm_tickets",
         ]
         .iter()
-        .map(|t| {
-            format!(
-                " + (SELECT COUNT(*) FROM (SELECT 1 FROM {t} WHERE ledger_idx >= $2 LIMIT 1) {t})"
-            )
-        })
+        .map(|t| probe(t, "", "ledger_idx >= $2"))
         .collect();
+        let context: String = [
+            probe(
+                "waivers",
+                "application = $1 AND ",
+                "(requested_idx >= $3 OR approved_idx >= $3)",
+            ),
+            probe("policies", "", "ledger_idx >= $3"),
+            probe(
+                "application_risks",
+                "application = $1 AND ",
+                "ledger_idx >= $3",
+            ),
+            probe("drills", "application = $1 AND ", "finished_idx >= $3"),
+            probe("evidence", "predicate_type = $4 AND ", "ledger_idx >= $3"),
+        ]
+        .concat();
         let sql = format!(
             "SELECT COALESCE((SELECT MAX(idx) FROM ledger_entries), -1) + 1 AS size, \
-             (SELECT COUNT(*) FROM (SELECT 1 FROM evidence WHERE application = $1 AND ledger_idx >= $2 LIMIT 1) e){} AS changed",
-            scm.concat()
+             (SELECT COUNT(*) FROM (SELECT 1 FROM evidence WHERE application = $1 AND ledger_idx >= $2 LIMIT 1) e){scm} AS changed, \
+             0{context} AS context_changed"
         );
+        let at = |n: u64| n.min(i64::MAX as u64) as i64;
         // Planned for its values: only then does PostgreSQL know that `since` is near the
         // end of every table and each count one step down an index.
         let row = self
             .search(sql)
             .bind(application.to_owned())
-            .bind(since.min(i64::MAX as u64) as i64)
+            .bind(at(since))
+            .bind(at(context_since))
+            .bind(andon_domain::HARDENING_PREDICATE_V1)
             .fetch_one(&self.pool)
             .await
             .op("asking what changed since a gate gathered")?;
         Ok(GatherMark {
             size: get::<i64>(&row, "size")?.max(0) as u64,
             changed: get::<i64>(&row, "changed")? > 0,
+            context_changed: get::<i64>(&row, "context_changed")? > 0,
         })
+    }
+
+    /// The application's approved waivers, whether or not they are still in force, by id:
+    /// [`Store::active_waivers`] is these, filtered by their expiry.
+    pub async fn approved_waivers(&self, application: &str) -> Result<Vec<WaiverRow>, StoreError> {
+        let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
+            "{WAIVER_SELECT} WHERE application = $1 AND approved_by IS NOT NULL ORDER BY id"
+        )))
+        .bind(application.to_owned())
+        .fetch_all(&self.pool)
+        .await
+        .op("reading approved waivers")?;
+        rows.iter().map(waiver_row).collect()
     }
 
     /// A decision by id.

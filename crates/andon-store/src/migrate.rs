@@ -46,6 +46,10 @@ const SQLITE: &[(i64, &str)] = &[
         20,
         include_str!("../migrations/sqlite/0020_gather_marks.sql"),
     ),
+    (
+        21,
+        include_str!("../migrations/sqlite/0021_gate_context_marks.sql"),
+    ),
 ];
 const POSTGRES: &[(i64, &str)] = &[
     (
@@ -103,6 +107,10 @@ const POSTGRES: &[(i64, &str)] = &[
     (
         20,
         include_str!("../migrations/postgres/0020_gather_marks.sql"),
+    ),
+    (
+        21,
+        include_str!("../migrations/postgres/0021_gate_context_marks.sql"),
     ),
 ];
 

@@ -342,21 +342,15 @@ pub async fn set_risk(
     }))
 }
 
-/// The gate input's `drills`: the application's risk level and its newest completed drill,
-/// with its age in whole days at `now`.
-pub async fn gate_input(
-    app: &App,
-    application: &str,
-    now: i64,
-) -> Result<serde_json::Value, AppError> {
-    let risk = app.store().application_risk(application).await?;
-    let last = app.store().last_completed_drill(application).await?;
-    Ok(json!({
+/// The gate input's `drills`: the application's risk level and its newest completed drill
+/// (id, finished at), with its age in whole days at `now`.
+pub fn gate_input(risk: Option<&str>, last: Option<(&str, i64)>, now: i64) -> serde_json::Value {
+    json!({
         "risk": risk,
         "last": last.map(|(id, at)| json!({
             "id": id,
             "finished_at": crate::input::rfc3339(Some(at)),
             "age_days": (now - at).max(0) / 86_400_000,
         })),
-    }))
+    })
 }

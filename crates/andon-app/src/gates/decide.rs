@@ -11,11 +11,13 @@
 use andon_domain::api::{DecisionView, GateRequest};
 use andon_domain::gate::{DECISION_PAYLOAD_TYPE, DECISION_VERSION, DecisionDoc, PolicyRef};
 use andon_domain::{AppName, ArtifactRef, EntryKind, Envelope, Role, Sha256Digest};
-use andon_store::{Effect, WaiverRow};
+use andon_store::Effect;
 use serde_json::{Value, json};
 
-use super::policies::select_policy;
-use crate::input::{check_environment, is_production, rfc3339};
+use super::context::{self, Context};
+use super::gathered::{self, Gathered};
+use super::kept::Keep;
+use crate::input::{check_environment, is_production};
 use crate::ledger::sequencer::Fact;
 use crate::{Actor, App, AppError};
 
@@ -23,16 +25,11 @@ use crate::{Actor, App, AppError};
 /// this first, so that a caller without the role is refused before its body is looked at.
 pub const DECIDERS: &[Role] = &[Role::Pipeline, Role::Admin, Role::Approver];
 
-/// One waiver in force as the gate input shows it.
-fn waiver_input(w: &WaiverRow) -> Value {
-    json!({
-        "id": w.id, "control": w.control, "vulnerability": w.vulnerability, "reason": w.reason,
-        "ticket": w.ticket, "requested_by": w.requested_by, "approved_by": w.approved_by,
-        "expires_at": rfc3339(w.expires_at),
-    })
-}
+/// What a gate keeps once its decision is durable.
+type Keeps = (Keep<Gathered>, Keep<Context>);
 
-/// Builds the gate input (`andon.gate/v1`, see docs/gates.md), its change record unset.
+/// Builds the gate input (`andon.gate/v1`, see docs/gates.md), its change record unset;
+/// with the version of the policy that applies.
 async fn gate_input(
     app: &App,
     application: &AppName,
@@ -40,15 +37,41 @@ async fn gate_input(
     environment: &str,
     production: bool,
     now: jiff::Timestamp,
-) -> Result<(Value, super::gathered::Keep), AppError> {
-    let (gathered, keep) = super::gathered::artifact_facts(app, application, artifact).await?;
-    let waivers: Vec<Value> = app
+) -> Result<(Value, String, Keeps), AppError> {
+    let kept_gather = app
+        .0
+        .gather_cache
+        .get(&gathered::key(application, artifact));
+    let kept_context = app
+        .0
+        .context_cache
+        .get(&context::key(application, environment));
+    // One statement says whether what either kept may have changed.
+    let mark = app
         .store()
-        .active_waivers(application.as_str(), now.as_millisecond())
-        .await?
-        .iter()
-        .map(waiver_input)
-        .collect();
+        .gathered_since(
+            application.as_str(),
+            kept_gather.as_ref().map_or(0, |(size, _)| *size),
+            kept_context.as_ref().map_or(0, |(size, _)| *size),
+        )
+        .await?;
+    let (gathered, keep_gather) = gathered::artifact_facts(
+        app,
+        application,
+        artifact,
+        kept_gather.map(|(_, g)| g),
+        mark,
+    )
+    .await?;
+    let (context, keep_context) = context::context(
+        app,
+        application,
+        environment,
+        kept_context.map(|(_, c)| c),
+        mark,
+    )
+    .await?;
+    let now_ms = now.as_millisecond();
     let input = json!({
         "version": andon_policy::INPUT_VERSION,
         "time": now.to_string(),
@@ -59,12 +82,12 @@ async fn gate_input(
         "evidence": Value::Array(gathered.evidence.clone()),
         "commits": Value::Array(gathered.commits.clone()),
         "deployments": Value::Array(gathered.deployments.clone()),
-        "waivers": waivers,
-        "hardening": super::hardening::hardening_input(app, environment).await?,
-        "drills": crate::drills::gate_input(app, application.as_str(), now.as_millisecond()).await?,
+        "waivers": context.waivers_input(now_ms),
+        "hardening": context.hardening.clone(),
+        "drills": context.drills_input(now_ms),
         "change": Value::Null,
     });
-    Ok((input, keep))
+    Ok((input, context.policy.clone(), (keep_gather, keep_context)))
 }
 
 /// Asks the gate for an artifact and an environment: builds the input, evaluates the policy
@@ -75,7 +98,15 @@ pub async fn gate(app: &App, actor: &Actor, req: GateRequest) -> Result<Decision
     actor.require(DECIDERS)?;
     let application: AppName = req.application.parse()?;
     actor.require_application(application.as_str(), "gate")?;
-    super::require_known(app, &application).await?;
+    // A context kept for the application was read from it: applications are never removed.
+    if app
+        .0
+        .context_cache
+        .get(&context::key(&application, &req.environment))
+        .is_none()
+    {
+        super::require_known(app, &application).await?;
+    }
     let artifact: ArtifactRef = req.artifact.parse()?;
     check_environment(&req.environment)?;
     let production = req
@@ -84,7 +115,7 @@ pub async fn gate(app: &App, actor: &Actor, req: GateRequest) -> Result<Decision
     let now = jiff::Timestamp::from_millisecond(app.now())
         .map_err(|e| AppError::unavailable(format!("the clock is out of range: {e}")))?;
     let began = std::time::Instant::now();
-    let (mut input, keep) = gate_input(
+    let (mut input, policy, keep) = gate_input(
         app,
         &application,
         &artifact,
@@ -94,7 +125,7 @@ pub async fn gate(app: &App, actor: &Actor, req: GateRequest) -> Result<Decision
     )
     .await?;
     let gathered = began.elapsed();
-    let policy = select_policy(app, application.as_str(), &req.environment).await?;
+    let policy = super::policies::compiled(app, &policy).await?;
     let mut change = None;
     if production {
         let c = crate::changes::gate::change_for_gate(
@@ -177,7 +208,8 @@ pub async fn gate(app: &App, actor: &Actor, req: GateRequest) -> Result<Decision
             // The admission webhook reads the new decision from now on.
             app.0.admission_cache.clear();
             // Durable: so is everything the gather read.
-            app.0.gather_cache.keep(keep);
+            app.0.gather_cache.keep(keep.0);
+            app.0.context_cache.keep(keep.1);
             r
         }
         // Asked again, byte for byte, within the same millisecond: the recorded decision.

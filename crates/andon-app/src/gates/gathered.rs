@@ -1,31 +1,27 @@
 //! What a gate gathers about an artifact (its evidence, the commits that evidence names
 //! with their pull requests and reviews, and the deployments of its source commits), kept
-//! between gates of the same artifact.
+//! between gates of the same artifact ([`super::kept`]).
 //!
-//! Gathering is about fifteen queries; checking that nothing it read has changed is one
-//! ([`andon_store::Store::gathered_since`]): every row of those tables is written by a
-//! ledger entry and carries its index, so a row at or past the ledger size seen before the
-//! last gather is the only way its answer can differ. The check asks the database, not this
-//! server's memory, so a cluster's servers see each other's writes at once. [`gather`]
-//! reads the application's evidence (with its subjects and commits) and the source-control
-//! tables; a read of any other table added there must be added to the check. The parts of the input that depend on
-//! the time (waivers in force, drills' ages) or on the environment are read every gate.
-//! Debug builds gather again on every hit and assert that both agree.
+//! Gathering is about fifteen queries; checking that nothing it read has changed is a part
+//! of one ([`andon_store::Store::gathered_since`]). [`gather`] reads the application's
+//! evidence (with its subjects and commits) and the source-control tables; a read of any
+//! other table added there must be added to the check. The parts of the input that depend
+//! on the time or on the environment are the gate's context ([`super::context`]). Debug
+//! builds gather again on every hit and assert that both agree.
 
-use std::collections::{BTreeSet, HashMap};
-use std::sync::{Arc, Mutex};
+use std::collections::BTreeSet;
+use std::sync::Arc;
 
 use andon_domain::{AppName, ArtifactRef};
-use andon_store::{EvidenceFilter, EvidenceRow};
+use andon_store::{EvidenceFilter, EvidenceRow, GatherMark};
 use serde_json::{Value, json};
 
+use super::kept::{Keep, Key};
 use crate::input::{is_production, rfc3339};
 use crate::{App, AppError};
 
 /// Evidence records read per gate, at most.
 const MAX_GATE_EVIDENCE: u32 = 1000;
-/// Artifacts kept; past it the cache starts over.
-const MAX_KEPT: usize = 256;
 
 /// The artifact's part of the gate input.
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -38,71 +34,23 @@ pub struct Gathered {
     pub deployments: Vec<Value>,
 }
 
-type Key = (String, String);
-
-/// A gather to keep once the decision made on it is durable ([`GatherCache::keep`]).
-pub struct Keep {
-    key: Key,
-    size: u64,
-    gathered: Arc<Gathered>,
+/// The key a gather of `artifact` is kept under.
+pub(crate) fn key(application: &AppName, artifact: &ArtifactRef) -> Key {
+    (application.to_string(), artifact.digest.hex())
 }
 
-/// (application, artifact digest) -> the ledger size seen before the gather, and what it
-/// found.
-#[derive(Default)]
-pub struct GatherCache {
-    map: Mutex<HashMap<Key, (u64, Arc<Gathered>)>>,
-}
-
-impl GatherCache {
-    fn get(&self, key: &Key) -> Option<(u64, Arc<Gathered>)> {
-        let map = self.map.lock().unwrap_or_else(|e| e.into_inner());
-        map.get(key).cloned()
-    }
-
-    /// Keeps a gather, once the decision made on it is durable: everything in the ledger
-    /// before that decision is durable too, so what was kept cannot be lost with the
-    /// database in a crash (entries committed but not yet durable can be).
-    pub fn keep(&self, kept: Keep) {
-        let mut map = self.map.lock().unwrap_or_else(|e| e.into_inner());
-        if map.len() >= MAX_KEPT && !map.contains_key(&kept.key) {
-            map.clear();
-        }
-        map.insert(kept.key, (kept.size, kept.gathered));
-    }
-
-    /// Forgets everything: the database lost entries this server had seen.
-    pub fn clear(&self) {
-        self.map.lock().unwrap_or_else(|e| e.into_inner()).clear();
-    }
-
-    /// How many artifacts are kept.
-    pub fn len(&self) -> usize {
-        self.map.lock().unwrap_or_else(|e| e.into_inner()).len()
-    }
-
-    /// Nothing is kept.
-    pub fn is_empty(&self) -> bool {
-        self.len() == 0
-    }
-}
-
-/// The artifact's part of the gate input: kept from the last gate of the same artifact
-/// when the ledger says nothing it read has changed since, gathered otherwise; with what to
+/// The artifact's part of the gate input: `kept` (from the last gate of the same artifact)
+/// when `mark` says nothing it read has changed since, gathered otherwise; with what to
 /// keep once the decision is durable.
 pub(crate) async fn artifact_facts(
     app: &App,
     application: &AppName,
     artifact: &ArtifactRef,
-) -> Result<(Arc<Gathered>, Keep), AppError> {
-    let key = (application.to_string(), artifact.digest.hex());
-    let kept = app.0.gather_cache.get(&key);
-    let since = kept.as_ref().map_or(0, |(size, _)| *size);
-    let mark = app
-        .store()
-        .gathered_since(application.as_str(), since)
-        .await?;
-    if let Some((_, g)) = kept
+    kept: Option<Arc<Gathered>>,
+    mark: GatherMark,
+) -> Result<(Arc<Gathered>, Keep<Gathered>), AppError> {
+    let key = key(application, artifact);
+    if let Some(g) = kept
         && !mark.changed
     {
         if cfg!(debug_assertions) {
@@ -110,27 +58,17 @@ pub(crate) async fn artifact_facts(
             // Compared only when nothing was written while gathering again.
             let after = app
                 .store()
-                .gathered_since(application.as_str(), mark.size)
+                .gathered_since(application.as_str(), mark.size, mark.size)
                 .await?;
             assert!(
                 after.changed || *g == fresh,
                 "the kept gather of {artifact} differs from the store's"
             );
         }
-        let keep = Keep {
-            key,
-            size: mark.size,
-            gathered: g.clone(),
-        };
-        return Ok((g, keep));
+        return Ok((g.clone(), Keep::new(key, mark.size, g)));
     }
     let g = Arc::new(gather(app, application, artifact).await?);
-    let keep = Keep {
-        key,
-        size: mark.size,
-        gathered: g.clone(),
-    };
-    Ok((g, keep))
+    Ok((g.clone(), Keep::new(key, mark.size, g)))
 }
 
 /// The summary a policy sees: long listings that no control reads are dropped, so that the

@@ -1,8 +1,10 @@
 //! Release gates: policies, decisions, waivers and the Risk Control Matrix.
 
+pub mod context;
 pub mod decide;
 pub mod gathered;
 pub mod hardening;
+pub mod kept;
 pub mod matrix;
 pub mod policies;
 pub mod waivers;

@@ -40,8 +40,9 @@ pub(super) async fn catch_up(
         if let Ok(mut tree) = app.0.tree.write() {
             tree.truncate(size);
         }
-        // A gather kept since may have read them.
+        // A gather or a context kept since may have read them.
         app.0.gather_cache.clear();
+        app.0.context_cache.clear();
         return Ok(());
     }
     let (leaves, checkpoint) = sequencing.appended_since(have, size).await?;

@@ -1,17 +1,20 @@
 //! A gate keeps what it gathered about an artifact for the next gate of the same artifact,
 //! and must never decide on it once something it read has changed: new evidence, a
 //! webhook's deployment, a review attested by another application of the same repository,
-//! on this server or on another server of the cluster.
+//! on this server or on another server of the cluster. It also keeps what it read about the
+//! application and environment (policy, waivers, risk, drills, hardening scans), which must
+//! follow every change of those and the passing of time.
 //! Through the real HTTP path, on both backends; debug builds also gather again on every
 //! kept answer and assert that both agree.
 
-use crate::common::release::{Twist, World, verdict, world};
-use crate::common::{deployment_status, github, sha};
+use crate::common::release::{Twist, World, fixture, report, verdict, world, world_with};
+use crate::common::{at_ms, deployment_status, github, sha};
 use andon_client::Client;
-use andon_domain::api::DecisionView;
+use andon_domain::api::{DecisionView, WaiverRequest};
 use andon_domain::gate::Verdict;
 use andon_domain::scm::REVIEW_PREDICATE_V1;
-use andon_domain::{Sha256Digest, Statement};
+use andon_domain::{HARDENING_PREDICATE_V1, Sha256Digest, Statement};
+use andon_server::Clock;
 use andon_testkit::{Backend, both_backends};
 use serde_json::json;
 
@@ -102,7 +105,10 @@ fn a_gate_sees_what_arrived_since_the_last_gate_of_the_same_artifact(b: Backend)
     assert_eq!(evidence_in(&w, &after), evidence_in(&w, &before) + 1);
 }
 
-both_backends!(a_gate_sees_what_arrived_since_the_last_gate_of_the_same_artifact);
+both_backends!(
+    a_gate_sees_what_arrived_since_the_last_gate_of_the_same_artifact,
+    a_gate_sees_what_changed_in_its_application_and_environment,
+);
 
 /// Two servers on one PostgreSQL database (only PostgreSQL is shared by several servers):
 /// what one accepts, the other's next gate of the same artifact sees, though it kept the
@@ -123,4 +129,79 @@ fn a_gate_sees_what_another_server_of_the_cluster_accepted() {
     let after = w.gate(&artifact, "staging");
     assert_eq!(verdict(&after, "coverage").0, Verdict::Pass);
     assert_eq!(evidence_in(&w, &after), evidence_in(&w, &first) + 1);
+}
+
+/// The decision's input, as recorded.
+fn input_of(w: &World, d: &DecisionView) -> serde_json::Value {
+    w.h.admin.decision(&d.id).expect("decision").decision.input
+}
+
+fn a_gate_sees_what_changed_in_its_application_and_environment(b: Backend) {
+    const HOUR: i64 = 3_600_000;
+    let t0 = at_ms("2026-12-08T09:00:00Z");
+    let clock = Clock::manual(t0);
+    let w = world_with(b, |c| c.clock = clock.clone());
+    let artifact = w.release("pay-context", Twist::Failing("coverage"));
+    let first = w.gate(&artifact, "production");
+    assert_eq!(verdict(&first, "coverage").0, Verdict::Fail);
+    let again = w.gate(&artifact, "production");
+    assert_eq!(verdict(&again, "coverage").0, Verdict::Fail);
+    assert!(!w.h.app.0.context_cache.is_empty(), "the context was kept");
+
+    // A waiver requested is not yet in force; approved, the next gate applies it.
+    let asked =
+        w.ci.request_waiver(&WaiverRequest {
+            application: "pay".into(),
+            control: "coverage".into(),
+            vulnerability: None,
+            reason: "generated code".into(),
+            ticket: "PAY-90".into(),
+            hours: 24,
+        })
+        .expect("requested");
+    let wid = asked["id"].as_str().expect("id").to_owned();
+    clock.set_ms(t0 + HOUR);
+    let requested = w.gate(&artifact, "production");
+    assert_eq!(verdict(&requested, "coverage").0, Verdict::Fail);
+    assert_eq!(input_of(&w, &requested)["waivers"], json!([]));
+    w.h.admin.approve_waiver(&wid).expect("approved");
+    let waived = w.gate(&artifact, "production");
+    assert_eq!(verdict(&waived, "coverage").0, Verdict::Waived);
+    assert_eq!(input_of(&w, &waived)["waivers"][0]["id"], json!(wid));
+    // Nothing is written when the waiver expires: the next gate works it out from the time.
+    clock.set_ms(t0 + 26 * HOUR);
+    let expired = w.gate(&artifact, "production");
+    assert_eq!(verdict(&expired, "coverage").0, Verdict::Fail);
+    assert_eq!(input_of(&w, &expired)["waivers"], json!([]));
+
+    // A risk level set, and a scan of the environment attested by another application.
+    w.h.admin.set_application_risk("pay", "high").expect("risk");
+    let risky = w.gate(&artifact, "production");
+    assert_eq!(input_of(&w, &risky)["drills"]["risk"], json!("high"));
+    let (ops, ops_key) = w.h.pipeline("platform");
+    let scan = fixture("hardening/nmap-7.93-scan1.xml");
+    let mut st = report(Sha256Digest::of(&scan), HARDENING_PREDICATE_V1, &scan);
+    st.subject[0].name = "environment:production".into();
+    ops.submit_evidence("platform", None, Some("hardening"), &st.sign(&ops_key))
+        .expect("scan accepted");
+    let scanned = w.gate(&artifact, "production");
+    assert_eq!(verdict(&scanned, "hardening").0, Verdict::Pass);
+    let scans = input_of(&w, &scanned)["hardening"]["scans"].clone();
+    assert_eq!(scans.as_array().map(Vec::len), Some(1), "{scans}");
+
+    // A policy published for the application and environment decides the next gate.
+    let published =
+        w.h.admin
+            .publish_policy(&json!({
+                "name": "pay-production", "applications": ["pay"], "environments": ["production"],
+                "params": {"coverage": {"min_line_coverage": 1}},
+                "modules": {},
+            }))
+            .expect("published");
+    let custom = w.gate(&artifact, "production");
+    assert_eq!(custom.decision.policy.version, published.version);
+    assert_eq!(verdict(&custom, "coverage").0, Verdict::Pass);
+    // Another environment keeps its own context: the built-in policy still applies there.
+    let staging = w.gate(&artifact, "staging");
+    assert_ne!(staging.decision.policy.version, published.version);
 }
