@@ -72,21 +72,29 @@ async fn gate_input(
     )
     .await?;
     let now_ms = now.as_millisecond();
-    let input = json!({
-        "version": andon_policy::INPUT_VERSION,
-        "time": now.to_string(),
-        "application": application.as_str(),
-        "artifact": {"name": artifact.name, "digest": artifact.digest.to_string()},
-        "environment": {"name": environment, "production": production},
-        // Cloned as trees: `json!` would serialize them into new ones, at twice the cost.
-        "evidence": Value::Array(gathered.evidence.clone()),
-        "commits": Value::Array(gathered.commits.clone()),
-        "deployments": Value::Array(gathered.deployments.clone()),
-        "waivers": context.waivers_input(now_ms),
-        "hardening": context.hardening.clone(),
-        "drills": context.drills_input(now_ms),
-        "change": Value::Null,
-    });
+    // Built entry by entry: `json!` would copy every value it is given into a new tree
+    // (`to_value`), the kept evidence included, once more after the clone.
+    let parts: [(&str, Value); 12] = [
+        ("version", andon_policy::INPUT_VERSION.into()),
+        ("time", now.to_string().into()),
+        ("application", application.as_str().into()),
+        (
+            "artifact",
+            json!({"name": artifact.name, "digest": artifact.digest.to_string()}),
+        ),
+        (
+            "environment",
+            json!({"name": environment, "production": production}),
+        ),
+        ("evidence", Value::Array(gathered.evidence.clone())),
+        ("commits", Value::Array(gathered.commits.clone())),
+        ("deployments", Value::Array(gathered.deployments.clone())),
+        ("waivers", Value::Array(context.waivers_input(now_ms))),
+        ("hardening", context.hardening.clone()),
+        ("drills", context.drills_input(now_ms)),
+        ("change", Value::Null),
+    ];
+    let input = Value::Object(parts.into_iter().map(|(k, v)| (k.to_owned(), v)).collect());
     Ok((input, context.policy.clone(), (keep_gather, keep_context)))
 }
 
