@@ -34,19 +34,27 @@ impl Policy {
     /// bundle compiled to it, on the interpreter otherwise or if the VM fails. Debug builds
     /// evaluate on both and insist they agree.
     pub fn evaluate(&self, input: &Value) -> Evaluation {
-        let fast = self
-            .vm
-            .as_ref()
-            .and_then(|vm| vm.run(engine_value(input)))
-            .map(|raw| {
-                let controls = self.controls();
-                let results = controls
-                    .iter()
-                    .zip(raw)
-                    .map(|(c, r)| control_from_raw(c, Ok(r)))
-                    .collect();
-                self.waive(input, results)
-            });
+        self.evaluate_engine(input, engine_value(input))
+    }
+
+    /// [`Policy::evaluate`], with members of the input object already in the engine's
+    /// values: each `(key, prepared)` must be `input[key]` prepared (debug builds check
+    /// that the input so assembled is the one converted whole). The rest is converted.
+    pub fn evaluate_prepared(&self, input: &Value, prepared: &[(&str, &Prepared)]) -> Evaluation {
+        self.evaluate_engine(input, engine_value_with(input, prepared))
+    }
+
+    /// [`Policy::evaluate`] on `input` as the engine's value `engine`.
+    fn evaluate_engine(&self, input: &Value, engine: regorus::Value) -> Evaluation {
+        let fast = self.vm.as_ref().and_then(|vm| vm.run(engine)).map(|raw| {
+            let controls = self.controls();
+            let results = controls
+                .iter()
+                .zip(raw)
+                .map(|(c, r)| control_from_raw(c, Ok(r)))
+                .collect();
+            self.waive(input, results)
+        });
         match fast {
             Some(e) => {
                 debug_assert_eq!(
@@ -183,6 +191,44 @@ pub(crate) fn engine_value(input: &Value) -> regorus::Value {
     regorus::Value::deserialize(input).unwrap_or(regorus::Value::Undefined)
 }
 
+/// A value converted once into the engine's values, for the evaluations that share it (the
+/// evidence a gate kept for an artifact): converting a gate's input costs about as much CPU
+/// as evaluating it. Cheap to clone (the engine's values are reference counted).
+#[derive(Clone, Debug, PartialEq)]
+pub struct Prepared(regorus::Value);
+
+impl Prepared {
+    /// `value` in the engine's values.
+    pub fn of(value: &Value) -> Self {
+        Self(engine_value(value))
+    }
+}
+
+/// `input` in the engine's values, its members named in `prepared` taken from there and
+/// the others converted.
+fn engine_value_with(input: &Value, prepared: &[(&str, &Prepared)]) -> regorus::Value {
+    let Some(members) = input.as_object() else {
+        return engine_value(input);
+    };
+    let object: std::collections::BTreeMap<regorus::Value, regorus::Value> = members
+        .iter()
+        .map(|(k, v)| {
+            let value = match prepared.iter().find(|(p, _)| p == k) {
+                Some((_, p)) => p.0.clone(),
+                None => engine_value(v),
+            };
+            (regorus::Value::from(k.as_str()), value)
+        })
+        .collect();
+    let assembled = regorus::Value::from(object);
+    debug_assert_eq!(
+        assembled,
+        engine_value(input),
+        "an input assembled from prepared members differs from the input converted whole"
+    );
+    assembled
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -195,5 +241,21 @@ mod tests {
         });
         assert_eq!(engine_value(&input), regorus::Value::from(input.clone()));
         assert_ne!(engine_value(&input), regorus::Value::Undefined);
+    }
+
+    #[test]
+    fn an_input_assembled_from_prepared_members_is_the_input_converted_whole() {
+        let input = serde_json::json!({
+            "evidence": [{"kind": "tests", "summary": {"failed": 0}}], "time": "t", "n": 2,
+        });
+        let evidence = Prepared::of(&input["evidence"]);
+        let assembled = engine_value_with(&input, &[("evidence", &evidence)]);
+        assert_eq!(assembled, engine_value(&input));
+        // Not an object: converted whole, whatever is prepared.
+        let list = serde_json::json!([1, 2]);
+        assert_eq!(
+            engine_value_with(&list, &[("evidence", &evidence)]),
+            engine_value(&list)
+        );
     }
 }

@@ -29,6 +29,6 @@ mod vm;
 pub use bundle::{BUILTIN, Bundle, CHANGE_PARAMS, specificity, version_of};
 pub use control::ControlMeta;
 pub use error::PolicyError;
-pub use evaluate::{EMERGENCY_BLOCKING, Evaluation, INPUT_VERSION};
+pub use evaluate::{EMERGENCY_BLOCKING, Evaluation, INPUT_VERSION, Prepared};
 pub use policy::Policy;
 pub use unit_tests::TestOutcome;

@@ -86,9 +86,9 @@ async fn gate_input(
             "environment",
             json!({"name": environment, "production": production}),
         ),
-        ("evidence", Value::Array(gathered.evidence.clone())),
-        ("commits", Value::Array(gathered.commits.clone())),
-        ("deployments", Value::Array(gathered.deployments.clone())),
+        ("evidence", gathered.evidence.clone()),
+        ("commits", gathered.commits.clone()),
+        ("deployments", gathered.deployments.clone()),
         ("waivers", Value::Array(context.waivers_input(now_ms))),
         ("hardening", context.hardening.clone()),
         ("drills", context.drills_input(now_ms)),
@@ -154,7 +154,8 @@ pub async fn gate(app: &App, actor: &Actor, req: GateRequest) -> Result<Decision
         ));
     }
     let selected = began.elapsed();
-    let evaluation = policy.evaluate(&input);
+    // The kept gather's members are already in the engine's values.
+    let evaluation = policy.evaluate_prepared(&input, &keep.0.value.prepared());
     // The change record is written once the gate has decided: a standard change is
     // approved only by a gate that allowed it.
     let change = match change {

@@ -13,6 +13,7 @@ use std::collections::BTreeSet;
 use std::sync::Arc;
 
 use andon_domain::{AppName, ArtifactRef};
+use andon_policy::Prepared;
 use andon_store::{EvidenceFilter, EvidenceRow, GatherMark};
 use serde_json::{Value, json};
 
@@ -24,14 +25,41 @@ use crate::{App, AppError};
 const MAX_GATE_EVIDENCE: u32 = 1000;
 
 /// The artifact's part of the gate input.
-#[derive(Clone, Debug, Default, PartialEq)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct Gathered {
     /// `evidence`: oldest first.
-    pub evidence: Vec<Value>,
+    pub evidence: Value,
     /// `commits`.
-    pub commits: Vec<Value>,
+    pub commits: Value,
     /// `deployments`.
-    pub deployments: Vec<Value>,
+    pub deployments: Value,
+    /// The same three in the policy engine's values, converted once for every gate that
+    /// uses this gather.
+    pub prepared: [Prepared; 3],
+}
+
+impl Gathered {
+    /// The artifact's part of the gate input from its three lists.
+    fn new(evidence: Vec<Value>, commits: Vec<Value>, deployments: Vec<Value>) -> Self {
+        let (evidence, commits, deployments) = (
+            Value::Array(evidence),
+            Value::Array(commits),
+            Value::Array(deployments),
+        );
+        let prepared = [&evidence, &commits, &deployments].map(Prepared::of);
+        Self {
+            evidence,
+            commits,
+            deployments,
+            prepared,
+        }
+    }
+
+    /// The input's members this gather holds, named, in the engine's values.
+    pub fn prepared(&self) -> [(&'static str, &Prepared); 3] {
+        let [e, c, d] = &self.prepared;
+        [("evidence", e), ("commits", c), ("deployments", d)]
+    }
 }
 
 /// The key a gather of `artifact` is kept under.
@@ -161,15 +189,14 @@ async fn gather(
             })).collect::<Vec<_>>(),
         }));
     }
-    Ok(Gathered {
-        evidence: rows
-            .iter()
+    Ok(Gathered::new(
+        rows.iter()
             .zip(summaries)
             .map(|(r, s)| evidence_input(r, s))
             .collect(),
         commits,
         deployments,
-    })
+    ))
 }
 
 #[cfg(test)]
