@@ -324,19 +324,21 @@ impl Store {
         environment: &str,
         artifact_digest: &str,
     ) -> Result<Option<Change>, StoreError> {
-        let id: Option<String> = sqlx::query_scalar(
-            "SELECT id FROM changes WHERE artifact_digest = $1 AND environment = $2 AND application = $3 AND status IN ('pending', 'approved', 'rejected') ORDER BY ledger_idx DESC LIMIT 1",
-        )
+        // The row itself, not its id and then the row: one statement fewer on every
+        // production gate.
+        let row = sqlx::query(sqlx::AssertSqlSafe(format!(
+            "{CHANGE_SELECT} WHERE artifact_digest = $1 AND environment = $2 AND application = $3 AND status IN ('pending', 'approved', 'rejected') ORDER BY ledger_idx DESC LIMIT 1"
+        )))
         .bind(artifact_digest.to_owned())
         .bind(environment.to_owned())
         .bind(application.to_owned())
         .fetch_optional(&self.pool)
         .await
         .op("finding an open change")?;
-        match id {
-            Some(id) => self.change(&id).await,
-            None => Ok(None),
-        }
+        let Some(row) = row else { return Ok(None) };
+        let mut c = change_row(&row)?;
+        c.approvals = self.approvals(&c.id).await?;
+        Ok(Some(c))
     }
 
     /// Changes, newest first, optionally of one application.
