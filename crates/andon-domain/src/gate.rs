@@ -84,9 +84,11 @@ pub struct PolicyRef {
     pub version: String,
 }
 
-/// A gate decision as signed by the server: everything needed to replay it.
+/// A gate decision as signed by the server: everything needed to replay it. `I` is how the
+/// input is held: a JSON value (read back, replayed), or for the server signing it, any
+/// form that serializes as that value does.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct DecisionDoc {
+pub struct DecisionDoc<I = serde_json::Value> {
     /// `andon.decision/v1`.
     pub version: String,
     /// Application.
@@ -102,9 +104,28 @@ pub struct DecisionDoc {
     /// Per control.
     pub controls: Vec<ControlResult>,
     /// The whole gate input the policy saw.
-    pub input: serde_json::Value,
+    pub input: I,
     /// When, RFC 3339.
     pub decided_at: String,
     /// Who asked.
     pub requested_by: String,
+}
+
+impl<I> DecisionDoc<I> {
+    /// The decision without its input (null): what an answer carries, the input staying in
+    /// the signed, stored decision.
+    pub fn without_input(self) -> DecisionDoc {
+        DecisionDoc {
+            version: self.version,
+            application: self.application,
+            environment: self.environment,
+            artifact: self.artifact,
+            policy: self.policy,
+            allow: self.allow,
+            controls: self.controls,
+            input: serde_json::Value::Null,
+            decided_at: self.decided_at,
+            requested_by: self.requested_by,
+        }
+    }
 }

@@ -37,41 +37,53 @@ impl Policy {
         self.evaluate_engine(input, engine_value(input))
     }
 
-    /// [`Policy::evaluate`], with members of the input object already in the engine's
-    /// values: each `(key, prepared)` must be `input[key]` prepared (debug builds check
-    /// that the input so assembled is the one converted whole). The rest is converted.
-    pub fn evaluate_prepared(&self, input: &Value, prepared: &[(&str, &Prepared)]) -> Evaluation {
-        self.evaluate_engine(input, engine_value_with(input, prepared))
+    /// [`Policy::evaluate`] on an input given in two parts: `rest`, an object of every
+    /// member but those in `prepared`, and `prepared`, those already in the engine's values
+    /// (debug builds check that the input so assembled is the whole input converted). The
+    /// waivers and the change record are read from `rest`.
+    pub fn evaluate_prepared(&self, rest: &Value, prepared: &[(&str, &Prepared)]) -> Evaluation {
+        self.evaluate_engine(rest, engine_value_with(rest, prepared))
     }
 
-    /// [`Policy::evaluate`] on `input` as the engine's value `engine`.
+    /// [`Policy::evaluate`] of `engine`, the input in the engine's values; `input` holds at
+    /// least its waivers and change record.
     fn evaluate_engine(&self, input: &Value, engine: regorus::Value) -> Evaluation {
-        let fast = self.vm.as_ref().and_then(|vm| vm.run(engine)).map(|raw| {
-            let controls = self.controls();
-            let results = controls
-                .iter()
-                .zip(raw)
-                .map(|(c, r)| control_from_raw(c, Ok(r)))
-                .collect();
-            self.waive(input, results)
-        });
+        let fast = self
+            .vm
+            .as_ref()
+            // A clone of the engine's value is a reference count.
+            .and_then(|vm| vm.run(engine.clone()))
+            .map(|raw| {
+                let controls = self.controls();
+                let results = controls
+                    .iter()
+                    .zip(raw)
+                    .map(|(c, r)| control_from_raw(c, Ok(r)))
+                    .collect();
+                self.waive(input, results)
+            });
         match fast {
             Some(e) => {
                 debug_assert_eq!(
                     e,
-                    self.evaluate_interpreted(input),
+                    self.interpret(input, engine),
                     "the register VM and the interpreter disagree"
                 );
                 e
             }
-            None => self.evaluate_interpreted(input),
+            None => self.interpret(input, engine),
         }
     }
 
     /// Evaluates every enabled control on the interpreter, control by control: the reference
     /// semantics (and the path for Rego the VM compiler does not support).
     pub fn evaluate_interpreted(&self, input: &Value) -> Evaluation {
-        let mut engine = self.engine_with(engine_value(input));
+        self.interpret(input, engine_value(input))
+    }
+
+    /// [`Policy::evaluate_interpreted`] of `engine`, the input in the engine's values.
+    fn interpret(&self, input: &Value, engine: regorus::Value) -> Evaluation {
+        let mut engine = self.engine_with(engine);
         let results = self
             .controls()
             .into_iter()
@@ -195,37 +207,50 @@ pub(crate) fn engine_value(input: &Value) -> regorus::Value {
 /// evidence a gate kept for an artifact): converting a gate's input costs about as much CPU
 /// as evaluating it. Cheap to clone (the engine's values are reference counted).
 #[derive(Clone, Debug, PartialEq)]
-pub struct Prepared(regorus::Value);
+pub struct Prepared {
+    engine: regorus::Value,
+    /// The value itself, for the debug builds' check of every assembled input.
+    #[cfg(debug_assertions)]
+    json: Value,
+}
 
 impl Prepared {
     /// `value` in the engine's values.
     pub fn of(value: &Value) -> Self {
-        Self(engine_value(value))
+        Self {
+            engine: engine_value(value),
+            #[cfg(debug_assertions)]
+            json: value.clone(),
+        }
     }
 }
 
-/// `input` in the engine's values, its members named in `prepared` taken from there and
-/// the others converted.
-fn engine_value_with(input: &Value, prepared: &[(&str, &Prepared)]) -> regorus::Value {
-    let Some(members) = input.as_object() else {
-        return engine_value(input);
-    };
-    let object: std::collections::BTreeMap<regorus::Value, regorus::Value> = members
-        .iter()
-        .map(|(k, v)| {
-            let value = match prepared.iter().find(|(p, _)| p == k) {
-                Some((_, p)) => p.0.clone(),
-                None => engine_value(v),
-            };
-            (regorus::Value::from(k.as_str()), value)
-        })
+/// The input in the engine's values: the members of `rest` converted, and those of
+/// `prepared` added.
+fn engine_value_with(rest: &Value, prepared: &[(&str, &Prepared)]) -> regorus::Value {
+    let mut object: std::collections::BTreeMap<regorus::Value, regorus::Value> = rest
+        .as_object()
+        .into_iter()
+        .flatten()
+        .map(|(k, v)| (regorus::Value::from(k.as_str()), engine_value(v)))
         .collect();
+    for (k, p) in prepared {
+        let replaced = object.insert(regorus::Value::from(*k), p.engine.clone());
+        debug_assert!(replaced.is_none(), "{k} is both prepared and in the rest");
+    }
     let assembled = regorus::Value::from(object);
-    debug_assert_eq!(
-        assembled,
-        engine_value(input),
-        "an input assembled from prepared members differs from the input converted whole"
-    );
+    #[cfg(debug_assertions)]
+    {
+        let mut whole = rest.as_object().cloned().unwrap_or_default();
+        for (k, p) in prepared {
+            whole.insert((*k).to_owned(), p.json.clone());
+        }
+        assert_eq!(
+            assembled,
+            engine_value(&Value::Object(whole)),
+            "an input assembled from prepared members differs from the input converted whole"
+        );
+    }
     assembled
 }
 
@@ -245,17 +270,13 @@ mod tests {
 
     #[test]
     fn an_input_assembled_from_prepared_members_is_the_input_converted_whole() {
-        let input = serde_json::json!({
+        let whole = serde_json::json!({
             "evidence": [{"kind": "tests", "summary": {"failed": 0}}], "time": "t", "n": 2,
         });
-        let evidence = Prepared::of(&input["evidence"]);
-        let assembled = engine_value_with(&input, &[("evidence", &evidence)]);
-        assert_eq!(assembled, engine_value(&input));
-        // Not an object: converted whole, whatever is prepared.
-        let list = serde_json::json!([1, 2]);
-        assert_eq!(
-            engine_value_with(&list, &[("evidence", &evidence)]),
-            engine_value(&list)
-        );
+        let rest = serde_json::json!({"time": "t", "n": 2});
+        let evidence = Prepared::of(&whole["evidence"]);
+        let assembled = engine_value_with(&rest, &[("evidence", &evidence)]);
+        assert_eq!(assembled, engine_value(&whole));
+        assert_ne!(assembled, engine_value(&rest));
     }
 }

@@ -16,6 +16,7 @@ use serde_json::{Value, json};
 
 use super::context::{self, Context};
 use super::gathered::{self, Gathered};
+use super::input::Input;
 use super::kept::Keep;
 use crate::input::{check_environment, is_production};
 use crate::ledger::sequencer::Fact;
@@ -37,7 +38,7 @@ async fn gate_input(
     environment: &str,
     production: bool,
     now: jiff::Timestamp,
-) -> Result<(Value, String, Keeps), AppError> {
+) -> Result<(Input, String, Keeps), AppError> {
     let kept_gather = app
         .0
         .gather_cache
@@ -73,8 +74,8 @@ async fn gate_input(
     .await?;
     let now_ms = now.as_millisecond();
     // Built entry by entry: `json!` would copy every value it is given into a new tree
-    // (`to_value`), the kept evidence included, once more after the clone.
-    let parts: [(&str, Value); 12] = [
+    // (`to_value`). The gather's lists are not copied at all: the input borrows them.
+    let parts: [(&str, Value); 9] = [
         ("version", andon_policy::INPUT_VERSION.into()),
         ("time", now.to_string().into()),
         ("application", application.as_str().into()),
@@ -86,15 +87,15 @@ async fn gate_input(
             "environment",
             json!({"name": environment, "production": production}),
         ),
-        ("evidence", gathered.evidence.clone()),
-        ("commits", gathered.commits.clone()),
-        ("deployments", gathered.deployments.clone()),
         ("waivers", Value::Array(context.waivers_input(now_ms))),
         ("hardening", context.hardening.clone()),
         ("drills", context.drills_input(now_ms)),
         ("change", Value::Null),
     ];
-    let input = Value::Object(parts.into_iter().map(|(k, v)| (k.to_owned(), v)).collect());
+    let input = Input {
+        rest: Value::Object(parts.into_iter().map(|(k, v)| (k.to_owned(), v)).collect()),
+        gathered,
+    };
     Ok((input, context.policy.clone(), (keep_gather, keep_context)))
 }
 
@@ -145,7 +146,7 @@ pub async fn gate(app: &App, actor: &Actor, req: GateRequest) -> Result<Decision
             &req,
         )
         .await?;
-        input["change"] = crate::changes::gate::change_input(&c.change);
+        input.rest["change"] = crate::changes::gate::change_input(&c.change);
         change = Some(c);
     } else if req.emergency.is_some() {
         return Err(AppError::bad_request(
@@ -154,8 +155,8 @@ pub async fn gate(app: &App, actor: &Actor, req: GateRequest) -> Result<Decision
         ));
     }
     let selected = began.elapsed();
-    // The kept gather's members are already in the engine's values.
-    let evaluation = policy.evaluate_prepared(&input, &keep.0.value.prepared());
+    // The gather's lists are kept in the engine's values too.
+    let evaluation = input.evaluate(&policy);
     // The change record is written once the gate has decided: a standard change is
     // approved only by a gate that allowed it.
     let change = match change {
@@ -225,10 +226,7 @@ pub async fn gate(app: &App, actor: &Actor, req: GateRequest) -> Result<Decision
         Err(e) if e.code == "decision_exists" => {
             let recorded = decision(app, actor, &id).await?;
             return Ok(DecisionView {
-                decision: DecisionDoc {
-                    input: Value::Null,
-                    ..recorded.decision
-                },
+                decision: recorded.decision.without_input(),
                 envelope: None,
                 ..recorded
             });
@@ -248,10 +246,7 @@ pub async fn gate(app: &App, actor: &Actor, req: GateRequest) -> Result<Decision
         ledger_index: receipt.ledger_index,
         // The input stays in the signed, stored decision: answering with it would send
         // tens of kilobytes back to every pipeline.
-        decision: DecisionDoc {
-            input: Value::Null,
-            ..doc
-        },
+        decision: doc.without_input(),
         envelope: None,
         receipt: Some(receipt),
         change,

@@ -40,7 +40,7 @@ pub struct Gathered {
 
 impl Gathered {
     /// The artifact's part of the gate input from its three lists.
-    fn new(evidence: Vec<Value>, commits: Vec<Value>, deployments: Vec<Value>) -> Self {
+    pub(crate) fn new(evidence: Vec<Value>, commits: Vec<Value>, deployments: Vec<Value>) -> Self {
         let (evidence, commits, deployments) = (
             Value::Array(evidence),
             Value::Array(commits),

@@ -4,6 +4,7 @@ pub mod context;
 pub mod decide;
 pub mod gathered;
 pub mod hardening;
+pub mod input;
 pub mod kept;
 pub mod matrix;
 pub mod policies;
