@@ -315,16 +315,25 @@ impl Store {
         row.as_ref().map(decision_row).transpose()
     }
 
-    /// Whether a decision of this id (the SHA-256 of its signed envelope) is recorded.
-    pub async fn decision_recorded(&self, id: &str) -> Result<bool, StoreError> {
-        Ok(
-            sqlx::query_scalar::<_, i64>("SELECT 1 FROM decisions WHERE id = $1")
-                .bind(id)
-                .fetch_optional(&self.pool)
-                .await
-                .op("finding a decision")?
-                .is_some(),
-        )
+    /// Which of these decision ids (each the SHA-256 of a signed envelope) are recorded: one
+    /// statement for a batch's decisions (none for none).
+    pub async fn decisions_recorded(
+        &self,
+        ids: &[String],
+    ) -> Result<std::collections::HashSet<String>, StoreError> {
+        let mut out = std::collections::HashSet::new();
+        for chunk in ids.chunks(500) {
+            let marks: Vec<String> = (1..=chunk.len()).map(|i| format!("${i}")).collect();
+            let sql = format!("SELECT id FROM decisions WHERE id IN ({})", marks.join(","));
+            let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
+            for id in chunk {
+                q = q.bind(id);
+            }
+            for r in q.fetch_all(&self.pool).await.op("finding decisions")? {
+                out.insert(get(&r, "id")?);
+            }
+        }
+        Ok(out)
     }
 
     /// Whether an allowing decision exists for this artifact and environment; its id.

@@ -7,10 +7,13 @@ use std::collections::HashSet;
 
 /// Refuses administrative facts that would collide with what exists (the sequencer is the
 /// only writer, so checking here is free of races on one server).
+/// `decisions` are the batch's decision ids already recorded
+/// ([`Store::decisions_recorded`], read once for the batch).
 pub(super) async fn check_admin(
     store: &Store,
     effect: &Effect,
     claimed: &mut HashSet<String>,
+    decisions: &HashSet<String>,
 ) -> Result<(), AppError> {
     match effect {
         Effect::Application { name, .. } => {
@@ -91,7 +94,7 @@ pub(super) async fn check_admin(
         Effect::Decision { id, .. } => {
             // The same request with the same inputs at the same instant is signed into the
             // same envelope (Ed25519 is deterministic): one decision, recorded once.
-            if !claimed.insert(format!("decision:{id}")) || store.decision_recorded(id).await? {
+            if !claimed.insert(format!("decision:{id}")) || decisions.contains(id) {
                 return Err(AppError::new(
                     crate::ErrorKind::Conflict,
                     "decision_exists",

@@ -23,7 +23,7 @@ use andon_domain::Via;
 use andon_domain::api::Receipt;
 use andon_domain::{EntryKind, LedgerEntry};
 use andon_ledger::{Checkpoint, SignedCheckpoint, leaf_hash};
-use andon_store::{Append, Batch, Store};
+use andon_store::{Append, Batch, Effect, Store};
 
 use crate::authority::{AUTHORITY_KINDS, Authority};
 use crate::projection::{Document, document_of, effect_of, evidence_rows, rows_of};
@@ -180,6 +180,23 @@ async fn process(
         Err(e) => return fail_all(jobs, e.into()),
     };
 
+    // Decisions already recorded (the same request asked again within the millisecond it
+    // was signed), for the whole batch in one statement.
+    let decision_ids: Vec<String> = jobs
+        .iter()
+        .filter_map(|j| match &j.fact {
+            Fact::Admin {
+                effect: Effect::Decision { id, .. },
+                ..
+            } => Some(id.clone()),
+            _ => None,
+        })
+        .collect();
+    let decisions = match store.decisions_recorded(&decision_ids).await {
+        Ok(d) => d,
+        Err(e) => return fail_all(jobs, e.into()),
+    };
+
     tracing::debug!(
         jobs = jobs.len(),
         lookup_ms = began.elapsed().as_secs_f64() * 1e3,
@@ -312,7 +329,7 @@ async fn process(
                 body,
                 effect,
                 signed_under,
-            } => match check_admin(store, effect, &mut claimed)
+            } => match check_admin(store, effect, &mut claimed, &decisions)
                 .await
                 .and_then(|()| admit_actor(app, &view, via.as_ref(), now_ms))
                 .and_then(|()| signed_in_force(*signed_under, &in_force))
