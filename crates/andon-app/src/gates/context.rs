@@ -77,26 +77,21 @@ pub(crate) async fn context(
     kept: Option<Arc<Context>>,
     mark: GatherMark,
 ) -> Result<(Arc<Context>, Keep<Context>), AppError> {
-    let key = key(application, environment);
-    if let Some(c) = kept
-        && !mark.context_changed
-    {
-        if cfg!(debug_assertions) {
-            let fresh = read(app, application, environment).await?;
-            // Compared only when nothing was written while reading again.
+    super::kept::kept_or_read(
+        key(application, environment),
+        kept,
+        mark.size,
+        mark.context_changed,
+        read(app, application, environment),
+        async {
             let after = app
                 .store()
                 .gathered_since(application.as_str(), mark.size, mark.size)
                 .await?;
-            assert!(
-                after.context_changed || *c == fresh,
-                "the kept context of {application} in {environment} differs from the store's"
-            );
-        }
-        return Ok((c.clone(), Keep::new(key, mark.size, c)));
-    }
-    let c = Arc::new(read(app, application, environment).await?);
-    Ok((c.clone(), Keep::new(key, mark.size, c)))
+            Ok(after.context_changed)
+        },
+    )
+    .await
 }
 
 /// Reads the context from the store: only the tables

@@ -77,26 +77,21 @@ pub(crate) async fn artifact_facts(
     kept: Option<Arc<Gathered>>,
     mark: GatherMark,
 ) -> Result<(Arc<Gathered>, Keep<Gathered>), AppError> {
-    let key = key(application, artifact);
-    if let Some(g) = kept
-        && !mark.changed
-    {
-        if cfg!(debug_assertions) {
-            let fresh = gather(app, application, artifact).await?;
-            // Compared only when nothing was written while gathering again.
+    super::kept::kept_or_read(
+        key(application, artifact),
+        kept,
+        mark.size,
+        mark.changed,
+        gather(app, application, artifact),
+        async {
             let after = app
                 .store()
                 .gathered_since(application.as_str(), mark.size, mark.size)
                 .await?;
-            assert!(
-                after.changed || *g == fresh,
-                "the kept gather of {artifact} differs from the store's"
-            );
-        }
-        return Ok((g.clone(), Keep::new(key, mark.size, g)));
-    }
-    let g = Arc::new(gather(app, application, artifact).await?);
-    Ok((g.clone(), Keep::new(key, mark.size, g)))
+            Ok(after.changed)
+        },
+    )
+    .await
 }
 
 /// The summary a policy sees: long listings that no control reads are dropped, so that the

@@ -12,6 +12,8 @@
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
+use crate::AppError;
+
 /// Keys past which a cache starts over.
 const MAX_KEPT: usize = 256;
 
@@ -77,4 +79,33 @@ impl<T> Kept<T> {
     pub fn is_empty(&self) -> bool {
         self.len() == 0
     }
+}
+
+/// `kept` when `changed` (the check asked at ledger size `size`) says nothing it read was
+/// written since, what `read` reads otherwise; with what to keep under `key` once the
+/// decision is durable. Debug builds read again on every kept answer and assert that both
+/// agree, unless `changed_since` (the check asked again at `size`) says something was
+/// written while reading again. Neither future does anything unless awaited.
+pub(crate) async fn kept_or_read<T: PartialEq>(
+    key: Key,
+    kept: Option<Arc<T>>,
+    size: u64,
+    changed: bool,
+    read: impl Future<Output = Result<T, AppError>>,
+    changed_since: impl Future<Output = Result<bool, AppError>>,
+) -> Result<(Arc<T>, Keep<T>), AppError> {
+    if let Some(v) = kept
+        && !changed
+    {
+        if cfg!(debug_assertions) {
+            let fresh = read.await?;
+            assert!(
+                changed_since.await? || *v == fresh,
+                "what was kept for {key:?} differs from the store's"
+            );
+        }
+        return Ok((v.clone(), Keep::new(key, size, v)));
+    }
+    let v = Arc::new(read.await?);
+    Ok((v.clone(), Keep::new(key, size, v)))
 }
