@@ -54,6 +54,9 @@ pub struct Inner {
     /// What gates read about applications and environments (policy, waivers, drills,
     /// hardening scans), checked against the ledger before each use.
     pub context_cache: crate::gates::kept::Kept<crate::gates::context::Context>,
+    /// The open change records production gates found for artifacts, checked against the
+    /// ledger before each use.
+    pub change_cache: crate::gates::kept::Kept<crate::gates::change::OpenChange>,
     pub config: Config,
 }
 
@@ -217,6 +220,7 @@ impl App {
             admission_cache: Default::default(),
             gather_cache: Default::default(),
             context_cache: Default::default(),
+            change_cache: Default::default(),
             policies: RwLock::new(HashMap::new()),
             telemetry_lock: tokio::sync::Mutex::new(()),
             sequencing: tokio::sync::Mutex::new(()),

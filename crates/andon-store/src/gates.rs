@@ -17,6 +17,37 @@ pub struct GatherMark {
     /// Something a gate reads about the application and environment (waivers, policies,
     /// drills, the risk level, hardening scans) may have been written since.
     pub context_changed: bool,
+    /// A change record of the artifact, or an approval of one, may have been written since.
+    pub change_changed: bool,
+}
+
+/// What [`Store::gathered_since`] asks about: an application, one of its artifacts, and the
+/// ledger size each kept read was made at (0: nothing kept, so changed).
+#[derive(Clone, Copy, Debug)]
+pub struct GateKept<'a> {
+    /// The application.
+    pub application: &'a str,
+    /// The artifact's digest, `sha256:<hex>`, as change records name it.
+    pub artifact_digest: &'a str,
+    /// The gather of the artifact's facts was read at this size.
+    pub gather: u64,
+    /// The application's and environment's context was read at this size.
+    pub context: u64,
+    /// The artifact's open change record was read at this size.
+    pub change: u64,
+}
+
+impl GateKept<'_> {
+    /// The same question with every read made at `size`: whether anything was written
+    /// since a read at `size`.
+    pub fn all_at(self, size: u64) -> Self {
+        Self {
+            gather: size,
+            context: size,
+            change: size,
+            ..self
+        }
+    }
 }
 
 /// A published policy bundle (without its text).
@@ -222,21 +253,19 @@ impl Store {
         Ok((n.max(0) as u64, allowed.max(0) as u64))
     }
 
-    /// Whether anything a gate gathers about `application`'s artifacts may have been
-    /// written at ledger index `since` or later, whether anything it reads about the
-    /// application and its environments may have been written at `context_since` or later,
-    /// and the ledger's size now, in one statement. The artifact's part: the application's
-    /// evidence (its subjects and commits are written with it), and the source-control
-    /// tables whatever wrote them (a webhook, or a review attested by another application
-    /// of the same repository). The context: the application's waivers (requested or
-    /// approved), every policy, the application's risk level and finished drills, and
-    /// hardening scans of any application. Each is a probe of an index by ledger index.
-    pub async fn gathered_since(
-        &self,
-        application: &str,
-        since: u64,
-        context_since: u64,
-    ) -> Result<GatherMark, StoreError> {
+    /// Whether anything a gate gathers about `kept.application`'s artifacts may have been
+    /// written at ledger index `kept.gather` or later, whether anything it reads about the
+    /// application and its environments may have been written at `kept.context` or later,
+    /// whether a change record of the artifact or an approval of one may have been written at
+    /// `kept.change` or later, and the ledger's size now, in one statement. The artifact's
+    /// part: the application's evidence (its subjects and commits are written with it), and
+    /// the source-control tables whatever wrote them (a webhook, or a review attested by
+    /// another application of the same repository). The context: the application's waivers
+    /// (requested or approved), every policy, the application's risk level and finished
+    /// drills, and hardening scans of any application. The change: the artifact's change
+    /// records (opened, updated, approved, rejected, reviewed, deployed) and approvals. Each is
+    /// a probe of an index by ledger index, or by artifact.
+    pub async fn gathered_since(&self, kept: GateKept<'_>) -> Result<GatherMark, StoreError> {
         let probe = |t: &str, filter: &str, at: &str| {
             format!(" + (SELECT COUNT(*) FROM (SELECT 1 FROM {t} WHERE {filter}{at} LIMIT 1) {t})")
         };
@@ -266,20 +295,33 @@ impl Store {
             probe("evidence", "predicate_type = $4 AND ", "ledger_idx >= $3"),
         ]
         .concat();
+        // Every write of a change record sets its `updated_idx`; an approval that does not
+        // settle the change writes only its own row.
+        let change: String = [
+            probe("changes", "artifact_digest = $5 AND ", "updated_idx >= $6"),
+            probe(
+                "change_approvals",
+                "change_id IN (SELECT id FROM changes WHERE artifact_digest = $5) AND ",
+                "ledger_idx >= $6",
+            ),
+        ]
+        .concat();
         let sql = format!(
             "SELECT COALESCE((SELECT MAX(idx) FROM ledger_entries), -1) + 1 AS size, \
              (SELECT COUNT(*) FROM (SELECT 1 FROM evidence WHERE application = $1 AND ledger_idx >= $2 LIMIT 1) e){scm} AS changed, \
-             0{context} AS context_changed"
+             0{context} AS context_changed, 0{change} AS change_changed"
         );
         let at = |n: u64| n.min(i64::MAX as u64) as i64;
         // Planned for its values: only then does PostgreSQL know that `since` is near the
         // end of every table and each count one step down an index.
         let row = self
             .search(sql)
-            .bind(application.to_owned())
-            .bind(at(since))
-            .bind(at(context_since))
+            .bind(kept.application.to_owned())
+            .bind(at(kept.gather))
+            .bind(at(kept.context))
             .bind(andon_domain::HARDENING_PREDICATE_V1)
+            .bind(kept.artifact_digest.to_owned())
+            .bind(at(kept.change))
             .fetch_one(&self.pool)
             .await
             .op("asking what changed since a gate gathered")?;
@@ -287,6 +329,7 @@ impl Store {
             size: get::<i64>(&row, "size")?.max(0) as u64,
             changed: get::<i64>(&row, "changed")? > 0,
             context_changed: get::<i64>(&row, "context_changed")? > 0,
+            change_changed: get::<i64>(&row, "change_changed")? > 0,
         })
     }
 

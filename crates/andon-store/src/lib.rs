@@ -54,7 +54,7 @@ pub use dump::{Cell, Scan, Snapshot};
 pub use effect::{Append, Effect, SbomComponent};
 pub use error::{Failure, StoreError};
 pub use first_start::FirstStart;
-pub use gates::{DecisionRow, GatherMark, PolicyRow, WaiverRow};
+pub use gates::{DecisionRow, GateKept, GatherMark, PolicyRow, WaiverRow};
 pub use listing::Sort;
 pub use migrate::{SchemaState, WRITERS_FROM, known as schema_known};
 pub use notify::{Attempt, Notification};

@@ -197,7 +197,9 @@ pub struct GateChange {
 /// the open change for this artifact and environment, its fields completed by the request;
 /// or a new change, classed by the policy's change rules, when there is none, or when this
 /// request asks for more than the open one (an emergency, or paths that make it a stricter
-/// class), which it then supersedes. Nothing is written until [`settle`].
+/// class), which it then supersedes. `open` is the artifact's open change in the
+/// environment ([`andon_store::Store::open_change`]), as the gate found it. Nothing is
+/// written until [`settle`].
 pub async fn change_for_gate(
     app: &App,
     policy: &Policy,
@@ -205,6 +207,7 @@ pub async fn change_for_gate(
     application: &AppName,
     artifact: &ArtifactRef,
     req: &GateRequest,
+    open: Option<Change>,
 ) -> Result<GateChange, AppError> {
     let emergency = req.emergency.as_deref().map(str::trim);
     if let Some(reason) = emergency
@@ -252,14 +255,6 @@ pub async fn change_for_gate(
         _ => {}
     }
     let now = app.now();
-    let open = app
-        .store()
-        .open_change(
-            application.as_str(),
-            &req.environment,
-            &artifact.digest.to_string(),
-        )
-        .await?;
     // A change of these fields as the policy's rules class it now (not yet recorded).
     let classed = async |fields: ChangeFields| {
         new_change(

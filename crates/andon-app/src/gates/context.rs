@@ -11,10 +11,10 @@
 use std::sync::Arc;
 
 use andon_domain::AppName;
-use andon_store::{GatherMark, WaiverRow};
+use andon_store::WaiverRow;
 use serde_json::{Value, json};
 
-use super::kept::{Keep, Key};
+use super::kept::{Check, Keep, Key};
 use crate::input::rfc3339;
 use crate::{App, AppError};
 
@@ -68,28 +68,22 @@ pub(crate) fn key(application: &AppName, environment: &str) -> Key {
 }
 
 /// The gate's context: `kept` (from the last gate of the same application and environment)
-/// when `mark` says nothing it read has changed since, read otherwise; with what to keep
+/// when `check` says nothing it read has changed since, read otherwise; with what to keep
 /// once the decision is durable.
 pub(crate) async fn context(
     app: &App,
     application: &AppName,
     environment: &str,
     kept: Option<Arc<Context>>,
-    mark: GatherMark,
+    check: &Check<'_>,
 ) -> Result<(Arc<Context>, Keep<Context>), AppError> {
     super::kept::kept_or_read(
+        app,
         key(application, environment),
         kept,
-        mark.size,
-        mark.context_changed,
+        check,
+        |m| m.context_changed,
         read(app, application, environment),
-        async {
-            let after = app
-                .store()
-                .gathered_since(application.as_str(), mark.size, mark.size)
-                .await?;
-            Ok(after.context_changed)
-        },
     )
     .await
 }

@@ -14,10 +14,13 @@ use andon_domain::{AppName, ArtifactRef, EntryKind, Envelope, Role, Sha256Digest
 use andon_store::Effect;
 use serde_json::{Value, json};
 
+use andon_store::GateKept;
+
+use super::change::{self, OpenChange};
 use super::context::{self, Context};
 use super::gathered::{self, Gathered};
 use super::input::Input;
-use super::kept::Keep;
+use super::kept::{Check, Keep};
 use crate::input::{check_environment, is_production};
 use crate::ledger::sequencer::Fact;
 use crate::{Actor, App, AppError};
@@ -27,10 +30,15 @@ use crate::{Actor, App, AppError};
 pub const DECIDERS: &[Role] = &[Role::Pipeline, Role::Admin, Role::Approver];
 
 /// What a gate keeps once its decision is durable.
-type Keeps = (Keep<Gathered>, Keep<Context>);
+struct Keeps {
+    gathered: Keep<Gathered>,
+    context: Keep<Context>,
+    change: Option<Keep<OpenChange>>,
+}
 
 /// Builds the gate input (`andon.gate/v1`, see docs/gates.md), its change record unset;
-/// with the version of the policy that applies.
+/// with the version of the policy that applies and, for a production gate, the artifact's
+/// open change in the environment.
 async fn gate_input(
     app: &App,
     application: &AppName,
@@ -38,7 +46,7 @@ async fn gate_input(
     environment: &str,
     production: bool,
     now: jiff::Timestamp,
-) -> Result<(Input, String, Keeps), AppError> {
+) -> Result<(Input, String, OpenChange, Keeps), AppError> {
     let kept_gather = app
         .0
         .gather_cache
@@ -47,21 +55,32 @@ async fn gate_input(
         .0
         .context_cache
         .get(&context::key(application, environment));
-    // One statement says whether what either kept may have changed.
-    let mark = app
-        .store()
-        .gathered_since(
-            application.as_str(),
-            kept_gather.as_ref().map_or(0, |(size, _)| *size),
-            kept_context.as_ref().map_or(0, |(size, _)| *size),
-        )
-        .await?;
+    let kept_change = production
+        .then(|| {
+            app.0
+                .change_cache
+                .get(&change::key(application, environment, artifact))
+        })
+        .flatten();
+    let digest = artifact.digest.to_string();
+    let asked = GateKept {
+        application: application.as_str(),
+        artifact_digest: &digest,
+        gather: super::kept::size(&kept_gather),
+        context: super::kept::size(&kept_context),
+        change: super::kept::size(&kept_change),
+    };
+    // One statement says whether what any of them kept may have changed.
+    let check = Check {
+        asked,
+        mark: app.store().gathered_since(asked).await?,
+    };
     let (gathered, keep_gather) = gathered::artifact_facts(
         app,
         application,
         artifact,
         kept_gather.map(|(_, g)| g),
-        mark,
+        &check,
     )
     .await?;
     let (context, keep_context) = context::context(
@@ -69,9 +88,23 @@ async fn gate_input(
         application,
         environment,
         kept_context.map(|(_, c)| c),
-        mark,
+        &check,
     )
     .await?;
+    let (open, keep_change) = if production {
+        let (open, keep) = change::open_change(
+            app,
+            application,
+            environment,
+            artifact,
+            kept_change.map(|(_, c)| c),
+            &check,
+        )
+        .await?;
+        (open.as_ref().clone(), Some(keep))
+    } else {
+        (None, None)
+    };
     let now_ms = now.as_millisecond();
     // Built entry by entry: `json!` would copy every value it is given into a new tree
     // (`to_value`). The gather's lists are not copied at all: the input borrows them.
@@ -96,7 +129,12 @@ async fn gate_input(
         rest: Value::Object(parts.into_iter().map(|(k, v)| (k.to_owned(), v)).collect()),
         gathered,
     };
-    Ok((input, context.policy.clone(), (keep_gather, keep_context)))
+    let keeps = Keeps {
+        gathered: keep_gather,
+        context: keep_context,
+        change: keep_change,
+    };
+    Ok((input, context.policy.clone(), open, keeps))
 }
 
 /// Asks the gate for an artifact and an environment: builds the input, evaluates the policy
@@ -124,7 +162,7 @@ pub async fn gate(app: &App, actor: &Actor, req: GateRequest) -> Result<Decision
     let now = jiff::Timestamp::from_millisecond(app.now())
         .map_err(|e| AppError::unavailable(format!("the clock is out of range: {e}")))?;
     let began = std::time::Instant::now();
-    let (mut input, policy, keep) = gate_input(
+    let (mut input, policy, open, keep) = gate_input(
         app,
         &application,
         &artifact,
@@ -144,6 +182,7 @@ pub async fn gate(app: &App, actor: &Actor, req: GateRequest) -> Result<Decision
             &application,
             &artifact,
             &req,
+            open,
         )
         .await?;
         input.rest["change"] = crate::changes::gate::change_input(&c.change);
@@ -218,8 +257,11 @@ pub async fn gate(app: &App, actor: &Actor, req: GateRequest) -> Result<Decision
             // The admission webhook reads the new decision from now on.
             app.0.admission_cache.clear();
             // Durable: so is everything the gather read.
-            app.0.gather_cache.keep(keep.0);
-            app.0.context_cache.keep(keep.1);
+            app.0.gather_cache.keep(keep.gathered);
+            app.0.context_cache.keep(keep.context);
+            if let Some(c) = keep.change {
+                app.0.change_cache.keep(c);
+            }
             r
         }
         // Asked again, byte for byte, within the same millisecond: the recorded decision.

@@ -14,10 +14,10 @@ use std::sync::Arc;
 
 use andon_domain::{AppName, ArtifactRef};
 use andon_policy::Prepared;
-use andon_store::{EvidenceFilter, EvidenceRow, GatherMark};
+use andon_store::{EvidenceFilter, EvidenceRow};
 use serde_json::{Value, json};
 
-use super::kept::{Keep, Key};
+use super::kept::{Check, Keep, Key};
 use crate::input::{is_production, rfc3339};
 use crate::{App, AppError};
 
@@ -68,28 +68,22 @@ pub(crate) fn key(application: &AppName, artifact: &ArtifactRef) -> Key {
 }
 
 /// The artifact's part of the gate input: `kept` (from the last gate of the same artifact)
-/// when `mark` says nothing it read has changed since, gathered otherwise; with what to
+/// when `check` says nothing it read has changed since, gathered otherwise; with what to
 /// keep once the decision is durable.
 pub(crate) async fn artifact_facts(
     app: &App,
     application: &AppName,
     artifact: &ArtifactRef,
     kept: Option<Arc<Gathered>>,
-    mark: GatherMark,
+    check: &Check<'_>,
 ) -> Result<(Arc<Gathered>, Keep<Gathered>), AppError> {
     super::kept::kept_or_read(
+        app,
         key(application, artifact),
         kept,
-        mark.size,
-        mark.changed,
+        check,
+        |m| m.changed,
         gather(app, application, artifact),
-        async {
-            let after = app
-                .store()
-                .gathered_since(application.as_str(), mark.size, mark.size)
-                .await?;
-            Ok(after.changed)
-        },
     )
     .await
 }

@@ -12,7 +12,9 @@
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
-use crate::AppError;
+use andon_store::{GateKept, GatherMark};
+
+use crate::{App, AppError};
 
 /// Keys past which a cache starts over.
 const MAX_KEPT: usize = 256;
@@ -81,26 +83,59 @@ impl<T> Kept<T> {
     }
 }
 
-/// `kept` when `changed` (the check asked at ledger size `size`) says nothing it read was
-/// written since, what `read` reads otherwise; with what to keep under `key` once the
-/// decision is durable. Debug builds read again on every kept answer and assert that both
-/// agree, unless `changed_since` (the check asked again at `size`) says something was
-/// written while reading again. Neither future does anything unless awaited.
+/// The ledger size a kept read was made at, 0 (so that anything counts as changed) when
+/// nothing is kept.
+pub(crate) fn size<T>(kept: &Option<(u64, Arc<T>)>) -> u64 {
+    kept.as_ref().map_or(0, |(size, _)| *size)
+}
+
+/// The answer of the one statement a gate asks before using what was kept
+/// ([`andon_store::Store::gathered_since`]), with the question it answered.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Check<'a> {
+    /// The question: the application, the artifact, and the size each kept read was made at.
+    pub asked: GateKept<'a>,
+    /// The answer.
+    pub mark: GatherMark,
+}
+
+impl Check<'_> {
+    /// Whether what `pick` names may have been written since the check was answered: the
+    /// same question asked again, every read taken as made at the check's size.
+    async fn changed_since(
+        &self,
+        app: &App,
+        pick: fn(&GatherMark) -> bool,
+    ) -> Result<bool, AppError> {
+        let after = app
+            .store()
+            .gathered_since(self.asked.all_at(self.mark.size))
+            .await?;
+        Ok(pick(&after))
+    }
+}
+
+/// `kept` when the check's part that `pick` names says nothing it read was written since,
+/// what `read` reads otherwise; with what to keep under `key` once the decision is durable.
+/// Debug builds read again on every kept answer and assert that both agree, unless the same
+/// check asked again says something was written while reading again. `read` does nothing
+/// unless awaited.
 pub(crate) async fn kept_or_read<T: PartialEq>(
+    app: &App,
     key: Key,
     kept: Option<Arc<T>>,
-    size: u64,
-    changed: bool,
+    check: &Check<'_>,
+    pick: fn(&GatherMark) -> bool,
     read: impl Future<Output = Result<T, AppError>>,
-    changed_since: impl Future<Output = Result<bool, AppError>>,
 ) -> Result<(Arc<T>, Keep<T>), AppError> {
+    let size = check.mark.size;
     if let Some(v) = kept
-        && !changed
+        && !pick(&check.mark)
     {
         if cfg!(debug_assertions) {
             let fresh = read.await?;
             assert!(
-                changed_since.await? || *v == fresh,
+                check.changed_since(app, pick).await? || *v == fresh,
                 "what was kept for {key:?} differs from the store's"
             );
         }

@@ -1,5 +1,6 @@
 //! Release gates: policies, decisions, waivers and the Risk Control Matrix.
 
+pub mod change;
 pub mod context;
 pub mod decide;
 pub mod gathered;

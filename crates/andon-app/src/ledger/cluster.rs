@@ -43,6 +43,7 @@ pub(super) async fn catch_up(
         // A gather or a context kept since may have read them.
         app.0.gather_cache.clear();
         app.0.context_cache.clear();
+        app.0.change_cache.clear();
         return Ok(());
     }
     let (leaves, checkpoint) = sequencing.appended_since(have, size).await?;

@@ -10,10 +10,11 @@
 use crate::common::release::{Twist, World, fixture, report, verdict, world, world_with};
 use crate::common::{at_ms, deployment_status, github, sha};
 use andon_client::Client;
-use andon_domain::api::{DecisionView, WaiverRequest};
+use andon_domain::api::{DecisionView, DeploymentRequest, WaiverRequest};
+use andon_domain::change::ChangeStatus;
 use andon_domain::gate::Verdict;
 use andon_domain::scm::REVIEW_PREDICATE_V1;
-use andon_domain::{HARDENING_PREDICATE_V1, Sha256Digest, Statement};
+use andon_domain::{HARDENING_PREDICATE_V1, Role, Sha256Digest, Statement};
 use andon_server::Clock;
 use andon_testkit::{Backend, both_backends};
 use serde_json::json;
@@ -108,6 +109,7 @@ fn a_gate_sees_what_arrived_since_the_last_gate_of_the_same_artifact(b: Backend)
 both_backends!(
     a_gate_sees_what_arrived_since_the_last_gate_of_the_same_artifact,
     a_gate_sees_what_changed_in_its_application_and_environment,
+    a_production_gate_sees_what_happened_to_its_change_record,
 );
 
 /// Two servers on one PostgreSQL database (only PostgreSQL is shared by several servers):
@@ -204,4 +206,76 @@ fn a_gate_sees_what_changed_in_its_application_and_environment(b: Backend) {
     // Another environment keeps its own context: the built-in policy still applies there.
     let staging = w.gate(&artifact, "staging");
     assert_ne!(staging.decision.policy.version, published.version);
+}
+
+/// The reason the `change-approval` control gives.
+fn approval(d: &DecisionView) -> String {
+    verdict(d, "change-approval").1
+}
+
+fn a_production_gate_sees_what_happened_to_its_change_record(b: Backend) {
+    let w = world(b);
+    // Two approvals for a normal change: the first writes only its own row.
+    w.h.admin
+        .publish_policy(&json!({
+            "name": "pay-production", "applications": ["pay"], "environments": ["production"],
+            "params": {"change": {"standard_types": [], "approvals": 2}},
+        }))
+        .expect("published");
+    let approver = |name: &str| {
+        let issued =
+            w.h.admin
+                .create_identity_in(name, Role::Approver.as_str(), &[], &[])
+                .expect("approver");
+        Client::new(&w.h.url, Some(issued.token))
+    };
+    let (carol, dave) = (approver("carol"), approver("dave"));
+    let artifact = w.release("pay-changed", Twist::None);
+    let first = w.gate(&artifact, "production");
+    let id = first
+        .change
+        .clone()
+        .expect("a production gate opens a change");
+    // Asked again with nothing new: the same change, from what the first gate kept.
+    let again = w.gate(&artifact, "production");
+    assert_eq!(again.change.as_deref(), Some(id.as_str()));
+    assert_eq!(approval(&again), format!("{id} awaits approval: 0 of 2"));
+    assert!(!w.h.app.0.change_cache.is_empty(), "the change was kept");
+
+    // One approval of two: the next gate counts it.
+    let once = carol.decide_change(&id, true, "ok").expect("approved once");
+    assert_eq!(once.status, ChangeStatus::Pending);
+    let counted = w.gate(&artifact, "production");
+    assert_eq!(approval(&counted), format!("{id} awaits approval: 1 of 2"));
+    assert!(!counted.decision.allow);
+    // The second settles it: the next gate allows.
+    dave.decide_change(&id, true, "ok").expect("approved twice");
+    let approved = w.gate(&artifact, "production");
+    assert!(approved.decision.allow, "{:#?}", approved.decision.controls);
+    assert_eq!(approved.change.as_deref(), Some(id.as_str()));
+
+    // Deployed, the change is closed: the next gate of the same artifact opens another.
+    w.ci.record_deployment(&DeploymentRequest {
+        application: "pay".into(),
+        artifact: artifact.clone(),
+        environment: "production".into(),
+        run: Some("run-1".into()),
+        ..Default::default()
+    })
+    .expect("recorded");
+    let redeploy = w.gate(&artifact, "production");
+    let next = redeploy.change.clone().expect("a new change");
+    assert_ne!(next, id);
+    assert_eq!(
+        approval(&redeploy),
+        format!("{next} awaits approval: 0 of 2")
+    );
+    // A rejection of the new one ends it, and the next gate says so.
+    carol
+        .decide_change(&next, false, "not twice")
+        .expect("rejected");
+    assert_eq!(
+        approval(&w.gate(&artifact, "production")),
+        format!("{next} was rejected by carol")
+    );
 }
