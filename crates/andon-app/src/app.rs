@@ -271,7 +271,9 @@ impl App {
         let wal = app.0.store.clone();
         wal.set_wal_limit(app.0.config.wal_limit_bytes);
         tokio::spawn(async move {
-            let mut tick = tokio::time::interval(std::time::Duration::from_millis(500));
+            // Often, so that what is left for the sequencer to copy when it restarts the
+            // log past its limit (`Store::restart_wal_past_limit`) is little.
+            let mut tick = tokio::time::interval(std::time::Duration::from_millis(100));
             loop {
                 tick.tick().await;
                 if let Err(e) = wal.checkpoint_wal().await {

@@ -64,7 +64,7 @@ pub async fn spawn(app: App, rx: mpsc::Receiver<Job>, url: String) -> Result<(),
                 }
             };
             rt.block_on(async move {
-                match Store::connect_deferred_durability(&url).await {
+                match Store::connect_deferred_durability(&url, app.0.config.wal_limit_bytes).await {
                     Ok(store) => {
                         let _ = ready_tx.send(Ok(()));
                         run(app, store, rx).await;
@@ -123,6 +123,16 @@ async fn run(app: App, store: Store, mut rx: mpsc::Receiver<Job>) {
         )
         .await;
         unreachable_since = unreachable.then(std::time::Instant::now);
+        // Between batches, the writer restarts a write-ahead log past its limit itself.
+        let began = std::time::Instant::now();
+        match store.restart_wal_past_limit().await {
+            Ok(true) => tracing::debug!(
+                restart_ms = began.elapsed().as_secs_f64() * 1e3,
+                "write-ahead log restarted between batches"
+            ),
+            Ok(false) => {}
+            Err(e) => tracing::warn!(error = %e, "WAL checkpoint failed"),
+        }
     }
 }
 

@@ -63,3 +63,60 @@ fn the_sqlite_write_ahead_log_is_truncated_past_its_limit_and_at_close() {
         assert_eq!(again.ledger_size().await.expect("size"), 56);
     });
 }
+
+/// The one writer restarts a log past its limit between its transactions: the log is
+/// reused from its start, and the next commit cuts the file back to the limit instead of
+/// letting it grow; nothing committed is lost, and a held reader makes it wait briefly and
+/// give up, not block.
+#[test]
+fn the_writer_restarts_a_log_past_its_limit_and_its_next_commit_cuts_the_file_back() {
+    let db = TestDb::new(Backend::Sqlite);
+    block_on(async {
+        let limit = 4 << 20;
+        let s = Store::connect_deferred_durability(&db.url, limit)
+            .await
+            .expect("connect");
+        s.commit_batch(&heavy(0, 8)).await.expect("commit");
+        assert!(s.wal_bytes() < limit, "{}", s.wal_bytes());
+        assert!(!s.restart_wal_past_limit().await.expect("under the limit"));
+        s.commit_batch(&heavy(8, 64)).await.expect("commit");
+        let grown = s.wal_bytes();
+        assert!(grown > limit, "the log holds the batches: {grown} bytes");
+        // A reader in the middle of a read holds the log's frames: no restart, no long wait.
+        let reader = Store::connect(&db.url).await.expect("reader");
+        let held = reader
+            .hold_read_for_tests()
+            .await
+            .expect("a read transaction");
+        let started = std::time::Instant::now();
+        assert!(!s.restart_wal_past_limit().await.expect("held back"));
+        assert!(started.elapsed() < std::time::Duration::from_secs(2));
+        drop(held);
+        assert!(s.restart_wal_past_limit().await.expect("restarted"));
+        // Restarted, not emptied: the next commit writes from the log's start and cuts the
+        // file back to the limit.
+        assert_eq!(s.wal_bytes(), grown);
+        s.commit_batch(&heavy(72, 1)).await.expect("commit");
+        assert_eq!(s.wal_bytes(), limit);
+        assert!(!s.restart_wal_past_limit().await.expect("under the limit"));
+        assert_eq!(s.ledger_size().await.expect("size"), 73, "nothing lost");
+        s.close().await;
+        reader.close().await;
+        let again = Store::connect(&db.url).await.expect("reopen");
+        assert_eq!(again.ledger_size().await.expect("size"), 73);
+    });
+}
+
+/// PostgreSQL manages its own write-ahead log: the writer's restart is a no-op there.
+#[test]
+fn the_writer_leaves_postgresql_its_own_log() {
+    let db = TestDb::new(Backend::Postgres);
+    block_on(async {
+        let s = Store::connect_deferred_durability(&db.url, 1)
+            .await
+            .expect("connect");
+        s.commit_batch(&heavy(0, 2)).await.expect("commit");
+        assert!(!s.restart_wal_past_limit().await.expect("a no-op"));
+        assert_eq!(s.ledger_size().await.expect("size"), 2);
+    });
+}
