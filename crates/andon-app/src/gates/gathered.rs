@@ -15,6 +15,7 @@ use std::sync::Arc;
 use andon_domain::{AppName, ArtifactRef};
 use andon_policy::Prepared;
 use andon_store::{EvidenceFilter, EvidenceRow};
+use serde_json::value::RawValue;
 use serde_json::{Value, json};
 
 use super::kept::{Check, Keep, Key};
@@ -25,7 +26,7 @@ use crate::{App, AppError};
 const MAX_GATE_EVIDENCE: u32 = 1000;
 
 /// The artifact's part of the gate input.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug)]
 pub struct Gathered {
     /// `evidence`: oldest first.
     pub evidence: Value,
@@ -36,6 +37,18 @@ pub struct Gathered {
     /// The same three in the policy engine's values, converted once for every gate that
     /// uses this gather.
     pub prepared: [Prepared; 3],
+    /// The same three serialized (compact JSON), once for every decision that signs them.
+    pub serialized: [Box<RawValue>; 3],
+}
+
+/// Equal when the three lists are: the engine's values and the serialized lists are made
+/// from them.
+impl PartialEq for Gathered {
+    fn eq(&self, other: &Self) -> bool {
+        self.evidence == other.evidence
+            && self.commits == other.commits
+            && self.deployments == other.deployments
+    }
 }
 
 impl Gathered {
@@ -47,11 +60,15 @@ impl Gathered {
             Value::Array(deployments),
         );
         let prepared = [&evidence, &commits, &deployments].map(Prepared::of);
+        // A JSON value always serializes, and what it serializes to is JSON.
+        let serialized = [&evidence, &commits, &deployments]
+            .map(|v| serde_json::value::to_raw_value(v).unwrap_or_else(|e| unreachable!("{e}")));
         Self {
             evidence,
             commits,
             deployments,
             prepared,
+            serialized,
         }
     }
 

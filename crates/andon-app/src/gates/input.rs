@@ -1,12 +1,14 @@
 //! The gate input as a gate holds it: the members read for this gate, and the lists of the
 //! kept gather, borrowed rather than copied into one tree. It serializes exactly as the
 //! whole input would as one JSON object (members in key order), so the signed decision is
-//! the same document; the policy engine takes the kept lists in its own values.
+//! the same document; the policy engine takes the kept lists in its own values, and the
+//! signed bytes take them as serialized once.
 
 use std::sync::Arc;
 
 use serde::ser::{Serialize, SerializeMap, Serializer};
 use serde_json::Value;
+use serde_json::value::RawValue;
 
 use super::gathered::Gathered;
 
@@ -55,12 +57,42 @@ impl Input {
     }
 }
 
-impl Serialize for Input {
+/// One member's value: read for this gate, or one of the gather's lists as serialized once.
+enum Member<'a> {
+    Value(&'a Value),
+    Serialized(&'a RawValue),
+}
+
+impl Serialize for Member<'_> {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        let members = self.members();
+        match self {
+            Self::Value(v) => v.serialize(serializer),
+            Self::Serialized(v) => v.serialize(serializer),
+        }
+    }
+}
+
+impl Serialize for Input {
+    /// Member by member in key order, the gather's lists as they were serialized once when
+    /// gathered: the same bytes as the whole input serialized as one object.
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let [evidence, commits, deployments] = &self.gathered.serialized;
+        let mut members: Vec<(&str, Member<'_>)> = self
+            .rest
+            .as_object()
+            .into_iter()
+            .flatten()
+            .map(|(k, v)| (k.as_str(), Member::Value(v)))
+            .chain([
+                ("evidence", Member::Serialized(evidence)),
+                ("commits", Member::Serialized(commits)),
+                ("deployments", Member::Serialized(deployments)),
+            ])
+            .collect();
+        members.sort_by_key(|(k, _)| *k);
         let mut map = serializer.serialize_map(Some(members.len()))?;
         for (k, v) in members {
-            map.serialize_entry(k, v)?;
+            map.serialize_entry(k, &v)?;
         }
         map.end()
     }
@@ -74,7 +106,11 @@ mod tests {
     #[test]
     fn the_input_in_two_parts_serializes_as_the_whole_input() {
         let gathered = Arc::new(Gathered::new(
-            vec![json!({"kind": "tests", "id": "e1"})],
+            vec![
+                json!({"kind": "tests", "id": "e1"}),
+                // Escapes, non-ASCII text and a float are written as the whole input's.
+                json!({"kind": "coverage", "id": "e2", "line": 81.25, "note": "\"ü\"\n\u{1}"}),
+            ],
             vec![json!({"sha": "abc"})],
             Vec::new(),
         ));
