@@ -11,10 +11,8 @@
 use andon_domain::api::{DecisionView, GateRequest};
 use andon_domain::gate::{DECISION_PAYLOAD_TYPE, DECISION_VERSION, DecisionDoc, PolicyRef};
 use andon_domain::{AppName, ArtifactRef, EntryKind, Envelope, Role, Sha256Digest};
-use andon_store::Effect;
+use andon_store::{Effect, GateKept};
 use serde_json::{Value, json};
-
-use andon_store::GateKept;
 
 use super::change::{self, OpenChange};
 use super::context::{self, Context};
