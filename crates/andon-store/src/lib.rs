@@ -64,6 +64,6 @@ pub use rows::{
 };
 pub use scm::Recorded;
 pub use sizes::TableSize;
-pub use store::{Backend, Store, WAL_LIMIT_BYTES, check_writable};
+pub use store::{Backend, Store, WAL_LIMIT_BYTES, WalRestart, check_writable};
 pub use telemetry::{StoredEvent, TelemetryFilter};
 pub use vuln_items::VulnEffect;

@@ -51,6 +51,18 @@ pub struct Store {
 /// The size past which a SQLite write-ahead log is truncated (see [`Store::checkpoint_wal`]).
 pub const WAL_LIMIT_BYTES: u64 = 64 << 20;
 
+/// What [`Store::restart_wal_past_limit`] found.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum WalRestart {
+    /// The log is within its limit (always, on PostgreSQL): nothing done.
+    Under,
+    /// Past its limit, and restarted.
+    Restarted,
+    /// Past its limit, and a reader held it past the wait: not restarted. Asking again at
+    /// once would wait again; the writer asks later.
+    Busy,
+}
+
 /// How long a truncating checkpoint waits for the writer to finish its batch: short, so the
 /// sequencer is held up by at most this (and the copy of what the passive pass left).
 const TRUNCATE_WAIT: Duration = Duration::from_millis(200);
@@ -358,20 +370,24 @@ impl Store {
 
     /// Called by the one writer between its transactions: when the SQLite write-ahead log
     /// is past its limit, checkpoints what the background passes have not copied yet and
-    /// restarts the log from its start (waiting briefly for readers), and answers whether it
-    /// did. The file is not emptied here: the writer's next commit cuts it back to the limit
+    /// restarts the log from its start (waiting briefly for readers), and answers what it
+    /// found. The file is not emptied here: the writer's next commit cuts it back to the limit
     /// (`journal_size_limit`), freeing only what grew past it. Measured at 500 gate
     /// decisions a second, two things had made most of the 99th percentile: the background
     /// pass ([`Store::checkpoint_wal`]) holding the writer up, which then retried on its
     /// busy handler's schedule (1, 2, 5, 10, 15 ms ...), and emptying the 64 MiB file,
     /// 21 ms of `ftruncate` with the writer held.
-    pub async fn restart_wal_past_limit(&self) -> Result<bool, StoreError> {
+    pub async fn restart_wal_past_limit(&self) -> Result<WalRestart, StoreError> {
         if self.backend != Backend::Sqlite
             || self.wal_bytes() <= self.wal_limit.load(std::sync::atomic::Ordering::Relaxed)
         {
-            return Ok(false);
+            return Ok(WalRestart::Under);
         }
-        self.checkpoint_wal_as("RESTART", TRUNCATE_WAIT).await
+        Ok(if self.checkpoint_wal_as("RESTART", TRUNCATE_WAIT).await? {
+            WalRestart::Restarted
+        } else {
+            WalRestart::Busy
+        })
     }
 
     /// Makes every transaction committed so far durable. SQLite: fsync of the write-ahead

@@ -23,7 +23,7 @@ use andon_domain::Via;
 use andon_domain::api::Receipt;
 use andon_domain::{EntryKind, LedgerEntry};
 use andon_ledger::{Checkpoint, SignedCheckpoint, leaf_hash};
-use andon_store::{Append, Batch, Effect, Store};
+use andon_store::{Append, Batch, Effect, Store, WalRestart};
 
 use crate::authority::{AUTHORITY_KINDS, Authority};
 use crate::projection::{Document, document_of, effect_of, evidence_rows, rows_of};
@@ -88,6 +88,7 @@ async fn run(app: App, store: Store, mut rx: mpsc::Receiver<Job>) {
     let mut last_signed = app.latest();
     let mut unreachable_since: Option<std::time::Instant> = None;
     let linger = app.0.config.batch_linger;
+    let mut wal_retry_at: Option<std::time::Instant> = None;
     while let Some(first) = rx.recv().await {
         let mut jobs = vec![first];
         let deadline = tokio::time::Instant::now() + linger;
@@ -123,15 +124,25 @@ async fn run(app: App, store: Store, mut rx: mpsc::Receiver<Job>) {
         )
         .await;
         unreachable_since = unreachable.then(std::time::Instant::now);
-        // Between batches, the writer restarts a write-ahead log past its limit itself.
-        let began = std::time::Instant::now();
-        match store.restart_wal_past_limit().await {
-            Ok(true) => tracing::debug!(
-                restart_ms = began.elapsed().as_secs_f64() * 1e3,
-                "write-ahead log restarted between batches"
-            ),
-            Ok(false) => {}
-            Err(e) => tracing::warn!(error = %e, "WAL checkpoint failed"),
+        // Between batches, the writer restarts a write-ahead log past its limit itself. A
+        // reader that held it back (a backup, a long export) is given a second before the
+        // next try, so that the batches meanwhile do not each wait for it.
+        if wal_retry_at.is_none_or(|t| std::time::Instant::now() >= t) {
+            let began = std::time::Instant::now();
+            match store.restart_wal_past_limit().await {
+                Ok(WalRestart::Restarted) => {
+                    wal_retry_at = None;
+                    tracing::debug!(
+                        restart_ms = began.elapsed().as_secs_f64() * 1e3,
+                        "write-ahead log restarted between batches"
+                    );
+                }
+                Ok(WalRestart::Under) => wal_retry_at = None,
+                Ok(WalRestart::Busy) => {
+                    wal_retry_at = Some(began + std::time::Duration::from_secs(1));
+                }
+                Err(e) => tracing::warn!(error = %e, "WAL checkpoint failed"),
+            }
         }
     }
 }

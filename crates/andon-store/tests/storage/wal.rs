@@ -2,7 +2,7 @@
 //! reader holds back is retried at the next tick, and a closed store leaves no log behind.
 //! (PostgreSQL manages its own write-ahead log; `checkpoint_wal` is a no-op there.)
 
-use andon_store::Store;
+use andon_store::{Store, WalRestart};
 use andon_testkit::{Backend, TestDb};
 
 use super::{batch, block_on, evidence};
@@ -78,7 +78,10 @@ fn the_writer_restarts_a_log_past_its_limit_and_its_next_commit_cuts_the_file_ba
             .expect("connect");
         s.commit_batch(&heavy(0, 8)).await.expect("commit");
         assert!(s.wal_bytes() < limit, "{}", s.wal_bytes());
-        assert!(!s.restart_wal_past_limit().await.expect("under the limit"));
+        assert_eq!(
+            s.restart_wal_past_limit().await.expect("under the limit"),
+            WalRestart::Under
+        );
         s.commit_batch(&heavy(8, 64)).await.expect("commit");
         let grown = s.wal_bytes();
         assert!(grown > limit, "the log holds the batches: {grown} bytes");
@@ -89,16 +92,25 @@ fn the_writer_restarts_a_log_past_its_limit_and_its_next_commit_cuts_the_file_ba
             .await
             .expect("a read transaction");
         let started = std::time::Instant::now();
-        assert!(!s.restart_wal_past_limit().await.expect("held back"));
+        assert_eq!(
+            s.restart_wal_past_limit().await.expect("held back"),
+            WalRestart::Busy
+        );
         assert!(started.elapsed() < std::time::Duration::from_secs(2));
         drop(held);
-        assert!(s.restart_wal_past_limit().await.expect("restarted"));
+        assert_eq!(
+            s.restart_wal_past_limit().await.expect("restarted"),
+            WalRestart::Restarted
+        );
         // Restarted, not emptied: the next commit writes from the log's start and cuts the
         // file back to the limit.
         assert_eq!(s.wal_bytes(), grown);
         s.commit_batch(&heavy(72, 1)).await.expect("commit");
         assert_eq!(s.wal_bytes(), limit);
-        assert!(!s.restart_wal_past_limit().await.expect("under the limit"));
+        assert_eq!(
+            s.restart_wal_past_limit().await.expect("under the limit"),
+            WalRestart::Under
+        );
         assert_eq!(s.ledger_size().await.expect("size"), 73, "nothing lost");
         s.close().await;
         reader.close().await;
@@ -116,7 +128,10 @@ fn the_writer_leaves_postgresql_its_own_log() {
             .await
             .expect("connect");
         s.commit_batch(&heavy(0, 2)).await.expect("commit");
-        assert!(!s.restart_wal_past_limit().await.expect("a no-op"));
+        assert_eq!(
+            s.restart_wal_past_limit().await.expect("a no-op"),
+            WalRestart::Under
+        );
         assert_eq!(s.ledger_size().await.expect("size"), 2);
     });
 }
